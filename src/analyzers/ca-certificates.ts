@@ -1,0 +1,168 @@
+// Field guide error 3, from what manifests (or the cluster's ConfigMaps and Secrets) show: the CA secret
+// (plug-in `cacerts` or self-signed `istio-ca-secret`) and the `istio-ca-root-cert` ConfigMap that every
+// namespace's proxies trust. Expired/expiring, a CA cert not chaining to its root, a namespace root that
+// is not the CA's root, unreadable PEM, and injected namespaces without the root ConfigMap.
+import { CertificateParseError, type CertificateInfo, chainVerifies, daysBetween, parsePemBundle } from '../certs/x509.js';
+import { restartIstiodThenWorkloads } from '../remediation/plans.js';
+import type { CertificateSource } from '../snapshot/types.js';
+import { type AnalysisContext, type Analyzer, type Finding, finding } from './finding.js';
+
+interface Parsed {
+  readonly source: CertificateSource;
+  readonly certs: readonly CertificateInfo[];
+}
+
+export const caCertificates: Analyzer = {
+  name: 'CaCertificates',
+  codes: ['certificate-expired', 'certificate-expiring', 'certificate-untrusted', 'ca-root-mismatch', 'certificate-invalid', 'certificate-missing'],
+  analyze(mesh, context) {
+    const findings: Finding[] = [];
+    const parsed: Parsed[] = [];
+    for (const source of mesh.snapshot.certificates) {
+      if (source.role === 'workload-chain') continue;
+      try {
+        parsed.push({ source, certs: parsePemBundle(source.pem) });
+      } catch (error) {
+        if (!(error instanceof CertificateParseError)) throw error;
+        findings.push(
+          finding({
+            code: 'certificate-invalid',
+            message: `${describeSource(source)} holds no readable certificate: ${error.message}. Proxies that need it cannot verify peers.`,
+            fix: 'Replace the PEM with a valid certificate (check base64 encoding and the BEGIN/END lines).',
+            resource: source.owner,
+            location: source.location,
+            path: `data.${source.key}`,
+          }),
+        );
+      }
+    }
+    for (const p of parsed) findings.push(...validityFindings(p, context));
+    findings.push(...trustFindings(parsed));
+    findings.push(...missingRootFindings(mesh.snapshot, parsed));
+    return findings;
+  },
+};
+
+function describeSource(source: CertificateSource): string {
+  const owner = `${source.owner.kind} ${source.owner.namespace}/${source.owner.name}`;
+  return `${owner} (${source.key})`;
+}
+
+function validityFindings({ source, certs }: Parsed, context: AnalysisContext): Finding[] {
+  const findings: Finding[] = [];
+  for (const cert of certs) {
+    const left = daysBetween(context.now, cert.notAfter);
+    const base = { resource: source.owner, location: source.location, path: `data.${source.key}` };
+    const what = `${describeSource(source)}: certificate "${cert.subject}" (serial ${cert.serialNumber})`;
+    const remediations = [restartIstiodThenWorkloads(source.owner.namespace ?? 'default')];
+    if (cert.notBefore > context.now) {
+      findings.push(
+        finding({
+          ...base,
+          code: 'certificate-expired',
+          message: `${what} is not valid until ${cert.notBefore.toISOString()}: handshakes that rely on it fail with "certificate is not yet valid".`,
+          why: ['Check the clock of the machine that issued it, or the CA rotation that installed it early.'],
+          fix: 'Install a certificate that is valid now, then restart istiod and the workloads.',
+          remediations,
+        }),
+      );
+    } else if (left <= 0) {
+      findings.push(
+        finding({
+          ...base,
+          code: 'certificate-expired',
+          message: `${what} expired on ${cert.notAfter.toISOString()} (${Math.floor(-left)} days ago): proxies reject certificates chained to it ("x509: certificate has expired", CERTIFICATE_VERIFY_FAILED).`,
+          why: [roleWords(source.role)],
+          fix: 'Rotate the CA (a new plug-in cacerts secret, or let istiod re-create its self-signed root), then restart istiod and the workloads to re-issue certificates.',
+          remediations,
+        }),
+      );
+    } else if (left <= context.caExpiryWarningDays) {
+      findings.push(
+        finding({
+          ...base,
+          code: 'certificate-expiring',
+          message: `${what} expires on ${cert.notAfter.toISOString()}, in ${left.toFixed(1)} days: after that every mTLS handshake that relies on it fails.`,
+          why: [roleWords(source.role), `The warning window for CA and root certificates is ${context.caExpiryWarningDays} days.`],
+          fix: 'Rotate the CA before it expires (plug-in CA: replace cacerts with an overlapping root), then restart istiod and the workloads.',
+          remediations,
+        }),
+      );
+    }
+  }
+  return findings;
+}
+
+function roleWords(role: CertificateSource['role']): string {
+  switch (role) {
+    case 'namespace-root':
+      return 'This is the root that proxies in the namespace trust (istio-ca-root-cert).';
+    case 'ca-root':
+      return "This is the mesh's root certificate.";
+    case 'ca-cert':
+      return 'This is the signing certificate istiod issues workload certificates with.';
+    default:
+      return 'This is part of the CA chain istiod sends with workload certificates.';
+  }
+}
+
+function trustFindings(parsed: readonly Parsed[]): Finding[] {
+  const findings: Finding[] = [];
+  const caRoots = parsed.filter((p) => p.source.role === 'ca-root');
+  const roots = caRoots.flatMap((p) => p.certs);
+  if (roots.length === 0) return findings;
+  for (const p of parsed.filter((x) => x.source.role === 'ca-cert')) {
+    const chainSource = parsed.find((x) => x.source.role === 'ca-chain' && x.source.owner.name === p.source.owner.name);
+    const chain = [...p.certs, ...(chainSource?.certs.slice(1) ?? [])];
+    if (chainVerifies(chain, roots)) continue;
+    findings.push(
+      finding({
+        code: 'certificate-untrusted',
+        message: `${describeSource(p.source)} does not chain to the root in ${describeSource(caRoots[0]?.source as CertificateSource)}: workload certificates it signs are rejected by peers ("x509: certificate signed by unknown authority").`,
+        why: [`Signing certificate issuer: "${p.certs[0]?.issuer}"; root subject: "${roots[0]?.subject}".`],
+        fix: 'Put the matching root-cert.pem (and cert-chain.pem) in the CA secret, then restart istiod and the workloads.',
+        resource: p.source.owner,
+        location: p.source.location,
+        path: `data.${p.source.key}`,
+        remediations: [restartIstiodThenWorkloads(p.source.owner.namespace ?? 'istio-system')],
+      }),
+    );
+  }
+  const rootPrints = new Set(roots.map((r) => r.fingerprint256));
+  for (const p of parsed.filter((x) => x.source.role === 'namespace-root')) {
+    if (p.certs.some((c) => rootPrints.has(c.fingerprint256))) continue;
+    const ns = p.source.owner.namespace ?? 'default';
+    findings.push(
+      finding({
+        code: 'ca-root-mismatch',
+        message: `The mesh root that proxies in ${ns} trust (${describeSource(p.source)}) is not the CA's root (${describeSource(caRoots[0]?.source as CertificateSource)}): their mTLS handshakes with workloads signed by the current CA fail ("x509: certificate signed by unknown authority").`,
+        why: [`Namespace root: "${p.certs[0]?.subject}" (${p.certs[0]?.fingerprint256.slice(0, 23)}…); CA root: "${roots[0]?.subject}" (${roots[0]?.fingerprint256.slice(0, 23)}…).`, 'istiod writes istio-ca-root-cert into every namespace; a stale copy means istiod has not synced it (or it was overwritten).'],
+        fix: 'Restart istiod so it rewrites istio-ca-root-cert in every namespace, then restart the workloads in this namespace.',
+        resource: p.source.owner,
+        location: p.source.location,
+        path: `data.${p.source.key}`,
+        remediations: [restartIstiodThenWorkloads(ns)],
+      }),
+    );
+  }
+  return findings;
+}
+
+function missingRootFindings(snapshot: { collectedRootCertConfigMaps: boolean; workloads: readonly { proxy: string; meta: { namespace: string } }[] }, parsed: readonly Parsed[]): Finding[] {
+  if (!snapshot.collectedRootCertConfigMaps) return [];
+  const withRoot = new Set(parsed.filter((p) => p.source.role === 'namespace-root').map((p) => p.source.owner.namespace));
+  const needing = new Set(snapshot.workloads.filter((w) => w.proxy === 'sidecar').map((w) => w.meta.namespace));
+  return [...needing]
+    .filter((ns) => !withRoot.has(ns))
+    .sort()
+    .map((ns) =>
+      finding({
+        code: 'certificate-missing',
+        message: `Namespace ${ns} has sidecar workloads but no istio-ca-root-cert ConfigMap: new pods cannot start their proxy (it waits for the root certificate) and existing ones cannot verify peers after a restart.`,
+        why: ['istiod writes the ConfigMap into every namespace; its absence means istiod cannot reach the namespace or lacks RBAC.'],
+        fix: 'Check istiod logs and RBAC, then restart istiod so it writes the ConfigMap.',
+        resource: { kind: 'ConfigMap', namespace: ns, name: 'istio-ca-root-cert' },
+        remediations: [restartIstiodThenWorkloads(ns)],
+      }),
+    );
+}

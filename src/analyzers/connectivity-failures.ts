@@ -1,0 +1,96 @@
+// Every failing (client group, service port) in the mesh, computed once and shared by the analyzers
+// that explain one cause each (strict-plaintext-clients, destinationrule-tls-conflict, ...).
+import type { BackendOutcome, PairOutcome } from '../mesh/connectivity.js';
+import type { ClientGroup, ResolvedMesh } from '../mesh/resolve.js';
+import type { ServiceTarget, TargetPort } from '../mesh/targets.js';
+import type { Workload } from '../snapshot/types.js';
+import type { FindingCode } from './catalogue.js';
+
+export interface Failure {
+  readonly target: ServiceTarget;
+  readonly port: TargetPort;
+  readonly group: ClientGroup;
+  readonly outcome: PairOutcome;
+  /** The failing backends whose reason is this failure's reason. */
+  readonly backends: readonly BackendOutcome[];
+  readonly reason: FindingCode;
+}
+
+const cache = new WeakMap<ResolvedMesh, Failure[]>();
+
+export function connectivityFailures(mesh: ResolvedMesh): Failure[] {
+  const cached = cache.get(mesh);
+  if (cached) return cached;
+  const failures: Failure[] = [];
+  for (const target of mesh.targets) {
+    if (target.backends.length === 0 && !target.external) continue;
+    const groups = mesh.clientGroups(target);
+    for (const port of target.ports) {
+      for (const group of groups) {
+        const outcome = mesh.outcomeForClass(group, target, port);
+        if (outcome.ok) continue;
+        const byReason = new Map<FindingCode, BackendOutcome[]>();
+        for (const b of outcome.failing) {
+          const reason = b.reason as FindingCode;
+          byReason.set(reason, [...(byReason.get(reason) ?? []), b]);
+        }
+        for (const [reason, backends] of byReason) failures.push({ target, port, group, outcome, backends, reason });
+      }
+    }
+  }
+  cache.set(mesh, failures);
+  return failures;
+}
+
+export function failuresWithReason(mesh: ResolvedMesh, reason: FindingCode): Failure[] {
+  return connectivityFailures(mesh).filter((f) => f.reason === reason);
+}
+
+/** Groups failures by a key (a target, a rule, a workload) keeping insertion order. */
+export function groupBy<T>(items: readonly T[], key: (item: T) => string): Map<string, T[]> {
+  const map = new Map<string, T[]>();
+  for (const item of items) {
+    const k = key(item);
+    const list = map.get(k);
+    if (list) list.push(item);
+    else map.set(k, [item]);
+  }
+  return map;
+}
+
+/** "legacy/batch, legacy/cron and 3 more" — names a few clients and counts the rest. */
+export function describeClients(failures: readonly Failure[], limit = 4): string {
+  const names: string[] = [];
+  let total = 0;
+  let hypothetical = '';
+  for (const f of failures) {
+    if (f.group.hypothetical) {
+      hypothetical = f.group.profile.proxy === 'none' ? 'any client without a sidecar' : 'any sidecar client';
+      continue;
+    }
+    // A workload calling its own service is not worth naming; it is counted with the rest.
+    total += f.group.count;
+    for (const w of f.group.members()) {
+      if (names.length >= limit) break;
+      if (f.target.backends.includes(w)) continue;
+      const name = workloadName(w);
+      if (!names.includes(name)) names.push(name);
+    }
+  }
+  if (total === 0) return `${hypothetical} (the input has no workloads; judged from the policies alone)`;
+  const rest = total - names.length;
+  return rest > 0 ? `${names.join(', ')} and ${rest} more` : names.join(', ');
+}
+
+export function workloadName(w: Workload): string {
+  return `${w.meta.namespace}/${w.meta.name}`;
+}
+
+export function targetName(target: ServiceTarget, port?: TargetPort): string {
+  const base = target.entry ? target.host : `${target.namespace}/${target.ref.name}`;
+  return port ? `${base}:${port.port}` : base;
+}
+
+export function portsOf(failures: readonly Failure[]): string {
+  return [...new Set(failures.map((f) => f.port.port))].join(', ');
+}

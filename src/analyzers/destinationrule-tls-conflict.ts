@@ -1,0 +1,80 @@
+// Field guide error 2: the TLS a DestinationRule makes clients send contradicts what the server accepts.
+import { setDestinationRuleTls } from '../remediation/plans.js';
+import { describeClients, failuresWithReason, groupBy } from './connectivity-failures.js';
+import type { ResolvedMesh } from '../mesh/resolve.js';
+import { describeBackendServer, describeRuleChoice, describeTargets, drRef, firstSymptom, paRef, ruleOf } from './explain.js';
+import { staticDestinationRuleConflicts } from './policy-only-conflicts.js';
+import { type Analyzer, type Finding, finding } from './finding.js';
+
+export const destinationRuleTlsConflict: Analyzer = {
+  name: 'DestinationRuleTlsConflict',
+  codes: ['destinationrule-tls-conflict'],
+  analyze(mesh) {
+    const failures = failuresWithReason(mesh, 'destinationrule-tls-conflict').filter((f) => f.outcome.rule);
+    const byRule = groupBy(failures, (f) => {
+      const rule = f.outcome.rule ? ruleOf(f.outcome.rule.rule) : undefined;
+      return `${rule?.meta.namespace}/${rule?.meta.name}#${f.outcome.resolvedTls?.path}#${f.outcome.tls}`;
+    });
+    const findings: Finding[] = [];
+    for (const group of byRule.values()) {
+      const first = group[0];
+      const match = first?.outcome.rule;
+      const backend = first?.backends[0];
+      if (!first || !match || !backend) continue;
+      const rule = ruleOf(match.rule);
+      const path = first.outcome.resolvedTls?.path ?? 'spec.trafficPolicy.tls';
+      const sends = backend.tls;
+      const wantsMtls = backend.serverMode === 'STRICT';
+      const target = wantsMtls ? 'ISTIO_MUTUAL' : 'DISABLE';
+      const sendsWords = sends === 'DISABLE' ? 'plaintext' : sends === 'ISTIO_MUTUAL' ? 'Istio mTLS' : `${sends} TLS (not Istio's mTLS)`;
+      findings.push(
+        finding({
+          code: 'destinationrule-tls-conflict',
+          message: `${describeClients(group)} send ${sendsWords} to ${describeTargets(group)} because of DestinationRule ${rule.meta.namespace}/${rule.meta.name} (${path}.mode: ${sends}), but the server ${wantsMtls ? 'requires Istio mTLS' : 'accepts only plaintext'}. Callers see: ${firstSymptom(group)}.`,
+          why: [describeRuleChoice(match), describeBackendServer(backend)],
+          fix: wantsMtls
+            ? `Set ${path}.mode to ISTIO_MUTUAL (or remove the tls block and let auto mTLS decide).`
+            : `Set ${path}.mode to DISABLE for this host, or give the server a sidecar (or a non-DISABLE policy).`,
+          resource: drRef(rule),
+          location: rule.meta.source,
+          path: `${path}.mode`,
+          related: group.map((f) => f.target.ref),
+          namespaces: group.flatMap((f) => f.group.namespaces()),
+          remediations: [setDestinationRuleTls(rule, path, target)],
+        }),
+      );
+    }
+    findings.push(...policyOnlyFindings(mesh));
+    return findings;
+  },
+};
+
+function policyOnlyFindings(mesh: ResolvedMesh): Finding[] {
+  const findings: Finding[] = [];
+  for (const c of staticDestinationRuleConflicts(mesh)) {
+    const rule = ruleOf(c.rule);
+    const where = c.policy
+      ? `PeerAuthentication ${c.policy.meta.namespace}/${c.policy.meta.name} makes ${c.namespace === mesh.rootNamespace ? 'the mesh' : c.namespace} ${c.serverMode}`
+      : `${c.namespace} is ${c.serverMode}`;
+    const target = c.serverMode === 'STRICT' ? 'ISTIO_MUTUAL' : 'DISABLE';
+    const sends = c.tls === 'DISABLE' ? 'plaintext' : c.tls === 'ISTIO_MUTUAL' ? 'Istio mTLS' : `${c.tls} TLS (not Istio's mTLS)`;
+    findings.push(
+      finding({
+        code: 'destinationrule-tls-conflict',
+        message: `DestinationRule ${rule.meta.namespace}/${rule.meta.name} makes sidecar clients send ${sends} to ${c.rule.host} (${c.path}.mode: ${c.tls}), but ${where}: those calls fail. The input has no workloads behind this host, so this is judged from the policies alone.`,
+        why: [
+          `Clients in ${rule.meta.namespace} use this rule first; clients elsewhere use it for services in ${rule.meta.namespace}${rule.meta.namespace === mesh.rootNamespace ? ' and, as root-namespace fallback, for every host it covers' : ''}.`,
+          c.serverMode === 'STRICT' ? 'A STRICT server accepts only Istio mTLS.' : 'A DISABLE server accepts only plaintext.',
+        ],
+        fix: `Set ${c.path}.mode to ${target}, or remove the tls block and let auto mTLS match the server.`,
+        resource: drRef(rule),
+        location: rule.meta.source,
+        path: `${c.path}.mode`,
+        related: c.policy ? [paRef(c.policy)] : [],
+        namespaces: [c.namespace],
+        remediations: [setDestinationRuleTls(rule, c.path, target)],
+      }),
+    );
+  }
+  return findings;
+}

@@ -1,0 +1,77 @@
+import type { ResolvedMesh } from '../mesh/resolve.js';
+import type { RemediationPlan } from '../remediation/plans.js';
+import type { Ref, SourceLocation } from '../snapshot/types.js';
+import { CATALOGUE, type FindingCode, type Severity } from './catalogue.js';
+
+export interface Finding {
+  readonly code: FindingCode;
+  readonly severity: Severity;
+  readonly title: string;
+  /** What breaks, for whom, with which symptom. */
+  readonly message: string;
+  /** Why: the objects that won and the precedence rule that made them win, one line each. */
+  readonly why: readonly string[];
+  /** The fix in plain words; `remediations` hold the exact changes. */
+  readonly fix: string;
+  readonly resource: Ref;
+  readonly location?: SourceLocation;
+  /** Field inside the resource (`spec.trafficPolicy.tls.mode`), as Kiali's checkers point at it. */
+  readonly path?: string;
+  readonly related: readonly Ref[];
+  /** Namespaces the finding concerns (the resource's, and those of affected clients and servers). */
+  readonly namespaces: readonly string[];
+  readonly remediations: readonly RemediationPlan[];
+}
+
+export interface AnalysisContext {
+  readonly now: Date;
+  /** Warn when a CA or root certificate expires within this many days. */
+  readonly caExpiryWarningDays: number;
+}
+
+export interface Analyzer {
+  /** Codes this analyzer may emit. */
+  readonly codes: readonly FindingCode[];
+  readonly name: string;
+  analyze(mesh: ResolvedMesh, context: AnalysisContext): Finding[];
+}
+
+type FindingInput = Omit<Finding, 'severity' | 'title' | 'namespaces' | 'related' | 'why' | 'remediations'> & {
+  readonly severity?: Severity;
+  readonly namespaces?: readonly string[];
+  readonly related?: readonly Ref[];
+  readonly why?: readonly string[];
+  readonly remediations?: readonly RemediationPlan[];
+};
+
+/** Fills severity and title from the catalogue and the namespaces from the refs. */
+export function finding(input: FindingInput): Finding {
+  const info = CATALOGUE[input.code];
+  const related = input.related ?? [];
+  const namespaces = new Set(input.namespaces ?? []);
+  for (const ref of [input.resource, ...related]) if (ref.namespace) namespaces.add(ref.namespace);
+  return {
+    ...input,
+    severity: input.severity ?? info.severity,
+    title: info.title,
+    related: dedupeRefs(related),
+    why: input.why ?? [],
+    namespaces: [...namespaces].sort(),
+    remediations: dedupePlans(input.remediations ?? []),
+  };
+}
+
+function dedupeRefs(refs: readonly Ref[]): Ref[] {
+  const seen = new Set<string>();
+  return refs.filter((r) => {
+    const key = `${r.kind}/${r.namespace ?? ''}/${r.name}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
+function dedupePlans(plans: readonly RemediationPlan[]): RemediationPlan[] {
+  const seen = new Set<string>();
+  return plans.filter((p) => (seen.has(p.id) ? false : (seen.add(p.id), true)));
+}

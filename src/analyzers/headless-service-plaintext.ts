@@ -1,0 +1,39 @@
+// Headless (passthrough) service with an endpoint lacking a sidecar: auto mTLS falls back to plaintext
+// for every endpoint (push_context.go BestEffortInferServiceMTLSMode), so STRICT pods reset clients.
+import { setPeerAuthenticationMode } from '../remediation/plans.js';
+import { describeClients, failuresWithReason, groupBy, targetName } from './connectivity-failures.js';
+import { describeBackendServer, firstSymptom } from './explain.js';
+import { type Analyzer, type Finding, finding } from './finding.js';
+
+export const headlessServicePlaintext: Analyzer = {
+  name: 'HeadlessServicePlaintext',
+  codes: ['headless-service-plaintext'],
+  analyze(mesh) {
+    const findings: Finding[] = [];
+    const failures = failuresWithReason(mesh, 'headless-service-plaintext');
+    for (const group of groupBy(failures, (f) => targetName(f.target)).values()) {
+      const first = group[0];
+      const backend = first?.backends[0];
+      if (!first || !backend) continue;
+      const withoutSidecar = first.target.backends.filter((w) => w.proxy !== 'sidecar').map((w) => `${w.meta.namespace}/${w.meta.name}`);
+      const policy = backend.decision?.policy;
+      findings.push(
+        finding({
+          code: 'headless-service-plaintext',
+          message: `${describeClients(group)} send plaintext to headless service ${targetName(first.target)}, and its STRICT pods reset them. Callers see: ${firstSymptom(group)}.`,
+          why: [
+            `Service ${targetName(first.target)} is headless; auto mTLS uses mTLS for a headless service only when every endpoint has a sidecar${withoutSidecar.length ? `, and ${withoutSidecar.join(', ')} has none` : ' (no endpoints)'}.`,
+            describeBackendServer(backend),
+          ],
+          fix: 'Inject a sidecar into every workload behind the service, or add a DestinationRule with ISTIO_MUTUAL for this host, or make the STRICT pods PERMISSIVE.',
+          resource: first.target.ref,
+          location: first.target.service?.meta.source,
+          related: policy ? [{ kind: 'PeerAuthentication', namespace: policy.meta.namespace, name: policy.meta.name }] : [],
+          namespaces: group.flatMap((f) => f.group.namespaces()),
+          remediations: policy ? [setPeerAuthenticationMode(policy, 'PERMISSIVE')] : [],
+        }),
+      );
+    }
+    return findings;
+  },
+};

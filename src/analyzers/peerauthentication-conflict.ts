@@ -1,0 +1,57 @@
+// Several PeerAuthentications for one scope: Istio keeps the oldest (creationTimestamp, then name) and
+// ignores the rest entirely (pilot/pkg/model/authentication.go addPeerAuthentication,
+// policy_applier.go ComposePeerAuthentication).
+import type { PeerAuthentication } from '../snapshot/types.js';
+import { paRef } from './explain.js';
+import { type Analyzer, type Finding, finding } from './finding.js';
+
+export const peerAuthenticationConflict: Analyzer = {
+  name: 'PeerAuthenticationConflict',
+  codes: ['peerauthentication-conflict'],
+  analyze(mesh) {
+    const index = mesh.peerAuthentications;
+    const findings: Finding[] = [];
+    for (const ignored of index.ignored) {
+      if (ignored.reason !== 'second-in-scope' || !ignored.winner) continue;
+      const scope = ignored.policy.meta.namespace === mesh.rootNamespace ? 'mesh-wide' : `namespace-wide in ${ignored.policy.meta.namespace}`;
+      findings.push(
+        conflictFinding(ignored.policy, ignored.winner, `Two ${scope} PeerAuthentications exist; Istio keeps only the oldest`),
+      );
+    }
+    const losers = new Map<PeerAuthentication, { winner: PeerAuthentication; workloads: string[] }>();
+    for (const w of mesh.snapshot.workloads) {
+      const policy = index.forWorkload(w);
+      if (!policy.workload) continue;
+      for (const loser of policy.losingWorkloadPolicies) {
+        const entry = losers.get(loser) ?? { winner: policy.workload, workloads: [] };
+        entry.workloads.push(w.meta.name);
+        losers.set(loser, entry);
+      }
+    }
+    for (const [loser, { winner, workloads }] of losers) {
+      findings.push(
+        conflictFinding(loser, winner, `Two selector PeerAuthentications select ${workloads.slice(0, 3).join(', ')}${workloads.length > 3 ? ` and ${workloads.length - 3} more` : ''}; Istio applies only the oldest, with no merging of ports`),
+      );
+    }
+    return findings;
+  },
+};
+
+function conflictFinding(ignored: PeerAuthentication, winner: PeerAuthentication, context: string): Finding {
+  const ignoredMode = ignored.mode ?? 'UNSET';
+  const winnerMode = winner.mode ?? 'UNSET';
+  const differs = ignoredMode !== winnerMode || ignored.portLevelMtls.size > 0;
+  return finding({
+    code: 'peerauthentication-conflict',
+    severity: differs ? 'error' : 'warning',
+    message: `${context}: PeerAuthentication ${ignored.meta.namespace}/${ignored.meta.name} (${ignoredMode}) is ignored, ${winner.meta.namespace}/${winner.meta.name} (${winnerMode}) applies.${differs ? ' What the ignored policy asks for never takes effect.' : ''}`,
+    why: [
+      `${winner.meta.namespace}/${winner.meta.name} is older (creationTimestamp ${winner.meta.creationTimestamp ?? 'unset'}; ties go to the alphabetically first name).`,
+    ],
+    fix: 'Keep one policy per scope: merge the settings into the one that applies and delete the other.',
+    resource: paRef(ignored),
+    location: ignored.meta.source,
+    path: 'metadata.creationTimestamp',
+    related: [paRef(winner)],
+  });
+}

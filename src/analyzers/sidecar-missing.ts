@@ -1,0 +1,59 @@
+// Workloads without a proxy where the policy expects mTLS: STRICT is not enforced on them (only a proxy
+// enforces it), and pods started before their namespace was labelled need a restart (migration step 2).
+import { groupBy } from './connectivity-failures.js';
+import { labelNamespaceForInjection, restartWorkload } from '../remediation/plans.js';
+import type { Workload } from '../snapshot/types.js';
+import { describeDecision } from './explain.js';
+import { type Analyzer, type Finding, finding } from './finding.js';
+
+export const sidecarMissing: Analyzer = {
+  name: 'SidecarMissing',
+  codes: ['sidecar-missing'],
+  analyze(mesh) {
+    const findings: Finding[] = [];
+    const candidates = mesh.snapshot.workloads.filter((w) => w.proxy === 'none' && !w.hostNetwork);
+    const notRestarted = candidates.filter((w) => w.proxyReason.includes('although'));
+    const underStrict = candidates.filter(
+      (w) => !notRestarted.includes(w) && mesh.peerAuthentications.forWorkload(w).base.mode === 'STRICT',
+    );
+    for (const [ns, list] of groupBy(notRestarted, (w) => w.meta.namespace)) {
+      findings.push(
+        finding({
+          code: 'sidecar-missing',
+          message: `${names(list)} in ${ns} run without a sidecar although the namespace asks for injection: the pods were started before injection was enabled. They send and accept only plaintext until restarted.`,
+          why: list.slice(0, 3).map((w) => `${w.meta.namespace}/${w.meta.name}: ${w.proxyReason}`),
+          fix: `Restart them so the injector adds the sidecar (kubectl rollout restart deployment -n ${ns}).`,
+          resource: ref(list[0] as Workload),
+          location: list[0]?.meta.source,
+          related: list.slice(1, 10).map(ref),
+          remediations: list.slice(0, 5).map((w) => restartWorkload(w, 'to inject the sidecar')),
+        }),
+      );
+    }
+    for (const [ns, list] of groupBy(underStrict, (w) => w.meta.namespace)) {
+      const decision = mesh.peerAuthentications.forWorkload(list[0] as Workload).base;
+      findings.push(
+        finding({
+          code: 'sidecar-missing',
+          message: `${names(list)} in ${ns} have no proxy, so the STRICT policy that covers them is not enforced: they accept plaintext from anyone, and mesh clients reach them without mTLS.`,
+          why: [describeDecision(decision), ...list.slice(0, 3).map((w) => `${w.meta.namespace}/${w.meta.name}: ${w.proxyReason}`)],
+          fix: `Inject sidecars (label namespace ${ns} istio-injection=enabled and restart) or enrol the namespace in ambient.`,
+          resource: ref(list[0] as Workload),
+          location: list[0]?.meta.source,
+          related: list.slice(1, 10).map(ref),
+          remediations: [labelNamespaceForInjection(ns)],
+        }),
+      );
+    }
+    return findings;
+  },
+};
+
+function ref(w: Workload) {
+  return { kind: w.kind, namespace: w.meta.namespace, name: w.meta.name };
+}
+
+function names(list: readonly Workload[]): string {
+  const shown = list.slice(0, 4).map((w) => w.meta.name);
+  return list.length > 4 ? `${shown.join(', ')} and ${list.length - 4} more` : shown.join(', ');
+}

@@ -1,0 +1,101 @@
+// Field guide error 1: a STRICT port with clients that can only send plaintext (no sidecar, not ambient).
+import {
+  addPortException,
+  createNamespacePolicy,
+  labelNamespaceForInjection,
+  setPeerAuthenticationMode,
+} from '../remediation/plans.js';
+import { SYMPTOMS } from '../mesh/connectivity.js';
+import type { ResolvedMesh } from '../mesh/resolve.js';
+import { formatSelector } from '../mesh/selectors.js';
+import type { Ref } from '../snapshot/types.js';
+import { describeClients, failuresWithReason, groupBy, workloadName } from './connectivity-failures.js';
+import { describeBackendServer, describeTargets, firstSymptom, paRef } from './explain.js';
+import { type Analyzer, type Finding, finding } from './finding.js';
+
+export const strictPlaintextClients: Analyzer = {
+  name: 'StrictPlaintextClients',
+  codes: ['strict-plaintext-clients'],
+  analyze(mesh) {
+    const failures = failuresWithReason(mesh, 'strict-plaintext-clients');
+    // One finding per policy that made the ports STRICT: that is what an operator changes.
+    const byPolicy = groupBy(failures, (f) => {
+      const policy = f.backends[0]?.decision?.policy;
+      return policy ? `${policy.meta.namespace}/${policy.meta.name}` : 'default';
+    });
+    const findings: Finding[] = [];
+    for (const group of byPolicy.values()) {
+      const first = group[0];
+      const backend = first?.backends[0];
+      if (!first || !backend) continue;
+      const policy = backend.decision?.policy;
+      const hypothetical = group.every((f) => f.group.hypothetical);
+      const clientNamespaces = [...new Set(group.flatMap((f) => f.group.namespaces()))];
+      const services = group.map((f) => f.target.ref);
+      const remediations = [];
+      if (policy && backend.decision?.level !== 'mesh') remediations.push(setPeerAuthenticationMode(policy, 'PERMISSIVE'));
+      if (backend.decision?.level === 'mesh') {
+        for (const ns of new Set(group.map((f) => f.target.namespace))) remediations.push(createNamespacePolicy(ns, 'PERMISSIVE'));
+      }
+      const server = backend.backend?.workload;
+      const selector = first.target.service?.selector;
+      if (server && selector && backend.backend?.targetPort !== undefined) {
+        const existing = backend.decision?.level === 'workload' || backend.decision?.level === 'port' ? policy : undefined;
+        remediations.push(addPortException(server.meta.namespace, selector, backend.backend.targetPort, existing, server.meta.name));
+      }
+      for (const ns of clientNamespaces.slice(0, 3)) remediations.push(labelNamespaceForInjection(ns));
+      const resource: Ref = policy ? paRef(policy) : first.target.ref;
+      const clientRefs = group.flatMap((f) => f.group.members().slice(0, 5)).map((w) => ({
+        kind: w.kind,
+        namespace: w.meta.namespace,
+        name: w.meta.name,
+      }));
+      const clientWhy = group
+        .slice(0, 3)
+        .flatMap((f) => f.group.members().slice(0, 3))
+        .slice(0, 3)
+        .map((w) => `${workloadName(w)} has no proxy: ${w.proxyReason}`);
+      findings.push(
+        finding({
+          code: 'strict-plaintext-clients',
+          severity: hypothetical ? 'warning' : undefined,
+          message: `Clients without a sidecar (${describeClients(group)}) cannot reach ${describeTargets(group)}: the server side requires mTLS and resets plaintext connections. Callers see: ${firstSymptom(group)}.`,
+          why: [describeBackendServer(backend), ...clientWhy, 'A STRICT port accepts only Istio mTLS; a client without a proxy (and not in ambient) can only send plaintext.'],
+          fix: 'Give the clients a sidecar (label their namespace for injection and restart them, or enrol them in ambient); while migrating, accept plaintext with PERMISSIVE or a port-level exception on a selector policy (keyed by the container port).',
+          resource,
+          location: policy?.meta.source,
+          path: policy ? 'spec.mtls.mode' : undefined,
+          related: [...services, ...clientRefs],
+          namespaces: clientNamespaces,
+          remediations,
+        }),
+      );
+    }
+    if (mesh.snapshot.workloads.length === 0) findings.push(...policyOnlyFindings(mesh));
+    return findings;
+  },
+};
+
+// Policy-only input: no clients are known, but every STRICT policy still rejects any client without a proxy.
+function policyOnlyFindings(mesh: ResolvedMesh): Finding[] {
+  return mesh.snapshot.peerAuthentications
+    .filter((pa) => pa.mode === 'STRICT' && !(pa.selector && pa.meta.namespace === mesh.rootNamespace))
+    .map((pa) => {
+      const scope = pa.selector
+        ? `the workloads selected by ${formatSelector(pa.selector)} in ${pa.meta.namespace}`
+        : pa.meta.namespace === mesh.rootNamespace
+          ? 'every workload in the mesh without its own policy'
+          : `every workload in ${pa.meta.namespace}`;
+      return finding({
+        code: 'strict-plaintext-clients',
+        severity: 'warning',
+        message: `PeerAuthentication ${pa.meta.namespace}/${pa.meta.name} is STRICT: clients without a sidecar (and not in ambient) that call ${scope} are reset (${SYMPTOMS.reset}). The input has no workloads, so which clients exist is unknown: check against the cluster before merging.`,
+        why: ['A STRICT port accepts only Istio mTLS; a client without a proxy can only send plaintext.'],
+        fix: 'Make sure every client has a sidecar first; while migrating, use PERMISSIVE or a port-level exception on a selector policy.',
+        resource: paRef(pa),
+        location: pa.meta.source,
+        path: 'spec.mtls.mode',
+        remediations: pa.meta.namespace === mesh.rootNamespace ? [] : [setPeerAuthenticationMode(pa, 'PERMISSIVE')],
+      });
+    });
+}

@@ -1,0 +1,296 @@
+// What happens when a client calls a service port: the TLS the client side sends to each backend,
+// what the server side accepts, and the outcome. Client side follows istio/istio:
+// pilot/pkg/networking/core/cluster_tls.go (buildUpstreamTLSSettings), pilot/pkg/model/push_context.go
+// (BestEffortInferServiceMTLSMode) and pilot/pkg/xds/endpoints/mtls_checker.go (per-endpoint tlsMode).
+// Server side follows pilot/pkg/networking/core/filterchain_options.go (chains per mode).
+import type { FindingCode } from '../analyzers/catalogue.js';
+import type { ClientTlsMode, Labels, MeshConfig, ProxyKind, Workload } from '../snapshot/types.js';
+import type { DestinationRuleIndex, DestinationRuleMatch, ResolvedTls } from './destination-rules.js';
+import { resolveTls } from './destination-rules.js';
+import type { ModeDecision, PeerAuthenticationIndex } from './server-mode.js';
+import { type Backend, backendsForPort, portExpectsTls, type ServiceTarget, type TargetPort } from './targets.js';
+
+export type ServerMode = 'STRICT' | 'PERMISSIVE' | 'DISABLE' | 'NONE';
+
+export interface ClientProfile {
+  readonly namespace: string;
+  readonly proxy: ProxyKind;
+  /** Needed only where workloadSelector DestinationRules exist in the client's namespace. */
+  readonly labels?: Labels;
+  readonly outboundExcludedPorts?: ReadonlySet<number>;
+}
+
+/** How the client side chose its TLS. */
+export type TlsSource =
+  | 'no-proxy'
+  | 'ambient'
+  | 'outbound-excluded'
+  | 'destination-rule'
+  | 'credential-ignored'
+  | 'external-no-rule'
+  | 'auto-mtls-off'
+  | 'namespace-disable'
+  | 'headless-fallback'
+  | 'auto-mtls';
+
+export interface BackendOutcome {
+  /** undefined for a MESH_EXTERNAL destination: the server is outside the cluster. */
+  readonly backend?: Backend;
+  readonly tls: ClientTlsMode;
+  readonly serverProxy: ProxyKind;
+  readonly serverMode: ServerMode;
+  readonly decision?: ModeDecision;
+  readonly inboundExcluded: boolean;
+  readonly ok: boolean;
+  readonly reason: FindingCode | 'ok';
+  readonly symptom: string;
+}
+
+export interface PairOutcome {
+  readonly ok: boolean;
+  readonly clientProxy: ProxyKind;
+  /** TLS towards the first failing backend (or the first backend). */
+  readonly tls: ClientTlsMode;
+  readonly tlsSource: TlsSource;
+  readonly rule?: DestinationRuleMatch;
+  readonly resolvedTls?: ResolvedTls;
+  readonly serverProxy: ProxyKind;
+  readonly serverMode: ServerMode;
+  readonly reason: FindingCode | 'ok';
+  readonly symptom: string;
+  readonly backends: readonly BackendOutcome[];
+  readonly failing: readonly BackendOutcome[];
+}
+
+export const SYMPTOMS = {
+  ok: 'ok',
+  reset: 'connection reset by peer (curl: (56) Recv failure; HTTP status 000)',
+  tlsToPlaintext:
+    '503 upstream connect error or disconnect/reset before headers, TLS error (Envoy flags UF,URX)',
+  noClientCert:
+    '503 upstream connect error or disconnect/reset before headers, TLS error: handshake failure, the server sidecar wants an Istio client certificate (UF,URX)',
+  plaintextToTlsPort: '400 plain HTTP request sent to an HTTPS port, or connection reset',
+  doubleTls: 'TLS handshake failure (TLS wrapped in TLS: "wrong version number")',
+} as const;
+
+const INBOUND_EXCLUDE = 'traffic.sidecar.istio.io/excludeInboundPorts';
+const INBOUND_INCLUDE = 'traffic.sidecar.istio.io/includeInboundPorts';
+const OUTBOUND_EXCLUDE = 'traffic.sidecar.istio.io/excludeOutboundPorts';
+
+export function outboundExcludedPorts(workload: Workload): ReadonlySet<number> | undefined {
+  const value = workload.podAnnotations[OUTBOUND_EXCLUDE];
+  return value ? parsePortList(value) : undefined;
+}
+
+export function isInboundExcluded(workload: Workload, port: number): boolean {
+  const excluded = workload.podAnnotations[INBOUND_EXCLUDE];
+  if (excluded && parsePortList(excluded).has(port)) return true;
+  const included = workload.podAnnotations[INBOUND_INCLUDE];
+  if (included === undefined || included.trim() === '*') return false;
+  return !parsePortList(included).has(port);
+}
+
+function parsePortList(value: string): Set<number> {
+  return new Set(
+    value
+      .split(',')
+      .map((p) => Number(p.trim()))
+      .filter((p) => Number.isInteger(p) && p > 0),
+  );
+}
+
+export function clientProfile(workload: Workload): ClientProfile {
+  return {
+    namespace: workload.meta.namespace,
+    proxy: workload.proxy,
+    labels: workload.podLabels,
+    outboundExcludedPorts: outboundExcludedPorts(workload),
+  };
+}
+
+interface ServerSide {
+  readonly serverProxy: ProxyKind;
+  readonly serverMode: ServerMode;
+  readonly decision?: ModeDecision;
+  readonly inboundExcluded: boolean;
+}
+
+interface ClientSide {
+  /** A fixed TLS for every backend, or undefined for auto mTLS's per-endpoint choice. */
+  readonly tls?: ClientTlsMode;
+  readonly source: TlsSource;
+  readonly rule?: DestinationRuleMatch;
+  readonly resolvedTls?: ResolvedTls;
+}
+
+export class ConnectivityEvaluator {
+  constructor(
+    private readonly peerAuthentications: PeerAuthenticationIndex,
+    private readonly destinationRules: DestinationRuleIndex,
+    private readonly meshConfig: MeshConfig,
+  ) {}
+
+  serverSide(backend: Backend): ServerSide {
+    const w = backend.workload;
+    const port = backend.targetPort;
+    if (w.proxy === 'none') return { serverProxy: 'none', serverMode: 'NONE', inboundExcluded: false };
+    if (w.proxy === 'sidecar' && port !== undefined && isInboundExcluded(w, port)) {
+      return { serverProxy: 'sidecar', serverMode: 'NONE', inboundExcluded: true };
+    }
+    const decision =
+      port !== undefined ? this.peerAuthentications.modeForPort(w, port) : this.peerAuthentications.forWorkload(w).base;
+    return { serverProxy: w.proxy, serverMode: decision.mode, decision, inboundExcluded: false };
+  }
+
+  evaluate(client: ClientProfile, target: ServiceTarget, port: TargetPort): PairOutcome {
+    const backends = backendsForPort(target, port).filter((b) => b.targetPort !== undefined || target.external);
+    const servers = backends.map((b) => this.serverSide(b));
+    const clientSide = this.clientSide(client, target, port, backends, servers);
+    const outcomes = backends.map((backend, i) =>
+      this.judge(client, target, port, clientSide, backend, servers[i] as ServerSide),
+    );
+    if (target.external) outcomes.push(this.judgeExternal(client, port, clientSide));
+    const failing = outcomes.filter((o) => !o.ok);
+    const shown = failing[0] ?? outcomes[0];
+    return {
+      ok: failing.length === 0,
+      clientProxy: client.proxy,
+      tls: shown?.tls ?? clientSide.tls ?? 'DISABLE',
+      tlsSource: clientSide.source,
+      rule: clientSide.rule,
+      resolvedTls: clientSide.resolvedTls,
+      serverProxy: shown?.serverProxy ?? 'none',
+      serverMode: shown?.serverMode ?? 'NONE',
+      reason: shown?.reason ?? 'ok',
+      symptom: shown?.symptom ?? SYMPTOMS.ok,
+      backends: outcomes,
+      failing,
+    };
+  }
+
+  private clientSide(
+    client: ClientProfile,
+    target: ServiceTarget,
+    port: TargetPort,
+    backends: readonly Backend[],
+    servers: readonly ServerSide[],
+  ): ClientSide {
+    if (client.proxy === 'none') return { tls: 'DISABLE', source: 'no-proxy' };
+    // ztunnel ignores DestinationRules; it sends HBONE (mTLS) to mesh endpoints, plaintext to others.
+    if (client.proxy === 'ambient') return { source: 'ambient' };
+    if (client.outboundExcludedPorts?.has(port.port)) return { tls: 'DISABLE', source: 'outbound-excluded' };
+
+    const rule = this.destinationRules.lookup(client.namespace, client.labels, target.host, target.namespace);
+    const resolved = rule ? resolveTls(rule.rule, port.port) : undefined;
+    if (resolved?.tls) {
+      if (resolved.credentialIgnored) return { tls: 'DISABLE', source: 'credential-ignored', rule, resolvedTls: resolved };
+      return { tls: resolved.tls.mode, source: 'destination-rule', rule, resolvedTls: resolved };
+    }
+    const base = { rule, resolvedTls: resolved };
+    if (target.external) return { tls: 'DISABLE', source: 'external-no-rule', ...base };
+    if (!this.meshConfig.enableAutoMtls) return { tls: 'DISABLE', source: 'auto-mtls-off', ...base };
+    if (this.peerAuthentications.namespaceMode(target.namespace)?.mode === 'DISABLE') {
+      return { tls: 'DISABLE', source: 'namespace-disable', ...base };
+    }
+    const passthrough =
+      target.headless || rule?.rule.trafficPolicy?.loadBalancerSimple?.toUpperCase() === 'PASSTHROUGH';
+    if (passthrough && (backends.length === 0 || servers.some((s) => !endpointIsIstio(s)))) {
+      return { tls: 'DISABLE', source: 'headless-fallback', ...base };
+    }
+    return { source: 'auto-mtls', ...base };
+  }
+
+  private judge(
+    client: ClientProfile,
+    target: ServiceTarget,
+    port: TargetPort,
+    clientSide: ClientSide,
+    backend: Backend,
+    server: ServerSide,
+  ): BackendOutcome {
+    const tls = clientSide.tls ?? (endpointIsIstio(server) || server.serverProxy === 'ambient' ? 'ISTIO_MUTUAL' : 'DISABLE');
+    const base = { backend, tls, ...server };
+    const accepted = accepts(server, tls, portExpectsTls(port));
+    if (accepted) return { ...base, ok: true, reason: 'ok', symptom: SYMPTOMS.ok };
+    const reason = failureReason(client, clientSide, server, tls, target);
+    return { ...base, ok: false, reason, symptom: failureSymptom(server, tls) };
+  }
+
+  private judgeExternal(client: ClientProfile, port: TargetPort, clientSide: ClientSide): BackendOutcome {
+    const serverWantsTls = portExpectsTls(port) || port.targetPort === 443;
+    const appSendsTls = isTlsProtocol(port.protocol);
+    const tls = clientSide.tls ?? 'DISABLE';
+    const external = { serverProxy: 'none' as const, serverMode: 'NONE' as const, inboundExcluded: false };
+    let symptom: string | undefined;
+    if (tls === 'ISTIO_MUTUAL') symptom = SYMPTOMS.tlsToPlaintext;
+    else if ((tls === 'SIMPLE' || tls === 'MUTUAL') && appSendsTls) symptom = SYMPTOMS.doubleTls;
+    else if ((tls === 'SIMPLE' || tls === 'MUTUAL') && !serverWantsTls) symptom = SYMPTOMS.tlsToPlaintext;
+    else if (tls === 'DISABLE' && serverWantsTls && !appSendsTls && client.proxy === 'sidecar') {
+      symptom = SYMPTOMS.plaintextToTlsPort;
+    }
+    if (!symptom) return { tls, ...external, ok: true, reason: 'ok', symptom: SYMPTOMS.ok };
+    return { tls, ...external, ok: false, reason: 'serviceentry-tls-origination', symptom };
+  }
+}
+
+/** EDS marks an endpoint `tlsMode: istio` when it has a sidecar and its own policy for the port is not DISABLE. */
+function endpointIsIstio(server: ServerSide): boolean {
+  return server.serverProxy === 'sidecar' && server.serverMode !== 'DISABLE';
+}
+
+function isTlsProtocol(protocol: string): boolean {
+  const p = protocol.toUpperCase();
+  return p === 'HTTPS' || p === 'TLS';
+}
+
+function accepts(server: ServerSide, tls: ClientTlsMode, appSpeaksTls: boolean): boolean {
+  const originatedTls = tls === 'SIMPLE' || tls === 'MUTUAL';
+  switch (server.serverMode) {
+    case 'STRICT':
+      return tls === 'ISTIO_MUTUAL';
+    case 'PERMISSIVE':
+      // Non-Istio TLS is passed through to the application as raw bytes.
+      return tls === 'ISTIO_MUTUAL' || tls === 'DISABLE' || (originatedTls && appSpeaksTls);
+    case 'DISABLE':
+      if (server.serverProxy === 'ambient') return tls !== 'SIMPLE' && tls !== 'MUTUAL';
+      return tls === 'DISABLE' || (originatedTls && appSpeaksTls);
+    case 'NONE':
+      return tls === 'DISABLE' || (originatedTls && appSpeaksTls);
+  }
+}
+
+function failureReason(
+  client: ClientProfile,
+  clientSide: ClientSide,
+  server: ServerSide,
+  tls: ClientTlsMode,
+  target: ServiceTarget,
+): FindingCode {
+  if (server.inboundExcluded) return 'inbound-port-excluded';
+  if (tls === 'DISABLE') {
+    switch (clientSide.source) {
+      case 'no-proxy':
+        return 'strict-plaintext-clients';
+      case 'outbound-excluded':
+        return 'outbound-port-excluded';
+      case 'auto-mtls-off':
+        return 'auto-mtls-disabled';
+      case 'namespace-disable':
+        return 'strict-under-namespace-disable';
+      case 'headless-fallback':
+        return 'headless-service-plaintext';
+      case 'credential-ignored':
+        return 'destinationrule-credentialname-ignored';
+      default:
+        return client.proxy === 'none' ? 'strict-plaintext-clients' : 'destinationrule-tls-conflict';
+    }
+  }
+  if (target.external) return 'serviceentry-tls-origination';
+  return 'destinationrule-tls-conflict';
+}
+
+function failureSymptom(server: ServerSide, tls: ClientTlsMode): string {
+  if (tls === 'DISABLE') return SYMPTOMS.reset;
+  if (server.serverMode === 'STRICT') return SYMPTOMS.noClientCert;
+  return SYMPTOMS.tlsToPlaintext;
+}

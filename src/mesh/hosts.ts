@@ -1,0 +1,42 @@
+// Host names as Istio reads them (istio/istio: pilot/pkg/model/config.go ResolveShortnameToFQDN,
+// pkg/config/host/name.go Matches/MoreSpecific).
+
+export const CLUSTER_DOMAIN = 'cluster.local';
+
+export function serviceFqdn(name: string, namespace: string): string {
+  return `${name}.${namespace}.svc.${CLUSTER_DOMAIN}`;
+}
+
+/** A host without a dot gets the config's namespace appended; a dotted one is taken literally. */
+export function resolveShortname(host: string, namespace: string): string {
+  if (host === '*' || host.includes('.') || host.includes(':')) return host;
+  return serviceFqdn(host, namespace);
+}
+
+export function isWildcard(host: string): boolean {
+  return host.startsWith('*');
+}
+
+/** Does `pattern` (exact or `*.suffix` or `*`) cover `host`? */
+export function hostCovers(pattern: string, host: string): boolean {
+  if (pattern === '*') return true;
+  if (pattern.startsWith('*')) return host.endsWith(pattern.slice(1));
+  return pattern === host;
+}
+
+/** Orders candidate patterns as Istio's MostSpecificHostMatch: exact first, then longer wildcards. */
+export function compareSpecificity(a: string, b: string): number {
+  const aw = isWildcard(a);
+  const bw = isWildcard(b);
+  if (aw !== bw) return aw ? 1 : -1;
+  if (a.length !== b.length) return b.length - a.length;
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** The namespace a `*.svc.cluster.local`-style FQDN names, if any. */
+export function namespaceOfServiceHost(host: string): string | undefined {
+  const suffix = `.svc.${CLUSTER_DOMAIN}`;
+  if (!host.endsWith(suffix)) return undefined;
+  const parts = host.slice(0, -suffix.length).split('.');
+  return parts.length >= 2 ? parts[parts.length - 1] : undefined;
+}

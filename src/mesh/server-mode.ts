@@ -1,0 +1,147 @@
+// Effective inbound mTLS mode of a workload port, as istiod composes it.
+// Follows istio/istio: pilot/pkg/security/authn/policy_applier.go (ComposePeerAuthentication,
+// GetMutualTLSModeForPort) and pilot/pkg/model/authentication.go (addPeerAuthentication,
+// GetNamespaceMutualTLSMode, getConfigsForWorkload).
+import type { MtlsMode, PeerAuthentication, Workload } from '../snapshot/types.js';
+import { selectorMatches } from './selectors.js';
+
+export type EffectiveMode = Exclude<MtlsMode, 'UNSET'>;
+export type PolicyLevel = 'default' | 'mesh' | 'namespace' | 'workload' | 'port';
+
+export interface ModeDecision {
+  readonly mode: EffectiveMode;
+  /** The level whose policy set the mode (UNSET levels inherit and are skipped). */
+  readonly level: PolicyLevel;
+  readonly policy?: PeerAuthentication;
+}
+
+export interface WorkloadPolicy {
+  readonly mesh?: PeerAuthentication;
+  readonly namespace?: PeerAuthentication;
+  readonly workload?: PeerAuthentication;
+  /** Selector policies that also match this workload but lose to `workload` (oldest wins). */
+  readonly losingWorkloadPolicies: readonly PeerAuthentication[];
+  readonly base: ModeDecision;
+  readonly ports: ReadonlyMap<number, ModeDecision>;
+}
+
+export interface IgnoredPolicy {
+  readonly policy: PeerAuthentication;
+  readonly reason: 'second-in-scope' | 'selector-in-root-namespace';
+  readonly winner?: PeerAuthentication;
+}
+
+/** Istio's configCompareByCreationTime: oldest first, then name, then namespace. */
+export function compareByAge(
+  a: { meta: { creationTimestamp?: string; name: string; namespace: string } },
+  b: { meta: { creationTimestamp?: string; name: string; namespace: string } },
+): number {
+  const ta = a.meta.creationTimestamp ? Date.parse(a.meta.creationTimestamp) : 0;
+  const tb = b.meta.creationTimestamp ? Date.parse(b.meta.creationTimestamp) : 0;
+  if (ta !== tb) return ta - tb;
+  if (a.meta.name !== b.meta.name) return a.meta.name < b.meta.name ? -1 : 1;
+  return a.meta.namespace < b.meta.namespace ? -1 : a.meta.namespace > b.meta.namespace ? 1 : 0;
+}
+
+export class PeerAuthenticationIndex {
+  readonly meshPolicy?: PeerAuthentication;
+  readonly ignored: IgnoredPolicy[] = [];
+  private readonly namespacePolicies = new Map<string, PeerAuthentication>();
+  private readonly selectorPoliciesByNamespace = new Map<string, PeerAuthentication[]>();
+  private readonly workloadCache = new WeakMap<Workload, WorkloadPolicy>();
+
+  constructor(
+    policies: readonly PeerAuthentication[],
+    readonly rootNamespace: string,
+  ) {
+    const sorted = [...policies].sort(compareByAge);
+    for (const policy of sorted) {
+      const ns = policy.meta.namespace;
+      if (policy.selector) {
+        if (ns === rootNamespace) {
+          this.ignored.push({ policy, reason: 'selector-in-root-namespace' });
+          continue;
+        }
+        const list = this.selectorPoliciesByNamespace.get(ns) ?? [];
+        list.push(policy);
+        this.selectorPoliciesByNamespace.set(ns, list);
+        continue;
+      }
+      const winner = this.namespacePolicies.get(ns);
+      if (winner) {
+        this.ignored.push({ policy, reason: 'second-in-scope', winner });
+        continue;
+      }
+      this.namespacePolicies.set(ns, policy);
+    }
+    this.meshPolicy = this.namespacePolicies.get(rootNamespace);
+  }
+
+  /** The namespace-wide policy (for the root namespace this is the mesh policy). */
+  namespacePolicy(namespace: string): PeerAuthentication | undefined {
+    return this.namespacePolicies.get(namespace);
+  }
+
+  selectorPolicies(namespace: string): readonly PeerAuthentication[] {
+    return this.selectorPoliciesByNamespace.get(namespace) ?? [];
+  }
+
+  allNamespacePolicies(): IterableIterator<PeerAuthentication> {
+    return this.namespacePolicies.values();
+  }
+
+  forWorkload(workload: Workload): WorkloadPolicy {
+    const cached = this.workloadCache.get(workload);
+    if (cached) return cached;
+    const ns = workload.meta.namespace;
+    const mesh = this.meshPolicy;
+    const namespace = ns === this.rootNamespace ? undefined : this.namespacePolicies.get(ns);
+    const matching = this.selectorPolicies(ns).filter((p) => selectorMatches(p.selector, workload.podLabels));
+    const [workloadPolicy, ...losing] = matching;
+
+    let base: ModeDecision = { mode: 'PERMISSIVE', level: 'default' };
+    if (isSet(mesh?.mode)) base = { mode: mesh.mode, level: 'mesh', policy: mesh };
+    if (isSet(namespace?.mode)) base = { mode: namespace.mode, level: 'namespace', policy: namespace };
+    if (isSet(workloadPolicy?.mode)) base = { mode: workloadPolicy.mode, level: 'workload', policy: workloadPolicy };
+
+    const ports = new Map<number, ModeDecision>();
+    for (const [port, mode] of workloadPolicy?.portLevelMtls ?? []) {
+      // An UNSET port entry inherits the workload's effective mode.
+      ports.set(port, mode === 'UNSET' ? base : { mode, level: 'port', policy: workloadPolicy });
+    }
+    const result: WorkloadPolicy = {
+      mesh,
+      namespace,
+      workload: workloadPolicy,
+      losingWorkloadPolicies: losing,
+      base,
+      ports,
+    };
+    this.workloadCache.set(workload, result);
+    return result;
+  }
+
+  /** Effective mode for a container/target port of the workload. */
+  modeForPort(workload: Workload, targetPort: number): ModeDecision {
+    const policy = this.forWorkload(workload);
+    return policy.ports.get(targetPort) ?? policy.base;
+  }
+
+  /**
+   * GetNamespaceMutualTLSMode: what auto mTLS reads for a service's namespace. Only mesh and
+   * namespace policies count; workload and port level are ignored. undefined = UNKNOWN.
+   */
+  namespaceMode(namespace: string): { mode: EffectiveMode; policy?: PeerAuthentication } | undefined {
+    const meshMode = isSet(this.meshPolicy?.mode) ? this.meshPolicy.mode : this.meshPolicy ? 'PERMISSIVE' : undefined;
+    const nsPolicy = namespace === this.rootNamespace ? undefined : this.namespacePolicies.get(namespace);
+    if (nsPolicy) {
+      if (isSet(nsPolicy.mode)) return { mode: nsPolicy.mode, policy: nsPolicy };
+      return { mode: meshMode ?? 'PERMISSIVE', policy: this.meshPolicy ?? nsPolicy };
+    }
+    return meshMode ? { mode: meshMode, policy: this.meshPolicy } : undefined;
+  }
+}
+
+function isSet(mode: MtlsMode | undefined): mode is EffectiveMode {
+  return mode !== undefined && mode !== 'UNSET';
+}

@@ -1,0 +1,131 @@
+// Destinations a client can call: Kubernetes Services and ServiceEntry hosts, with the workloads
+// behind each port (the endpoints istiod would build).
+import type { Labels, Ref, Service, ServiceEntry, Workload } from '../snapshot/types.js';
+import { resolveShortname, serviceFqdn } from './hosts.js';
+import { selectorMatches } from './selectors.js';
+
+export interface TargetPort {
+  readonly port: number;
+  readonly name?: string;
+  readonly protocol: string;
+  readonly appProtocol?: string;
+  /** Number, or a named container port resolved per backend. */
+  readonly targetPort: number | string;
+}
+
+export interface ServiceTarget {
+  readonly ref: Ref;
+  readonly namespace: string;
+  readonly host: string;
+  readonly ports: readonly TargetPort[];
+  /** MESH_EXTERNAL ServiceEntry: the server is outside the mesh; never auto mTLS. */
+  readonly external: boolean;
+  readonly headless: boolean;
+  readonly backends: readonly Workload[];
+  readonly service?: Service;
+  readonly entry?: ServiceEntry;
+}
+
+export interface Backend {
+  readonly workload: Workload;
+  /** The container port this service port reaches on that workload; undefined if a named port is missing. */
+  readonly targetPort?: number;
+}
+
+/** Workloads indexed by namespace and label pair, so selector matching avoids scanning every workload. */
+export class WorkloadIndex {
+  private readonly byNamespace = new Map<string, Workload[]>();
+  private readonly byLabel = new Map<string, Workload[]>();
+
+  constructor(workloads: readonly Workload[]) {
+    for (const w of workloads) {
+      const ns = w.meta.namespace;
+      push(this.byNamespace, ns, w);
+      for (const [k, v] of Object.entries(w.podLabels)) push(this.byLabel, `${ns}\u0000${k}\u0000${v}`, w);
+    }
+  }
+
+  inNamespace(namespace: string): readonly Workload[] {
+    return this.byNamespace.get(namespace) ?? [];
+  }
+
+  namespaces(): IterableIterator<string> {
+    return this.byNamespace.keys();
+  }
+
+  select(namespace: string, selector: Labels | undefined): Workload[] {
+    if (!selector || Object.keys(selector).length === 0) return [...this.inNamespace(namespace)];
+    let smallest: readonly Workload[] | undefined;
+    for (const [k, v] of Object.entries(selector)) {
+      const candidates = this.byLabel.get(`${namespace}\u0000${k}\u0000${v}`) ?? [];
+      if (!smallest || candidates.length < smallest.length) smallest = candidates;
+    }
+    return (smallest ?? []).filter((w) => selectorMatches(selector, w.podLabels));
+  }
+}
+
+function push<T>(map: Map<string, T[]>, key: string, value: T): void {
+  const list = map.get(key);
+  if (list) list.push(value);
+  else map.set(key, [value]);
+}
+
+export function serviceTargets(services: readonly Service[], entries: readonly ServiceEntry[], index: WorkloadIndex): ServiceTarget[] {
+  const targets: ServiceTarget[] = [];
+  for (const service of services) {
+    if (service.type === 'ExternalName') continue;
+    const ns = service.meta.namespace;
+    targets.push({
+      ref: { kind: 'Service', namespace: ns, name: service.meta.name },
+      namespace: ns,
+      host: serviceFqdn(service.meta.name, ns),
+      ports: service.ports,
+      external: false,
+      headless: service.headless,
+      // A Service without a selector has hand-made endpoints we cannot see.
+      backends: service.selector ? index.select(ns, service.selector) : [],
+      service,
+    });
+  }
+  for (const entry of entries) {
+    const ns = entry.meta.namespace;
+    const external = entry.location === 'MESH_EXTERNAL';
+    const backends = !external && entry.workloadSelector ? index.select(ns, entry.workloadSelector) : [];
+    for (const host of entry.hosts) {
+      targets.push({
+        ref: { kind: 'ServiceEntry', namespace: ns, name: entry.meta.name },
+        namespace: ns,
+        host: resolveShortname(host, ns),
+        ports: entry.ports.map((p) => ({
+          port: p.number,
+          name: p.name,
+          protocol: p.protocol,
+          targetPort: p.targetPort ?? p.number,
+        })),
+        external,
+        headless: entry.resolution === 'NONE' && !external,
+        backends,
+        entry,
+      });
+    }
+  }
+  return targets;
+}
+
+export function backendsForPort(target: ServiceTarget, port: TargetPort): Backend[] {
+  return target.backends.map((workload) => ({ workload, targetPort: resolveTargetPort(workload, port.targetPort) }));
+}
+
+function resolveTargetPort(workload: Workload, targetPort: number | string): number | undefined {
+  if (typeof targetPort === 'number') return targetPort;
+  if (/^\d+$/.test(targetPort)) return Number(targetPort);
+  return workload.ports.find((p) => p.name === targetPort)?.containerPort;
+}
+
+/** Whether the application behind a port speaks TLS itself (so TLS that reaches it is fine). */
+export function portExpectsTls(port: TargetPort): boolean {
+  const hints = [port.name, port.appProtocol, port.protocol].map((h) => (h ?? '').toLowerCase());
+  if (hints.some((h) => h === 'https' || h === 'tls' || h.startsWith('https-') || h.startsWith('tls-'))) return true;
+  const plainHint = hints.some((h) => h === 'http' || h === 'http2' || h === 'grpc' || h.startsWith('http-'));
+  return !plainHint && (port.port === 443 || port.targetPort === 443);
+}

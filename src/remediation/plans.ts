@@ -1,0 +1,285 @@
+// Remediation plans as data: the target object, the change (a JSON merge patch, a new object, or a
+// rollout restart), the risk in plain words and the exact kubectl equivalent. Building a plan changes
+// nothing; applying one is a separate, approved step. Plans never delete an object.
+import { stringify } from 'yaml';
+import type { DestinationRule, Labels, PeerAuthentication, Ref, Workload } from '../snapshot/types.js';
+
+export type PlanAction = 'merge-patch' | 'create' | 'rollout-restart';
+
+export interface RemediationPlan {
+  /** Stable id: `<action>:<Kind>/<namespace>/<name>[:<detail>]`. */
+  readonly id: string;
+  readonly title: string;
+  readonly risk: string;
+  readonly action: PlanAction;
+  readonly target: Ref & { readonly apiVersion: string };
+  /** JSON merge patch (merge-patch) or the whole object (create). */
+  readonly body?: Record<string, unknown>;
+  readonly kubectl: string;
+}
+
+const PA_API = 'security.istio.io/v1';
+const DR_API = 'networking.istio.io/v1';
+
+function shellQuote(text: string): string {
+  return `'${text.replaceAll("'", `'\\''`)}'`;
+}
+
+function mergePatchCommand(resource: string, ref: Ref, patch: Record<string, unknown>): string {
+  const ns = ref.namespace ? ` -n ${ref.namespace}` : '';
+  return `kubectl patch ${resource} ${ref.name}${ns} --type=merge -p ${shellQuote(JSON.stringify(patch))}`;
+}
+
+function applyCommand(object: Record<string, unknown>): string {
+  return `kubectl apply -f - <<'EOF'\n${stringify(object).trimEnd()}\nEOF`;
+}
+
+function paRef(pa: PeerAuthentication): Ref & { apiVersion: string } {
+  return { apiVersion: PA_API, kind: 'PeerAuthentication', namespace: pa.meta.namespace, name: pa.meta.name };
+}
+
+export function setPeerAuthenticationMode(pa: PeerAuthentication, mode: 'PERMISSIVE' | 'STRICT'): RemediationPlan {
+  const target = paRef(pa);
+  const body = { spec: { mtls: { mode } } };
+  return {
+    id: `set-mode-${mode.toLowerCase()}:PeerAuthentication/${pa.meta.namespace}/${pa.meta.name}`,
+    title: `Switch PeerAuthentication ${pa.meta.namespace}/${pa.meta.name} to ${mode}`,
+    risk:
+      mode === 'PERMISSIVE'
+        ? 'Every workload under this policy accepts plaintext again until you return to STRICT; mesh clients keep using mTLS.'
+        : 'Clients without a sidecar (or ambient) will be rejected; check the connectivity matrix first.',
+    action: 'merge-patch',
+    target,
+    body,
+    kubectl: mergePatchCommand('peerauthentication', target, body),
+  };
+}
+
+/** A namespace-wide policy where none exists (e.g. PERMISSIVE under a mesh-wide STRICT). */
+export function createNamespacePolicy(namespace: string, mode: 'PERMISSIVE' | 'STRICT'): RemediationPlan {
+  const object = {
+    apiVersion: PA_API,
+    kind: 'PeerAuthentication',
+    metadata: { name: 'default', namespace },
+    spec: { mtls: { mode } },
+  };
+  return {
+    id: `create-${mode.toLowerCase()}:PeerAuthentication/${namespace}/default`,
+    title: `Create a ${mode} PeerAuthentication for namespace ${namespace}`,
+    risk:
+      mode === 'PERMISSIVE'
+        ? `Workloads in ${namespace} accept plaintext again (overrides the mesh-wide mode for this namespace only).`
+        : `Clients without a sidecar are reset when they call ${namespace}; check the connectivity matrix first.`,
+    action: 'create',
+    target: { apiVersion: PA_API, kind: 'PeerAuthentication', namespace, name: 'default' },
+    body: object,
+    kubectl: applyCommand(object),
+  };
+}
+
+/**
+ * A port-level exception keyed by the container (target) port, which needs a selector policy.
+ * PERMISSIVE rather than DISABLE: plaintext clients get in and mesh clients keep mTLS (a port-level
+ * DISABLE would also break clients whose DestinationRule says ISTIO_MUTUAL).
+ */
+export function addPortException(
+  namespace: string,
+  selector: Labels,
+  targetPort: number,
+  existing: PeerAuthentication | undefined,
+  workloadName: string,
+): RemediationPlan {
+  const portEntry = { [String(targetPort)]: { mode: 'PERMISSIVE' } };
+  if (existing?.selector) {
+    const target = paRef(existing);
+    const body = { spec: { portLevelMtls: portEntry } };
+    return {
+      id: `port-exception:PeerAuthentication/${namespace}/${existing.meta.name}:${targetPort}`,
+      title: `Accept plaintext on port ${targetPort} in PeerAuthentication ${namespace}/${existing.meta.name}`,
+      risk: `Port ${targetPort} of the selected workloads accepts plaintext; other ports keep their mode.`,
+      action: 'merge-patch',
+      target,
+      body,
+      kubectl: mergePatchCommand('peerauthentication', target, body),
+    };
+  }
+  const name = `${workloadName}-port-${targetPort}`.slice(0, 63);
+  const object = {
+    apiVersion: PA_API,
+    kind: 'PeerAuthentication',
+    metadata: { name, namespace },
+    spec: { selector: { matchLabels: { ...selector } }, portLevelMtls: portEntry },
+  };
+  return {
+    id: `port-exception:PeerAuthentication/${namespace}/${name}:${targetPort}`,
+    title: `Create a workload policy that accepts plaintext on port ${targetPort} only`,
+    risk: `Port ${targetPort} of ${workloadName} accepts plaintext; its other ports keep the namespace/mesh mode. The selector is required: Istio ignores portLevelMtls without one.`,
+    action: 'create',
+    target: { apiVersion: PA_API, kind: 'PeerAuthentication', namespace, name },
+    body: object,
+    kubectl: applyCommand(object),
+  };
+}
+
+/**
+ * Set a DestinationRule's TLS at the field that won (top level, a port entry or a subset) to
+ * ISTIO_MUTUAL or DISABLE. Merge patches replace arrays whole, so a port entry rewrites the list.
+ */
+export function setDestinationRuleTls(
+  rule: DestinationRule,
+  path: string,
+  mode: 'ISTIO_MUTUAL' | 'DISABLE',
+): RemediationPlan {
+  const target = { apiVersion: DR_API, kind: 'DestinationRule', namespace: rule.meta.namespace, name: rule.meta.name };
+  const body = { spec: tlsPatch(rule, path, mode) };
+  return {
+    id: `set-tls-${mode.toLowerCase().replace('_', '-')}:DestinationRule/${rule.meta.namespace}/${rule.meta.name}:${path}`,
+    title: `Set ${path.replace(/^spec\./, '')}.mode to ${mode} in DestinationRule ${rule.meta.namespace}/${rule.meta.name}`,
+    risk:
+      mode === 'ISTIO_MUTUAL'
+        ? 'Clients using this rule send Istio mTLS; servers without a sidecar or with DISABLE would then fail.'
+        : 'Clients using this rule send plaintext; STRICT servers would reject them.',
+    action: 'merge-patch',
+    target,
+    body,
+    kubectl: mergePatchCommand('destinationrule', target, body),
+  };
+}
+
+function tlsPatch(rule: DestinationRule, path: string, mode: string): Record<string, unknown> {
+  const portMatch = /^spec\.trafficPolicy\.portLevelSettings\[(\d+)\]\.tls$/.exec(path);
+  const subsetMatch = /^spec\.subsets\[(\d+)\]/.exec(path);
+  if (portMatch) {
+    const index = Number(portMatch[1]);
+    const settings = (rule.trafficPolicy?.portLevelSettings ?? []).map((p, i) => ({
+      port: { number: p.port },
+      ...(i === index ? { tls: { ...(p.tls ?? {}), mode } } : p.tls ? { tls: p.tls } : {}),
+    }));
+    return { trafficPolicy: { portLevelSettings: settings } };
+  }
+  if (subsetMatch) {
+    // Subsets are a list: rewrite it, changing only the one subset's top-level tls.
+    const index = Number(subsetMatch[1]);
+    const subsets = rule.subsets.map((s, i) => ({
+      name: s.name,
+      labels: s.labels,
+      ...(i === index ? { trafficPolicy: { tls: { mode } } } : {}),
+    }));
+    return { subsets };
+  }
+  return { trafficPolicy: { tls: { ...(rule.trafficPolicy?.tls ?? {}), mode } } };
+}
+
+/** TLS origination for an external host: SIMPLE with SNI (HTTP ports), or DISABLE when the app already speaks TLS. */
+export function createExternalDestinationRule(
+  namespace: string,
+  host: string,
+  mode: 'SIMPLE' | 'DISABLE',
+): RemediationPlan {
+  const name = `${host.replace(/^\*\./, 'wildcard-').replace(/[^a-z0-9-]/g, '-')}-tls`.slice(0, 63);
+  const tls = mode === 'SIMPLE' ? { mode, sni: host } : { mode };
+  const object = {
+    apiVersion: DR_API,
+    kind: 'DestinationRule',
+    metadata: { name, namespace },
+    spec: { host, trafficPolicy: { tls } },
+  };
+  return {
+    id: `create-external-dr:DestinationRule/${namespace}/${name}`,
+    title:
+      mode === 'SIMPLE'
+        ? `Originate TLS to ${host} (DestinationRule SIMPLE with sni)`
+        : `Let the application's own TLS through to ${host} (DestinationRule DISABLE)`,
+    risk:
+      mode === 'SIMPLE'
+        ? 'Applications must then call this host over plain HTTP; the sidecar adds TLS and checks the server against the system CAs.'
+        : 'No mesh mTLS towards this host; the application keeps its own TLS end to end.',
+    action: 'create',
+    target: { apiVersion: DR_API, kind: 'DestinationRule', namespace, name },
+    body: object,
+    kubectl: applyCommand(object),
+  };
+}
+
+export function enableAutoMtls(source: Ref | undefined, meshText: string | undefined): RemediationPlan {
+  if (source?.kind === 'IstioOperator') {
+    const target = { apiVersion: 'install.istio.io/v1alpha1', ...source };
+    const body = { spec: { meshConfig: { enableAutoMtls: true } } };
+    return {
+      id: `enable-auto-mtls:IstioOperator/${source.namespace}/${source.name}`,
+      title: 'Enable auto mTLS in the IstioOperator mesh config',
+      risk: 'Sidecar clients without a DestinationRule switch to mTLS towards sidecar servers; istiod pushes new config.',
+      action: 'merge-patch',
+      target,
+      body,
+      kubectl: mergePatchCommand('istiooperator', target, body),
+    };
+  }
+  const ref = source ?? { kind: 'ConfigMap', namespace: 'istio-system', name: 'istio' };
+  const mesh = meshText ?? '';
+  const updated = /enableAutoMtls\s*:\s*false/.test(mesh)
+    ? mesh.replace(/enableAutoMtls\s*:\s*false/, 'enableAutoMtls: true')
+    : `${mesh.trimEnd()}\nenableAutoMtls: true\n`.trimStart();
+  const target = { apiVersion: 'v1', ...ref, kind: 'ConfigMap' };
+  const body = { data: { mesh: updated } };
+  return {
+    id: `enable-auto-mtls:ConfigMap/${ref.namespace}/${ref.name}`,
+    title: `Enable auto mTLS (enableAutoMtls: true in ConfigMap ${ref.namespace}/${ref.name})`,
+    risk: 'Sidecar clients without a DestinationRule switch to mTLS towards sidecar servers; istiod pushes new config. If Istio is managed by Helm or IstioOperator, change it there too or it will be reverted.',
+    action: 'merge-patch',
+    target,
+    body,
+    kubectl: mergePatchCommand('configmap', target, body),
+  };
+}
+
+export function restartWorkload(workload: Workload, why: string): RemediationPlan {
+  const kind = workload.kind === 'Pod' ? 'Pod' : workload.kind;
+  const resource = kind.toLowerCase();
+  const target = { apiVersion: kind === 'Pod' ? 'v1' : 'apps/v1', kind, namespace: workload.meta.namespace, name: workload.meta.name };
+  const body = {
+    spec: { template: { metadata: { annotations: { 'kubectl.kubernetes.io/restartedAt': '<now>' } } } },
+  };
+  return {
+    id: `restart:${kind}/${workload.meta.namespace}/${workload.meta.name}`,
+    title: `Restart ${resource} ${workload.meta.namespace}/${workload.meta.name} (${why})`,
+    risk: 'Pods are replaced one by one (rolling); a single-replica workload is briefly unavailable.',
+    action: 'rollout-restart',
+    target,
+    body: kind === 'Pod' ? undefined : body,
+    kubectl:
+      kind === 'Pod'
+        ? `kubectl delete pod ${workload.meta.name} -n ${workload.meta.namespace}  # bare pod: recreate it from its manifest`
+        : `kubectl rollout restart ${resource}/${workload.meta.name} -n ${workload.meta.namespace}`,
+  };
+}
+
+export function restartIstiodThenWorkloads(namespace: string): RemediationPlan {
+  const target = { apiVersion: 'apps/v1', kind: 'Deployment', namespace: 'istio-system', name: 'istiod' };
+  return {
+    id: `restart-istiod:Deployment/istio-system/istiod:${namespace}`,
+    title: `Restart istiod, then the workloads in ${namespace}, to re-issue certificates`,
+    risk: 'istiod restarts (proxies reconnect); then every deployment in the namespace rolls.',
+    action: 'rollout-restart',
+    target,
+    kubectl: [
+      'kubectl rollout restart deployment istiod -n istio-system',
+      'kubectl wait --for=condition=ready pod -l app=istiod -n istio-system --timeout=60s',
+      `kubectl rollout restart deployment -n ${namespace}`,
+    ].join('\n'),
+  };
+}
+
+export function labelNamespaceForInjection(namespace: string): RemediationPlan {
+  const target = { apiVersion: 'v1', kind: 'Namespace', name: namespace };
+  const body = { metadata: { labels: { 'istio-injection': 'enabled' } } };
+  return {
+    id: `label-injection:Namespace/${namespace}`,
+    title: `Label namespace ${namespace} for sidecar injection, then restart its workloads`,
+    risk: 'New pods get a sidecar; existing pods need a restart. Check that apps tolerate the proxy (UID 1337, init ordering).',
+    action: 'merge-patch',
+    target,
+    body,
+    kubectl: `kubectl label namespace ${namespace} istio-injection=enabled --overwrite\nkubectl rollout restart deployment -n ${namespace}`,
+  };
+}

@@ -1,0 +1,48 @@
+// The numbers every renderer shows: counts by severity, what was checked, the verdict.
+import type { Diagnosis } from '../engine/diagnose.js';
+
+export type Verdict = 'problems-found' | 'no-problems-found' | 'incomplete';
+
+export interface Summary {
+  readonly verdict: Verdict;
+  readonly scope: string;
+  readonly errors: number;
+  readonly warnings: number;
+  readonly infos: number;
+  readonly checked: {
+    readonly namespaces: number;
+    readonly workloads: number;
+    readonly services: number;
+    readonly peerAuthentications: number;
+    readonly destinationRules: number;
+    readonly serviceEntries: number;
+    readonly certificates: number;
+  };
+  readonly timingsMs: Record<string, number>;
+}
+
+export function summarize(diagnosis: Diagnosis, extraTimings: Record<string, number> = {}): Summary {
+  const s = diagnosis.mesh.snapshot;
+  const count = (severity: string) => diagnosis.findings.filter((f) => f.severity === severity).length;
+  const errors = count('error');
+  const warnings = count('warning');
+  const namespaces = new Set([...s.namespaces.map((n) => n.name), ...s.workloads.map((w) => w.meta.namespace)]);
+  const timings = { ...extraTimings, resolve: diagnosis.timings.resolveMs, analyze: diagnosis.timings.analyzeMs };
+  return {
+    verdict: errors + warnings > 0 ? 'problems-found' : diagnosis.gaps.length > 0 ? 'incomplete' : 'no-problems-found',
+    scope: diagnosis.namespace ? `namespace ${diagnosis.namespace}` : 'all namespaces',
+    errors,
+    warnings,
+    infos: count('info'),
+    checked: {
+      namespaces: namespaces.size,
+      workloads: s.workloads.length,
+      services: s.services.length,
+      peerAuthentications: s.peerAuthentications.length,
+      destinationRules: s.destinationRules.length,
+      serviceEntries: s.serviceEntries.length,
+      certificates: s.certificates.length,
+    },
+    timingsMs: Object.fromEntries(Object.entries(timings).map(([k, v]) => [k, Math.round(v * 10) / 10])),
+  };
+}

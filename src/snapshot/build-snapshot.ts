@@ -1,0 +1,446 @@
+// Turns raw Kubernetes objects (from manifests, or later a live cluster) into a MeshSnapshot.
+// Validates the fields we read and reports a malformed object with its file, line and field.
+import { parse as parseYaml } from 'yaml';
+import type { z } from 'zod';
+import { decideProxy } from './proxy-status.js';
+import { ManifestError, type RawObject } from './read-manifests.js';
+import {
+  configMapDataSchema,
+  destinationRuleSpecSchema,
+  injectorValuesSchema,
+  meshConfigSchema,
+  metadataSchema,
+  peerAuthenticationSpecSchema,
+  podSpecSchema,
+  podTemplateSchema,
+  secretDataSchema,
+  serviceEntrySpecSchema,
+  serviceSpecSchema,
+} from './schemas.js';
+import {
+  type CertificateSource,
+  type ClientTlsSettings,
+  DEFAULT_MESH_CONFIG,
+  type DestinationRule,
+  type Gap,
+  type InjectorConfig,
+  type Labels,
+  type MeshConfig,
+  type MeshSnapshot,
+  type MtlsMode,
+  type NamespaceInfo,
+  type ObjectMeta,
+  type PeerAuthentication,
+  type Service,
+  type ServiceEntry,
+  type TrafficPolicy,
+  type Workload,
+} from './types.js';
+
+const WORKLOAD_KINDS = new Set(['Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet', 'Job', 'CronJob']);
+const CA_SECRET_NAMES = new Set(['cacerts', 'istio-ca-secret']);
+
+type Meta = z.infer<typeof metadataSchema>;
+type PodSpec = z.infer<typeof podSpecSchema>;
+
+interface PendingWorkload {
+  readonly kind: Workload['kind'];
+  readonly meta: ObjectMeta;
+  readonly podLabels: Labels;
+  readonly podAnnotations: Labels;
+  readonly spec: PodSpec;
+  /** From a Pod object: its containers are the truth about the proxy. */
+  readonly isRunningPod: boolean;
+}
+
+export interface BuildOptions {
+  readonly gaps?: readonly Gap[];
+  readonly collectedRootCertConfigMaps?: boolean;
+}
+
+export function buildSnapshot(raws: readonly RawObject[], options: BuildOptions = {}): MeshSnapshot {
+  const namespaces = new Map<string, NamespaceInfo>();
+  const pending = new Map<string, PendingWorkload>();
+  const services: Service[] = [];
+  const peerAuthentications: PeerAuthentication[] = [];
+  const destinationRules: DestinationRule[] = [];
+  const serviceEntries: ServiceEntry[] = [];
+  const certificates: CertificateSource[] = [];
+  let meshConfig: MeshConfig = DEFAULT_MESH_CONFIG;
+  let injector: InjectorConfig = { rewriteAppHTTPProbe: true };
+
+  for (const raw of raws) {
+    const kind = raw.object.kind;
+    const apiVersion = raw.object.apiVersion;
+    if (typeof kind !== 'string' || typeof apiVersion !== 'string') {
+      throw new ManifestError(raw.location.file, raw.location.line, 'object without apiVersion and kind');
+    }
+    const group = apiVersion.includes('/') ? apiVersion.split('/')[0] : '';
+    const meta = () => readMeta(raw, kind);
+    if (group === 'security.istio.io' && kind === 'PeerAuthentication') {
+      peerAuthentications.push(toPeerAuthentication(meta(), validate(raw, kind, ['spec'], peerAuthenticationSpecSchema)));
+    } else if (group === 'networking.istio.io' && kind === 'DestinationRule') {
+      destinationRules.push(toDestinationRule(meta(), validate(raw, kind, ['spec'], destinationRuleSpecSchema)));
+    } else if (group === 'networking.istio.io' && kind === 'ServiceEntry') {
+      serviceEntries.push(toServiceEntry(meta(), validate(raw, kind, ['spec'], serviceEntrySpecSchema)));
+    } else if (group === 'install.istio.io' && kind === 'IstioOperator') {
+      const spec = raw.object.spec as Record<string, unknown> | undefined;
+      if (spec?.meshConfig !== undefined) {
+        const parsed = validate(raw, kind, ['spec', 'meshConfig'], meshConfigSchema);
+        meshConfig = mergeMeshConfig(meshConfig, parsed, meta(), kind, raw);
+      }
+    } else if (group === '' && kind === 'Namespace') {
+      const m = meta();
+      namespaces.set(m.name, { name: m.name, labels: m.labels, source: raw.location });
+    } else if (group === '' && kind === 'Service') {
+      services.push(toService(meta(), validate(raw, kind, ['spec'], serviceSpecSchema)));
+    } else if (group === '' && kind === 'Pod') {
+      const m = meta();
+      const spec = validate(raw, kind, ['spec'], podSpecSchema);
+      const owner = ownerWorkload(raw.object.metadata as Meta, m);
+      pending.set(`${m.namespace}/${owner.name}`, {
+        kind: owner.kind,
+        meta: owner.kind === 'Pod' ? m : { ...m, name: owner.name },
+        podLabels: withoutPodTemplateHash(m.labels),
+        podAnnotations: m.annotations,
+        spec,
+        isRunningPod: true,
+      });
+    } else if (WORKLOAD_KINDS.has(kind) && (group === 'apps' || group === 'batch' || group === 'extensions')) {
+      const m = meta();
+      const templatePath = kind === 'CronJob' ? ['spec', 'jobTemplate', 'spec', 'template'] : ['spec', 'template'];
+      const template = validate(raw, kind, templatePath, podTemplateSchema);
+      const key = `${m.namespace}/${m.name}`;
+      // A running Pod of this workload, read before, already tells the truth about its proxy.
+      if (pending.get(key)?.isRunningPod) continue;
+      pending.set(key, {
+        kind: kind as Workload['kind'],
+        meta: m,
+        podLabels: template.metadata?.labels ?? {},
+        podAnnotations: template.metadata?.annotations ?? {},
+        spec: template.spec,
+        isRunningPod: false,
+      });
+    } else if (group === '' && kind === 'ConfigMap') {
+      const m = meta();
+      const data = validate(raw, kind, [], configMapDataSchema).data ?? {};
+      readConfigMap(m, data, raw, {
+        onMesh: (parsed) => {
+          meshConfig = { ...mergeMeshConfig(meshConfig, parsed, m, kind, raw), meshText: data.mesh };
+        },
+        onInjector: (config) => {
+          injector = config;
+        },
+        onCertificate: (cert) => certificates.push(cert),
+      });
+    } else if (group === '' && kind === 'Secret') {
+      const m = meta();
+      if (!CA_SECRET_NAMES.has(m.name)) continue;
+      const secret = validate(raw, kind, [], secretDataSchema);
+      certificates.push(...caSecretCertificates(m, secret, raw));
+    }
+    // Every other kind is ignored: the analysis does not need it.
+  }
+
+  const workloads = [...pending.values()].map((p) => toWorkload(p, namespaces.get(p.meta.namespace)?.labels));
+  return {
+    namespaces: [...namespaces.values()],
+    workloads,
+    services,
+    peerAuthentications,
+    destinationRules,
+    serviceEntries,
+    meshConfig,
+    injector,
+    certificates,
+    gaps: options.gaps ?? [],
+    collectedRootCertConfigMaps: options.collectedRootCertConfigMaps ?? false,
+  };
+}
+
+function validate<T extends z.ZodType>(raw: RawObject, kind: string, path: readonly string[], schema: T): z.infer<T> {
+  let value: unknown = raw.object;
+  for (const key of path) value = (value as Record<string, unknown> | undefined)?.[key];
+  const result = schema.safeParse(value ?? {});
+  if (result.success) return result.data;
+  const issue = result.error.issues[0];
+  const issuePath = [...path, ...(issue?.path ?? []).map((p) => (typeof p === 'symbol' ? String(p) : p))];
+  const name = describeObject(raw, kind);
+  const field = issuePath.length > 0 ? issuePath.join('.') : '(object)';
+  throw new ManifestError(raw.location.file, raw.lineOf(issuePath), `${name}: ${field}: ${issue?.message ?? 'invalid'}`);
+}
+
+function describeObject(raw: RawObject, kind: string): string {
+  const metadata = raw.object.metadata as { name?: unknown; namespace?: unknown } | undefined;
+  const name = typeof metadata?.name === 'string' ? metadata.name : '(unnamed)';
+  const namespace = typeof metadata?.namespace === 'string' ? `${metadata.namespace}/` : '';
+  return `${kind} ${namespace}${name}`;
+}
+
+function readMeta(raw: RawObject, kind: string): ObjectMeta {
+  const m = validate(raw, kind, ['metadata'], metadataSchema);
+  return {
+    name: m.name,
+    // Like kubectl, an object without a namespace lands in `default` (cluster-scoped kinds ignore it).
+    namespace: kind === 'Namespace' ? '' : (m.namespace ?? 'default'),
+    labels: m.labels ?? {},
+    annotations: m.annotations ?? {},
+    creationTimestamp: m.creationTimestamp,
+    resourceVersion: m.resourceVersion,
+    source: raw.location,
+  };
+}
+
+function ownerWorkload(metadata: Meta, meta: ObjectMeta): { kind: Workload['kind']; name: string } {
+  const owner = metadata.ownerReferences?.[0];
+  if (!owner) return { kind: 'Pod', name: meta.name };
+  const hash = meta.labels['pod-template-hash'];
+  if (owner.kind === 'ReplicaSet' && hash && owner.name.endsWith(`-${hash}`)) {
+    return { kind: 'Deployment', name: owner.name.slice(0, -(hash.length + 1)) };
+  }
+  if (owner.kind === 'Job' && /-\d+$/.test(owner.name) && meta.labels['batch.kubernetes.io/cronjob-name']) {
+    return { kind: 'CronJob', name: meta.labels['batch.kubernetes.io/cronjob-name'] };
+  }
+  const known = ['StatefulSet', 'DaemonSet', 'ReplicaSet', 'Job'] as const;
+  const kind = known.find((k) => k === owner.kind);
+  return kind ? { kind, name: owner.name } : { kind: 'Pod', name: meta.name };
+}
+
+function withoutPodTemplateHash(labels: Labels): Labels {
+  if (!('pod-template-hash' in labels)) return labels;
+  const { 'pod-template-hash': _hash, ...rest } = labels;
+  return rest;
+}
+
+function toWorkload(p: PendingWorkload, namespaceLabels: Labels | undefined): Workload {
+  const containers = [...(p.spec.initContainers ?? []), ...p.spec.containers];
+  const containerNames = containers.map((c) => c.name);
+  const decision = p.isRunningPod
+    ? containerNames.includes('istio-proxy')
+      ? { proxy: 'sidecar' as const, reason: 'running pod has an istio-proxy container' }
+      : decideRunningPodWithoutSidecar(p, namespaceLabels, containerNames)
+    : decideProxy({
+        namespaceLabels,
+        podLabels: p.podLabels,
+        podAnnotations: p.podAnnotations,
+        containerNames,
+        hostNetwork: p.spec.hostNetwork ?? false,
+        namespace: p.meta.namespace,
+      });
+  return {
+    kind: p.kind,
+    meta: p.meta,
+    podLabels: p.podLabels,
+    podAnnotations: p.podAnnotations,
+    serviceAccount: p.spec.serviceAccountName ?? p.spec.serviceAccount ?? 'default',
+    containerNames,
+    ports: p.spec.containers.flatMap((c) =>
+      (c.ports ?? []).map((port) => ({ containerPort: port.containerPort, name: port.name })),
+    ),
+    hostNetwork: p.spec.hostNetwork ?? false,
+    hasHttpProbes: p.spec.containers.some((c) =>
+      [c.livenessProbe, c.readinessProbe, c.startupProbe].some((probe) => probe?.httpGet || probe?.grpc),
+    ),
+    proxy: decision.proxy,
+    proxyReason: decision.reason,
+  };
+}
+
+// A running pod without an istio-proxy container has no sidecar whatever its labels say; it may still
+// be enrolled in ambient, and if its namespace asks for injection it was started before that label.
+function decideRunningPodWithoutSidecar(
+  p: PendingWorkload,
+  namespaceLabels: Labels | undefined,
+  containerNames: readonly string[],
+): { proxy: 'ambient' | 'none'; reason: string } {
+  const expected = decideProxy({
+    namespaceLabels,
+    podLabels: p.podLabels,
+    podAnnotations: p.podAnnotations,
+    containerNames,
+    hostNetwork: p.spec.hostNetwork ?? false,
+    namespace: p.meta.namespace,
+  });
+  if (expected.proxy === 'ambient') return { proxy: 'ambient', reason: expected.reason };
+  if (expected.proxy === 'sidecar') {
+    return { proxy: 'none', reason: `running pod has no istio-proxy container although ${expected.reason}` };
+  }
+  return { proxy: 'none', reason: expected.reason };
+}
+
+function toService(meta: ObjectMeta, spec: z.infer<typeof serviceSpecSchema>): Service {
+  return {
+    meta,
+    selector: spec.selector && Object.keys(spec.selector).length > 0 ? spec.selector : undefined,
+    headless: spec.clusterIP === 'None',
+    type: spec.type,
+    ports: (spec.ports ?? []).map((p) => ({
+      name: p.name,
+      port: p.port,
+      targetPort: p.targetPort ?? p.port,
+      protocol: p.protocol,
+      appProtocol: p.appProtocol,
+    })),
+  };
+}
+
+function toPeerAuthentication(meta: ObjectMeta, spec: z.infer<typeof peerAuthenticationSpecSchema>): PeerAuthentication {
+  const selector = spec.selector?.matchLabels ?? undefined;
+  const portLevelMtls = new Map<number, MtlsMode>();
+  for (const [port, setting] of Object.entries(spec.portLevelMtls ?? {})) {
+    portLevelMtls.set(Number(port), setting?.mode ?? 'UNSET');
+  }
+  return {
+    meta,
+    selector: selector && Object.keys(selector).length > 0 ? selector : undefined,
+    mode: spec.mtls ? (spec.mtls.mode ?? 'UNSET') : undefined,
+    portLevelMtls,
+  };
+}
+
+type TrafficPolicyInput = NonNullable<z.infer<typeof destinationRuleSpecSchema>['trafficPolicy']>;
+
+function toTls(tls: TrafficPolicyInput['tls']): ClientTlsSettings | undefined {
+  return tls ?? undefined;
+}
+
+function toTrafficPolicy(policy: TrafficPolicyInput | null | undefined): TrafficPolicy | undefined {
+  if (!policy) return undefined;
+  return {
+    tls: toTls(policy.tls),
+    loadBalancerSimple: policy.loadBalancer?.simple,
+    portLevelSettings: (policy.portLevelSettings ?? [])
+      .filter((p) => p.port?.number !== undefined)
+      .map((p) => ({ port: p.port?.number ?? 0, tls: toTls(p.tls) })),
+  };
+}
+
+function toDestinationRule(meta: ObjectMeta, spec: z.infer<typeof destinationRuleSpecSchema>): DestinationRule {
+  const selector = spec.workloadSelector?.matchLabels ?? undefined;
+  return {
+    meta,
+    host: spec.host,
+    exportTo: spec.exportTo ?? [],
+    workloadSelector: selector && Object.keys(selector).length > 0 ? selector : undefined,
+    trafficPolicy: toTrafficPolicy(spec.trafficPolicy),
+    subsets: (spec.subsets ?? []).map((s) => ({
+      name: s.name,
+      labels: s.labels ?? {},
+      trafficPolicy: toTrafficPolicy(s.trafficPolicy),
+    })),
+  };
+}
+
+function toServiceEntry(meta: ObjectMeta, spec: z.infer<typeof serviceEntrySpecSchema>): ServiceEntry {
+  return {
+    meta,
+    hosts: spec.hosts,
+    addresses: spec.addresses ?? [],
+    ports: (spec.ports ?? []).map((p) => ({
+      number: p.number,
+      name: p.name,
+      protocol: p.protocol.toUpperCase(),
+      targetPort: p.targetPort,
+    })),
+    location: spec.location,
+    resolution: spec.resolution,
+    exportTo: spec.exportTo ?? [],
+    workloadSelector: spec.workloadSelector?.labels ?? undefined,
+  };
+}
+
+function mergeMeshConfig(
+  current: MeshConfig,
+  parsed: z.infer<typeof meshConfigSchema>,
+  meta: ObjectMeta,
+  kind: string,
+  raw: RawObject,
+): MeshConfig {
+  return {
+    rootNamespace: parsed.rootNamespace ?? current.rootNamespace,
+    enableAutoMtls: parsed.enableAutoMtls ?? current.enableAutoMtls,
+    trustDomain: parsed.trustDomain ?? current.trustDomain,
+    defaultDestinationRuleExportTo: parsed.defaultDestinationRuleExportTo ?? current.defaultDestinationRuleExportTo,
+    source: { kind, namespace: meta.namespace, name: meta.name, location: raw.location },
+  };
+}
+
+interface ConfigMapHandlers {
+  onMesh(parsed: z.infer<typeof meshConfigSchema>): void;
+  onInjector(config: InjectorConfig): void;
+  onCertificate(cert: CertificateSource): void;
+}
+
+// ConfigMap `istio` (or `istio-<revision>`) key `mesh` holds MeshConfig as YAML; `istio-sidecar-injector`
+// key `values` holds the injector's Helm values as JSON; `istio-ca-root-cert` holds the mesh root.
+function readConfigMap(meta: ObjectMeta, data: Record<string, string>, raw: RawObject, on: ConfigMapHandlers): void {
+  const ref = { kind: 'ConfigMap', namespace: meta.namespace, name: meta.name };
+  if ((meta.name === 'istio' || meta.name.startsWith('istio-')) && data.mesh !== undefined) {
+    const parsed = meshConfigSchema.safeParse(parseEmbedded(data.mesh, raw, ['data', 'mesh'], ref) ?? {});
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      throw new ManifestError(
+        raw.location.file,
+        raw.lineOf(['data', 'mesh']),
+        `ConfigMap ${meta.namespace}/${meta.name}: data.mesh.${issue?.path.join('.')}: ${issue?.message}`,
+      );
+    }
+    on.onMesh(parsed.data);
+  }
+  if (meta.name.startsWith('istio-sidecar-injector') && data.values !== undefined) {
+    const values = injectorValuesSchema.safeParse(parseEmbedded(data.values, raw, ['data', 'values'], ref) ?? {});
+    const rewrite = values.success ? values.data.sidecarInjectorWebhook?.rewriteAppHTTPProbe : undefined;
+    on.onInjector({ rewriteAppHTTPProbe: rewrite ?? true, source: { ...ref, location: raw.location } });
+  }
+  if (meta.name === 'istio-ca-root-cert' && data['root-cert.pem'] !== undefined) {
+    on.onCertificate({
+      role: 'namespace-root',
+      owner: ref,
+      key: 'root-cert.pem',
+      pem: data['root-cert.pem'],
+      location: { file: raw.location.file, line: raw.lineOf(['data', 'root-cert.pem']) },
+    });
+  }
+}
+
+function parseEmbedded(text: string, raw: RawObject, path: string[], ref: { namespace: string; name: string }): unknown {
+  try {
+    return parseYaml(text);
+  } catch (error) {
+    throw new ManifestError(
+      raw.location.file,
+      raw.lineOf(path),
+      `ConfigMap ${ref.namespace}/${ref.name}: ${path.join('.')} is not valid YAML/JSON: ${(error as Error).message.split('\n')[0]}`,
+    );
+  }
+}
+
+// Plug-in CA (`cacerts`): ca-cert.pem, root-cert.pem, cert-chain.pem, or tls.crt/ca.crt.
+// Self-signed CA (`istio-ca-secret`): ca-cert.pem is the root itself.
+const CA_SECRET_KEYS: ReadonlyArray<[string, CertificateSource['role']]> = [
+  ['root-cert.pem', 'ca-root'],
+  ['ca.crt', 'ca-root'],
+  ['ca-cert.pem', 'ca-cert'],
+  ['tls.crt', 'ca-cert'],
+  ['cert-chain.pem', 'ca-chain'],
+];
+
+function caSecretCertificates(
+  meta: ObjectMeta,
+  secret: z.infer<typeof secretDataSchema>,
+  raw: RawObject,
+): CertificateSource[] {
+  const owner = { kind: 'Secret', namespace: meta.namespace, name: meta.name };
+  const found: CertificateSource[] = [];
+  for (const [key, role] of CA_SECRET_KEYS) {
+    const fromString = secret.stringData?.[key];
+    const encoded = secret.data?.[key];
+    const pem = fromString ?? (encoded !== undefined ? Buffer.from(encoded, 'base64').toString('utf8') : undefined);
+    if (pem === undefined) continue;
+    const field = fromString !== undefined ? 'stringData' : 'data';
+    // A self-signed istio-ca-secret has no separate root: its ca-cert.pem is the root.
+    const effectiveRole = meta.name === 'istio-ca-secret' && key === 'ca-cert.pem' ? 'ca-root' : role;
+    found.push({ role: effectiveRole, owner, key, pem, location: { file: raw.location.file, line: raw.lineOf([field, key]) } });
+  }
+  return found;
+}

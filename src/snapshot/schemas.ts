@@ -1,0 +1,130 @@
+// Shapes of the Kubernetes and Istio objects we read, validated so that a malformed manifest gets a
+// message naming the field, not a crash deep in the analysis. Unknown fields are dropped.
+import { z } from 'zod';
+
+const labels = z.record(z.string(), z.coerce.string()).nullish();
+const port = z.coerce.number().int().min(1).max(65535);
+
+export const metadataSchema = z.object({
+  name: z.string().min(1, 'metadata.name is required'),
+  namespace: z.string().optional(),
+  labels,
+  annotations: labels,
+  creationTimestamp: z.union([z.string(), z.date().transform((d) => d.toISOString())]).optional(),
+  resourceVersion: z.coerce.string().optional(),
+  ownerReferences: z.array(z.object({ kind: z.string(), name: z.string() })).nullish(),
+});
+
+const probe = z.object({ httpGet: z.unknown().optional(), grpc: z.unknown().optional() }).nullish();
+const container = z.object({
+  name: z.string(),
+  ports: z.array(z.object({ containerPort: port, name: z.string().optional() })).nullish(),
+  livenessProbe: probe,
+  readinessProbe: probe,
+  startupProbe: probe,
+});
+
+export const podSpecSchema = z.object({
+  serviceAccountName: z.string().optional(),
+  serviceAccount: z.string().optional(),
+  hostNetwork: z.boolean().optional(),
+  containers: z.array(container).default([]),
+  initContainers: z.array(container).nullish(),
+});
+
+export const podTemplateSchema = z.object({
+  metadata: z.object({ labels, annotations: labels }).nullish(),
+  spec: podSpecSchema,
+});
+
+export const serviceSpecSchema = z.object({
+  selector: labels,
+  clusterIP: z.string().optional(),
+  type: z.string().default('ClusterIP'),
+  ports: z
+    .array(
+      z.object({
+        name: z.string().optional(),
+        port,
+        targetPort: z.union([z.number().int(), z.string()]).optional(),
+        protocol: z.string().default('TCP'),
+        appProtocol: z.string().optional(),
+      }),
+    )
+    .nullish(),
+});
+
+const mtlsMode = z.enum(['UNSET', 'DISABLE', 'PERMISSIVE', 'STRICT']);
+const workloadSelector = z.object({ matchLabels: labels }).nullish();
+
+export const peerAuthenticationSpecSchema = z.object({
+  selector: workloadSelector,
+  mtls: z.object({ mode: mtlsMode.optional() }).nullish(),
+  portLevelMtls: z.record(z.string(), z.object({ mode: mtlsMode.optional() }).nullish()).nullish(),
+});
+
+const clientTls = z.object({
+  mode: z.enum(['DISABLE', 'SIMPLE', 'MUTUAL', 'ISTIO_MUTUAL']).default('DISABLE'),
+  sni: z.string().optional(),
+  caCertificates: z.string().optional(),
+  credentialName: z.string().optional(),
+  clientCertificate: z.string().optional(),
+  privateKey: z.string().optional(),
+  insecureSkipVerify: z.boolean().optional(),
+  subjectAltNames: z.array(z.string()).optional(),
+});
+
+const trafficPolicy = z.object({
+  tls: clientTls.nullish(),
+  loadBalancer: z.object({ simple: z.string().optional() }).nullish(),
+  portLevelSettings: z
+    .array(z.object({ port: z.object({ number: port }).nullish(), tls: clientTls.nullish() }))
+    .nullish(),
+});
+
+export const destinationRuleSpecSchema = z.object({
+  host: z.string().min(1, 'spec.host is required'),
+  exportTo: z.array(z.string()).nullish(),
+  workloadSelector: workloadSelector,
+  trafficPolicy: trafficPolicy.nullish(),
+  subsets: z
+    .array(z.object({ name: z.string(), labels, trafficPolicy: trafficPolicy.nullish() }))
+    .nullish(),
+});
+
+export const serviceEntrySpecSchema = z.object({
+  hosts: z.array(z.string()).min(1, 'spec.hosts needs at least one host'),
+  addresses: z.array(z.string()).nullish(),
+  ports: z
+    .array(
+      z.object({
+        number: port,
+        name: z.string().default(''),
+        protocol: z.string().default(''),
+        targetPort: port.optional(),
+      }),
+    )
+    .nullish(),
+  location: z.enum(['MESH_EXTERNAL', 'MESH_INTERNAL']).default('MESH_EXTERNAL'),
+  resolution: z.string().default('NONE'),
+  exportTo: z.array(z.string()).nullish(),
+  workloadSelector: z.object({ labels }).nullish(),
+});
+
+/** The parts of MeshConfig we use: from ConfigMap `istio` key `mesh`, or IstioOperator `spec.meshConfig`. */
+export const meshConfigSchema = z.object({
+  rootNamespace: z.string().optional(),
+  enableAutoMtls: z.boolean().optional(),
+  trustDomain: z.string().optional(),
+  defaultDestinationRuleExportTo: z.array(z.string()).optional(),
+});
+
+export const injectorValuesSchema = z.object({
+  sidecarInjectorWebhook: z.object({ rewriteAppHTTPProbe: z.boolean().optional() }).nullish(),
+});
+
+export const configMapDataSchema = z.object({ data: z.record(z.string(), z.string()).nullish() });
+export const secretDataSchema = z.object({
+  data: z.record(z.string(), z.string()).nullish(),
+  stringData: z.record(z.string(), z.string()).nullish(),
+});

@@ -1,0 +1,205 @@
+// MeshSnapshot: one immutable, plain-data picture of everything the analysis needs.
+// The same type comes from manifests (snapshot/manifests.ts) and, later, a live cluster,
+// so every analyzer is testable from fixtures.
+
+export type Labels = Readonly<Record<string, string>>;
+
+/** Where an object came from: a manifest file and line, or a live cluster object. */
+export interface SourceLocation {
+  readonly file: string;
+  readonly line: number;
+}
+
+export interface Ref {
+  readonly kind: string;
+  readonly namespace?: string;
+  readonly name: string;
+}
+
+export interface ObjectMeta {
+  readonly name: string;
+  readonly namespace: string;
+  readonly labels: Labels;
+  readonly annotations: Labels;
+  /** RFC 3339; Istio breaks ties between policies of one scope by this (oldest wins). */
+  readonly creationTimestamp?: string;
+  readonly resourceVersion?: string;
+  readonly source?: SourceLocation;
+}
+
+export interface NamespaceInfo {
+  readonly name: string;
+  readonly labels: Labels;
+  readonly source?: SourceLocation;
+}
+
+export type ProxyKind = 'sidecar' | 'ambient' | 'none';
+
+export interface ContainerPort {
+  readonly containerPort: number;
+  readonly name?: string;
+}
+
+export interface Workload {
+  readonly kind: 'Deployment' | 'StatefulSet' | 'DaemonSet' | 'ReplicaSet' | 'Job' | 'CronJob' | 'Pod';
+  readonly meta: ObjectMeta;
+  /** Pod (template) labels: what selectors match. */
+  readonly podLabels: Labels;
+  readonly podAnnotations: Labels;
+  readonly serviceAccount: string;
+  readonly containerNames: readonly string[];
+  readonly ports: readonly ContainerPort[];
+  readonly hostNetwork: boolean;
+  /** The workload has httpGet or gRPC probes (kubelet probes that need Istio's probe rewrite under STRICT). */
+  readonly hasHttpProbes: boolean;
+  readonly proxy: ProxyKind;
+  /** Why we think so: "namespace label istio-injection=enabled", "istio-proxy container", ... */
+  readonly proxyReason: string;
+}
+
+export interface ServicePort {
+  readonly name?: string;
+  readonly port: number;
+  /** A number, or a named container port to look up in each backend workload. */
+  readonly targetPort: number | string;
+  readonly protocol: string;
+  readonly appProtocol?: string;
+}
+
+export interface Service {
+  readonly meta: ObjectMeta;
+  readonly selector?: Labels;
+  readonly ports: readonly ServicePort[];
+  readonly headless: boolean;
+  readonly type: string;
+}
+
+export type MtlsMode = 'UNSET' | 'DISABLE' | 'PERMISSIVE' | 'STRICT';
+
+export interface PeerAuthentication {
+  readonly meta: ObjectMeta;
+  /** undefined or empty: namespace-wide (or mesh-wide in the root namespace). */
+  readonly selector?: Labels;
+  /** undefined when the policy has no `mtls` block (same as UNSET: inherit). */
+  readonly mode?: MtlsMode;
+  readonly portLevelMtls: ReadonlyMap<number, MtlsMode>;
+}
+
+export type ClientTlsMode = 'DISABLE' | 'SIMPLE' | 'MUTUAL' | 'ISTIO_MUTUAL';
+
+export interface ClientTlsSettings {
+  readonly mode: ClientTlsMode;
+  readonly sni?: string;
+  readonly caCertificates?: string;
+  readonly credentialName?: string;
+  readonly clientCertificate?: string;
+  readonly privateKey?: string;
+  readonly insecureSkipVerify?: boolean;
+  readonly subjectAltNames?: readonly string[];
+}
+
+export interface PortTrafficPolicy {
+  readonly port: number;
+  readonly tls?: ClientTlsSettings;
+}
+
+export interface TrafficPolicy {
+  readonly tls?: ClientTlsSettings;
+  readonly portLevelSettings: readonly PortTrafficPolicy[];
+  readonly loadBalancerSimple?: string;
+}
+
+export interface Subset {
+  readonly name: string;
+  readonly labels: Labels;
+  readonly trafficPolicy?: TrafficPolicy;
+}
+
+export interface DestinationRule {
+  readonly meta: ObjectMeta;
+  readonly host: string;
+  readonly exportTo: readonly string[];
+  readonly workloadSelector?: Labels;
+  readonly trafficPolicy?: TrafficPolicy;
+  readonly subsets: readonly Subset[];
+}
+
+export interface ServiceEntryPort {
+  readonly number: number;
+  readonly name: string;
+  readonly protocol: string;
+  readonly targetPort?: number;
+}
+
+export interface ServiceEntry {
+  readonly meta: ObjectMeta;
+  readonly hosts: readonly string[];
+  readonly addresses: readonly string[];
+  readonly ports: readonly ServiceEntryPort[];
+  readonly location: 'MESH_EXTERNAL' | 'MESH_INTERNAL';
+  readonly resolution: string;
+  readonly exportTo: readonly string[];
+  readonly workloadSelector?: Labels;
+}
+
+export interface MeshConfig {
+  readonly rootNamespace: string;
+  readonly enableAutoMtls: boolean;
+  readonly trustDomain: string;
+  readonly defaultDestinationRuleExportTo?: readonly string[];
+  /** Set when the mesh ConfigMap was read; absent means Istio's defaults apply. */
+  readonly source?: Ref & { readonly location?: SourceLocation };
+  /** The ConfigMap's `mesh` text as found, so a fix can patch it without losing other settings. */
+  readonly meshText?: string;
+}
+
+export interface InjectorConfig {
+  /** `sidecarInjectorWebhook.rewriteAppHTTPProbe` in the injector values (Istio default: true). */
+  readonly rewriteAppHTTPProbe: boolean;
+  readonly source?: Ref & { readonly location?: SourceLocation };
+}
+
+/** PEM material found in the cluster or manifests; parsed and judged by certs/. */
+export interface CertificateSource {
+  readonly role: 'namespace-root' | 'ca-root' | 'ca-cert' | 'ca-chain' | 'workload-chain';
+  readonly owner: Ref;
+  /** The key inside the ConfigMap/Secret (`root-cert.pem`, `ca.crt`, ...). */
+  readonly key: string;
+  readonly pem: string;
+  readonly location?: SourceLocation;
+}
+
+export interface Gap {
+  /** What could not be read: `peerauthentications.security.istio.io list`, `istioctl analyze`, a file path. */
+  readonly source: string;
+  readonly reason: string;
+}
+
+export interface MeshSnapshot {
+  readonly namespaces: readonly NamespaceInfo[];
+  readonly workloads: readonly Workload[];
+  readonly services: readonly Service[];
+  readonly peerAuthentications: readonly PeerAuthentication[];
+  readonly destinationRules: readonly DestinationRule[];
+  readonly serviceEntries: readonly ServiceEntry[];
+  readonly meshConfig: MeshConfig;
+  readonly injector: InjectorConfig;
+  readonly certificates: readonly CertificateSource[];
+  readonly gaps: readonly Gap[];
+  /** Whether the source listed `istio-ca-root-cert` in every namespace (live), so a missing one means something. */
+  readonly collectedRootCertConfigMaps: boolean;
+}
+
+export const DEFAULT_MESH_CONFIG: MeshConfig = {
+  rootNamespace: 'istio-system',
+  enableAutoMtls: true,
+  trustDomain: 'cluster.local',
+};
+
+export function refOf(kind: string, meta: ObjectMeta): Ref {
+  return { kind, namespace: meta.namespace, name: meta.name };
+}
+
+export function formatRef(ref: Ref): string {
+  return ref.namespace ? `${ref.kind} ${ref.namespace}/${ref.name}` : `${ref.kind} ${ref.name}`;
+}
