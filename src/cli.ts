@@ -13,7 +13,9 @@ import { ManifestError } from './snapshot/read-manifests.js';
 
 export const EXIT = { ok: 0, findings: 1, usage: 2, incomplete: 3 } as const;
 
-const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+const VERSION = (
+  JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
+).version;
 
 export interface Io {
   stdout(text: string): void;
@@ -63,19 +65,28 @@ export async function main(argv: readonly string[], io: Io = defaultIo): Promise
       .addOption(new Option('-o, --output <format>', 'output format').choices(outputs).default('text'))
       .option('-v, --verbose', 'more detail (all posture findings, timings)');
 
-  withSource(program.command('check').description('diagnose mTLS configuration and explain each problem'), ['text', 'json', 'sarif']).action(
-    async (options: SourceOptions) => {
-      const { loaded, namespace } = await load(options, io);
-      const diagnosis = diagnose(loaded.snapshot, { namespace, now: io.now });
-      const timings = { parse: loaded.parseMs };
-      if (options.output === 'json') io.stdout(renderCheckJson(diagnosis, timings));
-      else if (options.output === 'sarif') io.stdout(renderSarif(diagnosis, VERSION));
-      else io.stdout(renderCheckText(diagnosis, { color: io.isTty, verbose: options.verbose, timings }));
-      exitCode = diagnosis.findings.some((f) => f.severity === 'error') ? EXIT.findings : diagnosis.gaps.length > 0 ? EXIT.incomplete : EXIT.ok;
-    },
-  );
+  withSource(program.command('check').description('diagnose mTLS configuration and explain each problem'), [
+    'text',
+    'json',
+    'sarif',
+  ]).action(async (options: SourceOptions) => {
+    const { loaded, namespace } = await load(options, io);
+    const diagnosis = diagnose(loaded.snapshot, { namespace, now: io.now });
+    const timings = { parse: loaded.parseMs };
+    if (options.output === 'json') io.stdout(renderCheckJson(diagnosis, timings));
+    else if (options.output === 'sarif') io.stdout(renderSarif(diagnosis, VERSION));
+    else io.stdout(renderCheckText(diagnosis, { color: io.isTty, verbose: options.verbose, timings }));
+    exitCode = diagnosis.findings.some((f) => f.severity === 'error')
+      ? EXIT.findings
+      : diagnosis.gaps.length > 0
+        ? EXIT.incomplete
+        : EXIT.ok;
+  });
 
-  withSource(program.command('matrix').description('who can reach which service port, and why not'), ['text', 'json'])
+  withSource(program.command('matrix').description('who can reach which service port, and why not'), [
+    'text',
+    'json',
+  ])
     .option('--all', 'text: list every working pair too')
     .action(async (options: SourceOptions & { all?: boolean }) => {
       const { loaded, namespace } = await load(options, io);
@@ -113,7 +124,8 @@ function collect(value: string, previous: string[] = []): string[] {
 }
 
 async function load(options: SourceOptions, io: Io) {
-  if (options.namespace && options.allNamespaces) throw new UsageError('use either -n/--namespace or -A/--all-namespaces, not both');
+  if (options.namespace && options.allNamespaces)
+    throw new UsageError('use either -n/--namespace or -A/--all-namespaces, not both');
   if (options.namespace && !/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(options.namespace)) {
     throw new UsageError(`"${options.namespace}" is not a valid namespace name (RFC 1123 label)`);
   }

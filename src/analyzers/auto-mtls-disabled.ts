@@ -16,13 +16,16 @@ export const autoMtlsDisabled: Analyzer = {
     const plan = enableAutoMtls(config.source, config.meshText);
     const failures = failuresWithReason(mesh, 'auto-mtls-disabled');
     const where = `${source.kind} ${source.namespace}/${source.name}`;
-    const why = [`${where} sets enableAutoMtls: false: without a DestinationRule that sets tls, a sidecar sends plaintext whatever the server needs.`];
+    const why = [
+      `${where} sets enableAutoMtls: false: without a DestinationRule that sets tls, a sidecar sends plaintext whatever the server needs.`,
+    ];
     if (failures.length === 0) {
       return [
         finding({
           code: 'auto-mtls-disabled',
           severity: 'warning',
-          message: 'Auto mTLS is off: sidecar clients send plaintext unless a DestinationRule sets ISTIO_MUTUAL. Nothing in the input breaks yet, but any server that turns STRICT will reset those clients.',
+          message:
+            'Auto mTLS is off: sidecar clients send plaintext unless a DestinationRule sets ISTIO_MUTUAL. Nothing in the input breaks yet, but any server that turns STRICT will reset those clients.',
           why,
           fix: 'Enable auto mTLS (enableAutoMtls: true, the default), or cover every host with a DestinationRule that sets ISTIO_MUTUAL before going STRICT.',
           resource: source,

@@ -2,7 +2,13 @@
 // (plug-in `cacerts` or self-signed `istio-ca-secret`) and the `istio-ca-root-cert` ConfigMap that every
 // namespace's proxies trust. Expired/expiring, a CA cert not chaining to its root, a namespace root that
 // is not the CA's root, unreadable PEM, and injected namespaces without the root ConfigMap.
-import { CertificateParseError, type CertificateInfo, chainVerifies, daysBetween, parsePemBundle } from '../certs/x509.js';
+import {
+  type CertificateInfo,
+  CertificateParseError,
+  chainVerifies,
+  daysBetween,
+  parsePemBundle,
+} from '../certs/x509.js';
 import { restartIstiodThenWorkloads } from '../remediation/plans.js';
 import type { CertificateSource } from '../snapshot/types.js';
 import { type AnalysisContext, type Analyzer, type Finding, finding } from './finding.js';
@@ -14,7 +20,14 @@ interface Parsed {
 
 export const caCertificates: Analyzer = {
   name: 'CaCertificates',
-  codes: ['certificate-expired', 'certificate-expiring', 'certificate-untrusted', 'ca-root-mismatch', 'certificate-invalid', 'certificate-missing'],
+  codes: [
+    'certificate-expired',
+    'certificate-expiring',
+    'certificate-untrusted',
+    'ca-root-mismatch',
+    'certificate-invalid',
+    'certificate-missing',
+  ],
   analyze(mesh, context) {
     const findings: Finding[] = [];
     const parsed: Parsed[] = [];
@@ -83,7 +96,10 @@ function validityFindings({ source, certs }: Parsed, context: AnalysisContext): 
           ...base,
           code: 'certificate-expiring',
           message: `${what} expires on ${cert.notAfter.toISOString()}, in ${left.toFixed(1)} days: after that every mTLS handshake that relies on it fails.`,
-          why: [roleWords(source.role), `The warning window for CA and root certificates is ${context.caExpiryWarningDays} days.`],
+          why: [
+            roleWords(source.role),
+            `The warning window for CA and root certificates is ${context.caExpiryWarningDays} days.`,
+          ],
           fix: 'Rotate the CA before it expires (plug-in CA: replace cacerts with an overlapping root), then restart istiod and the workloads.',
           remediations,
         }),
@@ -112,7 +128,9 @@ function trustFindings(parsed: readonly Parsed[]): Finding[] {
   const roots = caRoots.flatMap((p) => p.certs);
   if (roots.length === 0) return findings;
   for (const p of parsed.filter((x) => x.source.role === 'ca-cert')) {
-    const chainSource = parsed.find((x) => x.source.role === 'ca-chain' && x.source.owner.name === p.source.owner.name);
+    const chainSource = parsed.find(
+      (x) => x.source.role === 'ca-chain' && x.source.owner.name === p.source.owner.name,
+    );
     const chain = [...p.certs, ...(chainSource?.certs.slice(1) ?? [])];
     if (chainVerifies(chain, roots)) continue;
     findings.push(
@@ -136,7 +154,10 @@ function trustFindings(parsed: readonly Parsed[]): Finding[] {
       finding({
         code: 'ca-root-mismatch',
         message: `The mesh root that proxies in ${ns} trust (${describeSource(p.source)}) is not the CA's root (${describeSource(caRoots[0]?.source as CertificateSource)}): their mTLS handshakes with workloads signed by the current CA fail ("x509: certificate signed by unknown authority").`,
-        why: [`Namespace root: "${p.certs[0]?.subject}" (${p.certs[0]?.fingerprint256.slice(0, 23)}…); CA root: "${roots[0]?.subject}" (${roots[0]?.fingerprint256.slice(0, 23)}…).`, 'istiod writes istio-ca-root-cert into every namespace; a stale copy means istiod has not synced it (or it was overwritten).'],
+        why: [
+          `Namespace root: "${p.certs[0]?.subject}" (${p.certs[0]?.fingerprint256.slice(0, 23)}…); CA root: "${roots[0]?.subject}" (${roots[0]?.fingerprint256.slice(0, 23)}…).`,
+          'istiod writes istio-ca-root-cert into every namespace; a stale copy means istiod has not synced it (or it was overwritten).',
+        ],
         fix: 'Restart istiod so it rewrites istio-ca-root-cert in every namespace, then restart the workloads in this namespace.',
         resource: p.source.owner,
         location: p.source.location,
@@ -148,10 +169,20 @@ function trustFindings(parsed: readonly Parsed[]): Finding[] {
   return findings;
 }
 
-function missingRootFindings(snapshot: { collectedRootCertConfigMaps: boolean; workloads: readonly { proxy: string; meta: { namespace: string } }[] }, parsed: readonly Parsed[]): Finding[] {
+function missingRootFindings(
+  snapshot: {
+    collectedRootCertConfigMaps: boolean;
+    workloads: readonly { proxy: string; meta: { namespace: string } }[];
+  },
+  parsed: readonly Parsed[],
+): Finding[] {
   if (!snapshot.collectedRootCertConfigMaps) return [];
-  const withRoot = new Set(parsed.filter((p) => p.source.role === 'namespace-root').map((p) => p.source.owner.namespace));
-  const needing = new Set(snapshot.workloads.filter((w) => w.proxy === 'sidecar').map((w) => w.meta.namespace));
+  const withRoot = new Set(
+    parsed.filter((p) => p.source.role === 'namespace-root').map((p) => p.source.owner.namespace),
+  );
+  const needing = new Set(
+    snapshot.workloads.filter((w) => w.proxy === 'sidecar').map((w) => w.meta.namespace),
+  );
   return [...needing]
     .filter((ns) => !withRoot.has(ns))
     .sort()
@@ -159,7 +190,9 @@ function missingRootFindings(snapshot: { collectedRootCertConfigMaps: boolean; w
       finding({
         code: 'certificate-missing',
         message: `Namespace ${ns} has sidecar workloads but no istio-ca-root-cert ConfigMap: new pods cannot start their proxy (it waits for the root certificate) and existing ones cannot verify peers after a restart.`,
-        why: ['istiod writes the ConfigMap into every namespace; its absence means istiod cannot reach the namespace or lacks RBAC.'],
+        why: [
+          'istiod writes the ConfigMap into every namespace; its absence means istiod cannot reach the namespace or lacks RBAC.',
+        ],
         fix: 'Check istiod logs and RBAC, then restart istiod so it writes the ConfigMap.',
         resource: { kind: 'ConfigMap', namespace: ns, name: 'istio-ca-root-cert' },
         remediations: [restartIstiodThenWorkloads(ns)],

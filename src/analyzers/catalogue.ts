@@ -10,31 +10,105 @@ export interface CodeInfo {
 }
 
 export const CATALOGUE = {
-  'strict-plaintext-clients': { title: 'STRICT port has clients that can only send plaintext', severity: 'error', guide: 'error 1' },
-  'destinationrule-tls-conflict': { title: "DestinationRule TLS contradicts the server's mTLS mode", severity: 'error', guide: 'error 2' },
-  'certificate-expired': { title: 'Certificate expired or not yet valid', severity: 'error', guide: 'error 3' },
+  'strict-plaintext-clients': {
+    title: 'STRICT port has clients that can only send plaintext',
+    severity: 'error',
+    guide: 'error 1',
+  },
+  'destinationrule-tls-conflict': {
+    title: "DestinationRule TLS contradicts the server's mTLS mode",
+    severity: 'error',
+    guide: 'error 2',
+  },
+  'certificate-expired': {
+    title: 'Certificate expired or not yet valid',
+    severity: 'error',
+    guide: 'error 3',
+  },
   'certificate-expiring': { title: 'Certificate expires soon', severity: 'warning', guide: 'error 3' },
-  'certificate-untrusted': { title: 'Certificate does not chain to the mesh root', severity: 'error', guide: 'error 3' },
+  'certificate-untrusted': {
+    title: 'Certificate does not chain to the mesh root',
+    severity: 'error',
+    guide: 'error 3',
+  },
   'certificate-missing': { title: 'Certificate or mesh root missing', severity: 'error', guide: 'error 3' },
-  'certificate-invalid': { title: 'Certificate material cannot be parsed', severity: 'error', guide: 'error 3' },
-  'ca-root-mismatch': { title: "Namespace root certificate differs from the CA's root", severity: 'error', guide: 'error 3' },
-  'certificate-identity-mismatch': { title: 'Certificate SPIFFE identity is wrong', severity: 'error', guide: 'error 3' },
-  'serviceentry-tls-origination': { title: 'External service with wrong or missing TLS settings', severity: 'error', guide: 'error 4' },
+  'certificate-invalid': {
+    title: 'Certificate material cannot be parsed',
+    severity: 'error',
+    guide: 'error 3',
+  },
+  'ca-root-mismatch': {
+    title: "Namespace root certificate differs from the CA's root",
+    severity: 'error',
+    guide: 'error 3',
+  },
+  'certificate-identity-mismatch': {
+    title: 'Certificate SPIFFE identity is wrong',
+    severity: 'error',
+    guide: 'error 3',
+  },
+  'serviceentry-tls-origination': {
+    title: 'External service with wrong or missing TLS settings',
+    severity: 'error',
+    guide: 'error 4',
+  },
   'auto-mtls-disabled': { title: 'Auto mTLS is disabled', severity: 'error', guide: 'error 5' },
-  'peerauthentication-conflict': { title: 'Several PeerAuthentications compete for one scope', severity: 'warning' },
-  'port-level-mtls-ignored': { title: 'portLevelMtls or selector policy that Istio ignores', severity: 'error', guide: 'error 1, solution 2' },
-  'port-level-mtls-service-port': { title: 'portLevelMtls names a Service port instead of the target port', severity: 'error' },
+  'peerauthentication-conflict': {
+    title: 'Several PeerAuthentications compete for one scope',
+    severity: 'warning',
+  },
+  'port-level-mtls-ignored': {
+    title: 'portLevelMtls or selector policy that Istio ignores',
+    severity: 'error',
+    guide: 'error 1, solution 2',
+  },
+  'port-level-mtls-service-port': {
+    title: 'portLevelMtls names a Service port instead of the target port',
+    severity: 'error',
+  },
   'selector-matches-nothing': { title: 'Selector matches no workload', severity: 'warning' },
-  'sidecar-missing': { title: 'Workloads without a proxy where policy expects mTLS', severity: 'warning', guide: 'migration step 2' },
-  'probe-rewrite-disabled': { title: 'STRICT with probe rewrite off: kubelet probes fail', severity: 'error' },
-  'inbound-port-excluded': { title: 'Port excluded from the sidecar: mTLS clients fail, STRICT not enforced', severity: 'error' },
-  'strict-under-namespace-disable': { title: 'Workload STRICT under a namespace or mesh DISABLE', severity: 'error' },
-  'destinationrule-shadowed': { title: "A DestinationRule overrides the TLS the service's owner set", severity: 'warning' },
-  'destinationrule-host-not-found': { title: 'DestinationRule host matches no Service or ServiceEntry', severity: 'warning' },
-  'mesh-not-strict': { title: 'The mesh or a namespace still accepts plaintext', severity: 'info', guide: 'migration' },
-  'headless-service-plaintext': { title: 'Headless service with a proxy-less endpoint: auto mTLS sends plaintext to all', severity: 'error' },
-  'outbound-port-excluded': { title: "Client's outbound port bypasses its sidecar: plaintext to a STRICT server", severity: 'error' },
-  'destinationrule-credentialname-ignored': { title: 'credentialName without workloadSelector: sidecars ignore the TLS settings', severity: 'warning' },
+  'sidecar-missing': {
+    title: 'Workloads without a proxy where policy expects mTLS',
+    severity: 'warning',
+    guide: 'migration step 2',
+  },
+  'probe-rewrite-disabled': {
+    title: 'STRICT with probe rewrite off: kubelet probes fail',
+    severity: 'error',
+  },
+  'inbound-port-excluded': {
+    title: 'Port excluded from the sidecar: mTLS clients fail, STRICT not enforced',
+    severity: 'error',
+  },
+  'strict-under-namespace-disable': {
+    title: 'Workload STRICT under a namespace or mesh DISABLE',
+    severity: 'error',
+  },
+  'destinationrule-shadowed': {
+    title: "A DestinationRule overrides the TLS the service's owner set",
+    severity: 'warning',
+  },
+  'destinationrule-host-not-found': {
+    title: 'DestinationRule host matches no Service or ServiceEntry',
+    severity: 'warning',
+  },
+  'mesh-not-strict': {
+    title: 'The mesh or a namespace still accepts plaintext',
+    severity: 'info',
+    guide: 'migration',
+  },
+  'headless-service-plaintext': {
+    title: 'Headless service with a proxy-less endpoint: auto mTLS sends plaintext to all',
+    severity: 'error',
+  },
+  'outbound-port-excluded': {
+    title: "Client's outbound port bypasses its sidecar: plaintext to a STRICT server",
+    severity: 'error',
+  },
+  'destinationrule-credentialname-ignored': {
+    title: 'credentialName without workloadSelector: sidecars ignore the TLS settings',
+    severity: 'warning',
+  },
   'istioctl-analyze': { title: 'Reported by istioctl analyze', severity: 'warning' },
 } as const satisfies Record<string, CodeInfo>;
 

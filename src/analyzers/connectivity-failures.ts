@@ -34,7 +34,8 @@ export function connectivityFailures(mesh: ResolvedMesh): Failure[] {
           const reason = b.reason as FindingCode;
           byReason.set(reason, [...(byReason.get(reason) ?? []), b]);
         }
-        for (const [reason, backends] of byReason) failures.push({ target, port, group, outcome, backends, reason });
+        for (const [reason, backends] of byReason)
+          failures.push({ target, port, group, outcome, backends, reason });
       }
     }
   }

@@ -21,8 +21,13 @@ export const destinationRuleHostNotFound: Analyzer = {
           finding({
             code: 'destinationrule-host-not-found',
             message: `DestinationRule ${rule.meta.namespace}/${rule.meta.name} has host ${rule.host}, which matches no Service or ServiceEntry in the input: its settings apply to nothing.${guess && hosts.has(guess) ? ` A name with a dot is taken literally; did you mean ${guess}?` : ''}`,
-            why: ['A host without a dot gets the rule\'s namespace appended; any dotted host is used as written.'],
-            fix: guess && hosts.has(guess) ? `Set spec.host to ${guess}.` : 'Point spec.host at an existing service (short name or full FQDN).',
+            why: [
+              "A host without a dot gets the rule's namespace appended; any dotted host is used as written.",
+            ],
+            fix:
+              guess && hosts.has(guess)
+                ? `Set spec.host to ${guess}.`
+                : 'Point spec.host at an existing service (short name or full FQDN).',
             resource: drRef(rule),
             location: rule.meta.source,
             path: 'spec.host',

@@ -31,7 +31,8 @@ export const destinationRuleShadowed: Analyzer = {
       });
       if (isWildcard(merged.host) || merged.workloadSelector) continue;
       const target = targetsByHost.get(merged.host);
-      if (!target || target.namespace === merged.namespace || merged.namespace === mesh.rootNamespace) continue;
+      if (!target || target.namespace === merged.namespace || merged.namespace === mesh.rootNamespace)
+        continue;
       // What clients in other namespaces get: the owner's (service namespace) or the root namespace rule.
       const owner = mesh.destinationRules.lookup('', undefined, merged.host, target.namespace);
       const ownerTls = owner?.rule.trafficPolicy?.tls;
@@ -41,7 +42,9 @@ export const destinationRuleShadowed: Analyzer = {
         finding({
           code: 'destinationrule-shadowed',
           message: `Clients in ${merged.namespace} use DestinationRule ${rule.meta.namespace}/${rule.meta.name} for ${merged.host} (tls ${top?.mode ?? 'unset: auto mTLS'}), not the owner's ${ownerRule.meta.namespace}/${ownerRule.meta.name} (tls ${ownerTls.mode}).`,
-          why: ["Istio looks in the client's namespace first and stops at the first namespace with a matching rule; there is no merging across namespaces."],
+          why: [
+            "Istio looks in the client's namespace first and stops at the first namespace with a matching rule; there is no merging across namespaces.",
+          ],
           fix: `Align the TLS settings of both rules, or delete the copy in ${merged.namespace}.`,
           resource: drRef(rule),
           location: rule.meta.source,

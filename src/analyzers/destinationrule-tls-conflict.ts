@@ -1,10 +1,19 @@
 // Field guide error 2: the TLS a DestinationRule makes clients send contradicts what the server accepts.
+
+import type { ResolvedMesh } from '../mesh/resolve.js';
 import { setDestinationRuleTls } from '../remediation/plans.js';
 import { describeClients, failuresWithReason, groupBy } from './connectivity-failures.js';
-import type { ResolvedMesh } from '../mesh/resolve.js';
-import { describeBackendServer, describeRuleChoice, describeTargets, drRef, firstSymptom, paRef, ruleOf } from './explain.js';
-import { staticDestinationRuleConflicts } from './policy-only-conflicts.js';
+import {
+  describeBackendServer,
+  describeRuleChoice,
+  describeTargets,
+  drRef,
+  firstSymptom,
+  paRef,
+  ruleOf,
+} from './explain.js';
 import { type Analyzer, type Finding, finding } from './finding.js';
+import { staticDestinationRuleConflicts } from './policy-only-conflicts.js';
 
 export const destinationRuleTlsConflict: Analyzer = {
   name: 'DestinationRuleTlsConflict',
@@ -26,7 +35,12 @@ export const destinationRuleTlsConflict: Analyzer = {
       const sends = backend.tls;
       const wantsMtls = backend.serverMode === 'STRICT';
       const target = wantsMtls ? 'ISTIO_MUTUAL' : 'DISABLE';
-      const sendsWords = sends === 'DISABLE' ? 'plaintext' : sends === 'ISTIO_MUTUAL' ? 'Istio mTLS' : `${sends} TLS (not Istio's mTLS)`;
+      const sendsWords =
+        sends === 'DISABLE'
+          ? 'plaintext'
+          : sends === 'ISTIO_MUTUAL'
+            ? 'Istio mTLS'
+            : `${sends} TLS (not Istio's mTLS)`;
       findings.push(
         finding({
           code: 'destinationrule-tls-conflict',
@@ -57,14 +71,21 @@ function policyOnlyFindings(mesh: ResolvedMesh): Finding[] {
       ? `PeerAuthentication ${c.policy.meta.namespace}/${c.policy.meta.name} makes ${c.namespace === mesh.rootNamespace ? 'the mesh' : c.namespace} ${c.serverMode}`
       : `${c.namespace} is ${c.serverMode}`;
     const target = c.serverMode === 'STRICT' ? 'ISTIO_MUTUAL' : 'DISABLE';
-    const sends = c.tls === 'DISABLE' ? 'plaintext' : c.tls === 'ISTIO_MUTUAL' ? 'Istio mTLS' : `${c.tls} TLS (not Istio's mTLS)`;
+    const sends =
+      c.tls === 'DISABLE'
+        ? 'plaintext'
+        : c.tls === 'ISTIO_MUTUAL'
+          ? 'Istio mTLS'
+          : `${c.tls} TLS (not Istio's mTLS)`;
     findings.push(
       finding({
         code: 'destinationrule-tls-conflict',
         message: `DestinationRule ${rule.meta.namespace}/${rule.meta.name} makes sidecar clients send ${sends} to ${c.rule.host} (${c.path}.mode: ${c.tls}), but ${where}: those calls fail. The input has no workloads behind this host, so this is judged from the policies alone.`,
         why: [
           `Clients in ${rule.meta.namespace} use this rule first; clients elsewhere use it for services in ${rule.meta.namespace}${rule.meta.namespace === mesh.rootNamespace ? ' and, as root-namespace fallback, for every host it covers' : ''}.`,
-          c.serverMode === 'STRICT' ? 'A STRICT server accepts only Istio mTLS.' : 'A DISABLE server accepts only plaintext.',
+          c.serverMode === 'STRICT'
+            ? 'A STRICT server accepts only Istio mTLS.'
+            : 'A DISABLE server accepts only plaintext.',
         ],
         fix: `Set ${c.path}.mode to ${target}, or remove the tls block and let auto mTLS match the server.`,
         resource: drRef(rule),

@@ -19,7 +19,7 @@ export function ruleOf(merged: MergedDestinationRule): DestinationRule {
 }
 
 const LEVEL_WORDS: Record<ModeDecision['level'], string> = {
-  default: 'no PeerAuthentication sets a mode, so Istio\'s default',
+  default: "no PeerAuthentication sets a mode, so Istio's default",
   mesh: 'mesh-wide',
   namespace: 'namespace-wide',
   workload: 'workload-level (selector)',
@@ -28,7 +28,8 @@ const LEVEL_WORDS: Record<ModeDecision['level'], string> = {
 
 export function describeDecision(decision: ModeDecision | undefined, port?: number): string {
   if (!decision) return 'no proxy on this port';
-  if (!decision.policy || decision.level === 'default') return `${LEVEL_WORDS.default} ${decision.mode} applies`;
+  if (!decision.policy || decision.level === 'default')
+    return `${LEVEL_WORDS.default} ${decision.mode} applies`;
   const where = `${decision.policy.meta.namespace}/${decision.policy.meta.name}`;
   const portWords = decision.level === 'port' && port !== undefined ? ` for port ${port}` : '';
   return `${LEVEL_WORDS[decision.level]} PeerAuthentication ${where} sets ${decision.mode}${portWords} (the most specific level that sets a mode wins: port > workload > namespace > mesh)`;
@@ -39,7 +40,8 @@ export function describeBackendServer(b: BackendOutcome): string {
   if (!w) return 'the external server';
   const port = b.backend?.targetPort;
   const where = `${w.meta.namespace}/${w.meta.name}${port !== undefined ? ` port ${port}` : ''}`;
-  if (b.inboundExcluded) return `${where} is excluded from its sidecar (traffic.sidecar.istio.io annotations): the app receives traffic directly`;
+  if (b.inboundExcluded)
+    return `${where} is excluded from its sidecar (traffic.sidecar.istio.io annotations): the app receives traffic directly`;
   if (b.serverProxy === 'none') return `${where} has no proxy (${w.proxyReason}) and accepts only plaintext`;
   return `${where} is ${b.serverMode}: ${describeDecision(b.decision, port)}`;
 }
@@ -50,7 +52,8 @@ export function describeRuleChoice(match: DestinationRuleMatch | undefined): str
   const steps = {
     'client-namespace': "it is in the client's own namespace, which Istio searches first",
     'service-namespace': "the client's namespace has none for this host, so the service's namespace is next",
-    'root-namespace': 'neither the client\'s nor the service\'s namespace has one, so the root namespace applies',
+    'root-namespace':
+      "neither the client's nor the service's namespace has one, so the root namespace applies",
   };
   return `DestinationRule ${rule.meta.namespace}/${rule.meta.name} (host ${match.rule.host}) is used: ${steps[match.step]}`;
 }

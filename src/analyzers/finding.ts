@@ -36,7 +36,10 @@ export interface Analyzer {
   analyze(mesh: ResolvedMesh, context: AnalysisContext): Finding[];
 }
 
-type FindingInput = Omit<Finding, 'severity' | 'title' | 'namespaces' | 'related' | 'why' | 'remediations'> & {
+type FindingInput = Omit<
+  Finding,
+  'severity' | 'title' | 'namespaces' | 'related' | 'why' | 'remediations'
+> & {
   readonly severity?: Severity;
   readonly namespaces?: readonly string[];
   readonly related?: readonly Ref[];
@@ -73,5 +76,9 @@ function dedupeRefs(refs: readonly Ref[]): Ref[] {
 
 function dedupePlans(plans: readonly RemediationPlan[]): RemediationPlan[] {
   const seen = new Set<string>();
-  return plans.filter((p) => (seen.has(p.id) ? false : (seen.add(p.id), true)));
+  return plans.filter((p) => {
+    if (seen.has(p.id)) return false;
+    seen.add(p.id);
+    return true;
+  });
 }

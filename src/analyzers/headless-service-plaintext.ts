@@ -15,7 +15,9 @@ export const headlessServicePlaintext: Analyzer = {
       const first = group[0];
       const backend = first?.backends[0];
       if (!first || !backend) continue;
-      const withoutSidecar = first.target.backends.filter((w) => w.proxy !== 'sidecar').map((w) => `${w.meta.namespace}/${w.meta.name}`);
+      const withoutSidecar = first.target.backends
+        .filter((w) => w.proxy !== 'sidecar')
+        .map((w) => `${w.meta.namespace}/${w.meta.name}`);
       const policy = backend.decision?.policy;
       findings.push(
         finding({
@@ -28,7 +30,9 @@ export const headlessServicePlaintext: Analyzer = {
           fix: 'Inject a sidecar into every workload behind the service, or add a DestinationRule with ISTIO_MUTUAL for this host, or make the STRICT pods PERMISSIVE.',
           resource: first.target.ref,
           location: first.target.service?.meta.source,
-          related: policy ? [{ kind: 'PeerAuthentication', namespace: policy.meta.namespace, name: policy.meta.name }] : [],
+          related: policy
+            ? [{ kind: 'PeerAuthentication', namespace: policy.meta.namespace, name: policy.meta.name }]
+            : [],
           namespaces: group.flatMap((f) => f.group.namespaces()),
           remediations: policy ? [setPeerAuthenticationMode(policy, 'PERMISSIVE')] : [],
         }),

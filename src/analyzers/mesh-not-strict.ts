@@ -1,7 +1,8 @@
 // Migration posture (field guide: PERMISSIVE -> sidecars everywhere -> STRICT per namespace -> mesh
 // STRICT): where the mesh or a namespace still accepts plaintext, and the next safe step there.
-import { createNamespacePolicy, setPeerAuthenticationMode } from '../remediation/plans.js';
+
 import type { RemediationPlan } from '../remediation/plans.js';
+import { createNamespacePolicy, setPeerAuthenticationMode } from '../remediation/plans.js';
 import { paRef } from './explain.js';
 import { type Analyzer, type Finding, finding } from './finding.js';
 
@@ -24,17 +25,26 @@ export const meshNotStrict: Analyzer = {
       const nsPolicy = index.namespacePolicy(ns);
       const step =
         withoutProxy.length > 0
-          ? `next step: add sidecars to ${withoutProxy.length} of ${workloads.length} workloads (${withoutProxy.slice(0, 3).map((w) => w.meta.name).join(', ')}), then switch to STRICT`
+          ? `next step: add sidecars to ${withoutProxy.length} of ${workloads.length} workloads (${withoutProxy
+              .slice(0, 3)
+              .map((w) => w.meta.name)
+              .join(', ')}), then switch to STRICT`
           : 'next step: every workload has a proxy; verify mTLS traffic, then switch the namespace to STRICT';
       const remediations: RemediationPlan[] = [];
       if (withoutProxy.length === 0) {
-        remediations.push(nsPolicy ? setPeerAuthenticationMode(nsPolicy, 'STRICT') : createNamespacePolicy(ns, 'STRICT'));
+        remediations.push(
+          nsPolicy ? setPeerAuthenticationMode(nsPolicy, 'STRICT') : createNamespacePolicy(ns, 'STRICT'),
+        );
       }
       findings.push(
         finding({
           code: 'mesh-not-strict',
           message: `Namespace ${ns} accepts plaintext (${mode}) on ${open.length} of ${workloads.length} workloads; ${step}.`,
-          why: [nsPolicy ? `PeerAuthentication ${ns}/${nsPolicy.meta.name} sets ${nsPolicy.mode ?? 'UNSET'}.` : `No namespace policy; the mesh level gives ${mode}.`],
+          why: [
+            nsPolicy
+              ? `PeerAuthentication ${ns}/${nsPolicy.meta.name} sets ${nsPolicy.mode ?? 'UNSET'}.`
+              : `No namespace policy; the mesh level gives ${mode}.`,
+          ],
           fix: 'Follow the migration path: PERMISSIVE, sidecars everywhere, STRICT per namespace, then mesh-wide STRICT.',
           resource: nsPolicy ? paRef(nsPolicy) : { kind: 'Namespace', name: ns },
           location: nsPolicy?.meta.source,
@@ -49,9 +59,15 @@ export const meshNotStrict: Analyzer = {
         finding({
           code: 'mesh-not-strict',
           message: `The mesh-wide policy is ${meshMode && meshMode !== 'UNSET' ? meshMode : 'not set (PERMISSIVE)'}: namespaces without their own STRICT policy accept plaintext. Make the mesh STRICT once every namespace is.`,
-          why: [index.meshPolicy ? `PeerAuthentication ${mesh.rootNamespace}/${index.meshPolicy.meta.name} is the mesh policy.` : `No selector-less PeerAuthentication in the root namespace ${mesh.rootNamespace}.`],
+          why: [
+            index.meshPolicy
+              ? `PeerAuthentication ${mesh.rootNamespace}/${index.meshPolicy.meta.name} is the mesh policy.`
+              : `No selector-less PeerAuthentication in the root namespace ${mesh.rootNamespace}.`,
+          ],
           fix: `Last migration step: a STRICT PeerAuthentication named default in ${mesh.rootNamespace}.`,
-          resource: index.meshPolicy ? paRef(index.meshPolicy) : { kind: 'Namespace', name: mesh.rootNamespace },
+          resource: index.meshPolicy
+            ? paRef(index.meshPolicy)
+            : { kind: 'Namespace', name: mesh.rootNamespace },
           location: index.meshPolicy?.meta.source,
         }),
       );

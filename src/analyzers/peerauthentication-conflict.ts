@@ -13,9 +13,16 @@ export const peerAuthenticationConflict: Analyzer = {
     const findings: Finding[] = [];
     for (const ignored of index.ignored) {
       if (ignored.reason !== 'second-in-scope' || !ignored.winner) continue;
-      const scope = ignored.policy.meta.namespace === mesh.rootNamespace ? 'mesh-wide' : `namespace-wide in ${ignored.policy.meta.namespace}`;
+      const scope =
+        ignored.policy.meta.namespace === mesh.rootNamespace
+          ? 'mesh-wide'
+          : `namespace-wide in ${ignored.policy.meta.namespace}`;
       findings.push(
-        conflictFinding(ignored.policy, ignored.winner, `Two ${scope} PeerAuthentications exist; Istio keeps only the oldest`),
+        conflictFinding(
+          ignored.policy,
+          ignored.winner,
+          `Two ${scope} PeerAuthentications exist; Istio keeps only the oldest`,
+        ),
       );
     }
     const losers = new Map<PeerAuthentication, { winner: PeerAuthentication; workloads: string[] }>();
@@ -30,7 +37,11 @@ export const peerAuthenticationConflict: Analyzer = {
     }
     for (const [loser, { winner, workloads }] of losers) {
       findings.push(
-        conflictFinding(loser, winner, `Two selector PeerAuthentications select ${workloads.slice(0, 3).join(', ')}${workloads.length > 3 ? ` and ${workloads.length - 3} more` : ''}; Istio applies only the oldest, with no merging of ports`),
+        conflictFinding(
+          loser,
+          winner,
+          `Two selector PeerAuthentications select ${workloads.slice(0, 3).join(', ')}${workloads.length > 3 ? ` and ${workloads.length - 3} more` : ''}; Istio applies only the oldest, with no merging of ports`,
+        ),
       );
     }
     return findings;

@@ -1,10 +1,11 @@
 // When the input has no workloads behind a DestinationRule's host (a policy repository, a Kiali or
 // field-guide snippet), judge the rule against the PeerAuthentications that would govern those hosts:
 // the selector policy named after the service, else the namespace/mesh mode.
-import type { EffectiveMode } from '../mesh/server-mode.js';
-import { hostCovers, isWildcard, namespaceOfServiceHost } from '../mesh/hosts.js';
+
 import type { MergedDestinationRule } from '../mesh/destination-rules.js';
+import { hostCovers, isWildcard, namespaceOfServiceHost } from '../mesh/hosts.js';
 import type { ResolvedMesh } from '../mesh/resolve.js';
+import type { EffectiveMode } from '../mesh/server-mode.js';
 import type { ClientTlsMode, PeerAuthentication } from '../snapshot/types.js';
 
 export interface StaticConflict {
@@ -38,7 +39,14 @@ export function staticDestinationRuleConflicts(mesh: ResolvedMesh): StaticConfli
       if (!tls) continue;
       for (const server of serversCoveredBy(mesh, rule.host, knownNamespaces)) {
         if (contradicts(tls, server.mode)) {
-          conflicts.push({ rule, path, tls, namespace: server.namespace, serverMode: server.mode, policy: server.policy });
+          conflicts.push({
+            rule,
+            path,
+            tls,
+            namespace: server.namespace,
+            serverMode: server.mode,
+            policy: server.policy,
+          });
         }
       }
     }
@@ -64,19 +72,32 @@ function serversCoveredBy(mesh: ResolvedMesh, host: string, knownNamespaces: Set
     const name = host.split('.')[0] ?? '';
     const named = index
       .selectorPolicies(ns)
-      .find((p) => p.mode && p.mode !== 'UNSET' && Object.entries(p.selector ?? {}).every(([k, v]) => v === name && (k === 'app' || k === 'app.kubernetes.io/name')));
+      .find(
+        (p) =>
+          p.mode &&
+          p.mode !== 'UNSET' &&
+          Object.entries(p.selector ?? {}).every(
+            ([k, v]) => v === name && (k === 'app' || k === 'app.kubernetes.io/name'),
+          ),
+      );
     if (named?.mode && named.mode !== 'UNSET') return [{ namespace: ns, mode: named.mode, policy: named }];
     return [namespaceMode(ns)];
   }
   const ns = namespaceOfServiceHost(host.replace(/^\*\./, 'x.'));
   if (ns) return [namespaceMode(ns)];
   // Broad wildcards (`*`, `*.local`, `*.svc.cluster.local`) reach every namespace.
-  return [...knownNamespaces].sort().map(namespaceMode).concat(
-    index.meshPolicy ? [{ namespace: mesh.rootNamespace, ...namespaceModeOfMesh(index.meshPolicy) }] : [],
-  );
+  return [...knownNamespaces]
+    .sort()
+    .map(namespaceMode)
+    .concat(
+      index.meshPolicy ? [{ namespace: mesh.rootNamespace, ...namespaceModeOfMesh(index.meshPolicy) }] : [],
+    );
 }
 
-function namespaceModeOfMesh(policy: PeerAuthentication): { mode: EffectiveMode; policy: PeerAuthentication } {
+function namespaceModeOfMesh(policy: PeerAuthentication): {
+  mode: EffectiveMode;
+  policy: PeerAuthentication;
+} {
   return { mode: policy.mode && policy.mode !== 'UNSET' ? policy.mode : 'PERMISSIVE', policy };
 }
 

@@ -1,8 +1,9 @@
 // portLevelMtls on a policy without a selector (the field guide's "Solution 2") is rejected by the API
 // server ("portLevelMtls requires selector") and ignored by istiod; a selector policy in the root
 // namespace is ignored entirely (policy_applier.go ComposePeerAuthentication).
-import { addPortException } from '../remediation/plans.js';
+
 import type { RemediationPlan } from '../remediation/plans.js';
+import { addPortException } from '../remediation/plans.js';
 import { paRef } from './explain.js';
 import { type Analyzer, type Finding, finding } from './finding.js';
 
@@ -19,7 +20,9 @@ export const portLevelMtlsIgnored: Analyzer = {
             code: 'port-level-mtls-ignored',
             severity: 'warning',
             message: `PeerAuthentication ${ns}/${pa.meta.name} has a selector but lives in the root namespace ${ns}: Istio ignores it entirely, so its mode${pa.portLevelMtls.size ? ' and port settings' : ''} never apply.`,
-            why: ['Selector policies are workload-level only outside the root namespace; in the root namespace only the selector-less mesh policy counts.'],
+            why: [
+              'Selector policies are workload-level only outside the root namespace; in the root namespace only the selector-less mesh policy counts.',
+            ],
             fix: `Move it to the namespace of the workloads it selects.`,
             resource: paRef(pa),
             location: pa.meta.source,
@@ -34,8 +37,11 @@ export const portLevelMtlsIgnored: Analyzer = {
       for (const port of ports) {
         for (const w of mesh.workloads.inNamespace(ns)) {
           const service = mesh.targetsOf(w).find((t) => t.service?.selector);
-          const selector = service?.service?.selector ?? (w.podLabels.app ? { app: w.podLabels.app } : undefined);
-          const servesPort = w.ports.some((p) => p.containerPort === port) || service?.ports.some((p) => p.targetPort === port);
+          const selector =
+            service?.service?.selector ?? (w.podLabels.app ? { app: w.podLabels.app } : undefined);
+          const servesPort =
+            w.ports.some((p) => p.containerPort === port) ||
+            service?.ports.some((p) => p.targetPort === port);
           if (selector && servesPort && remediations.length < 5) {
             remediations.push(addPortException(ns, selector, port, undefined, w.meta.name));
           }

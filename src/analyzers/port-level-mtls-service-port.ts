@@ -17,17 +17,29 @@ export const portLevelMtlsServicePort: Analyzer = {
           const targets = mesh.targetsOf(w);
           const servesKey =
             containerPorts.has(key) ||
-            targets.some((t) => t.ports.some((p) => p.targetPort === key || (typeof p.targetPort === 'string' && w.ports.some((c) => c.name === p.targetPort && c.containerPort === key))));
+            targets.some((t) =>
+              t.ports.some(
+                (p) =>
+                  p.targetPort === key ||
+                  (typeof p.targetPort === 'string' &&
+                    w.ports.some((c) => c.name === p.targetPort && c.containerPort === key)),
+              ),
+            );
           if (servesKey) continue;
-          const servicePort = targets.flatMap((t) => t.ports.map((p) => ({ t, p }))).find(({ p }) => p.port === key);
+          const servicePort = targets
+            .flatMap((t) => t.ports.map((p) => ({ t, p })))
+            .find(({ p }) => p.port === key);
           if (!servicePort) continue;
           const target = servicePort.p.targetPort;
-          const targetNumber = typeof target === 'number' ? target : w.ports.find((c) => c.name === target)?.containerPort;
+          const targetNumber =
+            typeof target === 'number' ? target : w.ports.find((c) => c.name === target)?.containerPort;
           findings.push(
             finding({
               code: 'port-level-mtls-service-port',
               message: `PeerAuthentication ${pa.meta.namespace}/${pa.meta.name} sets port ${key} to ${mode}, but ${key} is the Service port of ${servicePort.t.ref.name}; the workload ${w.meta.name} listens on ${targetNumber ?? target}. Istio keys portLevelMtls by the container port, so this entry never applies and port ${targetNumber ?? target} keeps the workload's mode.`,
-              why: ['Inbound filter chains are built per target (container) port; the Service port is never seen by the server sidecar.'],
+              why: [
+                'Inbound filter chains are built per target (container) port; the Service port is never seen by the server sidecar.',
+              ],
               fix: `Use the container port ${targetNumber ?? target} as the key in portLevelMtls.`,
               resource: paRef(pa),
               location: pa.meta.source,

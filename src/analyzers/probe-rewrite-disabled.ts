@@ -19,14 +19,20 @@ export const probeRewriteDisabled: Analyzer = {
       const policy = mesh.peerAuthentications.forWorkload(w);
       const strictPorts = [...policy.ports].filter(([, d]) => d.mode === 'STRICT').map(([p]) => p);
       if (policy.base.mode !== 'STRICT' && strictPorts.length === 0) continue;
-      const source = annotation === 'false'
-        ? `pod annotation ${REWRITE_ANNOTATION}: "false"`
-        : `injector values sidecarInjectorWebhook.rewriteAppHTTPProbe: false (${mesh.snapshot.injector.source?.namespace}/${mesh.snapshot.injector.source?.name})`;
+      const source =
+        annotation === 'false'
+          ? `pod annotation ${REWRITE_ANNOTATION}: "false"`
+          : `injector values sidecarInjectorWebhook.rewriteAppHTTPProbe: false (${mesh.snapshot.injector.source?.namespace}/${mesh.snapshot.injector.source?.name})`;
       findings.push(
         finding({
           code: 'probe-rewrite-disabled',
           message: `${w.meta.namespace}/${w.meta.name} has HTTP/gRPC probes and a STRICT policy, but probe rewriting is off: kubelet's plaintext probes are reset by the sidecar, so pods fail readiness/liveness and restart.`,
-          why: [source, policy.base.policy ? `PeerAuthentication ${policy.base.policy.meta.namespace}/${policy.base.policy.meta.name} makes it STRICT.` : 'It is STRICT.'],
+          why: [
+            source,
+            policy.base.policy
+              ? `PeerAuthentication ${policy.base.policy.meta.namespace}/${policy.base.policy.meta.name} makes it STRICT.`
+              : 'It is STRICT.',
+          ],
           fix: `Remove the annotation (or set it to "true") so the injector rewrites probes to the agent, or make the probe port PERMISSIVE with a port-level exception.`,
           resource: { kind: w.kind, namespace: w.meta.namespace, name: w.meta.name },
           location: w.meta.source,

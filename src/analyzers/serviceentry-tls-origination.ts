@@ -11,7 +11,10 @@ export const serviceEntryTlsOrigination: Analyzer = {
   analyze(mesh) {
     const findings: Finding[] = [];
     const failures = failuresWithReason(mesh, 'serviceentry-tls-origination');
-    for (const group of groupBy(failures, (f) => `${targetName(f.target, f.port)}#${f.outcome.tls}`).values()) {
+    for (const group of groupBy(
+      failures,
+      (f) => `${targetName(f.target, f.port)}#${f.outcome.tls}`,
+    ).values()) {
       const first = group[0];
       if (!first?.target.entry) continue;
       const { target, port, outcome } = first;
@@ -26,15 +29,22 @@ export const serviceEntryTlsOrigination: Analyzer = {
         fix = appSpeaksTls
           ? `Give ${target.host} its own DestinationRule with tls.mode DISABLE (the app's TLS passes through), so the broader rule no longer applies.`
           : `Give ${target.host} its own DestinationRule with tls.mode SIMPLE and sni: ${target.host}.`;
-        remediations.push(createExternalDestinationRule(entry.meta.namespace, target.host, appSpeaksTls ? 'DISABLE' : 'SIMPLE'));
+        remediations.push(
+          createExternalDestinationRule(
+            entry.meta.namespace,
+            target.host,
+            appSpeaksTls ? 'DISABLE' : 'SIMPLE',
+          ),
+        );
       } else if (outcome.tls === 'SIMPLE' || outcome.tls === 'MUTUAL') {
         problem = appSpeaksTls
           ? `port ${port.port} is declared ${port.protocol}, so the app already speaks TLS, and the DestinationRule's ${outcome.tls} wraps it in a second TLS layer`
           : `the DestinationRule originates TLS to port ${port.port}, which the server serves as plaintext`;
         fix = appSpeaksTls
           ? `Either let the app's TLS through (tls.mode DISABLE), or have the app call plain HTTP on a port declared HTTP with targetPort 443 and keep SIMPLE for that port only.`
-          : 'Remove the TLS origination for this port, or point it at the server\'s TLS port.';
-        if (rule && outcome.resolvedTls) remediations.push(setDestinationRuleTls(rule, outcome.resolvedTls.path, 'DISABLE'));
+          : "Remove the TLS origination for this port, or point it at the server's TLS port.";
+        if (rule && outcome.resolvedTls)
+          remediations.push(setDestinationRuleTls(rule, outcome.resolvedTls.path, 'DISABLE'));
       } else {
         problem = `port ${port.port} is declared ${port.protocol || 'TCP'} (plaintext from the app) but the server expects TLS, and no DestinationRule originates it`;
         fix = `Add a DestinationRule for ${target.host} with tls.mode SIMPLE and sni: ${target.host} (the field guide's fix), or declare the port HTTPS and call it with https:// from the app.`;
@@ -49,10 +59,14 @@ export const serviceEntryTlsOrigination: Analyzer = {
             describeRuleChoice(outcome.rule),
           ],
           fix,
-          resource: rule ? drRef(rule) : { kind: 'ServiceEntry', namespace: entry.meta.namespace, name: entry.meta.name },
+          resource: rule
+            ? drRef(rule)
+            : { kind: 'ServiceEntry', namespace: entry.meta.namespace, name: entry.meta.name },
           location: rule?.meta.source ?? entry.meta.source,
           path: rule ? `${outcome.resolvedTls?.path ?? 'spec.trafficPolicy.tls'}.mode` : 'spec.ports',
-          related: rule ? [{ kind: 'ServiceEntry', namespace: entry.meta.namespace, name: entry.meta.name }] : [],
+          related: rule
+            ? [{ kind: 'ServiceEntry', namespace: entry.meta.namespace, name: entry.meta.name }]
+            : [],
           namespaces: group.flatMap((f) => f.group.namespaces()),
           remediations,
         }),

@@ -1,8 +1,9 @@
 // Workloads without a proxy where the policy expects mTLS: STRICT is not enforced on them (only a proxy
 // enforces it), and pods started before their namespace was labelled need a restart (migration step 2).
-import { groupBy } from './connectivity-failures.js';
+
 import { labelNamespaceForInjection, restartWorkload } from '../remediation/plans.js';
 import type { Workload } from '../snapshot/types.js';
+import { groupBy } from './connectivity-failures.js';
 import { describeDecision } from './explain.js';
 import { type Analyzer, type Finding, finding } from './finding.js';
 
@@ -36,7 +37,10 @@ export const sidecarMissing: Analyzer = {
         finding({
           code: 'sidecar-missing',
           message: `${names(list)} in ${ns} have no proxy, so the STRICT policy that covers them is not enforced: they accept plaintext from anyone, and mesh clients reach them without mTLS.`,
-          why: [describeDecision(decision), ...list.slice(0, 3).map((w) => `${w.meta.namespace}/${w.meta.name}: ${w.proxyReason}`)],
+          why: [
+            describeDecision(decision),
+            ...list.slice(0, 3).map((w) => `${w.meta.namespace}/${w.meta.name}: ${w.proxyReason}`),
+          ],
           fix: `Inject sidecars (label namespace ${ns} istio-injection=enabled and restart) or enrol the namespace in ambient.`,
           resource: ref(list[0] as Workload),
           location: list[0]?.meta.source,

@@ -1,13 +1,14 @@
 // Field guide error 1: a STRICT port with clients that can only send plaintext (no sidecar, not ambient).
+
+import { SYMPTOMS } from '../mesh/connectivity.js';
+import type { ResolvedMesh } from '../mesh/resolve.js';
+import { formatSelector } from '../mesh/selectors.js';
 import {
   addPortException,
   createNamespacePolicy,
   labelNamespaceForInjection,
   setPeerAuthenticationMode,
 } from '../remediation/plans.js';
-import { SYMPTOMS } from '../mesh/connectivity.js';
-import type { ResolvedMesh } from '../mesh/resolve.js';
-import { formatSelector } from '../mesh/selectors.js';
 import type { Ref } from '../snapshot/types.js';
 import { describeClients, failuresWithReason, groupBy, workloadName } from './connectivity-failures.js';
 import { describeBackendServer, describeTargets, firstSymptom, paRef } from './explain.js';
@@ -33,23 +34,36 @@ export const strictPlaintextClients: Analyzer = {
       const clientNamespaces = [...new Set(group.flatMap((f) => f.group.namespaces()))];
       const services = group.map((f) => f.target.ref);
       const remediations = [];
-      if (policy && backend.decision?.level !== 'mesh') remediations.push(setPeerAuthenticationMode(policy, 'PERMISSIVE'));
+      if (policy && backend.decision?.level !== 'mesh')
+        remediations.push(setPeerAuthenticationMode(policy, 'PERMISSIVE'));
       if (backend.decision?.level === 'mesh') {
-        for (const ns of new Set(group.map((f) => f.target.namespace))) remediations.push(createNamespacePolicy(ns, 'PERMISSIVE'));
+        for (const ns of new Set(group.map((f) => f.target.namespace)))
+          remediations.push(createNamespacePolicy(ns, 'PERMISSIVE'));
       }
       const server = backend.backend?.workload;
       const selector = first.target.service?.selector;
       if (server && selector && backend.backend?.targetPort !== undefined) {
-        const existing = backend.decision?.level === 'workload' || backend.decision?.level === 'port' ? policy : undefined;
-        remediations.push(addPortException(server.meta.namespace, selector, backend.backend.targetPort, existing, server.meta.name));
+        const existing =
+          backend.decision?.level === 'workload' || backend.decision?.level === 'port' ? policy : undefined;
+        remediations.push(
+          addPortException(
+            server.meta.namespace,
+            selector,
+            backend.backend.targetPort,
+            existing,
+            server.meta.name,
+          ),
+        );
       }
       for (const ns of clientNamespaces.slice(0, 3)) remediations.push(labelNamespaceForInjection(ns));
       const resource: Ref = policy ? paRef(policy) : first.target.ref;
-      const clientRefs = group.flatMap((f) => f.group.members().slice(0, 5)).map((w) => ({
-        kind: w.kind,
-        namespace: w.meta.namespace,
-        name: w.meta.name,
-      }));
+      const clientRefs = group
+        .flatMap((f) => f.group.members().slice(0, 5))
+        .map((w) => ({
+          kind: w.kind,
+          namespace: w.meta.namespace,
+          name: w.meta.name,
+        }));
       const clientWhy = group
         .slice(0, 3)
         .flatMap((f) => f.group.members().slice(0, 3))
@@ -60,7 +74,11 @@ export const strictPlaintextClients: Analyzer = {
           code: 'strict-plaintext-clients',
           severity: hypothetical ? 'warning' : undefined,
           message: `Clients without a sidecar (${describeClients(group)}) cannot reach ${describeTargets(group)}: the server side requires mTLS and resets plaintext connections. Callers see: ${firstSymptom(group)}.`,
-          why: [describeBackendServer(backend), ...clientWhy, 'A STRICT port accepts only Istio mTLS; a client without a proxy (and not in ambient) can only send plaintext.'],
+          why: [
+            describeBackendServer(backend),
+            ...clientWhy,
+            'A STRICT port accepts only Istio mTLS; a client without a proxy (and not in ambient) can only send plaintext.',
+          ],
           fix: 'Give the clients a sidecar (label their namespace for injection and restart them, or enrol them in ambient); while migrating, accept plaintext with PERMISSIVE or a port-level exception on a selector policy (keyed by the container port).',
           resource,
           location: policy?.meta.source,
@@ -95,7 +113,8 @@ function policyOnlyFindings(mesh: ResolvedMesh): Finding[] {
         resource: paRef(pa),
         location: pa.meta.source,
         path: 'spec.mtls.mode',
-        remediations: pa.meta.namespace === mesh.rootNamespace ? [] : [setPeerAuthenticationMode(pa, 'PERMISSIVE')],
+        remediations:
+          pa.meta.namespace === mesh.rootNamespace ? [] : [setPeerAuthenticationMode(pa, 'PERMISSIVE')],
       });
     });
 }

@@ -33,7 +33,9 @@ export const strictUnderNamespaceDisable: Analyzer = {
           related: [...(nsPolicy ? [paRef(nsPolicy)] : []), ...group.map((f) => f.target.ref)],
           namespaces: group.flatMap((f) => f.group.namespaces()),
           remediations: [
-            ...(nsPolicy && nsPolicy.meta.namespace !== mesh.rootNamespace ? [setPeerAuthenticationMode(nsPolicy, 'PERMISSIVE')] : []),
+            ...(nsPolicy && nsPolicy.meta.namespace !== mesh.rootNamespace
+              ? [setPeerAuthenticationMode(nsPolicy, 'PERMISSIVE')]
+              : []),
             setPeerAuthenticationMode(policy, 'PERMISSIVE'),
           ],
         }),

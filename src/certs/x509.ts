@@ -26,7 +26,9 @@ export function parsePemBundle(pem: string): CertificateInfo[] {
     try {
       return describe(new X509Certificate(block));
     } catch (error) {
-      throw new CertificateParseError(`certificate ${index + 1} of ${blocks.length} cannot be parsed: ${(error as Error).message}`);
+      throw new CertificateParseError(
+        `certificate ${index + 1} of ${blocks.length} cannot be parsed: ${(error as Error).message}`,
+      );
     }
   });
 }
@@ -57,13 +59,19 @@ export function daysBetween(from: Date, to: Date): number {
 }
 
 /** Does `leafChain` (leaf first, intermediates after) verify up to one of `roots`? */
-export function chainVerifies(leafChain: readonly CertificateInfo[], roots: readonly CertificateInfo[]): boolean {
+export function chainVerifies(
+  leafChain: readonly CertificateInfo[],
+  roots: readonly CertificateInfo[],
+): boolean {
   if (leafChain.length === 0) return false;
   const pool = [...leafChain.slice(1), ...roots];
   let current = leafChain[0] as CertificateInfo;
   for (let depth = 0; depth < 10; depth++) {
     if (roots.some((r) => r.fingerprint256 === current.fingerprint256)) return true;
-    const issuer = pool.find((candidate) => current.x509.checkIssued(candidate.x509) && current.x509.verify(candidate.x509.publicKey));
+    const issuer = pool.find(
+      (candidate) =>
+        current.x509.checkIssued(candidate.x509) && current.x509.verify(candidate.x509.publicKey),
+    );
     if (!issuer) return false;
     if (issuer === current) return roots.some((r) => r.fingerprint256 === issuer.fingerprint256);
     current = issuer;

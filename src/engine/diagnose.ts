@@ -1,6 +1,7 @@
 // One run of the engine: resolve the snapshot, run every analyzer, scope and order the findings.
-import { ALL_ANALYZERS } from '../analyzers/index.js';
+
 import type { AnalysisContext, Analyzer, Finding } from '../analyzers/finding.js';
+import { ALL_ANALYZERS } from '../analyzers/index.js';
 import { ResolvedMesh } from '../mesh/resolve.js';
 import type { Gap, MeshSnapshot } from '../snapshot/types.js';
 
@@ -46,11 +47,16 @@ export function diagnose(snapshot: MeshSnapshot, options: DiagnoseOptions = {}):
       analyzerFailures.push({ analyzer: analyzer.name, error: (error as Error).stack ?? String(error) });
     }
   }
-  const scoped = options.namespace ? findings.filter((f) => inScope(f, options.namespace as string)) : findings;
+  const scoped = options.namespace
+    ? findings.filter((f) => inScope(f, options.namespace as string))
+    : findings;
   scoped.sort(compareFindings);
   const gaps: Gap[] = [
     ...snapshot.gaps,
-    ...analyzerFailures.map((f) => ({ source: `analyzer ${f.analyzer}`, reason: `crashed: ${f.error.split('\n')[0]}` })),
+    ...analyzerFailures.map((f) => ({
+      source: `analyzer ${f.analyzer}`,
+      reason: `crashed: ${f.error.split('\n')[0]}`,
+    })),
   ];
   return {
     mesh,

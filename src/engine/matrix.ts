@@ -1,9 +1,10 @@
 // The connectivity matrix: for each client workload and each service port in scope, what happens.
 // JSON shape is the public contract of design.md §2.
+
+import type { ServerMode } from '../mesh/connectivity.js';
 import type { ResolvedMesh } from '../mesh/resolve.js';
 import type { ServiceTarget } from '../mesh/targets.js';
 import type { ClientTlsMode, ProxyKind } from '../snapshot/types.js';
-import type { ServerMode } from '../mesh/connectivity.js';
 
 export interface MatrixPair {
   readonly from: string;

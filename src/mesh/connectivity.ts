@@ -8,7 +8,13 @@ import type { ClientTlsMode, Labels, MeshConfig, ProxyKind, Workload } from '../
 import type { DestinationRuleIndex, DestinationRuleMatch, ResolvedTls } from './destination-rules.js';
 import { resolveTls } from './destination-rules.js';
 import type { ModeDecision, PeerAuthenticationIndex } from './server-mode.js';
-import { type Backend, backendsForPort, portExpectsTls, type ServiceTarget, type TargetPort } from './targets.js';
+import {
+  type Backend,
+  backendsForPort,
+  portExpectsTls,
+  type ServiceTarget,
+  type TargetPort,
+} from './targets.js';
 
 export type ServerMode = 'STRICT' | 'PERMISSIVE' | 'DISABLE' | 'NONE';
 
@@ -138,12 +144,16 @@ export class ConnectivityEvaluator {
       return { serverProxy: 'sidecar', serverMode: 'NONE', inboundExcluded: true };
     }
     const decision =
-      port !== undefined ? this.peerAuthentications.modeForPort(w, port) : this.peerAuthentications.forWorkload(w).base;
+      port !== undefined
+        ? this.peerAuthentications.modeForPort(w, port)
+        : this.peerAuthentications.forWorkload(w).base;
     return { serverProxy: w.proxy, serverMode: decision.mode, decision, inboundExcluded: false };
   }
 
   evaluate(client: ClientProfile, target: ServiceTarget, port: TargetPort): PairOutcome {
-    const backends = backendsForPort(target, port).filter((b) => b.targetPort !== undefined || target.external);
+    const backends = backendsForPort(target, port).filter(
+      (b) => b.targetPort !== undefined || target.external,
+    );
     const servers = backends.map((b) => this.serverSide(b));
     const clientSide = this.clientSide(client, target, port, backends, servers);
     const outcomes = backends.map((backend, i) =>
@@ -183,7 +193,8 @@ export class ConnectivityEvaluator {
     const rule = this.destinationRules.lookup(client.namespace, client.labels, target.host, target.namespace);
     const resolved = rule ? resolveTls(rule.rule, port.port) : undefined;
     if (resolved?.tls) {
-      if (resolved.credentialIgnored) return { tls: 'DISABLE', source: 'credential-ignored', rule, resolvedTls: resolved };
+      if (resolved.credentialIgnored)
+        return { tls: 'DISABLE', source: 'credential-ignored', rule, resolvedTls: resolved };
       return { tls: resolved.tls.mode, source: 'destination-rule', rule, resolvedTls: resolved };
     }
     const base = { rule, resolvedTls: resolved };
@@ -208,7 +219,9 @@ export class ConnectivityEvaluator {
     backend: Backend,
     server: ServerSide,
   ): BackendOutcome {
-    const tls = clientSide.tls ?? (endpointIsIstio(server) || server.serverProxy === 'ambient' ? 'ISTIO_MUTUAL' : 'DISABLE');
+    const tls =
+      clientSide.tls ??
+      (endpointIsIstio(server) || server.serverProxy === 'ambient' ? 'ISTIO_MUTUAL' : 'DISABLE');
     const base = { backend, tls, ...server };
     const accepted = accepts(server, tls, portExpectsTls(port));
     if (accepted) return { ...base, ok: true, reason: 'ok', symptom: SYMPTOMS.ok };

@@ -3,13 +3,7 @@
 // pilot/pkg/model/destination_rule.go (mergeDestinationRule), pilot/pkg/model/sidecar.go
 // (SidecarScope.DestinationRule: workloadSelector rules first) and pilot/pkg/networking/util/util.go
 // (GetPortLevelTrafficPolicy, MergeSubsetTrafficPolicy).
-import type {
-  ClientTlsSettings,
-  DestinationRule,
-  Labels,
-  Subset,
-  TrafficPolicy,
-} from '../snapshot/types.js';
+import type { ClientTlsSettings, DestinationRule, Labels, Subset, TrafficPolicy } from '../snapshot/types.js';
 import { compareSpecificity, hostCovers, isWildcard, resolveShortname } from './hosts.js';
 import { selectorMatches } from './selectors.js';
 import { compareByAge } from './server-mode.js';
@@ -72,7 +66,8 @@ export class DestinationRuleIndex {
       if (rule.workloadSelector) {
         addToTable(this.selectorRules, ns, rule);
       } else {
-        if (rule.exportTo.has('*') || rule.exportTo.has('.') || rule.exportTo.has(ns)) addToTable(this.local, ns, rule);
+        if (rule.exportTo.has('*') || rule.exportTo.has('.') || rule.exportTo.has(ns))
+          addToTable(this.local, ns, rule);
         if (!isPrivate(rule)) addToTable(this.exported, ns, rule);
       }
       if (isWildcard(rule.host)) this.namespacesWithWildcards.add(ns);
@@ -104,14 +99,20 @@ export class DestinationRuleIndex {
     return false;
   }
 
-  lookup(clientNamespace: string, clientLabels: Labels | undefined, host: string, serviceNamespace: string): DestinationRuleMatch | undefined {
+  lookup(
+    clientNamespace: string,
+    clientLabels: Labels | undefined,
+    host: string,
+    serviceNamespace: string,
+  ): DestinationRuleMatch | undefined {
     const bySelector = findInTable(this.selectorRules.get(clientNamespace), host, (rule) =>
       clientLabels ? selectorMatches(rule.workloadSelector, clientLabels) : false,
     );
     if (bySelector) return { rule: bySelector, step: 'client-namespace' };
     const local = findInTable(this.local.get(clientNamespace), host, () => true);
     if (local) return { rule: local, step: 'client-namespace' };
-    const visible = (rule: MergedDestinationRule) => rule.exportTo.has('*') || rule.exportTo.has(clientNamespace);
+    const visible = (rule: MergedDestinationRule) =>
+      rule.exportTo.has('*') || rule.exportTo.has(clientNamespace);
     if (serviceNamespace !== clientNamespace) {
       const fromService = findInTable(this.exported.get(serviceNamespace), host, visible);
       if (fromService) return { rule: fromService, step: 'service-namespace' };
@@ -157,7 +158,10 @@ function findInTable(
   return table.wildcards.find((rule) => hostCovers(rule.host, host) && accept(rule));
 }
 
-function mergeRules(rules: readonly DestinationRule[], defaultExportTo: readonly string[]): MergedDestinationRule[] {
+function mergeRules(
+  rules: readonly DestinationRule[],
+  defaultExportTo: readonly string[],
+): MergedDestinationRule[] {
   // Selector rules first, then oldest first (sortConfigBySelectorAndCreationTime).
   const sorted = [...rules].sort((a, b) => {
     if (!!a.workloadSelector !== !!b.workloadSelector) return a.workloadSelector ? -1 : 1;
@@ -167,8 +171,17 @@ function mergeRules(rules: readonly DestinationRule[], defaultExportTo: readonly
   const order: string[] = [];
   for (const rule of sorted) {
     const host = resolveShortname(rule.host, rule.meta.namespace);
-    const exportTo = rule.workloadSelector ? ['.'] : rule.exportTo.length > 0 ? rule.exportTo : defaultExportTo;
-    const key = JSON.stringify([rule.meta.namespace, host, rule.workloadSelector ?? null, [...exportTo].sort()]);
+    const exportTo = rule.workloadSelector
+      ? ['.']
+      : rule.exportTo.length > 0
+        ? rule.exportTo
+        : defaultExportTo;
+    const key = JSON.stringify([
+      rule.meta.namespace,
+      host,
+      rule.workloadSelector ?? null,
+      [...exportTo].sort(),
+    ]);
     let group = groups.get(key);
     if (!group) {
       group = [];
@@ -190,7 +203,11 @@ function mergeRules(rules: readonly DestinationRule[], defaultExportTo: readonly
         subsets.push(subset);
       }
     }
-    const exportTo = first.workloadSelector ? ['.'] : first.exportTo.length > 0 ? first.exportTo : defaultExportTo;
+    const exportTo = first.workloadSelector
+      ? ['.']
+      : first.exportTo.length > 0
+        ? first.exportTo
+        : defaultExportTo;
     return {
       host: resolveShortname(first.host, first.meta.namespace),
       namespace: first.meta.namespace,
@@ -208,7 +225,11 @@ function mergeRules(rules: readonly DestinationRule[], defaultExportTo: readonly
  * The TLS a rule sets for one Service port (and optionally a subset). Port-level settings replace the
  * top-level policy wholesale, so a port entry without `tls` leaves TLS unset (auto mTLS decides).
  */
-export function resolveTls(rule: MergedDestinationRule, servicePort: number, subsetName?: string): ResolvedTls {
+export function resolveTls(
+  rule: MergedDestinationRule,
+  servicePort: number,
+  subsetName?: string,
+): ResolvedTls {
   const policy = rule.trafficPolicy;
   const portIndex = policy?.portLevelSettings.findIndex((p) => p.port === servicePort) ?? -1;
   let tls = portIndex >= 0 ? policy?.portLevelSettings[portIndex]?.tls : policy?.tls;

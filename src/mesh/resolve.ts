@@ -70,7 +70,11 @@ export class ResolvedMesh {
     );
     this.workloads = new WorkloadIndex(snapshot.workloads);
     this.targets = serviceTargets(snapshot.services, snapshot.serviceEntries, this.workloads);
-    this.evaluator = new ConnectivityEvaluator(this.peerAuthentications, this.destinationRules, snapshot.meshConfig);
+    this.evaluator = new ConnectivityEvaluator(
+      this.peerAuthentications,
+      this.destinationRules,
+      snapshot.meshConfig,
+    );
     this.namespacesWithSelectorRules = new Set(
       snapshot.destinationRules.filter((r) => r.workloadSelector).map((r) => r.meta.namespace),
     );
@@ -122,7 +126,8 @@ export class ResolvedMesh {
     if (client.proxy === 'none') return { key: 'none', profile: NO_PROXY };
     if (client.proxy === 'ambient') return { key: 'ambient', profile: AMBIENT };
     const ns = client.meta.namespace;
-    if (this.isIndividualClient(client)) return { key: `workload:${ns}/${client.meta.name}`, profile: clientProfile(client) };
+    if (this.isIndividualClient(client))
+      return { key: `workload:${ns}/${client.meta.name}`, profile: clientProfile(client) };
     return this.namespaceIsSpecific(target, ns)
       ? { key: `sidecar:${ns}`, profile: { namespace: ns, proxy: 'sidecar' } }
       : { key: 'sidecar', profile: SHARED_SIDECAR };
@@ -140,20 +145,30 @@ export class ResolvedMesh {
   /** Every group of clients towards a target, without visiting each client workload. */
   clientGroups(target: ServiceTarget): ClientGroup[] {
     const groups: ClientGroup[] = [];
-    const fixed = (key: string, profile: ClientProfile, members: Workload[], namespaces?: string[]): ClientGroup => ({
+    const fixed = (
+      key: string,
+      profile: ClientProfile,
+      members: Workload[],
+      namespaces?: string[],
+    ): ClientGroup => ({
       key,
       profile,
       count: members.length,
       hypothetical: false,
       members: () => members,
-      namespaces: namespaces ? () => namespaces : memo(() => [...new Set(members.map((w) => w.meta.namespace))]),
+      namespaces: namespaces
+        ? () => namespaces
+        : memo(() => [...new Set(members.map((w) => w.meta.namespace))]),
     });
     if (this.clientsWithoutProxy.length > 0) {
       groups.push(fixed('none', NO_PROXY, this.clientsWithoutProxy, this.noProxyNamespaces()));
     }
-    if (this.ambientClients.length > 0) groups.push(fixed('ambient', AMBIENT, this.ambientClients, this.ambientNamespaces()));
+    if (this.ambientClients.length > 0)
+      groups.push(fixed('ambient', AMBIENT, this.ambientClients, this.ambientNamespaces()));
     for (const w of this.individualSidecarClients) {
-      groups.push(fixed(`workload:${w.meta.namespace}/${w.meta.name}`, clientProfile(w), [w], [w.meta.namespace]));
+      groups.push(
+        fixed(`workload:${w.meta.namespace}/${w.meta.name}`, clientProfile(w), [w], [w.meta.namespace]),
+      );
     }
     let specificCount = 0;
     const specificNamespaces: string[] = [];
@@ -187,7 +202,10 @@ export class ResolvedMesh {
         members: () => [],
         namespaces: () => [],
       });
-      groups.push(none('none', NO_PROXY), none(`sidecar:${target.namespace}`, { namespace: target.namespace, proxy: 'sidecar' }));
+      groups.push(
+        none('none', NO_PROXY),
+        none(`sidecar:${target.namespace}`, { namespace: target.namespace, proxy: 'sidecar' }),
+      );
     }
     return groups;
   }
@@ -208,7 +226,11 @@ export class ResolvedMesh {
     return this.outcomeForClass(this.clientClass(client, target), target, port);
   }
 
-  outcomeForClass(cls: { key: string; profile: ClientProfile }, target: ServiceTarget, port: TargetPort): PairOutcome {
+  outcomeForClass(
+    cls: { key: string; profile: ClientProfile },
+    target: ServiceTarget,
+    port: TargetPort,
+  ): PairOutcome {
     let perTarget = this.pairCache.get(target);
     if (!perTarget) {
       perTarget = new Map();

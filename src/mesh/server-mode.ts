@@ -102,7 +102,8 @@ export class PeerAuthenticationIndex {
     let base: ModeDecision = { mode: 'PERMISSIVE', level: 'default' };
     if (isSet(mesh?.mode)) base = { mode: mesh.mode, level: 'mesh', policy: mesh };
     if (isSet(namespace?.mode)) base = { mode: namespace.mode, level: 'namespace', policy: namespace };
-    if (isSet(workloadPolicy?.mode)) base = { mode: workloadPolicy.mode, level: 'workload', policy: workloadPolicy };
+    if (isSet(workloadPolicy?.mode))
+      base = { mode: workloadPolicy.mode, level: 'workload', policy: workloadPolicy };
 
     const ports = new Map<number, ModeDecision>();
     for (const [port, mode] of workloadPolicy?.portLevelMtls ?? []) {
@@ -132,7 +133,11 @@ export class PeerAuthenticationIndex {
    * namespace policies count; workload and port level are ignored. undefined = UNKNOWN.
    */
   namespaceMode(namespace: string): { mode: EffectiveMode; policy?: PeerAuthentication } | undefined {
-    const meshMode = isSet(this.meshPolicy?.mode) ? this.meshPolicy.mode : this.meshPolicy ? 'PERMISSIVE' : undefined;
+    const meshMode = isSet(this.meshPolicy?.mode)
+      ? this.meshPolicy.mode
+      : this.meshPolicy
+        ? 'PERMISSIVE'
+        : undefined;
     const nsPolicy = namespace === this.rootNamespace ? undefined : this.namespacePolicies.get(namespace);
     if (nsPolicy) {
       if (isSet(nsPolicy.mode)) return { mode: nsPolicy.mode, policy: nsPolicy };

@@ -70,7 +70,11 @@ function push<T>(map: Map<string, T[]>, key: string, value: T): void {
   else map.set(key, [value]);
 }
 
-export function serviceTargets(services: readonly Service[], entries: readonly ServiceEntry[], index: WorkloadIndex): ServiceTarget[] {
+export function serviceTargets(
+  services: readonly Service[],
+  entries: readonly ServiceEntry[],
+  index: WorkloadIndex,
+): ServiceTarget[] {
   const targets: ServiceTarget[] = [];
   for (const service of services) {
     if (service.type === 'ExternalName') continue;
@@ -113,7 +117,10 @@ export function serviceTargets(services: readonly Service[], entries: readonly S
 }
 
 export function backendsForPort(target: ServiceTarget, port: TargetPort): Backend[] {
-  return target.backends.map((workload) => ({ workload, targetPort: resolveTargetPort(workload, port.targetPort) }));
+  return target.backends.map((workload) => ({
+    workload,
+    targetPort: resolveTargetPort(workload, port.targetPort),
+  }));
 }
 
 function resolveTargetPort(workload: Workload, targetPort: number | string): number | undefined {
@@ -125,7 +132,8 @@ function resolveTargetPort(workload: Workload, targetPort: number | string): num
 /** Whether the application behind a port speaks TLS itself (so TLS that reaches it is fine). */
 export function portExpectsTls(port: TargetPort): boolean {
   const hints = [port.name, port.appProtocol, port.protocol].map((h) => (h ?? '').toLowerCase());
-  if (hints.some((h) => h === 'https' || h === 'tls' || h.startsWith('https-') || h.startsWith('tls-'))) return true;
+  if (hints.some((h) => h === 'https' || h === 'tls' || h.startsWith('https-') || h.startsWith('tls-')))
+    return true;
   const plainHint = hints.some((h) => h === 'http' || h === 'http2' || h === 'grpc' || h.startsWith('http-'));
   return !plainHint && (port.port === 443 || port.targetPort === 443);
 }

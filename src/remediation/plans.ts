@@ -38,7 +38,10 @@ function paRef(pa: PeerAuthentication): Ref & { apiVersion: string } {
   return { apiVersion: PA_API, kind: 'PeerAuthentication', namespace: pa.meta.namespace, name: pa.meta.name };
 }
 
-export function setPeerAuthenticationMode(pa: PeerAuthentication, mode: 'PERMISSIVE' | 'STRICT'): RemediationPlan {
+export function setPeerAuthenticationMode(
+  pa: PeerAuthentication,
+  mode: 'PERMISSIVE' | 'STRICT',
+): RemediationPlan {
   const target = paRef(pa);
   const body = { spec: { mtls: { mode } } };
   return {
@@ -130,7 +133,12 @@ export function setDestinationRuleTls(
   path: string,
   mode: 'ISTIO_MUTUAL' | 'DISABLE',
 ): RemediationPlan {
-  const target = { apiVersion: DR_API, kind: 'DestinationRule', namespace: rule.meta.namespace, name: rule.meta.name };
+  const target = {
+    apiVersion: DR_API,
+    kind: 'DestinationRule',
+    namespace: rule.meta.namespace,
+    name: rule.meta.name,
+  };
   const body = { spec: tlsPatch(rule, path, mode) };
   return {
     id: `set-tls-${mode.toLowerCase().replace('_', '-')}:DestinationRule/${rule.meta.namespace}/${rule.meta.name}:${path}`,
@@ -236,7 +244,12 @@ export function enableAutoMtls(source: Ref | undefined, meshText: string | undef
 export function restartWorkload(workload: Workload, why: string): RemediationPlan {
   const kind = workload.kind === 'Pod' ? 'Pod' : workload.kind;
   const resource = kind.toLowerCase();
-  const target = { apiVersion: kind === 'Pod' ? 'v1' : 'apps/v1', kind, namespace: workload.meta.namespace, name: workload.meta.name };
+  const target = {
+    apiVersion: kind === 'Pod' ? 'v1' : 'apps/v1',
+    kind,
+    namespace: workload.meta.namespace,
+    name: workload.meta.name,
+  };
   const body = {
     spec: { template: { metadata: { annotations: { 'kubectl.kubernetes.io/restartedAt': '<now>' } } } },
   };

@@ -17,7 +17,13 @@ export function findingToJson(f: Finding) {
     ...(f.location ? { location: f.location } : {}),
     related: f.related,
     namespaces: f.namespaces,
-    remediations: f.remediations.map((r) => ({ id: r.id, title: r.title, risk: r.risk, action: r.action, kubectl: r.kubectl })),
+    remediations: f.remediations.map((r) => ({
+      id: r.id,
+      title: r.title,
+      risk: r.risk,
+      action: r.action,
+      kubectl: r.kubectl,
+    })),
   };
 }
 

@@ -17,9 +17,20 @@ export function renderMatrixText(matrix: MatrixResult, options: MatrixTextOption
   const shownOk = options.all ? working : working.slice(0, OK_ROWS_SHOWN);
   const rows = [...failing, ...shownOk];
   const header = ['FROM', 'TO', 'OUTCOME', 'CLIENT', 'SERVER', 'REASON'];
-  const cells = rows.map((p) => [p.from, p.to, p.outcome, `${p.client.proxy}/${p.client.tls}`, `${p.server.proxy}/${p.server.mode}`, p.reason]);
+  const cells = rows.map((p) => [
+    p.from,
+    p.to,
+    p.outcome,
+    `${p.client.proxy}/${p.client.tls}`,
+    `${p.server.proxy}/${p.server.mode}`,
+    p.reason,
+  ]);
   const widths = header.map((h, i) => Math.max(h.length, ...cells.map((r) => (r[i] ?? '').length)));
-  const line = (r: string[]) => r.map((cell, i) => cell.padEnd(widths[i] ?? 0)).join('  ').trimEnd();
+  const line = (r: string[]) =>
+    r
+      .map((cell, i) => cell.padEnd(widths[i] ?? 0))
+      .join('  ')
+      .trimEnd();
   const out = [c.bold(line(header))];
   rows.forEach((p, i) => {
     const text = line(cells[i] as string[]);
@@ -32,10 +43,18 @@ export function renderMatrixText(matrix: MatrixResult, options: MatrixTextOption
   }
   out.push('');
   if (!options.all && working.length > shownOk.length) {
-    out.push(c.dim(`(${working.length - shownOk.length} more working pairs not shown; --all shows them, -o json gives every pair)`));
+    out.push(
+      c.dim(
+        `(${working.length - shownOk.length} more working pairs not shown; --all shows them, -o json gives every pair)`,
+      ),
+    );
   }
   if (matrix.skippedTargets.length > 0) {
-    out.push(c.dim(`skipped (no workload behind them in the input): ${matrix.skippedTargets.slice(0, 10).join(', ')}${matrix.skippedTargets.length > 10 ? ` and ${matrix.skippedTargets.length - 10} more` : ''}`));
+    out.push(
+      c.dim(
+        `skipped (no workload behind them in the input): ${matrix.skippedTargets.slice(0, 10).join(', ')}${matrix.skippedTargets.length > 10 ? ` and ${matrix.skippedTargets.length - 10} more` : ''}`,
+      ),
+    );
   }
   out.push(c.bold(`${matrix.pairs.length} pairs: ${failing.length} failing, ${working.length} ok.`));
   return `${out.join('\n')}\n`;

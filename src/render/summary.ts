@@ -26,10 +26,22 @@ export function summarize(diagnosis: Diagnosis, extraTimings: Record<string, num
   const count = (severity: string) => diagnosis.findings.filter((f) => f.severity === severity).length;
   const errors = count('error');
   const warnings = count('warning');
-  const namespaces = new Set([...s.namespaces.map((n) => n.name), ...s.workloads.map((w) => w.meta.namespace)]);
-  const timings = { ...extraTimings, resolve: diagnosis.timings.resolveMs, analyze: diagnosis.timings.analyzeMs };
+  const namespaces = new Set([
+    ...s.namespaces.map((n) => n.name),
+    ...s.workloads.map((w) => w.meta.namespace),
+  ]);
+  const timings = {
+    ...extraTimings,
+    resolve: diagnosis.timings.resolveMs,
+    analyze: diagnosis.timings.analyzeMs,
+  };
   return {
-    verdict: errors + warnings > 0 ? 'problems-found' : diagnosis.gaps.length > 0 ? 'incomplete' : 'no-problems-found',
+    verdict:
+      errors + warnings > 0
+        ? 'problems-found'
+        : diagnosis.gaps.length > 0
+          ? 'incomplete'
+          : 'no-problems-found',
     scope: diagnosis.namespace ? `namespace ${diagnosis.namespace}` : 'all namespaces',
     errors,
     warnings,

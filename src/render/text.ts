@@ -20,7 +20,9 @@ export function renderCheckText(diagnosis: Diagnosis, options: TextOptions): str
   const k = summary.checked;
   out.push(
     c.bold(`mtls-doctor check — ${summary.scope}`) +
-      c.dim(` (${k.workloads} workloads, ${k.services} services, ${k.peerAuthentications} PeerAuthentications, ${k.destinationRules} DestinationRules, ${k.serviceEntries} ServiceEntries)`),
+      c.dim(
+        ` (${k.workloads} workloads, ${k.services} services, ${k.peerAuthentications} PeerAuthentications, ${k.destinationRules} DestinationRules, ${k.serviceEntries} ServiceEntries)`,
+      ),
     '',
   );
   const paint = { error: c.red, warning: c.yellow, info: c.cyan } as const;
@@ -40,13 +42,29 @@ export function renderCheckText(diagnosis: Diagnosis, options: TextOptions): str
   }
   out.push(verdictLine(summary, c));
   const t = summary.timingsMs;
-  out.push(c.dim(`timings: ${Object.entries(t).map(([name, ms]) => `${name} ${ms} ms`).join(', ')}`));
+  out.push(
+    c.dim(
+      `timings: ${Object.entries(t)
+        .map(([name, ms]) => `${name} ${ms} ms`)
+        .join(', ')}`,
+    ),
+  );
   return `${out.join('\n')}\n`;
 }
 
-function renderFinding(f: Finding, c: ReturnType<typeof pc.createColors>, paint: (s: string) => string, compact: boolean): string[] {
-  const where = f.location ? c.dim(` (${f.location.file}:${f.location.line}${f.path ? ` ${f.path}` : ''})`) : '';
-  const lines = [`  ${paint('●')} ${c.bold(f.code)}  ${formatRef(f.resource)}${where}`, ...wrap(f.message, '    ')];
+function renderFinding(
+  f: Finding,
+  c: ReturnType<typeof pc.createColors>,
+  paint: (s: string) => string,
+  compact: boolean,
+): string[] {
+  const where = f.location
+    ? c.dim(` (${f.location.file}:${f.location.line}${f.path ? ` ${f.path}` : ''})`)
+    : '';
+  const lines = [
+    `  ${paint('●')} ${c.bold(f.code)}  ${formatRef(f.resource)}${where}`,
+    ...wrap(f.message, '    '),
+  ];
   if (compact) return lines;
   if (f.why.length > 0) {
     lines.push(c.dim('    why:'));
@@ -64,7 +82,11 @@ function verdictLine(summary: ReturnType<typeof summarize>, c: ReturnType<typeof
   const counts = `${summary.errors} error(s), ${summary.warnings} warning(s), ${summary.infos} info`;
   if (summary.verdict === 'problems-found') return c.bold(`${counts} in ${summary.scope}.`);
   if (summary.verdict === 'incomplete') {
-    return c.magenta(c.bold(`No problems found in what could be read, but the check is incomplete (see "Could not check" above). ${counts}.`));
+    return c.magenta(
+      c.bold(
+        `No problems found in what could be read, but the check is incomplete (see "Could not check" above). ${counts}.`,
+      ),
+    );
   }
   return c.green(c.bold(`No mTLS problems found in ${summary.scope} (${counts}).`));
 }

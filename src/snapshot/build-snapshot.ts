@@ -78,9 +78,13 @@ export function buildSnapshot(raws: readonly RawObject[], options: BuildOptions 
     const group = apiVersion.includes('/') ? apiVersion.split('/')[0] : '';
     const meta = () => readMeta(raw, kind);
     if (group === 'security.istio.io' && kind === 'PeerAuthentication') {
-      peerAuthentications.push(toPeerAuthentication(meta(), validate(raw, kind, ['spec'], peerAuthenticationSpecSchema)));
+      peerAuthentications.push(
+        toPeerAuthentication(meta(), validate(raw, kind, ['spec'], peerAuthenticationSpecSchema)),
+      );
     } else if (group === 'networking.istio.io' && kind === 'DestinationRule') {
-      destinationRules.push(toDestinationRule(meta(), validate(raw, kind, ['spec'], destinationRuleSpecSchema)));
+      destinationRules.push(
+        toDestinationRule(meta(), validate(raw, kind, ['spec'], destinationRuleSpecSchema)),
+      );
     } else if (group === 'networking.istio.io' && kind === 'ServiceEntry') {
       serviceEntries.push(toServiceEntry(meta(), validate(raw, kind, ['spec'], serviceEntrySpecSchema)));
     } else if (group === 'install.istio.io' && kind === 'IstioOperator') {
@@ -106,9 +110,13 @@ export function buildSnapshot(raws: readonly RawObject[], options: BuildOptions 
         spec,
         isRunningPod: true,
       });
-    } else if (WORKLOAD_KINDS.has(kind) && (group === 'apps' || group === 'batch' || group === 'extensions')) {
+    } else if (
+      WORKLOAD_KINDS.has(kind) &&
+      (group === 'apps' || group === 'batch' || group === 'extensions')
+    ) {
       const m = meta();
-      const templatePath = kind === 'CronJob' ? ['spec', 'jobTemplate', 'spec', 'template'] : ['spec', 'template'];
+      const templatePath =
+        kind === 'CronJob' ? ['spec', 'jobTemplate', 'spec', 'template'] : ['spec', 'template'];
       const template = validate(raw, kind, templatePath, podTemplateSchema);
       const key = `${m.namespace}/${m.name}`;
       // A running Pod of this workload, read before, already tells the truth about its proxy.
@@ -158,7 +166,12 @@ export function buildSnapshot(raws: readonly RawObject[], options: BuildOptions 
   };
 }
 
-function validate<T extends z.ZodType>(raw: RawObject, kind: string, path: readonly string[], schema: T): z.infer<T> {
+function validate<T extends z.ZodType>(
+  raw: RawObject,
+  kind: string,
+  path: readonly string[],
+  schema: T,
+): z.infer<T> {
   let value: unknown = raw.object;
   for (const key of path) value = (value as Record<string, unknown> | undefined)?.[key];
   const result = schema.safeParse(value ?? {});
@@ -167,7 +180,11 @@ function validate<T extends z.ZodType>(raw: RawObject, kind: string, path: reado
   const issuePath = [...path, ...(issue?.path ?? []).map((p) => (typeof p === 'symbol' ? String(p) : p))];
   const name = describeObject(raw, kind);
   const field = issuePath.length > 0 ? issuePath.join('.') : '(object)';
-  throw new ManifestError(raw.location.file, raw.lineOf(issuePath), `${name}: ${field}: ${issue?.message ?? 'invalid'}`);
+  throw new ManifestError(
+    raw.location.file,
+    raw.lineOf(issuePath),
+    `${name}: ${field}: ${issue?.message ?? 'invalid'}`,
+  );
 }
 
 function describeObject(raw: RawObject, kind: string): string {
@@ -178,6 +195,16 @@ function describeObject(raw: RawObject, kind: string): string {
 }
 
 function readMeta(raw: RawObject, kind: string): ObjectMeta {
+  // `istioctl install -f` accepts an IstioOperator without metadata (the field guide's snippet has none).
+  if (kind === 'IstioOperator' && !(raw.object.metadata as { name?: unknown } | undefined)?.name) {
+    return {
+      name: 'installed-state',
+      namespace: 'istio-system',
+      labels: {},
+      annotations: {},
+      source: raw.location,
+    };
+  }
   const m = validate(raw, kind, ['metadata'], metadataSchema);
   return {
     name: m.name,
@@ -284,7 +311,10 @@ function toService(meta: ObjectMeta, spec: z.infer<typeof serviceSpecSchema>): S
   };
 }
 
-function toPeerAuthentication(meta: ObjectMeta, spec: z.infer<typeof peerAuthenticationSpecSchema>): PeerAuthentication {
+function toPeerAuthentication(
+  meta: ObjectMeta,
+  spec: z.infer<typeof peerAuthenticationSpecSchema>,
+): PeerAuthentication {
   const selector = spec.selector?.matchLabels ?? undefined;
   const portLevelMtls = new Map<number, MtlsMode>();
   for (const [port, setting] of Object.entries(spec.portLevelMtls ?? {})) {
@@ -315,7 +345,10 @@ function toTrafficPolicy(policy: TrafficPolicyInput | null | undefined): Traffic
   };
 }
 
-function toDestinationRule(meta: ObjectMeta, spec: z.infer<typeof destinationRuleSpecSchema>): DestinationRule {
+function toDestinationRule(
+  meta: ObjectMeta,
+  spec: z.infer<typeof destinationRuleSpecSchema>,
+): DestinationRule {
   const selector = spec.workloadSelector?.matchLabels ?? undefined;
   return {
     meta,
@@ -360,7 +393,8 @@ function mergeMeshConfig(
     rootNamespace: parsed.rootNamespace ?? current.rootNamespace,
     enableAutoMtls: parsed.enableAutoMtls ?? current.enableAutoMtls,
     trustDomain: parsed.trustDomain ?? current.trustDomain,
-    defaultDestinationRuleExportTo: parsed.defaultDestinationRuleExportTo ?? current.defaultDestinationRuleExportTo,
+    defaultDestinationRuleExportTo:
+      parsed.defaultDestinationRuleExportTo ?? current.defaultDestinationRuleExportTo,
     source: { kind, namespace: meta.namespace, name: meta.name, location: raw.location },
   };
 }
@@ -373,7 +407,12 @@ interface ConfigMapHandlers {
 
 // ConfigMap `istio` (or `istio-<revision>`) key `mesh` holds MeshConfig as YAML; `istio-sidecar-injector`
 // key `values` holds the injector's Helm values as JSON; `istio-ca-root-cert` holds the mesh root.
-function readConfigMap(meta: ObjectMeta, data: Record<string, string>, raw: RawObject, on: ConfigMapHandlers): void {
+function readConfigMap(
+  meta: ObjectMeta,
+  data: Record<string, string>,
+  raw: RawObject,
+  on: ConfigMapHandlers,
+): void {
   const ref = { kind: 'ConfigMap', namespace: meta.namespace, name: meta.name };
   if ((meta.name === 'istio' || meta.name.startsWith('istio-')) && data.mesh !== undefined) {
     const parsed = meshConfigSchema.safeParse(parseEmbedded(data.mesh, raw, ['data', 'mesh'], ref) ?? {});
@@ -388,7 +427,9 @@ function readConfigMap(meta: ObjectMeta, data: Record<string, string>, raw: RawO
     on.onMesh(parsed.data);
   }
   if (meta.name.startsWith('istio-sidecar-injector') && data.values !== undefined) {
-    const values = injectorValuesSchema.safeParse(parseEmbedded(data.values, raw, ['data', 'values'], ref) ?? {});
+    const values = injectorValuesSchema.safeParse(
+      parseEmbedded(data.values, raw, ['data', 'values'], ref) ?? {},
+    );
     const rewrite = values.success ? values.data.sidecarInjectorWebhook?.rewriteAppHTTPProbe : undefined;
     on.onInjector({ rewriteAppHTTPProbe: rewrite ?? true, source: { ...ref, location: raw.location } });
   }
@@ -403,7 +444,12 @@ function readConfigMap(meta: ObjectMeta, data: Record<string, string>, raw: RawO
   }
 }
 
-function parseEmbedded(text: string, raw: RawObject, path: string[], ref: { namespace: string; name: string }): unknown {
+function parseEmbedded(
+  text: string,
+  raw: RawObject,
+  path: string[],
+  ref: { namespace: string; name: string },
+): unknown {
   try {
     return parseYaml(text);
   } catch (error) {
@@ -435,12 +481,19 @@ function caSecretCertificates(
   for (const [key, role] of CA_SECRET_KEYS) {
     const fromString = secret.stringData?.[key];
     const encoded = secret.data?.[key];
-    const pem = fromString ?? (encoded !== undefined ? Buffer.from(encoded, 'base64').toString('utf8') : undefined);
+    const pem =
+      fromString ?? (encoded !== undefined ? Buffer.from(encoded, 'base64').toString('utf8') : undefined);
     if (pem === undefined) continue;
     const field = fromString !== undefined ? 'stringData' : 'data';
     // A self-signed istio-ca-secret has no separate root: its ca-cert.pem is the root.
     const effectiveRole = meta.name === 'istio-ca-secret' && key === 'ca-cert.pem' ? 'ca-root' : role;
-    found.push({ role: effectiveRole, owner, key, pem, location: { file: raw.location.file, line: raw.lineOf([field, key]) } });
+    found.push({
+      role: effectiveRole,
+      owner,
+      key,
+      pem,
+      location: { file: raw.location.file, line: raw.lineOf([field, key]) },
+    });
   }
   return found;
 }

@@ -9,7 +9,10 @@ export interface LoadedSnapshot {
   readonly objects: number;
 }
 
-export async function loadManifestSnapshot(paths: readonly string[], options: ReadOptions = {}): Promise<LoadedSnapshot> {
+export async function loadManifestSnapshot(
+  paths: readonly string[],
+  options: ReadOptions = {},
+): Promise<LoadedSnapshot> {
   const started = performance.now();
   const raws = await readManifests(paths, options);
   const snapshot = buildSnapshot(raws);

@@ -43,7 +43,11 @@ export function decideProxy(inputs: ProxyInputs): ProxyDecision {
   return { proxy: 'none', reason: noInjectionReason(namespaceLabels, podLabels, podAnnotations) };
 }
 
-function sidecarInjection(namespaceLabels: Labels, podLabels: Labels, podAnnotations: Labels): ProxyDecision | undefined {
+function sidecarInjection(
+  namespaceLabels: Labels,
+  podLabels: Labels,
+  podAnnotations: Labels,
+): ProxyDecision | undefined {
   const namespaceInjection = namespaceLabels['istio-injection'];
   if (namespaceInjection === 'disabled') return undefined;
   // The label wins over the legacy annotation (injectRequired reads the label first).
@@ -56,7 +60,8 @@ function sidecarInjection(namespaceLabels: Labels, podLabels: Labels, podAnnotat
   const revision = namespaceLabels['istio.io/rev'];
   if (revision) return { proxy: 'sidecar', reason: `namespace label istio.io/rev=${revision}` };
   if (podSays === 'true') return { proxy: 'sidecar', reason: 'pod label sidecar.istio.io/inject=true' };
-  if (podLabels['istio.io/rev']) return { proxy: 'sidecar', reason: `pod label istio.io/rev=${podLabels['istio.io/rev']}` };
+  if (podLabels['istio.io/rev'])
+    return { proxy: 'sidecar', reason: `pod label istio.io/rev=${podLabels['istio.io/rev']}` };
   return undefined;
 }
 

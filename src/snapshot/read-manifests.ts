@@ -32,7 +32,10 @@ export interface ReadOptions {
   readonly stdin?: () => Promise<string>;
 }
 
-export async function readManifests(paths: readonly string[], options: ReadOptions = {}): Promise<RawObject[]> {
+export async function readManifests(
+  paths: readonly string[],
+  options: ReadOptions = {},
+): Promise<RawObject[]> {
   const objects: RawObject[] = [];
   for (const path of paths) {
     if (path === '-') {
@@ -60,7 +63,11 @@ async function listManifestFiles(path: string): Promise<string[]> {
     info = await stat(path);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    throw new ManifestError(path, 0, code === 'ENOENT' ? 'no such file or directory' : `cannot read: ${code}`);
+    throw new ManifestError(
+      path,
+      0,
+      code === 'ENOENT' ? 'no such file or directory' : `cannot read: ${code}`,
+    );
   }
   if (info.isFile()) return [path];
   const entries = await readdir(path, { withFileTypes: true, recursive: true });
@@ -93,7 +100,11 @@ export function parseManifestText(text: string, file: string): RawObject[] {
   for (const document of documents) {
     const syntaxError = document.errors[0];
     if (syntaxError) {
-      throw new ManifestError(file, lineAt(syntaxError.pos[0]), `invalid YAML: ${firstLine(syntaxError.message)}`);
+      throw new ManifestError(
+        file,
+        lineAt(syntaxError.pos[0]),
+        `invalid YAML: ${firstLine(syntaxError.message)}`,
+      );
     }
     const root = document.contents;
     if (root === null) continue;
@@ -101,16 +112,25 @@ export function parseManifestText(text: string, file: string): RawObject[] {
     if (value === null || value === undefined) continue;
     const docLine = lineAt(root.range?.[0] ?? 0);
     if (!isPlainObject(value)) {
-      throw new ManifestError(file, docLine, 'expected a Kubernetes object (a mapping with apiVersion and kind)');
+      throw new ManifestError(
+        file,
+        docLine,
+        'expected a Kubernetes object (a mapping with apiVersion and kind)',
+      );
     }
     if (value.kind === 'List' || (typeof value.kind === 'string' && value.kind.endsWith('List'))) {
       const itemsNode = isMap(root) ? root.get('items', true) : undefined;
       const items = value.items;
-      if (!Array.isArray(items)) throw new ManifestError(file, docLine, `${value.kind} without an items array`);
+      if (!Array.isArray(items))
+        throw new ManifestError(file, docLine, `${value.kind} without an items array`);
       items.forEach((item, index) => {
         const itemNode = isSeq(itemsNode) ? (itemsNode.items[index] as Node | undefined) : undefined;
         if (!isPlainObject(item)) {
-          throw new ManifestError(file, lineAt(itemNode?.range?.[0] ?? 0), `items[${index}] is not an object`);
+          throw new ManifestError(
+            file,
+            lineAt(itemNode?.range?.[0] ?? 0),
+            `items[${index}] is not an object`,
+          );
         }
         objects.push(rawObject(item, file, itemNode ?? root, lineAt));
       });

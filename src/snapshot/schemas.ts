@@ -87,9 +87,7 @@ export const destinationRuleSpecSchema = z.object({
   exportTo: z.array(z.string()).nullish(),
   workloadSelector: workloadSelector,
   trafficPolicy: trafficPolicy.nullish(),
-  subsets: z
-    .array(z.object({ name: z.string(), labels, trafficPolicy: trafficPolicy.nullish() }))
-    .nullish(),
+  subsets: z.array(z.object({ name: z.string(), labels, trafficPolicy: trafficPolicy.nullish() })).nullish(),
 });
 
 export const serviceEntrySpecSchema = z.object({

@@ -49,7 +49,8 @@ export function issueCertificate(options: CertOptions): Issued {
   cert.setIssuer(options.issuer ? options.issuer.cert.subject.attributes : subject);
   const extensions: object[] = [{ name: 'basicConstraints', cA: !!options.isCa, critical: true }];
   if (options.isCa) extensions.push({ name: 'keyUsage', keyCertSign: true, cRLSign: true, critical: true });
-  if (options.spiffeId) extensions.push({ name: 'subjectAltName', altNames: [{ type: 6, value: options.spiffeId }] });
+  if (options.spiffeId)
+    extensions.push({ name: 'subjectAltName', altNames: [{ type: 6, value: options.spiffeId }] });
   cert.setExtensions(extensions);
   cert.sign(options.issuer?.key ?? keys.privateKey, forge.md.sha256.create());
   return { pem: forge.pki.certificateToPem(cert), cert, key: keys.privateKey };

@@ -1,0 +1,145 @@
+// Field guide error 3 from the CA material manifests show, with real certificates generated per test.
+import { describe, expect, it } from 'vitest';
+import { diagnose } from '../../src/engine/diagnose.js';
+import { daysFrom, issueCertificate } from '../helpers/certs.js';
+import { snapshotOf } from '../helpers/mesh.js';
+
+const NOW = new Date('2026-11-29T12:00:00Z');
+const b64 = (s: string) => Buffer.from(s).toString('base64');
+
+function cacerts(data: Record<string, string>): string {
+  const entries = Object.entries(data)
+    .map(([k, v]) => `  ${k}: ${b64(v)}`)
+    .join('\n');
+  return `---\napiVersion: v1\nkind: Secret\nmetadata:\n  name: cacerts\n  namespace: istio-system\ndata:\n${entries}\n`;
+}
+
+function rootConfigMap(ns: string, pem: string): string {
+  const body = pem
+    .trim()
+    .split('\n')
+    .map((l) => `    ${l}`)
+    .join('\n');
+  return `---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: istio-ca-root-cert\n  namespace: ${ns}\ndata:\n  root-cert.pem: |\n${body}\n`;
+}
+
+function check(yaml: string) {
+  return diagnose(snapshotOf(yaml), { now: NOW }).findings.filter(
+    (f) => f.code.includes('cert') || f.code === 'ca-root-mismatch',
+  );
+}
+
+const root = issueCertificate({
+  commonName: 'root',
+  isCa: true,
+  notBefore: daysFrom(NOW, -100),
+  notAfter: daysFrom(NOW, 3000),
+});
+
+describe('CA certificates', () => {
+  it('a healthy plug-in CA and matching namespace roots give no finding', () => {
+    const ca = issueCertificate({
+      commonName: 'ca',
+      isCa: true,
+      issuer: root,
+      notBefore: daysFrom(NOW, -10),
+      notAfter: daysFrom(NOW, 300),
+    });
+    expect(
+      check(cacerts({ 'root-cert.pem': root.pem, 'ca-cert.pem': ca.pem }) + rootConfigMap('shop', root.pem)),
+    ).toEqual([]);
+  });
+
+  it('an expired signing certificate is certificate-expired; one expiring within 7 days is certificate-expiring', () => {
+    const expired = issueCertificate({
+      commonName: 'old-ca',
+      isCa: true,
+      issuer: root,
+      notBefore: daysFrom(NOW, -400),
+      notAfter: daysFrom(NOW, -2),
+    });
+    const [f] = check(cacerts({ 'root-cert.pem': root.pem, 'ca-cert.pem': expired.pem }));
+    expect(f?.code).toBe('certificate-expired');
+    expect(f?.message).toMatch(/expired on .* \(2 days ago\)/);
+    const soon = issueCertificate({
+      commonName: 'soon',
+      isCa: true,
+      issuer: root,
+      notBefore: daysFrom(NOW, -300),
+      notAfter: daysFrom(NOW, 3),
+    });
+    const [g] = check(cacerts({ 'root-cert.pem': root.pem, 'ca-cert.pem': soon.pem }));
+    expect(g?.code).toBe('certificate-expiring');
+    expect(g?.message).toContain('in 3.0 days');
+  });
+
+  it('a not-yet-valid certificate is reported', () => {
+    const future = issueCertificate({
+      commonName: 'future',
+      isCa: true,
+      issuer: root,
+      notBefore: daysFrom(NOW, 5),
+      notAfter: daysFrom(NOW, 300),
+    });
+    expect(check(cacerts({ 'root-cert.pem': root.pem, 'ca-cert.pem': future.pem }))[0]?.message).toContain(
+      'not valid until',
+    );
+  });
+
+  it('a signing certificate from another root is certificate-untrusted', () => {
+    const otherRoot = issueCertificate({
+      commonName: 'root',
+      isCa: true,
+      notBefore: daysFrom(NOW, -100),
+      notAfter: daysFrom(NOW, 3000),
+    });
+    const foreign = issueCertificate({
+      commonName: 'ca',
+      isCa: true,
+      issuer: otherRoot,
+      notBefore: daysFrom(NOW, -10),
+      notAfter: daysFrom(NOW, 300),
+    });
+    const findings = check(cacerts({ 'root-cert.pem': root.pem, 'ca-cert.pem': foreign.pem }));
+    expect(findings.map((f) => f.code)).toEqual(['certificate-untrusted']);
+    expect(findings[0]?.message).toContain('signed by unknown authority');
+  });
+
+  it("a namespace root that is not the CA's root is ca-root-mismatch, located at the ConfigMap key", () => {
+    const stale = issueCertificate({
+      commonName: 'stale-root',
+      isCa: true,
+      notBefore: daysFrom(NOW, -100),
+      notAfter: daysFrom(NOW, 300),
+    });
+    const findings = check(
+      cacerts({ 'root-cert.pem': root.pem }) +
+        rootConfigMap('payments', stale.pem) +
+        rootConfigMap('shop', root.pem),
+    );
+    expect(findings.map((f) => [f.code, f.resource.namespace])).toEqual([['ca-root-mismatch', 'payments']]);
+    expect(findings[0]?.path).toBe('data.root-cert.pem');
+    expect(findings[0]?.location?.line).toBeGreaterThan(1);
+  });
+
+  it('unreadable PEM is certificate-invalid, not a crash', () => {
+    const findings = check(
+      cacerts({
+        'root-cert.pem': '-----BEGIN CERTIFICATE-----\nnot base64 at all\n-----END CERTIFICATE-----\n',
+      }),
+    );
+    expect(findings.map((f) => f.code)).toEqual(['certificate-invalid']);
+  });
+
+  it("a self-signed istio-ca-secret's ca-cert.pem is the root", () => {
+    const secret = `---\napiVersion: v1\nkind: Secret\nmetadata:\n  name: istio-ca-secret\n  namespace: istio-system\ndata:\n  ca-cert.pem: ${b64(root.pem)}\n`;
+    const other = issueCertificate({
+      commonName: 'x',
+      isCa: true,
+      notBefore: daysFrom(NOW, -1),
+      notAfter: daysFrom(NOW, 30),
+    });
+    expect(check(secret + rootConfigMap('a', root.pem))).toEqual([]);
+    expect(check(secret + rootConfigMap('a', other.pem)).map((f) => f.code)).toEqual(['ca-root-mismatch']);
+  });
+});

@@ -1,0 +1,198 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+import { EXIT, type Io, main } from '../src/cli.js';
+
+const ROOT = new URL('..', import.meta.url).pathname;
+const NOW = new Date('2026-11-29T00:00:00Z');
+
+async function run(...argv: string[]) {
+  let stdout = '';
+  let stderr = '';
+  const io: Io = {
+    stdout: (t) => {
+      stdout += t;
+    },
+    stderr: (t) => {
+      stderr += t;
+    },
+    isTty: false,
+    cwd: ROOT,
+    now: NOW,
+  };
+  const code = await main(argv, io);
+  return { code, stdout, stderr };
+}
+
+describe('mtls-doctor check', () => {
+  it('reports every field guide error in the bundled example, with exit code 1', async () => {
+    const { code, stdout } = await run('check', '-f', `${ROOT}examples/mesh`, '-o', 'json');
+    expect(code).toBe(EXIT.findings);
+    const result = JSON.parse(stdout);
+    const codes = new Set(result.findings.map((f: { code: string }) => f.code));
+    for (const expected of [
+      'strict-plaintext-clients',
+      'destinationrule-tls-conflict',
+      'certificate-expired',
+      'ca-root-mismatch',
+      'serviceentry-tls-origination',
+      'auto-mtls-disabled',
+      'port-level-mtls-ignored',
+    ]) {
+      expect(codes).toContain(expected);
+    }
+    // The JSON contract of design.md §2.
+    for (const f of result.findings) {
+      expect(Object.keys(f)).toEqual(
+        expect.arrayContaining(['code', 'severity', 'message', 'resource', 'related', 'remediations']),
+      );
+      expect(['error', 'warning', 'info']).toContain(f.severity);
+      expect(f.resource).toHaveProperty('kind');
+      for (const r of f.remediations)
+        expect(Object.keys(r)).toEqual(expect.arrayContaining(['id', 'title', 'risk']));
+    }
+    expect(result.gaps).toEqual([]);
+    expect(result.summary).toMatchObject({ verdict: 'problems-found', scope: 'all namespaces' });
+    expect(result.findings[0].location.file).toMatch(/^examples\/mesh\//);
+  });
+
+  it('scopes findings to a namespace', async () => {
+    const { stdout } = await run('check', '-f', `${ROOT}examples/mesh`, '-n', 'inventory', '-o', 'json');
+    const result = JSON.parse(stdout);
+    expect(
+      result.findings.every(
+        (f: { namespaces: string[] }) => f.namespaces.length === 0 || f.namespaces.includes('inventory'),
+      ),
+    ).toBe(true);
+    expect(result.findings.some((f: { code: string }) => f.code === 'destinationrule-tls-conflict')).toBe(
+      true,
+    );
+    expect(result.findings.some((f: { code: string }) => f.code === 'serviceentry-tls-origination')).toBe(
+      true,
+    );
+    expect(result.summary.scope).toBe('namespace inventory');
+  });
+
+  it('text output groups by severity and shows the fix commands', async () => {
+    const { stdout } = await run('check', '-f', `${ROOT}examples/mesh/inventory`);
+    expect(stdout).toMatch(/^mtls-doctor check — all namespaces/);
+    expect(stdout).toContain('Errors (');
+    expect(stdout).toContain('kubectl patch destinationrule inventory-dr -n inventory --type=merge');
+    expect(stdout).not.toContain('\u001b[');
+  });
+
+  it('SARIF 2.1.0 with rules, levels and file locations', async () => {
+    const { stdout } = await run('check', '-f', `${ROOT}examples/mesh`, '-o', 'sarif');
+    const sarif = JSON.parse(stdout);
+    expect(sarif.version).toBe('2.1.0');
+    const runResult = sarif.runs[0];
+    expect(runResult.tool.driver.name).toBe('mtls-doctor');
+    const ruleIds = runResult.tool.driver.rules.map((r: { id: string }) => r.id);
+    for (const r of runResult.results) {
+      expect(ruleIds[r.ruleIndex]).toBe(r.ruleId);
+      expect(['error', 'warning', 'note']).toContain(r.level);
+    }
+    const located = runResult.results.find(
+      (r: { ruleId: string }) => r.ruleId === 'destinationrule-tls-conflict',
+    );
+    expect(located.locations[0].physicalLocation).toEqual({
+      artifactLocation: { uri: 'examples/mesh/inventory/workloads.yaml' },
+      region: { startLine: 45 },
+    });
+    expect(runResult.invocations[0].executionSuccessful).toBe(true);
+  });
+
+  it('a clean mesh exits 0 and says so', async () => {
+    const { code, stdout } = await run('check', '-f', `${ROOT}examples/mesh/shop/workloads.yaml`);
+    expect(code).toBe(EXIT.ok);
+    expect(stdout).toMatch(/0 error\(s\), 0 warning\(s\)/);
+  });
+});
+
+describe('bad input and usage', () => {
+  it('a malformed manifest exits 2 naming the file and line', async () => {
+    const { code, stderr } = await run('check', '-f', `${ROOT}test/fixtures/bad/bad-mode.yaml`);
+    expect(code).toBe(EXIT.usage);
+    expect(stderr).toMatch(
+      /^mtls-doctor: test\/fixtures\/bad\/bad-mode.yaml:9: PeerAuthentication foo\/default: spec.mtls.mode/,
+    );
+  });
+
+  it('an unknown namespace exits 2 and lists the namespaces seen', async () => {
+    const { code, stderr } = await run('check', '-f', `${ROOT}examples/mesh`, '-n', 'nope');
+    expect(code).toBe(EXIT.usage);
+    expect(stderr).toContain(
+      'namespace "nope" does not appear in the input (namespaces seen: catalog, inventory, istio-system',
+    );
+  });
+
+  it('an invalid namespace name, an unknown option and a missing file exit 2', async () => {
+    expect((await run('check', '-f', 'x', '-n', 'Bad_Name')).code).toBe(EXIT.usage);
+    expect((await run('check', '--bogus')).code).toBe(EXIT.usage);
+    const missing = await run('check', '-f', 'does-not-exist.yaml');
+    expect(missing.code).toBe(EXIT.usage);
+    expect(missing.stderr).toContain('does-not-exist.yaml:0: no such file or directory');
+  });
+
+  it('without -f there is no live source yet: exit 3, never a silent pass', async () => {
+    const { code, stderr, stdout } = await run('check');
+    expect(code).toBe(EXIT.incomplete);
+    expect(stderr).toContain('pass manifests with -f');
+    expect(stdout).toBe('');
+  });
+});
+
+describe('mtls-doctor matrix', () => {
+  it('JSON pairs in the contract shape, failures carrying the finding code and symptom', async () => {
+    const { code, stdout } = await run(
+      'matrix',
+      '-f',
+      `${ROOT}examples/mesh`,
+      '-n',
+      'payments',
+      '-o',
+      'json',
+    );
+    expect(code).toBe(EXIT.findings);
+    const { pairs } = JSON.parse(stdout);
+    const legacy = pairs.find((p: { from: string }) => p.from === 'legacy/legacy-batch');
+    expect(legacy).toEqual({
+      from: 'legacy/legacy-batch',
+      to: 'payments/payments:8080',
+      outcome: 'fail',
+      client: { proxy: 'none', tls: 'DISABLE' },
+      server: { proxy: 'sidecar', mode: 'STRICT' },
+      reason: 'strict-plaintext-clients',
+      symptom: 'connection reset by peer (curl: (56) Recv failure; HTTP status 000)',
+    });
+    const frontend = pairs.find((p: { from: string }) => p.from === 'shop/frontend');
+    expect(frontend).toMatchObject({
+      outcome: 'ok',
+      client: { proxy: 'sidecar', tls: 'ISTIO_MUTUAL' },
+      reason: 'ok',
+    });
+  });
+
+  it('text table lists failures first', async () => {
+    const { stdout } = await run('matrix', '-f', `${ROOT}examples/mesh`, '-n', 'payments');
+    const lines = stdout.split('\n');
+    expect(lines[0]).toMatch(/^FROM\s+TO\s+OUTCOME/);
+    expect(lines[1]).toContain('fail');
+    expect(stdout).toMatch(/\d+ pairs: \d+ failing, \d+ ok\./);
+  });
+});
+
+describe('the installed command', () => {
+  it('runs from bin/ with --help and reads stdin with -f -', () => {
+    execFileSync('npm', ['run', 'build', '--silent'], { cwd: ROOT });
+    const help = execFileSync('node', ['bin/mtls-doctor.js', '--help'], { cwd: ROOT, encoding: 'utf8' });
+    expect(help).toContain('Usage: mtls-doctor');
+    const piped = spawnSync('node', ['bin/mtls-doctor.js', 'check', '-f', '-', '-o', 'json'], {
+      cwd: ROOT,
+      input:
+        'apiVersion: security.istio.io/v1\nkind: PeerAuthentication\nmetadata: {name: default, namespace: foo}\nspec: {mtls: {mode: STRICT}}\n',
+      encoding: 'utf8',
+    });
+    expect(piped.status).toBe(0);
+    expect(JSON.parse(piped.stdout).findings[0].code).toBe('strict-plaintext-clients');
+  });
+});

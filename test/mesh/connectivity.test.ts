@@ -1,0 +1,195 @@
+// The outcome table of research/istio-semantics.md §2.5, one case per row, through the public matrix.
+import { describe, expect, it } from 'vitest';
+import {
+  app,
+  destinationRule,
+  matrixOf,
+  meshConfig,
+  namespace,
+  peerAuthentication,
+} from '../helpers/mesh.js';
+
+const base = `${namespace('client')}${app('client', 'sleep')}${namespace('legacy', 'none')}${app('legacy', 'old')}${namespace('srv')}`;
+const pair = (m: Map<string, string>, from: string, to = 'srv/httpbin:80') => m.get(`${from} -> ${to}`);
+
+describe('connectivity outcomes', () => {
+  it('auto mTLS to a STRICT sidecar works; a plaintext client is reset', () => {
+    const m = matrixOf(base + app('srv', 'httpbin') + peerAuthentication('srv', 'default', 'STRICT'));
+    expect(pair(m, 'client/sleep')).toBe('ok');
+    expect(pair(m, 'legacy/old')).toBe('fail(strict-plaintext-clients)');
+  });
+
+  it('auto mTLS honours a workload-level DISABLE (plaintext is sent and accepted)', () => {
+    const m = matrixOf(
+      base +
+        app('srv', 'httpbin') +
+        peerAuthentication('srv', 'w', 'DISABLE', { selector: { app: 'httpbin' } }),
+    );
+    expect(pair(m, 'client/sleep')).toBe('ok');
+  });
+
+  it('namespace DISABLE with a workload STRICT: auto mTLS sends plaintext and is reset', () => {
+    const m = matrixOf(
+      base +
+        app('srv', 'httpbin') +
+        peerAuthentication('srv', 'default', 'DISABLE') +
+        peerAuthentication('srv', 'w', 'STRICT', { selector: { app: 'httpbin' } }),
+    );
+    expect(pair(m, 'client/sleep')).toBe('fail(strict-under-namespace-disable)');
+  });
+
+  it('auto mTLS to a server without a sidecar sends plaintext', () => {
+    const m = matrixOf(base + app('legacy', 'httpbin'));
+    expect(pair(m, 'client/sleep', 'legacy/httpbin:80')).toBe('ok');
+  });
+
+  it('headless service with one pod lacking a sidecar: plaintext to all, STRICT pods reset', () => {
+    const yaml =
+      base +
+      app('srv', 'db', { headless: true }) +
+      app('srv', 'db-legacy', { labels: { app: 'db', 'sidecar.istio.io/inject': 'false' } }).split(
+        '---\napiVersion: v1\nkind: Service',
+      )[0] +
+      peerAuthentication('srv', 'default', 'STRICT');
+    const m = matrixOf(yaml);
+    expect(pair(m, 'client/sleep', 'srv/db:80')).toBe('fail(headless-service-plaintext)');
+  });
+
+  it('auto mTLS off: plaintext to a STRICT sidecar is reset; a DR with ISTIO_MUTUAL fixes it', () => {
+    const off = meshConfig('enableAutoMtls: false');
+    const yaml = base + off + app('srv', 'httpbin') + peerAuthentication('srv', 'default', 'STRICT');
+    expect(pair(matrixOf(yaml), 'client/sleep')).toBe('fail(auto-mtls-disabled)');
+    expect(
+      pair(matrixOf(yaml + destinationRule('srv', 'dr', 'httpbin', 'ISTIO_MUTUAL')), 'client/sleep'),
+    ).toBe('ok');
+  });
+
+  it('DR DISABLE to STRICT is reset; DR ISTIO_MUTUAL to a proxy-less server fails', () => {
+    const strict =
+      base +
+      app('srv', 'httpbin') +
+      peerAuthentication('srv', 'default', 'STRICT') +
+      destinationRule('srv', 'dr', 'httpbin', 'DISABLE');
+    expect(pair(matrixOf(strict), 'client/sleep')).toBe('fail(destinationrule-tls-conflict)');
+    const noProxy =
+      base + app('legacy', 'httpbin') + destinationRule('legacy', 'dr', 'httpbin', 'ISTIO_MUTUAL');
+    expect(pair(matrixOf(noProxy), 'client/sleep', 'legacy/httpbin:80')).toBe(
+      'fail(destinationrule-tls-conflict)',
+    );
+  });
+
+  it('DR SIMPLE towards an in-mesh STRICT sidecar fails (no Istio client certificate)', () => {
+    const yaml =
+      base +
+      app('srv', 'httpbin') +
+      peerAuthentication('srv', 'default', 'STRICT') +
+      destinationRule('srv', 'dr', 'httpbin', 'SIMPLE');
+    expect(pair(matrixOf(yaml), 'client/sleep')).toBe('fail(destinationrule-tls-conflict)');
+  });
+
+  it('PERMISSIVE accepts both plaintext and mTLS', () => {
+    const m = matrixOf(base + app('srv', 'httpbin') + peerAuthentication('srv', 'default', 'PERMISSIVE'));
+    expect(pair(m, 'client/sleep')).toBe('ok');
+    expect(pair(m, 'legacy/old')).toBe('ok');
+  });
+
+  it('a port excluded from inbound capture breaks auto-mTLS clients', () => {
+    const yaml =
+      base +
+      app('srv', 'httpbin', { annotations: { 'traffic.sidecar.istio.io/excludeInboundPorts': '8080' } });
+    expect(pair(matrixOf(yaml), 'client/sleep')).toBe('fail(inbound-port-excluded)');
+  });
+
+  it('a client port excluded from outbound capture sends plaintext to a STRICT server', () => {
+    const yaml =
+      namespace('client') +
+      app('client', 'sleep', { annotations: { 'traffic.sidecar.istio.io/excludeOutboundPorts': '80' } }) +
+      namespace('srv') +
+      app('srv', 'httpbin') +
+      peerAuthentication('srv', 'default', 'STRICT');
+    expect(pair(matrixOf(yaml), 'client/sleep')).toBe('fail(outbound-port-excluded)');
+  });
+
+  it('ambient clients and servers: HBONE between mesh workloads, STRICT still rejects plaintext', () => {
+    const yaml =
+      namespace('amb', 'ambient') +
+      app('amb', 'sleep') +
+      base +
+      app('srv', 'httpbin') +
+      peerAuthentication('srv', 'default', 'STRICT') +
+      namespace('amb2', 'ambient') +
+      app('amb2', 'api') +
+      peerAuthentication('amb2', 'default', 'STRICT');
+    const m = matrixOf(yaml);
+    expect(pair(m, 'amb/sleep')).toBe('ok');
+    expect(pair(m, 'client/sleep', 'amb2/api:80')).toBe('ok');
+    expect(pair(m, 'legacy/old', 'amb2/api:80')).toBe('fail(strict-plaintext-clients)');
+  });
+});
+
+describe('DestinationRule lookup', () => {
+  const server = base + app('srv', 'httpbin') + peerAuthentication('srv', 'default', 'STRICT');
+
+  it("the client's namespace is searched first, then the service's, then the root", () => {
+    const yaml =
+      server +
+      destinationRule('srv', 'owner', 'httpbin', 'ISTIO_MUTUAL') +
+      destinationRule('client', 'local', 'httpbin.srv.svc.cluster.local', 'DISABLE');
+    const m = matrixOf(yaml);
+    expect(pair(m, 'client/sleep')).toBe('fail(destinationrule-tls-conflict)');
+    const root = server + destinationRule('istio-system', 'mesh', '*.local', 'DISABLE');
+    expect(pair(matrixOf(root), 'client/sleep')).toBe('fail(destinationrule-tls-conflict)');
+    const both = root + destinationRule('srv', 'owner', 'httpbin', 'ISTIO_MUTUAL');
+    expect(pair(matrixOf(both), 'client/sleep')).toBe('ok');
+  });
+
+  it('a short host gets the rule namespace; a dotted short name is taken literally', () => {
+    const literal = server + destinationRule('client', 'dotted', 'httpbin.srv', 'DISABLE');
+    expect(pair(matrixOf(literal), 'client/sleep')).toBe('ok');
+    const short = server + destinationRule('client', 'short', 'httpbin', 'DISABLE');
+    // `httpbin` in namespace client means httpbin.client.svc.cluster.local: not our service.
+    expect(pair(matrixOf(short), 'client/sleep')).toBe('ok');
+  });
+
+  it('the most specific host wins inside a namespace', () => {
+    const yaml =
+      server +
+      destinationRule('srv', 'wide', '*.svc.cluster.local', 'DISABLE') +
+      destinationRule('srv', 'exact', 'httpbin.srv.svc.cluster.local', 'ISTIO_MUTUAL');
+    expect(pair(matrixOf(yaml), 'client/sleep')).toBe('ok');
+  });
+
+  it('exportTo "." hides a rule from other namespaces', () => {
+    const hidden = server + destinationRule('srv', 'private', 'httpbin', 'DISABLE', '\n  exportTo: ["."]');
+    expect(pair(matrixOf(hidden), 'client/sleep')).toBe('ok');
+    const exported =
+      server + destinationRule('srv', 'shared', 'httpbin', 'DISABLE', '\n  exportTo: ["client"]');
+    expect(pair(matrixOf(exported), 'client/sleep')).toBe('fail(destinationrule-tls-conflict)');
+  });
+
+  it('port-level settings replace the top-level policy: no tls there means auto mTLS', () => {
+    const extra =
+      '\n    portLevelSettings:\n      - port:\n          number: 80\n        connectionPool:\n          tcp:\n            maxConnections: 10';
+    const yaml = server + destinationRule('srv', 'dr', 'httpbin', 'DISABLE', extra);
+    expect(pair(matrixOf(yaml), 'client/sleep')).toBe('ok');
+  });
+
+  it('workloadSelector rules apply only to the selected clients in their namespace', () => {
+    const selector = '\n  workloadSelector:\n    matchLabels:\n      app: sleep';
+    const yaml =
+      server +
+      app('client', 'other') +
+      destinationRule('client', 'for-sleep', 'httpbin.srv.svc.cluster.local', 'DISABLE', selector);
+    const m = matrixOf(yaml);
+    expect(pair(m, 'client/sleep')).toBe('fail(destinationrule-tls-conflict)');
+    expect(pair(m, 'client/other')).toBe('ok');
+  });
+
+  it('credentialName without workloadSelector is ignored by sidecars: plaintext', () => {
+    const extra = '\n      credentialName: client-cert';
+    const yaml =
+      server.replace("peerAuthentication('srv', 'default', 'STRICT')", '') +
+      destinationRule('srv', 'dr', 'httpbin', 'SIMPLE').replace('mode: SIMPLE', `mode: SIMPLE${extra}`);
+    expect(pair(matrixOf(yaml), 'client/sleep')).toBe('fail(destinationrule-credentialname-ignored)');
+  });
+});
