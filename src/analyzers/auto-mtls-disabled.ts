@@ -2,7 +2,7 @@
 // ISTIO_MUTUAL send plaintext (cluster_tls.go buildUpstreamTLSSettings) and STRICT servers reset them.
 import { enableAutoMtls } from '../remediation/plans.js';
 import type { Ref } from '../snapshot/types.js';
-import { describeClients, failuresWithReason } from './connectivity-failures.js';
+import { affectedNamespaces, describeClients, failuresWithReason } from './connectivity-failures.js';
 import { describeBackendServer, describeTargets, firstSymptom } from './explain.js';
 import { type Analyzer, finding } from './finding.js';
 
@@ -46,7 +46,7 @@ export const autoMtlsDisabled: Analyzer = {
         location: config.source?.location,
         path: 'enableAutoMtls',
         related: failures.slice(0, 20).map((f) => f.target.ref),
-        namespaces: failures.flatMap((f) => [f.target.namespace, ...f.group.namespaces()]),
+        namespaces: affectedNamespaces(mesh, failures),
         remediations: [plan],
       }),
     ];

@@ -71,11 +71,10 @@ export function describeClients(failures: readonly Failure[], limit = 4): string
     }
     // A workload calling its own service is not worth naming; it is counted with the rest.
     total += f.group.count;
-    for (const w of f.group.members()) {
-      if (names.length >= limit) break;
-      if (f.target.backends.includes(w)) continue;
+    if (names.length >= limit) continue;
+    for (const w of f.group.sample(limit, (x) => f.target.backends.includes(x))) {
       const name = workloadName(w);
-      if (!names.includes(name)) names.push(name);
+      if (names.length < limit && !names.includes(name)) names.push(name);
     }
   }
   if (total === 0) return `${hypothetical} (the input has no workloads; judged from the policies alone)`;
@@ -94,4 +93,24 @@ export function targetName(target: ServiceTarget, port?: TargetPort): string {
 
 export function portsOf(failures: readonly Failure[]): string {
   return [...new Set(failures.map((f) => f.port.port))].join(', ');
+}
+
+/**
+ * Namespaces a set of failures concerns: the servers' and the clients'. The shared sidecar group stands
+ * for sidecar clients almost everywhere, so it adds every namespace with sidecar clients once.
+ */
+export function affectedNamespaces(
+  mesh: ResolvedMesh,
+  failures: readonly Failure[],
+  options: { includeTargets?: boolean } = {},
+): string[] {
+  const namespaces = new Set<string>();
+  let shared = false;
+  for (const f of failures) {
+    if (options.includeTargets !== false) namespaces.add(f.target.namespace);
+    if (f.group.key === 'sidecar') shared = true;
+    else for (const ns of f.group.namespaces()) namespaces.add(ns);
+  }
+  if (shared) for (const ns of mesh.sidecarClientNamespaces()) namespaces.add(ns);
+  return [...namespaces];
 }

@@ -2,7 +2,7 @@
 
 import type { ResolvedMesh } from '../mesh/resolve.js';
 import { setDestinationRuleTls } from '../remediation/plans.js';
-import { describeClients, failuresWithReason, groupBy } from './connectivity-failures.js';
+import { affectedNamespaces, describeClients, failuresWithReason, groupBy } from './connectivity-failures.js';
 import {
   describeBackendServer,
   describeRuleChoice,
@@ -53,7 +53,7 @@ export const destinationRuleTlsConflict: Analyzer = {
           location: rule.meta.source,
           path: `${path}.mode`,
           related: group.map((f) => f.target.ref),
-          namespaces: group.flatMap((f) => f.group.namespaces()),
+          namespaces: affectedNamespaces(mesh, group),
           remediations: [setDestinationRuleTls(rule, path, target)],
         }),
       );

@@ -1,7 +1,13 @@
 // Headless (passthrough) service with an endpoint lacking a sidecar: auto mTLS falls back to plaintext
 // for every endpoint (push_context.go BestEffortInferServiceMTLSMode), so STRICT pods reset clients.
 import { setPeerAuthenticationMode } from '../remediation/plans.js';
-import { describeClients, failuresWithReason, groupBy, targetName } from './connectivity-failures.js';
+import {
+  affectedNamespaces,
+  describeClients,
+  failuresWithReason,
+  groupBy,
+  targetName,
+} from './connectivity-failures.js';
 import { describeBackendServer, firstSymptom } from './explain.js';
 import { type Analyzer, type Finding, finding } from './finding.js';
 
@@ -33,7 +39,7 @@ export const headlessServicePlaintext: Analyzer = {
           related: policy
             ? [{ kind: 'PeerAuthentication', namespace: policy.meta.namespace, name: policy.meta.name }]
             : [],
-          namespaces: group.flatMap((f) => f.group.namespaces()),
+          namespaces: affectedNamespaces(mesh, group),
           remediations: policy ? [setPeerAuthenticationMode(policy, 'PERMISSIVE')] : [],
         }),
       );

@@ -1,7 +1,13 @@
 // A port excluded from the sidecar's inbound capture: the app receives traffic directly, so STRICT is not
 // enforced there, while auto mTLS still sends mTLS to it (EDS labels the endpoint tlsMode=istio).
 import type { Workload } from '../snapshot/types.js';
-import { describeClients, failuresWithReason, groupBy, workloadName } from './connectivity-failures.js';
+import {
+  affectedNamespaces,
+  describeClients,
+  failuresWithReason,
+  groupBy,
+  workloadName,
+} from './connectivity-failures.js';
 import { describeTargets, firstSymptom } from './explain.js';
 import { type Analyzer, type Finding, finding } from './finding.js';
 
@@ -29,7 +35,7 @@ export const inboundPortExcluded: Analyzer = {
           location: workload.meta.source,
           path: 'spec.template.metadata.annotations',
           related: group.map((f) => f.target.ref),
-          namespaces: group.flatMap((f) => f.group.namespaces()),
+          namespaces: affectedNamespaces(mesh, group),
         }),
       );
     }

@@ -12,7 +12,7 @@ export const outboundPortExcluded: Analyzer = {
     const failures = failuresWithReason(mesh, 'outbound-port-excluded');
     for (const group of groupBy(failures, (f) => f.group.key).values()) {
       const first = group[0];
-      const client = first?.group.members()[0];
+      const client = first?.group.sample(1)[0];
       const backend = first?.backends[0];
       if (!first || !client || !backend) continue;
       findings.push(

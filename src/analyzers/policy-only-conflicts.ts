@@ -3,7 +3,7 @@
 // the selector policy named after the service, else the namespace/mesh mode.
 
 import type { MergedDestinationRule } from '../mesh/destination-rules.js';
-import { hostCovers, isWildcard, namespaceOfServiceHost } from '../mesh/hosts.js';
+import { isWildcard, namespaceOfServiceHost, wildcardsCovering } from '../mesh/hosts.js';
 import type { ResolvedMesh } from '../mesh/resolve.js';
 import type { EffectiveMode } from '../mesh/server-mode.js';
 import type { ClientTlsMode, PeerAuthentication } from '../snapshot/types.js';
@@ -19,8 +19,8 @@ export interface StaticConflict {
 
 export function staticDestinationRuleConflicts(mesh: ResolvedMesh): StaticConflict[] {
   const conflicts: StaticConflict[] = [];
-  const coveredByKnownBackends = (host: string) =>
-    mesh.targets.some((t) => t.backends.length > 0 && hostCovers(host, t.host));
+  const covered = patternsCoveringBackedHosts(mesh);
+  const coveredByKnownBackends = (host: string) => covered.has(host);
   const knownNamespaces = new Set<string>([
     ...mesh.snapshot.namespaces.map((n) => n.name),
     ...mesh.snapshot.peerAuthentications.map((p) => p.meta.namespace),
@@ -52,6 +52,17 @@ export function staticDestinationRuleConflicts(mesh: ResolvedMesh): StaticConfli
     }
   }
   return conflicts;
+}
+
+/** Every host with backends in the input, and every wildcard pattern that covers one of them. */
+function patternsCoveringBackedHosts(mesh: ResolvedMesh): Set<string> {
+  const patterns = new Set<string>();
+  for (const target of mesh.targets) {
+    if (target.backends.length === 0) continue;
+    patterns.add(target.host);
+    for (const pattern of wildcardsCovering(target.host)) patterns.add(pattern);
+  }
+  return patterns;
 }
 
 interface GoverningPolicy {

@@ -1,7 +1,13 @@
 // Field guide error 4: calls to an external (MESH_EXTERNAL) host with the wrong TLS: Istio mTLS to a server
 // outside the mesh, plaintext to a TLS port (no origination), or TLS wrapped in the app's own TLS.
 import { createExternalDestinationRule, setDestinationRuleTls } from '../remediation/plans.js';
-import { describeClients, failuresWithReason, groupBy, targetName } from './connectivity-failures.js';
+import {
+  affectedNamespaces,
+  describeClients,
+  failuresWithReason,
+  groupBy,
+  targetName,
+} from './connectivity-failures.js';
 import { describeRuleChoice, drRef, firstSymptom, ruleOf } from './explain.js';
 import { type Analyzer, type Finding, finding } from './finding.js';
 
@@ -67,7 +73,7 @@ export const serviceEntryTlsOrigination: Analyzer = {
           related: rule
             ? [{ kind: 'ServiceEntry', namespace: entry.meta.namespace, name: entry.meta.name }]
             : [],
-          namespaces: group.flatMap((f) => f.group.namespaces()),
+          namespaces: affectedNamespaces(mesh, group),
           remediations,
         }),
       );

@@ -10,7 +10,13 @@ import {
   setPeerAuthenticationMode,
 } from '../remediation/plans.js';
 import type { Ref } from '../snapshot/types.js';
-import { describeClients, failuresWithReason, groupBy, workloadName } from './connectivity-failures.js';
+import {
+  affectedNamespaces,
+  describeClients,
+  failuresWithReason,
+  groupBy,
+  workloadName,
+} from './connectivity-failures.js';
 import { describeBackendServer, describeTargets, firstSymptom, paRef } from './explain.js';
 import { type Analyzer, type Finding, finding } from './finding.js';
 
@@ -31,7 +37,7 @@ export const strictPlaintextClients: Analyzer = {
       if (!first || !backend) continue;
       const policy = backend.decision?.policy;
       const hypothetical = group.every((f) => f.group.hypothetical);
-      const clientNamespaces = [...new Set(group.flatMap((f) => f.group.namespaces()))];
+      const clientNamespaces = affectedNamespaces(mesh, group, { includeTargets: false });
       const services = group.map((f) => f.target.ref);
       const remediations = [];
       if (policy && backend.decision?.level !== 'mesh')
@@ -58,7 +64,8 @@ export const strictPlaintextClients: Analyzer = {
       for (const ns of clientNamespaces.slice(0, 3)) remediations.push(labelNamespaceForInjection(ns));
       const resource: Ref = policy ? paRef(policy) : first.target.ref;
       const clientRefs = group
-        .flatMap((f) => f.group.members().slice(0, 5))
+        .slice(0, 5)
+        .flatMap((f) => f.group.sample(5))
         .map((w) => ({
           kind: w.kind,
           namespace: w.meta.namespace,
@@ -66,7 +73,7 @@ export const strictPlaintextClients: Analyzer = {
         }));
       const clientWhy = group
         .slice(0, 3)
-        .flatMap((f) => f.group.members().slice(0, 3))
+        .flatMap((f) => f.group.sample(3))
         .slice(0, 3)
         .map((w) => `${workloadName(w)} has no proxy: ${w.proxyReason}`);
       findings.push(

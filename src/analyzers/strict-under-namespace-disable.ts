@@ -2,7 +2,7 @@
 // namespace/mesh level (push_context.go BestEffortInferServiceMTLSMode), so clients send plaintext to
 // the whole service and the STRICT workload resets them.
 import { setPeerAuthenticationMode } from '../remediation/plans.js';
-import { describeClients, failuresWithReason, groupBy } from './connectivity-failures.js';
+import { affectedNamespaces, describeClients, failuresWithReason, groupBy } from './connectivity-failures.js';
 import { describeTargets, firstSymptom, paRef } from './explain.js';
 import { type Analyzer, type Finding, finding } from './finding.js';
 
@@ -31,7 +31,7 @@ export const strictUnderNamespaceDisable: Analyzer = {
           location: policy.meta.source,
           path: 'spec.mtls.mode',
           related: [...(nsPolicy ? [paRef(nsPolicy)] : []), ...group.map((f) => f.target.ref)],
-          namespaces: group.flatMap((f) => f.group.namespaces()),
+          namespaces: affectedNamespaces(mesh, group),
           remediations: [
             ...(nsPolicy && nsPolicy.meta.namespace !== mesh.rootNamespace
               ? [setPeerAuthenticationMode(nsPolicy, 'PERMISSIVE')]

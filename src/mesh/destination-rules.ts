@@ -4,7 +4,7 @@
 // (SidecarScope.DestinationRule: workloadSelector rules first) and pilot/pkg/networking/util/util.go
 // (GetPortLevelTrafficPolicy, MergeSubsetTrafficPolicy).
 import type { ClientTlsSettings, DestinationRule, Labels, Subset, TrafficPolicy } from '../snapshot/types.js';
-import { compareSpecificity, hostCovers, isWildcard, resolveShortname } from './hosts.js';
+import { compareSpecificity, hostCovers, isWildcard, resolveShortname, wildcardsCovering } from './hosts.js';
 import { selectorMatches } from './selectors.js';
 import { compareByAge } from './server-mode.js';
 
@@ -52,7 +52,8 @@ export class DestinationRuleIndex {
   private readonly selectorRules = new Map<string, HostTable>();
   /** Namespaces with a local rule for a given exact host, and namespaces with any wildcard rule. */
   private readonly namespacesByExactHost = new Map<string, Set<string>>();
-  private readonly namespacesWithWildcards = new Set<string>();
+  /** Wildcard pattern (`*.ns.svc.cluster.local`, `*`) → namespaces that hold a rule for it. */
+  private readonly namespacesByWildcard = new Map<string, Set<string>>();
   readonly merged: MergedDestinationRule[];
 
   constructor(
@@ -70,12 +71,10 @@ export class DestinationRuleIndex {
           addToTable(this.local, ns, rule);
         if (!isPrivate(rule)) addToTable(this.exported, ns, rule);
       }
-      if (isWildcard(rule.host)) this.namespacesWithWildcards.add(ns);
-      else {
-        const set = this.namespacesByExactHost.get(rule.host) ?? new Set();
-        set.add(ns);
-        this.namespacesByExactHost.set(rule.host, set);
-      }
+      const index = isWildcard(rule.host) ? this.namespacesByWildcard : this.namespacesByExactHost;
+      const set = index.get(rule.host) ?? new Set();
+      set.add(ns);
+      index.set(rule.host, set);
     }
     for (const table of [...this.local.values(), ...this.exported.values(), ...this.selectorRules.values()]) {
       table.wildcards.sort((a, b) => compareSpecificity(a.host, b.host));
@@ -87,7 +86,12 @@ export class DestinationRuleIndex {
    * Clients elsewhere all see the same rule, so callers evaluate them once.
    */
   namespacesWithLocalRulesFor(host: string): Set<string> {
-    return new Set([...(this.namespacesByExactHost.get(host) ?? []), ...this.namespacesWithWildcards]);
+    const found = new Set(this.namespacesByExactHost.get(host));
+    // Only the wildcards that cover this host: `*` and `*.<suffix>` for each suffix of the host.
+    for (const pattern of wildcardsCovering(host)) {
+      for (const ns of this.namespacesByWildcard.get(pattern) ?? []) found.add(ns);
+    }
+    return found;
   }
 
   /** Whether the service-namespace or root-namespace rule for this host is exported to only some namespaces. */

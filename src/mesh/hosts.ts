@@ -40,3 +40,11 @@ export function namespaceOfServiceHost(host: string): string | undefined {
   const parts = host.slice(0, -suffix.length).split('.');
   return parts.length >= 2 ? parts[parts.length - 1] : undefined;
 }
+
+/** Every wildcard pattern that covers a host: `*` and `*.<suffix>` for each suffix. */
+export function wildcardsCovering(host: string): string[] {
+  const labels = host.split('.');
+  const patterns = ['*'];
+  for (let i = 1; i < labels.length; i++) patterns.push(`*.${labels.slice(i).join('.')}`);
+  return patterns;
+}

@@ -29,9 +29,25 @@ export interface ClientGroup {
   readonly count: number;
   /** No such workload is in the input: a stand-in client, to judge the policies alone. */
   readonly hypothetical: boolean;
-  members(): readonly Workload[];
+  /** Up to `limit` members, skipping those `skip` rejects; cheap even for the largest group. */
+  sample(limit: number, skip?: (w: Workload) => boolean): Workload[];
   /** Namespaces of the members (cheap: no walk over every member of a large group). */
   namespaces(): readonly string[];
+}
+
+function takeSample(
+  lists: readonly (readonly Workload[])[],
+  limit: number,
+  skip?: (w: Workload) => boolean,
+): Workload[] {
+  const out: Workload[] = [];
+  for (const list of lists) {
+    for (const w of list) {
+      if (out.length >= limit) return out;
+      if (!skip?.(w)) out.push(w);
+    }
+  }
+  return out;
 }
 
 function memo<T>(compute: () => T): () => T {
@@ -96,6 +112,11 @@ export class ResolvedMesh {
   private noProxyNamespaces = memo(() => [...new Set(this.clientsWithoutProxy.map((w) => w.meta.namespace))]);
   private ambientNamespaces = memo(() => [...new Set(this.ambientClients.map((w) => w.meta.namespace))]);
 
+  /** Namespaces that hold sidecar clients. */
+  sidecarClientNamespaces(): IterableIterator<string> {
+    return this.sidecarClientsByNamespace.keys();
+  }
+
   /** A sidecar client whose behaviour depends on its own labels or annotations. */
   private isIndividualClient(w: Workload): boolean {
     return !!outboundExcludedPorts(w) || this.namespacesWithSelectorRules.has(w.meta.namespace);
@@ -135,11 +156,35 @@ export class ResolvedMesh {
 
   /** Sidecar clients in this namespace may see a different DestinationRule than clients elsewhere. */
   private namespaceIsSpecific(target: ServiceTarget, namespace: string): boolean {
+    const facts = this.targetFacts(target);
     return (
-      this.localRuleNamespaces(target).has(namespace) ||
-      namespace === target.namespace ||
-      this.destinationRules.hasRestrictedExport(target.host, target.namespace)
+      facts.restrictedExport || namespace === target.namespace || facts.localRuleNamespaces.has(namespace)
     );
+  }
+
+  /** The namespaces whose sidecar clients need their own evaluation for this target (usually a few). */
+  private specificNamespaces(target: ServiceTarget): Iterable<string> {
+    const facts = this.targetFacts(target);
+    if (facts.restrictedExport) return this.sidecarClientsByNamespace.keys();
+    return new Set([target.namespace, ...facts.localRuleNamespaces]);
+  }
+
+  private readonly targetFactsCache = new Map<
+    ServiceTarget,
+    { localRuleNamespaces: Set<string>; restrictedExport: boolean }
+  >();
+  private targetFacts(target: ServiceTarget) {
+    let facts = this.targetFactsCache.get(target);
+    if (!facts) {
+      const localRuleNamespaces = this.destinationRules.namespacesWithLocalRulesFor(target.host);
+      localRuleNamespaces.add(this.rootNamespace);
+      facts = {
+        localRuleNamespaces,
+        restrictedExport: this.destinationRules.hasRestrictedExport(target.host, target.namespace),
+      };
+      this.targetFactsCache.set(target, facts);
+    }
+    return facts;
   }
 
   /** Every group of clients towards a target, without visiting each client workload. */
@@ -155,7 +200,7 @@ export class ResolvedMesh {
       profile,
       count: members.length,
       hypothetical: false,
-      members: () => members,
+      sample: (limit, skip) => takeSample([members], limit, skip),
       namespaces: namespaces
         ? () => namespaces
         : memo(() => [...new Set(members.map((w) => w.meta.namespace))]),
@@ -172,8 +217,9 @@ export class ResolvedMesh {
     }
     let specificCount = 0;
     const specificNamespaces: string[] = [];
-    for (const [ns, members] of this.sidecarClientsByNamespace) {
-      if (!this.namespaceIsSpecific(target, ns)) continue;
+    for (const ns of this.specificNamespaces(target)) {
+      const members = this.sidecarClientsByNamespace.get(ns);
+      if (!members) continue;
       specificNamespaces.push(ns);
       specificCount += members.length;
       groups.push(fixed(`sidecar:${ns}`, { namespace: ns, proxy: 'sidecar' }, members, [ns]));
@@ -186,9 +232,12 @@ export class ResolvedMesh {
         profile: SHARED_SIDECAR,
         count: sharedCount,
         hypothetical: false,
-        members: memo(() =>
-          [...this.sidecarClientsByNamespace].filter(([ns]) => !skip.has(ns)).flatMap(([, list]) => list),
-        ),
+        sample: (limit, skipWorkload) =>
+          takeSample(
+            [...this.sidecarClientsByNamespace].filter(([ns]) => !skip.has(ns)).map(([, list]) => list),
+            limit,
+            skipWorkload,
+          ),
         namespaces: memo(() => [...this.sidecarClientsByNamespace.keys()].filter((ns) => !skip.has(ns))),
       });
     }
@@ -199,7 +248,7 @@ export class ResolvedMesh {
         profile,
         count: 0,
         hypothetical: true,
-        members: () => [],
+        sample: () => [],
         namespaces: () => [],
       });
       groups.push(
@@ -208,17 +257,6 @@ export class ResolvedMesh {
       );
     }
     return groups;
-  }
-
-  private localRuleCache = new Map<ServiceTarget, Set<string>>();
-  private localRuleNamespaces(target: ServiceTarget): Set<string> {
-    let set = this.localRuleCache.get(target);
-    if (!set) {
-      set = this.destinationRules.namespacesWithLocalRulesFor(target.host);
-      set.add(this.rootNamespace);
-      this.localRuleCache.set(target, set);
-    }
-    return set;
   }
 
   /** The outcome of `client` calling `target:port`, shared by every client of the same class. */

@@ -1,0 +1,102 @@
+// `npm run bench`: analysis cost against parse cost, scaling with mesh size, matrix time, peak memory.
+// All figures come from one run on this machine; ratios, not absolute timings, are the claims.
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { diagnose } from '../src/engine/diagnose.js';
+import { buildMatrix } from '../src/engine/matrix.js';
+import { loadManifestSnapshot } from '../src/snapshot/load.js';
+import { BASE_SCALE, generateMesh, type MeshScale, scaled } from './generate-mesh.js';
+
+const REPEATS = Number(process.env.BENCH_REPEATS ?? 3);
+
+interface Measured {
+  readonly label: string;
+  readonly objects: number;
+  readonly workloads: number;
+  readonly parseMs: number;
+  readonly analysisMs: number;
+  readonly findings: number;
+  readonly matrixMs: number;
+  readonly matrixPairs: number;
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)] ?? 0;
+}
+
+async function measure(label: string, scale: MeshScale): Promise<Measured> {
+  const dir = mkdtempSync(join(tmpdir(), 'mtls-doctor-bench-'));
+  try {
+    mkdirSync(dir, { recursive: true });
+    for (const [file, text] of generateMesh(scale)) writeFileSync(join(dir, file), text);
+    const parse: number[] = [];
+    const analysis: number[] = [];
+    const matrix: number[] = [];
+    let objects = 0;
+    let workloads = 0;
+    let findings = 0;
+    let pairs = 0;
+    for (let i = 0; i < REPEATS; i++) {
+      const loaded = await loadManifestSnapshot([dir]);
+      parse.push(loaded.parseMs);
+      objects = loaded.objects;
+      workloads = loaded.snapshot.workloads.length;
+      const started = performance.now();
+      const diagnosis = diagnose(loaded.snapshot);
+      analysis.push(performance.now() - started);
+      findings = diagnosis.findings.length;
+      const matrixStarted = performance.now();
+      pairs = buildMatrix(diagnosis.mesh, 'team-3').pairs.length;
+      matrix.push(performance.now() - matrixStarted);
+    }
+    return {
+      label,
+      objects,
+      workloads,
+      parseMs: median(parse),
+      analysisMs: median(analysis),
+      findings,
+      matrixMs: median(matrix),
+      matrixPairs: pairs,
+    };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const fmt = (ms: number) => `${ms.toFixed(0)} ms`;
+
+async function main(): Promise<void> {
+  const base = await measure('1x', BASE_SCALE);
+  const double = await measure('2x', scaled(BASE_SCALE, 2));
+  const peakRssMiB = process.resourceUsage().maxRSS / 1024;
+  const lines = [
+    `| mesh | objects | workloads | parse | resolve + analyze | analysis / parse | findings | matrix -n team-3 (pairs) |`,
+    `|---|---|---|---|---|---|---|---|`,
+    ...[base, double].map(
+      (m) =>
+        `| ${m.label} | ${m.objects} | ${m.workloads} | ${fmt(m.parseMs)} | ${fmt(m.analysisMs)} | ${(m.analysisMs / m.parseMs).toFixed(2)}× | ${m.findings} | ${fmt(m.matrixMs)} (${m.matrixPairs}) |`,
+    ),
+    '',
+    `- (a) analysis time / parse time on the 1x mesh: **${(base.analysisMs / base.parseMs).toFixed(2)}×** (target ≤ 1×)`,
+    `- (b) 2x mesh / 1x mesh analysis time: **${(double.analysisMs / base.analysisMs).toFixed(2)}×** (target ≤ 2.3×; parse scaled ${(double.parseMs / base.parseMs).toFixed(2)}×)`,
+    `- (c) \`matrix -n team-3\` on the 2x mesh: **${fmt(double.matrixMs)}** for ${double.matrixPairs} pairs`,
+    `- (d) peak memory (RSS) of the whole benchmark process: **${peakRssMiB.toFixed(0)} MiB**`,
+    `- medians of ${REPEATS} runs; Node ${process.version}`,
+  ];
+  const report = lines.join('\n');
+  console.log(report);
+  if (process.argv.includes('--write-readme')) {
+    const readme = readFileSync('README.md', 'utf8');
+    const updated = readme.replace(
+      /<!-- bench:start -->[\s\S]*<!-- bench:end -->/,
+      `<!-- bench:start -->\n${report}\n<!-- bench:end -->`,
+    );
+    writeFileSync('README.md', updated);
+    console.log('\nREADME.md updated.');
+  }
+}
+
+await main();
