@@ -1,10 +1,12 @@
 // Field guide error 5: `enableAutoMtls: false`, so sidecar clients without a DestinationRule that sets
 // ISTIO_MUTUAL send plaintext (cluster_tls.go buildUpstreamTLSSettings) and STRICT servers reset them.
+import { SYMPTOMS } from '../mesh/connectivity.js';
 import { enableAutoMtls } from '../remediation/plans.js';
 import type { Ref } from '../snapshot/types.js';
 import { affectedNamespaces, describeClients, failuresWithReason } from './connectivity-failures.js';
 import { describeBackendServer, describeTargets, firstSymptom } from './explain.js';
 import { type Analyzer, finding } from './finding.js';
+import { OTHER_NAMESPACE, strictNamespacesWithoutMutualRule } from './policy-only-conflicts.js';
 
 export const autoMtlsDisabled: Analyzer = {
   name: 'AutoMtlsDisabled',
@@ -19,6 +21,37 @@ export const autoMtlsDisabled: Analyzer = {
     const why = [
       `${where} sets enableAutoMtls: false: without a DestinationRule that sets tls, a sidecar sends plaintext whatever the server needs.`,
     ];
+    const uncovered = mesh.snapshot.workloads.length === 0 ? strictNamespacesWithoutMutualRule(mesh) : [];
+    if (failures.length === 0 && uncovered.length > 0) {
+      const names = uncovered.map((u) =>
+        u.namespace === OTHER_NAMESPACE ? 'namespaces the input does not name' : u.namespace,
+      );
+      return [
+        finding({
+          code: 'auto-mtls-disabled',
+          message: `Auto mTLS is off and services in ${names.join(', ')} are STRICT with no DestinationRule that sets ISTIO_MUTUAL for them: sidecar clients send plaintext and are reset (${SYMPTOMS.reset}). The input has no workloads, so this is judged from the policies alone.`,
+          why: [
+            ...why,
+            ...uncovered
+              .filter((u) => u.policy)
+              .map(
+                (u) => `PeerAuthentication ${u.policy?.meta.namespace}/${u.policy?.meta.name} sets STRICT.`,
+              ),
+          ],
+          fix: 'Enable auto mTLS (enableAutoMtls: true), or add DestinationRules with tls.mode ISTIO_MUTUAL covering these namespaces.',
+          resource: source,
+          location: config.source?.location,
+          path: 'enableAutoMtls',
+          related: uncovered.flatMap((u) =>
+            u.policy
+              ? [{ kind: 'PeerAuthentication', namespace: u.policy.meta.namespace, name: u.policy.meta.name }]
+              : [],
+          ),
+          namespaces: uncovered.map((u) => u.namespace).filter((ns) => ns !== OTHER_NAMESPACE),
+          remediations: [plan],
+        }),
+      ];
+    }
     if (failures.length === 0) {
       return [
         finding({

@@ -1,7 +1,8 @@
 // Field guide error 2: the TLS a DestinationRule makes clients send contradicts what the server accepts.
 
+import { isWildcard, namespaceOfServiceHost } from '../mesh/hosts.js';
 import type { ResolvedMesh } from '../mesh/resolve.js';
-import { setDestinationRuleTls } from '../remediation/plans.js';
+import { createNamespaceDestinationRule, setDestinationRuleTls } from '../remediation/plans.js';
 import { affectedNamespaces, describeClients, failuresWithReason, groupBy } from './connectivity-failures.js';
 import {
   describeBackendServer,
@@ -13,7 +14,7 @@ import {
   ruleOf,
 } from './explain.js';
 import { type Analyzer, type Finding, finding } from './finding.js';
-import { staticDestinationRuleConflicts } from './policy-only-conflicts.js';
+import { OTHER_NAMESPACE, staticDestinationRuleConflicts } from './policy-only-conflicts.js';
 
 export const destinationRuleTlsConflict: Analyzer = {
   name: 'DestinationRuleTlsConflict',
@@ -63,13 +64,19 @@ export const destinationRuleTlsConflict: Analyzer = {
   },
 };
 
+function isBroadWildcard(host: string): boolean {
+  return isWildcard(host) && namespaceOfServiceHost(host.replace(/^\*\./, 'x.')) === undefined;
+}
+
 function policyOnlyFindings(mesh: ResolvedMesh): Finding[] {
   const findings: Finding[] = [];
   for (const c of staticDestinationRuleConflicts(mesh)) {
     const rule = ruleOf(c.rule);
+    const scope =
+      c.namespace === OTHER_NAMESPACE ? 'services in the other namespaces' : `services in ${c.namespace}`;
     const where = c.policy
-      ? `PeerAuthentication ${c.policy.meta.namespace}/${c.policy.meta.name} makes ${c.namespace === mesh.rootNamespace ? 'the mesh' : c.namespace} ${c.serverMode}`
-      : `${c.namespace} is ${c.serverMode}`;
+      ? `PeerAuthentication ${c.policy.meta.namespace}/${c.policy.meta.name} makes ${scope} ${c.serverMode}`
+      : `${scope} are ${c.serverMode}`;
     const target = c.serverMode === 'STRICT' ? 'ISTIO_MUTUAL' : 'DISABLE';
     const sends =
       c.tls === 'DISABLE'
@@ -87,13 +94,21 @@ function policyOnlyFindings(mesh: ResolvedMesh): Finding[] {
             ? 'A STRICT server accepts only Istio mTLS.'
             : 'A DISABLE server accepts only plaintext.',
         ],
-        fix: `Set ${c.path}.mode to ${target}, or remove the tls block and let auto mTLS match the server.`,
+        fix:
+          isBroadWildcard(c.rule.host) && c.namespace !== OTHER_NAMESPACE
+            ? `Add a more specific rule for *.${c.namespace}.svc.cluster.local with tls.mode ${target} next to this wildcard (changing the wildcard would change every other namespace).`
+            : `Set ${c.path}.mode to ${target}, or remove the tls block and let auto mTLS match the server.`,
         resource: drRef(rule),
         location: rule.meta.source,
         path: `${c.path}.mode`,
         related: c.policy ? [paRef(c.policy)] : [],
-        namespaces: [c.namespace],
-        remediations: [setDestinationRuleTls(rule, c.path, target)],
+        namespaces: c.namespace === OTHER_NAMESPACE ? [] : [c.namespace],
+        remediations: [
+          // A broad wildcard serves other namespaces too: add a narrower rule instead of flipping it.
+          isBroadWildcard(c.rule.host) && c.namespace !== OTHER_NAMESPACE
+            ? createNamespaceDestinationRule(rule.meta.namespace, c.namespace, target)
+            : setDestinationRuleTls(rule, c.path, target),
+        ],
       }),
     );
   }

@@ -1,7 +1,9 @@
 // Several PeerAuthentications for one scope: Istio keeps the oldest (creationTimestamp, then name) and
 // ignores the rest entirely (pilot/pkg/model/authentication.go addPeerAuthentication,
 // policy_applier.go ComposePeerAuthentication).
-import type { PeerAuthentication } from '../snapshot/types.js';
+import type { ResolvedMesh } from '../mesh/resolve.js';
+import { formatSelector } from '../mesh/selectors.js';
+import type { Labels, PeerAuthentication } from '../snapshot/types.js';
 import { paRef } from './explain.js';
 import { type Analyzer, type Finding, finding } from './finding.js';
 
@@ -44,9 +46,43 @@ export const peerAuthenticationConflict: Analyzer = {
         ),
       );
     }
+    findings.push(...policyOnlySelectorOverlaps(mesh));
     return findings;
   },
 };
+
+// Without the namespace's workloads in the input, two selector policies still collide wherever one
+// selector contains the other: a workload with the longer selector's labels matches both.
+function policyOnlySelectorOverlaps(mesh: ResolvedMesh): Finding[] {
+  const findings: Finding[] = [];
+  const namespaces = new Set(
+    mesh.snapshot.peerAuthentications.filter((p) => p.selector).map((p) => p.meta.namespace),
+  );
+  for (const ns of namespaces) {
+    if (ns === mesh.rootNamespace || mesh.workloads.inNamespace(ns).length > 0) continue;
+    const policies = mesh.peerAuthentications.selectorPolicies(ns);
+    policies.forEach((newer, i) => {
+      const older = policies
+        .slice(0, i)
+        .find((p) => contains(p.selector, newer.selector) || contains(newer.selector, p.selector));
+      if (!older) return;
+      const labels = formatSelector({ ...older.selector, ...newer.selector });
+      findings.push(
+        conflictFinding(
+          newer,
+          older,
+          `Two selector PeerAuthentications both select workloads labelled ${labels}; Istio applies only the oldest, with no merging of ports`,
+        ),
+      );
+    });
+  }
+  return findings;
+}
+
+/** Every key=value of `inner` is in `outer`. */
+function contains(outer: Labels | undefined, inner: Labels | undefined): boolean {
+  return Object.entries(inner ?? {}).every(([k, v]) => outer?.[k] === v);
+}
 
 function conflictFinding(ignored: PeerAuthentication, winner: PeerAuthentication, context: string): Finding {
   const ignoredMode = ignored.mode ?? 'UNSET';

@@ -2,11 +2,15 @@
 // field-guide snippet), judge the rule against the PeerAuthentications that would govern those hosts:
 // the selector policy named after the service, else the namespace/mesh mode.
 
-import type { MergedDestinationRule } from '../mesh/destination-rules.js';
-import { isWildcard, namespaceOfServiceHost, wildcardsCovering } from '../mesh/hosts.js';
+import { type MergedDestinationRule, resolveTls } from '../mesh/destination-rules.js';
+import { isWildcard, namespaceOfServiceHost, serviceFqdn, wildcardsCovering } from '../mesh/hosts.js';
 import type { ResolvedMesh } from '../mesh/resolve.js';
 import type { EffectiveMode } from '../mesh/server-mode.js';
 import type { ClientTlsMode, PeerAuthentication } from '../snapshot/types.js';
+
+/** Stand-ins for "any service" and "a namespace the input does not name". */
+const STAND_IN = 'any-service';
+export const OTHER_NAMESPACE = 'any-other-namespace';
 
 export interface StaticConflict {
   readonly rule: MergedDestinationRule;
@@ -38,6 +42,7 @@ export function staticDestinationRuleConflicts(mesh: ResolvedMesh): StaticConfli
     for (const { path, tls } of entries) {
       if (!tls) continue;
       for (const server of serversCoveredBy(mesh, rule.host, knownNamespaces)) {
+        if (!ruleApplies(mesh, rule, server)) continue;
         if (contradicts(tls, server.mode)) {
           conflicts.push({
             rule,
@@ -65,7 +70,20 @@ function patternsCoveringBackedHosts(mesh: ResolvedMesh): Set<string> {
   return patterns;
 }
 
+/**
+ * Whether any client would use this rule for the host: its own namespace's clients (lookup step 1) or
+ * clients elsewhere (steps 2 and 3). A rule shadowed by the service namespace's own rule applies nowhere.
+ */
+function ruleApplies(mesh: ResolvedMesh, rule: MergedDestinationRule, server: GoverningPolicy): boolean {
+  const index = mesh.destinationRules;
+  return [rule.namespace, ''].some(
+    (client) => index.lookup(client, undefined, server.host, server.namespace)?.rule === rule,
+  );
+}
+
 interface GoverningPolicy {
+  /** A host in that namespace the rule covers (a stand-in name for wildcard rules). */
+  readonly host: string;
   readonly namespace: string;
   readonly mode: EffectiveMode;
   readonly policy?: PeerAuthentication;
@@ -73,9 +91,14 @@ interface GoverningPolicy {
 
 function serversCoveredBy(mesh: ResolvedMesh, host: string, knownNamespaces: Set<string>): GoverningPolicy[] {
   const index = mesh.peerAuthentications;
-  const namespaceMode = (ns: string): GoverningPolicy => {
+  const namespaceMode = (ns: string, name = STAND_IN): GoverningPolicy => {
     const mode = index.namespaceMode(ns);
-    return { namespace: ns, mode: mode?.mode ?? 'PERMISSIVE', policy: mode?.policy };
+    return {
+      host: serviceFqdn(name, ns),
+      namespace: ns,
+      mode: mode?.mode ?? 'PERMISSIVE',
+      policy: mode?.policy,
+    };
   };
   if (!isWildcard(host)) {
     const ns = namespaceOfServiceHost(host);
@@ -91,18 +114,23 @@ function serversCoveredBy(mesh: ResolvedMesh, host: string, knownNamespaces: Set
             ([k, v]) => v === name && (k === 'app' || k === 'app.kubernetes.io/name'),
           ),
       );
-    if (named?.mode && named.mode !== 'UNSET') return [{ namespace: ns, mode: named.mode, policy: named }];
-    return [namespaceMode(ns)];
+    if (named?.mode && named.mode !== 'UNSET')
+      return [{ host, namespace: ns, mode: named.mode, policy: named }];
+    return [namespaceMode(ns, name)];
   }
   const ns = namespaceOfServiceHost(host.replace(/^\*\./, 'x.'));
   if (ns) return [namespaceMode(ns)];
   // Broad wildcards (`*`, `*.local`, `*.svc.cluster.local`) reach every namespace.
-  return [...knownNamespaces]
-    .sort()
-    .map(namespaceMode)
-    .concat(
-      index.meshPolicy ? [{ namespace: mesh.rootNamespace, ...namespaceModeOfMesh(index.meshPolicy) }] : [],
-    );
+  const perNamespace = [...knownNamespaces].sort().map((ns) => namespaceMode(ns));
+  // Namespaces the input does not name are governed by the mesh policy.
+  if (index.meshPolicy) {
+    perNamespace.push({
+      host: serviceFqdn(STAND_IN, OTHER_NAMESPACE),
+      namespace: OTHER_NAMESPACE,
+      ...namespaceModeOfMesh(index.meshPolicy),
+    });
+  }
+  return perNamespace;
 }
 
 function namespaceModeOfMesh(policy: PeerAuthentication): {
@@ -116,4 +144,30 @@ function contradicts(tls: ClientTlsMode, server: EffectiveMode): boolean {
   if (server === 'STRICT') return tls !== 'ISTIO_MUTUAL';
   if (server === 'DISABLE') return tls === 'ISTIO_MUTUAL';
   return false;
+}
+
+/**
+ * With auto mTLS off, the STRICT namespaces whose services a sidecar client would reach without an
+ * ISTIO_MUTUAL rule (judged for a client in an unrelated namespace, as for policy-only input).
+ */
+export function strictNamespacesWithoutMutualRule(
+  mesh: ResolvedMesh,
+): { namespace: string; policy?: PeerAuthentication }[] {
+  const index = mesh.peerAuthentications;
+  const namespaces = new Set([
+    ...mesh.snapshot.namespaces.map((n) => n.name),
+    ...mesh.snapshot.peerAuthentications.map((p) => p.meta.namespace),
+    ...mesh.snapshot.destinationRules.map((d) => d.meta.namespace),
+  ]);
+  namespaces.delete(mesh.rootNamespace);
+  if (index.meshPolicy) namespaces.add(OTHER_NAMESPACE);
+  const uncovered: { namespace: string; policy?: PeerAuthentication }[] = [];
+  for (const ns of [...namespaces].sort()) {
+    const mode = index.namespaceMode(ns);
+    if (mode?.mode !== 'STRICT') continue;
+    const match = mesh.destinationRules.lookup('', undefined, serviceFqdn(STAND_IN, ns), ns);
+    const tls = match ? resolveTls(match.rule, 0).tls : undefined;
+    if (tls?.mode !== 'ISTIO_MUTUAL') uncovered.push({ namespace: ns, policy: mode.policy });
+  }
+  return uncovered;
 }

@@ -178,6 +178,34 @@ function tlsPatch(rule: DestinationRule, path: string, mode: string): Record<str
   return { trafficPolicy: { tls: { ...(rule.trafficPolicy?.tls ?? {}), mode } } };
 }
 
+/**
+ * A rule for one namespace's services that wins over a broader wildcard in the same namespace (most
+ * specific host wins), so fixing one namespace does not change the TLS of every other.
+ */
+export function createNamespaceDestinationRule(
+  ruleNamespace: string,
+  targetNamespace: string,
+  mode: 'ISTIO_MUTUAL' | 'DISABLE',
+): RemediationPlan {
+  const host = `*.${targetNamespace}.svc.cluster.local`;
+  const name = `${targetNamespace}-${mode === 'DISABLE' ? 'plaintext' : 'mtls'}`.slice(0, 63);
+  const object = {
+    apiVersion: DR_API,
+    kind: 'DestinationRule',
+    metadata: { name, namespace: ruleNamespace },
+    spec: { host, trafficPolicy: { tls: { mode } } },
+  };
+  return {
+    id: `create-namespace-dr:DestinationRule/${ruleNamespace}/${name}`,
+    title: `Add DestinationRule ${ruleNamespace}/${name} (${host}: ${mode}), more specific than the wildcard`,
+    risk: `Only calls to services in ${targetNamespace} change; a rule in ${targetNamespace} itself or for an exact host still wins over it.`,
+    action: 'create',
+    target: { apiVersion: DR_API, kind: 'DestinationRule', namespace: ruleNamespace, name },
+    body: object,
+    kubectl: applyCommand(object),
+  };
+}
+
 /** TLS origination for an external host: SIMPLE with SNI (HTTP ports), or DISABLE when the app already speaks TLS. */
 export function createExternalDestinationRule(
   namespace: string,
