@@ -1,9 +1,9 @@
 // The `mtls-doctor` command line (design.md §2). Exit codes: 0 no error-level finding, 1 error findings,
 // 2 bad usage or input, 3 the check could not complete.
 import { readFileSync } from 'node:fs';
-import { Command, CommanderError, Option } from 'commander';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { diagnose, knownNamespaces } from './engine/diagnose.js';
-import { buildMatrix } from './engine/matrix.js';
+import { buildMatrix, countPairs } from './engine/matrix.js';
 import { renderCheckJson, renderMatrixJson } from './render/json.js';
 import { renderMatrixText } from './render/matrix-text.js';
 import { renderSarif } from './render/sarif.js';
@@ -88,9 +88,21 @@ export async function main(argv: readonly string[], io: Io = defaultIo): Promise
     'json',
   ])
     .option('--all', 'text: list every working pair too')
-    .action(async (options: SourceOptions & { all?: boolean }) => {
+    .option(
+      '--max-pairs <n>',
+      'refuse to build a larger matrix (use -n to narrow it)',
+      parseCount,
+      DEFAULT_MAX_PAIRS,
+    )
+    .action(async (options: SourceOptions & { all?: boolean; maxPairs: number }) => {
       const { loaded, namespace } = await load(options, io);
       const diagnosis = diagnose(loaded.snapshot, { namespace, now: io.now, analyzers: [] });
+      const pairs = countPairs(diagnosis.mesh, namespace);
+      if (pairs > options.maxPairs) {
+        throw new UsageError(
+          `the matrix would hold ${pairs.toLocaleString('en')} pairs (limit ${options.maxPairs.toLocaleString('en')}): narrow it with -n NAMESPACE, or raise --max-pairs`,
+        );
+      }
       const matrix = buildMatrix(diagnosis.mesh, namespace);
       if (options.output === 'json') io.stdout(renderMatrixJson(matrix, diagnosis.gaps));
       else io.stdout(renderMatrixText(matrix, { color: io.isTty, all: options.all }));
@@ -119,6 +131,14 @@ export async function main(argv: readonly string[], io: Io = defaultIo): Promise
   }
 }
 
+const DEFAULT_MAX_PAIRS = 2_000_000;
+
+function parseCount(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError('expected a positive whole number');
+  return n;
+}
+
 function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
 }
@@ -135,6 +155,12 @@ async function load(options: SourceOptions, io: Io) {
     );
   }
   const loaded = await loadManifestSnapshot(options.file, { cwd: io.cwd });
+  if (options.verbose) {
+    const s = loaded.snapshot;
+    io.stderr(
+      `read ${loaded.objects} objects in ${loaded.parseMs.toFixed(0)} ms: ${s.workloads.length} workloads, ${s.services.length} services, ${s.peerAuthentications.length} PeerAuthentications, ${s.destinationRules.length} DestinationRules, ${s.serviceEntries.length} ServiceEntries\n`,
+    );
+  }
   const namespace = options.namespace;
   if (namespace && !knownNamespaces(loaded.snapshot).has(namespace)) {
     const known = [...knownNamespaces(loaded.snapshot)].sort();

@@ -172,6 +172,12 @@ describe('mtls-doctor matrix', () => {
     });
   });
 
+  it('refuses a matrix larger than --max-pairs instead of exhausting memory', async () => {
+    const { code, stderr } = await run('matrix', '-f', `${ROOT}examples/mesh`, '--max-pairs', '5');
+    expect(code).toBe(EXIT.usage);
+    expect(stderr).toContain('the matrix would hold 64 pairs (limit 5): narrow it with -n NAMESPACE');
+  });
+
   it('text table lists failures first', async () => {
     const { stdout } = await run('matrix', '-f', `${ROOT}examples/mesh`, '-n', 'payments');
     const lines = stdout.split('\n');

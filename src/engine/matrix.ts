@@ -54,3 +54,12 @@ export function buildMatrix(mesh: ResolvedMesh, namespace: string | undefined): 
   }
   return { pairs, skippedTargets };
 }
+
+/** How many pairs buildMatrix would produce, without building them. */
+export function countPairs(mesh: ResolvedMesh, namespace: string | undefined): number {
+  let ports = 0;
+  for (const target of targetsInScope(mesh, namespace)) {
+    if (target.backends.length > 0 || target.external) ports += target.ports.length;
+  }
+  return ports * mesh.snapshot.workloads.length;
+}
