@@ -8,8 +8,9 @@ import { renderCheckJson, renderMatrixJson } from './render/json.js';
 import { renderMatrixText } from './render/matrix-text.js';
 import { renderSarif } from './render/sarif.js';
 import { renderCheckText } from './render/text.js';
-import { loadManifestSnapshot } from './snapshot/load.js';
+import { ClusterUnavailableError, KubeConfigError } from './snapshot/live/kube-api.js';
 import { ManifestError } from './snapshot/read-manifests.js';
+import { type LoadedSource, loadSource } from './snapshot/source.js';
 
 export const EXIT = { ok: 0, findings: 1, usage: 2, incomplete: 3 } as const;
 
@@ -37,11 +38,13 @@ class UsageError extends Error {}
 /** The check could not run at all: exit 3. */
 class IncompleteError extends Error {}
 
-interface SourceOptions {
+interface CliSourceOptions {
   file?: string[];
   namespace?: string;
   allNamespaces?: boolean;
   context?: string;
+  kubeconfig?: string;
+  requestTimeout?: number;
   output: string;
   verbose?: boolean;
 }
@@ -61,7 +64,9 @@ export async function main(argv: readonly string[], io: Io = defaultIo): Promise
       .option('-f, --file <path>', 'manifest file or directory (repeatable; - for stdin)', collect)
       .option('-n, --namespace <ns>', 'only this namespace')
       .option('-A, --all-namespaces', 'every namespace (default with -f)')
-      .option('--context <ctx>', 'kubeconfig context (live cluster)')
+      .option('--context <ctx>', 'kubeconfig context (live cluster; default: the current one)')
+      .option('--kubeconfig <path>', 'kubeconfig file (default: $KUBECONFIG, ~/.kube/config, or in-cluster)')
+      .option('--request-timeout <ms>', 'timeout of each Kubernetes API request', parseCount, 10_000)
       .addOption(new Option('-o, --output <format>', 'output format').choices(outputs).default('text'))
       .option('-v, --verbose', 'more detail (all posture findings, timings)');
 
@@ -69,11 +74,11 @@ export async function main(argv: readonly string[], io: Io = defaultIo): Promise
     'text',
     'json',
     'sarif',
-  ]).action(async (options: SourceOptions) => {
+  ]).action(async (options: CliSourceOptions) => {
     const { loaded, namespace } = await load(options, io);
     const diagnosis = diagnose(loaded.snapshot, { namespace, now: io.now });
-    const timings = { parse: loaded.parseMs };
-    if (options.output === 'json') io.stdout(renderCheckJson(diagnosis, timings));
+    const timings = { [loaded.source.kind === 'cluster' ? 'read' : 'parse']: loaded.readMs };
+    if (options.output === 'json') io.stdout(renderCheckJson(diagnosis, timings, loaded.source));
     else if (options.output === 'sarif') io.stdout(renderSarif(diagnosis, VERSION));
     else io.stdout(renderCheckText(diagnosis, { color: io.isTty, verbose: options.verbose, timings }));
     exitCode = diagnosis.findings.some((f) => f.severity === 'error')
@@ -94,7 +99,7 @@ export async function main(argv: readonly string[], io: Io = defaultIo): Promise
       parseCount,
       DEFAULT_MAX_PAIRS,
     )
-    .action(async (options: SourceOptions & { all?: boolean; maxPairs: number }) => {
+    .action(async (options: CliSourceOptions & { all?: boolean; maxPairs: number }) => {
       const { loaded, namespace } = await load(options, io);
       const diagnosis = diagnose(loaded.snapshot, { namespace, now: io.now, analyzers: [] });
       const pairs = countPairs(diagnosis.mesh, namespace);
@@ -143,29 +148,47 @@ function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
 }
 
-async function load(options: SourceOptions, io: Io) {
+async function load(options: CliSourceOptions, io: Io) {
   if (options.namespace && options.allNamespaces)
     throw new UsageError('use either -n/--namespace or -A/--all-namespaces, not both');
   if (options.namespace && !/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(options.namespace)) {
     throw new UsageError(`"${options.namespace}" is not a valid namespace name (RFC 1123 label)`);
   }
-  if (!options.file || options.file.length === 0) {
-    throw new IncompleteError(
-      'reading a live cluster is not available in this version; pass manifests with -f PATH (files, directories, or - for stdin)',
+  if (options.file?.length && (options.context || options.kubeconfig)) {
+    throw new UsageError(
+      '-f reads manifests; --context and --kubeconfig are for a live cluster: use one or the other',
     );
   }
-  const loaded = await loadManifestSnapshot(options.file, { cwd: io.cwd });
+  let loaded: LoadedSource;
+  try {
+    loaded = await loadSource({
+      files: options.file,
+      context: options.context,
+      kubeconfigPath: options.kubeconfig,
+      cwd: io.cwd,
+      requestTimeoutMs: options.requestTimeout,
+    });
+  } catch (error) {
+    if (error instanceof KubeConfigError) throw new UsageError(error.message);
+    if (error instanceof ClusterUnavailableError) throw new IncompleteError(error.message);
+    throw error;
+  }
+  const s = loaded.snapshot;
   if (options.verbose) {
-    const s = loaded.snapshot;
+    const from =
+      loaded.source.kind === 'cluster'
+        ? `cluster ${loaded.source.server} with ${loaded.source.requests} API requests`
+        : `${loaded.source.objects} manifest objects`;
     io.stderr(
-      `read ${loaded.objects} objects in ${loaded.parseMs.toFixed(0)} ms: ${s.workloads.length} workloads, ${s.services.length} services, ${s.peerAuthentications.length} PeerAuthentications, ${s.destinationRules.length} DestinationRules, ${s.serviceEntries.length} ServiceEntries\n`,
+      `read ${from} in ${loaded.readMs.toFixed(0)} ms: ${s.workloads.length} workloads, ${s.services.length} services, ${s.peerAuthentications.length} PeerAuthentications, ${s.destinationRules.length} DestinationRules, ${s.serviceEntries.length} ServiceEntries, ${s.gaps.length} gap(s)\n`,
     );
   }
   const namespace = options.namespace;
-  if (namespace && !knownNamespaces(loaded.snapshot).has(namespace)) {
-    const known = [...knownNamespaces(loaded.snapshot)].sort();
+  const where = loaded.source.kind === 'cluster' ? 'the cluster' : 'the input';
+  if (namespace && !knownNamespaces(s).has(namespace)) {
+    const known = [...knownNamespaces(s)].sort();
     throw new UsageError(
-      `namespace "${namespace}" does not appear in the input${known.length ? ` (namespaces seen: ${known.slice(0, 20).join(', ')}${known.length > 20 ? ', …' : ''})` : ' (it has no namespaced objects)'}`,
+      `namespace "${namespace}" does not appear in ${where}${known.length ? ` (namespaces seen: ${known.slice(0, 20).join(', ')}${known.length > 20 ? ', …' : ''})` : ' (it has no namespaced objects)'}`,
     );
   }
   return { loaded, namespace };

@@ -133,11 +133,19 @@ describe('bad input and usage', () => {
     expect(missing.stderr).toContain('does-not-exist.yaml:0: no such file or directory');
   });
 
-  it('without -f there is no live source yet: exit 3, never a silent pass', async () => {
-    const { code, stderr, stdout } = await run('check');
-    expect(code).toBe(EXIT.incomplete);
-    expect(stderr).toContain('pass manifests with -f');
-    expect(stdout).toBe('');
+  it('without -f and without any kubeconfig: exit 3, never a silent pass', async () => {
+    const saved = { KUBECONFIG: process.env.KUBECONFIG, HOME: process.env.HOME };
+    process.env.KUBECONFIG = '';
+    process.env.HOME = '/nonexistent-home';
+    try {
+      const { code, stderr, stdout } = await run('check');
+      expect(code).toBe(EXIT.incomplete);
+      expect(stderr).toContain('no Kubernetes cluster configured');
+      expect(stdout).toBe('');
+    } finally {
+      process.env.KUBECONFIG = saved.KUBECONFIG;
+      process.env.HOME = saved.HOME;
+    }
   });
 });
 

@@ -2,6 +2,7 @@
 import type { Finding } from '../analyzers/finding.js';
 import type { Diagnosis } from '../engine/diagnose.js';
 import type { MatrixResult } from '../engine/matrix.js';
+import type { SourceInfo } from '../snapshot/source.js';
 import { summarize } from './summary.js';
 
 export function findingToJson(f: Finding) {
@@ -27,12 +28,16 @@ export function findingToJson(f: Finding) {
   };
 }
 
-export function renderCheckJson(diagnosis: Diagnosis, timings: Record<string, number> = {}): string {
+export function renderCheckJson(
+  diagnosis: Diagnosis,
+  timings: Record<string, number> = {},
+  source?: SourceInfo,
+): string {
   return `${JSON.stringify(
     {
       findings: diagnosis.findings.map(findingToJson),
       gaps: diagnosis.gaps,
-      summary: summarize(diagnosis, timings),
+      summary: { ...summarize(diagnosis, timings), ...(source ? { source } : {}) },
     },
     null,
     2,

@@ -33,6 +33,7 @@ import {
   type PeerAuthentication,
   type Service,
   type ServiceEntry,
+  type SourceLocation,
   type TrafficPolicy,
   type Workload,
 } from './types.js';
@@ -73,7 +74,7 @@ export function buildSnapshot(raws: readonly RawObject[], options: BuildOptions 
     const kind = raw.object.kind;
     const apiVersion = raw.object.apiVersion;
     if (typeof kind !== 'string' || typeof apiVersion !== 'string') {
-      throw new ManifestError(raw.location.file, raw.location.line, 'object without apiVersion and kind');
+      throw invalid(raw, [], 'object without apiVersion and kind');
     }
     const group = apiVersion.includes('/') ? apiVersion.split('/')[0] : '';
     const meta = () => readMeta(raw, kind);
@@ -180,11 +181,7 @@ function validate<T extends z.ZodType>(
   const issuePath = [...path, ...(issue?.path ?? []).map((p) => (typeof p === 'symbol' ? String(p) : p))];
   const name = describeObject(raw, kind);
   const field = issuePath.length > 0 ? issuePath.join('.') : '(object)';
-  throw new ManifestError(
-    raw.location.file,
-    raw.lineOf(issuePath),
-    `${name}: ${field}: ${issue?.message ?? 'invalid'}`,
-  );
+  throw invalid(raw, issuePath, `${name}: ${field}: ${issue?.message ?? 'invalid'}`);
 }
 
 function describeObject(raw: RawObject, kind: string): string {
@@ -418,9 +415,9 @@ function readConfigMap(
     const parsed = meshConfigSchema.safeParse(parseEmbedded(data.mesh, raw, ['data', 'mesh'], ref) ?? {});
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
-      throw new ManifestError(
-        raw.location.file,
-        raw.lineOf(['data', 'mesh']),
+      throw invalid(
+        raw,
+        ['data', 'mesh'],
         `ConfigMap ${meta.namespace}/${meta.name}: data.mesh.${issue?.path.join('.')}: ${issue?.message}`,
       );
     }
@@ -439,7 +436,7 @@ function readConfigMap(
       owner: ref,
       key: 'root-cert.pem',
       pem: data['root-cert.pem'],
-      location: { file: raw.location.file, line: raw.lineOf(['data', 'root-cert.pem']) },
+      location: fieldLocation(raw, ['data', 'root-cert.pem']),
     });
   }
 }
@@ -453,9 +450,9 @@ function parseEmbedded(
   try {
     return parseYaml(text);
   } catch (error) {
-    throw new ManifestError(
-      raw.location.file,
-      raw.lineOf(path),
+    throw invalid(
+      raw,
+      path,
       `ConfigMap ${ref.namespace}/${ref.name}: ${path.join('.')} is not valid YAML/JSON: ${(error as Error).message.split('\n')[0]}`,
     );
   }
@@ -492,8 +489,17 @@ function caSecretCertificates(
       owner,
       key,
       pem,
-      location: { file: raw.location.file, line: raw.lineOf([field, key]) },
+      location: fieldLocation(raw, [field, key]),
     });
   }
   return found;
+}
+
+/** Bad input, located at the field when it came from a file. */
+function invalid(raw: RawObject, path: readonly (string | number)[], detail: string): ManifestError {
+  return new ManifestError(raw.location?.file ?? 'cluster', raw.location ? raw.lineOf(path) : 0, detail);
+}
+
+function fieldLocation(raw: RawObject, path: readonly (string | number)[]): SourceLocation | undefined {
+  return raw.location ? { file: raw.location.file, line: raw.lineOf(path) } : undefined;
 }

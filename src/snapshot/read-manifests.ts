@@ -7,7 +7,8 @@ import type { SourceLocation } from './types.js';
 
 export interface RawObject {
   readonly object: Record<string, unknown>;
-  readonly location: SourceLocation;
+  /** Absent for objects read from a live cluster. */
+  readonly location?: SourceLocation;
   /** Line of a field given as a path of keys (for error messages and SARIF regions). */
   lineOf(path: readonly (string | number)[]): number;
 }

@@ -20,7 +20,7 @@ describe('reading manifests', () => {
     const raws = parseManifestText(`---\n# nothing\n---\n${PA}---\n${PA.replace('foo', 'bar')}`, 'a.yaml');
     expect(raws).toHaveLength(2);
     expect(raws[0]?.location).toEqual({ file: 'a.yaml', line: 4 });
-    expect(raws[1]?.location.line).toBe(13);
+    expect(raws[1]?.location?.line).toBe(13);
   });
 
   it('reads JSON and kind: List with items', () => {
@@ -49,7 +49,7 @@ describe('reading manifests', () => {
     expect(
       raws.map((r) => (r.object.metadata as { namespace?: string; name: string }).namespace ?? r.object.kind),
     ).toEqual(['foo', 'Namespace', 'from-stdin']);
-    expect(raws[2]?.location.file).toBe('<stdin>');
+    expect(raws[2]?.location?.file).toBe('<stdin>');
   });
 
   it('names the file and line of a YAML syntax error', () => {

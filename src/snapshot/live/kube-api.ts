@@ -1,0 +1,90 @@
+// The one place that talks to the Kubernetes API: client-node's generated clients, with a timeout and a
+// request counter on every call (so `check -v` and the JSON summary can say how many requests it made).
+import {
+  CoreV1Api,
+  CustomObjectsApi,
+  KubeConfig,
+  type RequestContext,
+  type ResponseContext,
+} from '@kubernetes/client-node';
+import { of } from '@kubernetes/client-node/dist/gen/rxjsStub.js';
+
+export interface KubeApiOptions {
+  /** kubeconfig context; default: the current one (or the in-cluster service account). */
+  readonly context?: string;
+  /** A kubeconfig to use instead of $KUBECONFIG / ~/.kube/config (tests). */
+  readonly kubeConfig?: KubeConfig;
+  readonly requestTimeoutMs?: number;
+}
+
+export interface KubeApi {
+  readonly core: CoreV1Api;
+  readonly custom: CustomObjectsApi;
+  /** Per-call options: the timeout and the counter. */
+  readonly callOptions: object;
+  readonly server: string;
+  requestCount(): number;
+}
+
+/** The kubeconfig names something that does not exist (a context, a file): bad usage. */
+export class KubeConfigError extends Error {}
+
+/** Nothing could be read at all (no cluster configured, unreachable, credentials refused). */
+export class ClusterUnavailableError extends Error {}
+
+export function createKubeApi(options: KubeApiOptions = {}): KubeApi {
+  const config = options.kubeConfig ?? loadKubeConfig();
+  if (options.context) {
+    if (!config.getContextObject(options.context)) {
+      const known = config.getContexts().map((c) => c.name);
+      throw new KubeConfigError(
+        `kubeconfig has no context "${options.context}"${known.length ? ` (contexts: ${known.join(', ')})` : ''}`,
+      );
+    }
+    config.setCurrentContext(options.context);
+  }
+  const cluster = config.getCurrentCluster();
+  if (!cluster) {
+    throw new ClusterUnavailableError(
+      'no Kubernetes cluster configured (no kubeconfig and not running in a pod): set KUBECONFIG or --kubeconfig, or pass manifests with -f',
+    );
+  }
+  let requests = 0;
+  const timeoutMs = options.requestTimeoutMs ?? 10_000;
+  // The object-parameter API takes observable middleware (client-node's own small Observable).
+  const middleware = {
+    pre: (context: RequestContext) => {
+      requests++;
+      context.setSignal(AbortSignal.timeout(timeoutMs));
+      return of(context);
+    },
+    post: (context: ResponseContext) => of(context),
+  };
+  return {
+    core: config.makeApiClient(CoreV1Api),
+    custom: config.makeApiClient(CustomObjectsApi),
+    callOptions: { middleware: [middleware], middlewareMergeStrategy: 'append' },
+    server: cluster.server,
+    requestCount: () => requests,
+  };
+}
+
+function loadKubeConfig(): KubeConfig {
+  const config = new KubeConfig();
+  try {
+    // KUBECONFIG, then ~/.kube/config, then the in-cluster service account.
+    config.loadFromDefault();
+  } catch (error) {
+    throw new KubeConfigError(`cannot load kubeconfig: ${(error as Error).message}`);
+  }
+  // With nothing found, client-node falls back to http://localhost:8080: that is no configuration.
+  if (config.getCurrentCluster()?.server === 'http://localhost:8080' && config.getContexts().length <= 1) {
+    const named = config.getCurrentContext();
+    if (named === 'loaded-context' || !named) {
+      throw new ClusterUnavailableError(
+        'no Kubernetes cluster configured (no kubeconfig and not running in a pod): set KUBECONFIG or --kubeconfig, or pass manifests with -f',
+      );
+    }
+  }
+  return config;
+}

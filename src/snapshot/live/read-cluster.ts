@@ -1,0 +1,294 @@
+// Reads a MeshSnapshot from a live cluster with a fixed set of cluster-wide LISTs (paginated), never one
+// request per namespace or pod, so the request count does not grow with the cluster. Whatever cannot be
+// read becomes a gap that every output shows; nothing silently becomes "no problems".
+import { buildSnapshot } from '../build-snapshot.js';
+import type { RawObject } from '../read-manifests.js';
+import type { Gap, MeshSnapshot } from '../types.js';
+import { type ApiFailure, classify, describeTarget, gapReason, type ListTarget } from './api-errors.js';
+import { ClusterUnavailableError, type KubeApi } from './kube-api.js';
+
+export { ClusterUnavailableError };
+
+export interface ClusterReadOptions {
+  readonly istioNamespace?: string;
+  /** Objects per LIST page (the API server's `limit`). */
+  readonly pageSize?: number;
+  readonly attempts?: number;
+  readonly backoffMs?: number;
+  readonly sleep?: (ms: number) => Promise<void>;
+}
+
+export interface ClusterSnapshot {
+  readonly snapshot: MeshSnapshot;
+  readonly requests: number;
+  readonly readMs: number;
+}
+
+interface Page {
+  readonly items: readonly unknown[];
+  readonly continueToken?: string;
+}
+
+type FetchPage = (continueToken: string | undefined) => Promise<Page>;
+
+const ISTIO_KINDS = [
+  { group: 'security.istio.io', plural: 'peerauthentications', kind: 'PeerAuthentication' },
+  { group: 'networking.istio.io', plural: 'destinationrules', kind: 'DestinationRule' },
+  { group: 'networking.istio.io', plural: 'serviceentries', kind: 'ServiceEntry' },
+] as const;
+
+const CA_SECRETS = ['cacerts', 'istio-ca-secret'];
+
+export async function readClusterSnapshot(
+  api: KubeApi,
+  options: ClusterReadOptions = {},
+): Promise<ClusterSnapshot> {
+  const started = performance.now();
+  const istioNs = options.istioNamespace ?? 'istio-system';
+  const limit = options.pageSize ?? 500;
+  const reader = new Reader(options);
+  const core = api.core;
+  const opts = api.callOptions;
+  const page = (list: {
+    items: readonly unknown[];
+    metadata?: { _continue?: string; continue?: string };
+  }): Page => ({
+    items: list.items,
+    continueToken: list.metadata?._continue ?? list.metadata?.continue,
+  });
+
+  const [namespaces, pods, services, istioConfigMaps, rootCerts, caSecrets, ...istioObjects] =
+    await Promise.all([
+      reader.list({ resource: 'namespaces', group: '', verb: 'list' }, 'Namespace', (c) =>
+        core.listNamespace({ limit, _continue: c }, opts).then(page),
+      ),
+      reader.list({ resource: 'pods', group: '', verb: 'list' }, 'Pod', (c) =>
+        core.listPodForAllNamespaces({ limit, _continue: c }, opts).then(page),
+      ),
+      reader.list({ resource: 'services', group: '', verb: 'list' }, 'Service', (c) =>
+        core.listServiceForAllNamespaces({ limit, _continue: c }, opts).then(page),
+      ),
+      reader.list({ resource: 'configmaps', group: '', verb: 'list', namespace: istioNs }, 'ConfigMap', (c) =>
+        core.listNamespacedConfigMap({ namespace: istioNs, limit, _continue: c }, opts).then(page),
+      ),
+      reader.list({ resource: 'configmaps', group: '', verb: 'list' }, 'ConfigMap', (c) =>
+        core
+          .listConfigMapForAllNamespaces(
+            { fieldSelector: 'metadata.name=istio-ca-root-cert', limit, _continue: c },
+            opts,
+          )
+          .then(page),
+      ),
+      Promise.all(
+        CA_SECRETS.map((name) =>
+          reader.get(
+            { resource: 'secrets', group: '', verb: 'get', namespace: istioNs, name },
+            'Secret',
+            () => core.readNamespacedSecret({ name, namespace: istioNs }, opts),
+          ),
+        ),
+      ),
+      ...ISTIO_KINDS.map((k) => reader.listIstio(api, k, limit)),
+    ]);
+
+  if (reader.everythingFailed()) {
+    const reasons = [...new Set(reader.gaps.map((g) => g.reason))];
+    throw new ClusterUnavailableError(
+      `cannot read the cluster at ${api.server}: ${reasons.slice(0, 3).join('; ')}`,
+    );
+  }
+  const raws: RawObject[] = [
+    ...namespaces,
+    ...pods.filter((p) => !isFinished(p)).map(reducePod),
+    ...services,
+    ...istioConfigMaps.filter((c) => isIstioConfigMap(c)),
+    ...rootCerts,
+    ...caSecrets.flat(),
+    ...istioObjects.flat(),
+  ];
+  const snapshot = buildSnapshot(raws, {
+    gaps: reader.gaps,
+    collectedRootCertConfigMaps: !reader.failed.has('configmaps (all namespaces)'),
+  });
+  return { snapshot, requests: api.requestCount(), readMs: performance.now() - started };
+}
+
+class Reader {
+  readonly gaps: Gap[] = [];
+  readonly failed = new Set<string>();
+  private attempted = 0;
+  private fatal = 0;
+
+  constructor(private readonly options: ClusterReadOptions) {}
+
+  /** Every read failed (a missing CA secret or Istio CRD counts as an answer): nothing to analyze. */
+  everythingFailed(): boolean {
+    return this.attempted > 0 && this.fatal === this.attempted;
+  }
+
+  async list(
+    target: ListTarget,
+    kind: string,
+    fetchPage: FetchPage,
+    apiVersion = 'v1',
+  ): Promise<RawObject[]> {
+    this.attempted++;
+    const result = await this.pages(fetchPage);
+    if ('failure' in result) {
+      this.record(target, result.failure);
+      return [];
+    }
+    return result.items.map((item) => live(item, kind, apiVersion));
+  }
+
+  async get(target: ListTarget, kind: string, fetch: () => Promise<unknown>): Promise<RawObject[]> {
+    this.attempted++;
+    const result = await this.withRetry(fetch);
+    if ('failure' in result) {
+      // A CA secret that does not exist is normal (self-signed or plug-in, not both).
+      if (result.failure.kind === 'not-found') return [];
+      this.record(target, result.failure);
+      return [];
+    }
+    return [live(result.value, kind, 'v1')];
+  }
+
+  /** Istio CRDs: v1 first, v1beta1 for older Istio; both missing means Istio is not installed. */
+  async listIstio(api: KubeApi, k: (typeof ISTIO_KINDS)[number], limit: number): Promise<RawObject[]> {
+    this.attempted++;
+    for (const version of ['v1', 'v1beta1']) {
+      const result = await this.pages((c) =>
+        api.custom
+          .listClusterCustomObject(
+            { group: k.group, version, plural: k.plural, limit, _continue: c },
+            api.callOptions,
+          )
+          .then((list: { items?: unknown[]; metadata?: { continue?: string } }) => ({
+            items: list.items ?? [],
+            continueToken: list.metadata?.continue,
+          })),
+      );
+      if ('items' in result) return result.items.map((item) => live(item, k.kind, `${k.group}/${version}`));
+      if (result.failure.kind !== 'not-found') {
+        this.record({ resource: k.plural, group: k.group, verb: 'list' }, result.failure);
+        return [];
+      }
+    }
+    this.gaps.push({
+      source: `${k.plural}.${k.group}`,
+      reason: `the API server does not serve ${k.plural}.${k.group} (v1 or v1beta1): Istio is not installed in this cluster, or its CRDs are missing`,
+    });
+    return [];
+  }
+
+  private record(target: ListTarget, failure: ApiFailure): void {
+    const source = describeTarget(target);
+    this.failed.add(`${target.resource}${target.namespace ? '' : ' (all namespaces)'}`);
+    this.fatal++;
+    this.gaps.push({ source, reason: gapReason(failure, target) });
+  }
+
+  private async pages(fetchPage: FetchPage): Promise<{ items: unknown[] } | { failure: ApiFailure }> {
+    const items: unknown[] = [];
+    let token: string | undefined;
+    do {
+      const result = await this.withRetry(() => fetchPage(token));
+      if ('failure' in result) return result;
+      items.push(...result.value.items);
+      token = result.value.continueToken || undefined;
+    } while (token);
+    return { items };
+  }
+
+  private async withRetry<T>(call: () => Promise<T>): Promise<{ value: T } | { failure: ApiFailure }> {
+    const attempts = this.options.attempts ?? 3;
+    const backoff = this.options.backoffMs ?? 250;
+    const sleep = this.options.sleep ?? ((ms: number) => new Promise((r) => setTimeout(r, ms)));
+    let failure: ApiFailure | undefined;
+    for (let attempt = 1; attempt <= attempts; attempt++) {
+      try {
+        return { value: await call() };
+      } catch (error) {
+        failure = classify(error);
+        if (failure.kind !== 'transient' || attempt === attempts) break;
+        await sleep(backoff * 2 ** (attempt - 1));
+      }
+    }
+    return { failure: failure as ApiFailure };
+  }
+}
+
+function live(item: unknown, kind: string, apiVersion: string): RawObject {
+  // Typed list items carry no kind/apiVersion; the analysis needs them.
+  const object = {
+    ...(item as Record<string, unknown>),
+    kind,
+    apiVersion: (item as { apiVersion?: string }).apiVersion ?? apiVersion,
+  };
+  return { object, lineOf: () => 0 };
+}
+
+function isFinished(raw: RawObject): boolean {
+  const phase = (raw.object.status as { phase?: string } | undefined)?.phase;
+  return phase === 'Succeeded' || phase === 'Failed';
+}
+
+function isIstioConfigMap(raw: RawObject): boolean {
+  const name = (raw.object.metadata as { name?: string } | undefined)?.name ?? '';
+  return name === 'istio' || name.startsWith('istio-');
+}
+
+// Keeps only what the analysis reads, so a large cluster's pods do not sit in memory whole.
+function reducePod(raw: RawObject): RawObject {
+  const pod = raw.object as {
+    metadata?: Record<string, unknown>;
+    spec?: {
+      serviceAccountName?: string;
+      hostNetwork?: boolean;
+      containers?: unknown[];
+      initContainers?: unknown[];
+    };
+  };
+  const m = pod.metadata ?? {};
+  const container = (c: unknown) => {
+    const { name, ports, livenessProbe, readinessProbe, startupProbe } = c as Record<string, unknown>;
+    const probe = (p: unknown) =>
+      p ? { httpGet: (p as { httpGet?: unknown }).httpGet, grpc: (p as { grpc?: unknown }).grpc } : undefined;
+    return {
+      name,
+      ports,
+      livenessProbe: probe(livenessProbe),
+      readinessProbe: probe(readinessProbe),
+      startupProbe: probe(startupProbe),
+    };
+  };
+  return {
+    ...raw,
+    object: {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: {
+        name: m.name,
+        namespace: m.namespace,
+        labels: m.labels,
+        annotations: istioAnnotations(m.annotations as Record<string, string> | undefined),
+        ownerReferences: m.ownerReferences,
+        creationTimestamp: m.creationTimestamp,
+      },
+      spec: {
+        serviceAccountName: pod.spec?.serviceAccountName,
+        hostNetwork: pod.spec?.hostNetwork,
+        containers: (pod.spec?.containers ?? []).map(container),
+        initContainers: (pod.spec?.initContainers ?? []).map(container),
+      },
+    },
+  };
+}
+
+// Pod annotations can be large (last-applied configuration); only Istio's steer the analysis.
+function istioAnnotations(
+  annotations: Record<string, string> | undefined,
+): Record<string, string> | undefined {
+  if (!annotations) return undefined;
+  return Object.fromEntries(Object.entries(annotations).filter(([key]) => key.includes('istio.io/')));
+}

@@ -1,0 +1,57 @@
+// Where a snapshot comes from: manifest files (-f) or the live cluster of a kubeconfig context.
+import { KubeConfig } from '@kubernetes/client-node';
+import { createKubeApi, KubeConfigError } from './live/kube-api.js';
+import { readClusterSnapshot } from './live/read-cluster.js';
+import { loadManifestSnapshot } from './load.js';
+import type { MeshSnapshot } from './types.js';
+
+export type SourceInfo =
+  | { readonly kind: 'manifests'; readonly objects: number }
+  | { readonly kind: 'cluster'; readonly server: string; readonly requests: number };
+
+export interface LoadedSource {
+  readonly snapshot: MeshSnapshot;
+  readonly readMs: number;
+  readonly source: SourceInfo;
+}
+
+export interface SourceOptions {
+  readonly files?: readonly string[];
+  readonly context?: string;
+  readonly kubeconfigPath?: string;
+  readonly cwd?: string;
+  readonly requestTimeoutMs?: number;
+}
+
+export async function loadSource(options: SourceOptions): Promise<LoadedSource> {
+  if (options.files && options.files.length > 0) {
+    const loaded = await loadManifestSnapshot(options.files, { cwd: options.cwd });
+    return {
+      snapshot: loaded.snapshot,
+      readMs: loaded.parseMs,
+      source: { kind: 'manifests', objects: loaded.objects },
+    };
+  }
+  let kubeConfig: KubeConfig | undefined;
+  if (options.kubeconfigPath) {
+    kubeConfig = new KubeConfig();
+    try {
+      kubeConfig.loadFromFile(options.kubeconfigPath);
+    } catch (error) {
+      throw new KubeConfigError(
+        `cannot read kubeconfig ${options.kubeconfigPath}: ${(error as Error).message}`,
+      );
+    }
+  }
+  const api = createKubeApi({
+    context: options.context,
+    kubeConfig,
+    requestTimeoutMs: options.requestTimeoutMs,
+  });
+  const read = await readClusterSnapshot(api);
+  return {
+    snapshot: read.snapshot,
+    readMs: read.readMs,
+    source: { kind: 'cluster', server: api.server, requests: read.requests },
+  };
+}

@@ -1,0 +1,148 @@
+// `mtls-doctor check` against a Kubernetes API on loopback, through a kubeconfig file.
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { EXIT, type Io, main } from '../../src/cli.js';
+import { FakeKubeApi } from '../helpers/fake-kube-api.js';
+
+let fake: FakeKubeApi;
+afterEach(async () => fake?.stop());
+
+function kubeconfigFile(server: string): string {
+  const dir = mkdtempSync(join(tmpdir(), 'mtls-doctor-kube-'));
+  const file = join(dir, 'config');
+  writeFileSync(
+    file,
+    `apiVersion: v1
+kind: Config
+clusters:
+  - name: loopback
+    cluster: { server: "${server}", insecure-skip-tls-verify: true }
+users:
+  - name: tester
+    user: { token: secret-token-value }
+contexts:
+  - name: loopback
+    context: { cluster: loopback, user: tester }
+current-context: loopback
+`,
+  );
+  return file;
+}
+
+async function run(...argv: string[]) {
+  let stdout = '';
+  let stderr = '';
+  const io: Io = {
+    stdout: (t) => {
+      stdout += t;
+    },
+    stderr: (t) => {
+      stderr += t;
+    },
+    isTty: false,
+    cwd: process.cwd(),
+  };
+  return { code: await main(argv, io), stdout, stderr };
+}
+
+function cluster(): FakeKubeApi {
+  return new FakeKubeApi().add(
+    {
+      apiVersion: 'v1',
+      kind: 'Namespace',
+      metadata: { name: 'payments', labels: { 'istio-injection': 'enabled' } },
+    },
+    { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'legacy' } },
+    {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'payments-0', namespace: 'payments', labels: { app: 'payments' } },
+      spec: { containers: [{ name: 'app', ports: [{ containerPort: 8080 }] }, { name: 'istio-proxy' }] },
+      status: { phase: 'Running' },
+    },
+    {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'cron-0', namespace: 'legacy', labels: { app: 'cron' } },
+      spec: { containers: [{ name: 'app' }] },
+      status: { phase: 'Running' },
+    },
+    {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'payments', namespace: 'payments' },
+      spec: { selector: { app: 'payments' }, ports: [{ port: 80, targetPort: 8080 }] },
+    },
+    {
+      apiVersion: 'security.istio.io/v1',
+      kind: 'PeerAuthentication',
+      metadata: { name: 'default', namespace: 'payments' },
+      spec: { mtls: { mode: 'STRICT' } },
+    },
+  );
+}
+
+describe('check against a live cluster', () => {
+  it('reports findings, the request count and the source; -v tells what was read', async () => {
+    fake = cluster();
+    const config = kubeconfigFile(await fake.start());
+    const { code, stdout, stderr } = await run(
+      'check',
+      '--kubeconfig',
+      config,
+      '-n',
+      'payments',
+      '-o',
+      'json',
+      '-v',
+    );
+    expect(code).toBe(EXIT.findings);
+    const result = JSON.parse(stdout);
+    expect(result.findings.map((f: { code: string }) => f.code)).toContain('strict-plaintext-clients');
+    expect(result.summary.source).toEqual({
+      kind: 'cluster',
+      server: expect.stringMatching(/^http:\/\/127\.0\.0\.1:/),
+      requests: fake.requests.length,
+    });
+    expect(result.summary.source.requests).toBeLessThanOrEqual(15);
+    expect(stderr).toMatch(/read cluster http:\/\/127\.0\.0\.1:\d+ with \d+ API requests/);
+    expect(stderr).not.toContain('secret-token-value');
+  });
+
+  it('a forbidden list shows in every output and the verdict is never "no problems"', async () => {
+    fake = new FakeKubeApi().add({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'quiet' } });
+    fake.fault('/apis/security.istio.io/v1/peerauthentications', {
+      status: 403,
+      reason: 'Forbidden',
+      message: 'forbidden',
+    });
+    const config = kubeconfigFile(await fake.start());
+    const text = await run('check', '--kubeconfig', config);
+    expect(text.code).toBe(EXIT.incomplete);
+    expect(text.stdout).toContain('Could not check (1)');
+    expect(text.stdout).toContain('peerauthentications.security.istio.io list (all namespaces)');
+    expect(text.stdout).toContain('No problems found in what could be read, but the check is incomplete');
+    expect(text.stdout).not.toContain('No mTLS problems found');
+    const json = JSON.parse((await run('check', '--kubeconfig', config, '-o', 'json')).stdout);
+    expect(json.summary.verdict).toBe('incomplete');
+    const sarif = JSON.parse((await run('check', '--kubeconfig', config, '-o', 'sarif')).stdout);
+    expect(sarif.runs[0].invocations[0].executionSuccessful).toBe(false);
+  });
+
+  it('an unknown namespace and an unknown context are usage errors; an unreachable cluster exits 3', async () => {
+    fake = cluster();
+    const config = kubeconfigFile(await fake.start());
+    const unknown = await run('check', '--kubeconfig', config, '-n', 'nope');
+    expect(unknown.code).toBe(EXIT.usage);
+    expect(unknown.stderr).toContain('namespace "nope" does not appear in the cluster');
+    const context = await run('check', '--kubeconfig', config, '--context', 'prod');
+    expect(context.code).toBe(EXIT.usage);
+    expect(context.stderr).toContain('kubeconfig has no context "prod" (contexts: loopback)');
+    await fake.stop();
+    const down = await run('check', '--kubeconfig', config, '--request-timeout', '300');
+    expect(down.code).toBe(EXIT.incomplete);
+    expect(down.stderr).toContain('cannot read the cluster at http://127.0.0.1:');
+  });
+});

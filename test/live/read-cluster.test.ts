@@ -1,0 +1,166 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { diagnose } from '../../src/engine/diagnose.js';
+import { createKubeApi } from '../../src/snapshot/live/kube-api.js';
+import { ClusterUnavailableError, readClusterSnapshot } from '../../src/snapshot/live/read-cluster.js';
+import { FakeKubeApi } from '../helpers/fake-kube-api.js';
+
+const ns = (name: string, labels: Record<string, string> = {}) => ({
+  apiVersion: 'v1',
+  kind: 'Namespace',
+  metadata: { name, labels },
+});
+function pod(namespace: string, app: string, sidecar: boolean, extra: Record<string, unknown> = {}) {
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: {
+      name: `${app}-5d8f7c9b4-x2x9z`,
+      namespace,
+      labels: {
+        app,
+        'pod-template-hash': '5d8f7c9b4',
+        ...(sidecar ? { 'security.istio.io/tlsMode': 'istio' } : {}),
+      },
+      annotations: { 'kubectl.kubernetes.io/last-applied-configuration': 'x'.repeat(2000) },
+      ownerReferences: [
+        { apiVersion: 'apps/v1', kind: 'ReplicaSet', name: `${app}-5d8f7c9b4`, uid: 'u', controller: true },
+      ],
+    },
+    spec: {
+      serviceAccountName: app,
+      containers: [
+        { name: app, image: `example/${app}`, ports: [{ containerPort: 8080 }] },
+        ...(sidecar ? [{ name: 'istio-proxy', image: 'istio/proxyv2' }] : []),
+      ],
+    },
+    status: { phase: 'Running' },
+    ...extra,
+  };
+}
+const service = (namespace: string, app: string) => ({
+  apiVersion: 'v1',
+  kind: 'Service',
+  metadata: { name: app, namespace },
+  spec: { selector: { app }, ports: [{ name: 'http', port: 80, targetPort: 8080, protocol: 'TCP' }] },
+});
+const strict = (namespace: string) => ({
+  apiVersion: 'security.istio.io/v1',
+  kind: 'PeerAuthentication',
+  metadata: { name: 'default', namespace, creationTimestamp: '2026-01-01T00:00:00Z' },
+  spec: { mtls: { mode: 'STRICT' } },
+});
+
+function smallMesh(api: FakeKubeApi, extraNamespaces = 0): FakeKubeApi {
+  api.add(ns('istio-system'), ns('payments', { 'istio-injection': 'enabled' }), ns('legacy'));
+  api.add(
+    pod('payments', 'payments', true),
+    service('payments', 'payments'),
+    strict('payments'),
+    pod('legacy', 'batch', false),
+  );
+  for (let i = 0; i < extraNamespaces; i++)
+    api.add(ns(`team-${i}`, { 'istio-injection': 'enabled' }), pod(`team-${i}`, 'app', true));
+  return api;
+}
+
+let fake: FakeKubeApi;
+afterEach(async () => fake?.stop());
+
+async function read(setup: (api: FakeKubeApi) => void, options = {}) {
+  fake = new FakeKubeApi();
+  setup(fake);
+  const server = await fake.start();
+  const api = createKubeApi({ kubeConfig: fake.kubeConfig(server), requestTimeoutMs: 500 });
+  return readClusterSnapshot(api, { backoffMs: 1, ...options });
+}
+
+describe('reading a live cluster', () => {
+  it('lists every kind cluster-wide with the bearer token and finds the legacy client', async () => {
+    const { snapshot, requests } = await read((api) => smallMesh(api));
+    expect(snapshot.gaps).toEqual([]);
+    expect(
+      snapshot.workloads.map((w) => `${w.kind} ${w.meta.namespace}/${w.meta.name} ${w.proxy}`).sort(),
+    ).toEqual(['Deployment legacy/batch none', 'Deployment payments/payments sidecar']);
+    // Only Istio's annotations are kept from pods.
+    expect(snapshot.workloads[0]?.podAnnotations).toEqual({});
+    expect(fake.requests.every((r) => r.authorization === 'Bearer test-token')).toBe(true);
+    expect(requests).toBe(fake.requests.length);
+    const codes = diagnose(snapshot).findings.map((f) => f.code);
+    expect(codes).toContain('strict-plaintext-clients');
+  });
+
+  it('makes the same number of requests for 10 or 2,000 namespaces (no request per namespace or pod)', async () => {
+    const small = await read((api) => smallMesh(api, 10), { pageSize: 5000 });
+    await fake.stop();
+    const large = await read((api) => smallMesh(api, 2000), { pageSize: 5000 });
+    expect(large.snapshot.workloads.length).toBe(2002);
+    expect(large.requests).toBe(small.requests);
+    expect(small.requests).toBeLessThanOrEqual(15);
+  });
+
+  it('follows continue tokens page by page', async () => {
+    const { snapshot } = await read((api) => smallMesh(api, 30), { pageSize: 7 });
+    expect(snapshot.workloads).toHaveLength(32);
+    const podPages = fake.requests.filter((r) => r.path === '/api/v1/pods');
+    expect(podPages.map((r) => r.query.get('limit'))).toEqual(['7', '7', '7', '7', '7']);
+    expect(podPages[0]?.query.get('continue')).toBeNull();
+    expect(podPages[1]?.query.get('continue')).not.toBeNull();
+  });
+
+  it('a 403 on PeerAuthentications becomes a gap naming the RBAC verb, resource and group', async () => {
+    const { snapshot } = await read((api) =>
+      smallMesh(api).fault('/apis/security.istio.io/v1/peerauthentications', {
+        status: 403,
+        reason: 'Forbidden',
+        message:
+          'peerauthentications.security.istio.io is forbidden: User "system:serviceaccount:mtls:doctor" cannot list resource "peerauthentications" in API group "security.istio.io" at the cluster scope',
+      }),
+    );
+    expect(snapshot.gaps).toHaveLength(1);
+    expect(snapshot.gaps[0]?.source).toBe('peerauthentications.security.istio.io list (all namespaces)');
+    expect(snapshot.gaps[0]?.reason).toContain(
+      'RBAC verb "list" on resource "peerauthentications" in API group "security.istio.io"',
+    );
+    const diagnosis = diagnose(snapshot);
+    expect(diagnosis.gaps).toHaveLength(1);
+  });
+
+  it('retries 5xx answers with backoff and succeeds', async () => {
+    const { snapshot } = await read((api) =>
+      smallMesh(api).fault('/api/v1/services', { status: 503, reason: 'ServiceUnavailable', times: 2 }),
+    );
+    expect(snapshot.gaps).toEqual([]);
+    expect(fake.requests.filter((r) => r.path === '/api/v1/services')).toHaveLength(3);
+  });
+
+  it('a slow API server times out, is retried, then reported', async () => {
+    const { snapshot } = await read((api) => smallMesh(api).fault('/api/v1/pods', { delayMs: 2000 }), {
+      attempts: 2,
+    });
+    expect(snapshot.gaps.map((g) => g.source)).toEqual(['pods list (all namespaces)']);
+    expect(snapshot.gaps[0]?.reason).toContain('timed out');
+  });
+
+  it('missing Istio CRDs say Istio is not installed; v1beta1 is used when v1 is not served', async () => {
+    const { snapshot } = await read((api) => {
+      smallMesh(api)
+        .unserve('security.istio.io/v1')
+        .unserve('networking.istio.io/v1')
+        .unserve('networking.istio.io/v1beta1');
+    });
+    expect(snapshot.peerAuthentications).toHaveLength(1);
+    expect(snapshot.gaps.map((g) => g.source)).toEqual([
+      'destinationrules.networking.istio.io',
+      'serviceentries.networking.istio.io',
+    ]);
+    expect(snapshot.gaps[0]?.reason).toContain('Istio is not installed');
+  });
+
+  it('an unreachable API server is an error, not an empty mesh', async () => {
+    fake = new FakeKubeApi();
+    const server = await fake.start();
+    await fake.stop();
+    const api = createKubeApi({ kubeConfig: fake.kubeConfig(server), requestTimeoutMs: 500 });
+    await expect(readClusterSnapshot(api, { backoffMs: 1 })).rejects.toThrowError(ClusterUnavailableError);
+  });
+});
