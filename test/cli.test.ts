@@ -208,5 +208,5 @@ describe('the installed command', () => {
     });
     expect(piped.status).toBe(0);
     expect(JSON.parse(piped.stdout).findings[0].code).toBe('strict-plaintext-clients');
-  });
+  }, 60_000);
 });
