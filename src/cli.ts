@@ -2,12 +2,18 @@
 // 2 bad usage or input, 3 the check could not complete.
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { diagnose, knownNamespaces } from './engine/diagnose.js';
+import { caCertificates } from './analyzers/ca-certificates.js';
+import { findingsFromIstioctl } from './analyzers/istioctl-messages.js';
+import { workloadCertificates } from './analyzers/workload-certificates.js';
+import { collectWorkloadCertificates } from './certs/collect-workload-certs.js';
+import { blockingGaps, type Diagnosis, diagnose, knownNamespaces, withAdditions } from './engine/diagnose.js';
 import { buildMatrix, countPairs } from './engine/matrix.js';
+import { certificateRows, renderCertsJson, renderCertsText } from './render/certs.js';
 import { renderCheckJson, renderMatrixJson } from './render/json.js';
 import { renderMatrixText } from './render/matrix-text.js';
 import { renderSarif } from './render/sarif.js';
 import { renderCheckText } from './render/text.js';
+import { findIstioctl, type IstioctlOptions, istioctlAnalyze } from './snapshot/istioctl.js';
 import { ClusterUnavailableError, KubeConfigError } from './snapshot/live/kube-api.js';
 import { ManifestError } from './snapshot/read-manifests.js';
 import { type LoadedSource, loadSource } from './snapshot/source.js';
@@ -74,19 +80,83 @@ export async function main(argv: readonly string[], io: Io = defaultIo): Promise
     'text',
     'json',
     'sarif',
-  ]).action(async (options: CliSourceOptions) => {
-    const { loaded, namespace } = await load(options, io);
-    const diagnosis = diagnose(loaded.snapshot, { namespace, now: io.now });
-    const timings = { [loaded.source.kind === 'cluster' ? 'read' : 'parse']: loaded.readMs };
-    if (options.output === 'json') io.stdout(renderCheckJson(diagnosis, timings, loaded.source));
-    else if (options.output === 'sarif') io.stdout(renderSarif(diagnosis, VERSION));
-    else io.stdout(renderCheckText(diagnosis, { color: io.isTty, verbose: options.verbose, timings }));
-    exitCode = diagnosis.findings.some((f) => f.severity === 'error')
-      ? EXIT.findings
-      : diagnosis.gaps.length > 0
-        ? EXIT.incomplete
-        : EXIT.ok;
-  });
+  ])
+    .option('--istioctl <path>', 'istioctl binary for cross-checks (default: istioctl on PATH)')
+    .option('--no-istioctl', 'do not run istioctl (analyze, proxy certificates)')
+    .option('--istioctl-timeout <ms>', 'timeout of each istioctl run', parseCount, 60_000)
+    .action(async (options: CliSourceOptions & { istioctl?: string | false; istioctlTimeout: number }) => {
+      const { loaded, namespace } = await load(options, io);
+      const istioctl = await resolveIstioctl(options.istioctl);
+      const istioctlOptions = {
+        context: options.context,
+        kubeconfig: options.kubeconfig,
+        timeoutMs: options.istioctlTimeout,
+      };
+      let snapshot = loaded.snapshot;
+      if (loaded.source.kind === 'cluster' && options.istioctl !== false) {
+        snapshot = await collectWorkloadCertificates(snapshot, istioctl, {
+          ...istioctlOptions,
+          namespace,
+          optional: true,
+        });
+      }
+      let diagnosis = diagnose(snapshot, { namespace, now: io.now });
+      if (options.istioctl !== false)
+        diagnosis = await crossCheckWithIstioctl(diagnosis, istioctl, istioctlOptions, options.file);
+      const timings = { [loaded.source.kind === 'cluster' ? 'read' : 'parse']: loaded.readMs };
+      if (options.output === 'json') io.stdout(renderCheckJson(diagnosis, timings, loaded.source));
+      else if (options.output === 'sarif') io.stdout(renderSarif(diagnosis, VERSION));
+      else io.stdout(renderCheckText(diagnosis, { color: io.isTty, verbose: options.verbose, timings }));
+      exitCode = diagnosis.findings.some((f) => f.severity === 'error')
+        ? EXIT.findings
+        : blockingGaps(diagnosis).length > 0
+          ? EXIT.incomplete
+          : EXIT.ok;
+    });
+
+  withSource(
+    program.command('certs').description('show CA, root and proxy certificates, and their problems'),
+    ['text', 'json'],
+  )
+    .option('--pod <pod>', 'only this pod (with -n)')
+    .option(
+      '--istioctl <path>',
+      'istioctl binary used to read proxy certificates (default: istioctl on PATH)',
+    )
+    .action(async (options: CliSourceOptions & { pod?: string; istioctl?: string }) => {
+      if (options.pod && !options.namespace) throw new UsageError('--pod needs -n NAMESPACE');
+      const { loaded, namespace } = await load(options, io);
+      let snapshot = loaded.snapshot;
+      if (loaded.source.kind === 'cluster') {
+        const istioctl = await resolveIstioctl(options.istioctl);
+        snapshot = await collectWorkloadCertificates(snapshot, istioctl, {
+          context: options.context,
+          kubeconfig: options.kubeconfig,
+          namespace,
+          pod: options.pod,
+        });
+      }
+      const now = io.now ?? new Date();
+      const diagnosis = diagnose(snapshot, {
+        namespace,
+        now,
+        analyzers: [caCertificates, workloadCertificates],
+      });
+      // The CA's certificates always show; namespace roots and proxies' chains only in scope.
+      const inScope = snapshot.certificates.filter((cert) => {
+        if (cert.role.startsWith('ca-')) return true;
+        if (namespace && cert.owner.namespace !== namespace) return false;
+        return !options.pod || cert.role === 'namespace-root' || cert.owner.name === options.pod;
+      });
+      const rows = certificateRows(inScope, now);
+      if (options.output === 'json') io.stdout(renderCertsJson(rows, diagnosis.findings, diagnosis.gaps));
+      else io.stdout(renderCertsText(rows, diagnosis.findings, diagnosis.gaps, io.isTty));
+      exitCode = diagnosis.findings.some((f) => f.severity === 'error')
+        ? EXIT.findings
+        : blockingGaps(diagnosis).length > 0
+          ? EXIT.incomplete
+          : EXIT.ok;
+    });
 
   withSource(program.command('matrix').description('who can reach which service port, and why not'), [
     'text',
@@ -137,6 +207,38 @@ export async function main(argv: readonly string[], io: Io = defaultIo): Promise
 }
 
 const DEFAULT_MAX_PAIRS = 2_000_000;
+
+async function resolveIstioctl(option: string | false | undefined): Promise<string | undefined> {
+  if (option === false) return undefined;
+  const found = await findIstioctl(option);
+  if (option && !found) throw new UsageError(`--istioctl ${option}: not an executable file`);
+  return found;
+}
+
+/** istioctl analyze's messages join the diagnosis; its absence or failure is an optional gap. */
+async function crossCheckWithIstioctl(
+  diagnosis: Diagnosis,
+  istioctl: string | undefined,
+  options: IstioctlOptions,
+  files: readonly string[] | undefined,
+): Promise<Diagnosis> {
+  if (!istioctl) {
+    return withAdditions(
+      diagnosis,
+      [],
+      [
+        {
+          source: 'istioctl analyze',
+          reason: 'istioctl is not on PATH (install it, or pass --istioctl PATH)',
+          optional: true,
+        },
+      ],
+    );
+  }
+  const result = await istioctlAnalyze(istioctl, { namespace: diagnosis.namespace, files }, options);
+  if (!result.ok) return withAdditions(diagnosis, [], [{ ...result.gap, optional: true }]);
+  return withAdditions(diagnosis, findingsFromIstioctl(result.value, diagnosis.findings), []);
+}
 
 function parseCount(value: string): number {
   const n = Number(value);

@@ -25,7 +25,7 @@ async function run(...argv: string[]) {
 
 describe('mtls-doctor check', () => {
   it('reports every field guide error in the bundled example, with exit code 1', async () => {
-    const { code, stdout } = await run('check', '-f', `${ROOT}examples/mesh`, '-o', 'json');
+    const { code, stdout } = await run('check', '-f', `${ROOT}examples/mesh`, '-o', 'json', '--no-istioctl');
     expect(code).toBe(EXIT.findings);
     const result = JSON.parse(stdout);
     const codes = new Set(result.findings.map((f: { code: string }) => f.code));

@@ -19,6 +19,7 @@ import { serviceEntryTlsOrigination } from './serviceentry-tls-origination.js';
 import { sidecarMissing } from './sidecar-missing.js';
 import { strictPlaintextClients } from './strict-plaintext-clients.js';
 import { strictUnderNamespaceDisable } from './strict-under-namespace-disable.js';
+import { workloadCertificates } from './workload-certificates.js';
 
 export const ALL_ANALYZERS: readonly Analyzer[] = [
   strictPlaintextClients,
@@ -40,4 +41,5 @@ export const ALL_ANALYZERS: readonly Analyzer[] = [
   headlessServicePlaintext,
   outboundPortExcluded,
   destinationRuleCredentialNameIgnored,
+  workloadCertificates,
 ];

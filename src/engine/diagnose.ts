@@ -68,6 +68,24 @@ export function diagnose(snapshot: MeshSnapshot, options: DiagnoseOptions = {}):
   };
 }
 
+function scopeAndSort(findings: readonly Finding[], namespace: string | undefined): Finding[] {
+  const scoped = namespace ? findings.filter((f) => inScope(f, namespace)) : [...findings];
+  return scoped.sort(compareFindings);
+}
+
+/** Adds findings and gaps from outside the engine (istioctl), scoped and ordered like the rest. */
+export function withAdditions(
+  diagnosis: Diagnosis,
+  findings: readonly Finding[],
+  gaps: readonly Gap[],
+): Diagnosis {
+  return {
+    ...diagnosis,
+    findings: scopeAndSort([...diagnosis.findings, ...findings], diagnosis.namespace),
+    gaps: [...diagnosis.gaps, ...gaps],
+  };
+}
+
 function inScope(finding: Finding, namespace: string): boolean {
   return finding.namespaces.length === 0 || finding.namespaces.includes(namespace);
 }
@@ -90,4 +108,9 @@ export function knownNamespaces(snapshot: MeshSnapshot): Set<string> {
     ...snapshot.destinationRules.map((d) => d.meta.namespace),
     ...snapshot.serviceEntries.map((s) => s.meta.namespace),
   ]);
+}
+
+/** Gaps that leave the core check incomplete (optional cross-checks such as istioctl do not). */
+export function blockingGaps(diagnosis: Pick<Diagnosis, 'gaps'>): readonly Gap[] {
+  return diagnosis.gaps.filter((g) => !g.optional);
 }

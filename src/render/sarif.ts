@@ -2,7 +2,7 @@
 // per finding, located at the manifest file and line; gaps become tool execution notifications.
 import type { Log, ReportingDescriptor, Result } from 'sarif';
 import { CATALOGUE, type FindingCode } from '../analyzers/catalogue.js';
-import type { Diagnosis } from '../engine/diagnose.js';
+import { blockingGaps, type Diagnosis } from '../engine/diagnose.js';
 import { formatRef } from '../snapshot/types.js';
 
 const LEVEL = { error: 'error', warning: 'warning', info: 'note' } as const;
@@ -49,9 +49,9 @@ export function renderSarif(diagnosis: Diagnosis, version: string): string {
         tool: { driver: { name: 'mtls-doctor', version, informationUri: INFO_URI, rules } },
         invocations: [
           {
-            executionSuccessful: diagnosis.gaps.length === 0,
+            executionSuccessful: blockingGaps(diagnosis).length === 0,
             toolExecutionNotifications: diagnosis.gaps.map((g) => ({
-              level: 'warning' as const,
+              level: g.optional ? ('note' as const) : ('warning' as const),
               message: { text: `Could not check ${g.source}: ${g.reason}` },
             })),
           },

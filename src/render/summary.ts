@@ -1,5 +1,5 @@
 // The numbers every renderer shows: counts by severity, what was checked, the verdict.
-import type { Diagnosis } from '../engine/diagnose.js';
+import { blockingGaps, type Diagnosis } from '../engine/diagnose.js';
 
 export type Verdict = 'problems-found' | 'no-problems-found' | 'incomplete';
 
@@ -19,6 +19,8 @@ export interface Summary {
     readonly certificates: number;
   };
   readonly timingsMs: Record<string, number>;
+  /** Optional cross-checks that could not run. */
+  readonly notCrossChecked: readonly string[];
 }
 
 export function summarize(diagnosis: Diagnosis, extraTimings: Record<string, number> = {}): Summary {
@@ -39,7 +41,7 @@ export function summarize(diagnosis: Diagnosis, extraTimings: Record<string, num
     verdict:
       errors + warnings > 0
         ? 'problems-found'
-        : diagnosis.gaps.length > 0
+        : blockingGaps(diagnosis).length > 0
           ? 'incomplete'
           : 'no-problems-found',
     scope: diagnosis.namespace ? `namespace ${diagnosis.namespace}` : 'all namespaces',
@@ -55,6 +57,7 @@ export function summarize(diagnosis: Diagnosis, extraTimings: Record<string, num
       serviceEntries: s.serviceEntries.length,
       certificates: s.certificates.length,
     },
+    notCrossChecked: diagnosis.gaps.filter((g) => g.optional).map((g) => g.source),
     timingsMs: Object.fromEntries(Object.entries(timings).map(([k, v]) => [k, Math.round(v * 10) / 10])),
   };
 }

@@ -35,9 +35,16 @@ export function renderCheckText(diagnosis: Diagnosis, options: TextOptions): str
       out.push(...renderFinding(f, c, paint[severity], compact), '');
     }
   }
-  if (diagnosis.gaps.length > 0) {
-    out.push(c.magenta(c.bold(`Could not check (${diagnosis.gaps.length})`)));
-    for (const gap of diagnosis.gaps) out.push(`  ${c.magenta('?')} ${gap.source}: ${gap.reason}`);
+  const blocking = diagnosis.gaps.filter((g) => !g.optional);
+  const optional = diagnosis.gaps.filter((g) => g.optional);
+  if (blocking.length > 0) {
+    out.push(c.magenta(c.bold(`Could not check (${blocking.length})`)));
+    for (const gap of blocking) out.push(`  ${c.magenta('?')} ${gap.source}: ${gap.reason}`);
+    out.push('');
+  }
+  if (optional.length > 0) {
+    out.push(c.dim(`Not cross-checked (${optional.length})`));
+    for (const gap of optional) out.push(c.dim(`  - ${gap.source}: ${gap.reason}`));
     out.push('');
   }
   out.push(verdictLine(summary, c));
@@ -88,7 +95,10 @@ function verdictLine(summary: ReturnType<typeof summarize>, c: ReturnType<typeof
       ),
     );
   }
-  return c.green(c.bold(`No mTLS problems found in ${summary.scope} (${counts}).`));
+  const skipped = summary.notCrossChecked.length
+    ? `; not cross-checked: ${summary.notCrossChecked.join(', ')}`
+    : '';
+  return c.green(c.bold(`No mTLS problems found in ${summary.scope} (${counts}${skipped}).`));
 }
 
 /** Wraps prose at 100 columns with a hanging indent. */

@@ -52,6 +52,7 @@ interface PendingWorkload {
   readonly spec: PodSpec;
   /** From a Pod object: its containers are the truth about the proxy. */
   readonly isRunningPod: boolean;
+  readonly podNames: readonly string[];
 }
 
 export interface BuildOptions {
@@ -103,13 +104,16 @@ export function buildSnapshot(raws: readonly RawObject[], options: BuildOptions 
       const m = meta();
       const spec = validate(raw, kind, ['spec'], podSpecSchema);
       const owner = ownerWorkload(raw.object.metadata as Meta, m);
-      pending.set(`${m.namespace}/${owner.name}`, {
+      const key = `${m.namespace}/${owner.name}`;
+      const earlier = pending.get(key);
+      pending.set(key, {
         kind: owner.kind,
         meta: owner.kind === 'Pod' ? m : { ...m, name: owner.name },
         podLabels: withoutPodTemplateHash(m.labels),
         podAnnotations: m.annotations,
         spec,
         isRunningPod: true,
+        podNames: [...(earlier?.isRunningPod ? earlier.podNames : []), m.name],
       });
     } else if (
       WORKLOAD_KINDS.has(kind) &&
@@ -129,6 +133,7 @@ export function buildSnapshot(raws: readonly RawObject[], options: BuildOptions 
         podAnnotations: template.metadata?.annotations ?? {},
         spec: template.spec,
         isRunningPod: false,
+        podNames: [],
       });
     } else if (group === '' && kind === 'ConfigMap') {
       const m = meta();
@@ -267,6 +272,7 @@ function toWorkload(p: PendingWorkload, namespaceLabels: Labels | undefined): Wo
     ),
     proxy: decision.proxy,
     proxyReason: decision.reason,
+    podNames: p.podNames,
   };
 }
 

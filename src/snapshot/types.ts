@@ -55,6 +55,8 @@ export interface Workload {
   readonly proxy: ProxyKind;
   /** Why we think so: "namespace label istio-injection=enabled", "istio-proxy container", ... */
   readonly proxyReason: string;
+  /** Names of the running pods behind it (live cluster or pod manifests); empty for templates. */
+  readonly podNames: readonly string[];
 }
 
 export interface ServicePort {
@@ -161,18 +163,23 @@ export interface InjectorConfig {
 
 /** PEM material found in the cluster or manifests; parsed and judged by certs/. */
 export interface CertificateSource {
-  readonly role: 'namespace-root' | 'ca-root' | 'ca-cert' | 'ca-chain' | 'workload-chain';
+  /** workload-chain: a proxy's own chain (secret `default`); workload-root: the roots it trusts (`ROOTCA`). */
+  readonly role: 'namespace-root' | 'ca-root' | 'ca-cert' | 'ca-chain' | 'workload-chain' | 'workload-root';
   readonly owner: Ref;
   /** The key inside the ConfigMap/Secret (`root-cert.pem`, `ca.crt`, ...). */
   readonly key: string;
   readonly pem: string;
   readonly location?: SourceLocation;
+  /** For workload certificates: the identity the SPIFFE URI must carry. */
+  readonly identity?: { readonly namespace: string; readonly serviceAccount: string };
 }
 
 export interface Gap {
   /** What could not be read: `peerauthentications.security.istio.io list`, `istioctl analyze`, a file path. */
   readonly source: string;
   readonly reason: string;
+  /** A cross-check that could not run (istioctl missing): shown everywhere, but the core check is complete. */
+  readonly optional?: boolean;
 }
 
 export interface MeshSnapshot {

@@ -1,0 +1,143 @@
+// istioctl, when installed: `analyze -o json` messages to merge into the diagnosis, and
+// `proxy-config secret -o json` for a proxy's live certificate chain. Run with execa and an argument
+// array (never a shell, so no user text is ever interpreted), a timeout, and every failure as a gap.
+import { constants } from 'node:fs';
+import { access } from 'node:fs/promises';
+import { delimiter, join } from 'node:path';
+import { execa } from 'execa';
+import type { Gap } from './types.js';
+
+export interface IstioctlOptions {
+  /** An explicit binary (`--istioctl PATH`); otherwise `istioctl` on PATH. */
+  readonly path?: string;
+  readonly timeoutMs?: number;
+  readonly context?: string;
+  readonly kubeconfig?: string;
+}
+
+/** One message of `istioctl analyze -o json` (istio/istio: pkg/config/analysis/diag/message.go). */
+export interface AnalyzeMessage {
+  readonly code: string;
+  readonly level: 'Error' | 'Warning' | 'Info';
+  readonly message: string;
+  readonly origin?: string;
+  readonly reference?: string;
+  readonly documentationUrl?: string;
+}
+
+export type IstioctlResult<T> =
+  | { readonly ok: true; readonly value: T }
+  | { readonly ok: false; readonly gap: Gap };
+
+export async function findIstioctl(explicit?: string): Promise<string | undefined> {
+  if (explicit) return (await isExecutable(explicit)) ? explicit : undefined;
+  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
+    if (!dir) continue;
+    const candidate = join(dir, 'istioctl');
+    if (await isExecutable(candidate)) return candidate;
+  }
+  return undefined;
+}
+
+async function isExecutable(path: string): Promise<boolean> {
+  try {
+    await access(path, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function clusterArgs(options: IstioctlOptions): string[] {
+  return [
+    ...(options.context ? ['--context', options.context] : []),
+    ...(options.kubeconfig ? ['--kubeconfig', options.kubeconfig] : []),
+  ];
+}
+
+async function run(
+  binary: string,
+  args: string[],
+  options: IstioctlOptions,
+  what: string,
+): Promise<IstioctlResult<string>> {
+  const source = `istioctl ${what}`;
+  const result = await execa(binary, args, {
+    timeout: options.timeoutMs ?? 60_000,
+    reject: false,
+    stdin: 'ignore',
+  });
+  if (result.timedOut)
+    return { ok: false, gap: { source, reason: `timed out after ${options.timeoutMs ?? 60_000} ms` } };
+  if (result.failed || result.exitCode !== 0) {
+    const detail = String(result.stderr || result.stdout || '')
+      .trim()
+      .split('\n')
+      .slice(-3)
+      .join(' ')
+      .slice(0, 300);
+    const why =
+      result.exitCode !== undefined
+        ? `exited with code ${result.exitCode}`
+        : (result.shortMessage ?? 'failed');
+    return { ok: false, gap: { source, reason: `${why}${detail ? `: ${detail}` : ''}` } };
+  }
+  return { ok: true, value: String(result.stdout) };
+}
+
+/**
+ * `istioctl analyze -o json`: for a live cluster (namespace or all), or for manifest files with
+ * `--use-kube=false`. With -o json istioctl exits 0 even when it finds errors.
+ */
+export async function istioctlAnalyze(
+  binary: string,
+  scope: { readonly namespace?: string; readonly files?: readonly string[] },
+  options: IstioctlOptions = {},
+): Promise<IstioctlResult<AnalyzeMessage[]>> {
+  const args = ['analyze', '-o', 'json'];
+  if (scope.files?.length) args.push('--use-kube=false', ...scope.files);
+  else args.push(...clusterArgs(options));
+  args.push(...(scope.namespace ? ['-n', scope.namespace] : ['--all-namespaces']));
+  const out = await run(binary, args, options, 'analyze');
+  if (!out.ok) return out;
+  try {
+    const parsed: unknown = JSON.parse(out.value || '[]');
+    if (!Array.isArray(parsed)) throw new Error('not a JSON array');
+    return { ok: true, value: parsed as AnalyzeMessage[] };
+  } catch (error) {
+    return {
+      ok: false,
+      gap: {
+        source: 'istioctl analyze',
+        reason: `printed output that is not its JSON format: ${(error as Error).message}`,
+      },
+    };
+  }
+}
+
+/** `istioctl proxy-config secret <pod>.<namespace> -o json`: Envoy's SecretsConfigDump. */
+export async function istioctlProxySecret(
+  binary: string,
+  pod: string,
+  namespace: string,
+  options: IstioctlOptions = {},
+): Promise<IstioctlResult<unknown>> {
+  const out = await run(
+    binary,
+    ['proxy-config', 'secret', `${pod}.${namespace}`, '-o', 'json', ...clusterArgs(options)],
+    options,
+    `proxy-config secret ${pod}.${namespace}`,
+  );
+  if (!out.ok) return out;
+  try {
+    return { ok: true, value: JSON.parse(out.value) };
+  } catch (error) {
+    return {
+      ok: false,
+      gap: {
+        source: `istioctl proxy-config secret ${pod}.${namespace}`,
+        reason: `unreadable JSON: ${(error as Error).message}`,
+      },
+    };
+  }
+}
