@@ -51,6 +51,7 @@ interface CliSourceOptions {
   context?: string;
   kubeconfig?: string;
   requestTimeout?: number;
+  pageSize?: number;
   output: string;
   verbose?: boolean;
 }
@@ -73,6 +74,7 @@ export async function main(argv: readonly string[], io: Io = defaultIo): Promise
       .option('--context <ctx>', 'kubeconfig context (live cluster; default: the current one)')
       .option('--kubeconfig <path>', 'kubeconfig file (default: $KUBECONFIG, ~/.kube/config, or in-cluster)')
       .option('--request-timeout <ms>', 'timeout of each Kubernetes API request', parseCount, 10_000)
+      .option('--page-size <n>', 'objects per Kubernetes LIST page', parseCount, 5000)
       .addOption(new Option('-o, --output <format>', 'output format').choices(outputs).default('text'))
       .option('-v, --verbose', 'more detail (all posture findings, timings)');
 
@@ -269,6 +271,7 @@ async function load(options: CliSourceOptions, io: Io) {
       kubeconfigPath: options.kubeconfig,
       cwd: io.cwd,
       requestTimeoutMs: options.requestTimeout,
+      pageSize: options.pageSize,
     });
   } catch (error) {
     if (error instanceof KubeConfigError) throw new UsageError(error.message);

@@ -21,6 +21,7 @@ export interface SourceOptions {
   readonly kubeconfigPath?: string;
   readonly cwd?: string;
   readonly requestTimeoutMs?: number;
+  readonly pageSize?: number;
 }
 
 export async function loadSource(options: SourceOptions): Promise<LoadedSource> {
@@ -48,7 +49,7 @@ export async function loadSource(options: SourceOptions): Promise<LoadedSource> 
     kubeConfig,
     requestTimeoutMs: options.requestTimeoutMs,
   });
-  const read = await readClusterSnapshot(api);
+  const read = await readClusterSnapshot(api, { pageSize: options.pageSize });
   return {
     snapshot: read.snapshot,
     readMs: read.readMs,

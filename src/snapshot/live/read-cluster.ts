@@ -11,7 +11,10 @@ export { ClusterUnavailableError };
 
 export interface ClusterReadOptions {
   readonly istioNamespace?: string;
-  /** Objects per LIST page (the API server's `limit`). */
+  /**
+   * Objects per LIST page (the API server's `limit`). Large by default so that the request count
+   * stays the same from 10 to thousands of namespaces; lower it for API servers under memory pressure.
+   */
   readonly pageSize?: number;
   readonly attempts?: number;
   readonly backoffMs?: number;
@@ -38,6 +41,7 @@ const ISTIO_KINDS = [
 ] as const;
 
 const CA_SECRETS = ['cacerts', 'istio-ca-secret'];
+export const DEFAULT_PAGE_SIZE = 5000;
 
 export async function readClusterSnapshot(
   api: KubeApi,
@@ -45,7 +49,7 @@ export async function readClusterSnapshot(
 ): Promise<ClusterSnapshot> {
   const started = performance.now();
   const istioNs = options.istioNamespace ?? 'istio-system';
-  const limit = options.pageSize ?? 500;
+  const limit = options.pageSize ?? DEFAULT_PAGE_SIZE;
   const reader = new Reader(options);
   const core = api.core;
   const opts = api.callOptions;
