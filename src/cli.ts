@@ -6,6 +6,7 @@ import { caCertificates } from './analyzers/ca-certificates.js';
 import { findingsFromIstioctl } from './analyzers/istioctl-messages.js';
 import { workloadCertificates } from './analyzers/workload-certificates.js';
 import { collectWorkloadCertificates } from './certs/collect-workload-certs.js';
+import { type BotConfig, ConfigError, loadConfig } from './config.js';
 import { blockingGaps, type Diagnosis, diagnose, knownNamespaces, withAdditions } from './engine/diagnose.js';
 import { buildMatrix, countPairs } from './engine/matrix.js';
 import { certificateRows, renderCertsJson, renderCertsText } from './render/certs.js';
@@ -13,6 +14,8 @@ import { renderCheckJson, renderMatrixJson } from './render/json.js';
 import { renderMatrixText } from './render/matrix-text.js';
 import { renderSarif } from './render/sarif.js';
 import { renderCheckText } from './render/text.js';
+import { EVENTS_PATH, startBot } from './serve.js';
+import { PlanCache } from './slack/plan-cache.js';
 import { findIstioctl, type IstioctlOptions, istioctlAnalyze } from './snapshot/istioctl.js';
 import { ClusterUnavailableError, KubeConfigError } from './snapshot/live/kube-api.js';
 import { ManifestError } from './snapshot/read-manifests.js';
@@ -158,6 +161,53 @@ export async function main(argv: readonly string[], io: Io = defaultIo): Promise
         : blockingGaps(diagnosis).length > 0
           ? EXIT.incomplete
           : EXIT.ok;
+    });
+
+  program
+    .command('serve')
+    .description('run the Slack bot (Socket Mode with SLACK_APP_TOKEN, else HTTP with SLACK_SIGNING_SECRET)')
+    .option('-f, --file <path>', 'diagnose these manifests instead of a live cluster (demo, tests)', collect)
+    .option(
+      '--config <file>',
+      'YAML configuration (access rules, istioctl, kubernetes); default $MTLS_DOCTOR_CONFIG',
+    )
+    .option('--context <ctx>', 'kubeconfig context')
+    .option('--kubeconfig <path>', 'kubeconfig file')
+    .action(async (options: { file?: string[]; config?: string; context?: string; kubeconfig?: string }) => {
+      let config: BotConfig;
+      try {
+        config = loadConfig(process.env, options.config ?? process.env.MTLS_DOCTOR_CONFIG);
+      } catch (error) {
+        if (error instanceof ConfigError) throw new UsageError(error.message);
+        throw error;
+      }
+      const istioctl = await findIstioctl(config.istioctl);
+      const kube = config.kubernetes ?? {};
+      const bot = await startBot(config, {
+        answer: {
+          plans: new PlanCache(),
+          istioctl,
+          load: () =>
+            loadSource({
+              files: options.file,
+              context: options.context ?? kube.context,
+              kubeconfigPath: options.kubeconfig ?? kube.kubeconfig,
+              requestTimeoutMs: kube.requestTimeoutMs,
+              cwd: io.cwd,
+            }),
+        },
+      });
+      const source = options.file?.length ? `manifests ${options.file.join(', ')}` : 'the live cluster';
+      io.stderr(
+        bot.mode === 'http'
+          ? `mtls-doctor bot listening on port ${bot.port} (HTTP ${EVENTS_PATH}, Slack signatures verified), diagnosing ${source}\n`
+          : `mtls-doctor bot connected to Slack (Socket Mode), diagnosing ${source}\n`,
+      );
+      await new Promise<void>((resolve) => {
+        process.once('SIGINT', resolve);
+        process.once('SIGTERM', resolve);
+      });
+      await bot.stop();
     });
 
   withSource(program.command('matrix').description('who can reach which service port, and why not'), [

@@ -1,0 +1,130 @@
+// Configuration of the Slack bot: environment variables and an optional YAML file, validated at start
+// with a message that names each bad key. Secrets are read here and never printed.
+import { readFileSync } from 'node:fs';
+import { parse } from 'yaml';
+import { z } from 'zod';
+
+const NAMESPACE = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+
+const fileSchema = z
+  .object({
+    port: z.number().int().min(1).max(65535).optional(),
+    slack: z
+      .object({
+        apiUrl: z.url().optional(),
+      })
+      .strict()
+      .optional(),
+    access: z
+      .object({
+        /** Slack channel id (or `*` for any channel) → namespaces it may check (`*` for all). */
+        channels: z.record(
+          z.string().min(1),
+          z.array(z.string().regex(/^(\*|[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)$/, 'a namespace name or *')),
+        ),
+      })
+      .strict()
+      .optional(),
+    istioctl: z.string().optional(),
+    kubernetes: z
+      .object({
+        context: z.string().optional(),
+        kubeconfig: z.string().optional(),
+        requestTimeoutMs: z.number().int().positive().optional(),
+      })
+      .strict()
+      .optional(),
+  })
+  .strict();
+
+export type FileConfig = z.infer<typeof fileSchema>;
+
+export interface BotConfig {
+  readonly port: number;
+  readonly slack: {
+    readonly botToken: string;
+    readonly signingSecret?: string;
+    readonly appToken?: string;
+    readonly apiUrl?: string;
+  };
+  readonly access: { readonly channels: Readonly<Record<string, readonly string[]>> };
+  readonly istioctl?: string;
+  readonly kubernetes: FileConfig['kubernetes'];
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(`invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+  }
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv, file?: string): BotConfig {
+  const problems: string[] = [];
+  let fromFile: FileConfig = {};
+  if (file) {
+    let raw: unknown;
+    try {
+      raw = parse(readFileSync(file, 'utf8')) ?? {};
+    } catch (error) {
+      throw new ConfigError([`${file}: ${(error as Error).message.split('\n')[0]}`]);
+    }
+    const parsed = fileSchema.safeParse(raw);
+    if (parsed.success) fromFile = parsed.data;
+    else
+      for (const issue of parsed.error.issues)
+        problems.push(`${file}: ${issue.path.join('.') || '(top level)'}: ${issue.message}`);
+  }
+  const botToken = env.SLACK_BOT_TOKEN ?? '';
+  if (!botToken) problems.push('SLACK_BOT_TOKEN is not set (the bot token, xoxb-...)');
+  else if (!botToken.startsWith('xoxb-'))
+    problems.push('SLACK_BOT_TOKEN does not look like a bot token (expected xoxb-...)');
+  const signingSecret = env.SLACK_SIGNING_SECRET || undefined;
+  const appToken = env.SLACK_APP_TOKEN || undefined;
+  if (!signingSecret && !appToken) {
+    problems.push(
+      'set SLACK_APP_TOKEN (Socket Mode) or SLACK_SIGNING_SECRET (HTTP, with request signature verification)',
+    );
+  }
+  if (appToken && !appToken.startsWith('xapp-'))
+    problems.push('SLACK_APP_TOKEN does not look like an app-level token (expected xapp-...)');
+  const port = env.PORT !== undefined ? Number(env.PORT) : (fromFile.port ?? 3000);
+  if (!Number.isInteger(port) || port < 1 || port > 65535)
+    problems.push(`PORT must be a port number (got "${env.PORT}")`);
+  const apiUrl = env.SLACK_API_URL || fromFile.slack?.apiUrl;
+  if (apiUrl && !/^https?:\/\//.test(apiUrl)) problems.push('SLACK_API_URL must be an http(s) URL');
+  if (problems.length > 0) throw new ConfigError(problems);
+  return {
+    port,
+    slack: { botToken, signingSecret, appToken, apiUrl },
+    access: { channels: fromFile.access?.channels ?? {} },
+    istioctl: fromFile.istioctl,
+    kubernetes: fromFile.kubernetes,
+  };
+}
+
+export type AccessDecision =
+  | { readonly allowed: true }
+  | { readonly allowed: false; readonly reason: string };
+
+/** May this channel check this namespace? Fails closed: no rule for the channel means no. */
+export function channelMayCheck(
+  config: BotConfig,
+  channel: string,
+  namespace: string | undefined,
+): AccessDecision {
+  const rules = config.access.channels[channel] ?? config.access.channels['*'];
+  if (!rules) {
+    return {
+      allowed: false,
+      reason: `this channel (${channel}) has no access rule: an administrator adds it under access.channels in the bot's configuration`,
+    };
+  }
+  if (namespace === undefined)
+    return rules.includes('*')
+      ? { allowed: true }
+      : { allowed: false, reason: 'this channel may only check specific namespaces; name one' };
+  if (!NAMESPACE.test(namespace))
+    return { allowed: false, reason: `"${namespace}" is not a valid namespace name` };
+  if (rules.includes('*') || rules.includes(namespace)) return { allowed: true };
+  return { allowed: false, reason: `this channel may check ${rules.join(', ')}, not ${namespace}` };
+}

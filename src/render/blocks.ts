@@ -1,0 +1,174 @@
+// Block Kit for Slack. Everything that comes from the cluster is escaped (&, <, >) so a name or label
+// cannot mention @channel or forge a link; Slack's limits are respected (50 blocks a message, 3,000
+// characters a section, 2,000 a button value, 255 an action_id) and long diagnoses continue in a thread.
+import type { Finding } from '../analyzers/finding.js';
+import { blockingGaps, type Diagnosis } from '../engine/diagnose.js';
+import type { MatrixPair } from '../engine/matrix.js';
+import { formatRef } from '../snapshot/types.js';
+import { summarize } from './summary.js';
+
+export interface Block {
+  readonly type: string;
+  readonly [key: string]: unknown;
+}
+
+export interface SlackMessage {
+  /** Fallback text for notifications and screen readers. */
+  readonly text: string;
+  readonly blocks: Block[];
+  /** Further messages, to post in the thread of the first. */
+  readonly thread: { text: string; blocks: Block[] }[];
+}
+
+export const LIMITS = {
+  blocks: 50,
+  sectionText: 3000,
+  buttonValue: 2000,
+  actionId: 255,
+  buttonText: 75,
+  headerText: 150,
+} as const;
+
+const EMOJI = {
+  error: ':red_circle:',
+  warning: ':large_orange_circle:',
+  info: ':large_blue_circle:',
+} as const;
+
+/** Slack's three control characters; everything from the cluster goes through this. */
+export function escapeSlack(text: string): string {
+  return text.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;');
+}
+
+function truncate(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+}
+
+function section(mrkdwn: string): Block {
+  return { type: 'section', text: { type: 'mrkdwn', text: truncate(mrkdwn, LIMITS.sectionText) } };
+}
+
+function context(mrkdwn: string): Block {
+  return { type: 'context', elements: [{ type: 'mrkdwn', text: truncate(mrkdwn, LIMITS.sectionText) }] };
+}
+
+export interface DiagnosisMessageOptions {
+  readonly title: string;
+  readonly failingPairs?: readonly MatrixPair[];
+  readonly timings?: Record<string, number>;
+}
+
+export function diagnosisMessage(diagnosis: Diagnosis, options: DiagnosisMessageOptions): SlackMessage {
+  const summary = summarize(diagnosis, options.timings);
+  const blocking = blockingGaps(diagnosis);
+  const headline =
+    summary.verdict === 'problems-found'
+      ? `${summary.errors} error(s), ${summary.warnings} warning(s) in ${summary.scope}`
+      : summary.verdict === 'incomplete'
+        ? `Incomplete: nothing found in what could be read (${summary.scope})`
+        : `No mTLS problems found in ${summary.scope}`;
+  const icon =
+    summary.verdict === 'problems-found'
+      ? summary.errors > 0
+        ? ':rotating_light:'
+        : ':warning:'
+      : summary.verdict === 'incomplete'
+        ? ':grey_question:'
+        : ':white_check_mark:';
+  const head: Block[] = [
+    {
+      type: 'header',
+      text: {
+        type: 'plain_text',
+        text: truncate(`${options.title}: ${headline}`, LIMITS.headerText),
+        emoji: true,
+      },
+    },
+    context(
+      `${icon} ${summary.checked.workloads} workloads, ${summary.checked.services} services, ${summary.checked.peerAuthentications} PeerAuthentications, ${summary.checked.destinationRules} DestinationRules · ${Object.entries(
+        summary.timingsMs,
+      )
+        .map(([k, v]) => `${k} ${v} ms`)
+        .join(', ')}`,
+    ),
+  ];
+  const actionable = diagnosis.findings.filter((f) => f.severity !== 'info');
+  const body: Block[][] = actionable.map((f, index) => findingBlocks(f, index));
+  const infos = diagnosis.findings.filter((f) => f.severity === 'info');
+  if (infos.length > 0) {
+    body.push([
+      section(
+        `${EMOJI.info} *Posture* (${infos.length})\n${infos.map((f) => `• ${escapeSlack(f.message)}`).join('\n')}`,
+      ),
+    ]);
+  }
+  if (options.failingPairs?.length) {
+    const lines = options.failingPairs
+      .slice(0, 15)
+      .map((p) => `• \`${escapeSlack(p.from)}\` → \`${escapeSlack(p.to)}\`: ${escapeSlack(p.reason)}`);
+    const more =
+      options.failingPairs.length > 15 ? `\n…and ${options.failingPairs.length - 15} more failing pairs` : '';
+    body.push([
+      section(
+        `*Who cannot reach whom* (${options.failingPairs.length} failing pairs)\n${lines.join('\n')}${more}`,
+      ),
+    ]);
+  }
+  if (diagnosis.gaps.length > 0) {
+    const lines = diagnosis.gaps.map(
+      (g) =>
+        `• ${escapeSlack(g.source)}: ${escapeSlack(g.reason)}${g.optional ? ' _(cross-check only)_' : ''}`,
+    );
+    body.push([
+      section(
+        `:grey_question: *${blocking.length > 0 ? 'Could not check' : 'Not cross-checked'}*\n${lines.join('\n')}`,
+      ),
+    ]);
+  }
+  return paginate(`${options.title}: ${headline}`, head, body);
+}
+
+function findingBlocks(f: Finding, index: number): Block[] {
+  const text = [
+    `${EMOJI[f.severity]} *${f.code}* · ${escapeSlack(formatRef(f.resource))}`,
+    escapeSlack(f.message),
+    f.why.length ? `*Why:* ${escapeSlack(f.why.join(' '))}` : '',
+    `*Fix:* ${escapeSlack(f.fix)}`,
+  ]
+    .filter(Boolean)
+    .join('\n');
+  const blocks: Block[] = [section(text)];
+  const buttons = f.remediations.slice(0, 5).map((plan, planIndex) => ({
+    type: 'button',
+    text: { type: 'plain_text', text: truncate(plan.title, LIMITS.buttonText), emoji: false },
+    action_id: truncate(`remediation:${index}:${planIndex}`, LIMITS.actionId),
+    value: truncate(plan.id, LIMITS.buttonValue),
+  }));
+  if (buttons.length > 0) blocks.push({ type: 'actions', block_id: `finding-${index}`, elements: buttons });
+  return blocks;
+}
+
+// Keeps whole findings together; what does not fit in the first message goes to thread messages.
+function paginate(text: string, head: Block[], body: Block[][]): SlackMessage {
+  const pages: Block[][] = [[...head]];
+  const room = LIMITS.blocks - 1; // one block kept for the "continued in thread" note
+  for (const group of body) {
+    const page = pages[pages.length - 1] as Block[];
+    if (page.length + group.length > room) pages.push([]);
+    (pages[pages.length - 1] as Block[]).push(...group);
+  }
+  const [first, ...rest] = pages as [Block[], ...Block[][]];
+  if (rest.length > 0)
+    first.push(
+      context(`:thread: Continued in the thread (${rest.length} more message${rest.length > 1 ? 's' : ''}).`),
+    );
+  return {
+    text,
+    blocks: first,
+    thread: rest.map((blocks, i) => ({ text: `${text} (part ${i + 2})`, blocks })),
+  };
+}
+
+export function textMessage(text: string): SlackMessage {
+  return { text, blocks: [section(escapeSlack(text))], thread: [] };
+}

@@ -1,0 +1,88 @@
+// What the bot answers to each `/mtls` command, as a Slack message: the engine and the renderers,
+// no Slack client here (listeners post what this returns).
+import { caCertificates } from '../analyzers/ca-certificates.js';
+import { workloadCertificates } from '../analyzers/workload-certificates.js';
+import { collectWorkloadCertificates } from '../certs/collect-workload-certs.js';
+import { diagnose, knownNamespaces } from '../engine/diagnose.js';
+import { buildMatrix } from '../engine/matrix.js';
+import { type Block, diagnosisMessage, escapeSlack, type SlackMessage } from '../render/blocks.js';
+import { certificateRows } from '../render/certs.js';
+import type { LoadedSource } from '../snapshot/source.js';
+import type { MtlsCommand } from './grammar.js';
+import type { PlanCache } from './plan-cache.js';
+
+export interface AnswerDeps {
+  readonly load: () => Promise<LoadedSource>;
+  readonly plans: PlanCache;
+  readonly istioctl?: string;
+  readonly now?: () => Date;
+}
+
+export async function answer(
+  command: Exclude<MtlsCommand, { kind: 'help' | 'digest' }>,
+  deps: AnswerDeps,
+): Promise<SlackMessage> {
+  const loaded = await deps.load();
+  const ns = command.namespace;
+  if (!knownNamespaces(loaded.snapshot).has(ns)) {
+    return plain(
+      `:grey_question: Namespace \`${escapeSlack(ns)}\` does not exist in ${loaded.source.kind === 'cluster' ? 'the cluster' : 'the mesh I read'}.`,
+    );
+  }
+  const now = deps.now?.() ?? new Date();
+  const timings = { read: loaded.readMs };
+  if (command.kind === 'certs') {
+    const snapshot =
+      loaded.source.kind === 'cluster'
+        ? await collectWorkloadCertificates(loaded.snapshot, deps.istioctl, {
+            namespace: ns,
+            pod: command.pod,
+          })
+        : loaded.snapshot;
+    const diagnosis = diagnose(snapshot, {
+      namespace: ns,
+      now,
+      analyzers: [caCertificates, workloadCertificates],
+    });
+    const rows = certificateRows(
+      snapshot.certificates.filter(
+        (c) =>
+          c.role.startsWith('ca-') ||
+          (c.owner.namespace === ns &&
+            (!command.pod || c.owner.name === command.pod || c.role === 'namespace-root')),
+      ),
+      now,
+    );
+    const message = diagnosisMessage(diagnosis, { title: `Certificates in ${ns}`, timings });
+    const lines = rows.map((r) =>
+      r.error
+        ? `• \`${escapeSlack(`${r.owner.namespace}/${r.owner.name}`)}\` ${r.key}: ${escapeSlack(r.error)}`
+        : `• \`${escapeSlack(`${r.owner.namespace}/${r.owner.name}`)}\` ${r.key}: ${escapeSlack(r.subject ?? '')}${r.spiffeIds?.length ? ` (${escapeSlack(r.spiffeIds.join(', '))})` : ''}, ${(r.daysLeft ?? 0) > 0 ? `${r.daysLeft} days left` : '*expired*'}`,
+    );
+    const list: Block = {
+      type: 'section',
+      text: { type: 'mrkdwn', text: (lines.join('\n') || 'No certificates in scope.').slice(0, 3000) },
+    };
+    deps.plans.remember(diagnosis.findings.flatMap((f) => f.remediations));
+    return {
+      ...message,
+      blocks: [...message.blocks.slice(0, 2), list, ...message.blocks.slice(2)].slice(0, 50),
+    };
+  }
+  const diagnosis = diagnose(loaded.snapshot, {
+    namespace: ns,
+    now,
+    analyzers: command.kind === 'matrix' ? [] : undefined,
+  });
+  const failingPairs = buildMatrix(diagnosis.mesh, ns).pairs.filter((p) => p.outcome === 'fail');
+  deps.plans.remember(diagnosis.findings.flatMap((f) => f.remediations));
+  return diagnosisMessage(diagnosis, {
+    title: command.kind === 'matrix' ? `Connectivity of ${ns}` : `mTLS check of ${ns}`,
+    failingPairs,
+    timings: { ...timings, resolve: diagnosis.timings.resolveMs, analyze: diagnosis.timings.analyzeMs },
+  });
+}
+
+function plain(mrkdwn: string): SlackMessage {
+  return { text: mrkdwn, blocks: [{ type: 'section', text: { type: 'mrkdwn', text: mrkdwn } }], thread: [] };
+}

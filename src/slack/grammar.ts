@@ -1,0 +1,56 @@
+// The `/mtls` grammar (design.md §5): check <ns> · matrix <ns> · certs <ns>[/<pod>] · digest · help.
+export type MtlsCommand =
+  | { readonly kind: 'check' | 'matrix'; readonly namespace: string }
+  | { readonly kind: 'certs'; readonly namespace: string; readonly pod?: string }
+  | { readonly kind: 'digest' }
+  | { readonly kind: 'help' };
+
+export type ParseResult =
+  | { readonly ok: true; readonly command: MtlsCommand }
+  | { readonly ok: false; readonly message: string };
+
+const DNS_1123_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+const POD_NAME = /^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/;
+
+export const HELP = [
+  '*mtls-doctor* finds and explains Istio mTLS problems.',
+  '• `/mtls check <namespace>`: what breaks, for whom, why, and the fix',
+  '• `/mtls matrix <namespace>`: which clients can reach which service ports',
+  '• `/mtls certs <namespace>[/<pod>]`: CA, root and proxy certificates',
+  '• `/mtls digest`: the mesh posture digest',
+  '• `/mtls help`: this help',
+].join('\n');
+
+export function parseCommand(text: string): ParseResult {
+  const [verb = '', arg, ...extra] = text.trim().split(/\s+/).filter(Boolean);
+  const usage = (message: string): ParseResult => ({ ok: false, message: `${message}\n\n${HELP}` });
+  switch (verb.toLowerCase()) {
+    case '':
+    case 'help':
+      return { ok: true, command: { kind: 'help' } };
+    case 'digest':
+      return extra.length || arg
+        ? usage('`/mtls digest` takes no argument.')
+        : { ok: true, command: { kind: 'digest' } };
+    case 'check':
+    case 'matrix': {
+      if (!arg || extra.length) return usage(`\`/mtls ${verb} <namespace>\` needs exactly one namespace.`);
+      if (!DNS_1123_LABEL.test(arg))
+        return usage(
+          `\`${arg.slice(0, 80)}\` is not a valid namespace name (lowercase letters, digits and -).`,
+        );
+      return { ok: true, command: { kind: verb.toLowerCase() as 'check' | 'matrix', namespace: arg } };
+    }
+    case 'certs': {
+      if (!arg || extra.length) return usage('`/mtls certs <namespace>[/<pod>]` needs a namespace.');
+      const [namespace = '', pod] = arg.split('/');
+      if (!DNS_1123_LABEL.test(namespace))
+        return usage(`\`${namespace.slice(0, 80)}\` is not a valid namespace name.`);
+      if (pod !== undefined && !POD_NAME.test(pod))
+        return usage(`\`${pod.slice(0, 80)}\` is not a valid pod name.`);
+      return { ok: true, command: { kind: 'certs', namespace, pod } };
+    }
+    default:
+      return usage(`Unknown subcommand \`${verb.slice(0, 40)}\`.`);
+  }
+}

@@ -1,0 +1,178 @@
+// The real `mtls-doctor serve` process in HTTP mode, against Slack's Web API on loopback: signed slash
+// commands get an ack and a posted diagnosis; forged, unsigned, stale and future-dated ones get 401.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FakeSlack, slackSignature, slashCommandBody } from '../helpers/fake-slack.js';
+
+const ROOT = new URL('../..', import.meta.url).pathname;
+const SECRET = 'e2e-signing-secret';
+let slack: FakeSlack;
+let slackUrl: string;
+let bot: ChildProcess;
+let botUrl: string;
+let stderr = '';
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as { port: number }).port;
+  await new Promise<void>((r) => server.close(() => r()));
+  return port;
+}
+
+beforeAll(async () => {
+  slack = new FakeSlack();
+  slackUrl = await slack.start();
+  const dir = mkdtempSync(join(tmpdir(), 'mtls-doctor-e2e-'));
+  const config = join(dir, 'config.yaml');
+  writeFileSync(config, 'access:\n  channels:\n    C0INCIDENT: ["*"]\n    C0SHOP: [shop]\n');
+  const mesh = join(dir, 'mesh');
+  const { cpSync } = await import('node:fs');
+  cpSync(join(ROOT, 'examples/mesh'), mesh, { recursive: true });
+  // A pod annotation (free text in Kubernetes) that tries to ping the whole channel.
+  writeFileSync(
+    join(mesh, 'shop', 'mischief.yaml'),
+    `apiVersion: apps/v1
+kind: Deployment
+metadata: {name: mischief, namespace: shop}
+spec:
+  selector: {matchLabels: {app: mischief}}
+  template:
+    metadata:
+      labels: {app: mischief}
+      annotations: {traffic.sidecar.istio.io/excludeOutboundPorts: "8080,<!channel>"}
+    spec:
+      containers: [{name: app, image: example/mischief}]
+`,
+  );
+  const port = await freePort();
+  botUrl = `http://127.0.0.1:${port}/slack/events`;
+  await import('node:child_process').then(({ execFileSync }) =>
+    execFileSync('npm', ['run', 'build', '--silent'], { cwd: ROOT }),
+  );
+  bot = spawn('node', ['bin/mtls-doctor.js', 'serve', '-f', mesh, '--config', config], {
+    cwd: ROOT,
+    env: {
+      ...process.env,
+      SLACK_BOT_TOKEN: 'xoxb-e2e-token',
+      SLACK_SIGNING_SECRET: SECRET,
+      SLACK_API_URL: `${slackUrl}/api/`,
+      PORT: String(port),
+      SLACK_APP_TOKEN: '',
+    },
+  });
+  bot.stderr?.on('data', (d: Buffer) => {
+    stderr += d.toString();
+  });
+  const started = Date.now();
+  while (!stderr.includes('listening on port')) {
+    if (Date.now() - started > 20_000) throw new Error(`bot did not start: ${stderr}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}, 60_000);
+
+afterAll(async () => {
+  bot?.kill('SIGTERM');
+  await slack?.stop();
+});
+
+async function send(body: string, headers: Record<string, string>) {
+  const started = performance.now();
+  const res = await fetch(botUrl, { method: 'POST', headers, body });
+  return { status: res.status, text: await res.text(), ms: performance.now() - started };
+}
+
+const now = () => Math.floor(Date.now() / 1000);
+
+describe('mtls-doctor serve (HTTP mode)', () => {
+  it('acks a signed /mtls check within 3 s and posts the diagnosis naming the field guide error', async () => {
+    const body = slashCommandBody({
+      text: 'check inventory',
+      channel_id: 'C0INCIDENT',
+      response_url: `${slackUrl}/respond/1`,
+    });
+    const placeholder = slack.waitFor('chat.postMessage');
+    const update = slack.waitFor('chat.update');
+    const res = await send(body, slackSignature(SECRET, body, now()));
+    expect(res.status).toBe(200);
+    expect(res.ms).toBeLessThan(3000);
+    const posted = await placeholder;
+    expect(posted.args.channel).toBe('C0INCIDENT');
+    expect(String(posted.args.text)).toContain('Checking `inventory`');
+    const final = await update;
+    const json = JSON.stringify(final.args.blocks);
+    expect(json).toContain('destinationrule-tls-conflict');
+    expect(json).toContain('mTLS check of inventory');
+    const buttons = (
+      final.args.blocks as { type: string; elements?: { action_id: string; value: string }[] }[]
+    )
+      .filter((b) => b.type === 'actions')
+      .flatMap((b) => b.elements ?? []);
+    expect(
+      buttons.some((b) => b.value.startsWith('set-tls-istio-mutual:DestinationRule/inventory/inventory-dr')),
+    ).toBe(true);
+    expect(new Set(buttons.map((b) => b.action_id)).size).toBe(buttons.length);
+    expect(stderr).not.toContain('xoxb-e2e-token');
+  });
+
+  it('escapes names and labels from the cluster: <!channel> arrives as text', async () => {
+    const body = slashCommandBody({
+      text: 'check shop',
+      channel_id: 'C0SHOP',
+      response_url: `${slackUrl}/respond/2`,
+    });
+    const update = slack.waitFor('chat.update');
+    expect((await send(body, slackSignature(SECRET, body, now()))).status).toBe(200);
+    const first = await update;
+    await new Promise((r) => setTimeout(r, 500));
+    // The first message and its thread (long diagnoses continue there).
+    const thread = slack.calls.filter(
+      (c) => c.method === 'chat.postMessage' && c.args.thread_ts === first.args.ts,
+    );
+    const json = JSON.stringify([first, ...thread].map((c) => c.args.blocks));
+    expect(json).toContain('outbound-port-excluded');
+    expect(json).toContain('&lt;!channel&gt;');
+    expect(json).not.toContain('<!channel>');
+  });
+
+  it('refuses a namespace the channel may not check, and bad subcommands, ephemerally', async () => {
+    const denied = slashCommandBody({
+      text: 'check payments',
+      channel_id: 'C0SHOP',
+      response_url: `${slackUrl}/respond/3`,
+    });
+    const res = await send(denied, slackSignature(SECRET, denied, now()));
+    expect(res.status).toBe(200);
+    expect(JSON.parse(res.text)).toMatchObject({
+      response_type: 'ephemeral',
+      text: expect.stringContaining('this channel may check shop, not payments'),
+    });
+    const bad = slashCommandBody({
+      text: 'chek shop',
+      channel_id: 'C0SHOP',
+      response_url: `${slackUrl}/respond/4`,
+    });
+    const help = await send(bad, slackSignature(SECRET, bad, now()));
+    expect(JSON.parse(help.text).text).toContain('Unknown subcommand `chek`');
+  });
+
+  it('forged, unsigned, stale and future-dated requests get 401 and nothing runs', async () => {
+    const before = slack.calls.length;
+    const body = slashCommandBody({
+      text: 'check inventory',
+      channel_id: 'C0INCIDENT',
+      response_url: `${slackUrl}/respond/5`,
+    });
+    const forged = await send(body, slackSignature('not-the-secret', body, now()));
+    const unsigned = await send(body, { 'content-type': 'application/x-www-form-urlencoded' });
+    const stale = await send(body, slackSignature(SECRET, body, now() - 10 * 60));
+    const future = await send(body, slackSignature(SECRET, body, now() + 10 * 60));
+    expect([forged.status, unsigned.status, stale.status, future.status]).toEqual([401, 401, 401, 401]);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(slack.calls.length).toBe(before);
+  });
+});

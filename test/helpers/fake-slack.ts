@@ -1,0 +1,117 @@
+// Slack's Web API on loopback: answers like Slack (ok, ts, channel) and records every call, so a test
+// can assert what the bot posted. Also serves response_url endpoints.
+
+import { createHmac } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export interface SlackCall {
+  readonly method: string;
+  readonly args: Record<string, unknown>;
+}
+
+export class FakeSlack {
+  readonly calls: SlackCall[] = [];
+  private server?: Server;
+  private ts = 1_700_000_000;
+  private waiters: { method: string; resolve: (c: SlackCall) => void }[] = [];
+
+  async start(): Promise<string> {
+    this.server = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        const raw = Buffer.concat(chunks).toString('utf8');
+        const type = req.headers['content-type'] ?? '';
+        let args: Record<string, unknown> = {};
+        if (type.includes('json')) args = raw ? JSON.parse(raw) : {};
+        else args = Object.fromEntries(new URLSearchParams(raw));
+        for (const key of ['blocks', 'attachments']) {
+          if (typeof args[key] === 'string') args[key] = JSON.parse(args[key] as string);
+        }
+        const method = (req.url ?? '')
+          .replace(/^\/api\//, '')
+          .replace(/^\//, '')
+          .split('?')[0] as string;
+        const call = { method, args };
+        this.calls.push(call);
+        for (const w of this.waiters.filter((x) => x.method === method)) w.resolve(call);
+        this.waiters = this.waiters.filter((x) => x.method !== method);
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify(this.answer(method, args)));
+      });
+    });
+    await new Promise<void>((resolve) => this.server?.listen(0, '127.0.0.1', resolve));
+    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+  }
+
+  private answer(method: string, args: Record<string, unknown>): unknown {
+    if (method === 'auth.test')
+      return {
+        ok: true,
+        url: 'https://example.slack.com/',
+        team: 'Example',
+        user: 'mtls-doctor',
+        team_id: 'T0',
+        user_id: 'U0BOT',
+        bot_id: 'B0BOT',
+      };
+    if (method === 'chat.postMessage')
+      return { ok: true, channel: args.channel, ts: `${++this.ts}.000100`, message: { text: args.text } };
+    if (method === 'chat.update') return { ok: true, channel: args.channel, ts: args.ts, text: args.text };
+    return { ok: true };
+  }
+
+  waitFor(method: string, timeoutMs = 10_000): Promise<SlackCall> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new Error(`no ${method} call within ${timeoutMs} ms`)),
+        timeoutMs,
+      );
+      this.waiters.push({
+        method,
+        resolve: (c) => {
+          clearTimeout(timer);
+          resolve(c);
+        },
+      });
+    });
+  }
+
+  async stop(): Promise<void> {
+    this.server?.closeAllConnections();
+    await new Promise<void>((resolve) => this.server?.close(() => resolve()));
+  }
+}
+
+/** Headers of a request signed as Slack signs it: v0=HMAC-SHA256(secret, "v0:<ts>:<body>"). */
+export function slackSignature(secret: string, body: string, timestamp: number): Record<string, string> {
+  const signature = `v0=${createHmac('sha256', secret).update(`v0:${timestamp}:${body}`).digest('hex')}`;
+  return {
+    'x-slack-request-timestamp': String(timestamp),
+    'x-slack-signature': signature,
+    'content-type': 'application/x-www-form-urlencoded',
+  };
+}
+
+export function slashCommandBody(fields: {
+  text: string;
+  channel_id: string;
+  user_id?: string;
+  response_url: string;
+}): string {
+  return new URLSearchParams({
+    token: 'deprecated-verification-token',
+    team_id: 'T0',
+    team_domain: 'example',
+    channel_id: fields.channel_id,
+    channel_name: 'incidents',
+    user_id: fields.user_id ?? 'U0ALICE',
+    user_name: 'alice',
+    command: '/mtls',
+    text: fields.text,
+    api_app_id: 'A0MTLS',
+    response_url: fields.response_url,
+    trigger_id: '123.456.abc',
+  }).toString();
+}
