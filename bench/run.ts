@@ -7,6 +7,7 @@ import { diagnose } from '../src/engine/diagnose.js';
 import { buildMatrix } from '../src/engine/matrix.js';
 import { loadManifestSnapshot } from '../src/snapshot/load.js';
 import { BASE_SCALE, generateMesh, type MeshScale, scaled } from './generate-mesh.js';
+import { measureAckLatency } from './slack-ack.js';
 
 const REPEATS = Number(process.env.BENCH_REPEATS ?? 3);
 
@@ -72,6 +73,7 @@ async function main(): Promise<void> {
   const base = await measure('1x', BASE_SCALE);
   const double = await measure('2x', scaled(BASE_SCALE, 2));
   const peakRssMiB = process.resourceUsage().maxRSS / 1024;
+  const ack = await measureAckLatency(50);
   const lines = [
     `| mesh | objects | workloads | parse | resolve + analyze | analysis / parse | findings | matrix -n team-3 (pairs) |`,
     `|---|---|---|---|---|---|---|---|`,
@@ -84,6 +86,7 @@ async function main(): Promise<void> {
     `- (b) 2x mesh / 1x mesh analysis time: **${(double.analysisMs / base.analysisMs).toFixed(2)}×** (target ≤ 2.3×; parse scaled ${(double.parseMs / base.parseMs).toFixed(2)}×)`,
     `- (c) \`matrix -n team-3\` on the 2x mesh: **${fmt(double.matrixMs)}** for ${double.matrixPairs} pairs`,
     `- (d) peak memory (RSS) of the whole benchmark process: **${peakRssMiB.toFixed(0)} MiB**`,
+    `- (e) Slack ack latency, ${ack.requests} concurrent signed \`/mtls check\` commands while their checks run: **p50 ${fmt(ack.p50Ms)}, p99 ${fmt(ack.p99Ms)}** (max ${fmt(ack.maxMs)}; Slack allows 3,000 ms); all ${ack.requests} diagnoses posted after ${fmt(ack.allAnsweredMs)}`,
     `- medians of ${REPEATS} runs; Node ${process.version}`,
   ];
   const report = lines.join('\n');

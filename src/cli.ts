@@ -15,6 +15,7 @@ import { renderMatrixText } from './render/matrix-text.js';
 import { renderSarif } from './render/sarif.js';
 import { renderCheckText } from './render/text.js';
 import { EVENTS_PATH, startBot } from './serve.js';
+import { createAnswerPool } from './slack/answer-pool.js';
 import { PlanCache } from './slack/plan-cache.js';
 import { findIstioctl, type IstioctlOptions, istioctlAnalyze } from './snapshot/istioctl.js';
 import { ClusterUnavailableError, KubeConfigError } from './snapshot/live/kube-api.js';
@@ -183,20 +184,19 @@ export async function main(argv: readonly string[], io: Io = defaultIo): Promise
       }
       const istioctl = await findIstioctl(config.istioctl);
       const kube = config.kubernetes ?? {};
-      const bot = await startBot(config, {
-        answer: {
-          plans: new PlanCache(),
-          istioctl,
-          load: () =>
-            loadSource({
-              files: options.file,
-              context: options.context ?? kube.context,
-              kubeconfigPath: options.kubeconfig ?? kube.kubeconfig,
-              requestTimeoutMs: kube.requestTimeoutMs,
-              cwd: io.cwd,
-            }),
+      const plans = new PlanCache();
+      const pool = createAnswerPool(
+        {
+          files: options.file,
+          context: options.context ?? kube.context,
+          kubeconfigPath: options.kubeconfig ?? kube.kubeconfig,
+          requestTimeoutMs: kube.requestTimeoutMs,
+          cwd: io.cwd,
         },
-      });
+        plans,
+        istioctl,
+      );
+      const bot = await startBot(config, { answer: pool.answer, plans });
       const source = options.file?.length ? `manifests ${options.file.join(', ')}` : 'the live cluster';
       io.stderr(
         bot.mode === 'http'
@@ -208,6 +208,7 @@ export async function main(argv: readonly string[], io: Io = defaultIo): Promise
         process.once('SIGTERM', resolve);
       });
       await bot.stop();
+      await pool.close();
     });
 
   withSource(program.command('matrix').description('who can reach which service port, and why not'), [

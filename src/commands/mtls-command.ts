@@ -3,7 +3,6 @@
 import type { App } from '@slack/bolt';
 import { channelMayCheck } from '../config.js';
 import type { SlackMessage } from '../render/blocks.js';
-import { answer } from '../slack/answer.js';
 import { HELP, parseCommand } from '../slack/grammar.js';
 import type { BotDeps } from './deps.js';
 
@@ -44,7 +43,7 @@ export function registerMtlsCommand(app: App, deps: BotDeps): void {
     }
     let message: SlackMessage;
     try {
-      message = await answer(request, deps.answer);
+      message = await deps.answer(request);
     } catch (error) {
       logger.error(`/mtls ${request.kind} ${request.namespace} failed: ${(error as Error).message}`);
       message = {

@@ -7,7 +7,7 @@ import type { BotDeps } from './deps.js';
 export function registerRemediationAction(app: App, deps: BotDeps): void {
   app.action<BlockAction<ButtonAction>>(/^remediation:/, async ({ ack, action, respond, logger }) => {
     await ack();
-    const plan = deps.answer.plans.get(action.value ?? '');
+    const plan = deps.plans.get(action.value ?? '');
     const text = plan
       ? [
           `*${escapeSlack(plan.title)}*`,

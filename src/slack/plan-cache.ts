@@ -18,4 +18,8 @@ export class PlanCache {
   get(id: string): RemediationPlan | undefined {
     return this.plans.get(id);
   }
+
+  all(): RemediationPlan[] {
+    return [...this.plans.values()];
+  }
 }

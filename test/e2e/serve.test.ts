@@ -160,6 +160,45 @@ describe('mtls-doctor serve (HTTP mode)', () => {
     expect(JSON.parse(help.text).text).toContain('Unknown subcommand `chek`');
   });
 
+  it('a remediation button shows the plan and its kubectl equivalent to the clicker, changing nothing', async () => {
+    const payload = JSON.stringify({
+      type: 'block_actions',
+      team: { id: 'T0', domain: 'example' },
+      user: { id: 'U0BOB', username: 'bob', team_id: 'T0' },
+      api_app_id: 'A0MTLS',
+      token: 'deprecated',
+      container: {
+        type: 'message',
+        message_ts: '1700000001.000100',
+        channel_id: 'C0INCIDENT',
+        is_ephemeral: false,
+      },
+      trigger_id: '1.2.3',
+      channel: { id: 'C0INCIDENT', name: 'incidents' },
+      response_url: `${slackUrl}/respond/click`,
+      actions: [
+        {
+          type: 'button',
+          action_id: 'remediation:1:0',
+          block_id: 'finding-1',
+          text: { type: 'plain_text', text: 'Set ...' },
+          value: 'set-tls-istio-mutual:DestinationRule/inventory/inventory-dr:spec.trafficPolicy.tls',
+          action_ts: '1700000002.000000',
+        },
+      ],
+    });
+    const body = new URLSearchParams({ payload }).toString();
+    const reply = slack.waitFor('respond/click');
+    const res = await send(body, slackSignature(SECRET, body, now()));
+    expect(res.status).toBe(200);
+    const answer = await reply;
+    expect(answer.args).toMatchObject({ response_type: 'ephemeral' });
+    expect(String(answer.args.text)).toContain(
+      `kubectl patch destinationrule inventory-dr -n inventory --type=merge -p '{"spec":{"trafficPolicy":{"tls":{"mode":"ISTIO_MUTUAL"}}}}'`,
+    );
+    expect(String(answer.args.text)).toContain('Nothing was changed');
+  });
+
   it('forged, unsigned, stale and future-dated requests get 401 and nothing runs', async () => {
     const before = slack.calls.length;
     const body = slashCommandBody({

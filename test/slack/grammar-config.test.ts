@@ -1,0 +1,77 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, channelMayCheck, loadConfig } from '../../src/config.js';
+import { parseCommand } from '../../src/slack/grammar.js';
+
+describe('/mtls grammar', () => {
+  it.each([
+    ['check payments', { kind: 'check', namespace: 'payments' }],
+    ['  matrix   shop ', { kind: 'matrix', namespace: 'shop' }],
+    ['certs shop/cart-7d9c-x2x9z', { kind: 'certs', namespace: 'shop', pod: 'cart-7d9c-x2x9z' }],
+    ['certs shop', { kind: 'certs', namespace: 'shop', pod: undefined }],
+    ['digest', { kind: 'digest' }],
+    ['', { kind: 'help' }],
+    ['HELP', { kind: 'help' }],
+  ])('%s', (text, command) => {
+    expect(parseCommand(text)).toEqual({ ok: true, command });
+  });
+
+  it.each([
+    ['check', 'needs exactly one namespace'],
+    ['check Payments', 'not a valid namespace name'],
+    ['check a b', 'needs exactly one namespace'],
+    ['check <!channel>', 'not a valid namespace name'],
+    ['certs shop/Bad_Pod', 'not a valid pod name'],
+    ['restart everything', 'Unknown subcommand `restart`'],
+  ])('%s is refused with help', (text, message) => {
+    const result = parseCommand(text);
+    expect(result.ok).toBe(false);
+    if (!result.ok) {
+      expect(result.message).toContain(message);
+      expect(result.message).toContain('/mtls check <namespace>');
+    }
+  });
+});
+
+describe('configuration', () => {
+  const env = { SLACK_BOT_TOKEN: 'xoxb-1', SLACK_SIGNING_SECRET: 's' };
+
+  it('names every bad key, from the environment and the file', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cfg-'));
+    const file = join(dir, 'c.yaml');
+    writeFileSync(file, 'port: "eighty"\naccess:\n  channels:\n    C1: [Bad_NS]\nsurprise: 1\n');
+    try {
+      loadConfig({ SLACK_BOT_TOKEN: 'nope' }, file);
+      throw new Error('expected ConfigError');
+    } catch (error) {
+      expect(error).toBeInstanceOf(ConfigError);
+      const problems = (error as ConfigError).problems.join('\n');
+      expect(problems).toContain('port');
+      expect(problems).toContain('access.channels.C1.0');
+      expect(problems).toContain('surprise');
+      expect(problems).toContain('SLACK_BOT_TOKEN does not look like a bot token');
+      expect(problems).toContain('set SLACK_APP_TOKEN (Socket Mode) or SLACK_SIGNING_SECRET');
+      expect(problems).not.toContain('nope');
+    }
+  });
+
+  it('channel access fails closed and honours * and lists', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cfg-'));
+    const file = join(dir, 'c.yaml');
+    writeFileSync(file, 'access:\n  channels:\n    C1: ["*"]\n    C2: [shop, payments]\n');
+    const config = loadConfig(env, file);
+    expect(channelMayCheck(config, 'C1', 'anything')).toEqual({ allowed: true });
+    expect(channelMayCheck(config, 'C2', 'shop')).toEqual({ allowed: true });
+    expect(channelMayCheck(config, 'C2', 'kube-system')).toMatchObject({
+      allowed: false,
+      reason: expect.stringContaining('may check shop, payments'),
+    });
+    expect(channelMayCheck(config, 'C3', 'shop')).toMatchObject({
+      allowed: false,
+      reason: expect.stringContaining('no access rule'),
+    });
+    expect(channelMayCheck(loadConfig(env), 'C1', 'shop').allowed).toBe(false);
+  });
+});
