@@ -3,6 +3,8 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createLogger } from '../src/ops/logger.js';
+import { BotMetrics } from '../src/ops/metrics.js';
 import { startBot } from '../src/serve.js';
 import { createAnswerPool } from '../src/slack/answer-pool.js';
 import { PlanCache } from '../src/slack/plan-cache.js';
@@ -41,11 +43,12 @@ export async function measureAckLatency(concurrent = 50): Promise<AckReport> {
   const bot = await startBot(
     {
       port: 0,
+      opsPort: 0,
       slack: { botToken: 'xoxb-bench', signingSecret: secret, apiUrl: `${slackUrl}/api/` },
       access: { channels: { '*': ['*'] } },
       kubernetes: undefined,
     },
-    { answer: pool.answer, plans },
+    { answer: pool.answer, plans, metrics: new BotMetrics(), logger: createLogger('warn') },
   );
   try {
     const url = `http://127.0.0.1:${bot.port}/slack/events`;

@@ -9,6 +9,10 @@ import { collectWorkloadCertificates } from './certs/collect-workload-certs.js';
 import { type BotConfig, ConfigError, loadConfig } from './config.js';
 import { blockingGaps, type Diagnosis, diagnose, knownNamespaces, withAdditions } from './engine/diagnose.js';
 import { buildMatrix, countPairs } from './engine/matrix.js';
+import { clusterProbe } from './ops/cluster-probe.js';
+import { createLogger } from './ops/logger.js';
+import { BotMetrics } from './ops/metrics.js';
+import { startOpsServer } from './ops/ops-server.js';
 import { certificateRows, renderCertsJson, renderCertsText } from './render/certs.js';
 import { renderCheckJson, renderMatrixJson } from './render/json.js';
 import { renderMatrixText } from './render/matrix-text.js';
@@ -196,18 +200,30 @@ export async function main(argv: readonly string[], io: Io = defaultIo): Promise
         plans,
         istioctl,
       );
-      const bot = await startBot(config, { answer: pool.answer, plans });
+      const logger = createLogger();
+      const metrics = new BotMetrics();
+      const bot = await startBot(config, { answer: pool.answer, plans, logger, metrics });
+      const probeCluster = clusterProbe(
+        options.file,
+        options.context ?? kube.context,
+        options.kubeconfig ?? kube.kubeconfig,
+      );
+      const ops = await startOpsServer(config.opsPort, metrics, {
+        slack: async () => bot.slackReady(),
+        cluster: probeCluster,
+      });
       const source = options.file?.length ? `manifests ${options.file.join(', ')}` : 'the live cluster';
       io.stderr(
         bot.mode === 'http'
-          ? `mtls-doctor bot listening on port ${bot.port} (HTTP ${EVENTS_PATH}, Slack signatures verified), diagnosing ${source}\n`
-          : `mtls-doctor bot connected to Slack (Socket Mode), diagnosing ${source}\n`,
+          ? `mtls-doctor bot listening on port ${bot.port} (HTTP ${EVENTS_PATH}, Slack signatures verified), diagnosing ${source}; health and metrics on port ${ops.port}\n`
+          : `mtls-doctor bot connected to Slack (Socket Mode), diagnosing ${source}; health and metrics on port ${ops.port}\n`,
       );
       await new Promise<void>((resolve) => {
         process.once('SIGINT', resolve);
         process.once('SIGTERM', resolve);
       });
       await bot.stop();
+      await ops.close();
       await pool.close();
     });
 

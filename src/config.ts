@@ -9,6 +9,7 @@ const NAMESPACE = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 const fileSchema = z
   .object({
     port: z.number().int().min(1).max(65535).optional(),
+    opsPort: z.number().int().min(1).max(65535).optional(),
     slack: z
       .object({
         apiUrl: z.url().optional(),
@@ -41,6 +42,8 @@ export type FileConfig = z.infer<typeof fileSchema>;
 
 export interface BotConfig {
   readonly port: number;
+  /** Health (/healthz, /readyz) and Prometheus /metrics. */
+  readonly opsPort: number;
   readonly slack: {
     readonly botToken: string;
     readonly signingSecret?: string;
@@ -90,11 +93,16 @@ export function loadConfig(env: NodeJS.ProcessEnv, file?: string): BotConfig {
   const port = env.PORT !== undefined ? Number(env.PORT) : (fromFile.port ?? 3000);
   if (!Number.isInteger(port) || port < 1 || port > 65535)
     problems.push(`PORT must be a port number (got "${env.PORT}")`);
+  const opsPort = env.OPS_PORT !== undefined ? Number(env.OPS_PORT) : (fromFile.opsPort ?? 9090);
+  if (!Number.isInteger(opsPort) || opsPort < 0 || opsPort > 65535) {
+    problems.push(`OPS_PORT must be a port number (got "${env.OPS_PORT}")`);
+  }
   const apiUrl = env.SLACK_API_URL || fromFile.slack?.apiUrl;
   if (apiUrl && !/^https?:\/\//.test(apiUrl)) problems.push('SLACK_API_URL must be an http(s) URL');
   if (problems.length > 0) throw new ConfigError(problems);
   return {
     port,
+    opsPort,
     slack: { botToken, signingSecret, appToken, apiUrl },
     access: { channels: fromFile.access?.channels ?? {} },
     istioctl: fromFile.istioctl,

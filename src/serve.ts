@@ -8,6 +8,7 @@ import { App, HTTPReceiver, LogLevel } from '@slack/bolt';
 import type { BotDeps } from './commands/deps.js';
 import { registerListeners } from './commands/index.js';
 import type { BotConfig } from './config.js';
+import { boltLogger } from './ops/logger.js';
 
 export const EVENTS_PATH = '/slack/events';
 const MAX_SKEW_SECONDS = 5 * 60;
@@ -15,6 +16,8 @@ const MAX_SKEW_SECONDS = 5 * 60;
 export interface RunningBot {
   readonly mode: 'http' | 'socket';
   readonly port?: number;
+  /** Whether Slack accepted the bot token (auth.test) and, in Socket Mode, the socket is up. */
+  slackReady(): { ok: boolean; detail: string };
   stop(): Promise<void>;
 }
 
@@ -34,6 +37,7 @@ export async function startBot(
     retryConfig: { retries: 2, factor: 1.5, minTimeout: 200, maxTimeout: 2000 },
   };
   const logLevel = options.logLevel ?? LogLevel.WARN;
+  const logger = boltLogger(deps.logger);
   if (config.slack.appToken) {
     const app = new App({
       token: config.slack.botToken,
@@ -41,10 +45,12 @@ export async function startBot(
       socketMode: true,
       clientOptions,
       logLevel,
+      logger,
     });
     registerListeners(app, { ...deps, config });
     await app.start();
-    return { mode: 'socket', stop: () => app.stop() as Promise<void> };
+    const ready = watchAuth(app, deps);
+    return { mode: 'socket', slackReady: ready, stop: () => app.stop() as Promise<void> };
   }
   const receiver = new HTTPReceiver({
     signingSecret: config.slack.signingSecret as string,
@@ -52,8 +58,9 @@ export async function startBot(
     processBeforeResponse: false,
     logLevel,
   });
-  const app = new App({ token: config.slack.botToken, receiver, clientOptions, logLevel });
+  const app = new App({ token: config.slack.botToken, receiver, clientOptions, logLevel, logger });
   registerListeners(app, { ...deps, config });
+  const ready = watchAuth(app, deps);
   const now = options.now ?? (() => Date.now());
   const server = createServer((req, res) => {
     if (!(req.url ?? '').startsWith(EVENTS_PATH)) return notFound(res);
@@ -64,8 +71,27 @@ export async function startBot(
   return {
     mode: 'http',
     port: (server.address() as AddressInfo).port,
+    slackReady: ready,
     stop: () => close(server),
   };
+}
+
+// Readiness follows whether Slack accepts the token; checked at start and every minute after.
+function watchAuth(app: App, deps: Omit<BotDeps, 'config'>): () => { ok: boolean; detail: string } {
+  let state = { ok: false, detail: 'auth.test not answered yet' };
+  const check = () =>
+    app.client.auth.test().then(
+      (r) => {
+        state = { ok: true, detail: `authenticated as ${r.user ?? r.user_id} in ${r.team ?? r.team_id}` };
+      },
+      (error: Error) => {
+        deps.metrics.slackErrors.inc({ method: 'auth.test' });
+        state = { ok: false, detail: `Slack refused the bot token or cannot be reached: ${error.message}` };
+      },
+    );
+  void check();
+  setInterval(check, 60_000).unref();
+  return () => state;
 }
 
 /** Slack signs `v0:<timestamp>:<body>`; a timestamp more than five minutes off either way is refused. */

@@ -7,7 +7,7 @@ import { HELP, parseCommand } from '../slack/grammar.js';
 import type { BotDeps } from './deps.js';
 
 export function registerMtlsCommand(app: App, deps: BotDeps): void {
-  app.command('/mtls', async ({ command, ack, client, respond, logger }) => {
+  app.command('/mtls', async ({ command, ack, client, respond }) => {
     const parsed = parseCommand(command.text ?? '');
     if (!parsed.ok) return void (await ack({ response_type: 'ephemeral', text: parsed.message }));
     const request = parsed.command;
@@ -19,33 +19,64 @@ export function registerMtlsCommand(app: App, deps: BotDeps): void {
       }));
     }
     const access = channelMayCheck(deps.config, command.channel_id, request.namespace);
-    if (!access.allowed)
+    if (!access.allowed) {
+      deps.logger.info(
+        { channel: command.channel_id, user: command.user_id, namespace: request.namespace },
+        'check refused by access rules',
+      );
       return void (await ack({ response_type: 'ephemeral', text: `:no_entry: Refused: ${access.reason}.` }));
+    }
     await ack();
 
+    const log = deps.logger.child({
+      requestId: command.trigger_id,
+      command: request.kind,
+      namespace: request.namespace,
+      channel: command.channel_id,
+      user: command.user_id,
+    });
+    const stopTimer = deps.metrics.checkDuration.startTimer({ command: request.kind });
     const what =
       request.kind === 'certs'
         ? 'Reading certificates of'
         : request.kind === 'matrix'
           ? 'Working out connectivity of'
           : 'Checking';
-    let ts: string | undefined;
-    try {
-      const posted = await client.chat.postMessage({
+    const slack = async <T>(method: string, call: () => Promise<T>): Promise<T | undefined> => {
+      try {
+        return await call();
+      } catch (error) {
+        deps.metrics.slackErrors.inc({ method });
+        log.warn({ method, err: (error as Error).message }, 'Slack API call failed');
+        return undefined;
+      }
+    };
+    const posted = await slack('chat.postMessage', () =>
+      client.chat.postMessage({
         channel: command.channel_id,
         text: `:hourglass_flowing_sand: ${what} \`${request.namespace}\` for <@${command.user_id}>…`,
-      });
-      ts = posted.ts;
-    } catch (error) {
-      logger.warn(
-        `cannot post in ${command.channel_id} (${(error as Error).message}); answering ephemerally`,
-      );
-    }
+      }),
+    );
     let message: SlackMessage;
     try {
-      message = await deps.answer(request);
+      const result = await deps.answer(request);
+      message = result.message;
+      deps.metrics.checks.inc({ command: request.kind, outcome: result.verdict });
+      for (const f of result.findings) deps.metrics.findings.inc({ code: f.code, severity: f.severity });
+      for (const source of result.gaps) deps.metrics.kubernetesErrors.inc({ source });
+      log.info(
+        { verdict: result.verdict, findings: result.findings.length, gaps: result.gaps.length },
+        'answered',
+      );
     } catch (error) {
-      logger.error(`/mtls ${request.kind} ${request.namespace} failed: ${(error as Error).message}`);
+      deps.metrics.checks.inc({ command: request.kind, outcome: 'failed' });
+      deps.metrics.kubernetesErrors.inc({ source: 'snapshot' });
+      log.error({ err: (error as Error).message }, 'check failed');
+      const reason = (error as Error).message
+        .replaceAll('&', '&amp;')
+        .replaceAll('<', '&lt;')
+        .replaceAll('>', '&gt;')
+        .slice(0, 2500);
       message = {
         text: `Could not check ${request.namespace}`,
         blocks: [
@@ -53,35 +84,35 @@ export function registerMtlsCommand(app: App, deps: BotDeps): void {
             type: 'section',
             text: {
               type: 'mrkdwn',
-              text: `:x: Could not complete the check of \`${request.namespace}\`: ${(error as Error).message.replaceAll('<', '&lt;').slice(0, 2500)}`,
+              text: `:x: Could not complete the check of \`${request.namespace}\`: ${reason}`,
             },
           },
         ],
         thread: [],
       };
     }
+    stopTimer();
+    const ts = posted?.ts;
     if (ts) {
-      await client.chat.update({
-        channel: command.channel_id,
-        ts,
-        text: message.text,
-        blocks: message.blocks,
-      });
+      await slack('chat.update', () =>
+        client.chat.update({ channel: command.channel_id, ts, text: message.text, blocks: message.blocks }),
+      );
       for (const part of message.thread) {
-        await client.chat.postMessage({
-          channel: command.channel_id,
-          thread_ts: ts,
-          text: part.text,
-          blocks: part.blocks,
-        });
+        await slack('chat.postMessage', () =>
+          client.chat.postMessage({
+            channel: command.channel_id,
+            thread_ts: ts,
+            text: part.text,
+            blocks: part.blocks,
+          }),
+        );
       }
       return;
     }
-    try {
-      await respond({ response_type: 'ephemeral', text: message.text, blocks: message.blocks });
-    } catch (error) {
-      // Bolt throws RespondError when the response_url post fails; nothing else can be done then.
-      logger.error(`could not answer /mtls in ${command.channel_id}: ${(error as Error).message}`);
-    }
+    // The channel did not take our post (bot not invited, private channel): answer only the requester.
+    // Bolt throws RespondError when the response_url post fails; the helper counts and logs it.
+    await slack('response_url', () =>
+      respond({ response_type: 'ephemeral', text: message.text, blocks: message.blocks }),
+    );
   });
 }

@@ -5,9 +5,10 @@ import { escapeSlack } from '../render/blocks.js';
 import type { BotDeps } from './deps.js';
 
 export function registerRemediationAction(app: App, deps: BotDeps): void {
-  app.action<BlockAction<ButtonAction>>(/^remediation:/, async ({ ack, action, respond, logger }) => {
+  app.action<BlockAction<ButtonAction>>(/^remediation:/, async ({ ack, action, respond }) => {
     await ack();
     const plan = deps.plans.get(action.value ?? '');
+    deps.metrics.remediations.inc({ outcome: plan ? 'plan-shown' : 'plan-unknown' });
     const text = plan
       ? [
           `*${escapeSlack(plan.title)}*`,
@@ -20,7 +21,8 @@ export function registerRemediationAction(app: App, deps: BotDeps): void {
     try {
       await respond({ response_type: 'ephemeral', replace_original: false, text: text.slice(0, 3000) });
     } catch (error) {
-      logger.error(`could not answer a remediation click: ${(error as Error).message}`);
+      deps.metrics.slackErrors.inc({ method: 'response_url' });
+      deps.logger.error({ err: (error as Error).message }, 'could not answer a remediation click');
     }
   });
 }

@@ -3,13 +3,13 @@
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { Piscina } from 'piscina';
-import type { SlackMessage } from '../render/blocks.js';
 import type { SourceOptions } from '../snapshot/source.js';
+import type { Answer } from './answer.js';
 import type { WorkerResult, WorkerTask } from './answer-worker.js';
 import type { MtlsCommand } from './grammar.js';
 import type { PlanCache } from './plan-cache.js';
 
-export type Answerer = (command: WorkerTask['command']) => Promise<SlackMessage>;
+export type Answerer = (command: WorkerTask['command']) => Promise<Answer>;
 
 export interface AnswerPool {
   readonly answer: Answerer;
@@ -27,7 +27,7 @@ export function createAnswerPool(source: SourceOptions, plans: PlanCache, istioc
     answer: async (command: Exclude<MtlsCommand, { kind: 'help' | 'digest' }>) => {
       const result = await pool.run({ command, source, istioctl });
       plans.remember(result.plans);
-      return result.message;
+      return result.answer;
     },
     close: () => pool.destroy(),
   };

@@ -2,9 +2,8 @@
 // acks and posts. Input and output are plain data (structured clone).
 
 import type { RemediationPlan } from '../remediation/plans.js';
-import type { SlackMessage } from '../render/blocks.js';
 import type { SourceOptions } from '../snapshot/source.js';
-import { answer } from './answer.js';
+import { type Answer, answer } from './answer.js';
 import type { MtlsCommand } from './grammar.js';
 import { PlanCache } from './plan-cache.js';
 import { cachedSource } from './snapshot-cache.js';
@@ -16,7 +15,7 @@ export interface WorkerTask {
 }
 
 export interface WorkerResult {
-  readonly message: SlackMessage;
+  readonly answer: Answer;
   readonly plans: RemediationPlan[];
 }
 
@@ -30,6 +29,6 @@ export default async function run(task: WorkerTask): Promise<WorkerResult> {
     sources.set(key, load);
   }
   const plans = new PlanCache();
-  const message = await answer(task.command, { load, plans, istioctl: task.istioctl });
-  return { message, plans: plans.all() };
+  const result = await answer(task.command, { load, plans, istioctl: task.istioctl });
+  return { answer: result, plans: plans.all() };
 }

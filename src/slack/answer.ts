@@ -3,10 +3,11 @@
 import { caCertificates } from '../analyzers/ca-certificates.js';
 import { workloadCertificates } from '../analyzers/workload-certificates.js';
 import { collectWorkloadCertificates } from '../certs/collect-workload-certs.js';
-import { diagnose, knownNamespaces } from '../engine/diagnose.js';
+import { blockingGaps, type Diagnosis, diagnose, knownNamespaces } from '../engine/diagnose.js';
 import { buildMatrix } from '../engine/matrix.js';
 import { type Block, diagnosisMessage, escapeSlack, type SlackMessage } from '../render/blocks.js';
 import { certificateRows } from '../render/certs.js';
+import { summarize } from '../render/summary.js';
 import type { LoadedSource } from '../snapshot/source.js';
 import type { MtlsCommand } from './grammar.js';
 import type { PlanCache } from './plan-cache.js';
@@ -18,16 +19,29 @@ export interface AnswerDeps {
   readonly now?: () => Date;
 }
 
+/** The message plus what metrics and logs need to know about it. */
+export interface Answer {
+  readonly message: SlackMessage;
+  readonly verdict: 'problems-found' | 'no-problems-found' | 'incomplete' | 'unknown-namespace';
+  readonly findings: readonly { readonly code: string; readonly severity: string }[];
+  /** Sources of the gaps that left the check incomplete. */
+  readonly gaps: readonly string[];
+}
+
 export async function answer(
   command: Exclude<MtlsCommand, { kind: 'help' | 'digest' }>,
   deps: AnswerDeps,
-): Promise<SlackMessage> {
+): Promise<Answer> {
   const loaded = await deps.load();
   const ns = command.namespace;
   if (!knownNamespaces(loaded.snapshot).has(ns)) {
-    return plain(
-      `:grey_question: Namespace \`${escapeSlack(ns)}\` does not exist in ${loaded.source.kind === 'cluster' ? 'the cluster' : 'the mesh I read'}.`,
-    );
+    const where = loaded.source.kind === 'cluster' ? 'the cluster' : 'the mesh I read';
+    return {
+      message: plain(`:grey_question: Namespace \`${escapeSlack(ns)}\` does not exist in ${where}.`),
+      verdict: 'unknown-namespace',
+      findings: [],
+      gaps: [],
+    };
   }
   const now = deps.now?.() ?? new Date();
   const timings = { read: loaded.readMs };
@@ -64,10 +78,10 @@ export async function answer(
       text: { type: 'mrkdwn', text: (lines.join('\n') || 'No certificates in scope.').slice(0, 3000) },
     };
     deps.plans.remember(diagnosis.findings.flatMap((f) => f.remediations));
-    return {
+    return describe(diagnosis, {
       ...message,
       blocks: [...message.blocks.slice(0, 2), list, ...message.blocks.slice(2)].slice(0, 50),
-    };
+    });
   }
   const diagnosis = diagnose(loaded.snapshot, {
     namespace: ns,
@@ -76,11 +90,23 @@ export async function answer(
   });
   const failingPairs = buildMatrix(diagnosis.mesh, ns).pairs.filter((p) => p.outcome === 'fail');
   deps.plans.remember(diagnosis.findings.flatMap((f) => f.remediations));
-  return diagnosisMessage(diagnosis, {
-    title: command.kind === 'matrix' ? `Connectivity of ${ns}` : `mTLS check of ${ns}`,
-    failingPairs,
-    timings: { ...timings, resolve: diagnosis.timings.resolveMs, analyze: diagnosis.timings.analyzeMs },
-  });
+  return describe(
+    diagnosis,
+    diagnosisMessage(diagnosis, {
+      title: command.kind === 'matrix' ? `Connectivity of ${ns}` : `mTLS check of ${ns}`,
+      failingPairs,
+      timings: { ...timings, resolve: diagnosis.timings.resolveMs, analyze: diagnosis.timings.analyzeMs },
+    }),
+  );
+}
+
+function describe(diagnosis: Diagnosis, message: SlackMessage): Answer {
+  return {
+    message,
+    verdict: summarize(diagnosis).verdict,
+    findings: diagnosis.findings.map((f) => ({ code: f.code, severity: f.severity })),
+    gaps: blockingGaps(diagnosis).map((g) => g.source),
+  };
 }
 
 function plain(mrkdwn: string): SlackMessage {

@@ -14,6 +14,7 @@ let slack: FakeSlack;
 let slackUrl: string;
 let bot: ChildProcess;
 let botUrl: string;
+let opsUrl: string;
 let stderr = '';
 
 async function freePort(): Promise<number> {
@@ -50,7 +51,9 @@ spec:
 `,
   );
   const port = await freePort();
+  const opsPort = await freePort();
   botUrl = `http://127.0.0.1:${port}/slack/events`;
+  opsUrl = `http://127.0.0.1:${opsPort}`;
   await import('node:child_process').then(({ execFileSync }) =>
     execFileSync('npm', ['run', 'build', '--silent'], { cwd: ROOT }),
   );
@@ -62,6 +65,7 @@ spec:
       SLACK_SIGNING_SECRET: SECRET,
       SLACK_API_URL: `${slackUrl}/api/`,
       PORT: String(port),
+      OPS_PORT: String(opsPort),
       SLACK_APP_TOKEN: '',
     },
   });
@@ -197,6 +201,34 @@ describe('mtls-doctor serve (HTTP mode)', () => {
       `kubectl patch destinationrule inventory-dr -n inventory --type=merge -p '{"spec":{"trafficPolicy":{"tls":{"mode":"ISTIO_MUTUAL"}}}}'`,
     );
     expect(String(answer.args.text)).toContain('Nothing was changed');
+  });
+
+  it('serves /healthz, /readyz (Slack token accepted, source readable) and the named /metrics series', async () => {
+    expect((await fetch(`${opsUrl}/healthz`)).status).toBe(200);
+    const ready = await fetch(`${opsUrl}/readyz`);
+    expect(ready.status).toBe(200);
+    expect(await ready.json()).toMatchObject({
+      ready: true,
+      checks: { slack: { ok: true }, cluster: { ok: true } },
+    });
+    const metrics = await (await fetch(`${opsUrl}/metrics`)).text();
+    expect(metrics).toMatch(/mtls_doctor_checks_total\{command="check",outcome="problems-found"\} [1-9]/);
+    expect(metrics).toMatch(
+      /mtls_doctor_findings_total\{code="destinationrule-tls-conflict",severity="error"\} [1-9]/,
+    );
+    expect(metrics).toContain('mtls_doctor_check_duration_seconds_bucket');
+    expect(metrics).toMatch(/mtls_doctor_remediations_total\{outcome="plan-shown"\} 1/);
+    expect(metrics).toContain('# TYPE mtls_doctor_slack_api_errors_total counter');
+    expect(metrics).toContain('# TYPE mtls_doctor_kubernetes_api_errors_total counter');
+    // Logs are JSON lines with a request id, and never carry the token.
+    const line = stderr.split('\n').find((l) => l.includes('"msg":"answered"'));
+    expect(JSON.parse(line ?? '{}')).toMatchObject({
+      name: 'mtls-doctor',
+      command: 'check',
+      requestId: expect.any(String),
+    });
+    expect(stderr).not.toContain('xoxb-e2e-token');
+    expect(stderr).not.toContain(SECRET);
   });
 
   it('forged, unsigned, stale and future-dated requests get 401 and nothing runs', async () => {

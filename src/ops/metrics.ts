@@ -1,0 +1,48 @@
+// Prometheus metrics of the bot (prom-client): what it checked, how long it took, what it found, what
+// it offered to fix, and the errors of the two APIs it depends on.
+import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client';
+
+export class BotMetrics {
+  readonly registry = new Registry();
+  readonly checks = new Counter({
+    name: 'mtls_doctor_checks_total',
+    help: 'Slash commands answered, by command and outcome (problems, clean, incomplete, failed).',
+    labelNames: ['command', 'outcome'] as const,
+    registers: [this.registry],
+  });
+  readonly checkDuration = new Histogram({
+    name: 'mtls_doctor_check_duration_seconds',
+    help: 'Time from ack to the posted answer.',
+    labelNames: ['command'] as const,
+    buckets: [0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60],
+    registers: [this.registry],
+  });
+  readonly findings = new Counter({
+    name: 'mtls_doctor_findings_total',
+    help: 'Findings reported in answers, by code and severity.',
+    labelNames: ['code', 'severity'] as const,
+    registers: [this.registry],
+  });
+  readonly remediations = new Counter({
+    name: 'mtls_doctor_remediations_total',
+    help: 'Remediation button clicks, by outcome (plan-shown, plan-unknown).',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+  readonly slackErrors = new Counter({
+    name: 'mtls_doctor_slack_api_errors_total',
+    help: 'Failed Slack Web API calls, by method.',
+    labelNames: ['method'] as const,
+    registers: [this.registry],
+  });
+  readonly kubernetesErrors = new Counter({
+    name: 'mtls_doctor_kubernetes_api_errors_total',
+    help: 'Kubernetes reads that ended in a gap or an unreachable cluster.',
+    labelNames: ['source'] as const,
+    registers: [this.registry],
+  });
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry, prefix: 'mtls_doctor_' });
+  }
+}
