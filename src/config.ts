@@ -6,32 +6,50 @@ import { z } from 'zod';
 
 const NAMESPACE = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 
-const fileSchema = z
+export const fileSchema = z
   .object({
-    port: z.number().int().min(1).max(65535).optional(),
-    opsPort: z.number().int().min(1).max(65535).optional(),
+    port: z.number().int().min(1).max(65535).optional().describe('HTTP port for Slack requests (PORT wins).'),
+    opsPort: z
+      .number()
+      .int()
+      .min(1)
+      .max(65535)
+      .optional()
+      .describe('Port of health and metrics (OPS_PORT wins).'),
     slack: z
       .object({
-        apiUrl: z.url().optional(),
+        apiUrl: z.url().optional().describe('Slack Web API base URL (SLACK_API_URL wins).'),
       })
       .strict()
       .optional(),
     access: z
       .object({
         /** Slack channel id (or `*` for any channel) → namespaces it may check (`*` for all). */
-        channels: z.record(
-          z.string().min(1),
-          z.array(z.string().regex(/^(\*|[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)$/, 'a namespace name or *')),
-        ),
+        channels: z
+          .record(
+            z.string().min(1),
+            z.array(z.string().regex(/^(\*|[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)$/, 'a namespace name or *')),
+          )
+          .describe(
+            'Slack channel id (or "*" for any channel) → namespaces it may check ("*" for all). A channel without a rule is refused.',
+          ),
       })
       .strict()
       .optional(),
-    istioctl: z.string().optional(),
+    istioctl: z.string().optional().describe('istioctl binary for cross-checks (default: istioctl on PATH).'),
     kubernetes: z
       .object({
-        context: z.string().optional(),
-        kubeconfig: z.string().optional(),
-        requestTimeoutMs: z.number().int().positive().optional(),
+        context: z.string().optional().describe('kubeconfig context (default: current, or in-cluster).'),
+        kubeconfig: z
+          .string()
+          .optional()
+          .describe('kubeconfig file (default: $KUBECONFIG, ~/.kube/config, in-cluster).'),
+        requestTimeoutMs: z
+          .number()
+          .int()
+          .positive()
+          .optional()
+          .describe('Timeout of each Kubernetes API request (default 10000).'),
       })
       .strict()
       .optional(),
@@ -39,6 +57,24 @@ const fileSchema = z
   .strict();
 
 export type FileConfig = z.infer<typeof fileSchema>;
+
+/** Environment variables the bot reads (documented in the README's generated reference). */
+export const ENVIRONMENT: readonly { name: string; description: string }[] = [
+  { name: 'SLACK_BOT_TOKEN', description: 'Bot token (xoxb-...). Required.' },
+  { name: 'SLACK_APP_TOKEN', description: 'App-level token (xapp-..., connections:write): Socket Mode.' },
+  {
+    name: 'SLACK_SIGNING_SECRET',
+    description: 'Signing secret: HTTP mode, every request signature verified.',
+  },
+  {
+    name: 'SLACK_API_URL',
+    description: "Slack Web API base URL (default Slack's own); for gateways and tests.",
+  },
+  { name: 'PORT', description: 'HTTP port for Slack requests (default 3000).' },
+  { name: 'OPS_PORT', description: 'Port of /healthz, /readyz and /metrics (default 9090).' },
+  { name: 'MTLS_DOCTOR_CONFIG', description: 'Path of the YAML configuration file (or --config).' },
+  { name: 'MTLS_DOCTOR_LOG_LEVEL', description: 'Log level: trace, debug, info (default), warn, error.' },
+];
 
 export interface BotConfig {
   readonly port: number;

@@ -75,3 +75,12 @@ describe('configuration', () => {
     expect(channelMayCheck(loadConfig(env), 'C1', 'shop').allowed).toBe(false);
   });
 });
+
+describe('configuration reference', () => {
+  it('the README holds the reference generated from the schema (scripts/config-reference.ts)', async () => {
+    const { readFileSync } = await import('node:fs');
+    const { configReference } = await import('../../src/config-reference.js');
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    expect(readme).toContain(`<!-- config:start -->\n${configReference()}\n<!-- config:end -->`);
+  });
+});
