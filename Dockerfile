@@ -5,6 +5,10 @@
 ARG NODE_IMAGE=node:24.11.1-bookworm-slim
 
 FROM ${NODE_IMAGE} AS build
+# better-sqlite3 compiles its native module at install.
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends python3=* make=* g++=* \
+ && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY package.json package-lock.json tsconfig.json tsconfig.build.json ./
 COPY bin ./bin

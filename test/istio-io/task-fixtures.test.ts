@@ -1,0 +1,42 @@
+// The istio.io security task fixtures (test/fixtures/istio-io-tasks, built from the task pages and their
+// snips/test scripts, see that folder's README) through `mtls-doctor matrix -f <dir> -o json`.
+import { readdirSync, readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { EXIT, type Io, main } from '../../src/cli.js';
+
+const DIR = new URL('../fixtures/istio-io-tasks/', import.meta.url);
+const scenarios = readdirSync(DIR, { withFileTypes: true })
+  .filter((d) => d.isDirectory())
+  .map((d) => d.name)
+  .sort();
+
+interface Expected {
+  source: string;
+  pairs: { from: string; to: string; outcome: 'ok' | 'fail' }[];
+}
+
+describe('istio.io security tasks, as fixtures', () => {
+  it('has every scenario', () => {
+    expect(scenarios).toHaveLength(9);
+  });
+
+  it.each(scenarios)('%s', async (scenario) => {
+    const expected = JSON.parse(readFileSync(new URL(`${scenario}/expected.json`, DIR), 'utf8')) as Expected;
+    let stdout = '';
+    const io: Io = { stdout: (t) => void (stdout += t), stderr: () => {}, isTty: false, cwd: process.cwd() };
+    const code = await main(
+      ['matrix', '-f', new URL(`${scenario}/manifests.yaml`, DIR).pathname, '-o', 'json'],
+      io,
+    );
+    const pairs = new Map(
+      (JSON.parse(stdout).pairs as Expected['pairs']).map((p) => [`${p.from} -> ${p.to}`, p.outcome]),
+    );
+    for (const pair of expected.pairs)
+      expect(pairs.get(`${pair.from} -> ${pair.to}`), `${pair.from} -> ${pair.to}`).toBe(pair.outcome);
+    expect(code).toBe(
+      expected.pairs.some((p) => p.outcome === 'fail') || [...pairs.values()].includes('fail')
+        ? EXIT.findings
+        : EXIT.ok,
+    );
+  });
+});
