@@ -7,6 +7,7 @@ import { findingsFromIstioctl } from './analyzers/istioctl-messages.js';
 import { workloadCertificates } from './analyzers/workload-certificates.js';
 import { collectWorkloadCertificates } from './certs/collect-workload-certs.js';
 import { type BotConfig, ConfigError, loadConfig } from './config.js';
+import { buildDigest } from './digest/build-digest.js';
 import { blockingGaps, type Diagnosis, diagnose, knownNamespaces, withAdditions } from './engine/diagnose.js';
 import { buildMatrix, countPairs } from './engine/matrix.js';
 import { clusterProbe } from './ops/cluster-probe.js';
@@ -14,6 +15,7 @@ import { createLogger } from './ops/logger.js';
 import { BotMetrics } from './ops/metrics.js';
 import { startOpsServer } from './ops/ops-server.js';
 import { certificateRows, renderCertsJson, renderCertsText } from './render/certs.js';
+import { renderDigestJson, renderDigestText } from './render/digest.js';
 import { renderCheckJson, renderMatrixJson } from './render/json.js';
 import { renderMatrixText } from './render/matrix-text.js';
 import { renderSarif } from './render/sarif.js';
@@ -25,6 +27,7 @@ import { findIstioctl, type IstioctlOptions, istioctlAnalyze } from './snapshot/
 import { ClusterUnavailableError, KubeConfigError } from './snapshot/live/kube-api.js';
 import { ManifestError } from './snapshot/read-manifests.js';
 import { type LoadedSource, loadSource } from './snapshot/source.js';
+import { SqliteStore } from './store/sqlite-store.js';
 
 export const EXIT = { ok: 0, findings: 1, usage: 2, incomplete: 3 } as const;
 
@@ -225,6 +228,26 @@ export async function main(argv: readonly string[], io: Io = defaultIo): Promise
       await bot.stop();
       await ops.close();
       await pool.close();
+    });
+
+  withSource(
+    program.command('digest').description('mTLS posture per namespace, migration stage, next step, changes'),
+    ['text', 'json'],
+  )
+    .option(
+      '--state <file>',
+      'SQLite file that keeps postures, so the digest says what changed since the last one',
+    )
+    .action(async (options: CliSourceOptions & { state?: string }) => {
+      const { loaded } = await load(options, io);
+      const store = options.state ? new SqliteStore(options.state) : undefined;
+      try {
+        const digest = buildDigest(loaded.snapshot, io.now ?? new Date(), store);
+        io.stdout(options.output === 'json' ? renderDigestJson(digest) : renderDigestText(digest));
+        exitCode = loaded.snapshot.gaps.some((g) => !g.optional) ? EXIT.incomplete : EXIT.ok;
+      } finally {
+        store?.close();
+      }
     });
 
   withSource(program.command('matrix').description('who can reach which service port, and why not'), [

@@ -6,7 +6,7 @@ import type { Finding } from '../analyzers/finding.js';
 import { isInboundExcluded } from '../mesh/connectivity.js';
 import type { ResolvedMesh } from '../mesh/resolve.js';
 
-export type NamespaceMode = 'STRICT' | 'PERMISSIVE' | 'DISABLE' | 'mixed' | 'no-workloads';
+export type NamespaceMode = 'STRICT' | 'PERMISSIVE' | 'DISABLE' | 'no-proxy' | 'mixed' | 'no-workloads';
 export type MigrationStage = 'add-sidecars' | 'switch-to-strict' | 'strict';
 
 export interface NamespacePosture {
@@ -52,7 +52,7 @@ export function computePosture(mesh: ResolvedMesh, findings: readonly Finding[],
         for (const port of ports) {
           const mode =
             w.proxy === 'none' || (w.proxy === 'sidecar' && port && isInboundExcluded(w, port))
-              ? 'DISABLE'
+              ? 'no-proxy'
               : pa.modeForPort(w, port).mode;
           modes.add(mode);
           allPorts++;

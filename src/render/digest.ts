@@ -1,0 +1,90 @@
+// The posture digest as text, JSON and Block Kit.
+import type { Posture, PostureChange } from '../digest/posture.js';
+import { type Block, escapeSlack, type SlackMessage } from './blocks.js';
+
+export interface Digest {
+  readonly posture: Posture;
+  readonly previousAt?: string;
+  readonly changes: readonly PostureChange[];
+}
+
+export function renderDigestJson(digest: Digest): string {
+  return `${JSON.stringify(digest, null, 2)}\n`;
+}
+
+const STAGE = {
+  'add-sidecars': 'add sidecars',
+  'switch-to-strict': 'ready for STRICT',
+  strict: 'STRICT',
+} as const;
+
+export function renderDigestText(digest: Digest): string {
+  const p = digest.posture;
+  const out = [`mTLS posture ${p.takenAt}: score ${p.score}/100, mesh-wide ${p.meshMode}`, ''];
+  const width = Math.max(9, ...p.namespaces.map((n) => n.namespace.length));
+  out.push(
+    `${'NAMESPACE'.padEnd(width)}  MODE          NO PROXY  PLAINTEXT PORTS  ERRORS  STAGE             NEXT STEP`,
+  );
+  for (const n of p.namespaces) {
+    out.push(
+      `${n.namespace.padEnd(width)}  ${n.mode.padEnd(12)}  ${String(n.withoutProxy.length).padEnd(8)}  ${String(n.plaintextPorts.length).padEnd(15)}  ${String(n.errors).padEnd(6)}  ${STAGE[n.stage].padEnd(16)}  ${n.nextStep}`,
+    );
+  }
+  out.push('', `Changes since ${digest.previousAt ?? 'the last digest'}:`);
+  for (const c of digest.changes) out.push(`  - ${c.namespace ? `${c.namespace}: ` : ''}${c.what}`);
+  return `${out.join('\n')}\n`;
+}
+
+/** Summary in the channel; the per-namespace detail goes to the thread when it is long. */
+export function digestMessage(digest: Digest): SlackMessage {
+  const p = digest.posture;
+  const title = `mTLS posture digest: score ${p.score}/100, mesh-wide ${p.meshMode}`;
+  const counts = (stage: string) => p.namespaces.filter((n) => n.stage === stage).length;
+  const head: Block[] = [
+    { type: 'header', text: { type: 'plain_text', text: title.slice(0, 150) } },
+    {
+      type: 'section',
+      text: {
+        type: 'mrkdwn',
+        text: `*${counts('strict')}* namespaces STRICT · *${counts('switch-to-strict')}* ready to switch · *${counts('add-sidecars')}* need sidecars · *${p.namespaces.reduce((a, n) => a + n.errors, 0)}* errors open`,
+      },
+    },
+    {
+      type: 'section',
+      text: {
+        type: 'mrkdwn',
+        text: `*Since ${escapeSlack(digest.previousAt ?? 'the last digest')}:*\n${digest.changes.map((c) => `• ${c.namespace ? `\`${escapeSlack(c.namespace)}\`: ` : ''}${escapeSlack(c.what)}`).join('\n')}`.slice(
+          0,
+          3000,
+        ),
+      },
+    },
+  ];
+  const lines = p.namespaces.map(
+    (n) =>
+      `• \`${escapeSlack(n.namespace)}\` ${n.mode}, ${n.withoutProxy.length} without proxy, ${n.plaintextPorts.length} plaintext ports, ${n.errors} errors: _${escapeSlack(n.nextStep)}_`,
+  );
+  const chunks: string[] = [];
+  for (const line of lines) {
+    const last = chunks[chunks.length - 1];
+    if (last !== undefined && last.length + line.length + 1 <= 2900)
+      chunks[chunks.length - 1] = `${last}\n${line}`;
+    else chunks.push(line);
+  }
+  const detail: Block[] = chunks.map((text) => ({ type: 'section', text: { type: 'mrkdwn', text } }));
+  if (detail.length <= 3) return { text: title, blocks: [...head, ...detail], thread: [] };
+  const thread: { text: string; blocks: Block[] }[] = [];
+  for (let i = 0; i < detail.length; i += 45)
+    thread.push({ text: `${title} (namespaces)`, blocks: detail.slice(i, i + 45) });
+  return {
+    text: title,
+    blocks: [
+      ...head,
+      {
+        type: 'context',
+        elements: [{ type: 'mrkdwn', text: ':thread: Per-namespace detail in the thread.' }],
+      },
+    ],
+    thread,
+  };
+}

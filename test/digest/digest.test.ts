@@ -1,0 +1,93 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { type Io, main } from '../../src/cli.js';
+import { buildDigest } from '../../src/digest/build-digest.js';
+import { SqliteStore } from '../../src/store/sqlite-store.js';
+import { app, namespace, peerAuthentication, snapshotOf } from '../helpers/mesh.js';
+
+const ROOT = new URL('../..', import.meta.url).pathname;
+const day1 = new Date('2026-11-28T09:00:00Z');
+const day2 = new Date('2026-11-29T09:00:00Z');
+
+function mesh(extra = ''): string {
+  return (
+    namespace('shop') +
+    app('shop', 'cart') +
+    namespace('legacy', 'none') +
+    app('legacy', 'batch') +
+    namespace('pay') +
+    app('pay', 'api') +
+    extra
+  );
+}
+
+describe('posture digest', () => {
+  it('gives each namespace its mode, migration stage and next safe step', () => {
+    const digest = buildDigest(snapshotOf(mesh(peerAuthentication('pay', 'default', 'STRICT'))), day1);
+    const byName = Object.fromEntries(digest.posture.namespaces.map((n) => [n.namespace, n]));
+    expect(byName.pay).toMatchObject({ mode: 'STRICT', stage: 'strict' });
+    expect(byName.legacy).toMatchObject({ mode: 'no-proxy', stage: 'add-sidecars', withoutProxy: ['batch'] });
+    expect(byName.legacy?.nextStep).toContain('inject sidecars into batch');
+    expect(byName.shop).toMatchObject({
+      mode: 'PERMISSIVE',
+      stage: 'switch-to-strict',
+      wouldBreakIfStrict: ['legacy/batch'],
+    });
+    expect(byName.shop?.plaintextPorts).toEqual(['cart:8080']);
+    expect(digest.posture.score).toBe(33);
+  });
+
+  it('says what changed since the previous digest, across two days, from the store', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'digest-'));
+    const store = new SqliteStore(join(dir, 'state.db'));
+    const first = buildDigest(snapshotOf(mesh()), day1, store);
+    expect(first.changes).toEqual([{ what: 'first digest: nothing to compare with yet' }]);
+    const second = buildDigest(
+      snapshotOf(mesh(peerAuthentication('shop', 'default', 'STRICT'))),
+      day2,
+      store,
+    );
+    expect(second.previousAt).toBe(day1.toISOString());
+    expect(second.changes).toContainEqual({ namespace: 'shop', what: 'mode PERMISSIVE → STRICT' });
+    expect(second.changes).toContainEqual({
+      namespace: 'shop',
+      what: 'no longer accepts plaintext on cart:8080',
+    });
+    expect(second.changes).toContainEqual({ what: 'score 0 → 33' });
+    store.close();
+    // The store survives a restart of the process (a new connection to the same file).
+    const reopened = new SqliteStore(join(dir, 'state.db'));
+    expect(reopened.latestPosture('mesh')?.takenAt).toBe(day2.toISOString());
+    reopened.close();
+  });
+
+  it('a lease has one holder at a time until it expires', () => {
+    const store = new SqliteStore(':memory:');
+    expect(store.acquireLease('digest', 'replica-a', 1000, 60_000)).toBe(true);
+    expect(store.acquireLease('digest', 'replica-b', 2000, 60_000)).toBe(false);
+    expect(store.acquireLease('digest', 'replica-a', 3000, 60_000)).toBe(true);
+    expect(store.acquireLease('digest', 'replica-b', 70_000, 60_000)).toBe(true);
+    store.close();
+  });
+
+  it('mtls-doctor digest -f examples -o json shows per-namespace modes and the next migration step', async () => {
+    let stdout = '';
+    const io: Io = {
+      stdout: (t) => void (stdout += t),
+      stderr: () => {},
+      isTty: false,
+      cwd: ROOT,
+      now: day1,
+    };
+    expect(await main(['digest', '-f', `${ROOT}examples/mesh`, '-o', 'json'], io)).toBe(0);
+    const { posture } = JSON.parse(stdout);
+    const legacy = posture.namespaces.find((n: { namespace: string }) => n.namespace === 'legacy');
+    expect(legacy).toMatchObject({ mode: 'no-proxy', stage: 'add-sidecars' });
+    expect(posture.namespaces.find((n: { namespace: string }) => n.namespace === 'payments')).toMatchObject({
+      mode: 'STRICT',
+    });
+    expect(posture.namespaces.every((n: { nextStep: string }) => n.nextStep.length > 0)).toBe(true);
+  });
+});
