@@ -1,27 +1,12 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { EXIT, type Io, main } from '../src/cli.js';
+import { EXIT } from '../src/cli.js';
+import { runCli } from './helpers/run-cli.js';
 
 const ROOT = new URL('..', import.meta.url).pathname;
 const NOW = new Date('2026-11-29T00:00:00Z');
 
-async function run(...argv: string[]) {
-  let stdout = '';
-  let stderr = '';
-  const io: Io = {
-    stdout: (t) => {
-      stdout += t;
-    },
-    stderr: (t) => {
-      stderr += t;
-    },
-    isTty: false,
-    cwd: ROOT,
-    now: NOW,
-  };
-  const code = await main(argv, io);
-  return { code, stdout, stderr };
-}
+const run = (...argv: string[]) => runCli(argv, { cwd: ROOT, now: NOW });
 
 describe('mtls-doctor check', () => {
   it('reports every field guide error in the bundled example, with exit code 1', async () => {

@@ -2,10 +2,10 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { type Io, main } from '../../src/cli.js';
 import { buildDigest } from '../../src/digest/build-digest.js';
 import { SqliteStore } from '../../src/store/sqlite-store.js';
 import { app, namespace, peerAuthentication, snapshotOf } from '../helpers/mesh.js';
+import { runCli } from '../helpers/run-cli.js';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
 const day1 = new Date('2026-11-28T09:00:00Z');
@@ -73,15 +73,11 @@ describe('posture digest', () => {
   });
 
   it('mtls-doctor digest -f examples -o json shows per-namespace modes and the next migration step', async () => {
-    let stdout = '';
-    const io: Io = {
-      stdout: (t) => void (stdout += t),
-      stderr: () => {},
-      isTty: false,
+    const { code, stdout } = await runCli(['digest', '-f', `${ROOT}examples/mesh`, '-o', 'json'], {
       cwd: ROOT,
       now: day1,
-    };
-    expect(await main(['digest', '-f', `${ROOT}examples/mesh`, '-o', 'json'], io)).toBe(0);
+    });
+    expect(code).toBe(0);
     const { posture } = JSON.parse(stdout);
     const legacy = posture.namespaces.find((n: { namespace: string }) => n.namespace === 'legacy');
     expect(legacy).toMatchObject({ mode: 'no-proxy', stage: 'add-sidecars' });

@@ -3,8 +3,9 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { EXIT, type Io, main } from '../../src/cli.js';
+import { EXIT } from '../../src/cli.js';
 import { FakeKubeApi } from '../helpers/fake-kube-api.js';
+import { runCli } from '../helpers/run-cli.js';
 
 let fake: FakeKubeApi;
 afterEach(async () => fake?.stop());
@@ -31,21 +32,7 @@ current-context: loopback
   return file;
 }
 
-async function run(...argv: string[]) {
-  let stdout = '';
-  let stderr = '';
-  const io: Io = {
-    stdout: (t) => {
-      stdout += t;
-    },
-    stderr: (t) => {
-      stderr += t;
-    },
-    isTty: false,
-    cwd: process.cwd(),
-  };
-  return { code: await main(argv, io), stdout, stderr };
-}
+const run = (...argv: string[]) => runCli(argv, {});
 
 function cluster(): FakeKubeApi {
   return new FakeKubeApi().add(

@@ -3,33 +3,19 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { findingsFromIstioctl } from '../../src/analyzers/istioctl-messages.js';
-import { EXIT, type Io, main } from '../../src/cli.js';
+import { EXIT } from '../../src/cli.js';
 import { diagnose } from '../../src/engine/diagnose.js';
 import { daysFrom, issueCertificate } from '../helpers/certs.js';
 import { fakeIstioctl, secretDump } from '../helpers/fake-istioctl.js';
 import { FakeKubeApi } from '../helpers/fake-kube-api.js';
 import { snapshotOf } from '../helpers/mesh.js';
+import { runCli } from '../helpers/run-cli.js';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
 const NOW = new Date('2026-11-29T12:00:00Z');
 const ANALYZE = readFileSync(new URL('../fixtures/istioctl/analyze.json', import.meta.url), 'utf8');
 
-async function run(...argv: string[]) {
-  let stdout = '';
-  let stderr = '';
-  const io: Io = {
-    stdout: (t) => {
-      stdout += t;
-    },
-    stderr: (t) => {
-      stderr += t;
-    },
-    isTty: false,
-    cwd: ROOT,
-    now: NOW,
-  };
-  return { code: await main(argv, io), stdout, stderr };
-}
+const run = (...argv: string[]) => runCli(argv, { cwd: ROOT, now: NOW });
 
 describe('istioctl analyze cross-check', () => {
   it("merges istioctl's messages as istioctl-analyze findings with their IST code", async () => {
