@@ -32,7 +32,12 @@ export const destinationRuleTlsConflict: Analyzer = {
       const backend = first?.backends[0];
       if (!first || !match || !backend) continue;
       const rule = ruleOf(match.rule);
-      const path = first.outcome.resolvedTls?.path ?? 'spec.trafficPolicy.tls';
+      // A port entry without tls leaves auto mTLS in charge, but the endpoints are labelled from the
+      // top-level tls (mtls_checker.go): the top-level field is the one that decides.
+      const viaTopLevel = first.outcome.endpointTlsFromTopLevel;
+      const path = viaTopLevel
+        ? 'spec.trafficPolicy.tls'
+        : (first.outcome.resolvedTls?.path ?? 'spec.trafficPolicy.tls');
       const sends = backend.tls;
       const wantsMtls = backend.serverMode === 'STRICT';
       const target = wantsMtls ? 'ISTIO_MUTUAL' : 'DISABLE';
@@ -42,10 +47,13 @@ export const destinationRuleTlsConflict: Analyzer = {
           : sends === 'ISTIO_MUTUAL'
             ? 'Istio mTLS'
             : `${sends} TLS (not Istio's mTLS)`;
+      const how = viaTopLevel
+        ? `its entry for port ${first.port.port} sets no tls, so auto mTLS decides, but endpoints are marked from the top-level ${path}.mode (${match.rule.trafficPolicy?.tls?.mode})`
+        : `${path}.mode: ${sends}`;
       findings.push(
         finding({
           code: 'destinationrule-tls-conflict',
-          message: `${describeClients(group)} send ${sendsWords} to ${describeTargets(group)} because of DestinationRule ${rule.meta.namespace}/${rule.meta.name} (${path}.mode: ${sends}), but the server ${wantsMtls ? 'requires Istio mTLS' : 'accepts only plaintext'}. Callers see: ${firstSymptom(group)}.`,
+          message: `${describeClients(group)} send ${sendsWords} to ${describeTargets(group)} because of DestinationRule ${rule.meta.namespace}/${rule.meta.name} (${how}), but the server ${wantsMtls ? 'requires Istio mTLS' : 'accepts only plaintext'}. Callers see: ${firstSymptom(group)}.`,
           why: [describeRuleChoice(match), describeBackendServer(backend)],
           fix: wantsMtls
             ? `Set ${path}.mode to ISTIO_MUTUAL (or remove the tls block and let auto mTLS decide).`

@@ -28,12 +28,18 @@ export const headlessServicePlaintext: Analyzer = {
       findings.push(
         finding({
           code: 'headless-service-plaintext',
-          message: `${describeClients(group)} send plaintext to headless service ${targetName(first.target)}, and its STRICT pods reset them. Callers see: ${firstSymptom(group)}.`,
+          message:
+            backend.tls === 'DISABLE'
+              ? `${describeClients(group)} send plaintext to headless service ${targetName(first.target)}, and its STRICT pods reset them. Callers see: ${firstSymptom(group)}.`
+              : `${describeClients(group)} send Istio mTLS to every pod of headless service ${targetName(first.target)}, but ${describeBackendServer(backend)}. Callers see: ${firstSymptom(group)}.`,
           why: [
-            `Service ${targetName(first.target)} is headless; auto mTLS uses mTLS for a headless service only when every endpoint has a sidecar${withoutSidecar.length ? `, and ${withoutSidecar.join(', ')} has none` : ' (no endpoints)'}.`,
+            `Service ${targetName(first.target)} is headless: its clients use one TLS setting for every pod (an ORIGINAL_DST cluster), mTLS only when every endpoint has a sidecar${withoutSidecar.length ? `, and ${withoutSidecar.join(', ')} has none` : backend.tls === 'DISABLE' ? ' (no endpoints)' : ", whatever each pod's own policy says"}.`,
             describeBackendServer(backend),
           ],
-          fix: 'Inject a sidecar into every workload behind the service, or add a DestinationRule with ISTIO_MUTUAL for this host, or make the STRICT pods PERMISSIVE.',
+          fix:
+            backend.tls === 'DISABLE'
+              ? 'Inject a sidecar into every workload behind the service, or add a DestinationRule with ISTIO_MUTUAL for this host, or make the STRICT pods PERMISSIVE.'
+              : 'Make the DISABLE pods PERMISSIVE (they then accept the mTLS their clients send), or add a DestinationRule with tls.mode DISABLE for this host.',
           resource: first.target.ref,
           location: first.target.service?.meta.source,
           related: policy

@@ -6,9 +6,16 @@ export interface PlaintextSource {
   readonly rate: number;
 }
 
-export type PrometheusResult = { readonly ok: true; readonly sources: PlaintextSource[] } | { readonly ok: false; readonly reason: string };
+export type PrometheusResult =
+  | { readonly ok: true; readonly sources: PlaintextSource[] }
+  | { readonly ok: false; readonly reason: string };
 
-export async function plaintextSources(baseUrl: string, namespace: string, window = '1d', timeoutMs = 10_000): Promise<PrometheusResult> {
+export async function plaintextSources(
+  baseUrl: string,
+  namespace: string,
+  window = '1d',
+  timeoutMs = 10_000,
+): Promise<PrometheusResult> {
   const selector = `reporter="destination",destination_workload_namespace="${namespace}",connection_security_policy!="mutual_tls"`;
   const query = [
     `sum by (source_workload, source_workload_namespace) (rate(istio_requests_total{${selector}}[${window}]))`,
@@ -19,10 +26,19 @@ export async function plaintextSources(baseUrl: string, namespace: string, windo
     url.searchParams.set('query', query);
     const res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
     if (!res.ok) return { ok: false, reason: `Prometheus answered HTTP ${res.status}` };
-    const body = (await res.json()) as { status?: string; error?: string; data?: { result?: { metric: Record<string, string>; value: [number, string] }[] } };
-    if (body.status !== 'success') return { ok: false, reason: `Prometheus query failed: ${body.error ?? 'unknown error'}` };
+    const body = (await res.json()) as {
+      status?: string;
+      error?: string;
+      data?: { result?: { metric: Record<string, string>; value: [number, string] }[] };
+    };
+    if (body.status !== 'success')
+      return { ok: false, reason: `Prometheus query failed: ${body.error ?? 'unknown error'}` };
     const sources = (body.data?.result ?? [])
-      .map((r) => ({ workload: r.metric.source_workload ?? 'unknown', namespace: r.metric.source_workload_namespace ?? 'unknown', rate: Number(r.value[1]) }))
+      .map((r) => ({
+        workload: r.metric.source_workload ?? 'unknown',
+        namespace: r.metric.source_workload_namespace ?? 'unknown',
+        rate: Number(r.value[1]),
+      }))
       .filter((s) => s.rate > 0)
       .sort((a, b) => b.rate - a.rate);
     return { ok: true, sources };

@@ -37,6 +37,7 @@ export type TlsSource =
   | 'auto-mtls-off'
   | 'namespace-disable'
   | 'headless-fallback'
+  | 'headless-mtls'
   | 'auto-mtls';
 
 export interface BackendOutcome {
@@ -60,6 +61,8 @@ export interface PairOutcome {
   readonly tlsSource: TlsSource;
   readonly rule?: DestinationRuleMatch;
   readonly resolvedTls?: ResolvedTls;
+  /** The port's entry sets no tls, but the rule's top-level tls labelled the endpoints (EDS). */
+  readonly endpointTlsFromTopLevel: boolean;
   readonly serverProxy: ProxyKind;
   readonly serverMode: ServerMode;
   readonly reason: FindingCode | 'ok';
@@ -124,6 +127,11 @@ interface ServerSide {
 interface ClientSide {
   /** A fixed TLS for every backend, or undefined for auto mTLS's per-endpoint choice. */
   readonly tls?: ClientTlsMode;
+  /**
+   * The EDS `tlsMode` label forced for every endpoint: set when the rule has a top-level tls but none
+   * for this port (mtls_checker.go tlsModeForDestinationRule reads the top-level mode).
+   */
+  readonly endpointTlsMode?: 'istio' | 'disabled';
   readonly source: TlsSource;
   readonly rule?: DestinationRuleMatch;
   readonly resolvedTls?: ResolvedTls;
@@ -167,6 +175,7 @@ export class ConnectivityEvaluator {
       clientProxy: client.proxy,
       tls: shown?.tls ?? clientSide.tls ?? 'DISABLE',
       tlsSource: clientSide.source,
+      endpointTlsFromTopLevel: !!clientSide.endpointTlsMode,
       rule: clientSide.rule,
       resolvedTls: clientSide.resolvedTls,
       serverProxy: shown?.serverProxy ?? 'none',
@@ -205,9 +214,22 @@ export class ConnectivityEvaluator {
     }
     const passthrough =
       target.headless || rule?.rule.trafficPolicy?.loadBalancerSimple?.toUpperCase() === 'PASSTHROUGH';
-    if (passthrough && (backends.length === 0 || servers.some((s) => !endpointIsIstio(s)))) {
-      return { tls: 'DISABLE', source: 'headless-fallback', ...base };
+    if (passthrough) {
+      // ORIGINAL_DST clusters have one transport socket for all endpoints: plaintext when any endpoint
+      // lacks the sidecar's tlsMode label (BestEffortInferServiceMTLSMode), Istio mTLS otherwise, even
+      // to a pod whose own policy is DISABLE.
+      if (backends.length === 0 || servers.some((s) => s.serverProxy !== 'sidecar')) {
+        return { tls: 'DISABLE', source: 'headless-fallback', ...base };
+      }
+      return { tls: 'ISTIO_MUTUAL', source: 'headless-mtls', ...base };
     }
+    const topLevel = rule?.rule.trafficPolicy?.tls?.mode;
+    if (topLevel)
+      return {
+        source: 'auto-mtls',
+        endpointTlsMode: topLevel === 'ISTIO_MUTUAL' ? 'istio' : 'disabled',
+        ...base,
+      };
     return { source: 'auto-mtls', ...base };
   }
 
@@ -219,14 +241,43 @@ export class ConnectivityEvaluator {
     backend: Backend,
     server: ServerSide,
   ): BackendOutcome {
-    const tls =
-      clientSide.tls ??
-      (endpointIsIstio(server) || server.serverProxy === 'ambient' ? 'ISTIO_MUTUAL' : 'DISABLE');
+    // Sidecars reach ambient pods over HBONE whatever the rule or auto mTLS says (cluster_tls.go
+    // applyHBONETransportSocketMatches); ztunnel accepts HBONE in every mode.
+    if (
+      client.proxy === 'sidecar' &&
+      server.serverProxy === 'ambient' &&
+      clientSide.source !== 'outbound-excluded' &&
+      !target.headless
+    ) {
+      return { backend, tls: 'ISTIO_MUTUAL', ...server, ok: true, reason: 'ok', symptom: SYMPTOMS.ok };
+    }
+    const tls = clientSide.tls ?? this.endpointTls(client, clientSide, backend, server);
     const base = { backend, tls, ...server };
     const accepted = accepts(server, tls, portExpectsTls(port));
     if (accepted) return { ...base, ok: true, reason: 'ok', symptom: SYMPTOMS.ok };
     const reason = failureReason(client, clientSide, server, tls, target);
     return { ...base, ok: false, reason, symptom: failureSymptom(server, tls) };
+  }
+
+  // Auto mTLS per endpoint. ztunnel (ambient clients) sends HBONE to ambient pods and to sidecar pods
+  // that advertise HBONE (label networking.istio.io/tunnel=http), plaintext to the rest.
+  private endpointTls(
+    client: ClientProfile,
+    clientSide: ClientSide,
+    backend: Backend,
+    server: ServerSide,
+  ): ClientTlsMode {
+    if (client.proxy === 'ambient') {
+      const hbone =
+        server.serverProxy === 'ambient' ||
+        (server.serverProxy === 'sidecar' &&
+          backend.workload.podLabels['networking.istio.io/tunnel'] === 'http');
+      return hbone ? 'ISTIO_MUTUAL' : 'DISABLE';
+    }
+    if (server.serverProxy === 'ambient') return 'ISTIO_MUTUAL';
+    if (clientSide.endpointTlsMode)
+      return clientSide.endpointTlsMode === 'istio' ? 'ISTIO_MUTUAL' : 'DISABLE';
+    return endpointIsIstio(server) ? 'ISTIO_MUTUAL' : 'DISABLE';
   }
 
   private judgeExternal(client: ClientProfile, port: TargetPort, clientSide: ClientSide): BackendOutcome {
@@ -280,6 +331,9 @@ function failureReason(
   target: ServiceTarget,
 ): FindingCode {
   if (server.inboundExcluded) return 'inbound-port-excluded';
+  if (clientSide.source === 'headless-mtls' || clientSide.source === 'headless-fallback')
+    return 'headless-service-plaintext';
+  if (client.proxy === 'ambient') return 'strict-plaintext-clients';
   if (tls === 'DISABLE') {
     switch (clientSide.source) {
       case 'no-proxy':
@@ -288,10 +342,11 @@ function failureReason(
         return 'outbound-port-excluded';
       case 'auto-mtls-off':
         return 'auto-mtls-disabled';
+      case 'auto-mtls':
+        // A top-level tls in the rule decided the endpoints' tlsMode for a port whose entry has none.
+        return clientSide.endpointTlsMode ? 'destinationrule-tls-conflict' : 'strict-plaintext-clients';
       case 'namespace-disable':
         return 'strict-under-namespace-disable';
-      case 'headless-fallback':
-        return 'headless-service-plaintext';
       case 'credential-ignored':
         return 'destinationrule-credentialname-ignored';
       default:

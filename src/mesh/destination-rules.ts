@@ -47,10 +47,13 @@ function emptyTable(): HostTable {
 }
 
 export class DestinationRuleIndex {
+  /** Rules a proxy in the namespace sees first (selector rules too). */
   private readonly local = new Map<string, HostTable>();
+  /** Rules the namespace exports to (some) other namespaces. */
   private readonly exported = new Map<string, HostTable>();
-  private readonly selectorRules = new Map<string, HostTable>();
-  /** Namespaces with a local rule for a given exact host, and namespaces with any wildcard rule. */
+  /** The root namespace's private rules: the only ones its own proxies see before the service's. */
+  private readonly rootPrivate: HostTable = emptyTable();
+  /** Namespaces with a local rule for a given exact host, and by wildcard pattern. */
   private readonly namespacesByExactHost = new Map<string, Set<string>>();
   /** Wildcard pattern (`*.ns.svc.cluster.local`, `*`) → namespaces that hold a rule for it. */
   private readonly namespacesByWildcard = new Map<string, Set<string>>();
@@ -59,26 +62,47 @@ export class DestinationRuleIndex {
   constructor(
     rules: readonly DestinationRule[],
     readonly rootNamespace: string,
-    defaultExportTo: readonly string[] = ['*'],
+    private readonly defaultExportTo: readonly string[] = ['*'],
   ) {
-    this.merged = mergeRules(rules, defaultExportTo);
+    this.merged = mergeRules(rules);
     for (const rule of this.merged) {
       const ns = rule.namespace;
-      if (rule.workloadSelector) {
-        addToTable(this.selectorRules, ns, rule);
-      } else {
-        if (rule.exportTo.has('*') || rule.exportTo.has('.') || rule.exportTo.has(ns))
-          addToTable(this.local, ns, rule);
-        if (!isPrivate(rule)) addToTable(this.exported, ns, rule);
+      if (this.isLocal(rule)) {
+        addToTable(this.local, ns, rule);
+        if (ns === rootNamespace && this.isPrivate(rule)) addRule(this.rootPrivate, rule);
       }
+      if (!rule.workloadSelector && !this.isPrivate(rule)) addToTable(this.exported, ns, rule);
       const index = isWildcard(rule.host) ? this.namespacesByWildcard : this.namespacesByExactHost;
       const set = index.get(rule.host) ?? new Set();
       set.add(ns);
       index.set(rule.host, set);
     }
-    for (const table of [...this.local.values(), ...this.exported.values(), ...this.selectorRules.values()]) {
+    for (const table of [...this.local.values(), ...this.exported.values(), this.rootPrivate]) {
       table.wildcards.sort((a, b) => compareSpecificity(a.host, b.host));
     }
+  }
+
+  // exportTo as istiod reads it (push_context.go setDestinationRules): an empty list is visible to the
+  // own namespace, and to all others unless meshConfig.defaultDestinationRuleExportTo says "." (only
+  // "." and "*" are honoured there); selector rules are always private.
+  private isLocal(rule: MergedDestinationRule): boolean {
+    const e = rule.exportTo;
+    return e.size === 0 || e.has('*') || e.has('.') || e.has(rule.namespace);
+  }
+
+  private isPrivate(rule: MergedDestinationRule): boolean {
+    if (rule.workloadSelector) return true;
+    if (rule.exportTo.size === 0)
+      return this.defaultExportTo.includes('.') && !this.defaultExportTo.includes('*');
+    for (const target of rule.exportTo) {
+      if (target === '*') return false;
+      if (target !== '.' && target !== rule.namespace && target !== '~') return false;
+    }
+    return true;
+  }
+
+  private visibleTo(rule: MergedDestinationRule, clientNamespace: string): boolean {
+    return rule.exportTo.size === 0 || rule.exportTo.has('*') || rule.exportTo.has(clientNamespace);
   }
 
   /**
@@ -87,7 +111,6 @@ export class DestinationRuleIndex {
    */
   namespacesWithLocalRulesFor(host: string): Set<string> {
     const found = new Set(this.namespacesByExactHost.get(host));
-    // Only the wildcards that cover this host: `*` and `*.<suffix>` for each suffix of the host.
     for (const pattern of wildcardsCovering(host)) {
       for (const ns of this.namespacesByWildcard.get(pattern) ?? []) found.add(ns);
     }
@@ -97,44 +120,53 @@ export class DestinationRuleIndex {
   /** Whether the service-namespace or root-namespace rule for this host is exported to only some namespaces. */
   hasRestrictedExport(host: string, serviceNamespace: string): boolean {
     for (const ns of [serviceNamespace, this.rootNamespace]) {
-      const rule = findInTable(this.exported.get(ns), host, () => true);
-      if (rule && !rule.exportTo.has('*')) return true;
+      const candidates = mostSpecific(this.exported.get(ns), host);
+      if (candidates.some((rule) => rule.exportTo.size > 0 && !rule.exportTo.has('*'))) return true;
     }
     return false;
   }
 
+  /**
+   * The rule a client proxy uses for a host: its own namespace first (for a proxy in the root namespace,
+   * only the root's private rules), then the service's namespace, then the root namespace. In each,
+   * the most specific host wins first and only then are selectors and exportTo applied
+   * (push_context.go destinationRule, sidecar.go SidecarScope.DestinationRule).
+   */
   lookup(
     clientNamespace: string,
     clientLabels: Labels | undefined,
     host: string,
     serviceNamespace: string,
   ): DestinationRuleMatch | undefined {
-    const bySelector = findInTable(this.selectorRules.get(clientNamespace), host, (rule) =>
-      clientLabels ? selectorMatches(rule.workloadSelector, clientLabels) : false,
-    );
-    if (bySelector) return { rule: bySelector, step: 'client-namespace' };
-    const local = findInTable(this.local.get(clientNamespace), host, () => true);
-    if (local) return { rule: local, step: 'client-namespace' };
-    const visible = (rule: MergedDestinationRule) =>
-      rule.exportTo.has('*') || rule.exportTo.has(clientNamespace);
+    const own = clientNamespace === this.rootNamespace ? this.rootPrivate : this.local.get(clientNamespace);
+    const candidates = mostSpecific(own, host);
+    if (candidates.length > 0) {
+      const bySelector = candidates.find(
+        (r) => r.workloadSelector && clientLabels && selectorMatches(r.workloadSelector, clientLabels),
+      );
+      const plain = candidates.filter((r) => !r.workloadSelector);
+      const rule = bySelector ?? plain[plain.length - 1];
+      // Only selector rules for other workloads: this proxy gets no rule at all for the host.
+      return rule ? { rule, step: 'client-namespace' } : undefined;
+    }
     if (serviceNamespace !== clientNamespace) {
-      const fromService = findInTable(this.exported.get(serviceNamespace), host, visible);
-      if (fromService) return { rule: fromService, step: 'service-namespace' };
+      const rule = this.exportedRule(serviceNamespace, host, clientNamespace);
+      if (rule) return { rule, step: 'service-namespace' };
     }
-    if (this.rootNamespace !== clientNamespace) {
-      const fromRoot = findInTable(this.exported.get(this.rootNamespace), host, visible);
-      if (fromRoot) return { rule: fromRoot, step: 'root-namespace' };
-    }
-    return undefined;
+    const rule = this.exportedRule(this.rootNamespace, host, clientNamespace);
+    return rule ? { rule, step: 'root-namespace' } : undefined;
   }
-}
 
-function isPrivate(rule: MergedDestinationRule): boolean {
-  if (rule.exportTo.has('*')) return false;
-  for (const target of rule.exportTo) {
-    if (target !== '.' && target !== rule.namespace && target !== '~') return false;
+  private exportedRule(
+    namespace: string,
+    host: string,
+    clientNamespace: string,
+  ): MergedDestinationRule | undefined {
+    const visible = mostSpecific(this.exported.get(namespace), host).filter((r) =>
+      this.visibleTo(r, clientNamespace),
+    );
+    return visible[visible.length - 1];
   }
-  return true;
 }
 
 function addToTable(tables: Map<string, HostTable>, namespace: string, rule: MergedDestinationRule): void {
@@ -143,6 +175,10 @@ function addToTable(tables: Map<string, HostTable>, namespace: string, rule: Mer
     table = emptyTable();
     tables.set(namespace, table);
   }
+  addRule(table, rule);
+}
+
+function addRule(table: HostTable, rule: MergedDestinationRule): void {
   if (isWildcard(rule.host)) table.wildcards.push(rule);
   else {
     const list = table.exact.get(rule.host) ?? [];
@@ -151,21 +187,16 @@ function addToTable(tables: Map<string, HostTable>, namespace: string, rule: Mer
   }
 }
 
-function findInTable(
-  table: HostTable | undefined,
-  host: string,
-  accept: (rule: MergedDestinationRule) => boolean,
-): MergedDestinationRule | undefined {
-  if (!table) return undefined;
-  const exact = table.exact.get(host)?.find(accept);
-  if (exact) return exact;
-  return table.wildcards.find((rule) => hostCovers(rule.host, host) && accept(rule));
+/** The entries for the most specific host pattern that covers `host` (exact, else the best wildcard). */
+function mostSpecific(table: HostTable | undefined, host: string): MergedDestinationRule[] {
+  if (!table) return [];
+  const exact = table.exact.get(host);
+  if (exact?.length) return exact;
+  const best = table.wildcards.find((rule) => hostCovers(rule.host, host));
+  return best ? table.wildcards.filter((rule) => rule.host === best.host) : [];
 }
 
-function mergeRules(
-  rules: readonly DestinationRule[],
-  defaultExportTo: readonly string[],
-): MergedDestinationRule[] {
+function mergeRules(rules: readonly DestinationRule[]): MergedDestinationRule[] {
   // Selector rules first, then oldest first (sortConfigBySelectorAndCreationTime).
   const sorted = [...rules].sort((a, b) => {
     if (!!a.workloadSelector !== !!b.workloadSelector) return a.workloadSelector ? -1 : 1;
@@ -175,11 +206,8 @@ function mergeRules(
   const order: string[] = [];
   for (const rule of sorted) {
     const host = resolveShortname(rule.host, rule.meta.namespace);
-    const exportTo = rule.workloadSelector
-      ? ['.']
-      : rule.exportTo.length > 0
-        ? rule.exportTo
-        : defaultExportTo;
+    const exportTo = rule.workloadSelector ? ['.'] : rule.exportTo;
+    // Rules merge only with equal exportTo (ENABLE_ENHANCED_DESTINATIONRULE_MERGE); an empty list is its own.
     const key = JSON.stringify([
       rule.meta.namespace,
       host,
@@ -207,15 +235,10 @@ function mergeRules(
         subsets.push(subset);
       }
     }
-    const exportTo = first.workloadSelector
-      ? ['.']
-      : first.exportTo.length > 0
-        ? first.exportTo
-        : defaultExportTo;
     return {
       host: resolveShortname(first.host, first.meta.namespace),
       namespace: first.meta.namespace,
-      exportTo: new Set(exportTo),
+      exportTo: new Set(first.workloadSelector ? ['.'] : first.exportTo),
       workloadSelector: first.workloadSelector,
       rules: group,
       trafficPolicy: policySource?.trafficPolicy,

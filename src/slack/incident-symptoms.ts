@@ -16,7 +16,8 @@ const SYMPTOMS: readonly RegExp[] = [
 
 // `svc.ns.svc.cluster.local`, Envoy's `outbound|8080||svc.ns.svc.cluster.local`, `svc.ns:8080`,
 // or words: "service payments in namespace prod".
-const FQDN = /\b([a-z0-9]([-a-z0-9]*[a-z0-9])?)\.([a-z0-9]([-a-z0-9]*[a-z0-9])?)\.svc(?:\.cluster\.local)?\b/i;
+const FQDN =
+  /\b([a-z0-9]([-a-z0-9]*[a-z0-9])?)\.([a-z0-9]([-a-z0-9]*[a-z0-9])?)\.svc(?:\.cluster\.local)?\b/i;
 const WORDS = /\bservice[:= ]+([a-z0-9-]+)\b[^\n]*?\bnamespace[:= ]+([a-z0-9-]+)/i;
 const NAMESPACE_ONLY = /\bnamespace[:= ]+"?([a-z0-9-]+)/i;
 const SERVICE_ONLY = /\bservice[:= ]+"?([a-z0-9-]+)/i;
@@ -29,7 +30,11 @@ export function findSymptom(text: string): Symptom | undefined {
   if (fqdn) return { quote, service: fqdn[1]?.toLowerCase(), namespace: fqdn[3]?.toLowerCase() };
   const words = WORDS.exec(text);
   if (words) return { quote, service: words[1]?.toLowerCase(), namespace: words[2]?.toLowerCase() };
-  return { quote, namespace: NAMESPACE_ONLY.exec(text)?.[1]?.toLowerCase(), service: SERVICE_ONLY.exec(text)?.[1]?.toLowerCase() };
+  return {
+    quote,
+    namespace: NAMESPACE_ONLY.exec(text)?.[1]?.toLowerCase(),
+    service: SERVICE_ONLY.exec(text)?.[1]?.toLowerCase(),
+  };
 }
 
 /** Per channel: at most `perWindow` diagnoses per window, and one per service per cooldown. */

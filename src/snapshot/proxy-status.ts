@@ -43,31 +43,49 @@ export function decideProxy(inputs: ProxyInputs): ProxyDecision {
   return { proxy: 'none', reason: noInjectionReason(namespaceLabels, podLabels, podAnnotations) };
 }
 
+// The webhooks' selectors see labels only, and compare values exactly (mutatingwebhook.yaml):
+// namespace istio-injection=enabled, or istio.io/rev without istio-injection, or pod label
+// sidecar.istio.io/inject=true (or istio.io/rev) in a namespace without istio-injection. Once a webhook
+// is called, injectRequired also honours the legacy annotation sidecar.istio.io/inject=false.
 function sidecarInjection(
   namespaceLabels: Labels,
   podLabels: Labels,
   podAnnotations: Labels,
 ): ProxyDecision | undefined {
   const namespaceInjection = namespaceLabels['istio-injection'];
-  if (namespaceInjection === 'disabled') return undefined;
-  // The label wins over the legacy annotation (injectRequired reads the label first).
-  const podChoice = podLabels['sidecar.istio.io/inject'] ?? podAnnotations['sidecar.istio.io/inject'];
-  const podSays = podChoice?.toLowerCase();
-  if (podSays === 'false') return undefined;
+  const podLabel = podLabels['sidecar.istio.io/inject'];
+  if (podLabel === 'false') return undefined;
+  let decision: ProxyDecision | undefined;
   if (namespaceInjection === 'enabled') {
-    return { proxy: 'sidecar', reason: 'namespace label istio-injection=enabled' };
+    decision = { proxy: 'sidecar', reason: 'namespace label istio-injection=enabled' };
+  } else if (namespaceInjection === undefined) {
+    const revision = namespaceLabels['istio.io/rev'];
+    if (revision) decision = { proxy: 'sidecar', reason: `namespace label istio.io/rev=${revision}` };
+    else if (podLabel === 'true')
+      decision = { proxy: 'sidecar', reason: 'pod label sidecar.istio.io/inject=true' };
+    else if (podLabels['istio.io/rev'])
+      decision = { proxy: 'sidecar', reason: `pod label istio.io/rev=${podLabels['istio.io/rev']}` };
   }
-  const revision = namespaceLabels['istio.io/rev'];
-  if (revision) return { proxy: 'sidecar', reason: `namespace label istio.io/rev=${revision}` };
-  if (podSays === 'true') return { proxy: 'sidecar', reason: 'pod label sidecar.istio.io/inject=true' };
-  if (podLabels['istio.io/rev'])
-    return { proxy: 'sidecar', reason: `pod label istio.io/rev=${podLabels['istio.io/rev']}` };
-  return undefined;
+  // Any other istio-injection value (disabled, or a typo such as "true") matches no webhook.
+  if (
+    decision &&
+    podLabel === undefined &&
+    podAnnotations['sidecar.istio.io/inject']?.toLowerCase() === 'false'
+  )
+    return undefined;
+  return decision;
 }
 
 function noInjectionReason(namespaceLabels: Labels, podLabels: Labels, podAnnotations: Labels): string {
-  if (namespaceLabels['istio-injection'] === 'disabled') return 'namespace label istio-injection=disabled';
+  const namespaceInjection = namespaceLabels['istio-injection'];
+  if (namespaceInjection === 'disabled') return 'namespace label istio-injection=disabled';
+  if (namespaceInjection !== undefined && namespaceInjection !== 'enabled') {
+    return `namespace label istio-injection=${namespaceInjection} matches no injection webhook (only "enabled" does)`;
+  }
   const podChoice = podLabels['sidecar.istio.io/inject'] ?? podAnnotations['sidecar.istio.io/inject'];
   if (podChoice?.toLowerCase() === 'false') return 'pod opted out with sidecar.istio.io/inject=false';
+  if (podAnnotations['sidecar.istio.io/inject'] === 'true') {
+    return 'only the annotation sidecar.istio.io/inject=true asks for injection; the webhook selects on the label';
+  }
   return 'namespace not labelled for injection (istio-injection / istio.io/rev) nor ambient';
 }

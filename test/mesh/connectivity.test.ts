@@ -121,9 +121,37 @@ describe('connectivity outcomes', () => {
       app('amb2', 'api') +
       peerAuthentication('amb2', 'default', 'STRICT');
     const m = matrixOf(yaml);
-    expect(pair(m, 'amb/sleep')).toBe('ok');
+    // ztunnel sends HBONE only to sidecars that advertise it (networking.istio.io/tunnel=http).
+    expect(pair(m, 'amb/sleep')).toBe('fail(strict-plaintext-clients)');
     expect(pair(m, 'client/sleep', 'amb2/api:80')).toBe('ok');
     expect(pair(m, 'legacy/old', 'amb2/api:80')).toBe('fail(strict-plaintext-clients)');
+    const tunnel = yaml.replace(
+      app('srv', 'httpbin'),
+      app('srv', 'httpbin', { labels: { 'networking.istio.io/tunnel': 'http' } }),
+    );
+    expect(pair(matrixOf(tunnel), 'amb/sleep')).toBe('ok');
+  });
+
+  it('a sidecar reaches an ambient pod over HBONE even when a DestinationRule says DISABLE', () => {
+    const yaml =
+      namespace('client') +
+      app('client', 'sleep') +
+      namespace('amb', 'ambient') +
+      app('amb', 'api') +
+      peerAuthentication('amb', 'default', 'STRICT') +
+      destinationRule('istio-system', 'mesh', '*.local', 'DISABLE');
+    expect(pair(matrixOf(yaml), 'client/sleep', 'amb/api:80')).toBe('ok');
+  });
+
+  it('headless service, all pods injected, one DISABLE: mTLS goes to every pod, the DISABLE one fails', () => {
+    const yaml =
+      base +
+      app('srv', 'db', { headless: true }) +
+      app('srv', 'db-old', { labels: { app: 'db', version: 'old' } }).split(
+        '---\napiVersion: v1\nkind: Service',
+      )[0] +
+      peerAuthentication('srv', 'old', 'DISABLE', { selector: { version: 'old' } });
+    expect(pair(matrixOf(yaml), 'client/sleep', 'srv/db:80')).toBe('fail(headless-service-plaintext)');
   });
 });
 
@@ -167,10 +195,52 @@ describe('DestinationRule lookup', () => {
     expect(pair(matrixOf(exported), 'client/sleep')).toBe('fail(destinationrule-tls-conflict)');
   });
 
-  it('port-level settings replace the top-level policy: no tls there means auto mTLS', () => {
+  it('a port entry without tls leaves auto mTLS in charge, but endpoints are marked from the top-level tls', () => {
     const extra =
       '\n    portLevelSettings:\n      - port:\n          number: 80\n        connectionPool:\n          tcp:\n            maxConnections: 10';
-    const yaml = server + destinationRule('srv', 'dr', 'httpbin', 'DISABLE', extra);
+    // Top-level DISABLE: every endpoint is marked plaintext (mtls_checker.go), so a STRICT server resets.
+    const disable = server + destinationRule('srv', 'dr', 'httpbin', 'DISABLE', extra);
+    expect(pair(matrixOf(disable), 'client/sleep')).toBe('fail(destinationrule-tls-conflict)');
+    // Top-level ISTIO_MUTUAL: every endpoint gets mTLS, even one without a sidecar.
+    const mutual =
+      base + app('legacy', 'httpbin') + destinationRule('legacy', 'dr', 'httpbin', 'ISTIO_MUTUAL', extra);
+    expect(pair(matrixOf(mutual), 'client/sleep', 'legacy/httpbin:80')).toBe(
+      'fail(destinationrule-tls-conflict)',
+    );
+    // No top-level tls at all: plain auto mTLS.
+    const none = server + destinationRule('srv', 'dr', 'httpbin', undefined, `\n  trafficPolicy:${extra}`);
+    expect(pair(matrixOf(none), 'client/sleep')).toBe('ok');
+  });
+
+  it('several rules for one host: the newest unmerged one applies; exportTo [] and ["*"] do not merge', () => {
+    const older = destinationRule('srv', 'older', 'httpbin', 'ISTIO_MUTUAL').replace(
+      '  namespace: srv',
+      '  namespace: srv\n  creationTimestamp: "2026-01-01T00:00:00Z"',
+    );
+    const newer = destinationRule('srv', 'newer', 'httpbin', 'DISABLE', '\n  exportTo: ["*"]').replace(
+      '  namespace: srv',
+      '  namespace: srv\n  creationTimestamp: "2026-02-01T00:00:00Z"',
+    );
+    expect(pair(matrixOf(server + older + newer), 'client/sleep')).toBe('fail(destinationrule-tls-conflict)');
+  });
+
+  it('the most specific host is chosen before exportTo: a hidden exact rule skips to the root, not to a wildcard', () => {
+    const yaml =
+      server +
+      destinationRule('srv', 'exact', 'httpbin', 'ISTIO_MUTUAL', '\n  exportTo: ["elsewhere"]') +
+      destinationRule('srv', 'wide', '*.srv.svc.cluster.local', 'DISABLE');
+    // Istio finds httpbin's exact rule, which is not exported to `client`, and goes on to the root
+    // namespace (none): auto mTLS, ok. Taking the wildcard would send plaintext and fail.
+    expect(pair(matrixOf(yaml), 'client/sleep')).toBe('ok');
+  });
+
+  it("a selector rule for other workloads hides the service namespace's rule from the rest of the namespace", () => {
+    const selector = '\n  workloadSelector:\n    matchLabels:\n      app: someone-else';
+    const yaml =
+      server +
+      destinationRule('client', 'for-others', 'httpbin.srv.svc.cluster.local', 'ISTIO_MUTUAL', selector) +
+      destinationRule('srv', 'owner', 'httpbin', 'DISABLE');
+    // client/sleep gets no rule at all for the host (not the owner's DISABLE): auto mTLS, ok.
     expect(pair(matrixOf(yaml), 'client/sleep')).toBe('ok');
   });
 
