@@ -7,7 +7,9 @@ import { createLogger } from '../src/ops/logger.js';
 import { BotMetrics } from '../src/ops/metrics.js';
 import { startBot } from '../src/serve.js';
 import { createAnswerPool } from '../src/slack/answer-pool.js';
+import { IncidentThrottle } from '../src/slack/incident-symptoms.js';
 import { PlanCache } from '../src/slack/plan-cache.js';
+import { SqliteStore } from '../src/store/sqlite-store.js';
 import { FakeSlack, slackSignature, slashCommandBody } from '../test/helpers/fake-slack.js';
 import { BASE_SCALE, generateMesh, scaled } from './generate-mesh.js';
 
@@ -44,11 +46,20 @@ export async function measureAckLatency(concurrent = 50): Promise<AckReport> {
     {
       port: 0,
       opsPort: 0,
+      digests: [],
+      storePath: ':memory:',
       slack: { botToken: 'xoxb-bench', signingSecret: secret, apiUrl: `${slackUrl}/api/` },
       access: { channels: { '*': ['*'] } },
       kubernetes: undefined,
     },
-    { answer: pool.answer, plans, metrics: new BotMetrics(), logger: createLogger('warn') },
+    {
+      engine: pool,
+      plans,
+      metrics: new BotMetrics(),
+      logger: createLogger('warn'),
+      store: new SqliteStore(':memory:'),
+      throttle: new IncidentThrottle(),
+    },
   );
   try {
     const url = `http://127.0.0.1:${bot.port}/slack/events`;

@@ -22,6 +22,7 @@ import { renderSarif } from './render/sarif.js';
 import { renderCheckText } from './render/text.js';
 import { EVENTS_PATH, startBot } from './serve.js';
 import { createAnswerPool } from './slack/answer-pool.js';
+import { IncidentThrottle } from './slack/incident-symptoms.js';
 import { PlanCache } from './slack/plan-cache.js';
 import { findIstioctl, type IstioctlOptions, istioctlAnalyze } from './snapshot/istioctl.js';
 import { ClusterUnavailableError, KubeConfigError } from './snapshot/live/kube-api.js';
@@ -205,7 +206,15 @@ export async function main(argv: readonly string[], io: Io = defaultIo): Promise
       );
       const logger = createLogger();
       const metrics = new BotMetrics();
-      const bot = await startBot(config, { answer: pool.answer, plans, logger, metrics });
+      const store = new SqliteStore(config.storePath);
+      const bot = await startBot(config, {
+        engine: pool,
+        plans,
+        logger,
+        metrics,
+        store,
+        throttle: new IncidentThrottle((config.incidents?.cooldownMinutes ?? 30) * 60_000),
+      });
       const probeCluster = clusterProbe(
         options.file,
         options.context ?? kube.context,
@@ -228,6 +237,7 @@ export async function main(argv: readonly string[], io: Io = defaultIo): Promise
       await bot.stop();
       await ops.close();
       await pool.close();
+      store.close();
     });
 
   withSource(

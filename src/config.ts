@@ -1,6 +1,7 @@
 // Configuration of the Slack bot: environment variables and an optional YAML file, validated at start
 // with a message that names each bad key. Secrets are read here and never printed.
 import { readFileSync } from 'node:fs';
+import { Cron } from 'croner';
 import { parse } from 'yaml';
 import { z } from 'zod';
 
@@ -37,6 +38,54 @@ export const fileSchema = z
       .strict()
       .optional(),
     istioctl: z.string().optional().describe('istioctl binary for cross-checks (default: istioctl on PATH).'),
+    digests: z
+      .array(
+        z
+          .object({
+            channel: z.string().min(1).describe('Slack channel id that receives the digest.'),
+            cron: z
+              .string()
+              .refine(validCron, 'not a valid cron expression (5 or 6 fields, e.g. "0 9 * * 1-5")')
+              .describe('When, as a cron expression.'),
+            timezone: z
+              .string()
+              .refine(validTimezone, 'not a known IANA time zone')
+              .optional()
+              .describe('IANA time zone of the cron expression (default UTC).'),
+          })
+          .strict(),
+      )
+      .optional()
+      .describe('Scheduled posture digests, one entry per channel and time.'),
+    incidents: z
+      .object({
+        channels: z
+          .array(z.string().min(1))
+          .describe('Channel ids whose messages (people or alert bots) are watched for mTLS symptoms.'),
+        cooldownMinutes: z
+          .number()
+          .int()
+          .positive()
+          .optional()
+          .describe('One diagnosis per service per channel within this time (default 30).'),
+      })
+      .strict()
+      .optional(),
+    store: z
+      .object({
+        path: z
+          .string()
+          .min(1)
+          .describe('SQLite file for digest history and leases (default: in memory, lost on restart).'),
+      })
+      .strict()
+      .optional(),
+    prometheus: z
+      .object({
+        url: z.url().describe('Prometheus base URL: the digest lists clients seen sending plaintext.'),
+      })
+      .strict()
+      .optional(),
     kubernetes: z
       .object({
         context: z.string().optional().describe('kubeconfig context (default: current, or in-cluster).'),
@@ -57,6 +106,24 @@ export const fileSchema = z
   .strict();
 
 export type FileConfig = z.infer<typeof fileSchema>;
+
+function validCron(expression: string): boolean {
+  try {
+    new Cron(expression, { paused: true }).stop();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function validTimezone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 /** Environment variables the bot reads (documented in the README's generated reference). */
 export const ENVIRONMENT: readonly { name: string; description: string }[] = [
@@ -89,6 +156,10 @@ export interface BotConfig {
   readonly access: { readonly channels: Readonly<Record<string, readonly string[]>> };
   readonly istioctl?: string;
   readonly kubernetes: FileConfig['kubernetes'];
+  readonly digests: NonNullable<FileConfig['digests']>;
+  readonly incidents?: FileConfig['incidents'];
+  readonly storePath: string;
+  readonly prometheusUrl?: string;
 }
 
 export class ConfigError extends Error {
@@ -143,6 +214,10 @@ export function loadConfig(env: NodeJS.ProcessEnv, file?: string): BotConfig {
     access: { channels: fromFile.access?.channels ?? {} },
     istioctl: fromFile.istioctl,
     kubernetes: fromFile.kubernetes,
+    digests: fromFile.digests ?? [],
+    incidents: fromFile.incidents,
+    storePath: fromFile.store?.path ?? ':memory:',
+    prometheusUrl: fromFile.prometheus?.url,
   };
 }
 

@@ -7,8 +7,11 @@ import type { AddressInfo } from 'node:net';
 import { App, HTTPReceiver, LogLevel } from '@slack/bolt';
 import type { BotDeps } from './commands/deps.js';
 import { registerListeners } from './commands/index.js';
+import { postWithThread } from './commands/post.js';
 import type { BotConfig } from './config.js';
 import { boltLogger } from './ops/logger.js';
+import { scheduleDigests } from './slack/digest-scheduler.js';
+import { buildDigestMessage } from './slack/digest-service.js';
 
 export const EVENTS_PATH = '/slack/events';
 const MAX_SKEW_SECONDS = 5 * 60;
@@ -50,7 +53,15 @@ export async function startBot(
     registerListeners(app, { ...deps, config });
     await app.start();
     const ready = watchAuth(app, deps);
-    return { mode: 'socket', slackReady: ready, stop: () => app.stop() as Promise<void> };
+    const scheduler = scheduleFor(app, config, deps);
+    return {
+      mode: 'socket',
+      slackReady: ready,
+      stop: async () => {
+        scheduler.stop();
+        await app.stop();
+      },
+    };
   }
   const receiver = new HTTPReceiver({
     signingSecret: config.slack.signingSecret as string,
@@ -61,6 +72,7 @@ export async function startBot(
   const app = new App({ token: config.slack.botToken, receiver, clientOptions, logLevel, logger });
   registerListeners(app, { ...deps, config });
   const ready = watchAuth(app, deps);
+  const scheduler = scheduleFor(app, config, deps);
   const now = options.now ?? (() => Date.now());
   const server = createServer((req, res) => {
     if (!(req.url ?? '').startsWith(EVENTS_PATH)) return notFound(res);
@@ -72,8 +84,31 @@ export async function startBot(
     mode: 'http',
     port: (server.address() as AddressInfo).port,
     slackReady: ready,
-    stop: () => close(server),
+    stop: async () => {
+      scheduler.stop();
+      await close(server);
+    },
   };
+}
+
+function scheduleFor(app: App, config: BotConfig, deps: Omit<BotDeps, 'config'>): { stop(): void } {
+  return scheduleDigests(config.digests, {
+    store: deps.store,
+    holder: process.env.HOSTNAME ?? `pid-${process.pid}`,
+    post: async (channel) => {
+      const posture = await deps.engine.posture();
+      const { message } = await buildDigestMessage(posture, deps.store, {
+        save: true,
+        prometheusUrl: config.prometheusUrl,
+      });
+      await postWithThread(app.client, channel, message);
+      deps.metrics.checks.inc({ command: 'scheduled-digest', outcome: 'posted' });
+    },
+    onError: (channel, error) => {
+      deps.metrics.checks.inc({ command: 'scheduled-digest', outcome: 'failed' });
+      deps.logger.error({ channel, err: error.message }, 'scheduled digest failed');
+    },
+  });
 }
 
 // Readiness follows whether Slack accepts the token; checked at start and every minute after.

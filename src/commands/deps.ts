@@ -1,14 +1,18 @@
 import type { Logger } from 'pino';
 import type { BotConfig } from '../config.js';
 import type { BotMetrics } from '../ops/metrics.js';
-import type { Answerer } from '../slack/answer-pool.js';
+import type { Engine } from '../slack/answer-pool.js';
+import type { IncidentThrottle } from '../slack/incident-symptoms.js';
 import type { PlanCache } from '../slack/plan-cache.js';
+import type { StateStore } from '../store/sqlite-store.js';
 
-/** What the Slack listeners need: configuration, the engine's answers, offered plans, metrics, logs. */
+/** What the Slack listeners need: configuration, the engine, offered plans, state, metrics, logs. */
 export interface BotDeps {
   readonly config: BotConfig;
-  readonly answer: Answerer;
+  readonly engine: Engine;
   readonly plans: PlanCache;
+  readonly store: StateStore;
+  readonly throttle: IncidentThrottle;
   readonly metrics: BotMetrics;
   readonly logger: Logger;
 }

@@ -1,9 +1,11 @@
 import type { App } from '@slack/bolt';
 import type { BotDeps } from './deps.js';
+import { registerIncidentListener } from './incident-listener.js';
 import { registerMtlsCommand } from './mtls-command.js';
 import { registerRemediationAction } from './remediation-action.js';
 
 export function registerListeners(app: App, deps: BotDeps): void {
   registerMtlsCommand(app, deps);
   registerRemediationAction(app, deps);
+  registerIncidentListener(app, deps);
 }

@@ -3,8 +3,10 @@
 import type { App } from '@slack/bolt';
 import { channelMayCheck } from '../config.js';
 import type { SlackMessage } from '../render/blocks.js';
+import { buildDigestMessage } from '../slack/digest-service.js';
 import { HELP, parseCommand } from '../slack/grammar.js';
 import type { BotDeps } from './deps.js';
+import { postWithThread } from './post.js';
 
 export function registerMtlsCommand(app: App, deps: BotDeps): void {
   app.command('/mtls', async ({ command, ack, client, respond }) => {
@@ -13,10 +15,30 @@ export function registerMtlsCommand(app: App, deps: BotDeps): void {
     const request = parsed.command;
     if (request.kind === 'help') return void (await ack({ response_type: 'ephemeral', text: HELP }));
     if (request.kind === 'digest') {
-      return void (await ack({
-        response_type: 'ephemeral',
-        text: 'The posture digest is not part of this version of mtls-doctor yet; use `/mtls check <namespace>`.',
-      }));
+      const access = channelMayCheck(deps.config, command.channel_id, undefined);
+      if (!access.allowed)
+        return void (await ack({
+          response_type: 'ephemeral',
+          text: `:no_entry: Refused: ${access.reason}.`,
+        }));
+      await ack();
+      try {
+        const posture = await deps.engine.posture();
+        const { message } = await buildDigestMessage(posture, deps.store, {
+          save: false,
+          prometheusUrl: deps.config.prometheusUrl,
+        });
+        await postWithThread(client, command.channel_id, message);
+        deps.metrics.checks.inc({ command: 'digest', outcome: 'posted' });
+      } catch (error) {
+        deps.metrics.checks.inc({ command: 'digest', outcome: 'failed' });
+        deps.logger.error({ err: (error as Error).message }, 'digest failed');
+        await respond({
+          response_type: 'ephemeral',
+          text: `:x: Could not build the digest: ${(error as Error).message.slice(0, 500)}`,
+        }).catch(() => {});
+      }
+      return;
     }
     const access = channelMayCheck(deps.config, command.channel_id, request.namespace);
     if (!access.allowed) {
@@ -59,7 +81,7 @@ export function registerMtlsCommand(app: App, deps: BotDeps): void {
     );
     let message: SlackMessage;
     try {
-      const result = await deps.answer(request);
+      const result = await deps.engine.answer(request);
       message = result.message;
       deps.metrics.checks.inc({ command: request.kind, outcome: result.verdict });
       for (const f of result.findings) deps.metrics.findings.inc({ code: f.code, severity: f.severity });

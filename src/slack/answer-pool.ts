@@ -1,18 +1,26 @@
-// Answers `/mtls` commands in worker threads (piscina), keeping the main event loop free to ack
-// Slack within its 3 seconds however heavy the checks are.
+// Answers `/mtls` commands, postures and incident diagnoses in worker threads (piscina), keeping the
+// main event loop free to ack Slack within its 3 seconds however heavy the checks are.
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { Piscina } from 'piscina';
+import type { Posture } from '../digest/posture.js';
 import type { SourceOptions } from '../snapshot/source.js';
 import type { Answer } from './answer.js';
 import type { WorkerResult, WorkerTask } from './answer-worker.js';
 import type { MtlsCommand } from './grammar.js';
+import type { Symptom } from './incident-symptoms.js';
 import type { PlanCache } from './plan-cache.js';
 
-export type Answerer = (command: WorkerTask['command']) => Promise<Answer>;
+export type Answerer = (command: Exclude<MtlsCommand, { kind: 'help' | 'digest' }>) => Promise<Answer>;
 
-export interface AnswerPool {
+export interface Engine {
   readonly answer: Answerer;
+  readonly posture: () => Promise<Posture>;
+  /** The diagnosis of the namespace an incident message points at, if it can be located. */
+  readonly incident: (symptom: Symptom) => Promise<{ namespace?: string; answer?: Answer }>;
+}
+
+export interface AnswerPool extends Engine {
   close(): Promise<void>;
 }
 
@@ -24,10 +32,22 @@ export function createAnswerPool(source: SourceOptions, plans: PlanCache, istioc
     minThreads: 1,
   });
   return {
-    answer: async (command: Exclude<MtlsCommand, { kind: 'help' | 'digest' }>) => {
-      const result = await pool.run({ command, source, istioctl });
+    answer: async (command) => {
+      const result = await pool.run({ kind: 'answer', command, source, istioctl });
+      if (result.kind !== 'answer') throw new Error('unexpected worker result');
       plans.remember(result.plans);
       return result.answer;
+    },
+    posture: async () => {
+      const result = await pool.run({ kind: 'posture', source });
+      if (result.kind !== 'posture') throw new Error('unexpected worker result');
+      return result.posture;
+    },
+    incident: async (symptom) => {
+      const result = await pool.run({ kind: 'incident', symptom, source });
+      if (result.kind !== 'incident') throw new Error('unexpected worker result');
+      plans.remember(result.plans);
+      return { namespace: result.namespace, answer: result.answer };
     },
     close: () => pool.destroy(),
   };

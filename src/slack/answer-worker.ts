@@ -1,34 +1,75 @@
-// Runs in a worker thread: reads the snapshot and builds the answer, so the bot's event loop only
-// acks and posts. Input and output are plain data (structured clone).
-
+// Runs in a worker thread: reads the snapshot and builds answers, postures and incident diagnoses, so
+// the bot's event loop only acks and posts. Input and output are plain data (structured clone).
+import { computePosture, type Posture } from '../digest/posture.js';
+import { diagnose, knownNamespaces } from '../engine/diagnose.js';
 import type { RemediationPlan } from '../remediation/plans.js';
 import type { SourceOptions } from '../snapshot/source.js';
 import { type Answer, answer } from './answer.js';
 import type { MtlsCommand } from './grammar.js';
+import type { Symptom } from './incident-symptoms.js';
 import { PlanCache } from './plan-cache.js';
 import { cachedSource } from './snapshot-cache.js';
 
-export interface WorkerTask {
-  readonly command: Exclude<MtlsCommand, { kind: 'help' | 'digest' }>;
-  readonly source: SourceOptions;
-  readonly istioctl?: string;
-}
+export type WorkerTask =
+  | {
+      readonly kind: 'answer';
+      readonly command: Exclude<MtlsCommand, { kind: 'help' | 'digest' }>;
+      readonly source: SourceOptions;
+      readonly istioctl?: string;
+    }
+  | { readonly kind: 'posture'; readonly source: SourceOptions }
+  | { readonly kind: 'incident'; readonly symptom: Symptom; readonly source: SourceOptions };
 
-export interface WorkerResult {
-  readonly answer: Answer;
-  readonly plans: RemediationPlan[];
-}
+export type WorkerResult =
+  | { readonly kind: 'answer'; readonly answer: Answer; readonly plans: RemediationPlan[] }
+  | { readonly kind: 'posture'; readonly posture: Posture }
+  | {
+      readonly kind: 'incident';
+      readonly namespace?: string;
+      readonly answer?: Answer;
+      readonly plans: RemediationPlan[];
+    };
 
 const sources = new Map<string, ReturnType<typeof cachedSource>>();
 
-export default async function run(task: WorkerTask): Promise<WorkerResult> {
-  const key = JSON.stringify(task.source);
+function sourceFor(options: SourceOptions): ReturnType<typeof cachedSource> {
+  const key = JSON.stringify(options);
   let load = sources.get(key);
   if (!load) {
-    load = cachedSource(task.source);
+    load = cachedSource(options);
     sources.set(key, load);
   }
+  return load;
+}
+
+export default async function run(task: WorkerTask): Promise<WorkerResult> {
+  const load = sourceFor(task.source);
+  if (task.kind === 'posture') {
+    const loaded = await load();
+    const now = new Date();
+    const diagnosis = diagnose(loaded.snapshot, { now });
+    return { kind: 'posture', posture: computePosture(diagnosis.mesh, diagnosis.findings, now) };
+  }
   const plans = new PlanCache();
-  const result = await answer(task.command, { load, plans, istioctl: task.istioctl });
-  return { answer: result, plans: plans.all() };
+  if (task.kind === 'answer') {
+    const result = await answer(task.command, { load, plans, istioctl: task.istioctl });
+    return { kind: 'answer', answer: result, plans: plans.all() };
+  }
+  // An incident names a namespace, or only a service: find the namespace that has it (if exactly one).
+  const loaded = await load();
+  let namespace = task.symptom.namespace;
+  if (namespace && !knownNamespaces(loaded.snapshot).has(namespace)) namespace = undefined;
+  if (!namespace && task.symptom.service) {
+    const owners = [
+      ...new Set(
+        loaded.snapshot.services
+          .filter((s) => s.meta.name === task.symptom.service)
+          .map((s) => s.meta.namespace),
+      ),
+    ];
+    if (owners.length === 1) namespace = owners[0];
+  }
+  if (!namespace) return { kind: 'incident', plans: [] };
+  const result = await answer({ kind: 'check', namespace }, { load, plans });
+  return { kind: 'incident', namespace, answer: result, plans: plans.all() };
 }

@@ -30,7 +30,10 @@ beforeAll(async () => {
   slackUrl = await slack.start();
   const dir = mkdtempSync(join(tmpdir(), 'mtls-doctor-e2e-'));
   const config = join(dir, 'config.yaml');
-  writeFileSync(config, 'access:\n  channels:\n    C0INCIDENT: ["*"]\n    C0SHOP: [shop]\n');
+  writeFileSync(
+    config,
+    `access:\n  channels:\n    C0INCIDENT: ["*"]\n    C0SHOP: [shop]\nincidents:\n  channels: [C0INCIDENT]\nstore:\n  path: ${join(dir, 'state.db')}\n`,
+  );
   const mesh = join(dir, 'mesh');
   const { cpSync } = await import('node:fs');
   cpSync(join(ROOT, 'examples/mesh'), mesh, { recursive: true });
@@ -229,6 +232,60 @@ describe('mtls-doctor serve (HTTP mode)', () => {
     });
     expect(stderr).not.toContain('xoxb-e2e-token');
     expect(stderr).not.toContain(SECRET);
+  });
+
+  it('/mtls digest posts the posture digest with per-namespace detail', async () => {
+    const body = slashCommandBody({
+      text: 'digest',
+      channel_id: 'C0INCIDENT',
+      response_url: `${slackUrl}/respond/d`,
+    });
+    const posted = slack.waitFor('chat.postMessage');
+    expect((await send(body, slackSignature(SECRET, body, now()))).status).toBe(200);
+    const message = await posted;
+    expect(String(message.args.text)).toContain('mTLS posture digest');
+    const json = JSON.stringify(message.args.blocks);
+    expect(json).toContain('`legacy` no-proxy');
+    expect(json).toContain('inject sidecars into legacy-batch');
+  });
+
+  it('an incident-channel message with an x509 error gets one threaded diagnosis; the same alert again gets none', async () => {
+    const event = (ts: string) =>
+      JSON.stringify({
+        token: 'deprecated',
+        team_id: 'T0',
+        api_app_id: 'A0MTLS',
+        type: 'event_callback',
+        event_id: `Ev${ts.replace('.', '')}`,
+        event_time: now(),
+        event: {
+          type: 'message',
+          channel: 'C0INCIDENT',
+          channel_type: 'channel',
+          user: 'U0ALERTMANAGER',
+          ts,
+          text: '[FIRING] payments 503s: upstream connect error or disconnect/reset before headers. reset reason: connection failure, transport failure reason: TLS error: x509: certificate signed by unknown authority (outbound|8080||payments.payments.svc.cluster.local)',
+        },
+      });
+    const first = event('1700000100.000100');
+    const threaded = slack.waitFor('chat.postMessage');
+    expect(
+      (await send(first, { ...slackSignature(SECRET, first, now()), 'content-type': 'application/json' }))
+        .status,
+    ).toBe(200);
+    const reply = await threaded;
+    expect(reply.args).toMatchObject({ channel: 'C0INCIDENT', thread_ts: '1700000100.000100' });
+    const json = JSON.stringify(reply.args.blocks);
+    expect(json).toContain('x509: certificate signed by unknown authority');
+    expect(json).toContain('mTLS check of payments');
+    const before = slack.calls.length;
+    const second = event('1700000160.000100');
+    expect(
+      (await send(second, { ...slackSignature(SECRET, second, now()), 'content-type': 'application/json' }))
+        .status,
+    ).toBe(200);
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(slack.calls.slice(before).filter((c) => c.method === 'chat.postMessage')).toEqual([]);
   });
 
   it('forged, unsigned, stale and future-dated requests get 401 and nothing runs', async () => {

@@ -1,0 +1,64 @@
+// Incident channels: a message (from a person or an alert bot) showing an mTLS symptom for a service
+// gets the diagnosis of that service's namespace in its thread. Throttled per channel, and one
+// diagnosis per service per cooldown, so an alert storm gets one answer.
+import type { App } from '@slack/bolt';
+import { escapeSlack } from '../render/blocks.js';
+import { findSymptom } from '../slack/incident-symptoms.js';
+import type { BotDeps } from './deps.js';
+import { postWithThread } from './post.js';
+
+export function registerIncidentListener(app: App, deps: BotDeps): void {
+  const channels = new Set(deps.config.incidents?.channels ?? []);
+  if (channels.size === 0) return;
+  app.message(async ({ message, client }) => {
+    const m = message as {
+      channel?: string;
+      ts?: string;
+      text?: string;
+      thread_ts?: string;
+      attachments?: { text?: string; fallback?: string }[];
+    };
+    if (!m.channel || !channels.has(m.channel) || !m.ts || m.thread_ts) return;
+    const text = [
+      m.text ?? '',
+      ...(m.attachments ?? []).flatMap((a) => [a.text ?? '', a.fallback ?? '']),
+    ].join('\n');
+    const symptom = findSymptom(text);
+    if (!symptom || !(symptom.namespace || symptom.service)) return;
+    const target = `${symptom.namespace ?? '?'}/${symptom.service ?? '*'}`;
+    if (!deps.throttle.allow(m.channel, target, Date.now())) {
+      deps.logger.info(
+        { channel: m.channel, target },
+        'incident diagnosis skipped (already answered or rate-limited)',
+      );
+      return;
+    }
+    const log = deps.logger.child({ channel: m.channel, messageTs: m.ts, target });
+    try {
+      const located = await deps.engine.incident(symptom);
+      if (!located.answer || !located.namespace) {
+        log.info('incident names no namespace or service found in the mesh');
+        return;
+      }
+      const intro = `:mag: This looks like an mTLS symptom (\`${escapeSlack(symptom.quote)}\`) for ${symptom.service ? `\`${escapeSlack(symptom.service)}\` in ` : ''}namespace \`${escapeSlack(located.namespace)}\`. Diagnosis:`;
+      const message = located.answer.message;
+      await postWithThread(
+        client,
+        m.channel,
+        {
+          ...message,
+          blocks: [{ type: 'section', text: { type: 'mrkdwn', text: intro } }, ...message.blocks].slice(
+            0,
+            50,
+          ),
+        },
+        m.ts,
+      );
+      deps.metrics.checks.inc({ command: 'incident', outcome: located.answer.verdict });
+      log.info({ verdict: located.answer.verdict }, 'incident diagnosed');
+    } catch (error) {
+      deps.metrics.checks.inc({ command: 'incident', outcome: 'failed' });
+      log.error({ err: (error as Error).message }, 'incident diagnosis failed');
+    }
+  });
+}

@@ -1,0 +1,59 @@
+// Builds a digest message for Slack: the current posture (from a worker), what changed since the last
+// stored one, and, where Prometheus is configured, the clients actually seen sending plaintext to
+// namespaces that are otherwise ready for STRICT.
+import { diffPosture, type Posture } from '../digest/posture.js';
+import { plaintextSources } from '../digest/prometheus.js';
+import type { SlackMessage } from '../render/blocks.js';
+import { type Digest, digestMessage } from '../render/digest.js';
+import type { StateStore } from '../store/sqlite-store.js';
+
+export interface DigestOptions {
+  /** Store this posture as the new baseline (scheduled digests do; on-demand ones only compare). */
+  readonly save: boolean;
+  readonly prometheusUrl?: string;
+}
+
+export async function buildDigestMessage(
+  posture: Posture,
+  store: StateStore,
+  options: DigestOptions,
+  scope = 'mesh',
+): Promise<{ digest: Digest; message: SlackMessage }> {
+  const previous = store.latestPosture(scope);
+  const digest: Digest = {
+    posture: await withObservedPlaintext(posture, options.prometheusUrl),
+    previousAt: previous?.takenAt,
+    changes: diffPosture(previous, posture),
+  };
+  if (options.save) store.savePosture(scope, posture);
+  return { digest, message: digestMessage(digest) };
+}
+
+// For namespaces one step from STRICT, say who really still sends plaintext (at most 10 queries).
+async function withObservedPlaintext(posture: Posture, prometheusUrl: string | undefined): Promise<Posture> {
+  if (!prometheusUrl) return posture;
+  const ready = posture.namespaces.filter((n) => n.stage === 'switch-to-strict').slice(0, 10);
+  const observed = new Map<string, string>();
+  await Promise.all(
+    ready.map(async (n) => {
+      const result = await plaintextSources(prometheusUrl, n.namespace);
+      observed.set(
+        n.namespace,
+        result.ok
+          ? result.sources.length
+            ? `seen sending plaintext in the last day: ${result.sources
+                .slice(0, 5)
+                .map((s) => `${s.namespace}/${s.workload} (${s.rate.toFixed(2)}/s)`)
+                .join(', ')}`
+            : 'no plaintext traffic seen in the last day: safe to switch to STRICT'
+          : `plaintext traffic unknown (${result.reason})`,
+      );
+    }),
+  );
+  return {
+    ...posture,
+    namespaces: posture.namespaces.map((n) =>
+      observed.has(n.namespace) ? { ...n, nextStep: `${n.nextStep}; ${observed.get(n.namespace)}` } : n,
+    ),
+  };
+}
