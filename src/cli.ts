@@ -98,35 +98,43 @@ export async function main(argv: readonly string[], io: Io = defaultIo): Promise
     .option('--istioctl <path>', 'istioctl binary for cross-checks (default: istioctl on PATH)')
     .option('--no-istioctl', 'do not run istioctl (analyze, proxy certificates)')
     .option('--istioctl-timeout <ms>', 'timeout of each istioctl run', parseCount, 60_000)
-    .action(async (options: CliSourceOptions & { istioctl?: string | false; istioctlTimeout: number }) => {
-      const { loaded, namespace } = await load(options, io);
-      const istioctl = await resolveIstioctl(options.istioctl);
-      const istioctlOptions = {
-        context: options.context,
-        kubeconfig: options.kubeconfig,
-        timeoutMs: options.istioctlTimeout,
-      };
-      let snapshot = loaded.snapshot;
-      if (loaded.source.kind === 'cluster' && options.istioctl !== false) {
-        snapshot = await collectWorkloadCertificates(snapshot, istioctl, {
-          ...istioctlOptions,
-          namespace,
-          optional: true,
-        });
-      }
-      let diagnosis = diagnose(snapshot, { namespace, now: io.now });
-      if (options.istioctl !== false)
-        diagnosis = await crossCheckWithIstioctl(diagnosis, istioctl, istioctlOptions, options.file);
-      const timings = { [loaded.source.kind === 'cluster' ? 'read' : 'parse']: loaded.readMs };
-      if (options.output === 'json') io.stdout(renderCheckJson(diagnosis, timings, loaded.source));
-      else if (options.output === 'sarif') io.stdout(renderSarif(diagnosis, VERSION));
-      else io.stdout(renderCheckText(diagnosis, { color: io.isTty, verbose: options.verbose, timings }));
-      exitCode = diagnosis.findings.some((f) => f.severity === 'error')
-        ? EXIT.findings
-        : blockingGaps(diagnosis).length > 0
-          ? EXIT.incomplete
-          : EXIT.ok;
-    });
+    .option(
+      '--exit-zero',
+      'exit 0 even when error findings are reported (usage errors and incomplete checks still fail)',
+    )
+    .action(
+      async (
+        options: CliSourceOptions & {
+          istioctl?: string | false;
+          istioctlTimeout: number;
+          exitZero?: boolean;
+        },
+      ) => {
+        const { loaded, namespace } = await load(options, io);
+        const istioctl = await resolveIstioctl(options.istioctl);
+        const istioctlOptions = {
+          context: options.context,
+          kubeconfig: options.kubeconfig,
+          timeoutMs: options.istioctlTimeout,
+        };
+        let snapshot = loaded.snapshot;
+        if (loaded.source.kind === 'cluster' && options.istioctl !== false) {
+          snapshot = await collectWorkloadCertificates(snapshot, istioctl, {
+            ...istioctlOptions,
+            namespace,
+            optional: true,
+          });
+        }
+        let diagnosis = diagnose(snapshot, { namespace, now: io.now });
+        if (options.istioctl !== false)
+          diagnosis = await crossCheckWithIstioctl(diagnosis, istioctl, istioctlOptions, options.file);
+        const timings = { [loaded.source.kind === 'cluster' ? 'read' : 'parse']: loaded.readMs };
+        if (options.output === 'json') io.stdout(renderCheckJson(diagnosis, timings, loaded.source));
+        else if (options.output === 'sarif') io.stdout(renderSarif(diagnosis, VERSION));
+        else io.stdout(renderCheckText(diagnosis, { color: io.isTty, verbose: options.verbose, timings }));
+        exitCode = exitCodeFor(diagnosis, options.exitZero);
+      },
+    );
 
   withSource(
     program.command('certs').description('show CA, root and proxy certificates, and their problems'),
@@ -165,11 +173,7 @@ export async function main(argv: readonly string[], io: Io = defaultIo): Promise
       const rows = certificateRows(inScope, now);
       if (options.output === 'json') io.stdout(renderCertsJson(rows, diagnosis.findings, diagnosis.gaps));
       else io.stdout(renderCertsText(rows, diagnosis.findings, diagnosis.gaps, io.isTty));
-      exitCode = diagnosis.findings.some((f) => f.severity === 'error')
-        ? EXIT.findings
-        : blockingGaps(diagnosis).length > 0
-          ? EXIT.incomplete
-          : EXIT.ok;
+      exitCode = exitCodeFor(diagnosis);
     });
 
   program
@@ -309,6 +313,12 @@ export async function main(argv: readonly string[], io: Io = defaultIo): Promise
 }
 
 const DEFAULT_MAX_PAIRS = 2_000_000;
+
+/** 1 for error findings (unless --exit-zero), 3 when something could not be read, else 0. */
+function exitCodeFor(diagnosis: Diagnosis, exitZero = false): number {
+  if (!exitZero && diagnosis.findings.some((f) => f.severity === 'error')) return EXIT.findings;
+  return blockingGaps(diagnosis).length > 0 ? EXIT.incomplete : EXIT.ok;
+}
 
 async function resolveIstioctl(option: string | false | undefined): Promise<string | undefined> {
   if (option === false) return undefined;

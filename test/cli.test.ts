@@ -86,6 +86,12 @@ describe('mtls-doctor check', () => {
     expect(runResult.invocations[0].executionSuccessful).toBe(true);
   });
 
+  it('--exit-zero reports the findings but exits 0 (the demo uses it)', async () => {
+    const { code, stdout } = await run('check', '-f', `${ROOT}examples/mesh`, '--exit-zero', '--no-istioctl');
+    expect(code).toBe(EXIT.ok);
+    expect(stdout).toContain('Errors (');
+  });
+
   it('a clean mesh exits 0 and says so', async () => {
     const { code, stdout } = await run('check', '-f', `${ROOT}examples/mesh/shop/workloads.yaml`);
     expect(code).toBe(EXIT.ok);

@@ -244,18 +244,19 @@ function withoutPodTemplateHash(labels: Labels): Labels {
 function toWorkload(p: PendingWorkload, namespaceLabels: Labels | undefined): Workload {
   const containers = [...(p.spec.initContainers ?? []), ...p.spec.containers];
   const containerNames = containers.map((c) => c.name);
-  const decision = p.isRunningPod
-    ? containerNames.includes('istio-proxy')
+  const expected = decideProxy({
+    namespaceLabels,
+    podLabels: p.podLabels,
+    podAnnotations: p.podAnnotations,
+    containerNames,
+    hostNetwork: p.spec.hostNetwork ?? false,
+    namespace: p.meta.namespace,
+  });
+  const decision = !p.isRunningPod
+    ? expected
+    : containerNames.includes('istio-proxy')
       ? { proxy: 'sidecar' as const, reason: 'running pod has an istio-proxy container' }
-      : decideRunningPodWithoutSidecar(p, namespaceLabels, containerNames)
-    : decideProxy({
-        namespaceLabels,
-        podLabels: p.podLabels,
-        podAnnotations: p.podAnnotations,
-        containerNames,
-        hostNetwork: p.spec.hostNetwork ?? false,
-        namespace: p.meta.namespace,
-      });
+      : runningPodWithoutSidecar(expected);
   return {
     kind: p.kind,
     meta: p.meta,
@@ -278,19 +279,10 @@ function toWorkload(p: PendingWorkload, namespaceLabels: Labels | undefined): Wo
 
 // A running pod without an istio-proxy container has no sidecar whatever its labels say; it may still
 // be enrolled in ambient, and if its namespace asks for injection it was started before that label.
-function decideRunningPodWithoutSidecar(
-  p: PendingWorkload,
-  namespaceLabels: Labels | undefined,
-  containerNames: readonly string[],
-): { proxy: 'ambient' | 'none'; reason: string } {
-  const expected = decideProxy({
-    namespaceLabels,
-    podLabels: p.podLabels,
-    podAnnotations: p.podAnnotations,
-    containerNames,
-    hostNetwork: p.spec.hostNetwork ?? false,
-    namespace: p.meta.namespace,
-  });
+function runningPodWithoutSidecar(expected: { proxy: string; reason: string }): {
+  proxy: 'ambient' | 'none';
+  reason: string;
+} {
   if (expected.proxy === 'ambient') return { proxy: 'ambient', reason: expected.reason };
   if (expected.proxy === 'sidecar') {
     return { proxy: 'none', reason: `running pod has no istio-proxy container although ${expected.reason}` };
