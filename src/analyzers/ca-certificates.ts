@@ -86,7 +86,10 @@ function validityFindings({ source, certs }: Parsed, context: AnalysisContext): 
           code: 'certificate-expired',
           message: `${what} expired on ${cert.notAfter.toISOString()} (${Math.floor(-left)} days ago): proxies reject certificates chained to it ("x509: certificate has expired", CERTIFICATE_VERIFY_FAILED).`,
           why: [roleWords(source.role)],
-          fix: 'Rotate the CA (a new plug-in cacerts secret, or let istiod re-create its self-signed root), then restart istiod and the workloads to re-issue certificates.',
+          fix:
+            source.role === 'namespace-root'
+              ? 'Restart istiod so it rewrites istio-ca-root-cert with the current root, then restart the workloads in this namespace.'
+              : 'Rotate the CA (a new plug-in cacerts secret, or let istiod re-create its self-signed root), then restart istiod and the workloads to re-issue certificates.',
           remediations,
         }),
       );

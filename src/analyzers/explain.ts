@@ -46,16 +46,24 @@ export function describeBackendServer(b: BackendOutcome): string {
   return `${where} is ${b.serverMode}: ${describeDecision(b.decision, port)}`;
 }
 
-export function describeRuleChoice(match: DestinationRuleMatch | undefined): string {
-  if (!match) return 'no DestinationRule applies';
-  const rule = ruleOf(match.rule);
-  const steps = {
-    'client-namespace': "it is in the client's own namespace, which Istio searches first",
-    'service-namespace': "the client's namespace has none for this host, so the service's namespace is next",
-    'root-namespace':
-      "neither the client's nor the service's namespace has one, so the root namespace applies",
-  };
-  return `DestinationRule ${rule.meta.namespace}/${rule.meta.name} (host ${match.rule.host}) is used: ${steps[match.step]}`;
+const LOOKUP_STEPS = {
+  'client-namespace': 'by clients in its own namespace, which Istio searches first',
+  'service-namespace':
+    "by clients elsewhere, whose namespace has no rule for this host, as the service namespace's rule",
+  'root-namespace':
+    "by clients whose namespace and the service's have none for this host, as the root namespace's rule",
+} as const;
+
+/** Which rule the clients used and why it won (lookup order: client, service, root namespace). */
+export function describeRuleChoice(
+  matches: DestinationRuleMatch | undefined | readonly (DestinationRuleMatch | undefined)[],
+): string {
+  const list = (Array.isArray(matches) ? matches : [matches]).filter((m): m is DestinationRuleMatch => !!m);
+  const first = list[0];
+  if (!first) return 'no DestinationRule applies';
+  const rule = ruleOf(first.rule);
+  const steps = [...new Set(list.map((m) => m.step))].map((step) => LOOKUP_STEPS[step]);
+  return `DestinationRule ${rule.meta.namespace}/${rule.meta.name} (host ${first.rule.host}) is used ${steps.join(', and ')}`;
 }
 
 /** "payments/payments:8080, shop/cart:80 and 3 more" */
