@@ -1,6 +1,7 @@
 // The `mtls-doctor` command line (design.md §2). Exit codes: 0 no error-level finding, 1 error findings,
 // 2 bad usage or input, 3 the check could not complete.
 import { readFileSync } from 'node:fs';
+import { KubeConfig } from '@kubernetes/client-node';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { caCertificates } from './analyzers/ca-certificates.js';
 import { findingsFromIstioctl } from './analyzers/istioctl-messages.js';
@@ -14,6 +15,7 @@ import { clusterProbe } from './ops/cluster-probe.js';
 import { createLogger } from './ops/logger.js';
 import { BotMetrics } from './ops/metrics.js';
 import { startOpsServer } from './ops/ops-server.js';
+import { applyPlan, previewPlan, RemediationError, rollback } from './remediation/apply.js';
 import { certificateRows, renderCertsJson, renderCertsText } from './render/certs.js';
 import { renderDigestJson, renderDigestText } from './render/digest.js';
 import { renderCheckJson, renderMatrixJson } from './render/json.js';
@@ -25,9 +27,10 @@ import { createAnswerPool } from './slack/answer-pool.js';
 import { IncidentThrottle } from './slack/incident-symptoms.js';
 import { PlanCache } from './slack/plan-cache.js';
 import { findIstioctl, type IstioctlOptions, istioctlAnalyze } from './snapshot/istioctl.js';
-import { ClusterUnavailableError, KubeConfigError } from './snapshot/live/kube-api.js';
+import { ClusterUnavailableError, createKubeApi, KubeConfigError } from './snapshot/live/kube-api.js';
 import { ManifestError } from './snapshot/read-manifests.js';
 import { type LoadedSource, loadSource } from './snapshot/source.js';
+import { AuditLog } from './store/audit-store.js';
 import { SqliteStore } from './store/sqlite-store.js';
 
 export const EXIT = { ok: 0, findings: 1, usage: 2, incomplete: 3 } as const;
@@ -264,6 +267,82 @@ export async function main(argv: readonly string[], io: Io = defaultIo): Promise
       }
     });
 
+  program
+    .command('fix')
+    .description('show (dry run) or apply one remediation plan of the diagnosis, or roll one back')
+    .argument('[plan-id]', 'a plan id, as check shows it in brackets')
+    .option('--apply', 'apply the change (default: server-side dry run and diff only)')
+    .option('--rollback <audit-id>', 'restore what an applied fix changed', parseCount)
+    .option('-n, --namespace <ns>', 'diagnose only this namespace when looking up the plan')
+    .option('--context <ctx>', 'kubeconfig context')
+    .option('--kubeconfig <path>', 'kubeconfig file')
+    .option('--audit <file>', 'SQLite audit log', process.env.MTLS_DOCTOR_AUDIT ?? 'mtls-doctor-audit.db')
+    .action(
+      async (
+        planId: string | undefined,
+        options: {
+          apply?: boolean;
+          rollback?: number;
+          namespace?: string;
+          context?: string;
+          kubeconfig?: string;
+          audit: string;
+        },
+      ) => {
+        if (!planId && options.rollback === undefined)
+          throw new UsageError('name a plan id (from check) or --rollback AUDIT-ID');
+        const actor = `${process.env.USER ?? 'unknown'} (cli)`;
+        const audit = new AuditLog(options.audit);
+        try {
+          const { loaded, namespace } = await load({ ...options, output: 'text' }, io);
+          if (loaded.source.kind !== 'cluster') throw new UsageError('fix changes a live cluster');
+          const api = createKubeApi({
+            context: options.context,
+            kubeConfig: kubeConfigFrom(options.kubeconfig),
+          }).objects;
+          if (options.rollback !== undefined) {
+            const result = await rollback(api, audit, options.rollback, actor);
+            io.stdout(
+              `${result.diff}\nRolled back audit entry ${options.rollback} (new audit entry ${result.auditId}).\n`,
+            );
+            return;
+          }
+          const diagnosis = diagnose(loaded.snapshot, { namespace, now: io.now });
+          const plans = diagnosis.findings.flatMap((f) => f.remediations);
+          const plan = plans.find((p) => p.id === planId);
+          if (!plan) {
+            const ids = [...new Set(plans.map((p) => p.id))];
+            throw new UsageError(
+              `no plan ${planId} in the current diagnosis${ids.length ? `; plans now: ${ids.slice(0, 15).join(', ')}${ids.length > 15 ? ', …' : ''}` : ' (no remediation is offered)'}`,
+            );
+          }
+          const code = diagnosis.findings.find((f) => f.remediations.includes(plan))?.code;
+          const before = diagnosis.findings.filter((f) => f.code === code).length;
+          if (!options.apply) {
+            const preview = await previewPlan(api, plan);
+            io.stdout(
+              `${plan.title}\nRisk: ${plan.risk}\n\n${preview.diff}\nThe API server accepted this change as a dry run; nothing was changed. Apply with --apply.\n`,
+            );
+            return;
+          }
+          const applied = await applyPlan(api, plan, audit, actor);
+          const recheck = diagnose(
+            (await loadSource({ context: options.context, kubeconfigPath: options.kubeconfig })).snapshot,
+            { namespace, now: io.now },
+          );
+          const after = recheck.findings.filter((f) => f.code === code).length;
+          io.stdout(
+            `${applied.diff}\nApplied (audit entry ${applied.auditId}). ${code}: ${before} finding(s) before, ${after} after.\nRoll back with: mtls-doctor fix --rollback ${applied.auditId}\n`,
+          );
+        } catch (error) {
+          if (error instanceof RemediationError) throw new IncompleteError(error.message);
+          throw error;
+        } finally {
+          audit.close();
+        }
+      },
+    );
+
   withSource(program.command('matrix').description('who can reach which service port, and why not'), [
     'text',
     'json',
@@ -313,6 +392,13 @@ export async function main(argv: readonly string[], io: Io = defaultIo): Promise
 }
 
 const DEFAULT_MAX_PAIRS = 2_000_000;
+
+function kubeConfigFrom(path: string | undefined): KubeConfig | undefined {
+  if (!path) return undefined;
+  const config = new KubeConfig();
+  config.loadFromFile(path);
+  return config;
+}
 
 /** 1 for error findings (unless --exit-zero), 3 when something could not be read, else 0. */
 function exitCodeFor(diagnosis: Diagnosis, exitZero = false): number {

@@ -17,6 +17,10 @@ export interface Fault {
   readonly message?: string;
   /** Fail only this many times, then answer normally. */
   readonly times?: number;
+  /** Only requests with this method (GET, PATCH, POST). */
+  readonly method?: string;
+  /** Let this many matching requests through before failing. */
+  readonly skip?: number;
   readonly delayMs?: number;
 }
 
@@ -35,16 +39,40 @@ const CORE_COLLECTIONS: Record<string, string> = {
   Secret: 'secrets',
 };
 
+export interface RecordedWrite {
+  readonly method: string;
+  readonly path: string;
+  readonly dryRun: boolean;
+  readonly contentType: string;
+  readonly body: unknown;
+}
+
+function mergePatch(target: unknown, patch: unknown): unknown {
+  if (typeof patch !== 'object' || patch === null || Array.isArray(patch)) return patch;
+  const out: Record<string, unknown> =
+    typeof target === 'object' && target !== null && !Array.isArray(target)
+      ? { ...(target as Record<string, unknown>) }
+      : {};
+  for (const [k, v] of Object.entries(patch)) {
+    if (v === null) delete out[k];
+    else out[k] = mergePatch(out[k], v);
+  }
+  return out;
+}
+
 export class FakeKubeApi {
   readonly requests: RecordedRequest[] = [];
+  readonly writes: RecordedWrite[] = [];
   private readonly objects: K8sObject[] = [];
-  private readonly faults = new Map<string, Fault & { remaining: number }>();
+  private readonly faults = new Map<string, Fault & { remaining: number; skipped: number }>();
   private readonly servedGroups = new Set([
     'security.istio.io/v1',
     'networking.istio.io/v1',
     'security.istio.io/v1beta1',
     'networking.istio.io/v1beta1',
+    'apps/v1',
   ]);
+  private version = 100;
   private server?: Server;
 
   add(...objects: K8sObject[]): this {
@@ -54,7 +82,7 @@ export class FakeKubeApi {
 
   /** Make requests whose path starts with `pathPrefix` fail (or be slow). */
   fault(pathPrefix: string, fault: Fault): this {
-    this.faults.set(pathPrefix, { ...fault, remaining: fault.times ?? Number.POSITIVE_INFINITY });
+    this.faults.set(pathPrefix, { ...fault, remaining: fault.times ?? Number.POSITIVE_INFINITY, skipped: 0 });
     return this;
   }
 
@@ -96,6 +124,11 @@ export class FakeKubeApi {
     });
     for (const [prefix, fault] of this.faults) {
       if (!url.pathname.startsWith(prefix) || fault.remaining <= 0) continue;
+      if (fault.method && fault.method !== req.method) continue;
+      if (fault.skipped < (fault.skip ?? 0)) {
+        fault.skipped++;
+        continue;
+      }
       fault.remaining--;
       if (fault.delayMs) await new Promise((r) => setTimeout(r, fault.delayMs));
       if (fault.status)
@@ -106,6 +139,8 @@ export class FakeKubeApi {
           fault.message ?? 'injected fault',
         );
     }
+    const discovery = this.discovery(url.pathname);
+    if (discovery) return this.json(res, 200, discovery);
     const route = this.route(url.pathname);
     if (!route)
       return this.status(
@@ -114,6 +149,7 @@ export class FakeKubeApi {
         'NotFound',
         `the server could not find the requested resource (${url.pathname})`,
       );
+    if (req.method === 'PATCH' || req.method === 'POST') return this.write(req, res, route, url);
     let items = this.objects.filter(
       (o) => o.kind === route.kind && (!route.namespace || o.metadata.namespace === route.namespace),
     );
@@ -138,6 +174,116 @@ export class FakeKubeApi {
     });
   }
 
+  // API discovery, as client-node's KubernetesObjectApi asks for it (plural and scope of a kind).
+  private discovery(path: string): unknown {
+    const groups: Record<string, [string, string][]> = {
+      '/api/v1': [
+        ['namespaces', 'Namespace'],
+        ['pods', 'Pod'],
+        ['services', 'Service'],
+        ['configmaps', 'ConfigMap'],
+        ['secrets', 'Secret'],
+      ],
+      '/apis/security.istio.io/v1': [['peerauthentications', 'PeerAuthentication']],
+      '/apis/networking.istio.io/v1': [
+        ['destinationrules', 'DestinationRule'],
+        ['serviceentries', 'ServiceEntry'],
+      ],
+      '/apis/apps/v1': [['deployments', 'Deployment']],
+    };
+    const list = groups[path];
+    if (!list) return undefined;
+    return {
+      kind: 'APIResourceList',
+      apiVersion: 'v1',
+      groupVersion: path === '/api/v1' ? 'v1' : path.slice('/apis/'.length),
+      resources: list.map(([name, kind]) => ({
+        name,
+        singularName: kind.toLowerCase(),
+        namespaced: kind !== 'Namespace',
+        kind,
+        verbs: ['get', 'list', 'patch', 'create'],
+      })),
+    };
+  }
+
+  /** The stored object, for assertions. */
+  find(kind: string, namespace: string | undefined, name: string): K8sObject | undefined {
+    return this.objects.find(
+      (o) =>
+        o.kind === kind &&
+        o.metadata.name === name &&
+        (namespace === undefined || o.metadata.namespace === namespace),
+    );
+  }
+
+  // PATCH (JSON merge patch, resourceVersion precondition, dryRun=All) and POST (create).
+  private async write(
+    req: IncomingMessage,
+    res: ServerResponse,
+    route: NonNullable<ReturnType<FakeKubeApi['route']>>,
+    url: URL,
+  ): Promise<void> {
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    const body = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}') as K8sObject;
+    this.writes.push({
+      method: req.method ?? '',
+      path: url.pathname,
+      dryRun: url.searchParams.get('dryRun') === 'All',
+      contentType: String(req.headers['content-type'] ?? ''),
+      body,
+    });
+    const dryRun = url.searchParams.get('dryRun') === 'All';
+    if (req.method === 'POST') {
+      if (this.find(route.kind, route.namespace, body.metadata.name))
+        return this.status(
+          res,
+          409,
+          'AlreadyExists',
+          `${route.collection} "${body.metadata.name}" already exists`,
+        );
+      const created = {
+        ...body,
+        metadata: { ...body.metadata, namespace: route.namespace, resourceVersion: String(++this.version) },
+      };
+      if (!dryRun) this.objects.push(created);
+      return this.json(res, 201, created);
+    }
+    const current = route.name ? this.find(route.kind, route.namespace, route.name) : undefined;
+    if (!current) return this.status(res, 404, 'NotFound', `${route.collection} "${route.name}" not found`);
+    if (!String(req.headers['content-type']).startsWith('application/merge-patch+json')) {
+      return this.status(
+        res,
+        415,
+        'UnsupportedMediaType',
+        `unexpected content type ${req.headers['content-type']}`,
+      );
+    }
+    const wanted = body.metadata?.resourceVersion;
+    if (wanted && wanted !== current.metadata.resourceVersion) {
+      return this.status(
+        res,
+        409,
+        'Conflict',
+        `Operation cannot be fulfilled on ${route.collection} "${route.name}": the object has been modified; please apply your changes to the latest version and try again`,
+      );
+    }
+    const patched = mergePatch(current, body) as K8sObject;
+    patched.metadata = {
+      ...patched.metadata,
+      resourceVersion: dryRun ? current.metadata.resourceVersion : String(++this.version),
+    };
+    if (!dryRun) this.objects.splice(this.objects.indexOf(current), 1, patched);
+    return this.json(res, 200, patched);
+  }
+
+  /** Bumps an object's resourceVersion, as if someone else changed it. */
+  touch(kind: string, namespace: string, name: string): void {
+    const o = this.find(kind, namespace, name);
+    if (o) o.metadata = { ...o.metadata, resourceVersion: String(++this.version) };
+  }
+
   private route(path: string) {
     const core = /^\/api\/v1(?:\/namespaces\/([^/]+))?\/([a-z]+)(?:\/([^/]+))?$/.exec(path);
     if (core) {
@@ -147,23 +293,19 @@ export class FakeKubeApi {
       const kind = Object.entries(CORE_COLLECTIONS).find(([, c]) => c === collection)?.[0];
       return kind ? { kind, collection: collection as string, namespace, name, apiVersion: 'v1' } : undefined;
     }
-    const custom = /^\/apis\/([^/]+)\/([^/]+)(?:\/namespaces\/([^/]+))?\/([a-z]+)$/.exec(path);
+    const custom = /^\/apis\/([^/]+)\/([^/]+)(?:\/namespaces\/([^/]+))?\/([a-z]+)(?:\/([^/]+))?$/.exec(path);
     if (custom) {
-      const [, group, version, namespace, collection] = custom;
+      const [, group, version, namespace, collection, name] = custom;
       if (!this.servedGroups.has(`${group}/${version}`)) return undefined;
-      const kind = {
+      const kinds: Record<string, string> = {
         peerauthentications: 'PeerAuthentication',
         destinationrules: 'DestinationRule',
         serviceentries: 'ServiceEntry',
-      }[collection as string];
+        deployments: 'Deployment',
+      };
+      const kind = kinds[collection as string];
       return kind
-        ? {
-            kind,
-            collection: collection as string,
-            namespace,
-            name: undefined,
-            apiVersion: `${group}/${version}`,
-          }
+        ? { kind, collection: collection as string, namespace, name, apiVersion: `${group}/${version}` }
         : undefined;
     }
     return undefined;

@@ -4,6 +4,7 @@ import {
   CoreV1Api,
   CustomObjectsApi,
   KubeConfig,
+  KubernetesObjectApi,
   type RequestContext,
   type ResponseContext,
 } from '@kubernetes/client-node';
@@ -20,6 +21,8 @@ export interface KubeApiOptions {
 export interface KubeApi {
   readonly core: CoreV1Api;
   readonly custom: CustomObjectsApi;
+  /** Generic object access (read, patch, create) for remediation. */
+  readonly objects: KubernetesObjectApi;
   /** Per-call options: the timeout and the counter. */
   readonly callOptions: object;
   readonly server: string;
@@ -63,6 +66,7 @@ export function createKubeApi(options: KubeApiOptions = {}): KubeApi {
   return {
     core: config.makeApiClient(CoreV1Api),
     custom: config.makeApiClient(CustomObjectsApi),
+    objects: KubernetesObjectApi.makeApiClient(config),
     callOptions: { middleware: [middleware], middlewareMergeStrategy: 'append' },
     server: cluster.server,
     requestCount: () => requests,

@@ -1,0 +1,91 @@
+// The audit log of remediations in the same SQLite file: written before the cluster is touched, so a
+// crash mid-apply leaves a record that says so; it keeps the previous object for rollback.
+import Database from 'better-sqlite3';
+
+export type AuditState = 'applying' | 'applied' | 'failed' | 'rolled-back';
+
+export interface AuditEntry {
+  readonly id: number;
+  readonly planId: string;
+  readonly target: { apiVersion: string; kind: string; namespace?: string; name: string };
+  readonly actor: string;
+  readonly state: AuditState;
+  readonly createdAt: string;
+  readonly previous?: Record<string, unknown>;
+  readonly patch?: Record<string, unknown>;
+  readonly resultVersion?: string;
+  readonly error?: string;
+}
+
+const SCHEMA = `CREATE TABLE IF NOT EXISTS audit (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  plan_id TEXT NOT NULL,
+  target TEXT NOT NULL,
+  actor TEXT NOT NULL,
+  state TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  previous TEXT,
+  patch TEXT,
+  result_version TEXT,
+  error TEXT
+)`;
+
+export class AuditLog {
+  private readonly db: Database.Database;
+
+  constructor(path: string) {
+    this.db = new Database(path);
+    this.db.pragma('journal_mode = WAL');
+    this.db.exec(SCHEMA);
+  }
+
+  begin(entry: Omit<AuditEntry, 'id' | 'state'>): number {
+    const result = this.db
+      .prepare(
+        'INSERT INTO audit (plan_id, target, actor, state, created_at, previous, patch) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      )
+      .run(
+        entry.planId,
+        JSON.stringify(entry.target),
+        entry.actor,
+        'applying',
+        entry.createdAt,
+        JSON.stringify(entry.previous ?? null),
+        JSON.stringify(entry.patch ?? null),
+      );
+    return Number(result.lastInsertRowid);
+  }
+
+  finish(
+    id: number,
+    state: Exclude<AuditState, 'applying'>,
+    details: { resultVersion?: string; error?: string } = {},
+  ): void {
+    this.db
+      .prepare('UPDATE audit SET state = ?, result_version = ?, error = ? WHERE id = ?')
+      .run(state, details.resultVersion ?? null, details.error ?? null, id);
+  }
+
+  get(id: number): AuditEntry | undefined {
+    const row = this.db.prepare('SELECT * FROM audit WHERE id = ?').get(id) as
+      | Record<string, string | number | null>
+      | undefined;
+    if (!row) return undefined;
+    return {
+      id: Number(row.id),
+      planId: String(row.plan_id),
+      target: JSON.parse(String(row.target)),
+      actor: String(row.actor),
+      state: row.state as AuditState,
+      createdAt: String(row.created_at),
+      previous: JSON.parse(String(row.previous)) ?? undefined,
+      patch: JSON.parse(String(row.patch)) ?? undefined,
+      resultVersion: row.result_version === null ? undefined : String(row.result_version),
+      error: row.error === null ? undefined : String(row.error),
+    };
+  }
+
+  close(): void {
+    this.db.close();
+  }
+}

@@ -1,0 +1,180 @@
+// `mtls-doctor fix` against a Kubernetes API on loopback: dry run first and a diff, then exactly one
+// merge patch with the resourceVersion precondition, an audit entry that survives a restart, clear
+// messages for 409 and 403, and a rollback that restores the previous spec.
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { EXIT } from '../../src/cli.js';
+import { AuditLog } from '../../src/store/audit-store.js';
+import { FakeKubeApi } from '../helpers/fake-kube-api.js';
+import { runCli } from '../helpers/run-cli.js';
+
+const PLAN = 'set-mode-permissive:PeerAuthentication/payments/default';
+let fake: FakeKubeApi;
+afterEach(async () => fake?.stop());
+
+async function cluster() {
+  fake = new FakeKubeApi().add(
+    {
+      apiVersion: 'v1',
+      kind: 'Namespace',
+      metadata: { name: 'payments', labels: { 'istio-injection': 'enabled' } },
+    },
+    { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'legacy' } },
+    {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'payments-0', namespace: 'payments', labels: { app: 'payments' } },
+      spec: { containers: [{ name: 'app', ports: [{ containerPort: 8080 }] }, { name: 'istio-proxy' }] },
+      status: { phase: 'Running' },
+    },
+    {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'cron-0', namespace: 'legacy', labels: { app: 'cron' } },
+      spec: { containers: [{ name: 'app' }] },
+      status: { phase: 'Running' },
+    },
+    {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'payments', namespace: 'payments' },
+      spec: { selector: { app: 'payments' }, ports: [{ port: 80, targetPort: 8080 }] },
+    },
+    {
+      apiVersion: 'security.istio.io/v1',
+      kind: 'PeerAuthentication',
+      metadata: { name: 'default', namespace: 'payments', resourceVersion: '7' },
+      spec: { mtls: { mode: 'STRICT' } },
+    },
+  );
+  const server = await fake.start();
+  const dir = mkdtempSync(join(tmpdir(), 'fix-'));
+  const kubeconfig = join(dir, 'config');
+  writeFileSync(
+    kubeconfig,
+    `apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: "${server}", insecure-skip-tls-verify: true}}]\nusers: [{name: u, user: {token: t}}]\ncontexts: [{name: c, context: {cluster: c, user: u}}]\ncurrent-context: c\n`,
+  );
+  return { kubeconfig, audit: join(dir, 'audit.db') };
+}
+
+const mode = () =>
+  (fake.find('PeerAuthentication', 'payments', 'default')?.spec as { mtls: { mode: string } }).mtls.mode;
+
+describe('mtls-doctor fix', () => {
+  it('without --apply: one server-side dry-run merge patch and a diff; nothing changes', async () => {
+    const { kubeconfig, audit } = await cluster();
+    const { code, stdout } = await runCli(['fix', PLAN, '--kubeconfig', kubeconfig, '--audit', audit]);
+    expect(code).toBe(EXIT.ok);
+    expect(fake.writes).toEqual([
+      {
+        method: 'PATCH',
+        path: '/apis/security.istio.io/v1/namespaces/payments/peerauthentications/default',
+        dryRun: true,
+        contentType: 'application/merge-patch+json',
+        body: {
+          apiVersion: 'security.istio.io/v1',
+          kind: 'PeerAuthentication',
+          metadata: { name: 'default', namespace: 'payments', resourceVersion: '7' },
+          spec: { mtls: { mode: 'PERMISSIVE' } },
+        },
+      },
+    ]);
+    expect(stdout).toContain('-    mode: STRICT');
+    expect(stdout).toContain('+    mode: PERMISSIVE');
+    expect(stdout).toContain('nothing was changed');
+    expect(mode()).toBe('STRICT');
+  });
+
+  it('--apply: dry run, then exactly one real patch; audited (surviving a restart); the re-check shows the effect; rollback restores', async () => {
+    const { kubeconfig, audit } = await cluster();
+    const applied = await runCli(['fix', PLAN, '--apply', '--kubeconfig', kubeconfig, '--audit', audit]);
+    expect(applied.code).toBe(EXIT.ok);
+    expect(fake.writes.map((w) => w.dryRun)).toEqual([true, false]);
+    expect(fake.writes[1]?.body).toEqual(fake.writes[0]?.body);
+    expect(mode()).toBe('PERMISSIVE');
+    expect(applied.stdout).toContain('strict-plaintext-clients: 1 finding(s) before, 0 after.');
+    const log = new AuditLog(audit);
+    expect(log.get(1)).toMatchObject({
+      planId: PLAN,
+      state: 'applied',
+      previous: { spec: { mtls: { mode: 'STRICT' } } },
+    });
+    log.close();
+
+    const back = await runCli(['fix', '--rollback', '1', '--kubeconfig', kubeconfig, '--audit', audit]);
+    expect(back.code).toBe(EXIT.ok);
+    expect(mode()).toBe('STRICT');
+    const after = new AuditLog(audit);
+    expect(after.get(1)?.state).toBe('rolled-back');
+    expect(after.get(2)).toMatchObject({ planId: 'rollback:1', state: 'applied' });
+    after.close();
+  });
+
+  it('a conflict (the object changed since it was read) is refused with a clear message and audited as failed', async () => {
+    const { kubeconfig, audit } = await cluster();
+    fake.fault('/apis/security.istio.io/v1/namespaces/payments/peerauthentications/default', {
+      method: 'PATCH',
+      skip: 1,
+      status: 409,
+      reason: 'Conflict',
+      message: 'the object has been modified',
+    });
+    const { code, stderr } = await runCli([
+      'fix',
+      PLAN,
+      '--apply',
+      '--kubeconfig',
+      kubeconfig,
+      '--audit',
+      audit,
+    ]);
+    expect(code).toBe(EXIT.incomplete);
+    expect(stderr).toContain('it changed since it was read');
+    expect(mode()).toBe('STRICT');
+    const log = new AuditLog(audit);
+    expect(log.get(1)?.state).toBe('failed');
+    log.close();
+  });
+
+  it('a 403 on the patch says which RBAC is missing and records nothing as applied', async () => {
+    const { kubeconfig, audit } = await cluster();
+    fake.fault('/apis/security.istio.io/v1/namespaces/payments/peerauthentications/default', {
+      method: 'PATCH',
+      status: 403,
+      reason: 'Forbidden',
+      message: 'cannot patch resource "peerauthentications"',
+    });
+    const { code, stderr } = await runCli([
+      'fix',
+      PLAN,
+      '--apply',
+      '--kubeconfig',
+      kubeconfig,
+      '--audit',
+      audit,
+    ]);
+    expect(code).toBe(EXIT.incomplete);
+    expect(stderr).toContain('forbidden');
+    expect(stderr).toContain('needs RBAC to patch');
+    const log = new AuditLog(audit);
+    expect(log.get(1)).toBeUndefined();
+    log.close();
+  });
+
+  it('an unknown plan id lists the plans the diagnosis offers', async () => {
+    const { kubeconfig, audit } = await cluster();
+    const { code, stderr } = await runCli([
+      'fix',
+      'set-mode-permissive:PeerAuthentication/nope/default',
+      '--kubeconfig',
+      kubeconfig,
+      '--audit',
+      audit,
+    ]);
+    expect(code).toBe(EXIT.usage);
+    expect(stderr).toContain('plans now: ');
+    expect(stderr).toContain(PLAN);
+  });
+});
