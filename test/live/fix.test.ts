@@ -60,7 +60,8 @@ async function cluster() {
 }
 
 const mode = () =>
-  (fake.find('PeerAuthentication', 'payments', 'default')?.spec as { mtls: { mode: string } }).mtls.mode;
+  (fake.find('PeerAuthentication', 'payments', 'default')?.spec as { mtls?: { mode: string } } | undefined)
+    ?.mtls?.mode;
 
 describe('mtls-doctor fix', () => {
   it('without --apply: one server-side dry-run merge patch and a diff; nothing changes', async () => {
