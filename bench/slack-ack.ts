@@ -48,6 +48,7 @@ export async function measureAckLatency(concurrent = 50): Promise<AckReport> {
       opsPort: 0,
       digests: [],
       storePath: ':memory:',
+      approvers: { users: [], requestTtlMs: 0 },
       slack: { botToken: 'xoxb-bench', signingSecret: secret, apiUrl: `${slackUrl}/api/` },
       access: { channels: { '*': ['*'] } },
       kubernetes: undefined,

@@ -31,6 +31,7 @@ import { ClusterUnavailableError, createKubeApi, KubeConfigError } from './snaps
 import { ManifestError } from './snapshot/read-manifests.js';
 import { type LoadedSource, loadSource } from './snapshot/source.js';
 import { AuditLog } from './store/audit-store.js';
+import { RequestStore } from './store/request-store.js';
 import { SqliteStore } from './store/sqlite-store.js';
 
 export const EXIT = { ok: 0, findings: 1, usage: 2, incomplete: 3 } as const;
@@ -214,7 +215,19 @@ export async function main(argv: readonly string[], io: Io = defaultIo): Promise
       const logger = createLogger();
       const metrics = new BotMetrics();
       const store = new SqliteStore(config.storePath);
+      // With a live cluster, fixes can be requested, approved and applied; with manifests only shown.
+      const remediation = options.file?.length
+        ? undefined
+        : {
+            objects: createKubeApi({
+              context: options.context ?? kube.context,
+              kubeConfig: kubeConfigFrom(options.kubeconfig ?? kube.kubeconfig),
+            }).objects,
+            audit: new AuditLog(config.storePath),
+            requests: new RequestStore(config.storePath),
+          };
       const bot = await startBot(config, {
+        remediation,
         engine: pool,
         plans,
         logger,
@@ -245,6 +258,8 @@ export async function main(argv: readonly string[], io: Io = defaultIo): Promise
       await ops.close();
       await pool.close();
       store.close();
+      remediation?.audit.close();
+      remediation?.requests.close();
     });
 
   withSource(

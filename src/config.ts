@@ -80,6 +80,20 @@ export const fileSchema = z
       })
       .strict()
       .optional(),
+    approvers: z
+      .object({
+        users: z
+          .array(z.string().min(1))
+          .describe('Slack user ids who may approve fixes (never their own request).'),
+        requestTtlMinutes: z
+          .number()
+          .int()
+          .positive()
+          .optional()
+          .describe('A fix request expires after this long (default 30).'),
+      })
+      .strict()
+      .optional(),
     prometheus: z
       .object({
         url: z.url().describe('Prometheus base URL: the digest lists clients seen sending plaintext.'),
@@ -160,6 +174,7 @@ export interface BotConfig {
   readonly incidents?: FileConfig['incidents'];
   readonly storePath: string;
   readonly prometheusUrl?: string;
+  readonly approvers: { readonly users: readonly string[]; readonly requestTtlMs: number };
 }
 
 export class ConfigError extends Error {
@@ -218,6 +233,10 @@ export function loadConfig(env: NodeJS.ProcessEnv, file?: string): BotConfig {
     incidents: fromFile.incidents,
     storePath: fromFile.store?.path ?? ':memory:',
     prometheusUrl: fromFile.prometheus?.url,
+    approvers: {
+      users: fromFile.approvers?.users ?? [],
+      requestTtlMs: (fromFile.approvers?.requestTtlMinutes ?? 30) * 60_000,
+    },
   };
 }
 

@@ -1,9 +1,12 @@
+import type { KubernetesObjectApi } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { BotConfig } from '../config.js';
 import type { BotMetrics } from '../ops/metrics.js';
 import type { Engine } from '../slack/answer-pool.js';
 import type { IncidentThrottle } from '../slack/incident-symptoms.js';
 import type { PlanCache } from '../slack/plan-cache.js';
+import type { AuditLog } from '../store/audit-store.js';
+import type { RequestStore } from '../store/request-store.js';
 import type { StateStore } from '../store/sqlite-store.js';
 
 /** What the Slack listeners need: configuration, the engine, offered plans, state, metrics, logs. */
@@ -15,4 +18,10 @@ export interface BotDeps {
   readonly throttle: IncidentThrottle;
   readonly metrics: BotMetrics;
   readonly logger: Logger;
+  /** Present when the bot reads a live cluster: fixes can then be requested, approved and applied. */
+  readonly remediation?: {
+    readonly objects: KubernetesObjectApi;
+    readonly audit: AuditLog;
+    readonly requests: RequestStore;
+  };
 }

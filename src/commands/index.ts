@@ -1,5 +1,6 @@
 import type { App } from '@slack/bolt';
 import type { BotDeps } from './deps.js';
+import { registerFixRequests } from './fix-requests.js';
 import { registerIncidentListener } from './incident-listener.js';
 import { registerMtlsCommand } from './mtls-command.js';
 import { registerRemediationAction } from './remediation-action.js';
@@ -8,4 +9,5 @@ export function registerListeners(app: App, deps: BotDeps): void {
   registerMtlsCommand(app, deps);
   registerRemediationAction(app, deps);
   registerIncidentListener(app, deps);
+  registerFixRequests(app, deps);
 }

@@ -1,28 +1,55 @@
-// A remediation button: shows the plan, its risk and the exact kubectl equivalent to whoever clicked.
-// Applying it from Slack (with a second person's approval) is the remediation workflow's job.
+// A remediation button. With a live cluster and approvers configured it opens a fix request (dry run,
+// diff, Approve/Reject for someone else); otherwise it shows the plan, its risk and the exact kubectl
+// equivalent to whoever clicked.
 import type { App, BlockAction, ButtonAction } from '@slack/bolt';
+import type { WebClient } from '@slack/web-api';
 import { escapeSlack } from '../render/blocks.js';
 import type { BotDeps } from './deps.js';
+import { requestFix } from './fix-requests.js';
 
 export function registerRemediationAction(app: App, deps: BotDeps): void {
-  app.action<BlockAction<ButtonAction>>(/^remediation:/, async ({ ack, action, respond }) => {
+  app.action<BlockAction<ButtonAction>>(/^remediation:/, async ({ ack, action, body, client, respond }) => {
     await ack();
     const plan = deps.plans.get(action.value ?? '');
-    deps.metrics.remediations.inc({ outcome: plan ? 'plan-shown' : 'plan-unknown' });
-    const text = plan
-      ? [
-          `*${escapeSlack(plan.title)}*`,
-          `*Risk:* ${escapeSlack(plan.risk)}`,
-          '*kubectl equivalent:*',
-          `\`\`\`${escapeSlack(plan.kubectl)}\`\`\``,
-          "_Nothing was changed. Applying from Slack needs a second person's approval; until that workflow is enabled here, run the command yourself after review._",
-        ].join('\n')
-      : 'This plan is no longer known (the bot restarted or the check is old): run `/mtls check <namespace>` again.';
-    try {
-      await respond({ response_type: 'ephemeral', replace_original: false, text: text.slice(0, 3000) });
-    } catch (error) {
-      deps.metrics.slackErrors.inc({ method: 'response_url' });
-      deps.logger.error({ err: (error as Error).message }, 'could not answer a remediation click');
+    const reply = async (text: string) => {
+      try {
+        await respond({ response_type: 'ephemeral', replace_original: false, text: text.slice(0, 3000) });
+      } catch (error) {
+        deps.metrics.slackErrors.inc({ method: 'response_url' });
+        deps.logger.error({ err: (error as Error).message }, 'could not answer a remediation click');
+      }
+    };
+    if (!plan) {
+      deps.metrics.remediations.inc({ outcome: 'plan-unknown' });
+      return reply(
+        'This plan is no longer known (the bot restarted or the check is old): run `/mtls check <namespace>` again.',
+      );
     }
+    const planText = [
+      `*${escapeSlack(plan.title)}*`,
+      `*Risk:* ${escapeSlack(plan.risk)}`,
+      '*kubectl equivalent:*',
+      `\`\`\`${escapeSlack(plan.kubectl)}\`\`\``,
+    ];
+    if (deps.remediation && body.channel?.id) {
+      const refused = await requestFix(
+        deps,
+        deps.remediation,
+        plan,
+        body.user.id,
+        body.channel.id,
+        client as unknown as WebClient,
+      );
+      if (!refused) return;
+      deps.metrics.remediations.inc({ outcome: 'plan-shown' });
+      return reply([...planText, `_Not requested: ${escapeSlack(refused)}_`].join('\n'));
+    }
+    deps.metrics.remediations.inc({ outcome: 'plan-shown' });
+    return reply(
+      [
+        ...planText,
+        '_Nothing was changed. This bot reads manifests, so fixes are not applied from here; run the command yourself after review._',
+      ].join('\n'),
+    );
   });
 }

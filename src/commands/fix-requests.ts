@@ -1,0 +1,294 @@
+// The approval flow: a remediation button opens a fix request with the dry-run diff; an approver who
+// is not the requester approves (or rejects) it; the change is applied with a resourceVersion
+// precondition and audited, the namespace re-checked, and a Rollback button offered, itself a request
+// needing approval. Requests expire, stale ones are refused, and each resolves once.
+import type { App, BlockAction, ButtonAction } from '@slack/bolt';
+import type { WebClient } from '@slack/web-api';
+import { applyPlan, previewPlan, RemediationError, rollback } from '../remediation/apply.js';
+import { gitOpsManager, gitOpsNote } from '../remediation/gitops.js';
+import type { RemediationPlan } from '../remediation/plans.js';
+import { type Block, escapeSlack } from '../render/blocks.js';
+import type { FixRequest } from '../store/request-store.js';
+import type { BotDeps } from './deps.js';
+
+type Remediation = NonNullable<BotDeps['remediation']>;
+
+const section = (text: string): Block => ({
+  type: 'section',
+  text: { type: 'mrkdwn', text: text.slice(0, 3000) },
+});
+const code = (text: string) => `\`\`\`${escapeSlack(text).slice(0, 2600)}\`\`\``;
+
+export function registerFixRequests(app: App, deps: BotDeps): void {
+  app.action<BlockAction<ButtonAction>>('fix-approve', async ({ ack, action, body, client, respond }) => {
+    await ack();
+    const reply = (text: string) =>
+      respond({ response_type: 'ephemeral', replace_original: false, text }).catch(() => {});
+    if (!deps.remediation) return void (await reply('This bot reads manifests; nothing can be applied.'));
+    await approve(
+      deps,
+      deps.remediation,
+      Number(action.value),
+      body.user.id,
+      client as unknown as WebClient,
+      reply,
+    );
+  });
+
+  app.action<BlockAction<ButtonAction>>('fix-reject', async ({ ack, action, body, client, respond }) => {
+    await ack();
+    const reply = (text: string) =>
+      respond({ response_type: 'ephemeral', replace_original: false, text }).catch(() => {});
+    const requests = deps.remediation?.requests;
+    const request = requests?.get(Number(action.value));
+    if (!requests || !request) return void (await reply('Unknown request.'));
+    const user = body.user.id;
+    if (user !== request.requester && !deps.config.approvers.users.includes(user))
+      return void (await reply('Only the requester or an approver can reject this.'));
+    if (!requests.resolve(request.id, 'rejected', user))
+      return void (await reply(alreadyResolved(requests.get(request.id))));
+    deps.metrics.remediations.inc({ outcome: 'rejected' });
+    await client.chat.postMessage({
+      channel: request.channel,
+      text: `Fix request ${request.id} rejected by <@${user}>.`,
+    });
+  });
+
+  app.action<BlockAction<ButtonAction>>('fix-rollback', async ({ ack, action, body, client, respond }) => {
+    await ack();
+    const reply = (text: string) =>
+      respond({ response_type: 'ephemeral', replace_original: false, text }).catch(() => {});
+    const remediation = deps.remediation;
+    const auditId = Number(action.value);
+    const entry = remediation?.audit.get(auditId);
+    if (!remediation || !entry) return void (await reply('Unknown change.'));
+    const plan: RemediationPlan = {
+      id: `rollback:${auditId}`,
+      title: `Roll back change ${auditId} (${entry.target.kind} ${entry.target.namespace ?? ''}/${entry.target.name})`,
+      risk: 'Restores the content the object had before the fix; refused if the object changed since.',
+      action: 'merge-patch',
+      target: { ...entry.target },
+      kubectl: `# restore of audit entry ${auditId}: the previous content is kept in the audit log`,
+    };
+    const request = remediation.requests.create({
+      plan,
+      requester: body.user.id,
+      channel: body.channel?.id ?? '',
+      createdAt: Date.now(),
+      expiresAt: Date.now() + deps.config.approvers.requestTtlMs,
+      resourceVersion: entry.resultVersion,
+      rollbackOf: auditId,
+    });
+    await postApprovalRequest(
+      client as unknown as WebClient,
+      deps,
+      request,
+      `Restores the previous content of ${escapeSlack(`${entry.target.kind} ${entry.target.namespace ?? ''}/${entry.target.name}`)}.`,
+    );
+  });
+}
+
+/** Called from a remediation button: opens a request with the server-side dry run's diff. */
+export async function requestFix(
+  deps: BotDeps,
+  remediation: Remediation,
+  plan: RemediationPlan,
+  requester: string,
+  channel: string,
+  client: WebClient,
+): Promise<string | undefined> {
+  if (deps.config.approvers.users.length === 0) {
+    return 'No approvers are configured (approvers.users), so fixes cannot be applied from Slack; run the kubectl command after review.';
+  }
+  let preview: Awaited<ReturnType<typeof previewPlan>>;
+  try {
+    preview = await previewPlan(remediation.objects, plan);
+  } catch (error) {
+    return `The dry run failed: ${(error as Error).message}`;
+  }
+  const request = remediation.requests.create({
+    plan,
+    requester,
+    channel,
+    namespace: plan.target.namespace,
+    resourceVersion: preview.before?.metadata?.resourceVersion,
+    createdAt: Date.now(),
+    expiresAt: Date.now() + deps.config.approvers.requestTtlMs,
+  });
+  const manager = gitOpsManager(preview.before);
+  const details = [
+    code(preview.diff),
+    manager ? `:warning: ${escapeSlack(gitOpsNote(manager, plan.body))}` : '',
+  ]
+    .filter(Boolean)
+    .join('\n');
+  await postApprovalRequest(client, deps, request, details);
+  deps.metrics.remediations.inc({ outcome: 'requested' });
+  return undefined;
+}
+
+async function postApprovalRequest(
+  client: WebClient,
+  deps: BotDeps,
+  request: FixRequest,
+  details: string,
+): Promise<void> {
+  const minutes = Math.round((request.expiresAt - request.createdAt) / 60_000);
+  const approvers = deps.config.approvers.users
+    .filter((u) => u !== request.requester)
+    .map((u) => `<@${u}>`)
+    .join(' ');
+  await client.chat.postMessage({
+    channel: request.channel,
+    text: `Fix request ${request.id}: ${request.plan.title}`,
+    blocks: [
+      section(
+        `:wrench: *Fix request ${request.id}* from <@${request.requester}>: ${escapeSlack(request.plan.title)}\n*Risk:* ${escapeSlack(request.plan.risk)}`,
+      ),
+      section(details),
+      {
+        type: 'context',
+        elements: [
+          {
+            type: 'mrkdwn',
+            text: `Needs an approver other than the requester (${approvers || 'none configured'}); expires in ${minutes} min. Dry run accepted by the API server.`,
+          },
+        ],
+      },
+      {
+        type: 'actions',
+        block_id: `fix-request-${request.id}`,
+        elements: [
+          {
+            type: 'button',
+            action_id: 'fix-approve',
+            style: 'primary',
+            text: { type: 'plain_text', text: 'Approve and apply' },
+            value: String(request.id),
+            confirm: {
+              title: { type: 'plain_text', text: 'Apply this change?' },
+              text: { type: 'mrkdwn', text: escapeSlack(request.plan.title).slice(0, 300) },
+              confirm: { type: 'plain_text', text: 'Apply' },
+              deny: { type: 'plain_text', text: 'Cancel' },
+            },
+          },
+          {
+            type: 'button',
+            action_id: 'fix-reject',
+            style: 'danger',
+            text: { type: 'plain_text', text: 'Reject' },
+            value: String(request.id),
+          },
+        ],
+      },
+    ],
+  });
+}
+
+async function approve(
+  deps: BotDeps,
+  remediation: Remediation,
+  id: number,
+  approver: string,
+  client: WebClient,
+  reply: (text: string) => Promise<unknown>,
+): Promise<void> {
+  const { requests, audit, objects } = remediation;
+  const request = requests.get(id);
+  if (!request) return void (await reply('Unknown request.'));
+  if (!deps.config.approvers.users.includes(approver))
+    return void (await reply('You are not an approver for fixes (approvers.users).'));
+  if (approver === request.requester)
+    return void (await reply('You requested this fix; another approver has to approve it.'));
+  if (request.state !== 'pending') return void (await reply(alreadyResolved(request)));
+  if (Date.now() > request.expiresAt)
+    return void (await reply(`Fix request ${id} expired; request it again from a fresh check.`));
+  if (!requests.resolve(id, 'approved', approver))
+    return void (await reply(alreadyResolved(requests.get(id))));
+  const log = deps.logger.child({
+    request: id,
+    plan: request.plan.id,
+    approver,
+    requester: request.requester,
+  });
+  try {
+    const result =
+      request.rollbackOf !== undefined
+        ? await rollback(
+            objects,
+            audit,
+            request.rollbackOf,
+            `${approver} (approved; requested by ${request.requester})`,
+          )
+        : await applyFresh(remediation, request, approver);
+    requests.finish(id, 'applied', result.auditId);
+    deps.metrics.remediations.inc({ outcome: 'applied' });
+    log.info({ audit: result.auditId }, 'fix applied');
+    let recheck = '';
+    if (request.namespace) {
+      const answer = await deps.engine
+        .answer({ kind: 'check', namespace: request.namespace })
+        .catch(() => undefined);
+      if (answer)
+        recheck = `\nRe-check of \`${escapeSlack(request.namespace)}\` after the change: ${answer.findings.filter((f) => f.severity === 'error').length} error(s), ${answer.findings.filter((f) => f.severity === 'warning').length} warning(s).`;
+    }
+    await client.chat.postMessage({
+      channel: request.channel,
+      text: `Fix request ${id} applied`,
+      blocks: [
+        section(
+          `:white_check_mark: *Fix request ${id} applied* by <@${approver}> (requested by <@${request.requester}>). Audit entry ${result.auditId}.${recheck}`,
+        ),
+        section(code(result.diff)),
+        ...(request.rollbackOf === undefined
+          ? [
+              {
+                type: 'actions',
+                block_id: `fix-applied-${id}`,
+                elements: [
+                  {
+                    type: 'button',
+                    action_id: 'fix-rollback',
+                    text: { type: 'plain_text', text: 'Roll back' },
+                    value: String(result.auditId),
+                  },
+                ],
+              },
+            ]
+          : []),
+      ],
+    });
+  } catch (error) {
+    requests.finish(id, 'failed');
+    deps.metrics.remediations.inc({ outcome: 'failed' });
+    const reason =
+      error instanceof RemediationError ? error.message : `unexpected error: ${(error as Error).message}`;
+    log.error({ err: reason }, 'fix failed');
+    await client.chat.postMessage({
+      channel: request.channel,
+      text: `:x: Fix request ${id} was not applied: ${escapeSlack(reason)}`,
+    });
+  }
+}
+
+// A request is stale when its object changed since the dry run shown to the approver.
+async function applyFresh(remediation: Remediation, request: FixRequest, approver: string) {
+  const preview = await previewPlan(remediation.objects, request.plan);
+  if (preview.before?.metadata?.resourceVersion !== request.resourceVersion) {
+    throw new RemediationError(
+      `${request.plan.target.kind} ${request.plan.target.name} changed since the request (resourceVersion ${request.resourceVersion} → ${preview.before?.metadata?.resourceVersion}); the request is stale, request it again`,
+    );
+  }
+  return applyPlan(
+    remediation.objects,
+    request.plan,
+    remediation.audit,
+    `${approver} (approved; requested by ${request.requester})`,
+  );
+}
+
+function alreadyResolved(request: FixRequest | undefined): string {
+  return request
+    ? `Fix request ${request.id} was already resolved (${request.state}${request.resolvedBy ? ` by <@${request.resolvedBy}>` : ''}).`
+    : 'Unknown request.';
+}
