@@ -199,6 +199,30 @@ describe('RBAC covers every API call the code makes, and nothing more', () => {
     }
   });
 
+  it('the opt-in remediation roles validate and cover every kind a plan changes, with no delete', () => {
+    const extra = load('rbac-remediate.yaml');
+    for (const o of extra) {
+      const Model = MODELS[o.kind] as new (o: Obj) => { validate(): void };
+      expect(() => new Model(o).validate()).not.toThrow();
+    }
+    const rules = extra.flatMap((o) => (o.rules as Rule[] | undefined) ?? []);
+    expect(rules.flatMap((r) => r.verbs)).not.toContain('delete');
+    const allowsPatch = (group: string, resource: string) =>
+      rules.some(
+        (r) => r.apiGroups.includes(group) && r.resources.includes(resource) && r.verbs.includes('patch'),
+      );
+    for (const [group, resource] of [
+      ['security.istio.io', 'peerauthentications'],
+      ['networking.istio.io', 'destinationrules'],
+      ['', 'namespaces'],
+      ['apps', 'deployments'],
+      ['', 'configmaps'],
+    ]) {
+      expect(allowsPatch(group as string, resource as string), `${resource}.${group}`).toBe(true);
+    }
+    expect(kustomization.resources).not.toContain('rbac-remediate.yaml');
+  });
+
   it('the optional certificate role grants only what istioctl proxy-config needs', () => {
     const role = objects.find(
       (o) => o.kind === 'ClusterRole' && o.metadata.name === 'mtls-doctor-certificates',
