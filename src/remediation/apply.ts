@@ -53,12 +53,8 @@ export async function previewPlan(
   plan: RemediationPlan,
   now = new Date(),
 ): Promise<Preview> {
-  if (
-    plan.action === 'rollout-restart' &&
-    plan.target.kind !== 'Deployment' &&
-    plan.target.kind !== 'StatefulSet' &&
-    plan.target.kind !== 'DaemonSet'
-  ) {
+  const restartable = ['Deployment', 'StatefulSet', 'DaemonSet'].includes(plan.target.kind);
+  if (plan.manual || (plan.action === 'rollout-restart' && !restartable)) {
     throw new RemediationError(`plan ${plan.id} is carried out by hand; run:\n${plan.kubectl}`);
   }
   const current = await readObject(api, identity(plan));

@@ -16,6 +16,8 @@ export interface RemediationPlan {
   /** JSON merge patch (merge-patch) or the whole object (create). */
   readonly body?: Record<string, unknown>;
   readonly kubectl: string;
+  /** Several steps in order (restart istiod, wait, then the workloads): run by hand, not applied. */
+  readonly manual?: boolean;
 }
 
 const PA_API = 'security.istio.io/v1';
@@ -303,6 +305,7 @@ export function restartIstiodThenWorkloads(namespace: string): RemediationPlan {
     risk: 'istiod restarts (proxies reconnect); then every deployment in the namespace rolls.',
     action: 'rollout-restart',
     target,
+    manual: true,
     kubectl: [
       'kubectl rollout restart deployment istiod -n istio-system',
       'kubectl wait --for=condition=ready pod -l app=istiod -n istio-system --timeout=60s',

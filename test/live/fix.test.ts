@@ -179,3 +179,22 @@ describe('mtls-doctor fix', () => {
     expect(stderr).toContain(PLAN);
   });
 });
+
+describe('plans that are run by hand', () => {
+  it('restarting istiod and then the workloads is not applied half-way: the commands are shown instead', async () => {
+    const { kubeconfig, audit } = await cluster();
+    const { code, stderr } = await runCli([
+      'fix',
+      'restart-istiod:Deployment/istio-system/istiod:payments',
+      '--apply',
+      '--kubeconfig',
+      kubeconfig,
+      '--audit',
+      audit,
+    ]);
+    expect(code).toBe(EXIT.incomplete);
+    expect(stderr).toContain('is carried out by hand');
+    expect(stderr).toContain('kubectl rollout restart deployment istiod -n istio-system');
+    expect(fake.writes).toEqual([]);
+  });
+});
