@@ -2,7 +2,7 @@
 // API and a Kubernetes API on loopback: requester cannot approve, an approver applies exactly once
 // (dry run first), stale and expired requests are refused, rollback restores the previous spec, and
 // the audit log survives a restart.
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
@@ -20,8 +20,9 @@ import { createKubeApi } from '../../src/snapshot/live/kube-api.js';
 import { AuditLog } from '../../src/store/audit-store.js';
 import { RequestStore } from '../../src/store/request-store.js';
 import { SqliteStore } from '../../src/store/sqlite-store.js';
-import { FakeKubeApi } from '../helpers/fake-kube-api.js';
+import type { FakeKubeApi } from '../helpers/fake-kube-api.js';
 import { FakeSlack, slackSignature, slashCommandBody } from '../helpers/fake-slack.js';
+import { kubeconfigFile, paymentsCluster } from '../helpers/payments-cluster.js';
 
 const SECRET = 'approval-secret';
 const PLAN = 'set-mode-permissive:PeerAuthentication/payments/default';
@@ -39,49 +40,12 @@ afterEach(async () => {
 });
 
 async function setup(ttlMs = 30 * 60_000) {
-  fake = new FakeKubeApi().add(
-    {
-      apiVersion: 'v1',
-      kind: 'Namespace',
-      metadata: { name: 'payments', labels: { 'istio-injection': 'enabled' } },
-    },
-    { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'legacy' } },
-    {
-      apiVersion: 'v1',
-      kind: 'Pod',
-      metadata: { name: 'payments-0', namespace: 'payments', labels: { app: 'payments' } },
-      spec: { containers: [{ name: 'app', ports: [{ containerPort: 8080 }] }, { name: 'istio-proxy' }] },
-      status: { phase: 'Running' },
-    },
-    {
-      apiVersion: 'v1',
-      kind: 'Pod',
-      metadata: { name: 'cron-0', namespace: 'legacy', labels: { app: 'cron' } },
-      spec: { containers: [{ name: 'app' }] },
-      status: { phase: 'Running' },
-    },
-    {
-      apiVersion: 'v1',
-      kind: 'Service',
-      metadata: { name: 'payments', namespace: 'payments' },
-      spec: { selector: { app: 'payments' }, ports: [{ port: 80, targetPort: 8080 }] },
-    },
-    {
-      apiVersion: 'security.istio.io/v1',
-      kind: 'PeerAuthentication',
-      metadata: { name: 'default', namespace: 'payments', resourceVersion: '7' },
-      spec: { mtls: { mode: 'STRICT' } },
-    },
-  );
+  fake = paymentsCluster();
   const server = await fake.start();
   slack = new FakeSlack();
   const slackUrl = await slack.start();
   const dir = mkdtempSync(join(tmpdir(), 'approvals-'));
-  const kubeconfigPath = join(dir, 'config');
-  writeFileSync(
-    kubeconfigPath,
-    `apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: "${server}", insecure-skip-tls-verify: true}}]\nusers: [{name: u, user: {token: t}}]\ncontexts: [{name: c, context: {cluster: c, user: u}}]\ncurrent-context: c\n`,
-  );
+  const kubeconfigPath = kubeconfigFile(server);
   const db = join(dir, 'state.db');
   const kubeConfig = new KubeConfig();
   kubeConfig.loadFromFile(kubeconfigPath);

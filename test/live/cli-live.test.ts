@@ -5,71 +5,15 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { EXIT } from '../../src/cli.js';
 import { FakeKubeApi } from '../helpers/fake-kube-api.js';
+import { kubeconfigFile, paymentsCluster } from '../helpers/payments-cluster.js';
 import { runCli } from '../helpers/run-cli.js';
 
 let fake: FakeKubeApi;
 afterEach(async () => fake?.stop());
 
-function kubeconfigFile(server: string): string {
-  const dir = mkdtempSync(join(tmpdir(), 'mtls-doctor-kube-'));
-  const file = join(dir, 'config');
-  writeFileSync(
-    file,
-    `apiVersion: v1
-kind: Config
-clusters:
-  - name: loopback
-    cluster: { server: "${server}", insecure-skip-tls-verify: true }
-users:
-  - name: tester
-    user: { token: secret-token-value }
-contexts:
-  - name: loopback
-    context: { cluster: loopback, user: tester }
-current-context: loopback
-`,
-  );
-  return file;
-}
-
 const run = (...argv: string[]) => runCli(argv, {});
 
-function cluster(): FakeKubeApi {
-  return new FakeKubeApi().add(
-    {
-      apiVersion: 'v1',
-      kind: 'Namespace',
-      metadata: { name: 'payments', labels: { 'istio-injection': 'enabled' } },
-    },
-    { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'legacy' } },
-    {
-      apiVersion: 'v1',
-      kind: 'Pod',
-      metadata: { name: 'payments-0', namespace: 'payments', labels: { app: 'payments' } },
-      spec: { containers: [{ name: 'app', ports: [{ containerPort: 8080 }] }, { name: 'istio-proxy' }] },
-      status: { phase: 'Running' },
-    },
-    {
-      apiVersion: 'v1',
-      kind: 'Pod',
-      metadata: { name: 'cron-0', namespace: 'legacy', labels: { app: 'cron' } },
-      spec: { containers: [{ name: 'app' }] },
-      status: { phase: 'Running' },
-    },
-    {
-      apiVersion: 'v1',
-      kind: 'Service',
-      metadata: { name: 'payments', namespace: 'payments' },
-      spec: { selector: { app: 'payments' }, ports: [{ port: 80, targetPort: 8080 }] },
-    },
-    {
-      apiVersion: 'security.istio.io/v1',
-      kind: 'PeerAuthentication',
-      metadata: { name: 'default', namespace: 'payments' },
-      spec: { mtls: { mode: 'STRICT' } },
-    },
-  );
-}
+const cluster = paymentsCluster;
 
 describe('check against a live cluster', () => {
   it('reports findings, the request count and the source; -v tells what was read', async () => {

@@ -1,13 +1,14 @@
 // `mtls-doctor fix` against a Kubernetes API on loopback: dry run first and a diff, then exactly one
 // merge patch with the resourceVersion precondition, an audit entry that survives a restart, clear
 // messages for 409 and 403, and a rollback that restores the previous spec.
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { EXIT } from '../../src/cli.js';
 import { AuditLog } from '../../src/store/audit-store.js';
-import { FakeKubeApi } from '../helpers/fake-kube-api.js';
+import type { FakeKubeApi } from '../helpers/fake-kube-api.js';
+import { kubeconfigFile, paymentsCluster } from '../helpers/payments-cluster.js';
 import { runCli } from '../helpers/run-cli.js';
 
 const PLAN = 'set-mode-permissive:PeerAuthentication/payments/default';
@@ -15,48 +16,9 @@ let fake: FakeKubeApi;
 afterEach(async () => fake?.stop());
 
 async function cluster() {
-  fake = new FakeKubeApi().add(
-    {
-      apiVersion: 'v1',
-      kind: 'Namespace',
-      metadata: { name: 'payments', labels: { 'istio-injection': 'enabled' } },
-    },
-    { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'legacy' } },
-    {
-      apiVersion: 'v1',
-      kind: 'Pod',
-      metadata: { name: 'payments-0', namespace: 'payments', labels: { app: 'payments' } },
-      spec: { containers: [{ name: 'app', ports: [{ containerPort: 8080 }] }, { name: 'istio-proxy' }] },
-      status: { phase: 'Running' },
-    },
-    {
-      apiVersion: 'v1',
-      kind: 'Pod',
-      metadata: { name: 'cron-0', namespace: 'legacy', labels: { app: 'cron' } },
-      spec: { containers: [{ name: 'app' }] },
-      status: { phase: 'Running' },
-    },
-    {
-      apiVersion: 'v1',
-      kind: 'Service',
-      metadata: { name: 'payments', namespace: 'payments' },
-      spec: { selector: { app: 'payments' }, ports: [{ port: 80, targetPort: 8080 }] },
-    },
-    {
-      apiVersion: 'security.istio.io/v1',
-      kind: 'PeerAuthentication',
-      metadata: { name: 'default', namespace: 'payments', resourceVersion: '7' },
-      spec: { mtls: { mode: 'STRICT' } },
-    },
-  );
-  const server = await fake.start();
-  const dir = mkdtempSync(join(tmpdir(), 'fix-'));
-  const kubeconfig = join(dir, 'config');
-  writeFileSync(
-    kubeconfig,
-    `apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: "${server}", insecure-skip-tls-verify: true}}]\nusers: [{name: u, user: {token: t}}]\ncontexts: [{name: c, context: {cluster: c, user: u}}]\ncurrent-context: c\n`,
-  );
-  return { kubeconfig, audit: join(dir, 'audit.db') };
+  fake = paymentsCluster();
+  const kubeconfig = kubeconfigFile(await fake.start());
+  return { kubeconfig, audit: join(mkdtempSync(join(tmpdir(), 'fix-')), 'audit.db') };
 }
 
 const mode = () =>
