@@ -113,5 +113,3 @@ export const CATALOGUE = {
 } as const satisfies Record<string, CodeInfo>;
 
 export type FindingCode = keyof typeof CATALOGUE;
-
-export const FINDING_CODES = Object.keys(CATALOGUE) as FindingCode[];

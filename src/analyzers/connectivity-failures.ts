@@ -91,10 +91,6 @@ export function targetName(target: ServiceTarget, port?: TargetPort): string {
   return port ? `${base}:${port.port}` : base;
 }
 
-export function portsOf(failures: readonly Failure[]): string {
-  return [...new Set(failures.map((f) => f.port.port))].join(', ');
-}
-
 /**
  * Namespaces a set of failures concerns: the servers' and the clients'. The shared sidecar group stands
  * for sidecar clients almost everywhere, so it adds every namespace with sidecar clients once.

@@ -86,10 +86,6 @@ export class PeerAuthenticationIndex {
     return this.selectorPoliciesByNamespace.get(namespace) ?? [];
   }
 
-  allNamespacePolicies(): IterableIterator<PeerAuthentication> {
-    return this.namespacePolicies.values();
-  }
-
   forWorkload(workload: Workload): WorkloadPolicy {
     const cached = this.workloadCache.get(workload);
     if (cached) return cached;

@@ -49,10 +49,6 @@ export class WorkloadIndex {
     return this.byNamespace.get(namespace) ?? [];
   }
 
-  namespaces(): IterableIterator<string> {
-    return this.byNamespace.keys();
-  }
-
   select(namespace: string, selector: Labels | undefined): Workload[] {
     if (!selector || Object.keys(selector).length === 0) return [...this.inNamespace(namespace)];
     let smallest: readonly Workload[] | undefined;

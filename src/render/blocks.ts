@@ -168,7 +168,3 @@ function paginate(text: string, head: Block[], body: Block[][]): SlackMessage {
     thread: rest.map((blocks, i) => ({ text: `${text} (part ${i + 2})`, blocks })),
   };
 }
-
-export function textMessage(text: string): SlackMessage {
-  return { text, blocks: [section(escapeSlack(text))], thread: [] };
-}

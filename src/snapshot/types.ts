@@ -203,10 +203,6 @@ export const DEFAULT_MESH_CONFIG: MeshConfig = {
   trustDomain: 'cluster.local',
 };
 
-export function refOf(kind: string, meta: ObjectMeta): Ref {
-  return { kind, namespace: meta.namespace, name: meta.name };
-}
-
 export function formatRef(ref: Ref): string {
   return ref.namespace ? `${ref.kind} ${ref.namespace}/${ref.name}` : `${ref.kind} ${ref.name}`;
 }

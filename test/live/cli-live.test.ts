@@ -1,7 +1,3 @@
-// `mtls-doctor check` against a Kubernetes API on loopback, through a kubeconfig file.
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { EXIT } from '../../src/cli.js';
 import { FakeKubeApi } from '../helpers/fake-kube-api.js';
