@@ -5,8 +5,8 @@ import type { BotMetrics } from '../ops/metrics.js';
 import type { Engine } from '../slack/answer-pool.js';
 import type { IncidentThrottle } from '../slack/incident-symptoms.js';
 import type { PlanCache } from '../slack/plan-cache.js';
-import type { AuditLog } from '../store/audit-store.js';
-import type { RequestStore } from '../store/request-store.js';
+import type { AuditStore } from '../store/audit-store.js';
+import type { FixRequestStore } from '../store/request-store.js';
 import type { StateStore } from '../store/sqlite-store.js';
 
 /** What the Slack listeners need: configuration, the engine, offered plans, state, metrics, logs. */
@@ -21,7 +21,7 @@ export interface BotDeps {
   /** Present when the bot reads a live cluster: fixes can then be requested, approved and applied. */
   readonly remediation?: {
     readonly objects: KubernetesObjectApi;
-    readonly audit: AuditLog;
-    readonly requests: RequestStore;
+    readonly audit: AuditStore;
+    readonly requests: FixRequestStore;
   };
 }

@@ -10,7 +10,7 @@ import {
 } from '@kubernetes/client-node';
 import { createTwoFilesPatch } from 'diff';
 import { stringify } from 'yaml';
-import type { AuditLog } from '../store/audit-store.js';
+import type { AuditStore } from '../store/audit-store.js';
 import { applyMergePatch } from './merge-patch.js';
 import type { RemediationPlan } from './plans.js';
 
@@ -78,7 +78,7 @@ export interface Applied extends Preview {
 export async function applyPlan(
   api: KubernetesObjectApi,
   plan: RemediationPlan,
-  audit: AuditLog,
+  audit: AuditStore,
   actor: string,
   now = new Date(),
 ): Promise<Applied> {
@@ -109,7 +109,7 @@ export async function applyPlan(
 /** Restores what an applied plan changed, if nobody changed the object since. */
 export async function rollback(
   api: KubernetesObjectApi,
-  audit: AuditLog,
+  audit: AuditStore,
   auditId: number,
   actor: string,
   now = new Date(),

@@ -30,7 +30,19 @@ const SCHEMA = `CREATE TABLE IF NOT EXISTS audit (
   error TEXT
 )`;
 
-export class AuditLog {
+/** What a shared (PostgreSQL) store implements for several replicas: same rows, same transitions. */
+export interface AuditStore {
+  begin(entry: Omit<AuditEntry, 'id' | 'state'>): number;
+  finish(
+    id: number,
+    state: Exclude<AuditState, 'applying'>,
+    details?: { resultVersion?: string; error?: string },
+  ): void;
+  get(id: number): AuditEntry | undefined;
+  close(): void;
+}
+
+export class AuditLog implements AuditStore {
   private readonly db: Database.Database;
 
   constructor(path: string) {

@@ -37,7 +37,19 @@ const SCHEMA = `CREATE TABLE IF NOT EXISTS fix_requests (
   rollback_of INTEGER
 )`;
 
-export class RequestStore {
+/**
+ * What a shared (PostgreSQL) store implements for several replicas: `resolve` must be one conditional
+ * UPDATE ... WHERE state = 'pending' so that only one replica's click wins.
+ */
+export interface FixRequestStore {
+  create(request: Omit<FixRequest, 'id' | 'state' | 'resolvedBy' | 'auditId'>): FixRequest;
+  get(id: number): FixRequest | undefined;
+  resolve(id: number, state: 'approved' | 'rejected', by: string): boolean;
+  finish(id: number, state: 'applied' | 'failed', auditId?: number): void;
+  close(): void;
+}
+
+export class RequestStore implements FixRequestStore {
   private readonly db: Database.Database;
 
   constructor(path: string) {
