@@ -16,7 +16,7 @@ import { createLogger } from './ops/logger.js';
 import { BotMetrics } from './ops/metrics.js';
 import { startOpsServer } from './ops/ops-server.js';
 import { applyPlan, previewPlan, RemediationError, rollback } from './remediation/apply.js';
-import { certificateRows, renderCertsJson, renderCertsText } from './render/certs.js';
+import { certificateRows, certificatesInScope, renderCertsJson, renderCertsText } from './render/certs.js';
 import { renderDigestJson, renderDigestText } from './render/digest.js';
 import { renderCheckJson, renderMatrixJson } from './render/json.js';
 import { renderMatrixText } from './render/matrix-text.js';
@@ -168,13 +168,7 @@ export async function main(argv: readonly string[], io: Io = defaultIo): Promise
         now,
         analyzers: [caCertificates, workloadCertificates],
       });
-      // The CA's certificates always show; namespace roots and proxies' chains only in scope.
-      const inScope = snapshot.certificates.filter((cert) => {
-        if (cert.role.startsWith('ca-')) return true;
-        if (namespace && cert.owner.namespace !== namespace) return false;
-        return !options.pod || cert.role === 'namespace-root' || cert.owner.name === options.pod;
-      });
-      const rows = certificateRows(inScope, now);
+      const rows = certificateRows(certificatesInScope(snapshot.certificates, namespace, options.pod), now);
       if (options.output === 'json') io.stdout(renderCertsJson(rows, diagnosis.findings, diagnosis.gaps));
       else io.stdout(renderCertsText(rows, diagnosis.findings, diagnosis.gaps, io.isTty));
       exitCode = exitCodeFor(diagnosis);

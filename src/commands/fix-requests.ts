@@ -272,18 +272,16 @@ async function approve(
 }
 
 // A request is stale when its object changed since the dry run shown to the approver.
-async function applyFresh(remediation: Remediation, request: FixRequest, approver: string) {
-  const preview = await previewPlan(remediation.objects, request.plan);
-  if (preview.before?.metadata?.resourceVersion !== request.resourceVersion) {
-    throw new RemediationError(
-      `${request.plan.target.kind} ${request.plan.target.name} changed since the request (resourceVersion ${request.resourceVersion} → ${preview.before?.metadata?.resourceVersion}); the request is stale, request it again`,
-    );
-  }
+function applyFresh(remediation: Remediation, request: FixRequest, approver: string) {
   return applyPlan(
     remediation.objects,
     request.plan,
     remediation.audit,
     `${approver} (approved; requested by ${request.requester})`,
+    new Date(),
+    {
+      expectResourceVersion: request.resourceVersion,
+    },
   );
 }
 

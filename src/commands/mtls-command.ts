@@ -2,7 +2,7 @@
 // with the answer. Bad input and refused namespaces get a short ephemeral reply instead.
 import type { App } from '@slack/bolt';
 import { channelMayCheck } from '../config.js';
-import type { SlackMessage } from '../render/blocks.js';
+import { escapeSlack, type SlackMessage } from '../render/blocks.js';
 import { buildDigestMessage } from '../slack/digest-service.js';
 import { HELP, parseCommand } from '../slack/grammar.js';
 import type { BotDeps } from './deps.js';
@@ -94,11 +94,7 @@ export function registerMtlsCommand(app: App, deps: BotDeps): void {
       deps.metrics.checks.inc({ command: request.kind, outcome: 'failed' });
       deps.metrics.kubernetesErrors.inc({ source: 'snapshot' });
       log.error({ err: (error as Error).message }, 'check failed');
-      const reason = (error as Error).message
-        .replaceAll('&', '&amp;')
-        .replaceAll('<', '&lt;')
-        .replaceAll('>', '&gt;')
-        .slice(0, 2500);
+      const reason = escapeSlack((error as Error).message).slice(0, 2500);
       message = {
         text: `Could not check ${request.namespace}`,
         blocks: [

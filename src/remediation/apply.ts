@@ -81,8 +81,16 @@ export async function applyPlan(
   audit: AuditStore,
   actor: string,
   now = new Date(),
+  options: { readonly expectResourceVersion?: string } = {},
 ): Promise<Applied> {
   const preview = await previewPlan(api, plan, now);
+  // A request approved later must still see the object its diff was shown for.
+  const found = preview.before?.metadata?.resourceVersion;
+  if ('expectResourceVersion' in options && found !== options.expectResourceVersion) {
+    throw new RemediationError(
+      `${describe(plan)} changed since the request (resourceVersion ${options.expectResourceVersion} → ${found}); the request is stale, request it again`,
+    );
+  }
   const auditId = audit.begin({
     planId: plan.id,
     target: plan.target,

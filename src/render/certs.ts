@@ -24,6 +24,19 @@ export interface CertificateRow {
   readonly error?: string;
 }
 
+/** The CA's certificates always; namespace roots and proxies' chains of the namespace (and pod) asked for. */
+export function certificatesInScope(
+  sources: readonly CertificateSource[],
+  namespace?: string,
+  pod?: string,
+): CertificateSource[] {
+  return sources.filter((cert) => {
+    if (cert.role.startsWith('ca-')) return true;
+    if (namespace && cert.owner.namespace !== namespace) return false;
+    return !pod || cert.role === 'namespace-root' || cert.owner.name === pod;
+  });
+}
+
 export function certificateRows(sources: readonly CertificateSource[], now: Date): CertificateRow[] {
   return sources.flatMap((source): CertificateRow[] => {
     const base = { owner: source.owner, key: source.key, role: source.role };

@@ -6,7 +6,7 @@ import { collectWorkloadCertificates } from '../certs/collect-workload-certs.js'
 import { blockingGaps, type Diagnosis, diagnose, knownNamespaces } from '../engine/diagnose.js';
 import { buildMatrix } from '../engine/matrix.js';
 import { type Block, diagnosisMessage, escapeSlack, type SlackMessage } from '../render/blocks.js';
-import { certificateRows } from '../render/certs.js';
+import { certificateRows, certificatesInScope } from '../render/certs.js';
 import { summarize } from '../render/summary.js';
 import type { LoadedSource } from '../snapshot/source.js';
 import type { MtlsCommand } from './grammar.js';
@@ -58,15 +58,7 @@ export async function answer(
       now,
       analyzers: [caCertificates, workloadCertificates],
     });
-    const rows = certificateRows(
-      snapshot.certificates.filter(
-        (c) =>
-          c.role.startsWith('ca-') ||
-          (c.owner.namespace === ns &&
-            (!command.pod || c.owner.name === command.pod || c.role === 'namespace-root')),
-      ),
-      now,
-    );
+    const rows = certificateRows(certificatesInScope(snapshot.certificates, ns, command.pod), now);
     const message = diagnosisMessage(diagnosis, { title: `Certificates in ${ns}`, timings });
     const lines = rows.map((r) =>
       r.error

@@ -21,14 +21,18 @@ async function cluster() {
   return { kubeconfig, audit: join(mkdtempSync(join(tmpdir(), 'fix-')), 'audit.db') };
 }
 
+/** `mtls-doctor fix ...` against the loopback cluster and the test's audit file. */
+const fix = (env: { kubeconfig: string; audit: string }, ...args: string[]) =>
+  runCli(['fix', ...args, '--kubeconfig', env.kubeconfig, '--audit', env.audit]);
+
 const mode = () =>
   (fake.find('PeerAuthentication', 'payments', 'default')?.spec as { mtls?: { mode: string } } | undefined)
     ?.mtls?.mode;
 
 describe('mtls-doctor fix', () => {
   it('without --apply: one server-side dry-run merge patch and a diff; nothing changes', async () => {
-    const { kubeconfig, audit } = await cluster();
-    const { code, stdout } = await runCli(['fix', PLAN, '--kubeconfig', kubeconfig, '--audit', audit]);
+    const env = await cluster();
+    const { code, stdout } = await fix(env, PLAN);
     expect(code).toBe(EXIT.ok);
     expect(fake.writes).toEqual([
       {
@@ -51,14 +55,14 @@ describe('mtls-doctor fix', () => {
   });
 
   it('--apply: dry run, then exactly one real patch; audited (surviving a restart); the re-check shows the effect; rollback restores', async () => {
-    const { kubeconfig, audit } = await cluster();
-    const applied = await runCli(['fix', PLAN, '--apply', '--kubeconfig', kubeconfig, '--audit', audit]);
+    const env = await cluster();
+    const applied = await fix(env, PLAN, '--apply');
     expect(applied.code).toBe(EXIT.ok);
     expect(fake.writes.map((w) => w.dryRun)).toEqual([true, false]);
     expect(fake.writes[1]?.body).toEqual(fake.writes[0]?.body);
     expect(mode()).toBe('PERMISSIVE');
     expect(applied.stdout).toContain('strict-plaintext-clients: 1 finding(s) before, 0 after.');
-    const log = new AuditLog(audit);
+    const log = new AuditLog(env.audit);
     expect(log.get(1)).toMatchObject({
       planId: PLAN,
       state: 'applied',
@@ -66,17 +70,17 @@ describe('mtls-doctor fix', () => {
     });
     log.close();
 
-    const back = await runCli(['fix', '--rollback', '1', '--kubeconfig', kubeconfig, '--audit', audit]);
+    const back = await fix(env, '--rollback', '1');
     expect(back.code).toBe(EXIT.ok);
     expect(mode()).toBe('STRICT');
-    const after = new AuditLog(audit);
+    const after = new AuditLog(env.audit);
     expect(after.get(1)?.state).toBe('rolled-back');
     expect(after.get(2)).toMatchObject({ planId: 'rollback:1', state: 'applied' });
     after.close();
   });
 
   it('a conflict (the object changed since it was read) is refused with a clear message and audited as failed', async () => {
-    const { kubeconfig, audit } = await cluster();
+    const env = await cluster();
     fake.fault('/apis/security.istio.io/v1/namespaces/payments/peerauthentications/default', {
       method: 'PATCH',
       skip: 1,
@@ -84,58 +88,35 @@ describe('mtls-doctor fix', () => {
       reason: 'Conflict',
       message: 'the object has been modified',
     });
-    const { code, stderr } = await runCli([
-      'fix',
-      PLAN,
-      '--apply',
-      '--kubeconfig',
-      kubeconfig,
-      '--audit',
-      audit,
-    ]);
+    const { code, stderr } = await fix(env, PLAN, '--apply');
     expect(code).toBe(EXIT.incomplete);
     expect(stderr).toContain('it changed since it was read');
     expect(mode()).toBe('STRICT');
-    const log = new AuditLog(audit);
+    const log = new AuditLog(env.audit);
     expect(log.get(1)?.state).toBe('failed');
     log.close();
   });
 
   it('a 403 on the patch says which RBAC is missing and records nothing as applied', async () => {
-    const { kubeconfig, audit } = await cluster();
+    const env = await cluster();
     fake.fault('/apis/security.istio.io/v1/namespaces/payments/peerauthentications/default', {
       method: 'PATCH',
       status: 403,
       reason: 'Forbidden',
       message: 'cannot patch resource "peerauthentications"',
     });
-    const { code, stderr } = await runCli([
-      'fix',
-      PLAN,
-      '--apply',
-      '--kubeconfig',
-      kubeconfig,
-      '--audit',
-      audit,
-    ]);
+    const { code, stderr } = await fix(env, PLAN, '--apply');
     expect(code).toBe(EXIT.incomplete);
     expect(stderr).toContain('forbidden');
     expect(stderr).toContain('needs RBAC to patch');
-    const log = new AuditLog(audit);
+    const log = new AuditLog(env.audit);
     expect(log.get(1)).toBeUndefined();
     log.close();
   });
 
   it('an unknown plan id lists the plans the diagnosis offers', async () => {
-    const { kubeconfig, audit } = await cluster();
-    const { code, stderr } = await runCli([
-      'fix',
-      'set-mode-permissive:PeerAuthentication/nope/default',
-      '--kubeconfig',
-      kubeconfig,
-      '--audit',
-      audit,
-    ]);
+    const env = await cluster();
+    const { code, stderr } = await fix(env, 'set-mode-permissive:PeerAuthentication/nope/default');
     expect(code).toBe(EXIT.usage);
     expect(stderr).toContain('plans now: ');
     expect(stderr).toContain(PLAN);
@@ -144,16 +125,12 @@ describe('mtls-doctor fix', () => {
 
 describe('plans that are run by hand', () => {
   it('restarting istiod and then the workloads is not applied half-way: the commands are shown instead', async () => {
-    const { kubeconfig, audit } = await cluster();
-    const { code, stderr } = await runCli([
-      'fix',
+    const env = await cluster();
+    const { code, stderr } = await fix(
+      env,
       'restart-istiod:Deployment/istio-system/istiod:payments',
       '--apply',
-      '--kubeconfig',
-      kubeconfig,
-      '--audit',
-      audit,
-    ]);
+    );
     expect(code).toBe(EXIT.incomplete);
     expect(stderr).toContain('is carried out by hand');
     expect(stderr).toContain('kubectl rollout restart deployment istiod -n istio-system');
