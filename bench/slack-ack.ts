@@ -3,9 +3,9 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { startBot } from '../commands/serve/bot.js';
 import { createLogger } from '../src/ops/logger.js';
 import { BotMetrics } from '../src/ops/metrics.js';
-import { startBot } from '../src/serve.js';
 import { createAnswerPool } from '../src/slack/answer-pool.js';
 import { IncidentThrottle } from '../src/slack/incident-symptoms.js';
 import { PlanCache } from '../src/slack/plan-cache.js';

@@ -1,4 +1,9 @@
 #!/usr/bin/env node
-import { main } from '../dist/cli.js';
+import { basename } from 'node:path';
+import { main } from '../dist/commands/main.js';
 
-process.exitCode = await main(process.argv.slice(2));
+// Installed as kubectl-mtls too: then it is run as `kubectl mtls`.
+const programName = basename(process.argv[1] ?? '').startsWith('kubectl-mtls')
+  ? 'kubectl mtls'
+  : 'mtls-doctor';
+process.exitCode = await main(process.argv.slice(2), undefined, programName);

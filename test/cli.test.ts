@@ -1,6 +1,6 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { EXIT } from '../src/cli.js';
+import { EXIT } from '../commands/main.js';
 import { runCli } from './helpers/run-cli.js';
 
 const ROOT = new URL('..', import.meta.url).pathname;

@@ -56,7 +56,7 @@ export function createAnswerPool(source: SourceOptions, plans: PlanCache, istioc
 // Built code has answer-worker.js next to it. Run from the TypeScript sources (benchmark, development),
 // the worker comes from the build, since worker threads do not get tsx's loader.
 function workerFile(): string {
-  for (const candidate of ['./answer-worker.js', '../../dist/slack/answer-worker.js']) {
+  for (const candidate of ['./answer-worker.js', '../../dist/src/slack/answer-worker.js']) {
     const url = new URL(candidate, import.meta.url);
     if (existsSync(url)) return url.href;
   }

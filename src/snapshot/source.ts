@@ -1,8 +1,5 @@
 // Where a snapshot comes from: manifest files (-f) or the live cluster of a kubeconfig context.
-import { KubeConfig } from '@kubernetes/client-node';
-import { createKubeApi, KubeConfigError } from './live/kube-api.js';
-import { readClusterSnapshot } from './live/read-cluster.js';
-import { loadManifestSnapshot } from './load.js';
+import { KubeConfigError } from './errors.js';
 import type { MeshSnapshot } from './types.js';
 
 export type SourceInfo =
@@ -26,6 +23,8 @@ export interface SourceOptions {
 
 export async function loadSource(options: SourceOptions): Promise<LoadedSource> {
   if (options.files && options.files.length > 0) {
+    // Loaded on demand: manifests never need the Kubernetes client, and it is slow to import.
+    const { loadManifestSnapshot } = await import('./load.js');
     const loaded = await loadManifestSnapshot(options.files, { cwd: options.cwd });
     return {
       snapshot: loaded.snapshot,
@@ -33,7 +32,12 @@ export async function loadSource(options: SourceOptions): Promise<LoadedSource> 
       source: { kind: 'manifests', objects: loaded.objects },
     };
   }
-  let kubeConfig: KubeConfig | undefined;
+  const [{ KubeConfig }, { createKubeApi }, { readClusterSnapshot }] = await Promise.all([
+    import('@kubernetes/client-node'),
+    import('./live/kube-api.js'),
+    import('./live/read-cluster.js'),
+  ]);
+  let kubeConfig: InstanceType<typeof KubeConfig> | undefined;
   if (options.kubeconfigPath) {
     kubeConfig = new KubeConfig();
     try {

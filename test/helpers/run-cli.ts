@@ -1,4 +1,4 @@
-import { type Io, main } from '../../src/cli.js';
+import { type Io, main } from '../../commands/main.js';
 
 export interface CliRun {
   readonly code: number;

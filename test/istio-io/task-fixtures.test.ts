@@ -2,7 +2,7 @@
 // snips/test scripts, see that folder's README) through `mtls-doctor matrix -f <dir> -o json`.
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { EXIT } from '../../src/cli.js';
+import { EXIT } from '../../commands/main.js';
 import { runCli } from '../helpers/run-cli.js';
 
 const DIR = new URL('../fixtures/istio-io-tasks/', import.meta.url);

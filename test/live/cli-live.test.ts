@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { EXIT } from '../../src/cli.js';
+import { EXIT } from '../../commands/main.js';
 import { FakeKubeApi } from '../helpers/fake-kube-api.js';
 import { kubeconfigFile, paymentsCluster } from '../helpers/payments-cluster.js';
 import { runCli } from '../helpers/run-cli.js';

@@ -5,7 +5,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { EXIT } from '../../src/cli.js';
+import { EXIT } from '../../commands/main.js';
 import { AuditLog } from '../../src/store/audit-store.js';
 import type { FakeKubeApi } from '../helpers/fake-kube-api.js';
 import { kubeconfigFile, paymentsCluster } from '../helpers/payments-cluster.js';

@@ -9,6 +9,7 @@ import {
   type ResponseContext,
 } from '@kubernetes/client-node';
 import { of } from '@kubernetes/client-node/dist/gen/rxjsStub.js';
+import { ClusterUnavailableError, KubeConfigError } from '../errors.js';
 
 export interface KubeApiOptions {
   /** kubeconfig context; default: the current one (or the in-cluster service account). */
@@ -29,11 +30,7 @@ export interface KubeApi {
   requestCount(): number;
 }
 
-/** The kubeconfig names something that does not exist (a context, a file): bad usage. */
-export class KubeConfigError extends Error {}
-
-/** Nothing could be read at all (no cluster configured, unreachable, credentials refused). */
-export class ClusterUnavailableError extends Error {}
+export { ClusterUnavailableError, KubeConfigError };
 
 export function createKubeApi(options: KubeApiOptions = {}): KubeApi {
   const config = options.kubeConfig ?? loadKubeConfig();

@@ -1,13 +1,13 @@
 import type { KubernetesObjectApi } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
-import type { BotConfig } from '../config.js';
-import type { BotMetrics } from '../ops/metrics.js';
-import type { Engine } from '../slack/answer-pool.js';
-import type { IncidentThrottle } from '../slack/incident-symptoms.js';
-import type { PlanCache } from '../slack/plan-cache.js';
-import type { AuditStore } from '../store/audit-store.js';
-import type { FixRequestStore } from '../store/request-store.js';
-import type { StateStore } from '../store/sqlite-store.js';
+import type { BotConfig } from '../../src/config.js';
+import type { BotMetrics } from '../../src/ops/metrics.js';
+import type { Engine } from '../../src/slack/answer-pool.js';
+import type { IncidentThrottle } from '../../src/slack/incident-symptoms.js';
+import type { PlanCache } from '../../src/slack/plan-cache.js';
+import type { AuditStore } from '../../src/store/audit-store.js';
+import type { FixRequestStore } from '../../src/store/request-store.js';
+import type { StateStore } from '../../src/store/sqlite-store.js';
 
 /** What the Slack listeners need: configuration, the engine, offered plans, state, metrics, logs. */
 export interface BotDeps {

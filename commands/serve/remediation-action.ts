@@ -3,7 +3,7 @@
 // equivalent to whoever clicked.
 import type { App, BlockAction, ButtonAction } from '@slack/bolt';
 import type { WebClient } from '@slack/web-api';
-import { escapeSlack } from '../render/blocks.js';
+import { escapeSlack } from '../../src/render/blocks.js';
 import type { BotDeps } from './deps.js';
 import { requestFix } from './fix-requests.js';
 

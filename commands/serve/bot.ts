@@ -5,13 +5,13 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { App, HTTPReceiver, LogLevel } from '@slack/bolt';
-import type { BotDeps } from './commands/deps.js';
-import { registerListeners } from './commands/index.js';
-import { postWithThread } from './commands/post.js';
-import type { BotConfig } from './config.js';
-import { boltLogger } from './ops/logger.js';
-import { scheduleDigests } from './slack/digest-scheduler.js';
-import { buildDigestMessage } from './slack/digest-service.js';
+import type { BotConfig } from '../../src/config.js';
+import { boltLogger } from '../../src/ops/logger.js';
+import { scheduleDigests } from '../../src/slack/digest-scheduler.js';
+import { buildDigestMessage } from '../../src/slack/digest-service.js';
+import type { BotDeps } from './deps.js';
+import { registerListeners } from './index.js';
+import { postWithThread } from './post.js';
 
 export const EVENTS_PATH = '/slack/events';
 const MAX_SKEW_SECONDS = 5 * 60;

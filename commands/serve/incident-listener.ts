@@ -2,8 +2,8 @@
 // gets the diagnosis of that service's namespace in its thread. Throttled per channel, and one
 // diagnosis per service per cooldown, so an alert storm gets one answer.
 import type { App } from '@slack/bolt';
-import { escapeSlack } from '../render/blocks.js';
-import { findSymptom } from '../slack/incident-symptoms.js';
+import { escapeSlack } from '../../src/render/blocks.js';
+import { findSymptom } from '../../src/slack/incident-symptoms.js';
 import type { BotDeps } from './deps.js';
 import { postWithThread } from './post.js';
 

@@ -1,10 +1,10 @@
 // `/mtls`: acks at once (within Slack's 3 s), posts "checking…", then updates that message in place
 // with the answer. Bad input and refused namespaces get a short ephemeral reply instead.
 import type { App } from '@slack/bolt';
-import { channelMayCheck } from '../config.js';
-import { escapeSlack, type SlackMessage } from '../render/blocks.js';
-import { buildDigestMessage } from '../slack/digest-service.js';
-import { HELP, parseCommand } from '../slack/grammar.js';
+import { channelMayCheck } from '../../src/config.js';
+import { escapeSlack, type SlackMessage } from '../../src/render/blocks.js';
+import { buildDigestMessage } from '../../src/slack/digest-service.js';
+import { HELP, parseCommand } from '../../src/slack/grammar.js';
 import type { BotDeps } from './deps.js';
 import { postWithThread } from './post.js';
 

@@ -4,11 +4,11 @@
 // needing approval. Requests expire, stale ones are refused, and each resolves once.
 import type { App, BlockAction, ButtonAction } from '@slack/bolt';
 import type { WebClient } from '@slack/web-api';
-import { applyPlan, previewPlan, RemediationError, rollback } from '../remediation/apply.js';
-import { gitOpsManager, gitOpsNote } from '../remediation/gitops.js';
-import type { RemediationPlan } from '../remediation/plans.js';
-import { type Block, escapeSlack } from '../render/blocks.js';
-import type { FixRequest } from '../store/request-store.js';
+import { applyPlan, previewPlan, RemediationError, rollback } from '../../src/remediation/apply.js';
+import { gitOpsManager, gitOpsNote } from '../../src/remediation/gitops.js';
+import type { RemediationPlan } from '../../src/remediation/plans.js';
+import { type Block, escapeSlack } from '../../src/render/blocks.js';
+import type { FixRequest } from '../../src/store/request-store.js';
 import type { BotDeps } from './deps.js';
 
 type Remediation = NonNullable<BotDeps['remediation']>;

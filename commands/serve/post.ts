@@ -1,5 +1,5 @@
 import type { WebClient } from '@slack/web-api';
-import type { SlackMessage } from '../render/blocks.js';
+import type { SlackMessage } from '../../src/render/blocks.js';
 
 /** Posts a message and its continuation in the thread; returns the message's ts. */
 export async function postWithThread(

@@ -1,0 +1,58 @@
+// What every command module shares: the exit codes, the output seam, the errors that map to them and
+// option parsers. Kept free of heavy imports: `bin/` loads it before it knows which command runs.
+import { existsSync, readFileSync } from 'node:fs';
+import { type Command, InvalidArgumentError } from 'commander';
+
+/** design.md §2: 0 no error-level finding, 1 error findings, 2 bad usage or input, 3 could not complete. */
+export const EXIT = { ok: 0, findings: 1, usage: 2, incomplete: 3 } as const;
+
+export interface Io {
+  stdout(text: string): void;
+  stderr(text: string): void;
+  readonly isTty: boolean;
+  readonly cwd: string;
+  readonly now?: Date;
+}
+
+export const defaultIo: Io = {
+  stdout: (t) => process.stdout.write(t),
+  stderr: (t) => process.stderr.write(t),
+  isTty: !!process.stdout.isTTY && !process.env.NO_COLOR,
+  cwd: process.cwd(),
+};
+
+/** A bad argument or input: exit 2 with this message. */
+export class UsageError extends Error {}
+/** The check could not run at all: exit 3. */
+export class IncompleteError extends Error {}
+
+/** What a command module gets: where to write, and how to set the process's exit code. */
+export interface CommandContext {
+  readonly io: Io;
+  readonly version: string;
+  setExit(code: number): void;
+}
+
+/** One user-facing command: adds itself (options, action) to the program. */
+export interface CommandModule {
+  register(program: Command, context: CommandContext): void;
+}
+
+export function parseCount(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError('expected a positive whole number');
+  return n;
+}
+
+export function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}
+
+/** The package version, from the sources (`commands/`) or the build (`dist/commands/`). */
+export function packageVersion(): string {
+  for (const candidate of ['../package.json', '../../package.json']) {
+    const url = new URL(candidate, import.meta.url);
+    if (existsSync(url)) return (JSON.parse(readFileSync(url, 'utf8')) as { version: string }).version;
+  }
+  return '0.0.0';
+}

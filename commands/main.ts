@@ -1,0 +1,99 @@
+// The `mtls-doctor` command line (design.md §2): finds the command named on the command line and
+// loads only that command's module, so `--help` and `check -f` never pay for the Slack or Kubernetes
+// clients. Each module in this folder declares its options, its action and its exit-code rule.
+import { Command, CommanderError } from 'commander';
+import {
+  type CommandContext,
+  type CommandModule,
+  defaultIo,
+  EXIT,
+  IncompleteError,
+  type Io,
+  packageVersion,
+  UsageError,
+} from './cli-kit.js';
+
+export { EXIT, type Io } from './cli-kit.js';
+
+interface CommandEntry {
+  readonly description: string;
+  load(): Promise<CommandModule>;
+}
+
+// Descriptions are repeated here (not imported) so the overall help loads no command module.
+const COMMANDS: Record<string, CommandEntry> = {
+  check: {
+    description: 'diagnose mTLS configuration and explain each problem',
+    load: () => import('./check.js'),
+  },
+  certs: {
+    description: 'show CA, root and proxy certificates, and their problems',
+    load: () => import('./certs.js'),
+  },
+  serve: {
+    description: 'run the Slack bot (Socket Mode with SLACK_APP_TOKEN, else HTTP with SLACK_SIGNING_SECRET)',
+    load: () => import('./serve.js'),
+  },
+  digest: {
+    description: 'mTLS posture per namespace, migration stage, next step, changes',
+    load: () => import('./digest.js'),
+  },
+  fix: {
+    description: 'show (dry run) or apply one remediation plan of the diagnosis, or roll one back',
+    load: () => import('./fix.js'),
+  },
+  matrix: {
+    description: 'who can reach which service port, and why not',
+    load: () => import('./matrix.js'),
+  },
+};
+
+export async function main(
+  argv: readonly string[],
+  io: Io = defaultIo,
+  programName = 'mtls-doctor',
+): Promise<number> {
+  let exitCode: number = EXIT.ok;
+  const version = packageVersion();
+  const program = new Command()
+    .name(programName)
+    .description('Finds, explains and fixes Istio mutual-TLS misconfiguration.')
+    .version(version)
+    .exitOverride()
+    .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
+    .showHelpAfterError('(run with --help for usage)');
+  const context: CommandContext = {
+    io,
+    version,
+    setExit: (code) => {
+      exitCode = code;
+    },
+  };
+  // `help check` asks for the same command as `check --help`.
+  const named = argv[0] === 'help' ? argv[1] : argv[0];
+  try {
+    for (const [name, entry] of Object.entries(COMMANDS)) {
+      if (name === named) (await entry.load()).register(program, context);
+      else program.command(name).description(entry.description);
+    }
+    if (argv.length === 0) {
+      io.stdout(program.helpInformation());
+      return EXIT.ok;
+    }
+    await program.parseAsync([...argv], { from: 'user' });
+    return exitCode;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
+    }
+    if (error instanceof UsageError) {
+      io.stderr(`${programName}: ${error.message}\n`);
+      return EXIT.usage;
+    }
+    if (error instanceof IncompleteError) {
+      io.stderr(`${programName}: ${error.message}\n`);
+      return EXIT.incomplete;
+    }
+    throw error;
+  }
+}

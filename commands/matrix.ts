@@ -1,0 +1,38 @@
+// `mtls-doctor matrix`: every client workload → service port, whether the call works and why not.
+// Exit: 1 when any pair fails.
+import type { Command } from 'commander';
+import { diagnose } from '../src/engine/diagnose.js';
+import { buildMatrix, countPairs } from '../src/engine/matrix.js';
+import { renderMatrixJson } from '../src/render/json.js';
+import { renderMatrixText } from '../src/render/matrix-text.js';
+import { type CommandContext, EXIT, parseCount, UsageError } from './cli-kit.js';
+import { type CliSourceOptions, load, withSource } from './source-options.js';
+
+export const description = 'who can reach which service port, and why not';
+
+const DEFAULT_MAX_PAIRS = 2_000_000;
+
+export function register(program: Command, { io, setExit }: CommandContext): void {
+  withSource(program.command('matrix').description(description), ['text', 'json'])
+    .option('--all', 'text: list every working pair too')
+    .option(
+      '--max-pairs <n>',
+      'refuse to build a larger matrix (use -n to narrow it)',
+      parseCount,
+      DEFAULT_MAX_PAIRS,
+    )
+    .action(async (options: CliSourceOptions & { all?: boolean; maxPairs: number }) => {
+      const { loaded, namespace } = await load(options, io);
+      const diagnosis = diagnose(loaded.snapshot, { namespace, now: io.now, analyzers: [] });
+      const pairs = countPairs(diagnosis.mesh, namespace);
+      if (pairs > options.maxPairs) {
+        throw new UsageError(
+          `the matrix would hold ${pairs.toLocaleString('en')} pairs (limit ${options.maxPairs.toLocaleString('en')}): narrow it with -n NAMESPACE, or raise --max-pairs`,
+        );
+      }
+      const matrix = buildMatrix(diagnosis.mesh, namespace);
+      if (options.output === 'json') io.stdout(renderMatrixJson(matrix, diagnosis.gaps));
+      else io.stdout(renderMatrixText(matrix, { color: io.isTty, all: options.all }));
+      setExit(matrix.pairs.some((p) => p.outcome === 'fail') ? EXIT.findings : EXIT.ok);
+    });
+}

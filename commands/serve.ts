@@ -1,0 +1,113 @@
+// `mtls-doctor serve`: the Slack bot. Loads and validates the configuration, starts the answer
+// workers, the stores and the ops server (health, metrics), then the Bolt app of `commands/serve/`.
+import type { Command } from 'commander';
+import { type BotConfig, ConfigError, loadConfig } from '../src/config.js';
+import { clusterProbe } from '../src/ops/cluster-probe.js';
+import { createLogger } from '../src/ops/logger.js';
+import { BotMetrics } from '../src/ops/metrics.js';
+import { startOpsServer } from '../src/ops/ops-server.js';
+import { createAnswerPool } from '../src/slack/answer-pool.js';
+import { IncidentThrottle } from '../src/slack/incident-symptoms.js';
+import { PlanCache } from '../src/slack/plan-cache.js';
+import { findIstioctl } from '../src/snapshot/istioctl.js';
+import { createKubeApi } from '../src/snapshot/live/kube-api.js';
+import { AuditLog } from '../src/store/audit-store.js';
+import { RequestStore } from '../src/store/request-store.js';
+import { SqliteStore } from '../src/store/sqlite-store.js';
+import { type CommandContext, collect, UsageError } from './cli-kit.js';
+import { kubeConfigFrom } from './kubeconfig-file.js';
+import { EVENTS_PATH, startBot } from './serve/bot.js';
+
+export const description =
+  'run the Slack bot (Socket Mode with SLACK_APP_TOKEN, else HTTP with SLACK_SIGNING_SECRET)';
+
+interface ServeOptions {
+  file?: string[];
+  config?: string;
+  context?: string;
+  kubeconfig?: string;
+}
+
+export function register(program: Command, { io }: CommandContext): void {
+  program
+    .command('serve')
+    .description(description)
+    .option('-f, --file <path>', 'diagnose these manifests instead of a live cluster (demo, tests)', collect)
+    .option(
+      '--config <file>',
+      'YAML configuration (access rules, istioctl, kubernetes); default $MTLS_DOCTOR_CONFIG',
+    )
+    .option('--context <ctx>', 'kubeconfig context')
+    .option('--kubeconfig <path>', 'kubeconfig file')
+    .action(async (options: ServeOptions) => {
+      let config: BotConfig;
+      try {
+        config = loadConfig(process.env, options.config ?? process.env.MTLS_DOCTOR_CONFIG);
+      } catch (error) {
+        if (error instanceof ConfigError) throw new UsageError(error.message);
+        throw error;
+      }
+      const istioctl = await findIstioctl(config.istioctl);
+      const kube = config.kubernetes ?? {};
+      const plans = new PlanCache();
+      const pool = createAnswerPool(
+        {
+          files: options.file,
+          context: options.context ?? kube.context,
+          kubeconfigPath: options.kubeconfig ?? kube.kubeconfig,
+          requestTimeoutMs: kube.requestTimeoutMs,
+          cwd: io.cwd,
+        },
+        plans,
+        istioctl,
+      );
+      const logger = createLogger();
+      const metrics = new BotMetrics();
+      const store = new SqliteStore(config.storePath);
+      // With a live cluster, fixes can be requested, approved and applied; with manifests only shown.
+      const remediation = options.file?.length
+        ? undefined
+        : {
+            objects: createKubeApi({
+              context: options.context ?? kube.context,
+              kubeConfig: kubeConfigFrom(options.kubeconfig ?? kube.kubeconfig),
+            }).objects,
+            audit: new AuditLog(config.storePath),
+            requests: new RequestStore(config.storePath),
+          };
+      const bot = await startBot(config, {
+        remediation,
+        engine: pool,
+        plans,
+        logger,
+        metrics,
+        store,
+        throttle: new IncidentThrottle((config.incidents?.cooldownMinutes ?? 30) * 60_000),
+      });
+      const probeCluster = clusterProbe(
+        options.file,
+        options.context ?? kube.context,
+        options.kubeconfig ?? kube.kubeconfig,
+      );
+      const ops = await startOpsServer(config.opsPort, metrics, {
+        slack: async () => bot.slackReady(),
+        cluster: probeCluster,
+      });
+      const source = options.file?.length ? `manifests ${options.file.join(', ')}` : 'the live cluster';
+      io.stderr(
+        bot.mode === 'http'
+          ? `mtls-doctor bot listening on port ${bot.port} (HTTP ${EVENTS_PATH}, Slack signatures verified), diagnosing ${source}; health and metrics on port ${ops.port}\n`
+          : `mtls-doctor bot connected to Slack (Socket Mode), diagnosing ${source}; health and metrics on port ${ops.port}\n`,
+      );
+      await new Promise<void>((resolve) => {
+        process.once('SIGINT', resolve);
+        process.once('SIGTERM', resolve);
+      });
+      await bot.stop();
+      await ops.close();
+      await pool.close();
+      store.close();
+      remediation?.audit.close();
+      remediation?.requests.close();
+    });
+}

@@ -1,0 +1,91 @@
+// The options every reading command shares (-f, -n/-A, --context, ...) and the one way they become a
+// snapshot: a live cluster or manifests, with bad input turned into exit 2 and no cluster into exit 3.
+import { type Command, Option } from 'commander';
+import { blockingGaps, type Diagnosis, knownNamespaces } from '../src/engine/diagnose.js';
+import { ClusterUnavailableError, KubeConfigError } from '../src/snapshot/errors.js';
+import { ManifestError } from '../src/snapshot/read-manifests.js';
+import { type LoadedSource, loadSource } from '../src/snapshot/source.js';
+import { collect, EXIT, IncompleteError, type Io, parseCount, UsageError } from './cli-kit.js';
+
+export interface CliSourceOptions {
+  file?: string[];
+  namespace?: string;
+  allNamespaces?: boolean;
+  context?: string;
+  kubeconfig?: string;
+  requestTimeout?: number;
+  pageSize?: number;
+  output: string;
+  verbose?: boolean;
+}
+
+export function withSource(command: Command, outputs: string[]): Command {
+  return command
+    .option('-f, --file <path>', 'manifest file or directory (repeatable; - for stdin)', collect)
+    .option('-n, --namespace <ns>', 'only this namespace')
+    .option('-A, --all-namespaces', 'every namespace (default with -f)')
+    .option('--context <ctx>', 'kubeconfig context (live cluster; default: the current one)')
+    .option('--kubeconfig <path>', 'kubeconfig file (default: $KUBECONFIG, ~/.kube/config, or in-cluster)')
+    .option('--request-timeout <ms>', 'timeout of each Kubernetes API request', parseCount, 10_000)
+    .option('--page-size <n>', 'objects per Kubernetes LIST page', parseCount, 5000)
+    .addOption(new Option('-o, --output <format>', 'output format').choices(outputs).default('text'))
+    .option('-v, --verbose', 'more detail (all posture findings, timings)');
+}
+
+/** 1 for error findings (unless --exit-zero), 3 when something could not be read, else 0. */
+export function exitCodeFor(diagnosis: Diagnosis, exitZero = false): number {
+  if (!exitZero && diagnosis.findings.some((f) => f.severity === 'error')) return EXIT.findings;
+  return blockingGaps(diagnosis).length > 0 ? EXIT.incomplete : EXIT.ok;
+}
+
+/** Reads the source the options name; an unknown namespace is bad usage. */
+export async function load(
+  options: CliSourceOptions,
+  io: Io,
+): Promise<{ loaded: LoadedSource; namespace: string | undefined }> {
+  if (options.namespace && options.allNamespaces)
+    throw new UsageError('use either -n/--namespace or -A/--all-namespaces, not both');
+  if (options.namespace && !/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(options.namespace)) {
+    throw new UsageError(`"${options.namespace}" is not a valid namespace name (RFC 1123 label)`);
+  }
+  if (options.file?.length && (options.context || options.kubeconfig)) {
+    throw new UsageError(
+      '-f reads manifests; --context and --kubeconfig are for a live cluster: use one or the other',
+    );
+  }
+  let loaded: LoadedSource;
+  try {
+    loaded = await loadSource({
+      files: options.file,
+      context: options.context,
+      kubeconfigPath: options.kubeconfig,
+      cwd: io.cwd,
+      requestTimeoutMs: options.requestTimeout,
+      pageSize: options.pageSize,
+    });
+  } catch (error) {
+    if (error instanceof KubeConfigError || error instanceof ManifestError)
+      throw new UsageError(error.message);
+    if (error instanceof ClusterUnavailableError) throw new IncompleteError(error.message);
+    throw error;
+  }
+  const s = loaded.snapshot;
+  if (options.verbose) {
+    const from =
+      loaded.source.kind === 'cluster'
+        ? `cluster ${loaded.source.server} with ${loaded.source.requests} API requests`
+        : `${loaded.source.objects} manifest objects`;
+    io.stderr(
+      `read ${from} in ${loaded.readMs.toFixed(0)} ms: ${s.workloads.length} workloads, ${s.services.length} services, ${s.peerAuthentications.length} PeerAuthentications, ${s.destinationRules.length} DestinationRules, ${s.serviceEntries.length} ServiceEntries, ${s.gaps.length} gap(s)\n`,
+    );
+  }
+  const namespace = options.namespace;
+  const where = loaded.source.kind === 'cluster' ? 'the cluster' : 'the input';
+  if (namespace && !knownNamespaces(s).has(namespace)) {
+    const known = [...knownNamespaces(s)].sort();
+    throw new UsageError(
+      `namespace "${namespace}" does not appear in ${where}${known.length ? ` (namespaces seen: ${known.slice(0, 20).join(', ')}${known.length > 20 ? ', …' : ''})` : ' (it has no namespaced objects)'}`,
+    );
+  }
+  return { loaded, namespace };
+}
