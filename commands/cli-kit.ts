@@ -1,5 +1,6 @@
 // What every command module shares: the exit codes, the output seam, the errors that map to them and
 // option parsers. Kept free of heavy imports: `bin/` loads it before it knows which command runs.
+import { once } from 'node:events';
 import { existsSync, readFileSync } from 'node:fs';
 import { type Command, InvalidArgumentError } from 'commander';
 
@@ -12,6 +13,8 @@ export interface Io {
   readonly isTty: boolean;
   readonly cwd: string;
   readonly now?: Date;
+  /** Resolves once written output has drained (long outputs wait on it between pieces). */
+  drain?(): Promise<void>;
 }
 
 export const defaultIo: Io = {
@@ -19,7 +22,18 @@ export const defaultIo: Io = {
   stderr: (t) => process.stderr.write(t),
   isTty: !!process.stdout.isTTY && !process.env.NO_COLOR,
   cwd: process.cwd(),
+  drain: async () => {
+    if (process.stdout.writableNeedDrain) await once(process.stdout, 'drain');
+  },
 };
+
+/** Writes a long output piece by piece, waiting for the terminal or pipe to take each. */
+export async function writeChunks(io: Io, chunks: Iterable<string>): Promise<void> {
+  for (const chunk of chunks) {
+    io.stdout(chunk);
+    await io.drain?.();
+  }
+}
 
 /** A bad argument or input: exit 2 with this message. */
 export class UsageError extends Error {}

@@ -2,10 +2,10 @@
 // Exit: 1 when any pair fails.
 import type { Command } from 'commander';
 import { diagnose } from '../src/engine/diagnose.js';
-import { buildMatrix, countPairs } from '../src/engine/matrix.js';
-import { renderMatrixJson } from '../src/render/json.js';
+import { buildMatrix, countPairs, matrixPairs } from '../src/engine/matrix.js';
+import { renderMatrixJsonChunks } from '../src/render/json.js';
 import { renderMatrixText } from '../src/render/matrix-text.js';
-import { type CommandContext, EXIT, parseCount, UsageError } from './cli-kit.js';
+import { type CommandContext, EXIT, parseCount, UsageError, writeChunks } from './cli-kit.js';
 import { type CliSourceOptions, load, withSource } from './source-options.js';
 
 export const description = 'who can reach which service port, and why not';
@@ -30,9 +30,23 @@ export function register(program: Command, { io, setExit }: CommandContext): voi
           `the matrix would hold ${pairs.toLocaleString('en')} pairs (limit ${options.maxPairs.toLocaleString('en')}): narrow it with -n NAMESPACE, or raise --max-pairs`,
         );
       }
-      const matrix = buildMatrix(diagnosis.mesh, namespace);
-      if (options.output === 'json') io.stdout(renderMatrixJson(matrix, diagnosis.gaps));
-      else io.stdout(renderMatrixText(matrix, { color: io.isTty, all: options.all }));
-      setExit(matrix.pairs.some((p) => p.outcome === 'fail') ? EXIT.findings : EXIT.ok);
+      let failing = false;
+      if (options.output === 'json') {
+        // Streamed: millions of pairs never become one string (or one array).
+        const skipped: string[] = [];
+        const pairs = matrixPairs(diagnosis.mesh, namespace, skipped);
+        const counted = (function* () {
+          for (const pair of pairs) {
+            if (pair.outcome === 'fail') failing = true;
+            yield pair;
+          }
+        })();
+        await writeChunks(io, renderMatrixJsonChunks(counted, diagnosis.gaps, skipped));
+      } else {
+        const matrix = buildMatrix(diagnosis.mesh, namespace);
+        failing = matrix.pairs.some((p) => p.outcome === 'fail');
+        io.stdout(renderMatrixText(matrix, { color: io.isTty, all: options.all }));
+      }
+      setExit(failing ? EXIT.findings : EXIT.ok);
     });
 }

@@ -27,8 +27,20 @@ export function targetsInScope(mesh: ResolvedMesh, namespace: string | undefined
 }
 
 export function buildMatrix(mesh: ResolvedMesh, namespace: string | undefined): MatrixResult {
-  const pairs: MatrixPair[] = [];
   const skippedTargets: string[] = [];
+  const pairs = [...matrixPairs(mesh, namespace, skippedTargets)];
+  return { pairs, skippedTargets };
+}
+
+/**
+ * The pairs one at a time, so a large matrix can be written out without holding it all (millions of
+ * pairs for a whole mesh). Service ports with nothing behind them are added to `skippedTargets`.
+ */
+export function* matrixPairs(
+  mesh: ResolvedMesh,
+  namespace: string | undefined,
+  skippedTargets: string[] = [],
+): Generator<MatrixPair> {
   const clients = mesh.snapshot.workloads;
   for (const target of targetsInScope(mesh, namespace)) {
     if (target.backends.length === 0 && !target.external) {
@@ -40,7 +52,7 @@ export function buildMatrix(mesh: ResolvedMesh, namespace: string | undefined): 
       const to = `${target.namespace}/${name}:${port.port}`;
       for (const client of clients) {
         const outcome = mesh.outcome(client, target, port);
-        pairs.push({
+        yield {
           from: `${client.meta.namespace}/${client.meta.name}`,
           to,
           outcome: outcome.ok ? 'ok' : 'fail',
@@ -48,11 +60,10 @@ export function buildMatrix(mesh: ResolvedMesh, namespace: string | undefined): 
           server: { proxy: outcome.serverProxy, mode: outcome.serverMode },
           reason: outcome.reason,
           symptom: outcome.symptom,
-        });
+        };
       }
     }
   }
-  return { pairs, skippedTargets };
 }
 
 /** How many pairs buildMatrix would produce, without building them. */

@@ -1,9 +1,21 @@
 // `check -o json` and `matrix -o json`: the public JSON contract of design.md §2 (fields only added).
 import type { Finding } from '../analyzers/finding.js';
 import type { Diagnosis } from '../engine/diagnose.js';
-import type { MatrixResult } from '../engine/matrix.js';
+import type { MatrixPair, MatrixResult } from '../engine/matrix.js';
 import type { SourceInfo } from '../snapshot/source.js';
 import { summarize } from './summary.js';
+
+/** Longest per-finding list written out; the rest is counted, so output grows with findings, not pairs. */
+export const LIST_CAP = 50;
+
+function capped<K extends string, T>(key: K, list: readonly T[]) {
+  if (list.length <= LIST_CAP) return { [key]: list } as Record<K, readonly T[]>;
+  return { [key]: list.slice(0, LIST_CAP), [`${key}Omitted`]: list.length - LIST_CAP } as Record<
+    K,
+    readonly T[]
+  > &
+    Record<`${K}Omitted`, number>;
+}
 
 export function findingToJson(f: Finding) {
   return {
@@ -16,8 +28,8 @@ export function findingToJson(f: Finding) {
     resource: f.resource,
     ...(f.path ? { path: f.path } : {}),
     ...(f.location ? { location: f.location } : {}),
-    related: f.related,
-    namespaces: f.namespaces,
+    ...capped('related', f.related),
+    ...capped('namespaces', f.namespaces),
     remediations: f.remediations.map((r) => ({
       id: r.id,
       title: r.title,
@@ -45,14 +57,32 @@ export function renderCheckJson(
 }
 
 export function renderMatrixJson(matrix: MatrixResult, gaps: Diagnosis['gaps']): string {
-  const failing = matrix.pairs.filter((p) => p.outcome === 'fail').length;
-  return `${JSON.stringify(
-    {
-      pairs: matrix.pairs,
-      gaps,
-      summary: { pairs: matrix.pairs.length, failing, skippedTargets: matrix.skippedTargets },
-    },
-    null,
-    2,
-  )}\n`;
+  return [...renderMatrixJsonChunks(matrix.pairs, gaps, matrix.skippedTargets)].join('');
+}
+
+/**
+ * `matrix -o json` in pieces of about `chunkPairs` pairs, the same text JSON.stringify(…, null, 2)
+ * gives for the whole object, so output of any size is written without one huge string. The summary
+ * comes last: `skippedTargets` is read after every pair was taken.
+ */
+export function* renderMatrixJsonChunks(
+  pairs: Iterable<MatrixPair>,
+  gaps: Diagnosis['gaps'],
+  skippedTargets: readonly string[],
+  chunkPairs = 2000,
+): Generator<string> {
+  let count = 0;
+  let failing = 0;
+  let chunk = '{\n  "pairs": [';
+  for (const pair of pairs) {
+    if (pair.outcome === 'fail') failing++;
+    chunk += `${count === 0 ? '' : ','}\n    ${JSON.stringify(pair, null, 2).replaceAll('\n', '\n    ')}`;
+    if (++count % chunkPairs === 0) {
+      yield chunk;
+      chunk = '';
+    }
+  }
+  chunk += count === 0 ? '],\n' : '\n  ],\n';
+  const rest = JSON.stringify({ gaps, summary: { pairs: count, failing, skippedTargets } }, null, 2);
+  yield `${chunk}${rest.slice(2)}\n`;
 }
