@@ -8,6 +8,7 @@ import { buildMatrix } from '../src/engine/matrix.js';
 import { loadManifestSnapshot } from '../src/snapshot/load.js';
 import { BASE_SCALE, generateMesh, type MeshScale, scaled } from './generate-mesh.js';
 import { measureAckLatency } from './slack-ack.js';
+import { measureStartup } from './startup.js';
 
 const REPEATS = Number(process.env.BENCH_REPEATS ?? 3);
 
@@ -72,6 +73,7 @@ const fmt = (ms: number) => `${ms.toFixed(0)} ms`;
 async function main(): Promise<void> {
   // The ack latency first, in a process not yet loaded by the large meshes' garbage.
   const ack = await measureAckLatency(50);
+  const startup = measureStartup();
   const base = await measure('1x', BASE_SCALE);
   const double = await measure('2x', scaled(BASE_SCALE, 2));
   const peakRssMiB = process.resourceUsage().maxRSS / 1024;
@@ -88,6 +90,7 @@ async function main(): Promise<void> {
     `- (c) \`matrix -n team-3\` on the 2x mesh: **${fmt(double.matrixMs)}** for ${double.matrixPairs} pairs`,
     `- (d) peak memory (RSS) of the whole benchmark process: **${peakRssMiB.toFixed(0)} MiB**`,
     `- (e) Slack ack latency, ${ack.requests} concurrent signed \`/mtls check\` commands while their checks run: **p50 ${fmt(ack.p50Ms)}, p99 ${fmt(ack.p99Ms)}** (max ${fmt(ack.maxMs)}; Slack allows 3,000 ms); all ${ack.requests} diagnoses posted after ${fmt(ack.allAnsweredMs)}`,
+    `- (f) start-up beyond a bare \`node -e 0\` (${fmt(startup.nodeMs)}): \`--help\` **+${fmt(startup.helpMs - startup.nodeMs)}**, \`check -f\` of a 6-object file **+${fmt(startup.checkSmallMs - startup.nodeMs)}** (target ≤ 300 ms each)`,
     `- medians of ${REPEATS} runs; Node ${process.version}`,
   ];
   const report = lines.join('\n');
