@@ -1,4 +1,5 @@
 #!/usr/bin/env node
-import { main } from '../dist/cli.js';
+import { main, programName } from '../dist/cli.js';
 
-process.exitCode = await main(process.argv.slice(2));
+// argv[1] is the path as invoked (a symlink keeps its own name: mtls-doctor or kubectl-mtls).
+process.exitCode = await main(process.argv.slice(2), undefined, programName(process.argv[1]));

@@ -1,6 +1,7 @@
 // The `mtls-doctor` command line (design.md §2). Exit codes: 0 no error-level finding, 1 error findings,
 // 2 bad usage or input, 3 the check could not complete.
 import { readFileSync } from 'node:fs';
+import { basename } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { caCertificates } from './analyzers/ca-certificates.js';
@@ -72,10 +73,24 @@ interface CliSourceOptions {
   verbose?: boolean;
 }
 
-export async function main(argv: readonly string[], io: Io = defaultIo): Promise<number> {
+/**
+ * The name to show in help: the command as invoked (bin/mtls-doctor.js runs as `mtls-doctor` and as the
+ * kubectl plugin `kubectl-mtls`, which users type as `kubectl mtls`).
+ */
+export function programName(scriptPath: string | undefined): string {
+  const invoked = basename(scriptPath ?? '').replace(/\.[cm]?js$/, '');
+  if (invoked === 'kubectl-mtls') return 'kubectl mtls';
+  return invoked === '' ? 'mtls-doctor' : invoked;
+}
+
+export async function main(
+  argv: readonly string[],
+  io: Io = defaultIo,
+  name = 'mtls-doctor',
+): Promise<number> {
   let exitCode: number = EXIT.ok;
   const program = new Command()
-    .name('mtls-doctor')
+    .name(name)
     .description('Finds, explains and fixes Istio mutual-TLS misconfiguration.')
     .version(VERSION)
     .exitOverride()
@@ -265,10 +280,10 @@ export async function main(argv: readonly string[], io: Io = defaultIo): Promise
       'SQLite file that keeps postures, so the digest says what changed since the last one',
     )
     .action(async (options: CliSourceOptions & { state?: string }) => {
-      const { loaded } = await load(options, io);
+      const { loaded, namespace } = await load(options, io);
       const store = options.state ? new SqliteStore(options.state) : undefined;
       try {
-        const digest = buildDigest(loaded.snapshot, io.now ?? new Date(), store);
+        const digest = buildDigest(loaded.snapshot, io.now ?? new Date(), store, namespace);
         io.stdout(options.output === 'json' ? renderDigestJson(digest) : renderDigestText(digest));
         exitCode = loaded.snapshot.gaps.some((g) => !g.optional) ? EXIT.incomplete : EXIT.ok;
       } finally {
@@ -378,11 +393,13 @@ export async function main(argv: readonly string[], io: Io = defaultIo): Promise
       exitCode = matrix.pairs.some((p) => p.outcome === 'fail') ? EXIT.findings : EXIT.ok;
     });
 
+  // No arguments at all is a request for help, not a usage error.
+  if (argv.length === 0) {
+    io.stdout(program.helpInformation());
+    return EXIT.ok;
+  }
   try {
     await program.parseAsync([...argv], { from: 'user' });
-    if (argv.length === 0) {
-      io.stdout(program.helpInformation());
-    }
     return exitCode;
   } catch (error) {
     if (error instanceof CommanderError) {
