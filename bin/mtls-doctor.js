@@ -1,9 +1,5 @@
 #!/usr/bin/env node
-import { basename } from 'node:path';
-import { main } from '../dist/commands/main.js';
+import { main, programName } from '../dist/commands/main.js';
 
-// Installed as kubectl-mtls too: then it is run as `kubectl mtls`.
-const programName = basename(process.argv[1] ?? '').startsWith('kubectl-mtls')
-  ? 'kubectl mtls'
-  : 'mtls-doctor';
-process.exitCode = await main(process.argv.slice(2), undefined, programName);
+// argv[1] is the path as invoked (a symlink keeps its own name: mtls-doctor or kubectl-mtls).
+process.exitCode = await main(process.argv.slice(2), undefined, programName(process.argv[1]));

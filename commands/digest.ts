@@ -16,10 +16,10 @@ export function register(program: Command, { io, setExit }: CommandContext): voi
       'SQLite file that keeps postures, so the digest says what changed since the last one',
     )
     .action(async (options: CliSourceOptions & { state?: string }) => {
-      const { loaded } = await load(options, io);
+      const { loaded, namespace } = await load(options, io);
       const store = options.state ? new SqliteStore(options.state) : undefined;
       try {
-        const digest = buildDigest(loaded.snapshot, io.now ?? new Date(), store);
+        const digest = buildDigest(loaded.snapshot, io.now ?? new Date(), store, namespace);
         io.stdout(options.output === 'json' ? renderDigestJson(digest) : renderDigestText(digest));
         setExit(loaded.snapshot.gaps.some((g) => !g.optional) ? EXIT.incomplete : EXIT.ok);
       } finally {

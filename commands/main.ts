@@ -1,6 +1,7 @@
 // The `mtls-doctor` command line (design.md §2): finds the command named on the command line and
 // loads only that command's module, so `--help` and `check -f` never pay for the Slack or Kubernetes
 // clients. Each module in this folder declares its options, its action and its exit-code rule.
+import { basename } from 'node:path';
 import { Command, CommanderError } from 'commander';
 import {
   type CommandContext,
@@ -47,6 +48,16 @@ const COMMANDS: Record<string, CommandEntry> = {
     load: () => import('./matrix.js'),
   },
 };
+
+/**
+ * The name to show in help: the command as invoked (bin/mtls-doctor.js runs as `mtls-doctor` and as the
+ * kubectl plugin `kubectl-mtls`, which users type as `kubectl mtls`).
+ */
+export function programName(scriptPath: string | undefined): string {
+  const invoked = basename(scriptPath ?? '').replace(/\.[cm]?js$/, '');
+  if (invoked === 'kubectl-mtls') return 'kubectl mtls';
+  return invoked === '' ? 'mtls-doctor' : invoked;
+}
 
 export async function main(
   argv: readonly string[],

@@ -1,6 +1,10 @@
 import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { EXIT } from '../commands/main.js';
+import { app, namespace, peerAuthentication } from './helpers/mesh.js';
 import { runCli } from './helpers/run-cli.js';
 
 const ROOT = new URL('..', import.meta.url).pathname;
@@ -199,5 +203,111 @@ describe('the installed command', () => {
     });
     expect(piped.status).toBe(0);
     expect(JSON.parse(piped.stdout).findings[0].code).toBe('strict-plaintext-clients');
+  }, 60_000);
+});
+
+/** A manifest file in a fresh temporary directory; returns its path. */
+function manifest(yaml: string): string {
+  const file = join(mkdtempSync(join(tmpdir(), 'mtls-doctor-cli-')), 'mesh.yaml');
+  writeFileSync(file, yaml);
+  return file;
+}
+
+// shop: 1 workload; other: 2; a mesh-wide policy in istio-system applies to both.
+const TWO_NAMESPACES =
+  namespace('shop') +
+  namespace('other') +
+  app('shop', 'web') +
+  app('other', 'a') +
+  app('other', 'b') +
+  peerAuthentication('shop', 'default', 'STRICT') +
+  peerAuthentication('other', 'default', 'STRICT') +
+  peerAuthentication('istio-system', 'default', 'STRICT');
+
+describe('small things users trip on', () => {
+  it('digest -n keeps only that namespace; an unknown namespace exits 2', async () => {
+    const file = manifest(TWO_NAMESPACES);
+    const all = await run('digest', '-f', file, '-o', 'json');
+    expect(JSON.parse(all.stdout).posture.namespaces.map((n: { namespace: string }) => n.namespace)).toEqual([
+      'other',
+      'shop',
+    ]);
+    const shop = await run('digest', '-f', file, '-n', 'shop', '-o', 'json');
+    expect(shop.code).toBe(EXIT.ok);
+    expect(JSON.parse(shop.stdout).posture.namespaces).toEqual([
+      expect.objectContaining({ namespace: 'shop', workloads: 1 }),
+    ]);
+    const text = await run('digest', '-f', file, '-n', 'shop');
+    expect(text.stdout).toContain('shop');
+    expect(text.stdout).not.toContain('other');
+    const unknown = await run('digest', '-f', file, '-n', 'nosuch');
+    expect(unknown.code).toBe(EXIT.usage);
+    expect(unknown.stderr).toContain('namespace "nosuch" does not appear in the input');
+  });
+
+  it("check -n counts what it checked: the namespace's objects and the mesh-wide policy", async () => {
+    const file = manifest(TWO_NAMESPACES);
+    const all = await run('check', '-f', file, '--no-istioctl');
+    expect(all.stdout.split('\n')[0]).toContain('(3 workloads, 3 services, 3 PeerAuthentications,');
+    const shop = await run('check', '-f', file, '-n', 'shop', '--no-istioctl');
+    expect(shop.stdout.split('\n')[0]).toBe(
+      'mtls-doctor check — namespace shop (1 workloads, 1 services, 2 PeerAuthentications, 0 DestinationRules, 0 ServiceEntries)',
+    );
+    const json = await run('check', '-f', file, '-n', 'shop', '--no-istioctl', '-o', 'json');
+    expect(JSON.parse(json.stdout).summary.checked).toMatchObject({
+      namespaces: 1,
+      workloads: 1,
+      services: 1,
+      peerAuthentications: 2,
+    });
+  });
+
+  it('no arguments: the help on stdout, exit 0', async () => {
+    const { code, stdout, stderr } = await run();
+    expect(code).toBe(EXIT.ok);
+    expect(stdout).toContain('Usage: mtls-doctor [options] [command]');
+    expect(stdout).toMatch(/^  check +diagnose mTLS configuration/m);
+    expect(stderr).toBe('');
+  });
+
+  it('PeerAuthentication conflicts read as English for every scope', async () => {
+    const created = (day: number) => ({ created: `2026-0${day}-01T00:00:00Z` });
+    const file = manifest(
+      namespace('shop') +
+        app('shop', 'web') +
+        peerAuthentication('shop', 'old', 'STRICT', created(1)) +
+        peerAuthentication('shop', 'new', 'PERMISSIVE', created(2)) +
+        peerAuthentication('shop', 'a', 'STRICT', { selector: { app: 'web' }, ...created(1) }) +
+        peerAuthentication('shop', 'b', 'STRICT', { selector: { app: 'web' }, ...created(2) }) +
+        peerAuthentication('istio-system', 'm1', 'STRICT', created(1)) +
+        peerAuthentication('istio-system', 'm2', 'STRICT', created(2)) +
+        peerAuthentication('istio-system', 'm3', 'STRICT', created(3)),
+    );
+    const { stdout } = await run('check', '-f', file, '--no-istioctl', '-o', 'json');
+    const messages = (JSON.parse(stdout).findings as { code: string; message: string }[])
+      .filter((f) => f.code === 'peerauthentication-conflict')
+      .map((f) => f.message.split(':')[0])
+      .sort();
+    expect(messages).toEqual([
+      '3 mesh-wide PeerAuthentications exist (in the root namespace istio-system); Istio keeps only the oldest',
+      '3 mesh-wide PeerAuthentications exist (in the root namespace istio-system); Istio keeps only the oldest',
+      'Two PeerAuthentications with a selector select web; Istio applies only the oldest, with no merging of ports',
+      'Two namespace-wide PeerAuthentications exist in shop; Istio keeps only the oldest',
+    ]);
+  });
+});
+
+describe('the program name', () => {
+  it('--help names the command as invoked: kubectl mtls as a kubectl plugin', () => {
+    execFileSync('npm', ['run', 'build', '--silent'], { cwd: ROOT });
+    const dir = mkdtempSync(join(tmpdir(), 'mtls-doctor-bin-'));
+    symlinkSync(join(ROOT, 'bin/mtls-doctor.js'), join(dir, 'kubectl-mtls'));
+    symlinkSync(join(ROOT, 'bin/mtls-doctor.js'), join(dir, 'mtls-doctor'));
+    const help = (name: string, ...args: string[]) =>
+      execFileSync('node', [join(dir, name), ...args, '--help'], { encoding: 'utf8' });
+    expect(help('kubectl-mtls')).toContain('Usage: kubectl mtls [options] [command]');
+    expect(help('kubectl-mtls', 'check')).toContain('Usage: kubectl mtls check [options]');
+    expect(help('kubectl-mtls')).not.toContain('mtls-doctor');
+    expect(help('mtls-doctor')).toContain('Usage: mtls-doctor [options] [command]');
   }, 60_000);
 });

@@ -13,17 +13,21 @@ export const peerAuthenticationConflict: Analyzer = {
   analyze(mesh) {
     const index = mesh.peerAuthentications;
     const findings: Finding[] = [];
-    for (const ignored of index.ignored) {
-      if (ignored.reason !== 'second-in-scope' || !ignored.winner) continue;
+    const secondInScope = index.ignored.filter((i) => i.reason === 'second-in-scope' && i.winner);
+    for (const ignored of secondInScope) {
+      if (!ignored.winner) continue;
+      const ns = ignored.policy.meta.namespace;
+      // The winner plus every policy ignored in the same scope.
+      const count = 1 + secondInScope.filter((i) => i.policy.meta.namespace === ns).length;
       const scope =
-        ignored.policy.meta.namespace === mesh.rootNamespace
-          ? 'mesh-wide'
-          : `namespace-wide in ${ignored.policy.meta.namespace}`;
+        ns === mesh.rootNamespace
+          ? `mesh-wide PeerAuthentications exist (in the root namespace ${ns})`
+          : `namespace-wide PeerAuthentications exist in ${ns}`;
       findings.push(
         conflictFinding(
           ignored.policy,
           ignored.winner,
-          `Two ${scope} PeerAuthentications exist; Istio keeps only the oldest`,
+          `${count === 2 ? 'Two' : count} ${scope}; Istio keeps only the oldest`,
         ),
       );
     }
@@ -42,7 +46,7 @@ export const peerAuthenticationConflict: Analyzer = {
         conflictFinding(
           loser,
           winner,
-          `Two selector PeerAuthentications select ${workloads.slice(0, 3).join(', ')}${workloads.length > 3 ? ` and ${workloads.length - 3} more` : ''}; Istio applies only the oldest, with no merging of ports`,
+          `Two PeerAuthentications with a selector select ${workloads.slice(0, 3).join(', ')}${workloads.length > 3 ? ` and ${workloads.length - 3} more` : ''}; Istio applies only the oldest, with no merging of ports`,
         ),
       );
     }
@@ -71,7 +75,7 @@ function policyOnlySelectorOverlaps(mesh: ResolvedMesh): Finding[] {
         conflictFinding(
           newer,
           older,
-          `Two selector PeerAuthentications both select workloads labelled ${labels}; Istio applies only the oldest, with no merging of ports`,
+          `Two PeerAuthentications with a selector both select workloads labelled ${labels}; Istio applies only the oldest, with no merging of ports`,
         ),
       );
     });

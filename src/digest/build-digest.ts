@@ -5,9 +5,16 @@ import type { MeshSnapshot } from '../snapshot/types.js';
 import type { StateStore } from '../store/sqlite-store.js';
 import { computePosture, diffPosture } from './posture.js';
 
-export function buildDigest(snapshot: MeshSnapshot, now: Date, store?: StateStore, scope = 'mesh'): Digest {
+/** The whole mesh's digest, or one namespace's (compared with that namespace's last digest only). */
+export function buildDigest(
+  snapshot: MeshSnapshot,
+  now: Date,
+  store?: StateStore,
+  namespace?: string,
+): Digest {
   const diagnosis = diagnose(snapshot, { now });
-  const posture = computePosture(diagnosis.mesh, diagnosis.findings, now);
+  const posture = computePosture(diagnosis.mesh, diagnosis.findings, now, namespace);
+  const scope = namespace ? `namespace:${namespace}` : 'mesh';
   const previous = store?.latestPosture(scope);
   const changes = store
     ? diffPosture(previous, posture)

@@ -33,7 +33,13 @@ export interface Posture {
   readonly namespaces: readonly NamespacePosture[];
 }
 
-export function computePosture(mesh: ResolvedMesh, findings: readonly Finding[], now: Date): Posture {
+/** The posture of every namespace, or of one (`namespace`: its rows and its own score only). */
+export function computePosture(
+  mesh: ResolvedMesh,
+  findings: readonly Finding[],
+  now: Date,
+  namespace?: string,
+): Posture {
   const pa = mesh.peerAuthentications;
   const proxyless = mesh.snapshot.workloads
     .filter((w) => w.proxy === 'none')
@@ -41,7 +47,7 @@ export function computePosture(mesh: ResolvedMesh, findings: readonly Finding[],
   let strictPorts = 0;
   let allPorts = 0;
   const namespaces = [...new Set(mesh.snapshot.workloads.map((w) => w.meta.namespace))]
-    .filter((ns) => ns !== mesh.rootNamespace)
+    .filter((ns) => ns !== mesh.rootNamespace && (namespace === undefined || ns === namespace))
     .sort()
     .map((ns): NamespacePosture => {
       const workloads = mesh.workloads.inNamespace(ns);

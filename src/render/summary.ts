@@ -1,5 +1,6 @@
 // The numbers every renderer shows: counts by severity, what was checked, the verdict.
 import { blockingGaps, type Diagnosis } from '../engine/diagnose.js';
+import type { MeshSnapshot } from '../snapshot/types.js';
 
 export type Verdict = 'problems-found' | 'no-problems-found' | 'incomplete';
 
@@ -24,7 +25,7 @@ export interface Summary {
 }
 
 export function summarize(diagnosis: Diagnosis, extraTimings: Record<string, number> = {}): Summary {
-  const s = diagnosis.mesh.snapshot;
+  const s = inScope(diagnosis.mesh.snapshot, diagnosis.namespace);
   const count = (severity: string) => diagnosis.findings.filter((f) => f.severity === severity).length;
   const errors = count('error');
   const warnings = count('warning');
@@ -59,5 +60,29 @@ export function summarize(diagnosis: Diagnosis, extraTimings: Record<string, num
     },
     notCrossChecked: diagnosis.gaps.filter((g) => g.optional).map((g) => g.source),
     timingsMs: Object.fromEntries(Object.entries(timings).map(([k, v]) => [k, Math.round(v * 10) / 10])),
+  };
+}
+
+/**
+ * What a check of one namespace looked at: its own objects, the mesh-wide policies and rules of the
+ * root namespace that apply to it, and the mesh CA; everything without a namespace.
+ */
+function inScope(snapshot: MeshSnapshot, namespace: string | undefined): MeshSnapshot {
+  if (!namespace) return snapshot;
+  const root = snapshot.meshConfig.rootNamespace;
+  const own = (o: { meta: { namespace: string } }) => o.meta.namespace === namespace;
+  const ownOrMeshWide = (o: { meta: { namespace: string } }) => own(o) || o.meta.namespace === root;
+  return {
+    ...snapshot,
+    namespaces: snapshot.namespaces.filter((n) => n.name === namespace),
+    workloads: snapshot.workloads.filter(own),
+    services: snapshot.services.filter(own),
+    peerAuthentications: snapshot.peerAuthentications.filter(ownOrMeshWide),
+    destinationRules: snapshot.destinationRules.filter(ownOrMeshWide),
+    serviceEntries: snapshot.serviceEntries.filter(own),
+    certificates: snapshot.certificates.filter(
+      (c) =>
+        c.role.startsWith('ca-') || c.owner.namespace === namespace || c.identity?.namespace === namespace,
+    ),
   };
 }
