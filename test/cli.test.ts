@@ -266,7 +266,7 @@ describe('small things users trip on', () => {
     const { code, stdout, stderr } = await run();
     expect(code).toBe(EXIT.ok);
     expect(stdout).toContain('Usage: mtls-doctor [options] [command]');
-    expect(stdout).toMatch(/^  check +diagnose mTLS configuration/m);
+    expect(stdout).toMatch(/^ {2}check +diagnose mTLS configuration/m);
     expect(stderr).toBe('');
   });
 
