@@ -156,7 +156,9 @@ describe('mtls-doctor serve (HTTP mode)', () => {
     expect(res.status).toBe(200);
     expect(JSON.parse(res.text)).toMatchObject({
       response_type: 'ephemeral',
-      text: expect.stringContaining('this channel may check shop, not payments'),
+      text: expect.stringContaining(
+        'channel C0SHOP may not see namespace payments (it may see shop): add payments to its rule under access.channels',
+      ),
     });
     const bad = slashCommandBody({
       text: 'chek shop',
