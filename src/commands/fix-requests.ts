@@ -75,9 +75,7 @@ export function registerFixRequests(app: App, deps: BotDeps): void {
     const entry = remediation?.audit.get(auditId);
     if (!remediation || !entry) return void (await reply('Unknown change.'));
     const channel = body.channel?.id ?? '';
-    const access = channel
-      ? channelMaySee(deps.config, channel, namespaceOf(entry.target))
-      : { allowed: false as const, reason: 'the button was not clicked in a channel' };
+    const access = channelMaySee(deps.config, channel, namespaceOf(entry.target));
     if (!access.allowed)
       return void (await refuse(deps, reply, 'rollback request', body.user.id, auditId, access.reason));
     const plan: RemediationPlan = {

@@ -28,9 +28,7 @@ export function registerRemediationAction(app: App, deps: BotDeps): void {
       );
     }
     const channel = body.channel?.id ?? '';
-    const access = channel
-      ? channelMaySee(deps.config, channel, namespaceOf(plan.target))
-      : { allowed: false as const, reason: 'the button was not clicked in a channel' };
+    const access = channelMaySee(deps.config, channel, namespaceOf(plan.target));
     if (!access.allowed) {
       deps.metrics.remediations.inc({ outcome: 'refused' });
       deps.logger.info(

@@ -21,6 +21,8 @@ export function channelRule(config: BotConfig, channel: string): readonly string
  * object), which only a `*` rule allows.
  */
 export function channelMaySee(config: BotConfig, channel: string, namespace: string | undefined): Decision {
+  // A click outside any channel (no channel id) must not match a `*` channel rule.
+  if (!channel) return refuse('the request came from no channel');
   const rules = channelRule(config, channel);
   if (!rules)
     return refuse(
