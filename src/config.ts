@@ -5,8 +5,6 @@ import { Cron } from 'croner';
 import { parse } from 'yaml';
 import { z } from 'zod';
 
-const NAMESPACE = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
-
 export const fileSchema = z
   .object({
     port: z.number().int().min(1).max(65535).optional().describe('HTTP port for Slack requests (PORT wins).'),
@@ -76,7 +74,9 @@ export const fileSchema = z
         path: z
           .string()
           .min(1)
-          .describe('SQLite file for digest history and leases (default: in memory, lost on restart).'),
+          .describe(
+            'SQLite file for digest history, leases, fix requests and the audit log (default: in memory, lost on restart; required when approvers.users is set).',
+          ),
       })
       .strict()
       .optional(),
@@ -221,6 +221,13 @@ export function loadConfig(env: NodeJS.ProcessEnv, file?: string): BotConfig {
   }
   const apiUrl = env.SLACK_API_URL || fromFile.slack?.apiUrl;
   if (apiUrl && !/^https?:\/\//.test(apiUrl)) problems.push('SLACK_API_URL must be an http(s) URL');
+  const storePath = fromFile.store?.path ?? ':memory:';
+  const approvers = fromFile.approvers?.users ?? [];
+  // Approved changes are audited and can be rolled back; that record must outlive a restart.
+  if (approvers.length > 0 && storePath === ':memory:')
+    problems.push(
+      'approvers.users is set but store.path keeps fix requests and the audit log in memory, lost on restart: set store.path to a file (in the image: /data/mtls-doctor.db)',
+    );
   if (problems.length > 0) throw new ConfigError(problems);
   return {
     port,
@@ -231,38 +238,11 @@ export function loadConfig(env: NodeJS.ProcessEnv, file?: string): BotConfig {
     kubernetes: fromFile.kubernetes,
     digests: fromFile.digests ?? [],
     incidents: fromFile.incidents,
-    storePath: fromFile.store?.path ?? ':memory:',
+    storePath,
     prometheusUrl: fromFile.prometheus?.url,
     approvers: {
-      users: fromFile.approvers?.users ?? [],
+      users: approvers,
       requestTtlMs: (fromFile.approvers?.requestTtlMinutes ?? 30) * 60_000,
     },
   };
-}
-
-export type AccessDecision =
-  | { readonly allowed: true }
-  | { readonly allowed: false; readonly reason: string };
-
-/** May this channel check this namespace? Fails closed: no rule for the channel means no. */
-export function channelMayCheck(
-  config: BotConfig,
-  channel: string,
-  namespace: string | undefined,
-): AccessDecision {
-  const rules = config.access.channels[channel] ?? config.access.channels['*'];
-  if (!rules) {
-    return {
-      allowed: false,
-      reason: `this channel (${channel}) has no access rule: an administrator adds it under access.channels in the bot's configuration`,
-    };
-  }
-  if (namespace === undefined)
-    return rules.includes('*')
-      ? { allowed: true }
-      : { allowed: false, reason: 'this channel may only check specific namespaces; name one' };
-  if (!NAMESPACE.test(namespace))
-    return { allowed: false, reason: `"${namespace}" is not a valid namespace name` };
-  if (rules.includes('*') || rules.includes(namespace)) return { allowed: true };
-  return { allowed: false, reason: `this channel may check ${rules.join(', ')}, not ${namespace}` };
 }

@@ -1,13 +1,22 @@
 // The approval flow: a remediation button opens a fix request with the dry-run diff; an approver who
 // is not the requester approves (or rejects) it; the change is applied with a resourceVersion
 // precondition and audited, the namespace re-checked, and a Rollback button offered, itself a request
-// needing approval. Requests expire, stale ones are refused, and each resolves once.
+// needing approval. Requests expire, stale ones are refused, and each resolves once. Every click is
+// authorised: the channel it came from and the request's channel must see the change's namespace, and
+// only approvers approve.
 import type { App, BlockAction, ButtonAction } from '@slack/bolt';
 import type { WebClient } from '@slack/web-api';
-import { applyPlan, previewPlan, RemediationError, rollback } from '../../src/remediation/apply.js';
+import {
+  type Applied,
+  applyPlan,
+  previewPlan,
+  RemediationError,
+  rollback,
+} from '../../src/remediation/apply.js';
 import { gitOpsManager, gitOpsNote } from '../../src/remediation/gitops.js';
 import type { RemediationPlan } from '../../src/remediation/plans.js';
 import { type Block, escapeSlack } from '../../src/render/blocks.js';
+import { channelMaySee, channelsMayChange, namespaceOf, userMayApprove } from '../../src/slack/authorize.js';
 import type { FixRequest } from '../../src/store/request-store.js';
 import type { BotDeps } from './deps.js';
 
@@ -29,7 +38,7 @@ export function registerFixRequests(app: App, deps: BotDeps): void {
       deps,
       deps.remediation,
       Number(action.value),
-      body.user.id,
+      { user: body.user.id, channel: body.channel?.id ?? '' },
       client as unknown as WebClient,
       reply,
     );
@@ -43,8 +52,17 @@ export function registerFixRequests(app: App, deps: BotDeps): void {
     const request = requests?.get(Number(action.value));
     if (!requests || !request) return void (await reply('Unknown request.'));
     const user = body.user.id;
-    if (user !== request.requester && !deps.config.approvers.users.includes(user))
-      return void (await reply('Only the requester or an approver can reject this.'));
+    const access = channelsMayChange(
+      deps.config,
+      { click: body.channel?.id ?? '', request: request.channel },
+      namespaceOf(request.plan.target),
+    );
+    if (!access.allowed)
+      return void (await refuse(deps, reply, 'rejection', user, request.id, access.reason));
+    // The requester may withdraw their own request; anyone else must be an approver.
+    const approver = userMayApprove(deps.config, user);
+    if (user !== request.requester && !approver.allowed)
+      return void (await refuse(deps, reply, 'rejection', user, request.id, approver.reason));
     if (!requests.resolve(request.id, 'rejected', user))
       return void (await reply(alreadyResolved(requests.get(request.id))));
     deps.metrics.remediations.inc({ outcome: 'rejected' });
@@ -62,6 +80,10 @@ export function registerFixRequests(app: App, deps: BotDeps): void {
     const auditId = Number(action.value);
     const entry = remediation?.audit.get(auditId);
     if (!remediation || !entry) return void (await reply('Unknown change.'));
+    const channel = body.channel?.id ?? '';
+    const access = channelMaySee(deps.config, channel, namespaceOf(entry.target));
+    if (!access.allowed)
+      return void (await refuse(deps, reply, 'rollback request', body.user.id, auditId, access.reason));
     const plan: RemediationPlan = {
       id: `rollback:${auditId}`,
       title: `Roll back change ${auditId} (${entry.target.kind} ${entry.target.namespace ?? ''}/${entry.target.name})`,
@@ -73,7 +95,8 @@ export function registerFixRequests(app: App, deps: BotDeps): void {
     const request = remediation.requests.create({
       plan,
       requester: body.user.id,
-      channel: body.channel?.id ?? '',
+      channel,
+      namespace: namespaceOf(entry.target),
       createdAt: Date.now(),
       expiresAt: Date.now() + deps.config.approvers.requestTtlMs,
       resourceVersion: entry.resultVersion,
@@ -189,15 +212,22 @@ async function approve(
   deps: BotDeps,
   remediation: Remediation,
   id: number,
-  approver: string,
+  click: { readonly user: string; readonly channel: string },
   client: WebClient,
   reply: (text: string) => Promise<unknown>,
 ): Promise<void> {
   const { requests, audit, objects } = remediation;
+  const approver = click.user;
   const request = requests.get(id);
   if (!request) return void (await reply('Unknown request.'));
-  if (!deps.config.approvers.users.includes(approver))
-    return void (await reply('You are not an approver for fixes (approvers.users).'));
+  const access = channelsMayChange(
+    deps.config,
+    { click: click.channel, request: request.channel },
+    namespaceOf(request.plan.target),
+  );
+  if (!access.allowed) return void (await refuse(deps, reply, 'approval', approver, id, access.reason));
+  const may = userMayApprove(deps.config, approver);
+  if (!may.allowed) return void (await refuse(deps, reply, 'approval', approver, id, may.reason));
   if (approver === request.requester)
     return void (await reply('You requested this fix; another approver has to approve it.'));
   if (request.state !== 'pending') return void (await reply(alreadyResolved(request)));
@@ -212,15 +242,21 @@ async function approve(
     requester: request.requester,
   });
   try {
-    const result =
-      request.rollbackOf !== undefined
-        ? await rollback(
-            objects,
-            audit,
-            request.rollbackOf,
-            `${approver} (approved; requested by ${request.requester})`,
-          )
-        : await applyFresh(remediation, request, approver);
+    let result: Applied;
+    try {
+      result =
+        request.rollbackOf !== undefined
+          ? await rollback(
+              objects,
+              audit,
+              request.rollbackOf,
+              `${approver} (approved; requested by ${request.requester})`,
+            )
+          : await applyFresh(remediation, request, approver);
+    } finally {
+      // Even a failed write may have reached the API server: no answer may come from a cache now.
+      deps.engine.clusterChanged();
+    }
     requests.finish(id, 'applied', result.auditId);
     deps.metrics.remediations.inc({ outcome: 'applied' });
     log.info({ audit: result.auditId }, 'fix applied');
@@ -283,6 +319,19 @@ function applyFresh(remediation: Remediation, request: FixRequest, approver: str
       expectResourceVersion: request.resourceVersion,
     },
   );
+}
+
+async function refuse(
+  deps: BotDeps,
+  reply: (text: string) => Promise<unknown>,
+  what: string,
+  user: string,
+  id: number,
+  reason: string,
+): Promise<void> {
+  deps.metrics.remediations.inc({ outcome: 'refused' });
+  deps.logger.info({ user, id, reason }, `${what} refused by access rules`);
+  await reply(`:no_entry: Refused: ${escapeSlack(reason)}.`);
 }
 
 function alreadyResolved(request: FixRequest | undefined): string {

@@ -1,8 +1,10 @@
 // Incident channels: a message (from a person or an alert bot) showing an mTLS symptom for a service
 // gets the diagnosis of that service's namespace in its thread. Throttled per channel, and one
-// diagnosis per service per cooldown, so an alert storm gets one answer.
+// diagnosis per service per cooldown, so an alert storm gets one answer. Only namespaces the channel's
+// access rule lists are diagnosed; an incident channel without a rule gets nothing.
 import type { App } from '@slack/bolt';
 import { escapeSlack } from '../../src/render/blocks.js';
+import { channelMaySee, channelRule } from '../../src/slack/authorize.js';
 import { findSymptom } from '../../src/slack/incident-symptoms.js';
 import type { BotDeps } from './deps.js';
 import { postWithThread } from './post.js';
@@ -26,6 +28,15 @@ export function registerIncidentListener(app: App, deps: BotDeps): void {
     const symptom = findSymptom(text);
     if (!symptom || !(symptom.namespace || symptom.service)) return;
     const target = `${symptom.namespace ?? '?'}/${symptom.service ?? '*'}`;
+    const visible = channelRule(deps.config, m.channel);
+    if (!visible) {
+      const access = channelMaySee(deps.config, m.channel, symptom.namespace);
+      deps.logger.info(
+        { channel: m.channel, target, reason: access.allowed ? undefined : access.reason },
+        'incident diagnosis refused by access rules',
+      );
+      return;
+    }
     if (!deps.throttle.allow(m.channel, target, Date.now())) {
       deps.logger.info(
         { channel: m.channel, target },
@@ -35,9 +46,17 @@ export function registerIncidentListener(app: App, deps: BotDeps): void {
     }
     const log = deps.logger.child({ channel: m.channel, messageTs: m.ts, target });
     try {
-      const located = await deps.engine.incident(symptom);
-      if (!located.answer || !located.namespace) {
+      const located = await deps.engine.incident(symptom, visible);
+      if (!located.namespace) {
         log.info('incident names no namespace or service found in the mesh');
+        return;
+      }
+      const access = channelMaySee(deps.config, m.channel, located.namespace);
+      if (!access.allowed || !located.answer) {
+        log.info(
+          { namespace: located.namespace, reason: access.allowed ? undefined : access.reason },
+          'incident diagnosis refused by access rules',
+        );
         return;
       }
       const intro = `:mag: This looks like an mTLS symptom (\`${escapeSlack(symptom.quote)}\`) for ${symptom.service ? `\`${escapeSlack(symptom.service)}\` in ` : ''}namespace \`${escapeSlack(located.namespace)}\`. Diagnosis:`;

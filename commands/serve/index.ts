@@ -4,8 +4,10 @@ import { registerFixRequests } from './fix-requests.js';
 import { registerIncidentListener } from './incident-listener.js';
 import { registerMtlsCommand } from './mtls-command.js';
 import { registerRemediationAction } from './remediation-action.js';
+import { ignoreSlackRetries } from './retries.js';
 
 export function registerListeners(app: App, deps: BotDeps): void {
+  app.use(ignoreSlackRetries(deps));
   registerMtlsCommand(app, deps);
   registerRemediationAction(app, deps);
   registerIncidentListener(app, deps);

@@ -1,8 +1,8 @@
 // `/mtls`: acks at once (within Slack's 3 s), posts "checking…", then updates that message in place
 // with the answer. Bad input and refused namespaces get a short ephemeral reply instead.
 import type { App } from '@slack/bolt';
-import { channelMayCheck } from '../../src/config.js';
 import { escapeSlack, type SlackMessage } from '../../src/render/blocks.js';
+import { channelMaySee } from '../../src/slack/authorize.js';
 import { buildDigestMessage } from '../../src/slack/digest-service.js';
 import { HELP, parseCommand } from '../../src/slack/grammar.js';
 import type { BotDeps } from './deps.js';
@@ -15,12 +15,17 @@ export function registerMtlsCommand(app: App, deps: BotDeps): void {
     const request = parsed.command;
     if (request.kind === 'help') return void (await ack({ response_type: 'ephemeral', text: HELP }));
     if (request.kind === 'digest') {
-      const access = channelMayCheck(deps.config, command.channel_id, undefined);
-      if (!access.allowed)
+      const access = channelMaySee(deps.config, command.channel_id, undefined);
+      if (!access.allowed) {
+        deps.logger.info(
+          { channel: command.channel_id, user: command.user_id, reason: access.reason },
+          'digest refused by access rules',
+        );
         return void (await ack({
           response_type: 'ephemeral',
           text: `:no_entry: Refused: ${access.reason}.`,
         }));
+      }
       await ack();
       try {
         const posture = await deps.engine.posture();
@@ -40,10 +45,15 @@ export function registerMtlsCommand(app: App, deps: BotDeps): void {
       }
       return;
     }
-    const access = channelMayCheck(deps.config, command.channel_id, request.namespace);
+    const access = channelMaySee(deps.config, command.channel_id, request.namespace);
     if (!access.allowed) {
       deps.logger.info(
-        { channel: command.channel_id, user: command.user_id, namespace: request.namespace },
+        {
+          channel: command.channel_id,
+          user: command.user_id,
+          namespace: request.namespace,
+          reason: access.reason,
+        },
         'check refused by access rules',
       );
       return void (await ack({ response_type: 'ephemeral', text: `:no_entry: Refused: ${access.reason}.` }));

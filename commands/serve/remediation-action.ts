@@ -1,9 +1,11 @@
 // A remediation button. With a live cluster and approvers configured it opens a fix request (dry run,
 // diff, Approve/Reject for someone else); otherwise it shows the plan, its risk and the exact kubectl
-// equivalent to whoever clicked.
+// equivalent to whoever clicked. A click from a channel that may not see the plan's namespace gets
+// only the refusal: no plan, no request, no dry run.
 import type { App, BlockAction, ButtonAction } from '@slack/bolt';
 import type { WebClient } from '@slack/web-api';
 import { escapeSlack } from '../../src/render/blocks.js';
+import { channelMaySee, namespaceOf } from '../../src/slack/authorize.js';
 import type { BotDeps } from './deps.js';
 import { requestFix } from './fix-requests.js';
 
@@ -25,19 +27,29 @@ export function registerRemediationAction(app: App, deps: BotDeps): void {
         'This plan is no longer known (the bot restarted or the check is old): run `/mtls check <namespace>` again.',
       );
     }
+    const channel = body.channel?.id ?? '';
+    const access = channelMaySee(deps.config, channel, namespaceOf(plan.target));
+    if (!access.allowed) {
+      deps.metrics.remediations.inc({ outcome: 'refused' });
+      deps.logger.info(
+        { channel, user: body.user.id, plan: plan.id, reason: access.reason },
+        'remediation refused by access rules',
+      );
+      return reply(`:no_entry: Refused: ${escapeSlack(access.reason)}.`);
+    }
     const planText = [
       `*${escapeSlack(plan.title)}*`,
       `*Risk:* ${escapeSlack(plan.risk)}`,
       '*kubectl equivalent:*',
       `\`\`\`${escapeSlack(plan.kubectl)}\`\`\``,
     ];
-    if (deps.remediation && body.channel?.id) {
+    if (deps.remediation) {
       const refused = await requestFix(
         deps,
         deps.remediation,
         plan,
         body.user.id,
-        body.channel.id,
+        channel,
         client as unknown as WebClient,
       );
       if (!refused) return;

@@ -16,8 +16,16 @@ export type Answerer = (command: Exclude<MtlsCommand, { kind: 'help' | 'digest' 
 export interface Engine {
   readonly answer: Answerer;
   readonly posture: () => Promise<Posture>;
-  /** The diagnosis of the namespace an incident message points at, if it can be located. */
-  readonly incident: (symptom: Symptom) => Promise<{ namespace?: string; answer?: Answer }>;
+  /**
+   * The diagnosis of the namespace an incident message points at, if it can be located and is one of
+   * `visible` (the channel's access rule; `*` = all); a located namespace outside it comes back alone.
+   */
+  readonly incident: (
+    symptom: Symptom,
+    visible: readonly string[],
+  ) => Promise<{ namespace?: string; answer?: Answer }>;
+  /** The cluster was changed (a fix or rollback applied): the next answer reads it afresh. */
+  readonly clusterChanged: () => void;
 }
 
 export interface AnswerPool extends Engine {
@@ -31,23 +39,29 @@ export function createAnswerPool(source: SourceOptions, plans: PlanCache, istioc
     maxThreads: Math.max(1, availableParallelism() - 1),
     minThreads: 1,
   });
+  // Each worker thread caches its snapshot for a while; every task carries the cluster's generation,
+  // and a worker that sees a newer one drops its cache, so a write reaches every thread's cache.
+  let generation = 0;
   return {
     answer: async (command) => {
-      const result = await pool.run({ kind: 'answer', command, source, istioctl });
+      const result = await pool.run({ kind: 'answer', command, source, generation, istioctl });
       if (result.kind !== 'answer') throw new Error('unexpected worker result');
       plans.remember(result.plans);
       return result.answer;
     },
     posture: async () => {
-      const result = await pool.run({ kind: 'posture', source });
+      const result = await pool.run({ kind: 'posture', source, generation });
       if (result.kind !== 'posture') throw new Error('unexpected worker result');
       return result.posture;
     },
-    incident: async (symptom) => {
-      const result = await pool.run({ kind: 'incident', symptom, source });
+    incident: async (symptom, visible) => {
+      const result = await pool.run({ kind: 'incident', symptom, visible, source, generation });
       if (result.kind !== 'incident') throw new Error('unexpected worker result');
       plans.remember(result.plans);
       return { namespace: result.namespace, answer: result.answer };
+    },
+    clusterChanged: () => {
+      generation += 1;
     },
     close: () => pool.destroy(),
   };

@@ -15,10 +15,18 @@ export type WorkerTask =
       readonly kind: 'answer';
       readonly command: Exclude<MtlsCommand, { kind: 'help' | 'digest' }>;
       readonly source: SourceOptions;
+      readonly generation: number;
       readonly istioctl?: string;
     }
-  | { readonly kind: 'posture'; readonly source: SourceOptions }
-  | { readonly kind: 'incident'; readonly symptom: Symptom; readonly source: SourceOptions };
+  | { readonly kind: 'posture'; readonly source: SourceOptions; readonly generation: number }
+  | {
+      readonly kind: 'incident';
+      readonly symptom: Symptom;
+      /** The namespaces the incident channel may see (`*` = all): no other is diagnosed. */
+      readonly visible: readonly string[];
+      readonly source: SourceOptions;
+      readonly generation: number;
+    };
 
 export type WorkerResult =
   | { readonly kind: 'answer'; readonly answer: Answer; readonly plans: RemediationPlan[] }
@@ -30,20 +38,21 @@ export type WorkerResult =
       readonly plans: RemediationPlan[];
     };
 
-const sources = new Map<string, ReturnType<typeof cachedSource>>();
+const sources = new Map<string, { generation: number; load: ReturnType<typeof cachedSource> }>();
 
-function sourceFor(options: SourceOptions): ReturnType<typeof cachedSource> {
+// A task from a newer generation (the bot changed the cluster since) gets a fresh read, never the cache.
+function sourceFor(options: SourceOptions, generation: number): ReturnType<typeof cachedSource> {
   const key = JSON.stringify(options);
-  let load = sources.get(key);
-  if (!load) {
-    load = cachedSource(options);
-    sources.set(key, load);
+  let cached = sources.get(key);
+  if (!cached || cached.generation < generation) {
+    cached = { generation, load: cachedSource(options) };
+    sources.set(key, cached);
   }
-  return load;
+  return cached.load;
 }
 
 export default async function run(task: WorkerTask): Promise<WorkerResult> {
-  const load = sourceFor(task.source);
+  const load = sourceFor(task.source, task.generation);
   if (task.kind === 'posture') {
     const loaded = await load();
     const now = new Date();
@@ -59,6 +68,7 @@ export default async function run(task: WorkerTask): Promise<WorkerResult> {
   const loaded = await load();
   let namespace = task.symptom.namespace;
   if (namespace && !knownNamespaces(loaded.snapshot).has(namespace)) namespace = undefined;
+  const visible = (ns: string) => task.visible.includes('*') || task.visible.includes(ns);
   if (!namespace && task.symptom.service) {
     const owners = [
       ...new Set(
@@ -67,9 +77,13 @@ export default async function run(task: WorkerTask): Promise<WorkerResult> {
           .map((s) => s.meta.namespace),
       ),
     ];
+    // A service name shared by several namespaces is still unambiguous if the channel sees only one.
+    const seen = owners.filter(visible);
     if (owners.length === 1) namespace = owners[0];
+    else if (seen.length === 1) namespace = seen[0];
   }
   if (!namespace) return { kind: 'incident', plans: [] };
+  if (!visible(namespace)) return { kind: 'incident', namespace, plans: [] };
   const result = await answer({ kind: 'check', namespace }, { load, plans });
   return { kind: 'incident', namespace, answer: result, plans: plans.all() };
 }

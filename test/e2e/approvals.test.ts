@@ -55,6 +55,7 @@ async function setup(ttlMs = 30 * 60_000) {
     answer: (command) => answer(command, { load, plans }),
     posture: () => Promise.reject(new Error('not used')),
     incident: () => Promise.resolve({}),
+    clusterChanged: () => {},
   };
   const audit = new AuditLog(db);
   const requests = new RequestStore(db);

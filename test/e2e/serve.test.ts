@@ -1,12 +1,14 @@
 // The real `mtls-doctor serve` process in HTTP mode, against Slack's Web API on loopback: signed slash
 // commands get an ack and a posted diagnosis; forged, unsigned, stale and future-dated ones get 401.
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { FakeKubeApi } from '../helpers/fake-kube-api.js';
 import { FakeSlack, slackSignature, slashCommandBody } from '../helpers/fake-slack.js';
+import { kubeconfigFile, paymentsCluster } from '../helpers/payments-cluster.js';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
 const SECRET = 'e2e-signing-secret';
@@ -156,7 +158,9 @@ describe('mtls-doctor serve (HTTP mode)', () => {
     expect(res.status).toBe(200);
     expect(JSON.parse(res.text)).toMatchObject({
       response_type: 'ephemeral',
-      text: expect.stringContaining('this channel may check shop, not payments'),
+      text: expect.stringContaining(
+        'channel C0SHOP may not see namespace payments (it may see shop): add payments to its rule under access.channels',
+      ),
     });
     const bad = slashCommandBody({
       text: 'chek shop',
@@ -304,3 +308,271 @@ describe('mtls-doctor serve (HTTP mode)', () => {
     expect(slack.calls.length).toBe(before);
   });
 });
+
+// The real `serve` process against a live (loopback) cluster with approvers: every entry point obeys
+// the access rules, Slack retries run nothing, and answers after a fix read the cluster afresh.
+describe('mtls-doctor serve against a live cluster: access rules, retries, fresh re-checks', () => {
+  const PLAN = 'set-mode-permissive:PeerAuthentication/payments/default';
+  let kube: FakeKubeApi;
+  let live: ChildProcess;
+  let url: string;
+  let logs = '';
+
+  beforeAll(async () => {
+    kube = paymentsCluster();
+    const server = await kube.start();
+    const dir = mkdtempSync(join(tmpdir(), 'mtls-doctor-live-'));
+    const config = join(dir, 'config.yaml');
+    // C0OPS sees everything; C0LEGACY only `legacy`; C0NORULE is an incident channel without a rule.
+    writeFileSync(
+      config,
+      `access:\n  channels:\n    C0OPS: ["*"]\n    C0LEGACY: [legacy]\nincidents:\n  channels: [C0OPS, C0LEGACY, C0NORULE]\napprovers:\n  users: [U0ALICE, U0BOB]\nstore:\n  path: ${join(dir, 'state.db')}\n`,
+    );
+    const port = await freePort();
+    url = `http://127.0.0.1:${port}/slack/events`;
+    live = spawn(
+      'node',
+      ['bin/mtls-doctor.js', 'serve', '--kubeconfig', kubeconfigFile(server), '--config', config],
+      {
+        cwd: ROOT,
+        env: {
+          ...process.env,
+          SLACK_BOT_TOKEN: 'xoxb-live-token',
+          SLACK_SIGNING_SECRET: SECRET,
+          SLACK_API_URL: `${slackUrl}/api/`,
+          PORT: String(port),
+          OPS_PORT: String(await freePort()),
+          SLACK_APP_TOKEN: '',
+        },
+      },
+    );
+    live.stderr?.on('data', (d: Buffer) => {
+      logs += d.toString();
+    });
+    await until(() => logs.includes('listening on port'), `bot did not start: ${logs}`, 20_000);
+  }, 60_000);
+
+  afterAll(async () => {
+    live?.kill('SIGTERM');
+    await kube?.stop();
+  });
+
+  const post = async (body: string, headers: Record<string, string> = {}) =>
+    (
+      await fetch(url, {
+        method: 'POST',
+        headers: { ...slackSignature(SECRET, body, now()), ...headers },
+        body,
+      })
+    ).status;
+  const click = (
+    user: string,
+    channel: string,
+    actionId: string,
+    value: string,
+    reply: string,
+    headers: Record<string, string> = {},
+  ) =>
+    post(
+      new URLSearchParams({
+        payload: JSON.stringify({
+          type: 'block_actions',
+          team: { id: 'T0' },
+          user: { id: user, team_id: 'T0' },
+          api_app_id: 'A0MTLS',
+          container: { type: 'message', message_ts: '1.1', channel_id: channel },
+          channel: { id: channel, name: channel.toLowerCase() },
+          trigger_id: '1.2.3',
+          response_url: `${slackUrl}/respond/${reply}`,
+          actions: [{ type: 'button', action_id: actionId, block_id: 'b', value, action_ts: '1.2' }],
+        }),
+      }).toString(),
+      headers,
+    );
+  const check = async (namespace: string, reply: string, headers: Record<string, string> = {}) => {
+    const body = slashCommandBody({
+      text: `check ${namespace}`,
+      channel_id: 'C0OPS',
+      user_id: 'U0ALICE',
+      response_url: `${slackUrl}/respond/${reply}`,
+    });
+    return post(body, headers);
+  };
+  const realWrites = () => kube.writes.filter((w) => !w.dryRun);
+  const mode = () =>
+    (kube.find('PeerAuthentication', 'payments', 'default')?.spec as { mtls?: { mode: string } } | undefined)
+      ?.mtls?.mode;
+  const postsSince = (index: number) =>
+    slack.calls.slice(index).filter((c) => c.method === 'chat.postMessage');
+  const errorCount = (blocks: unknown) =>
+    Number(/mTLS check of payments: (\d+) error\(s\)/.exec(JSON.stringify(blocks))?.[1]);
+  const codes = (blocks: unknown) =>
+    [...JSON.stringify(blocks).matchAll(/\*([a-z0-9]+(?:-[a-z0-9]+)+)\* ·/g)].map((m) => m[1]);
+
+  it('incident messages get a diagnosis only for namespaces the channel may see', async () => {
+    const incident = (channel: string, ts: string) =>
+      JSON.stringify({
+        token: 'deprecated',
+        team_id: 'T0',
+        api_app_id: 'A0MTLS',
+        type: 'event_callback',
+        event_id: `Ev${channel}${ts.replace('.', '')}`,
+        event_time: now(),
+        event: {
+          type: 'message',
+          channel,
+          channel_type: 'channel',
+          user: 'U0ALERTMANAGER',
+          ts,
+          text: 'payments 503s: upstream connect error or disconnect/reset before headers. TLS error: x509: certificate signed by unknown authority (outbound|80||payments.payments.svc.cluster.local)',
+        },
+      });
+    const json = { 'content-type': 'application/json' };
+    const before = slack.calls.length;
+    expect(await post(incident('C0LEGACY', '1700000200.000100'), json)).toBe(200);
+    expect(await post(incident('C0NORULE', '1700000201.000100'), json)).toBe(200);
+    const allowed = slack.waitFor('chat.postMessage');
+    expect(await post(incident('C0OPS', '1700000202.000100'), json)).toBe(200);
+    expect((await allowed).args).toMatchObject({ channel: 'C0OPS', thread_ts: '1700000202.000100' });
+    await until(
+      () =>
+        logs.includes('channel C0LEGACY may not see namespace payments') &&
+        logs.includes('channel C0NORULE has no access rule'),
+      `no refusal logged: ${logs}`,
+    );
+    expect(postsSince(before).map((c) => c.args.channel)).toEqual(['C0OPS']);
+  });
+
+  it('a remediation button from a channel that may not see the namespace gets a refusal: no plan, no request, no dry run', async () => {
+    const updated = slack.waitFor('chat.update');
+    expect(await check('payments', 'first-check')).toBe(200);
+    expect(JSON.stringify((await updated).args.blocks)).toContain(PLAN);
+    const before = slack.calls.length;
+    const refused = slack.waitFor('respond/legacy-click');
+    expect(await click('U0ALICE', 'C0LEGACY', 'remediation:0:0', PLAN, 'legacy-click')).toBe(200);
+    const text = String((await refused).args.text);
+    expect(text).toContain(
+      'Refused: channel C0LEGACY may not see namespace payments (it may see legacy): add payments to its rule under access.channels',
+    );
+    expect(text).not.toContain('kubectl');
+    expect(kube.writes).toEqual([]);
+    expect(postsSince(before)).toEqual([]);
+  });
+
+  it('approval is refused from a channel without access and for a non-approver; a Slack retry runs nothing; the re-check and the next /mtls check show the fixed state', async () => {
+    const beforeFix = slack.waitFor('chat.update');
+    expect(await check('payments', 'before-fix')).toBe(200);
+    const before = (await beforeFix).args.blocks;
+    expect(codes(before)).toContain('strict-plaintext-clients');
+    const errorsBefore = errorCount(before);
+    expect(errorsBefore).toBeGreaterThan(0);
+
+    const requested = slack.waitFor('chat.postMessage');
+    await click('U0ALICE', 'C0OPS', 'remediation:0:0', PLAN, 'request');
+    expect(String((await requested).args.text)).toBe(
+      'Fix request 1: Switch PeerAuthentication payments/default to PERMISSIVE',
+    );
+
+    const wrongChannel = slack.waitFor('respond/bob-legacy');
+    await click('U0BOB', 'C0LEGACY', 'fix-approve', '1', 'bob-legacy');
+    expect(String((await wrongChannel).args.text)).toContain(
+      'channel C0LEGACY may not see namespace payments',
+    );
+    const stranger = slack.waitFor('respond/mallory');
+    await click('U0MALLORY', 'C0OPS', 'fix-approve', '1', 'mallory');
+    expect(String((await stranger).args.text)).toContain(
+      'user U0MALLORY is not an approver: add them under approvers.users',
+    );
+    expect(realWrites()).toEqual([]);
+
+    // Slack redelivers the approval and a command (as it does when it thinks the first went unanswered).
+    const retried = slack.calls.length;
+    const retry = { 'x-slack-retry-num': '1', 'x-slack-retry-reason': 'http_timeout' };
+    expect(await click('U0BOB', 'C0OPS', 'fix-approve', '1', 'retry', retry)).toBe(200);
+    expect(await check('payments', 'retried-check', retry)).toBe(200);
+    await until(
+      () => (logs.match(/Slack retry ignored/g) ?? []).length === 2,
+      `retries not ignored: ${logs}`,
+    );
+    expect(realWrites()).toEqual([]);
+    expect(slack.calls.slice(retried)).toEqual([]);
+
+    const applied = slack.waitFor('chat.postMessage');
+    await click('U0BOB', 'C0OPS', 'fix-approve', '1', 'approve');
+    const done = await applied;
+    expect(String(done.args.text)).toBe('Fix request 1 applied');
+    expect(mode()).toBe('PERMISSIVE');
+    expect(realWrites()).toHaveLength(1);
+    // Within the workers' 15 s cache of the first check: only a fresh read sees the change.
+    expect(JSON.stringify(done.args.blocks)).toContain(
+      `Re-check of \`payments\` after the change: ${errorsBefore - 1} error(s)`,
+    );
+    const afterFix = slack.waitFor('chat.update');
+    expect(await check('payments', 'after-fix')).toBe(200);
+    const after = (await afterFix).args.blocks;
+    expect(codes(after)).not.toContain('strict-plaintext-clients');
+    expect(errorCount(after)).toBe(errorsBefore - 1);
+
+    // Rollback requests and their approval follow the same rules.
+    const rollbackButton = (done.args.blocks as { elements?: { action_id: string; value: string }[] }[])
+      .flatMap((b) => b.elements ?? [])
+      .find((e) => e.action_id === 'fix-rollback');
+    const sinceRollback = slack.calls.length;
+    const refusedRollback = slack.waitFor('respond/rollback-legacy');
+    await click('U0ALICE', 'C0LEGACY', 'fix-rollback', rollbackButton?.value ?? '', 'rollback-legacy');
+    expect(String((await refusedRollback).args.text)).toContain(
+      'channel C0LEGACY may not see namespace payments',
+    );
+    expect(postsSince(sinceRollback)).toEqual([]);
+    const rollbackRequested = slack.waitFor('chat.postMessage');
+    await click('U0ALICE', 'C0OPS', 'fix-rollback', rollbackButton?.value ?? '', 'rollback');
+    expect(String((await rollbackRequested).args.text)).toContain('Fix request 2: Roll back change 1');
+    const rejectRefused = slack.waitFor('respond/reject-legacy');
+    await click('U0BOB', 'C0LEGACY', 'fix-reject', '2', 'reject-legacy');
+    expect(String((await rejectRefused).args.text)).toContain(
+      'channel C0LEGACY may not see namespace payments',
+    );
+    const rolledBack = slack.waitFor('chat.postMessage');
+    await click('U0BOB', 'C0OPS', 'fix-approve', '2', 'approve-rollback');
+    const restored = await rolledBack;
+    expect(String(restored.args.text)).toBe('Fix request 2 applied');
+    expect(mode()).toBe('STRICT');
+    expect(JSON.stringify(restored.args.blocks)).toContain(
+      `Re-check of \`payments\` after the change: ${errorsBefore} error(s)`,
+    );
+  });
+});
+
+describe('mtls-doctor serve configuration', () => {
+  it('refuses to start with approvers and an in-memory store, naming store.path', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mtls-doctor-cfg-'));
+    const config = join(dir, 'config.yaml');
+    writeFileSync(config, 'access:\n  channels:\n    C0OPS: ["*"]\napprovers:\n  users: [U0BOB]\n');
+    const result = spawnSync('node', ['bin/mtls-doctor.js', 'serve', '--config', config], {
+      cwd: ROOT,
+      encoding: 'utf8',
+      timeout: 20_000,
+      env: {
+        ...process.env,
+        SLACK_BOT_TOKEN: 'xoxb-cfg',
+        SLACK_SIGNING_SECRET: SECRET,
+        SLACK_APP_TOKEN: '',
+        PORT: '0',
+        OPS_PORT: '0',
+      },
+    });
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain(
+      'approvers.users is set but store.path keeps fix requests and the audit log in memory, lost on restart: set store.path to a file',
+    );
+    expect(result.stderr).not.toContain('    at ');
+  });
+});
+
+async function until(condition: () => boolean, message: string, timeoutMs = 10_000): Promise<void> {
+  const started = Date.now();
+  while (!condition()) {
+    if (Date.now() - started > timeoutMs) throw new Error(message);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}

@@ -2,7 +2,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, channelMayCheck, loadConfig } from '../../src/config.js';
+import { ConfigError, loadConfig } from '../../src/config.js';
+import { channelMaySee } from '../../src/slack/authorize.js';
 import { parseCommand } from '../../src/slack/grammar.js';
 
 describe('/mtls grammar', () => {
@@ -62,17 +63,19 @@ describe('configuration', () => {
     const file = join(dir, 'c.yaml');
     writeFileSync(file, 'access:\n  channels:\n    C1: ["*"]\n    C2: [shop, payments]\n');
     const config = loadConfig(env, file);
-    expect(channelMayCheck(config, 'C1', 'anything')).toEqual({ allowed: true });
-    expect(channelMayCheck(config, 'C2', 'shop')).toEqual({ allowed: true });
-    expect(channelMayCheck(config, 'C2', 'kube-system')).toMatchObject({
+    expect(channelMaySee(config, 'C1', 'anything')).toEqual({ allowed: true });
+    expect(channelMaySee(config, 'C2', 'shop')).toEqual({ allowed: true });
+    expect(channelMaySee(config, 'C2', 'kube-system')).toMatchObject({
       allowed: false,
-      reason: expect.stringContaining('may check shop, payments'),
+      reason: expect.stringContaining(
+        'channel C2 may not see namespace kube-system (it may see shop, payments): add kube-system to its rule under access.channels',
+      ),
     });
-    expect(channelMayCheck(config, 'C3', 'shop')).toMatchObject({
+    expect(channelMaySee(config, 'C3', 'shop')).toMatchObject({
       allowed: false,
       reason: expect.stringContaining('no access rule'),
     });
-    expect(channelMayCheck(loadConfig(env), 'C1', 'shop').allowed).toBe(false);
+    expect(channelMaySee(loadConfig(env), 'C1', 'shop').allowed).toBe(false);
   });
 });
 
