@@ -29,16 +29,21 @@ export interface StartOptions {
   readonly now?: () => number;
 }
 
+/** The Web API client's options, shared by Bolt's client and the tests of how it handles Slack's errors. */
+export function slackClientOptions(config: BotConfig) {
+  return {
+    ...(config.slack.apiUrl ? { slackApiUrl: config.slack.apiUrl } : {}),
+    // Bolt's default is 10 retries with a paused queue on 429; an incident bot should answer or fail fast.
+    retryConfig: { retries: 2, factor: 1.5, minTimeout: 200, maxTimeout: 2000 },
+  };
+}
+
 export async function startBot(
   config: BotConfig,
   deps: Omit<BotDeps, 'config'>,
   options: StartOptions = {},
 ): Promise<RunningBot> {
-  const clientOptions = {
-    ...(config.slack.apiUrl ? { slackApiUrl: config.slack.apiUrl } : {}),
-    // Bolt's default is 10 retries with a paused queue on 429; an incident bot should answer or fail fast.
-    retryConfig: { retries: 2, factor: 1.5, minTimeout: 200, maxTimeout: 2000 },
-  };
+  const clientOptions = slackClientOptions(config);
   const logLevel = options.logLevel ?? LogLevel.WARN;
   const logger = boltLogger(deps.logger);
   if (config.slack.appToken) {
