@@ -38,6 +38,10 @@ export function slackClientOptions(config: BotConfig) {
   };
 }
 
+// Bolt's own eager auth.test rejects unhandled and kills the process when Slack refuses the token at
+// start; watchAuth checks the token instead and readiness reports it.
+const LAZY_TOKEN_CHECK = { tokenVerificationEnabled: false } as const;
+
 export async function startBot(
   config: BotConfig,
   deps: Omit<BotDeps, 'config'>,
@@ -52,6 +56,7 @@ export async function startBot(
       appToken: config.slack.appToken,
       socketMode: true,
       clientOptions,
+      ...LAZY_TOKEN_CHECK,
       logLevel,
       logger,
     });
@@ -74,7 +79,14 @@ export async function startBot(
     processBeforeResponse: false,
     logLevel,
   });
-  const app = new App({ token: config.slack.botToken, receiver, clientOptions, logLevel, logger });
+  const app = new App({
+    token: config.slack.botToken,
+    receiver,
+    clientOptions,
+    ...LAZY_TOKEN_CHECK,
+    logLevel,
+    logger,
+  });
   registerListeners(app, { ...deps, config });
   const ready = watchAuth(app, deps);
   const scheduler = scheduleFor(app, config, deps);
