@@ -142,7 +142,8 @@ describe('readiness: auth.test against Slack', () => {
 });
 
 describe('posting a message and its thread with the bot client options', () => {
-  const client = () => new WebClient(config.slack.botToken, slackClientOptions(config));
+  const client = () =>
+    new WebClient(config.slack.botToken, { ...slackClientOptions(config), logLevel: LogLevel.ERROR });
 
   it('a 429 on the thread reply is waited out and the reply still lands in the thread', async () => {
     const calls = hits();
