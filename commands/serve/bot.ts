@@ -29,16 +29,25 @@ export interface StartOptions {
   readonly now?: () => number;
 }
 
+/** The Web API client's options, shared by Bolt's client and the tests of how it handles Slack's errors. */
+export function slackClientOptions(config: BotConfig) {
+  return {
+    ...(config.slack.apiUrl ? { slackApiUrl: config.slack.apiUrl } : {}),
+    // Bolt's default is 10 retries with a paused queue on 429; an incident bot should answer or fail fast.
+    retryConfig: { retries: 2, factor: 1.5, minTimeout: 200, maxTimeout: 2000 },
+  };
+}
+
+// Bolt's own eager auth.test rejects unhandled and kills the process when Slack refuses the token at
+// start; watchAuth checks the token instead and readiness reports it.
+const LAZY_TOKEN_CHECK = { tokenVerificationEnabled: false } as const;
+
 export async function startBot(
   config: BotConfig,
   deps: Omit<BotDeps, 'config'>,
   options: StartOptions = {},
 ): Promise<RunningBot> {
-  const clientOptions = {
-    ...(config.slack.apiUrl ? { slackApiUrl: config.slack.apiUrl } : {}),
-    // Bolt's default is 10 retries with a paused queue on 429; an incident bot should answer or fail fast.
-    retryConfig: { retries: 2, factor: 1.5, minTimeout: 200, maxTimeout: 2000 },
-  };
+  const clientOptions = slackClientOptions(config);
   const logLevel = options.logLevel ?? LogLevel.WARN;
   const logger = boltLogger(deps.logger);
   if (config.slack.appToken) {
@@ -47,6 +56,7 @@ export async function startBot(
       appToken: config.slack.appToken,
       socketMode: true,
       clientOptions,
+      ...LAZY_TOKEN_CHECK,
       logLevel,
       logger,
     });
@@ -69,7 +79,14 @@ export async function startBot(
     processBeforeResponse: false,
     logLevel,
   });
-  const app = new App({ token: config.slack.botToken, receiver, clientOptions, logLevel, logger });
+  const app = new App({
+    token: config.slack.botToken,
+    receiver,
+    clientOptions,
+    ...LAZY_TOKEN_CHECK,
+    logLevel,
+    logger,
+  });
   registerListeners(app, { ...deps, config });
   const ready = watchAuth(app, deps);
   const scheduler = scheduleFor(app, config, deps);
