@@ -1,6 +1,7 @@
 // The `mtls-doctor` command line (design.md §2). Exit codes: 0 no error-level finding, 1 error findings,
 // 2 bad usage or input, 3 the check could not complete.
 import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { caCertificates } from './analyzers/ca-certificates.js';
@@ -16,6 +17,7 @@ import { createLogger } from './ops/logger.js';
 import { BotMetrics } from './ops/metrics.js';
 import { startOpsServer } from './ops/ops-server.js';
 import { applyPlan, previewPlan, RemediationError, rollback } from './remediation/apply.js';
+import { remediationApi } from './remediation/object-api.js';
 import { certificateRows, certificatesInScope, renderCertsJson, renderCertsText } from './render/certs.js';
 import { renderDigestJson, renderDigestText } from './render/digest.js';
 import { renderCheckJson, renderMatrixJson } from './render/json.js';
@@ -285,7 +287,12 @@ export async function main(argv: readonly string[], io: Io = defaultIo): Promise
     .option('-n, --namespace <ns>', 'diagnose only this namespace when looking up the plan')
     .option('--context <ctx>', 'kubeconfig context')
     .option('--kubeconfig <path>', 'kubeconfig file')
-    .option('--audit <file>', 'SQLite audit log', process.env.MTLS_DOCTOR_AUDIT ?? 'mtls-doctor-audit.db')
+    .option('--request-timeout <ms>', 'timeout of each Kubernetes API request', parseCount, 30_000)
+    .option(
+      '--audit <file>',
+      'SQLite audit log (opened only with --apply or --rollback)',
+      process.env.MTLS_DOCTOR_AUDIT ?? 'mtls-doctor-audit.db',
+    )
     .action(
       async (
         planId: string | undefined,
@@ -295,48 +302,92 @@ export async function main(argv: readonly string[], io: Io = defaultIo): Promise
           namespace?: string;
           context?: string;
           kubeconfig?: string;
+          requestTimeout: number;
           audit: string;
         },
       ) => {
         if (!planId && options.rollback === undefined)
           throw new UsageError('name a plan id (from check) or --rollback AUDIT-ID');
+        if (planId && options.rollback !== undefined)
+          throw new UsageError('name either a plan id or --rollback AUDIT-ID, not both');
         const actor = `${process.env.USER ?? 'unknown'} (cli)`;
-        const audit = new AuditLog(options.audit);
-        try {
-          const { loaded, namespace } = await load({ ...options, output: 'text' }, io);
-          if (loaded.source.kind !== 'cluster') throw new UsageError('fix changes a live cluster');
-          const api = createKubeApi({
-            context: options.context,
-            kubeConfig: kubeConfigFrom(options.kubeconfig),
-          }).objects;
-          if (options.rollback !== undefined) {
+        // Only a change needs the audit log: a dry run leaves no file behind.
+        const openAudit = () => new AuditLog(resolve(io.cwd, options.audit));
+        const objects = () => {
+          try {
+            return remediationApi({
+              kubeconfigPath: options.kubeconfig,
+              context: options.context,
+              timeoutMs: options.requestTimeout,
+            });
+          } catch (error) {
+            if (error instanceof KubeConfigError) throw new UsageError(error.message);
+            if (error instanceof ClusterUnavailableError) throw new IncompleteError(error.message);
+            throw error;
+          }
+        };
+        if (options.rollback !== undefined) {
+          // A rollback needs the one object (GET and PATCH), not a diagnosis of the cluster.
+          const api = objects();
+          const audit = openAudit();
+          try {
             const result = await rollback(api, audit, options.rollback, actor);
             io.stdout(
               `${result.diff}\nRolled back audit entry ${options.rollback} (new audit entry ${result.auditId}).\n`,
             );
-            return;
+          } catch (error) {
+            if (error instanceof RemediationError) throw new IncompleteError(error.message);
+            throw error;
+          } finally {
+            audit.close();
           }
-          const diagnosis = diagnose(loaded.snapshot, { namespace, now: io.now });
-          const plans = diagnosis.findings.flatMap((f) => f.remediations);
-          const plan = plans.find((p) => p.id === planId);
-          if (!plan) {
-            const ids = [...new Set(plans.map((p) => p.id))];
-            throw new UsageError(
-              `no plan ${planId} in the current diagnosis${ids.length ? `; plans now: ${ids.slice(0, 15).join(', ')}${ids.length > 15 ? ', …' : ''}` : ' (no remediation is offered)'}`,
-            );
-          }
-          const code = diagnosis.findings.find((f) => f.remediations.includes(plan))?.code;
-          const before = diagnosis.findings.filter((f) => f.code === code).length;
-          if (!options.apply) {
+          return;
+        }
+        const { loaded, namespace } = await load(
+          { ...options, output: 'text', requestTimeout: options.requestTimeout },
+          io,
+        );
+        if (loaded.source.kind !== 'cluster') throw new UsageError('fix changes a live cluster');
+        const diagnosis = diagnose(loaded.snapshot, { namespace, now: io.now });
+        const plans = diagnosis.findings.flatMap((f) => f.remediations);
+        const plan = plans.find((p) => p.id === planId);
+        if (!plan) {
+          const ids = [...new Set(plans.map((p) => p.id))];
+          throw new UsageError(
+            `no plan ${planId} in the current diagnosis${ids.length ? `; plans now: ${ids.slice(0, 15).join(', ')}${ids.length > 15 ? ', …' : ''}` : ' (no remediation is offered)'}`,
+          );
+        }
+        if (plan.manual) {
+          throw new UsageError(
+            `plan ${plan.id} is run by hand, not by fix (${plan.title}); after review, run:\n${plan.kubectl}`,
+          );
+        }
+        const api = objects();
+        const code = diagnosis.findings.find((f) => f.remediations.includes(plan))?.code;
+        const before = diagnosis.findings.filter((f) => f.code === code).length;
+        if (!options.apply) {
+          try {
             const preview = await previewPlan(api, plan);
             io.stdout(
               `${plan.title}\nRisk: ${plan.risk}\n\n${preview.diff}\nThe API server accepted this change as a dry run; nothing was changed. Apply with --apply.\n`,
             );
-            return;
+          } catch (error) {
+            if (error instanceof RemediationError) throw new IncompleteError(error.message);
+            throw error;
           }
+          return;
+        }
+        const audit = openAudit();
+        try {
           const applied = await applyPlan(api, plan, audit, actor);
           const recheck = diagnose(
-            (await loadSource({ context: options.context, kubeconfigPath: options.kubeconfig })).snapshot,
+            (
+              await loadSource({
+                context: options.context,
+                kubeconfigPath: options.kubeconfig,
+                requestTimeoutMs: options.requestTimeout,
+              })
+            ).snapshot,
             { namespace, now: io.now },
           );
           const after = recheck.findings.filter((f) => f.code === code).length;

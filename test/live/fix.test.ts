@@ -131,8 +131,8 @@ describe('plans that are run by hand', () => {
       'restart-istiod:Deployment/istio-system/istiod:payments',
       '--apply',
     );
-    expect(code).toBe(EXIT.incomplete);
-    expect(stderr).toContain('is carried out by hand');
+    expect(code).toBe(EXIT.usage);
+    expect(stderr).toContain('is run by hand');
     expect(stderr).toContain('kubectl rollout restart deployment istiod -n istio-system');
     expect(fake.writes).toEqual([]);
   });
