@@ -4,7 +4,7 @@
 // needing approval. Requests expire, stale ones are refused, and each resolves once.
 import type { App, BlockAction, ButtonAction } from '@slack/bolt';
 import type { WebClient } from '@slack/web-api';
-import { applyPlan, previewPlan, RemediationError, rollback } from '../remediation/apply.js';
+import { applyPlan, previewPlan, RemediationError, rollback, rollbackPlan } from '../remediation/apply.js';
 import { gitOpsManager, gitOpsNote } from '../remediation/gitops.js';
 import type { RemediationPlan } from '../remediation/plans.js';
 import { type Block, escapeSlack } from '../render/blocks.js';
@@ -62,29 +62,25 @@ export function registerFixRequests(app: App, deps: BotDeps): void {
     const auditId = Number(action.value);
     const entry = remediation?.audit.get(auditId);
     if (!remediation || !entry) return void (await reply('Unknown change.'));
-    const plan: RemediationPlan = {
-      id: `rollback:${auditId}`,
-      title: `Roll back change ${auditId} (${entry.target.kind} ${entry.target.namespace ?? ''}/${entry.target.name})`,
-      risk: 'Restores the content the object had before the fix; refused if the object changed since.',
-      action: 'merge-patch',
-      target: { ...entry.target },
-      kubectl: `# restore of audit entry ${auditId}: the previous content is kept in the audit log`,
-    };
+    // The same dry run and diff as any other request.
+    let plan: RemediationPlan;
+    let preview: Awaited<ReturnType<typeof previewPlan>>;
+    try {
+      plan = rollbackPlan(remediation.audit, auditId);
+      preview = await previewPlan(remediation.objects, plan);
+    } catch (error) {
+      return void (await reply(`The dry run failed: ${escapeSlack((error as Error).message)}`));
+    }
     const request = remediation.requests.create({
       plan,
       requester: body.user.id,
       channel: body.channel?.id ?? '',
       createdAt: Date.now(),
       expiresAt: Date.now() + deps.config.approvers.requestTtlMs,
-      resourceVersion: entry.resultVersion,
+      resourceVersion: preview.before?.metadata?.resourceVersion,
       rollbackOf: auditId,
     });
-    await postApprovalRequest(
-      client as unknown as WebClient,
-      deps,
-      request,
-      `Restores the previous content of ${escapeSlack(`${entry.target.kind} ${entry.target.namespace ?? ''}/${entry.target.name}`)}.`,
-    );
+    await postApprovalRequest(client as unknown as WebClient, deps, request, code(preview.diff));
   });
 }
 
