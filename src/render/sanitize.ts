@@ -2,10 +2,10 @@
 // names) must not carry escape sequences that hide, rewrite or reorder what is shown. Every text
 // renderer passes its data through here; JSON and SARIF keep the data (JSON escapes it anyway).
 
-// ESC sequences whole (CSI, also as the C1 byte, OSC, and two-byte ones), then any other C0 control but \n and \t, DEL, C1,
-// and the bidirectional overrides and isolates that reorder what is displayed.
-// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
+// ESC sequences whole (CSI, also as the C1 byte, OSC, and two-byte ones), then any other C0 control
+// but \n and \t, DEL, C1, and the bidirectional overrides and isolates that reorder what is displayed.
 const ESCAPE_SEQUENCE =
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
   /\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)?|[@-Z\\-_])|\x9b[0-?]*[ -/]*[@-~]/g;
 // biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
 const CONTROL = /[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]/g;

@@ -231,8 +231,8 @@ describe('a fix changes exactly what it says', () => {
       '-          mode: DISABLE',
       '+          mode: ISTIO_MUTUAL',
     ]);
-    const subsets = (fake.find('DestinationRule', 'payments', 'payments')?.spec as { subsets: unknown[] })
-      .subsets;
+    const stored = fake.find('DestinationRule', 'payments', 'payments');
+    const subsets = (stored?.spec as { subsets: unknown[] } | undefined)?.subsets ?? [];
     expect(subsets).toEqual([
       {
         name: 'v1',

@@ -57,7 +57,11 @@ const rule: DestinationRule = {
 };
 
 describe('generated commands run as printed, whatever the names hold', () => {
-  it('merge patches of a PeerAuthentication', () => {
+  it('merge patches of a PeerAuthentication (plain names stay plain)', () => {
+    const plain = setPeerAuthenticationMode({ ...pa(), meta: meta('default', 'shop') }, 'STRICT');
+    expect(plain.kubectl).toBe(
+      `kubectl patch peerauthentication default -n shop --type=merge -p '{"spec":{"mtls":{"mode":"STRICT"}}}'`,
+    );
     const plan = setPeerAuthenticationMode(pa(), 'PERMISSIVE');
     expect(runs(plan)).toEqual([
       {
@@ -75,16 +79,13 @@ describe('generated commands run as printed, whatever the names hold', () => {
     ]);
   });
 
-  it('port exception into an existing selector policy, and as a new object through a heredoc', () => {
+  it('port exception into an existing selector policy; new objects (port exception, namespace policy, DestinationRules) through a heredoc', () => {
     const patch = addPortException(NS, { app: 'x' }, 8080, pa({ app: 'x' }), 'w');
     expect(runs(patch)[0]?.argv.slice(0, 5)).toEqual(['patch', 'peerauthentication', NAME, '-n', NS]);
     const created = addPortException(NS, { app: "a'b$(touch pwned)" }, 8080, undefined, NAME);
     const [call] = runs(created);
     expect(call?.argv).toEqual(['apply', '-f', '-']);
     expect(parse(call?.stdin ?? '')).toEqual(created.body);
-  });
-
-  it('new objects (namespace policy, namespace and external DestinationRules) through a heredoc', () => {
     for (const plan of [
       createNamespacePolicy(NS, 'PERMISSIVE'),
       createNamespaceDestinationRule(NS, NS, 'ISTIO_MUTUAL'),
@@ -170,12 +171,5 @@ describe('generated commands run as printed, whatever the names hold', () => {
       ['label', 'namespace', NS, 'istio-injection=enabled', '--overwrite'],
       ['rollout', 'restart', 'deployment', '-n', NS],
     ]);
-  });
-
-  it('plain names stay plain', () => {
-    const plan = setPeerAuthenticationMode({ ...pa(), meta: meta('default', 'shop') }, 'STRICT');
-    expect(plan.kubectl).toBe(
-      `kubectl patch peerauthentication default -n shop --type=merge -p '{"spec":{"mtls":{"mode":"STRICT"}}}'`,
-    );
   });
 });
