@@ -51,21 +51,17 @@ data:
   return join(dir, 'm');
 }
 
-/** The command blocks printed under each plan (the lines after a `→` line, heredocs whole). */
+/** The command blocks printed under each plan, as a user copies them: every line up to the next plan or finding. */
 function commandBlocks(text: string): string[] {
   const lines = text.split('\n');
   const blocks: string[] = [];
   for (let i = 0; i < lines.length; i++) {
     if (!lines[i]?.trimStart().startsWith('→ ')) continue;
     const block: string[] = [];
-    let end: string | undefined;
     for (let j = i + 1; j < lines.length; j++) {
       const line = lines[j] ?? '';
-      if (end === undefined && (line === '' || line.startsWith(' '))) break;
+      if (line === '' || /^\s*[→●] /.test(line)) break;
       block.push(line);
-      const heredoc = /<<'([A-Z0-9]+)'$/.exec(line);
-      if (heredoc) end = heredoc[1];
-      else if (end !== undefined && line === end) end = undefined;
     }
     blocks.push(block.join('\n'));
   }
@@ -76,8 +72,8 @@ describe('check -o text: commands run as printed', () => {
   it('a heredoc block and a JSON patch pasted into bash reach kubectl exactly; nothing else runs', async () => {
     const { stdout } = await runCli(['check', '-f', manifests(), '--no-istioctl']);
     const blocks = commandBlocks(stdout);
-    const apply = blocks.find((b) => b.startsWith('kubectl apply -f - <<'));
-    const mesh = blocks.find((b) => b.startsWith('kubectl patch configmap'));
+    const apply = blocks.find((b) => b.trimStart().startsWith('kubectl apply -f - <<'));
+    const mesh = blocks.find((b) => b.trimStart().startsWith('kubectl patch configmap'));
     expect(apply).toBeDefined();
     expect(mesh).toBeDefined();
     for (const block of [apply, mesh] as string[]) expect(shellSyntaxErrors(block)).toBe('');
