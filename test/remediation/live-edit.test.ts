@@ -43,7 +43,8 @@ describe('edits from the live object', () => {
       'ISTIO_MUTUAL',
     );
     const expected = live().spec.subsets;
-    (expected[0]?.trafficPolicy.portLevelSettings[0] as { tls: { mode: string } }).tls.mode = 'ISTIO_MUTUAL';
+    const entry = expected[0]?.trafficPolicy.portLevelSettings[0] as { tls: { mode: string } };
+    entry.tls.mode = 'ISTIO_MUTUAL';
     expect(mergePatchFor(edit, live())).toEqual({ spec: { subsets: expected } });
   });
 
