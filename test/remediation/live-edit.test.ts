@@ -63,8 +63,8 @@ describe('edits from the live object', () => {
       'ISTIO_MUTUAL',
     );
     const moved = live();
-    (moved.spec.subsets[0]?.trafficPolicy.portLevelSettings[0] as { port: { number: number } }).port.number =
-      8080;
+    const entry = moved.spec.subsets[0]?.trafficPolicy.portLevelSettings[0] as { port: { number: number } };
+    entry.port.number = 8080;
     expect(() => mergePatchFor(edit, moved)).toThrow(StaleEditError);
   });
 
