@@ -1,6 +1,6 @@
 // The `mtls-doctor` command line (design.md §2). Exit codes: 0 no error-level finding, 1 error findings,
 // 2 bad usage or input, 3 the check could not complete.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
@@ -328,9 +328,13 @@ export async function main(argv: readonly string[], io: Io = defaultIo): Promise
         };
         if (options.rollback !== undefined) {
           // A rollback needs the one object (GET and PATCH), not a diagnosis of the cluster.
+          const auditPath = resolve(io.cwd, options.audit);
+          if (!existsSync(auditPath)) throw new UsageError(`no audit log at ${options.audit} (--audit)`);
           const api = objects();
           const audit = openAudit();
           try {
+            if (!audit.get(options.rollback))
+              throw new UsageError(`no audit entry ${options.rollback} in ${options.audit}`);
             const result = await rollback(api, audit, options.rollback, actor);
             io.stdout(
               `${result.diff}\nRolled back audit entry ${options.rollback} (new audit entry ${result.auditId}).\n`,

@@ -235,13 +235,16 @@ async function call<T>(plan: RemediationPlan, request: () => Promise<T>): Promis
 function explain(error: unknown, what: string): Error {
   if (error instanceof RemediationError) return error;
   if (!(error instanceof ApiException)) {
-    const e = error as Error & { cause?: { code?: string; message?: string }; type?: string };
-    const timedOut = e.name === 'TimeoutError' || e.name === 'AbortError' || e.type === 'aborted';
-    return new RemediationError(
-      timedOut
-        ? `cannot ${what}: the API server did not answer in time (raise --request-timeout if it is just slow)`
-        : `cannot ${what}: ${e.cause?.code ?? e.cause?.message ?? e.message}`,
-    );
+    // Network failures (refused, reset, DNS) and the request timeout: one line, not a stack trace.
+    const e = error as Error & { code?: string; type?: string; cause?: { code?: string } };
+    if (e.name === 'TimeoutError' || e.name === 'AbortError' || e.type === 'aborted')
+      return new RemediationError(
+        `cannot ${what}: the API server did not answer in time (request timeout; raise it if the server is just slow)`,
+      );
+    const code = e.code ?? e.cause?.code;
+    if (e.name === 'FetchError' || e.type === 'system' || code)
+      return new RemediationError(`cannot ${what}: ${code ?? e.message}`);
+    return error as Error;
   }
   const body = typeof error.body === 'string' ? safeParse(error.body) : error.body;
   const message = (body as { message?: string } | undefined)?.message ?? '';

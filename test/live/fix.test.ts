@@ -1,7 +1,7 @@
 // `mtls-doctor fix` against a Kubernetes API on loopback: dry run first and a diff, then exactly one
 // merge patch with the resourceVersion precondition, an audit entry that survives a restart, clear
 // messages for 409 and 403, and a rollback that restores the previous spec.
-import { mkdtempSync, readdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -370,6 +370,18 @@ describe('fix against a misbehaving or restricted API server', () => {
     expect(paths.filter((p) => p.startsWith('GET') && !p.endsWith('/default') && !/\/v1$/.test(p))).toEqual(
       [],
     );
+  });
+
+  it('rollback with no audit log, or an unknown entry, is bad usage (exit 2) and creates no file', async () => {
+    const env = await cluster();
+    const missing = await fix(env, '--rollback', '1');
+    expect(missing.code).toBe(EXIT.usage);
+    expect(missing.stderr).toContain('no audit log at');
+    expect(existsSync(env.audit)).toBe(false);
+    expect((await fix(env, PLAN, '--apply')).code).toBe(EXIT.ok);
+    const unknown = await fix(env, '--rollback', '7');
+    expect(unknown.code).toBe(EXIT.usage);
+    expect(unknown.stderr).toContain('no audit entry 7');
   });
 
   it('a dry run leaves no audit file in the working directory; --apply writes it there', async () => {
