@@ -1,26 +1,19 @@
 // `mtls-doctor fix`: shows one remediation plan of the diagnosis as a server-side dry run and diff,
-// applies it with --apply (audited, then re-checked), or rolls an applied fix back.
-// Exit: 3 when the change could not be made, 2 for bad usage.
+// applies it with --apply (audited, then re-checked), or rolls an applied fix back (GET and PATCH of
+// the one object only). Exit: 3 when the change could not be made, 2 for bad usage or a manual plan.
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { diagnose } from '../src/engine/diagnose.js';
 import { applyPlan, previewPlan, RemediationError, rollback } from '../src/remediation/apply.js';
-import { createKubeApi } from '../src/snapshot/live/kube-api.js';
+import { remediationApi } from '../src/remediation/object-api.js';
+import { ClusterUnavailableError, KubeConfigError } from '../src/snapshot/errors.js';
 import { loadSource } from '../src/snapshot/source.js';
 import { AuditLog } from '../src/store/audit-store.js';
 import { type CommandContext, IncompleteError, parseCount, UsageError } from './cli-kit.js';
-import { kubeConfigFrom } from './kubeconfig-file.js';
 import { load } from './source-options.js';
 
 export const description = 'show (dry run) or apply one remediation plan of the diagnosis, or roll one back';
-
-interface FixOptions {
-  apply?: boolean;
-  rollback?: number;
-  namespace?: string;
-  context?: string;
-  kubeconfig?: string;
-  audit: string;
-}
 
 export function register(program: Command, { io }: CommandContext): void {
   program
@@ -32,26 +25,71 @@ export function register(program: Command, { io }: CommandContext): void {
     .option('-n, --namespace <ns>', 'diagnose only this namespace when looking up the plan')
     .option('--context <ctx>', 'kubeconfig context')
     .option('--kubeconfig <path>', 'kubeconfig file')
-    .option('--audit <file>', 'SQLite audit log', process.env.MTLS_DOCTOR_AUDIT ?? 'mtls-doctor-audit.db')
-    .action(async (planId: string | undefined, options: FixOptions) => {
-      if (!planId && options.rollback === undefined)
-        throw new UsageError('name a plan id (from check) or --rollback AUDIT-ID');
-      const actor = `${process.env.USER ?? 'unknown'} (cli)`;
-      const audit = new AuditLog(options.audit);
-      try {
-        const { loaded, namespace } = await load({ ...options, output: 'text' }, io);
-        if (loaded.source.kind !== 'cluster') throw new UsageError('fix changes a live cluster');
-        const api = createKubeApi({
-          context: options.context,
-          kubeConfig: kubeConfigFrom(options.kubeconfig),
-        }).objects;
+    .option('--request-timeout <ms>', 'timeout of each Kubernetes API request', parseCount, 30_000)
+    .option(
+      '--audit <file>',
+      'SQLite audit log (opened only with --apply or --rollback)',
+      process.env.MTLS_DOCTOR_AUDIT ?? 'mtls-doctor-audit.db',
+    )
+    .action(
+      async (
+        planId: string | undefined,
+        options: {
+          apply?: boolean;
+          rollback?: number;
+          namespace?: string;
+          context?: string;
+          kubeconfig?: string;
+          requestTimeout: number;
+          audit: string;
+        },
+      ) => {
+        if (!planId && options.rollback === undefined)
+          throw new UsageError('name a plan id (from check) or --rollback AUDIT-ID');
+        if (planId && options.rollback !== undefined)
+          throw new UsageError('name either a plan id or --rollback AUDIT-ID, not both');
+        const actor = `${process.env.USER ?? 'unknown'} (cli)`;
+        // Only a change needs the audit log: a dry run leaves no file behind.
+        const openAudit = () => new AuditLog(resolve(io.cwd, options.audit));
+        const objects = () => {
+          try {
+            return remediationApi({
+              kubeconfigPath: options.kubeconfig,
+              context: options.context,
+              timeoutMs: options.requestTimeout,
+            });
+          } catch (error) {
+            if (error instanceof KubeConfigError) throw new UsageError(error.message);
+            if (error instanceof ClusterUnavailableError) throw new IncompleteError(error.message);
+            throw error;
+          }
+        };
         if (options.rollback !== undefined) {
-          const result = await rollback(api, audit, options.rollback, actor);
-          io.stdout(
-            `${result.diff}\nRolled back audit entry ${options.rollback} (new audit entry ${result.auditId}).\n`,
-          );
+          // A rollback needs the one object (GET and PATCH), not a diagnosis of the cluster.
+          const auditPath = resolve(io.cwd, options.audit);
+          if (!existsSync(auditPath)) throw new UsageError(`no audit log at ${options.audit} (--audit)`);
+          const api = objects();
+          const audit = openAudit();
+          try {
+            if (!audit.get(options.rollback))
+              throw new UsageError(`no audit entry ${options.rollback} in ${options.audit}`);
+            const result = await rollback(api, audit, options.rollback, actor);
+            io.stdout(
+              `${result.diff}\nRolled back audit entry ${options.rollback} (new audit entry ${result.auditId}).\n`,
+            );
+          } catch (error) {
+            if (error instanceof RemediationError) throw new IncompleteError(error.message);
+            throw error;
+          } finally {
+            audit.close();
+          }
           return;
         }
+        const { loaded, namespace } = await load(
+          { ...options, output: 'text', requestTimeout: options.requestTimeout },
+          io,
+        );
+        if (loaded.source.kind !== 'cluster') throw new UsageError('fix changes a live cluster');
         const diagnosis = diagnose(loaded.snapshot, { namespace, now: io.now });
         const plans = diagnosis.findings.flatMap((f) => f.remediations);
         const plan = plans.find((p) => p.id === planId);
@@ -61,29 +99,49 @@ export function register(program: Command, { io }: CommandContext): void {
             `no plan ${planId} in the current diagnosis${ids.length ? `; plans now: ${ids.slice(0, 15).join(', ')}${ids.length > 15 ? ', …' : ''}` : ' (no remediation is offered)'}`,
           );
         }
+        if (plan.manual) {
+          throw new UsageError(
+            `plan ${plan.id} is run by hand, not by fix (${plan.title}); after review, run:\n${plan.kubectl}`,
+          );
+        }
+        const api = objects();
         const code = diagnosis.findings.find((f) => f.remediations.includes(plan))?.code;
         const before = diagnosis.findings.filter((f) => f.code === code).length;
         if (!options.apply) {
-          const preview = await previewPlan(api, plan);
-          io.stdout(
-            `${plan.title}\nRisk: ${plan.risk}\n\n${preview.diff}\nThe API server accepted this change as a dry run; nothing was changed. Apply with --apply.\n`,
-          );
+          try {
+            const preview = await previewPlan(api, plan);
+            io.stdout(
+              `${plan.title}\nRisk: ${plan.risk}\n\n${preview.diff}\nThe API server accepted this change as a dry run; nothing was changed. Apply with --apply.\n`,
+            );
+          } catch (error) {
+            if (error instanceof RemediationError) throw new IncompleteError(error.message);
+            throw error;
+          }
           return;
         }
-        const applied = await applyPlan(api, plan, audit, actor);
-        const recheck = diagnose(
-          (await loadSource({ context: options.context, kubeconfigPath: options.kubeconfig })).snapshot,
-          { namespace, now: io.now },
-        );
-        const after = recheck.findings.filter((f) => f.code === code).length;
-        io.stdout(
-          `${applied.diff}\nApplied (audit entry ${applied.auditId}). ${code}: ${before} finding(s) before, ${after} after.\nRoll back with: mtls-doctor fix --rollback ${applied.auditId}\n`,
-        );
-      } catch (error) {
-        if (error instanceof RemediationError) throw new IncompleteError(error.message);
-        throw error;
-      } finally {
-        audit.close();
-      }
-    });
+        const audit = openAudit();
+        try {
+          const applied = await applyPlan(api, plan, audit, actor);
+          const recheck = diagnose(
+            (
+              await loadSource({
+                context: options.context,
+                kubeconfigPath: options.kubeconfig,
+                requestTimeoutMs: options.requestTimeout,
+              })
+            ).snapshot,
+            { namespace, now: io.now },
+          );
+          const after = recheck.findings.filter((f) => f.code === code).length;
+          io.stdout(
+            `${applied.diff}\nApplied (audit entry ${applied.auditId}). ${code}: ${before} finding(s) before, ${after} after.\nRoll back with: mtls-doctor fix --rollback ${applied.auditId}\n`,
+          );
+        } catch (error) {
+          if (error instanceof RemediationError) throw new IncompleteError(error.message);
+          throw error;
+        } finally {
+          audit.close();
+        }
+      },
+    );
 }

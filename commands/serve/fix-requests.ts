@@ -12,6 +12,7 @@ import {
   previewPlan,
   RemediationError,
   rollback,
+  rollbackPlan,
 } from '../../src/remediation/apply.js';
 import { gitOpsManager, gitOpsNote } from '../../src/remediation/gitops.js';
 import type { RemediationPlan } from '../../src/remediation/plans.js';
@@ -84,14 +85,15 @@ export function registerFixRequests(app: App, deps: BotDeps): void {
     const access = channelMaySee(deps.config, channel, namespaceOf(entry.target));
     if (!access.allowed)
       return void (await refuse(deps, reply, 'rollback request', body.user.id, auditId, access.reason));
-    const plan: RemediationPlan = {
-      id: `rollback:${auditId}`,
-      title: `Roll back change ${auditId} (${entry.target.kind} ${entry.target.namespace ?? ''}/${entry.target.name})`,
-      risk: 'Restores the content the object had before the fix; refused if the object changed since.',
-      action: 'merge-patch',
-      target: { ...entry.target },
-      kubectl: `# restore of audit entry ${auditId}: the previous content is kept in the audit log`,
-    };
+    // The same dry run and diff as any other request.
+    let plan: RemediationPlan;
+    let preview: Awaited<ReturnType<typeof previewPlan>>;
+    try {
+      plan = rollbackPlan(remediation.audit, auditId);
+      preview = await previewPlan(remediation.objects, plan);
+    } catch (error) {
+      return void (await reply(`The dry run failed: ${escapeSlack((error as Error).message)}`));
+    }
     const request = remediation.requests.create({
       plan,
       requester: body.user.id,
@@ -99,15 +101,10 @@ export function registerFixRequests(app: App, deps: BotDeps): void {
       namespace: namespaceOf(entry.target),
       createdAt: Date.now(),
       expiresAt: Date.now() + deps.config.approvers.requestTtlMs,
-      resourceVersion: entry.resultVersion,
+      resourceVersion: preview.before?.metadata?.resourceVersion,
       rollbackOf: auditId,
     });
-    await postApprovalRequest(
-      client as unknown as WebClient,
-      deps,
-      request,
-      `Restores the previous content of ${escapeSlack(`${entry.target.kind} ${entry.target.namespace ?? ''}/${entry.target.name}`)}.`,
-    );
+    await postApprovalRequest(client as unknown as WebClient, deps, request, code(preview.diff));
   });
 }
 
@@ -141,7 +138,7 @@ export async function requestFix(
   const manager = gitOpsManager(preview.before);
   const details = [
     code(preview.diff),
-    manager ? `:warning: ${escapeSlack(gitOpsNote(manager, plan.body))}` : '',
+    manager ? `:warning: ${escapeSlack(gitOpsNote(manager, preview.change))}` : '',
   ]
     .filter(Boolean)
     .join('\n');

@@ -23,7 +23,7 @@ export const sidecarMissing: Analyzer = {
           code: 'sidecar-missing',
           message: `${names(list)} in ${ns} run without a sidecar although the namespace asks for injection: the pods were started before injection was enabled. They send and accept only plaintext until restarted.`,
           why: list.slice(0, 3).map((w) => `${w.meta.namespace}/${w.meta.name}: ${w.proxyReason}`),
-          fix: `Restart them so the injector adds the sidecar (kubectl rollout restart deployment -n ${ns}).`,
+          fix: restartAdvice(list, ns),
           resource: ref(list[0] as Workload),
           location: list[0]?.meta.source,
           related: list.slice(1, 10).map(ref),
@@ -52,6 +52,16 @@ export const sidecarMissing: Analyzer = {
     return findings;
   },
 };
+
+// A bare pod has no controller to roll: it is deleted and created again (the plan shows how).
+function restartAdvice(list: readonly Workload[], ns: string): string {
+  const bare = list.filter((w) => w.kind === 'Pod').length;
+  if (bare === 0)
+    return `Restart them so the injector adds the sidecar (kubectl rollout restart deployment -n ${ns}).`;
+  if (bare === list.length)
+    return 'Delete and recreate the pods so the injector adds the sidecar: bare pods have no controller to restart them.';
+  return `Restart them so the injector adds the sidecar (kubectl rollout restart deployment -n ${ns}); bare pods have no controller: delete and recreate them.`;
+}
 
 function ref(w: Workload) {
   return { kind: w.kind, namespace: w.meta.namespace, name: w.meta.name };

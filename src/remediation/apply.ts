@@ -1,7 +1,8 @@
-// Carries out a remediation plan on a cluster: read the object, show the change as a diff, run it as a
-// server-side dry run, then (only when asked) apply it with the object's resourceVersion as a
-// precondition, with an audit entry written before the cluster is touched. Rollback restores the saved
-// previous content, again with a precondition. Plans never delete objects.
+// Carries out a remediation plan on a cluster: read the object, compute the change from what was read
+// (never from the check's snapshot), show it as a diff, run it as a server-side dry run, then (only
+// when asked) apply it with the object's resourceVersion as a precondition, with an audit entry written
+// before the cluster is touched. Rollback is a plan too (restore the saved previous content), previewed
+// and dry-run like any other, again with a precondition. Plans never delete objects.
 import {
   ApiException,
   type KubernetesObject,
@@ -11,6 +12,7 @@ import {
 import { createTwoFilesPatch } from 'diff';
 import { stringify } from 'yaml';
 import type { AuditStore } from '../store/audit-store.js';
+import { mergePatchFor, StaleEditError } from './live-edit.js';
 import { applyMergePatch } from './merge-patch.js';
 import type { RemediationPlan } from './plans.js';
 
@@ -22,6 +24,8 @@ export interface Preview {
   readonly before?: Obj;
   readonly after: Obj;
   readonly diff: string;
+  /** What is sent: the merge patch computed from `before` (or the whole object for a create). */
+  readonly change: Record<string, unknown>;
 }
 
 const FIELD_MANAGER = 'mtls-doctor';
@@ -31,23 +35,50 @@ function identity(plan: RemediationPlan): Obj {
   return { apiVersion, kind, metadata: { name, ...(namespace ? { namespace } : {}) } };
 }
 
-/** The body sent for a plan: a merge patch (with the resourceVersion precondition) or a new object. */
-function requestBody(plan: RemediationPlan, current: Obj | undefined, now: Date): Obj {
-  if (plan.action === 'create') return plan.body as Obj;
+/** The change a plan makes to `current`, the object as read now. */
+function changeFor(plan: RemediationPlan, current: Obj | undefined, now: Date): Record<string, unknown> {
+  if (plan.restore) return restorePatch(plan.restore.previous, current ?? {}, plan.restore.patch);
+  if (plan.action === 'create') return plan.body ?? {};
+  if (plan.action === 'rollout-restart') {
+    return {
+      spec: {
+        template: { metadata: { annotations: { 'kubectl.kubernetes.io/restartedAt': now.toISOString() } } },
+      },
+    };
+  }
+  if (plan.edit) {
+    try {
+      return mergePatchFor(plan.edit, current ?? {});
+    } catch (error) {
+      if (!(error instanceof StaleEditError)) throw error;
+      throw new RemediationError(
+        `${describe(plan)} changed since the check (${error.message}); run the check again`,
+      );
+    }
+  }
+  return plan.body ?? {};
+}
+
+/** The body sent: the change bound to the object read (resourceVersion precondition), or a new object. */
+function requestBody(plan: RemediationPlan, current: Obj | undefined, change: Record<string, unknown>): Obj {
+  if (plan.action === 'create') return change as Obj;
   const precondition = { metadata: { resourceVersion: current?.metadata?.resourceVersion } };
-  const change =
-    plan.action === 'rollout-restart'
-      ? {
-          spec: {
-            template: {
-              metadata: { annotations: { 'kubectl.kubernetes.io/restartedAt': now.toISOString() } },
-            },
-          },
-        }
-      : (plan.body ?? {});
   return applyMergePatch(applyMergePatch(identity(plan), precondition), change) as Obj;
 }
 
+function send(api: KubernetesObjectApi, plan: RemediationPlan, body: Obj, dryRun: boolean): Promise<Obj> {
+  const mode = dryRun ? 'All' : undefined;
+  return call(plan, () =>
+    plan.action === 'create'
+      ? api.create(body, undefined, mode, FIELD_MANAGER)
+      : api.patch(body, undefined, mode, FIELD_MANAGER, undefined, PatchStrategy.MergePatch),
+  ) as Promise<Obj>;
+}
+
+/**
+ * Reads the target, computes the change from it and runs it as a server-side dry run. Rollback plans
+ * (from `rollbackPlan`) are previewed the same way.
+ */
 export async function previewPlan(
   api: KubernetesObjectApi,
   plan: RemediationPlan,
@@ -62,17 +93,23 @@ export async function previewPlan(
     throw new RemediationError(`${describe(plan)} already exists; this plan only creates`);
   if (plan.action !== 'create' && !current)
     throw new RemediationError(`${describe(plan)} does not exist any more; run the check again`);
-  const body = requestBody(plan, current, now);
-  const dryRun = await call(plan, () =>
-    plan.action === 'create'
-      ? api.create(body, undefined, 'All', FIELD_MANAGER)
-      : api.patch(body, undefined, 'All', FIELD_MANAGER, undefined, PatchStrategy.MergePatch),
-  );
-  return { before: current, after: dryRun as Obj, diff: unifiedDiff(plan, current, dryRun as Obj) };
+  if (plan.restore && current?.metadata?.resourceVersion !== plan.restore.resultVersion) {
+    throw new RemediationError(
+      `${describe(plan)} changed after the fix (resourceVersion ${plan.restore.resultVersion} → ${current?.metadata?.resourceVersion}); a rollback would overwrite that change`,
+    );
+  }
+  const change = changeFor(plan, current, now);
+  const dryRun = await send(api, plan, requestBody(plan, current, change), true);
+  return { before: current, after: dryRun, diff: unifiedDiff(plan, current, dryRun), change };
 }
 
 export interface Applied extends Preview {
   readonly auditId: number;
+}
+
+export interface ApplyOptions {
+  /** The resourceVersion the approved diff was shown for: refuse if the object changed since. */
+  readonly expectResourceVersion?: string;
 }
 
 export async function applyPlan(
@@ -81,7 +118,7 @@ export async function applyPlan(
   audit: AuditStore,
   actor: string,
   now = new Date(),
-  options: { readonly expectResourceVersion?: string } = {},
+  options: ApplyOptions = {},
 ): Promise<Applied> {
   const preview = await previewPlan(api, plan, now);
   // A request approved later must still see the object its diff was shown for.
@@ -97,31 +134,25 @@ export async function applyPlan(
     actor,
     createdAt: now.toISOString(),
     previous: preview.before,
-    patch: plan.body,
+    patch: preview.change,
   });
   try {
-    const body = requestBody(plan, preview.before, now);
-    const applied = (await call(plan, () =>
-      plan.action === 'create'
-        ? api.create(body, undefined, undefined, FIELD_MANAGER)
-        : api.patch(body, undefined, undefined, FIELD_MANAGER, undefined, PatchStrategy.MergePatch),
-    )) as Obj;
+    const applied = await send(api, plan, requestBody(plan, preview.before, preview.change), false);
     audit.finish(auditId, 'applied', { resultVersion: applied.metadata?.resourceVersion });
-    return { ...preview, after: applied, auditId };
+    if (plan.restore)
+      audit.finish(plan.restore.auditId, 'rolled-back', { resultVersion: plan.restore.resultVersion });
+    return { ...preview, after: applied, diff: unifiedDiff(plan, preview.before, applied), auditId };
   } catch (error) {
     audit.finish(auditId, 'failed', { error: (error as Error).message });
     throw error;
   }
 }
 
-/** Restores what an applied plan changed, if nobody changed the object since. */
-export async function rollback(
-  api: KubernetesObjectApi,
-  audit: AuditStore,
-  auditId: number,
-  actor: string,
-  now = new Date(),
-): Promise<Applied> {
+/**
+ * The plan that restores what audit entry `auditId` changed: previewed (dry run and diff) with
+ * `previewPlan` and carried out with `applyPlan` or `rollback`, like any other plan.
+ */
+export function rollbackPlan(audit: AuditStore, auditId: number): RemediationPlan {
   const entry = audit.get(auditId);
   if (!entry) throw new RemediationError(`no audit entry ${auditId}`);
   if (entry.state !== 'applied')
@@ -132,62 +163,33 @@ export async function rollback(
     throw new RemediationError(
       `audit entry ${auditId} created ${entry.target.kind} ${entry.target.name}; plans never delete, remove it with kubectl if needed`,
     );
-  const target: Obj = {
-    apiVersion: entry.target.apiVersion,
-    kind: entry.target.kind,
-    metadata: {
-      name: entry.target.name,
-      ...(entry.target.namespace ? { namespace: entry.target.namespace } : {}),
-    },
-  };
-  const plan: RemediationPlan = {
+  const where = `${entry.target.kind} ${entry.target.namespace ? `${entry.target.namespace}/` : ''}${entry.target.name}`;
+  return {
     id: `rollback:${auditId}`,
-    title: `Roll back audit entry ${auditId}`,
-    risk: 'Restores the previous content.',
+    title: `Roll back change ${auditId} (${where})`,
+    risk: 'Restores the content the object had before the fix; refused if the object changed since.',
     action: 'merge-patch',
     target: { ...entry.target },
-    kubectl: '',
+    restore: {
+      auditId,
+      previous: entry.previous,
+      patch: entry.patch ?? {},
+      resultVersion: entry.resultVersion,
+    },
+    kubectl: `# restore of audit entry ${auditId}: the previous content is kept in the audit log`,
   };
-  const current = await readObject(api, target);
-  if (!current)
-    throw new RemediationError(`${entry.target.kind} ${entry.target.name} does not exist any more`);
-  if (current.metadata?.resourceVersion !== entry.resultVersion) {
-    throw new RemediationError(
-      `${entry.target.kind} ${entry.target.name} changed after the fix (resourceVersion ${entry.resultVersion} → ${current.metadata?.resourceVersion}); a rollback would overwrite that change`,
-    );
-  }
-  const restore = restorePatch(entry.previous, current, entry.patch ?? {});
-  const body = applyMergePatch(
-    applyMergePatch(target, { metadata: { resourceVersion: current.metadata?.resourceVersion } }),
-    restore,
-  ) as Obj;
-  const rollbackId = audit.begin({
-    planId: plan.id,
-    target: entry.target,
-    actor,
-    createdAt: now.toISOString(),
-    previous: current,
-    patch: restore,
-  });
-  try {
-    await call(plan, () =>
-      api.patch(body, undefined, 'All', FIELD_MANAGER, undefined, PatchStrategy.MergePatch),
-    );
-    const restored = (await call(plan, () =>
-      api.patch(body, undefined, undefined, FIELD_MANAGER, undefined, PatchStrategy.MergePatch),
-    )) as Obj;
-    audit.finish(rollbackId, 'applied', { resultVersion: restored.metadata?.resourceVersion });
-    audit.finish(auditId, 'rolled-back', { resultVersion: entry.resultVersion });
-    return {
-      before: current,
-      after: restored,
-      diff: unifiedDiff(plan, current, restored),
-      auditId: rollbackId,
-    };
-  } catch (error) {
-    audit.finish(rollbackId, 'failed', { error: (error as Error).message });
-    throw error;
-  }
+}
+
+/** Restores what an applied plan changed, if nobody changed the object since. Reads only that object. */
+export function rollback(
+  api: KubernetesObjectApi,
+  audit: AuditStore,
+  auditId: number,
+  actor: string,
+  now = new Date(),
+  options: ApplyOptions = {},
+): Promise<Applied> {
+  return applyPlan(api, rollbackPlan(audit, auditId), audit, actor, now, options);
 }
 
 // For each part the fix touched, a merge patch that makes it equal to what it was: previous values
@@ -231,7 +233,19 @@ async function call<T>(plan: RemediationPlan, request: () => Promise<T>): Promis
 }
 
 function explain(error: unknown, what: string): Error {
-  if (!(error instanceof ApiException)) return error as Error;
+  if (error instanceof RemediationError) return error;
+  if (!(error instanceof ApiException)) {
+    // Network failures (refused, reset, DNS) and the request timeout: one line, not a stack trace.
+    const e = error as Error & { code?: string; type?: string; cause?: { code?: string } };
+    if (e.name === 'TimeoutError' || e.name === 'AbortError' || e.type === 'aborted')
+      return new RemediationError(
+        `cannot ${what}: the API server did not answer in time (request timeout; raise it if the server is just slow)`,
+      );
+    const code = e.code ?? e.cause?.code;
+    if (e.name === 'FetchError' || e.type === 'system' || code)
+      return new RemediationError(`cannot ${what}: ${code ?? e.message}`);
+    return error as Error;
+  }
   const body = typeof error.body === 'string' ? safeParse(error.body) : error.body;
   const message = (body as { message?: string } | undefined)?.message ?? '';
   if (error.code === 409)

@@ -1,8 +1,11 @@
-// Remediation plans as data: the target object, the change (a JSON merge patch, a new object, or a
-// rollout restart), the risk in plain words and the exact kubectl equivalent. Building a plan changes
-// nothing; applying one is a separate, approved step. Plans never delete an object.
+// Remediation plans as data: the target object, the change (a JSON merge patch, a new object, an
+// edit computed from the live object, or a rollout restart), the risk in plain words and the exact
+// kubectl equivalent. Building a plan changes nothing; applying one is a separate, approved step.
+// Plans never delete an object. Every operand of a kubectl command is shell-quoted unless it is a
+// plain token, so a command runs as printed whatever the names hold.
 import { stringify } from 'yaml';
 import type { DestinationRule, Labels, PeerAuthentication, Ref, Workload } from '../snapshot/types.js';
+import { type JsonPatchOp, type LiveEdit, meshTextWithAutoMtls, setTlsModeEdit } from './live-edit.js';
 
 export type PlanAction = 'merge-patch' | 'create' | 'rollout-restart';
 
@@ -15,6 +18,18 @@ export interface RemediationPlan {
   readonly target: Ref & { readonly apiVersion: string };
   /** JSON merge patch (merge-patch) or the whole object (create). */
   readonly body?: Record<string, unknown>;
+  /**
+   * A change computed from the live object when it is previewed or applied (instead of `body`), so a
+   * fix touches only the fields it names and never writes back a stale or schema-reduced copy.
+   */
+  readonly edit?: LiveEdit;
+  /** A rollback: restore `previous` for the fields `patch` changed, if the object is still at `resultVersion`. */
+  readonly restore?: {
+    readonly auditId: number;
+    readonly previous: Record<string, unknown>;
+    readonly patch: Record<string, unknown>;
+    readonly resultVersion?: string;
+  };
   readonly kubectl: string;
   /** Several steps in order (restart istiod, wait, then the workloads): run by hand, not applied. */
   readonly manual?: boolean;
@@ -23,17 +38,55 @@ export interface RemediationPlan {
 const PA_API = 'security.istio.io/v1';
 const DR_API = 'networking.istio.io/v1';
 
-function shellQuote(text: string): string {
+/** A shell word that means exactly `text`: plain tokens as they are, anything else single-quoted. */
+export function shellQuote(text: string): string {
+  if (/^[A-Za-z0-9_./:=@%+,-]+$/.test(text)) return text;
   return `'${text.replaceAll("'", `'\\''`)}'`;
 }
 
-function mergePatchCommand(resource: string, ref: Ref, patch: Record<string, unknown>): string {
-  const ns = ref.namespace ? ` -n ${ref.namespace}` : '';
-  return `kubectl patch ${resource} ${ref.name}${ns} --type=merge -p ${shellQuote(JSON.stringify(patch))}`;
+/** `kubectl <words...>`, each operand quoted. */
+function kubectl(...words: string[]): string {
+  return ['kubectl', ...words.map(shellQuote)].join(' ');
 }
 
-function applyCommand(object: Record<string, unknown>): string {
-  return `kubectl apply -f - <<'EOF'\n${stringify(object).trimEnd()}\nEOF`;
+function namespaceArgs(ref: Ref): string[] {
+  return ref.namespace ? ['-n', ref.namespace] : [];
+}
+
+function mergePatchCommand(resource: string, ref: Ref, patch: Record<string, unknown>): string {
+  return kubectl(
+    'patch',
+    resource,
+    ref.name,
+    ...namespaceArgs(ref),
+    '--type=merge',
+    '-p',
+    JSON.stringify(patch),
+  );
+}
+
+function jsonPatchCommand(resource: string, ref: Ref, ops: readonly JsonPatchOp[]): string {
+  return kubectl(
+    'patch',
+    resource,
+    ref.name,
+    ...namespaceArgs(ref),
+    '--type=json',
+    '-p',
+    JSON.stringify(ops),
+  );
+}
+
+/**
+ * `kubectl apply` with the object in a quoted heredoc (nothing in it is expanded); the terminator is
+ * one that no line of the YAML equals, and it must stay at column 0 wherever the command is shown.
+ */
+export function applyCommand(object: Record<string, unknown>): string {
+  const yaml = stringify(object).trimEnd();
+  const lines = new Set(yaml.split('\n'));
+  let end = 'EOF';
+  for (let i = 1; lines.has(end); i++) end = `EOF${i}`;
+  return `kubectl apply -f - <<'${end}'\n${yaml}\n${end}`;
 }
 
 function paRef(pa: PeerAuthentication): Ref & { apiVersion: string } {
@@ -127,8 +180,9 @@ export function addPortException(
 }
 
 /**
- * Set a DestinationRule's TLS at the field that won (top level, a port entry or a subset) to
- * ISTIO_MUTUAL or DISABLE. Merge patches replace arrays whole, so a port entry rewrites the list.
+ * Set a DestinationRule's TLS mode at the field that won (top level, a port entry or a subset) to
+ * ISTIO_MUTUAL or DISABLE. Only `tls.mode` changes: the patch is computed from the live object when the
+ * plan is previewed or applied, and the kubectl equivalent pins the list entries with `test` ops.
  */
 export function setDestinationRuleTls(
   rule: DestinationRule,
@@ -141,7 +195,7 @@ export function setDestinationRuleTls(
     namespace: rule.meta.namespace,
     name: rule.meta.name,
   };
-  const body = { spec: tlsPatch(rule, path, mode) };
+  const { edit, jsonPatch } = setTlsModeEdit(rule, path, mode);
   return {
     id: `set-tls-${mode.toLowerCase().replace('_', '-')}:DestinationRule/${rule.meta.namespace}/${rule.meta.name}:${path}`,
     title: `Set ${path.replace(/^spec\./, '')}.mode to ${mode} in DestinationRule ${rule.meta.namespace}/${rule.meta.name}`,
@@ -151,33 +205,18 @@ export function setDestinationRuleTls(
         : 'Clients using this rule send plaintext; STRICT servers would reject them.',
     action: 'merge-patch',
     target,
-    body,
-    kubectl: mergePatchCommand('destinationrule', target, body),
+    edit,
+    kubectl: jsonPatch
+      ? jsonPatchCommand('destinationrule', target, jsonPatch)
+      : mergePatchCommand('destinationrule', target, nestedTls(path, mode)),
   };
 }
 
-function tlsPatch(rule: DestinationRule, path: string, mode: string): Record<string, unknown> {
-  const portMatch = /^spec\.trafficPolicy\.portLevelSettings\[(\d+)\]\.tls$/.exec(path);
-  const subsetMatch = /^spec\.subsets\[(\d+)\]/.exec(path);
-  if (portMatch) {
-    const index = Number(portMatch[1]);
-    const settings = (rule.trafficPolicy?.portLevelSettings ?? []).map((p, i) => ({
-      port: { number: p.port },
-      ...(i === index ? { tls: { ...(p.tls ?? {}), mode } } : p.tls ? { tls: p.tls } : {}),
-    }));
-    return { trafficPolicy: { portLevelSettings: settings } };
-  }
-  if (subsetMatch) {
-    // Subsets are a list: rewrite it, changing only the one subset's top-level tls.
-    const index = Number(subsetMatch[1]);
-    const subsets = rule.subsets.map((s, i) => ({
-      name: s.name,
-      labels: s.labels,
-      ...(i === index ? { trafficPolicy: { tls: { mode } } } : {}),
-    }));
-    return { subsets };
-  }
-  return { trafficPolicy: { tls: { ...(rule.trafficPolicy?.tls ?? {}), mode } } };
+function nestedTls(path: string, mode: string): Record<string, unknown> {
+  return path.split('.').reduceRight<unknown>((inner, key) => ({ [key]: inner }), { mode }) as Record<
+    string,
+    unknown
+  >;
 }
 
 /**
@@ -254,46 +293,57 @@ export function enableAutoMtls(source: Ref | undefined, meshText: string | undef
     };
   }
   const ref = source ?? { kind: 'ConfigMap', namespace: 'istio-system', name: 'istio' };
-  const mesh = meshText ?? '';
-  const updated = /enableAutoMtls\s*:\s*false/.test(mesh)
-    ? mesh.replace(/enableAutoMtls\s*:\s*false/, 'enableAutoMtls: true')
-    : `${mesh.trimEnd()}\nenableAutoMtls: true\n`.trimStart();
+  const updated = meshTextWithAutoMtls(meshText);
   const target = { apiVersion: 'v1', ...ref, kind: 'ConfigMap' };
-  const body = { data: { mesh: updated } };
+  // Pasted later, the command must not write back the mesh text of the check over newer settings:
+  // the `test` op makes kubectl refuse if the text changed since.
+  const kubectlCommand =
+    meshText === undefined
+      ? mergePatchCommand('configmap', target, { data: { mesh: updated } })
+      : jsonPatchCommand('configmap', target, [
+          { op: 'test', path: '/data/mesh', value: meshText },
+          { op: 'replace', path: '/data/mesh', value: updated },
+        ]);
   return {
     id: `enable-auto-mtls:ConfigMap/${ref.namespace}/${ref.name}`,
     title: `Enable auto mTLS (enableAutoMtls: true in ConfigMap ${ref.namespace}/${ref.name})`,
     risk: 'Sidecar clients without a DestinationRule switch to mTLS towards sidecar servers; istiod pushes new config. If Istio is managed by Helm or IstioOperator, change it there too or it will be reverted.',
     action: 'merge-patch',
     target,
-    body,
-    kubectl: mergePatchCommand('configmap', target, body),
+    edit: { kind: 'enable-auto-mtls-mesh' },
+    kubectl: kubectlCommand,
   };
 }
 
 export function restartWorkload(workload: Workload, why: string): RemediationPlan {
-  const kind = workload.kind === 'Pod' ? 'Pod' : workload.kind;
+  const { namespace, name } = workload.meta;
+  if (workload.kind === 'Pod') {
+    // A bare pod has no controller to recreate it: it is deleted and created again from its live spec
+    // (kubectl replace --force does both), by hand.
+    return {
+      id: `restart:Pod/${namespace}/${name}`,
+      title: `Delete and recreate bare pod ${namespace}/${name} (${why})`,
+      risk: 'The pod has no controller: it is deleted and created again from its live spec, and is unavailable in between. Consider running it under a Deployment.',
+      action: 'rollout-restart',
+      target: { apiVersion: 'v1', kind: 'Pod', namespace, name },
+      manual: true,
+      kubectl: `${kubectl('get', 'pod', name, '-n', namespace, '-o', 'yaml')} | ${kubectl('replace', '--force', '-f', '-')}`,
+    };
+  }
+  const kind = workload.kind;
   const resource = kind.toLowerCase();
-  const target = {
-    apiVersion: kind === 'Pod' ? 'v1' : 'apps/v1',
-    kind,
-    namespace: workload.meta.namespace,
-    name: workload.meta.name,
-  };
+  const target = { apiVersion: 'apps/v1', kind, namespace, name };
   const body = {
     spec: { template: { metadata: { annotations: { 'kubectl.kubernetes.io/restartedAt': '<now>' } } } },
   };
   return {
-    id: `restart:${kind}/${workload.meta.namespace}/${workload.meta.name}`,
-    title: `Restart ${resource} ${workload.meta.namespace}/${workload.meta.name} (${why})`,
+    id: `restart:${kind}/${namespace}/${name}`,
+    title: `Restart ${resource} ${namespace}/${name} (${why})`,
     risk: 'Pods are replaced one by one (rolling); a single-replica workload is briefly unavailable.',
     action: 'rollout-restart',
     target,
-    body: kind === 'Pod' ? undefined : body,
-    kubectl:
-      kind === 'Pod'
-        ? `kubectl delete pod ${workload.meta.name} -n ${workload.meta.namespace}  # bare pod: recreate it from its manifest`
-        : `kubectl rollout restart ${resource}/${workload.meta.name} -n ${workload.meta.namespace}`,
+    body,
+    kubectl: kubectl('rollout', 'restart', `${resource}/${name}`, '-n', namespace),
   };
 }
 
@@ -307,9 +357,18 @@ export function restartIstiodThenWorkloads(namespace: string): RemediationPlan {
     target,
     manual: true,
     kubectl: [
-      'kubectl rollout restart deployment istiod -n istio-system',
-      'kubectl wait --for=condition=ready pod -l app=istiod -n istio-system --timeout=60s',
-      `kubectl rollout restart deployment -n ${namespace}`,
+      kubectl('rollout', 'restart', 'deployment', 'istiod', '-n', 'istio-system'),
+      kubectl(
+        'wait',
+        '--for=condition=ready',
+        'pod',
+        '-l',
+        'app=istiod',
+        '-n',
+        'istio-system',
+        '--timeout=60s',
+      ),
+      kubectl('rollout', 'restart', 'deployment', '-n', namespace),
     ].join('\n'),
   };
 }
@@ -324,6 +383,9 @@ export function labelNamespaceForInjection(namespace: string): RemediationPlan {
     action: 'merge-patch',
     target,
     body,
-    kubectl: `kubectl label namespace ${namespace} istio-injection=enabled --overwrite\nkubectl rollout restart deployment -n ${namespace}`,
+    kubectl: [
+      kubectl('label', 'namespace', namespace, 'istio-injection=enabled', '--overwrite'),
+      kubectl('rollout', 'restart', 'deployment', '-n', namespace),
+    ].join('\n'),
   };
 }

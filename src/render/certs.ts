@@ -7,6 +7,7 @@ import { CertificateParseError, daysBetween, parsePemBundle } from '../certs/x50
 import type { CertificateSource, Gap } from '../snapshot/types.js';
 import { formatRef } from '../snapshot/types.js';
 import { findingToJson } from './json.js';
+import { sanitizeDeep } from './sanitize.js';
 
 export interface CertificateRow {
   readonly owner: CertificateSource['owner'];
@@ -70,12 +71,15 @@ export function renderCertsJson(
 }
 
 export function renderCertsText(
-  rows: readonly CertificateRow[],
-  findings: readonly Finding[],
-  gaps: readonly Gap[],
+  rawRows: readonly CertificateRow[],
+  rawFindings: readonly Finding[],
+  rawGaps: readonly Gap[],
   color: boolean,
 ): string {
   const c = pc.createColors(color);
+  const rows = rawRows.map((r) => sanitizeDeep(r));
+  const findings = rawFindings.map((f) => sanitizeDeep(f));
+  const gaps = rawGaps.map((g) => sanitizeDeep(g));
   const out: string[] = [];
   for (const row of rows) {
     out.push(c.bold(`${formatRef(row.owner)} ${row.key}`) + c.dim(` (${row.role})`));

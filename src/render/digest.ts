@@ -1,6 +1,7 @@
 // The posture digest as text, JSON and Block Kit.
 import type { Posture, PostureChange } from '../digest/posture.js';
 import { type Block, escapeSlack, type SlackMessage } from './blocks.js';
+import { sanitizeDeep } from './sanitize.js';
 
 export interface Digest {
   readonly posture: Posture;
@@ -18,7 +19,8 @@ const STAGE = {
   strict: 'STRICT',
 } as const;
 
-export function renderDigestText(digest: Digest): string {
+export function renderDigestText(raw: Digest): string {
+  const digest = sanitizeDeep(raw);
   const p = digest.posture;
   const out = [`mTLS posture ${p.takenAt}: score ${p.score}/100, mesh-wide ${p.meshMode}`, ''];
   const width = Math.max(9, ...p.namespaces.map((n) => n.namespace.length));

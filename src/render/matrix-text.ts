@@ -1,6 +1,7 @@
 // `matrix` as a table: failures first, then (some of) the working pairs.
 import pc from 'picocolors';
 import type { MatrixPair, MatrixResult } from '../engine/matrix.js';
+import { sanitizeDeep, sanitizeText } from './sanitize.js';
 
 export interface MatrixTextOptions {
   readonly color: boolean;
@@ -10,11 +11,15 @@ export interface MatrixTextOptions {
 
 const OK_ROWS_SHOWN = 50;
 
-export function renderMatrixText(matrix: MatrixResult, options: MatrixTextOptions): string {
+export function renderMatrixText(result: MatrixResult, options: MatrixTextOptions): string {
   const c = pc.createColors(options.color);
-  const failing = matrix.pairs.filter((p) => p.outcome === 'fail');
+  const matrix = {
+    pairs: result.pairs,
+    skippedTargets: result.skippedTargets.slice(0, 10).map(sanitizeText),
+  };
+  const failing = matrix.pairs.filter((p) => p.outcome === 'fail').map((p) => sanitizeDeep(p));
   const working = matrix.pairs.filter((p) => p.outcome === 'ok');
-  const shownOk = options.all ? working : working.slice(0, OK_ROWS_SHOWN);
+  const shownOk = (options.all ? working : working.slice(0, OK_ROWS_SHOWN)).map((p) => sanitizeDeep(p));
   const rows = [...failing, ...shownOk];
   const header = ['FROM', 'TO', 'OUTCOME', 'CLIENT', 'SERVER', 'REASON'];
   const cells = rows.map((p) => [
@@ -49,10 +54,10 @@ export function renderMatrixText(matrix: MatrixResult, options: MatrixTextOption
       ),
     );
   }
-  if (matrix.skippedTargets.length > 0) {
+  if (result.skippedTargets.length > 0) {
     out.push(
       c.dim(
-        `skipped (no workload behind them in the input): ${matrix.skippedTargets.slice(0, 10).join(', ')}${matrix.skippedTargets.length > 10 ? ` and ${matrix.skippedTargets.length - 10} more` : ''}`,
+        `skipped (no workload behind them in the input): ${matrix.skippedTargets.join(', ')}${result.skippedTargets.length > 10 ? ` and ${result.skippedTargets.length - 10} more` : ''}`,
       ),
     );
   }

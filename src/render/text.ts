@@ -3,6 +3,7 @@ import pc from 'picocolors';
 import type { Finding } from '../analyzers/finding.js';
 import type { Diagnosis } from '../engine/diagnose.js';
 import { formatRef } from '../snapshot/types.js';
+import { sanitizeDeep } from './sanitize.js';
 import { summarize } from './summary.js';
 
 export interface TextOptions {
@@ -16,7 +17,9 @@ const HEADINGS = { error: 'Errors', warning: 'Warnings', info: 'Posture (info)' 
 export function renderCheckText(diagnosis: Diagnosis, options: TextOptions): string {
   const c = pc.createColors(options.color);
   const out: string[] = [];
-  const summary = summarize(diagnosis, options.timings);
+  const summary = sanitizeDeep(summarize(diagnosis, options.timings));
+  const findings = diagnosis.findings.map((f) => sanitizeDeep(f));
+  const gaps = diagnosis.gaps.map((g) => sanitizeDeep(g));
   const k = summary.checked;
   out.push(
     c.bold(`mtls-doctor check — ${summary.scope}`) +
@@ -27,7 +30,7 @@ export function renderCheckText(diagnosis: Diagnosis, options: TextOptions): str
   );
   const paint = { error: c.red, warning: c.yellow, info: c.cyan } as const;
   for (const severity of ['error', 'warning', 'info'] as const) {
-    const list = diagnosis.findings.filter((f) => f.severity === severity);
+    const list = findings.filter((f) => f.severity === severity);
     if (list.length === 0) continue;
     out.push(paint[severity](c.bold(`${HEADINGS[severity]} (${list.length})`)));
     for (const f of list) {
@@ -35,8 +38,8 @@ export function renderCheckText(diagnosis: Diagnosis, options: TextOptions): str
       out.push(...renderFinding(f, c, paint[severity], compact), '');
     }
   }
-  const blocking = diagnosis.gaps.filter((g) => !g.optional);
-  const optional = diagnosis.gaps.filter((g) => g.optional);
+  const blocking = gaps.filter((g) => !g.optional);
+  const optional = gaps.filter((g) => g.optional);
   if (blocking.length > 0) {
     out.push(c.magenta(c.bold(`Could not check (${blocking.length})`)));
     for (const gap of blocking) out.push(`  ${c.magenta('?')} ${gap.source}: ${gap.reason}`);
@@ -80,7 +83,8 @@ function renderFinding(
   lines.push(...wrap(`fix: ${f.fix}`, '    ').map((l) => c.green(l)));
   for (const plan of f.remediations) {
     lines.push(`    ${c.bold('→')} ${plan.title} ${c.dim(`[${plan.id}]`)}`);
-    for (const cmd of plan.kubectl.split('\n')) lines.push(c.dim(`        ${cmd}`));
+    // Commands at column 0, as they run: an indented heredoc terminator would never end the heredoc.
+    for (const cmd of plan.kubectl.split('\n')) lines.push(c.dim(cmd));
   }
   return lines;
 }

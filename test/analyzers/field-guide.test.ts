@@ -74,8 +74,15 @@ describe('field guide errors', () => {
     const f = findings('error5-with-strict-service.yaml').find((x) => x.code === 'auto-mtls-disabled');
     expect(f?.severity).toBe('error');
     expect(f?.message).toContain('shop/frontend');
-    expect(f?.remediations[0]?.body).toEqual({
-      data: { mesh: 'enableAutoMtls: true\nrootNamespace: istio-system' },
-    });
+    // The patch is computed from the live ConfigMap when previewed; pasted, the command refuses if the
+    // mesh text changed since the check.
+    expect(f?.remediations[0]?.edit).toEqual({ kind: 'enable-auto-mtls-mesh' });
+    expect(f?.remediations[0]?.kubectl).toContain(
+      JSON.stringify({
+        op: 'replace',
+        path: '/data/mesh',
+        value: 'enableAutoMtls: true\nrootNamespace: istio-system',
+      }),
+    );
   });
 });

@@ -22,6 +22,8 @@ export interface Fault {
   /** Let this many matching requests through before failing. */
   readonly skip?: number;
   readonly delayMs?: number;
+  /** Only collection reads (LIST), not the GET of one object. */
+  readonly list?: boolean;
 }
 
 type K8sObject = {
@@ -125,6 +127,7 @@ export class FakeKubeApi {
     for (const [prefix, fault] of this.faults) {
       if (!url.pathname.startsWith(prefix) || fault.remaining <= 0) continue;
       if (fault.method && fault.method !== req.method) continue;
+      if (fault.list && !this.isList(req.method, url.pathname)) continue;
       if (fault.skipped < (fault.skip ?? 0)) {
         fault.skipped++;
         continue;
@@ -276,6 +279,11 @@ export class FakeKubeApi {
     };
     if (!dryRun) this.objects.splice(this.objects.indexOf(current), 1, patched);
     return this.json(res, 200, patched);
+  }
+
+  private isList(method: string | undefined, path: string): boolean {
+    const route = this.route(path);
+    return method === 'GET' && route !== undefined && route.name === undefined;
   }
 
   /** Bumps an object's resourceVersion, as if someone else changed it. */

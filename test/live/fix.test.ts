@@ -1,11 +1,18 @@
 // `mtls-doctor fix` against a Kubernetes API on loopback: dry run first and a diff, then exactly one
 // merge patch with the resourceVersion precondition, an audit entry that survives a restart, clear
 // messages for 409 and 403, and a rollback that restores the previous spec.
-import { mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { KubeConfig } from '@kubernetes/client-node';
 import { afterEach, describe, expect, it } from 'vitest';
 import { EXIT } from '../../commands/main.js';
+import { applyPlan, previewPlan } from '../../src/remediation/apply.js';
+import { enableAutoMtls, setDestinationRuleTls } from '../../src/remediation/plans.js';
+import { createKubeApi } from '../../src/snapshot/live/kube-api.js';
+import type { DestinationRule } from '../../src/snapshot/types.js';
 import { AuditLog } from '../../src/store/audit-store.js';
 import type { FakeKubeApi } from '../helpers/fake-kube-api.js';
 import { kubeconfigFile, paymentsCluster } from '../helpers/payments-cluster.js';
@@ -131,9 +138,298 @@ describe('plans that are run by hand', () => {
       'restart-istiod:Deployment/istio-system/istiod:payments',
       '--apply',
     );
-    expect(code).toBe(EXIT.incomplete);
-    expect(stderr).toContain('is carried out by hand');
+    expect(code).toBe(EXIT.usage);
+    expect(stderr).toContain('is run by hand');
     expect(stderr).toContain('kubectl rollout restart deployment istiod -n istio-system');
+    expect(fake.writes).toEqual([]);
+  });
+});
+
+describe('a fix changes exactly what it says', () => {
+  const DR_PATH = '/apis/networking.istio.io/v1/namespaces/payments/destinationrules/payments';
+  const portLevelRule = () => ({
+    apiVersion: 'networking.istio.io/v1',
+    kind: 'DestinationRule',
+    metadata: { name: 'payments', namespace: 'payments', resourceVersion: '30' },
+    spec: {
+      host: 'payments.payments.svc.cluster.local',
+      trafficPolicy: {
+        portLevelSettings: [
+          {
+            port: { number: 80 },
+            connectionPool: { tcp: { maxConnections: 100 } },
+            loadBalancer: { simple: 'LEAST_REQUEST' },
+            tls: { mode: 'DISABLE' },
+          },
+          { port: { number: 9090 }, outlierDetection: { consecutive5xxErrors: 3 } },
+        ],
+      },
+    },
+  });
+
+  it('the port-level DestinationRule TLS fix sets tls.mode only: connectionPool, loadBalancer and outlierDetection stay', async () => {
+    fake = paymentsCluster().add(portLevelRule());
+    const env = {
+      kubeconfig: kubeconfigFile(await fake.start()),
+      audit: join(mkdtempSync(join(tmpdir(), 'fix-')), 'a.db'),
+    };
+    const plan =
+      'set-tls-istio-mutual:DestinationRule/payments/payments:spec.trafficPolicy.portLevelSettings[0].tls';
+    const preview = await fix(env, plan);
+    expect(preview.code).toBe(EXIT.ok);
+    // The diff is the whole change: one line.
+    expect(preview.stdout.split('\n').filter((l) => /^[-+] /.test(l))).toEqual([
+      '-          mode: DISABLE',
+      '+          mode: ISTIO_MUTUAL',
+    ]);
+    const applied = await fix(env, plan, '--apply');
+    expect(applied.code).toBe(EXIT.ok);
+    const expected = portLevelRule().spec;
+    (expected.trafficPolicy.portLevelSettings[0] as { tls: { mode: string } }).tls.mode = 'ISTIO_MUTUAL';
+    expect(fake.find('DestinationRule', 'payments', 'payments')?.spec).toEqual(expected);
+    expect(fake.writes.every((w) => w.path === DR_PATH && w.body !== undefined)).toBe(true);
+  });
+
+  it('the subset branch sets that subset’s tls.mode only, and a plan whose list entry moved is refused', async () => {
+    fake = paymentsCluster().add({
+      apiVersion: 'networking.istio.io/v1',
+      kind: 'DestinationRule',
+      metadata: { name: 'payments', namespace: 'payments', resourceVersion: '30' },
+      spec: {
+        host: 'payments.payments.svc.cluster.local',
+        subsets: [
+          {
+            name: 'v1',
+            labels: { version: 'v1' },
+            trafficPolicy: { connectionPool: { http: { http2MaxRequests: 10 } }, tls: { mode: 'DISABLE' } },
+          },
+          { name: 'v2', labels: { version: 'v2' }, trafficPolicy: { loadBalancer: { simple: 'RANDOM' } } },
+        ],
+      },
+    });
+    const kubeConfig = new KubeConfig();
+    kubeConfig.loadFromFile(kubeconfigFile(await fake.start()));
+    const api = createKubeApi({ kubeConfig }).objects;
+    // The rule as the check's snapshot holds it: schema-reduced, without connectionPool or loadBalancer.
+    const snapshotRule: DestinationRule = {
+      meta: { name: 'payments', namespace: 'payments', labels: {}, annotations: {} },
+      host: 'payments.payments.svc.cluster.local',
+      exportTo: [],
+      subsets: [
+        {
+          name: 'v1',
+          labels: { version: 'v1' },
+          trafficPolicy: { tls: { mode: 'DISABLE' }, portLevelSettings: [] },
+        },
+        { name: 'v2', labels: { version: 'v2' } },
+      ],
+    };
+    const plan = setDestinationRuleTls(snapshotRule, 'spec.subsets[0].trafficPolicy.tls', 'ISTIO_MUTUAL');
+    const audit = new AuditLog(':memory:');
+    const applied = await applyPlan(api, plan, audit, 'tester');
+    expect(applied.diff.split('\n').filter((l) => /^[-+] /.test(l))).toEqual([
+      '-          mode: DISABLE',
+      '+          mode: ISTIO_MUTUAL',
+    ]);
+    const stored = fake.find('DestinationRule', 'payments', 'payments');
+    const subsets = (stored?.spec as { subsets: unknown[] } | undefined)?.subsets ?? [];
+    expect(subsets).toEqual([
+      {
+        name: 'v1',
+        labels: { version: 'v1' },
+        trafficPolicy: { connectionPool: { http: { http2MaxRequests: 10 } }, tls: { mode: 'ISTIO_MUTUAL' } },
+      },
+      { name: 'v2', labels: { version: 'v2' }, trafficPolicy: { loadBalancer: { simple: 'RANDOM' } } },
+    ]);
+    // Someone reorders the subsets: index 0 is no longer v1, so the plan no longer means the same.
+    subsets.reverse();
+    fake.touch('DestinationRule', 'payments', 'payments');
+    await expect(previewPlan(api, plan)).rejects.toThrow(/changed since the check.*\/spec\/subsets\/0\/name/);
+    audit.close();
+  });
+
+  it('enable auto mTLS is computed from the mesh ConfigMap read at request time: a setting added since the check stays', async () => {
+    fake = paymentsCluster().add({
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'istio', namespace: 'istio-system', resourceVersion: '40' },
+      data: { mesh: 'rootNamespace: istio-system\nenableAutoMtls: false\n' },
+    });
+    const env = {
+      kubeconfig: kubeconfigFile(await fake.start()),
+      audit: join(mkdtempSync(join(tmpdir(), 'fix-')), 'a.db'),
+    };
+    // The plan as a check made it (the Slack flow keeps it until someone requests it).
+    const check = await runCli(['check', '--kubeconfig', env.kubeconfig, '--no-istioctl', '-o', 'json']);
+    const planIds = (
+      JSON.parse(check.stdout) as { findings: { remediations: { id: string }[] }[] }
+    ).findings.flatMap((f) => f.remediations.map((r) => r.id));
+    expect(planIds).toContain('enable-auto-mtls:ConfigMap/istio-system/istio');
+    const plan = enableAutoMtls(
+      { kind: 'ConfigMap', namespace: 'istio-system', name: 'istio' },
+      'rootNamespace: istio-system\nenableAutoMtls: false\n',
+    );
+    // Then someone adds a setting.
+    const cm = fake.find('ConfigMap', 'istio-system', 'istio') as unknown as { data: { mesh: string } };
+    cm.data.mesh =
+      'rootNamespace: istio-system\nenableAutoMtls: false\noutboundTrafficPolicy:\n  mode: REGISTRY_ONLY\n';
+    fake.touch('ConfigMap', 'istio-system', 'istio');
+    const kubeConfig = new KubeConfig();
+    kubeConfig.loadFromFile(env.kubeconfig);
+    const api = createKubeApi({ kubeConfig }).objects;
+    const preview = await previewPlan(api, plan);
+    expect(preview.diff.split('\n').filter((l) => /^[-+] /.test(l))).toEqual([
+      '-    enableAutoMtls: false',
+      '+    enableAutoMtls: true',
+    ]);
+    const audit = new AuditLog(':memory:');
+    await applyPlan(api, plan, audit, 'tester', new Date(), {
+      expectResourceVersion: preview.before?.metadata?.resourceVersion,
+    });
+    expect(
+      (fake.find('ConfigMap', 'istio-system', 'istio') as unknown as { data: { mesh: string } }).data.mesh,
+    ).toBe(
+      'rootNamespace: istio-system\nenableAutoMtls: true\noutboundTrafficPolicy:\n  mode: REGISTRY_ONLY\n',
+    );
+    audit.close();
+  });
+});
+
+describe('fix against a misbehaving or restricted API server', () => {
+  it('--request-timeout: an API server that never answers ends fix and rollback with a clear message, exit 3', async () => {
+    const silent = createServer(() => {
+      /* never answers */
+    });
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+    try {
+      const kubeconfig = kubeconfigFile(`http://127.0.0.1:${(silent.address() as AddressInfo).port}`);
+      const dir = mkdtempSync(join(tmpdir(), 'fix-'));
+      const audit = new AuditLog(join(dir, 'a.db'));
+      const id = audit.begin({
+        planId: PLAN,
+        target: {
+          apiVersion: 'security.istio.io/v1',
+          kind: 'PeerAuthentication',
+          namespace: 'payments',
+          name: 'default',
+        },
+        actor: 'tester',
+        createdAt: new Date().toISOString(),
+        previous: { spec: { mtls: { mode: 'STRICT' } } },
+        patch: { spec: { mtls: { mode: 'PERMISSIVE' } } },
+      });
+      audit.finish(id, 'applied', { resultVersion: '8' });
+      audit.close();
+      const back = await runCli([
+        'fix',
+        '--rollback',
+        String(id),
+        '--kubeconfig',
+        kubeconfig,
+        '--audit',
+        join(dir, 'a.db'),
+        '--request-timeout',
+        '300',
+      ]);
+      expect(back.code).toBe(EXIT.incomplete);
+      expect(back.stderr).toContain('did not answer in time');
+      expect(back.stderr.split('\n').filter(Boolean)).toHaveLength(1);
+      const dry = await runCli(['fix', PLAN, '--kubeconfig', kubeconfig, '--request-timeout', '300'], {
+        cwd: dir,
+      });
+      expect(dry.code).toBe(EXIT.incomplete);
+    } finally {
+      silent.closeAllConnections();
+      await new Promise((r) => silent.close(r));
+    }
+  });
+
+  it('a hanging read of the object during the dry run times out too', async () => {
+    const env = await cluster();
+    fake.fault('/apis/security.istio.io/v1/namespaces/payments/peerauthentications/default', {
+      method: 'GET',
+      delayMs: 60_000,
+    });
+    const { code, stderr } = await fix(env, PLAN, '--request-timeout', '300');
+    expect(code).toBe(EXIT.incomplete);
+    expect(stderr).toContain(
+      'cannot read PeerAuthentication payments/default: the API server did not answer in time',
+    );
+  });
+
+  it('rollback reads only the object: it works with get and patch RBAC, every LIST forbidden', async () => {
+    const env = await cluster();
+    expect((await fix(env, PLAN, '--apply')).code).toBe(EXIT.ok);
+    fake.fault('/', { list: true, status: 403, reason: 'Forbidden', message: 'cannot list resource' });
+    const seen = fake.requests.length;
+    const back = await fix(env, '--rollback', '1');
+    expect(back.stderr).toBe('');
+    expect(back.code).toBe(EXIT.ok);
+    expect(mode()).toBe('STRICT');
+    const paths = fake.requests.slice(seen).map((r) => `${r.method} ${r.path}`);
+    expect(paths.filter((p) => p.startsWith('GET') && !p.endsWith('/default') && !/\/v1$/.test(p))).toEqual(
+      [],
+    );
+  });
+
+  it('rollback with no audit log, or an unknown entry, is bad usage (exit 2) and creates no file', async () => {
+    const env = await cluster();
+    const missing = await fix(env, '--rollback', '1');
+    expect(missing.code).toBe(EXIT.usage);
+    expect(missing.stderr).toContain('no audit log at');
+    expect(existsSync(env.audit)).toBe(false);
+    expect((await fix(env, PLAN, '--apply')).code).toBe(EXIT.ok);
+    const unknown = await fix(env, '--rollback', '7');
+    expect(unknown.code).toBe(EXIT.usage);
+    expect(unknown.stderr).toContain('no audit entry 7');
+  });
+
+  it('a dry run leaves no audit file in the working directory; --apply writes it there', async () => {
+    const env = await cluster();
+    const dir = mkdtempSync(join(tmpdir(), 'fix-cwd-'));
+    const dry = await runCli(['fix', PLAN, '--kubeconfig', env.kubeconfig], { cwd: dir });
+    expect(dry.code).toBe(EXIT.ok);
+    expect(readdirSync(dir)).toEqual([]);
+    const applied = await runCli(['fix', PLAN, '--kubeconfig', env.kubeconfig, '--apply'], { cwd: dir });
+    expect(applied.code).toBe(EXIT.ok);
+    expect(readdirSync(dir)).toContain('mtls-doctor-audit.db');
+  });
+});
+
+describe('bare pods', () => {
+  it('the plan says delete and recreate, shows the commands that do it, and fix refuses it as run by hand (exit 2)', async () => {
+    // A pod started before its namespace asked for injection, with no controller to restart it.
+    fake = paymentsCluster().add({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'batch-0', namespace: 'payments', labels: { app: 'batch' } },
+      spec: { containers: [{ name: 'app' }] },
+      status: { phase: 'Running' },
+    });
+    const env = {
+      kubeconfig: kubeconfigFile(await fake.start()),
+      audit: join(mkdtempSync(join(tmpdir(), 'fix-')), 'a.db'),
+    };
+    const check = await runCli(['check', '--kubeconfig', env.kubeconfig, '--no-istioctl', '-o', 'json']);
+    const findings = (
+      JSON.parse(check.stdout) as {
+        findings: {
+          code: string;
+          fix: string;
+          remediations: { id: string; title: string; kubectl: string }[];
+        }[];
+      }
+    ).findings;
+    const finding = findings.find((f) => f.remediations.some((r) => r.id === 'restart:Pod/payments/batch-0'));
+    const plan = finding?.remediations.find((r) => r.id === 'restart:Pod/payments/batch-0');
+    expect(finding?.fix).toContain('Delete and recreate the pods');
+    expect(finding?.fix).not.toContain('rollout restart');
+    expect(plan?.title).toContain('Delete and recreate bare pod payments/batch-0');
+    expect(plan?.kubectl).toBe('kubectl get pod batch-0 -n payments -o yaml | kubectl replace --force -f -');
+    const { code, stderr } = await fix(env, 'restart:Pod/payments/batch-0', '--apply');
+    expect(code).toBe(EXIT.usage);
+    expect(stderr).toContain('is run by hand');
+    expect(stderr).toContain('kubectl get pod batch-0 -n payments -o yaml | kubectl replace --force -f -');
     expect(fake.writes).toEqual([]);
   });
 });

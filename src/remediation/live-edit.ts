@@ -1,0 +1,158 @@
+// Changes that are computed from the live object when a plan is previewed or applied, not from the
+// snapshot of the check: the snapshot is schema-reduced (it lacks connectionPool, loadBalancer, ...)
+// and may be old, so a patch built from it would delete what it does not know about. An edit names
+// the one field it sets and the anchors that must still hold (the port number or subset name at an
+// index), and refuses when they do not.
+import type { DestinationRule } from '../snapshot/types.js';
+
+export interface JsonPatchOp {
+  readonly op: 'test' | 'add' | 'replace';
+  readonly path: string;
+  readonly value: unknown;
+}
+
+/** A JSON pointer that must still hold `value` in the live object for the edit to mean the same. */
+export interface Anchor {
+  readonly pointer: string;
+  readonly value: unknown;
+}
+
+export type LiveEdit =
+  | {
+      /** Set `<path>.mode` (path like `spec.trafficPolicy.portLevelSettings[0].tls`), keep the rest. */
+      readonly kind: 'set-tls-mode';
+      readonly path: string;
+      readonly mode: string;
+      readonly anchors: readonly Anchor[];
+    }
+  | {
+      /** `enableAutoMtls: true` in the ConfigMap's `data.mesh` text, every other setting kept. */
+      readonly kind: 'enable-auto-mtls-mesh';
+    };
+
+/** The live object no longer has what the edit was planned against (a port entry moved, ...). */
+export class StaleEditError extends Error {}
+
+type Json = Record<string, unknown>;
+type Segment = string | number;
+
+function segments(path: string): Segment[] {
+  const out: Segment[] = [];
+  for (const part of path.split('.')) {
+    const m = /^([^[\]]+)((?:\[\d+\])*)$/.exec(part);
+    if (!m) throw new Error(`bad field path ${path}`);
+    out.push(m[1] as string);
+    for (const index of (m[2] ?? '').matchAll(/\[(\d+)\]/g)) out.push(Number(index[1]));
+  }
+  return out;
+}
+
+function pointer(parts: readonly Segment[]): string {
+  return parts.map((p) => `/${String(p).replaceAll('~', '~0').replaceAll('/', '~1')}`).join('');
+}
+
+function valueAt(root: unknown, parts: readonly Segment[]): unknown {
+  let node = root;
+  for (const part of parts) {
+    if (typeof node !== 'object' || node === null) return undefined;
+    node = (node as Record<string, unknown>)[part as string];
+  }
+  return node;
+}
+
+function valueAtPointer(root: unknown, ptr: string): unknown {
+  const parts = ptr
+    .split('/')
+    .slice(1)
+    .map((p) => p.replaceAll('~1', '/').replaceAll('~0', '~'));
+  return valueAt(root, parts);
+}
+
+/**
+ * The edit for a DestinationRule's winning `tls` field, and the JSON patch a person can paste: `test`
+ * ops pin the port number / subset name at each index, then only `tls.mode` is set.
+ */
+export function setTlsModeEdit(
+  rule: DestinationRule,
+  path: string,
+  mode: string,
+): { edit: LiveEdit; jsonPatch?: JsonPatchOp[] } {
+  const parts = segments(path);
+  const anchors: Anchor[] = [];
+  let node: unknown = { spec: { trafficPolicy: rule.trafficPolicy, subsets: rule.subsets } };
+  const walked: Segment[] = [];
+  for (const part of parts) {
+    node = (node as Record<string, unknown> | undefined)?.[part as string];
+    walked.push(part);
+    if (typeof part !== 'number') continue;
+    const parent = walked[walked.length - 2];
+    if (parent === 'portLevelSettings') {
+      const port = (node as { port?: number } | undefined)?.port;
+      if (port !== undefined) anchors.push({ pointer: pointer([...walked, 'port', 'number']), value: port });
+    } else if (parent === 'subsets') {
+      const name = (node as { name?: string } | undefined)?.name;
+      if (name !== undefined) anchors.push({ pointer: pointer([...walked, 'name']), value: name });
+    }
+  }
+  const edit: LiveEdit = { kind: 'set-tls-mode', path, mode, anchors };
+  // Without a list on the way a merge patch of `tls.mode` is exact; with one, a JSON patch is.
+  if (!parts.some((p) => typeof p === 'number')) return { edit };
+  const tlsExists = node !== undefined;
+  const jsonPatch: JsonPatchOp[] = [
+    ...anchors.map((a) => ({ op: 'test' as const, path: a.pointer, value: a.value })),
+    tlsExists
+      ? { op: 'add', path: pointer([...parts, 'mode']), value: mode }
+      : { op: 'add', path: pointer(parts), value: { mode } },
+  ];
+  return { edit, jsonPatch };
+}
+
+/** The mesh text with auto mTLS on and every other line as it is. */
+export function meshTextWithAutoMtls(mesh: string | undefined): string {
+  const text = mesh ?? '';
+  return /enableAutoMtls\s*:\s*false/.test(text)
+    ? text.replace(/enableAutoMtls\s*:\s*false/, 'enableAutoMtls: true')
+    : `${text.trimEnd()}\nenableAutoMtls: true\n`.trimStart();
+}
+
+/**
+ * The JSON merge patch that carries out `edit` on `live`. Lists in a merge patch are replaced whole,
+ * so a list on the way is sent as the live list with only the one field changed; the caller binds it
+ * to the live object with its resourceVersion.
+ */
+export function mergePatchFor(edit: LiveEdit, live: Json): Json {
+  if (edit.kind === 'enable-auto-mtls-mesh') {
+    const mesh = (live.data as Record<string, unknown> | undefined)?.mesh;
+    return { data: { mesh: meshTextWithAutoMtls(typeof mesh === 'string' ? mesh : undefined) } };
+  }
+  for (const anchor of edit.anchors) {
+    const found = valueAtPointer(live, anchor.pointer);
+    if (found !== anchor.value) {
+      throw new StaleEditError(
+        `${anchor.pointer} is ${found === undefined ? 'gone' : JSON.stringify(found)}, not ${JSON.stringify(anchor.value)} as at the check`,
+      );
+    }
+  }
+  const parts = segments(edit.path);
+  const tlsKey = parts[parts.length - 1] as string;
+  const firstList = parts.findIndex((p) => typeof p === 'number');
+  if (firstList < 0) return nest(parts, { mode: edit.mode });
+  const copy = structuredClone(live) as Json;
+  let node = copy as Record<string, unknown>;
+  for (const part of parts.slice(0, -1)) {
+    const next = node[part as string];
+    if (typeof next !== 'object' || next === null) {
+      if (typeof part === 'number') throw new StaleEditError(`${edit.path} is gone`);
+      node[part] = {};
+    }
+    node = node[part as string] as Record<string, unknown>;
+  }
+  node[tlsKey] = { ...((node[tlsKey] as Json | undefined) ?? {}), mode: edit.mode };
+  const listPath = parts.slice(0, firstList - 1);
+  const listKey = parts[firstList - 1] as string;
+  return nest([...listPath, listKey], valueAt(copy, [...listPath, listKey]));
+}
+
+function nest(parts: readonly Segment[], value: unknown): Json {
+  return parts.reduceRight<unknown>((inner, key) => ({ [key as string]: inner }), value) as Json;
+}

@@ -1,0 +1,58 @@
+// The object API that `fix` and rollback use: every request (discovery, GET, PATCH, POST) aborted after
+// the timeout, so a hanging API server ends in a clear error instead of a command that never returns.
+import {
+  type Configuration,
+  KubeConfig,
+  KubernetesObjectApi,
+  type RequestContext,
+} from '@kubernetes/client-node';
+import { ClusterUnavailableError, KubeConfigError } from '../snapshot/live/kube-api.js';
+
+export interface RemediationApiOptions {
+  readonly kubeconfigPath?: string;
+  readonly context?: string;
+  readonly timeoutMs: number;
+}
+
+export function remediationApi(options: RemediationApiOptions): KubernetesObjectApi {
+  const config = new KubeConfig();
+  try {
+    if (options.kubeconfigPath) config.loadFromFile(options.kubeconfigPath);
+    else config.loadFromDefault();
+  } catch (error) {
+    throw new KubeConfigError(`cannot load kubeconfig: ${(error as Error).message}`);
+  }
+  if (options.context) {
+    if (!config.getContextObject(options.context)) {
+      const known = config.getContexts().map((c) => c.name);
+      throw new KubeConfigError(
+        `kubeconfig has no context "${options.context}"${known.length ? ` (contexts: ${known.join(', ')})` : ''}`,
+      );
+    }
+    config.setCurrentContext(options.context);
+  }
+  const cluster = config.getCurrentCluster();
+  // client-node falls back to http://localhost:8080 when nothing is configured: that is no cluster.
+  if (!cluster || (cluster.server === 'http://localhost:8080' && config.getContexts().length <= 1)) {
+    throw new ClusterUnavailableError(
+      'no Kubernetes cluster configured (no kubeconfig and not running in a pod): set KUBECONFIG or --kubeconfig',
+    );
+  }
+  const timeoutMs = options.timeoutMs;
+  class TimedObjectApi extends KubernetesObjectApi {
+    useNamespaceOf(kc: KubeConfig): void {
+      this.setDefaultNamespace(kc);
+    }
+    protected override requestPromise<T extends import('@kubernetes/client-node').KubernetesObject>(
+      context: RequestContext,
+      type?: string,
+      requestOptions?: Configuration,
+    ): Promise<T> {
+      context.setSignal(AbortSignal.timeout(timeoutMs));
+      return super.requestPromise<T>(context, type, requestOptions);
+    }
+  }
+  const api = config.makeApiClient(TimedObjectApi);
+  api.useNamespaceOf(config);
+  return api;
+}
