@@ -30,6 +30,7 @@ import { findIstioctl, type IstioctlOptions, istioctlAnalyze } from './snapshot/
 import { ClusterUnavailableError, createKubeApi, KubeConfigError } from './snapshot/live/kube-api.js';
 import { ManifestError } from './snapshot/read-manifests.js';
 import { type LoadedSource, loadSource } from './snapshot/source.js';
+import type { MeshSnapshot } from './snapshot/types.js';
 import { AuditLog } from './store/audit-store.js';
 import { RequestStore } from './store/request-store.js';
 import { SqliteStore } from './store/sqlite-store.js';
@@ -70,7 +71,12 @@ interface CliSourceOptions {
   pageSize?: number;
   output: string;
   verbose?: boolean;
+  readCaSecret?: boolean;
 }
+
+// The CA secrets hold ca-key.pem: reading them is an explicit choice, with the risk said where it is made.
+const READ_CA_SECRET_HELP =
+  'also read the CA Secrets (cacerts, istio-ca-secret) to check the CA and intermediate certificates. RISK: they hold the CA private key (ca-key.pem): whoever holds these credentials can issue any mesh identity. Default: only the istio-ca-root-cert ConfigMaps and proxy chains';
 
 export async function main(argv: readonly string[], io: Io = defaultIo): Promise<number> {
   let exitCode: number = EXIT.ok;
@@ -102,6 +108,7 @@ export async function main(argv: readonly string[], io: Io = defaultIo): Promise
     .option('--istioctl <path>', 'istioctl binary for cross-checks (default: istioctl on PATH)')
     .option('--no-istioctl', 'do not run istioctl (analyze, proxy certificates)')
     .option('--istioctl-timeout <ms>', 'timeout of each istioctl run', parseCount, 60_000)
+    .option('--read-ca-secret', READ_CA_SECRET_HELP)
     .option(
       '--exit-zero',
       'exit 0 even when error findings are reported (usage errors and incomplete checks still fail)',
@@ -149,10 +156,12 @@ export async function main(argv: readonly string[], io: Io = defaultIo): Promise
       '--istioctl <path>',
       'istioctl binary used to read proxy certificates (default: istioctl on PATH)',
     )
+    .option('--read-ca-secret', READ_CA_SECRET_HELP)
     .action(async (options: CliSourceOptions & { pod?: string; istioctl?: string }) => {
       if (options.pod && !options.namespace) throw new UsageError('--pod needs -n NAMESPACE');
       const { loaded, namespace } = await load(options, io);
       let snapshot = loaded.snapshot;
+      if (options.pod) requirePod(snapshot, options.namespace as string, options.pod);
       if (loaded.source.kind === 'cluster') {
         const istioctl = await resolveIstioctl(options.istioctl);
         snapshot = await collectWorkloadCertificates(snapshot, istioctl, {
@@ -201,6 +210,7 @@ export async function main(argv: readonly string[], io: Io = defaultIo): Promise
           context: options.context ?? kube.context,
           kubeconfigPath: options.kubeconfig ?? kube.kubeconfig,
           requestTimeoutMs: kube.requestTimeoutMs,
+          readCaSecret: kube.readCaSecret,
           cwd: io.cwd,
         },
         plans,
@@ -409,6 +419,16 @@ function kubeConfigFrom(path: string | undefined): KubeConfig | undefined {
   return config;
 }
 
+/**
+ * `--pod` names a pod that was read, or it is a usage error (not an empty, successful answer). When the
+ * pods could not be listed, that gap is the answer instead: exit 3, not a claim that the pod is absent.
+ */
+function requirePod(snapshot: MeshSnapshot, namespace: string, pod: string): void {
+  const found = snapshot.workloads.some((w) => w.meta.namespace === namespace && w.podNames.includes(pod));
+  const podsUnread = snapshot.gaps.some((g) => g.source.startsWith('pods '));
+  if (!found && !podsUnread) throw new UsageError(`no pod ${pod} in namespace ${namespace}`);
+}
+
 /** 1 for error findings (unless --exit-zero), 3 when something could not be read, else 0. */
 function exitCodeFor(diagnosis: Diagnosis, exitZero = false): number {
   if (!exitZero && diagnosis.findings.some((f) => f.severity === 'error')) return EXIT.findings;
@@ -477,6 +497,7 @@ async function load(options: CliSourceOptions, io: Io) {
       cwd: io.cwd,
       requestTimeoutMs: options.requestTimeout,
       pageSize: options.pageSize,
+      readCaSecret: options.readCaSecret,
     });
   } catch (error) {
     if (error instanceof KubeConfigError) throw new UsageError(error.message);

@@ -51,7 +51,7 @@ export const caCertificates: Analyzer = {
     }
     for (const p of parsed) findings.push(...validityFindings(p, context));
     findings.push(...trustFindings(parsed));
-    findings.push(...missingRootFindings(mesh.snapshot, parsed));
+    findings.push(...missingRootFindings(mesh.snapshot));
     return findings;
   },
 };
@@ -172,16 +172,15 @@ function trustFindings(parsed: readonly Parsed[]): Finding[] {
   return findings;
 }
 
-function missingRootFindings(
-  snapshot: {
-    collectedRootCertConfigMaps: boolean;
-    workloads: readonly { proxy: string; meta: { namespace: string } }[];
-  },
-  parsed: readonly Parsed[],
-): Finding[] {
+function missingRootFindings(snapshot: {
+  collectedRootCertConfigMaps: boolean;
+  certificates: readonly CertificateSource[];
+  workloads: readonly { proxy: string; meta: { namespace: string } }[];
+}): Finding[] {
   if (!snapshot.collectedRootCertConfigMaps) return [];
+  // Present but unreadable is certificate-invalid (above), not also missing.
   const withRoot = new Set(
-    parsed.filter((p) => p.source.role === 'namespace-root').map((p) => p.source.owner.namespace),
+    snapshot.certificates.filter((c) => c.role === 'namespace-root').map((c) => c.owner.namespace),
   );
   const needing = new Set(
     snapshot.workloads.filter((w) => w.proxy === 'sidecar').map((w) => w.meta.namespace),

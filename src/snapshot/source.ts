@@ -22,6 +22,8 @@ export interface SourceOptions {
   readonly cwd?: string;
   readonly requestTimeoutMs?: number;
   readonly pageSize?: number;
+  /** Read the CA Secrets too (they hold the CA key; see readClusterSnapshot). */
+  readonly readCaSecret?: boolean;
 }
 
 export async function loadSource(options: SourceOptions): Promise<LoadedSource> {
@@ -49,7 +51,10 @@ export async function loadSource(options: SourceOptions): Promise<LoadedSource> 
     kubeConfig,
     requestTimeoutMs: options.requestTimeoutMs,
   });
-  const read = await readClusterSnapshot(api, { pageSize: options.pageSize });
+  const read = await readClusterSnapshot(api, {
+    pageSize: options.pageSize,
+    readCaSecret: options.readCaSecret,
+  });
   return {
     snapshot: read.snapshot,
     readMs: read.readMs,

@@ -160,7 +160,8 @@ describe('RBAC covers every API call the code makes, and nothing more', () => {
     fake = new FakeKubeApi();
     const server = await fake.start();
     const api = createKubeApi({ kubeConfig: fake.kubeConfig(server) });
-    await readClusterSnapshot(api, { backoffMs: 1 });
+    // With the opt-in CA-secret read: deploy/base still grants it (to become an opt-in component).
+    await readClusterSnapshot(api, { backoffMs: 1, readCaSecret: true });
     // The readiness probe's call (src/ops/cluster-probe.ts).
     await api.core.listNamespace({ limit: 1 }, api.callOptions);
     calls = fake.requests.map(attributes);

@@ -9,6 +9,7 @@ import {
   type ResponseContext,
 } from '@kubernetes/client-node';
 import { of } from '@kubernetes/client-node/dist/gen/rxjsStub.js';
+import { UnexpectedAnswerError } from './api-errors.js';
 
 export interface KubeApiOptions {
   /** kubeconfig context; default: the current one (or the in-cluster service account). */
@@ -61,7 +62,16 @@ export function createKubeApi(options: KubeApiOptions = {}): KubeApi {
       context.setSignal(AbortSignal.timeout(timeoutMs));
       return of(context);
     },
-    post: (context: ResponseContext) => of(context),
+    // client-node hands a text/html body to the caller as a string (a "list" without items); a proxy
+    // or a login page in front of the API server answers that way, so refuse it here, once for all.
+    post: (context: ResponseContext) => {
+      const type = String(context.headers['content-type'] ?? '');
+      const ok = context.httpStatusCode >= 200 && context.httpStatusCode < 300;
+      if (ok && !/\bjson\b/i.test(type.split(';')[0] ?? '')) {
+        throw new UnexpectedAnswerError(type.split(';')[0]?.trim() ?? '');
+      }
+      return of(context);
+    },
   };
   return {
     core: config.makeApiClient(CoreV1Api),
