@@ -1,6 +1,7 @@
 // The `mtls-doctor` command line (design.md §2). Exit codes: 0 no error-level finding, 1 error findings,
 // 2 bad usage or input, 3 the check could not complete.
 import { readFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { caCertificates } from './analyzers/ca-certificates.js';
@@ -203,12 +204,24 @@ export async function main(argv: readonly string[], io: Io = defaultIo): Promise
       }
       const istioctl = await findIstioctl(config.istioctl);
       const kube = config.kubernetes ?? {};
+      const context = options.context ?? kube.context;
+      const kubeconfigPath = options.kubeconfig ?? kube.kubeconfig;
+      // What a setting can break is opened before the answer workers start: a bad setting is one line
+      // and an exit, not a stack trace (nor a process that idle workers keep alive).
+      const kubeApi = options.file?.length ? undefined : openCluster(context, kubeconfigPath);
+      const store = openStore('store.path', config.storePath, (path) => new SqliteStore(path));
+      // With a live cluster, fixes can be requested, approved and applied; with manifests only shown.
+      const remediation = kubeApi && {
+        objects: kubeApi.objects,
+        audit: openStore('store.path', config.storePath, (path) => new AuditLog(path)),
+        requests: openStore('store.path', config.storePath, (path) => new RequestStore(path)),
+      };
       const plans = new PlanCache();
       const pool = createAnswerPool(
         {
           files: options.file,
-          context: options.context ?? kube.context,
-          kubeconfigPath: options.kubeconfig ?? kube.kubeconfig,
+          context,
+          kubeconfigPath,
           requestTimeoutMs: kube.requestTimeoutMs,
           readCaSecret: kube.readCaSecret,
           cwd: io.cwd,
@@ -218,18 +231,6 @@ export async function main(argv: readonly string[], io: Io = defaultIo): Promise
       );
       const logger = createLogger();
       const metrics = new BotMetrics();
-      const store = new SqliteStore(config.storePath);
-      // With a live cluster, fixes can be requested, approved and applied; with manifests only shown.
-      const remediation = options.file?.length
-        ? undefined
-        : {
-            objects: createKubeApi({
-              context: options.context ?? kube.context,
-              kubeConfig: kubeConfigFrom(options.kubeconfig ?? kube.kubeconfig),
-            }).objects,
-            audit: new AuditLog(config.storePath),
-            requests: new RequestStore(config.storePath),
-          };
       const bot = await startBot(config, {
         remediation,
         engine: pool,
@@ -239,11 +240,7 @@ export async function main(argv: readonly string[], io: Io = defaultIo): Promise
         store,
         throttle: new IncidentThrottle((config.incidents?.cooldownMinutes ?? 30) * 60_000),
       });
-      const probeCluster = clusterProbe(
-        options.file,
-        options.context ?? kube.context,
-        options.kubeconfig ?? kube.kubeconfig,
-      );
+      const probeCluster = clusterProbe(options.file, context, kubeconfigPath);
       const ops = await startOpsServer(config.opsPort, metrics, {
         slack: async () => bot.slackReady(),
         cluster: probeCluster,
@@ -276,7 +273,9 @@ export async function main(argv: readonly string[], io: Io = defaultIo): Promise
     )
     .action(async (options: CliSourceOptions & { state?: string }) => {
       const { loaded } = await load(options, io);
-      const store = options.state ? new SqliteStore(options.state) : undefined;
+      const store = options.state
+        ? openStore('--state', options.state, (path) => new SqliteStore(path))
+        : undefined;
       try {
         const digest = buildDigest(loaded.snapshot, io.now ?? new Date(), store);
         io.stdout(options.output === 'json' ? renderDigestJson(digest) : renderDigestText(digest));
@@ -402,7 +401,11 @@ export async function main(argv: readonly string[], io: Io = defaultIo): Promise
       io.stderr(`mtls-doctor: ${error.message}\n`);
       return EXIT.usage;
     }
-    if (error instanceof IncompleteError) {
+    if (error instanceof KubeConfigError) {
+      io.stderr(`mtls-doctor: ${error.message}\n`);
+      return EXIT.usage;
+    }
+    if (error instanceof IncompleteError || error instanceof ClusterUnavailableError) {
       io.stderr(`mtls-doctor: ${error.message}\n`);
       return EXIT.incomplete;
     }
@@ -415,8 +418,39 @@ const DEFAULT_MAX_PAIRS = 2_000_000;
 function kubeConfigFrom(path: string | undefined): KubeConfig | undefined {
   if (!path) return undefined;
   const config = new KubeConfig();
-  config.loadFromFile(path);
+  try {
+    config.loadFromFile(path);
+  } catch (error) {
+    throw new KubeConfigError(`cannot read kubeconfig ${path}: ${(error as Error).message}`);
+  }
   return config;
+}
+
+/** The cluster `serve` talks to: a bad context or kubeconfig exits 2, no cluster at all exits 3. */
+function openCluster(context: string | undefined, kubeconfigPath: string | undefined) {
+  try {
+    return createKubeApi({ context, kubeConfig: kubeConfigFrom(kubeconfigPath) });
+  } catch (error) {
+    if (error instanceof KubeConfigError) throw new UsageError(error.message);
+    if (error instanceof ClusterUnavailableError) throw new IncompleteError(error.message);
+    throw error;
+  }
+}
+
+/**
+ * A SQLite file named by a setting (`store.path`, `--state`): a missing directory or a file that is
+ * not a database is bad input naming that setting, not a SqliteError stack trace.
+ */
+function openStore<T>(setting: string, path: string, open: (path: string) => T): T {
+  try {
+    return open(path);
+  } catch (error) {
+    const message = (error as Error).message;
+    const reason = /directory does not exist/i.test(message)
+      ? `the directory ${dirname(path)} does not exist`
+      : message.charAt(0).toLowerCase() + message.slice(1);
+    throw new UsageError(`${setting} ${path}: ${reason}`);
+  }
 }
 
 /**

@@ -89,7 +89,8 @@ function loadKubeConfig(): KubeConfig {
     // KUBECONFIG, then ~/.kube/config, then the in-cluster service account.
     config.loadFromDefault();
   } catch (error) {
-    throw new KubeConfigError(`cannot load kubeconfig: ${(error as Error).message}`);
+    const from = process.env.KUBECONFIG ? ` from KUBECONFIG=${process.env.KUBECONFIG}` : '';
+    throw new KubeConfigError(`cannot load kubeconfig${from}: ${(error as Error).message}`);
   }
   // With nothing found, client-node falls back to http://localhost:8080: that is no configuration.
   if (config.getCurrentCluster()?.server === 'http://localhost:8080' && config.getContexts().length <= 1) {
