@@ -249,7 +249,7 @@ export async function main(argv: readonly string[], io: Io = defaultIo): Promise
       io.stderr(
         bot.mode === 'http'
           ? `mtls-doctor bot listening on port ${bot.port} (HTTP ${EVENTS_PATH}, Slack signatures verified), diagnosing ${source}; health and metrics on port ${ops.port}\n`
-          : `mtls-doctor bot connected to Slack (Socket Mode), diagnosing ${source}; health and metrics on port ${ops.port}\n`,
+          : `mtls-doctor bot ${bot.slackReady().ok ? 'connected to Slack' : 'connecting to Slack'} (Socket Mode), diagnosing ${source}; health and metrics on port ${ops.port}\n`,
       );
       await new Promise<void>((resolve) => {
         process.once('SIGINT', resolve);
