@@ -54,7 +54,9 @@ export class FakeSlack {
   private answer(method: string, args: Record<string, unknown>): unknown {
     if (method === 'auth.test' && this.authError) return { ok: false, error: this.authError };
     if (method === 'apps.connections.open')
-      return this.appTokenError ? { ok: false, error: this.appTokenError } : { ok: true, url: this.socketUrl };
+      return this.appTokenError
+        ? { ok: false, error: this.appTokenError }
+        : { ok: true, url: this.socketUrl };
     if (method === 'auth.test')
       return {
         ok: true,
