@@ -48,6 +48,8 @@ export interface Io {
   readonly isTty: boolean;
   readonly cwd: string;
   readonly now?: Date;
+  /** What `-f -` reads (default: process.stdin). */
+  readonly stdin?: () => Promise<string>;
 }
 
 const defaultIo: Io = {
@@ -73,6 +75,8 @@ interface CliSourceOptions {
   output: string;
   verbose?: boolean;
   readCaSecret?: boolean;
+  /** Reads `-f -` (set by the command, not a flag). */
+  stdin?: () => Promise<string>;
 }
 
 // The CA secrets hold ca-key.pem: reading them is an explicit choice, with the risk said where it is made.
@@ -122,7 +126,9 @@ export async function main(argv: readonly string[], io: Io = defaultIo): Promise
           exitZero?: boolean;
         },
       ) => {
-        const { loaded, namespace } = await load(options, io);
+        // `-f -` is read once: the analysis and istioctl analyze both need its text.
+        const stdin = rememberStdin(io);
+        const { loaded, namespace } = await load({ ...options, stdin: stdin.read }, io);
         const istioctl = await resolveIstioctl(options.istioctl);
         const istioctlOptions = {
           context: options.context,
@@ -139,7 +145,13 @@ export async function main(argv: readonly string[], io: Io = defaultIo): Promise
         }
         let diagnosis = diagnose(snapshot, { namespace, now: io.now });
         if (options.istioctl !== false)
-          diagnosis = await crossCheckWithIstioctl(diagnosis, istioctl, istioctlOptions, options.file);
+          diagnosis = await crossCheckWithIstioctl(
+            diagnosis,
+            istioctl,
+            istioctlOptions,
+            options.file,
+            stdin.text(),
+          );
         const timings = { [loaded.source.kind === 'cluster' ? 'read' : 'parse']: loaded.readMs };
         if (options.output === 'json') io.stdout(renderCheckJson(diagnosis, timings, loaded.source));
         else if (options.output === 'sarif') io.stdout(renderSarif(diagnosis, VERSION));
@@ -476,12 +488,29 @@ async function resolveIstioctl(option: string | false | undefined): Promise<stri
   return found;
 }
 
+function rememberStdin(io: Io): { read: () => Promise<string>; text: () => string | undefined } {
+  let text: string | undefined;
+  const readAll = async () => {
+    const chunks: Buffer[] = [];
+    for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+    return Buffer.concat(chunks).toString('utf8');
+  };
+  return {
+    read: async () => {
+      text = await (io.stdin ?? readAll)();
+      return text;
+    },
+    text: () => text,
+  };
+}
+
 /** istioctl analyze's messages join the diagnosis; its absence or failure is an optional gap. */
 async function crossCheckWithIstioctl(
   diagnosis: Diagnosis,
   istioctl: string | undefined,
   options: IstioctlOptions,
   files: readonly string[] | undefined,
+  stdinText?: string,
 ): Promise<Diagnosis> {
   if (!istioctl) {
     return withAdditions(
@@ -496,7 +525,11 @@ async function crossCheckWithIstioctl(
       ],
     );
   }
-  const result = await istioctlAnalyze(istioctl, { namespace: diagnosis.namespace, files }, options);
+  const result = await istioctlAnalyze(
+    istioctl,
+    { namespace: diagnosis.namespace, files, stdinText },
+    options,
+  );
   if (!result.ok) return withAdditions(diagnosis, [], [{ ...result.gap, optional: true }]);
   return withAdditions(diagnosis, findingsFromIstioctl(result.value, diagnosis.findings), []);
 }
@@ -532,6 +565,7 @@ async function load(options: CliSourceOptions, io: Io) {
       requestTimeoutMs: options.requestTimeout,
       pageSize: options.pageSize,
       readCaSecret: options.readCaSecret,
+      stdin: options.stdin,
     });
   } catch (error) {
     if (error instanceof KubeConfigError) throw new UsageError(error.message);

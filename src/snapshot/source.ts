@@ -22,13 +22,18 @@ export interface SourceOptions {
   readonly cwd?: string;
   readonly requestTimeoutMs?: number;
   readonly pageSize?: number;
+  /** Reads `-` (stdin) among the files; default process.stdin. */
+  readonly stdin?: () => Promise<string>;
   /** Read the CA Secrets too (they hold the CA key; see readClusterSnapshot). */
   readonly readCaSecret?: boolean;
 }
 
 export async function loadSource(options: SourceOptions): Promise<LoadedSource> {
   if (options.files && options.files.length > 0) {
-    const loaded = await loadManifestSnapshot(options.files, { cwd: options.cwd });
+    const loaded = await loadManifestSnapshot(options.files, {
+      cwd: options.cwd,
+      stdin: options.stdin,
+    });
     return {
       snapshot: loaded.snapshot,
       readMs: loaded.parseMs,
