@@ -9,8 +9,14 @@ import { renderCheckJson } from '../src/render/json.js';
 import { renderSarif } from '../src/render/sarif.js';
 import { renderCheckText } from '../src/render/text.js';
 import { findIstioctl, type IstioctlOptions, istioctlAnalyze } from '../src/snapshot/istioctl.js';
-import { type CommandContext, parseCount, UsageError } from './cli-kit.js';
-import { type CliSourceOptions, exitCodeFor, load, withSource } from './source-options.js';
+import { type CommandContext, type Io, parseCount, UsageError } from './cli-kit.js';
+import {
+  type CliSourceOptions,
+  exitCodeFor,
+  load,
+  READ_CA_SECRET_HELP,
+  withSource,
+} from './source-options.js';
 
 export const description = 'diagnose mTLS configuration and explain each problem';
 
@@ -25,12 +31,15 @@ export function register(program: Command, { io, version, setExit }: CommandCont
     .option('--istioctl <path>', 'istioctl binary for cross-checks (default: istioctl on PATH)')
     .option('--no-istioctl', 'do not run istioctl (analyze, proxy certificates)')
     .option('--istioctl-timeout <ms>', 'timeout of each istioctl run', parseCount, 60_000)
+    .option('--read-ca-secret', READ_CA_SECRET_HELP)
     .option(
       '--exit-zero',
       'exit 0 even when error findings are reported (usage errors and incomplete checks still fail)',
     )
     .action(async (options: CheckOptions) => {
-      const { loaded, namespace } = await load(options, io);
+      // `-f -` is read once: the analysis and istioctl analyze both need its text.
+      const stdin = rememberStdin(io);
+      const { loaded, namespace } = await load({ ...options, stdin: stdin.read }, io);
       const istioctl = await resolveIstioctl(options.istioctl);
       const istioctlOptions = {
         context: options.context,
@@ -47,7 +56,13 @@ export function register(program: Command, { io, version, setExit }: CommandCont
       }
       let diagnosis = diagnose(snapshot, { namespace, now: io.now });
       if (options.istioctl !== false)
-        diagnosis = await crossCheckWithIstioctl(diagnosis, istioctl, istioctlOptions, options.file);
+        diagnosis = await crossCheckWithIstioctl(
+          diagnosis,
+          istioctl,
+          istioctlOptions,
+          options.file,
+          stdin.text(),
+        );
       const timings = { [loaded.source.kind === 'cluster' ? 'read' : 'parse']: loaded.readMs };
       if (options.output === 'json') io.stdout(renderCheckJson(diagnosis, timings, loaded.source));
       else if (options.output === 'sarif') io.stdout(renderSarif(diagnosis, version));
@@ -69,6 +84,7 @@ async function crossCheckWithIstioctl(
   istioctl: string | undefined,
   options: IstioctlOptions,
   files: readonly string[] | undefined,
+  stdinText?: string,
 ): Promise<Diagnosis> {
   if (!istioctl) {
     return withAdditions(
@@ -83,7 +99,28 @@ async function crossCheckWithIstioctl(
       ],
     );
   }
-  const result = await istioctlAnalyze(istioctl, { namespace: diagnosis.namespace, files }, options);
+  const result = await istioctlAnalyze(
+    istioctl,
+    { namespace: diagnosis.namespace, files, stdinText },
+    options,
+  );
   if (!result.ok) return withAdditions(diagnosis, [], [{ ...result.gap, optional: true }]);
   return withAdditions(diagnosis, findingsFromIstioctl(result.value, diagnosis.findings), []);
+}
+
+/** Reads stdin once on demand and keeps its text for istioctl analyze. */
+function rememberStdin(io: Io): { read: () => Promise<string>; text: () => string | undefined } {
+  let text: string | undefined;
+  const readAll = async () => {
+    const chunks: Buffer[] = [];
+    for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+    return Buffer.concat(chunks).toString('utf8');
+  };
+  return {
+    read: async () => {
+      text = await (io.stdin ?? readAll)();
+      return text;
+    },
+    text: () => text,
+  };
 }

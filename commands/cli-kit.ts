@@ -2,6 +2,7 @@
 // option parsers. Kept free of heavy imports: `bin/` loads it before it knows which command runs.
 import { once } from 'node:events';
 import { existsSync, readFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { type Command, InvalidArgumentError } from 'commander';
 
 /** design.md §2: 0 no error-level finding, 1 error findings, 2 bad usage or input, 3 could not complete. */
@@ -13,6 +14,8 @@ export interface Io {
   readonly isTty: boolean;
   readonly cwd: string;
   readonly now?: Date;
+  /** What `-f -` reads (default: process.stdin). */
+  readonly stdin?: () => Promise<string>;
   /** Resolves once written output has drained (long outputs wait on it between pieces). */
   drain?(): Promise<void>;
 }
@@ -69,4 +72,20 @@ export function packageVersion(): string {
     if (existsSync(url)) return (JSON.parse(readFileSync(url, 'utf8')) as { version: string }).version;
   }
   return '0.0.0';
+}
+
+/**
+ * A SQLite file named by a setting (`store.path`, `--state`): a missing directory or a file that is
+ * not a database is bad input naming that setting, not a SqliteError stack trace.
+ */
+export function openStore<T>(setting: string, path: string, open: (path: string) => T): T {
+  try {
+    return open(path);
+  } catch (error) {
+    const message = (error as Error).message;
+    const reason = /directory does not exist/i.test(message)
+      ? `the directory ${dirname(path)} does not exist`
+      : message.charAt(0).toLowerCase() + message.slice(1);
+    throw new UsageError(`${setting} ${path}: ${reason}`);
+  }
 }

@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import { buildDigest } from '../src/digest/build-digest.js';
 import { renderDigestJson, renderDigestText } from '../src/render/digest.js';
 import { SqliteStore } from '../src/store/sqlite-store.js';
-import { type CommandContext, EXIT } from './cli-kit.js';
+import { type CommandContext, EXIT, openStore } from './cli-kit.js';
 import { type CliSourceOptions, load, withSource } from './source-options.js';
 
 export const description = 'mTLS posture per namespace, migration stage, next step, changes';
@@ -17,7 +17,9 @@ export function register(program: Command, { io, setExit }: CommandContext): voi
     )
     .action(async (options: CliSourceOptions & { state?: string }) => {
       const { loaded, namespace } = await load(options, io);
-      const store = options.state ? new SqliteStore(options.state) : undefined;
+      const store = options.state
+        ? openStore('--state', options.state, (path) => new SqliteStore(path))
+        : undefined;
       try {
         const digest = buildDigest(loaded.snapshot, io.now ?? new Date(), store, namespace);
         io.stdout(options.output === 'json' ? renderDigestJson(digest) : renderDigestText(digest));

@@ -3,6 +3,7 @@
 // clients. Each module in this folder declares its options, its action and its exit-code rule.
 import { basename } from 'node:path';
 import { Command, CommanderError } from 'commander';
+import { ClusterUnavailableError, KubeConfigError } from '../src/snapshot/errors.js';
 import {
   type CommandContext,
   type CommandModule,
@@ -62,12 +63,12 @@ export function programName(scriptPath: string | undefined): string {
 export async function main(
   argv: readonly string[],
   io: Io = defaultIo,
-  programName = 'mtls-doctor',
+  name = 'mtls-doctor',
 ): Promise<number> {
   let exitCode: number = EXIT.ok;
   const version = packageVersion();
   const program = new Command()
-    .name(programName)
+    .name(name)
     .description('Finds, explains and fixes Istio mutual-TLS misconfiguration.')
     .version(version)
     .exitOverride()
@@ -83,9 +84,9 @@ export async function main(
   // `help check` asks for the same command as `check --help`.
   const named = argv[0] === 'help' ? argv[1] : argv[0];
   try {
-    for (const [name, entry] of Object.entries(COMMANDS)) {
-      if (name === named) (await entry.load()).register(program, context);
-      else program.command(name).description(entry.description);
+    for (const [command, entry] of Object.entries(COMMANDS)) {
+      if (command === named) (await entry.load()).register(program, context);
+      else program.command(command).description(entry.description);
     }
     if (argv.length === 0) {
       io.stdout(program.helpInformation());
@@ -98,11 +99,15 @@ export async function main(
       return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
     }
     if (error instanceof UsageError) {
-      io.stderr(`${programName}: ${error.message}\n`);
+      io.stderr(`${name}: ${error.message}\n`);
       return EXIT.usage;
     }
-    if (error instanceof IncompleteError) {
-      io.stderr(`${programName}: ${error.message}\n`);
+    if (error instanceof KubeConfigError) {
+      io.stderr(`${name}: ${error.message}\n`);
+      return EXIT.usage;
+    }
+    if (error instanceof IncompleteError || error instanceof ClusterUnavailableError) {
+      io.stderr(`${name}: ${error.message}\n`);
       return EXIT.incomplete;
     }
     throw error;

@@ -6,16 +6,16 @@ import { clusterProbe } from '../src/ops/cluster-probe.js';
 import { createLogger } from '../src/ops/logger.js';
 import { BotMetrics } from '../src/ops/metrics.js';
 import { startOpsServer } from '../src/ops/ops-server.js';
+import { remediationApi } from '../src/remediation/object-api.js';
 import { createAnswerPool } from '../src/slack/answer-pool.js';
 import { IncidentThrottle } from '../src/slack/incident-symptoms.js';
 import { PlanCache } from '../src/slack/plan-cache.js';
+import { ClusterUnavailableError, KubeConfigError } from '../src/snapshot/errors.js';
 import { findIstioctl } from '../src/snapshot/istioctl.js';
-import { createKubeApi } from '../src/snapshot/live/kube-api.js';
 import { AuditLog } from '../src/store/audit-store.js';
 import { RequestStore } from '../src/store/request-store.js';
 import { SqliteStore } from '../src/store/sqlite-store.js';
-import { type CommandContext, collect, UsageError } from './cli-kit.js';
-import { kubeConfigFrom } from './kubeconfig-file.js';
+import { type CommandContext, collect, IncompleteError, openStore, UsageError } from './cli-kit.js';
 import { EVENTS_PATH, startBot } from './serve/bot.js';
 
 export const description =
@@ -49,13 +49,28 @@ export function register(program: Command, { io }: CommandContext): void {
       }
       const istioctl = await findIstioctl(config.istioctl);
       const kube = config.kubernetes ?? {};
+      const context = options.context ?? kube.context;
+      const kubeconfigPath = options.kubeconfig ?? kube.kubeconfig;
+      // What a setting can break is opened before the answer workers start: a bad setting is one line
+      // and an exit, not a stack trace (nor a process that idle workers keep alive).
+      const objects = options.file?.length
+        ? undefined
+        : openCluster(context, kubeconfigPath, kube.requestTimeoutMs);
+      const store = openStore('store.path', config.storePath, (path) => new SqliteStore(path));
+      // With a live cluster, fixes can be requested, approved and applied; with manifests only shown.
+      const remediation = objects && {
+        objects,
+        audit: openStore('store.path', config.storePath, (path) => new AuditLog(path)),
+        requests: openStore('store.path', config.storePath, (path) => new RequestStore(path)),
+      };
       const plans = new PlanCache();
       const pool = createAnswerPool(
         {
           files: options.file,
-          context: options.context ?? kube.context,
-          kubeconfigPath: options.kubeconfig ?? kube.kubeconfig,
+          context,
+          kubeconfigPath,
           requestTimeoutMs: kube.requestTimeoutMs,
+          readCaSecret: kube.readCaSecret,
           cwd: io.cwd,
         },
         plans,
@@ -63,18 +78,6 @@ export function register(program: Command, { io }: CommandContext): void {
       );
       const logger = createLogger();
       const metrics = new BotMetrics();
-      const store = new SqliteStore(config.storePath);
-      // With a live cluster, fixes can be requested, approved and applied; with manifests only shown.
-      const remediation = options.file?.length
-        ? undefined
-        : {
-            objects: createKubeApi({
-              context: options.context ?? kube.context,
-              kubeConfig: kubeConfigFrom(options.kubeconfig ?? kube.kubeconfig),
-            }).objects,
-            audit: new AuditLog(config.storePath),
-            requests: new RequestStore(config.storePath),
-          };
       const bot = await startBot(config, {
         remediation,
         engine: pool,
@@ -84,11 +87,7 @@ export function register(program: Command, { io }: CommandContext): void {
         store,
         throttle: new IncidentThrottle((config.incidents?.cooldownMinutes ?? 30) * 60_000),
       });
-      const probeCluster = clusterProbe(
-        options.file,
-        options.context ?? kube.context,
-        options.kubeconfig ?? kube.kubeconfig,
-      );
+      const probeCluster = clusterProbe(options.file, context, kubeconfigPath);
       const ops = await startOpsServer(config.opsPort, metrics, {
         slack: async () => bot.slackReady(),
         cluster: probeCluster,
@@ -97,7 +96,7 @@ export function register(program: Command, { io }: CommandContext): void {
       io.stderr(
         bot.mode === 'http'
           ? `mtls-doctor bot listening on port ${bot.port} (HTTP ${EVENTS_PATH}, Slack signatures verified), diagnosing ${source}; health and metrics on port ${ops.port}\n`
-          : `mtls-doctor bot connected to Slack (Socket Mode), diagnosing ${source}; health and metrics on port ${ops.port}\n`,
+          : `mtls-doctor bot ${bot.slackReady().ok ? 'connected to Slack' : 'connecting to Slack'} (Socket Mode), diagnosing ${source}; health and metrics on port ${ops.port}\n`,
       );
       await new Promise<void>((resolve) => {
         process.once('SIGINT', resolve);
@@ -110,4 +109,18 @@ export function register(program: Command, { io }: CommandContext): void {
       remediation?.audit.close();
       remediation?.requests.close();
     });
+}
+
+/**
+ * The object API fixes go through, every request with a timeout: a bad context or kubeconfig exits 2,
+ * no cluster at all exits 3.
+ */
+function openCluster(context: string | undefined, kubeconfigPath: string | undefined, timeoutMs = 30_000) {
+  try {
+    return remediationApi({ context, kubeconfigPath, timeoutMs });
+  } catch (error) {
+    if (error instanceof KubeConfigError) throw new UsageError(error.message);
+    if (error instanceof ClusterUnavailableError) throw new IncompleteError(error.message);
+    throw error;
+  }
 }

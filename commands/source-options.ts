@@ -17,7 +17,14 @@ export interface CliSourceOptions {
   pageSize?: number;
   output: string;
   verbose?: boolean;
+  readCaSecret?: boolean;
+  /** Reads `-f -` (set by the command, not a flag). */
+  stdin?: () => Promise<string>;
 }
+
+// The CA secrets hold ca-key.pem: reading them is an explicit choice, with the risk said where it is made.
+export const READ_CA_SECRET_HELP =
+  'also read the CA Secrets (cacerts, istio-ca-secret) to check the CA and intermediate certificates. RISK: they hold the CA private key (ca-key.pem): whoever holds these credentials can issue any mesh identity. Default: only the istio-ca-root-cert ConfigMaps and proxy chains';
 
 export function withSource(command: Command, outputs: string[]): Command {
   return command
@@ -62,6 +69,8 @@ export async function load(
       cwd: io.cwd,
       requestTimeoutMs: options.requestTimeout,
       pageSize: options.pageSize,
+      readCaSecret: options.readCaSecret,
+      stdin: options.stdin,
     });
   } catch (error) {
     if (error instanceof KubeConfigError || error instanceof ManifestError)

@@ -113,6 +113,12 @@ export const fileSchema = z
           .positive()
           .optional()
           .describe('Timeout of each Kubernetes API request (default 10000).'),
+        readCaSecret: z
+          .boolean()
+          .optional()
+          .describe(
+            'Also read the CA Secrets (cacerts, istio-ca-secret). RISK: they hold the CA private key. Default false.',
+          ),
       })
       .strict()
       .optional(),

@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { App, HTTPReceiver, LogLevel } from '@slack/bolt';
 import type { BotConfig } from '../../src/config.js';
 import { boltLogger } from '../../src/ops/logger.js';
+import { startSlackLink } from '../../src/ops/slack-link.js';
 import { scheduleDigests } from '../../src/slack/digest-scheduler.js';
 import { buildDigestMessage } from '../../src/slack/digest-service.js';
 import type { BotDeps } from './deps.js';
@@ -27,6 +28,8 @@ export interface RunningBot {
 export interface StartOptions {
   readonly logLevel?: LogLevel;
   readonly now?: () => number;
+  /** First delay before connecting to Slack again (doubling up to a minute); tests shorten it. */
+  readonly firstRetryMs?: number;
 }
 
 /** The Web API client's options, shared by Bolt's client and the tests of how it handles Slack's errors. */
@@ -38,10 +41,6 @@ export function slackClientOptions(config: BotConfig) {
   };
 }
 
-// Bolt's own eager auth.test rejects unhandled and kills the process when Slack refuses the token at
-// start; watchAuth checks the token instead and readiness reports it.
-const LAZY_TOKEN_CHECK = { tokenVerificationEnabled: false } as const;
-
 export async function startBot(
   config: BotConfig,
   deps: Omit<BotDeps, 'config'>,
@@ -49,27 +48,49 @@ export async function startBot(
 ): Promise<RunningBot> {
   const clientOptions = slackClientOptions(config);
   const logLevel = options.logLevel ?? LogLevel.WARN;
+  // Every Bolt, receiver and socket logger writes through pino: one JSON line each, secrets redacted.
   const logger = boltLogger(deps.logger);
+  const linkOptions = {
+    logger: deps.logger,
+    onError: () => deps.metrics.slackErrors.inc({ method: 'auth.test' }),
+    firstRetryMs: options.firstRetryMs,
+  };
   if (config.slack.appToken) {
+    // deferInitialization: Bolt's constructor would call auth.test with no one to catch its failure.
     const app = new App({
       token: config.slack.botToken,
       appToken: config.slack.appToken,
       socketMode: true,
       clientOptions,
-      ...LAZY_TOKEN_CHECK,
       logLevel,
       logger,
+      deferInitialization: true,
     });
     registerListeners(app, { ...deps, config });
-    await app.start();
-    const ready = watchAuth(app, deps);
+    let initialized = false;
+    const link = startSlackLink({
+      ...linkOptions,
+      connect: async () => {
+        const detail = await authDetail(app);
+        if (!initialized) {
+          await app.init();
+          initialized = true;
+        }
+        // Throws on invalid_auth of the app token (or Slack unreachable): retried by the link.
+        await app.start();
+        return `${detail}; Socket Mode connected`;
+      },
+      recheck: () => authDetail(app),
+    });
     const scheduler = scheduleFor(app, config, deps);
+    await link.firstAttempt;
     return {
       mode: 'socket',
-      slackReady: ready,
+      slackReady: link.state,
       stop: async () => {
+        link.stop();
         scheduler.stop();
-        await app.stop();
+        if (link.connected()) await app.stop();
       },
     };
   }
@@ -78,34 +99,52 @@ export async function startBot(
     endpoints: EVENTS_PATH,
     processBeforeResponse: false,
     logLevel,
+    logger,
   });
   const app = new App({
     token: config.slack.botToken,
     receiver,
     clientOptions,
-    ...LAZY_TOKEN_CHECK,
     logLevel,
     logger,
+    deferInitialization: true,
   });
   registerListeners(app, { ...deps, config });
-  const ready = watchAuth(app, deps);
+  const link = startSlackLink({
+    ...linkOptions,
+    connect: async () => {
+      const detail = await authDetail(app);
+      await app.init();
+      return detail;
+    },
+    recheck: () => authDetail(app),
+  });
   const scheduler = scheduleFor(app, config, deps);
   const now = options.now ?? (() => Date.now());
   const server = createServer((req, res) => {
     if (!(req.url ?? '').startsWith(EVENTS_PATH)) return notFound(res);
     if (!timestampIsFresh(req, now())) return unauthorized(res);
+    // Until Slack accepted the token once, Bolt cannot answer; Slack retries what gets a 503.
+    if (!link.connected()) return notReady(res, link.state().detail);
     receiver.requestListener(req, res);
   });
   await listen(server, config.port);
+  await link.firstAttempt;
   return {
     mode: 'http',
     port: (server.address() as AddressInfo).port,
-    slackReady: ready,
+    slackReady: link.state,
     stop: async () => {
+      link.stop();
       scheduler.stop();
       await close(server);
     },
   };
+}
+
+async function authDetail(app: App): Promise<string> {
+  const r = await app.client.auth.test();
+  return `authenticated as ${r.user ?? r.user_id} in ${r.team ?? r.team_id}`;
 }
 
 function scheduleFor(app: App, config: BotConfig, deps: Omit<BotDeps, 'config'>): { stop(): void } {
@@ -128,24 +167,6 @@ function scheduleFor(app: App, config: BotConfig, deps: Omit<BotDeps, 'config'>)
   });
 }
 
-// Readiness follows whether Slack accepts the token; checked at start and every minute after.
-function watchAuth(app: App, deps: Omit<BotDeps, 'config'>): () => { ok: boolean; detail: string } {
-  let state = { ok: false, detail: 'auth.test not answered yet' };
-  const check = () =>
-    app.client.auth.test().then(
-      (r) => {
-        state = { ok: true, detail: `authenticated as ${r.user ?? r.user_id} in ${r.team ?? r.team_id}` };
-      },
-      (error: Error) => {
-        deps.metrics.slackErrors.inc({ method: 'auth.test' });
-        state = { ok: false, detail: `Slack refused the bot token or cannot be reached: ${error.message}` };
-      },
-    );
-  void check();
-  setInterval(check, 60_000).unref();
-  return () => state;
-}
-
 /** Slack signs `v0:<timestamp>:<body>`; a timestamp more than five minutes off either way is refused. */
 function timestampIsFresh(req: IncomingMessage, nowMs: number): boolean {
   const header = req.headers['x-slack-request-timestamp'];
@@ -156,6 +177,11 @@ function timestampIsFresh(req: IncomingMessage, nowMs: number): boolean {
 function unauthorized(res: ServerResponse): void {
   res.writeHead(401, { 'content-type': 'text/plain' });
   res.end('request signature or timestamp not accepted');
+}
+
+function notReady(res: ServerResponse, detail: string): void {
+  res.writeHead(503, { 'content-type': 'text/plain' });
+  res.end(`not connected to Slack yet: ${detail}`);
 }
 
 function notFound(res: ServerResponse): void {

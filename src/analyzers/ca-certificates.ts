@@ -49,14 +49,41 @@ export const caCertificates: Analyzer = {
         );
       }
     }
-    for (const p of parsed) findings.push(...validityFindings(p, context));
+    for (const p of [...parsed, ...chainCaCertificates(mesh.snapshot.certificates, parsed)])
+      findings.push(...validityFindings(p, context));
     findings.push(...trustFindings(parsed));
-    findings.push(...missingRootFindings(mesh.snapshot, parsed));
+    findings.push(...missingRootFindings(mesh.snapshot));
     return findings;
   },
 };
 
+/**
+ * Without the CA Secret (an opt-in: it holds the CA key) the CA's own certificates still travel in the
+ * proxies' chains (leaf, then intermediates and root): each one not seen elsewhere is checked once for
+ * expiry, so a plug-in CA's intermediate about to expire is not missed.
+ */
+function chainCaCertificates(sources: readonly CertificateSource[], parsed: readonly Parsed[]): Parsed[] {
+  if (parsed.some((p) => p.source.role === 'ca-cert' || p.source.role === 'ca-root')) return [];
+  const seen = new Set(parsed.flatMap((p) => p.certs.map((c) => c.fingerprint256)));
+  const found: Parsed[] = [];
+  for (const source of sources) {
+    if (source.role !== 'workload-chain' || !source.pem) continue;
+    let certs: CertificateInfo[];
+    try {
+      certs = parsePemBundle(source.pem).slice(1);
+    } catch {
+      continue; // the workload analyzer reports an unreadable chain
+    }
+    const fresh = certs.filter((c) => c.isCa && !seen.has(c.fingerprint256));
+    for (const c of fresh) seen.add(c.fingerprint256);
+    if (fresh.length > 0) found.push({ source: { ...source, role: 'ca-chain' }, certs: fresh });
+  }
+  return found;
+}
+
 function describeSource(source: CertificateSource): string {
+  if (source.owner.kind === 'Pod')
+    return `The CA chain sent by pod ${source.owner.namespace}/${source.owner.name}`;
   const owner = `${source.owner.kind} ${source.owner.namespace}/${source.owner.name}`;
   return `${owner} (${source.key})`;
 }
@@ -65,7 +92,12 @@ function validityFindings({ source, certs }: Parsed, context: AnalysisContext): 
   const findings: Finding[] = [];
   for (const cert of certs) {
     const left = daysBetween(context.now, cert.notAfter);
-    const base = { resource: source.owner, location: source.location, path: `data.${source.key}` };
+    const fromProxy = source.owner.kind === 'Pod';
+    const base = {
+      resource: source.owner,
+      location: source.location,
+      path: fromProxy ? undefined : `data.${source.key}`,
+    };
     const what = `${describeSource(source)}: certificate "${cert.subject}" (serial ${cert.serialNumber})`;
     const remediations = [restartIstiodThenWorkloads(source.owner.namespace ?? 'default')];
     if (cert.notBefore > context.now) {
@@ -172,16 +204,15 @@ function trustFindings(parsed: readonly Parsed[]): Finding[] {
   return findings;
 }
 
-function missingRootFindings(
-  snapshot: {
-    collectedRootCertConfigMaps: boolean;
-    workloads: readonly { proxy: string; meta: { namespace: string } }[];
-  },
-  parsed: readonly Parsed[],
-): Finding[] {
+function missingRootFindings(snapshot: {
+  collectedRootCertConfigMaps: boolean;
+  certificates: readonly CertificateSource[];
+  workloads: readonly { proxy: string; meta: { namespace: string } }[];
+}): Finding[] {
   if (!snapshot.collectedRootCertConfigMaps) return [];
+  // Present but unreadable is certificate-invalid (above), not also missing.
   const withRoot = new Set(
-    parsed.filter((p) => p.source.role === 'namespace-root').map((p) => p.source.owner.namespace),
+    snapshot.certificates.filter((c) => c.role === 'namespace-root').map((c) => c.owner.namespace),
   );
   const needing = new Set(
     snapshot.workloads.filter((w) => w.proxy === 'sidecar').map((w) => w.meta.namespace),

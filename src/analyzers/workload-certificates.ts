@@ -91,8 +91,14 @@ export const workloadCertificates: Analyzer = {
           (s) => s.role === 'workload-root' && s.owner.name === source.owner.name && s.owner.namespace === ns,
         ),
       );
-      const roots = [...meshRoots, ...podRoots];
-      if (roots.length > 0 && !chainVerifies(chain, meshRoots.length > 0 ? meshRoots : roots)) {
+      // Without the CA Secret (an opt-in: it holds the CA key) the mesh root is the one istiod wrote
+      // into the pod's namespace (istio-ca-root-cert); the pod's own ROOTCA alone proves nothing.
+      const trusted =
+        meshRoots.length > 0
+          ? meshRoots
+          : parseAll(sources.filter((s) => s.role === 'namespace-root' && s.owner.namespace === ns));
+      const roots = [...trusted, ...podRoots];
+      if (roots.length > 0 && !chainVerifies(chain, trusted.length > 0 ? trusted : roots)) {
         findings.push(
           finding({
             ...base,

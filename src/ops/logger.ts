@@ -32,11 +32,30 @@ const scrub = (args: unknown[]) =>
 
 export function boltLogger(logger: Logger): BoltLogger {
   let level = logger.level;
+  // Bolt's web client and socket retry on their own and say so on every attempt ("http request failed",
+  // "Failed to retrieve a new WSS URL"); the bot logs the state change itself, so a line repeated within
+  // a minute is counted, not written again.
+  let last = { text: '', at: 0, suppressed: 0 };
+  const write =
+    (method: 'debug' | 'info' | 'warn' | 'error') =>
+    (...args: unknown[]) => {
+      // Bolt calls debug whatever the level: only what pino writes counts as the last line.
+      if (!logger.isLevelEnabled(method)) return;
+      const text = scrub(args).join(' ');
+      const now = Date.now();
+      if (text === last.text && now - last.at < 60_000) {
+        last.suppressed++;
+        return;
+      }
+      const suppressed = text === last.text ? last.suppressed : 0;
+      last = { text, at: now, suppressed: 0 };
+      logger[method](suppressed ? { repeatedSinceLastLine: suppressed } : {}, text);
+    };
   return {
-    debug: (...args) => logger.debug(scrub(args).join(' ')),
-    info: (...args) => logger.info(scrub(args).join(' ')),
-    warn: (...args) => logger.warn(scrub(args).join(' ')),
-    error: (...args) => logger.error(scrub(args).join(' ')),
+    debug: write('debug'),
+    info: write('info'),
+    warn: write('warn'),
+    error: write('error'),
     setLevel: (l: LogLevel) => {
       level = l;
     },

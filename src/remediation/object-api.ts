@@ -6,7 +6,7 @@ import {
   KubernetesObjectApi,
   type RequestContext,
 } from '@kubernetes/client-node';
-import { ClusterUnavailableError, KubeConfigError } from '../snapshot/live/kube-api.js';
+import { ClusterUnavailableError, KubeConfigError, loadKubeConfig } from '../snapshot/live/kube-api.js';
 
 export interface RemediationApiOptions {
   readonly kubeconfigPath?: string;
@@ -15,12 +15,19 @@ export interface RemediationApiOptions {
 }
 
 export function remediationApi(options: RemediationApiOptions): KubernetesObjectApi {
-  const config = new KubeConfig();
-  try {
-    if (options.kubeconfigPath) config.loadFromFile(options.kubeconfigPath);
-    else config.loadFromDefault();
-  } catch (error) {
-    throw new KubeConfigError(`cannot load kubeconfig: ${(error as Error).message}`);
+  let config: KubeConfig;
+  if (options.kubeconfigPath) {
+    config = new KubeConfig();
+    try {
+      config.loadFromFile(options.kubeconfigPath);
+    } catch (error) {
+      throw new KubeConfigError(
+        `cannot read kubeconfig ${options.kubeconfigPath}: ${(error as Error).message}`,
+      );
+    }
+  } else {
+    // The same lookup (and the same messages) as the reads: KUBECONFIG, ~/.kube/config, in-cluster.
+    config = loadKubeConfig();
   }
   if (options.context) {
     if (!config.getContextObject(options.context)) {

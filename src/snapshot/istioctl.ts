@@ -2,7 +2,8 @@
 // `proxy-config secret -o json` for a proxy's live certificate chain. Run with execa and an argument
 // array (never a shell, so no user text is ever interpreted), a timeout, and every failure as a gap.
 import { constants } from 'node:fs';
-import { access } from 'node:fs/promises';
+import { access, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { execa } from 'execa';
 import type { Gap } from './types.js';
@@ -62,13 +63,17 @@ async function run(
   what: string,
 ): Promise<IstioctlResult<string>> {
   const source = `istioctl ${what}`;
-  const result = await execa(binary, args, {
-    timeout: options.timeoutMs ?? 60_000,
-    reject: false,
-    stdin: 'ignore',
-  });
-  if (result.timedOut)
-    return { ok: false, gap: { source, reason: `timed out after ${options.timeoutMs ?? 60_000} ms` } };
+  const timeoutMs = options.timeoutMs ?? 60_000;
+  // istioctl (or a plugin it starts) can leave a child holding stdout open; killing istioctl alone
+  // would leave us waiting for that pipe. So it leads its own process group, and the group is killed.
+  const subprocess = execa(binary, args, { reject: false, stdin: 'ignore', detached: true });
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    killGroup(subprocess.pid);
+  }, timeoutMs);
+  const result = await subprocess.finally(() => clearTimeout(timer));
+  if (timedOut) return { ok: false, gap: { source, reason: `timed out after ${timeoutMs} ms` } };
   if (result.failed || result.exitCode !== 0) {
     const detail = String(result.stderr || result.stdout || '')
       .trim()
@@ -85,14 +90,48 @@ async function run(
   return { ok: true, value: String(result.stdout) };
 }
 
+function killGroup(pid: number | undefined): void {
+  if (pid === undefined) return;
+  try {
+    process.kill(-pid, 'SIGKILL');
+  } catch {
+    // Already gone.
+  }
+}
+
 /**
  * `istioctl analyze -o json`: for a live cluster (namespace or all), or for manifest files with
  * `--use-kube=false`. With -o json istioctl exits 0 even when it finds errors.
  */
 export async function istioctlAnalyze(
   binary: string,
-  scope: { readonly namespace?: string; readonly files?: readonly string[] },
+  scope: {
+    readonly namespace?: string;
+    readonly files?: readonly string[];
+    /** What `-` (stdin) held: istioctl gets it as a temporary file, removed afterwards. */
+    readonly stdinText?: string;
+  },
   options: IstioctlOptions = {},
+): Promise<IstioctlResult<AnalyzeMessage[]>> {
+  const piped = scope.files?.includes('-') && scope.stdinText !== undefined;
+  const dir = piped ? await mkdtemp(join(tmpdir(), 'mtls-doctor-stdin-')) : undefined;
+  try {
+    let files = scope.files;
+    if (dir) {
+      const stdinFile = join(dir, 'stdin.yaml');
+      await writeFile(stdinFile, scope.stdinText as string, { mode: 0o600 });
+      files = files?.map((f) => (f === '-' ? stdinFile : f));
+    }
+    return await analyze(binary, { namespace: scope.namespace, files }, options);
+  } finally {
+    if (dir) await rm(dir, { recursive: true, force: true });
+  }
+}
+
+async function analyze(
+  binary: string,
+  scope: { readonly namespace?: string; readonly files?: readonly string[] },
+  options: IstioctlOptions,
 ): Promise<IstioctlResult<AnalyzeMessage[]>> {
   const args = ['analyze', '-o', 'json'];
   if (scope.files?.length) args.push('--use-kube=false', ...scope.files);

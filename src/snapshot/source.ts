@@ -19,13 +19,20 @@ export interface SourceOptions {
   readonly cwd?: string;
   readonly requestTimeoutMs?: number;
   readonly pageSize?: number;
+  /** Reads `-` (stdin) among the files; default process.stdin. */
+  readonly stdin?: () => Promise<string>;
+  /** Read the CA Secrets too (they hold the CA key; see readClusterSnapshot). */
+  readonly readCaSecret?: boolean;
 }
 
 export async function loadSource(options: SourceOptions): Promise<LoadedSource> {
   if (options.files && options.files.length > 0) {
     // Loaded on demand: manifests never need the Kubernetes client, and it is slow to import.
     const { loadManifestSnapshot } = await import('./load.js');
-    const loaded = await loadManifestSnapshot(options.files, { cwd: options.cwd });
+    const loaded = await loadManifestSnapshot(options.files, {
+      cwd: options.cwd,
+      stdin: options.stdin,
+    });
     return {
       snapshot: loaded.snapshot,
       readMs: loaded.parseMs,
@@ -53,7 +60,10 @@ export async function loadSource(options: SourceOptions): Promise<LoadedSource> 
     kubeConfig,
     requestTimeoutMs: options.requestTimeoutMs,
   });
-  const read = await readClusterSnapshot(api, { pageSize: options.pageSize });
+  const read = await readClusterSnapshot(api, {
+    pageSize: options.pageSize,
+    readCaSecret: options.readCaSecret,
+  });
   return {
     snapshot: read.snapshot,
     readMs: read.readMs,

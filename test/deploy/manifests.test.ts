@@ -254,7 +254,8 @@ describe('RBAC: the base is the read-only minimum the code needs', () => {
     fake = new FakeKubeApi();
     const server = await fake.start();
     const api = createKubeApi({ kubeConfig: fake.kubeConfig(server) });
-    await readClusterSnapshot(api, { backoffMs: 1 });
+    // With the opt-in CA-secret read: deploy/base still grants it (to become an opt-in component).
+    await readClusterSnapshot(api, { backoffMs: 1, readCaSecret: true });
     // The readiness probe's call (src/ops/cluster-probe.ts).
     await api.core.listNamespace({ limit: 1 }, api.callOptions);
     defaultRead = record(fake, 0);

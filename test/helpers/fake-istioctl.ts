@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 export interface FakeIstioctlBehaviour {
-  readonly mode: 'answer' | 'hang' | 'fail';
+  /** hang-with-child: hangs, and starts a sleeping child that holds stdout open (a plugin, a daemon). */
+  readonly mode: 'answer' | 'hang' | 'fail' | 'hang-with-child';
   readonly analyze?: string;
   /** `<pod>.<namespace>` → SecretsConfigDump JSON */
   readonly secrets?: Record<string, unknown>;
@@ -14,20 +15,30 @@ export interface FakeIstioctlBehaviour {
 export interface FakeIstioctl {
   readonly path: string;
   calls(): string[][];
+  /** The files `analyze` was given, with their text as they were while it ran. */
+  filesSeen(): { path: string; text: string }[];
 }
 
 export function fakeIstioctl(behaviour: FakeIstioctlBehaviour): FakeIstioctl {
   const dir = mkdtempSync(join(tmpdir(), 'fake-istioctl-'));
   const config = join(dir, 'behaviour.json');
   const log = join(dir, 'calls.jsonl');
+  const seen = join(dir, 'files.jsonl');
   writeFileSync(config, JSON.stringify(behaviour));
   writeFileSync(log, '');
+  writeFileSync(seen, '');
   const script = `#!/usr/bin/env node
 const fs = require('node:fs');
 const args = process.argv.slice(2);
 fs.appendFileSync(${JSON.stringify(log)}, JSON.stringify(args) + '\\n');
 const b = JSON.parse(fs.readFileSync(${JSON.stringify(config)}, 'utf8'));
-if (b.mode === 'hang') setInterval(() => {}, 1000);
+if (args[0] === 'analyze') for (const a of args.slice(1)) {
+  try { if (fs.statSync(a).isFile()) fs.appendFileSync(${JSON.stringify(seen)}, JSON.stringify({ path: a, text: fs.readFileSync(a, 'utf8') }) + '\\n'); } catch {}
+}
+if (b.mode === 'hang-with-child') {
+  require('node:child_process').spawn(process.execPath, ['-e', 'setTimeout(() => {}, 120000)'], { stdio: ['ignore', 'inherit', 'inherit'] });
+  setInterval(() => {}, 1000);
+} else if (b.mode === 'hang') setInterval(() => {}, 1000);
 else if (b.mode === 'fail') {
   process.stderr.write('Error: failed to get config dump: the server could not find the requested resource\\n');
   process.exit(1);
@@ -48,6 +59,11 @@ else if (args[0] === 'proxy-config' && args[1] === 'secret') {
         .split('\n')
         .filter(Boolean)
         .map((line) => JSON.parse(line) as string[]),
+    filesSeen: () =>
+      readFileSync(seen, 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => JSON.parse(line) as { path: string; text: string }),
   };
 }
 

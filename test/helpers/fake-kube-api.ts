@@ -24,6 +24,10 @@ export interface Fault {
   readonly delayMs?: number;
   /** Only collection reads (LIST), not the GET of one object. */
   readonly list?: boolean;
+  /** Answer with this raw body (status default 200) instead: an HTML page, JSON that is no list. */
+  readonly body?: string;
+  /** Content type of `body` (default application/json). */
+  readonly contentType?: string;
 }
 
 type K8sObject = {
@@ -134,6 +138,11 @@ export class FakeKubeApi {
       }
       fault.remaining--;
       if (fault.delayMs) await new Promise((r) => setTimeout(r, fault.delayMs));
+      if (fault.body !== undefined) {
+        res.writeHead(fault.status ?? 200, { 'content-type': fault.contentType ?? 'application/json' });
+        res.end(fault.body);
+        return;
+      }
       if (fault.status)
         return this.status(
           res,

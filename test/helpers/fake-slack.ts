@@ -12,6 +12,12 @@ export interface SlackCall {
 
 export class FakeSlack {
   readonly calls: SlackCall[] = [];
+  /** When set, auth.test answers { ok: false, error } (e.g. invalid_auth: a revoked bot token). */
+  authError?: string;
+  /** When set, apps.connections.open answers { ok: false, error } (a bad Socket Mode app token). */
+  appTokenError?: string;
+  /** The WebSocket URL apps.connections.open hands out (Socket Mode). */
+  socketUrl?: string;
   private server?: Server;
   private ts = 1_700_000_000;
   private waiters: { method: string; resolve: (c: SlackCall) => void }[] = [];
@@ -46,6 +52,11 @@ export class FakeSlack {
   }
 
   private answer(method: string, args: Record<string, unknown>): unknown {
+    if (method === 'auth.test' && this.authError) return { ok: false, error: this.authError };
+    if (method === 'apps.connections.open')
+      return this.appTokenError
+        ? { ok: false, error: this.appTokenError }
+        : { ok: true, url: this.socketUrl };
     if (method === 'auth.test')
       return {
         ok: true,

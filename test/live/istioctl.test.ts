@@ -254,7 +254,53 @@ describe('workload certificates (certs, and check on a live cluster)', () => {
       daysLeft: 0.5,
       fingerprint256: expect.stringMatching(/^([0-9A-F]{2}:){31}[0-9A-F]{2}$/),
     });
-    expect(result.certificates.some((c: { role: string }) => c.role === 'ca-root')).toBe(true);
+    // The CA Secret holds the CA key: not read unless asked; the namespace root stands in for it.
+    expect(result.certificates.map((c: { role: string }) => c.role)).not.toContain('ca-root');
+    expect(result.certificates.map((c: { role: string }) => c.role)).toContain('namespace-root');
+    expect(fake.requests.some((r) => r.path.includes('/secrets'))).toBe(false);
     expect(result.findings).toEqual([]);
+  });
+
+  it('--read-ca-secret reads the CA Secret (and says why it is opt-in in --help)', async () => {
+    const { config, istioctl } = await cluster();
+    const { stdout } = await run(
+      'certs',
+      '--kubeconfig',
+      config,
+      '-n',
+      'shop',
+      '-o',
+      'json',
+      '--istioctl',
+      istioctl.path,
+      '--read-ca-secret',
+    );
+    const roles = JSON.parse(stdout).certificates.map((c: { role: string }) => c.role);
+    expect(roles).toContain('ca-root');
+    expect(fake.requests.map((r) => r.path)).toContain(
+      '/api/v1/namespaces/istio-system/secrets/istio-ca-secret',
+    );
+    const help = await run('certs', '--help');
+    expect(help.stdout.replace(/\s+/g, ' ')).toContain('RISK: they hold the CA private key (ca-key.pem)');
+  });
+
+  it('without the CA Secret, a proxy chain from another root is still untrusted (checked against istio-ca-root-cert)', async () => {
+    const { config, istioctl } = await cluster();
+    const { stdout } = await run(
+      'check',
+      '--kubeconfig',
+      config,
+      '-n',
+      'shop',
+      '-o',
+      'json',
+      '--istioctl',
+      istioctl.path,
+    );
+    expect(fake.requests.some((r) => r.path.includes('/secrets'))).toBe(false);
+    const untrusted = JSON.parse(stdout).findings.filter(
+      (f: { code: string }) => f.code === 'certificate-untrusted',
+    );
+    expect(untrusted.map((f: { resource: { name: string } }) => f.resource.name)).toEqual(['foreign']);
   });
 });

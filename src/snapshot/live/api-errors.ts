@@ -17,9 +17,19 @@ export type ApiFailure =
   | { readonly kind: 'unauthorized'; readonly message: string }
   | { readonly kind: 'transient'; readonly message: string }
   | { readonly kind: 'unreachable'; readonly message: string }
+  /** A 2xx answer that is not the JSON asked for (a proxy's HTML login page, a list without items). */
+  | { readonly kind: 'malformed'; readonly message: string }
   | { readonly kind: 'other'; readonly message: string };
 
+/** A 2xx answer whose body is not JSON (kube-api's response check): `answered with text/html`. */
+export class UnexpectedAnswerError extends Error {
+  constructor(readonly contentType: string) {
+    super(`answered with ${contentType || 'no content type'}`);
+  }
+}
+
 export function classify(error: unknown): ApiFailure {
+  if (error instanceof UnexpectedAnswerError) return { kind: 'malformed', message: error.message };
   if (error instanceof ApiException) {
     const status = statusMessage(error.body);
     const message = `HTTP ${error.code}${status ? `: ${status}` : ''}`;
@@ -39,11 +49,18 @@ export function classify(error: unknown): ApiFailure {
     e?.code === 'EHOSTUNREACH' ||
     e?.code === 'ECONNRESET'
   ) {
-    return { kind: 'unreachable', message: `${e.code}: ${e.message ?? ''}`.trim() };
+    return { kind: 'unreachable', message: connectionReason(e.code, e.message) };
   }
   const cause = (error as { cause?: unknown })?.cause;
   if (cause && cause !== error) return classify(cause);
   return { kind: 'other', message: e?.message ?? String(error) };
+}
+
+// node-fetch says "request to <url> failed, reason: connect ECONNREFUSED 127.0.0.1:6443"; the URL
+// differs per resource, so keep only the reason: one cause reads as one line however many reads failed.
+function connectionReason(code: string, message: string | undefined): string {
+  const reason = /reason: (.*)$/.exec(message ?? '')?.[1] ?? message ?? '';
+  return reason.includes(code) ? reason : `${code}${reason ? `: ${reason}` : ''}`;
 }
 
 function statusMessage(body: unknown): string | undefined {
@@ -76,6 +93,8 @@ export function gapReason(failure: ApiFailure, target: ListTarget): string {
       return `the API server kept failing (${failure.message}) after retries`;
     case 'unreachable':
       return `the API server could not be reached (${failure.message})`;
+    case 'malformed':
+      return `${failure.message}, not a Kubernetes ${target.verb === 'list' ? 'list' : 'object'}`;
     default:
       return failure.message;
   }

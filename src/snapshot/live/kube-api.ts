@@ -10,6 +10,7 @@ import {
 } from '@kubernetes/client-node';
 import { of } from '@kubernetes/client-node/dist/gen/rxjsStub.js';
 import { ClusterUnavailableError, KubeConfigError } from '../errors.js';
+import { UnexpectedAnswerError } from './api-errors.js';
 
 export interface KubeApiOptions {
   /** kubeconfig context; default: the current one (or the in-cluster service account). */
@@ -58,7 +59,16 @@ export function createKubeApi(options: KubeApiOptions = {}): KubeApi {
       context.setSignal(AbortSignal.timeout(timeoutMs));
       return of(context);
     },
-    post: (context: ResponseContext) => of(context),
+    // client-node hands a text/html body to the caller as a string (a "list" without items); a proxy
+    // or a login page in front of the API server answers that way, so refuse it here, once for all.
+    post: (context: ResponseContext) => {
+      const type = String(context.headers['content-type'] ?? '');
+      const ok = context.httpStatusCode >= 200 && context.httpStatusCode < 300;
+      if (ok && !/\bjson\b/i.test(type.split(';')[0] ?? '')) {
+        throw new UnexpectedAnswerError(type.split(';')[0]?.trim() ?? '');
+      }
+      return of(context);
+    },
   };
   return {
     core: config.makeApiClient(CoreV1Api),
@@ -70,13 +80,14 @@ export function createKubeApi(options: KubeApiOptions = {}): KubeApi {
   };
 }
 
-function loadKubeConfig(): KubeConfig {
+export function loadKubeConfig(): KubeConfig {
   const config = new KubeConfig();
   try {
     // KUBECONFIG, then ~/.kube/config, then the in-cluster service account.
     config.loadFromDefault();
   } catch (error) {
-    throw new KubeConfigError(`cannot load kubeconfig: ${(error as Error).message}`);
+    const from = process.env.KUBECONFIG ? ` from KUBECONFIG=${process.env.KUBECONFIG}` : '';
+    throw new KubeConfigError(`cannot load kubeconfig${from}: ${(error as Error).message}`);
   }
   // With nothing found, client-node falls back to http://localhost:8080: that is no configuration.
   if (config.getCurrentCluster()?.server === 'http://localhost:8080' && config.getContexts().length <= 1) {

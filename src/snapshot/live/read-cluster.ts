@@ -4,7 +4,14 @@
 import { buildSnapshot } from '../build-snapshot.js';
 import type { RawObject } from '../read-manifests.js';
 import type { Gap, MeshSnapshot } from '../types.js';
-import { type ApiFailure, classify, describeTarget, gapReason, type ListTarget } from './api-errors.js';
+import {
+  type ApiFailure,
+  classify,
+  describeTarget,
+  gapReason,
+  type ListTarget,
+  UnexpectedAnswerError,
+} from './api-errors.js';
 import { ClusterUnavailableError, type KubeApi } from './kube-api.js';
 
 export { ClusterUnavailableError };
@@ -19,6 +26,12 @@ export interface ClusterReadOptions {
   readonly attempts?: number;
   readonly backoffMs?: number;
   readonly sleep?: (ms: number) => Promise<void>;
+  /**
+   * Also GET the CA Secrets (`cacerts`, `istio-ca-secret`) in the Istio namespace. Off by default: they
+   * hold the CA's private key (ca-key.pem), so whoever can read them can mint any identity in the mesh.
+   * Without them the roots come from the istio-ca-root-cert ConfigMaps (and proxies' chains).
+   */
+  readonly readCaSecret?: boolean;
 }
 
 export interface ClusterSnapshot {
@@ -28,7 +41,8 @@ export interface ClusterSnapshot {
 }
 
 interface Page {
-  readonly items: readonly unknown[];
+  /** Checked to be an array before use: a proxy or a broken aggregated API can answer anything. */
+  readonly items: unknown;
   readonly continueToken?: string;
 }
 
@@ -53,12 +67,9 @@ export async function readClusterSnapshot(
   const reader = new Reader(options);
   const core = api.core;
   const opts = api.callOptions;
-  const page = (list: {
-    items: readonly unknown[];
-    metadata?: { _continue?: string; continue?: string };
-  }): Page => ({
-    items: list.items,
-    continueToken: list.metadata?._continue ?? list.metadata?.continue,
+  const page = (list: { items?: unknown; metadata?: { _continue?: string; continue?: string } }): Page => ({
+    items: list?.items,
+    continueToken: list?.metadata?._continue ?? list?.metadata?.continue,
   });
 
   const [namespaces, pods, services, istioConfigMaps, rootCerts, caSecrets, ...istioObjects] =
@@ -84,7 +95,7 @@ export async function readClusterSnapshot(
           .then(page),
       ),
       Promise.all(
-        CA_SECRETS.map((name) =>
+        (options.readCaSecret ? CA_SECRETS : []).map((name) =>
           reader.get(
             { resource: 'secrets', group: '', verb: 'get', namespace: istioNs, name },
             'Secret',
@@ -147,7 +158,12 @@ class Reader {
 
   async get(target: ListTarget, kind: string, fetch: () => Promise<unknown>): Promise<RawObject[]> {
     this.attempted++;
-    const result = await this.withRetry(fetch);
+    const result = await this.withRetry(async () => {
+      const value = await fetch();
+      if (typeof value !== 'object' || value === null || Array.isArray(value))
+        throw new UnexpectedAnswerError('JSON that is not an object');
+      return value;
+    });
     if ('failure' in result) {
       // A CA secret that does not exist is normal (self-signed or plug-in, not both).
       if (result.failure.kind === 'not-found') return [];
@@ -167,9 +183,9 @@ class Reader {
             { group: k.group, version, plural: k.plural, limit, _continue: c },
             api.callOptions,
           )
-          .then((list: { items?: unknown[]; metadata?: { continue?: string } }) => ({
-            items: list.items ?? [],
-            continueToken: list.metadata?.continue,
+          .then((list: { items?: unknown; metadata?: { continue?: string } }) => ({
+            items: list?.items,
+            continueToken: list?.metadata?.continue,
           })),
       );
       if ('items' in result) return result.items.map((item) => live(item, k.kind, `${k.group}/${version}`));
@@ -198,7 +214,10 @@ class Reader {
     do {
       const result = await this.withRetry(() => fetchPage(token));
       if ('failure' in result) return result;
-      items.push(...result.value.items);
+      const pageItems = result.value.items;
+      if (!Array.isArray(pageItems)) return { failure: notAList(pageItems) };
+      // One by one: a spread of a very large page would overflow the call stack.
+      for (const item of pageItems) items.push(item);
       token = result.value.continueToken || undefined;
     } while (token);
     return { items };
@@ -220,6 +239,12 @@ class Reader {
     }
     return { failure: failure as ApiFailure };
   }
+}
+
+function notAList(items: unknown): ApiFailure {
+  const what =
+    items === undefined ? 'no "items"' : items === null ? '"items": null' : 'an "items" that is no array';
+  return { kind: 'malformed', message: `answered with JSON with ${what}` };
 }
 
 function live(item: unknown, kind: string, apiVersion: string): RawObject {
