@@ -5,7 +5,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { extname, join } from 'node:path';
 import { parseManifestText } from '../../src/snapshot/read-manifests.js';
 
-export const FIXTURE_ROOTS = ['test/fixtures', 'examples', 'test/snapshot/reader-cases'];
+export const FIXTURE_ROOTS = ['test/fixtures', 'examples'];
 
 export function fixtureFiles(): string[] {
   return FIXTURE_ROOTS.flatMap((root) =>
@@ -18,8 +18,11 @@ export function fixtureFiles(): string[] {
 /** Every key path inside a value (objects and arrays), the empty path first. */
 export function allPaths(value: unknown, prefix: (string | number)[] = []): (string | number)[][] {
   const paths = [prefix];
-  if (Array.isArray(value)) value.forEach((v, i) => paths.push(...allPaths(v, [...prefix, i])));
-  else if (typeof value === 'object' && value !== null)
+  if (Array.isArray(value)) {
+    value.forEach((v, i) => {
+      paths.push(...allPaths(v, [...prefix, i]));
+    });
+  } else if (typeof value === 'object' && value !== null)
     for (const [k, v] of Object.entries(value)) paths.push(...allPaths(v, [...prefix, k]));
   return paths;
 }
@@ -33,10 +36,7 @@ function main(): void {
         line: raw.location?.line,
         object: raw.object,
         // A path that does not exist too: the reader falls back to the deepest line it found.
-        fieldLines: [...allPaths(raw.object), ['metadata', 'no-such-field']].map((p) => [
-          p,
-          raw.lineOf(p),
-        ]),
+        fieldLines: [...allPaths(raw.object), ['metadata', 'no-such-field']].map((p) => [p, raw.lineOf(p)]),
       }));
     } catch (error) {
       out[file] = { error: (error as Error).message };
