@@ -477,6 +477,7 @@ async function load(options: CliSourceOptions, io: Io) {
       cwd: io.cwd,
       requestTimeoutMs: options.requestTimeout,
       pageSize: options.pageSize,
+      onProgress: process.stderr.isTTY ? io.stderr : undefined,
     });
   } catch (error) {
     if (error instanceof KubeConfigError) throw new UsageError(error.message);
@@ -484,6 +485,10 @@ async function load(options: CliSourceOptions, io: Io) {
     throw error;
   }
   const s = loaded.snapshot;
+  // Like kubectl's warnings: on stderr for every output format (JSON also has summary.source.warnings).
+  for (const warning of loaded.source.kind === 'manifests' ? (loaded.source.warnings ?? []) : []) {
+    io.stderr(`mtls-doctor: warning: ${warning.message}\n`);
+  }
   if (options.verbose) {
     const from =
       loaded.source.kind === 'cluster'

@@ -2,11 +2,16 @@
 import { KubeConfig } from '@kubernetes/client-node';
 import { createKubeApi, KubeConfigError } from './live/kube-api.js';
 import { readClusterSnapshot } from './live/read-cluster.js';
-import { loadManifestSnapshot } from './load.js';
+import { loadManifestSnapshot, type ManifestWarning } from './load.js';
 import type { MeshSnapshot } from './types.js';
 
 export type SourceInfo =
-  | { readonly kind: 'manifests'; readonly objects: number }
+  | {
+      readonly kind: 'manifests';
+      readonly objects: number;
+      /** Present when the input raised warnings (an object given twice with different content). */
+      readonly warnings?: readonly ManifestWarning[];
+    }
   | { readonly kind: 'cluster'; readonly server: string; readonly requests: number };
 
 export interface LoadedSource {
@@ -22,15 +27,25 @@ export interface SourceOptions {
   readonly cwd?: string;
   readonly requestTimeoutMs?: number;
   readonly pageSize?: number;
+  /** Progress lines while reading manifests takes more than a second (give it only to a terminal). */
+  readonly onProgress?: (line: string) => void;
 }
+
+// Tests set this to 0 to see the progress line without a slow read.
+const PROGRESS_AFTER_MS = process.env.MTLS_DOCTOR_PROGRESS_AFTER_MS;
 
 export async function loadSource(options: SourceOptions): Promise<LoadedSource> {
   if (options.files && options.files.length > 0) {
-    const loaded = await loadManifestSnapshot(options.files, { cwd: options.cwd });
+    const loaded = await loadManifestSnapshot(options.files, {
+      cwd: options.cwd,
+      onProgress: options.onProgress,
+      progressAfterMs: PROGRESS_AFTER_MS ? Number(PROGRESS_AFTER_MS) : undefined,
+    });
+    const warnings = loaded.warnings.length > 0 ? { warnings: loaded.warnings } : {};
     return {
       snapshot: loaded.snapshot,
       readMs: loaded.parseMs,
-      source: { kind: 'manifests', objects: loaded.objects },
+      source: { kind: 'manifests', objects: loaded.objects, ...warnings },
     };
   }
   let kubeConfig: KubeConfig | undefined;
