@@ -224,7 +224,12 @@ function readMeta(raw: RawObject, kind: string): ObjectMeta {
   checkName(raw, kind, m.name, ['metadata', 'name']);
   if (kind !== 'Namespace' && m.namespace) {
     const problem = invalidNamespace(m.namespace);
-    if (problem) throw invalid(raw, ['metadata', 'namespace'], `${kind} ${quote(m.name)}: metadata.namespace: ${problem}`);
+    if (problem)
+      throw invalid(
+        raw,
+        ['metadata', 'namespace'],
+        `${kind} ${quote(m.name)}: metadata.namespace: ${problem}`,
+      );
   }
   return {
     name: m.name,

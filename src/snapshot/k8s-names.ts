@@ -42,7 +42,9 @@ export function invalidName(kind: string, name: string): string | undefined {
 
 /** Why `namespace` is not a valid namespace name, or undefined when it is. */
 export function invalidNamespace(namespace: string): string | undefined {
-  return LABEL.test(namespace) ? undefined : `${quote(namespace)} is not a valid namespace name (${LABEL.description})`;
+  return LABEL.test(namespace)
+    ? undefined
+    : `${quote(namespace)} is not a valid namespace name (${LABEL.description})`;
 }
 
 /** JSON quoting shows control characters as escapes instead of sending them to the terminal. */

@@ -11,7 +11,10 @@ export interface ManifestWarning {
   readonly locations: readonly SourceLocation[];
 }
 
-export function mergeDuplicates(raws: readonly RawObject[]): { objects: RawObject[]; warnings: ManifestWarning[] } {
+export function mergeDuplicates(raws: readonly RawObject[]): {
+  objects: RawObject[];
+  warnings: ManifestWarning[];
+} {
   const kept: (RawObject | undefined)[] = [];
   const indexById = new Map<string, number>();
   const warnings: ManifestWarning[] = [];
@@ -25,7 +28,7 @@ export function mergeDuplicates(raws: readonly RawObject[]): { objects: RawObjec
       continue;
     }
     if (isDeepStrictEqual(earlier.object, raw.object)) continue;
-    warnings.push(conflict(id.shown, earlier, raw));
+    warnings.push(conflict(id.shown(), earlier, raw));
     kept[earlierIndex] = undefined;
     indexById.set(id.key, kept.length);
     kept.push(raw);
@@ -33,18 +36,21 @@ export function mergeDuplicates(raws: readonly RawObject[]): { objects: RawObjec
   return { objects: kept.filter((raw): raw is RawObject => raw !== undefined), warnings };
 }
 
-function identity(object: Record<string, unknown>): { key: string; shown: string } | undefined {
+function identity(object: Record<string, unknown>): { key: string; shown: () => string } | undefined {
   const { kind, apiVersion, metadata } = object;
-  if (typeof kind !== 'string' || typeof apiVersion !== 'string' || !isPlainObject(metadata)) return undefined;
+  if (typeof kind !== 'string' || typeof apiVersion !== 'string' || !isPlainObject(metadata))
+    return undefined;
   const name = metadata.name;
   if (typeof name !== 'string') return undefined;
   // Versions of one group are one object to the API server; a missing namespace means `default`.
-  const group = apiVersion.includes('/') ? apiVersion.split('/')[0] : '';
+  const slash = apiVersion.indexOf('/');
+  const group = slash < 0 ? '' : apiVersion.slice(0, slash);
   const namespace =
     kind === 'Namespace' ? '' : typeof metadata.namespace === 'string' ? metadata.namespace : 'default';
   return {
-    key: JSON.stringify([kind, group, namespace, name]),
-    shown: `${kind} ${namespace ? `${printable(namespace)}/` : ''}${printable(name)}`,
+    // NUL separates the parts: it is not valid in a name, a namespace or a kind the analysis reads.
+    key: `${kind}\u0000${group}\u0000${namespace}\u0000${name}`,
+    shown: () => `${kind} ${namespace ? `${printable(namespace)}/` : ''}${printable(name)}`,
   };
 }
 
