@@ -22,19 +22,15 @@ interface ChildSpans extends NodeSpan {
   readonly children: NodeSpan[];
 }
 
-// Anchors and aliases are left to the `yaml` package, which limits how far aliases expand
-// (js-yaml shares aliased values, so a "billion laughs" document would only explode later).
-const ANCHOR_OR_ALIAS = /(?:^|[\s,[{:-])[&*][^\s,[\]{}]/m;
-
 /**
  * Reads `text` as YAML documents. Returns undefined when the `yaml` package must decide instead
  * (anchors or aliases, a List whose items cannot be matched to their positions).
  */
 export function parseYamlFast(text: string, file: string, onDocument?: () => void): RawObject[] | undefined {
-  if (ANCHOR_OR_ALIAS.test(text)) return undefined;
   const documents: DocumentSpans[] = [];
   let document: DocumentSpans | undefined;
   let child: ChildSpans | undefined;
+  let anchors = false;
   // Depth is 1 at a document's root node, 2 at its keys and values, 3 below.
   const listener = (event: 'open' | 'close', state: State) => {
     const depth = (state as State & { depth: number }).depth;
@@ -52,6 +48,9 @@ export function parseYamlFast(text: string, file: string, onDocument?: () => voi
       return;
     }
     const span = depth === 1 ? document : depth === 2 ? child : child?.children.at(-1);
+    // Anchors (and so aliases) are left to the `yaml` package, which limits how far aliases expand;
+    // js-yaml shares aliased values, so a "billion laughs" document would only explode later.
+    if (depth === 1 && hasKeys((state as State & { anchorMap: object }).anchorMap)) anchors = true;
     if (!span) return;
     span.end = state.position;
     span.value = state.result;
@@ -68,7 +67,7 @@ export function parseYamlFast(text: string, file: string, onDocument?: () => voi
     if (!(error instanceof YAMLException)) throw error;
     throw new ManifestError(file, (error.mark?.line ?? 0) + 1, `invalid YAML: ${error.reason}`);
   }
-  if (values.length !== documents.length) return undefined;
+  if (anchors || values.length !== documents.length) return undefined;
   const objects: RawObject[] = [];
   for (let d = 0; d < values.length; d++) {
     const value = values[d];
@@ -106,4 +105,9 @@ export function parseYamlFast(text: string, file: string, onDocument?: () => voi
     });
   }
   return objects;
+}
+
+function hasKeys(object: object): boolean {
+  for (const _ in object) return true;
+  return false;
 }

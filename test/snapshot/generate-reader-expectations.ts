@@ -1,9 +1,10 @@
 // Freezes what the manifest reader finds in every fixture (objects, their lines, the line of every field
-// path) so a faster reader can be checked against it. Generated once from the yaml-package reader:
+// path) so a faster reader can be checked against it. Generated once from the yaml-package reader
+// (then src/snapshot/read-manifests.ts; now parse-yaml-exact.ts, the same reader):
 //   npx tsx test/snapshot/generate-reader-expectations.ts > test/snapshot/reader-expectations.json
 import { readdirSync, readFileSync } from 'node:fs';
 import { extname, join } from 'node:path';
-import { parseManifestText } from '../../src/snapshot/read-manifests.js';
+import { parseYamlExact } from '../../src/snapshot/parse-yaml-exact.js';
 
 export const FIXTURE_ROOTS = ['test/fixtures', 'examples'];
 
@@ -31,7 +32,7 @@ function main(): void {
   const out: Record<string, unknown> = {};
   for (const file of fixtureFiles()) {
     try {
-      const raws = parseManifestText(readFileSync(file, 'utf8'), file);
+      const raws = parseYamlExact(readFileSync(file, 'utf8'), file);
       out[file] = raws.map((raw) => ({
         line: raw.location?.line,
         object: raw.object,
