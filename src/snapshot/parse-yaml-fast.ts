@@ -5,59 +5,62 @@ import { CORE_SCHEMA, loadAll, type State, YAMLException } from 'js-yaml';
 import { lazyLineOf } from './field-lines.js';
 import { isListKind, isPlainObject, ManifestError, type RawObject } from './raw-object.js';
 
-interface NodeSpan {
-  start: number;
+interface DocumentSpan {
+  readonly start: number;
   /** 1-based. */
-  line: number;
+  readonly line: number;
   end: number;
+  /** The value of the root's `items` key and the line of each of its entries (for a List). */
+  items?: ItemLines;
+}
+
+interface ItemLines {
   value: unknown;
+  readonly lines: number[];
 }
 
-interface DocumentSpans extends NodeSpan {
-  /** Nodes directly under the document's root (keys and values of a mapping). */
-  readonly children: ChildSpans[];
-}
-
-interface ChildSpans extends NodeSpan {
-  readonly children: NodeSpan[];
-}
+type ParserState = State & { depth: number; anchorMap: object };
 
 /**
  * Reads `text` as YAML documents. Returns undefined when the `yaml` package must decide instead
  * (anchors or aliases, a List whose items cannot be matched to their positions).
  */
 export function parseYamlFast(text: string, file: string, onDocument?: () => void): RawObject[] | undefined {
-  const documents: DocumentSpans[] = [];
-  let document: DocumentSpans | undefined;
-  let child: ChildSpans | undefined;
+  const documents: DocumentSpan[] = [];
+  let document: DocumentSpan | undefined;
+  // Keys are nodes too: after the key `items` closes, the next node under the root is its value.
+  let itemsValueNext = false;
+  let items: ItemLines | undefined;
   let anchors = false;
-  // Depth is 1 at a document's root node, 2 at its keys and values, 3 below.
+  // Called for every node, so it does as little as it can. Depth is 1 at a document's root node,
+  // 2 at its keys and values, 3 at the entries of those.
   const listener = (event: 'open' | 'close', state: State) => {
-    const depth = (state as State & { depth: number }).depth;
+    const depth = (state as ParserState).depth;
     if (depth > 3) return;
     if (event === 'open') {
-      const span = { start: state.position, line: state.line + 1, end: -1, value: undefined };
-      if (depth === 1) {
-        document = { ...span, children: [] };
+      if (depth === 3) items?.lines.push(state.line + 1);
+      else if (depth === 2) {
+        items = itemsValueNext ? { value: undefined, lines: [] } : undefined;
+        itemsValueNext = false;
+      } else {
+        document = { start: state.position, line: state.line + 1, end: -1 };
         documents.push(document);
+        itemsValueNext = false;
         onDocument?.();
-      } else if (depth === 2) {
-        child = { ...span, children: [] };
-        document?.children.push(child);
-      } else child?.children.push(span);
+      }
       return;
     }
-    const span = depth === 1 ? document : depth === 2 ? child : child?.children.at(-1);
-    // Anchors (and so aliases) are left to the `yaml` package, which limits how far aliases expand;
-    // js-yaml shares aliased values, so a "billion laughs" document would only explode later.
-    if (depth === 1 && hasKeys((state as State & { anchorMap: object }).anchorMap)) anchors = true;
-    if (!span) return;
-    span.end = state.position;
-    span.value = state.result;
-    // Positions below the root are only needed for the items of a List: drop the rest early.
-    if (depth === 2 && !Array.isArray(state.result)) child?.children.splice(0);
-    if (depth === 1 && !(isPlainObject(state.result) && isListKind(state.result.kind))) {
-      document?.children.splice(0);
+    if (depth === 2) {
+      if (items && document) {
+        items.value = state.result;
+        document.items = items;
+        items = undefined;
+      } else itemsValueNext = state.result === 'items';
+    } else if (depth === 1 && document) {
+      document.end = state.position;
+      // Anchors (and so aliases) are left to the `yaml` package, which limits how far aliases
+      // expand; js-yaml shares aliased values, so a "billion laughs" would only explode later.
+      if (hasKeys((state as ParserState).anchorMap)) anchors = true;
     }
   };
   let values: unknown[];
@@ -71,7 +74,7 @@ export function parseYamlFast(text: string, file: string, onDocument?: () => voi
   const objects: RawObject[] = [];
   for (let d = 0; d < values.length; d++) {
     const value = values[d];
-    const spans = documents[d] as DocumentSpans;
+    const spans = documents[d] as DocumentSpan;
     if (value === null || value === undefined) continue;
     if (!isPlainObject(value)) {
       throw new ManifestError(
@@ -93,14 +96,14 @@ export function parseYamlFast(text: string, file: string, onDocument?: () => voi
     const items = value.items;
     if (!Array.isArray(items))
       throw new ManifestError(file, spans.line, `${value.kind} without an items array`);
-    const itemSpans = spans.children.find((c) => c.value === items)?.children;
-    if (!itemSpans || itemSpans.length !== items.length || !items.every(isPlainObject)) return undefined;
+    const itemLines = spans.items?.value === items ? spans.items.lines : undefined;
+    if (!itemLines || itemLines.length !== items.length || !items.every(isPlainObject)) return undefined;
     items.forEach((item, index) => {
-      const at = itemSpans[index] as NodeSpan;
+      const line = itemLines[index] as number;
       objects.push({
         object: item as Record<string, unknown>,
-        location: { file, line: at.line },
-        lineOf: lazyLineOf(text, sliceStart, spans.end, spans.line, at.line, ['items', index]),
+        location: { file, line },
+        lineOf: lazyLineOf(text, sliceStart, spans.end, spans.line, line, ['items', index]),
       });
     });
   }
