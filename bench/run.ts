@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { diagnose } from '../src/engine/diagnose.js';
 import { buildMatrix } from '../src/engine/matrix.js';
 import { loadManifestSnapshot } from '../src/snapshot/load.js';
+import { measureCheckAgainstParse } from './check-vs-parse.js';
 import { BASE_SCALE, generateMesh, type MeshScale, scaled } from './generate-mesh.js';
 import { measureAckLatency } from './slack-ack.js';
 import { measureStartup } from './startup.js';
@@ -77,6 +78,7 @@ async function main(): Promise<void> {
   const base = await measure('1x', BASE_SCALE);
   const double = await measure('2x', scaled(BASE_SCALE, 2));
   const peakRssMiB = process.resourceUsage().maxRSS / 1024;
+  const files = measureCheckAgainstParse(scaled(BASE_SCALE, 2), REPEATS);
   const lines = [
     `| mesh | objects | workloads | parse | resolve + analyze | analysis / parse | findings | matrix -n team-3 (pairs) |`,
     `|---|---|---|---|---|---|---|---|`,
@@ -91,6 +93,7 @@ async function main(): Promise<void> {
     `- (d) peak memory (RSS) of the whole benchmark process: **${peakRssMiB.toFixed(0)} MiB**`,
     `- (e) Slack ack latency, ${ack.requests} concurrent signed \`/mtls check\` commands while their checks run: **p50 ${fmt(ack.p50Ms)}, p99 ${fmt(ack.p99Ms)}** (max ${fmt(ack.maxMs)}; Slack allows 3,000 ms); all ${ack.requests} diagnoses posted after ${fmt(ack.allAnsweredMs)}`,
     `- (f) start-up beyond a bare \`node -e 0\` (${fmt(startup.nodeMs)}): \`--help\` **+${fmt(startup.helpMs - startup.nodeMs)}**, \`check -f\` of a 6-object file **+${fmt(startup.checkSmallMs - startup.nodeMs)}** (target ≤ 300 ms each)`,
+    `- (g) \`check -A -f\` of the 2x mesh (${files.objects} objects) beyond start-up (\`--help\` ${fmt(files.startupMs)}), against the bare parse of the same file: JSON (${(files.jsonBytes / 1e6).toFixed(1)} MB) ${fmt(files.jsonCheckMs)} vs JSON.parse + JSON.stringify ${fmt(files.jsonParseMs)}: **${(files.jsonCheckMs / files.jsonParseMs).toFixed(2)}×** (target ≤ 3×); multi-document YAML ${fmt(files.yamlCheckMs)} vs js-yaml loadAll ${fmt(files.yamlParseMs)}: **${(files.yamlCheckMs / files.yamlParseMs).toFixed(2)}×** (target ≤ 3×)`,
     `- medians of ${REPEATS} runs; Node ${process.version}`,
   ];
   const report = lines.join('\n');

@@ -71,6 +71,7 @@ export async function load(
       pageSize: options.pageSize,
       readCaSecret: options.readCaSecret,
       stdin: options.stdin,
+      onProgress: process.stderr.isTTY ? io.stderr : undefined,
     });
   } catch (error) {
     if (error instanceof KubeConfigError || error instanceof ManifestError)
@@ -79,6 +80,10 @@ export async function load(
     throw error;
   }
   const s = loaded.snapshot;
+  // Like kubectl's warnings: on stderr for every output format (JSON also has summary.source.warnings).
+  for (const warning of loaded.source.kind === 'manifests' ? (loaded.source.warnings ?? []) : []) {
+    io.stderr(`mtls-doctor: warning: ${warning.message}\n`);
+  }
   if (options.verbose) {
     const from =
       loaded.source.kind === 'cluster'

@@ -2,6 +2,7 @@
 // Validates the fields we read and reports a malformed object with its file, line and field.
 import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
+import { invalidName, invalidNamespace, quote } from './k8s-names.js';
 import { decideProxy } from './proxy-status.js';
 import { ManifestError, type RawObject } from './read-manifests.js';
 import {
@@ -104,6 +105,18 @@ export function buildSnapshot(raws: readonly RawObject[], options: BuildOptions 
       const m = meta();
       const spec = validate(raw, kind, ['spec'], podSpecSchema);
       const owner = ownerWorkload(raw.object.metadata as Meta, m);
+      // The owner's name comes from a reference or a label: it names the workload a fix restarts.
+      if (owner.name !== m.name) {
+        const fromLabel = owner.kind === 'CronJob';
+        checkName(
+          raw,
+          owner.kind,
+          owner.name,
+          fromLabel
+            ? ['metadata', 'labels', 'batch.kubernetes.io/cronjob-name']
+            : ['metadata', 'ownerReferences', 0, 'name'],
+        );
+      }
       const key = `${m.namespace}/${owner.name}`;
       const earlier = pending.get(key);
       pending.set(key, {
@@ -208,6 +221,16 @@ function readMeta(raw: RawObject, kind: string): ObjectMeta {
     };
   }
   const m = validate(raw, kind, ['metadata'], metadataSchema);
+  checkName(raw, kind, m.name, ['metadata', 'name']);
+  if (kind !== 'Namespace' && m.namespace) {
+    const problem = invalidNamespace(m.namespace);
+    if (problem)
+      throw invalid(
+        raw,
+        ['metadata', 'namespace'],
+        `${kind} ${quote(m.name)}: metadata.namespace: ${problem}`,
+      );
+  }
   return {
     name: m.name,
     // Like kubectl, an object without a namespace lands in `default` (cluster-scoped kinds ignore it).
@@ -218,6 +241,12 @@ function readMeta(raw: RawObject, kind: string): ObjectMeta {
     resourceVersion: m.resourceVersion,
     source: raw.location,
   };
+}
+
+/** A name the API server would refuse is bad input (and must never reach a generated command). */
+function checkName(raw: RawObject, kind: string, name: string, path: readonly (string | number)[]): void {
+  const problem = invalidName(kind, name);
+  if (problem) throw invalid(raw, path, `${kind}: ${path.join('.')}: ${problem}`);
 }
 
 function ownerWorkload(metadata: Meta, meta: ObjectMeta): { kind: Workload['kind']; name: string } {

@@ -1,12 +1,18 @@
 // Loads a MeshSnapshot from manifest paths, timing the parse (the benchmark compares analysis with it).
 import { buildSnapshot } from './build-snapshot.js';
+import { type ManifestWarning, mergeDuplicates } from './merge-duplicates.js';
 import { type ReadOptions, readManifests } from './read-manifests.js';
 import type { MeshSnapshot } from './types.js';
+
+export type { ManifestWarning } from './merge-duplicates.js';
 
 export interface LoadedSnapshot {
   readonly snapshot: MeshSnapshot;
   readonly parseMs: number;
+  /** Distinct objects read (copies of one object count once). */
   readonly objects: number;
+  /** Input that was read but is suspicious (one object given twice with different content). */
+  readonly warnings: readonly ManifestWarning[];
 }
 
 export async function loadManifestSnapshot(
@@ -14,7 +20,7 @@ export async function loadManifestSnapshot(
   options: ReadOptions = {},
 ): Promise<LoadedSnapshot> {
   const started = performance.now();
-  const raws = await readManifests(paths, options);
-  const snapshot = buildSnapshot(raws);
-  return { snapshot, parseMs: performance.now() - started, objects: raws.length };
+  const { objects, warnings } = mergeDuplicates(await readManifests(paths, options));
+  const snapshot = buildSnapshot(objects);
+  return { snapshot, parseMs: performance.now() - started, objects: objects.length, warnings };
 }

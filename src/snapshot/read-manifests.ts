@@ -1,36 +1,25 @@
 // Reads manifest files into raw Kubernetes objects, each with the file and line it came from.
-// Accepts files, directories (recursively), `-` for stdin; multi-document YAML, JSON and `kind: List`.
-import { readdir, readFile, stat } from 'node:fs/promises';
-import { extname, join, relative } from 'node:path';
-import { isMap, isSeq, LineCounter, type Node, parseAllDocuments } from 'yaml';
-import type { SourceLocation } from './types.js';
+// Accepts files, directories (recursively, through symbolic links), `-` for stdin; multi-document
+// YAML, JSON and `kind: List`. JSON goes through JSON.parse and YAML through js-yaml; the `yaml`
+// package (exact source ranges) decides what they leave to it and finds field lines on demand.
+import { readFile } from 'node:fs/promises';
+import { relative } from 'node:path';
+import { listManifestFiles } from './manifest-files.js';
+import { parseJsonManifest } from './parse-json-manifest.js';
+import { parseYamlExact } from './parse-yaml-exact.js';
+import { parseYamlFast } from './parse-yaml-fast.js';
+import { ManifestError, type RawObject } from './raw-object.js';
 
-export interface RawObject {
-  readonly object: Record<string, unknown>;
-  /** Absent for objects read from a live cluster. */
-  readonly location?: SourceLocation;
-  /** Line of a field given as a path of keys (for error messages and SARIF regions). */
-  lineOf(path: readonly (string | number)[]): number;
-}
-
-/** Bad input: names the file and line; the CLI exits 2 with this message. */
-export class ManifestError extends Error {
-  constructor(
-    readonly file: string,
-    readonly line: number,
-    readonly detail: string,
-  ) {
-    super(`${file}:${line}: ${detail}`);
-    this.name = 'ManifestError';
-  }
-}
-
-const MANIFEST_EXTENSIONS = new Set(['.yaml', '.yml', '.json']);
+export { isPlainObject, ManifestError, type RawObject } from './raw-object.js';
 
 export interface ReadOptions {
   /** Paths are shown relative to this folder (keeps machine paths out of reports). */
   readonly cwd?: string;
   readonly stdin?: () => Promise<string>;
+  /** Receives a progress line (starting with `\r`) while reading takes long; the empty string at the end. */
+  readonly onProgress?: (line: string) => void;
+  /** How long reading may take before progress is shown (default 1 s). */
+  readonly progressAfterMs?: number;
 }
 
 export async function readManifests(
@@ -38,44 +27,49 @@ export async function readManifests(
   options: ReadOptions = {},
 ): Promise<RawObject[]> {
   const objects: RawObject[] = [];
+  const progress = new Progress(options);
   for (const path of paths) {
+    const before = objects.length;
     if (path === '-') {
       const text = await (options.stdin ?? readStdin)();
-      objects.push(...parseManifestText(text, '<stdin>'));
-      continue;
-    }
-    for (const file of await listManifestFiles(path)) {
-      const shown = displayPath(file, options.cwd);
-      let text: string;
-      try {
-        text = await readFile(file, 'utf8');
-      } catch (error) {
-        throw new ManifestError(shown, 0, `cannot read: ${(error as NodeJS.ErrnoException).code ?? error}`);
+      append(
+        objects,
+        parseManifestText(text, '<stdin>', () => progress.tick(objects.length)),
+      );
+      progress.fileDone(text.length, objects.length);
+    } else {
+      const shown = (file: string) => displayPath(file, options.cwd);
+      for (const file of await listManifestFiles(path, shown)) {
+        let text: string;
+        try {
+          text = await readFile(file, 'utf8');
+        } catch (error) {
+          throw new ManifestError(
+            shown(file),
+            0,
+            `cannot read: ${(error as NodeJS.ErrnoException).code ?? error}`,
+          );
+        }
+        append(
+          objects,
+          parseManifestText(text, shown(file), () => progress.tick(objects.length)),
+        );
+        progress.fileDone(text.length, objects.length);
       }
-      objects.push(...parseManifestText(text, shown));
+    }
+    // An empty file, an empty directory or nothing on stdin is a mistake, not a clean mesh.
+    if (objects.length === before) {
+      const name = path === '-' ? '<stdin>' : displayPath(path, options.cwd);
+      throw new ManifestError(name, 0, 'no Kubernetes objects', `no Kubernetes objects in ${name}`);
     }
   }
+  progress.done();
   return objects;
 }
 
-async function listManifestFiles(path: string): Promise<string[]> {
-  let info: Awaited<ReturnType<typeof stat>>;
-  try {
-    info = await stat(path);
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new ManifestError(
-      path,
-      0,
-      code === 'ENOENT' ? 'no such file or directory' : `cannot read: ${code}`,
-    );
-  }
-  if (info.isFile()) return [path];
-  const entries = await readdir(path, { withFileTypes: true, recursive: true });
-  return entries
-    .filter((entry) => entry.isFile() && MANIFEST_EXTENSIONS.has(extname(entry.name).toLowerCase()))
-    .map((entry) => join(entry.parentPath, entry.name))
-    .sort();
+/** `push(...many)` overflows the stack past ~100k arguments. */
+function append(target: RawObject[], more: readonly RawObject[]): void {
+  for (const object of more) target.push(object);
 }
 
 function displayPath(file: string, cwd: string | undefined): string {
@@ -91,86 +85,58 @@ async function readStdin(): Promise<string> {
 }
 
 /** Parses one file's text; throws ManifestError at the first syntax error. */
-export function parseManifestText(text: string, file: string): RawObject[] {
-  const lineCounter = new LineCounter();
-  const documents = parseAllDocuments(text, { lineCounter, uniqueKeys: false });
-  // parseAllDocuments returns an EmptyStream (not an array) for input with no documents.
-  if (!Array.isArray(documents)) return [];
-  const lineAt = (offset: number) => lineCounter.linePos(offset).line;
-  const objects: RawObject[] = [];
-  for (const document of documents) {
-    const syntaxError = document.errors[0];
-    if (syntaxError) {
-      throw new ManifestError(
-        file,
-        lineAt(syntaxError.pos[0]),
-        `invalid YAML: ${firstLine(syntaxError.message)}`,
-      );
+export function parseManifestText(text: string, file: string, onDocument?: () => void): RawObject[] {
+  // A byte order mark is not content (js-yaml and JSON.parse would disagree about it).
+  const content = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+  try {
+    if (looksLikeJson(content, file)) {
+      const objects = parseJsonManifest(content, file);
+      if (objects) return objects;
     }
-    const root = document.contents;
-    if (root === null) continue;
-    const value: unknown = document.toJS({ maxAliasCount: 100 });
-    if (value === null || value === undefined) continue;
-    const docLine = lineAt(root.range?.[0] ?? 0);
-    if (!isPlainObject(value)) {
-      throw new ManifestError(
-        file,
-        docLine,
-        'expected a Kubernetes object (a mapping with apiVersion and kind)',
-      );
-    }
-    if (value.kind === 'List' || (typeof value.kind === 'string' && value.kind.endsWith('List'))) {
-      const itemsNode = isMap(root) ? root.get('items', true) : undefined;
-      const items = value.items;
-      if (!Array.isArray(items))
-        throw new ManifestError(file, docLine, `${value.kind} without an items array`);
-      items.forEach((item, index) => {
-        const itemNode = isSeq(itemsNode) ? (itemsNode.items[index] as Node | undefined) : undefined;
-        if (!isPlainObject(item)) {
-          throw new ManifestError(
-            file,
-            lineAt(itemNode?.range?.[0] ?? 0),
-            `items[${index}] is not an object`,
-          );
-        }
-        objects.push(rawObject(item, file, itemNode ?? root, lineAt));
-      });
-      continue;
-    }
-    objects.push(rawObject(value, file, root, lineAt));
+    return parseYamlFast(content, file, onDocument) ?? parseYamlExact(content, file);
+  } catch (error) {
+    if (error instanceof RangeError) throw new ManifestError(file, 0, 'nested too deeply to read');
+    throw error;
   }
-  return objects;
 }
 
-function rawObject(
-  object: Record<string, unknown>,
-  file: string,
-  node: Node,
-  lineAt: (offset: number) => number,
-): RawObject {
-  const line = lineAt(node.range?.[0] ?? 0);
-  return {
-    object,
-    location: { file, line },
-    lineOf(path) {
-      let current: unknown = node;
-      let lastLine = line;
-      for (const key of path) {
-        if (!(isMap(current) || isSeq(current))) break;
-        const next = current.get(key, true) as Node | undefined;
-        if (!next?.range) break;
-        current = next;
-        lastLine = lineAt(next.range[0]);
-      }
-      return lastLine;
-    },
-  };
+function looksLikeJson(text: string, file: string): boolean {
+  if (file.toLowerCase().endsWith('.json')) return true;
+  const first = /\S/.exec(text.slice(0, 4096))?.[0];
+  return first === '{' || first === '[';
 }
 
-export function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
+/** Progress on a terminal: files, objects and bytes read so far, once reading has taken a while. */
+class Progress {
+  private readonly started = performance.now();
+  private files = 0;
+  private bytes = 0;
+  private shown = false;
+  private lastShown = 0;
 
-function firstLine(message: string): string {
-  return message.split('\n')[0] ?? message;
+  constructor(private readonly options: ReadOptions) {}
+
+  fileDone(bytes: number, objects: number): void {
+    this.files++;
+    this.bytes += bytes;
+    this.tick(objects);
+  }
+
+  tick(objects: number): void {
+    const { onProgress, progressAfterMs = 1000 } = this.options;
+    if (!onProgress) return;
+    const now = performance.now();
+    if (now - this.started < progressAfterMs || now - this.lastShown < 100) return;
+    this.lastShown = now;
+    this.shown = true;
+    const mb = (this.bytes / 1e6).toFixed(1);
+    onProgress(
+      `\rreading manifests: ${this.files} file(s), ${mb} MB, ${objects.toLocaleString('en')} objects…`,
+    );
+  }
+
+  done(): void {
+    // Erase the progress line so that what follows starts on a clean line.
+    if (this.shown) this.options.onProgress?.('\r\u001b[K');
+  }
 }

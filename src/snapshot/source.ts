@@ -1,9 +1,15 @@
 // Where a snapshot comes from: manifest files (-f) or the live cluster of a kubeconfig context.
 import { KubeConfigError } from './errors.js';
+import type { ManifestWarning } from './load.js';
 import type { MeshSnapshot } from './types.js';
 
 export type SourceInfo =
-  | { readonly kind: 'manifests'; readonly objects: number }
+  | {
+      readonly kind: 'manifests';
+      readonly objects: number;
+      /** Present when the input raised warnings (an object given twice with different content). */
+      readonly warnings?: readonly ManifestWarning[];
+    }
   | { readonly kind: 'cluster'; readonly server: string; readonly requests: number };
 
 export interface LoadedSource {
@@ -23,7 +29,12 @@ export interface SourceOptions {
   readonly stdin?: () => Promise<string>;
   /** Read the CA Secrets too (they hold the CA key; see readClusterSnapshot). */
   readonly readCaSecret?: boolean;
+  /** Progress lines while reading manifests takes more than a second (give it only to a terminal). */
+  readonly onProgress?: (line: string) => void;
 }
+
+// Tests set this to 0 to see the progress line without a slow read.
+const PROGRESS_AFTER_MS = process.env.MTLS_DOCTOR_PROGRESS_AFTER_MS;
 
 export async function loadSource(options: SourceOptions): Promise<LoadedSource> {
   if (options.files && options.files.length > 0) {
@@ -32,11 +43,14 @@ export async function loadSource(options: SourceOptions): Promise<LoadedSource> 
     const loaded = await loadManifestSnapshot(options.files, {
       cwd: options.cwd,
       stdin: options.stdin,
+      onProgress: options.onProgress,
+      progressAfterMs: PROGRESS_AFTER_MS ? Number(PROGRESS_AFTER_MS) : undefined,
     });
+    const warnings = loaded.warnings.length > 0 ? { warnings: loaded.warnings } : {};
     return {
       snapshot: loaded.snapshot,
       readMs: loaded.parseMs,
-      source: { kind: 'manifests', objects: loaded.objects },
+      source: { kind: 'manifests', objects: loaded.objects, ...warnings },
     };
   }
   const [{ KubeConfig }, { createKubeApi }, { readClusterSnapshot }] = await Promise.all([
