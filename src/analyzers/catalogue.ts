@@ -109,6 +109,14 @@ export const CATALOGUE = {
     title: 'credentialName without workloadSelector: sidecars ignore the TLS settings',
     severity: 'warning',
   },
+  'tlsmode-label-mismatch': {
+    title: "Pod label security.istio.io/tlsMode contradicts the pod's proxy: auto mTLS picks the wrong TLS",
+    severity: 'error',
+  },
+  'destinationrule-san-mismatch': {
+    title: "DestinationRule subjectAltNames exclude the server's SPIFFE identity: the TLS handshake fails",
+    severity: 'error',
+  },
   'istioctl-analyze': { title: 'Reported by istioctl analyze', severity: 'warning' },
 } as const satisfies Record<string, CodeInfo>;
 

@@ -3,6 +3,7 @@ import { autoMtlsDisabled } from './auto-mtls-disabled.js';
 import { caCertificates } from './ca-certificates.js';
 import { destinationRuleCredentialNameIgnored } from './destinationrule-credentialname-ignored.js';
 import { destinationRuleHostNotFound } from './destinationrule-host-not-found.js';
+import { destinationRuleSanMismatch } from './destinationrule-san-mismatch.js';
 import { destinationRuleShadowed } from './destinationrule-shadowed.js';
 import { destinationRuleTlsConflict } from './destinationrule-tls-conflict.js';
 import type { Analyzer } from './finding.js';
@@ -19,6 +20,7 @@ import { serviceEntryTlsOrigination } from './serviceentry-tls-origination.js';
 import { sidecarMissing } from './sidecar-missing.js';
 import { strictPlaintextClients } from './strict-plaintext-clients.js';
 import { strictUnderNamespaceDisable } from './strict-under-namespace-disable.js';
+import { tlsModeLabelMismatch } from './tlsmode-label-mismatch.js';
 import { workloadCertificates } from './workload-certificates.js';
 
 export const ALL_ANALYZERS: readonly Analyzer[] = [
@@ -42,4 +44,6 @@ export const ALL_ANALYZERS: readonly Analyzer[] = [
   outboundPortExcluded,
   destinationRuleCredentialNameIgnored,
   workloadCertificates,
+  tlsModeLabelMismatch,
+  destinationRuleSanMismatch,
 ];

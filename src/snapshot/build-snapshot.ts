@@ -2,6 +2,7 @@
 // Validates the fields we read and reports a malformed object with its file, line and field.
 import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
+import { podTlsMode } from './endpoint-tls-mode.js';
 import { decideProxy } from './proxy-status.js';
 import { ManifestError, type RawObject } from './read-manifests.js';
 import {
@@ -274,6 +275,7 @@ function toWorkload(p: PendingWorkload, namespaceLabels: Labels | undefined): Wo
     proxy: decision.proxy,
     proxyReason: decision.reason,
     podNames: p.podNames,
+    tlsMode: podTlsMode(p.podLabels, { runningPod: p.isRunningPod, proxy: decision.proxy }),
   };
 }
 
