@@ -11,6 +11,7 @@ import {
   injectorValuesSchema,
   meshConfigSchema,
   metadataSchema,
+  mutatingWebhookConfigurationSchema,
   peerAuthenticationSpecSchema,
   podSpecSchema,
   podTemplateSchema,
@@ -24,7 +25,9 @@ import {
   DEFAULT_MESH_CONFIG,
   type DestinationRule,
   type Gap,
+  type InjectionWebhook,
   type InjectorConfig,
+  type LabelSelector,
   type Labels,
   type MeshConfig,
   type MeshSnapshot,
@@ -59,6 +62,8 @@ interface PendingWorkload {
 export interface BuildOptions {
   readonly gaps?: readonly Gap[];
   readonly collectedRootCertConfigMaps?: boolean;
+  /** Injector webhooks read separately (a live cluster's list, even empty); overrides those in `raws`. */
+  readonly injectionWebhooks?: readonly InjectionWebhook[];
 }
 
 export function buildSnapshot(raws: readonly RawObject[], options: BuildOptions = {}): MeshSnapshot {
@@ -71,6 +76,7 @@ export function buildSnapshot(raws: readonly RawObject[], options: BuildOptions 
   const certificates: CertificateSource[] = [];
   let meshConfig: MeshConfig = DEFAULT_MESH_CONFIG;
   let injector: InjectorConfig = { rewriteAppHTTPProbe: true };
+  const injectionWebhooks: InjectionWebhook[] = [];
 
   for (const raw of raws) {
     const kind = raw.object.kind;
@@ -148,6 +154,10 @@ export function buildSnapshot(raws: readonly RawObject[], options: BuildOptions 
         },
         onCertificate: (cert) => certificates.push(cert),
       });
+    } else if (group === 'admissionregistration.k8s.io' && kind === 'MutatingWebhookConfiguration') {
+      const m = meta();
+      const spec = validate(raw, kind, [], mutatingWebhookConfigurationSchema);
+      injectionWebhooks.push(...toInjectionWebhooks(m.name, spec));
     } else if (group === '' && kind === 'Secret') {
       const m = meta();
       if (!CA_SECRET_NAMES.has(m.name)) continue;
@@ -157,7 +167,12 @@ export function buildSnapshot(raws: readonly RawObject[], options: BuildOptions 
     // Every other kind is ignored: the analysis does not need it.
   }
 
-  const workloads = [...pending.values()].map((p) => toWorkload(p, namespaces.get(p.meta.namespace)?.labels));
+  // Without Istio's webhooks in the input, decideProxy assumes the default install.
+  const webhooks =
+    options.injectionWebhooks ?? (injectionWebhooks.length > 0 ? injectionWebhooks : undefined);
+  const workloads = [...pending.values()].map((p) =>
+    toWorkload(p, namespaces.get(p.meta.namespace)?.labels, webhooks),
+  );
   return {
     namespaces: [...namespaces.values()],
     workloads,
@@ -170,6 +185,7 @@ export function buildSnapshot(raws: readonly RawObject[], options: BuildOptions 
     certificates,
     gaps: options.gaps ?? [],
     collectedRootCertConfigMaps: options.collectedRootCertConfigMaps ?? false,
+    injectionWebhooks: webhooks,
   };
 }
 
@@ -242,7 +258,11 @@ function withoutPodTemplateHash(labels: Labels): Labels {
   return rest;
 }
 
-function toWorkload(p: PendingWorkload, namespaceLabels: Labels | undefined): Workload {
+function toWorkload(
+  p: PendingWorkload,
+  namespaceLabels: Labels | undefined,
+  webhooks: readonly InjectionWebhook[] | undefined,
+): Workload {
   const containers = [...(p.spec.initContainers ?? []), ...p.spec.containers];
   const containerNames = containers.map((c) => c.name);
   const expected = decideProxy({
@@ -252,6 +272,7 @@ function toWorkload(p: PendingWorkload, namespaceLabels: Labels | undefined): Wo
     containerNames,
     hostNetwork: p.spec.hostNetwork ?? false,
     namespace: p.meta.namespace,
+    webhooks,
   });
   const decision = !p.isRunningPod
     ? expected
@@ -290,6 +311,38 @@ function runningPodWithoutSidecar(expected: { proxy: string; reason: string }): 
     return { proxy: 'none', reason: `running pod has no istio-proxy container although ${expected.reason}` };
   }
   return { proxy: 'none', reason: expected.reason };
+}
+
+// Istio names every injector webhook `<prefix>sidecar-injector.istio.io` (mutatingwebhook.yaml, and the
+// revision-tag webhooks istioctl creates from it); other webhooks do not inject sidecars.
+function toInjectionWebhooks(
+  configuration: string,
+  spec: z.infer<typeof mutatingWebhookConfigurationSchema>,
+): InjectionWebhook[] {
+  return (spec.webhooks ?? [])
+    .filter((w) => w.name.endsWith('sidecar-injector.istio.io'))
+    .map((w) => ({
+      configuration,
+      name: w.name,
+      namespaceSelector: toLabelSelector(w.namespaceSelector),
+      objectSelector: toLabelSelector(w.objectSelector),
+    }));
+}
+
+type LabelSelectorInput = NonNullable<
+  z.infer<typeof mutatingWebhookConfigurationSchema>['webhooks']
+>[number]['namespaceSelector'];
+
+function toLabelSelector(selector: LabelSelectorInput): LabelSelector | undefined {
+  if (!selector) return undefined;
+  return {
+    matchLabels: selector.matchLabels ?? undefined,
+    matchExpressions: (selector.matchExpressions ?? []).map((e) => ({
+      key: e.key,
+      operator: e.operator,
+      values: e.values ?? [],
+    })),
+  };
 }
 
 function toService(meta: ObjectMeta, spec: z.infer<typeof serviceSpecSchema>): Service {

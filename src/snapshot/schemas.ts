@@ -126,3 +126,21 @@ export const secretDataSchema = z.object({
   data: z.record(z.string(), z.string()).nullish(),
   stringData: z.record(z.string(), z.string()).nullish(),
 });
+
+const labelSelector = z
+  .object({
+    matchLabels: labels,
+    matchExpressions: z
+      .array(
+        z.object({ key: z.string(), operator: z.string(), values: z.array(z.coerce.string()).nullish() }),
+      )
+      .nullish(),
+  })
+  .nullish();
+
+/** admissionregistration.k8s.io/v1 MutatingWebhookConfiguration: only what injection depends on. */
+export const mutatingWebhookConfigurationSchema = z.object({
+  webhooks: z
+    .array(z.object({ name: z.string(), namespaceSelector: labelSelector, objectSelector: labelSelector }))
+    .nullish(),
+});
