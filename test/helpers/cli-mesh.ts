@@ -56,3 +56,16 @@ export function brief(pair: MatrixPair | undefined): string | undefined {
   if (!pair) return undefined;
   return `${pair.outcome === 'ok' ? 'ok' : `fail(${pair.reason})`}/${pair.client.tls}`;
 }
+
+/** `check -f <file> -o sarif --no-istioctl`: the SARIF rules and results of the one run. */
+export async function checkSarif(yaml: string): Promise<{
+  rules: { id: string; shortDescription: { text: string } }[];
+  results: { ruleId: string; locations: { physicalLocation?: { region: { startLine: number } } }[] }[];
+}> {
+  const { stdout, stderr } = await runCli(['check', '-f', writeMesh(yaml), '-o', 'sarif', '--no-istioctl'], {
+    now: NOW,
+  });
+  if (!stdout) throw new Error(`check printed nothing: ${stderr}`);
+  const run = JSON.parse(stdout).runs[0];
+  return { rules: run.tool.driver.rules, results: run.results };
+}

@@ -1,7 +1,7 @@
 // Issue 14, areas 1–3: the per-endpoint TLS decision as istiod makes it, through `matrix -o json` and
 // `check -o json`. Each case names the Istio source or unit test it is derived from (istio/istio master).
 import { describe, expect, it } from 'vitest';
-import { brief, checkJson, matrixJson } from '../helpers/cli-mesh.js';
+import { brief, checkJson, checkSarif, matrixJson } from '../helpers/cli-mesh.js';
 import { app, destinationRule, namespace, peerAuthentication } from '../helpers/mesh.js';
 
 const clients = `${namespace('client')}${app('client', 'sleep')}${namespace('legacy', 'none')}${app('legacy', 'old')}`;
@@ -65,6 +65,7 @@ describe('area 1: endpoint tlsMode comes from the pod label security.istio.io/tl
     expect(f?.resource).toEqual({ kind: 'Deployment', namespace: 'srv', name: 'httpbin' });
     expect(f?.severity).toBe('error');
     expect(f?.message).toContain('security.istio.io/tlsMode=disabled');
+    expect((await checkSarif(yaml)).rules.map((r) => r.id)).toContain('tlsmode-label-mismatch');
     expect(check.code).toBe(1);
   });
 
@@ -229,6 +230,11 @@ describe('area 3: subjectAltNames replace the expected identities', () => {
     expect(f?.resource).toEqual({ kind: 'DestinationRule', namespace: 'srv', name: 'dr' });
     expect(f?.message).toContain('spiffe://cluster.local/ns/srv/sa/httpbin');
     expect(f?.why?.join(' ')).toContain('service account default ≠ httpbin');
+    const sarif = await checkSarif(yaml);
+    expect(sarif.rules.map((r) => r.id)).toContain('destinationrule-san-mismatch');
+    expect(
+      sarif.results.find((r) => r.ruleId === 'destinationrule-san-mismatch')?.locations[0]?.physicalLocation,
+    ).toBeDefined();
   });
 
   it('the trust domain comes from meshConfig', async () => {
