@@ -117,6 +117,11 @@ export const CATALOGUE = {
     title: "DestinationRule subjectAltNames exclude the server's SPIFFE identity: the TLS handshake fails",
     severity: 'error',
   },
+  'port-passthrough-mtls': {
+    title:
+      'Port-level loadBalancer PASSTHROUGH: auto mTLS sends Istio mTLS to every endpoint, with or without a sidecar',
+    severity: 'error',
+  },
   'istioctl-analyze': { title: 'Reported by istioctl analyze', severity: 'warning' },
 } as const satisfies Record<string, CodeInfo>;
 

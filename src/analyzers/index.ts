@@ -14,6 +14,7 @@ import { outboundPortExcluded } from './outbound-port-excluded.js';
 import { peerAuthenticationConflict } from './peerauthentication-conflict.js';
 import { portLevelMtlsIgnored } from './port-level-mtls-ignored.js';
 import { portLevelMtlsServicePort } from './port-level-mtls-service-port.js';
+import { portPassthroughMtls } from './port-passthrough-mtls.js';
 import { probeRewriteDisabled } from './probe-rewrite-disabled.js';
 import { selectorMatchesNothing } from './selector-matches-nothing.js';
 import { serviceEntryTlsOrigination } from './serviceentry-tls-origination.js';
@@ -46,4 +47,5 @@ export const ALL_ANALYZERS: readonly Analyzer[] = [
   workloadCertificates,
   tlsModeLabelMismatch,
   destinationRuleSanMismatch,
+  portPassthroughMtls,
 ];

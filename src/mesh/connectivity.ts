@@ -40,6 +40,7 @@ export type TlsSource =
   | 'namespace-disable'
   | 'headless-fallback'
   | 'headless-mtls'
+  | 'port-passthrough-mtls'
   | 'auto-mtls';
 
 export interface BackendOutcome {
@@ -230,16 +231,29 @@ export class ConnectivityEvaluator {
     if (this.peerAuthentications.namespaceMode(target.namespace)?.mode === 'DISABLE') {
       return { tls: 'DISABLE', source: 'namespace-disable', ...base };
     }
-    const passthrough =
-      target.headless || rule?.rule.trafficPolicy?.loadBalancerSimple?.toUpperCase() === 'PASSTHROUGH';
-    if (passthrough) {
-      // ORIGINAL_DST clusters have one transport socket for all endpoints: plaintext when any endpoint's
-      // tlsMode is "disabled" (BestEffortInferServiceMTLSMode compares with "disabled" exactly), Istio
-      // mTLS otherwise, even to a pod whose own policy is DISABLE.
-      if (backends.length === 0 || servers.some((s) => s.tlsMode === DISABLED_TLS_MODE)) {
-        return { tls: 'DISABLE', source: 'headless-fallback', ...base };
-      }
-      return { tls: 'ISTIO_MUTUAL', source: 'headless-mtls', ...base };
+    // Two readings of "passthrough" that Istio does not keep in step (cluster_builder.go
+    // applyDestinationRule): BestEffortInferServiceMTLSMode is given the rule's top-level policy, while
+    // the cluster's type comes from the port-level policy (GetPortLevelTrafficPolicy → applyLoadBalancer).
+    const inferredPassthrough =
+      target.headless || isPassthrough(rule?.rule.trafficPolicy?.loadBalancerSimple);
+    const originalDst = target.headless || isPassthrough(portPolicy(rule, port.port)?.loadBalancerSimple);
+    // Plaintext for every endpoint when any endpoint's tlsMode is "disabled" (compared exactly) or
+    // there are none.
+    if (
+      inferredPassthrough &&
+      (backends.length === 0 || servers.some((s) => s.tlsMode === DISABLED_TLS_MODE))
+    ) {
+      return { tls: 'DISABLE', source: 'headless-fallback', ...base };
+    }
+    // ORIGINAL_DST clusters get one transport socket for all endpoints (cluster_tls.go
+    // applyUpstreamTLSSettings skips the socket match): Istio mTLS even to a pod whose own policy is
+    // DISABLE, and, with only a port-level PASSTHROUGH, even to a pod without a sidecar.
+    if (originalDst) {
+      return {
+        tls: 'ISTIO_MUTUAL',
+        source: inferredPassthrough ? 'headless-mtls' : 'port-passthrough-mtls',
+        ...base,
+      };
     }
     // Auto mTLS: the cluster matches endpoints whose EDS metadata says tlsMode=istio (cluster_tls.go
     // applyUpstreamTLSSettings); a top-level tls of the rule still steers that metadata.
@@ -353,6 +367,19 @@ function endpointMetadataIsIstio(clientSide: ClientSide, server: ServerSide): bo
   return server.policyMode !== 'DISABLE';
 }
 
+function isPassthrough(simple: string | undefined): boolean {
+  return simple?.toUpperCase() === 'PASSTHROUGH';
+}
+
+/** The policy the port's cluster is built from: its port entry (wholesale), else the top level. */
+function portPolicy(
+  rule: DestinationRuleMatch | undefined,
+  servicePort: number,
+): { readonly loadBalancerSimple?: string } | undefined {
+  const policy = rule?.rule.trafficPolicy;
+  return policy?.portLevelSettings.find((p) => p.port === servicePort) ?? policy;
+}
+
 /** The identity in a workload's certificate (pkg/spiffe: spiffe://<trust domain>/ns/<ns>/sa/<sa>). */
 export function spiffeIdentity(trustDomain: string, workload: Workload): string {
   return `spiffe://${trustDomain}/ns/${workload.meta.namespace}/sa/${workload.serviceAccount}`;
@@ -400,6 +427,7 @@ function failureReason(
     return 'tlsmode-label-mismatch';
   if (clientSide.source === 'headless-mtls' || clientSide.source === 'headless-fallback')
     return 'headless-service-plaintext';
+  if (clientSide.source === 'port-passthrough-mtls') return 'port-passthrough-mtls';
   if (client.proxy === 'ambient') return 'strict-plaintext-clients';
   if (tls === 'DISABLE') {
     switch (clientSide.source) {

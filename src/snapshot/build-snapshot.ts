@@ -391,7 +391,11 @@ function toTrafficPolicy(policy: TrafficPolicyInput | null | undefined): Traffic
     loadBalancerSimple: policy.loadBalancer?.simple,
     portLevelSettings: (policy.portLevelSettings ?? [])
       .filter((p) => p.port?.number !== undefined)
-      .map((p) => ({ port: p.port?.number ?? 0, tls: toTls(p.tls) })),
+      .map((p) => ({
+        port: p.port?.number ?? 0,
+        tls: toTls(p.tls),
+        loadBalancerSimple: p.loadBalancer?.simple,
+      })),
   };
 }
 

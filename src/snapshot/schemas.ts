@@ -78,7 +78,13 @@ const trafficPolicy = z.object({
   tls: clientTls.nullish(),
   loadBalancer: z.object({ simple: z.string().optional() }).nullish(),
   portLevelSettings: z
-    .array(z.object({ port: z.object({ number: port }).nullish(), tls: clientTls.nullish() }))
+    .array(
+      z.object({
+        port: z.object({ number: port }).nullish(),
+        tls: clientTls.nullish(),
+        loadBalancer: z.object({ simple: z.string().optional() }).nullish(),
+      }),
+    )
     .nullish(),
 });
 

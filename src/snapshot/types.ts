@@ -109,6 +109,8 @@ export interface ClientTlsSettings {
 export interface PortTrafficPolicy {
   readonly port: number;
   readonly tls?: ClientTlsSettings;
+  /** `loadBalancer.simple` of the port entry (PASSTHROUGH makes the port's cluster ORIGINAL_DST). */
+  readonly loadBalancerSimple?: string;
 }
 
 export interface TrafficPolicy {
