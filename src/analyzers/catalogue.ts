@@ -109,6 +109,19 @@ export const CATALOGUE = {
     title: 'credentialName without workloadSelector: sidecars ignore the TLS settings',
     severity: 'warning',
   },
+  'tlsmode-label-mismatch': {
+    title: "Pod label security.istio.io/tlsMode contradicts the pod's proxy: auto mTLS picks the wrong TLS",
+    severity: 'error',
+  },
+  'destinationrule-san-mismatch': {
+    title: "DestinationRule subjectAltNames exclude the server's SPIFFE identity: the TLS handshake fails",
+    severity: 'error',
+  },
+  'port-passthrough-mtls': {
+    title:
+      'Port-level loadBalancer PASSTHROUGH: auto mTLS sends Istio mTLS to every endpoint, with or without a sidecar',
+    severity: 'error',
+  },
   'istioctl-analyze': { title: 'Reported by istioctl analyze', severity: 'warning' },
 } as const satisfies Record<string, CodeInfo>;
 

@@ -1,6 +1,7 @@
 // Headless (passthrough) service with an endpoint lacking a sidecar: auto mTLS falls back to plaintext
 // for every endpoint (push_context.go BestEffortInferServiceMTLSMode), so STRICT pods reset clients.
 import { setPeerAuthenticationMode } from '../remediation/plans.js';
+import { DISABLED_TLS_MODE, endpointTlsMode } from '../snapshot/endpoint-tls-mode.js';
 import {
   affectedNamespaces,
   describeClients,
@@ -21,8 +22,9 @@ export const headlessServicePlaintext: Analyzer = {
       const first = group[0];
       const backend = first?.backends[0];
       if (!first || !backend) continue;
+      // istiod judges by each endpoint's tlsMode ("disabled" exactly), not by its containers.
       const withoutSidecar = first.target.backends
-        .filter((w) => w.proxy !== 'sidecar')
+        .filter((w) => endpointTlsMode(w) === DISABLED_TLS_MODE)
         .map((w) => `${w.meta.namespace}/${w.meta.name}`);
       const policy = backend.decision?.policy;
       findings.push(
@@ -33,7 +35,7 @@ export const headlessServicePlaintext: Analyzer = {
               ? `${describeClients(group)} send plaintext to headless service ${targetName(first.target)}, and its STRICT pods reset them. Callers see: ${firstSymptom(group)}.`
               : `${describeClients(group)} send Istio mTLS to every pod of headless service ${targetName(first.target)}, but ${describeBackendServer(backend)}. Callers see: ${firstSymptom(group)}.`,
           why: [
-            `Service ${targetName(first.target)} is headless: its clients use one TLS setting for every pod (an ORIGINAL_DST cluster), mTLS only when every endpoint has a sidecar${withoutSidecar.length ? `, and ${withoutSidecar.join(', ')} has none` : backend.tls === 'DISABLE' ? ' (no endpoints)' : ", whatever each pod's own policy says"}.`,
+            `Service ${targetName(first.target)} is headless: its clients use one TLS setting for every pod (an ORIGINAL_DST cluster), mTLS only when every endpoint has a sidecar${withoutSidecar.length ? `, and ${withoutSidecar.join(', ')} has tlsMode "disabled" (no sidecar, or the pod label security.istio.io/tlsMode says so)` : backend.tls === 'DISABLE' ? ' (no endpoints)' : ", whatever each pod's own policy says"}.`,
             describeBackendServer(backend),
           ],
           fix:

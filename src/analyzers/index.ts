@@ -3,6 +3,7 @@ import { autoMtlsDisabled } from './auto-mtls-disabled.js';
 import { caCertificates } from './ca-certificates.js';
 import { destinationRuleCredentialNameIgnored } from './destinationrule-credentialname-ignored.js';
 import { destinationRuleHostNotFound } from './destinationrule-host-not-found.js';
+import { destinationRuleSanMismatch } from './destinationrule-san-mismatch.js';
 import { destinationRuleShadowed } from './destinationrule-shadowed.js';
 import { destinationRuleTlsConflict } from './destinationrule-tls-conflict.js';
 import type { Analyzer } from './finding.js';
@@ -13,12 +14,14 @@ import { outboundPortExcluded } from './outbound-port-excluded.js';
 import { peerAuthenticationConflict } from './peerauthentication-conflict.js';
 import { portLevelMtlsIgnored } from './port-level-mtls-ignored.js';
 import { portLevelMtlsServicePort } from './port-level-mtls-service-port.js';
+import { portPassthroughMtls } from './port-passthrough-mtls.js';
 import { probeRewriteDisabled } from './probe-rewrite-disabled.js';
 import { selectorMatchesNothing } from './selector-matches-nothing.js';
 import { serviceEntryTlsOrigination } from './serviceentry-tls-origination.js';
 import { sidecarMissing } from './sidecar-missing.js';
 import { strictPlaintextClients } from './strict-plaintext-clients.js';
 import { strictUnderNamespaceDisable } from './strict-under-namespace-disable.js';
+import { tlsModeLabelMismatch } from './tlsmode-label-mismatch.js';
 import { workloadCertificates } from './workload-certificates.js';
 
 export const ALL_ANALYZERS: readonly Analyzer[] = [
@@ -42,4 +45,7 @@ export const ALL_ANALYZERS: readonly Analyzer[] = [
   outboundPortExcluded,
   destinationRuleCredentialNameIgnored,
   workloadCertificates,
+  tlsModeLabelMismatch,
+  destinationRuleSanMismatch,
+  portPassthroughMtls,
 ];

@@ -1,13 +1,15 @@
 // What happens when a client calls a service port: the TLS the client side sends to each backend,
 // what the server side accepts, and the outcome. Client side follows istio/istio:
 // pilot/pkg/networking/core/cluster_tls.go (buildUpstreamTLSSettings), pilot/pkg/model/push_context.go
-// (BestEffortInferServiceMTLSMode) and pilot/pkg/xds/endpoints/mtls_checker.go (per-endpoint tlsMode).
-// Server side follows pilot/pkg/networking/core/filterchain_options.go (chains per mode).
+// (BestEffortInferServiceMTLSMode), pilot/pkg/xds/endpoints/mtls_checker.go (checkMtlsEnabled) and
+// endpoint_builder.go (buildEnvoyLbEndpoint: the per-endpoint tlsMode metadata the transport socket
+// match reads). Server side follows pilot/pkg/networking/core/filterchain_options.go (chains per mode).
 import type { FindingCode } from '../analyzers/catalogue.js';
+import { DISABLED_TLS_MODE, endpointTlsMode, ISTIO_TLS_MODE } from '../snapshot/endpoint-tls-mode.js';
 import type { ClientTlsMode, Labels, MeshConfig, ProxyKind, Workload } from '../snapshot/types.js';
 import type { DestinationRuleIndex, DestinationRuleMatch, ResolvedTls } from './destination-rules.js';
 import { resolveTls } from './destination-rules.js';
-import type { ModeDecision, PeerAuthenticationIndex } from './server-mode.js';
+import type { EffectiveMode, ModeDecision, PeerAuthenticationIndex } from './server-mode.js';
 import {
   type Backend,
   backendsForPort,
@@ -38,6 +40,7 @@ export type TlsSource =
   | 'namespace-disable'
   | 'headless-fallback'
   | 'headless-mtls'
+  | 'port-passthrough-mtls'
   | 'auto-mtls';
 
 export interface BackendOutcome {
@@ -48,6 +51,10 @@ export interface BackendOutcome {
   readonly serverMode: ServerMode;
   readonly decision?: ModeDecision;
   readonly inboundExcluded: boolean;
+  /** The endpoint's own tlsMode (pod label security.istio.io/tlsMode, see snapshot/endpoint-tls-mode.ts). */
+  readonly tlsMode?: string;
+  /** The SPIFFE identity the server presents, when a rule's subjectAltNames rejected it. */
+  readonly serverIdentity?: string;
   readonly ok: boolean;
   readonly reason: FindingCode | 'ok';
   readonly symptom: string;
@@ -61,7 +68,7 @@ export interface PairOutcome {
   readonly tlsSource: TlsSource;
   readonly rule?: DestinationRuleMatch;
   readonly resolvedTls?: ResolvedTls;
-  /** The port's entry sets no tls, but the rule's top-level tls labelled the endpoints (EDS). */
+  /** The port's entry sets no tls, but the rule's top-level tls decided which endpoints get mTLS (EDS). */
   readonly endpointTlsFromTopLevel: boolean;
   readonly serverProxy: ProxyKind;
   readonly serverMode: ServerMode;
@@ -80,6 +87,8 @@ export const SYMPTOMS = {
     '503 upstream connect error or disconnect/reset before headers, TLS error: handshake failure, the server sidecar wants an Istio client certificate (UF,URX)',
   plaintextToTlsPort: '400 plain HTTP request sent to an HTTPS port, or connection reset',
   doubleTls: 'TLS handshake failure (TLS wrapped in TLS: "wrong version number")',
+  sanMismatch:
+    "503 upstream connect error or disconnect/reset before headers, TLS error: CERTIFICATE_VERIFY_FAILED (the server's SPIFFE identity is not among the rule's subjectAltNames; UF,URX)",
 } as const;
 
 const INBOUND_EXCLUDE = 'traffic.sidecar.istio.io/excludeInboundPorts';
@@ -122,16 +131,24 @@ interface ServerSide {
   readonly serverMode: ServerMode;
   readonly decision?: ModeDecision;
   readonly inboundExcluded: boolean;
+  /** The endpoint's own tlsMode: what istiod, not the pod, believes about its sidecar. */
+  readonly tlsMode: string;
+  /**
+   * The endpoint's effective PeerAuthentication mode for its port, whether or not it has a proxy: what
+   * mtls_checker.go checkMtlsEnabled reads (istiod composes it from labels alone).
+   */
+  readonly policyMode: EffectiveMode;
 }
 
 interface ClientSide {
   /** A fixed TLS for every backend, or undefined for auto mTLS's per-endpoint choice. */
   readonly tls?: ClientTlsMode;
   /**
-   * The EDS `tlsMode` label forced for every endpoint: set when the rule has a top-level tls but none
-   * for this port (mtls_checker.go tlsModeForDestinationRule reads the top-level mode).
+   * The rule's mode as the endpoint builder reads it when the cluster itself has no tls: set when the
+   * rule has a top-level tls but the port's entry has none (mtls_checker.go tlsModeForDestinationRule
+   * reads the top-level mode and lets only a port entry *with* tls override it).
    */
-  readonly endpointTlsMode?: 'istio' | 'disabled';
+  readonly ruleTlsMode?: ClientTlsMode;
   readonly source: TlsSource;
   readonly rule?: DestinationRuleMatch;
   readonly resolvedTls?: ResolvedTls;
@@ -147,15 +164,17 @@ export class ConnectivityEvaluator {
   serverSide(backend: Backend): ServerSide {
     const w = backend.workload;
     const port = backend.targetPort;
-    if (w.proxy === 'none') return { serverProxy: 'none', serverMode: 'NONE', inboundExcluded: false };
-    if (w.proxy === 'sidecar' && port !== undefined && isInboundExcluded(w, port)) {
-      return { serverProxy: 'sidecar', serverMode: 'NONE', inboundExcluded: true };
-    }
     const decision =
       port !== undefined
         ? this.peerAuthentications.modeForPort(w, port)
         : this.peerAuthentications.forWorkload(w).base;
-    return { serverProxy: w.proxy, serverMode: decision.mode, decision, inboundExcluded: false };
+    const endpoint = { tlsMode: endpointTlsMode(w), policyMode: decision.mode };
+    if (w.proxy === 'none')
+      return { serverProxy: 'none', serverMode: 'NONE', inboundExcluded: false, ...endpoint };
+    if (w.proxy === 'sidecar' && port !== undefined && isInboundExcluded(w, port)) {
+      return { serverProxy: 'sidecar', serverMode: 'NONE', inboundExcluded: true, ...endpoint };
+    }
+    return { serverProxy: w.proxy, serverMode: decision.mode, decision, inboundExcluded: false, ...endpoint };
   }
 
   evaluate(client: ClientProfile, target: ServiceTarget, port: TargetPort): PairOutcome {
@@ -175,7 +194,7 @@ export class ConnectivityEvaluator {
       clientProxy: client.proxy,
       tls: shown?.tls ?? clientSide.tls ?? 'DISABLE',
       tlsSource: clientSide.source,
-      endpointTlsFromTopLevel: !!clientSide.endpointTlsMode,
+      endpointTlsFromTopLevel: !!clientSide.ruleTlsMode,
       rule: clientSide.rule,
       resolvedTls: clientSide.resolvedTls,
       serverProxy: shown?.serverProxy ?? 'none',
@@ -212,25 +231,34 @@ export class ConnectivityEvaluator {
     if (this.peerAuthentications.namespaceMode(target.namespace)?.mode === 'DISABLE') {
       return { tls: 'DISABLE', source: 'namespace-disable', ...base };
     }
-    const passthrough =
-      target.headless || rule?.rule.trafficPolicy?.loadBalancerSimple?.toUpperCase() === 'PASSTHROUGH';
-    if (passthrough) {
-      // ORIGINAL_DST clusters have one transport socket for all endpoints: plaintext when any endpoint
-      // lacks the sidecar's tlsMode label (BestEffortInferServiceMTLSMode), Istio mTLS otherwise, even
-      // to a pod whose own policy is DISABLE.
-      if (backends.length === 0 || servers.some((s) => s.serverProxy !== 'sidecar')) {
-        return { tls: 'DISABLE', source: 'headless-fallback', ...base };
-      }
-      return { tls: 'ISTIO_MUTUAL', source: 'headless-mtls', ...base };
+    // Two readings of "passthrough" that Istio does not keep in step (cluster_builder.go
+    // applyDestinationRule): BestEffortInferServiceMTLSMode is given the rule's top-level policy, while
+    // the cluster's type comes from the port-level policy (GetPortLevelTrafficPolicy → applyLoadBalancer).
+    const inferredPassthrough =
+      target.headless || isPassthrough(rule?.rule.trafficPolicy?.loadBalancerSimple);
+    const originalDst = target.headless || isPassthrough(portPolicy(rule, port.port)?.loadBalancerSimple);
+    // Plaintext for every endpoint when any endpoint's tlsMode is "disabled" (compared exactly) or
+    // there are none.
+    if (
+      inferredPassthrough &&
+      (backends.length === 0 || servers.some((s) => s.tlsMode === DISABLED_TLS_MODE))
+    ) {
+      return { tls: 'DISABLE', source: 'headless-fallback', ...base };
     }
-    const topLevel = rule?.rule.trafficPolicy?.tls?.mode;
-    if (topLevel)
+    // ORIGINAL_DST clusters get one transport socket for all endpoints (cluster_tls.go
+    // applyUpstreamTLSSettings skips the socket match): Istio mTLS even to a pod whose own policy is
+    // DISABLE, and, with only a port-level PASSTHROUGH, even to a pod without a sidecar.
+    if (originalDst) {
       return {
-        source: 'auto-mtls',
-        endpointTlsMode: topLevel === 'ISTIO_MUTUAL' ? 'istio' : 'disabled',
+        tls: 'ISTIO_MUTUAL',
+        source: inferredPassthrough ? 'headless-mtls' : 'port-passthrough-mtls',
         ...base,
       };
-    return { source: 'auto-mtls', ...base };
+    }
+    // Auto mTLS: the cluster matches endpoints whose EDS metadata says tlsMode=istio (cluster_tls.go
+    // applyUpstreamTLSSettings); a top-level tls of the rule still steers that metadata.
+    const topLevel = rule?.rule.trafficPolicy?.tls?.mode;
+    return { source: 'auto-mtls', ruleTlsMode: topLevel, ...base };
   }
 
   private judge(
@@ -254,9 +282,40 @@ export class ConnectivityEvaluator {
     const tls = clientSide.tls ?? this.endpointTls(client, clientSide, backend, server);
     const base = { backend, tls, ...server };
     const accepted = accepts(server, tls, portExpectsTls(port));
-    if (accepted) return { ...base, ok: true, reason: 'ok', symptom: SYMPTOMS.ok };
+    if (accepted) {
+      const identity = this.rejectedIdentity(clientSide, backend, server, tls);
+      if (identity) {
+        return {
+          ...base,
+          serverIdentity: identity,
+          ok: false,
+          reason: 'destinationrule-san-mismatch',
+          symptom: SYMPTOMS.sanMismatch,
+        };
+      }
+      return { ...base, ok: true, reason: 'ok', symptom: SYMPTOMS.ok };
+    }
     const reason = failureReason(client, clientSide, server, tls, target);
     return { ...base, ok: false, reason, symptom: failureSymptom(server, tls) };
+  }
+
+  /**
+   * ISTIO_MUTUAL from a rule with subjectAltNames: those names replace the service's service accounts
+   * as the identities the client accepts (cluster_tls.go buildUpstreamTLSSettings, then
+   * buildUpstreamClusterTLSContext's exact SAN match). The server sidecar presents
+   * spiffe://<trust domain>/ns/<namespace>/sa/<service account>; returns it when it is not listed.
+   */
+  private rejectedIdentity(
+    clientSide: ClientSide,
+    backend: Backend,
+    server: ServerSide,
+    tls: ClientTlsMode,
+  ): string | undefined {
+    if (tls !== 'ISTIO_MUTUAL' || clientSide.source !== 'destination-rule') return undefined;
+    const names = clientSide.resolvedTls?.tls?.subjectAltNames;
+    if (!names?.length || server.serverProxy !== 'sidecar' || server.inboundExcluded) return undefined;
+    const identity = spiffeIdentity(this.meshConfig.trustDomain, backend.workload);
+    return names.includes(identity) ? undefined : identity;
   }
 
   // Auto mTLS per endpoint. ztunnel (ambient clients) sends HBONE to ambient pods and to sidecar pods
@@ -275,9 +334,7 @@ export class ConnectivityEvaluator {
       return hbone ? 'ISTIO_MUTUAL' : 'DISABLE';
     }
     if (server.serverProxy === 'ambient') return 'ISTIO_MUTUAL';
-    if (clientSide.endpointTlsMode)
-      return clientSide.endpointTlsMode === 'istio' ? 'ISTIO_MUTUAL' : 'DISABLE';
-    return endpointIsIstio(server) ? 'ISTIO_MUTUAL' : 'DISABLE';
+    return endpointMetadataIsIstio(clientSide, server) ? 'ISTIO_MUTUAL' : 'DISABLE';
   }
 
   private judgeExternal(client: ClientProfile, port: TargetPort, clientSide: ClientSide): BackendOutcome {
@@ -297,9 +354,41 @@ export class ConnectivityEvaluator {
   }
 }
 
-/** EDS marks an endpoint `tlsMode: istio` when it has a sidecar and its own policy for the port is not DISABLE. */
-function endpointIsIstio(server: ServerSide): boolean {
-  return server.serverProxy === 'sidecar' && server.serverMode !== 'DISABLE';
+/**
+ * Whether EDS gives the endpoint the metadata `tlsMode: istio` that selects the cluster's mTLS socket
+ * (endpoint_builder.go buildEnvoyLbEndpoint clears the endpoint's own tlsMode unless checkMtlsEnabled
+ * says yes, and never raises it). checkMtlsEnabled: the rule's mode when the endpoint builder sees one,
+ * else the endpoint's own PeerAuthentication for its port (not DISABLE). So a rule's ISTIO_MUTUAL
+ * reaches only endpoints labelled "istio", and it overrides their DISABLE policy.
+ */
+function endpointMetadataIsIstio(clientSide: ClientSide, server: ServerSide): boolean {
+  if (server.tlsMode !== ISTIO_TLS_MODE) return false;
+  if (clientSide.ruleTlsMode) return clientSide.ruleTlsMode === 'ISTIO_MUTUAL';
+  return server.policyMode !== 'DISABLE';
+}
+
+function isPassthrough(simple: string | undefined): boolean {
+  return simple?.toUpperCase() === 'PASSTHROUGH';
+}
+
+/** The policy the port's cluster is built from: its port entry (wholesale), else the top level. */
+function portPolicy(
+  rule: DestinationRuleMatch | undefined,
+  servicePort: number,
+): { readonly loadBalancerSimple?: string } | undefined {
+  const policy = rule?.rule.trafficPolicy;
+  return policy?.portLevelSettings.find((p) => p.port === servicePort) ?? policy;
+}
+
+/** The identity in a workload's certificate (pkg/spiffe: spiffe://<trust domain>/ns/<ns>/sa/<sa>). */
+export function spiffeIdentity(trustDomain: string, workload: Workload): string {
+  return `spiffe://${trustDomain}/ns/${workload.meta.namespace}/sa/${workload.serviceAccount}`;
+}
+
+/** The pod's tlsMode label says the opposite of its proxy, and that is what decided the TLS. */
+function tlsModeContradictsProxy(server: ServerSide, tls: ClientTlsMode): boolean {
+  if (tls === 'DISABLE') return server.serverProxy === 'sidecar' && server.tlsMode !== ISTIO_TLS_MODE;
+  return tls === 'ISTIO_MUTUAL' && server.serverProxy === 'none' && server.tlsMode === ISTIO_TLS_MODE;
 }
 
 function isTlsProtocol(protocol: string): boolean {
@@ -331,8 +420,14 @@ function failureReason(
   target: ServiceTarget,
 ): FindingCode {
   if (server.inboundExcluded) return 'inbound-port-excluded';
+  if (
+    (clientSide.source === 'auto-mtls' || clientSide.source === 'headless-mtls') &&
+    tlsModeContradictsProxy(server, tls)
+  )
+    return 'tlsmode-label-mismatch';
   if (clientSide.source === 'headless-mtls' || clientSide.source === 'headless-fallback')
     return 'headless-service-plaintext';
+  if (clientSide.source === 'port-passthrough-mtls') return 'port-passthrough-mtls';
   if (client.proxy === 'ambient') return 'strict-plaintext-clients';
   if (tls === 'DISABLE') {
     switch (clientSide.source) {
@@ -344,7 +439,7 @@ function failureReason(
         return 'auto-mtls-disabled';
       case 'auto-mtls':
         // A top-level tls in the rule decided the endpoints' tlsMode for a port whose entry has none.
-        return clientSide.endpointTlsMode ? 'destinationrule-tls-conflict' : 'strict-plaintext-clients';
+        return clientSide.ruleTlsMode ? 'destinationrule-tls-conflict' : 'strict-plaintext-clients';
       case 'namespace-disable':
         return 'strict-under-namespace-disable';
       case 'credential-ignored':

@@ -2,7 +2,10 @@
 // Validates the fields we read and reports a malformed object with its file, line and field.
 import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
+
+import { podTlsMode } from './endpoint-tls-mode.js';
 import { invalidName, invalidNamespace, quote } from './k8s-names.js';
+
 import { decideProxy } from './proxy-status.js';
 import { ManifestError, type RawObject } from './read-manifests.js';
 import {
@@ -11,6 +14,7 @@ import {
   injectorValuesSchema,
   meshConfigSchema,
   metadataSchema,
+  mutatingWebhookConfigurationSchema,
   peerAuthenticationSpecSchema,
   podSpecSchema,
   podTemplateSchema,
@@ -24,7 +28,9 @@ import {
   DEFAULT_MESH_CONFIG,
   type DestinationRule,
   type Gap,
+  type InjectionWebhook,
   type InjectorConfig,
+  type LabelSelector,
   type Labels,
   type MeshConfig,
   type MeshSnapshot,
@@ -59,6 +65,8 @@ interface PendingWorkload {
 export interface BuildOptions {
   readonly gaps?: readonly Gap[];
   readonly collectedRootCertConfigMaps?: boolean;
+  /** Injector webhooks read separately (a live cluster's list, even empty); overrides those in `raws`. */
+  readonly injectionWebhooks?: readonly InjectionWebhook[];
 }
 
 export function buildSnapshot(raws: readonly RawObject[], options: BuildOptions = {}): MeshSnapshot {
@@ -71,6 +79,7 @@ export function buildSnapshot(raws: readonly RawObject[], options: BuildOptions 
   const certificates: CertificateSource[] = [];
   let meshConfig: MeshConfig = DEFAULT_MESH_CONFIG;
   let injector: InjectorConfig = { rewriteAppHTTPProbe: true };
+  const injectionWebhooks: InjectionWebhook[] = [];
 
   for (const raw of raws) {
     const kind = raw.object.kind;
@@ -160,6 +169,10 @@ export function buildSnapshot(raws: readonly RawObject[], options: BuildOptions 
         },
         onCertificate: (cert) => certificates.push(cert),
       });
+    } else if (group === 'admissionregistration.k8s.io' && kind === 'MutatingWebhookConfiguration') {
+      const m = meta();
+      const spec = validate(raw, kind, [], mutatingWebhookConfigurationSchema);
+      injectionWebhooks.push(...toInjectionWebhooks(m.name, spec));
     } else if (group === '' && kind === 'Secret') {
       const m = meta();
       if (!CA_SECRET_NAMES.has(m.name)) continue;
@@ -169,7 +182,12 @@ export function buildSnapshot(raws: readonly RawObject[], options: BuildOptions 
     // Every other kind is ignored: the analysis does not need it.
   }
 
-  const workloads = [...pending.values()].map((p) => toWorkload(p, namespaces.get(p.meta.namespace)?.labels));
+  // Without Istio's webhooks in the input, decideProxy assumes the default install.
+  const webhooks =
+    options.injectionWebhooks ?? (injectionWebhooks.length > 0 ? injectionWebhooks : undefined);
+  const workloads = [...pending.values()].map((p) =>
+    toWorkload(p, namespaces.get(p.meta.namespace)?.labels, webhooks),
+  );
   return {
     namespaces: [...namespaces.values()],
     workloads,
@@ -182,6 +200,7 @@ export function buildSnapshot(raws: readonly RawObject[], options: BuildOptions 
     certificates,
     gaps: options.gaps ?? [],
     collectedRootCertConfigMaps: options.collectedRootCertConfigMaps ?? false,
+    injectionWebhooks: webhooks,
   };
 }
 
@@ -270,7 +289,11 @@ function withoutPodTemplateHash(labels: Labels): Labels {
   return rest;
 }
 
-function toWorkload(p: PendingWorkload, namespaceLabels: Labels | undefined): Workload {
+function toWorkload(
+  p: PendingWorkload,
+  namespaceLabels: Labels | undefined,
+  webhooks: readonly InjectionWebhook[] | undefined,
+): Workload {
   const containers = [...(p.spec.initContainers ?? []), ...p.spec.containers];
   const containerNames = containers.map((c) => c.name);
   const expected = decideProxy({
@@ -280,6 +303,7 @@ function toWorkload(p: PendingWorkload, namespaceLabels: Labels | undefined): Wo
     containerNames,
     hostNetwork: p.spec.hostNetwork ?? false,
     namespace: p.meta.namespace,
+    webhooks,
   });
   const decision = !p.isRunningPod
     ? expected
@@ -303,6 +327,7 @@ function toWorkload(p: PendingWorkload, namespaceLabels: Labels | undefined): Wo
     proxy: decision.proxy,
     proxyReason: decision.reason,
     podNames: p.podNames,
+    tlsMode: podTlsMode(p.podLabels, { runningPod: p.isRunningPod, proxy: decision.proxy }),
   };
 }
 
@@ -317,6 +342,38 @@ function runningPodWithoutSidecar(expected: { proxy: string; reason: string }): 
     return { proxy: 'none', reason: `running pod has no istio-proxy container although ${expected.reason}` };
   }
   return { proxy: 'none', reason: expected.reason };
+}
+
+// Istio names every injector webhook `<prefix>sidecar-injector.istio.io` (mutatingwebhook.yaml, and the
+// revision-tag webhooks istioctl creates from it); other webhooks do not inject sidecars.
+function toInjectionWebhooks(
+  configuration: string,
+  spec: z.infer<typeof mutatingWebhookConfigurationSchema>,
+): InjectionWebhook[] {
+  return (spec.webhooks ?? [])
+    .filter((w) => w.name.endsWith('sidecar-injector.istio.io'))
+    .map((w) => ({
+      configuration,
+      name: w.name,
+      namespaceSelector: toLabelSelector(w.namespaceSelector),
+      objectSelector: toLabelSelector(w.objectSelector),
+    }));
+}
+
+type LabelSelectorInput = NonNullable<
+  z.infer<typeof mutatingWebhookConfigurationSchema>['webhooks']
+>[number]['namespaceSelector'];
+
+function toLabelSelector(selector: LabelSelectorInput): LabelSelector | undefined {
+  if (!selector) return undefined;
+  return {
+    matchLabels: selector.matchLabels ?? undefined,
+    matchExpressions: (selector.matchExpressions ?? []).map((e) => ({
+      key: e.key,
+      operator: e.operator,
+      values: e.values ?? [],
+    })),
+  };
 }
 
 function toService(meta: ObjectMeta, spec: z.infer<typeof serviceSpecSchema>): Service {
@@ -365,7 +422,11 @@ function toTrafficPolicy(policy: TrafficPolicyInput | null | undefined): Traffic
     loadBalancerSimple: policy.loadBalancer?.simple,
     portLevelSettings: (policy.portLevelSettings ?? [])
       .filter((p) => p.port?.number !== undefined)
-      .map((p) => ({ port: p.port?.number ?? 0, tls: toTls(p.tls) })),
+      .map((p) => ({
+        port: p.port?.number ?? 0,
+        tls: toTls(p.tls),
+        loadBalancerSimple: p.loadBalancer?.simple,
+      })),
   };
 }
 

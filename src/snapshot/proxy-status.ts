@@ -1,8 +1,11 @@
 // Decides whether a workload runs with a sidecar, under ambient (ztunnel), or with no proxy at all.
-// Follows the injector's policy (istio/istio: pkg/kube/inject/webhook.go injectRequired and the
-// webhook's namespace/object selectors in manifests/charts/istio-control/istio-discovery/templates/
-// mutatingwebhook.yaml) and ambient enrolment (istio.io/dataplane-mode, cni/pkg/util/podutil.go).
-import type { Labels, ProxyKind } from './types.js';
+// Injection happens in two steps, both modelled here: the API server calls an injector webhook only when
+// its namespaceSelector and objectSelector match (istio/istio: manifests/charts/istio-control/
+// istio-discovery/templates/mutatingwebhook.yaml, or the MutatingWebhookConfigurations found in the
+// input), then the injector decides (pkg/kube/inject/inject.go injectRequired). Ambient enrolment:
+// istio.io/dataplane-mode (cni/pkg/util/podutil.go).
+import { labelSelectorMatches } from './label-selector.js';
+import type { InjectionWebhook, Labels, ProxyKind } from './types.js';
 
 export interface ProxyInputs {
   readonly namespaceLabels: Labels | undefined;
@@ -11,6 +14,8 @@ export interface ProxyInputs {
   readonly containerNames: readonly string[];
   readonly hostNetwork: boolean;
   readonly namespace: string;
+  /** The injector webhooks in the input; undefined: assume the default install (see ASSUMED_WEBHOOKS). */
+  readonly webhooks?: readonly InjectionWebhook[];
 }
 
 export interface ProxyDecision {
@@ -21,8 +26,68 @@ export interface ProxyDecision {
 // The injector never touches these (pkg/kube/inject: IgnoredNamespaces).
 const NEVER_INJECTED = new Set(['kube-system', 'kube-public', 'kube-node-lease', 'local-path-storage']);
 
+const INJECT = 'sidecar.istio.io/inject';
+const REVISION = 'istio.io/rev';
+const NAMESPACE_INJECTION = 'istio-injection';
+const NOT_FALSE = { key: INJECT, operator: 'NotIn', values: ['false'] } as const;
+
+/**
+ * The default revision's webhooks from mutatingwebhook.yaml (rev.namespace, rev.object, namespace,
+ * object), used when the input holds no MutatingWebhookConfiguration. Since the input does not say
+ * which revisions are installed, a webhook is assumed for any `istio.io/rev` value (Exists, where the
+ * chart says In [<revision>]).
+ */
+const ASSUMED_WEBHOOKS: readonly InjectionWebhook[] = [
+  {
+    configuration: '(assumed)',
+    name: 'rev.namespace.sidecar-injector.istio.io',
+    namespaceSelector: {
+      matchExpressions: [
+        { key: REVISION, operator: 'Exists' },
+        { key: NAMESPACE_INJECTION, operator: 'DoesNotExist' },
+      ],
+    },
+    objectSelector: { matchExpressions: [NOT_FALSE] },
+  },
+  {
+    configuration: '(assumed)',
+    name: 'rev.object.sidecar-injector.istio.io',
+    namespaceSelector: {
+      matchExpressions: [
+        { key: REVISION, operator: 'DoesNotExist' },
+        { key: NAMESPACE_INJECTION, operator: 'DoesNotExist' },
+      ],
+    },
+    objectSelector: { matchExpressions: [NOT_FALSE, { key: REVISION, operator: 'Exists' }] },
+  },
+  {
+    configuration: '(assumed)',
+    name: 'namespace.sidecar-injector.istio.io',
+    namespaceSelector: {
+      matchExpressions: [{ key: NAMESPACE_INJECTION, operator: 'In', values: ['enabled'] }],
+    },
+    objectSelector: { matchExpressions: [NOT_FALSE] },
+  },
+  {
+    configuration: '(assumed)',
+    name: 'object.sidecar-injector.istio.io',
+    namespaceSelector: {
+      matchExpressions: [
+        { key: NAMESPACE_INJECTION, operator: 'DoesNotExist' },
+        { key: REVISION, operator: 'DoesNotExist' },
+      ],
+    },
+    objectSelector: {
+      matchExpressions: [
+        { key: INJECT, operator: 'In', values: ['true'] },
+        { key: REVISION, operator: 'DoesNotExist' },
+      ],
+    },
+  },
+];
+
 export function decideProxy(inputs: ProxyInputs): ProxyDecision {
-  const { podLabels, podAnnotations, namespaceLabels = {} } = inputs;
+  const { podLabels, namespaceLabels = {} } = inputs;
   if (inputs.containerNames.includes('istio-proxy')) {
     return { proxy: 'sidecar', reason: 'has an istio-proxy container' };
   }
@@ -31,7 +96,7 @@ export function decideProxy(inputs: ProxyInputs): ProxyDecision {
     return { proxy: 'none', reason: `namespace ${inputs.namespace} is never injected` };
   }
 
-  const sidecar = sidecarInjection(namespaceLabels, podLabels, podAnnotations);
+  const sidecar = sidecarInjection(inputs);
   if (sidecar) return sidecar;
 
   const podMode = podLabels['istio.io/dataplane-mode'];
@@ -40,51 +105,77 @@ export function decideProxy(inputs: ProxyInputs): ProxyDecision {
   if (namespaceLabels['istio.io/dataplane-mode'] === 'ambient') {
     return { proxy: 'ambient', reason: 'namespace label istio.io/dataplane-mode=ambient' };
   }
-  return { proxy: 'none', reason: noInjectionReason(namespaceLabels, podLabels, podAnnotations) };
+  return { proxy: 'none', reason: noInjectionReason(inputs) };
 }
 
-// The webhooks' selectors see labels only, and compare values exactly (mutatingwebhook.yaml):
-// namespace istio-injection=enabled, or istio.io/rev without istio-injection, or pod label
-// sidecar.istio.io/inject=true (or istio.io/rev) in a namespace without istio-injection. Once a webhook
-// is called, injectRequired also honours the legacy annotation sidecar.istio.io/inject=false.
-function sidecarInjection(
-  namespaceLabels: Labels,
+/** The first injector webhook the API server would call for this pod. */
+function callingWebhook(inputs: ProxyInputs): InjectionWebhook | undefined {
+  // Kubernetes labels every namespace with its name; webhooks select on it (the `auto.` webhook does).
+  const namespaceLabels = { ...inputs.namespaceLabels, 'kubernetes.io/metadata.name': inputs.namespace };
+  return (inputs.webhooks ?? ASSUMED_WEBHOOKS).find(
+    (w) =>
+      labelSelectorMatches(w.namespaceSelector, namespaceLabels) &&
+      labelSelectorMatches(w.objectSelector, inputs.podLabels),
+  );
+}
+
+/**
+ * injectRequired's object choice: the label `sidecar.istio.io/inject` if present (even empty), else the
+ * annotation; only the exact strings "true" and "false" count, anything else falls back to the default
+ * policy (`enabled` in a default install: inject).
+ */
+export function injectionChoice(
   podLabels: Labels,
   podAnnotations: Labels,
-): ProxyDecision | undefined {
-  const namespaceInjection = namespaceLabels['istio-injection'];
-  const podLabel = podLabels['sidecar.istio.io/inject'];
-  if (podLabel === 'false') return undefined;
-  let decision: ProxyDecision | undefined;
-  if (namespaceInjection === 'enabled') {
-    decision = { proxy: 'sidecar', reason: 'namespace label istio-injection=enabled' };
-  } else if (namespaceInjection === undefined) {
-    const revision = namespaceLabels['istio.io/rev'];
-    if (revision) decision = { proxy: 'sidecar', reason: `namespace label istio.io/rev=${revision}` };
-    else if (podLabel === 'true')
-      decision = { proxy: 'sidecar', reason: 'pod label sidecar.istio.io/inject=true' };
-    else if (podLabels['istio.io/rev'])
-      decision = { proxy: 'sidecar', reason: `pod label istio.io/rev=${podLabels['istio.io/rev']}` };
-  }
-  // Any other istio-injection value (disabled, or a typo such as "true") matches no webhook.
-  if (
-    decision &&
-    podLabel === undefined &&
-    podAnnotations['sidecar.istio.io/inject']?.toLowerCase() === 'false'
-  )
-    return undefined;
-  return decision;
+): {
+  readonly value: string;
+  readonly from: 'label' | 'annotation' | 'none';
+  readonly inject?: boolean;
+} {
+  const fromLabel = Object.hasOwn(podLabels, INJECT);
+  const value = (fromLabel ? podLabels[INJECT] : podAnnotations[INJECT]) ?? '';
+  const from = fromLabel ? 'label' : podAnnotations[INJECT] !== undefined ? 'annotation' : 'none';
+  return { value, from, inject: value === 'true' ? true : value === 'false' ? false : undefined };
 }
 
-function noInjectionReason(namespaceLabels: Labels, podLabels: Labels, podAnnotations: Labels): string {
-  const namespaceInjection = namespaceLabels['istio-injection'];
+function sidecarInjection(inputs: ProxyInputs): ProxyDecision | undefined {
+  const webhook = callingWebhook(inputs);
+  if (!webhook) return undefined;
+  const choice = injectionChoice(inputs.podLabels, inputs.podAnnotations);
+  if (choice.inject === false) return undefined;
+  let reason = selectionReason(inputs);
+  if (inputs.webhooks) reason += ` (injector webhook ${webhook.name} of ${webhook.configuration})`;
+  if (choice.from !== 'none' && choice.inject === undefined) {
+    reason += `; the ${choice.from} ${INJECT}="${choice.value}" is neither "true" nor "false", so the default policy (inject) applies`;
+  }
+  return { proxy: 'sidecar', reason };
+}
+
+/** Which labels put the pod under an injector webhook, in the chart's order of precedence. */
+function selectionReason(inputs: ProxyInputs): string {
+  const ns = inputs.namespaceLabels ?? {};
+  if (ns[NAMESPACE_INJECTION] === 'enabled') return 'namespace label istio-injection=enabled';
+  if (ns[REVISION]) return `namespace label istio.io/rev=${ns[REVISION]}`;
+  if (inputs.podLabels[REVISION]) return `pod label istio.io/rev=${inputs.podLabels[REVISION]}`;
+  if (inputs.podLabels[INJECT] === 'true') return 'pod label sidecar.istio.io/inject=true';
+  return 'an injector webhook selects every namespace (enableNamespacesByDefault)';
+}
+
+function noInjectionReason(inputs: ProxyInputs): string {
+  const namespaceLabels = inputs.namespaceLabels ?? {};
+  const namespaceInjection = namespaceLabels[NAMESPACE_INJECTION];
   if (namespaceInjection === 'disabled') return 'namespace label istio-injection=disabled';
   if (namespaceInjection !== undefined && namespaceInjection !== 'enabled') {
     return `namespace label istio-injection=${namespaceInjection} matches no injection webhook (only "enabled" does)`;
   }
-  const podChoice = podLabels['sidecar.istio.io/inject'] ?? podAnnotations['sidecar.istio.io/inject'];
-  if (podChoice?.toLowerCase() === 'false') return 'pod opted out with sidecar.istio.io/inject=false';
-  if (podAnnotations['sidecar.istio.io/inject'] === 'true') {
+  const choice = injectionChoice(inputs.podLabels, inputs.podAnnotations);
+  if (choice.inject === false) return `pod opted out with the ${choice.from} sidecar.istio.io/inject=false`;
+  const revision = namespaceLabels[REVISION] ?? inputs.podLabels[REVISION];
+  if (inputs.webhooks && revision && namespaceInjection === undefined) {
+    const where = namespaceLabels[REVISION] ? 'namespace' : 'pod';
+    return `${where} label istio.io/rev=${revision}, but no injector webhook in the MutatingWebhookConfigurations selects revision ${revision} (is that revision, or a revision tag for it, installed?)`;
+  }
+  if (inputs.podAnnotations[INJECT] === 'true') {
     return 'only the annotation sidecar.istio.io/inject=true asks for injection; the webhook selects on the label';
   }
   return 'namespace not labelled for injection (istio-injection / istio.io/rev) nor ambient';

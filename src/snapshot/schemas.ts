@@ -78,7 +78,13 @@ const trafficPolicy = z.object({
   tls: clientTls.nullish(),
   loadBalancer: z.object({ simple: z.string().optional() }).nullish(),
   portLevelSettings: z
-    .array(z.object({ port: z.object({ number: port }).nullish(), tls: clientTls.nullish() }))
+    .array(
+      z.object({
+        port: z.object({ number: port }).nullish(),
+        tls: clientTls.nullish(),
+        loadBalancer: z.object({ simple: z.string().optional() }).nullish(),
+      }),
+    )
     .nullish(),
 });
 
@@ -125,4 +131,22 @@ export const configMapDataSchema = z.object({ data: z.record(z.string(), z.strin
 export const secretDataSchema = z.object({
   data: z.record(z.string(), z.string()).nullish(),
   stringData: z.record(z.string(), z.string()).nullish(),
+});
+
+const labelSelector = z
+  .object({
+    matchLabels: labels,
+    matchExpressions: z
+      .array(
+        z.object({ key: z.string(), operator: z.string(), values: z.array(z.coerce.string()).nullish() }),
+      )
+      .nullish(),
+  })
+  .nullish();
+
+/** admissionregistration.k8s.io/v1 MutatingWebhookConfiguration: only what injection depends on. */
+export const mutatingWebhookConfigurationSchema = z.object({
+  webhooks: z
+    .array(z.object({ name: z.string(), namespaceSelector: labelSelector, objectSelector: labelSelector }))
+    .nullish(),
 });

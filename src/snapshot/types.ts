@@ -57,6 +57,12 @@ export interface Workload {
   readonly proxyReason: string;
   /** Names of the running pods behind it (live cluster or pod manifests); empty for templates. */
   readonly podNames: readonly string[];
+  /**
+   * The pod's `security.istio.io/tlsMode` as istiod reads it for its endpoints (kube/conversion.go
+   * PodTLSMode: the label, else "disabled"); for a template, what the injector would set ("istio" on
+   * injected pods unless the template sets the label). Absent: derive it from labels and proxy.
+   */
+  readonly tlsMode?: string;
 }
 
 export interface ServicePort {
@@ -103,6 +109,8 @@ export interface ClientTlsSettings {
 export interface PortTrafficPolicy {
   readonly port: number;
   readonly tls?: ClientTlsSettings;
+  /** `loadBalancer.simple` of the port entry (PASSTHROUGH makes the port's cluster ORIGINAL_DST). */
+  readonly loadBalancerSimple?: string;
 }
 
 export interface TrafficPolicy {
@@ -182,6 +190,23 @@ export interface Gap {
   readonly optional?: boolean;
 }
 
+/** One sidecar-injector webhook of a MutatingWebhookConfiguration (name ending `sidecar-injector.istio.io`). */
+export interface InjectionWebhook {
+  readonly configuration: string;
+  readonly name: string;
+  readonly namespaceSelector?: LabelSelector;
+  readonly objectSelector?: LabelSelector;
+}
+
+export interface LabelSelector {
+  readonly matchLabels?: Labels;
+  readonly matchExpressions?: readonly {
+    readonly key: string;
+    readonly operator: string;
+    readonly values?: readonly string[];
+  }[];
+}
+
 export interface MeshSnapshot {
   readonly namespaces: readonly NamespaceInfo[];
   readonly workloads: readonly Workload[];
@@ -195,6 +220,11 @@ export interface MeshSnapshot {
   readonly gaps: readonly Gap[];
   /** Whether the source listed `istio-ca-root-cert` in every namespace (live), so a missing one means something. */
   readonly collectedRootCertConfigMaps: boolean;
+  /**
+   * Istio's sidecar-injector webhooks, when the input holds them; undefined when it does not (then the
+   * default revision's webhooks are assumed, with a webhook for any `istio.io/rev`).
+   */
+  readonly injectionWebhooks?: readonly InjectionWebhook[];
 }
 
 export const DEFAULT_MESH_CONFIG: MeshConfig = {

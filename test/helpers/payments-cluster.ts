@@ -16,7 +16,12 @@ export function paymentsCluster(): FakeKubeApi {
     {
       apiVersion: 'v1',
       kind: 'Pod',
-      metadata: { name: 'payments-0', namespace: 'payments', labels: { app: 'payments' } },
+      metadata: {
+        name: 'payments-0',
+        namespace: 'payments',
+        // The injector labels every injected pod so (injection-template.yaml); istiod keys auto mTLS on it.
+        labels: { app: 'payments', 'security.istio.io/tlsMode': 'istio' },
+      },
       spec: { containers: [{ name: 'app', ports: [{ containerPort: 8080 }] }, { name: 'istio-proxy' }] },
       status: { phase: 'Running' },
     },

@@ -201,12 +201,20 @@ describe('DestinationRule lookup', () => {
     // Top-level DISABLE: every endpoint is marked plaintext (mtls_checker.go), so a STRICT server resets.
     const disable = server + destinationRule('srv', 'dr', 'httpbin', 'DISABLE', extra);
     expect(pair(matrixOf(disable), 'client/sleep')).toBe('fail(destinationrule-tls-conflict)');
-    // Top-level ISTIO_MUTUAL: every endpoint gets mTLS, even one without a sidecar.
+    // Top-level ISTIO_MUTUAL: checkMtlsEnabled says yes for every endpoint, but buildEnvoyLbEndpoint only
+    // keeps (never raises) each endpoint's own tlsMode, so an endpoint without a sidecar ("disabled")
+    // still gets plaintext...
     const mutual =
       base + app('legacy', 'httpbin') + destinationRule('legacy', 'dr', 'httpbin', 'ISTIO_MUTUAL', extra);
-    expect(pair(matrixOf(mutual), 'client/sleep', 'legacy/httpbin:80')).toBe(
-      'fail(destinationrule-tls-conflict)',
-    );
+    expect(pair(matrixOf(mutual), 'client/sleep', 'legacy/httpbin:80')).toBe('ok');
+    // ...while a sidecar endpoint gets mTLS even though its own policy is DISABLE (the rule's mode wins
+    // over the PeerAuthentication in checkMtlsEnabled).
+    const overridden =
+      base +
+      app('srv', 'httpbin') +
+      peerAuthentication('srv', 'w', 'DISABLE', { selector: { app: 'httpbin' } }) +
+      destinationRule('srv', 'dr', 'httpbin', 'ISTIO_MUTUAL', extra);
+    expect(pair(matrixOf(overridden), 'client/sleep')).toBe('fail(destinationrule-tls-conflict)');
     // No top-level tls at all: plain auto mTLS.
     const none = server + destinationRule('srv', 'dr', 'httpbin', undefined, `\n  trafficPolicy:${extra}`);
     expect(pair(matrixOf(none), 'client/sleep')).toBe('ok');
