@@ -68,6 +68,24 @@ export function diagnose(snapshot: MeshSnapshot, options: DiagnoseOptions = {}):
   };
 }
 
+// One whole-mesh diagnosis per snapshot, however many commands (and namespaces) ask about it.
+const diagnosisBySnapshot = new WeakMap<MeshSnapshot, Diagnosis>();
+
+/**
+ * The diagnosis of `namespace` (or the whole mesh) from the snapshot's one shared whole-mesh run: the
+ * bot answers a burst of commands on one snapshot by scoping this, not by resolving the mesh again.
+ * Certificate expiry is judged at the time of that run (the snapshot lives seconds, not days).
+ */
+export function diagnoseShared(snapshot: MeshSnapshot, namespace?: string, now?: Date): Diagnosis {
+  let whole = diagnosisBySnapshot.get(snapshot);
+  if (!whole) {
+    whole = diagnose(snapshot, { now });
+    diagnosisBySnapshot.set(snapshot, whole);
+  }
+  if (!namespace) return whole;
+  return { ...whole, namespace, findings: scopeAndSort(whole.findings, namespace) };
+}
+
 function scopeAndSort(findings: readonly Finding[], namespace: string | undefined): Finding[] {
   const scoped = namespace ? findings.filter((f) => inScope(f, namespace)) : [...findings];
   return scoped.sort(compareFindings);

@@ -38,6 +38,8 @@ export function createAnswerPool(source: SourceOptions, plans: PlanCache, istioc
     // One core stays with the event loop.
     maxThreads: Math.max(1, availableParallelism() - 1),
     minThreads: 1,
+    // Commands waiting on the worker's one snapshot read share it instead of queueing behind each other.
+    concurrentTasksPerWorker: 16,
   });
   // Each worker thread caches its snapshot for a while; every task carries the cluster's generation,
   // and a worker that sees a newer one drops its cache, so a write reaches every thread's cache.

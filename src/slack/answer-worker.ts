@@ -1,7 +1,7 @@
 // Runs in a worker thread: reads the snapshot and builds answers, postures and incident diagnoses, so
 // the bot's event loop only acks and posts. Input and output are plain data (structured clone).
 import { computePosture, type Posture } from '../digest/posture.js';
-import { diagnose, knownNamespaces } from '../engine/diagnose.js';
+import { diagnoseShared, knownNamespaces } from '../engine/diagnose.js';
 import type { RemediationPlan } from '../remediation/plans.js';
 import type { SourceOptions } from '../snapshot/source.js';
 import { type Answer, answer } from './answer.js';
@@ -56,7 +56,7 @@ export default async function run(task: WorkerTask): Promise<WorkerResult> {
   if (task.kind === 'posture') {
     const loaded = await load();
     const now = new Date();
-    const diagnosis = diagnose(loaded.snapshot, { now });
+    const diagnosis = diagnoseShared(loaded.snapshot, undefined, now);
     return { kind: 'posture', posture: computePosture(diagnosis.mesh, diagnosis.findings, now) };
   }
   const plans = new PlanCache();

@@ -3,8 +3,14 @@
 import { caCertificates } from '../analyzers/ca-certificates.js';
 import { workloadCertificates } from '../analyzers/workload-certificates.js';
 import { collectWorkloadCertificates } from '../certs/collect-workload-certs.js';
-import { blockingGaps, type Diagnosis, diagnose, knownNamespaces } from '../engine/diagnose.js';
-import { buildMatrix } from '../engine/matrix.js';
+import {
+  blockingGaps,
+  type Diagnosis,
+  diagnose,
+  diagnoseShared,
+  knownNamespaces,
+} from '../engine/diagnose.js';
+import { type MatrixPair, matrixPairs } from '../engine/matrix.js';
 import { type Block, diagnosisMessage, escapeSlack, type SlackMessage } from '../render/blocks.js';
 import { certificateRows, certificatesInScope } from '../render/certs.js';
 import { summarize } from '../render/summary.js';
@@ -75,12 +81,11 @@ export async function answer(
       blocks: [...message.blocks.slice(0, 2), list, ...message.blocks.slice(2)].slice(0, 50),
     });
   }
-  const diagnosis = diagnose(loaded.snapshot, {
-    namespace: ns,
-    now,
-    analyzers: command.kind === 'matrix' ? [] : undefined,
-  });
-  const failingPairs = buildMatrix(diagnosis.mesh, ns).pairs.filter((p) => p.outcome === 'fail');
+  const shared = diagnoseShared(loaded.snapshot, ns, now);
+  // The matrix answer is about connectivity only, as `mtls-doctor matrix` is.
+  const diagnosis = command.kind === 'matrix' ? { ...shared, findings: [] } : shared;
+  const failingPairs: MatrixPair[] = [];
+  for (const pair of matrixPairs(diagnosis.mesh, ns)) if (pair.outcome === 'fail') failingPairs.push(pair);
   deps.plans.remember(diagnosis.findings.flatMap((f) => f.remediations));
   return describe(
     diagnosis,
