@@ -7,6 +7,7 @@ import { diagnose } from '../src/engine/diagnose.js';
 import { buildMatrix } from '../src/engine/matrix.js';
 import { loadManifestSnapshot } from '../src/snapshot/load.js';
 import { BASE_SCALE, generateMesh, type MeshScale, scaled } from './generate-mesh.js';
+import { type ImpactMeasure, measureImpact } from './impact.js';
 import { measureAckLatency } from './slack-ack.js';
 import { measureStartup } from './startup.js';
 
@@ -21,6 +22,7 @@ interface Measured {
   readonly findings: number;
   readonly matrixMs: number;
   readonly matrixPairs: number;
+  readonly impact?: ImpactMeasure;
 }
 
 function median(values: number[]): number {
@@ -28,7 +30,7 @@ function median(values: number[]): number {
   return sorted[Math.floor(sorted.length / 2)] ?? 0;
 }
 
-async function measure(label: string, scale: MeshScale): Promise<Measured> {
+async function measure(label: string, scale: MeshScale, withImpact = false): Promise<Measured> {
   const dir = mkdtempSync(join(tmpdir(), 'mtls-doctor-bench-'));
   try {
     mkdirSync(dir, { recursive: true });
@@ -53,8 +55,10 @@ async function measure(label: string, scale: MeshScale): Promise<Measured> {
       pairs = buildMatrix(diagnosis.mesh, 'team-3').pairs.length;
       matrix.push(performance.now() - matrixStarted);
     }
+    const impact = withImpact ? await measureImpact(dir, 'team-4', REPEATS) : undefined;
     return {
       label,
+      impact,
       objects,
       workloads,
       parseMs: median(parse),
@@ -75,7 +79,7 @@ async function main(): Promise<void> {
   const ack = await measureAckLatency(50);
   const startup = measureStartup();
   const base = await measure('1x', BASE_SCALE);
-  const double = await measure('2x', scaled(BASE_SCALE, 2));
+  const double = await measure('2x', scaled(BASE_SCALE, 2), true);
   const peakRssMiB = process.resourceUsage().maxRSS / 1024;
   const lines = [
     `| mesh | objects | workloads | parse | resolve + analyze | analysis / parse | findings | matrix -n team-3 (pairs) |`,
@@ -88,6 +92,11 @@ async function main(): Promise<void> {
     `- (a) analysis time / parse time on the 1x mesh: **${(base.analysisMs / base.parseMs).toFixed(2)}×** (target ≤ 1×)`,
     `- (b) 2x mesh / 1x mesh analysis time: **${(double.analysisMs / base.analysisMs).toFixed(2)}×** (target ≤ 2.3×; parse scaled ${(double.parseMs / base.parseMs).toFixed(2)}×)`,
     `- (c) \`matrix -n team-3\` on the 2x mesh: **${fmt(double.matrixMs)}** for ${double.matrixPairs} pairs`,
+    ...(double.impact
+      ? [
+          `- (g) change impact on the 2x mesh (team-4's namespace policy PERMISSIVE → STRICT, \`impact()\` of two snapshots read from files) / one \`check\` (parse + resolve + analyze): **${(double.impact.impactMs / double.impact.checkMs).toFixed(2)}×** (target ≤ 2×; ${fmt(double.impact.impactMs)} vs ${fmt(double.impact.checkMs)}, ${double.impact.pairsCompared} pairs compared, ${double.impact.broken} broken)`,
+        ]
+      : []),
     `- (d) peak memory (RSS) of the whole benchmark process: **${peakRssMiB.toFixed(0)} MiB**`,
     `- (e) Slack ack latency, ${ack.requests} concurrent signed \`/mtls check\` commands while their checks run: **p50 ${fmt(ack.p50Ms)}, p99 ${fmt(ack.p99Ms)}** (max ${fmt(ack.maxMs)}; Slack allows 3,000 ms); all ${ack.requests} diagnoses posted after ${fmt(ack.allAnsweredMs)}`,
     `- (f) start-up beyond a bare \`node -e 0\` (${fmt(startup.nodeMs)}): \`--help\` **+${fmt(startup.helpMs - startup.nodeMs)}**, \`check -f\` of a 6-object file **+${fmt(startup.checkSmallMs - startup.nodeMs)}** (target ≤ 300 ms each)`,
