@@ -1,6 +1,7 @@
 // `mtls-doctor diff`: what a change does to who-can-reach-whom. The base is --base PATH, the -f paths
 // at --base-ref GITREF, or (with --what-if) the input itself with one policy changed in memory.
 // Exit: 1 when a call breaks, 0 otherwise, 2 bad usage or input, 3 too broad to enumerate or unreadable.
+import { resolve } from 'node:path';
 import { type Command, Option } from 'commander';
 import { knownNamespaces } from '../src/engine/diagnose.js';
 import { DEFAULT_MAX_PAIRS, impact } from '../src/engine/impact.js';
@@ -62,6 +63,10 @@ export function register(program: Command, { io, version, setExit }: CommandCont
         throw new UsageError('--base and --base-ref compare with the -f manifests: add -f PATH');
       if (options.baseRef && options.file?.includes('-'))
         throw new UsageError('--base-ref reads the -f paths from git: stdin (-) has no history');
+      // Paths are the user's, relative to the working folder the command runs in.
+      const absolute = (f: string) => (f === '-' ? f : resolve(io.cwd, f));
+      options.file = options.file?.map(absolute);
+      if (options.base) options.base = absolute(options.base);
       let before: MeshSnapshot;
       let after: MeshSnapshot;
       const extras: { whatIf?: string; plan?: ImpactExtras['plan'] } = {};
@@ -79,10 +84,10 @@ export function register(program: Command, { io, version, setExit }: CommandCont
         after = applyWhatIf(before, change);
         extras.whatIf = describeWhatIf(change);
       } else {
-        after = (await load(options, io)).loaded.snapshot;
         before = options.base
           ? (await load({ ...options, file: [options.base] }, io)).loaded.snapshot
           : await snapshotAtRef(options.baseRef as string, options, io);
+        after = (await load(options, io)).loaded.snapshot;
       }
       const result = impact(before, after, { now: io.now, maxPairs: options.maxPairs });
       if (extras.whatIf) extras.plan = avoidancePlan(result.broken, extras.whatIf);
