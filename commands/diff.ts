@@ -6,7 +6,6 @@ import { type Command, Option } from 'commander';
 import { knownNamespaces } from '../src/engine/diagnose.js';
 import { DEFAULT_MAX_PAIRS, impact } from '../src/engine/impact.js';
 import { avoidancePlan } from '../src/impact/avoid-breakage.js';
-import { checkoutAtRef, GitBaseError } from '../src/impact/git-base.js';
 import { applyWhatIf, describeWhatIf, parseWhatIf, WhatIfError } from '../src/impact/what-if.js';
 import { type ImpactExtras, renderImpactJson } from '../src/render/diff-json.js';
 import { renderImpactMarkdown } from '../src/render/diff-markdown.js';
@@ -111,6 +110,8 @@ async function snapshotAtRef(
   options: DiffOptions,
   io: CommandContext['io'],
 ): Promise<MeshSnapshot> {
+  // Loaded only here: git (and execa) are not needed for --base or --what-if.
+  const { checkoutAtRef, GitBaseError } = await import('../src/impact/git-base.js');
   let base: Awaited<ReturnType<typeof checkoutAtRef>>;
   try {
     base = await checkoutAtRef(ref, options.file ?? [], io.cwd);

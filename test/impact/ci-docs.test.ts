@@ -102,6 +102,6 @@ describe('CI jobs in docs/', () => {
       '--what-if <change>',
     ])
       expect(run.stdout).toContain(option);
-    expect(run.stdout.replace(/\s+/g, " ")).toContain('choices: "text", "json", "sarif", "markdown"');
+    expect(run.stdout.replace(/\s+/g, ' ')).toContain('choices: "text", "json", "sarif", "markdown"');
   });
 });

@@ -5,14 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { type ImpactResult, impact } from '../../src/engine/impact.js';
 import type { MeshSnapshot } from '../../src/snapshot/types.js';
 import { issueCertificate } from '../helpers/certs.js';
-import {
-  app,
-  destinationRule,
-  meshConfig,
-  namespace,
-  peerAuthentication,
-  snapshotOf,
-} from '../helpers/mesh.js';
+import { app, destinationRule, namespace, peerAuthentication, snapshotOf } from '../helpers/mesh.js';
 
 const fixture = (path: string) => snapshotOf(readFileSync(`test/fixtures/${path}`, 'utf8'));
 const pairs = (list: ImpactResult['broken']) =>
