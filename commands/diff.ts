@@ -89,7 +89,7 @@ export function register(program: Command, { io, version, setExit }: CommandCont
         after = (await load(options, io)).loaded.snapshot;
       }
       const result = impact(before, after, { now: io.now, maxPairs: options.maxPairs });
-      if (extras.whatIf) extras.plan = avoidancePlan(result.broken, extras.whatIf);
+      if (extras.whatIf) extras.plan = avoidancePlan(result.broken, extras.whatIf, result.counts.broken);
       if (options.verbose)
         io.stderr(
           `diagnosed both sides in ${result.timings.diagnoseMs.toFixed(0)} ms, compared ${result.pairsCompared} pairs in ${result.timings.compareMs.toFixed(0)} ms\n`,
@@ -101,7 +101,7 @@ export function register(program: Command, { io, version, setExit }: CommandCont
       if (result.tooBroad) {
         io.stderr(`mtls-doctor diff: ${result.tooBroad.message}; raise --max-pairs to enumerate it anyway\n`);
         setExit(EXIT.incomplete);
-      } else setExit(result.broken.length > 0 ? EXIT.findings : EXIT.ok);
+      } else setExit(result.counts.broken > 0 ? EXIT.findings : EXIT.ok);
     });
 }
 

@@ -3,8 +3,8 @@
 // changed objects can affect are compared (src/impact/pair-scope.ts), so a one-namespace change on a
 // large mesh costs about one extra diagnosis, not a whole-mesh matrix.
 import type { Finding } from '../analyzers/finding.js';
-import { type ChangedObject, changedObjects } from '../impact/changed-objects.js';
-import { clientKey, type PairScope, pairScope, targetKey } from '../impact/pair-scope.js';
+import { type ChangedObject, canonical, changedObjects } from '../impact/changed-objects.js';
+import { clientKey, type PairScope, pairScope, targetKey, WORKLOAD_KINDS } from '../impact/pair-scope.js';
 import type { PairOutcome } from '../mesh/connectivity.js';
 import type { ResolvedMesh } from '../mesh/resolve.js';
 import type { ServiceTarget } from '../mesh/targets.js';
@@ -25,7 +25,10 @@ export interface ImpactPair extends MatrixPair {
 }
 
 export interface ImpactOptions {
-  /** Refuse to compare more pairs than this (a mesh-wide change on a large mesh): see `tooBroad`. */
+  /**
+   * Refuse to compare more pairs than this one client at a time (a mesh-wide change that also changes
+   * clients, on a large mesh): see `tooBroad`. Also the longest list of broken or repaired pairs.
+   */
   readonly maxPairs?: number;
   /** Diagnoses already made (the Slack bot caches the current one); computed when absent. */
   readonly beforeDiagnosis?: Diagnosis;
@@ -40,6 +43,8 @@ export interface ImpactResult {
   readonly changed: ChangedObject[];
   /** How many pairs were compared (the rest cannot have changed). */
   readonly pairsCompared: number;
+  /** How many pairs broke and were repaired; more than listed when the lists stop at `maxPairs`. */
+  readonly counts: { readonly broken: number; readonly repaired: number };
   /** Set when the change could affect more pairs than `maxPairs`: broken/repaired were not computed. */
   readonly tooBroad?: { readonly pairs: number; readonly limit: number; readonly message: string };
   readonly before: Diagnosis;
@@ -56,11 +61,12 @@ export function impact(before: MeshSnapshot, after: MeshSnapshot, options: Impac
   const diagnosed = performance.now();
   const changed = changedObjects(before, after);
   const scope = pairScope(beforeDiagnosis.mesh, afterDiagnosis.mesh, changed);
-  const comparison = new PairComparison(beforeDiagnosis.mesh, afterDiagnosis.mesh, scope);
+  const byClass = sameClientClasses(beforeDiagnosis.mesh, afterDiagnosis.mesh, changed);
   const limit = options.maxPairs ?? DEFAULT_MAX_PAIRS;
+  const comparison = new PairComparison(beforeDiagnosis.mesh, afterDiagnosis.mesh, scope, byClass, limit);
   const pairs = comparison.count();
   let tooBroad: ImpactResult['tooBroad'];
-  if (pairs > limit) {
+  if (pairs > limit && !byClass) {
     const why = scope.everything.map((c) => `${c.kind} ${c.namespace ? `${c.namespace}/` : ''}${c.name}`);
     tooBroad = {
       pairs,
@@ -74,6 +80,7 @@ export function impact(before: MeshSnapshot, after: MeshSnapshot, options: Impac
     findings: diffFindings(beforeDiagnosis.findings, afterDiagnosis.findings),
     changed,
     pairsCompared: tooBroad ? 0 : pairs,
+    counts: { ...comparison.counts },
     ...(tooBroad ? { tooBroad } : {}),
     before: beforeDiagnosis,
     after: afterDiagnosis,
@@ -99,6 +106,29 @@ export function diffFindings(
   };
 }
 
+/**
+ * Whether every client falls into the same class on both sides (src/mesh/resolve.ts clientClass: the
+ * client's own workload, the DestinationRules, the root namespace): then a class's outcome speaks for
+ * all its members, and a mesh-wide policy change costs one evaluation per class, not per client.
+ */
+function sameClientClasses(
+  before: ResolvedMesh,
+  after: ResolvedMesh,
+  changed: readonly ChangedObject[],
+): boolean {
+  if (
+    changed.some((c) => c.kind === 'DestinationRule' || c.kind === 'Namespace' || WORKLOAD_KINDS.has(c.kind))
+  )
+    return false;
+  const a = before.snapshot.meshConfig;
+  const b = after.snapshot.meshConfig;
+  return (
+    a.rootNamespace === b.rootNamespace &&
+    canonical(a.defaultDestinationRuleExportTo ?? null) ===
+      canonical(b.defaultDestinationRuleExportTo ?? null)
+  );
+}
+
 /** Targets the matrix judges (those with something behind them), by identity. */
 function judgedTargets(mesh: ResolvedMesh): Map<string, ServiceTarget> {
   const map = new Map<string, ServiceTarget>();
@@ -109,6 +139,7 @@ function judgedTargets(mesh: ResolvedMesh): Map<string, ServiceTarget> {
 class PairComparison {
   readonly broken: ImpactPair[] = [];
   readonly repaired: ImpactPair[] = [];
+  readonly counts = { broken: 0, repaired: 0 };
   private readonly beforeTargets: Map<string, ServiceTarget>;
   private readonly afterTargets: Map<string, ServiceTarget>;
   private readonly beforeClients = new Map<string, Workload>();
@@ -118,6 +149,8 @@ class PairComparison {
     private readonly before: ResolvedMesh,
     private readonly after: ResolvedMesh,
     private readonly scope: PairScope,
+    private readonly byClass: boolean,
+    private readonly listLimit: number,
   ) {
     this.beforeTargets = judgedTargets(before);
     this.afterTargets = judgedTargets(after);
@@ -187,6 +220,13 @@ class PairComparison {
     return n;
   }
 
+  /** Counts `members` pairs and returns the list they go to, or undefined when it is full. */
+  private record(repaired: boolean, members = 1): ImpactPair[] | undefined {
+    this.counts[repaired ? 'repaired' : 'broken'] += members;
+    const list = repaired ? this.repaired : this.broken;
+    return list.length < this.listLimit ? list : undefined;
+  }
+
   run(): void {
     for (const { target, old, clients } of this.pairsInScope()) {
       const name = target.entry ? target.host : target.ref.name;
@@ -194,6 +234,10 @@ class PairComparison {
         const oldPort = old.ports.find((p) => p.port === port.port);
         if (!oldPort) continue;
         const to = `${target.namespace}/${name}:${port.port}`;
+        if (this.byClass && !(clients instanceof Map)) {
+          this.compareClasses(target, old, port, oldPort, to);
+          continue;
+        }
         for (const [client, causes] of clients) {
           const was = this.beforeClients.get(clientKey(client));
           if (!was) continue;
@@ -207,13 +251,41 @@ class PairComparison {
             before: side(a),
             causes,
           };
-          (b.ok ? this.repaired : this.broken).push(pair);
+          this.record(b.ok)?.push(pair);
         }
       }
     }
     const order = (x: ImpactPair, y: ImpactPair) => x.to.localeCompare(y.to) || x.from.localeCompare(y.from);
     this.broken.sort(order);
     this.repaired.sort(order);
+  }
+
+  /** Every client of the target, one class at a time; members listed only for classes that changed. */
+  private compareClasses(
+    target: ServiceTarget,
+    old: ServiceTarget,
+    port: ServiceTarget['ports'][number],
+    oldPort: ServiceTarget['ports'][number],
+    to: string,
+  ): void {
+    const rule = this.scope.targets.get(targetKey(target));
+    const causes = [...(rule?.all ?? []), ...this.scope.everything];
+    for (const group of this.after.clientGroups(target)) {
+      if (group.hypothetical) continue;
+      const a = this.before.outcomeForClass(group, old, oldPort);
+      const b = this.after.outcomeForClass(group, target, port);
+      if (a.ok === b.ok) continue;
+      const list = this.record(b.ok, group.count);
+      if (!list) continue;
+      for (const client of group.sample(this.listLimit - list.length))
+        list.push({
+          from: `${client.meta.namespace}/${client.meta.name}`,
+          to,
+          ...side(b),
+          before: side(a),
+          causes,
+        });
+    }
   }
 }
 

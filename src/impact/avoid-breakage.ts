@@ -15,7 +15,11 @@ export interface AvoidancePlan {
 const list = (items: readonly string[], max = 5) =>
   items.length <= max ? items.join(', ') : `${items.slice(0, max).join(', ')} and ${items.length - max} more`;
 
-export function avoidancePlan(broken: readonly ImpactPair[], scopeText: string): AvoidancePlan | undefined {
+export function avoidancePlan(
+  broken: readonly ImpactPair[],
+  scopeText: string,
+  brokenCount = broken.length,
+): AvoidancePlan | undefined {
   if (broken.length === 0) return undefined;
   const plaintext = broken.filter((p) => p.client.proxy === 'none');
   const clients = [...new Set(plaintext.map((p) => p.from))].sort();
@@ -28,7 +32,7 @@ export function avoidancePlan(broken: readonly ImpactPair[], scopeText: string):
   if (clients.length > 0) {
     steps.push(
       `add sidecars to the callers first: label namespace ${list(namespaces)} istio-injection=enabled (or istio.io/rev) and restart ${list(clients)}; then apply ${scopeText}`,
-      `or keep PERMISSIVE for now (the change as it is resets ${plaintext.length} call(s))`,
+      `or keep PERMISSIVE for now (the change as it is breaks ${brokenCount} call(s))`,
       `or a port-level exception: a PeerAuthentication with a selector for the workloads behind ${list(ports)} and portLevelMtls on their target port set to PERMISSIVE`,
     );
   }

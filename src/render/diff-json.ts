@@ -36,6 +36,7 @@ export function renderImpactJson(result: ImpactResult, extras: ImpactExtras = {}
         resolved: result.findings.resolved.map(findingToJson),
       },
       changed: result.changed.map(refJson),
+      counts: result.counts,
       pairsCompared: result.pairsCompared,
       ...(result.tooBroad ? { tooBroad: result.tooBroad } : {}),
       ...(extras.whatIf ? { whatIf: extras.whatIf } : {}),

@@ -8,7 +8,7 @@ export const MARKDOWN_PAIR_LIMIT = 50;
 
 const cell = (text: string) => text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 
-function pairTable(pairs: readonly ImpactPair[]): string[] {
+function pairTable(pairs: readonly ImpactPair[], count: number): string[] {
   const rows = pairs
     .slice(0, MARKDOWN_PAIR_LIMIT)
     .map(
@@ -27,12 +27,14 @@ function pairTable(pairs: readonly ImpactPair[]): string[] {
 
 export function renderImpactMarkdown(result: ImpactResult, extras: ImpactExtras = {}): string {
   const out: string[] = [`### mtls-doctor diff${extras.whatIf ? ` — what if ${extras.whatIf}` : ''}`, ''];
+  const { counts } = result;
   if (result.tooBroad) out.push(`:warning: **Impact not enumerated**: ${result.tooBroad.message}.`, '');
-  else if (result.broken.length > 0)
-    out.push(`:x: **Breaks ${result.broken.length} call(s)**, repairs ${result.repaired.length}.`, '');
-  else out.push(`:white_check_mark: **Breaks nothing**, repairs ${result.repaired.length} call(s).`, '');
-  if (result.broken.length > 0) out.push('#### Broken calls', '', ...pairTable(result.broken), '');
-  if (result.repaired.length > 0) out.push('#### Repaired calls', '', ...pairTable(result.repaired), '');
+  else if (counts.broken > 0)
+    out.push(`:x: **Breaks ${counts.broken} call(s)**, repairs ${counts.repaired}.`, '');
+  else out.push(`:white_check_mark: **Breaks nothing**, repairs ${counts.repaired} call(s).`, '');
+  if (counts.broken > 0) out.push('#### Broken calls', '', ...pairTable(result.broken, counts.broken), '');
+  if (counts.repaired > 0)
+    out.push('#### Repaired calls', '', ...pairTable(result.repaired, counts.repaired), '');
   const { opened, resolved } = result.findings;
   if (opened.length + resolved.length > 0) {
     out.push('#### Findings', '');

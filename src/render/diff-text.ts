@@ -40,22 +40,28 @@ export function renderImpactText(
   const section = (
     title: string,
     pairs: readonly ImpactPair[],
+    count: number,
     paint: (s: string) => string,
     mark: string,
   ) => {
-    if (pairs.length === 0) return;
-    out.push(paint(c.bold(`${title} (${pairs.length})`)));
-    const limit = options.all ? pairs.length : TEXT_PAIR_LIMIT;
-    for (const p of pairs.slice(0, limit)) {
+    if (count === 0) return;
+    out.push(paint(c.bold(`${title} (${count})`)));
+    const shown = pairs.slice(0, options.all ? pairs.length : TEXT_PAIR_LIMIT);
+    for (const p of shown) {
       const [head, ...rest] = pairLines(p);
       out.push(`  ${paint(mark)} ${head}`, ...rest.map((l) => `  ${l}`));
     }
-    if (pairs.length > limit)
-      out.push(c.dim(`  … and ${pairs.length - limit} more (--all lists every pair)`));
+    if (count > shown.length) {
+      const why =
+        pairs.length > shown.length
+          ? '--all lists them'
+          : 'lists stop at --max-pairs; -o json has the counts';
+      out.push(c.dim(`  … and ${count - shown.length} more (${why})`));
+    }
     out.push('');
   };
-  section('Broken calls', result.broken, c.red, '✗');
-  section('Repaired calls', result.repaired, c.green, '✓');
+  section('Broken calls', result.broken, result.counts.broken, c.red, '✗');
+  section('Repaired calls', result.repaired, result.counts.repaired, c.green, '✓');
   const { opened, resolved } = result.findings;
   if (opened.length > 0) {
     out.push(c.bold(`Findings opened (${opened.length})`));
@@ -84,9 +90,9 @@ export function renderImpactText(
   }
   const verdict = result.tooBroad
     ? c.magenta('impact unknown: too broad to enumerate')
-    : result.broken.length > 0
-      ? c.red(`breaks ${result.broken.length} call(s), repairs ${result.repaired.length}`)
-      : c.green(`breaks nothing, repairs ${result.repaired.length} call(s)`);
+    : result.counts.broken > 0
+      ? c.red(`breaks ${result.counts.broken} call(s), repairs ${result.counts.repaired}`)
+      : c.green(`breaks nothing, repairs ${result.counts.repaired} call(s)`);
   out.push(
     `${verdict} ${c.dim(`(${result.changed.length} object(s) changed, ${result.pairsCompared} pairs compared)`)}`,
   );

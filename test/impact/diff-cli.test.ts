@@ -106,11 +106,30 @@ describe('mtls-doctor diff --base', () => {
   });
 
   it('a change too broad for --max-pairs: exit 3 and says how many pairs', async () => {
-    const run = await diff('-f', B, '--what-if', 'mesh mode=STRICT', '--max-pairs', '3', '-o', 'json');
-    expect(run.code).toBe(3);
-    expect(run.stderr).toContain(
-      'too broad to enumerate: the change (PeerAuthentication istio-system/default) can affect 25 pairs (limit 3)',
-    );
+    // Mesh-wide STRICT and a client gaining a sidecar: clients change, so pairs go one by one.
+    const dir = mkdtempSync(join(tmpdir(), 'mtls-doctor-broad-'));
+    try {
+      const c = readFileSync(`${TASKS}/mtls-migration-c-lock-down-mesh/manifests.yaml`, 'utf8');
+      writeFileSync(
+        join(dir, 'after.yaml'),
+        c.replace(/name: legacy\n/, 'name: legacy\n  labels: {istio-injection: enabled}\n'),
+      );
+      const run = await diff('--base', A, '-f', join(dir, 'after.yaml'), '--max-pairs', '3', '-o', 'json');
+      expect(run.code).toBe(3);
+      expect(run.stderr).toContain(
+        'too broad to enumerate: the change (PeerAuthentication istio-system/default) can affect 25 pairs (limit 3)',
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a mesh-wide what-if lists calls up to --max-pairs and counts them all', async () => {
+    const run = await diff('-f', A, '--what-if', 'mesh mode=STRICT', '--max-pairs', '1');
+    expect(run.code).toBe(1);
+    expect(run.stdout).toContain('Broken calls (4)');
+    expect(run.stdout).toContain('… and 3 more (lists stop at --max-pairs; -o json has the counts)');
+    expect(run.stdout).toContain('breaks 4 call(s), repairs 0');
   });
 });
 

@@ -177,9 +177,11 @@ describe('scoped impact equals a whole-matrix comparison', () => {
     expect(result.findings).toEqual({ opened: [], resolved: [] });
   });
 
-  it('a mesh-wide change beyond the pair limit says so instead of enumerating', () => {
+  it('a mesh-wide change that also changes clients, beyond the pair limit, says so instead of enumerating', () => {
     const before = snap(BASE);
-    const after = snap(apply(BASE, CHANGES['auto mTLS off'] ?? {}));
+    const after = snap(
+      apply(apply(BASE, CHANGES['auto mTLS off'] ?? {}), CHANGES['root DestinationRule ISTIO_MUTUAL'] ?? {}),
+    );
     const total = countPairs(new ResolvedMesh(after), undefined);
     const result = impact(before, after, { maxPairs: 10 });
     expect(result.tooBroad?.pairs).toBe(total);
@@ -187,6 +189,19 @@ describe('scoped impact equals a whole-matrix comparison', () => {
       `too broad to enumerate: the change (MeshConfig mesh) can affect ${total} pairs (limit 10)`,
     );
     expect(result.broken).toEqual([]);
+  });
+
+  it('a mesh-wide policy change is judged one client class at a time: all counted, lists stop at the limit', () => {
+    const before = snap(BASE);
+    const after = snap(apply(BASE, CHANGES['mesh-wide STRICT'] ?? {}));
+    const expected = bruteForce(before, after);
+    const result = impact(before, after, { maxPairs: 2 });
+    expect(result.tooBroad).toBeUndefined();
+    expect(result.counts).toEqual({ broken: expected.broken.length, repaired: expected.repaired.length });
+    expect(expected.broken.length).toBeGreaterThan(2);
+    expect(result.broken).toHaveLength(2);
+    for (const p of result.broken)
+      expect(expected.broken).toContain(`${p.from} -> ${p.to} ${p.before.reason}→${p.reason}`);
   });
 });
 
