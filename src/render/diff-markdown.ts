@@ -15,8 +15,7 @@ function pairTable(pairs: readonly ImpactPair[], count: number): string[] {
       (p) =>
         `| \`${cell(p.from)}\` | \`${cell(p.to)}\` | ${cell(p.before.reason)} → **${cell(p.reason)}** | ${cell(p.outcome === 'fail' ? p.symptom : p.before.symptom)} | ${cell(p.causes.map(changedLabel).join(', '))} |`,
     );
-  const more =
-    pairs.length > MARKDOWN_PAIR_LIMIT ? [``, `… and ${pairs.length - MARKDOWN_PAIR_LIMIT} more.`] : [];
+  const more = count > rows.length ? [``, `… and ${count - rows.length} more.`] : [];
   return [
     '| from | to | reason (before → after) | symptom | changed by |',
     '|---|---|---|---|---|',
