@@ -174,6 +174,7 @@ class PairComparison {
   }> {
     const everything = this.scope.everything.length > 0;
     const allClients = this.after.snapshot.workloads;
+    const ownCauses = this.scope.clients;
     for (const [key, target] of this.afterTargets) {
       const old = this.beforeTargets.get(key);
       if (!old) continue;
@@ -183,12 +184,15 @@ class PairComparison {
         yield {
           target,
           old,
-          clients: (function* (clients: Map<string, ChangedObject[]>) {
-            for (const w of allClients) {
-              const own = clients.get(clientKey(w));
-              yield [w, own ? [...own, ...causes] : causes] as [Workload, readonly ChangedObject[]];
-            }
-          })(this.scope.clients),
+          // An iterable, not a generator: it is walked once per port.
+          clients: {
+            [Symbol.iterator]: function* (this: void) {
+              for (const w of allClients) {
+                const own = ownCauses.get(clientKey(w));
+                yield [w, own ? [...own, ...causes] : causes] as [Workload, readonly ChangedObject[]];
+              }
+            },
+          },
         };
         continue;
       }

@@ -49,6 +49,15 @@ const BASE: Record<string, string> = {
   ledger: app('pay', 'ledger', { port: 9000, targetPort: 9000 }),
   gateway: app('pay', 'gateway', { headless: true }),
   monitor: app('ops', 'monitor'),
+  // A second port on ops/monitor: every port of a target is compared, not only the first.
+  monitorMetrics: `---
+apiVersion: v1
+kind: Service
+metadata: {name: monitor-all, namespace: ops}
+spec:
+  selector: {app: monitor}
+  ports: [{name: http, port: 80, targetPort: 8080}, {name: http-metrics, port: 9090, targetPort: 9090}]
+`,
   batch: app('legacy', 'batch'),
   report: app('legacy', 'report'),
   zt: app('amb', 'zt'),
@@ -113,6 +122,10 @@ const CHANGES: Record<string, Record<string, string | undefined>> = {
   'service target port moved': {
     ledger: app('pay', 'ledger', { port: 9000, targetPort: 9001 }),
     payPa: peerAuthentication('pay', 'default', 'STRICT', {}),
+  },
+  'namespace relaxed while a DestinationRule changes (clients judged one by one, every port)': {
+    opsPa: peerAuthentication('ops', 'default', 'PERMISSIVE'),
+    opsDr: destinationRule('ops', 'monitor-mtls', 'monitor-all.ops.svc.cluster.local', 'ISTIO_MUTUAL'),
   },
   'auto mTLS off': { mesh: meshConfig('enableAutoMtls: false\nrootNamespace: istio-system') },
   'ServiceEntry removed, DR on its host added': {
