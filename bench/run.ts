@@ -92,14 +92,14 @@ async function main(): Promise<void> {
     `- (a) analysis time / parse time on the 1x mesh: **${(base.analysisMs / base.parseMs).toFixed(2)}×** (target ≤ 1×)`,
     `- (b) 2x mesh / 1x mesh analysis time: **${(double.analysisMs / base.analysisMs).toFixed(2)}×** (target ≤ 2.3×; parse scaled ${(double.parseMs / base.parseMs).toFixed(2)}×)`,
     `- (c) \`matrix -n team-3\` on the 2x mesh: **${fmt(double.matrixMs)}** for ${double.matrixPairs} pairs`,
+    `- (d) peak memory (RSS) of the whole benchmark process: **${peakRssMiB.toFixed(0)} MiB**`,
+    `- (e) Slack ack latency, ${ack.requests} concurrent signed \`/mtls check\` commands while their checks run: **p50 ${fmt(ack.p50Ms)}, p99 ${fmt(ack.p99Ms)}** (max ${fmt(ack.maxMs)}; Slack allows 3,000 ms); all ${ack.requests} diagnoses posted after ${fmt(ack.allAnsweredMs)}`,
+    `- (f) start-up beyond a bare \`node -e 0\` (${fmt(startup.nodeMs)}): \`--help\` **+${fmt(startup.helpMs - startup.nodeMs)}**, \`check -f\` of a 6-object file **+${fmt(startup.checkSmallMs - startup.nodeMs)}** (target ≤ 300 ms each)`,
     ...(double.impact
       ? [
           `- (g) change impact on the 2x mesh (team-4's namespace policy PERMISSIVE → STRICT, \`impact()\` of two snapshots read from files) / one \`check\` (parse + resolve + analyze): **${(double.impact.impactMs / double.impact.checkMs).toFixed(2)}×** (target ≤ 2×; ${fmt(double.impact.impactMs)} vs ${fmt(double.impact.checkMs)}, ${double.impact.pairsCompared} pairs compared, ${double.impact.broken} broken)`,
         ]
       : []),
-    `- (d) peak memory (RSS) of the whole benchmark process: **${peakRssMiB.toFixed(0)} MiB**`,
-    `- (e) Slack ack latency, ${ack.requests} concurrent signed \`/mtls check\` commands while their checks run: **p50 ${fmt(ack.p50Ms)}, p99 ${fmt(ack.p99Ms)}** (max ${fmt(ack.maxMs)}; Slack allows 3,000 ms); all ${ack.requests} diagnoses posted after ${fmt(ack.allAnsweredMs)}`,
-    `- (f) start-up beyond a bare \`node -e 0\` (${fmt(startup.nodeMs)}): \`--help\` **+${fmt(startup.helpMs - startup.nodeMs)}**, \`check -f\` of a 6-object file **+${fmt(startup.checkSmallMs - startup.nodeMs)}** (target ≤ 300 ms each)`,
     `- medians of ${REPEATS} runs; Node ${process.version}`,
   ];
   const report = lines.join('\n');
