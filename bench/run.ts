@@ -8,6 +8,7 @@ import { buildMatrix } from '../src/engine/matrix.js';
 import { loadManifestSnapshot } from '../src/snapshot/load.js';
 import { measureCheckAgainstParse } from './check-vs-parse.js';
 import { BASE_SCALE, generateMesh, type MeshScale, scaled } from './generate-mesh.js';
+import { type ImpactMeasure, measureImpact } from './impact.js';
 import { measureAckLatency } from './slack-ack.js';
 import { measureStartup } from './startup.js';
 
@@ -22,6 +23,7 @@ interface Measured {
   readonly findings: number;
   readonly matrixMs: number;
   readonly matrixPairs: number;
+  readonly impact?: ImpactMeasure;
 }
 
 function median(values: number[]): number {
@@ -29,7 +31,7 @@ function median(values: number[]): number {
   return sorted[Math.floor(sorted.length / 2)] ?? 0;
 }
 
-async function measure(label: string, scale: MeshScale): Promise<Measured> {
+async function measure(label: string, scale: MeshScale, withImpact = false): Promise<Measured> {
   const dir = mkdtempSync(join(tmpdir(), 'mtls-doctor-bench-'));
   try {
     mkdirSync(dir, { recursive: true });
@@ -54,8 +56,10 @@ async function measure(label: string, scale: MeshScale): Promise<Measured> {
       pairs = buildMatrix(diagnosis.mesh, 'team-3').pairs.length;
       matrix.push(performance.now() - matrixStarted);
     }
+    const impact = withImpact ? await measureImpact(dir, 'team-4', REPEATS) : undefined;
     return {
       label,
+      impact,
       objects,
       workloads,
       parseMs: median(parse),
@@ -76,7 +80,7 @@ async function main(): Promise<void> {
   const ack = await measureAckLatency(50);
   const startup = measureStartup();
   const base = await measure('1x', BASE_SCALE);
-  const double = await measure('2x', scaled(BASE_SCALE, 2));
+  const double = await measure('2x', scaled(BASE_SCALE, 2), true);
   const peakRssMiB = process.resourceUsage().maxRSS / 1024;
   const files = measureCheckAgainstParse(scaled(BASE_SCALE, 2), REPEATS);
   const lines = [
@@ -94,6 +98,11 @@ async function main(): Promise<void> {
     `- (e) the bot under a burst on the 1x mesh, cold: ${ack.requests} concurrent signed \`/mtls check\` commands acked in **p50 ${fmt(ack.p50Ms)}, p99 ${fmt(ack.p99Ms)}** (max ${fmt(ack.maxMs)}; target p99 < 100 ms); all answered after ${fmt(ack.allAnsweredMs)}, **${(ack.allAnsweredMs / ack.singleMs).toFixed(2)}×** one command alone (${fmt(ack.singleMs)}; target ≤ 3×); peak RSS ${ack.peakRssMiB.toFixed(0)} MiB (Deployment limit 1 GiB)`,
     `- (f) start-up beyond a bare \`node -e 0\` (${fmt(startup.nodeMs)}): \`--help\` **+${fmt(startup.helpMs - startup.nodeMs)}**, \`check -f\` of a 6-object file **+${fmt(startup.checkSmallMs - startup.nodeMs)}** (target ≤ 300 ms each)`,
     `- (g) \`check -A -f\` of the 2x mesh (${files.objects} objects) beyond start-up (\`--help\` ${fmt(files.startupMs)}), against the bare parse of the same file: JSON (${(files.jsonBytes / 1e6).toFixed(1)} MB) ${fmt(files.jsonCheckMs)} vs JSON.parse + JSON.stringify ${fmt(files.jsonParseMs)}: **${(files.jsonCheckMs / files.jsonParseMs).toFixed(2)}×** (target ≤ 3×); multi-document YAML ${fmt(files.yamlCheckMs)} vs js-yaml loadAll ${fmt(files.yamlParseMs)}: **${(files.yamlCheckMs / files.yamlParseMs).toFixed(2)}×** (target ≤ 3×)`,
+    ...(double.impact
+      ? [
+          `- (h) change impact on the 2x mesh (team-4's namespace policy PERMISSIVE → STRICT, \`impact()\` of two snapshots read from files) / one \`check\` (parse + resolve + analyze): **${(double.impact.impactMs / double.impact.checkMs).toFixed(2)}×** (target ≤ 2×; ${fmt(double.impact.impactMs)} vs ${fmt(double.impact.checkMs)}, ${double.impact.pairsCompared} pairs compared, ${double.impact.broken} broken)`,
+        ]
+      : []),
     `- medians of ${REPEATS} runs; Node ${process.version}`,
   ];
   const report = lines.join('\n');

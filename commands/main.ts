@@ -48,6 +48,10 @@ const COMMANDS: Record<string, CommandEntry> = {
     description: 'who can reach which service port, and why not',
     load: () => import('./matrix.js'),
   },
+  diff: {
+    description: 'which calls a change breaks and repairs (PR review, what-if)',
+    load: () => import('./diff.js'),
+  },
 };
 
 /**

@@ -1,0 +1,304 @@
+// impact(before, after): what a change does to who-can-reach-whom. Pairs that go ok→fail (broken) and
+// fail→ok (repaired), findings opened and resolved, and the objects that differ. Only the pairs the
+// changed objects can affect are compared (src/impact/pair-scope.ts), so a one-namespace change on a
+// large mesh costs about one extra diagnosis, not a whole-mesh matrix.
+import type { Finding } from '../analyzers/finding.js';
+import { type ChangedObject, canonical, changedObjects } from '../impact/changed-objects.js';
+import { clientKey, type PairScope, pairScope, targetKey, WORKLOAD_KINDS } from '../impact/pair-scope.js';
+import type { PairOutcome } from '../mesh/connectivity.js';
+import type { ResolvedMesh } from '../mesh/resolve.js';
+import type { ServiceTarget } from '../mesh/targets.js';
+import type { MeshSnapshot, Workload } from '../snapshot/types.js';
+import { type Diagnosis, diagnose } from './diagnose.js';
+import type { MatrixPair } from './matrix.js';
+
+export type { ChangedObject } from '../impact/changed-objects.js';
+
+/** One side of a pair (the matrix fields that can change). */
+export type PairSide = Pick<MatrixPair, 'outcome' | 'client' | 'server' | 'reason' | 'symptom'>;
+
+/** A matrix pair as it is after the change, with how it was before and the changes that can explain it. */
+export interface ImpactPair extends MatrixPair {
+  readonly before: PairSide;
+  /** Changed objects whose scope covers this pair, the most specific first. */
+  readonly causes: readonly ChangedObject[];
+}
+
+export interface ImpactOptions {
+  /**
+   * Refuse to compare more pairs than this one client at a time (a mesh-wide change that also changes
+   * clients, on a large mesh): see `tooBroad`. Also the longest list of broken or repaired pairs.
+   */
+  readonly maxPairs?: number;
+  /** Diagnoses already made (the Slack bot caches the current one); computed when absent. */
+  readonly beforeDiagnosis?: Diagnosis;
+  readonly afterDiagnosis?: Diagnosis;
+  readonly now?: Date;
+}
+
+export interface ImpactResult {
+  readonly broken: ImpactPair[];
+  readonly repaired: ImpactPair[];
+  readonly findings: { readonly opened: Finding[]; readonly resolved: Finding[] };
+  readonly changed: ChangedObject[];
+  /** How many pairs were compared (the rest cannot have changed). */
+  readonly pairsCompared: number;
+  /** How many pairs broke and were repaired; more than listed when the lists stop at `maxPairs`. */
+  readonly counts: { readonly broken: number; readonly repaired: number };
+  /** Set when the change could affect more pairs than `maxPairs`: broken/repaired were not computed. */
+  readonly tooBroad?: { readonly pairs: number; readonly limit: number; readonly message: string };
+  readonly before: Diagnosis;
+  readonly after: Diagnosis;
+  readonly timings: { readonly diagnoseMs: number; readonly compareMs: number };
+}
+
+export const DEFAULT_MAX_PAIRS = 5_000_000;
+
+export function impact(before: MeshSnapshot, after: MeshSnapshot, options: ImpactOptions = {}): ImpactResult {
+  const started = performance.now();
+  const beforeDiagnosis = options.beforeDiagnosis ?? diagnose(before, { now: options.now });
+  const afterDiagnosis = options.afterDiagnosis ?? diagnose(after, { now: options.now });
+  const diagnosed = performance.now();
+  const changed = changedObjects(before, after);
+  const scope = pairScope(beforeDiagnosis.mesh, afterDiagnosis.mesh, changed);
+  const byClass = sameClientClasses(beforeDiagnosis.mesh, afterDiagnosis.mesh, changed);
+  const limit = options.maxPairs ?? DEFAULT_MAX_PAIRS;
+  const comparison = new PairComparison(beforeDiagnosis.mesh, afterDiagnosis.mesh, scope, byClass, limit);
+  const pairs = comparison.count();
+  let tooBroad: ImpactResult['tooBroad'];
+  if (pairs > limit && !byClass) {
+    const why = scope.everything.map((c) => `${c.kind} ${c.namespace ? `${c.namespace}/` : ''}${c.name}`);
+    tooBroad = {
+      pairs,
+      limit,
+      message: `too broad to enumerate: the change${why.length ? ` (${why.join(', ')})` : ''} can affect ${pairs.toLocaleString('en')} pairs (limit ${limit.toLocaleString('en')})`,
+    };
+  } else comparison.run();
+  return {
+    broken: comparison.broken,
+    repaired: comparison.repaired,
+    findings: diffFindings(beforeDiagnosis.findings, afterDiagnosis.findings),
+    changed,
+    pairsCompared: tooBroad ? 0 : pairs,
+    counts: { ...comparison.counts },
+    ...(tooBroad ? { tooBroad } : {}),
+    before: beforeDiagnosis,
+    after: afterDiagnosis,
+    timings: { diagnoseMs: diagnosed - started, compareMs: performance.now() - diagnosed },
+  };
+}
+
+/** A finding's identity across two diagnoses: what it is about and what it says. */
+export function findingKey(f: Finding): string {
+  const r = f.resource;
+  return [f.code, r.kind, r.namespace ?? '', r.name, f.path ?? '', f.message].join('\u0000');
+}
+
+export function diffFindings(
+  before: readonly Finding[],
+  after: readonly Finding[],
+): { opened: Finding[]; resolved: Finding[] } {
+  const beforeKeys = new Set(before.map(findingKey));
+  const afterKeys = new Set(after.map(findingKey));
+  return {
+    opened: after.filter((f) => !beforeKeys.has(findingKey(f))),
+    resolved: before.filter((f) => !afterKeys.has(findingKey(f))),
+  };
+}
+
+/**
+ * Whether every client falls into the same class on both sides (src/mesh/resolve.ts clientClass: the
+ * client's own workload, the DestinationRules, the root namespace): then a class's outcome speaks for
+ * all its members, and a mesh-wide policy change costs one evaluation per class, not per client.
+ */
+function sameClientClasses(
+  before: ResolvedMesh,
+  after: ResolvedMesh,
+  changed: readonly ChangedObject[],
+): boolean {
+  if (
+    changed.some((c) => c.kind === 'DestinationRule' || c.kind === 'Namespace' || WORKLOAD_KINDS.has(c.kind))
+  )
+    return false;
+  const a = before.snapshot.meshConfig;
+  const b = after.snapshot.meshConfig;
+  return (
+    a.rootNamespace === b.rootNamespace &&
+    canonical(a.defaultDestinationRuleExportTo ?? null) ===
+      canonical(b.defaultDestinationRuleExportTo ?? null)
+  );
+}
+
+/** Targets the matrix judges (those with something behind them), by identity. */
+function judgedTargets(mesh: ResolvedMesh): Map<string, ServiceTarget> {
+  const map = new Map<string, ServiceTarget>();
+  for (const t of mesh.targets) if (t.backends.length > 0 || t.external) map.set(targetKey(t), t);
+  return map;
+}
+
+class PairComparison {
+  readonly broken: ImpactPair[] = [];
+  readonly repaired: ImpactPair[] = [];
+  readonly counts = { broken: 0, repaired: 0 };
+  private readonly beforeTargets: Map<string, ServiceTarget>;
+  private readonly afterTargets: Map<string, ServiceTarget>;
+  private readonly beforeClients = new Map<string, Workload>();
+  private readonly afterClientsByNamespace = new Map<string, Workload[]>();
+
+  constructor(
+    private readonly before: ResolvedMesh,
+    private readonly after: ResolvedMesh,
+    private readonly scope: PairScope,
+    private readonly byClass: boolean,
+    private readonly listLimit: number,
+  ) {
+    this.beforeTargets = judgedTargets(before);
+    this.afterTargets = judgedTargets(after);
+    for (const w of before.snapshot.workloads)
+      if (!this.beforeClients.has(clientKey(w))) this.beforeClients.set(clientKey(w), w);
+    for (const w of after.snapshot.workloads) {
+      const list = this.afterClientsByNamespace.get(w.meta.namespace);
+      if (list) list.push(w);
+      else this.afterClientsByNamespace.set(w.meta.namespace, [w]);
+    }
+  }
+
+  /**
+   * Every pair in scope, once, with its causes: clients present on both sides, service ports judged on
+   * both sides (a pair that exists on one side only was neither broken nor repaired by the change).
+   */
+  private *pairsInScope(): Generator<{
+    target: ServiceTarget;
+    old: ServiceTarget;
+    clients: Iterable<[Workload, readonly ChangedObject[]]>;
+  }> {
+    const everything = this.scope.everything.length > 0;
+    const allClients = this.after.snapshot.workloads;
+    const ownCauses = this.scope.clients;
+    for (const [key, target] of this.afterTargets) {
+      const old = this.beforeTargets.get(key);
+      if (!old) continue;
+      const rule = this.scope.targets.get(key);
+      if (everything || rule?.all) {
+        const causes = [...(rule?.all ?? []), ...this.scope.everything];
+        yield {
+          target,
+          old,
+          // An iterable, not a generator: it is walked once per port.
+          clients: {
+            [Symbol.iterator]: function* (this: void) {
+              for (const w of allClients) {
+                const own = ownCauses.get(clientKey(w));
+                yield [w, own ? [...own, ...causes] : causes] as [Workload, readonly ChangedObject[]];
+              }
+            },
+          },
+        };
+        continue;
+      }
+      const chosen = new Map<Workload, ChangedObject[]>();
+      for (const [ns, causes] of rule?.byNamespace ?? []) {
+        for (const w of this.afterClientsByNamespace.get(ns) ?? []) chosen.set(w, [...causes]);
+      }
+      for (const [k, causes] of this.scope.clients) {
+        const [, ns] = k.split('/');
+        for (const w of this.afterClientsByNamespace.get(ns ?? '') ?? []) {
+          if (clientKey(w) !== k) continue;
+          chosen.set(w, [...causes, ...(chosen.get(w) ?? [])]);
+        }
+      }
+      if (chosen.size > 0) yield { target, old, clients: chosen };
+    }
+  }
+
+  count(): number {
+    let n = 0;
+    for (const { target, old, clients } of this.pairsInScope()) {
+      const ports = target.ports.filter((p) => old.ports.some((q) => q.port === p.port)).length;
+      if (ports === 0) continue;
+      let size = 0;
+      if (clients instanceof Map) size = clients.size;
+      else size = this.after.snapshot.workloads.length;
+      n += ports * size;
+    }
+    return n;
+  }
+
+  /** Counts `members` pairs and returns the list they go to, or undefined when it is full. */
+  private record(repaired: boolean, members = 1): ImpactPair[] | undefined {
+    this.counts[repaired ? 'repaired' : 'broken'] += members;
+    const list = repaired ? this.repaired : this.broken;
+    return list.length < this.listLimit ? list : undefined;
+  }
+
+  run(): void {
+    for (const { target, old, clients } of this.pairsInScope()) {
+      const name = target.entry ? target.host : target.ref.name;
+      for (const port of target.ports) {
+        const oldPort = old.ports.find((p) => p.port === port.port);
+        if (!oldPort) continue;
+        const to = `${target.namespace}/${name}:${port.port}`;
+        if (this.byClass && !(clients instanceof Map)) {
+          this.compareClasses(target, old, port, oldPort, to);
+          continue;
+        }
+        for (const [client, causes] of clients) {
+          const was = this.beforeClients.get(clientKey(client));
+          if (!was) continue;
+          const a = this.before.outcome(was, old, oldPort);
+          const b = this.after.outcome(client, target, port);
+          if (a.ok === b.ok) continue;
+          const pair: ImpactPair = {
+            from: `${client.meta.namespace}/${client.meta.name}`,
+            to,
+            ...side(b),
+            before: side(a),
+            causes,
+          };
+          this.record(b.ok)?.push(pair);
+        }
+      }
+    }
+    const order = (x: ImpactPair, y: ImpactPair) => x.to.localeCompare(y.to) || x.from.localeCompare(y.from);
+    this.broken.sort(order);
+    this.repaired.sort(order);
+  }
+
+  /** Every client of the target, one class at a time; members listed only for classes that changed. */
+  private compareClasses(
+    target: ServiceTarget,
+    old: ServiceTarget,
+    port: ServiceTarget['ports'][number],
+    oldPort: ServiceTarget['ports'][number],
+    to: string,
+  ): void {
+    const rule = this.scope.targets.get(targetKey(target));
+    const causes = [...(rule?.all ?? []), ...this.scope.everything];
+    for (const group of this.after.clientGroups(target)) {
+      if (group.hypothetical) continue;
+      const a = this.before.outcomeForClass(group, old, oldPort);
+      const b = this.after.outcomeForClass(group, target, port);
+      if (a.ok === b.ok) continue;
+      const list = this.record(b.ok, group.count);
+      if (!list) continue;
+      for (const client of group.sample(this.listLimit - list.length))
+        list.push({
+          from: `${client.meta.namespace}/${client.meta.name}`,
+          to,
+          ...side(b),
+          before: side(a),
+          causes,
+        });
+    }
+  }
+}
+
+function side(o: PairOutcome): PairSide {
+  return {
+    outcome: o.ok ? 'ok' : 'fail',
+    client: { proxy: o.clientProxy, tls: o.tls },
+    server: { proxy: o.serverProxy, mode: o.serverMode },
+    reason: o.reason,
+    symptom: o.symptom,
+  };
+}

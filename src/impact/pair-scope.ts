@@ -1,0 +1,119 @@
+// Which (client, service port) pairs a set of changed objects can affect, so impact() compares outcomes
+// only there instead of over the whole matrix (≈100M pairs on a large mesh). The rules follow what
+// each kind of object feeds into resolution (see src/mesh/connectivity.ts):
+// - server mode and auto mTLS read the backends' PeerAuthentications and labels, and backends live in
+//   the target's namespace: a PeerAuthentication, workload or Namespace change in N → targets in N;
+// - a workload or Namespace change also changes how those workloads call out → those clients × all;
+// - a Service or ServiceEntry change → its own targets;
+// - a DestinationRule in D for host h → targets h covers, seen by clients in D (client-namespace step),
+//   by every client when the target lives in D (service-namespace step) or D is the root namespace;
+// - the root namespace's PeerAuthentication or the mesh config → every pair.
+// Certificates and the injector config do not change pair outcomes (they feed findings only).
+
+import { hostCovers, resolveShortname } from '../mesh/hosts.js';
+import type { ResolvedMesh } from '../mesh/resolve.js';
+import type { ServiceTarget } from '../mesh/targets.js';
+import type { Ref, Workload } from '../snapshot/types.js';
+import type { ChangedObject } from './changed-objects.js';
+
+export const WORKLOAD_KINDS = new Set([
+  'Deployment',
+  'StatefulSet',
+  'DaemonSet',
+  'ReplicaSet',
+  'Job',
+  'CronJob',
+  'Pod',
+]);
+
+export interface TargetScope {
+  /** Every client of this target may be affected, because of these objects. */
+  all?: ChangedObject[];
+  /** Clients in these namespaces may be affected. */
+  readonly byNamespace: Map<string, ChangedObject[]>;
+}
+
+export interface PairScope {
+  /** Every pair may be affected (mesh-wide policy or mesh config changed). */
+  readonly everything: ChangedObject[];
+  readonly targets: Map<string, TargetScope>;
+  /** These clients' calls to every target may be affected. */
+  readonly clients: Map<string, ChangedObject[]>;
+}
+
+export function targetKey(t: ServiceTarget): string {
+  return `${t.ref.kind}/${t.ref.namespace ?? ''}/${t.ref.name}/${t.host}`;
+}
+
+export function clientKey(w: Pick<Workload, 'kind' | 'meta'> | Ref): string {
+  return 'meta' in w
+    ? `${w.kind}/${w.meta.namespace}/${w.meta.name}`
+    : `${w.kind}/${w.namespace ?? ''}/${w.name}`;
+}
+
+function add<K, V>(map: Map<K, V[]>, key: K, value: V): void {
+  const list = map.get(key);
+  if (list) {
+    if (!list.includes(value)) list.push(value);
+  } else map.set(key, [value]);
+}
+
+export function pairScope(
+  before: ResolvedMesh,
+  after: ResolvedMesh,
+  changed: readonly ChangedObject[],
+): PairScope {
+  const scope: PairScope = { everything: [], targets: new Map(), clients: new Map() };
+  const roots = new Set([before.rootNamespace, after.rootNamespace]);
+  const allTargets = [...before.targets, ...after.targets];
+  const targetsIn = new Map<string, ServiceTarget[]>();
+  for (const t of allTargets) add(targetsIn, t.namespace, t);
+  const entry = (t: ServiceTarget): TargetScope => {
+    const key = targetKey(t);
+    let s = scope.targets.get(key);
+    if (!s) {
+      s = { byNamespace: new Map() };
+      scope.targets.set(key, s);
+    }
+    return s;
+  };
+  const everyClient = (t: ServiceTarget, cause: ChangedObject) => {
+    const s = entry(t);
+    s.all ??= [];
+    if (!s.all.includes(cause)) s.all.push(cause);
+  };
+  const namespaceTargets = (ns: string, cause: ChangedObject) => {
+    for (const t of targetsIn.get(ns) ?? []) everyClient(t, cause);
+  };
+
+  for (const c of changed) {
+    if (c.kind === 'MeshConfig') scope.everything.push(c);
+    else if (c.kind === 'PeerAuthentication') {
+      if (roots.has(c.namespace)) scope.everything.push(c);
+      else namespaceTargets(c.namespace, c);
+    } else if (c.kind === 'Namespace') {
+      namespaceTargets(c.name, c);
+      for (const mesh of [before, after])
+        for (const w of mesh.workloads.inNamespace(c.name)) add(scope.clients, clientKey(w), c);
+    } else if (WORKLOAD_KINDS.has(c.kind)) {
+      namespaceTargets(c.namespace, c);
+      add(scope.clients, clientKey(c), c);
+    } else if (c.kind === 'Service' || c.kind === 'ServiceEntry') {
+      for (const t of targetsIn.get(c.namespace) ?? [])
+        if (t.ref.kind === c.kind && t.ref.name === c.name) everyClient(t, c);
+    } else if (c.kind === 'DestinationRule') {
+      const hosts = new Set<string>();
+      for (const mesh of [before, after]) {
+        for (const dr of mesh.snapshot.destinationRules)
+          if (dr.meta.namespace === c.namespace && dr.meta.name === c.name)
+            hosts.add(resolveShortname(dr.host, c.namespace));
+      }
+      for (const t of allTargets) {
+        if (![...hosts].some((h) => hostCovers(h, t.host))) continue;
+        if (roots.has(c.namespace) || t.namespace === c.namespace) everyClient(t, c);
+        else add(entry(t).byNamespace, c.namespace, c);
+      }
+    }
+  }
+  return scope;
+}

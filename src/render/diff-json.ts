@@ -1,0 +1,49 @@
+// `diff -o json`: design.md §2 `{ broken: [pair], repaired: [pair], findings: { opened, resolved },
+// changed: [resource] }` with pairs as in `matrix`; fields only added (before, causes, plan, ...).
+import type { ImpactPair, ImpactResult } from '../engine/impact.js';
+import type { AvoidancePlan } from '../impact/avoid-breakage.js';
+import type { ChangedObject } from '../impact/changed-objects.js';
+import { findingToJson } from './json.js';
+
+export interface ImpactExtras {
+  /** `--what-if` text, when the after-snapshot was built from it. */
+  readonly whatIf?: string;
+  readonly plan?: AvoidancePlan;
+}
+
+function refJson(c: ChangedObject) {
+  return {
+    kind: c.kind,
+    ...(c.namespace ? { namespace: c.namespace } : {}),
+    name: c.name,
+    change: c.change,
+    ...(c.location ? { location: c.location } : {}),
+  };
+}
+
+function pairJson(p: ImpactPair) {
+  const { causes, ...pair } = p;
+  return { ...pair, causes: causes.map(refJson) };
+}
+
+export function renderImpactJson(result: ImpactResult, extras: ImpactExtras = {}): string {
+  return `${JSON.stringify(
+    {
+      broken: result.broken.map(pairJson),
+      repaired: result.repaired.map(pairJson),
+      findings: {
+        opened: result.findings.opened.map(findingToJson),
+        resolved: result.findings.resolved.map(findingToJson),
+      },
+      changed: result.changed.map(refJson),
+      counts: result.counts,
+      pairsCompared: result.pairsCompared,
+      ...(result.tooBroad ? { tooBroad: result.tooBroad } : {}),
+      ...(extras.whatIf ? { whatIf: extras.whatIf } : {}),
+      ...(extras.plan ? { plan: extras.plan } : {}),
+      gaps: [...result.before.gaps, ...result.after.gaps],
+    },
+    null,
+    2,
+  )}\n`;
+}

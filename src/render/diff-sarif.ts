@@ -1,0 +1,89 @@
+// `diff -o sarif`: one result per newly broken call, located at the file and line of the changed object
+// that caused it (an added or modified object where it is now; a removed one where it was).
+import type { Log, Result } from 'sarif';
+import type { ImpactPair, ImpactResult } from '../engine/impact.js';
+import type { ChangedObject } from '../impact/changed-objects.js';
+import { changedLabel } from './diff-text.js';
+
+const INFO_URI = 'https://github.com/mtls-doctor/mtls-doctor#reviewing-mesh-changes-in-ci';
+const RULE_ID = 'mtls-call-broken';
+
+/** The cause to point at: a present object with a location first, then any with a location. */
+export function primaryCause(pair: ImpactPair): ChangedObject | undefined {
+  return (
+    pair.causes.find((c) => c.location && c.change !== 'removed') ??
+    pair.causes.find((c) => c.location) ??
+    pair.causes[0]
+  );
+}
+
+function toUri(file: string): string {
+  return file.split('\\').join('/').split('/').map(encodeURIComponent).join('/');
+}
+
+export function renderImpactSarif(result: ImpactResult, version: string): string {
+  const results: Result[] = result.broken.map((p) => {
+    const cause = primaryCause(p);
+    return {
+      ruleId: RULE_ID,
+      ruleIndex: 0,
+      level: 'error',
+      message: {
+        text: `${p.from} → ${p.to} breaks: ${p.reason}, ${p.symptom} (before: ${p.before.reason}).${cause ? ` Caused by ${cause.change} ${changedLabel(cause)}.` : ''}`,
+      },
+      locations: [
+        {
+          ...(cause?.location
+            ? {
+                physicalLocation: {
+                  artifactLocation: { uri: toUri(cause.location.file) },
+                  region: { startLine: Math.max(1, cause.location.line) },
+                },
+              }
+            : {}),
+          logicalLocations: [{ fullyQualifiedName: `${p.from} -> ${p.to}`, kind: 'call' }],
+        },
+      ],
+      partialFingerprints: { call: `${p.from}->${p.to}` },
+      properties: {
+        before: p.before,
+        after: { client: p.client, server: p.server, reason: p.reason, symptom: p.symptom },
+        causes: p.causes.map(changedLabel),
+      },
+    };
+  });
+  const log: Log = {
+    $schema: 'https://json.schemastore.org/sarif-2.1.0.json',
+    version: '2.1.0',
+    runs: [
+      {
+        tool: {
+          driver: {
+            name: 'mtls-doctor',
+            version,
+            informationUri: INFO_URI,
+            rules: [
+              {
+                id: RULE_ID,
+                name: 'MtlsCallBroken',
+                shortDescription: { text: 'A call that works before the change fails after it' },
+                defaultConfiguration: { level: 'error' },
+                helpUri: INFO_URI,
+              },
+            ],
+          },
+        },
+        invocations: [
+          {
+            executionSuccessful: !result.tooBroad,
+            toolExecutionNotifications: result.tooBroad
+              ? [{ level: 'warning', message: { text: result.tooBroad.message } }]
+              : [],
+          },
+        ],
+        results,
+      },
+    ],
+  };
+  return `${JSON.stringify(log, null, 2)}\n`;
+}

@@ -1,0 +1,24 @@
+// Impact in a few short lines, for a Slack message or a plan's preview:
+// "repairs 14 calls (legacy/batch → shop/orders:8080, …), breaks 0".
+import type { ImpactPair, ImpactResult } from '../engine/impact.js';
+
+const calls = (n: number) => `${n} call${n === 1 ? '' : 's'}`;
+
+function examples(pairs: readonly ImpactPair[], count: number, max: number): string {
+  if (pairs.length === 0) return '';
+  const shown = pairs.slice(0, max).map((p) => `${p.from} → ${p.to}`);
+  return ` (${shown.join(', ')}${count > shown.length ? ', …' : ''})`;
+}
+
+/** One line for pairs, one for findings when any opened or resolved; `tooBroad` says so instead. */
+export function impactSummaryLines(result: ImpactResult, options: { examples?: number } = {}): string[] {
+  const max = options.examples ?? 2;
+  if (result.tooBroad) return [`impact not enumerated: ${result.tooBroad.message}`];
+  const lines = [
+    `repairs ${calls(result.counts.repaired)}${examples(result.repaired, result.counts.repaired, max)}, breaks ${result.counts.broken}${examples(result.broken, result.counts.broken, max)}`,
+  ];
+  const { opened, resolved } = result.findings;
+  if (opened.length + resolved.length > 0)
+    lines.push(`findings: ${resolved.length} resolved, ${opened.length} opened`);
+  return lines;
+}

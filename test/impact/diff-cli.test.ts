@@ -1,0 +1,222 @@
+// `mtls-doctor diff` through the real CLI: every output format, exit codes, --what-if, --base-ref.
+import { execFileSync } from 'node:child_process';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { runCli } from '../helpers/run-cli.js';
+
+const TASKS = 'test/fixtures/istio-io-tasks';
+const A = `${TASKS}/mtls-migration-a-setup/manifests.yaml`;
+const B = `${TASKS}/mtls-migration-b-lock-down-foo/manifests.yaml`;
+const NOW = new Date('2026-11-29T00:00:00Z');
+const diff = (...args: string[]) => runCli(['diff', ...args], { now: NOW });
+
+describe('mtls-doctor diff --base', () => {
+  it('text: broken calls with before/after, findings, changed objects; exit 1', async () => {
+    const run = await diff('--base', A, '-f', B);
+    expect(run.code).toBe(1);
+    expect(run.stdout).toContain('Broken calls (2)');
+    expect(run.stdout).toContain(
+      '✗ legacy/curl → foo/httpbin:8000\n      before: ok\n      after:  fail — strict-plaintext-clients: connection reset by peer',
+    );
+    expect(run.stdout).toContain('+ error strict-plaintext-clients');
+    expect(run.stdout).toContain(`added    PeerAuthentication foo/default (${B}:267)`);
+    expect(run.stdout).toContain('breaks 2 call(s), repairs 0');
+  });
+
+  it('json: the design.md shape with both sides of each pair; the reverse change repairs, exit 0', async () => {
+    const run = await diff('--base', A, '-f', B, '-o', 'json');
+    const out = JSON.parse(run.stdout);
+    expect(Object.keys(out)).toEqual(expect.arrayContaining(['broken', 'repaired', 'findings', 'changed']));
+    expect(out.broken.map((p: { from: string; to: string }) => `${p.from} -> ${p.to}`)).toEqual([
+      'legacy/curl -> foo/curl:80',
+      'legacy/curl -> foo/httpbin:8000',
+    ]);
+    expect(out.broken[1]).toMatchObject({
+      outcome: 'fail',
+      client: { proxy: 'none', tls: 'DISABLE' },
+      server: { proxy: 'sidecar', mode: 'STRICT' },
+      reason: 'strict-plaintext-clients',
+      before: { outcome: 'ok', reason: 'ok' },
+      causes: [
+        {
+          kind: 'PeerAuthentication',
+          namespace: 'foo',
+          name: 'default',
+          change: 'added',
+          location: { file: B, line: 267 },
+        },
+      ],
+    });
+    expect(out.findings.opened.map((f: { code: string }) => f.code)).toEqual(['strict-plaintext-clients']);
+    expect(out.changed).toEqual([
+      {
+        kind: 'PeerAuthentication',
+        namespace: 'foo',
+        name: 'default',
+        change: 'added',
+        location: { file: B, line: 267 },
+      },
+    ]);
+    const back = await diff('--base', B, '-f', A, '-o', 'json');
+    expect(back.code).toBe(0);
+    expect(JSON.parse(back.stdout).repaired).toHaveLength(2);
+  });
+
+  it('sarif: one result per broken call at the changed object’s file and line', async () => {
+    const run = await diff('--base', A, '-f', B, '-o', 'sarif');
+    expect(run.code).toBe(1);
+    const results = JSON.parse(run.stdout).runs[0].results;
+    expect(results).toHaveLength(2);
+    expect(results[1].ruleId).toBe('mtls-call-broken');
+    expect(results[1].message.text).toContain(
+      'legacy/curl → foo/httpbin:8000 breaks: strict-plaintext-clients',
+    );
+    expect(results[1].locations[0].physicalLocation).toEqual({
+      artifactLocation: { uri: B },
+      region: { startLine: 267 },
+    });
+  });
+
+  it('markdown: a PR comment with the verdict and a table of broken calls', async () => {
+    const run = await diff('--base', A, '-f', B, '-o', 'markdown');
+    expect(run.stdout).toContain(':x: **Breaks 2 call(s)**, repairs 0.');
+    expect(run.stdout).toContain(
+      '| `legacy/curl` | `foo/httpbin:8000` | ok → **strict-plaintext-clients** | connection reset by peer',
+    );
+  });
+
+  it('no change: exit 0, breaks nothing', async () => {
+    const run = await diff('--base', A, '-f', A);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain('breaks nothing, repairs 0 call(s) (0 object(s) changed, 0 pairs compared)');
+  });
+
+  it('bad usage and input: exit 2 with one line', async () => {
+    expect((await diff('-f', B)).stderr).toContain(
+      'give exactly one of --base PATH, --base-ref GITREF or --what-if CHANGE',
+    );
+    expect((await diff('--base', A)).stderr).toContain('add -f PATH');
+    const missing = await diff('--base', 'no/such/dir', '-f', B);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/no\/such\/dir.*no such file or directory/);
+    const bad = await diff('--base', A, '-f', B, '-o', 'html');
+    expect(bad.code).toBe(2);
+  });
+
+  it('a change too broad for --max-pairs: exit 3 and says how many pairs', async () => {
+    // Mesh-wide STRICT and a client gaining a sidecar: clients change, so pairs go one by one.
+    const dir = mkdtempSync(join(tmpdir(), 'mtls-doctor-broad-'));
+    try {
+      const c = readFileSync(`${TASKS}/mtls-migration-c-lock-down-mesh/manifests.yaml`, 'utf8');
+      writeFileSync(
+        join(dir, 'after.yaml'),
+        c.replace(/name: legacy\n/, 'name: legacy\n  labels: {istio-injection: enabled}\n'),
+      );
+      const run = await diff('--base', A, '-f', join(dir, 'after.yaml'), '--max-pairs', '3', '-o', 'json');
+      expect(run.code).toBe(3);
+      expect(run.stderr).toContain(
+        'too broad to enumerate: the change (PeerAuthentication istio-system/default) can affect 25 pairs (limit 3)',
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a mesh-wide what-if lists calls up to --max-pairs and counts them all', async () => {
+    const run = await diff('-f', A, '--what-if', 'mesh mode=STRICT', '--max-pairs', '1');
+    expect(run.code).toBe(1);
+    expect(run.stdout).toContain('Broken calls (4)');
+    expect(run.stdout).toContain('… and 3 more (lists stop at --max-pairs; -o json has the counts)');
+    expect(run.stdout).toContain('breaks 4 call(s), repairs 0');
+  });
+});
+
+describe('mtls-doctor diff --what-if', () => {
+  it('namespace=foo mode=STRICT from step a gives the same breakage as the YAML of step b, and the plan', async () => {
+    const run = await diff('-f', A, '--what-if', 'namespace=foo mode=STRICT');
+    expect(run.code).toBe(1);
+    expect(run.stdout).toContain('what if namespace foo → STRICT');
+    expect(run.stdout).toContain('✗ legacy/curl → foo/httpbin:8000');
+    expect(run.stdout).toContain('callers without a sidecar that would be reset: legacy/curl');
+    expect(run.stdout).toContain('label namespace legacy istio-injection=enabled');
+    expect(run.stdout).toContain('or keep PERMISSIVE for now');
+    expect(run.stdout).toContain('portLevelMtls');
+    const json = JSON.parse(
+      (await diff('-f', A, '--what-if', 'namespace=foo mode=STRICT', '-o', 'json')).stdout,
+    );
+    const yaml = JSON.parse((await diff('--base', A, '-f', B, '-o', 'json')).stdout);
+    const calls = (o: { broken: { from: string; to: string }[] }) =>
+      o.broken.map((p) => `${p.from} -> ${p.to}`);
+    expect(calls(json)).toEqual(calls(yaml));
+    expect(json.plan.clientsWithoutSidecar).toEqual(['legacy/curl']);
+  });
+
+  it('PERMISSIVE undoes STRICT: exit 0 and the calls are repaired', async () => {
+    const run = await diff('-f', B, '--what-if', 'namespace=foo mode=PERMISSIVE', '-o', 'json');
+    expect(run.code).toBe(0);
+    expect(JSON.parse(run.stdout).repaired).toHaveLength(2);
+  });
+
+  it('a what-if it cannot read, or an unknown namespace: exit 2', async () => {
+    const bad = await diff('-f', A, '--what-if', 'namespace=foo mode=STRICTER');
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--what-if: mode "STRICTER" is not one of STRICT, PERMISSIVE, DISABLE');
+    const unknown = await diff('-f', A, '--what-if', 'namespace=shop mode=STRICT');
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain('--what-if: namespace "shop" does not appear in the input');
+  });
+});
+
+describe('mtls-doctor diff --base-ref', () => {
+  const repo = mkdtempSync(join(tmpdir(), 'mtls-doctor-diff-git-'));
+  afterAll(() => rmSync(repo, { recursive: true, force: true }));
+  const git = (...args: string[]) =>
+    execFileSync('git', args, {
+      cwd: repo,
+      env: {
+        ...process.env,
+        GIT_AUTHOR_NAME: 't',
+        GIT_AUTHOR_EMAIL: 't@example.com',
+        GIT_COMMITTER_NAME: 't',
+        GIT_COMMITTER_EMAIL: 't@example.com',
+      },
+    });
+
+  it('reads the -f paths at the ref; locations name the working-tree file', async () => {
+    mkdirSync(join(repo, 'mesh'));
+    cpSync(A, join(repo, 'mesh', 'cluster.yaml'));
+    git('init', '-q', '-b', 'main');
+    git('add', '.');
+    git('commit', '-qm', 'setup');
+    writeFileSync(join(repo, 'mesh', 'cluster.yaml'), readFileSync(B));
+    const run = await runCli(['diff', '--base-ref', 'main', '-f', 'mesh', '-o', 'sarif'], {
+      cwd: repo,
+      now: NOW,
+    });
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(1);
+    const results = JSON.parse(run.stdout).runs[0].results;
+    expect(
+      results.map((r: { locations: { physicalLocation: unknown }[] }) => r.locations[0]?.physicalLocation),
+    ).toEqual([
+      { artifactLocation: { uri: 'mesh/cluster.yaml' }, region: { startLine: 267 } },
+      { artifactLocation: { uri: 'mesh/cluster.yaml' }, region: { startLine: 267 } },
+    ]);
+  });
+
+  it('an unknown ref or a folder outside git: exit 2 with the reason', async () => {
+    const run = await runCli(['diff', '--base-ref', 'origin/nope', '-f', 'mesh'], { cwd: repo });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('--base-ref origin/nope: no such commit in this repository');
+    const outside = mkdtempSync(join(tmpdir(), 'mtls-doctor-no-git-'));
+    try {
+      const none = await runCli(['diff', '--base-ref', 'main', '-f', '.'], { cwd: outside });
+      expect(none.code).toBe(2);
+      expect(none.stderr).toContain('--base-ref needs a git checkout');
+    } finally {
+      rmSync(outside, { recursive: true, force: true });
+    }
+  });
+});
