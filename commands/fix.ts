@@ -5,6 +5,7 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { diagnose } from '../src/engine/diagnose.js';
+import { type PlanImpact, planImpact } from '../src/impact/plan-impact.js';
 import { applyPlan, previewPlan, RemediationError, rollback } from '../src/remediation/apply.js';
 import { remediationApi } from '../src/remediation/object-api.js';
 import { ClusterUnavailableError, KubeConfigError } from '../src/snapshot/errors.js';
@@ -110,8 +111,9 @@ export function register(program: Command, { io }: CommandContext): void {
         if (!options.apply) {
           try {
             const preview = await previewPlan(api, plan);
+            const effect = planImpact(loaded.snapshot, preview.after, { now: io.now });
             io.stdout(
-              `${plan.title}\nRisk: ${plan.risk}\n\n${preview.diff}\nThe API server accepted this change as a dry run; nothing was changed. Apply with --apply.\n`,
+              `${plan.title}\nRisk: ${plan.risk}\n\n${preview.diff}\n${impactLines(effect)}The API server accepted this change as a dry run; nothing was changed. Apply with --apply.\n`,
             );
           } catch (error) {
             if (error instanceof RemediationError) throw new IncompleteError(error.message);
@@ -144,4 +146,13 @@ export function register(program: Command, { io }: CommandContext): void {
         }
       },
     );
+}
+
+/** "Impact: repairs 2 calls (…), breaks 0", with a warning line first when the change breaks calls. */
+function impactLines(effect: PlanImpact): string {
+  const warning =
+    effect.breaks > 0
+      ? `WARNING: this change breaks ${effect.breaks} call${effect.breaks === 1 ? '' : 's'}.\n`
+      : '';
+  return `${warning}${effect.lines.map((l) => `Impact: ${l}`).join('\n')}\n`;
 }

@@ -6,6 +6,7 @@
 // only approvers approve.
 import type { App, BlockAction, ButtonAction } from '@slack/bolt';
 import type { WebClient } from '@slack/web-api';
+import type { PlanImpact } from '../../src/impact/plan-impact.js';
 import {
   type Applied,
   applyPlan,
@@ -104,7 +105,14 @@ export function registerFixRequests(app: App, deps: BotDeps): void {
       resourceVersion: preview.before?.metadata?.resourceVersion,
       rollbackOf: auditId,
     });
-    await postApprovalRequest(client as unknown as WebClient, deps, request, code(preview.diff));
+    const effect = await impactOf(deps, preview.after);
+    await postApprovalRequest(
+      client as unknown as WebClient,
+      deps,
+      request,
+      [code(preview.diff), impactText(effect)].join('\n'),
+      effect,
+    );
   });
 }
 
@@ -136,15 +144,42 @@ export async function requestFix(
     expiresAt: Date.now() + deps.config.approvers.requestTtlMs,
   });
   const manager = gitOpsManager(preview.before);
+  const effect = await impactOf(deps, preview.after);
   const details = [
     code(preview.diff),
+    impactText(effect),
     manager ? `:warning: ${escapeSlack(gitOpsNote(manager, preview.change))}` : '',
   ]
     .filter(Boolean)
     .join('\n');
-  await postApprovalRequest(client, deps, request, details);
+  await postApprovalRequest(client, deps, request, details, effect);
   deps.metrics.remediations.inc({ outcome: 'requested' });
   return undefined;
+}
+
+/** The plan's effect on calls, on the bot's current view; a failure to compute it is said, not hidden. */
+async function impactOf(deps: BotDeps, written: Record<string, unknown>): Promise<PlanImpact> {
+  if (!deps.engine.impactOf)
+    return { computed: false, lines: ['impact on calls not computed'], breaks: 0, repairs: 0 };
+  try {
+    return await deps.engine.impactOf(written);
+  } catch (error) {
+    deps.logger.warn({ err: (error as Error).message }, 'impact of a fix request failed');
+    return {
+      computed: false,
+      lines: [`impact on calls not computed: ${(error as Error).message}`],
+      breaks: 0,
+      repairs: 0,
+    };
+  }
+}
+
+function impactText(effect: PlanImpact): string {
+  const lines = effect.lines.map(escapeSlack).join('\n');
+  if (!effect.computed) return `:grey_question: ${lines}`;
+  return effect.breaks > 0
+    ? `:red_circle: *This change breaks ${effect.breaks} call${effect.breaks === 1 ? '' : 's'}.* ${lines}`
+    : `:white_check_mark: ${lines}`;
 }
 
 async function postApprovalRequest(
@@ -152,7 +187,13 @@ async function postApprovalRequest(
   deps: BotDeps,
   request: FixRequest,
   details: string,
+  effect: PlanImpact,
 ): Promise<void> {
+  // An approver confirms the breakage itself, not only the title, before a breaking change applies.
+  const confirmText =
+    effect.breaks > 0
+      ? `*This change breaks ${effect.breaks} call${effect.breaks === 1 ? '' : 's'}:* ${escapeSlack(effect.lines[0] ?? '')}\n${escapeSlack(request.plan.title)}`
+      : escapeSlack(request.plan.title);
   const minutes = Math.round((request.expiresAt - request.createdAt) / 60_000);
   const approvers = deps.config.approvers.users
     .filter((u) => u !== request.requester)
@@ -186,8 +227,11 @@ async function postApprovalRequest(
             text: { type: 'plain_text', text: 'Approve and apply' },
             value: String(request.id),
             confirm: {
-              title: { type: 'plain_text', text: 'Apply this change?' },
-              text: { type: 'mrkdwn', text: escapeSlack(request.plan.title).slice(0, 300) },
+              title: {
+                type: 'plain_text',
+                text: effect.breaks > 0 ? 'Apply, breaking calls?' : 'Apply this change?',
+              },
+              text: { type: 'mrkdwn', text: confirmText.slice(0, 300) },
               confirm: { type: 'plain_text', text: 'Apply' },
               deny: { type: 'plain_text', text: 'Cancel' },
             },

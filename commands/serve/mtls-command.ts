@@ -73,7 +73,11 @@ export function registerMtlsCommand(app: App, deps: BotDeps): void {
         ? 'Reading certificates of'
         : request.kind === 'matrix'
           ? 'Working out connectivity of'
-          : 'Checking';
+          : request.kind === 'whatif'
+            ? `Working out what ${request.mode} would break in`
+            : 'Checking';
+    // A mesh-wide what-if names no namespace.
+    const scope = request.namespace ?? 'the mesh';
     const slack = async <T>(method: string, call: () => Promise<T>): Promise<T | undefined> => {
       try {
         return await call();
@@ -86,7 +90,7 @@ export function registerMtlsCommand(app: App, deps: BotDeps): void {
     const posted = await slack('chat.postMessage', () =>
       client.chat.postMessage({
         channel: command.channel_id,
-        text: `:hourglass_flowing_sand: ${what} \`${request.namespace}\` for <@${command.user_id}>…`,
+        text: `:hourglass_flowing_sand: ${what} \`${scope}\` for <@${command.user_id}>…`,
       }),
     );
     let message: SlackMessage;
@@ -106,13 +110,13 @@ export function registerMtlsCommand(app: App, deps: BotDeps): void {
       log.error({ err: (error as Error).message }, 'check failed');
       const reason = escapeSlack((error as Error).message).slice(0, 2500);
       message = {
-        text: `Could not check ${request.namespace}`,
+        text: `Could not check ${scope}`,
         blocks: [
           {
             type: 'section',
             text: {
               type: 'mrkdwn',
-              text: `:x: Could not complete the check of \`${request.namespace}\`: ${reason}`,
+              text: `:x: Could not complete the check of \`${scope}\`: ${reason}`,
             },
           },
         ],

@@ -4,6 +4,7 @@ import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { Piscina } from 'piscina';
 import type { Posture } from '../digest/posture.js';
+import type { PlanImpact } from '../impact/plan-impact.js';
 import type { SourceOptions } from '../snapshot/source.js';
 import type { Answer } from './answer.js';
 import type { WorkerResult, WorkerTask } from './answer-worker.js';
@@ -24,6 +25,8 @@ export interface Engine {
     symptom: Symptom,
     visible: readonly string[],
   ) => Promise<{ namespace?: string; answer?: Answer }>;
+  /** What writing this object (a fix's dry-run answer) would do to calls, on the current snapshot. */
+  readonly impactOf?: (object: Record<string, unknown>) => Promise<PlanImpact>;
   /** The cluster was changed (a fix or rollback applied): the next answer reads it afresh. */
   readonly clusterChanged: () => void;
 }
@@ -61,6 +64,11 @@ export function createAnswerPool(source: SourceOptions, plans: PlanCache, istioc
       if (result.kind !== 'incident') throw new Error('unexpected worker result');
       plans.remember(result.plans);
       return { namespace: result.namespace, answer: result.answer };
+    },
+    impactOf: async (object) => {
+      const result = await pool.run({ kind: 'impact', object, source, generation });
+      if (result.kind !== 'impact') throw new Error('unexpected worker result');
+      return result.impact;
     },
     clusterChanged: () => {
       generation += 1;

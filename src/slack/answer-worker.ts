@@ -2,6 +2,7 @@
 // the bot's event loop only acks and posts. Input and output are plain data (structured clone).
 import { computePosture, type Posture } from '../digest/posture.js';
 import { diagnoseShared, knownNamespaces } from '../engine/diagnose.js';
+import { type PlanImpact, planImpact } from '../impact/plan-impact.js';
 import type { RemediationPlan } from '../remediation/plans.js';
 import type { SourceOptions } from '../snapshot/source.js';
 import { type Answer, answer } from './answer.js';
@@ -20,6 +21,13 @@ export type WorkerTask =
     }
   | { readonly kind: 'posture'; readonly source: SourceOptions; readonly generation: number }
   | {
+      readonly kind: 'impact';
+      /** The object a fix would write (its dry run's answer). */
+      readonly object: Record<string, unknown>;
+      readonly source: SourceOptions;
+      readonly generation: number;
+    }
+  | {
       readonly kind: 'incident';
       readonly symptom: Symptom;
       /** The namespaces the incident channel may see (`*` = all): no other is diagnosed. */
@@ -31,6 +39,7 @@ export type WorkerTask =
 export type WorkerResult =
   | { readonly kind: 'answer'; readonly answer: Answer; readonly plans: RemediationPlan[] }
   | { readonly kind: 'posture'; readonly posture: Posture }
+  | { readonly kind: 'impact'; readonly impact: PlanImpact }
   | {
       readonly kind: 'incident';
       readonly namespace?: string;
@@ -58,6 +67,12 @@ export default async function run(task: WorkerTask): Promise<WorkerResult> {
     const now = new Date();
     const diagnosis = diagnoseShared(loaded.snapshot, undefined, now);
     return { kind: 'posture', posture: computePosture(diagnosis.mesh, diagnosis.findings, now) };
+  }
+  if (task.kind === 'impact') {
+    const loaded = await load();
+    const now = new Date();
+    const beforeDiagnosis = diagnoseShared(loaded.snapshot, undefined, now);
+    return { kind: 'impact', impact: planImpact(loaded.snapshot, task.object, { beforeDiagnosis, now }) };
   }
   const plans = new PlanCache();
   if (task.kind === 'answer') {

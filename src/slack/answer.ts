@@ -10,11 +10,16 @@ import {
   diagnoseShared,
   knownNamespaces,
 } from '../engine/diagnose.js';
+import { impact } from '../engine/impact.js';
 import { type MatrixPair, matrixPairs } from '../engine/matrix.js';
+import { avoidancePlan } from '../impact/avoid-breakage.js';
+import { applyWhatIf, describeWhatIf } from '../impact/what-if.js';
 import { type Block, diagnosisMessage, escapeSlack, type SlackMessage } from '../render/blocks.js';
 import { certificateRows, certificatesInScope } from '../render/certs.js';
+import { impactSummaryLines } from '../render/diff-summary.js';
 import { summarize } from '../render/summary.js';
 import type { LoadedSource } from '../snapshot/source.js';
+import type { MeshSnapshot } from '../snapshot/types.js';
 import type { MtlsCommand } from './grammar.js';
 import type { PlanCache } from './plan-cache.js';
 
@@ -40,7 +45,8 @@ export async function answer(
 ): Promise<Answer> {
   const loaded = await deps.load();
   const ns = command.namespace;
-  if (!knownNamespaces(loaded.snapshot).has(ns)) {
+  const now = deps.now?.() ?? new Date();
+  if (ns !== undefined && !knownNamespaces(loaded.snapshot).has(ns)) {
     const where = loaded.source.kind === 'cluster' ? 'the cluster' : 'the mesh I read';
     return {
       message: plain(`:grey_question: Namespace \`${escapeSlack(ns)}\` does not exist in ${where}.`),
@@ -49,7 +55,8 @@ export async function answer(
       gaps: [],
     };
   }
-  const now = deps.now?.() ?? new Date();
+  if (command.kind === 'whatif') return whatIfAnswer(loaded.snapshot, command, now);
+  if (ns === undefined) throw new Error(`${command.kind} needs a namespace`);
   const timings = { read: loaded.readMs };
   if (command.kind === 'certs') {
     const snapshot =
@@ -95,6 +102,73 @@ export async function answer(
       timings: { ...timings, resolve: diagnosis.timings.resolveMs, analyze: diagnosis.timings.analyzeMs },
     }),
   );
+}
+
+/**
+ * `/mtls whatif`: the calls a namespace's (or the mesh's) PeerAuthentication mode would break and
+ * repair, computed on the current snapshot without changing anything, and the plan that avoids it.
+ */
+function whatIfAnswer(
+  snapshot: MeshSnapshot,
+  command: Extract<MtlsCommand, { kind: 'whatif' }>,
+  now: Date,
+): Answer {
+  const change = { namespace: command.namespace, mode: command.mode };
+  const before = diagnoseShared(snapshot, undefined, now);
+  const result = impact(snapshot, applyWhatIf(snapshot, change), { beforeDiagnosis: before, now });
+  const title = describeWhatIf(change);
+  const lines = impactSummaryLines(result, { examples: 3 }).map(escapeSlack);
+  const broken = result.broken
+    .slice(0, 15)
+    .map(
+      (p) =>
+        `• \`${escapeSlack(p.from)}\` → \`${escapeSlack(p.to)}\`: ${escapeSlack(p.symptom)} (${p.reason})`,
+    );
+  const more =
+    result.counts.broken > broken.length ? `\n…and ${result.counts.broken - broken.length} more` : '';
+  const plan = avoidancePlan(result.broken, title, result.counts.broken);
+  const blocks: Block[] = [
+    {
+      type: 'section',
+      text: {
+        type: 'mrkdwn',
+        text: `${result.counts.broken > 0 ? ':red_circle:' : ':large_green_circle:'} *What if ${escapeSlack(title)}?* Nothing was changed.\n${lines.join('\n')}`,
+      },
+    },
+  ];
+  if (broken.length)
+    blocks.push({
+      type: 'section',
+      text: { type: 'mrkdwn', text: `*Would break*\n${broken.join('\n')}${more}`.slice(0, 3000) },
+    });
+  if (plan)
+    blocks.push({
+      type: 'section',
+      text: {
+        type: 'mrkdwn',
+        text: `*To avoid it*\n${plan.steps.map((s) => `• ${escapeSlack(s)}`).join('\n')}`.slice(0, 3000),
+      },
+    });
+  const gaps = blockingGaps(before);
+  if (gaps.length)
+    blocks.push({
+      type: 'context',
+      elements: [
+        {
+          type: 'mrkdwn',
+          text: `Incomplete: ${escapeSlack(gaps.map((g) => g.source).join(', '))} could not be read.`.slice(
+            0,
+            2000,
+          ),
+        },
+      ],
+    });
+  return {
+    message: { text: `What if ${title}: ${lines[0] ?? ''}`, blocks, thread: [] },
+    verdict: gaps.length ? 'incomplete' : result.counts.broken > 0 ? 'problems-found' : 'no-problems-found',
+    findings: [],
+    gaps: gaps.map((g) => g.source),
+  };
 }
 
 function describe(diagnosis: Diagnosis, message: SlackMessage): Answer {

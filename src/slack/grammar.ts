@@ -1,7 +1,12 @@
-// The `/mtls` grammar (design.md §5): check <ns> · matrix <ns> · certs <ns>[/<pod>] · digest · help.
+// The `/mtls` grammar (design.md §5): check <ns> · matrix <ns> · certs <ns>[/<pod>] · digest · help,
+// and whatif <ns>|mesh <MODE> (what a PeerAuthentication mode change would break, before it is made).
+export type WhatIfMode = 'STRICT' | 'PERMISSIVE' | 'DISABLE';
+
 export type MtlsCommand =
   | { readonly kind: 'check' | 'matrix'; readonly namespace: string }
   | { readonly kind: 'certs'; readonly namespace: string; readonly pod?: string }
+  /** `namespace` undefined: the mesh-wide policy (root namespace). */
+  | { readonly kind: 'whatif'; readonly namespace?: string; readonly mode: WhatIfMode }
   | { readonly kind: 'digest' }
   | { readonly kind: 'help' };
 
@@ -17,6 +22,7 @@ export const HELP = [
   '• `/mtls check <namespace>`: what breaks, for whom, why, and the fix',
   '• `/mtls matrix <namespace>`: which clients can reach which service ports',
   '• `/mtls certs <namespace>[/<pod>]`: CA, root and proxy certificates',
+  '• `/mtls whatif <namespace>|mesh STRICT|PERMISSIVE|DISABLE`: which calls that mode would break, and how to avoid it',
   '• `/mtls digest`: the mesh posture digest',
   '• `/mtls help`: this help',
 ].join('\n');
@@ -49,6 +55,21 @@ export function parseCommand(text: string): ParseResult {
       if (pod !== undefined && !POD_NAME.test(pod))
         return usage(`\`${pod.slice(0, 80)}\` is not a valid pod name.`);
       return { ok: true, command: { kind: 'certs', namespace, pod } };
+    }
+    case 'whatif': {
+      const mode = extra[0]?.toUpperCase();
+      if (!arg || extra.length !== 1 || !mode)
+        return usage(
+          '`/mtls whatif <namespace>|mesh STRICT|PERMISSIVE|DISABLE` needs a namespace and a mode.',
+        );
+      if (!['STRICT', 'PERMISSIVE', 'DISABLE'].includes(mode))
+        return usage(`\`${(extra[0] ?? '').slice(0, 40)}\` is not a mode (STRICT, PERMISSIVE or DISABLE).`);
+      if (arg !== 'mesh' && !DNS_1123_LABEL.test(arg))
+        return usage(`\`${arg.slice(0, 80)}\` is not a valid namespace name.`);
+      return {
+        ok: true,
+        command: { kind: 'whatif', namespace: arg === 'mesh' ? undefined : arg, mode: mode as WhatIfMode },
+      };
     }
     default:
       return usage(`Unknown subcommand \`${verb.slice(0, 40)}\`.`);

@@ -253,6 +253,28 @@ describe('mtls-doctor serve (HTTP mode)', () => {
     expect(json).toContain('inject sidecars into legacy-batch');
   });
 
+  it('/mtls whatif shop STRICT says which calls would break and how to avoid it, changing nothing', async () => {
+    const body = slashCommandBody({
+      text: 'whatif shop strict',
+      channel_id: 'C0SHOP',
+      response_url: `${slackUrl}/respond/whatif`,
+    });
+    const answered = slack.waitFor('chat.update');
+    expect((await send(body, slackSignature(SECRET, body, now()))).status).toBe(200);
+    const message = await answered;
+    expect(String(message.args.text)).toMatch(
+      /^What if namespace shop → STRICT: repairs 0 calls, breaks 4 \(/,
+    );
+    const json = JSON.stringify(message.args.blocks);
+    expect(json).toContain(':red_circle: *What if namespace shop → STRICT?* Nothing was changed.');
+    expect(json).toContain('`legacy/legacy-batch` → `shop/cart:80`');
+    expect(json).toContain('add sidecars to the callers first: label namespace legacy');
+    // A mesh-wide what-if needs a channel that may see every namespace.
+    const mesh = slashCommandBody({ text: 'whatif mesh STRICT', channel_id: 'C0SHOP' });
+    const refused = await send(mesh, slackSignature(SECRET, mesh, now()));
+    expect(refused.text).toContain('Refused');
+  });
+
   it('an incident-channel message with an x509 error gets one threaded diagnosis; the same alert again gets none', async () => {
     const event = (ts: string) =>
       JSON.stringify({
@@ -469,9 +491,16 @@ describe('mtls-doctor serve against a live cluster: access rules, retries, fresh
 
     const requested = slack.waitFor('chat.postMessage');
     await click('U0ALICE', 'C0OPS', 'remediation:0:0', PLAN, 'request');
-    expect(String((await requested).args.text)).toBe(
+    const request = await requested;
+    expect(String(request.args.text)).toBe(
       'Fix request 1: Switch PeerAuthentication payments/default to PERMISSIVE',
     );
+    // Its impact, computed before anyone approves: the plaintext callers are repaired, nothing breaks.
+    const requestText = JSON.stringify(request.args.blocks);
+    expect(requestText).toMatch(
+      /:white_check_mark: repairs [1-9]\d* calls? \([^)]*→ payments\/[^)]*\), breaks 0/,
+    );
+    expect(requestText).toContain('"text":"Apply this change?"');
 
     const wrongChannel = slack.waitFor('respond/bob-legacy');
     await click('U0BOB', 'C0LEGACY', 'fix-approve', '1', 'bob-legacy');
@@ -526,7 +555,14 @@ describe('mtls-doctor serve against a live cluster: access rules, retries, fresh
     expect(postsSince(sinceRollback)).toEqual([]);
     const rollbackRequested = slack.waitFor('chat.postMessage');
     await click('U0ALICE', 'C0OPS', 'fix-rollback', rollbackButton?.value ?? '', 'rollback');
-    expect(String((await rollbackRequested).args.text)).toContain('Fix request 2: Roll back change 1');
+    const rollbackRequest = await rollbackRequested;
+    expect(String(rollbackRequest.args.text)).toContain('Fix request 2: Roll back change 1');
+    // Back to STRICT breaks those calls again: said in red, and the approver confirms that line.
+    const rollbackText = JSON.stringify(rollbackRequest.args.blocks);
+    expect(rollbackText).toMatch(
+      /:red_circle: \*This change breaks [1-9]\d* calls?\.\* repairs 0 calls, breaks/,
+    );
+    expect(rollbackText).toContain('"text":"Apply, breaking calls?"');
     const rejectRefused = slack.waitFor('respond/reject-legacy');
     await click('U0BOB', 'C0LEGACY', 'fix-reject', '2', 'reject-legacy');
     expect(String((await rejectRefused).args.text)).toContain(

@@ -58,6 +58,9 @@ describe('mtls-doctor fix', () => {
     expect(stdout).toContain('-    mode: STRICT');
     expect(stdout).toContain('+    mode: PERMISSIVE');
     expect(stdout).toContain('nothing was changed');
+    // What the change does to calls, from the dry run's object on the snapshot, before --apply.
+    expect(stdout).toMatch(/^Impact: repairs [1-9]\d* calls? \([^)]*→ payments\/[^)]*\), breaks 0$/m);
+    expect(stdout).not.toContain('WARNING');
     expect(mode()).toBe('STRICT');
   });
 

@@ -1,0 +1,42 @@
+// What a fix (or a rollback) does to who-can-reach-whom, from the object its dry run would write:
+// shown on the request before anyone approves, and by `mtls-doctor fix` before --apply.
+import type { Diagnosis } from '../engine/diagnose.js';
+import { impact } from '../engine/impact.js';
+import { impactSummaryLines } from '../render/diff-summary.js';
+import type { MeshSnapshot } from '../snapshot/types.js';
+import { snapshotWithObject } from './apply-object.js';
+
+export interface PlanImpact {
+  /** False when this kind of change acts only later (restarts, injection labels). */
+  readonly computed: boolean;
+  /** "repairs 14 calls (legacy/batch → shop/orders:8080, …), breaks 0", then findings. */
+  readonly lines: readonly string[];
+  readonly breaks: number;
+  readonly repairs: number;
+}
+
+export function planImpact(
+  snapshot: MeshSnapshot,
+  written: Record<string, unknown>,
+  options: { readonly beforeDiagnosis?: Diagnosis; readonly now?: Date } = {},
+): PlanImpact {
+  let after: MeshSnapshot | undefined;
+  try {
+    after = snapshotWithObject(snapshot, written);
+  } catch (error) {
+    return notComputed(`the written object could not be modelled: ${(error as Error).message}`);
+  }
+  if (!after) return notComputed('this change acts when workloads restart, so it is not computed here');
+  const result = impact(snapshot, after, options);
+  if (result.tooBroad) return notComputed(result.tooBroad.message);
+  return {
+    computed: true,
+    lines: impactSummaryLines(result, { examples: 3 }),
+    breaks: result.counts.broken,
+    repairs: result.counts.repaired,
+  };
+}
+
+function notComputed(reason: string): PlanImpact {
+  return { computed: false, lines: [`impact on calls not computed: ${reason}`], breaks: 0, repairs: 0 };
+}
