@@ -4,9 +4,10 @@ import { caCertificates } from '../analyzers/ca-certificates.js';
 import { workloadCertificates } from '../analyzers/workload-certificates.js';
 import { collectWorkloadCertificates } from '../certs/collect-workload-certs.js';
 import { blockingGaps, type Diagnosis, diagnose, knownNamespaces } from '../engine/diagnose.js';
-import { buildMatrix } from '../engine/matrix.js';
+import { buildMatrix, type MatrixPair } from '../engine/matrix.js';
 import { type Block, diagnosisMessage, escapeSlack, type SlackMessage } from '../render/blocks.js';
 import { certificateRows, certificatesInScope } from '../render/certs.js';
+import type { Picture } from '../render/pictures/picture.js';
 import { summarize } from '../render/summary.js';
 import type { LoadedSource } from '../snapshot/source.js';
 import type { MtlsCommand } from './grammar.js';
@@ -26,6 +27,9 @@ export interface Answer {
   readonly findings: readonly { readonly code: string; readonly severity: string }[];
   /** Sources of the gaps that left the check incomplete. */
   readonly gaps: readonly string[];
+  /** `matrix`: the heat map to post beside the text (or why it could not be drawn). */
+  readonly picture?: Picture;
+  readonly pictureError?: string;
 }
 
 export async function answer(
@@ -80,9 +84,11 @@ export async function answer(
     now,
     analyzers: command.kind === 'matrix' ? [] : undefined,
   });
-  const failingPairs = buildMatrix(diagnosis.mesh, ns).pairs.filter((p) => p.outcome === 'fail');
+  const pairs = buildMatrix(diagnosis.mesh, ns).pairs;
+  const failingPairs = pairs.filter((p) => p.outcome === 'fail');
   deps.plans.remember(diagnosis.findings.flatMap((f) => f.remediations));
-  return describe(
+  const picture = command.kind === 'matrix' ? await matrixPicture(pairs, ns) : {};
+  const answered = describe(
     diagnosis,
     diagnosisMessage(diagnosis, {
       title: command.kind === 'matrix' ? `Connectivity of ${ns}` : `mTLS check of ${ns}`,
@@ -90,6 +96,25 @@ export async function answer(
       timings: { ...timings, resolve: diagnosis.timings.resolveMs, analyze: diagnosis.timings.analyzeMs },
     }),
   );
+  return { ...answered, ...picture };
+}
+
+// The drawing libraries load only when a matrix is asked for; a drawing failure leaves the text answer.
+async function matrixPicture(
+  pairs: readonly MatrixPair[],
+  ns: string,
+): Promise<Pick<Answer, 'picture' | 'pictureError'>> {
+  try {
+    const { renderMatrixPicture } = await import('../render/pictures/matrix-heatmap.js');
+    const drawn = await renderMatrixPicture(pairs, {
+      title: `Connectivity of ${ns}`,
+      filename: `mtls-matrix-${ns}.png`,
+    });
+    const { png, width, height, alt, title, filename } = drawn;
+    return { picture: { png, width, height, alt, title, filename } };
+  } catch (error) {
+    return { pictureError: (error as Error).message };
+  }
 }
 
 function describe(diagnosis: Diagnosis, message: SlackMessage): Answer {

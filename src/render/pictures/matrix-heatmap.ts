@@ -60,11 +60,11 @@ export interface HeatmapOptions {
 
 const namespaceOf = (name: string) => name.slice(0, name.indexOf('/'));
 
-// ns/name:port, with ports compared as numbers.
+// ns/name:port, numbers in names and ports compared as numbers (svc-2 before svc-10, 80 before 443).
 function byServicePort(a: string, b: string): number {
   const [ha, pa] = [a.slice(0, a.lastIndexOf(':')), Number(a.slice(a.lastIndexOf(':') + 1))];
   const [hb, pb] = [b.slice(0, b.lastIndexOf(':')), Number(b.slice(b.lastIndexOf(':') + 1))];
-  return ha < hb ? -1 : ha > hb ? 1 : pa - pb;
+  return ha.localeCompare(hb, 'en', { numeric: true }) || pa - pb;
 }
 
 export function heatmapModel(pairs: readonly MatrixPair[], options: HeatmapOptions): HeatmapModel {

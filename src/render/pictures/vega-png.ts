@@ -37,7 +37,11 @@ export async function renderVegaLite(spec: TopLevelSpec, scale = 2): Promise<Ren
   try {
     await view.runAsync();
     const svg = await view.toSVG();
+    // The renderer draws the plot at the autosize origin plus the padding.
     const [ox, oy] = view.origin();
+    const padding = view.padding();
+    const [left, top] =
+      typeof padding === 'number' ? [padding, padding] : [padding.left ?? 0, padding.top ?? 0];
     // Rasterised off the event loop (resvg's own thread), so a bot stays responsive while it draws.
     const image = await renderAsync(svg, {
       fitTo: { mode: 'zoom', value: scale },
@@ -47,7 +51,7 @@ export async function renderVegaLite(spec: TopLevelSpec, scale = 2): Promise<Ren
       png: new Uint8Array(image.asPng()),
       width: image.width,
       height: image.height,
-      origin: { x: ox * scale, y: oy * scale },
+      origin: { x: (ox + left) * scale, y: (oy + top) * scale },
       scale,
     };
   } finally {
