@@ -36,13 +36,12 @@ export class FakeSlack {
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => {
         if ((req.url ?? '').startsWith('/upload/')) {
-          const call = {
-            method: 'upload',
-            args: { file_id: (req.url ?? '').split('/').pop(), bytes: Buffer.concat(chunks) },
-          };
-          this.record(call);
-          res.writeHead(200, { 'content-type': 'text/plain' });
-          res.end(`OK - ${call.args.bytes.length}`);
+          const fileId = (req.url ?? '').split('/').pop();
+          void uploadedFile(req.headers['content-type'] ?? '', Buffer.concat(chunks)).then((file) => {
+            this.record({ method: 'upload', args: { file_id: fileId, ...file } });
+            res.writeHead(200, { 'content-type': 'text/plain' });
+            res.end(`OK - ${file.bytes.length}`);
+          });
           return;
         }
         const raw = Buffer.concat(chunks).toString('utf8');
@@ -129,6 +128,20 @@ export class FakeSlack {
     this.server?.closeAllConnections();
     await new Promise<void>((resolve) => this.server?.close(() => resolve()));
   }
+}
+
+// The Web API client posts the file as multipart/form-data (one part); anything else is the file itself.
+async function uploadedFile(type: string, body: Buffer): Promise<{ bytes: Buffer; filename?: string }> {
+  if (!type.startsWith('multipart/form-data')) return { bytes: body };
+  const form = await new Request('http://upload.invalid/', {
+    method: 'POST',
+    headers: { 'content-type': type },
+    body,
+  }).formData();
+  const part = [...form.values()].find((v) => typeof v !== 'string');
+  return part && typeof part !== 'string'
+    ? { bytes: Buffer.from(await part.arrayBuffer()), filename: part.name }
+    : { bytes: Buffer.alloc(0) };
 }
 
 /** Headers of a request signed as Slack signs it: v0=HMAC-SHA256(secret, "v0:<ts>:<body>"). */
