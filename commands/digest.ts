@@ -5,24 +5,36 @@ import { buildDigest } from '../src/digest/build-digest.js';
 import { renderDigestJson, renderDigestText } from '../src/render/digest.js';
 import { SqliteStore } from '../src/store/sqlite-store.js';
 import { type CommandContext, EXIT, openStore } from './cli-kit.js';
+import { checkPictureOptions, OUT_HELP, writePicture } from './picture-output.js';
 import { type CliSourceOptions, load, withSource } from './source-options.js';
 
 export const description = 'mTLS posture per namespace, migration stage, next step, changes';
 
 export function register(program: Command, { io, setExit }: CommandContext): void {
-  withSource(program.command('digest').description(description), ['text', 'json'])
+  withSource(program.command('digest').description(description), ['text', 'json', 'png'])
     .option(
       '--state <file>',
       'SQLite file that keeps postures, so the digest says what changed since the last one',
     )
-    .action(async (options: CliSourceOptions & { state?: string }) => {
+    .option('--out <file>', `${OUT_HELP}: the last 30 days from --state`)
+    .action(async (options: CliSourceOptions & { state?: string; out?: string }) => {
+      checkPictureOptions(options);
       const { loaded, namespace } = await load(options, io);
       const store = options.state
         ? openStore('--state', options.state, (path) => new SqliteStore(path))
         : undefined;
       try {
-        const digest = buildDigest(loaded.snapshot, io.now ?? new Date(), store, namespace);
-        io.stdout(options.output === 'json' ? renderDigestJson(digest) : renderDigestText(digest));
+        const now = io.now ?? new Date();
+        const digest = buildDigest(loaded.snapshot, now, store, namespace);
+        if (options.output === 'png' && options.out) {
+          const { renderTrendPicture, trendSince } = await import('../src/render/pictures/posture-trend.js');
+          const scope = namespace ? `namespace:${namespace}` : 'mesh';
+          if (!store)
+            io.stderr('mtls-doctor: no --state: the chart shows only today (--state keeps the history)\n');
+          // buildDigest stored this digest already, so the history ends with it.
+          const history = store ? store.postureHistory(scope, trendSince(now)) : [digest.posture];
+          writePicture(io, options.out, await renderTrendPicture(history, now));
+        } else io.stdout(options.output === 'json' ? renderDigestJson(digest) : renderDigestText(digest));
         setExit(loaded.snapshot.gaps.some((g) => !g.optional) ? EXIT.incomplete : EXIT.ok);
       } finally {
         store?.close();

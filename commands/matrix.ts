@@ -6,6 +6,7 @@ import { buildMatrix, countPairs, matrixPairs } from '../src/engine/matrix.js';
 import { renderMatrixJsonChunks } from '../src/render/json.js';
 import { renderMatrixText } from '../src/render/matrix-text.js';
 import { type CommandContext, EXIT, parseCount, UsageError, writeChunks } from './cli-kit.js';
+import { checkPictureOptions, OUT_HELP, writePicture } from './picture-output.js';
 import { type CliSourceOptions, load, withSource } from './source-options.js';
 
 export const description = 'who can reach which service port, and why not';
@@ -13,15 +14,17 @@ export const description = 'who can reach which service port, and why not';
 const DEFAULT_MAX_PAIRS = 2_000_000;
 
 export function register(program: Command, { io, setExit }: CommandContext): void {
-  withSource(program.command('matrix').description(description), ['text', 'json'])
+  withSource(program.command('matrix').description(description), ['text', 'json', 'png'])
     .option('--all', 'text: list every working pair too')
+    .option('--out <file>', OUT_HELP)
     .option(
       '--max-pairs <n>',
       'refuse to build a larger matrix (use -n to narrow it)',
       parseCount,
       DEFAULT_MAX_PAIRS,
     )
-    .action(async (options: CliSourceOptions & { all?: boolean; maxPairs: number }) => {
+    .action(async (options: CliSourceOptions & { all?: boolean; maxPairs: number; out?: string }) => {
+      checkPictureOptions(options);
       const { loaded, namespace } = await load(options, io);
       const diagnosis = diagnose(loaded.snapshot, { namespace, now: io.now, analyzers: [] });
       const pairs = countPairs(diagnosis.mesh, namespace);
@@ -42,6 +45,13 @@ export function register(program: Command, { io, setExit }: CommandContext): voi
           }
         })();
         await writeChunks(io, renderMatrixJsonChunks(counted, diagnosis.gaps, skipped));
+      } else if (options.output === 'png' && options.out) {
+        const matrix = buildMatrix(diagnosis.mesh, namespace);
+        failing = matrix.pairs.some((p) => p.outcome === 'fail');
+        // Loaded here only: the drawing libraries are heavy and no other output needs them.
+        const { renderMatrixPicture } = await import('../src/render/pictures/matrix-heatmap.js');
+        const title = namespace ? `Connectivity of ${namespace}` : 'Connectivity of the mesh';
+        writePicture(io, options.out, await renderMatrixPicture(matrix.pairs, { title }));
       } else {
         const matrix = buildMatrix(diagnosis.mesh, namespace);
         failing = matrix.pairs.some((p) => p.outcome === 'fail');

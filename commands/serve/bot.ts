@@ -12,6 +12,7 @@ import { scheduleDigests } from '../../src/slack/digest-scheduler.js';
 import { buildDigestMessage } from '../../src/slack/digest-service.js';
 import type { BotDeps } from './deps.js';
 import { registerListeners } from './index.js';
+import { digestPicture, postPicture } from './pictures.js';
 import { postWithThread } from './post.js';
 
 export const EVENTS_PATH = '/slack/events';
@@ -159,6 +160,7 @@ function scheduleFor(app: App, config: BotConfig, deps: Omit<BotDeps, 'config'>)
       });
       await postWithThread(app.client, channel, message);
       deps.metrics.checks.inc({ command: 'scheduled-digest', outcome: 'posted' });
+      await postPicture(app.client, channel, () => digestPicture(deps.store, posture, true), deps);
     },
     onError: (channel, error) => {
       deps.metrics.checks.inc({ command: 'scheduled-digest', outcome: 'failed' });

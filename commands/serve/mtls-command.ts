@@ -2,10 +2,12 @@
 // with the answer. Bad input and refused namespaces get a short ephemeral reply instead.
 import type { App } from '@slack/bolt';
 import { escapeSlack, type SlackMessage } from '../../src/render/blocks.js';
+import type { Picture } from '../../src/render/pictures/picture.js';
 import { channelMaySee } from '../../src/slack/authorize.js';
 import { buildDigestMessage } from '../../src/slack/digest-service.js';
 import { HELP, parseCommand } from '../../src/slack/grammar.js';
 import type { BotDeps } from './deps.js';
+import { digestPicture, postPicture } from './pictures.js';
 import { postWithThread } from './post.js';
 
 export function registerMtlsCommand(app: App, deps: BotDeps): void {
@@ -35,6 +37,7 @@ export function registerMtlsCommand(app: App, deps: BotDeps): void {
         });
         await postWithThread(client, command.channel_id, message);
         deps.metrics.checks.inc({ command: 'digest', outcome: 'posted' });
+        await postPicture(client, command.channel_id, () => digestPicture(deps.store, posture, false), deps);
       } catch (error) {
         deps.metrics.checks.inc({ command: 'digest', outcome: 'failed' });
         deps.logger.error({ err: (error as Error).message }, 'digest failed');
@@ -94,9 +97,12 @@ export function registerMtlsCommand(app: App, deps: BotDeps): void {
       }),
     );
     let message: SlackMessage;
+    let picture: Picture | undefined;
     try {
       const result = await deps.engine.answer(request);
       message = result.message;
+      picture = result.picture;
+      if (result.pictureError) log.warn({ err: result.pictureError }, 'could not draw the matrix');
       deps.metrics.checks.inc({ command: request.kind, outcome: result.verdict });
       for (const f of result.findings) deps.metrics.findings.inc({ code: f.code, severity: f.severity });
       for (const source of result.gaps) deps.metrics.kubernetesErrors.inc({ source });
@@ -139,6 +145,8 @@ export function registerMtlsCommand(app: App, deps: BotDeps): void {
           }),
         );
       }
+      // The heat map goes beside the failing pairs (a channel that took the text takes the picture).
+      if (picture) await postPicture(client, command.channel_id, picture, { ...deps, logger: log });
       return;
     }
     // The channel did not take our post (bot not invited, private channel): answer only the requester.

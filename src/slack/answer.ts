@@ -11,12 +11,13 @@ import {
   knownNamespaces,
 } from '../engine/diagnose.js';
 import { impact } from '../engine/impact.js';
-import { type MatrixPair, matrixPairs } from '../engine/matrix.js';
+import { buildMatrix, type MatrixPair, matrixPairs } from '../engine/matrix.js';
 import { avoidancePlan } from '../impact/avoid-breakage.js';
 import { applyWhatIf, describeWhatIf } from '../impact/what-if.js';
 import { type Block, diagnosisMessage, escapeSlack, type SlackMessage } from '../render/blocks.js';
 import { certificateRows, certificatesInScope } from '../render/certs.js';
 import { impactSummaryLines } from '../render/diff-summary.js';
+import type { Picture } from '../render/pictures/picture.js';
 import { summarize } from '../render/summary.js';
 import type { LoadedSource } from '../snapshot/source.js';
 import type { MeshSnapshot } from '../snapshot/types.js';
@@ -37,6 +38,9 @@ export interface Answer {
   readonly findings: readonly { readonly code: string; readonly severity: string }[];
   /** Sources of the gaps that left the check incomplete. */
   readonly gaps: readonly string[];
+  /** `matrix`: the heat map to post beside the text (or why it could not be drawn). */
+  readonly picture?: Picture;
+  readonly pictureError?: string;
 }
 
 export async function answer(
@@ -91,10 +95,14 @@ export async function answer(
   const shared = diagnoseShared(loaded.snapshot, ns, now);
   // The matrix answer is about connectivity only, as `mtls-doctor matrix` is.
   const diagnosis = command.kind === 'matrix' ? { ...shared, findings: [] } : shared;
+  // The matrix answer draws every pair; a check lists only the failing ones, so it keeps only those.
+  const pairs = command.kind === 'matrix' ? buildMatrix(diagnosis.mesh, ns).pairs : undefined;
   const failingPairs: MatrixPair[] = [];
-  for (const pair of matrixPairs(diagnosis.mesh, ns)) if (pair.outcome === 'fail') failingPairs.push(pair);
+  for (const pair of pairs ?? matrixPairs(diagnosis.mesh, ns))
+    if (pair.outcome === 'fail') failingPairs.push(pair);
   deps.plans.remember(diagnosis.findings.flatMap((f) => f.remediations));
-  return describe(
+  const picture = pairs ? await matrixPicture(pairs, ns) : {};
+  const answered = describe(
     diagnosis,
     diagnosisMessage(diagnosis, {
       title: command.kind === 'matrix' ? `Connectivity of ${ns}` : `mTLS check of ${ns}`,
@@ -102,6 +110,25 @@ export async function answer(
       timings: { ...timings, resolve: diagnosis.timings.resolveMs, analyze: diagnosis.timings.analyzeMs },
     }),
   );
+  return { ...answered, ...picture };
+}
+
+// The drawing libraries load only when a matrix is asked for; a drawing failure leaves the text answer.
+async function matrixPicture(
+  pairs: readonly MatrixPair[],
+  ns: string,
+): Promise<Pick<Answer, 'picture' | 'pictureError'>> {
+  try {
+    const { renderMatrixPicture } = await import('../render/pictures/matrix-heatmap.js');
+    const drawn = await renderMatrixPicture(pairs, {
+      title: `Connectivity of ${ns}`,
+      filename: `mtls-matrix-${ns}.png`,
+    });
+    const { png, width, height, alt, title, filename } = drawn;
+    return { picture: { png, width, height, alt, title, filename } };
+  } catch (error) {
+    return { pictureError: (error as Error).message };
+  }
 }
 
 /**

@@ -23,6 +23,8 @@ const MIGRATIONS: readonly string[] = [
 export interface StateStore {
   latestPosture(scope: string): Posture | undefined;
   savePosture(scope: string, posture: Posture): void;
+  /** Every stored posture of `scope` taken at or after `since` (ISO time), oldest first. */
+  postureHistory(scope: string, since: string): Posture[];
   /** Take or renew a named lease until `now + ttlMs`; false while another holder's lease is valid. */
   acquireLease(name: string, holder: string, now: number, ttlMs: number): boolean;
   close(): void;
@@ -61,6 +63,15 @@ export class SqliteStore implements StateStore {
     this.db
       .prepare('INSERT INTO posture_snapshots (scope, taken_at, posture) VALUES (?, ?, ?)')
       .run(scope, posture.takenAt, JSON.stringify(posture));
+  }
+
+  postureHistory(scope: string, since: string): Posture[] {
+    const rows = this.db
+      .prepare(
+        'SELECT posture FROM posture_snapshots WHERE scope = ? AND taken_at >= ? ORDER BY taken_at, id',
+      )
+      .all(scope, since) as { posture: string }[];
+    return rows.map((row) => JSON.parse(row.posture) as Posture);
   }
 
   acquireLease(name: string, holder: string, now: number, ttlMs: number): boolean {

@@ -270,7 +270,11 @@ describe('mtls-doctor serve (HTTP mode)', () => {
     expect(json).toContain('`legacy/legacy-batch` → `shop/cart:80`');
     expect(json).toContain('add sidecars to the callers first: label namespace legacy');
     // A mesh-wide what-if needs a channel that may see every namespace.
-    const mesh = slashCommandBody({ text: 'whatif mesh STRICT', channel_id: 'C0SHOP' });
+    const mesh = slashCommandBody({
+      text: 'whatif mesh STRICT',
+      channel_id: 'C0SHOP',
+      response_url: `${slackUrl}/respond/whatif-mesh`,
+    });
     const refused = await send(mesh, slackSignature(SECRET, mesh, now()));
     expect(refused.text).toContain('Refused');
   });

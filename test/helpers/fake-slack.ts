@@ -18,6 +18,14 @@ export class FakeSlack {
   appTokenError?: string;
   /** The WebSocket URL apps.connections.open hands out (Socket Mode). */
   socketUrl?: string;
+  /**
+   * When set, files.getUploadURLExternal answers { ok: false, error } (missing_scope: a token without
+   * files:write). Otherwise the file upload flow works: its upload URL is here too, and the bytes sent
+   * there are recorded as an `upload` call with `args.file_id` and `args.bytes` (a Buffer).
+   */
+  filesError?: string;
+  private base = '';
+  private files = 0;
   private server?: Server;
   private ts = 1_700_000_000;
   private waiters: { method: string; resolve: (c: SlackCall) => void }[] = [];
@@ -27,28 +35,41 @@ export class FakeSlack {
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => {
+        if ((req.url ?? '').startsWith('/upload/')) {
+          const fileId = (req.url ?? '').split('/').pop();
+          void uploadedFile(req.headers['content-type'] ?? '', Buffer.concat(chunks)).then((file) => {
+            this.record({ method: 'upload', args: { file_id: fileId, ...file } });
+            res.writeHead(200, { 'content-type': 'text/plain' });
+            res.end(`OK - ${file.bytes.length}`);
+          });
+          return;
+        }
         const raw = Buffer.concat(chunks).toString('utf8');
         const type = req.headers['content-type'] ?? '';
         let args: Record<string, unknown> = {};
         if (type.includes('json')) args = raw ? JSON.parse(raw) : {};
         else args = Object.fromEntries(new URLSearchParams(raw));
-        for (const key of ['blocks', 'attachments']) {
+        for (const key of ['blocks', 'attachments', 'files']) {
           if (typeof args[key] === 'string') args[key] = JSON.parse(args[key] as string);
         }
         const method = (req.url ?? '')
           .replace(/^\/api\//, '')
           .replace(/^\//, '')
           .split('?')[0] as string;
-        const call = { method, args };
-        this.calls.push(call);
-        for (const w of this.waiters.filter((x) => x.method === method)) w.resolve(call);
-        this.waiters = this.waiters.filter((x) => x.method !== method);
+        this.record({ method, args });
         res.writeHead(200, { 'content-type': 'application/json' });
         res.end(JSON.stringify(this.answer(method, args)));
       });
     });
     await new Promise<void>((resolve) => this.server?.listen(0, '127.0.0.1', resolve));
-    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    this.base = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    return this.base;
+  }
+
+  private record(call: SlackCall): void {
+    this.calls.push(call);
+    for (const w of this.waiters.filter((x) => x.method === call.method)) w.resolve(call);
+    this.waiters = this.waiters.filter((x) => x.method !== call.method);
   }
 
   private answer(method: string, args: Record<string, unknown>): unknown {
@@ -69,6 +90,20 @@ export class FakeSlack {
       };
     if (method === 'chat.postMessage')
       return { ok: true, channel: args.channel, ts: `${++this.ts}.000100`, message: { text: args.text } };
+    if (method === 'files.getUploadURLExternal') {
+      if (this.filesError)
+        return { ok: false, error: this.filesError, needed: 'files:write', provided: 'commands,chat:write' };
+      const fileId = `F${++this.files}`;
+      return { ok: true, upload_url: `${this.base}/upload/v1/${fileId}`, file_id: fileId };
+    }
+    if (method === 'files.completeUploadExternal')
+      return {
+        ok: true,
+        files: ((args.files as { id: string; title?: string }[]) ?? []).map((f) => ({
+          id: f.id,
+          title: f.title,
+        })),
+      };
     if (method === 'chat.update') return { ok: true, channel: args.channel, ts: args.ts, text: args.text };
     return { ok: true };
   }
@@ -93,6 +128,20 @@ export class FakeSlack {
     this.server?.closeAllConnections();
     await new Promise<void>((resolve) => this.server?.close(() => resolve()));
   }
+}
+
+// The Web API client posts the file as multipart/form-data (one part); anything else is the file itself.
+async function uploadedFile(type: string, body: Buffer): Promise<{ bytes: Buffer; filename?: string }> {
+  if (!type.startsWith('multipart/form-data')) return { bytes: body };
+  const form = await new Request('http://upload.invalid/', {
+    method: 'POST',
+    headers: { 'content-type': type },
+    body,
+  }).formData();
+  const part = [...form.values()].find((v) => typeof v !== 'string');
+  return part && typeof part !== 'string'
+    ? { bytes: Buffer.from(await part.arrayBuffer()), filename: part.name }
+    : { bytes: Buffer.alloc(0) };
 }
 
 /** Headers of a request signed as Slack signs it: v0=HMAC-SHA256(secret, "v0:<ts>:<body>"). */

@@ -1,0 +1,58 @@
+// The drawing libraries are heavy (vega, resvg's native binary, a font): only `-o png` loads them.
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const root = join(import.meta.dirname, '../..');
+const tmp = mkdtempSync(join(tmpdir(), 'mtls-lazy-'));
+beforeAll(() => {
+  execFileSync('npm', ['run', 'build', '--silent'], { cwd: root });
+}, 60_000);
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+const DRAWING = ['vega', 'vega-lite', '@resvg/resvg-js'];
+
+function packagesLoadedBy(args: string[]): Set<string> {
+  const file = join(tmp, `${args.join('-').replace(/[^a-z0-9-]/gi, '_')}.txt`);
+  try {
+    execFileSync(
+      process.execPath,
+      ['--import', join(root, 'test/helpers/record-imports.mjs'), join(root, 'bin/mtls-doctor.js'), ...args],
+      { env: { ...process.env, RECORD_IMPORTS_FILE: file }, stdio: 'pipe' },
+    );
+  } catch {
+    // matrix exits 1 when pairs fail; what it loaded is the point here.
+  }
+  return new Set(
+    readFileSync(file, 'utf8')
+      .split('\n')
+      .flatMap((u) => /node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(u)?.[1] ?? []),
+  );
+}
+
+describe('drawing libraries load only for pictures', () => {
+  it('matrix and digest as text or JSON load none of them', () => {
+    for (const args of [
+      ['matrix', '-f', join(root, 'examples/mesh')],
+      ['digest', '-f', join(root, 'examples/mesh'), '-o', 'json'],
+    ]) {
+      const loaded = packagesLoadedBy(args);
+      for (const pkg of DRAWING) expect(loaded.has(pkg), `${args[0]} loaded ${pkg}`).toBe(false);
+    }
+  });
+
+  it('matrix -o png loads them', () => {
+    const loaded = packagesLoadedBy([
+      'matrix',
+      '-f',
+      join(root, 'examples/mesh'),
+      '-o',
+      'png',
+      '--out',
+      join(tmp, 'm.png'),
+    ]);
+    for (const pkg of DRAWING) expect(loaded.has(pkg), pkg).toBe(true);
+  });
+});
