@@ -1,5 +1,6 @@
 // Parses and describes certificates with Node's X509Certificate, which (unlike node-forge) reads EC keys
 // too: Istio issues ECDSA workload certificates when configured, and plug-in CAs are often EC.
+// node-forge only mints the tests' RSA certificates; production parsing stays here on purpose.
 import { X509Certificate } from 'node:crypto';
 
 export interface CertificateInfo {

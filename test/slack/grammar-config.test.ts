@@ -15,6 +15,8 @@ describe('/mtls grammar', () => {
     ['digest', { kind: 'digest' }],
     ['', { kind: 'help' }],
     ['HELP', { kind: 'help' }],
+    ['whatif shop strict', { kind: 'whatif', namespace: 'shop', mode: 'STRICT' }],
+    ['whatif mesh PERMISSIVE', { kind: 'whatif', namespace: undefined, mode: 'PERMISSIVE' }],
   ])('%s', (text, command) => {
     expect(parseCommand(text)).toEqual({ ok: true, command });
   });
@@ -26,6 +28,9 @@ describe('/mtls grammar', () => {
     ['check <!channel>', 'not a valid namespace name'],
     ['certs shop/Bad_Pod', 'not a valid pod name'],
     ['restart everything', 'Unknown subcommand `restart`'],
+    ['whatif shop', 'needs a namespace and a mode'],
+    ['whatif shop LOOSE', 'is not a mode'],
+    ['whatif Shop STRICT', 'not a valid namespace name'],
   ])('%s is refused with help', (text, message) => {
     const result = parseCommand(text);
     expect(result.ok).toBe(false);
