@@ -6,7 +6,12 @@ import {
   KubernetesObjectApi,
   type RequestContext,
 } from '@kubernetes/client-node';
-import { ClusterUnavailableError, KubeConfigError, loadKubeConfig } from '../snapshot/live/kube-api.js';
+import {
+  ClusterUnavailableError,
+  KubeConfigError,
+  loadKubeConfig,
+  useContext,
+} from '../snapshot/live/kube-api.js';
 
 export interface RemediationApiOptions {
   readonly kubeconfigPath?: string;
@@ -29,15 +34,7 @@ export function remediationApi(options: RemediationApiOptions): KubernetesObject
     // The same lookup (and the same messages) as the reads: KUBECONFIG, ~/.kube/config, in-cluster.
     config = loadKubeConfig();
   }
-  if (options.context) {
-    if (!config.getContextObject(options.context)) {
-      const known = config.getContexts().map((c) => c.name);
-      throw new KubeConfigError(
-        `kubeconfig has no context "${options.context}"${known.length ? ` (contexts: ${known.join(', ')})` : ''}`,
-      );
-    }
-    config.setCurrentContext(options.context);
-  }
+  useContext(config, options.context);
   const cluster = config.getCurrentCluster();
   // client-node falls back to http://localhost:8080 when nothing is configured: that is no cluster.
   if (!cluster || (cluster.server === 'http://localhost:8080' && config.getContexts().length <= 1)) {

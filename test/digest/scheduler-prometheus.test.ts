@@ -34,7 +34,8 @@ describe('digest scheduler', () => {
     expect(posts).toHaveLength(2);
     for (const r of replicas) r.stop();
     store.close();
-  });
+    // A simulated day of croner's timers: seconds of work on a loaded 2-core machine.
+  }, 30_000);
 });
 
 describe('readiness for STRICT from Prometheus', () => {

@@ -2,110 +2,27 @@
 // API and a Kubernetes API on loopback: requester cannot approve, an approver applies exactly once
 // (dry run first), stale and expired requests are refused, rollback restores the previous spec, and
 // the audit log survives a restart.
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { KubeConfig } from '@kubernetes/client-node';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type RunningBot, startBot } from '../../commands/serve/bot.js';
-import type { BotConfig } from '../../src/config.js';
-import { createLogger } from '../../src/ops/logger.js';
-import { BotMetrics } from '../../src/ops/metrics.js';
-import { answer } from '../../src/slack/answer.js';
-import type { Engine } from '../../src/slack/answer-pool.js';
-import { IncidentThrottle } from '../../src/slack/incident-symptoms.js';
-import { PlanCache } from '../../src/slack/plan-cache.js';
-import { cachedSource } from '../../src/slack/snapshot-cache.js';
-import { createKubeApi } from '../../src/snapshot/live/kube-api.js';
 import { AuditLog } from '../../src/store/audit-store.js';
-import { RequestStore } from '../../src/store/request-store.js';
-import { SqliteStore } from '../../src/store/sqlite-store.js';
+import { type ApprovalBot, startApprovalBot } from '../helpers/approval-bot.js';
 import type { FakeKubeApi } from '../helpers/fake-kube-api.js';
-import { FakeSlack, slackSignature, slashCommandBody } from '../helpers/fake-slack.js';
-import { kubeconfigFile, paymentsCluster } from '../helpers/payments-cluster.js';
+import type { FakeSlack } from '../helpers/fake-slack.js';
+import { slashCommandBody } from '../helpers/fake-slack.js';
 
-const SECRET = 'approval-secret';
 const PLAN = 'set-mode-permissive:PeerAuthentication/payments/default';
 let slack: FakeSlack;
 let fake: FakeKubeApi;
-let bot: RunningBot;
-let stores: { close(): void }[] = [];
+let running: ApprovalBot | undefined;
 
 afterEach(async () => {
-  await bot?.stop();
-  await slack?.stop();
-  await fake?.stop();
-  for (const s of stores) s.close();
-  stores = [];
+  await running?.stop();
+  running = undefined;
 });
 
-async function setup(ttlMs = 30 * 60_000) {
-  fake = paymentsCluster();
-  const server = await fake.start();
-  slack = new FakeSlack();
-  const slackUrl = await slack.start();
-  const dir = mkdtempSync(join(tmpdir(), 'approvals-'));
-  const kubeconfigPath = kubeconfigFile(server);
-  const db = join(dir, 'state.db');
-  const kubeConfig = new KubeConfig();
-  kubeConfig.loadFromFile(kubeconfigPath);
-  const plans = new PlanCache();
-  const load = cachedSource({ kubeconfigPath }, 0);
-  const engine: Engine = {
-    answer: (command) => answer(command, { load, plans }),
-    posture: () => Promise.reject(new Error('not used')),
-    incident: () => Promise.resolve({}),
-    clusterChanged: () => {},
-  };
-  const audit = new AuditLog(db);
-  const requests = new RequestStore(db);
-  const store = new SqliteStore(db);
-  stores = [audit, requests, store];
-  const config: BotConfig = {
-    port: 0,
-    opsPort: 0,
-    slack: { botToken: 'xoxb-approvals', signingSecret: SECRET, apiUrl: `${slackUrl}/api/` },
-    access: { channels: { C0OPS: ['*'] } },
-    kubernetes: undefined,
-    digests: [],
-    storePath: db,
-    approvers: { users: ['U0ALICE', 'U0BOB'], requestTtlMs: ttlMs },
-  };
-  bot = await startBot(config, {
-    engine,
-    plans,
-    store,
-    throttle: new IncidentThrottle(),
-    metrics: new BotMetrics(),
-    logger: createLogger('silent'),
-    remediation: { objects: createKubeApi({ kubeConfig }).objects, audit, requests },
-  });
-  const url = `http://127.0.0.1:${bot.port}/slack/events`;
-  const post = async (body: string) =>
-    (
-      await fetch(url, {
-        method: 'POST',
-        headers: slackSignature(SECRET, body, Math.floor(Date.now() / 1000)),
-        body,
-      })
-    ).status;
-  const click = (user: string, actionId: string, value: string) =>
-    post(
-      new URLSearchParams({
-        payload: JSON.stringify({
-          type: 'block_actions',
-          team: { id: 'T0' },
-          user: { id: user, team_id: 'T0' },
-          api_app_id: 'A0MTLS',
-          container: { type: 'message', message_ts: '1.1', channel_id: 'C0OPS' },
-          channel: { id: 'C0OPS', name: 'ops' },
-          trigger_id: '1.2.3',
-          response_url: `${slackUrl}/respond/${user}-${actionId}-${value}`,
-          actions: [{ type: 'button', action_id: actionId, block_id: 'b', value, action_ts: '1.2' }],
-        }),
-      }).toString(),
-    );
-  return { post, click, db, slackUrl };
+async function setup(ttlMs?: number) {
+  running = await startApprovalBot(ttlMs);
+  ({ slack, fake } = running);
+  return running;
 }
 
 const realPatches = () => fake.writes.filter((w) => !w.dryRun);

@@ -93,8 +93,7 @@ describe('field guide errors as changes', () => {
 
   it('error 4: TLS origination for an external HTTPS host repairs the call that sent plaintext to port 443', () => {
     const clients = namespace('shop') + app('shop', 'web');
-    const without =
-      '---\n' + readFileSync('test/fixtures/field-guide/error4-serviceentry-without-tls.yaml', 'utf8');
+    const without = `---\n${readFileSync('test/fixtures/field-guide/error4-serviceentry-without-tls.yaml', 'utf8')}`;
     const withOrigination =
       without +
       destinationRule(

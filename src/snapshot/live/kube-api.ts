@@ -33,17 +33,21 @@ export interface KubeApi {
 
 export { ClusterUnavailableError, KubeConfigError };
 
+/** Switches to `context` (none: the current one); a context the kubeconfig lacks is bad usage. */
+export function useContext(config: KubeConfig, context: string | undefined): void {
+  if (!context) return;
+  if (!config.getContextObject(context)) {
+    const known = config.getContexts().map((c) => c.name);
+    throw new KubeConfigError(
+      `kubeconfig has no context "${context}"${known.length ? ` (contexts: ${known.join(', ')})` : ''}`,
+    );
+  }
+  config.setCurrentContext(context);
+}
+
 export function createKubeApi(options: KubeApiOptions = {}): KubeApi {
   const config = options.kubeConfig ?? loadKubeConfig();
-  if (options.context) {
-    if (!config.getContextObject(options.context)) {
-      const known = config.getContexts().map((c) => c.name);
-      throw new KubeConfigError(
-        `kubeconfig has no context "${options.context}"${known.length ? ` (contexts: ${known.join(', ')})` : ''}`,
-      );
-    }
-    config.setCurrentContext(options.context);
-  }
+  useContext(config, options.context);
   const cluster = config.getCurrentCluster();
   if (!cluster) {
     throw new ClusterUnavailableError(
