@@ -3,7 +3,9 @@
 // pilot/pkg/networking/core/cluster_tls.go (buildUpstreamTLSSettings), pilot/pkg/model/push_context.go
 // (BestEffortInferServiceMTLSMode), pilot/pkg/xds/endpoints/mtls_checker.go (checkMtlsEnabled) and
 // endpoint_builder.go (buildEnvoyLbEndpoint: the per-endpoint tlsMode metadata the transport socket
-// match reads). Server side follows pilot/pkg/networking/core/filterchain_options.go (chains per mode).
+// match reads). Before any of that, the client must see the service at all (visibility.ts: exportTo,
+// Sidecar egress, outboundTrafficPolicy). Server side follows pilot/pkg/networking/core/filterchain_options.go
+// (chains per mode).
 import type { FindingCode } from '../analyzers/catalogue.js';
 import { DISABLED_TLS_MODE, endpointTlsMode, ISTIO_TLS_MODE } from '../snapshot/endpoint-tls-mode.js';
 import type { ClientTlsMode, Labels, MeshConfig, ProxyKind, Workload } from '../snapshot/types.js';
@@ -17,6 +19,7 @@ import {
   type ServiceTarget,
   type TargetPort,
 } from './targets.js';
+import type { ServiceVisibility, Visibility } from './visibility.js';
 
 export type ServerMode = 'STRICT' | 'PERMISSIVE' | 'DISABLE' | 'NONE';
 
@@ -33,6 +36,10 @@ export type TlsSource =
   | 'no-proxy'
   | 'ambient'
   | 'outbound-excluded'
+  /** The sidecar cannot see the service: ALLOW_ANY sends the app's bytes through PassthroughCluster. */
+  | 'passthrough'
+  /** The sidecar cannot see the service and outboundTrafficPolicy is REGISTRY_ONLY: BlackHoleCluster. */
+  | 'blackhole'
   | 'destination-rule'
   | 'credential-ignored'
   | 'external-no-rule'
@@ -68,6 +75,8 @@ export interface PairOutcome {
   readonly tlsSource: TlsSource;
   readonly rule?: DestinationRuleMatch;
   readonly resolvedTls?: ResolvedTls;
+  /** Set when the client sidecar cannot see the service (why, and where the call went instead). */
+  readonly hidden?: Visibility;
   /** The port's entry sets no tls, but the rule's top-level tls decided which endpoints get mTLS (EDS). */
   readonly endpointTlsFromTopLevel: boolean;
   readonly serverProxy: ProxyKind;
@@ -87,6 +96,10 @@ export const SYMPTOMS = {
     '503 upstream connect error or disconnect/reset before headers, TLS error: handshake failure, the server sidecar wants an Istio client certificate (UF,URX)',
   plaintextToTlsPort: '400 plain HTTP request sent to an HTTPS port, or connection reset',
   doubleTls: 'TLS handshake failure (TLS wrapped in TLS: "wrong version number")',
+  blackholeHttp:
+    '502 Bad Gateway from the client\'s own sidecar (route "block_all" of the BlackHole virtual host)',
+  blackholeTcp:
+    "connection reset by the client's own sidecar (BlackHoleCluster; curl: (56) Recv failure, HTTP status 000)",
   sanMismatch:
     "503 upstream connect error or disconnect/reset before headers, TLS error: CERTIFICATE_VERIFY_FAILED (the server's SPIFFE identity is not among the rule's subjectAltNames; UF,URX)",
 } as const;
@@ -152,6 +165,7 @@ interface ClientSide {
   readonly source: TlsSource;
   readonly rule?: DestinationRuleMatch;
   readonly resolvedTls?: ResolvedTls;
+  readonly hidden?: Visibility;
 }
 
 export class ConnectivityEvaluator {
@@ -159,6 +173,7 @@ export class ConnectivityEvaluator {
     private readonly peerAuthentications: PeerAuthenticationIndex,
     private readonly destinationRules: DestinationRuleIndex,
     private readonly meshConfig: MeshConfig,
+    private readonly visibility: ServiceVisibility,
   ) {}
 
   serverSide(backend: Backend): ServerSide {
@@ -197,6 +212,7 @@ export class ConnectivityEvaluator {
       endpointTlsFromTopLevel: !!clientSide.ruleTlsMode,
       rule: clientSide.rule,
       resolvedTls: clientSide.resolvedTls,
+      hidden: clientSide.hidden,
       serverProxy: shown?.serverProxy ?? 'none',
       serverMode: shown?.serverMode ?? 'NONE',
       reason: shown?.reason ?? 'ok',
@@ -217,6 +233,12 @@ export class ConnectivityEvaluator {
     // ztunnel ignores DestinationRules; it sends HBONE (mTLS) to mesh endpoints, plaintext to others.
     if (client.proxy === 'ambient') return { source: 'ambient' };
     if (client.outboundExcludedPorts?.has(port.port)) return { tls: 'DISABLE', source: 'outbound-excluded' };
+    // A service the sidecar does not import has no cluster: no DestinationRule, no auto mTLS.
+    const seen = this.visibility.forSidecarClient(client.namespace, client.labels, target, port.port);
+    if (!seen.visible) {
+      const source = seen.outboundPolicy === 'REGISTRY_ONLY' ? 'blackhole' : 'passthrough';
+      return { tls: 'DISABLE', source, hidden: seen };
+    }
 
     const rule = this.destinationRules.lookup(client.namespace, client.labels, target.host, target.namespace);
     const resolved = rule ? resolveTls(rule.rule, port.port) : undefined;
@@ -271,10 +293,12 @@ export class ConnectivityEvaluator {
   ): BackendOutcome {
     // Sidecars reach ambient pods over HBONE whatever the rule or auto mTLS says (cluster_tls.go
     // applyHBONETransportSocketMatches); ztunnel accepts HBONE in every mode.
+    if (clientSide.source === 'blackhole') return blackholed(port, clientSide, backend, server);
     if (
       client.proxy === 'sidecar' &&
       server.serverProxy === 'ambient' &&
       clientSide.source !== 'outbound-excluded' &&
+      clientSide.source !== 'passthrough' &&
       !target.headless
     ) {
       return { backend, tls: 'ISTIO_MUTUAL', ...server, ok: true, reason: 'ok', symptom: SYMPTOMS.ok };
@@ -342,6 +366,7 @@ export class ConnectivityEvaluator {
     const appSendsTls = isTlsProtocol(port.protocol);
     const tls = clientSide.tls ?? 'DISABLE';
     const external = { serverProxy: 'none' as const, serverMode: 'NONE' as const, inboundExcluded: false };
+    if (clientSide.source === 'blackhole') return blackholed(port, clientSide, undefined, external);
     let symptom: string | undefined;
     if (tls === 'ISTIO_MUTUAL') symptom = SYMPTOMS.tlsToPlaintext;
     else if ((tls === 'SIMPLE' || tls === 'MUTUAL') && appSendsTls) symptom = SYMPTOMS.doubleTls;
@@ -350,7 +375,11 @@ export class ConnectivityEvaluator {
       symptom = SYMPTOMS.plaintextToTlsPort;
     }
     if (!symptom) return { tls, ...external, ok: true, reason: 'ok', symptom: SYMPTOMS.ok };
-    return { tls, ...external, ok: false, reason: 'serviceentry-tls-origination', symptom };
+    const reason =
+      clientSide.source === 'passthrough'
+        ? 'service-not-visible-passthrough'
+        : 'serviceentry-tls-origination';
+    return { tls, ...external, ok: false, reason, symptom };
   }
 }
 
@@ -365,6 +394,24 @@ function endpointMetadataIsIstio(clientSide: ClientSide, server: ServerSide): bo
   if (server.tlsMode !== ISTIO_TLS_MODE) return false;
   if (clientSide.ruleTlsMode) return clientSide.ruleTlsMode === 'ISTIO_MUTUAL';
   return server.policyMode !== 'DISABLE';
+}
+
+/** REGISTRY_ONLY and the service is not in the sidecar's scope: the call never leaves the client pod. */
+function blackholed(
+  port: TargetPort,
+  clientSide: ClientSide,
+  backend: Backend | undefined,
+  server: Omit<ServerSide, 'tlsMode' | 'policyMode'> & Partial<ServerSide>,
+): BackendOutcome {
+  const http = [port.name, port.appProtocol, port.protocol].some((h) => /^(http|grpc)/i.test(h ?? ''));
+  return {
+    backend,
+    tls: clientSide.tls ?? 'DISABLE',
+    ...server,
+    ok: false,
+    reason: 'service-not-visible-blackhole',
+    symptom: http ? SYMPTOMS.blackholeHttp : SYMPTOMS.blackholeTcp,
+  };
 }
 
 function isPassthrough(simple: string | undefined): boolean {
@@ -420,6 +467,7 @@ function failureReason(
   target: ServiceTarget,
 ): FindingCode {
   if (server.inboundExcluded) return 'inbound-port-excluded';
+  if (clientSide.source === 'passthrough') return 'service-not-visible-passthrough';
   if (
     (clientSide.source === 'auto-mtls' || clientSide.source === 'headless-mtls') &&
     tlsModeContradictsProxy(server, tls)

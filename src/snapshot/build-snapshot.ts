@@ -21,6 +21,7 @@ import {
   secretDataSchema,
   serviceEntrySpecSchema,
   serviceSpecSchema,
+  sidecarSpecSchema,
 } from './schemas.js';
 import {
   type CertificateSource,
@@ -40,6 +41,7 @@ import {
   type PeerAuthentication,
   type Service,
   type ServiceEntry,
+  type SidecarResource,
   type SourceLocation,
   type TrafficPolicy,
   type Workload,
@@ -76,6 +78,7 @@ export function buildSnapshot(raws: readonly RawObject[], options: BuildOptions 
   const peerAuthentications: PeerAuthentication[] = [];
   const destinationRules: DestinationRule[] = [];
   const serviceEntries: ServiceEntry[] = [];
+  const sidecars: SidecarResource[] = [];
   const certificates: CertificateSource[] = [];
   let meshConfig: MeshConfig = DEFAULT_MESH_CONFIG;
   let injector: InjectorConfig = { rewriteAppHTTPProbe: true };
@@ -99,6 +102,8 @@ export function buildSnapshot(raws: readonly RawObject[], options: BuildOptions 
       );
     } else if (group === 'networking.istio.io' && kind === 'ServiceEntry') {
       serviceEntries.push(toServiceEntry(meta(), validate(raw, kind, ['spec'], serviceEntrySpecSchema)));
+    } else if (group === 'networking.istio.io' && kind === 'Sidecar') {
+      sidecars.push(toSidecar(meta(), validate(raw, kind, ['spec'], sidecarSpecSchema)));
     } else if (group === 'install.istio.io' && kind === 'IstioOperator') {
       const spec = raw.object.spec as Record<string, unknown> | undefined;
       if (spec?.meshConfig !== undefined) {
@@ -195,6 +200,7 @@ export function buildSnapshot(raws: readonly RawObject[], options: BuildOptions 
     peerAuthentications,
     destinationRules,
     serviceEntries,
+    sidecars,
     meshConfig,
     injector,
     certificates,
@@ -376,9 +382,14 @@ function toLabelSelector(selector: LabelSelectorInput): LabelSelector | undefine
   };
 }
 
+const EXPORT_TO_ANNOTATION = 'networking.istio.io/exportTo';
+
 function toService(meta: ObjectMeta, spec: z.infer<typeof serviceSpecSchema>): Service {
+  // kube/conversion.go ConvertService: the annotation split at commas, each entry trimmed.
+  const exportTo = meta.annotations[EXPORT_TO_ANNOTATION];
   return {
     meta,
+    ...(exportTo ? { exportTo: exportTo.split(',').map((ns) => ns.trim()) } : {}),
     selector: spec.selector && Object.keys(spec.selector).length > 0 ? spec.selector : undefined,
     headless: spec.clusterIP === 'None',
     type: spec.type,
@@ -467,6 +478,22 @@ function toServiceEntry(meta: ObjectMeta, spec: z.infer<typeof serviceEntrySpecS
   };
 }
 
+function toSidecar(meta: ObjectMeta, spec: z.infer<typeof sidecarSpecSchema>): SidecarResource {
+  const selector = spec.workloadSelector?.labels ?? undefined;
+  return {
+    meta,
+    // An empty selector still makes it a selector Sidecar for Istio (WorkloadSelector != nil) and
+    // matches every workload; keep it as an empty object.
+    workloadSelector: spec.workloadSelector ? (selector ?? {}) : undefined,
+    egress: (spec.egress ?? []).map((e) => ({
+      port: e.port?.number,
+      protocol: e.port?.protocol,
+      hosts: e.hosts,
+    })),
+    outboundTrafficPolicy: spec.outboundTrafficPolicy?.mode,
+  };
+}
+
 function mergeMeshConfig(
   current: MeshConfig,
   parsed: z.infer<typeof meshConfigSchema>,
@@ -480,6 +507,8 @@ function mergeMeshConfig(
     trustDomain: parsed.trustDomain ?? current.trustDomain,
     defaultDestinationRuleExportTo:
       parsed.defaultDestinationRuleExportTo ?? current.defaultDestinationRuleExportTo,
+    defaultServiceExportTo: parsed.defaultServiceExportTo ?? current.defaultServiceExportTo,
+    outboundTrafficPolicy: parsed.outboundTrafficPolicy?.mode ?? current.outboundTrafficPolicy,
     source: { kind, namespace: meta.namespace, name: meta.name, location: raw.location },
   };
 }

@@ -115,12 +115,32 @@ export const serviceEntrySpecSchema = z.object({
   workloadSelector: z.object({ labels }).nullish(),
 });
 
+const outboundTrafficPolicy = z
+  .object({ mode: z.enum(['ALLOW_ANY', 'REGISTRY_ONLY', 'ALLOW_ANY_DYNAMIC_DNS']).optional() })
+  .nullish();
+
+/** networking.istio.io Sidecar: only what decides which services its proxies see. */
+export const sidecarSpecSchema = z.object({
+  workloadSelector: z.object({ labels }).nullish(),
+  egress: z
+    .array(
+      z.object({
+        port: z.object({ number: port.optional(), protocol: z.string().optional() }).nullish(),
+        hosts: z.array(z.string()).min(1, 'egress listener needs at least one host'),
+      }),
+    )
+    .nullish(),
+  outboundTrafficPolicy,
+});
+
 /** The parts of MeshConfig we use: from ConfigMap `istio` key `mesh`, or IstioOperator `spec.meshConfig`. */
 export const meshConfigSchema = z.object({
   rootNamespace: z.string().optional(),
   enableAutoMtls: z.boolean().optional(),
   trustDomain: z.string().optional(),
   defaultDestinationRuleExportTo: z.array(z.string()).optional(),
+  defaultServiceExportTo: z.array(z.string()).optional(),
+  outboundTrafficPolicy,
 });
 
 export const injectorValuesSchema = z.object({

@@ -80,6 +80,11 @@ export interface Service {
   readonly ports: readonly ServicePort[];
   readonly headless: boolean;
   readonly type: string;
+  /**
+   * The annotation `networking.istio.io/exportTo`, split at commas (kube/conversion.go ConvertService);
+   * empty: meshConfig.defaultServiceExportTo applies.
+   */
+  readonly exportTo?: readonly string[];
 }
 
 export type MtlsMode = 'UNSET' | 'DISABLE' | 'PERMISSIVE' | 'STRICT';
@@ -152,11 +157,30 @@ export interface ServiceEntry {
   readonly workloadSelector?: Labels;
 }
 
+export type OutboundTrafficPolicyMode = 'ALLOW_ANY' | 'REGISTRY_ONLY' | 'ALLOW_ANY_DYNAMIC_DNS';
+
+/** A `kind: Sidecar` (networking.istio.io): which services its proxies import, and where the rest goes. */
+export interface SidecarResource {
+  readonly meta: ObjectMeta;
+  readonly workloadSelector?: Labels;
+  /** Empty: one listener importing every host of every namespace (sidecar.go initSidecarScopeInternalIndexes). */
+  readonly egress: readonly {
+    readonly port?: number;
+    readonly protocol?: string;
+    readonly hosts: readonly string[];
+  }[];
+  readonly outboundTrafficPolicy?: OutboundTrafficPolicyMode;
+}
+
 export interface MeshConfig {
   readonly rootNamespace: string;
   readonly enableAutoMtls: boolean;
   readonly trustDomain: string;
   readonly defaultDestinationRuleExportTo?: readonly string[];
+  /** Services without their own exportTo are exported here (push_context.go initDefaultExportMaps); default `*`. */
+  readonly defaultServiceExportTo?: readonly string[];
+  /** `outboundTrafficPolicy.mode`: where a sidecar sends calls to services it cannot see (default ALLOW_ANY). */
+  readonly outboundTrafficPolicy?: OutboundTrafficPolicyMode;
   /** Set when the mesh ConfigMap was read; absent means Istio's defaults apply. */
   readonly source?: Ref & { readonly location?: SourceLocation };
   /** The ConfigMap's `mesh` text as found, so a fix can patch it without losing other settings. */
@@ -214,6 +238,8 @@ export interface MeshSnapshot {
   readonly peerAuthentications: readonly PeerAuthentication[];
   readonly destinationRules: readonly DestinationRule[];
   readonly serviceEntries: readonly ServiceEntry[];
+  /** `kind: Sidecar` resources; absent when the source does not read them. */
+  readonly sidecars?: readonly SidecarResource[];
   readonly meshConfig: MeshConfig;
   readonly injector: InjectorConfig;
   readonly certificates: readonly CertificateSource[];
