@@ -129,7 +129,7 @@ export const CATALOGUE = {
   },
   'service-not-visible-blackhole': {
     title:
-      'The client sidecar cannot see the service (exportTo or Sidecar egress) and outboundTrafficPolicy is REGISTRY_ONLY: the call is dropped (BlackHoleCluster)',
+      'The client proxy cannot see the service (exportTo or Sidecar egress) and has nowhere to send the call: REGISTRY_ONLY drops it (BlackHoleCluster), a gateway has no cluster for it',
     severity: 'error',
   },
   'istioctl-analyze': { title: 'Reported by istioctl analyze', severity: 'warning' },

@@ -42,6 +42,8 @@ export function describeBackendServer(b: BackendOutcome): string {
   const where = `${w.meta.namespace}/${w.meta.name}${port !== undefined ? ` port ${port}` : ''}`;
   if (b.inboundExcluded)
     return `${where} is excluded from its sidecar (traffic.sidecar.istio.io annotations): the app receives traffic directly`;
+  if (b.serverGateway)
+    return `${where} is a gateway (${w.gateway?.reason ?? 'router proxy'}): PeerAuthentication does not apply to its listeners, which come from Gateway resources; without Istio mTLS configured there it takes plaintext`;
   if (b.serverProxy === 'none') return `${where} has no proxy (${w.proxyReason}) and accepts only plaintext`;
   return `${where} is ${b.serverMode}: ${describeDecision(b.decision, port)}`;
 }

@@ -37,7 +37,9 @@ export const serviceNotVisible: Analyzer = {
         const message =
           code === 'service-not-visible-passthrough'
             ? `${clients} cannot see ${target} (${cause.short}), so their sidecars have no cluster for it: with outboundTrafficPolicy ALLOW_ANY the call leaves through PassthroughCluster as plaintext, without DestinationRule or auto mTLS, and the STRICT server resets it. Callers see: ${firstSymptom(group)}.`
-            : `${clients} cannot see ${target} (${cause.short}) and their outboundTrafficPolicy is REGISTRY_ONLY: their sidecars send the call to BlackHoleCluster. Callers see: ${firstSymptom(group)}.`;
+            : hidden.gateway
+              ? `Gateway ${clients} cannot see ${target} (${cause.short}), so it has no cluster for it and cannot route there. Callers see: ${firstSymptom(group)}.`
+              : `${clients} cannot see ${target} (${cause.short}) and their outboundTrafficPolicy is REGISTRY_ONLY: their sidecars send the call to BlackHoleCluster. Callers see: ${firstSymptom(group)}.`;
         findings.push(
           finding({
             code: code as FindingCode,
@@ -115,6 +117,8 @@ function describeCause(f: Failure, hidden: Visibility): Cause {
 }
 
 function describePolicy(hidden: Visibility): string {
+  if (hidden.gateway)
+    return 'Gateways are not scoped by Sidecar resources but see only services exported to their namespace (sidecar.go DefaultSidecarScopeForGateway), and have no catch-all: the route keeps a cluster name the gateway does not have.';
   const where = hidden.outboundPolicyFromSidecar
     ? `Sidecar ${hidden.sidecar?.meta.namespace}/${hidden.sidecar?.meta.name} sets outboundTrafficPolicy ${hidden.outboundPolicy}`
     : `outboundTrafficPolicy is ${hidden.outboundPolicy} (meshConfig${hidden.sidecar ? `; Sidecar ${hidden.sidecar.meta.namespace}/${hidden.sidecar.meta.name} sets none` : ''})`;

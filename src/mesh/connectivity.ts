@@ -29,6 +29,8 @@ export interface ClientProfile {
   /** Needed only where workloadSelector DestinationRules exist in the client's namespace. */
   readonly labels?: Labels;
   readonly outboundExcludedPorts?: ReadonlySet<number>;
+  /** A gateway (router) proxy: no Sidecar scope, and a DestinationRule's credentialName is honoured. */
+  readonly gateway?: boolean;
 }
 
 /** How the client side chose its TLS. */
@@ -62,6 +64,8 @@ export interface BackendOutcome {
   readonly tlsMode?: string;
   /** The SPIFFE identity the server presents, when a rule's subjectAltNames rejected it. */
   readonly serverIdentity?: string;
+  /** The server is a gateway: its listeners come from Gateway resources, not PeerAuthentication. */
+  readonly serverGateway?: boolean;
   readonly ok: boolean;
   readonly reason: FindingCode | 'ok';
   readonly symptom: string;
@@ -98,6 +102,8 @@ export const SYMPTOMS = {
   doubleTls: 'TLS handshake failure (TLS wrapped in TLS: "wrong version number")',
   blackholeHttp:
     '502 Bad Gateway from the client\'s own sidecar (route "block_all" of the BlackHole virtual host)',
+  gatewayNoCluster:
+    '503 from the gateway: its route names a cluster it does not have (Envoy flag NC; 500 for Gateway API routes)',
   blackholeTcp:
     "connection reset by the client's own sidecar (BlackHoleCluster; curl: (56) Recv failure, HTTP status 000)",
   sanMismatch:
@@ -136,6 +142,7 @@ export function clientProfile(workload: Workload): ClientProfile {
     proxy: workload.proxy,
     labels: workload.podLabels,
     outboundExcludedPorts: outboundExcludedPorts(workload),
+    ...(workload.gateway ? { gateway: true } : {}),
   };
 }
 
@@ -151,6 +158,7 @@ interface ServerSide {
    * mtls_checker.go checkMtlsEnabled reads (istiod composes it from labels alone).
    */
   readonly policyMode: EffectiveMode;
+  readonly serverGateway?: boolean;
 }
 
 interface ClientSide {
@@ -186,6 +194,16 @@ export class ConnectivityEvaluator {
     const endpoint = { tlsMode: endpointTlsMode(w), policyMode: decision.mode };
     if (w.proxy === 'none')
       return { serverProxy: 'none', serverMode: 'NONE', inboundExcluded: false, ...endpoint };
+    // A gateway's listeners come from Gateway resources (gateway.go buildGatewayListeners), never
+    // from PeerAuthentication; judged here as what a Gateway server without tls is: plaintext.
+    if (w.gateway)
+      return {
+        serverProxy: w.proxy,
+        serverMode: 'NONE',
+        inboundExcluded: false,
+        serverGateway: true,
+        ...endpoint,
+      };
     if (w.proxy === 'sidecar' && port !== undefined && isInboundExcluded(w, port)) {
       return { serverProxy: 'sidecar', serverMode: 'NONE', inboundExcluded: true, ...endpoint };
     }
@@ -233,17 +251,22 @@ export class ConnectivityEvaluator {
     // ztunnel ignores DestinationRules; it sends HBONE (mTLS) to mesh endpoints, plaintext to others.
     if (client.proxy === 'ambient') return { source: 'ambient' };
     if (client.outboundExcludedPorts?.has(port.port)) return { tls: 'DISABLE', source: 'outbound-excluded' };
-    // A service the sidecar does not import has no cluster: no DestinationRule, no auto mTLS.
-    const seen = this.visibility.forSidecarClient(client.namespace, client.labels, target, port.port);
+    // A service the proxy does not import has no cluster: no DestinationRule, no auto mTLS. Gateways
+    // ignore Sidecar resources (push_context.go doGetSidecarScope: DefaultSidecarScopeForGateway).
+    const seen = client.gateway
+      ? this.visibility.forGatewayClient(client.namespace, target)
+      : this.visibility.forSidecarClient(client.namespace, client.labels, target, port.port);
     if (!seen.visible) {
-      const source = seen.outboundPolicy === 'REGISTRY_ONLY' ? 'blackhole' : 'passthrough';
+      // A gateway has no catch-all: its route points at a cluster it lacks (like a blackhole).
+      const source = seen.gateway || seen.outboundPolicy === 'REGISTRY_ONLY' ? 'blackhole' : 'passthrough';
       return { tls: 'DISABLE', source, hidden: seen };
     }
 
     const rule = this.destinationRules.lookup(client.namespace, client.labels, target.host, target.namespace);
     const resolved = rule ? resolveTls(rule.rule, port.port) : undefined;
     if (resolved?.tls) {
-      if (resolved.credentialIgnored)
+      // cluster_tls.go buildUpstreamClusterTLSContext drops it only when cb.sidecarProxy().
+      if (resolved.credentialIgnored && !client.gateway)
         return { tls: 'DISABLE', source: 'credential-ignored', rule, resolvedTls: resolved };
       return { tls: resolved.tls.mode, source: 'destination-rule', rule, resolvedTls: resolved };
     }
@@ -404,13 +427,18 @@ function blackholed(
   server: Omit<ServerSide, 'tlsMode' | 'policyMode'> & Partial<ServerSide>,
 ): BackendOutcome {
   const http = [port.name, port.appProtocol, port.protocol].some((h) => /^(http|grpc)/i.test(h ?? ''));
+  const symptom = clientSide.hidden?.gateway
+    ? SYMPTOMS.gatewayNoCluster
+    : http
+      ? SYMPTOMS.blackholeHttp
+      : SYMPTOMS.blackholeTcp;
   return {
     backend,
     tls: clientSide.tls ?? 'DISABLE',
     ...server,
     ok: false,
     reason: 'service-not-visible-blackhole',
-    symptom: http ? SYMPTOMS.blackholeHttp : SYMPTOMS.blackholeTcp,
+    symptom,
   };
 }
 

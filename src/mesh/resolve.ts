@@ -125,6 +125,7 @@ export class ResolvedMesh {
   private isIndividualClient(w: Workload): boolean {
     return (
       !!outboundExcludedPorts(w) ||
+      !!w.gateway ||
       this.namespacesWithSelectorRules.has(w.meta.namespace) ||
       this.visibility.hasSelectorSidecars(w.meta.namespace)
     );

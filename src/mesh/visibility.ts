@@ -33,6 +33,8 @@ export interface Visibility {
   readonly outboundPolicy: OutboundTrafficPolicyMode;
   /** Whether the outbound policy came from the Sidecar (else meshConfig). */
   readonly outboundPolicyFromSidecar: boolean;
+  /** The client is a gateway: no Sidecar scope and no catch-all, a hidden service has no route target. */
+  readonly gateway?: boolean;
 }
 
 export class ServiceVisibility {
@@ -98,6 +100,24 @@ export class ServiceVisibility {
     return exportTo.some((e) =>
       e === '.' || e === target.namespace ? clientNamespace === target.namespace : e === clientNamespace,
     );
+  }
+
+  /**
+   * What a gateway in `namespace` sees: every service exported to its namespace
+   * (sidecar.go DefaultSidecarScopeForGateway: servicesExportedToNamespace), Sidecar resources aside.
+   */
+  forGatewayClient(namespace: string, target: ServiceTarget): Visibility {
+    const { exportTo, fromMesh } = this.exportToOf(target);
+    const visible = this.exportedTo(target, namespace);
+    return {
+      visible,
+      ...(visible ? {} : { hiddenBy: 'export-to' as const }),
+      exportTo,
+      exportToFromMesh: fromMesh,
+      outboundPolicy: 'REGISTRY_ONLY',
+      outboundPolicyFromSidecar: false,
+      gateway: true,
+    };
   }
 
   /** What a sidecar client in `namespace` (with `labels`) sees of `target:port`. */

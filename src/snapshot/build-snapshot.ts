@@ -4,6 +4,7 @@ import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
 
 import { podTlsMode } from './endpoint-tls-mode.js';
+import { routerReason } from './gateway-proxy.js';
 import { invalidName, invalidNamespace, quote } from './k8s-names.js';
 
 import { decideProxy } from './proxy-status.js';
@@ -316,6 +317,7 @@ function toWorkload(
     : containerNames.includes('istio-proxy')
       ? { proxy: 'sidecar' as const, reason: 'running pod has an istio-proxy container' }
       : runningPodWithoutSidecar(expected);
+  const gateway = routerReason(containers, p.podAnnotations, decision.proxy);
   return {
     kind: p.kind,
     meta: p.meta,
@@ -333,7 +335,12 @@ function toWorkload(
     proxy: decision.proxy,
     proxyReason: decision.reason,
     podNames: p.podNames,
-    tlsMode: podTlsMode(p.podLabels, { runningPod: p.isRunningPod, proxy: decision.proxy }),
+    tlsMode: podTlsMode(p.podLabels, {
+      runningPod: p.isRunningPod,
+      proxy: decision.proxy,
+      gateway: !!gateway,
+    }),
+    ...(gateway ? { gateway: { reason: gateway } } : {}),
   };
 }
 

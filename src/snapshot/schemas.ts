@@ -18,6 +18,7 @@ export const metadataSchema = z.object({
 const probe = z.object({ httpGet: z.unknown().optional(), grpc: z.unknown().optional() }).nullish();
 const container = z.object({
   name: z.string(),
+  args: z.array(z.coerce.string()).nullish(),
   ports: z.array(z.object({ containerPort: port, name: z.string().optional() })).nullish(),
   livenessProbe: probe,
   readinessProbe: probe,

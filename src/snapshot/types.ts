@@ -63,6 +63,11 @@ export interface Workload {
    * injected pods unless the template sets the label). Absent: derive it from labels and proxy.
    */
   readonly tlsMode?: string;
+  /**
+   * Set when the proxy is a gateway (Envoy node type router), with the reason: gateways honour a
+   * DestinationRule's credentialName, ignore Sidecar resources and PeerAuthentication (snapshot/gateway-proxy.ts).
+   */
+  readonly gateway?: { readonly reason: string };
 }
 
 export interface ServicePort {
