@@ -1,5 +1,5 @@
 // Plain-words explanations shared by the analyzers: who decided a mode, which rule a client used.
-import type { BackendOutcome } from '../mesh/connectivity.js';
+import type { BackendOutcome, PairOutcome } from '../mesh/connectivity.js';
 import type { DestinationRuleMatch, MergedDestinationRule } from '../mesh/destination-rules.js';
 import type { ModeDecision } from '../mesh/server-mode.js';
 import type { DestinationRule, PeerAuthentication, Ref } from '../snapshot/types.js';
@@ -33,6 +33,15 @@ export function describeDecision(decision: ModeDecision | undefined, port?: numb
   const where = `${decision.policy.meta.namespace}/${decision.policy.meta.name}`;
   const portWords = decision.level === 'port' && port !== undefined ? ` for port ${port}` : '';
   return `${LEVEL_WORDS[decision.level]} PeerAuthentication ${where} sets ${decision.mode}${portWords} (the most specific level that sets a mode wins: port > workload > namespace > mesh)`;
+}
+
+/** The VirtualService that sent the call to a subset, as a why line (none without subset routing). */
+export function describeRoute(outcome: PairOutcome, b: BackendOutcome | undefined): string[] {
+  const vs = outcome.route?.virtualService;
+  if (!vs || b?.subset === undefined) return [];
+  return [
+    `VirtualService ${vs.meta.namespace}/${vs.meta.name} routes these calls to subset ${b.subset}, a cluster of its own: the subset's traffic policy, and only the pods with its labels (cluster_builder.go buildSubsetCluster).`,
+  ];
 }
 
 export function describeBackendServer(b: BackendOutcome): string {

@@ -8,9 +8,19 @@
 // (chains per mode).
 import type { FindingCode } from '../analyzers/catalogue.js';
 import { DISABLED_TLS_MODE, endpointTlsMode, ISTIO_TLS_MODE } from '../snapshot/endpoint-tls-mode.js';
-import type { ClientTlsMode, Labels, MeshConfig, ProxyKind, Workload } from '../snapshot/types.js';
+import type {
+  ClientTlsMode,
+  Labels,
+  MeshConfig,
+  ProxyKind,
+  Subset,
+  VirtualService,
+  Workload,
+} from '../snapshot/types.js';
 import type { DestinationRuleIndex, DestinationRuleMatch, ResolvedTls } from './destination-rules.js';
 import { resolveTls } from './destination-rules.js';
+import type { RouteChoice, VirtualServiceIndex } from './routes.js';
+import { selectorMatches } from './selectors.js';
 import type { EffectiveMode, ModeDecision, PeerAuthenticationIndex } from './server-mode.js';
 import {
   type Backend,
@@ -66,6 +76,8 @@ export interface BackendOutcome {
   readonly serverIdentity?: string;
   /** The server is a gateway: its listeners come from Gateway resources, not PeerAuthentication. */
   readonly serverGateway?: boolean;
+  /** The DestinationRule subset whose cluster reached this backend (a VirtualService routed there). */
+  readonly subset?: string;
   readonly ok: boolean;
   readonly reason: FindingCode | 'ok';
   readonly symptom: string;
@@ -81,6 +93,11 @@ export interface PairOutcome {
   readonly resolvedTls?: ResolvedTls;
   /** Set when the client sidecar cannot see the service (why, and where the call went instead). */
   readonly hidden?: Visibility;
+  /** The VirtualService that sends the client's calls to subsets, and the subsets it reaches. */
+  readonly route?: {
+    readonly virtualService: VirtualService;
+    readonly subsets: readonly (string | undefined)[];
+  };
   /** The port's entry sets no tls, but the rule's top-level tls decided which endpoints get mTLS (EDS). */
   readonly endpointTlsFromTopLevel: boolean;
   readonly serverProxy: ProxyKind;
@@ -182,6 +199,7 @@ export class ConnectivityEvaluator {
     private readonly destinationRules: DestinationRuleIndex,
     private readonly meshConfig: MeshConfig,
     private readonly visibility: ServiceVisibility,
+    private readonly routes: VirtualServiceIndex,
   ) {}
 
   serverSide(backend: Backend): ServerSide {
@@ -211,17 +229,39 @@ export class ConnectivityEvaluator {
   }
 
   evaluate(client: ClientProfile, target: ServiceTarget, port: TargetPort): PairOutcome {
-    const backends = backendsForPort(target, port).filter(
-      (b) => b.targetPort !== undefined || target.external,
-    );
-    const servers = backends.map((b) => this.serverSide(b));
-    const clientSide = this.clientSide(client, target, port, backends, servers);
-    const outcomes = backends.map((backend, i) =>
-      this.judge(client, target, port, clientSide, backend, servers[i] as ServerSide),
-    );
-    if (target.external) outcomes.push(this.judgeExternal(client, port, clientSide));
+    const all = backendsForPort(target, port).filter((b) => b.targetPort !== undefined || target.external);
+    // One cluster per subset the client's VirtualService routes to (routes.ts), else the service's.
+    const route = this.routeFor(client, target, port);
+    const match = route
+      ? this.destinationRules.lookup(client.namespace, client.labels, target.host, target.namespace)
+      : undefined;
+    const clusters = route?.subsets.map((name) =>
+      name === undefined ? undefined : match?.rule.subsets.find((s) => s.name === name),
+    ) ?? [undefined];
+    const sides: ClientSide[] = [];
+    const outcomes: BackendOutcome[] = [];
+    const sideOf = new Map<BackendOutcome, ClientSide>();
+    for (const subset of new Set(clusters)) {
+      // EDS for a subset cluster keeps the endpoints carrying the subset's labels.
+      const backends = subset ? all.filter((b) => selectorMatches(subset.labels, b.workload.podLabels)) : all;
+      const servers = backends.map((b) => this.serverSide(b));
+      const side = this.clientSide(client, target, port, backends, servers, subset);
+      sides.push(side);
+      for (const [i, backend] of backends.entries()) {
+        const o = this.judge(client, target, port, side, backend, servers[i] as ServerSide);
+        const tagged = subset ? { ...o, subset: subset.name } : o;
+        sideOf.set(tagged, side);
+        outcomes.push(tagged);
+      }
+      if (target.external) {
+        const o = this.judgeExternal(client, port, side);
+        sideOf.set(o, side);
+        outcomes.push(o);
+      }
+    }
     const failing = outcomes.filter((o) => !o.ok);
     const shown = failing[0] ?? outcomes[0];
+    const clientSide = (shown && sideOf.get(shown)) ?? (sides[0] as ClientSide);
     return {
       ok: failing.length === 0,
       clientProxy: client.proxy,
@@ -231,6 +271,7 @@ export class ConnectivityEvaluator {
       rule: clientSide.rule,
       resolvedTls: clientSide.resolvedTls,
       hidden: clientSide.hidden,
+      ...(route ? { route: { virtualService: route.virtualService, subsets: route.subsets } } : {}),
       serverProxy: shown?.serverProxy ?? 'none',
       serverMode: shown?.serverMode ?? 'NONE',
       reason: shown?.reason ?? 'ok',
@@ -240,12 +281,23 @@ export class ConnectivityEvaluator {
     };
   }
 
+  /** The VirtualService routes of a sidecar client that sees the service (gateways bind theirs to Gateways). */
+  private routeFor(client: ClientProfile, target: ServiceTarget, port: TargetPort): RouteChoice | undefined {
+    if (client.proxy !== 'sidecar' || client.gateway || this.routes.isEmpty) return undefined;
+    if (client.outboundExcludedPorts?.has(port.port)) return undefined;
+    if (!this.visibility.forSidecarClient(client.namespace, client.labels, target, port.port).visible)
+      return undefined;
+    const route = this.routes.reached(client.namespace, target, port.port);
+    return route?.subsets.some((s) => s !== undefined) ? route : undefined;
+  }
+
   private clientSide(
     client: ClientProfile,
     target: ServiceTarget,
     port: TargetPort,
     backends: readonly Backend[],
     servers: readonly ServerSide[],
+    subset?: Subset,
   ): ClientSide {
     if (client.proxy === 'none') return { tls: 'DISABLE', source: 'no-proxy' };
     // ztunnel ignores DestinationRules; it sends HBONE (mTLS) to mesh endpoints, plaintext to others.
@@ -263,7 +315,7 @@ export class ConnectivityEvaluator {
     }
 
     const rule = this.destinationRules.lookup(client.namespace, client.labels, target.host, target.namespace);
-    const resolved = rule ? resolveTls(rule.rule, port.port) : undefined;
+    const resolved = rule ? resolveTls(rule.rule, port.port, subset?.name) : undefined;
     if (resolved?.tls) {
       // cluster_tls.go buildUpstreamClusterTLSContext drops it only when cb.sidecarProxy().
       if (resolved.credentialIgnored && !client.gateway)
@@ -279,9 +331,14 @@ export class ConnectivityEvaluator {
     // Two readings of "passthrough" that Istio does not keep in step (cluster_builder.go
     // applyDestinationRule): BestEffortInferServiceMTLSMode is given the rule's top-level policy, while
     // the cluster's type comes from the port-level policy (GetPortLevelTrafficPolicy → applyLoadBalancer).
+    // A subset cluster (buildSubsetCluster) is inferred from the subset's own top-level policy and is
+    // ORIGINAL_DST when the service's cluster is, or when the subset balances PASSTHROUGH.
+    const subsetPassthrough = isPassthrough(subset?.trafficPolicy?.loadBalancerSimple);
     const inferredPassthrough =
-      target.headless || isPassthrough(rule?.rule.trafficPolicy?.loadBalancerSimple);
-    const originalDst = target.headless || isPassthrough(portPolicy(rule, port.port)?.loadBalancerSimple);
+      target.headless ||
+      (subset ? subsetPassthrough : isPassthrough(rule?.rule.trafficPolicy?.loadBalancerSimple));
+    const originalDst =
+      target.headless || subsetPassthrough || isPassthrough(portPolicy(rule, port.port)?.loadBalancerSimple);
     // Plaintext for every endpoint when any endpoint's tlsMode is "disabled" (compared exactly) or
     // there are none.
     if (
@@ -302,7 +359,8 @@ export class ConnectivityEvaluator {
     }
     // Auto mTLS: the cluster matches endpoints whose EDS metadata says tlsMode=istio (cluster_tls.go
     // applyUpstreamTLSSettings); a top-level tls of the rule still steers that metadata.
-    const topLevel = rule?.rule.trafficPolicy?.tls?.mode;
+    // mtls_checker.go tlsModeForDestinationRule: the subset's mode first, else the rule's.
+    const topLevel = subset?.trafficPolicy?.tls?.mode ?? rule?.rule.trafficPolicy?.tls?.mode;
     return { source: 'auto-mtls', ruleTlsMode: topLevel, ...base };
   }
 

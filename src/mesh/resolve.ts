@@ -9,6 +9,7 @@ import {
   type PairOutcome,
 } from './connectivity.js';
 import { DestinationRuleIndex } from './destination-rules.js';
+import { VirtualServiceIndex } from './routes.js';
 import { PeerAuthenticationIndex } from './server-mode.js';
 import { type ServiceTarget, serviceTargets, type TargetPort, WorkloadIndex } from './targets.js';
 import { ServiceVisibility } from './visibility.js';
@@ -70,6 +71,7 @@ export class ResolvedMesh {
   readonly targets: readonly ServiceTarget[];
   readonly evaluator: ConnectivityEvaluator;
   readonly visibility: ServiceVisibility;
+  readonly routes: VirtualServiceIndex;
   private readonly pairCache = new Map<ServiceTarget, Map<string, PairOutcome>>();
   private readonly namespacesWithSelectorRules: Set<string>;
   private readonly clientsWithoutProxy: Workload[] = [];
@@ -88,12 +90,14 @@ export class ResolvedMesh {
     );
     this.workloads = new WorkloadIndex(snapshot.workloads);
     this.targets = serviceTargets(snapshot.services, snapshot.serviceEntries, this.workloads);
+    this.routes = new VirtualServiceIndex(snapshot.virtualServices ?? []);
     this.visibility = new ServiceVisibility(snapshot.sidecars ?? [], snapshot.meshConfig);
     this.evaluator = new ConnectivityEvaluator(
       this.peerAuthentications,
       this.destinationRules,
       snapshot.meshConfig,
       this.visibility,
+      this.routes,
     );
     this.namespacesWithSelectorRules = new Set(
       snapshot.destinationRules.filter((r) => r.workloadSelector).map((r) => r.meta.namespace),
@@ -198,7 +202,10 @@ export class ResolvedMesh {
           this.destinationRules.hasRestrictedExport(target.host, target.namespace) ||
           this.visibility.isRestricted(target) ||
           !!this.visibility.rootSidecar,
-        sidecarNamespaces: new Set(this.visibility.namespacesWithSidecars()),
+        sidecarNamespaces: new Set([
+          ...this.visibility.namespacesWithSidecars(),
+          ...this.routes.namespacesWithPrivateRoutes(),
+        ]),
       };
       this.targetFactsCache.set(target, facts);
     }

@@ -23,6 +23,7 @@ import {
   serviceEntrySpecSchema,
   serviceSpecSchema,
   sidecarSpecSchema,
+  virtualServiceSpecSchema,
 } from './schemas.js';
 import {
   type CertificateSource,
@@ -45,6 +46,7 @@ import {
   type SidecarResource,
   type SourceLocation,
   type TrafficPolicy,
+  type VirtualService,
   type Workload,
 } from './types.js';
 
@@ -80,6 +82,7 @@ export function buildSnapshot(raws: readonly RawObject[], options: BuildOptions 
   const destinationRules: DestinationRule[] = [];
   const serviceEntries: ServiceEntry[] = [];
   const sidecars: SidecarResource[] = [];
+  const virtualServices: VirtualService[] = [];
   const certificates: CertificateSource[] = [];
   let meshConfig: MeshConfig = DEFAULT_MESH_CONFIG;
   let injector: InjectorConfig = { rewriteAppHTTPProbe: true };
@@ -103,6 +106,8 @@ export function buildSnapshot(raws: readonly RawObject[], options: BuildOptions 
       );
     } else if (group === 'networking.istio.io' && kind === 'ServiceEntry') {
       serviceEntries.push(toServiceEntry(meta(), validate(raw, kind, ['spec'], serviceEntrySpecSchema)));
+    } else if (group === 'networking.istio.io' && kind === 'VirtualService') {
+      virtualServices.push(toVirtualService(meta(), validate(raw, kind, ['spec'], virtualServiceSpecSchema)));
     } else if (group === 'networking.istio.io' && kind === 'Sidecar') {
       sidecars.push(toSidecar(meta(), validate(raw, kind, ['spec'], sidecarSpecSchema)));
     } else if (group === 'install.istio.io' && kind === 'IstioOperator') {
@@ -202,6 +207,7 @@ export function buildSnapshot(raws: readonly RawObject[], options: BuildOptions 
     destinationRules,
     serviceEntries,
     sidecars,
+    virtualServices,
     meshConfig,
     injector,
     certificates,
@@ -482,6 +488,33 @@ function toServiceEntry(meta: ObjectMeta, spec: z.infer<typeof serviceEntrySpecS
     resolution: spec.resolution,
     exportTo: spec.exportTo ?? [],
     workloadSelector: spec.workloadSelector?.labels ?? undefined,
+  };
+}
+
+function toVirtualService(meta: ObjectMeta, spec: z.infer<typeof virtualServiceSpecSchema>): VirtualService {
+  const routes = (['http', 'tcp', 'tls'] as const).flatMap((kind) =>
+    (spec[kind] ?? []).map((r, i) => {
+      const matches = r.match ?? [];
+      // A route without matches, or with a match that names no port, takes every port.
+      const anyPort = matches.length === 0 || matches.some((m) => m?.port === undefined);
+      return {
+        kind,
+        path: `spec.${kind}[${i}]`,
+        ports: anyPort ? undefined : matches.map((m) => m?.port as number),
+        destinations: (r.route ?? []).map((d) => ({
+          host: d.destination.host,
+          subset: d.destination.subset,
+          port: d.destination.port?.number,
+        })),
+      };
+    }),
+  );
+  return {
+    meta,
+    hosts: spec.hosts ?? [],
+    gateways: spec.gateways ?? [],
+    exportTo: spec.exportTo ?? [],
+    routes,
   };
 }
 

@@ -134,6 +134,26 @@ export const sidecarSpecSchema = z.object({
   outboundTrafficPolicy,
 });
 
+const routeDestination = z.object({
+  host: z.string().min(1, 'destination.host is required'),
+  subset: z.string().optional(),
+  port: z.object({ number: port.optional() }).nullish(),
+});
+const vsRoute = z.object({
+  match: z.array(z.object({ port: port.optional() }).nullish()).nullish(),
+  route: z.array(z.object({ destination: routeDestination })).nullish(),
+});
+
+/** networking.istio.io VirtualService: hosts, binding, and the destinations of its routes. */
+export const virtualServiceSpecSchema = z.object({
+  hosts: z.array(z.string()).nullish(),
+  gateways: z.array(z.string()).nullish(),
+  exportTo: z.array(z.string()).nullish(),
+  http: z.array(vsRoute).nullish(),
+  tcp: z.array(vsRoute).nullish(),
+  tls: z.array(vsRoute).nullish(),
+});
+
 /** The parts of MeshConfig we use: from ConfigMap `istio` key `mesh`, or IstioOperator `spec.meshConfig`. */
 export const meshConfigSchema = z.object({
   rootNamespace: z.string().optional(),

@@ -144,6 +144,32 @@ export interface DestinationRule {
   readonly subsets: readonly Subset[];
 }
 
+/** One destination of a VirtualService route (`route[].destination`). */
+export interface RouteDestination {
+  readonly host: string;
+  readonly subset?: string;
+  readonly port?: number;
+}
+
+/** An http, tcp or tls route of a VirtualService: which ports it matches, where it sends traffic. */
+export interface VirtualServiceRoute {
+  readonly kind: 'http' | 'tcp' | 'tls';
+  /** Field path of the route (`spec.http[0]`). */
+  readonly path: string;
+  /** Ports named by its matches; undefined when some match (or no match) accepts any port. */
+  readonly ports?: readonly number[];
+  readonly destinations: readonly RouteDestination[];
+}
+
+export interface VirtualService {
+  readonly meta: ObjectMeta;
+  readonly hosts: readonly string[];
+  /** Empty: bound to sidecars (`mesh`) only. */
+  readonly gateways: readonly string[];
+  readonly exportTo: readonly string[];
+  readonly routes: readonly VirtualServiceRoute[];
+}
+
 export interface ServiceEntryPort {
   readonly number: number;
   readonly name: string;
@@ -243,6 +269,8 @@ export interface MeshSnapshot {
   readonly peerAuthentications: readonly PeerAuthentication[];
   readonly destinationRules: readonly DestinationRule[];
   readonly serviceEntries: readonly ServiceEntry[];
+  /** VirtualServices; absent when the source does not read them. */
+  readonly virtualServices?: readonly VirtualService[];
   /** `kind: Sidecar` resources; absent when the source does not read them. */
   readonly sidecars?: readonly SidecarResource[];
   readonly meshConfig: MeshConfig;
