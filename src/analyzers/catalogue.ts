@@ -122,6 +122,16 @@ export const CATALOGUE = {
       'Port-level loadBalancer PASSTHROUGH: auto mTLS sends Istio mTLS to every endpoint, with or without a sidecar',
     severity: 'error',
   },
+  'service-not-visible-passthrough': {
+    title:
+      'The client sidecar cannot see the service (exportTo or Sidecar egress): ALLOW_ANY sends plaintext through PassthroughCluster, a STRICT server resets it',
+    severity: 'error',
+  },
+  'service-not-visible-blackhole': {
+    title:
+      'The client proxy cannot see the service (exportTo or Sidecar egress) and has nowhere to send the call: REGISTRY_ONLY drops it (BlackHoleCluster), a gateway has no cluster for it',
+    severity: 'error',
+  },
   'istioctl-analyze': { title: 'Reported by istioctl analyze', severity: 'warning' },
 } as const satisfies Record<string, CodeInfo>;
 

@@ -6,6 +6,7 @@ import { createNamespaceDestinationRule, setDestinationRuleTls } from '../remedi
 import { affectedNamespaces, describeClients, failuresWithReason, groupBy } from './connectivity-failures.js';
 import {
   describeBackendServer,
+  describeRoute,
   describeRuleChoice,
   describeTargets,
   drRef,
@@ -54,7 +55,11 @@ export const destinationRuleTlsConflict: Analyzer = {
         finding({
           code: 'destinationrule-tls-conflict',
           message: `${describeClients(group)} send ${sendsWords} to ${describeTargets(group)} because of DestinationRule ${rule.meta.namespace}/${rule.meta.name} (${how}), but the server ${wantsMtls ? 'requires Istio mTLS' : 'accepts only plaintext'}. Callers see: ${firstSymptom(group)}.`,
-          why: [describeRuleChoice(group.map((f) => f.outcome.rule)), describeBackendServer(backend)],
+          why: [
+            describeRuleChoice(group.map((f) => f.outcome.rule)),
+            ...describeRoute(first.outcome, backend),
+            describeBackendServer(backend),
+          ],
           fix: wantsMtls
             ? `Set ${path}.mode to ISTIO_MUTUAL (or remove the tls block and let auto mTLS decide).`
             : `Set ${path}.mode to DISABLE for this host, or give the server a sidecar (or a non-DISABLE policy).`,

@@ -1,5 +1,5 @@
 // Plain-words explanations shared by the analyzers: who decided a mode, which rule a client used.
-import type { BackendOutcome } from '../mesh/connectivity.js';
+import type { BackendOutcome, PairOutcome } from '../mesh/connectivity.js';
 import type { DestinationRuleMatch, MergedDestinationRule } from '../mesh/destination-rules.js';
 import type { ModeDecision } from '../mesh/server-mode.js';
 import type { DestinationRule, PeerAuthentication, Ref } from '../snapshot/types.js';
@@ -35,6 +35,15 @@ export function describeDecision(decision: ModeDecision | undefined, port?: numb
   return `${LEVEL_WORDS[decision.level]} PeerAuthentication ${where} sets ${decision.mode}${portWords} (the most specific level that sets a mode wins: port > workload > namespace > mesh)`;
 }
 
+/** The VirtualService that sent the call to a subset, as a why line (none without subset routing). */
+export function describeRoute(outcome: PairOutcome, b: BackendOutcome | undefined): string[] {
+  const vs = outcome.route?.virtualService;
+  if (!vs || b?.subset === undefined) return [];
+  return [
+    `VirtualService ${vs.meta.namespace}/${vs.meta.name} routes these calls to subset ${b.subset}, a cluster of its own: the subset's traffic policy, and only the pods with its labels (cluster_builder.go buildSubsetCluster).`,
+  ];
+}
+
 export function describeBackendServer(b: BackendOutcome): string {
   const w = b.backend?.workload;
   if (!w) return 'the external server';
@@ -42,6 +51,8 @@ export function describeBackendServer(b: BackendOutcome): string {
   const where = `${w.meta.namespace}/${w.meta.name}${port !== undefined ? ` port ${port}` : ''}`;
   if (b.inboundExcluded)
     return `${where} is excluded from its sidecar (traffic.sidecar.istio.io annotations): the app receives traffic directly`;
+  if (b.serverGateway)
+    return `${where} is a gateway (${w.gateway?.reason ?? 'router proxy'}): PeerAuthentication does not apply to its listeners, which come from Gateway resources; without Istio mTLS configured there it takes plaintext`;
   if (b.serverProxy === 'none') return `${where} has no proxy (${w.proxyReason}) and accepts only plaintext`;
   return `${where} is ${b.serverMode}: ${describeDecision(b.decision, port)}`;
 }

@@ -17,6 +17,7 @@ import { portLevelMtlsServicePort } from './port-level-mtls-service-port.js';
 import { portPassthroughMtls } from './port-passthrough-mtls.js';
 import { probeRewriteDisabled } from './probe-rewrite-disabled.js';
 import { selectorMatchesNothing } from './selector-matches-nothing.js';
+import { serviceNotVisible } from './service-not-visible.js';
 import { serviceEntryTlsOrigination } from './serviceentry-tls-origination.js';
 import { sidecarMissing } from './sidecar-missing.js';
 import { strictPlaintextClients } from './strict-plaintext-clients.js';
@@ -48,4 +49,5 @@ export const ALL_ANALYZERS: readonly Analyzer[] = [
   tlsModeLabelMismatch,
   destinationRuleSanMismatch,
   portPassthroughMtls,
+  serviceNotVisible,
 ];

@@ -3,12 +3,24 @@
 // pilot/pkg/networking/core/cluster_tls.go (buildUpstreamTLSSettings), pilot/pkg/model/push_context.go
 // (BestEffortInferServiceMTLSMode), pilot/pkg/xds/endpoints/mtls_checker.go (checkMtlsEnabled) and
 // endpoint_builder.go (buildEnvoyLbEndpoint: the per-endpoint tlsMode metadata the transport socket
-// match reads). Server side follows pilot/pkg/networking/core/filterchain_options.go (chains per mode).
+// match reads). Before any of that, the client must see the service at all (visibility.ts: exportTo,
+// Sidecar egress, outboundTrafficPolicy). Server side follows pilot/pkg/networking/core/filterchain_options.go
+// (chains per mode).
 import type { FindingCode } from '../analyzers/catalogue.js';
 import { DISABLED_TLS_MODE, endpointTlsMode, ISTIO_TLS_MODE } from '../snapshot/endpoint-tls-mode.js';
-import type { ClientTlsMode, Labels, MeshConfig, ProxyKind, Workload } from '../snapshot/types.js';
+import type {
+  ClientTlsMode,
+  Labels,
+  MeshConfig,
+  ProxyKind,
+  Subset,
+  VirtualService,
+  Workload,
+} from '../snapshot/types.js';
 import type { DestinationRuleIndex, DestinationRuleMatch, ResolvedTls } from './destination-rules.js';
 import { resolveTls } from './destination-rules.js';
+import type { RouteChoice, VirtualServiceIndex } from './routes.js';
+import { selectorMatches } from './selectors.js';
 import type { EffectiveMode, ModeDecision, PeerAuthenticationIndex } from './server-mode.js';
 import {
   type Backend,
@@ -17,6 +29,7 @@ import {
   type ServiceTarget,
   type TargetPort,
 } from './targets.js';
+import type { ServiceVisibility, Visibility } from './visibility.js';
 
 export type ServerMode = 'STRICT' | 'PERMISSIVE' | 'DISABLE' | 'NONE';
 
@@ -26,6 +39,8 @@ export interface ClientProfile {
   /** Needed only where workloadSelector DestinationRules exist in the client's namespace. */
   readonly labels?: Labels;
   readonly outboundExcludedPorts?: ReadonlySet<number>;
+  /** A gateway (router) proxy: no Sidecar scope, and a DestinationRule's credentialName is honoured. */
+  readonly gateway?: boolean;
 }
 
 /** How the client side chose its TLS. */
@@ -33,6 +48,10 @@ export type TlsSource =
   | 'no-proxy'
   | 'ambient'
   | 'outbound-excluded'
+  /** The sidecar cannot see the service: ALLOW_ANY sends the app's bytes through PassthroughCluster. */
+  | 'passthrough'
+  /** The sidecar cannot see the service and outboundTrafficPolicy is REGISTRY_ONLY: BlackHoleCluster. */
+  | 'blackhole'
   | 'destination-rule'
   | 'credential-ignored'
   | 'external-no-rule'
@@ -55,6 +74,10 @@ export interface BackendOutcome {
   readonly tlsMode?: string;
   /** The SPIFFE identity the server presents, when a rule's subjectAltNames rejected it. */
   readonly serverIdentity?: string;
+  /** The server is a gateway: its listeners come from Gateway resources, not PeerAuthentication. */
+  readonly serverGateway?: boolean;
+  /** The DestinationRule subset whose cluster reached this backend (a VirtualService routed there). */
+  readonly subset?: string;
   readonly ok: boolean;
   readonly reason: FindingCode | 'ok';
   readonly symptom: string;
@@ -68,6 +91,13 @@ export interface PairOutcome {
   readonly tlsSource: TlsSource;
   readonly rule?: DestinationRuleMatch;
   readonly resolvedTls?: ResolvedTls;
+  /** Set when the client sidecar cannot see the service (why, and where the call went instead). */
+  readonly hidden?: Visibility;
+  /** The VirtualService that sends the client's calls to subsets, and the subsets it reaches. */
+  readonly route?: {
+    readonly virtualService: VirtualService;
+    readonly subsets: readonly (string | undefined)[];
+  };
   /** The port's entry sets no tls, but the rule's top-level tls decided which endpoints get mTLS (EDS). */
   readonly endpointTlsFromTopLevel: boolean;
   readonly serverProxy: ProxyKind;
@@ -87,6 +117,12 @@ export const SYMPTOMS = {
     '503 upstream connect error or disconnect/reset before headers, TLS error: handshake failure, the server sidecar wants an Istio client certificate (UF,URX)',
   plaintextToTlsPort: '400 plain HTTP request sent to an HTTPS port, or connection reset',
   doubleTls: 'TLS handshake failure (TLS wrapped in TLS: "wrong version number")',
+  blackholeHttp:
+    '502 Bad Gateway from the client\'s own sidecar (route "block_all" of the BlackHole virtual host)',
+  gatewayNoCluster:
+    '503 from the gateway: its route names a cluster it does not have (Envoy flag NC; 500 for Gateway API routes)',
+  blackholeTcp:
+    "connection reset by the client's own sidecar (BlackHoleCluster; curl: (56) Recv failure, HTTP status 000)",
   sanMismatch:
     "503 upstream connect error or disconnect/reset before headers, TLS error: CERTIFICATE_VERIFY_FAILED (the server's SPIFFE identity is not among the rule's subjectAltNames; UF,URX)",
 } as const;
@@ -123,6 +159,7 @@ export function clientProfile(workload: Workload): ClientProfile {
     proxy: workload.proxy,
     labels: workload.podLabels,
     outboundExcludedPorts: outboundExcludedPorts(workload),
+    ...(workload.gateway ? { gateway: true } : {}),
   };
 }
 
@@ -138,6 +175,7 @@ interface ServerSide {
    * mtls_checker.go checkMtlsEnabled reads (istiod composes it from labels alone).
    */
   readonly policyMode: EffectiveMode;
+  readonly serverGateway?: boolean;
 }
 
 interface ClientSide {
@@ -152,6 +190,7 @@ interface ClientSide {
   readonly source: TlsSource;
   readonly rule?: DestinationRuleMatch;
   readonly resolvedTls?: ResolvedTls;
+  readonly hidden?: Visibility;
 }
 
 export class ConnectivityEvaluator {
@@ -159,6 +198,8 @@ export class ConnectivityEvaluator {
     private readonly peerAuthentications: PeerAuthenticationIndex,
     private readonly destinationRules: DestinationRuleIndex,
     private readonly meshConfig: MeshConfig,
+    private readonly visibility: ServiceVisibility,
+    private readonly routes: VirtualServiceIndex,
   ) {}
 
   serverSide(backend: Backend): ServerSide {
@@ -171,6 +212,16 @@ export class ConnectivityEvaluator {
     const endpoint = { tlsMode: endpointTlsMode(w), policyMode: decision.mode };
     if (w.proxy === 'none')
       return { serverProxy: 'none', serverMode: 'NONE', inboundExcluded: false, ...endpoint };
+    // A gateway's listeners come from Gateway resources (gateway.go buildGatewayListeners), never
+    // from PeerAuthentication; judged here as what a Gateway server without tls is: plaintext.
+    if (w.gateway)
+      return {
+        serverProxy: w.proxy,
+        serverMode: 'NONE',
+        inboundExcluded: false,
+        serverGateway: true,
+        ...endpoint,
+      };
     if (w.proxy === 'sidecar' && port !== undefined && isInboundExcluded(w, port)) {
       return { serverProxy: 'sidecar', serverMode: 'NONE', inboundExcluded: true, ...endpoint };
     }
@@ -178,17 +229,39 @@ export class ConnectivityEvaluator {
   }
 
   evaluate(client: ClientProfile, target: ServiceTarget, port: TargetPort): PairOutcome {
-    const backends = backendsForPort(target, port).filter(
-      (b) => b.targetPort !== undefined || target.external,
-    );
-    const servers = backends.map((b) => this.serverSide(b));
-    const clientSide = this.clientSide(client, target, port, backends, servers);
-    const outcomes = backends.map((backend, i) =>
-      this.judge(client, target, port, clientSide, backend, servers[i] as ServerSide),
-    );
-    if (target.external) outcomes.push(this.judgeExternal(client, port, clientSide));
+    const all = backendsForPort(target, port).filter((b) => b.targetPort !== undefined || target.external);
+    // One cluster per subset the client's VirtualService routes to (routes.ts), else the service's.
+    const route = this.routeFor(client, target, port);
+    const match = route
+      ? this.destinationRules.lookup(client.namespace, client.labels, target.host, target.namespace)
+      : undefined;
+    const clusters = route?.subsets.map((name) =>
+      name === undefined ? undefined : match?.rule.subsets.find((s) => s.name === name),
+    ) ?? [undefined];
+    const sides: ClientSide[] = [];
+    const outcomes: BackendOutcome[] = [];
+    const sideOf = new Map<BackendOutcome, ClientSide>();
+    for (const subset of new Set(clusters)) {
+      // EDS for a subset cluster keeps the endpoints carrying the subset's labels.
+      const backends = subset ? all.filter((b) => selectorMatches(subset.labels, b.workload.podLabels)) : all;
+      const servers = backends.map((b) => this.serverSide(b));
+      const side = this.clientSide(client, target, port, backends, servers, subset);
+      sides.push(side);
+      for (const [i, backend] of backends.entries()) {
+        const o = this.judge(client, target, port, side, backend, servers[i] as ServerSide);
+        const tagged = subset ? { ...o, subset: subset.name } : o;
+        sideOf.set(tagged, side);
+        outcomes.push(tagged);
+      }
+      if (target.external) {
+        const o = this.judgeExternal(client, port, side);
+        sideOf.set(o, side);
+        outcomes.push(o);
+      }
+    }
     const failing = outcomes.filter((o) => !o.ok);
     const shown = failing[0] ?? outcomes[0];
+    const clientSide = (shown && sideOf.get(shown)) ?? (sides[0] as ClientSide);
     return {
       ok: failing.length === 0,
       clientProxy: client.proxy,
@@ -197,6 +270,8 @@ export class ConnectivityEvaluator {
       endpointTlsFromTopLevel: !!clientSide.ruleTlsMode,
       rule: clientSide.rule,
       resolvedTls: clientSide.resolvedTls,
+      hidden: clientSide.hidden,
+      ...(route ? { route: { virtualService: route.virtualService, subsets: route.subsets } } : {}),
       serverProxy: shown?.serverProxy ?? 'none',
       serverMode: shown?.serverMode ?? 'NONE',
       reason: shown?.reason ?? 'ok',
@@ -206,22 +281,44 @@ export class ConnectivityEvaluator {
     };
   }
 
+  /** The VirtualService routes of a sidecar client that sees the service (gateways bind theirs to Gateways). */
+  private routeFor(client: ClientProfile, target: ServiceTarget, port: TargetPort): RouteChoice | undefined {
+    if (client.proxy !== 'sidecar' || client.gateway || this.routes.isEmpty) return undefined;
+    if (client.outboundExcludedPorts?.has(port.port)) return undefined;
+    if (!this.visibility.forSidecarClient(client.namespace, client.labels, target, port.port).visible)
+      return undefined;
+    const route = this.routes.reached(client.namespace, target, port.port);
+    return route?.subsets.some((s) => s !== undefined) ? route : undefined;
+  }
+
   private clientSide(
     client: ClientProfile,
     target: ServiceTarget,
     port: TargetPort,
     backends: readonly Backend[],
     servers: readonly ServerSide[],
+    subset?: Subset,
   ): ClientSide {
     if (client.proxy === 'none') return { tls: 'DISABLE', source: 'no-proxy' };
     // ztunnel ignores DestinationRules; it sends HBONE (mTLS) to mesh endpoints, plaintext to others.
     if (client.proxy === 'ambient') return { source: 'ambient' };
     if (client.outboundExcludedPorts?.has(port.port)) return { tls: 'DISABLE', source: 'outbound-excluded' };
+    // A service the proxy does not import has no cluster: no DestinationRule, no auto mTLS. Gateways
+    // ignore Sidecar resources (push_context.go doGetSidecarScope: DefaultSidecarScopeForGateway).
+    const seen = client.gateway
+      ? this.visibility.forGatewayClient(client.namespace, target)
+      : this.visibility.forSidecarClient(client.namespace, client.labels, target, port.port);
+    if (!seen.visible) {
+      // A gateway has no catch-all: its route points at a cluster it lacks (like a blackhole).
+      const source = seen.gateway || seen.outboundPolicy === 'REGISTRY_ONLY' ? 'blackhole' : 'passthrough';
+      return { tls: 'DISABLE', source, hidden: seen };
+    }
 
     const rule = this.destinationRules.lookup(client.namespace, client.labels, target.host, target.namespace);
-    const resolved = rule ? resolveTls(rule.rule, port.port) : undefined;
+    const resolved = rule ? resolveTls(rule.rule, port.port, subset?.name) : undefined;
     if (resolved?.tls) {
-      if (resolved.credentialIgnored)
+      // cluster_tls.go buildUpstreamClusterTLSContext drops it only when cb.sidecarProxy().
+      if (resolved.credentialIgnored && !client.gateway)
         return { tls: 'DISABLE', source: 'credential-ignored', rule, resolvedTls: resolved };
       return { tls: resolved.tls.mode, source: 'destination-rule', rule, resolvedTls: resolved };
     }
@@ -234,9 +331,14 @@ export class ConnectivityEvaluator {
     // Two readings of "passthrough" that Istio does not keep in step (cluster_builder.go
     // applyDestinationRule): BestEffortInferServiceMTLSMode is given the rule's top-level policy, while
     // the cluster's type comes from the port-level policy (GetPortLevelTrafficPolicy → applyLoadBalancer).
+    // A subset cluster (buildSubsetCluster) is inferred from the subset's own top-level policy and is
+    // ORIGINAL_DST when the service's cluster is, or when the subset balances PASSTHROUGH.
+    const subsetPassthrough = isPassthrough(subset?.trafficPolicy?.loadBalancerSimple);
     const inferredPassthrough =
-      target.headless || isPassthrough(rule?.rule.trafficPolicy?.loadBalancerSimple);
-    const originalDst = target.headless || isPassthrough(portPolicy(rule, port.port)?.loadBalancerSimple);
+      target.headless ||
+      (subset ? subsetPassthrough : isPassthrough(rule?.rule.trafficPolicy?.loadBalancerSimple));
+    const originalDst =
+      target.headless || subsetPassthrough || isPassthrough(portPolicy(rule, port.port)?.loadBalancerSimple);
     // Plaintext for every endpoint when any endpoint's tlsMode is "disabled" (compared exactly) or
     // there are none.
     if (
@@ -257,7 +359,8 @@ export class ConnectivityEvaluator {
     }
     // Auto mTLS: the cluster matches endpoints whose EDS metadata says tlsMode=istio (cluster_tls.go
     // applyUpstreamTLSSettings); a top-level tls of the rule still steers that metadata.
-    const topLevel = rule?.rule.trafficPolicy?.tls?.mode;
+    // mtls_checker.go tlsModeForDestinationRule: the subset's mode first, else the rule's.
+    const topLevel = subset?.trafficPolicy?.tls?.mode ?? rule?.rule.trafficPolicy?.tls?.mode;
     return { source: 'auto-mtls', ruleTlsMode: topLevel, ...base };
   }
 
@@ -271,10 +374,12 @@ export class ConnectivityEvaluator {
   ): BackendOutcome {
     // Sidecars reach ambient pods over HBONE whatever the rule or auto mTLS says (cluster_tls.go
     // applyHBONETransportSocketMatches); ztunnel accepts HBONE in every mode.
+    if (clientSide.source === 'blackhole') return blackholed(port, clientSide, backend, server);
     if (
       client.proxy === 'sidecar' &&
       server.serverProxy === 'ambient' &&
       clientSide.source !== 'outbound-excluded' &&
+      clientSide.source !== 'passthrough' &&
       !target.headless
     ) {
       return { backend, tls: 'ISTIO_MUTUAL', ...server, ok: true, reason: 'ok', symptom: SYMPTOMS.ok };
@@ -342,6 +447,7 @@ export class ConnectivityEvaluator {
     const appSendsTls = isTlsProtocol(port.protocol);
     const tls = clientSide.tls ?? 'DISABLE';
     const external = { serverProxy: 'none' as const, serverMode: 'NONE' as const, inboundExcluded: false };
+    if (clientSide.source === 'blackhole') return blackholed(port, clientSide, undefined, external);
     let symptom: string | undefined;
     if (tls === 'ISTIO_MUTUAL') symptom = SYMPTOMS.tlsToPlaintext;
     else if ((tls === 'SIMPLE' || tls === 'MUTUAL') && appSendsTls) symptom = SYMPTOMS.doubleTls;
@@ -350,7 +456,11 @@ export class ConnectivityEvaluator {
       symptom = SYMPTOMS.plaintextToTlsPort;
     }
     if (!symptom) return { tls, ...external, ok: true, reason: 'ok', symptom: SYMPTOMS.ok };
-    return { tls, ...external, ok: false, reason: 'serviceentry-tls-origination', symptom };
+    const reason =
+      clientSide.source === 'passthrough'
+        ? 'service-not-visible-passthrough'
+        : 'serviceentry-tls-origination';
+    return { tls, ...external, ok: false, reason, symptom };
   }
 }
 
@@ -365,6 +475,29 @@ function endpointMetadataIsIstio(clientSide: ClientSide, server: ServerSide): bo
   if (server.tlsMode !== ISTIO_TLS_MODE) return false;
   if (clientSide.ruleTlsMode) return clientSide.ruleTlsMode === 'ISTIO_MUTUAL';
   return server.policyMode !== 'DISABLE';
+}
+
+/** REGISTRY_ONLY and the service is not in the sidecar's scope: the call never leaves the client pod. */
+function blackholed(
+  port: TargetPort,
+  clientSide: ClientSide,
+  backend: Backend | undefined,
+  server: Omit<ServerSide, 'tlsMode' | 'policyMode'> & Partial<ServerSide>,
+): BackendOutcome {
+  const http = [port.name, port.appProtocol, port.protocol].some((h) => /^(http|grpc)/i.test(h ?? ''));
+  const symptom = clientSide.hidden?.gateway
+    ? SYMPTOMS.gatewayNoCluster
+    : http
+      ? SYMPTOMS.blackholeHttp
+      : SYMPTOMS.blackholeTcp;
+  return {
+    backend,
+    tls: clientSide.tls ?? 'DISABLE',
+    ...server,
+    ok: false,
+    reason: 'service-not-visible-blackhole',
+    symptom,
+  };
 }
 
 function isPassthrough(simple: string | undefined): boolean {
@@ -420,6 +553,7 @@ function failureReason(
   target: ServiceTarget,
 ): FindingCode {
   if (server.inboundExcluded) return 'inbound-port-excluded';
+  if (clientSide.source === 'passthrough') return 'service-not-visible-passthrough';
   if (
     (clientSide.source === 'auto-mtls' || clientSide.source === 'headless-mtls') &&
     tlsModeContradictsProxy(server, tls)

@@ -9,8 +9,10 @@ import {
   type PairOutcome,
 } from './connectivity.js';
 import { DestinationRuleIndex } from './destination-rules.js';
+import { VirtualServiceIndex } from './routes.js';
 import { PeerAuthenticationIndex } from './server-mode.js';
 import { type ServiceTarget, serviceTargets, type TargetPort, WorkloadIndex } from './targets.js';
+import { ServiceVisibility } from './visibility.js';
 
 const SHARED_SIDECAR: ClientProfile = { namespace: '', proxy: 'sidecar' };
 const NO_PROXY: ClientProfile = { namespace: '', proxy: 'none' };
@@ -68,6 +70,8 @@ export class ResolvedMesh {
   readonly workloads: WorkloadIndex;
   readonly targets: readonly ServiceTarget[];
   readonly evaluator: ConnectivityEvaluator;
+  readonly visibility: ServiceVisibility;
+  readonly routes: VirtualServiceIndex;
   private readonly pairCache = new Map<ServiceTarget, Map<string, PairOutcome>>();
   private readonly namespacesWithSelectorRules: Set<string>;
   private readonly clientsWithoutProxy: Workload[] = [];
@@ -86,10 +90,14 @@ export class ResolvedMesh {
     );
     this.workloads = new WorkloadIndex(snapshot.workloads);
     this.targets = serviceTargets(snapshot.services, snapshot.serviceEntries, this.workloads);
+    this.routes = new VirtualServiceIndex(snapshot.virtualServices ?? []);
+    this.visibility = new ServiceVisibility(snapshot.sidecars ?? [], snapshot.meshConfig);
     this.evaluator = new ConnectivityEvaluator(
       this.peerAuthentications,
       this.destinationRules,
       snapshot.meshConfig,
+      this.visibility,
+      this.routes,
     );
     this.namespacesWithSelectorRules = new Set(
       snapshot.destinationRules.filter((r) => r.workloadSelector).map((r) => r.meta.namespace),
@@ -119,7 +127,12 @@ export class ResolvedMesh {
 
   /** A sidecar client whose behaviour depends on its own labels or annotations. */
   private isIndividualClient(w: Workload): boolean {
-    return !!outboundExcludedPorts(w) || this.namespacesWithSelectorRules.has(w.meta.namespace);
+    return (
+      !!outboundExcludedPorts(w) ||
+      !!w.gateway ||
+      this.namespacesWithSelectorRules.has(w.meta.namespace) ||
+      this.visibility.hasSelectorSidecars(w.meta.namespace)
+    );
   }
 
   private readonly targetsByBackend = memo(() => {
@@ -158,7 +171,10 @@ export class ResolvedMesh {
   private namespaceIsSpecific(target: ServiceTarget, namespace: string): boolean {
     const facts = this.targetFacts(target);
     return (
-      facts.restrictedExport || namespace === target.namespace || facts.localRuleNamespaces.has(namespace)
+      facts.restrictedExport ||
+      namespace === target.namespace ||
+      facts.localRuleNamespaces.has(namespace) ||
+      facts.sidecarNamespaces.has(namespace)
     );
   }
 
@@ -166,12 +182,12 @@ export class ResolvedMesh {
   private specificNamespaces(target: ServiceTarget): Iterable<string> {
     const facts = this.targetFacts(target);
     if (facts.restrictedExport) return this.sidecarClientsByNamespace.keys();
-    return new Set([target.namespace, ...facts.localRuleNamespaces]);
+    return new Set([target.namespace, ...facts.localRuleNamespaces, ...facts.sidecarNamespaces]);
   }
 
   private readonly targetFactsCache = new Map<
     ServiceTarget,
-    { localRuleNamespaces: Set<string>; restrictedExport: boolean }
+    { localRuleNamespaces: Set<string>; restrictedExport: boolean; sidecarNamespaces: Set<string> }
   >();
   private targetFacts(target: ServiceTarget) {
     let facts = this.targetFactsCache.get(target);
@@ -180,7 +196,16 @@ export class ResolvedMesh {
       localRuleNamespaces.add(this.rootNamespace);
       facts = {
         localRuleNamespaces,
-        restrictedExport: this.destinationRules.hasRestrictedExport(target.host, target.namespace),
+        // A service exported to some namespaces only, or a root Sidecar ("." is each client's own
+        // namespace): every namespace may see it differently.
+        restrictedExport:
+          this.destinationRules.hasRestrictedExport(target.host, target.namespace) ||
+          this.visibility.isRestricted(target) ||
+          !!this.visibility.rootSidecar,
+        sidecarNamespaces: new Set([
+          ...this.visibility.namespacesWithSidecars(),
+          ...this.routes.namespacesWithPrivateRoutes(),
+        ]),
       };
       this.targetFactsCache.set(target, facts);
     }

@@ -4,6 +4,7 @@ import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
 
 import { podTlsMode } from './endpoint-tls-mode.js';
+import { routerReason } from './gateway-proxy.js';
 import { invalidName, invalidNamespace, quote } from './k8s-names.js';
 
 import { decideProxy } from './proxy-status.js';
@@ -21,6 +22,8 @@ import {
   secretDataSchema,
   serviceEntrySpecSchema,
   serviceSpecSchema,
+  sidecarSpecSchema,
+  virtualServiceSpecSchema,
 } from './schemas.js';
 import {
   type CertificateSource,
@@ -40,8 +43,10 @@ import {
   type PeerAuthentication,
   type Service,
   type ServiceEntry,
+  type SidecarResource,
   type SourceLocation,
   type TrafficPolicy,
+  type VirtualService,
   type Workload,
 } from './types.js';
 
@@ -76,6 +81,8 @@ export function buildSnapshot(raws: readonly RawObject[], options: BuildOptions 
   const peerAuthentications: PeerAuthentication[] = [];
   const destinationRules: DestinationRule[] = [];
   const serviceEntries: ServiceEntry[] = [];
+  const sidecars: SidecarResource[] = [];
+  const virtualServices: VirtualService[] = [];
   const certificates: CertificateSource[] = [];
   let meshConfig: MeshConfig = DEFAULT_MESH_CONFIG;
   let injector: InjectorConfig = { rewriteAppHTTPProbe: true };
@@ -99,6 +106,10 @@ export function buildSnapshot(raws: readonly RawObject[], options: BuildOptions 
       );
     } else if (group === 'networking.istio.io' && kind === 'ServiceEntry') {
       serviceEntries.push(toServiceEntry(meta(), validate(raw, kind, ['spec'], serviceEntrySpecSchema)));
+    } else if (group === 'networking.istio.io' && kind === 'VirtualService') {
+      virtualServices.push(toVirtualService(meta(), validate(raw, kind, ['spec'], virtualServiceSpecSchema)));
+    } else if (group === 'networking.istio.io' && kind === 'Sidecar') {
+      sidecars.push(toSidecar(meta(), validate(raw, kind, ['spec'], sidecarSpecSchema)));
     } else if (group === 'install.istio.io' && kind === 'IstioOperator') {
       const spec = raw.object.spec as Record<string, unknown> | undefined;
       if (spec?.meshConfig !== undefined) {
@@ -195,6 +206,8 @@ export function buildSnapshot(raws: readonly RawObject[], options: BuildOptions 
     peerAuthentications,
     destinationRules,
     serviceEntries,
+    sidecars,
+    virtualServices,
     meshConfig,
     injector,
     certificates,
@@ -310,6 +323,7 @@ function toWorkload(
     : containerNames.includes('istio-proxy')
       ? { proxy: 'sidecar' as const, reason: 'running pod has an istio-proxy container' }
       : runningPodWithoutSidecar(expected);
+  const gateway = routerReason(containers, p.podAnnotations, decision.proxy);
   return {
     kind: p.kind,
     meta: p.meta,
@@ -327,7 +341,12 @@ function toWorkload(
     proxy: decision.proxy,
     proxyReason: decision.reason,
     podNames: p.podNames,
-    tlsMode: podTlsMode(p.podLabels, { runningPod: p.isRunningPod, proxy: decision.proxy }),
+    tlsMode: podTlsMode(p.podLabels, {
+      runningPod: p.isRunningPod,
+      proxy: decision.proxy,
+      gateway: !!gateway,
+    }),
+    ...(gateway ? { gateway: { reason: gateway } } : {}),
   };
 }
 
@@ -376,9 +395,14 @@ function toLabelSelector(selector: LabelSelectorInput): LabelSelector | undefine
   };
 }
 
+const EXPORT_TO_ANNOTATION = 'networking.istio.io/exportTo';
+
 function toService(meta: ObjectMeta, spec: z.infer<typeof serviceSpecSchema>): Service {
+  // kube/conversion.go ConvertService: the annotation split at commas, each entry trimmed.
+  const exportTo = meta.annotations[EXPORT_TO_ANNOTATION];
   return {
     meta,
+    ...(exportTo ? { exportTo: exportTo.split(',').map((ns) => ns.trim()) } : {}),
     selector: spec.selector && Object.keys(spec.selector).length > 0 ? spec.selector : undefined,
     headless: spec.clusterIP === 'None',
     type: spec.type,
@@ -467,6 +491,49 @@ function toServiceEntry(meta: ObjectMeta, spec: z.infer<typeof serviceEntrySpecS
   };
 }
 
+function toVirtualService(meta: ObjectMeta, spec: z.infer<typeof virtualServiceSpecSchema>): VirtualService {
+  const routes = (['http', 'tcp', 'tls'] as const).flatMap((kind) =>
+    (spec[kind] ?? []).map((r, i) => {
+      const matches = r.match ?? [];
+      // A route without matches, or with a match that names no port, takes every port.
+      const anyPort = matches.length === 0 || matches.some((m) => m?.port === undefined);
+      return {
+        kind,
+        path: `spec.${kind}[${i}]`,
+        ports: anyPort ? undefined : matches.map((m) => m?.port as number),
+        destinations: (r.route ?? []).map((d) => ({
+          host: d.destination.host,
+          subset: d.destination.subset,
+          port: d.destination.port?.number,
+        })),
+      };
+    }),
+  );
+  return {
+    meta,
+    hosts: spec.hosts ?? [],
+    gateways: spec.gateways ?? [],
+    exportTo: spec.exportTo ?? [],
+    routes,
+  };
+}
+
+function toSidecar(meta: ObjectMeta, spec: z.infer<typeof sidecarSpecSchema>): SidecarResource {
+  const selector = spec.workloadSelector?.labels ?? undefined;
+  return {
+    meta,
+    // An empty selector still makes it a selector Sidecar for Istio (WorkloadSelector != nil) and
+    // matches every workload; keep it as an empty object.
+    workloadSelector: spec.workloadSelector ? (selector ?? {}) : undefined,
+    egress: (spec.egress ?? []).map((e) => ({
+      port: e.port?.number,
+      protocol: e.port?.protocol,
+      hosts: e.hosts,
+    })),
+    outboundTrafficPolicy: spec.outboundTrafficPolicy?.mode,
+  };
+}
+
 function mergeMeshConfig(
   current: MeshConfig,
   parsed: z.infer<typeof meshConfigSchema>,
@@ -480,6 +547,8 @@ function mergeMeshConfig(
     trustDomain: parsed.trustDomain ?? current.trustDomain,
     defaultDestinationRuleExportTo:
       parsed.defaultDestinationRuleExportTo ?? current.defaultDestinationRuleExportTo,
+    defaultServiceExportTo: parsed.defaultServiceExportTo ?? current.defaultServiceExportTo,
+    outboundTrafficPolicy: parsed.outboundTrafficPolicy?.mode ?? current.outboundTrafficPolicy,
     source: { kind, namespace: meta.namespace, name: meta.name, location: raw.location },
   };
 }

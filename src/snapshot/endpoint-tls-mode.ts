@@ -14,10 +14,14 @@ export const DISABLED_TLS_MODE = 'disabled';
  * A pod's tlsMode as istiod reads it. A running pod carries its own label; a template that the
  * injector will inject gets "istio" unless the template sets the label itself.
  */
-export function podTlsMode(labels: Labels, options: { runningPod: boolean; proxy: ProxyKind }): string {
+export function podTlsMode(
+  labels: Labels,
+  options: { runningPod: boolean; proxy: ProxyKind; gateway?: boolean },
+): string {
   const label = labels[TLS_MODE_LABEL];
   if (label !== undefined) return label;
-  if (!options.runningPod && options.proxy === 'sidecar') return ISTIO_TLS_MODE;
+  // The gateway template (gateway-injection-template.yaml) does not set the label.
+  if (!options.runningPod && options.proxy === 'sidecar' && !options.gateway) return ISTIO_TLS_MODE;
   return DISABLED_TLS_MODE;
 }
 

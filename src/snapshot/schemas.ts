@@ -18,6 +18,7 @@ export const metadataSchema = z.object({
 const probe = z.object({ httpGet: z.unknown().optional(), grpc: z.unknown().optional() }).nullish();
 const container = z.object({
   name: z.string(),
+  args: z.array(z.coerce.string()).nullish(),
   ports: z.array(z.object({ containerPort: port, name: z.string().optional() })).nullish(),
   livenessProbe: probe,
   readinessProbe: probe,
@@ -115,12 +116,52 @@ export const serviceEntrySpecSchema = z.object({
   workloadSelector: z.object({ labels }).nullish(),
 });
 
+const outboundTrafficPolicy = z
+  .object({ mode: z.enum(['ALLOW_ANY', 'REGISTRY_ONLY', 'ALLOW_ANY_DYNAMIC_DNS']).optional() })
+  .nullish();
+
+/** networking.istio.io Sidecar: only what decides which services its proxies see. */
+export const sidecarSpecSchema = z.object({
+  workloadSelector: z.object({ labels }).nullish(),
+  egress: z
+    .array(
+      z.object({
+        port: z.object({ number: port.optional(), protocol: z.string().optional() }).nullish(),
+        hosts: z.array(z.string()).min(1, 'egress listener needs at least one host'),
+      }),
+    )
+    .nullish(),
+  outboundTrafficPolicy,
+});
+
+const routeDestination = z.object({
+  host: z.string().min(1, 'destination.host is required'),
+  subset: z.string().optional(),
+  port: z.object({ number: port.optional() }).nullish(),
+});
+const vsRoute = z.object({
+  match: z.array(z.object({ port: port.optional() }).nullish()).nullish(),
+  route: z.array(z.object({ destination: routeDestination })).nullish(),
+});
+
+/** networking.istio.io VirtualService: hosts, binding, and the destinations of its routes. */
+export const virtualServiceSpecSchema = z.object({
+  hosts: z.array(z.string()).nullish(),
+  gateways: z.array(z.string()).nullish(),
+  exportTo: z.array(z.string()).nullish(),
+  http: z.array(vsRoute).nullish(),
+  tcp: z.array(vsRoute).nullish(),
+  tls: z.array(vsRoute).nullish(),
+});
+
 /** The parts of MeshConfig we use: from ConfigMap `istio` key `mesh`, or IstioOperator `spec.meshConfig`. */
 export const meshConfigSchema = z.object({
   rootNamespace: z.string().optional(),
   enableAutoMtls: z.boolean().optional(),
   trustDomain: z.string().optional(),
   defaultDestinationRuleExportTo: z.array(z.string()).optional(),
+  defaultServiceExportTo: z.array(z.string()).optional(),
+  outboundTrafficPolicy,
 });
 
 export const injectorValuesSchema = z.object({

@@ -63,6 +63,11 @@ export interface Workload {
    * injected pods unless the template sets the label). Absent: derive it from labels and proxy.
    */
   readonly tlsMode?: string;
+  /**
+   * Set when the proxy is a gateway (Envoy node type router), with the reason: gateways honour a
+   * DestinationRule's credentialName, ignore Sidecar resources and PeerAuthentication (snapshot/gateway-proxy.ts).
+   */
+  readonly gateway?: { readonly reason: string };
 }
 
 export interface ServicePort {
@@ -80,6 +85,11 @@ export interface Service {
   readonly ports: readonly ServicePort[];
   readonly headless: boolean;
   readonly type: string;
+  /**
+   * The annotation `networking.istio.io/exportTo`, split at commas (kube/conversion.go ConvertService);
+   * empty: meshConfig.defaultServiceExportTo applies.
+   */
+  readonly exportTo?: readonly string[];
 }
 
 export type MtlsMode = 'UNSET' | 'DISABLE' | 'PERMISSIVE' | 'STRICT';
@@ -134,6 +144,32 @@ export interface DestinationRule {
   readonly subsets: readonly Subset[];
 }
 
+/** One destination of a VirtualService route (`route[].destination`). */
+export interface RouteDestination {
+  readonly host: string;
+  readonly subset?: string;
+  readonly port?: number;
+}
+
+/** An http, tcp or tls route of a VirtualService: which ports it matches, where it sends traffic. */
+export interface VirtualServiceRoute {
+  readonly kind: 'http' | 'tcp' | 'tls';
+  /** Field path of the route (`spec.http[0]`). */
+  readonly path: string;
+  /** Ports named by its matches; undefined when some match (or no match) accepts any port. */
+  readonly ports?: readonly number[];
+  readonly destinations: readonly RouteDestination[];
+}
+
+export interface VirtualService {
+  readonly meta: ObjectMeta;
+  readonly hosts: readonly string[];
+  /** Empty: bound to sidecars (`mesh`) only. */
+  readonly gateways: readonly string[];
+  readonly exportTo: readonly string[];
+  readonly routes: readonly VirtualServiceRoute[];
+}
+
 export interface ServiceEntryPort {
   readonly number: number;
   readonly name: string;
@@ -152,11 +188,30 @@ export interface ServiceEntry {
   readonly workloadSelector?: Labels;
 }
 
+export type OutboundTrafficPolicyMode = 'ALLOW_ANY' | 'REGISTRY_ONLY' | 'ALLOW_ANY_DYNAMIC_DNS';
+
+/** A `kind: Sidecar` (networking.istio.io): which services its proxies import, and where the rest goes. */
+export interface SidecarResource {
+  readonly meta: ObjectMeta;
+  readonly workloadSelector?: Labels;
+  /** Empty: one listener importing every host of every namespace (sidecar.go initSidecarScopeInternalIndexes). */
+  readonly egress: readonly {
+    readonly port?: number;
+    readonly protocol?: string;
+    readonly hosts: readonly string[];
+  }[];
+  readonly outboundTrafficPolicy?: OutboundTrafficPolicyMode;
+}
+
 export interface MeshConfig {
   readonly rootNamespace: string;
   readonly enableAutoMtls: boolean;
   readonly trustDomain: string;
   readonly defaultDestinationRuleExportTo?: readonly string[];
+  /** Services without their own exportTo are exported here (push_context.go initDefaultExportMaps); default `*`. */
+  readonly defaultServiceExportTo?: readonly string[];
+  /** `outboundTrafficPolicy.mode`: where a sidecar sends calls to services it cannot see (default ALLOW_ANY). */
+  readonly outboundTrafficPolicy?: OutboundTrafficPolicyMode;
   /** Set when the mesh ConfigMap was read; absent means Istio's defaults apply. */
   readonly source?: Ref & { readonly location?: SourceLocation };
   /** The ConfigMap's `mesh` text as found, so a fix can patch it without losing other settings. */
@@ -214,6 +269,10 @@ export interface MeshSnapshot {
   readonly peerAuthentications: readonly PeerAuthentication[];
   readonly destinationRules: readonly DestinationRule[];
   readonly serviceEntries: readonly ServiceEntry[];
+  /** VirtualServices; absent when the source does not read them. */
+  readonly virtualServices?: readonly VirtualService[];
+  /** `kind: Sidecar` resources; absent when the source does not read them. */
+  readonly sidecars?: readonly SidecarResource[];
   readonly meshConfig: MeshConfig;
   readonly injector: InjectorConfig;
   readonly certificates: readonly CertificateSource[];

@@ -20,6 +20,7 @@ export interface CheckFinding {
   readonly severity: string;
   readonly message: string;
   readonly why?: readonly string[];
+  readonly fix?: string;
   readonly resource: { readonly kind: string; readonly namespace?: string; readonly name: string };
 }
 
