@@ -1,0 +1,111 @@
+// The live model as a snapshot source for `serve`: one ClusterModel per process (the thread that
+// answers), answers read from it without any request, and its status broadcast to the main thread
+// (readiness, metrics) so that nothing there needs a copy of the model.
+import { BroadcastChannel } from 'node:worker_threads';
+import { KubeConfig, Watch } from '@kubernetes/client-node';
+import { KubeConfigError } from '../errors.js';
+import type { LoadedSource } from '../source.js';
+import type { Gap } from '../types.js';
+import { createKubeApi, loadKubeConfig } from './kube-api.js';
+import { ClusterModel, type ModelOptions, type ModelStatus, type WrittenObject } from './model.js';
+
+export type { ModelStatus, WrittenObject };
+
+export interface ModelSourceOptions extends ModelOptions {
+  readonly context?: string;
+  readonly kubeconfigPath?: string;
+  readonly requestTimeoutMs?: number;
+}
+
+/** How long an answer waits for the first sync, and for the bot's own writes to come through the watch. */
+export const SYNC_WAIT_MS = 30_000;
+export const WRITE_WAIT_MS = 5_000;
+
+const STATUS_CHANNEL = 'mtls-doctor:model-status';
+const models = new Map<string, { model: ClusterModel; server: string }>();
+
+/** The process's model for these options, started (and watching) from the first call on. */
+export function liveModel(options: ModelSourceOptions): { model: ClusterModel; server: string } {
+  const key = JSON.stringify(options);
+  let entry = models.get(key);
+  if (!entry) {
+    let kubeConfig: KubeConfig;
+    if (options.kubeconfigPath) {
+      kubeConfig = new KubeConfig();
+      try {
+        kubeConfig.loadFromFile(options.kubeconfigPath);
+      } catch (error) {
+        throw new KubeConfigError(
+          `cannot read kubeconfig ${options.kubeconfigPath}: ${(error as Error).message}`,
+        );
+      }
+    } else {
+      kubeConfig = loadKubeConfig();
+    }
+    // createKubeApi selects the context on this config: the watches then use the same one.
+    const api = createKubeApi({
+      context: options.context,
+      kubeConfig,
+      requestTimeoutMs: options.requestTimeoutMs,
+    });
+    const model = new ClusterModel(api, new Watch(kubeConfig), options);
+    const channel = new BroadcastChannel(STATUS_CHANNEL);
+    channel.unref();
+    const publish = (status: ModelStatus) => channel.postMessage(status);
+    model.onStatus(publish);
+    model.start();
+    // Sync ages grow while a watch is down: say so regularly, not only on changes.
+    setInterval(() => publish(model.status()), 5_000).unref();
+    entry = { model, server: api.server };
+    models.set(key, entry);
+  }
+  return entry;
+}
+
+/** Listens (in the main thread) to the status the answering thread's model broadcasts. */
+export function onModelStatus(listener: (status: ModelStatus) => void): () => void {
+  const channel = new BroadcastChannel(STATUS_CHANNEL);
+  channel.unref();
+  channel.onmessage = (event) => listener((event as { data: ModelStatus }).data);
+  return () => channel.close();
+}
+
+/**
+ * A load function for one answer: waits for the first sync, then for the bot's own recent writes to
+ * show in the model (bounded; past the bound the answer carries a gap saying it may be stale).
+ */
+export function modelSource(
+  options: ModelSourceOptions,
+  writes: readonly WrittenObject[] = [],
+  waits = { syncMs: SYNC_WAIT_MS, writeMs: WRITE_WAIT_MS },
+): () => Promise<LoadedSource> {
+  let loaded: Promise<LoadedSource> | undefined;
+  return () => {
+    loaded ??= (async () => {
+      const { model, server } = liveModel(options);
+      await model.whenSynced(waits.syncMs);
+      const seen = writes.length === 0 || (await model.seen(writes, waits.writeMs));
+      const started = performance.now();
+      const snapshot = model.snapshot(seen ? [] : [staleGap(writes, waits.writeMs)]);
+      return {
+        snapshot,
+        readMs: performance.now() - started,
+        source: { kind: 'cluster', server, requests: 0 },
+      };
+    })();
+    return loaded;
+  };
+}
+
+function staleGap(writes: readonly WrittenObject[], waitedMs: number): Gap {
+  const what = writes
+    .map(
+      (w) =>
+        `${w.kind} ${w.namespace ? `${w.namespace}/` : ''}${w.name} (resourceVersion ${w.resourceVersion})`,
+    )
+    .join(', ');
+  return {
+    source: 'watch',
+    reason: `the bot's change to ${what} has not come through the watch after ${Math.round(waitedMs / 1000)} s: this view may be stale (from before the change)`,
+  };
+}
