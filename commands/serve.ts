@@ -5,12 +5,13 @@ import { type BotConfig, ConfigError, loadConfig } from '../src/config.js';
 import { clusterProbe } from '../src/ops/cluster-probe.js';
 import { createLogger } from '../src/ops/logger.js';
 import { BotMetrics } from '../src/ops/metrics.js';
-import { startOpsServer } from '../src/ops/ops-server.js';
+import { modelReadiness, startOpsServer } from '../src/ops/ops-server.js';
 import { remediationApi } from '../src/remediation/object-api.js';
 import { createAnswerPool } from '../src/slack/answer-pool.js';
 import { IncidentThrottle } from '../src/slack/incident-symptoms.js';
 import { PlanCache } from '../src/slack/plan-cache.js';
 import { ClusterUnavailableError, KubeConfigError } from '../src/snapshot/errors.js';
+import { type ModelStatus, onModelStatus } from '../src/snapshot/live/model-source.js';
 import { findIstioctl } from '../src/snapshot/istioctl.js';
 import { AuditLog } from '../src/store/audit-store.js';
 import { RequestStore } from '../src/store/request-store.js';
@@ -75,9 +76,18 @@ export function register(program: Command, { io }: CommandContext): void {
         },
         plans,
         istioctl,
+        // A live cluster is watched: one model kept current, answers without requests.
+        { watch: objects !== undefined },
       );
       const logger = createLogger();
       const metrics = new BotMetrics();
+      let model: ModelStatus | undefined;
+      const stopStatus = objects
+        ? onModelStatus((status) => {
+            model = status;
+            metrics.observeModel(status);
+          })
+        : undefined;
       const bot = await startBot(config, {
         remediation,
         engine: pool,
@@ -87,7 +97,10 @@ export function register(program: Command, { io }: CommandContext): void {
         store,
         throttle: new IncidentThrottle((config.incidents?.cooldownMinutes ?? 30) * 60_000),
       });
-      const probeCluster = clusterProbe(options.file, context, kubeconfigPath);
+      // The watched model proves the cluster answers (and says when a watch is down) without a request.
+      const probeCluster = objects
+        ? modelReadiness(() => model)
+        : clusterProbe(options.file, context, kubeconfigPath);
       const ops = await startOpsServer(config.opsPort, metrics, {
         slack: async () => bot.slackReady(),
         cluster: probeCluster,
@@ -105,6 +118,7 @@ export function register(program: Command, { io }: CommandContext): void {
       await bot.stop();
       await ops.close();
       await pool.close();
+      stopStatus?.();
       store.close();
       remediation?.audit.close();
       remediation?.requests.close();

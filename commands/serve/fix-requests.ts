@@ -239,7 +239,7 @@ async function approve(
     requester: request.requester,
   });
   try {
-    let result: Applied;
+    let result: Applied | undefined;
     try {
       result =
         request.rollbackOf !== undefined
@@ -252,7 +252,18 @@ async function approve(
           : await applyFresh(remediation, request, approver);
     } finally {
       // Even a failed write may have reached the API server: no answer may come from a cache now.
-      deps.engine.clusterChanged();
+      // A watched model is told what the write returned, so the re-check waits until it shows it.
+      const written = result?.after?.metadata;
+      deps.engine.clusterChanged(
+        written?.name && written.resourceVersion
+          ? {
+              kind: request.plan.target.kind,
+              namespace: written.namespace,
+              name: written.name,
+              resourceVersion: written.resourceVersion,
+            }
+          : undefined,
+      );
     }
     requests.finish(id, 'applied', result.auditId);
     deps.metrics.remediations.inc({ outcome: 'applied' });

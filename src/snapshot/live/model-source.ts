@@ -4,7 +4,7 @@
 import { BroadcastChannel } from 'node:worker_threads';
 import { KubeConfig, Watch } from '@kubernetes/client-node';
 import { KubeConfigError } from '../errors.js';
-import type { LoadedSource } from '../source.js';
+import type { LoadedSource, SourceOptions } from '../source.js';
 import type { Gap } from '../types.js';
 import { createKubeApi, loadKubeConfig } from './kube-api.js';
 import { ClusterModel, type ModelOptions, type ModelStatus, type WrittenObject } from './model.js';
@@ -15,6 +15,17 @@ export interface ModelSourceOptions extends ModelOptions {
   readonly context?: string;
   readonly kubeconfigPath?: string;
   readonly requestTimeoutMs?: number;
+}
+
+/** The model's settings from the bot's source settings (the same cluster, context and opt-ins). */
+export function modelSourceOptions(source: SourceOptions): ModelSourceOptions {
+  return {
+    context: source.context,
+    kubeconfigPath: source.kubeconfigPath,
+    requestTimeoutMs: source.requestTimeoutMs,
+    readCaSecret: source.readCaSecret,
+    pageSize: source.pageSize,
+  };
 }
 
 /** How long an answer waits for the first sync, and for the bot's own writes to come through the watch. */
