@@ -275,6 +275,8 @@ async function approve(
         .catch(() => undefined);
       if (answer)
         recheck = `\nRe-check of \`${escapeSlack(request.namespace)}\` after the change: ${answer.findings.filter((f) => f.severity === 'error').length} error(s), ${answer.findings.filter((f) => f.severity === 'warning').length} warning(s).`;
+      // A re-check that could not see everything (a watch down, the write not seen yet) says so.
+      if (answer?.gaps.length) recheck += ` Incomplete: ${escapeSlack(answer.gaps.join('; '))}.`;
     }
     await client.chat.postMessage({
       channel: request.channel,

@@ -15,7 +15,8 @@ export type ReadinessCheck = () => Promise<{ readonly ok: boolean; readonly deta
 export function modelReadiness(status: () => ModelStatus | undefined): ReadinessCheck {
   return async () => {
     const current = status();
-    if (!current) return { ok: false, detail: 'not ready: the cluster model is starting (first sync not begun)' };
+    if (!current)
+      return { ok: false, detail: 'not ready: the cluster model is starting (first sync not begun)' };
     if (!current.synced) {
       const waiting = current.kinds.filter((k) => !k.synced).map((k) => k.name);
       return {

@@ -58,8 +58,15 @@ export function createAnswerPool(
     filename: workerFile(),
     // One core stays with the event loop; with the model, one thread holds it (and never idles out),
     // taking several tasks at a time so that one waiting for a write does not hold up the others.
+    // Its event loop must run between tasks (the watches): piscina's default blocks an idle worker.
     ...(options.watch
-      ? { maxThreads: 1, minThreads: 1, idleTimeout: Number.POSITIVE_INFINITY, concurrentTasksPerWorker: 4 }
+      ? {
+          maxThreads: 1,
+          minThreads: 1,
+          idleTimeout: Number.POSITIVE_INFINITY,
+          concurrentTasksPerWorker: 4,
+          atomics: 'disabled' as const,
+        }
       : { maxThreads: Math.max(1, availableParallelism() - 1), minThreads: 1 }),
   });
   // Each worker thread caches its snapshot for a while; every task carries the cluster's generation,

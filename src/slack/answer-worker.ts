@@ -3,7 +3,12 @@
 import { computePosture, type Posture } from '../digest/posture.js';
 import { diagnose, knownNamespaces } from '../engine/diagnose.js';
 import type { RemediationPlan } from '../remediation/plans.js';
-import { liveModel, modelSource, modelSourceOptions, type WrittenObject } from '../snapshot/live/model-source.js';
+import {
+  liveModel,
+  modelSource,
+  modelSourceOptions,
+  type WrittenObject,
+} from '../snapshot/live/model-source.js';
 import type { SourceOptions } from '../snapshot/source.js';
 import { type Answer, answer } from './answer.js';
 import type { MtlsCommand } from './grammar.js';

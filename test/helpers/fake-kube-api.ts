@@ -32,6 +32,8 @@ export interface Fault {
   readonly contentType?: string;
   /** Only WATCH requests (`?watch=true`). */
   readonly watch?: boolean;
+  /** Hold the answer until this settles, then answer normally (a slow first sync, released by the test). */
+  readonly until?: Promise<unknown>;
 }
 
 export interface WatchEvent {
@@ -104,6 +106,8 @@ export class FakeKubeApi {
   private readonly watches = new Set<OpenWatch>();
   /** How often open watches that asked for bookmarks get one. */
   bookmarkMs = 200;
+  /** Events reach open watches this late (a slow watch path), bookmarks included. */
+  eventDelayMs = 0;
 
   add(...objects: K8sObject[]): this {
     this.objects.push(...objects);
@@ -164,6 +168,10 @@ export class FakeKubeApi {
       }
       fault.remaining--;
       if (fault.delayMs) await new Promise((r) => setTimeout(r, fault.delayMs));
+      if (fault.until) {
+        await fault.until;
+        break;
+      }
       if (fault.body !== undefined) {
         res.writeHead(fault.status ?? 200, { 'content-type': fault.contentType ?? 'application/json' });
         res.end(fault.body);
@@ -393,7 +401,11 @@ export class FakeKubeApi {
   private emit(type: WatchEvent['type'], object: K8sObject): void {
     const event = { type, object: structuredClone(object), version: this.version };
     this.history.push(event);
-    for (const w of this.watches) if (this.matches(w, object)) this.send(w.res, type, event.object);
+    for (const w of this.watches) {
+      if (!this.matches(w, object)) continue;
+      if (this.eventDelayMs) setTimeout(() => this.send(w.res, type, event.object), this.eventDelayMs);
+      else this.send(w.res, type, event.object);
+    }
   }
 
   private matches(w: Omit<OpenWatch, 'res' | 'timers'>, o: K8sObject): boolean {
@@ -434,15 +446,15 @@ export class FakeKubeApi {
     this.watches.add(w);
     if (url.searchParams.get('allowWatchBookmarks') === 'true') {
       w.timers.push(
-        setInterval(
-          () =>
-            this.send(res, 'BOOKMARK', {
-              kind: route.kind,
-              apiVersion: route.apiVersion,
-              metadata: { resourceVersion: String(this.version) },
-            }),
-          this.bookmarkMs,
-        ),
+        setInterval(() => {
+          const bookmark = {
+            kind: route.kind,
+            apiVersion: route.apiVersion,
+            metadata: { resourceVersion: String(this.version) },
+          };
+          // A bookmark never overtakes the events before it.
+          setTimeout(() => this.send(res, 'BOOKMARK', bookmark), this.eventDelayMs);
+        }, this.bookmarkMs),
       );
     }
     const timeout = Number(url.searchParams.get('timeoutSeconds') || 0);

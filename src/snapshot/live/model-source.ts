@@ -112,11 +112,12 @@ function staleGap(writes: readonly WrittenObject[], waitedMs: number): Gap {
   const what = writes
     .map(
       (w) =>
-        `${w.kind} ${w.namespace ? `${w.namespace}/` : ''}${w.name} (resourceVersion ${w.resourceVersion})`,
+        `${w.kind} ${w.namespace ? `${w.namespace}/` : ''}${w.name} at resourceVersion ${w.resourceVersion}`,
     )
     .join(', ');
   return {
-    source: 'watch',
-    reason: `the bot's change to ${what} has not come through the watch after ${Math.round(waitedMs / 1000)} s: this view may be stale (from before the change)`,
+    source: `watch (this view may be stale: ${what} not seen after ${Math.round(waitedMs / 1000)} s)`,
+    reason:
+      "the bot's own change has not come through the watch yet: this answer may show the state from before it",
   };
 }
