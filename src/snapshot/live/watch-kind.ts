@@ -254,6 +254,8 @@ export class KindWatcher {
         .then(
           (controller) => {
             if (ended) return;
+            // Stopped while the stream was being opened: close it now.
+            if (this.stopped) return void controller.abort();
             this.request = controller;
             // The stream is established: whatever failed before is over.
             this.markCurrent(false);
