@@ -94,6 +94,7 @@ async function main(): Promise<void> {
     `- (e) Slack ack latency, ${ack.requests} concurrent signed \`/mtls check\` commands while their checks run: **p50 ${fmt(ack.p50Ms)}, p99 ${fmt(ack.p99Ms)}** (max ${fmt(ack.maxMs)}; Slack allows 3,000 ms); all ${ack.requests} diagnoses posted after ${fmt(ack.allAnsweredMs)}`,
     `- (f) start-up beyond a bare \`node -e 0\` (${fmt(startup.nodeMs)}): \`--help\` **+${fmt(startup.helpMs - startup.nodeMs)}**, \`check -f\` of a 6-object file **+${fmt(startup.checkSmallMs - startup.nodeMs)}** (target ≤ 300 ms each)`,
     `- (g) \`check -A -f\` of the 2x mesh (${files.objects} objects) beyond start-up (\`--help\` ${fmt(files.startupMs)}), against the bare parse of the same file: JSON (${(files.jsonBytes / 1e6).toFixed(1)} MB) ${fmt(files.jsonCheckMs)} vs JSON.parse + JSON.stringify ${fmt(files.jsonParseMs)}: **${(files.jsonCheckMs / files.jsonParseMs).toFixed(2)}×** (target ≤ 3×); multi-document YAML ${fmt(files.yamlCheckMs)} vs js-yaml loadAll ${fmt(files.yamlParseMs)}: **${(files.yamlCheckMs / files.yamlParseMs).toFixed(2)}×** (target ≤ 3×)`,
+    await (await import('./watch-model.js')).watchModelLine(),
     `- medians of ${REPEATS} runs; Node ${process.version}`,
   ];
   const report = lines.join('\n');
