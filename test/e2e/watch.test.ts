@@ -135,7 +135,8 @@ const click = (user: string, actionId: string, value: string) =>
   );
 
 const mode = () =>
-  (kube.find('PeerAuthentication', 'payments', 'default')?.spec as { mtls?: { mode: string } }).mtls?.mode;
+  (kube.find('PeerAuthentication', 'payments', 'default')?.spec as { mtls?: { mode: string } } | undefined)
+    ?.mtls?.mode;
 const setMode = (m: string) =>
   kube.update('PeerAuthentication', 'payments', 'default', (o) => {
     o.spec = { mtls: { mode: m } };
