@@ -5,8 +5,9 @@ import { Watch } from '@kubernetes/client-node';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createKubeApi } from '../../src/snapshot/live/kube-api.js';
 import { ClusterModel } from '../../src/snapshot/live/model.js';
+import { modelSource, stopLiveModels } from '../../src/snapshot/live/model-source.js';
 import type { FakeKubeApi } from '../helpers/fake-kube-api.js';
-import { paymentsCluster } from '../helpers/payments-cluster.js';
+import { kubeconfigFile, paymentsCluster } from '../helpers/payments-cluster.js';
 
 let fake: FakeKubeApi;
 let model: ClusterModel | undefined;
@@ -139,5 +140,21 @@ describe('the live model', { timeout: 20_000 }, () => {
         300,
       ),
     ).toBe(false);
+  });
+
+  it('nothing readable at all: the answer is an error naming the cause, not an empty mesh', async () => {
+    fake = paymentsCluster().fault('/', { status: 403, reason: 'Forbidden', message: 'no access' });
+    const kubeconfigPath = kubeconfigFile(await fake.start());
+    try {
+      const load = modelSource({ kubeconfigPath, backoffMs: { first: 50, max: 100 } }, [], {
+        syncMs: 500,
+        writeMs: 0,
+      });
+      await expect(load()).rejects.toThrow(
+        /^cannot read the cluster at http:\/\/127\.0\.0\.1:\d+: forbidden \(HTTP 403: no access\): the identity needs RBAC verb "list"/,
+      );
+    } finally {
+      stopLiveModels();
+    }
   });
 });

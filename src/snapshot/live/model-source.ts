@@ -3,7 +3,7 @@
 // (readiness, metrics) so that nothing there needs a copy of the model.
 import { BroadcastChannel } from 'node:worker_threads';
 import { KubeConfig, Watch } from '@kubernetes/client-node';
-import { KubeConfigError } from '../errors.js';
+import { ClusterUnavailableError, KubeConfigError } from '../errors.js';
 import type { LoadedSource, SourceOptions } from '../source.js';
 import type { Gap } from '../types.js';
 import { createKubeApi, loadKubeConfig } from './kube-api.js';
@@ -73,6 +73,12 @@ export function liveModel(options: ModelSourceOptions): { model: ClusterModel; s
   return entry;
 }
 
+/** Stops every model of this process (tests, shutdown). */
+export function stopLiveModels(): void {
+  for (const { model } of models.values()) model.stop();
+  models.clear();
+}
+
 /** Listens (in the main thread) to the status the answering thread's model broadcasts. */
 export function onModelStatus(listener: (status: ModelStatus) => void): () => void {
   const channel = new BroadcastChannel(STATUS_CHANNEL);
@@ -95,6 +101,14 @@ export function modelSource(
     loaded ??= (async () => {
       const { model, server } = liveModel(options);
       await model.whenSynced(waits.syncMs);
+      const status = model.status();
+      // Nothing ever read: no answer at all (as a one-shot read that reads nothing), never "no namespace".
+      if (!status.kinds.some((k) => k.synced)) {
+        const reasons = [...new Set(status.kinds.flatMap((k) => (k.gap ? [k.gap.reason] : [])))];
+        throw new ClusterUnavailableError(
+          `cannot read the cluster at ${server}: ${reasons.slice(0, 3).join('; ') || 'no answer yet from the API server'}`,
+        );
+      }
       const seen = writes.length === 0 || (await model.seen(writes, waits.writeMs));
       const started = performance.now();
       const snapshot = model.snapshot(seen ? [] : [staleGap(writes, waits.writeMs)]);

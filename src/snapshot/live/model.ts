@@ -48,6 +48,7 @@ export class ClusterModel {
   private cached?: MeshSnapshot;
   private readonly waiters = new Set<() => void>();
   private readonly statusListeners = new Set<(status: ModelStatus) => void>();
+  private published?: string;
 
   constructor(api: KubeApi, watch: WatchClient, options: ModelOptions = {}) {
     const watcherOptions: WatcherOptions = {
@@ -60,7 +61,7 @@ export class ClusterModel {
       watcher.onChange((contentChanged) => {
         if (contentChanged) this.cached = undefined;
         for (const wake of this.waiters) wake();
-        if (contentChanged || !watcher.status().healthy) this.publish();
+        this.publishIfChanged();
       });
     }
   }
@@ -123,8 +124,12 @@ export class ClusterModel {
     return { ...this.cached, gaps: [...this.cached.gaps, ...extraGaps] };
   }
 
-  private publish(): void {
+  // Only when a kind syncs, fails or recovers: not for every pod event of a busy cluster.
+  private publishIfChanged(): void {
     const status = this.status();
+    const signature = JSON.stringify(status.kinds.map((k) => [k.synced, k.healthy, k.gap?.reason]));
+    if (signature === this.published) return;
+    this.published = signature;
     for (const listener of this.statusListeners) listener(status);
   }
 
