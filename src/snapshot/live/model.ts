@@ -19,9 +19,12 @@ import {
   type KindSpec,
   type KindStatus,
   KindWatcher,
+  type ObjectChange,
   type WatchClient,
   type WatcherOptions,
 } from './watch-kind.js';
+
+export type { ObjectChange };
 
 /** An object the bot wrote, as the API server answered it: the model must show at least this version. */
 export interface WrittenObject {
@@ -83,6 +86,11 @@ export class ClusterModel {
   /** Called with the status whenever what it says may have changed (sync, failure, recovery). */
   onStatus(listener: (status: ModelStatus) => void): void {
     this.statusListeners.add(listener);
+  }
+
+  /** Called for every object a watch event adds, changes or deletes, after the store has it. */
+  onObjectChange(listener: (change: ObjectChange) => void): void {
+    for (const watcher of this.watchers) watcher.onObject(listener);
   }
 
   /** Resolves once every kind has synced (or `timeoutMs` passed: then false). */

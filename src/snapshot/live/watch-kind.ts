@@ -59,6 +59,13 @@ export interface KindStatus {
   readonly gap?: Gap;
 }
 
+/** One object added, changed or deleted, as a watch event told it (not a LIST). */
+export interface ObjectChange {
+  readonly type: 'ADDED' | 'MODIFIED' | 'DELETED';
+  readonly before?: RawObject;
+  readonly after?: RawObject;
+}
+
 export class KindWatcher {
   private readonly objects = new Map<string, RawObject>();
   private resourceVersion = '';
@@ -71,6 +78,7 @@ export class KindWatcher {
   private request?: AbortController;
   private wake?: () => void;
   private readonly listeners = new Set<(contentChanged: boolean) => void>();
+  private readonly objectListeners = new Set<(change: ObjectChange) => void>();
 
   constructor(
     readonly spec: KindSpec,
@@ -130,6 +138,11 @@ export class KindWatcher {
   onChange(listener: (contentChanged: boolean) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
+  }
+
+  /** Called for every object a watch event adds, changes or deletes (the change alerts' input). */
+  onObject(listener: (change: ObjectChange) => void): void {
+    this.objectListeners.add(listener);
   }
 
   private changed(contentChanged: boolean): void {
@@ -227,11 +240,16 @@ export class KindWatcher {
         if (type === 'ADDED' || type === 'MODIFIED') {
           const raw = version.convert(object);
           const k = keyOfItem(object);
+          const before = this.objects.get(k);
           if (raw) this.objects.set(k, raw);
           // A pod that finished leaves the analysis as it would from a fresh LIST.
           else this.objects.delete(k);
+          this.tell({ type: raw ? type : 'DELETED', before, after: raw });
         } else if (type === 'DELETED') {
-          this.objects.delete(keyOfItem(object));
+          const k = keyOfItem(object);
+          const before = this.objects.get(k);
+          this.objects.delete(k);
+          if (before) this.tell({ type, before });
         } else if (type !== 'BOOKMARK') {
           return;
         }
@@ -263,6 +281,11 @@ export class KindWatcher {
           (error) => done(error ?? new Error('watch failed')),
         );
     });
+  }
+
+  private tell(change: ObjectChange): void {
+    if (!change.before && !change.after) return;
+    for (const listener of this.objectListeners) listener(change);
   }
 
   private markCurrent(contentChanged: boolean): void {
