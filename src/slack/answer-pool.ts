@@ -46,6 +46,8 @@ export interface AnswerPoolOptions {
    * crosses threads (a structured clone of a large mesh's snapshot costs more than answering from it).
    */
   readonly watch?: boolean;
+  /** With `watch`: compare bursts of changes and broadcast those that break pairs (src/snapshot/live/watch-alerts.ts). */
+  readonly alerts?: { readonly debounceMs: number };
 }
 
 export function createAnswerPool(
@@ -79,7 +81,8 @@ export function createAnswerPool(
     return { writes: writes.map((w) => w.object) };
   };
   // The model starts with the bot, not with its first question: readiness waits for its first sync.
-  if (options.watch) void pool.run({ kind: 'start-model', source, generation }).catch(() => {});
+  if (options.watch)
+    void pool.run({ kind: 'start-model', source, generation, alerts: options.alerts }).catch(() => {});
   return {
     answer: async (command) => {
       const result = await pool.run({ kind: 'answer', command, source, generation, istioctl, live: live() });

@@ -39,7 +39,13 @@ export type WorkerTask = (
       readonly source: SourceOptions;
       readonly generation: number;
     }
-  | { readonly kind: 'start-model'; readonly source: SourceOptions; readonly generation: number }
+  | {
+      readonly kind: 'start-model';
+      readonly source: SourceOptions;
+      readonly generation: number;
+      /** Compare bursts of changes and broadcast the breaking ones (watch.channels is set). */
+      readonly alerts?: { readonly debounceMs: number };
+    }
 ) & { readonly live?: LiveTask };
 
 export type WorkerResult =
@@ -68,7 +74,7 @@ function sourceFor(options: SourceOptions, generation: number): ReturnType<typeo
 
 export default async function run(task: WorkerTask): Promise<WorkerResult> {
   if (task.kind === 'start-model') {
-    liveModel(modelSourceOptions(task.source));
+    liveModel(modelSourceOptions(task.source), task.alerts);
     return { kind: 'started' };
   }
   const load = task.live

@@ -70,6 +70,12 @@ describe('change alerts', { timeout: 20_000 }, () => {
     });
     expect(alert.changes[0]?.diff).toContain('-  mode: PERMISSIVE');
     expect(alert.changes[0]?.diff).toContain('+  mode: STRICT');
+    // Undone by a merge patch back to the old mode (the labels are no part of it).
+    expect(alert.changes[0]?.revert).toEqual({
+      apiVersion: 'security.istio.io/v1',
+      action: 'merge-patch',
+      body: { spec: { mtls: { mode: 'PERMISSIVE' } } },
+    });
     expect(alert.broken).toBeGreaterThan(0);
     expect(alert.sample.map((p) => p.from)).toContain('legacy/cron-0');
     expect(alert.sample.every((p) => p.to.startsWith('payments/payments'))).toBe(true);

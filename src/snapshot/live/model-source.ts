@@ -8,8 +8,9 @@ import type { LoadedSource, SourceOptions } from '../source.js';
 import type { Gap } from '../types.js';
 import { createKubeApi, loadKubeConfig } from './kube-api.js';
 import { ClusterModel, type ModelOptions, type ModelStatus, type WrittenObject } from './model.js';
+import { type BreakingChange, ChangeAlerts } from './watch-alerts.js';
 
-export type { ModelStatus, WrittenObject };
+export type { BreakingChange, ModelStatus, WrittenObject };
 
 export interface ModelSourceOptions extends ModelOptions {
   readonly context?: string;
@@ -33,10 +34,17 @@ export const SYNC_WAIT_MS = 30_000;
 export const WRITE_WAIT_MS = 5_000;
 
 const STATUS_CHANNEL = 'mtls-doctor:model-status';
+const ALERT_CHANNEL = 'mtls-doctor:model-alerts';
 const models = new Map<string, { model: ClusterModel; server: string }>();
 
-/** The process's model for these options, started (and watching) from the first call on. */
-export function liveModel(options: ModelSourceOptions): { model: ClusterModel; server: string } {
+/**
+ * The process's model for these options, started (and watching) from the first call on; with `alerts`,
+ * breaking changes are compared and broadcast to the main thread (which posts them).
+ */
+export function liveModel(
+  options: ModelSourceOptions,
+  alerts?: { readonly debounceMs: number },
+): { model: ClusterModel; server: string } {
   const key = JSON.stringify(options);
   let entry = models.get(key);
   if (!entry) {
@@ -64,6 +72,15 @@ export function liveModel(options: ModelSourceOptions): { model: ClusterModel; s
     channel.unref();
     const publish = (status: ModelStatus) => channel.postMessage(status);
     model.onStatus(publish);
+    if (alerts) {
+      const alertChannel = new BroadcastChannel(ALERT_CHANNEL);
+      alertChannel.unref();
+      const tracker = new ChangeAlerts(model, {
+        debounceMs: alerts.debounceMs,
+        onAlert: (alert) => alertChannel.postMessage(alert),
+      });
+      void tracker.start();
+    }
     model.start();
     // Sync ages grow while a watch is down: say so regularly, not only on changes.
     setInterval(() => publish(model.status()), 5_000).unref();
@@ -71,6 +88,14 @@ export function liveModel(options: ModelSourceOptions): { model: ClusterModel; s
     models.set(key, entry);
   }
   return entry;
+}
+
+/** Listens (in the main thread) to the breaking changes the answering thread's model finds. */
+export function onModelAlert(listener: (alert: BreakingChange) => void): () => void {
+  const channel = new BroadcastChannel(ALERT_CHANNEL);
+  channel.unref();
+  channel.onmessage = (event) => listener((event as { data: BreakingChange }).data);
+  return () => channel.close();
 }
 
 /** Stops every model of this process (tests, shutdown). */

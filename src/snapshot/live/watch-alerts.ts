@@ -20,6 +20,12 @@ export interface ChangedObject {
   readonly manager?: string;
   readonly changedAt?: string;
   readonly resourceVersion?: string;
+  /** What undoes the change, as a plan body: a merge patch back to the old values, or the deleted object. */
+  readonly revert?: {
+    readonly apiVersion: string;
+    readonly action: 'merge-patch' | 'create';
+    readonly body: Record<string, unknown>;
+  };
 }
 
 export interface BrokenPair {
@@ -273,6 +279,60 @@ function mergeChanges(changes: readonly ObjectChange[]): ChangedObject[] {
       manager: newest?.manager,
       changedAt: newest?.time,
       resourceVersion: metaOf(last.after).resourceVersion,
+      revert: revertOf(kind, type, first.before, last.after),
     };
   });
+}
+
+type Json = Record<string, unknown>;
+const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** The JSON merge patch that turns `from` into `to`. */
+function mergePatchTo(from: unknown, to: unknown): unknown {
+  if (!isObject(from) || !isObject(to)) return to === undefined ? null : to;
+  const patch: Json = {};
+  for (const key of Object.keys(from)) if (!(key in to)) patch[key] = null;
+  for (const [key, value] of Object.entries(to)) {
+    if (JSON.stringify(from[key]) !== JSON.stringify(value)) patch[key] = mergePatchTo(from[key], value);
+  }
+  return patch;
+}
+
+// Plans never delete: an added object gets no Revert; a pod is its controller's to change.
+function revertOf(
+  kind: string,
+  type: ObjectChange['type'],
+  before: RawObject | undefined,
+  after: RawObject | undefined,
+): ChangedObject['revert'] {
+  const source = before ?? after;
+  const apiVersion = String(source?.object.apiVersion ?? 'v1');
+  if (type === 'ADDED' || kind === 'Pod' || !before) return undefined;
+  const field = kind === 'ConfigMap' ? 'data' : 'spec';
+  if (type === 'DELETED') {
+    const m = metaOf(before);
+    return {
+      apiVersion,
+      action: 'create',
+      body: {
+        apiVersion,
+        kind,
+        metadata: { name: m.name, namespace: m.namespace, labels: m.labels },
+        [field]: before.object[field],
+      },
+    };
+  }
+  if (kind === 'Namespace') {
+    const labelsOf = (raw: RawObject | undefined) => (relevantPart(kind, raw) as { labels: Json }).labels;
+    return {
+      apiVersion,
+      action: 'merge-patch',
+      body: { metadata: { labels: mergePatchTo(labelsOf(after), labelsOf(before)) } },
+    };
+  }
+  return {
+    apiVersion,
+    action: 'merge-patch',
+    body: { [field]: mergePatchTo(after?.object[field] ?? {}, before.object[field] ?? {}) },
+  };
 }
