@@ -78,6 +78,11 @@ export function liveModel(
       const tracker = new ChangeAlerts(model, {
         debounceMs: alerts.debounceMs,
         onAlert: (alert) => alertChannel.postMessage(alert),
+        // Said too, so the main thread can log that a burst was compared and broke nothing.
+        onEvaluated: (alert) => {
+          if (!alert) alertChannel.postMessage({ harmless: true });
+        },
+        onError: (error) => alertChannel.postMessage({ error: error.message }),
       });
       void tracker.start();
     }
@@ -90,11 +95,14 @@ export function liveModel(
   return entry;
 }
 
-/** Listens (in the main thread) to the breaking changes the answering thread's model finds. */
-export function onModelAlert(listener: (alert: BreakingChange) => void): () => void {
+/** What a compared burst of changes came to: an alert, nothing broken, or a comparison that failed. */
+export type BurstOutcome = BreakingChange | { readonly harmless: true } | { readonly error: string };
+
+/** Listens (in the main thread) to what the answering thread's model found in each burst of changes. */
+export function onModelAlert(listener: (outcome: BurstOutcome) => void): () => void {
   const channel = new BroadcastChannel(ALERT_CHANNEL);
   channel.unref();
-  channel.onmessage = (event) => listener((event as { data: BreakingChange }).data);
+  channel.onmessage = (event) => listener((event as { data: BurstOutcome }).data);
   return () => channel.close();
 }
 
