@@ -9,7 +9,7 @@ import { type RemediationPlan, shellQuote } from '../../src/remediation/plans.js
 import { escapeSlack } from '../../src/render/blocks.js';
 import { channelMaySee } from '../../src/slack/authorize.js';
 import type { PlanCache } from '../../src/slack/plan-cache.js';
-import type { BreakingChange, BurstOutcome } from '../../src/snapshot/live/model-source.js';
+import type { BreakingChange, BurstOutcome, Repair } from '../../src/snapshot/live/model-source.js';
 import type { ChangedObject } from '../../src/snapshot/live/watch-alerts.js';
 
 const THREAD_WINDOW_MS = 10 * 60_000;
@@ -25,11 +25,14 @@ export interface ChangeAlertDeps {
 /** Returns the handler of one alert (wired to the model's broadcast by `serve`). */
 export function changeAlertPoster(deps: ChangeAlertDeps): (outcome: BurstOutcome) => Promise<void> {
   const posted = new Map<string, { ts: string; at: number }>();
+  // Alert id → where it was posted (its thread), for the message that says it was repaired.
+  const threads = new Map<number, { channel: string; ts: string }[]>();
   const now = deps.now ?? Date.now;
   return async (outcome) => {
     if ('harmless' in outcome) return void deps.logger.info('change burst compared: it broke nothing');
     if ('error' in outcome)
       return void deps.logger.error({ err: outcome.error }, 'change burst could not be compared');
+    if ('repair' in outcome) return repaired(deps, outcome.repair, threads);
     const alert = outcome;
     const plans = alert.changes.flatMap((c) => (c.revert ? [revertPlan(c)] : []));
     deps.plans.remember(plans);
@@ -55,6 +58,9 @@ export function changeAlertPoster(deps: ChangeAlertDeps): (outcome: BurstOutcome
           ...message(alert, sample, plans),
         });
         if (!inThread && result.ts) posted.set(key, { ts: result.ts, at: now() });
+        const thread = inThread ?? result.ts;
+        if (thread) threads.set(alert.id, [...(threads.get(alert.id) ?? []), { channel, ts: thread }]);
+        if (threads.size > 500) threads.delete(threads.keys().next().value as number);
         deps.logger.info(
           { channel, objects: alert.changes.map(nameOf), broken: alert.broken, thread: Boolean(inThread) },
           'change alert posted',
@@ -64,6 +70,32 @@ export function changeAlertPoster(deps: ChangeAlertDeps): (outcome: BurstOutcome
       }
     }
   };
+}
+
+// "Repaired by …" in the thread of every alert whose pairs all work again.
+async function repaired(
+  deps: ChangeAlertDeps,
+  repair: Repair,
+  threads: Map<number, { channel: string; ts: string }[]>,
+): Promise<void> {
+  const by = repair.changes
+    .map((c) => {
+      const who = c.manager ? ` by \`${escapeSlack(c.manager)}\`` : '';
+      return `${c.type.toLowerCase()} \`${escapeSlack(nameOf(c))}\`${who}`;
+    })
+    .join(', ');
+  const text = `:white_check_mark: Repaired by ${by}: the pairs this alert reported work again.`;
+  for (const id of repair.alerts) {
+    for (const { channel, ts } of threads.get(id) ?? []) {
+      try {
+        await deps.client.chat.postMessage({ channel, thread_ts: ts, text });
+        deps.logger.info({ channel, alert: id }, 'change alert repaired');
+      } catch (error) {
+        deps.logger.error({ channel, err: (error as Error).message }, 'repair not posted');
+      }
+    }
+    threads.delete(id);
+  }
 }
 
 const ns = (ref: string) => ref.split('/')[0] as string;

@@ -1,8 +1,8 @@
 // The real `serve` process with watch.channels, against a loopback Kubernetes API that serves WATCH and
 // a loopback Slack: a harmless change posts nothing; a namespace switched to STRICT with a plaintext
 // client posts one alert naming the policy and the client, only where the access rules allow; Revert,
-// approved by a second user, restores the old mode; the same object breaking again within ten minutes
-// goes to the first alert's thread.
+// approved by a second user, restores the old mode and the alert's thread says what repaired it; the
+// same object breaking again within ten minutes goes to the first alert's thread.
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -188,7 +188,7 @@ describe('change alerts of serve watching a live cluster', { timeout: 60_000 }, 
     expect(alerts()).toHaveLength(1);
   });
 
-  it('Revert is a fix request: approved by a second user it restores the old mode, and that repair alerts nothing', async () => {
+  it('Revert is a fix request: approved by a second user it restores the old mode, alerts nothing new, and the alert's thread says what repaired it', async () => {
     const plan = /"value":"(revert:PeerAuthentication\/payments\/default:\d+)"/.exec(first.blocks)?.[1] ?? '';
     expect(plan).not.toBe('');
     const requested = slack.waitFor('chat.postMessage');
@@ -212,6 +212,17 @@ describe('change alerts of serve watching a live cluster', { timeout: 60_000 }, 
       () => `the revert was never compared: ${logs}`,
     );
     expect(alerts()).toHaveLength(1);
+    // The alert's thread says what repaired it.
+    await until(
+      () => slack.calls.some((c) => String(c.args.text).startsWith(':white_check_mark: Repaired by')),
+      () => `no repair posted: ${logs}`,
+    );
+    const repair = slack.calls.find((c) => String(c.args.text).startsWith(':white_check_mark: Repaired by'));
+    expect(repair?.args).toMatchObject({
+      channel: 'C0OPS',
+      text: ':white_check_mark: Repaired by modified `PeerAuthentication payments/default` by `mtls-doctor`: the pairs this alert reported work again.',
+    });
+    expect(String(repair?.args.thread_ts)).toMatch(/^\d+\.000100$/);
   });
 
   it("the same object breaking again within ten minutes goes to the first alert's thread", async () => {

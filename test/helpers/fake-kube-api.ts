@@ -323,12 +323,25 @@ export class FakeKubeApi {
     patched.metadata = {
       ...patched.metadata,
       resourceVersion: dryRun ? current.metadata.resourceVersion : String(++this.version),
+      ...this.managedBy(url, current.metadata.managedFields),
     };
     if (!dryRun) {
       this.objects.splice(this.objects.indexOf(current), 1, patched);
       this.emit('MODIFIED', patched);
     }
     return this.json(res, 200, patched);
+  }
+
+  // The API server records who wrote (the fieldManager parameter) in managedFields.
+  private managedBy(url: URL, fields: unknown): { managedFields?: unknown[] } {
+    const manager = url.searchParams.get('fieldManager');
+    if (!manager) return {};
+    const others = (Array.isArray(fields) ? fields : []).filter(
+      (f: { manager?: string }) => f.manager !== manager,
+    );
+    return {
+      managedFields: [...others, { manager, operation: 'Update', time: new Date().toISOString() }],
+    };
   }
 
   private isList(method: string | undefined, path: string): boolean {

@@ -4,7 +4,7 @@ import { Watch } from '@kubernetes/client-node';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createKubeApi } from '../../src/snapshot/live/kube-api.js';
 import { ClusterModel } from '../../src/snapshot/live/model.js';
-import { type BreakingChange, ChangeAlerts } from '../../src/snapshot/live/watch-alerts.js';
+import { type BreakingChange, ChangeAlerts, type Repair } from '../../src/snapshot/live/watch-alerts.js';
 import type { FakeKubeApi } from '../helpers/fake-kube-api.js';
 import { paymentsCluster } from '../helpers/payments-cluster.js';
 
@@ -18,9 +18,11 @@ afterEach(async () => {
 });
 
 let evaluated: (BreakingChange | undefined)[] = [];
+let repairs: Repair[] = [];
 
 async function start(): Promise<BreakingChange[]> {
   evaluated = [];
+  repairs = [];
   fake = paymentsCluster();
   // Start PERMISSIVE: the legacy (sidecar-less) client can call payments.
   fake.update('PeerAuthentication', 'payments', 'default', (o) => {
@@ -33,6 +35,7 @@ async function start(): Promise<BreakingChange[]> {
     debounceMs: 200,
     onAlert: (a) => seen.push(a),
     onEvaluated: (a) => evaluated.push(a),
+    onRepaired: (r) => repairs.push(r),
   });
   model.start();
   await alerts.start(10_000);
@@ -80,6 +83,18 @@ describe('change alerts', { timeout: 20_000 }, () => {
     expect(alert.sample.map((p) => p.from)).toContain('legacy/cron-0');
     expect(alert.sample.every((p) => p.to.startsWith('payments/payments'))).toBe(true);
     expect(alert.namespaces).toEqual(['legacy', 'payments']);
+
+    // Back to PERMISSIVE: the alert's pairs work again, and the repair names the change.
+    fake.update('PeerAuthentication', 'payments', 'default', (o) => {
+      o.spec = { mtls: { mode: 'PERMISSIVE' } };
+    });
+    while (evaluated.length < 2) await settle(20);
+    expect(evaluated[1]).toBeUndefined();
+    expect(repairs).toHaveLength(1);
+    expect(repairs[0]?.alerts).toEqual([alert.id]);
+    expect(repairs[0]?.changes.map((c) => `${c.type} ${c.kind} ${c.namespace}/${c.name}`)).toEqual([
+      'MODIFIED PeerAuthentication payments/default',
+    ]);
   });
 
   it('a change that breaks nothing makes no alert', async () => {

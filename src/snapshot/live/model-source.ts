@@ -8,9 +8,9 @@ import type { LoadedSource, SourceOptions } from '../source.js';
 import type { Gap } from '../types.js';
 import { createKubeApi, loadKubeConfig } from './kube-api.js';
 import { ClusterModel, type ModelOptions, type ModelStatus, type WrittenObject } from './model.js';
-import { type BreakingChange, ChangeAlerts } from './watch-alerts.js';
+import { type BreakingChange, ChangeAlerts, type Repair } from './watch-alerts.js';
 
-export type { BreakingChange, ModelStatus, WrittenObject };
+export type { BreakingChange, ModelStatus, Repair, WrittenObject };
 
 export interface ModelSourceOptions extends ModelOptions {
   readonly context?: string;
@@ -78,6 +78,7 @@ export function liveModel(
       const tracker = new ChangeAlerts(model, {
         debounceMs: alerts.debounceMs,
         onAlert: (alert) => alertChannel.postMessage(alert),
+        onRepaired: (repair) => alertChannel.postMessage({ repair }),
         // Said too, so the main thread can log that a burst was compared and broke nothing.
         onEvaluated: (alert) => {
           if (!alert) alertChannel.postMessage({ harmless: true });
@@ -96,7 +97,11 @@ export function liveModel(
 }
 
 /** What a compared burst of changes came to: an alert, nothing broken, or a comparison that failed. */
-export type BurstOutcome = BreakingChange | { readonly harmless: true } | { readonly error: string };
+export type BurstOutcome =
+  | BreakingChange
+  | { readonly repair: Repair }
+  | { readonly harmless: true }
+  | { readonly error: string };
 
 /** Listens (in the main thread) to what the answering thread's model found in each burst of changes. */
 export function onModelAlert(listener: (outcome: BurstOutcome) => void): () => void {

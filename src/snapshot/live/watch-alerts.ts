@@ -36,6 +36,8 @@ export interface BrokenPair {
 }
 
 export interface BreakingChange {
+  /** Names this alert in a later repair. */
+  readonly id: number;
   readonly changes: readonly ChangedObject[];
   /** Pairs that were ok before the burst and fail after it. */
   readonly broken: number;
@@ -49,10 +51,21 @@ export interface ChangeAlertOptions {
   readonly debounceMs: number;
   readonly onAlert: (alert: BreakingChange) => void;
   readonly onError?: (error: Error) => void;
+  /** A burst made every pair of earlier alerts work again. */
+  readonly onRepaired?: (repair: Repair) => void;
   /** After each burst was compared: its alert, or undefined when it broke nothing. */
   readonly onEvaluated?: (alert: BreakingChange | undefined) => void;
   readonly sampleSize?: number;
 }
+
+export interface Repair {
+  /** The alerts whose broken pairs all work again. */
+  readonly alerts: readonly number[];
+  readonly changes: readonly ChangedObject[];
+}
+
+// Open alerts remembered for their repair; the oldest are forgotten first.
+const OPEN_ALERTS = 100;
 
 /** Which pairs a change can affect: services in `targets` (all if undefined) × clients in `clients`. */
 interface Scope {
@@ -64,6 +77,9 @@ export class ChangeAlerts {
   private baseline?: ResolvedMesh;
   private pending: { change: ObjectChange; scopes: Scope[] }[] = [];
   private timer?: NodeJS.Timeout;
+  private nextId = 1;
+  /** Alert id → the pairs it reported that still fail. */
+  private readonly open = new Map<number, Set<string>>();
 
   constructor(
     private readonly model: ClusterModel,
@@ -93,6 +109,20 @@ export class ChangeAlerts {
     this.timer = setTimeout(() => this.evaluate(), this.options.debounceMs);
   }
 
+  /** Takes the repaired pairs off the open alerts; returns the alerts left with none failing. */
+  private repairs(repaired: ReadonlySet<string>): number[] {
+    const done: number[] = [];
+    if (repaired.size === 0) return done;
+    for (const [id, failing] of this.open) {
+      for (const key of repaired) failing.delete(key);
+      if (failing.size === 0) {
+        done.push(id);
+        this.open.delete(id);
+      }
+    }
+    return done;
+  }
+
   private evaluate(): void {
     const burst = this.pending;
     this.pending = [];
@@ -104,17 +134,22 @@ export class ChangeAlerts {
       // A view with a watch down is not compared: its "after" may be stale.
       if (after.snapshot.gaps.length > 0) return;
       const scopes = burst.flatMap((b) => b.scopes);
-      const ok = new Set<string>();
-      for (const pair of pairsIn(before, scopes))
-        if (pair.outcome === 'ok') ok.add(`${pair.from}→${pair.to}`);
+      const was = new Map<string, 'ok' | 'fail'>();
+      for (const pair of pairsIn(before, scopes)) was.set(`${pair.from}→${pair.to}`, pair.outcome);
       const broken: BrokenPair[] = [];
+      const repaired = new Set<string>();
       const seen = new Set<string>();
       for (const pair of pairsIn(after, scopes)) {
         const key = `${pair.from}→${pair.to}`;
-        if (pair.outcome !== 'fail' || !ok.has(key) || seen.has(key)) continue;
+        if (seen.has(key)) continue;
         seen.add(key);
-        broken.push({ from: pair.from, to: pair.to, symptom: pair.symptom, reason: pair.reason });
+        if (pair.outcome === 'ok' && was.get(key) === 'fail') repaired.add(key);
+        if (pair.outcome === 'fail' && was.get(key) === 'ok')
+          broken.push({ from: pair.from, to: pair.to, symptom: pair.symptom, reason: pair.reason });
       }
+      const changes = () => mergeChanges(burst.map((b) => b.change));
+      const done = this.repairs(repaired);
+      if (done.length > 0) this.options.onRepaired?.({ alerts: done, changes: changes() });
       if (broken.length === 0) return void this.options.onEvaluated?.(undefined);
       const namespaces = new Set<string>();
       for (const p of broken) {
@@ -122,11 +157,14 @@ export class ChangeAlerts {
         namespaces.add(p.to.split('/')[0] as string);
       }
       const alert: BreakingChange = {
-        changes: mergeChanges(burst.map((b) => b.change)),
+        id: this.nextId++,
+        changes: changes(),
         broken: broken.length,
         sample: broken.slice(0, this.options.sampleSize ?? 5),
         namespaces: [...namespaces].sort(),
       };
+      this.open.set(alert.id, new Set(broken.map((p) => `${p.from}→${p.to}`)));
+      if (this.open.size > OPEN_ALERTS) this.open.delete(this.open.keys().next().value as number);
       this.options.onAlert(alert);
       this.options.onEvaluated?.(alert);
     } catch (error) {
