@@ -12,6 +12,7 @@ import { answer } from '../src/slack/answer.js';
 import { PlanCache } from '../src/slack/plan-cache.js';
 import { createKubeApi } from '../src/snapshot/live/kube-api.js';
 import { ClusterModel } from '../src/snapshot/live/model.js';
+import { type BreakingChange, ChangeAlerts } from '../src/snapshot/live/watch-alerts.js';
 import type { LoadedSource } from '../src/snapshot/source.js';
 import { FakeKubeApi } from '../test/helpers/fake-kube-api.js';
 import { BASE_SCALE, generateMesh, scaled } from './generate-mesh.js';
@@ -26,6 +27,9 @@ export interface WatchModelReport {
   readonly rebuildMs: number;
   readonly answerMs: number;
   readonly cloneMs: number;
+  /** From a breaking change at the API to the alert, beyond the debounce; and the pairs it broke. */
+  readonly alertMs: number;
+  readonly alertBroken: number;
 }
 
 type Obj = {
@@ -44,26 +48,30 @@ function heapAfterGc(): number {
   return process.memoryUsage().heapUsed;
 }
 
+// A running pod per Deployment, with the sidecar the injector would have added in an injected namespace.
 function clusterObjects(): Obj[] {
-  const out: Obj[] = [];
-  for (const text of generateMesh(scaled(BASE_SCALE, 2)).values()) {
-    for (const doc of parseAllDocuments(text)) {
-      const o = doc.toJS() as Obj;
-      if (o.kind !== 'Deployment') {
-        out.push(o);
-        continue;
-      }
-      const template = (o.spec as { template: { metadata: object; spec: object } }).template;
-      out.push({
-        apiVersion: 'v1',
-        kind: 'Pod',
-        metadata: { ...template.metadata, name: `${o.metadata.name}-0`, namespace: o.metadata.namespace },
-        spec: template.spec,
-        status: { phase: 'Running' },
-      } as Obj);
-    }
-  }
-  return out;
+  const objects = [...generateMesh(scaled(BASE_SCALE, 2)).values()].flatMap((text) =>
+    parseAllDocuments(text).map(
+      (doc) => doc.toJS() as Obj & { metadata: { labels?: Record<string, string> } },
+    ),
+  );
+  const injected = new Set(
+    objects
+      .filter((o) => o.kind === 'Namespace' && o.metadata.labels?.['istio-injection'] === 'enabled')
+      .map((o) => o.metadata.name),
+  );
+  return objects.map((o) => {
+    if (o.kind !== 'Deployment') return o;
+    const template = (o.spec as { template: { metadata: object; spec: { containers: object[] } } }).template;
+    const sidecar = injected.has(o.metadata.namespace ?? '') ? [{ name: 'istio-proxy' }] : [];
+    return {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { ...template.metadata, name: `${o.metadata.name}-0`, namespace: o.metadata.namespace },
+      spec: { ...template.spec, containers: [...template.spec.containers, ...sidecar] },
+      status: { phase: 'Running' },
+    } as Obj;
+  });
 }
 
 export async function measureWatchModel(): Promise<WatchModelReport> {
@@ -117,6 +125,29 @@ export async function measureWatchModel(): Promise<WatchModelReport> {
     const cloneStarted = performance.now();
     structuredClone(snapshot);
     const cloneMs = performance.now() - cloneStarted;
+
+    // A breaking change (a namespace with plaintext callers switched to STRICT) to its alert.
+    let alerted: ((alert: BreakingChange) => void) | undefined;
+    const alerts = new ChangeAlerts(model, {
+      debounceMs: 0,
+      onAlert: (alert) => alerted?.(alert),
+      onEvaluated: (alert) => {
+        if (!alert) throw new Error('the breaking change of the benchmark broke nothing');
+      },
+      onError: (error) => {
+        throw error;
+      },
+    });
+    await alerts.start();
+    const alertStarted = performance.now();
+    const alert = await new Promise<BreakingChange>((resolve) => {
+      alerted = resolve;
+      fake.update('PeerAuthentication', 'team-4', 'default', (o) => {
+        o.spec = { mtls: { mode: 'STRICT' } };
+      });
+    });
+    const alertMs = performance.now() - alertStarted;
+    alerts.stop();
     return {
       objects: objects.length,
       workloads,
@@ -127,6 +158,8 @@ export async function measureWatchModel(): Promise<WatchModelReport> {
       rebuildMs,
       answerMs,
       cloneMs,
+      alertMs,
+      alertBroken: alert.broken,
     };
   } finally {
     model.stop();
@@ -139,7 +172,7 @@ const fmt = (ms: number) => `${ms.toFixed(0)} ms`;
 /** The benchmark report's line (h). */
 export async function watchModelLine(): Promise<string> {
   const w = await measureWatchModel();
-  return `- (h) \`serve\`'s live model of the 2x mesh (${w.objects} objects, ${w.workloads} workloads, from a loopback API): **${w.requestsPerAnswer} Kubernetes requests per answer** after warm-up (check, matrix, digest posture; target 0); model heap **${w.modelHeapMiB.toFixed(0)} MiB** (stores + snapshot); first sync ${fmt(w.syncMs)}; snapshot rebuilt after a change ${fmt(w.rebuildMs)}; a check from it ${fmt(w.answerMs)}; a structured clone of the snapshot would add ${fmt(w.cloneMs)} per answer (so the model answers in its own thread)`;
+  return `- (h) \`serve\`'s live model of the 2x mesh (${w.objects} objects, ${w.workloads} workloads, from a loopback API): **${w.requestsPerAnswer} Kubernetes requests per answer** after warm-up (check, matrix, digest posture; target 0); model heap **${w.modelHeapMiB.toFixed(0)} MiB** (stores + snapshot); first sync ${fmt(w.syncMs)}; snapshot rebuilt after a change ${fmt(w.rebuildMs)}; a check from it ${fmt(w.answerMs)}; a structured clone of the snapshot would add ${fmt(w.cloneMs)} per answer (so the model answers in its own thread); a breaking change (${w.alertBroken} pairs) to its alert **${fmt(w.alertMs)}** plus the debounce (5 s by default; target ≤ 30 s)`;
 }
 
 if (process.argv[1]?.endsWith('watch-model.ts')) console.log(await watchModelLine());

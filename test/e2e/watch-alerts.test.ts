@@ -188,7 +188,7 @@ describe('change alerts of serve watching a live cluster', { timeout: 60_000 }, 
     expect(alerts()).toHaveLength(1);
   });
 
-  it('Revert is a fix request: approved by a second user it restores the old mode, alerts nothing new, and the alert's thread says what repaired it', async () => {
+  it('Revert is a fix request: approved by a second user it restores the old mode, alerts nothing new, and the alert thread says what repaired it', async () => {
     const plan = /"value":"(revert:PeerAuthentication\/payments\/default:\d+)"/.exec(first.blocks)?.[1] ?? '';
     expect(plan).not.toBe('');
     const requested = slack.waitFor('chat.postMessage');
