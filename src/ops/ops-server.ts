@@ -18,7 +18,10 @@ export function modelReadiness(status: () => ModelStatus | undefined): Readiness
     if (!current)
       return { ok: false, detail: 'not ready: the cluster model is starting (first sync not begun)' };
     if (!current.synced) {
-      const waiting = current.kinds.filter((k) => !k.synced).map((k) => k.name);
+      // A kind that keeps failing says why (a missing RBAC verb, an unreachable API server).
+      const waiting = current.kinds
+        .filter((k) => !k.synced)
+        .map((k) => (k.gap ? `${k.name}: ${k.gap.reason}` : k.name));
       return {
         ok: false,
         detail: `not ready: the first sync of the cluster model is not complete (waiting for ${waiting.join(', ')})`,

@@ -157,4 +157,24 @@ describe('the live model', { timeout: 20_000 }, () => {
       stopLiveModels();
     }
   });
+
+  it('a kind whose LIST is refused does not hold answers back: they come with its gap', async () => {
+    fake = paymentsCluster().fault('/apis/networking.istio.io/v1/serviceentries', {
+      status: 403,
+      reason: 'Forbidden',
+      message: 'serviceentries is forbidden',
+    });
+    const kubeconfigPath = kubeconfigFile(await fake.start());
+    try {
+      // A first sync that can never complete; the answer must not wait for it.
+      const load = modelSource({ kubeconfigPath }, [], { syncMs: 60_000, writeMs: 0 });
+      const loaded = await load();
+      expect(loaded.snapshot.gaps.map((g) => g.source)).toEqual([
+        'serviceentries.networking.istio.io list (all namespaces)',
+      ]);
+      expect(loaded.snapshot.namespaces.map((n) => n.name).sort()).toEqual(['legacy', 'payments']);
+    } finally {
+      stopLiveModels();
+    }
+  });
 });

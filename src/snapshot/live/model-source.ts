@@ -138,7 +138,7 @@ export function modelSource(
   return () => {
     loaded ??= (async () => {
       const { model, server } = liveModel(options);
-      await model.whenSynced(waits.syncMs);
+      await model.whenSettled(waits.syncMs);
       const status = model.status();
       // Nothing ever read: no answer at all (as a one-shot read that reads nothing), never "no namespace".
       if (!status.kinds.some((k) => k.synced)) {

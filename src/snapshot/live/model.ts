@@ -88,6 +88,14 @@ export class ClusterModel {
     this.statusListeners.add(listener);
   }
 
+  /**
+   * Resolves once every kind has an outcome: synced, or failed (its gap says why), so that an answer
+   * never waits for a kind that is refused; false after `timeoutMs`.
+   */
+  whenSettled(timeoutMs: number): Promise<boolean> {
+    return this.waitUntil(() => this.status().kinds.every((k) => k.synced || k.gap !== undefined), timeoutMs);
+  }
+
   /** Called for every object a watch event adds, changes or deletes, after the store has it. */
   onObjectChange(listener: (change: ObjectChange) => void): void {
     for (const watcher of this.watchers) watcher.onObject(listener);
