@@ -1,22 +1,25 @@
 // `mtls-doctor serve`: the Slack bot. Loads and validates the configuration, starts the answer
 // workers, the stores and the ops server (health, metrics), then the Bolt app of `commands/serve/`.
+import { webApi } from '@slack/bolt';
 import type { Command } from 'commander';
 import { type BotConfig, ConfigError, loadConfig } from '../src/config.js';
 import { clusterProbe } from '../src/ops/cluster-probe.js';
 import { createLogger } from '../src/ops/logger.js';
 import { BotMetrics } from '../src/ops/metrics.js';
-import { startOpsServer } from '../src/ops/ops-server.js';
+import { modelReadiness, startOpsServer } from '../src/ops/ops-server.js';
 import { remediationApi } from '../src/remediation/object-api.js';
 import { createAnswerPool } from '../src/slack/answer-pool.js';
 import { IncidentThrottle } from '../src/slack/incident-symptoms.js';
 import { PlanCache } from '../src/slack/plan-cache.js';
 import { ClusterUnavailableError, KubeConfigError } from '../src/snapshot/errors.js';
 import { findIstioctl } from '../src/snapshot/istioctl.js';
+import { type ModelStatus, onModelAlert, onModelStatus } from '../src/snapshot/live/model-source.js';
 import { AuditLog } from '../src/store/audit-store.js';
 import { RequestStore } from '../src/store/request-store.js';
 import { SqliteStore } from '../src/store/sqlite-store.js';
 import { type CommandContext, collect, IncompleteError, openStore, UsageError } from './cli-kit.js';
-import { EVENTS_PATH, startBot } from './serve/bot.js';
+import { EVENTS_PATH, slackClientOptions, startBot } from './serve/bot.js';
+import { changeAlertPoster } from './serve/change-alerts.js';
 
 export const description =
   'run the Slack bot (Socket Mode with SLACK_APP_TOKEN, else HTTP with SLACK_SIGNING_SECRET)';
@@ -75,9 +78,24 @@ export function register(program: Command, { io }: CommandContext): void {
         },
         plans,
         istioctl,
+        // A live cluster is watched: one model kept current, answers without requests; with
+        // watch.channels, bursts of changes that break pairs are alerted.
+        {
+          watch: objects !== undefined,
+          alerts: config.watch?.channels.length
+            ? { debounceMs: (config.watch.debounceSeconds ?? 5) * 1000 }
+            : undefined,
+        },
       );
       const logger = createLogger();
       const metrics = new BotMetrics();
+      let model: ModelStatus | undefined;
+      const stopStatus = objects
+        ? onModelStatus((status) => {
+            model = status;
+            metrics.observeModel(status);
+          })
+        : undefined;
       const bot = await startBot(config, {
         remediation,
         engine: pool,
@@ -87,7 +105,17 @@ export function register(program: Command, { io }: CommandContext): void {
         store,
         throttle: new IncidentThrottle((config.incidents?.cooldownMinutes ?? 30) * 60_000),
       });
-      const probeCluster = clusterProbe(options.file, context, kubeconfigPath);
+      // Breaking changes the model finds are posted from here, where the Slack client lives.
+      let stopAlerts: (() => void) | undefined;
+      if (objects && config.watch?.channels.length) {
+        const client = new webApi.WebClient(config.slack.botToken, slackClientOptions(config));
+        const post = changeAlertPoster({ config, plans, logger, client });
+        stopAlerts = onModelAlert((alert) => void post(alert));
+      }
+      // The watched model proves the cluster answers (and says when a watch is down) without a request.
+      const probeCluster = objects
+        ? modelReadiness(() => model)
+        : clusterProbe(options.file, context, kubeconfigPath);
       const ops = await startOpsServer(config.opsPort, metrics, {
         slack: async () => bot.slackReady(),
         cluster: probeCluster,
@@ -105,6 +133,8 @@ export function register(program: Command, { io }: CommandContext): void {
       await bot.stop();
       await ops.close();
       await pool.close();
+      stopStatus?.();
+      stopAlerts?.();
       store.close();
       remediation?.audit.close();
       remediation?.requests.close();

@@ -69,6 +69,21 @@ export const fileSchema = z
       })
       .strict()
       .optional(),
+    watch: z
+      .object({
+        channels: z
+          .array(z.string().min(1))
+          .describe(
+            'Channel ids that get an alert when a change in the live cluster turns ok client→service pairs into failures (each sees only the namespaces its access rule allows).',
+          ),
+        debounceSeconds: z
+          .number()
+          .positive()
+          .optional()
+          .describe('Quiet time that ends a burst of changes: one alert per burst (default 5).'),
+      })
+      .strict()
+      .optional(),
     store: z
       .object({
         path: z
@@ -178,6 +193,8 @@ export interface BotConfig {
   readonly kubernetes: FileConfig['kubernetes'];
   readonly digests: NonNullable<FileConfig['digests']>;
   readonly incidents?: FileConfig['incidents'];
+  /** Change alerts of the live model (serve against a live cluster). */
+  readonly watch?: FileConfig['watch'];
   readonly storePath: string;
   readonly prometheusUrl?: string;
   readonly approvers: { readonly users: readonly string[]; readonly requestTtlMs: number };
@@ -244,6 +261,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, file?: string): BotConfig {
     kubernetes: fromFile.kubernetes,
     digests: fromFile.digests ?? [],
     incidents: fromFile.incidents,
+    watch: fromFile.watch,
     storePath,
     prometheusUrl: fromFile.prometheus?.url,
     approvers: {

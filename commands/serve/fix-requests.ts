@@ -283,7 +283,7 @@ async function approve(
     requester: request.requester,
   });
   try {
-    let result: Applied;
+    let result: Applied | undefined;
     try {
       result =
         request.rollbackOf !== undefined
@@ -296,7 +296,18 @@ async function approve(
           : await applyFresh(remediation, request, approver);
     } finally {
       // Even a failed write may have reached the API server: no answer may come from a cache now.
-      deps.engine.clusterChanged();
+      // A watched model is told what the write returned, so the re-check waits until it shows it.
+      const written = result?.after?.metadata;
+      deps.engine.clusterChanged(
+        written?.name && written.resourceVersion
+          ? {
+              kind: request.plan.target.kind,
+              namespace: written.namespace,
+              name: written.name,
+              resourceVersion: written.resourceVersion,
+            }
+          : undefined,
+      );
     }
     requests.finish(id, 'applied', result.auditId);
     deps.metrics.remediations.inc({ outcome: 'applied' });
@@ -308,6 +319,8 @@ async function approve(
         .catch(() => undefined);
       if (answer)
         recheck = `\nRe-check of \`${escapeSlack(request.namespace)}\` after the change: ${answer.findings.filter((f) => f.severity === 'error').length} error(s), ${answer.findings.filter((f) => f.severity === 'warning').length} warning(s).`;
+      // A re-check that could not see everything (a watch down, the write not seen yet) says so.
+      if (answer?.gaps.length) recheck += ` Incomplete: ${escapeSlack(answer.gaps.join('; '))}.`;
     }
     await client.chat.postMessage({
       channel: request.channel,

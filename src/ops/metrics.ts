@@ -1,6 +1,7 @@
 // Prometheus metrics of the bot (prom-client): what it checked, how long it took, what it found, what
 // it offered to fix, and the errors of the two APIs it depends on.
-import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import type { ModelStatus } from '../snapshot/live/model.js';
 
 export class BotMetrics {
   readonly registry = new Registry();
@@ -42,7 +43,39 @@ export class BotMetrics {
     registers: [this.registry],
   });
 
+  /** The watched model's latest status (serve against a live cluster); read at every scrape. */
+  private model?: { status: ModelStatus; now: () => number };
+  readonly watchSyncAge = new Gauge({
+    name: 'mtls_doctor_watch_sync_age_seconds',
+    help: 'Per watched kind: seconds since the model was last known current (0 while its watch is established).',
+    labelNames: ['kind'] as const,
+    registers: [this.registry],
+    collect: () => this.collectModel(),
+  });
+  readonly watchUp = new Gauge({
+    name: 'mtls_doctor_watch_up',
+    help: 'Per watched kind: 1 while its watch is established, 0 while it fails (answers then carry a gap).',
+    labelNames: ['kind'] as const,
+    registers: [this.registry],
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'mtls_doctor_' });
+  }
+
+  observeModel(status: ModelStatus, now: () => number = Date.now): void {
+    this.model = { status, now };
+  }
+
+  private collectModel(): void {
+    if (!this.model) return;
+    const { status, now } = this.model;
+    for (const kind of status.kinds) {
+      this.watchUp.set({ kind: kind.name }, kind.healthy ? 1 : 0);
+      // Before the first sync there is no age to give: the kind is left out (readiness says why).
+      if (kind.currentAt === undefined) continue;
+      const age = kind.healthy ? 0 : (now() - kind.currentAt) / 1000;
+      this.watchSyncAge.set({ kind: kind.name }, age);
+    }
   }
 }

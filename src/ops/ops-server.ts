@@ -3,9 +3,39 @@
 // /metrics (Prometheus text format).
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { ModelStatus } from '../snapshot/live/model.js';
 import type { BotMetrics } from './metrics.js';
 
 export type ReadinessCheck = () => Promise<{ readonly ok: boolean; readonly detail: string }>;
+
+/**
+ * Ready once the watched model finished its first sync (answers before that would be incomplete);
+ * after that it stays ready, and names any watch that is down (those answers carry a gap).
+ */
+export function modelReadiness(status: () => ModelStatus | undefined): ReadinessCheck {
+  return async () => {
+    const current = status();
+    if (!current)
+      return { ok: false, detail: 'not ready: the cluster model is starting (first sync not begun)' };
+    if (!current.synced) {
+      // A kind that keeps failing says why (a missing RBAC verb, an unreachable API server).
+      const waiting = current.kinds
+        .filter((k) => !k.synced)
+        .map((k) => (k.gap ? `${k.name}: ${k.gap.reason}` : k.name));
+      return {
+        ok: false,
+        detail: `not ready: the first sync of the cluster model is not complete (waiting for ${waiting.join(', ')})`,
+      };
+    }
+    const down = current.kinds.filter((k) => !k.healthy).map((k) => k.name);
+    return {
+      ok: true,
+      detail: down.length
+        ? `cluster model synced; watches down (answers show a gap for them): ${down.join(', ')}`
+        : 'cluster model synced; every watch is current',
+    };
+  };
+}
 
 export interface OpsServer {
   readonly port: number;

@@ -5,6 +5,7 @@ import { availableParallelism } from 'node:os';
 import { Piscina } from 'piscina';
 import type { Posture } from '../digest/posture.js';
 import type { PlanImpact } from '../impact/plan-impact.js';
+import type { WrittenObject } from '../snapshot/live/model.js';
 import type { SourceOptions } from '../snapshot/source.js';
 import type { Answer } from './answer.js';
 import type { WorkerResult, WorkerTask } from './answer-worker.js';
@@ -27,51 +28,95 @@ export interface Engine {
   ) => Promise<{ namespace?: string; answer?: Answer }>;
   /** What writing this object (a fix's dry-run answer) would do to calls, on the current snapshot. */
   readonly impactOf?: (object: Record<string, unknown>) => Promise<PlanImpact>;
-  /** The cluster was changed (a fix or rollback applied): the next answer reads it afresh. */
-  readonly clusterChanged: () => void;
+  /**
+   * The cluster was changed (a fix or rollback applied): the next answer reads it afresh, or, from the
+   * watched model, once the model shows `written` (the object as the API server answered the write).
+   */
+  readonly clusterChanged: (written?: WrittenObject) => void;
 }
 
 export interface AnswerPool extends Engine {
   close(): Promise<void>;
 }
 
-export function createAnswerPool(source: SourceOptions, plans: PlanCache, istioctl?: string): AnswerPool {
+// The bot's own writes are waited for by the answers that follow them for this long.
+const WRITES_KEPT_MS = 60_000;
+
+export interface AnswerPoolOptions {
+  /**
+   * Answer from one watched model of the live cluster (src/snapshot/live/model.ts) instead of a read
+   * per snapshot: the model lives in a single answering thread, so there is one copy and no snapshot
+   * crosses threads (a structured clone of a large mesh's snapshot costs more than answering from it).
+   */
+  readonly watch?: boolean;
+  /** With `watch`: compare bursts of changes and broadcast those that break pairs (src/snapshot/live/watch-alerts.ts). */
+  readonly alerts?: { readonly debounceMs: number };
+}
+
+export function createAnswerPool(
+  source: SourceOptions,
+  plans: PlanCache,
+  istioctl?: string,
+  options: AnswerPoolOptions = {},
+): AnswerPool {
   const pool = new Piscina<WorkerTask, WorkerResult>({
     filename: workerFile(),
-    // One core stays with the event loop.
-    maxThreads: Math.max(1, availableParallelism() - 1),
-    minThreads: 1,
-    // Commands waiting on the worker's one snapshot read share it instead of queueing behind each other.
-    concurrentTasksPerWorker: 16,
+    // One core stays with the event loop; with the model, one thread holds it (and never idles out),
+    // taking several tasks at a time so that one waiting for a write does not hold up the others.
+    // Its event loop must run between tasks (the watches): piscina's default blocks an idle worker.
+    ...(options.watch
+      ? {
+          maxThreads: 1,
+          minThreads: 1,
+          idleTimeout: Number.POSITIVE_INFINITY,
+          concurrentTasksPerWorker: 4,
+          atomics: 'disabled' as const,
+        }
+      : {
+          maxThreads: Math.max(1, availableParallelism() - 1),
+          minThreads: 1,
+          // Commands waiting on the worker's one snapshot read share it instead of queueing.
+          concurrentTasksPerWorker: 16,
+        }),
   });
   // Each worker thread caches its snapshot for a while; every task carries the cluster's generation,
   // and a worker that sees a newer one drops its cache, so a write reaches every thread's cache.
   let generation = 0;
+  let writes: { at: number; object: WrittenObject }[] = [];
+  const live = () => {
+    if (!options.watch) return undefined;
+    writes = writes.filter((w) => Date.now() - w.at < WRITES_KEPT_MS);
+    return { writes: writes.map((w) => w.object) };
+  };
+  // The model starts with the bot, not with its first question: readiness waits for its first sync.
+  if (options.watch)
+    void pool.run({ kind: 'start-model', source, generation, alerts: options.alerts }).catch(() => {});
   return {
     answer: async (command) => {
-      const result = await pool.run({ kind: 'answer', command, source, generation, istioctl });
+      const result = await pool.run({ kind: 'answer', command, source, generation, istioctl, live: live() });
       if (result.kind !== 'answer') throw new Error('unexpected worker result');
       plans.remember(result.plans);
       return result.answer;
     },
     posture: async () => {
-      const result = await pool.run({ kind: 'posture', source, generation });
+      const result = await pool.run({ kind: 'posture', source, generation, live: live() });
       if (result.kind !== 'posture') throw new Error('unexpected worker result');
       return result.posture;
     },
     incident: async (symptom, visible) => {
-      const result = await pool.run({ kind: 'incident', symptom, visible, source, generation });
+      const result = await pool.run({ kind: 'incident', symptom, visible, source, generation, live: live() });
       if (result.kind !== 'incident') throw new Error('unexpected worker result');
       plans.remember(result.plans);
       return { namespace: result.namespace, answer: result.answer };
     },
     impactOf: async (object) => {
-      const result = await pool.run({ kind: 'impact', object, source, generation });
+      const result = await pool.run({ kind: 'impact', object, source, generation, live: live() });
       if (result.kind !== 'impact') throw new Error('unexpected worker result');
       return result.impact;
     },
-    clusterChanged: () => {
+    clusterChanged: (written) => {
       generation += 1;
+      if (written) writes.push({ at: Date.now(), object: written });
     },
     close: () => pool.destroy(),
   };

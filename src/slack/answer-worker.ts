@@ -4,6 +4,12 @@ import { computePosture, type Posture } from '../digest/posture.js';
 import { diagnoseShared, knownNamespaces } from '../engine/diagnose.js';
 import { type PlanImpact, planImpact } from '../impact/plan-impact.js';
 import type { RemediationPlan } from '../remediation/plans.js';
+import {
+  liveModel,
+  modelSource,
+  modelSourceOptions,
+  type WrittenObject,
+} from '../snapshot/live/model-source.js';
 import type { SourceOptions } from '../snapshot/source.js';
 import { type Answer, answer } from './answer.js';
 import type { MtlsCommand } from './grammar.js';
@@ -11,7 +17,13 @@ import type { Symptom } from './incident-symptoms.js';
 import { PlanCache } from './plan-cache.js';
 import { cachedSource } from './snapshot-cache.js';
 
-export type WorkerTask =
+/** Present when the bot serves a live cluster: answers come from the watched model (one per process). */
+export interface LiveTask {
+  /** The bot's recent writes: the answer waits (bounded) until the model shows them. */
+  readonly writes: readonly WrittenObject[];
+}
+
+export type WorkerTask = (
   | {
       readonly kind: 'answer';
       readonly command: Exclude<MtlsCommand, { kind: 'help' | 'digest' }>;
@@ -34,7 +46,15 @@ export type WorkerTask =
       readonly visible: readonly string[];
       readonly source: SourceOptions;
       readonly generation: number;
-    };
+    }
+  | {
+      readonly kind: 'start-model';
+      readonly source: SourceOptions;
+      readonly generation: number;
+      /** Compare bursts of changes and broadcast the breaking ones (watch.channels is set). */
+      readonly alerts?: { readonly debounceMs: number };
+    }
+) & { readonly live?: LiveTask };
 
 export type WorkerResult =
   | { readonly kind: 'answer'; readonly answer: Answer; readonly plans: RemediationPlan[] }
@@ -45,7 +65,8 @@ export type WorkerResult =
       readonly namespace?: string;
       readonly answer?: Answer;
       readonly plans: RemediationPlan[];
-    };
+    }
+  | { readonly kind: 'started' };
 
 const sources = new Map<string, { generation: number; load: ReturnType<typeof cachedSource> }>();
 
@@ -61,7 +82,13 @@ function sourceFor(options: SourceOptions, generation: number): ReturnType<typeo
 }
 
 export default async function run(task: WorkerTask): Promise<WorkerResult> {
-  const load = sourceFor(task.source, task.generation);
+  if (task.kind === 'start-model') {
+    liveModel(modelSourceOptions(task.source), task.alerts);
+    return { kind: 'started' };
+  }
+  const load = task.live
+    ? modelSource(modelSourceOptions(task.source), task.live.writes)
+    : sourceFor(task.source, task.generation);
   if (task.kind === 'posture') {
     const loaded = await load();
     const now = new Date();

@@ -4,6 +4,7 @@
 // API server, then checked against the RBAC rules the way the API server's authorizer does.
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
+import { Watch } from '@kubernetes/client-node';
 import { Deployment } from 'kubernetes-models/apps/v1';
 import {
   ClusterRole,
@@ -33,6 +34,7 @@ import {
   setPeerAuthenticationMode,
 } from '../../src/remediation/plans.js';
 import { createKubeApi } from '../../src/snapshot/live/kube-api.js';
+import { ClusterModel } from '../../src/snapshot/live/model.js';
 import { type ClusterReadOptions, readClusterSnapshot } from '../../src/snapshot/live/read-cluster.js';
 import { AuditLog } from '../../src/store/audit-store.js';
 import { FakeKubeApi, type RecordedRequest } from '../helpers/fake-kube-api.js';
@@ -175,7 +177,7 @@ function attributes(r: RecordedRequest): Attributes | undefined {
     : [custom?.[1], custom?.[2], custom?.[3], custom?.[4]];
   const field = r.query.get('fieldSelector');
   return {
-    verb: VERBS[r.method] ?? (name ? 'get' : 'list'),
+    verb: VERBS[r.method] ?? (name ? 'get' : r.query.get('watch') === 'true' ? 'watch' : 'list'),
     group: group as string,
     resource: resource as string,
     // The authorizer treats /api/v1/namespaces/<name> as a request inside namespace <name>.
@@ -242,8 +244,16 @@ const record = (fake: FakeKubeApi, from: number) =>
     .map(attributes)
     .filter((a): a is Attributes => a !== undefined);
 
-const isCaSecretGet = (a: Attributes) =>
-  a.resource === 'secrets' && ['cacerts', 'istio-ca-secret'].includes(a.name ?? '');
+const isCaSecretRead = (a: Attributes) =>
+  a.resource === 'secrets' && ['cacerts', 'istio-ca-secret'].includes(a.name ?? a.fieldName ?? '');
+
+async function until(condition: () => boolean): Promise<void> {
+  const started = Date.now();
+  while (!condition()) {
+    if (Date.now() - started > 5_000) throw new Error(`timed out: ${condition}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
 
 describe('RBAC: the base is the read-only minimum the code needs', () => {
   let fake: FakeKubeApi;
@@ -258,17 +268,30 @@ describe('RBAC: the base is the read-only minimum the code needs', () => {
     await readClusterSnapshot(api, { backoffMs: 1, readCaSecret: true });
     // The readiness probe's call (src/ops/cluster-probe.ts).
     await api.core.listNamespace({ limit: 1 }, api.callOptions);
+    // The bot's live model (serve): its LISTs and WATCHes, once every watch is open.
+    const model = new ClusterModel(api, new Watch(fake.kubeConfig(server)));
+    model.start();
+    await model.whenSynced(10_000);
+    await until(() => fake.openWatches() === 8);
+    model.stop();
     defaultRead = record(fake, 0);
     const before = fake.requests.length;
     // The CA check's opt-in (--read-ca-secret); an option the reader does not know is ignored.
     await readClusterSnapshot(api, { backoffMs: 1, readCaSecret: true } as ClusterReadOptions);
-    caSecretRead = record(fake, before).filter(isCaSecretGet);
+    // And the model's, which lists and watches the two names.
+    const withCa = new ClusterModel(api, new Watch(fake.kubeConfig(server)), { readCaSecret: true });
+    withCa.start();
+    await withCa.whenSynced(10_000);
+    await until(() => fake.openWatches() === 10);
+    withCa.stop();
+    caSecretRead = record(fake, before).filter(isCaSecretRead);
   });
   afterAll(() => fake.stop());
 
   it('every call of a default read is allowed by the base (the CA Secret is the CA opt-in)', () => {
     expect(defaultRead.length).toBeGreaterThanOrEqual(10);
-    for (const call of defaultRead.filter((c) => !isCaSecretGet(c))) {
+    expect(defaultRead.filter((c) => c.verb === 'watch')).toHaveLength(8);
+    for (const call of defaultRead.filter((c) => !isCaSecretRead(c))) {
       expect(allowedBy(base, call), JSON.stringify(call)).toBe(true);
     }
   });
@@ -292,23 +315,33 @@ describe('RBAC: the base is the read-only minimum the code needs', () => {
     const rules = grants(base).map((g) => g.rule);
     expect(rules.flatMap((r) => r.resources)).not.toContain('secrets');
     expect(rules.flatMap((r) => r.resources)).not.toContain('pods/portforward');
-    expect(new Set(rules.flatMap((r) => r.verbs))).toEqual(new Set(['list']));
+    expect(new Set(rules.flatMap((r) => r.verbs))).toEqual(new Set(['list', 'watch']));
     expect(base.map((o) => o.metadata.name)).not.toContain('mtls-doctor-remediate');
   });
 
   it('components/ca-secret adds exactly the CA Secret read, which the base refuses', () => {
-    expect(caSecretRead.map((c) => c.name).sort()).toEqual(['cacerts', 'istio-ca-secret']);
+    expect(caSecretRead.map((c) => `${c.verb} ${c.name ?? c.fieldName}`).sort()).toEqual([
+      'get cacerts',
+      'get istio-ca-secret',
+      'list cacerts',
+      'list istio-ca-secret',
+      'watch cacerts',
+      'watch istio-ca-secret',
+    ]);
     for (const call of caSecretRead) {
       expect(allowedBy(base, call), `base must not allow ${call.name}`).toBe(false);
       expect(allowedBy(withCaSecret, call), `the component must allow ${call.name}`).toBe(true);
     }
+    // A list or watch of the Secrets without the name selector is refused.
+    const anySecret = { verb: 'watch', group: '', resource: 'secrets', namespace: 'istio-system' };
+    expect(allowedBy(withCaSecret, anySecret)).toBe(false);
     const added = addedTo(withCaSecret);
     expect(added.map((g) => g.rule)).toEqual([
       {
         apiGroups: [''],
         resources: ['secrets'],
         resourceNames: ['cacerts', 'istio-ca-secret'],
-        verbs: ['get'],
+        verbs: ['get', 'list', 'watch'],
       },
     ]);
     // Only in Istio's namespace.

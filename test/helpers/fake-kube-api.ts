@@ -1,5 +1,7 @@
 // A Kubernetes API server on loopback, answering like the real one: List objects with `continue`
-// tokens honouring `limit`, Status objects for errors, optional delays and transient failures.
+// tokens honouring `limit`, Status objects for errors, optional delays and transient failures, and
+// WATCH (`?watch=true`): chunked streams of events from a resourceVersion, bookmarks, 410 Gone for a
+// version older than the retained history, `timeoutSeconds`.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { KubeConfig } from '@kubernetes/client-node';
@@ -28,6 +30,24 @@ export interface Fault {
   readonly body?: string;
   /** Content type of `body` (default application/json). */
   readonly contentType?: string;
+  /** Only WATCH requests (`?watch=true`). */
+  readonly watch?: boolean;
+  /** Hold the answer until this settles, then answer normally (a slow first sync, released by the test). */
+  readonly until?: Promise<unknown>;
+}
+
+export interface WatchEvent {
+  readonly type: 'ADDED' | 'MODIFIED' | 'DELETED';
+  readonly object: K8sObject;
+  readonly version: number;
+}
+
+interface OpenWatch {
+  readonly kind: string;
+  readonly namespace?: string;
+  readonly name?: string;
+  readonly res: ServerResponse;
+  readonly timers: NodeJS.Timeout[];
 }
 
 type K8sObject = {
@@ -80,6 +100,14 @@ export class FakeKubeApi {
   ]);
   private version = 100;
   private server?: Server;
+  /** Every change since start (the watch cache); a watch from before `compactedAt` gets 410 Gone. */
+  private readonly history: WatchEvent[] = [];
+  private compactedAt = 0;
+  private readonly watches = new Set<OpenWatch>();
+  /** How often open watches that asked for bookmarks get one. */
+  bookmarkMs = 200;
+  /** Events reach open watches this late (a slow watch path), bookmarks included. */
+  eventDelayMs = 0;
 
   add(...objects: K8sObject[]): this {
     this.objects.push(...objects);
@@ -105,6 +133,7 @@ export class FakeKubeApi {
   }
 
   async stop(): Promise<void> {
+    this.closeWatches();
     this.server?.closeAllConnections();
     await new Promise<void>((resolve) => this.server?.close(() => resolve()));
   }
@@ -132,12 +161,17 @@ export class FakeKubeApi {
       if (!url.pathname.startsWith(prefix) || fault.remaining <= 0) continue;
       if (fault.method && fault.method !== req.method) continue;
       if (fault.list && !this.isList(req.method, url.pathname)) continue;
+      if (fault.watch && url.searchParams.get('watch') !== 'true') continue;
       if (fault.skipped < (fault.skip ?? 0)) {
         fault.skipped++;
         continue;
       }
       fault.remaining--;
       if (fault.delayMs) await new Promise((r) => setTimeout(r, fault.delayMs));
+      if (fault.until) {
+        await fault.until;
+        break;
+      }
       if (fault.body !== undefined) {
         res.writeHead(fault.status ?? 200, { 'content-type': fault.contentType ?? 'application/json' });
         res.end(fault.body);
@@ -162,6 +196,7 @@ export class FakeKubeApi {
         `the server could not find the requested resource (${url.pathname})`,
       );
     if (req.method === 'PATCH' || req.method === 'POST') return this.write(req, res, route, url);
+    if (url.searchParams.get('watch') === 'true' && !route.name) return this.watch(res, route, url);
     let items = this.objects.filter(
       (o) => o.kind === route.kind && (!route.namespace || o.metadata.namespace === route.namespace),
     );
@@ -181,7 +216,7 @@ export class FakeKubeApi {
     return this.json(res, 200, {
       apiVersion: route.apiVersion,
       kind: `${route.kind}List`,
-      metadata: { resourceVersion: '12345', ...(next ? { continue: next } : {}) },
+      metadata: { resourceVersion: String(this.version), ...(next ? { continue: next } : {}) },
       items: pageItems,
     });
   }
@@ -259,7 +294,10 @@ export class FakeKubeApi {
         ...body,
         metadata: { ...body.metadata, namespace: route.namespace, resourceVersion: String(++this.version) },
       };
-      if (!dryRun) this.objects.push(created);
+      if (!dryRun) {
+        this.objects.push(created);
+        this.emit('ADDED', created);
+      }
       return this.json(res, 201, created);
     }
     const current = route.name ? this.find(route.kind, route.namespace, route.name) : undefined;
@@ -285,9 +323,25 @@ export class FakeKubeApi {
     patched.metadata = {
       ...patched.metadata,
       resourceVersion: dryRun ? current.metadata.resourceVersion : String(++this.version),
+      ...this.managedBy(url, current.metadata.managedFields),
     };
-    if (!dryRun) this.objects.splice(this.objects.indexOf(current), 1, patched);
+    if (!dryRun) {
+      this.objects.splice(this.objects.indexOf(current), 1, patched);
+      this.emit('MODIFIED', patched);
+    }
     return this.json(res, 200, patched);
+  }
+
+  // The API server records who wrote (the fieldManager parameter) in managedFields.
+  private managedBy(url: URL, fields: unknown): { managedFields?: unknown[] } {
+    const manager = url.searchParams.get('fieldManager');
+    if (!manager) return {};
+    const others = (Array.isArray(fields) ? fields : []).filter(
+      (f: { manager?: string }) => f.manager !== manager,
+    );
+    return {
+      managedFields: [...others, { manager, operation: 'Update', time: new Date().toISOString() }],
+    };
   }
 
   private isList(method: string | undefined, path: string): boolean {
@@ -298,7 +352,137 @@ export class FakeKubeApi {
   /** Bumps an object's resourceVersion, as if someone else changed it. */
   touch(kind: string, namespace: string, name: string): void {
     const o = this.find(kind, namespace, name);
-    if (o) o.metadata = { ...o.metadata, resourceVersion: String(++this.version) };
+    if (o) {
+      o.metadata = { ...o.metadata, resourceVersion: String(++this.version) };
+      this.emit('MODIFIED', o);
+    }
+  }
+
+  /** Changes a stored object as another client would (a new resourceVersion, a MODIFIED event). */
+  update(
+    kind: string,
+    namespace: string | undefined,
+    name: string,
+    change: (o: K8sObject) => void,
+  ): K8sObject {
+    const o = this.find(kind, namespace, name);
+    if (!o) throw new Error(`no ${kind} ${namespace}/${name}`);
+    change(o);
+    o.metadata = { ...o.metadata, resourceVersion: String(++this.version) };
+    this.emit('MODIFIED', o);
+    return o;
+  }
+
+  /** Creates an object as another client would (an ADDED event). */
+  create(object: K8sObject): K8sObject {
+    const created = { ...object, metadata: { ...object.metadata, resourceVersion: String(++this.version) } };
+    this.objects.push(created);
+    this.emit('ADDED', created);
+    return created;
+  }
+
+  /** Deletes an object as another client would (a DELETED event). */
+  remove(kind: string, namespace: string | undefined, name: string): void {
+    const o = this.find(kind, namespace, name);
+    if (!o) return;
+    this.objects.splice(this.objects.indexOf(o), 1);
+    o.metadata = { ...o.metadata, resourceVersion: String(++this.version) };
+    this.emit('DELETED', o);
+  }
+
+  /** Open WATCH streams (for assertions). */
+  openWatches(): number {
+    return this.watches.size;
+  }
+
+  /** Ends every open watch stream cleanly, as an API server does at `timeoutSeconds` or on restart. */
+  closeWatches(): void {
+    for (const w of this.watches) this.endWatch(w);
+  }
+
+  /**
+   * The watch cache moves past every version handed out so far (as etcd compaction does): open
+   * streams end, `changes` happen unseen by them, and a watch from any earlier version gets 410 Gone.
+   */
+  expire(changes: () => void = () => {}): void {
+    this.closeWatches();
+    changes();
+    this.history.length = 0;
+    this.compactedAt = this.version;
+  }
+
+  private emit(type: WatchEvent['type'], object: K8sObject): void {
+    const event = { type, object: structuredClone(object), version: this.version };
+    this.history.push(event);
+    for (const w of this.watches) {
+      if (!this.matches(w, object)) continue;
+      if (this.eventDelayMs) setTimeout(() => this.send(w.res, type, event.object), this.eventDelayMs);
+      else this.send(w.res, type, event.object);
+    }
+  }
+
+  private matches(w: Omit<OpenWatch, 'res' | 'timers'>, o: K8sObject): boolean {
+    return (
+      o.kind === w.kind &&
+      (!w.namespace || o.metadata.namespace === w.namespace) &&
+      (!w.name || o.metadata.name === w.name)
+    );
+  }
+
+  // A chunked stream of JSON lines, one event each, like the API server's watch.
+  private watch(res: ServerResponse, route: NonNullable<ReturnType<FakeKubeApi['route']>>, url: URL): void {
+    const from = Number(url.searchParams.get('resourceVersion') || 0);
+    const selector = url.searchParams.get('fieldSelector');
+    const name = selector?.startsWith('metadata.name=') ? selector.slice('metadata.name='.length) : undefined;
+    res.writeHead(200, { 'content-type': 'application/json', 'transfer-encoding': 'chunked' });
+    if (from > 0 && from < this.compactedAt) {
+      // What a real API server does: a 200 stream whose only event is a 410 Status.
+      this.send(res, 'ERROR', {
+        kind: 'Status',
+        apiVersion: 'v1',
+        metadata: {},
+        status: 'Failure',
+        message: `too old resource version: ${from} (${this.compactedAt})`,
+        reason: 'Expired',
+        code: 410,
+      });
+      res.end();
+      return;
+    }
+    const w: OpenWatch = { kind: route.kind, namespace: route.namespace, name, res, timers: [] };
+    if (from === 0) {
+      for (const o of this.objects) if (this.matches(w, o)) this.send(res, 'ADDED', o);
+    } else {
+      for (const e of this.history)
+        if (e.version > from && this.matches(w, e.object)) this.send(res, e.type, e.object);
+    }
+    this.watches.add(w);
+    if (url.searchParams.get('allowWatchBookmarks') === 'true') {
+      w.timers.push(
+        setInterval(() => {
+          const bookmark = {
+            kind: route.kind,
+            apiVersion: route.apiVersion,
+            metadata: { resourceVersion: String(this.version) },
+          };
+          // A bookmark never overtakes the events before it.
+          setTimeout(() => this.send(res, 'BOOKMARK', bookmark), this.eventDelayMs);
+        }, this.bookmarkMs),
+      );
+    }
+    const timeout = Number(url.searchParams.get('timeoutSeconds') || 0);
+    if (timeout > 0) w.timers.push(setTimeout(() => this.endWatch(w), timeout * 1000));
+    res.on('close', () => this.endWatch(w));
+  }
+
+  private endWatch(w: OpenWatch): void {
+    for (const t of w.timers) clearTimeout(t);
+    this.watches.delete(w);
+    if (!w.res.writableEnded) w.res.end();
+  }
+
+  private send(res: ServerResponse, type: string, object: unknown): void {
+    if (!res.writableEnded) res.write(`${JSON.stringify({ type, object })}\n`);
   }
 
   private route(path: string) {

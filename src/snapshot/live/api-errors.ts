@@ -6,7 +6,7 @@ export interface ListTarget {
   readonly resource: string;
   /** API group; '' for core. */
   readonly group: string;
-  readonly verb: 'list' | 'get';
+  readonly verb: 'list' | 'get' | 'watch';
   readonly namespace?: string;
   readonly name?: string;
 }

@@ -48,13 +48,14 @@ interface Page {
 
 type FetchPage = (continueToken: string | undefined) => Promise<Page>;
 
-const ISTIO_KINDS = [
+/** The Istio kinds the snapshot reads (also watched by the live model). */
+export const ISTIO_KINDS = [
   { group: 'security.istio.io', plural: 'peerauthentications', kind: 'PeerAuthentication' },
   { group: 'networking.istio.io', plural: 'destinationrules', kind: 'DestinationRule' },
   { group: 'networking.istio.io', plural: 'serviceentries', kind: 'ServiceEntry' },
 ] as const;
 
-const CA_SECRETS = ['cacerts', 'istio-ca-secret'];
+export const CA_SECRETS = ['cacerts', 'istio-ca-secret'];
 export const DEFAULT_PAGE_SIZE = 5000;
 
 export async function readClusterSnapshot(
@@ -247,7 +248,8 @@ function notAList(items: unknown): ApiFailure {
   return { kind: 'malformed', message: `answered with JSON with ${what}` };
 }
 
-function live(item: unknown, kind: string, apiVersion: string): RawObject {
+/** A listed or watched item as a RawObject with its kind and apiVersion. */
+export function live(item: unknown, kind: string, apiVersion: string): RawObject {
   // Typed list items carry no kind/apiVersion; the analysis needs them.
   const object = {
     ...(item as Record<string, unknown>),
@@ -257,18 +259,18 @@ function live(item: unknown, kind: string, apiVersion: string): RawObject {
   return { object, lineOf: () => 0 };
 }
 
-function isFinished(raw: RawObject): boolean {
+export function isFinished(raw: RawObject): boolean {
   const phase = (raw.object.status as { phase?: string } | undefined)?.phase;
   return phase === 'Succeeded' || phase === 'Failed';
 }
 
-function isIstioConfigMap(raw: RawObject): boolean {
+export function isIstioConfigMap(raw: RawObject): boolean {
   const name = (raw.object.metadata as { name?: string } | undefined)?.name ?? '';
   return name === 'istio' || name.startsWith('istio-');
 }
 
 // Keeps only what the analysis reads, so a large cluster's pods do not sit in memory whole.
-function reducePod(raw: RawObject): RawObject {
+export function reducePod(raw: RawObject): RawObject {
   const pod = raw.object as {
     metadata?: Record<string, unknown>;
     spec?: {

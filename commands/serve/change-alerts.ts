@@ -1,0 +1,194 @@
+// Posts the breaking changes the live model finds (src/snapshot/live/watch-alerts.ts) to the channels
+// of `watch.channels` that may see the changed object, with a Revert button that is a fix request like
+// any other (four eyes, dry run, diff, precondition, audit, rollback). No storm: one message per object
+// per channel in ten minutes, later ones in its thread.
+import type { WebClient } from '@slack/web-api';
+import type { Logger } from 'pino';
+import type { BotConfig } from '../../src/config.js';
+import { type RemediationPlan, shellQuote } from '../../src/remediation/plans.js';
+import { escapeSlack } from '../../src/render/blocks.js';
+import { channelMaySee } from '../../src/slack/authorize.js';
+import type { PlanCache } from '../../src/slack/plan-cache.js';
+import type { BreakingChange, BurstOutcome, Repair } from '../../src/snapshot/live/model-source.js';
+import type { ChangedObject } from '../../src/snapshot/live/watch-alerts.js';
+
+const THREAD_WINDOW_MS = 10 * 60_000;
+
+export interface ChangeAlertDeps {
+  readonly config: BotConfig;
+  readonly plans: PlanCache;
+  readonly logger: Logger;
+  readonly client: WebClient;
+  readonly now?: () => number;
+}
+
+/** Returns the handler of one alert (wired to the model's broadcast by `serve`). */
+export function changeAlertPoster(deps: ChangeAlertDeps): (outcome: BurstOutcome) => Promise<void> {
+  const posted = new Map<string, { ts: string; at: number }>();
+  // Alert id → where it was posted (its thread), for the message that says it was repaired.
+  const threads = new Map<number, { channel: string; ts: string }[]>();
+  const now = deps.now ?? Date.now;
+  return async (outcome) => {
+    if ('harmless' in outcome) return void deps.logger.info('change burst compared: it broke nothing');
+    if ('error' in outcome)
+      return void deps.logger.error({ err: outcome.error }, 'change burst could not be compared');
+    if ('repair' in outcome) return repaired(deps, outcome.repair, threads);
+    const alert = outcome;
+    const plans = alert.changes.flatMap((c) => (c.revert ? [revertPlan(c)] : []));
+    deps.plans.remember(plans);
+    for (const channel of deps.config.watch?.channels ?? []) {
+      // The channel must see every changed object; the sample shows only pairs it may see.
+      const hidden = alert.changes.find((c) => !channelMaySee(deps.config, channel, scopeOf(c)).allowed);
+      if (hidden) {
+        deps.logger.info(
+          { channel, object: nameOf(hidden) },
+          'change alert not posted: channel may not see it',
+        );
+        continue;
+      }
+      const visible = (ns: string) => channelMaySee(deps.config, channel, ns).allowed;
+      const sample = alert.sample.filter((p) => visible(ns(p.from)) && visible(ns(p.to)));
+      const key = `${channel}|${alert.changes.map(nameOf).sort().join(',')}`;
+      const earlier = posted.get(key);
+      const inThread = earlier && now() - earlier.at < THREAD_WINDOW_MS ? earlier.ts : undefined;
+      try {
+        const result = await deps.client.chat.postMessage({
+          channel,
+          ...(inThread ? { thread_ts: inThread } : {}),
+          ...message(alert, sample, plans),
+        });
+        if (!inThread && result.ts) posted.set(key, { ts: result.ts, at: now() });
+        const thread = inThread ?? result.ts;
+        if (thread) threads.set(alert.id, [...(threads.get(alert.id) ?? []), { channel, ts: thread }]);
+        if (threads.size > 500) threads.delete(threads.keys().next().value as number);
+        deps.logger.info(
+          { channel, objects: alert.changes.map(nameOf), broken: alert.broken, thread: Boolean(inThread) },
+          'change alert posted',
+        );
+      } catch (error) {
+        deps.logger.error({ channel, err: (error as Error).message }, 'change alert not posted');
+      }
+    }
+  };
+}
+
+// "Repaired by …" in the thread of every alert whose pairs all work again.
+async function repaired(
+  deps: ChangeAlertDeps,
+  repair: Repair,
+  threads: Map<number, { channel: string; ts: string }[]>,
+): Promise<void> {
+  const by = repair.changes
+    .map((c) => {
+      const who = c.manager ? ` by \`${escapeSlack(c.manager)}\`` : '';
+      return `${c.type.toLowerCase()} \`${escapeSlack(nameOf(c))}\`${who}`;
+    })
+    .join(', ');
+  const text = `:white_check_mark: Repaired by ${by}: the pairs this alert reported work again.`;
+  for (const id of repair.alerts) {
+    for (const { channel, ts } of threads.get(id) ?? []) {
+      try {
+        await deps.client.chat.postMessage({ channel, thread_ts: ts, text });
+        deps.logger.info({ channel, alert: id }, 'change alert repaired');
+      } catch (error) {
+        deps.logger.error({ channel, err: (error as Error).message }, 'repair not posted');
+      }
+    }
+    threads.delete(id);
+  }
+}
+
+const ns = (ref: string) => ref.split('/')[0] as string;
+const nameOf = (c: ChangedObject) => `${c.kind} ${c.namespace ? `${c.namespace}/` : ''}${c.name}`;
+
+// A Namespace is seen by its name; the mesh config (and anything cluster-wide) only by a "*" channel.
+function scopeOf(change: ChangedObject): string | undefined {
+  if (change.kind === 'Namespace') return change.name;
+  if (change.kind === 'ConfigMap') return undefined;
+  return change.namespace;
+}
+
+function revertPlan(change: ChangedObject): RemediationPlan {
+  const revert = change.revert as NonNullable<ChangedObject['revert']>;
+  const where = change.namespace ? ['-n', change.namespace] : [];
+  const json = JSON.stringify(revert.body);
+  return {
+    id: `revert:${change.kind}/${change.namespace ?? ''}/${change.name}:${change.resourceVersion ?? 'deleted'}`,
+    title: `Revert the change to ${nameOf(change)}`,
+    risk:
+      revert.action === 'create'
+        ? 'Creates the deleted object again, as it was.'
+        : 'Puts back the values the change replaced; whatever relied on the new values loses them.',
+    action: revert.action,
+    target: {
+      kind: change.kind,
+      namespace: change.namespace,
+      name: change.name,
+      apiVersion: revert.apiVersion,
+    },
+    body: revert.body,
+    kubectl:
+      revert.action === 'create'
+        ? `echo ${shellQuote(json)} | kubectl create -f -`
+        : [
+            'kubectl',
+            'patch',
+            change.kind.toLowerCase(),
+            change.name,
+            ...where,
+            '--type',
+            'merge',
+            '-p',
+            json,
+          ]
+            .map(shellQuote)
+            .join(' '),
+  };
+}
+
+function message(alert: BreakingChange, sample: BreakingChange['sample'], plans: readonly RemediationPlan[]) {
+  const section = (text: string) => ({
+    type: 'section',
+    text: { type: 'mrkdwn', text: text.slice(0, 3000) },
+  });
+  const changes = alert.changes.map((c) => {
+    const who = c.manager ? ` by \`${escapeSlack(c.manager)}\`` : '';
+    const when = c.changedAt ? ` at ${escapeSlack(c.changedAt)}` : '';
+    return section(
+      `*${c.type.toLowerCase()}* \`${escapeSlack(nameOf(c))}\`${who}${when}\n\`\`\`${escapeSlack(c.diff).slice(0, 2500)}\`\`\``,
+    );
+  });
+  const pairs = sample.map(
+    (p) => `• \`${escapeSlack(p.from)}\` → \`${escapeSlack(p.to)}\`: ${escapeSlack(p.symptom)}`,
+  );
+  const summary = `${alert.broken} client→service pair(s) that worked now fail`;
+  return {
+    text: `:rotating_light: A change to ${alert.changes.map(nameOf).join(', ')} broke mTLS calls: ${summary}`,
+    blocks: [
+      section(`:rotating_light: *A change broke mTLS calls*: ${summary}.`),
+      ...changes,
+      section(
+        pairs.length
+          ? `*What callers see* (sample)\n${pairs.join('\n')}`
+          : '_The failing pairs are in namespaces this channel may not see._',
+      ),
+      ...(plans.length
+        ? [
+            {
+              type: 'actions',
+              block_id: 'change-alert',
+              elements: plans.map((plan, i) => ({
+                type: 'button',
+                action_id: `remediation:revert:${i}`,
+                text: {
+                  type: 'plain_text',
+                  text: plans.length > 1 ? `Revert ${plan.target.name}` : 'Revert',
+                },
+                value: plan.id,
+              })),
+            },
+          ]
+        : []),
+    ],
+  };
+}

@@ -1,0 +1,299 @@
+// A living model of the mesh: one watcher per kind the snapshot reads (the same kinds, selectors and
+// reductions as readClusterSnapshot), and a MeshSnapshot built from their stores on demand, kept until
+// the next change. After the first sync, answering from it makes no request to the API server.
+import { buildSnapshot } from '../build-snapshot.js';
+import type { RawObject } from '../read-manifests.js';
+import type { Gap, MeshSnapshot } from '../types.js';
+import type { KubeApi } from './kube-api.js';
+import {
+  CA_SECRETS,
+  type ClusterReadOptions,
+  DEFAULT_PAGE_SIZE,
+  ISTIO_KINDS,
+  isFinished,
+  isIstioConfigMap,
+  live,
+  reducePod,
+} from './read-cluster.js';
+import {
+  type KindSpec,
+  type KindStatus,
+  KindWatcher,
+  type ObjectChange,
+  type WatchClient,
+  type WatcherOptions,
+} from './watch-kind.js';
+
+export type { ObjectChange };
+
+/** An object the bot wrote, as the API server answered it: the model must show at least this version. */
+export interface WrittenObject {
+  readonly kind: string;
+  readonly namespace?: string;
+  readonly name: string;
+  readonly resourceVersion: string;
+}
+
+export interface ModelStatus {
+  /** Every kind finished its first LIST. */
+  readonly synced: boolean;
+  readonly kinds: readonly KindStatus[];
+}
+
+export interface ModelOptions
+  extends Pick<ClusterReadOptions, 'istioNamespace' | 'pageSize' | 'readCaSecret'> {
+  readonly watchTimeoutSeconds?: number;
+  readonly backoffMs?: WatcherOptions['backoffMs'];
+}
+
+export class ClusterModel {
+  private readonly watchers: KindWatcher[];
+  private cached?: MeshSnapshot;
+  private readonly waiters = new Set<() => void>();
+  private readonly statusListeners = new Set<(status: ModelStatus) => void>();
+  private published?: string;
+
+  constructor(api: KubeApi, watch: WatchClient, options: ModelOptions = {}) {
+    const watcherOptions: WatcherOptions = {
+      pageSize: options.pageSize ?? DEFAULT_PAGE_SIZE,
+      watchTimeoutSeconds: options.watchTimeoutSeconds,
+      backoffMs: options.backoffMs,
+    };
+    this.watchers = kindSpecs(api, options).map((spec) => new KindWatcher(spec, watch, watcherOptions));
+    for (const watcher of this.watchers) {
+      watcher.onChange((contentChanged) => {
+        if (contentChanged) this.cached = undefined;
+        for (const wake of this.waiters) wake();
+        this.publishIfChanged();
+      });
+    }
+  }
+
+  start(): void {
+    for (const watcher of this.watchers) void watcher.run();
+  }
+
+  stop(): void {
+    for (const watcher of this.watchers) watcher.stop();
+    for (const wake of this.waiters) wake();
+  }
+
+  status(): ModelStatus {
+    const kinds = this.watchers.map((w) => w.status());
+    return { synced: kinds.every((k) => k.synced), kinds };
+  }
+
+  /** Called with the status whenever what it says may have changed (sync, failure, recovery). */
+  onStatus(listener: (status: ModelStatus) => void): void {
+    this.statusListeners.add(listener);
+  }
+
+  /**
+   * Resolves once every kind has an outcome: synced, or failed (its gap says why), so that an answer
+   * never waits for a kind that is refused; false after `timeoutMs`.
+   */
+  whenSettled(timeoutMs: number): Promise<boolean> {
+    return this.waitUntil(() => this.status().kinds.every((k) => k.synced || k.gap !== undefined), timeoutMs);
+  }
+
+  /** Called for every object a watch event adds, changes or deletes, after the store has it. */
+  onObjectChange(listener: (change: ObjectChange) => void): void {
+    for (const watcher of this.watchers) watcher.onObject(listener);
+  }
+
+  /** Resolves once every kind has synced (or `timeoutMs` passed: then false). */
+  whenSynced(timeoutMs: number): Promise<boolean> {
+    return this.waitUntil(() => this.status().synced, timeoutMs);
+  }
+
+  /** Resolves true once the model shows every write (or false after `timeoutMs`). */
+  seen(writes: readonly WrittenObject[], timeoutMs: number): Promise<boolean> {
+    const pending = () =>
+      writes.filter((w) =>
+        this.watchers
+          .filter((watcher) => watcher.spec.covers(w.kind, w.namespace, w.name))
+          .some((watcher) => !watcher.hasSeen(w.namespace, w.name, w.resourceVersion)),
+      );
+    return this.waitUntil(() => pending().length === 0, timeoutMs);
+  }
+
+  /** The MeshSnapshot of the stores, with a gap for every kind not current; built once per change. */
+  snapshot(extraGaps: readonly Gap[] = []): MeshSnapshot {
+    if (!this.cached) {
+      const raws: RawObject[] = [];
+      for (const watcher of this.watchers) for (const raw of watcher.items()) raws.push(raw);
+      const statuses = this.watchers.map((w) => w.status());
+      const gaps = statuses.flatMap((s): Gap[] => {
+        if (s.gap) return [s.gap];
+        // Answering before the first LIST of a kind finished: say so, never "nothing there".
+        if (!s.synced)
+          return [{ source: `${s.name} list`, reason: 'not read yet: the first sync is still running' }];
+        return [];
+      });
+      const rootCerts = statuses.find((s) => s.name === 'configmaps/istio-ca-root-cert');
+      this.cached = buildSnapshot(raws, {
+        gaps,
+        collectedRootCertConfigMaps: rootCerts?.synced === true && rootCerts.gap === undefined,
+      });
+    }
+    if (extraGaps.length === 0) return this.cached;
+    return { ...this.cached, gaps: [...this.cached.gaps, ...extraGaps] };
+  }
+
+  // Only when a kind syncs, fails or recovers: not for every pod event of a busy cluster.
+  private publishIfChanged(): void {
+    const status = this.status();
+    const signature = JSON.stringify(status.kinds.map((k) => [k.synced, k.healthy, k.gap?.reason]));
+    if (signature === this.published) return;
+    this.published = signature;
+    for (const listener of this.statusListeners) listener(status);
+  }
+
+  private waitUntil(condition: () => boolean, timeoutMs: number): Promise<boolean> {
+    if (condition()) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const finish = (ok: boolean) => {
+        clearTimeout(timer);
+        this.waiters.delete(check);
+        resolve(ok);
+      };
+      const check = () => {
+        if (condition()) finish(true);
+      };
+      const timer = setTimeout(() => finish(condition()), timeoutMs);
+      this.waiters.add(check);
+    });
+  }
+}
+
+type Item = {
+  items?: unknown;
+  metadata?: { resourceVersion?: string; continue?: string; _continue?: string };
+};
+
+// The kinds readClusterSnapshot reads, as LIST + WATCH pairs on the same collections and selectors.
+function kindSpecs(api: KubeApi, options: ModelOptions): KindSpec[] {
+  const istioNs = options.istioNamespace ?? 'istio-system';
+  const core = api.core;
+  const opts = api.callOptions;
+  const one = (kind: string) => (item: unknown) => live(item, kind, 'v1');
+  const clusterWide = (kind: string) => (k: string) => k === kind;
+  const specs: KindSpec[] = [
+    {
+      name: 'namespaces',
+      target: { resource: 'namespaces', group: '' },
+      versions: [
+        {
+          list: (limit, c) => core.listNamespace({ limit, _continue: c }, opts) as Promise<Item>,
+          watchPath: '/api/v1/namespaces',
+          convert: one('Namespace'),
+        },
+      ],
+      covers: clusterWide('Namespace'),
+    },
+    {
+      name: 'pods',
+      target: { resource: 'pods', group: '' },
+      versions: [
+        {
+          list: (limit, c) => core.listPodForAllNamespaces({ limit, _continue: c }, opts) as Promise<Item>,
+          watchPath: '/api/v1/pods',
+          convert: (item) => {
+            const raw = live(item, 'Pod', 'v1');
+            return isFinished(raw) ? undefined : reducePod(raw);
+          },
+        },
+      ],
+      covers: clusterWide('Pod'),
+    },
+    {
+      name: 'services',
+      target: { resource: 'services', group: '' },
+      versions: [
+        {
+          list: (limit, c) =>
+            core.listServiceForAllNamespaces({ limit, _continue: c }, opts) as Promise<Item>,
+          watchPath: '/api/v1/services',
+          convert: one('Service'),
+        },
+      ],
+      covers: clusterWide('Service'),
+    },
+    {
+      name: `configmaps/${istioNs}`,
+      target: { resource: 'configmaps', group: '', namespace: istioNs },
+      versions: [
+        {
+          list: (limit, c) =>
+            core.listNamespacedConfigMap({ namespace: istioNs, limit, _continue: c }, opts) as Promise<Item>,
+          watchPath: `/api/v1/namespaces/${encodeURIComponent(istioNs)}/configmaps`,
+          convert: (item) => {
+            const raw = live(item, 'ConfigMap', 'v1');
+            return isIstioConfigMap(raw) ? raw : undefined;
+          },
+        },
+      ],
+      covers: (kind, namespace) => kind === 'ConfigMap' && namespace === istioNs,
+    },
+    {
+      name: 'configmaps/istio-ca-root-cert',
+      target: { resource: 'configmaps', group: '' },
+      fieldSelector: 'metadata.name=istio-ca-root-cert',
+      versions: [
+        {
+          list: (limit, c) =>
+            core.listConfigMapForAllNamespaces(
+              { fieldSelector: 'metadata.name=istio-ca-root-cert', limit, _continue: c },
+              opts,
+            ) as Promise<Item>,
+          watchPath: '/api/v1/configmaps',
+          convert: one('ConfigMap'),
+        },
+      ],
+      covers: (kind, _namespace, name) => kind === 'ConfigMap' && name === 'istio-ca-root-cert',
+    },
+    ...ISTIO_KINDS.map(
+      (k): KindSpec => ({
+        name: `${k.plural}.${k.group}`,
+        target: { resource: k.plural, group: k.group },
+        versions: ['v1', 'v1beta1'].map((version) => ({
+          list: (limit: number, c: string | undefined) =>
+            api.custom.listClusterCustomObject(
+              { group: k.group, version, plural: k.plural, limit, _continue: c },
+              opts,
+            ) as Promise<Item>,
+          watchPath: `/apis/${k.group}/${version}/${k.plural}`,
+          convert: (item: unknown) => live(item, k.kind, `${k.group}/${version}`),
+        })),
+        covers: clusterWide(k.kind),
+        notServed: {
+          source: `${k.plural}.${k.group}`,
+          reason: `the API server does not serve ${k.plural}.${k.group} (v1 or v1beta1): Istio is not installed in this cluster, or its CRDs are missing`,
+        },
+      }),
+    ),
+  ];
+  // The CA Secrets hold the CA's key: watched only on the same opt-in as the one-shot read, by name.
+  if (options.readCaSecret) {
+    for (const name of CA_SECRETS) {
+      specs.push({
+        name: `secrets/${name}`,
+        target: { resource: 'secrets', group: '', namespace: istioNs, name },
+        fieldSelector: `metadata.name=${name}`,
+        versions: [
+          {
+            list: (limit, c) =>
+              core.listNamespacedSecret(
+                { namespace: istioNs, fieldSelector: `metadata.name=${name}`, limit, _continue: c },
+                opts,
+              ) as Promise<Item>,
+            watchPath: `/api/v1/namespaces/${encodeURIComponent(istioNs)}/secrets`,
+            convert: one('Secret'),
+          },
+        ],
+        covers: (kind, namespace, n) => kind === 'Secret' && namespace === istioNs && n === name,
+      });
+    }
+  }
+  return specs;
+}

@@ -1,0 +1,376 @@
+// Breaking changes, as the live model sees them: after a burst of changes to what steers mTLS (a
+// PeerAuthentication, DestinationRule, ServiceEntry, a namespace's or pod's injection label, the mesh
+// config), the client→service matrix before and after the burst is compared, limited to the namespaces
+// the changed objects can affect; pairs that were ok and now fail make one alert for the burst.
+import { createTwoFilesPatch } from 'diff';
+import { stringify } from 'yaml';
+import { matrixPairs } from '../../engine/matrix.js';
+import { ResolvedMesh } from '../../mesh/resolve.js';
+import type { RawObject } from '../read-manifests.js';
+import type { ClusterModel, ObjectChange } from './model.js';
+
+export interface ChangedObject {
+  readonly kind: string;
+  readonly namespace?: string;
+  readonly name: string;
+  readonly type: ObjectChange['type'];
+  /** Unified diff of the part that steers mTLS (spec, labels or data). */
+  readonly diff: string;
+  /** Who changed it, as far as the object says (its newest managedFields entry). */
+  readonly manager?: string;
+  readonly changedAt?: string;
+  readonly resourceVersion?: string;
+  /** What undoes the change, as a plan body: a merge patch back to the old values, or the deleted object. */
+  readonly revert?: {
+    readonly apiVersion: string;
+    readonly action: 'merge-patch' | 'create';
+    readonly body: Record<string, unknown>;
+  };
+}
+
+export interface BrokenPair {
+  readonly from: string;
+  readonly to: string;
+  readonly symptom: string;
+  readonly reason: string;
+}
+
+export interface BreakingChange {
+  /** Names this alert in a later repair. */
+  readonly id: number;
+  readonly changes: readonly ChangedObject[];
+  /** Pairs that were ok before the burst and fail after it. */
+  readonly broken: number;
+  readonly sample: readonly BrokenPair[];
+  /** Namespaces of the broken pairs' services and clients (for the channels' access rules). */
+  readonly namespaces: readonly string[];
+}
+
+export interface ChangeAlertOptions {
+  /** Quiet time that ends a burst of changes (one alert per burst). */
+  readonly debounceMs: number;
+  readonly onAlert: (alert: BreakingChange) => void;
+  readonly onError?: (error: Error) => void;
+  /** A burst made every pair of earlier alerts work again. */
+  readonly onRepaired?: (repair: Repair) => void;
+  /** After each burst was compared: its alert, or undefined when it broke nothing. */
+  readonly onEvaluated?: (alert: BreakingChange | undefined) => void;
+  readonly sampleSize?: number;
+}
+
+export interface Repair {
+  /** The alerts whose broken pairs all work again. */
+  readonly alerts: readonly number[];
+  readonly changes: readonly ChangedObject[];
+}
+
+// Open alerts remembered for their repair; the oldest are forgotten first.
+const OPEN_ALERTS = 100;
+
+/** Which pairs a change can affect: services in `targets` (all if undefined) × clients in `clients`. */
+interface Scope {
+  readonly targets?: ReadonlySet<string>;
+  readonly clients?: ReadonlySet<string>;
+}
+
+export class ChangeAlerts {
+  private baseline?: ResolvedMesh;
+  private pending: { change: ObjectChange; scopes: Scope[] }[] = [];
+  private timer?: NodeJS.Timeout;
+  private nextId = 1;
+  /** Alert id → the pairs it reported that still fail. */
+  private readonly open = new Map<number, Set<string>>();
+
+  constructor(
+    private readonly model: ClusterModel,
+    private readonly options: ChangeAlertOptions,
+  ) {
+    model.onObjectChange((change) => this.observe(change));
+  }
+
+  /** Takes the baseline once the model has synced: changes before it are the starting state. */
+  async start(syncTimeoutMs = 60_000): Promise<void> {
+    while (!(await this.model.whenSynced(syncTimeoutMs))) {
+      // Keep waiting: the alerts start with the first complete view.
+    }
+    this.baseline = new ResolvedMesh(this.model.snapshot());
+  }
+
+  stop(): void {
+    clearTimeout(this.timer);
+  }
+
+  private observe(change: ObjectChange): void {
+    if (!this.baseline) return;
+    const scopes = scopesOf(change, this.model);
+    if (scopes.length === 0) return;
+    this.pending.push({ change, scopes });
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => this.evaluate(), this.options.debounceMs);
+  }
+
+  /** Takes the repaired pairs off the open alerts; returns the alerts left with none failing. */
+  private repairs(repaired: ReadonlySet<string>): number[] {
+    const done: number[] = [];
+    if (repaired.size === 0) return done;
+    for (const [id, failing] of this.open) {
+      for (const key of repaired) failing.delete(key);
+      if (failing.size === 0) {
+        done.push(id);
+        this.open.delete(id);
+      }
+    }
+    return done;
+  }
+
+  private evaluate(): void {
+    const burst = this.pending;
+    this.pending = [];
+    const before = this.baseline;
+    if (!before || burst.length === 0) return;
+    try {
+      const after = new ResolvedMesh(this.model.snapshot());
+      this.baseline = after;
+      // A view with a watch down is not compared: its "after" may be stale.
+      if (after.snapshot.gaps.length > 0) return;
+      const scopes = burst.flatMap((b) => b.scopes);
+      const was = new Map<string, 'ok' | 'fail'>();
+      for (const pair of pairsIn(before, scopes)) was.set(`${pair.from}→${pair.to}`, pair.outcome);
+      const broken: BrokenPair[] = [];
+      const repaired = new Set<string>();
+      const seen = new Set<string>();
+      for (const pair of pairsIn(after, scopes)) {
+        const key = `${pair.from}→${pair.to}`;
+        if (seen.has(key)) continue;
+        seen.add(key);
+        if (pair.outcome === 'ok' && was.get(key) === 'fail') repaired.add(key);
+        if (pair.outcome === 'fail' && was.get(key) === 'ok')
+          broken.push({ from: pair.from, to: pair.to, symptom: pair.symptom, reason: pair.reason });
+      }
+      const changes = () => mergeChanges(burst.map((b) => b.change));
+      const done = this.repairs(repaired);
+      if (done.length > 0) this.options.onRepaired?.({ alerts: done, changes: changes() });
+      if (broken.length === 0) return void this.options.onEvaluated?.(undefined);
+      const namespaces = new Set<string>();
+      for (const p of broken) {
+        namespaces.add(p.from.split('/')[0] as string);
+        namespaces.add(p.to.split('/')[0] as string);
+      }
+      const alert: BreakingChange = {
+        id: this.nextId++,
+        changes: changes(),
+        broken: broken.length,
+        sample: broken.slice(0, this.options.sampleSize ?? 5),
+        namespaces: [...namespaces].sort(),
+      };
+      this.open.set(alert.id, new Set(broken.map((p) => `${p.from}→${p.to}`)));
+      if (this.open.size > OPEN_ALERTS) this.open.delete(this.open.keys().next().value as number);
+      this.options.onAlert(alert);
+      this.options.onEvaluated?.(alert);
+    } catch (error) {
+      this.options.onError?.(error as Error);
+    }
+  }
+}
+
+function* pairsIn(mesh: ResolvedMesh, scopes: readonly Scope[]) {
+  // Services scoped to namespaces are walked namespace by namespace; an unscoped one walks them all.
+  const unscoped = scopes.filter((s) => !s.targets);
+  const byNamespace = new Map<string, Scope[]>();
+  for (const scope of scopes)
+    for (const ns of scope.targets ?? []) byNamespace.set(ns, [...(byNamespace.get(ns) ?? []), scope]);
+  const clientAllowed = (from: string, list: readonly Scope[]) =>
+    list.some((s) => !s.clients || s.clients.has(from.split('/')[0] as string));
+  if (unscoped.length > 0) {
+    for (const pair of matrixPairs(mesh, undefined)) {
+      const ns = pair.to.split('/')[0] as string;
+      if (clientAllowed(pair.from, [...unscoped, ...(byNamespace.get(ns) ?? [])])) yield pair;
+    }
+    return;
+  }
+  for (const [ns, list] of byNamespace) {
+    for (const pair of matrixPairs(mesh, ns)) if (clientAllowed(pair.from, list)) yield pair;
+  }
+}
+
+type Meta = {
+  name?: string;
+  namespace?: string;
+  labels?: Record<string, string>;
+  resourceVersion?: string;
+  managedFields?: { manager?: string; time?: string }[];
+};
+
+const metaOf = (raw: RawObject | undefined) => (raw?.object.metadata ?? {}) as Meta;
+const INJECTION_LABELS = ['istio-injection', 'istio.io/rev', 'sidecar.istio.io/inject'];
+
+// What of an object steers mTLS, per kind (undefined: the kind does not matter to the matrix).
+function relevantPart(kind: string, raw: RawObject | undefined): unknown {
+  if (!raw) return undefined;
+  const labels = metaOf(raw).labels ?? {};
+  const injection = Object.fromEntries(
+    INJECTION_LABELS.filter((l) => l in labels).map((l) => [l, labels[l]]),
+  );
+  switch (kind) {
+    case 'PeerAuthentication':
+    case 'DestinationRule':
+    case 'ServiceEntry':
+      return raw.object.spec ?? {};
+    case 'Namespace':
+    case 'Pod':
+      return { labels: injection };
+    case 'ConfigMap':
+      return raw.object.data ?? {};
+    default:
+      return undefined;
+  }
+}
+
+function scopesOf(change: ObjectChange, model: ClusterModel): Scope[] {
+  const raw = change.after ?? change.before;
+  if (!raw) return [];
+  const kind = String(raw.object.kind);
+  const before = relevantPart(kind, change.before);
+  const after = relevantPart(kind, change.after);
+  if (JSON.stringify(before) === JSON.stringify(after)) return [];
+  // Pods come and go all the time: only a changed injection label of a running pod counts.
+  if (kind === 'Pod' && change.type !== 'MODIFIED') return [];
+  const ns = metaOf(raw).namespace ?? '';
+  const only = (n: string) => new Set([n]);
+  const root = model.snapshot().meshConfig.rootNamespace;
+  switch (kind) {
+    case 'PeerAuthentication':
+      // Server side: the services of its namespace; in the root namespace, every service.
+      return [ns === root ? {} : { targets: only(ns) }];
+    case 'ServiceEntry':
+      return [{ targets: only(ns) }];
+    case 'DestinationRule': {
+      // Client side: the services its host names (any namespace), called from anywhere it applies.
+      const host = String((raw.object.spec as { host?: unknown } | undefined)?.host ?? '');
+      const target = hostNamespace(host, ns);
+      return [target ? { targets: only(target) } : {}];
+    }
+    case 'Namespace': {
+      const name = metaOf(raw).name ?? '';
+      // Its workloads as servers (every client) and as clients (every service).
+      return [{ targets: only(name) }, { clients: only(name) }];
+    }
+    case 'Pod':
+      return [{ targets: only(ns) }, { clients: only(ns) }];
+    case 'ConfigMap':
+      return [{}];
+    default:
+      return [];
+  }
+}
+
+/** The namespace of a DestinationRule host (`svc`, `svc.ns`, `svc.ns.svc.cluster.local`); undefined for wildcards. */
+function hostNamespace(host: string, ruleNamespace: string): string | undefined {
+  if (host.startsWith('*')) {
+    const rest = host.slice(2).split('.');
+    return rest.length >= 3 && rest[1] === 'svc' ? rest[0] : undefined;
+  }
+  const parts = host.split('.');
+  if (parts.length === 1) return ruleNamespace;
+  if (parts.length === 2 || parts[2] === 'svc') return parts[1];
+  return undefined;
+}
+
+// Several events of one object in a burst are one change: from its first "before" to its last "after".
+function mergeChanges(changes: readonly ObjectChange[]): ChangedObject[] {
+  const byObject = new Map<string, { first: ObjectChange; last: ObjectChange }>();
+  for (const change of changes) {
+    const raw = (change.after ?? change.before) as RawObject;
+    const m = metaOf(raw);
+    const key = `${raw.object.kind}/${m.namespace ?? ''}/${m.name}`;
+    const entry = byObject.get(key);
+    if (entry) entry.last = change;
+    else byObject.set(key, { first: change, last: change });
+  }
+  return [...byObject.values()].map(({ first, last }) => {
+    const raw = (last.after ?? last.before) as RawObject;
+    const kind = String(raw.object.kind);
+    const m = metaOf(raw);
+    const newest = [...(metaOf(last.after).managedFields ?? [])]
+      .filter((f) => f.time)
+      .sort((a, b) => String(b.time).localeCompare(String(a.time)))[0];
+    const type = !first.before ? 'ADDED' : !last.after ? 'DELETED' : 'MODIFIED';
+    const yamlOf = (part: unknown) => (part === undefined ? '' : stringify(part));
+    const name = `${kind} ${m.namespace ? `${m.namespace}/` : ''}${m.name}`;
+    return {
+      kind,
+      namespace: m.namespace,
+      name: m.name ?? '',
+      type,
+      diff: createTwoFilesPatch(
+        `${name} (before)`,
+        `${name} (after)`,
+        yamlOf(relevantPart(kind, first.before)),
+        yamlOf(relevantPart(kind, last.after)),
+        undefined,
+        undefined,
+        { context: 3 },
+      )
+        .split('\n')
+        .slice(2)
+        .join('\n'),
+      manager: newest?.manager,
+      changedAt: newest?.time,
+      resourceVersion: metaOf(last.after).resourceVersion,
+      revert: revertOf(kind, type, first.before, last.after),
+    };
+  });
+}
+
+type Json = Record<string, unknown>;
+const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** The JSON merge patch that turns `from` into `to`. */
+function mergePatchTo(from: unknown, to: unknown): unknown {
+  if (!isObject(from) || !isObject(to)) return to === undefined ? null : to;
+  const patch: Json = {};
+  for (const key of Object.keys(from)) if (!(key in to)) patch[key] = null;
+  for (const [key, value] of Object.entries(to)) {
+    if (JSON.stringify(from[key]) !== JSON.stringify(value)) patch[key] = mergePatchTo(from[key], value);
+  }
+  return patch;
+}
+
+// Plans never delete: an added object gets no Revert; a pod is its controller's to change.
+function revertOf(
+  kind: string,
+  type: ObjectChange['type'],
+  before: RawObject | undefined,
+  after: RawObject | undefined,
+): ChangedObject['revert'] {
+  const source = before ?? after;
+  const apiVersion = String(source?.object.apiVersion ?? 'v1');
+  if (type === 'ADDED' || kind === 'Pod' || !before) return undefined;
+  const field = kind === 'ConfigMap' ? 'data' : 'spec';
+  if (type === 'DELETED') {
+    const m = metaOf(before);
+    return {
+      apiVersion,
+      action: 'create',
+      body: {
+        apiVersion,
+        kind,
+        metadata: { name: m.name, namespace: m.namespace, labels: m.labels },
+        [field]: before.object[field],
+      },
+    };
+  }
+  if (kind === 'Namespace') {
+    const labelsOf = (raw: RawObject | undefined) => (relevantPart(kind, raw) as { labels: Json }).labels;
+    return {
+      apiVersion,
+      action: 'merge-patch',
+      body: { metadata: { labels: mergePatchTo(labelsOf(after), labelsOf(before)) } },
+    };
+  }
+  return {
+    apiVersion,
+    action: 'merge-patch',
+    body: { [field]: mergePatchTo(after?.object[field] ?? {}, before.object[field] ?? {}) },
+  };
+}

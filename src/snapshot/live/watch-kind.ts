@@ -1,0 +1,353 @@
+// Keeps one kind's objects current: LIST once (paginated), then WATCH from the list's resourceVersion
+// with bookmarks; a 410 Gone (the version expired) re-LISTs, a closed stream re-WATCHes from the last
+// version seen, and a failure (403, unreachable) is kept as a gap until the watch is back.
+import { ApiException } from '@kubernetes/client-node';
+import type { RawObject } from '../read-manifests.js';
+import type { Gap } from '../types.js';
+import { type ApiFailure, classify, describeTarget, gapReason, type ListTarget } from './api-errors.js';
+
+export interface ListPage {
+  readonly items?: unknown;
+  readonly metadata?: { readonly resourceVersion?: string; readonly continue?: string; _continue?: string };
+}
+
+/** How to read one kind: the LIST call (through the counted client), the WATCH path, the conversion. */
+export interface KindSpec {
+  /** `pods`, `peerauthentications.security.istio.io`: the metrics label. */
+  readonly name: string;
+  /** For gap reasons (the RBAC rule a failure points at). */
+  readonly target: Omit<ListTarget, 'verb'>;
+  /** Tried in order: an Istio CRD is served as v1, or v1beta1 on older Istio. */
+  readonly versions: readonly {
+    readonly list: (limit: number, continueToken: string | undefined) => Promise<ListPage>;
+    readonly watchPath: string;
+    readonly convert: (item: unknown) => RawObject | undefined;
+  }[];
+  readonly fieldSelector?: string;
+  /** Whether an object of this kind, namespace and name is one this watcher sees (read-your-writes). */
+  readonly covers: (kind: string, namespace: string | undefined, name: string) => boolean;
+  /** Gap when no version is served (Istio not installed): a fact about the cluster, not a failure. */
+  readonly notServed?: Gap;
+}
+
+/** What client-node's `Watch` does: one streaming GET with `?watch=true`. */
+export interface WatchClient {
+  watch(
+    path: string,
+    query: Record<string, string | number | boolean | undefined>,
+    onEvent: (type: string, object: unknown) => void,
+    done: (error: unknown) => void,
+  ): Promise<AbortController>;
+}
+
+export interface WatcherOptions {
+  readonly pageSize: number;
+  /** The server ends each watch after this long (plus jitter); the watcher then re-watches. */
+  readonly watchTimeoutSeconds?: number;
+  readonly backoffMs?: { readonly first: number; readonly max: number };
+  readonly now?: () => number;
+}
+
+export interface KindStatus {
+  readonly name: string;
+  /** The first LIST completed (or the kind is known not to be served). */
+  readonly synced: boolean;
+  /** The store is current: the watch is established (or the kind is not served). */
+  readonly healthy: boolean;
+  /** When the store was last known current (ms since epoch); undefined before the first sync. */
+  readonly currentAt?: number;
+  readonly gap?: Gap;
+}
+
+/** One object added, changed or deleted, as a watch event told it (not a LIST). */
+export interface ObjectChange {
+  readonly type: 'ADDED' | 'MODIFIED' | 'DELETED';
+  readonly before?: RawObject;
+  readonly after?: RawObject;
+}
+
+export class KindWatcher {
+  private readonly objects = new Map<string, RawObject>();
+  private resourceVersion = '';
+  private versionIndex = 0;
+  private synced = false;
+  private healthy = false;
+  private currentAt?: number;
+  private failure?: Gap;
+  private stopped = false;
+  private request?: AbortController;
+  private wake?: () => void;
+  private readonly listeners = new Set<(contentChanged: boolean) => void>();
+  private readonly objectListeners = new Set<(change: ObjectChange) => void>();
+
+  constructor(
+    readonly spec: KindSpec,
+    private readonly watcher: WatchClient,
+    private readonly options: WatcherOptions,
+  ) {}
+
+  /** Runs until stop(): list, watch, re-watch, re-list on 410, back off on failures. */
+  async run(): Promise<void> {
+    const backoff = this.options.backoffMs ?? { first: 500, max: 30_000 };
+    let delay = backoff.first;
+    while (!this.stopped) {
+      const outcome = this.resourceVersion ? await this.watchOnce() : await this.list();
+      if (this.stopped) return;
+      if (outcome === 'again') {
+        delay = backoff.first;
+        continue;
+      }
+      await this.sleep(delay);
+      delay = Math.min(delay * 2, backoff.max);
+    }
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.request?.abort();
+    this.wake?.();
+  }
+
+  items(): Iterable<RawObject> {
+    return this.objects.values();
+  }
+
+  status(): KindStatus {
+    const gap = this.failure ?? (this.synced && this.versionIndex < 0 ? this.spec.notServed : undefined);
+    return {
+      name: this.spec.name,
+      synced: this.synced,
+      healthy: this.healthy,
+      currentAt: this.currentAt,
+      gap,
+    };
+  }
+
+  /** The object (by kind, namespace, name) is at least at this resourceVersion, or the stream is past it. */
+  hasSeen(namespace: string | undefined, name: string, resourceVersion: string): boolean {
+    const stored = this.objects.get(key(namespace, name));
+    const version = stored && (stored.object.metadata as { resourceVersion?: string }).resourceVersion;
+    if (version === resourceVersion) return true;
+    return atLeast(version, resourceVersion) || atLeast(this.resourceVersion, resourceVersion);
+  }
+
+  /**
+   * Called after every event; `contentChanged` when what a snapshot shows changed (objects or gap),
+   * not for a bookmark or a re-established watch.
+   */
+  onChange(listener: (contentChanged: boolean) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Called for every object a watch event adds, changes or deletes (the change alerts' input). */
+  onObject(listener: (change: ObjectChange) => void): void {
+    this.objectListeners.add(listener);
+  }
+
+  private changed(contentChanged: boolean): void {
+    for (const listener of this.listeners) listener(contentChanged);
+  }
+
+  private async list(): Promise<'again' | 'failed'> {
+    for (let index = Math.max(0, this.versionIndex); index < this.spec.versions.length; index++) {
+      const version = this.spec.versions[index] as KindSpec['versions'][number];
+      const result = await this.listPages(version);
+      if ('failure' in result) {
+        if (result.failure.kind === 'not-found' && this.spec.notServed) continue;
+        this.fail(result.failure, 'list');
+        return 'failed';
+      }
+      this.versionIndex = index;
+      this.objects.clear();
+      for (const item of result.items) {
+        const raw = version.convert(item);
+        if (raw) this.objects.set(keyOf(raw), raw);
+      }
+      this.resourceVersion = result.resourceVersion || '0';
+      this.synced = true;
+      this.markCurrent(true);
+      return 'again';
+    }
+    // No version served: Istio is not installed. Look again later (it may be installed meanwhile).
+    this.versionIndex = -1;
+    this.objects.clear();
+    this.synced = true;
+    this.markCurrent(true);
+    return 'failed';
+  }
+
+  private async listPages(
+    version: KindSpec['versions'][number],
+  ): Promise<{ items: unknown[]; resourceVersion?: string } | { failure: ApiFailure }> {
+    const items: unknown[] = [];
+    let token: string | undefined;
+    let resourceVersion: string | undefined;
+    try {
+      do {
+        const page = await version.list(this.options.pageSize, token);
+        if (!Array.isArray(page?.items))
+          return { failure: { kind: 'malformed', message: 'answered with JSON without an "items" array' } };
+        for (const item of page.items) items.push(item);
+        resourceVersion = page.metadata?.resourceVersion;
+        token = page.metadata?._continue || page.metadata?.continue || undefined;
+      } while (token);
+    } catch (error) {
+      return { failure: classify(error) };
+    }
+    return { items, resourceVersion };
+  }
+
+  private watchOnce(): Promise<'again' | 'failed'> {
+    const version = this.spec.versions[this.versionIndex];
+    if (!version) {
+      // Not served at the last look: list again after the back-off.
+      this.versionIndex = 0;
+      this.resourceVersion = '';
+      return Promise.resolve('failed');
+    }
+    const seconds = this.options.watchTimeoutSeconds ?? 300;
+    return new Promise((resolve) => {
+      let ended = false;
+      let expired = false;
+      let errored = false;
+      const done = (error: unknown) => {
+        if (ended) return;
+        ended = true;
+        this.request = undefined;
+        if (this.stopped) return resolve('failed');
+        if (expired || statusCode(error) === 410) {
+          // The version is too old to resume from: read everything again.
+          this.resourceVersion = '';
+          return resolve('again');
+        }
+        if (error) this.fail(watchFailure(error), 'watch');
+        if (error || errored) return resolve('failed');
+        // The server ended the stream (its timeout): resume from the last version seen.
+        resolve('again');
+      };
+      const onEvent = (type: string, object: unknown) => {
+        if (ended) return;
+        const obj = object as { metadata?: { resourceVersion?: string }; code?: number };
+        if (type === 'ERROR') {
+          if (obj?.code === 410) expired = true;
+          else {
+            errored = true;
+            this.fail(watchFailure(object), 'watch');
+          }
+          return;
+        }
+        if (type === 'ADDED' || type === 'MODIFIED') {
+          const raw = version.convert(object);
+          const k = keyOfItem(object);
+          const before = this.objects.get(k);
+          if (raw) this.objects.set(k, raw);
+          // A pod that finished leaves the analysis as it would from a fresh LIST.
+          else this.objects.delete(k);
+          this.tell({ type: raw ? type : 'DELETED', before, after: raw });
+        } else if (type === 'DELETED') {
+          const k = keyOfItem(object);
+          const before = this.objects.get(k);
+          this.objects.delete(k);
+          if (before) this.tell({ type, before });
+        } else if (type !== 'BOOKMARK') {
+          return;
+        }
+        if (obj?.metadata?.resourceVersion) this.resourceVersion = obj.metadata.resourceVersion;
+        this.markCurrent(type !== 'BOOKMARK');
+      };
+      this.watcher
+        .watch(
+          version.watchPath,
+          {
+            resourceVersion: this.resourceVersion,
+            allowWatchBookmarks: true,
+            // Spread the re-watches of the kinds over a minute.
+            timeoutSeconds: seconds + Math.floor(Math.random() * 60),
+            fieldSelector: this.spec.fieldSelector,
+          },
+          onEvent,
+          done,
+        )
+        .then(
+          (controller) => {
+            if (ended) return;
+            // Stopped while the stream was being opened: close it now.
+            if (this.stopped) return void controller.abort();
+            this.request = controller;
+            // The stream is established: whatever failed before is over.
+            this.markCurrent(false);
+          },
+          (error) => done(error ?? new Error('watch failed')),
+        );
+    });
+  }
+
+  private tell(change: ObjectChange): void {
+    if (!change.before && !change.after) return;
+    for (const listener of this.objectListeners) listener(change);
+  }
+
+  private markCurrent(contentChanged: boolean): void {
+    const recovered = this.failure !== undefined;
+    this.healthy = true;
+    this.failure = undefined;
+    this.currentAt = (this.options.now ?? Date.now)();
+    this.changed(contentChanged || recovered);
+  }
+
+  private fail(failure: ApiFailure, verb: 'list' | 'watch'): void {
+    const target: ListTarget = { ...this.spec.target, verb };
+    const since = this.currentAt
+      ? `; answers show what was seen until ${new Date(this.currentAt).toISOString()}`
+      : '';
+    this.healthy = false;
+    this.failure = { source: describeTarget(target), reason: `${gapReason(failure, target)}${since}` };
+    this.changed(true);
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      this.wake = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+  }
+}
+
+/** Resource versions are opaque, but etcd-backed API servers hand out one increasing integer. */
+function atLeast(version: string | undefined, wanted: string): boolean {
+  if (!version || !/^\d+$/.test(version) || !/^\d+$/.test(wanted)) return false;
+  return BigInt(version) >= BigInt(wanted);
+}
+
+function statusCode(error: unknown): number | undefined {
+  const e = error as { statusCode?: number; code?: unknown } | undefined;
+  return e?.statusCode ?? (typeof e?.code === 'number' ? e.code : undefined);
+}
+
+// client-node's Watch reports a refused watch as an Error with statusCode; an ERROR event carries a
+// Status object. Both are read like any other API answer.
+function watchFailure(error: unknown): ApiFailure {
+  const code = statusCode(error);
+  if (code) {
+    const message = (error as { message?: string })?.message;
+    return classify(new ApiException(code, message ?? '', { message }, {}));
+  }
+  return classify(error);
+}
+
+function key(namespace: string | undefined, name: string): string {
+  return `${namespace ?? ''}/${name}`;
+}
+
+function keyOfItem(item: unknown): string {
+  const m = (item as { metadata?: { namespace?: string; name?: string } })?.metadata;
+  return key(m?.namespace, m?.name ?? '');
+}
+
+function keyOf(raw: RawObject): string {
+  return keyOfItem(raw.object);
+}

@@ -1,0 +1,237 @@
+// The real `serve` process with watch.channels, against a loopback Kubernetes API that serves WATCH and
+// a loopback Slack: a harmless change posts nothing; a namespace switched to STRICT with a plaintext
+// client posts one alert naming the policy and the client, only where the access rules allow; Revert,
+// approved by a second user, restores the old mode and the alert's thread says what repaired it; the
+// same object breaking again within ten minutes goes to the first alert's thread.
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { FakeKubeApi } from '../helpers/fake-kube-api.js';
+import { FakeSlack, slackSignature } from '../helpers/fake-slack.js';
+import { kubeconfigFile, paymentsCluster } from '../helpers/payments-cluster.js';
+
+const ROOT = new URL('../..', import.meta.url).pathname;
+const SECRET = 'alerts-signing-secret';
+
+let slack: FakeSlack;
+let slackUrl: string;
+let kube: FakeKubeApi;
+let bot: ChildProcess;
+let url: string;
+let opsUrl: string;
+let logs = '';
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as { port: number }).port;
+  await new Promise<void>((r) => server.close(() => r()));
+  return port;
+}
+
+async function until(condition: () => boolean | Promise<boolean>, message: () => string, timeoutMs = 15_000) {
+  const started = Date.now();
+  while (!(await condition())) {
+    if (Date.now() - started > timeoutMs) throw new Error(message());
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+const count = (text: string) => logs.split(text).length - 1;
+const setMode = (mode: string, manager: string) =>
+  kube.update('PeerAuthentication', 'payments', 'default', (o) => {
+    o.spec = { mtls: { mode } };
+    o.metadata.managedFields = [{ manager, operation: 'Update', time: '2026-11-29T10:00:00Z' }];
+  });
+const mode = () =>
+  (kube.find('PeerAuthentication', 'payments', 'default')?.spec as { mtls?: { mode: string } } | undefined)
+    ?.mtls?.mode;
+
+beforeAll(async () => {
+  slack = new FakeSlack();
+  slackUrl = await slack.start();
+  kube = paymentsCluster();
+  // PERMISSIVE to start with: the legacy client (no sidecar) calls payments in plaintext.
+  setMode('PERMISSIVE', 'helm');
+  const server = await kube.start();
+  const dir = mkdtempSync(join(tmpdir(), 'mtls-doctor-alerts-'));
+  const config = join(dir, 'config.yaml');
+  writeFileSync(
+    config,
+    [
+      'access:',
+      '  channels:',
+      '    C0OPS: ["*"]',
+      '    C0LEGACY: [legacy]',
+      'watch:',
+      '  channels: [C0OPS, C0LEGACY]',
+      '  debounceSeconds: 0.3',
+      'approvers:',
+      '  users: [U0ALICE, U0BOB]',
+      'store:',
+      `  path: ${join(dir, 'state.db')}`,
+      '',
+    ].join('\n'),
+  );
+  const port = await freePort();
+  const opsPort = await freePort();
+  url = `http://127.0.0.1:${port}/slack/events`;
+  opsUrl = `http://127.0.0.1:${opsPort}`;
+  execFileSync('npm', ['run', 'build', '--silent'], { cwd: ROOT });
+  bot = spawn(
+    'node',
+    ['bin/mtls-doctor.js', 'serve', '--kubeconfig', kubeconfigFile(server), '--config', config],
+    {
+      cwd: ROOT,
+      env: {
+        ...process.env,
+        SLACK_BOT_TOKEN: 'xoxb-alerts-token',
+        SLACK_SIGNING_SECRET: SECRET,
+        SLACK_API_URL: `${slackUrl}/api/`,
+        PORT: String(port),
+        OPS_PORT: String(opsPort),
+        SLACK_APP_TOKEN: '',
+      },
+    },
+  );
+  bot.stderr?.on('data', (d: Buffer) => {
+    logs += d.toString();
+  });
+  await until(
+    async () => {
+      if (!logs.includes('listening on port')) return false;
+      return (await fetch(`${opsUrl}/readyz`)).status === 200;
+    },
+    () => `bot not ready: ${logs}`,
+    30_000,
+  );
+  await until(
+    () => kube.openWatches() === 8,
+    () => `watches: ${kube.openWatches()}`,
+  );
+}, 90_000);
+
+afterAll(async () => {
+  bot?.kill('SIGTERM');
+  await kube?.stop();
+  await slack?.stop();
+});
+
+const now = () => Math.floor(Date.now() / 1000);
+const post = async (body: string) =>
+  (await fetch(url, { method: 'POST', headers: slackSignature(SECRET, body, now()), body })).status;
+let replies = 0;
+const click = (user: string, actionId: string, value: string) =>
+  post(
+    new URLSearchParams({
+      payload: JSON.stringify({
+        type: 'block_actions',
+        team: { id: 'T0' },
+        user: { id: user, team_id: 'T0' },
+        api_app_id: 'A0MTLS',
+        container: { type: 'message', message_ts: '1.1', channel_id: 'C0OPS' },
+        channel: { id: 'C0OPS', name: 'ops' },
+        trigger_id: '1.2.3',
+        response_url: `${slackUrl}/respond/click-${++replies}`,
+        actions: [{ type: 'button', action_id: actionId, block_id: 'b', value, action_ts: '1.2' }],
+      }),
+    }).toString(),
+  );
+const alerts = () =>
+  slack.calls.filter(
+    (c) => c.method === 'chat.postMessage' && String(c.args.text).includes('broke mTLS calls'),
+  );
+const HARMLESS = 'change burst compared: it broke nothing';
+
+describe('change alerts of serve watching a live cluster', { timeout: 60_000 }, () => {
+  let first: { blocks: string };
+
+  it('a change that breaks nothing posts nothing', async () => {
+    const before = count(HARMLESS);
+    kube.create({
+      apiVersion: 'networking.istio.io/v1',
+      kind: 'DestinationRule',
+      metadata: { name: 'payments', namespace: 'payments' },
+      spec: { host: 'payments', trafficPolicy: { tls: { mode: 'ISTIO_MUTUAL' } } },
+    });
+    await until(
+      () => count(HARMLESS) === before + 1,
+      () => `the burst was never compared: ${logs}`,
+    );
+    expect(alerts()).toEqual([]);
+  });
+
+  it('STRICT with a plaintext client: one alert naming the policy, its diff, the manager and the client, only where the channel may see it', async () => {
+    const posted = slack.waitFor('chat.postMessage');
+    setMode('STRICT', 'kubectl-edit');
+    const call = await posted;
+    expect(call.args.channel).toBe('C0OPS');
+    expect(String(call.args.text)).toBe(
+      ':rotating_light: A change to PeerAuthentication payments/default broke mTLS calls: 1 client→service pair(s) that worked now fail',
+    );
+    const blocks = JSON.stringify(call.args.blocks);
+    expect(blocks).toContain(
+      '`PeerAuthentication payments/default` by `kubectl-edit` at 2026-11-29T10:00:00Z',
+    );
+    expect(blocks).toContain('-  mode: PERMISSIVE');
+    expect(blocks).toContain('+  mode: STRICT');
+    expect(blocks).toContain('`legacy/cron-0` → `payments/payments:80`');
+    expect(blocks).toContain('"action_id":"remediation:revert:0"');
+    first = { blocks };
+    await until(
+      () => logs.includes('change alert not posted: channel may not see it'),
+      () => `no refusal for C0LEGACY: ${logs}`,
+    );
+    expect(alerts()).toHaveLength(1);
+  });
+
+  it('Revert is a fix request: approved by a second user it restores the old mode, alerts nothing new, and the alert thread says what repaired it', async () => {
+    const plan = /"value":"(revert:PeerAuthentication\/payments\/default:\d+)"/.exec(first.blocks)?.[1] ?? '';
+    expect(plan).not.toBe('');
+    const requested = slack.waitFor('chat.postMessage');
+    await click('U0ALICE', 'remediation:revert:0', plan);
+    const request = await requested;
+    expect(String(request.args.text)).toBe(
+      'Fix request 1: Revert the change to PeerAuthentication payments/default',
+    );
+    expect(JSON.stringify(request.args.blocks)).toContain('-    mode: STRICT');
+    const own = slack.waitFor('respond/click-2');
+    await click('U0ALICE', 'fix-approve', '1');
+    expect(String((await own).args.text)).toContain('another approver has to approve it');
+    expect(mode()).toBe('STRICT');
+    const harmless = count(HARMLESS);
+    const applied = slack.waitFor('chat.postMessage');
+    await click('U0BOB', 'fix-approve', '1');
+    expect(String((await applied).args.text)).toBe('Fix request 1 applied');
+    expect(mode()).toBe('PERMISSIVE');
+    await until(
+      () => count(HARMLESS) === harmless + 1,
+      () => `the revert was never compared: ${logs}`,
+    );
+    expect(alerts()).toHaveLength(1);
+    // The alert's thread says what repaired it.
+    await until(
+      () => slack.calls.some((c) => String(c.args.text).startsWith(':white_check_mark: Repaired by')),
+      () => `no repair posted: ${logs}`,
+    );
+    const repair = slack.calls.find((c) => String(c.args.text).startsWith(':white_check_mark: Repaired by'));
+    expect(repair?.args).toMatchObject({
+      channel: 'C0OPS',
+      text: ':white_check_mark: Repaired by modified `PeerAuthentication payments/default` by `mtls-doctor`: the pairs this alert reported work again.',
+    });
+    expect(String(repair?.args.thread_ts)).toMatch(/^\d+\.000100$/);
+  });
+
+  it("the same object breaking again within ten minutes goes to the first alert's thread", async () => {
+    const posted = slack.waitFor('chat.postMessage');
+    setMode('STRICT', 'kubectl-edit');
+    const again = await posted;
+    expect(String(again.args.text)).toContain('broke mTLS calls');
+    // The first alert was a channel message; this one answers in its thread.
+    expect(alerts()[0]?.args.thread_ts).toBeUndefined();
+    expect(String(again.args.thread_ts)).toMatch(/^\d+\.000100$/);
+  });
+});

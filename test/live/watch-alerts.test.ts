@@ -1,0 +1,119 @@
+// Change alerts from the live model: a change that turns ok pairs into failures makes one alert per
+// burst (the object, its diff, who changed it, the broken pairs); a harmless change makes none.
+import { Watch } from '@kubernetes/client-node';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createKubeApi } from '../../src/snapshot/live/kube-api.js';
+import { ClusterModel } from '../../src/snapshot/live/model.js';
+import { type BreakingChange, ChangeAlerts, type Repair } from '../../src/snapshot/live/watch-alerts.js';
+import type { FakeKubeApi } from '../helpers/fake-kube-api.js';
+import { paymentsCluster } from '../helpers/payments-cluster.js';
+
+let fake: FakeKubeApi;
+let model: ClusterModel | undefined;
+let alerts: ChangeAlerts | undefined;
+afterEach(async () => {
+  alerts?.stop();
+  model?.stop();
+  await fake?.stop();
+});
+
+let evaluated: (BreakingChange | undefined)[] = [];
+let repairs: Repair[] = [];
+
+async function start(): Promise<BreakingChange[]> {
+  evaluated = [];
+  repairs = [];
+  fake = paymentsCluster();
+  // Start PERMISSIVE: the legacy (sidecar-less) client can call payments.
+  fake.update('PeerAuthentication', 'payments', 'default', (o) => {
+    o.spec = { mtls: { mode: 'PERMISSIVE' } };
+  });
+  const config = fake.kubeConfig(await fake.start());
+  model = new ClusterModel(createKubeApi({ kubeConfig: config }), new Watch(config));
+  const seen: BreakingChange[] = [];
+  alerts = new ChangeAlerts(model, {
+    debounceMs: 200,
+    onAlert: (a) => seen.push(a),
+    onEvaluated: (a) => evaluated.push(a),
+    onRepaired: (r) => repairs.push(r),
+  });
+  model.start();
+  await alerts.start(10_000);
+  while (fake.openWatches() < 8) await new Promise((r) => setTimeout(r, 20));
+  return seen;
+}
+
+const settle = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe('change alerts', { timeout: 20_000 }, () => {
+  it('STRICT with a plaintext client: one alert for the burst, naming the policy, its diff, the manager and the client', async () => {
+    const seen = await start();
+    // A burst: two edits of the same policy within the debounce.
+    fake.update('PeerAuthentication', 'payments', 'default', (o) => {
+      o.spec = { mtls: { mode: 'STRICT' } };
+      o.metadata.managedFields = [
+        { manager: 'kubectl-edit', operation: 'Update', time: '2026-11-29T10:00:00Z' },
+      ];
+    });
+    fake.update('PeerAuthentication', 'payments', 'default', (o) => {
+      o.metadata.labels = { team: 'payments' };
+    });
+    while (evaluated.length === 0) await settle(20);
+    expect(evaluated).toHaveLength(1);
+    expect(seen).toHaveLength(1);
+    const [alert] = seen as [BreakingChange];
+    expect(alert.changes).toHaveLength(1);
+    expect(alert.changes[0]).toMatchObject({
+      kind: 'PeerAuthentication',
+      namespace: 'payments',
+      name: 'default',
+      type: 'MODIFIED',
+      manager: 'kubectl-edit',
+      changedAt: '2026-11-29T10:00:00Z',
+    });
+    expect(alert.changes[0]?.diff).toContain('-  mode: PERMISSIVE');
+    expect(alert.changes[0]?.diff).toContain('+  mode: STRICT');
+    // Undone by a merge patch back to the old mode (the labels are no part of it).
+    expect(alert.changes[0]?.revert).toEqual({
+      apiVersion: 'security.istio.io/v1',
+      action: 'merge-patch',
+      body: { spec: { mtls: { mode: 'PERMISSIVE' } } },
+    });
+    expect(alert.broken).toBeGreaterThan(0);
+    expect(alert.sample.map((p) => p.from)).toContain('legacy/cron-0');
+    expect(alert.sample.every((p) => p.to.startsWith('payments/payments'))).toBe(true);
+    expect(alert.namespaces).toEqual(['legacy', 'payments']);
+
+    // Back to PERMISSIVE: the alert's pairs work again, and the repair names the change.
+    fake.update('PeerAuthentication', 'payments', 'default', (o) => {
+      o.spec = { mtls: { mode: 'PERMISSIVE' } };
+    });
+    while (evaluated.length < 2) await settle(20);
+    expect(evaluated[1]).toBeUndefined();
+    expect(repairs).toHaveLength(1);
+    expect(repairs[0]?.alerts).toEqual([alert.id]);
+    expect(repairs[0]?.changes.map((c) => `${c.type} ${c.kind} ${c.namespace}/${c.name}`)).toEqual([
+      'MODIFIED PeerAuthentication payments/default',
+    ]);
+  });
+
+  it('a change that breaks nothing makes no alert', async () => {
+    const seen = await start();
+    const before = fake.requests.length;
+    // A DestinationRule asking for what auto mTLS already does, and a label no one reads.
+    fake.create({
+      apiVersion: 'networking.istio.io/v1',
+      kind: 'DestinationRule',
+      metadata: { name: 'payments', namespace: 'payments' },
+      spec: { host: 'payments', trafficPolicy: { tls: { mode: 'ISTIO_MUTUAL' } } },
+    });
+    fake.update('Namespace', undefined, 'legacy', (o) => {
+      o.metadata.labels = { owner: 'ops' };
+    });
+    // The label change is not even compared; the DestinationRule's burst is, and breaks nothing.
+    while (evaluated.length === 0) await settle(20);
+    expect(evaluated).toEqual([undefined]);
+    expect(seen).toEqual([]);
+    expect(fake.requests.length).toBe(before);
+  });
+});

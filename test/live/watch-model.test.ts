@@ -1,0 +1,180 @@
+// The live model against a loopback API server that serves WATCH: one LIST per kind, then only watch
+// streams; changes arrive as events; an expired version re-LISTs; a refused watch is a gap until it
+// is back; the bot's own write is waited for.
+import { Watch } from '@kubernetes/client-node';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createKubeApi } from '../../src/snapshot/live/kube-api.js';
+import { ClusterModel } from '../../src/snapshot/live/model.js';
+import { modelSource, stopLiveModels } from '../../src/snapshot/live/model-source.js';
+import type { FakeKubeApi } from '../helpers/fake-kube-api.js';
+import { kubeconfigFile, paymentsCluster } from '../helpers/payments-cluster.js';
+
+let fake: FakeKubeApi;
+let model: ClusterModel | undefined;
+afterEach(async () => {
+  model?.stop();
+  model = undefined;
+  await fake?.stop();
+});
+
+async function start(): Promise<ClusterModel> {
+  fake = paymentsCluster();
+  const config = fake.kubeConfig(await fake.start());
+  const api = createKubeApi({ kubeConfig: config });
+  model = new ClusterModel(api, new Watch(config), { backoffMs: { first: 50, max: 200 } });
+  model.start();
+  expect(await model.whenSynced(10_000)).toBe(true);
+  return model;
+}
+
+const mode = (m: ClusterModel) =>
+  m.snapshot().peerAuthentications.find((p) => p.meta.name === 'default' && p.meta.namespace === 'payments')
+    ?.mode;
+const lists = () => fake.requests.filter((r) => r.query.get('watch') !== 'true');
+const watches = () => fake.requests.filter((r) => r.query.get('watch') === 'true');
+
+async function until(condition: () => boolean, what: string): Promise<void> {
+  const started = Date.now();
+  while (!condition()) {
+    if (Date.now() - started > 10_000) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+describe('the live model', { timeout: 20_000 }, () => {
+  it('lists each kind once, then watches with bookmarks from the list version', async () => {
+    const m = await start();
+    const snapshot = m.snapshot();
+    expect(snapshot.namespaces.map((n) => n.name).sort()).toEqual(['legacy', 'payments']);
+    expect(mode(m)).toBe('STRICT');
+    expect(snapshot.gaps).toEqual([]);
+    // 8 kinds: namespaces, pods, services, 2 ConfigMap reads, 3 Istio kinds.
+    expect(lists()).toHaveLength(8);
+    await until(() => watches().length === 8, 'eight watches');
+    for (const w of watches()) {
+      expect(w.query.get('allowWatchBookmarks')).toBe('true');
+      expect(Number(w.query.get('resourceVersion'))).toBeGreaterThan(0);
+    }
+    expect(
+      watches()
+        .find((w) => w.path === '/api/v1/configmaps')
+        ?.query.get('fieldSelector'),
+    ).toBe('metadata.name=istio-ca-root-cert');
+  });
+
+  it('a change made through the API shows in the next snapshot without a request of the model', async () => {
+    const m = await start();
+    await until(() => fake.openWatches() === 8, 'eight open watches');
+    const before = fake.requests.length;
+    const changed = fake.update('PeerAuthentication', 'payments', 'default', (o) => {
+      o.spec = { mtls: { mode: 'PERMISSIVE' } };
+    });
+    expect(
+      await m.seen(
+        [
+          {
+            kind: 'PeerAuthentication',
+            namespace: 'payments',
+            name: 'default',
+            resourceVersion: String(changed.metadata.resourceVersion),
+          },
+        ],
+        5_000,
+      ),
+    ).toBe(true);
+    expect(mode(m)).toBe('PERMISSIVE');
+    fake.remove('Pod', 'legacy', 'cron-0');
+    await until(() => !m.snapshot().workloads.some((w) => w.meta.name === 'cron-0'), 'the deleted pod gone');
+    expect(fake.requests.length).toBe(before);
+  });
+
+  it('410 Gone on re-watch (the version expired): a fresh LIST picks up what the watch missed', async () => {
+    const m = await start();
+    await until(() => fake.openWatches() === 8, 'eight open watches');
+    const listsBefore = lists().length;
+    fake.expire(() =>
+      fake.update('PeerAuthentication', 'payments', 'default', (o) => {
+        o.spec = { mtls: { mode: 'DISABLE' } };
+      }),
+    );
+    await until(() => mode(m) === 'DISABLE', 'the missed change');
+    // Every kind's watch expired: each one listed again.
+    await until(() => lists().length === listsBefore + 8, 'eight re-LISTs');
+    expect(
+      lists()
+        .slice(listsBefore)
+        .map((r) => r.path),
+    ).toContain('/apis/security.istio.io/v1/peerauthentications');
+    expect(m.snapshot().gaps).toEqual([]);
+  });
+
+  it('a watch refused with 403 is a gap naming the watch verb until the watch is allowed again', async () => {
+    const m = await start();
+    await until(() => fake.openWatches() === 8, 'eight open watches');
+    fake.fault('/apis/security.istio.io', {
+      status: 403,
+      reason: 'Forbidden',
+      message: 'peerauthentications.security.istio.io is forbidden: cannot watch',
+      watch: true,
+    });
+    fake.closeWatches();
+    await until(() => m.snapshot().gaps.length > 0, 'a gap');
+    const gap = m.snapshot().gaps[0];
+    expect(gap?.source).toBe('peerauthentications.security.istio.io watch (all namespaces)');
+    expect(gap?.reason).toContain('the identity needs RBAC verb "watch" on resource "peerauthentications"');
+    expect(gap?.reason).toContain('answers show what was seen until');
+    // The objects last seen stay in the snapshot, next to the gap.
+    expect(mode(m)).toBe('STRICT');
+    expect(m.status().kinds.find((k) => k.name === 'peerauthentications.security.istio.io')?.healthy).toBe(
+      false,
+    );
+    fake.fault('/apis/security.istio.io', { watch: true, times: 0 });
+    await until(() => m.snapshot().gaps.length === 0, 'the gap gone');
+  });
+
+  it('a write not seen within the bound: seen() says false', async () => {
+    const m = await start();
+    expect(
+      await m.seen(
+        [{ kind: 'PeerAuthentication', namespace: 'payments', name: 'default', resourceVersion: '999999' }],
+        300,
+      ),
+    ).toBe(false);
+  });
+
+  it('nothing readable at all: the answer is an error naming the cause, not an empty mesh', async () => {
+    fake = paymentsCluster().fault('/', { status: 403, reason: 'Forbidden', message: 'no access' });
+    const kubeconfigPath = kubeconfigFile(await fake.start());
+    try {
+      const load = modelSource({ kubeconfigPath, backoffMs: { first: 50, max: 100 } }, [], {
+        syncMs: 500,
+        writeMs: 0,
+      });
+      await expect(load()).rejects.toThrow(
+        /^cannot read the cluster at http:\/\/127\.0\.0\.1:\d+: forbidden \(HTTP 403: no access\): the identity needs RBAC verb "list"/,
+      );
+    } finally {
+      stopLiveModels();
+    }
+  });
+
+  it('a kind whose LIST is refused does not hold answers back: they come with its gap', async () => {
+    fake = paymentsCluster().fault('/apis/networking.istio.io/v1/serviceentries', {
+      status: 403,
+      reason: 'Forbidden',
+      message: 'serviceentries is forbidden',
+    });
+    const kubeconfigPath = kubeconfigFile(await fake.start());
+    try {
+      // A first sync that can never complete; the answer must not wait for it.
+      const load = modelSource({ kubeconfigPath }, [], { syncMs: 60_000, writeMs: 0 });
+      const loaded = await load();
+      expect(loaded.snapshot.gaps.map((g) => g.source)).toEqual([
+        'serviceentries.networking.istio.io list (all namespaces)',
+      ]);
+      expect(loaded.snapshot.namespaces.map((n) => n.name).sort()).toEqual(['legacy', 'payments']);
+    } finally {
+      stopLiveModels();
+    }
+  });
+});
