@@ -177,11 +177,32 @@ export class ConnectivityEvaluator {
     return { serverProxy: w.proxy, serverMode: decision.mode, decision, inboundExcluded: false, ...endpoint };
   }
 
+  // The backends of a target port and their server side do not depend on the client: computed once
+  // per port, not once per client group (the mesh-wide check evaluates tens of thousands of pairs).
+  private readonly serverSides = new WeakMap<
+    ServiceTarget,
+    Map<TargetPort, { backends: Backend[]; servers: ServerSide[] }>
+  >();
+
+  private portServers(target: ServiceTarget, port: TargetPort) {
+    let perTarget = this.serverSides.get(target);
+    if (!perTarget) {
+      perTarget = new Map();
+      this.serverSides.set(target, perTarget);
+    }
+    let cached = perTarget.get(port);
+    if (!cached) {
+      const backends = backendsForPort(target, port).filter(
+        (b) => b.targetPort !== undefined || target.external,
+      );
+      cached = { backends, servers: backends.map((b) => this.serverSide(b)) };
+      perTarget.set(port, cached);
+    }
+    return cached;
+  }
+
   evaluate(client: ClientProfile, target: ServiceTarget, port: TargetPort): PairOutcome {
-    const backends = backendsForPort(target, port).filter(
-      (b) => b.targetPort !== undefined || target.external,
-    );
-    const servers = backends.map((b) => this.serverSide(b));
+    const { backends, servers } = this.portServers(target, port);
     const clientSide = this.clientSide(client, target, port, backends, servers);
     const outcomes = backends.map((backend, i) =>
       this.judge(client, target, port, clientSide, backend, servers[i] as ServerSide),
