@@ -298,26 +298,27 @@ export class ConnectivityEvaluator {
       clientSide.source !== 'outbound-excluded' &&
       !target.headless
     ) {
-      return { backend, tls: 'ISTIO_MUTUAL', ...server, ok: true, reason: 'ok', symptom: SYMPTOMS.ok };
+      return backendOutcome(backend, 'ISTIO_MUTUAL', server, true, 'ok', SYMPTOMS.ok);
     }
     const tls = clientSide.tls ?? this.endpointTls(client, clientSide, backend, server);
-    const base = { backend, tls, ...server };
     const accepted = accepts(server, tls, portExpectsTls(port));
     if (accepted) {
       const identity = this.rejectedIdentity(clientSide, backend, server, tls);
       if (identity) {
         return {
-          ...base,
+          backend,
+          tls,
+          ...server,
           serverIdentity: identity,
           ok: false,
           reason: 'destinationrule-san-mismatch',
           symptom: SYMPTOMS.sanMismatch,
         };
       }
-      return { ...base, ok: true, reason: 'ok', symptom: SYMPTOMS.ok };
+      return backendOutcome(backend, tls, server, true, 'ok', SYMPTOMS.ok);
     }
     const reason = failureReason(client, clientSide, server, tls, target);
-    return { ...base, ok: false, reason, symptom: failureSymptom(server, tls) };
+    return backendOutcome(backend, tls, server, false, reason, failureSymptom(server, tls));
   }
 
   /**
@@ -373,6 +374,52 @@ export class ConnectivityEvaluator {
     if (!symptom) return { tls, ...external, ok: true, reason: 'ok', symptom: SYMPTOMS.ok };
     return { tls, ...external, ok: false, reason: 'serviceentry-tls-origination', symptom };
   }
+}
+
+/**
+ * `{ backend, tls, ...server, ok, reason, symptom }` with the same keys in the same order, built as a
+ * literal: a spread in the middle of an object literal takes V8's slow path, once per evaluated pair.
+ */
+function backendOutcome(
+  backend: Backend,
+  tls: ClientTlsMode,
+  server: ServerSide,
+  ok: boolean,
+  reason: FindingCode | 'ok',
+  symptom: string,
+): BackendOutcome {
+  // policyMode rides along, as it did with the spread.
+  const { serverProxy, serverMode, inboundExcluded, tlsMode, policyMode } = server;
+  if ('decision' in server) {
+    const decision = server.decision;
+    const outcome = {
+      backend,
+      tls,
+      serverProxy,
+      serverMode,
+      decision,
+      inboundExcluded,
+      tlsMode,
+      policyMode,
+      ok,
+      reason,
+      symptom,
+    };
+    return outcome;
+  }
+  const outcome = {
+    backend,
+    tls,
+    serverProxy,
+    serverMode,
+    inboundExcluded,
+    tlsMode,
+    policyMode,
+    ok,
+    reason,
+    symptom,
+  };
+  return outcome;
 }
 
 /**
