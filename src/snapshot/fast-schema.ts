@@ -102,15 +102,15 @@ function compile(schema: z.ZodType): Parse {
       return (value) => (typeof value === 'string' && values.has(value) ? value : NOT_FAST);
     }
     case 'optional': {
-      const inner = lazy(def.innerType);
+      const inner = child(def.innerType);
       return (value) => (value === undefined ? undefined : inner(value));
     }
     case 'nullable': {
-      const inner = lazy(def.innerType);
+      const inner = child(def.innerType);
       return (value) => (value === null ? null : inner(value));
     }
     case 'default': {
-      const inner = lazy(def.innerType);
+      const inner = child(def.innerType);
       return (value) => {
         // def.defaultValue is a getter that hands out a fresh copy, as zod does.
         if (value === undefined) return def.defaultValue;
@@ -132,20 +132,21 @@ function compile(schema: z.ZodType): Parse {
   }
 }
 
-/** Compiles a nested schema on first use (schemas are small; this only keeps compile order simple). */
-function lazy(schema: z.ZodType | undefined): Parse {
+/** The parser of a nested schema (schemas.ts has no recursive schemas, so compiling eagerly ends). */
+function child(schema: z.ZodType | undefined): Parse {
   if (!schema) return never;
-  let parse: Parse | undefined;
-  return (value) => {
-    parse ??= compiled.get(schema) ?? compile(schema);
-    return parse(value);
-  };
+  let parse = compiled.get(schema);
+  if (!parse) {
+    parse = compile(schema);
+    compiled.set(schema, parse);
+  }
+  return parse;
 }
 
 function compileArray(def: Def): Parse {
   const checks = checksOf(def, (v: unknown[]) => v.length);
   if (!checks) return never;
-  const element = lazy(def.element);
+  const element = child(def.element);
   return (value) => {
     if (!Array.isArray(value)) return NOT_FAST;
     for (const check of checks) if (!check(value as never)) return NOT_FAST;
@@ -162,18 +163,17 @@ function compileArray(def: Def): Parse {
 function compileRecord(def: Def): Parse {
   const keyDef = def.keyType ? defOf(def.keyType) : undefined;
   if (keyDef?.type !== 'string' || keyDef.coerce || (keyDef.checks?.length ?? 0) > 0) return never;
-  const valueParse = lazy(def.valueType);
+  const valueParse = child(def.valueType);
   return (value) => {
     if (!isPlainObject(value)) return NOT_FAST;
     const out: Record<string, unknown> = {};
-    for (const key of Object.keys(value)) {
+    // Parsed manifests hold only own, enumerable string keys (a plain object inherits none).
+    for (const key in value) {
       if (key === '__proto__') return NOT_FAST;
       const item = valueParse(value[key]);
       if (item === NOT_FAST) return NOT_FAST;
       out[key] = item;
     }
-    // Symbol or non-enumerable keys: let zod decide.
-    if (Reflect.ownKeys(value).length !== Object.keys(value).length) return NOT_FAST;
     return out;
   };
 }
@@ -182,17 +182,18 @@ function compileObject(def: Def): Parse {
   if (def.catchall !== undefined || (def.checks?.length ?? 0) > 0 || !def.shape) return never;
   const fields = Object.entries(def.shape).map(([key, schema]) => {
     const internals = (schema as unknown as { _zod: { optin?: string; optout?: string } })._zod;
-    return { key, parse: lazy(schema), optin: internals.optin, optout: internals.optout };
+    return { key, parse: child(schema), optin: internals.optin, optout: internals.optout };
   });
   return (value) => {
     if (!isPlainObject(value)) return NOT_FAST;
     const out: Record<string, unknown> = {};
     for (const field of fields) {
-      const present = field.key in value;
+      const raw = value[field.key];
+      const present = raw !== undefined || field.key in value;
       // zod leaves out an absent optional key, fills an absent defaulted one, rejects an absent required one.
       if (!present && field.optin === 'optional' && field.optout === 'optional') continue;
       if (!present && field.optin !== 'defaulted') return NOT_FAST;
-      const item = field.parse(value[field.key]);
+      const item = field.parse(raw);
       if (item === NOT_FAST) return NOT_FAST;
       out[field.key] = item;
     }
@@ -206,7 +207,7 @@ function compileUnion(def: Def): Parse {
     // A plain primitive option rejects a value of another type, so zod would go on to the next.
     const only =
       (d.type === 'string' || d.type === 'number' || d.type === 'boolean') && !d.coerce ? d.type : undefined;
-    return { only, parse: lazy(option) };
+    return { only, parse: child(option) };
   });
   return (value) => {
     for (const option of options) {
