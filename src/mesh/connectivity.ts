@@ -154,6 +154,13 @@ interface ClientSide {
   readonly resolvedTls?: ResolvedTls;
 }
 
+const NONE_FAILING: readonly BackendOutcome[] = Object.freeze([]);
+
+interface PortServers {
+  readonly backends: readonly Backend[];
+  readonly servers: readonly ServerSide[];
+}
+
 export class ConnectivityEvaluator {
   constructor(
     private readonly peerAuthentications: PeerAuthenticationIndex,
@@ -179,26 +186,26 @@ export class ConnectivityEvaluator {
 
   // The backends of a target port and their server side do not depend on the client: computed once
   // per port, not once per client group (the mesh-wide check evaluates tens of thousands of pairs).
-  private readonly serverSides = new WeakMap<
-    ServiceTarget,
-    Map<TargetPort, { backends: Backend[]; servers: ServerSide[] }>
-  >();
+  // Kept by the port's index in target.ports (an array is much smaller than a Map per target).
+  private readonly serverSides = new WeakMap<ServiceTarget, PortServers[]>();
 
-  private portServers(target: ServiceTarget, port: TargetPort) {
+  private portServers(target: ServiceTarget, port: TargetPort): PortServers {
+    const index = target.ports.indexOf(port);
     let perTarget = this.serverSides.get(target);
-    if (!perTarget) {
-      perTarget = new Map();
-      this.serverSides.set(target, perTarget);
+    const cached = index >= 0 ? perTarget?.[index] : undefined;
+    if (cached) return cached;
+    const backends = backendsForPort(target, port).filter(
+      (b) => b.targetPort !== undefined || target.external,
+    );
+    const computed = { backends, servers: backends.map((b) => this.serverSide(b)) };
+    if (index >= 0) {
+      if (!perTarget) {
+        perTarget = new Array(target.ports.length);
+        this.serverSides.set(target, perTarget);
+      }
+      perTarget[index] = computed;
     }
-    let cached = perTarget.get(port);
-    if (!cached) {
-      const backends = backendsForPort(target, port).filter(
-        (b) => b.targetPort !== undefined || target.external,
-      );
-      cached = { backends, servers: backends.map((b) => this.serverSide(b)) };
-      perTarget.set(port, cached);
-    }
-    return cached;
+    return computed;
   }
 
   evaluate(client: ClientProfile, target: ServiceTarget, port: TargetPort): PairOutcome {
@@ -208,7 +215,8 @@ export class ConnectivityEvaluator {
       this.judge(client, target, port, clientSide, backend, servers[i] as ServerSide),
     );
     if (target.external) outcomes.push(this.judgeExternal(client, port, clientSide));
-    const failing = outcomes.filter((o) => !o.ok);
+    // Every evaluated pair is kept (ResolvedMesh's pair cache): most pass, and they share one empty list.
+    const failing = outcomes.some((o) => !o.ok) ? outcomes.filter((o) => !o.ok) : NONE_FAILING;
     const shown = failing[0] ?? outcomes[0];
     return {
       ok: failing.length === 0,
