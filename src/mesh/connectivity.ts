@@ -254,11 +254,13 @@ export class ConnectivityEvaluator {
         return { tls: 'DISABLE', source: 'credential-ignored', rule, resolvedTls: resolved };
       return { tls: resolved.tls.mode, source: 'destination-rule', rule, resolvedTls: resolved };
     }
-    const base = { rule, resolvedTls: resolved };
-    if (target.external) return { tls: 'DISABLE', source: 'external-no-rule', ...base };
-    if (!this.meshConfig.enableAutoMtls) return { tls: 'DISABLE', source: 'auto-mtls-off', ...base };
+    // rule and resolvedTls written out, not spread: a spread inside a literal is V8's slow path.
+    const resolvedTls = resolved;
+    if (target.external) return { tls: 'DISABLE', source: 'external-no-rule', rule, resolvedTls };
+    if (!this.meshConfig.enableAutoMtls)
+      return { tls: 'DISABLE', source: 'auto-mtls-off', rule, resolvedTls };
     if (this.peerAuthentications.namespaceMode(target.namespace)?.mode === 'DISABLE') {
-      return { tls: 'DISABLE', source: 'namespace-disable', ...base };
+      return { tls: 'DISABLE', source: 'namespace-disable', rule, resolvedTls };
     }
     // Two readings of "passthrough" that Istio does not keep in step (cluster_builder.go
     // applyDestinationRule): BestEffortInferServiceMTLSMode is given the rule's top-level policy, while
@@ -272,7 +274,7 @@ export class ConnectivityEvaluator {
       inferredPassthrough &&
       (backends.length === 0 || servers.some((s) => s.tlsMode === DISABLED_TLS_MODE))
     ) {
-      return { tls: 'DISABLE', source: 'headless-fallback', ...base };
+      return { tls: 'DISABLE', source: 'headless-fallback', rule, resolvedTls };
     }
     // ORIGINAL_DST clusters get one transport socket for all endpoints (cluster_tls.go
     // applyUpstreamTLSSettings skips the socket match): Istio mTLS even to a pod whose own policy is
@@ -281,13 +283,14 @@ export class ConnectivityEvaluator {
       return {
         tls: 'ISTIO_MUTUAL',
         source: inferredPassthrough ? 'headless-mtls' : 'port-passthrough-mtls',
-        ...base,
+        rule,
+        resolvedTls,
       };
     }
     // Auto mTLS: the cluster matches endpoints whose EDS metadata says tlsMode=istio (cluster_tls.go
     // applyUpstreamTLSSettings); a top-level tls of the rule still steers that metadata.
     const topLevel = rule?.rule.trafficPolicy?.tls?.mode;
-    return { source: 'auto-mtls', ruleTlsMode: topLevel, ...base };
+    return { source: 'auto-mtls', ruleTlsMode: topLevel, rule, resolvedTls };
   }
 
   private judge(
