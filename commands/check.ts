@@ -5,11 +5,11 @@ import type { Command } from 'commander';
 import { findingsFromIstioctl } from '../src/analyzers/istioctl-messages.js';
 import { collectWorkloadCertificates } from '../src/certs/collect-workload-certs.js';
 import { type Diagnosis, diagnose, withAdditions } from '../src/engine/diagnose.js';
-import { renderCheckJson } from '../src/render/json.js';
+import { renderCheckJsonChunks } from '../src/render/json.js';
 import { renderSarif } from '../src/render/sarif.js';
 import { renderCheckText } from '../src/render/text.js';
 import { findIstioctl, type IstioctlOptions, istioctlAnalyze } from '../src/snapshot/istioctl.js';
-import { type CommandContext, type Io, parseCount, UsageError } from './cli-kit.js';
+import { type CommandContext, type Io, parseCount, UsageError, writeChunks } from './cli-kit.js';
 import {
   type CliSourceOptions,
   exitCodeFor,
@@ -64,7 +64,8 @@ export function register(program: Command, { io, version, setExit }: CommandCont
           stdin.text(),
         );
       const timings = { [loaded.source.kind === 'cluster' ? 'read' : 'parse']: loaded.readMs };
-      if (options.output === 'json') io.stdout(renderCheckJson(diagnosis, timings, loaded.source));
+      if (options.output === 'json')
+        await writeChunks(io, renderCheckJsonChunks(diagnosis, timings, loaded.source));
       else if (options.output === 'sarif') io.stdout(renderSarif(diagnosis, version));
       else io.stdout(renderCheckText(diagnosis, { color: io.isTty, verbose: options.verbose, timings }));
       setExit(exitCodeFor(diagnosis, options.exitZero));

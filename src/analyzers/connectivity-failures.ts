@@ -32,7 +32,9 @@ export function connectivityFailures(mesh: ResolvedMesh): Failure[] {
         const byReason = new Map<FindingCode, BackendOutcome[]>();
         for (const b of outcome.failing) {
           const reason = b.reason as FindingCode;
-          byReason.set(reason, [...(byReason.get(reason) ?? []), b]);
+          const list = byReason.get(reason);
+          if (list) list.push(b);
+          else byReason.set(reason, [b]);
         }
         for (const [reason, backends] of byReason)
           failures.push({ target, port, group, outcome, backends, reason });

@@ -3,7 +3,7 @@
 // the selector policy named after the service, else the namespace/mesh mode.
 
 import { type MergedDestinationRule, resolveTls } from '../mesh/destination-rules.js';
-import { isWildcard, namespaceOfServiceHost, serviceFqdn, wildcardsCovering } from '../mesh/hosts.js';
+import { isWildcard, namespaceOfServiceHost, serviceFqdn } from '../mesh/hosts.js';
 import type { ResolvedMesh } from '../mesh/resolve.js';
 import type { EffectiveMode } from '../mesh/server-mode.js';
 import type { ClientTlsMode, PeerAuthentication } from '../snapshot/types.js';
@@ -62,10 +62,19 @@ export function staticDestinationRuleConflicts(mesh: ResolvedMesh): StaticConfli
 /** Every host with backends in the input, and every wildcard pattern that covers one of them. */
 function patternsCoveringBackedHosts(mesh: ResolvedMesh): Set<string> {
   const patterns = new Set<string>();
+  // wildcardsCovering for each host, from the longest suffix down: once a suffix was walked, every
+  // shorter one was too (a mesh's hosts share namespace and cluster suffixes, so this stops early).
+  const walked = new Set<string>();
   for (const target of mesh.targets) {
     if (target.backends.length === 0) continue;
-    patterns.add(target.host);
-    for (const pattern of wildcardsCovering(target.host)) patterns.add(pattern);
+    const host = target.host;
+    patterns.add(host).add('*');
+    for (let dot = host.indexOf('.'); dot >= 0; dot = host.indexOf('.', dot + 1)) {
+      const pattern = `*${host.slice(dot)}`;
+      if (walked.has(pattern)) break;
+      walked.add(pattern);
+      patterns.add(pattern);
+    }
   }
   return patterns;
 }

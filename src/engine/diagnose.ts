@@ -108,11 +108,18 @@ function inScope(finding: Finding, namespace: string): boolean {
   return finding.namespaces.length === 0 || finding.namespaces.includes(namespace);
 }
 
+// What String.prototype.localeCompare uses without arguments, made once: localeCompare builds its
+// collator on every call, which showed in the sort of a large mesh's findings.
+const collator = new Intl.Collator();
+
 function compareFindings(a: Finding, b: Finding): number {
   return (
     SEVERITY_ORDER[a.severity] - SEVERITY_ORDER[b.severity] ||
-    a.code.localeCompare(b.code) ||
-    `${a.resource.namespace}/${a.resource.name}`.localeCompare(`${b.resource.namespace}/${b.resource.name}`)
+    collator.compare(a.code, b.code) ||
+    collator.compare(
+      `${a.resource.namespace}/${a.resource.name}`,
+      `${b.resource.namespace}/${b.resource.name}`,
+    )
   );
 }
 

@@ -193,6 +193,13 @@ interface ClientSide {
   readonly hidden?: Visibility;
 }
 
+const NONE_FAILING: readonly BackendOutcome[] = Object.freeze([]);
+
+interface PortServers {
+  readonly backends: readonly Backend[];
+  readonly servers: readonly ServerSide[];
+}
+
 export class ConnectivityEvaluator {
   constructor(
     private readonly peerAuthentications: PeerAuthenticationIndex,
@@ -228,8 +235,32 @@ export class ConnectivityEvaluator {
     return { serverProxy: w.proxy, serverMode: decision.mode, decision, inboundExcluded: false, ...endpoint };
   }
 
+  // The backends of a target port and their server side do not depend on the client: computed once
+  // per port, not once per client group (the mesh-wide check evaluates tens of thousands of pairs).
+  // Kept by the port's index in target.ports (an array is much smaller than a Map per target).
+  private readonly serverSides = new WeakMap<ServiceTarget, PortServers[]>();
+
+  private portServers(target: ServiceTarget, port: TargetPort): PortServers {
+    const index = target.ports.indexOf(port);
+    let perTarget = this.serverSides.get(target);
+    const cached = index >= 0 ? perTarget?.[index] : undefined;
+    if (cached) return cached;
+    const backends = backendsForPort(target, port).filter(
+      (b) => b.targetPort !== undefined || target.external,
+    );
+    const computed = { backends, servers: backends.map((b) => this.serverSide(b)) };
+    if (index >= 0) {
+      if (!perTarget) {
+        perTarget = new Array(target.ports.length);
+        this.serverSides.set(target, perTarget);
+      }
+      perTarget[index] = computed;
+    }
+    return computed;
+  }
+
   evaluate(client: ClientProfile, target: ServiceTarget, port: TargetPort): PairOutcome {
-    const all = backendsForPort(target, port).filter((b) => b.targetPort !== undefined || target.external);
+    const whole = this.portServers(target, port);
     // One cluster per subset the client's VirtualService routes to (routes.ts), else the service's.
     const route = this.routeFor(client, target, port);
     const match = route
@@ -243,8 +274,10 @@ export class ConnectivityEvaluator {
     const sideOf = new Map<BackendOutcome, ClientSide>();
     for (const subset of new Set(clusters)) {
       // EDS for a subset cluster keeps the endpoints carrying the subset's labels.
-      const backends = subset ? all.filter((b) => selectorMatches(subset.labels, b.workload.podLabels)) : all;
-      const servers = backends.map((b) => this.serverSide(b));
+      const backends = subset
+        ? whole.backends.filter((b) => selectorMatches(subset.labels, b.workload.podLabels))
+        : whole.backends;
+      const servers = subset ? backends.map((b) => this.serverSide(b)) : whole.servers;
       const side = this.clientSide(client, target, port, backends, servers, subset);
       sides.push(side);
       for (const [i, backend] of backends.entries()) {
@@ -259,7 +292,8 @@ export class ConnectivityEvaluator {
         outcomes.push(o);
       }
     }
-    const failing = outcomes.filter((o) => !o.ok);
+    // Every evaluated pair is kept (ResolvedMesh's pair cache): most pass, and they share one empty list.
+    const failing = outcomes.some((o) => !o.ok) ? outcomes.filter((o) => !o.ok) : NONE_FAILING;
     const shown = failing[0] ?? outcomes[0];
     const clientSide = (shown && sideOf.get(shown)) ?? (sides[0] as ClientSide);
     return {
@@ -322,11 +356,13 @@ export class ConnectivityEvaluator {
         return { tls: 'DISABLE', source: 'credential-ignored', rule, resolvedTls: resolved };
       return { tls: resolved.tls.mode, source: 'destination-rule', rule, resolvedTls: resolved };
     }
-    const base = { rule, resolvedTls: resolved };
-    if (target.external) return { tls: 'DISABLE', source: 'external-no-rule', ...base };
-    if (!this.meshConfig.enableAutoMtls) return { tls: 'DISABLE', source: 'auto-mtls-off', ...base };
+    // rule and resolvedTls written out, not spread: a spread inside a literal is V8's slow path.
+    const resolvedTls = resolved;
+    if (target.external) return { tls: 'DISABLE', source: 'external-no-rule', rule, resolvedTls };
+    if (!this.meshConfig.enableAutoMtls)
+      return { tls: 'DISABLE', source: 'auto-mtls-off', rule, resolvedTls };
     if (this.peerAuthentications.namespaceMode(target.namespace)?.mode === 'DISABLE') {
-      return { tls: 'DISABLE', source: 'namespace-disable', ...base };
+      return { tls: 'DISABLE', source: 'namespace-disable', rule, resolvedTls };
     }
     // Two readings of "passthrough" that Istio does not keep in step (cluster_builder.go
     // applyDestinationRule): BestEffortInferServiceMTLSMode is given the rule's top-level policy, while
@@ -345,7 +381,7 @@ export class ConnectivityEvaluator {
       inferredPassthrough &&
       (backends.length === 0 || servers.some((s) => s.tlsMode === DISABLED_TLS_MODE))
     ) {
-      return { tls: 'DISABLE', source: 'headless-fallback', ...base };
+      return { tls: 'DISABLE', source: 'headless-fallback', rule, resolvedTls };
     }
     // ORIGINAL_DST clusters get one transport socket for all endpoints (cluster_tls.go
     // applyUpstreamTLSSettings skips the socket match): Istio mTLS even to a pod whose own policy is
@@ -354,14 +390,15 @@ export class ConnectivityEvaluator {
       return {
         tls: 'ISTIO_MUTUAL',
         source: inferredPassthrough ? 'headless-mtls' : 'port-passthrough-mtls',
-        ...base,
+        rule,
+        resolvedTls,
       };
     }
     // Auto mTLS: the cluster matches endpoints whose EDS metadata says tlsMode=istio (cluster_tls.go
     // applyUpstreamTLSSettings); a top-level tls of the rule still steers that metadata.
     // mtls_checker.go tlsModeForDestinationRule: the subset's mode first, else the rule's.
     const topLevel = subset?.trafficPolicy?.tls?.mode ?? rule?.rule.trafficPolicy?.tls?.mode;
-    return { source: 'auto-mtls', ruleTlsMode: topLevel, ...base };
+    return { source: 'auto-mtls', ruleTlsMode: topLevel, rule, resolvedTls };
   }
 
   private judge(
@@ -382,26 +419,27 @@ export class ConnectivityEvaluator {
       clientSide.source !== 'passthrough' &&
       !target.headless
     ) {
-      return { backend, tls: 'ISTIO_MUTUAL', ...server, ok: true, reason: 'ok', symptom: SYMPTOMS.ok };
+      return backendOutcome(backend, 'ISTIO_MUTUAL', server, true, 'ok', SYMPTOMS.ok);
     }
     const tls = clientSide.tls ?? this.endpointTls(client, clientSide, backend, server);
-    const base = { backend, tls, ...server };
     const accepted = accepts(server, tls, portExpectsTls(port));
     if (accepted) {
       const identity = this.rejectedIdentity(clientSide, backend, server, tls);
       if (identity) {
         return {
-          ...base,
+          backend,
+          tls,
+          ...server,
           serverIdentity: identity,
           ok: false,
           reason: 'destinationrule-san-mismatch',
           symptom: SYMPTOMS.sanMismatch,
         };
       }
-      return { ...base, ok: true, reason: 'ok', symptom: SYMPTOMS.ok };
+      return backendOutcome(backend, tls, server, true, 'ok', SYMPTOMS.ok);
     }
     const reason = failureReason(client, clientSide, server, tls, target);
-    return { ...base, ok: false, reason, symptom: failureSymptom(server, tls) };
+    return backendOutcome(backend, tls, server, false, reason, failureSymptom(server, tls));
   }
 
   /**
@@ -462,6 +500,52 @@ export class ConnectivityEvaluator {
         : 'serviceentry-tls-origination';
     return { tls, ...external, ok: false, reason, symptom };
   }
+}
+
+/**
+ * `{ backend, tls, ...server, ok, reason, symptom }` with the same keys in the same order, built as a
+ * literal: a spread in the middle of an object literal takes V8's slow path, once per evaluated pair.
+ */
+function backendOutcome(
+  backend: Backend,
+  tls: ClientTlsMode,
+  server: ServerSide,
+  ok: boolean,
+  reason: FindingCode | 'ok',
+  symptom: string,
+): BackendOutcome {
+  // policyMode rides along, as it did with the spread.
+  const { serverProxy, serverMode, inboundExcluded, tlsMode, policyMode } = server;
+  if ('decision' in server) {
+    const decision = server.decision;
+    const outcome = {
+      backend,
+      tls,
+      serverProxy,
+      serverMode,
+      decision,
+      inboundExcluded,
+      tlsMode,
+      policyMode,
+      ok,
+      reason,
+      symptom,
+    };
+    return outcome;
+  }
+  const outcome = {
+    backend,
+    tls,
+    serverProxy,
+    serverMode,
+    inboundExcluded,
+    tlsMode,
+    policyMode,
+    ok,
+    reason,
+    symptom,
+  };
+  return outcome;
 }
 
 /**

@@ -40,20 +40,36 @@ export function findingToJson(f: Finding) {
   };
 }
 
-export function renderCheckJson(
+/**
+ * `check -o json` in pieces of about `chunkFindings` findings: the same text as JSON.stringify(…, null, 2)
+ * of the whole object, written without building it (or one string of it) at once.
+ */
+export function* renderCheckJsonChunks(
   diagnosis: Diagnosis,
   timings: Record<string, number> = {},
   source?: SourceInfo,
-): string {
-  return `${JSON.stringify(
+  chunkFindings = 200,
+): Generator<string> {
+  let count = 0;
+  let chunk = '{\n  "findings": [';
+  for (const f of diagnosis.findings) {
+    const text = JSON.stringify(findingToJson(f), null, 2).replaceAll('\n', '\n    ');
+    chunk += `${count === 0 ? '' : ','}\n    ${text}`;
+    if (++count % chunkFindings === 0) {
+      yield chunk;
+      chunk = '';
+    }
+  }
+  chunk += count === 0 ? '],\n' : '\n  ],\n';
+  const rest = JSON.stringify(
     {
-      findings: diagnosis.findings.map(findingToJson),
       gaps: diagnosis.gaps,
       summary: { ...summarize(diagnosis, timings), ...(source ? { source } : {}) },
     },
     null,
     2,
-  )}\n`;
+  );
+  yield `${chunk}${rest.slice(2)}\n`;
 }
 
 export function renderMatrixJson(matrix: MatrixResult, gaps: Diagnosis['gaps']): string {

@@ -4,6 +4,7 @@ import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
 
 import { podTlsMode } from './endpoint-tls-mode.js';
+import { fastParse, NOT_FAST } from './fast-schema.js';
 import { routerReason } from './gateway-proxy.js';
 import { invalidName, invalidNamespace, quote } from './k8s-names.js';
 
@@ -225,6 +226,8 @@ function validate<T extends z.ZodType>(
 ): z.infer<T> {
   let value: unknown = raw.object;
   for (const key of path) value = (value as Record<string, unknown> | undefined)?.[key];
+  const fast = fastParse(schema, value ?? {});
+  if (fast !== NOT_FAST) return fast as z.infer<T>;
   const result = schema.safeParse(value ?? {});
   if (result.success) return result.data;
   const issue = result.error.issues[0];

@@ -5,7 +5,6 @@ import { constants } from 'node:fs';
 import { access, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
-import { execa } from 'execa';
 import type { Gap } from './types.js';
 
 export interface IstioctlOptions {
@@ -66,6 +65,8 @@ async function run(
   const timeoutMs = options.timeoutMs ?? 60_000;
   // istioctl (or a plugin it starts) can leave a child holding stdout open; killing istioctl alone
   // would leave us waiting for that pipe. So it leads its own process group, and the group is killed.
+  // Loaded here, not at the top: execa costs ~0.1 s of start-up that checks without istioctl never use.
+  const { execa } = await import('execa');
   const subprocess = execa(binary, args, { reject: false, stdin: 'ignore', detached: true });
   let timedOut = false;
   const timer = setTimeout(() => {
