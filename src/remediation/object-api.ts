@@ -2,13 +2,13 @@
 // the timeout, so a hanging API server ends in a clear error instead of a command that never returns.
 import {
   type Configuration,
-  KubeConfig,
+  type KubeConfig,
   KubernetesObjectApi,
   type RequestContext,
 } from '@kubernetes/client-node';
 import {
   ClusterUnavailableError,
-  KubeConfigError,
+  kubeConfigFromFile,
   loadKubeConfig,
   useContext,
 } from '../snapshot/live/kube-api.js';
@@ -20,20 +20,9 @@ export interface RemediationApiOptions {
 }
 
 export function remediationApi(options: RemediationApiOptions): KubernetesObjectApi {
-  let config: KubeConfig;
-  if (options.kubeconfigPath) {
-    config = new KubeConfig();
-    try {
-      config.loadFromFile(options.kubeconfigPath);
-    } catch (error) {
-      throw new KubeConfigError(
-        `cannot read kubeconfig ${options.kubeconfigPath}: ${(error as Error).message}`,
-      );
-    }
-  } else {
-    // The same lookup (and the same messages) as the reads: KUBECONFIG, ~/.kube/config, in-cluster.
-    config = loadKubeConfig();
-  }
+  // The same lookup (and the same messages) as the reads: the file given, else KUBECONFIG,
+  // ~/.kube/config, in-cluster.
+  const config = options.kubeconfigPath ? kubeConfigFromFile(options.kubeconfigPath) : loadKubeConfig();
   useContext(config, options.context);
   const cluster = config.getCurrentCluster();
   // client-node falls back to http://localhost:8080 when nothing is configured: that is no cluster.

@@ -32,15 +32,25 @@ export function lazyLineOf(
   };
   return (path) => {
     const { node, lineAt } = locate();
-    let current: unknown = node;
-    let lastLine = objectLine;
-    for (const key of path) {
-      if (!(isMap(current) || isSeq(current))) break;
-      const next = current.get(key, true) as Node | undefined;
-      if (!next?.range) break;
-      current = next;
-      lastLine = lineAt(next.range[0]);
-    }
-    return lastLine;
+    return lineOfPath(node, path, lineAt, objectLine);
   };
+}
+
+/** The line of the deepest node of `path` under `node` that exists (`fallback` when none does). */
+export function lineOfPath(
+  node: unknown,
+  path: readonly (string | number)[],
+  lineAt: (offset: number) => number,
+  fallback: number,
+): number {
+  let current: unknown = node;
+  let lastLine = fallback;
+  for (const key of path) {
+    if (!(isMap(current) || isSeq(current))) break;
+    const next = current.get(key, true) as Node | undefined;
+    if (!next?.range) break;
+    current = next;
+    lastLine = lineAt(next.range[0]);
+  }
+  return lastLine;
 }

@@ -1,6 +1,7 @@
 // The reference reader: the `yaml` package keeps every node's source range. Slow on big input, so it
 // serves the cases the fast readers leave to it (anchors and aliases, odd List layouts, errors).
 import { isMap, isSeq, LineCounter, type Node, parseAllDocuments } from 'yaml';
+import { lineOfPath } from './field-lines.js';
 import { firstLine, isListKind, isPlainObject, ManifestError, type RawObject } from './raw-object.js';
 
 /** Parses one file's text; throws ManifestError at the first syntax error. */
@@ -76,17 +77,6 @@ function rawObject(
   return {
     object,
     location: { file, line },
-    lineOf(path) {
-      let current: unknown = node;
-      let lastLine = line;
-      for (const key of path) {
-        if (!(isMap(current) || isSeq(current))) break;
-        const next = current.get(key, true) as Node | undefined;
-        if (!next?.range) break;
-        current = next;
-        lastLine = lineAt(next.range[0]);
-      }
-      return lastLine;
-    },
+    lineOf: (path) => lineOfPath(node, path, lineAt, line),
   };
 }

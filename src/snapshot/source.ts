@@ -1,5 +1,4 @@
 // Where a snapshot comes from: manifest files (-f) or the live cluster of a kubeconfig context.
-import { KubeConfigError } from './errors.js';
 import type { ManifestWarning } from './load.js';
 import type { MeshSnapshot } from './types.js';
 
@@ -53,22 +52,11 @@ export async function loadSource(options: SourceOptions): Promise<LoadedSource> 
       source: { kind: 'manifests', objects: loaded.objects, ...warnings },
     };
   }
-  const [{ KubeConfig }, { createKubeApi }, { readClusterSnapshot }] = await Promise.all([
-    import('@kubernetes/client-node'),
+  const [{ createKubeApi, kubeConfigFromFile }, { readClusterSnapshot }] = await Promise.all([
     import('./live/kube-api.js'),
     import('./live/read-cluster.js'),
   ]);
-  let kubeConfig: InstanceType<typeof KubeConfig> | undefined;
-  if (options.kubeconfigPath) {
-    kubeConfig = new KubeConfig();
-    try {
-      kubeConfig.loadFromFile(options.kubeconfigPath);
-    } catch (error) {
-      throw new KubeConfigError(
-        `cannot read kubeconfig ${options.kubeconfigPath}: ${(error as Error).message}`,
-      );
-    }
-  }
+  const kubeConfig = options.kubeconfigPath ? kubeConfigFromFile(options.kubeconfigPath) : undefined;
   const api = createKubeApi({
     context: options.context,
     kubeConfig,

@@ -33,6 +33,17 @@ export interface KubeApi {
 
 export { ClusterUnavailableError, KubeConfigError };
 
+/** The kubeconfig in `path`; an unreadable or malformed file is bad usage naming it. */
+export function kubeConfigFromFile(path: string): KubeConfig {
+  const config = new KubeConfig();
+  try {
+    config.loadFromFile(path);
+  } catch (error) {
+    throw new KubeConfigError(`cannot read kubeconfig ${path}: ${(error as Error).message}`);
+  }
+  return config;
+}
+
 /** Switches to `context` (none: the current one); a context the kubeconfig lacks is bad usage. */
 export function useContext(config: KubeConfig, context: string | undefined): void {
   if (!context) return;

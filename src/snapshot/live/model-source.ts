@@ -2,11 +2,11 @@
 // answers), answers read from it without any request, and its status broadcast to the main thread
 // (readiness, metrics) so that nothing there needs a copy of the model.
 import { BroadcastChannel } from 'node:worker_threads';
-import { KubeConfig, Watch } from '@kubernetes/client-node';
-import { ClusterUnavailableError, KubeConfigError } from '../errors.js';
+import { Watch } from '@kubernetes/client-node';
+import { ClusterUnavailableError } from '../errors.js';
 import type { LoadedSource, SourceOptions } from '../source.js';
 import type { Gap } from '../types.js';
-import { createKubeApi, loadKubeConfig } from './kube-api.js';
+import { createKubeApi, kubeConfigFromFile, loadKubeConfig } from './kube-api.js';
 import { ClusterModel, type ModelOptions, type ModelStatus, type WrittenObject } from './model.js';
 import { type BreakingChange, ChangeAlerts, type Repair } from './watch-alerts.js';
 
@@ -48,19 +48,7 @@ export function liveModel(
   const key = JSON.stringify(options);
   let entry = models.get(key);
   if (!entry) {
-    let kubeConfig: KubeConfig;
-    if (options.kubeconfigPath) {
-      kubeConfig = new KubeConfig();
-      try {
-        kubeConfig.loadFromFile(options.kubeconfigPath);
-      } catch (error) {
-        throw new KubeConfigError(
-          `cannot read kubeconfig ${options.kubeconfigPath}: ${(error as Error).message}`,
-        );
-      }
-    } else {
-      kubeConfig = loadKubeConfig();
-    }
+    const kubeConfig = options.kubeconfigPath ? kubeConfigFromFile(options.kubeconfigPath) : loadKubeConfig();
     // createKubeApi selects the context on this config: the watches then use the same one.
     const api = createKubeApi({
       context: options.context,
