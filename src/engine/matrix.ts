@@ -4,7 +4,7 @@
 import type { ServerMode } from '../mesh/connectivity.js';
 import type { ResolvedMesh } from '../mesh/resolve.js';
 import type { ServiceTarget } from '../mesh/targets.js';
-import type { ClientTlsMode, ProxyKind } from '../snapshot/types.js';
+import type { ClientTlsMode, ProxyKind, Workload } from '../snapshot/types.js';
 
 export interface MatrixPair {
   readonly from: string;
@@ -64,6 +64,55 @@ export function* matrixPairs(
       }
     }
   }
+}
+
+const positions = new WeakMap<ResolvedMesh, Map<Workload, number>>();
+
+/** Where each client stands in the snapshot: matrixPairs' order within a service port. */
+function positionOf(mesh: ResolvedMesh): Map<Workload, number> {
+  let map = positions.get(mesh);
+  if (!map) {
+    map = new Map(mesh.snapshot.workloads.map((w, i) => [w, i]));
+    positions.set(mesh, map);
+  }
+  return map;
+}
+
+/**
+ * The failing pairs of matrixPairs, in its order, without visiting every client: each group of
+ * clients that behave alike towards a target is judged once, and only failing groups are expanded.
+ * A check in Slack lists these for its namespace; the whole matrix of a namespace is far larger.
+ */
+export function failingPairs(mesh: ResolvedMesh, namespace: string | undefined): MatrixPair[] {
+  const out: MatrixPair[] = [];
+  const position = positionOf(mesh);
+  for (const target of targetsInScope(mesh, namespace)) {
+    if (target.backends.length === 0 && !target.external) continue;
+    const name = target.entry ? target.host : target.ref.name;
+    const groups = mesh.clientGroups(target).filter((g) => !g.hypothetical && g.count > 0);
+    for (const port of target.ports) {
+      const to = `${target.namespace}/${name}:${port.port}`;
+      const failing: { client: Workload; outcome: ReturnType<ResolvedMesh['outcome']> }[] = [];
+      for (const group of groups) {
+        const outcome = mesh.outcomeForClass(group, target, port);
+        if (outcome.ok) continue;
+        for (const client of group.sample(group.count)) failing.push({ client, outcome });
+      }
+      failing.sort((a, b) => (position.get(a.client) ?? 0) - (position.get(b.client) ?? 0));
+      for (const { client, outcome } of failing) {
+        out.push({
+          from: `${client.meta.namespace}/${client.meta.name}`,
+          to,
+          outcome: 'fail',
+          client: { proxy: outcome.clientProxy, tls: outcome.tls },
+          server: { proxy: outcome.serverProxy, mode: outcome.serverMode },
+          reason: outcome.reason,
+          symptom: outcome.symptom,
+        });
+      }
+    }
+  }
+  return out;
 }
 
 /** How many pairs buildMatrix would produce, without building them. */

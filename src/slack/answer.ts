@@ -11,7 +11,7 @@ import {
   knownNamespaces,
 } from '../engine/diagnose.js';
 import { impact } from '../engine/impact.js';
-import { buildMatrix, type MatrixPair, matrixPairs } from '../engine/matrix.js';
+import { buildMatrix, failingPairs, type MatrixPair } from '../engine/matrix.js';
 import { avoidancePlan } from '../impact/avoid-breakage.js';
 import { applyWhatIf, describeWhatIf } from '../impact/what-if.js';
 import { type Block, diagnosisMessage, escapeSlack, type SlackMessage } from '../render/blocks.js';
@@ -95,18 +95,18 @@ export async function answer(
   const shared = diagnoseShared(loaded.snapshot, ns, now);
   // The matrix answer is about connectivity only, as `mtls-doctor matrix` is.
   const diagnosis = command.kind === 'matrix' ? { ...shared, findings: [] } : shared;
-  // The matrix answer draws every pair; a check lists only the failing ones, so it keeps only those.
+  // The matrix answer draws every pair; a check lists only the failing ones, judged per client group.
   const pairs = command.kind === 'matrix' ? buildMatrix(diagnosis.mesh, ns).pairs : undefined;
-  const failingPairs: MatrixPair[] = [];
-  for (const pair of pairs ?? matrixPairs(diagnosis.mesh, ns))
-    if (pair.outcome === 'fail') failingPairs.push(pair);
+  const failing: MatrixPair[] = pairs
+    ? pairs.filter((p) => p.outcome === 'fail')
+    : failingPairs(diagnosis.mesh, ns);
   deps.plans.remember(diagnosis.findings.flatMap((f) => f.remediations));
   const picture = pairs ? await matrixPicture(pairs, ns) : {};
   const answered = describe(
     diagnosis,
     diagnosisMessage(diagnosis, {
       title: command.kind === 'matrix' ? `Connectivity of ${ns}` : `mTLS check of ${ns}`,
-      failingPairs,
+      failingPairs: failing,
       timings: { ...timings, resolve: diagnosis.timings.resolveMs, analyze: diagnosis.timings.analyzeMs },
     }),
   );
