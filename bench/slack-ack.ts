@@ -145,6 +145,9 @@ export async function measureAckLatency(concurrent = 50): Promise<AckReport> {
     // The burst, cold too: every command arrives before the first read is done.
     const burst = await startBenchBot(mesh, slackUrl);
     try {
+      // A running bot (connected, its answer worker started) whose snapshot cache is still empty.
+      await burst.send('help', 'warm');
+      await new Promise((r) => setTimeout(r, 2000));
       slack.calls.length = 0;
       const started = performance.now();
       const latencies = await Promise.all(
