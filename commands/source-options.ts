@@ -3,6 +3,7 @@
 import { type Command, Option } from 'commander';
 import { blockingGaps, type Diagnosis, knownNamespaces } from '../src/engine/diagnose.js';
 import { ClusterUnavailableError, KubeConfigError } from '../src/snapshot/errors.js';
+import { isNamespaceName } from '../src/snapshot/k8s-names.js';
 import { ManifestError } from '../src/snapshot/read-manifests.js';
 import { type LoadedSource, loadSource } from '../src/snapshot/source.js';
 import { collect, EXIT, IncompleteError, type Io, parseCount, UsageError } from './cli-kit.js';
@@ -52,7 +53,7 @@ export async function load(
 ): Promise<{ loaded: LoadedSource; namespace: string | undefined }> {
   if (options.namespace && options.allNamespaces)
     throw new UsageError('use either -n/--namespace or -A/--all-namespaces, not both');
-  if (options.namespace && !/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(options.namespace)) {
+  if (options.namespace && !isNamespaceName(options.namespace)) {
     throw new UsageError(`"${options.namespace}" is not a valid namespace name (RFC 1123 label)`);
   }
   if (options.file?.length && (options.context || options.kubeconfig)) {

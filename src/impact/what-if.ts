@@ -1,5 +1,6 @@
 // `--what-if 'namespace=shop mode=STRICT'` (or `mesh mode=STRICT`): the after-snapshot built from the
 // before one without any YAML, by setting the namespace-wide (or mesh-wide) PeerAuthentication's mode.
+import { isNamespaceName } from '../snapshot/k8s-names.js';
 import type { MeshSnapshot, MtlsMode, PeerAuthentication } from '../snapshot/types.js';
 
 export interface WhatIf {
@@ -21,7 +22,7 @@ export function parseWhatIf(text: string): WhatIf {
     const [key, value] = token.includes('=') ? token.split('=', 2) : [token, undefined];
     if (key === 'mesh' && value === undefined) mesh = true;
     else if ((key === 'namespace' || key === 'ns') && value) {
-      if (!/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(value))
+      if (!isNamespaceName(value))
         throw new WhatIfError(`"${value}" is not a valid namespace name (RFC 1123 label)`);
       namespace = value;
     } else if (key === 'mode' && value) {

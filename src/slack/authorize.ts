@@ -2,9 +2,8 @@
 // (access.channels) and who may approve a change (approvers.users). Fails closed: a channel without a
 // rule sees nothing. Each refusal names the rule that is missing, so an administrator knows what to add.
 import type { BotConfig } from '../config.js';
+import { isNamespaceName } from '../snapshot/k8s-names.js';
 import type { Ref } from '../snapshot/types.js';
-
-const NAMESPACE = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 
 export type Decision = { readonly allowed: true } | { readonly allowed: false; readonly reason: string };
 
@@ -34,7 +33,7 @@ export function channelMaySee(config: BotConfig, channel: string, namespace: str
       : refuse(
           `channel ${channel} may only see ${rules.join(', ')}, not every namespace: give it "*" under access.channels`,
         );
-  if (!NAMESPACE.test(namespace)) return refuse(`"${namespace}" is not a valid namespace name`);
+  if (!isNamespaceName(namespace)) return refuse(`"${namespace}" is not a valid namespace name`);
   if (rules.includes('*') || rules.includes(namespace)) return ALLOWED;
   return refuse(
     `channel ${channel} may not see namespace ${namespace} (it may see ${rules.join(', ') || 'none'}): add ${namespace} to its rule under access.channels`,

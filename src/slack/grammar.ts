@@ -1,5 +1,7 @@
 // The `/mtls` grammar (design.md §5): check <ns> · matrix <ns> · certs <ns>[/<pod>] · digest · help,
 // and whatif <ns>|mesh <MODE> (what a PeerAuthentication mode change would break, before it is made).
+import { isNamespaceName } from '../snapshot/k8s-names.js';
+
 export type WhatIfMode = 'STRICT' | 'PERMISSIVE' | 'DISABLE';
 
 export type MtlsCommand =
@@ -14,7 +16,6 @@ export type ParseResult =
   | { readonly ok: true; readonly command: MtlsCommand }
   | { readonly ok: false; readonly message: string };
 
-const DNS_1123_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 const POD_NAME = /^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/;
 
 export const HELP = [
@@ -41,7 +42,7 @@ export function parseCommand(text: string): ParseResult {
     case 'check':
     case 'matrix': {
       if (!arg || extra.length) return usage(`\`/mtls ${verb} <namespace>\` needs exactly one namespace.`);
-      if (!DNS_1123_LABEL.test(arg))
+      if (!isNamespaceName(arg))
         return usage(
           `\`${arg.slice(0, 80)}\` is not a valid namespace name (lowercase letters, digits and -).`,
         );
@@ -50,7 +51,7 @@ export function parseCommand(text: string): ParseResult {
     case 'certs': {
       if (!arg || extra.length) return usage('`/mtls certs <namespace>[/<pod>]` needs a namespace.');
       const [namespace = '', pod] = arg.split('/');
-      if (!DNS_1123_LABEL.test(namespace))
+      if (!isNamespaceName(namespace))
         return usage(`\`${namespace.slice(0, 80)}\` is not a valid namespace name.`);
       if (pod !== undefined && !POD_NAME.test(pod))
         return usage(`\`${pod.slice(0, 80)}\` is not a valid pod name.`);
@@ -64,7 +65,7 @@ export function parseCommand(text: string): ParseResult {
         );
       if (!['STRICT', 'PERMISSIVE', 'DISABLE'].includes(mode))
         return usage(`\`${(extra[0] ?? '').slice(0, 40)}\` is not a mode (STRICT, PERMISSIVE or DISABLE).`);
-      if (arg !== 'mesh' && !DNS_1123_LABEL.test(arg))
+      if (arg !== 'mesh' && !isNamespaceName(arg))
         return usage(`\`${arg.slice(0, 80)}\` is not a valid namespace name.`);
       return {
         ok: true,

@@ -40,9 +40,14 @@ export function invalidName(kind: string, name: string): string | undefined {
   return rule.test(name) ? undefined : `${quote(name)} is not a valid ${kind} name (${rule.description})`;
 }
 
+/** Whether `name` is a valid namespace name (an RFC 1123 label), as every entry point requires. */
+export function isNamespaceName(name: string): boolean {
+  return LABEL.test(name);
+}
+
 /** Why `namespace` is not a valid namespace name, or undefined when it is. */
 export function invalidNamespace(namespace: string): string | undefined {
-  return LABEL.test(namespace)
+  return isNamespaceName(namespace)
     ? undefined
     : `${quote(namespace)} is not a valid namespace name (${LABEL.description})`;
 }
