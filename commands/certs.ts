@@ -22,9 +22,7 @@ import {
   withSource,
 } from './source-options.js';
 
-export const description = 'show CA, root and proxy certificates, and their problems';
-
-export function register(program: Command, { io, setExit }: CommandContext): void {
+export function register(program: Command, { io, setExit, description }: CommandContext): void {
   withSource(program.command('certs').description(description), ['text', 'json'])
     .option('--pod <pod>', 'only this pod (with -n)')
     .option(

@@ -18,15 +18,13 @@ import {
   withSource,
 } from './source-options.js';
 
-export const description = 'diagnose mTLS configuration and explain each problem';
-
 interface CheckOptions extends CliSourceOptions {
   istioctl?: string | false;
   istioctlTimeout: number;
   exitZero?: boolean;
 }
 
-export function register(program: Command, { io, version, setExit }: CommandContext): void {
+export function register(program: Command, { io, version, setExit, description }: CommandContext): void {
   withSource(program.command('check').description(description), ['text', 'json', 'sarif'])
     .option('--istioctl <path>', 'istioctl binary for cross-checks (default: istioctl on PATH)')
     .option('--no-istioctl', 'do not run istioctl (analyze, proxy certificates)')

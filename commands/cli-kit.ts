@@ -47,6 +47,8 @@ export class IncompleteError extends Error {}
 export interface CommandContext {
   readonly io: Io;
   readonly version: string;
+  /** The command's one-line description, kept in main's registry for the overall help. */
+  readonly description: string;
   setExit(code: number): void;
 }
 

@@ -15,8 +15,6 @@ import type { MeshSnapshot } from '../src/snapshot/types.js';
 import { type CommandContext, collect, EXIT, parseCount, UsageError } from './cli-kit.js';
 import { type CliSourceOptions, load } from './source-options.js';
 
-export const description = 'which calls a change breaks and repairs (PR review, what-if)';
-
 interface DiffOptions extends CliSourceOptions {
   base?: string;
   baseRef?: string;
@@ -25,7 +23,7 @@ interface DiffOptions extends CliSourceOptions {
   maxPairs: number;
 }
 
-export function register(program: Command, { io, version, setExit }: CommandContext): void {
+export function register(program: Command, { io, version, setExit, description }: CommandContext): void {
   program
     .command('diff')
     .description(description)

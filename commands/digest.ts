@@ -8,9 +8,7 @@ import { type CommandContext, EXIT, openStore } from './cli-kit.js';
 import { checkPictureOptions, OUT_HELP, writePicture } from './picture-output.js';
 import { type CliSourceOptions, load, withSource } from './source-options.js';
 
-export const description = 'mTLS posture per namespace, migration stage, next step, changes';
-
-export function register(program: Command, { io, setExit }: CommandContext): void {
+export function register(program: Command, { io, setExit, description }: CommandContext): void {
   withSource(program.command('digest').description(description), ['text', 'json', 'png'])
     .option(
       '--state <file>',

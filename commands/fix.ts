@@ -14,9 +14,7 @@ import { AuditLog } from '../src/store/audit-store.js';
 import { type CommandContext, IncompleteError, parseCount, UsageError } from './cli-kit.js';
 import { load } from './source-options.js';
 
-export const description = 'show (dry run) or apply one remediation plan of the diagnosis, or roll one back';
-
-export function register(program: Command, { io }: CommandContext): void {
+export function register(program: Command, { io, description }: CommandContext): void {
   program
     .command('fix')
     .description(description)

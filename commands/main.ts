@@ -22,7 +22,7 @@ interface CommandEntry {
   load(): Promise<CommandModule>;
 }
 
-// Descriptions are repeated here (not imported) so the overall help loads no command module.
+// Descriptions live here, not in the modules, so the overall help loads no command module.
 const COMMANDS: Record<string, CommandEntry> = {
   check: {
     description: 'diagnose mTLS configuration and explain each problem',
@@ -78,7 +78,7 @@ export async function main(
     .exitOverride()
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
     .showHelpAfterError('(run with --help for usage)');
-  const context: CommandContext = {
+  const context: Omit<CommandContext, 'description'> = {
     io,
     version,
     setExit: (code) => {
@@ -89,7 +89,8 @@ export async function main(
   const named = argv[0] === 'help' ? argv[1] : argv[0];
   try {
     for (const [command, entry] of Object.entries(COMMANDS)) {
-      if (command === named) (await entry.load()).register(program, context);
+      if (command === named)
+        (await entry.load()).register(program, { ...context, description: entry.description });
       else program.command(command).description(entry.description);
     }
     if (argv.length === 0) {

@@ -9,11 +9,9 @@ import { type CommandContext, EXIT, parseCount, UsageError, writeChunks } from '
 import { checkPictureOptions, OUT_HELP, writePicture } from './picture-output.js';
 import { type CliSourceOptions, load, withSource } from './source-options.js';
 
-export const description = 'who can reach which service port, and why not';
-
 const DEFAULT_MAX_PAIRS = 2_000_000;
 
-export function register(program: Command, { io, setExit }: CommandContext): void {
+export function register(program: Command, { io, setExit, description }: CommandContext): void {
   withSource(program.command('matrix').description(description), ['text', 'json', 'png'])
     .option('--all', 'text: list every working pair too')
     .option('--out <file>', OUT_HELP)

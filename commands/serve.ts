@@ -21,9 +21,6 @@ import { type CommandContext, collect, IncompleteError, openStore, UsageError } 
 import { EVENTS_PATH, slackClientOptions, startBot } from './serve/bot.js';
 import { changeAlertPoster } from './serve/change-alerts.js';
 
-export const description =
-  'run the Slack bot (Socket Mode with SLACK_APP_TOKEN, else HTTP with SLACK_SIGNING_SECRET)';
-
 interface ServeOptions {
   file?: string[];
   config?: string;
@@ -31,7 +28,7 @@ interface ServeOptions {
   kubeconfig?: string;
 }
 
-export function register(program: Command, { io }: CommandContext): void {
+export function register(program: Command, { io, description }: CommandContext): void {
   program
     .command('serve')
     .description(description)
