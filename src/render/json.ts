@@ -41,35 +41,47 @@ export function findingToJson(f: Finding) {
 }
 
 /**
- * `check -o json` in pieces of about `chunkFindings` findings: the same text as JSON.stringify(…, null, 2)
- * of the whole object, written without building it (or one string of it) at once.
+ * `{ "<key>": [items…], …tail }` in pieces of `chunkItems` items: the same text JSON.stringify(…, null, 2)
+ * gives for the whole object, without building it (or one string of it) at once. `tail` is called
+ * after the last item, with their count, so it may use what was counted on the way.
  */
-export function* renderCheckJsonChunks(
-  diagnosis: Diagnosis,
-  timings: Record<string, number> = {},
-  source?: SourceInfo,
-  chunkFindings = 200,
+function* streamedObject<T>(
+  key: string,
+  items: Iterable<T>,
+  toJson: (item: T) => unknown,
+  tail: (count: number) => Record<string, unknown>,
+  chunkItems: number,
 ): Generator<string> {
   let count = 0;
-  let chunk = '{\n  "findings": [';
-  for (const f of diagnosis.findings) {
-    const text = JSON.stringify(findingToJson(f), null, 2).replaceAll('\n', '\n    ');
-    chunk += `${count === 0 ? '' : ','}\n    ${text}`;
-    if (++count % chunkFindings === 0) {
+  let chunk = `{\n  ${JSON.stringify(key)}: [`;
+  for (const item of items) {
+    chunk += `${count === 0 ? '' : ','}\n    ${JSON.stringify(toJson(item), null, 2).replaceAll('\n', '\n    ')}`;
+    if (++count % chunkItems === 0) {
       yield chunk;
       chunk = '';
     }
   }
   chunk += count === 0 ? '],\n' : '\n  ],\n';
-  const rest = JSON.stringify(
-    {
+  yield `${chunk}${JSON.stringify(tail(count), null, 2).slice(2)}\n`;
+}
+
+/** `check -o json` in pieces of about `chunkFindings` findings (see streamedObject). */
+export function renderCheckJsonChunks(
+  diagnosis: Diagnosis,
+  timings: Record<string, number> = {},
+  source?: SourceInfo,
+  chunkFindings = 200,
+): Generator<string> {
+  return streamedObject(
+    'findings',
+    diagnosis.findings,
+    findingToJson,
+    () => ({
       gaps: diagnosis.gaps,
       summary: { ...summarize(diagnosis, timings), ...(source ? { source } : {}) },
-    },
-    null,
-    2,
+    }),
+    chunkFindings,
   );
-  yield `${chunk}${rest.slice(2)}\n`;
 }
 
 export function renderMatrixJson(matrix: MatrixResult, gaps: Diagnosis['gaps']): string {
@@ -77,28 +89,26 @@ export function renderMatrixJson(matrix: MatrixResult, gaps: Diagnosis['gaps']):
 }
 
 /**
- * `matrix -o json` in pieces of about `chunkPairs` pairs, the same text JSON.stringify(…, null, 2)
- * gives for the whole object, so output of any size is written without one huge string. The summary
- * comes last: `skippedTargets` is read after every pair was taken.
+ * `matrix -o json` in pieces of about `chunkPairs` pairs (see streamedObject), so output of any size
+ * is written without one huge string. The summary comes last: `skippedTargets` is read after every
+ * pair was taken.
  */
-export function* renderMatrixJsonChunks(
+export function renderMatrixJsonChunks(
   pairs: Iterable<MatrixPair>,
   gaps: Diagnosis['gaps'],
   skippedTargets: readonly string[],
   chunkPairs = 2000,
 ): Generator<string> {
-  let count = 0;
   let failing = 0;
-  let chunk = '{\n  "pairs": [';
-  for (const pair of pairs) {
+  const counted = (pair: MatrixPair) => {
     if (pair.outcome === 'fail') failing++;
-    chunk += `${count === 0 ? '' : ','}\n    ${JSON.stringify(pair, null, 2).replaceAll('\n', '\n    ')}`;
-    if (++count % chunkPairs === 0) {
-      yield chunk;
-      chunk = '';
-    }
-  }
-  chunk += count === 0 ? '],\n' : '\n  ],\n';
-  const rest = JSON.stringify({ gaps, summary: { pairs: count, failing, skippedTargets } }, null, 2);
-  yield `${chunk}${rest.slice(2)}\n`;
+    return pair;
+  };
+  return streamedObject(
+    'pairs',
+    pairs,
+    counted,
+    (count) => ({ gaps, summary: { pairs: count, failing, skippedTargets } }),
+    chunkPairs,
+  );
 }
