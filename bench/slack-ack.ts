@@ -5,11 +5,10 @@
 // the time one command takes alone (one read and one diagnosis shared by all of them).
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FakeSlack, slackSignature, slashCommandBody } from '../test/helpers/fake-slack.js';
+import { freePort } from '../test/helpers/free-port.js';
 import { BASE_SCALE, generateMesh } from './generate-mesh.js';
 
 export interface AckReport {
@@ -29,14 +28,6 @@ const percentile = (sorted: number[], p: number) =>
   sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? 0;
 
 const SECRET = 'bench-secret';
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const port = (server.address() as AddressInfo).port;
-  await new Promise<void>((r) => server.close(() => r()));
-  return port;
-}
 
 /**
  * `mtls-doctor serve -f dir` as its own process, as users run it: the load generator and the fake

@@ -2,12 +2,12 @@
 // commands get an ack and a posted diagnosis; forged, unsigned, stale and future-dated ones get 401.
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FakeKubeApi } from '../helpers/fake-kube-api.js';
 import { FakeSlack, slackSignature, slashCommandBody } from '../helpers/fake-slack.js';
+import { freePort } from '../helpers/free-port.js';
 import { kubeconfigFile, paymentsCluster } from '../helpers/payments-cluster.js';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
@@ -18,14 +18,6 @@ let bot: ChildProcess;
 let botUrl: string;
 let opsUrl: string;
 let stderr = '';
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const port = (server.address() as { port: number }).port;
-  await new Promise<void>((r) => server.close(() => r()));
-  return port;
-}
 
 beforeAll(async () => {
   slack = new FakeSlack();

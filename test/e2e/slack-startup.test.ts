@@ -7,6 +7,7 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { FakeSlack, slackSignature, slashCommandBody } from '../helpers/fake-slack.js';
+import { freePort } from '../helpers/free-port.js';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
 const SECRET = 'startup-signing-secret';
@@ -30,14 +31,6 @@ afterEach(() => {
   slack.authError = undefined;
   slack.appTokenError = undefined;
 });
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const port = (server.address() as { port: number }).port;
-  await new Promise<void>((r) => server.close(() => r()));
-  return port;
-}
 
 async function startBot(env: Record<string, string>) {
   const port = await freePort();

@@ -5,12 +5,12 @@
 // same object breaking again within ten minutes goes to the first alert's thread.
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FakeKubeApi } from '../helpers/fake-kube-api.js';
 import { FakeSlack, slackSignature } from '../helpers/fake-slack.js';
+import { freePort } from '../helpers/free-port.js';
 import { kubeconfigFile, paymentsCluster } from '../helpers/payments-cluster.js';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
@@ -23,14 +23,6 @@ let bot: ChildProcess;
 let url: string;
 let opsUrl: string;
 let logs = '';
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const port = (server.address() as { port: number }).port;
-  await new Promise<void>((r) => server.close(() => r()));
-  return port;
-}
 
 async function until(condition: () => boolean | Promise<boolean>, message: () => string, timeoutMs = 15_000) {
   const started = Date.now();

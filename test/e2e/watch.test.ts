@@ -4,12 +4,12 @@
 // it is back; after a fix the re-check waits for the write to come through the watch.
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FakeKubeApi } from '../helpers/fake-kube-api.js';
 import { FakeSlack, slackSignature, slashCommandBody } from '../helpers/fake-slack.js';
+import { freePort } from '../helpers/free-port.js';
 import { kubeconfigFile, paymentsCluster } from '../helpers/payments-cluster.js';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
@@ -24,14 +24,6 @@ let url: string;
 let opsUrl: string;
 let logs = '';
 let releasePods: () => void = () => {};
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const port = (server.address() as { port: number }).port;
-  await new Promise<void>((r) => server.close(() => r()));
-  return port;
-}
 
 async function until(condition: () => boolean | Promise<boolean>, message: () => string, timeoutMs = 15_000) {
   const started = Date.now();

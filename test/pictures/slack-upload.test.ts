@@ -4,13 +4,13 @@
 // and says so once, in the channel and in its log.
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Posture } from '../../src/digest/posture.js';
 import { SqliteStore } from '../../src/store/sqlite-store.js';
 import { FakeSlack, type SlackCall, slackSignature, slashCommandBody } from '../helpers/fake-slack.js';
+import { freePort } from '../helpers/free-port.js';
 import { decodePng } from './png.js';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
@@ -22,14 +22,6 @@ let bot: ChildProcess;
 let botUrl: string;
 let dir: string;
 let stderr = '';
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const port = (server.address() as { port: number }).port;
-  await new Promise<void>((r) => server.close(() => r()));
-  return port;
-}
 
 beforeAll(async () => {
   slack = new FakeSlack();
