@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FakeKubeApi } from '../helpers/fake-kube-api.js';
-import { FakeSlack, slackSignature } from '../helpers/fake-slack.js';
+import { buttonClickBody, FakeSlack, slackSignature } from '../helpers/fake-slack.js';
 import { freePort } from '../helpers/free-port.js';
 import { kubeconfigFile, paymentsCluster } from '../helpers/payments-cluster.js';
 
@@ -118,19 +118,13 @@ const post = async (body: string) =>
 let replies = 0;
 const click = (user: string, actionId: string, value: string) =>
   post(
-    new URLSearchParams({
-      payload: JSON.stringify({
-        type: 'block_actions',
-        team: { id: 'T0' },
-        user: { id: user, team_id: 'T0' },
-        api_app_id: 'A0MTLS',
-        container: { type: 'message', message_ts: '1.1', channel_id: 'C0OPS' },
-        channel: { id: 'C0OPS', name: 'ops' },
-        trigger_id: '1.2.3',
-        response_url: `${slackUrl}/respond/click-${++replies}`,
-        actions: [{ type: 'button', action_id: actionId, block_id: 'b', value, action_ts: '1.2' }],
-      }),
-    }).toString(),
+    buttonClickBody({
+      user,
+      channel: 'C0OPS',
+      actionId,
+      value,
+      response_url: `${slackUrl}/respond/click-${++replies}`,
+    }),
   );
 const alerts = () =>
   slack.calls.filter(

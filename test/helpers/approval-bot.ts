@@ -18,7 +18,7 @@ import { AuditLog } from '../../src/store/audit-store.js';
 import { RequestStore } from '../../src/store/request-store.js';
 import { SqliteStore } from '../../src/store/sqlite-store.js';
 import type { FakeKubeApi } from './fake-kube-api.js';
-import { FakeSlack, slackSignature } from './fake-slack.js';
+import { buttonClickBody, FakeSlack, slackSignature } from './fake-slack.js';
 import { kubeconfigFile, paymentsCluster } from './payments-cluster.js';
 
 export const APPROVAL_SECRET = 'approval-secret';
@@ -87,19 +87,13 @@ export async function startApprovalBot(ttlMs = 30 * 60_000): Promise<ApprovalBot
     ).status;
   const click = (user: string, actionId: string, value: string) =>
     post(
-      new URLSearchParams({
-        payload: JSON.stringify({
-          type: 'block_actions',
-          team: { id: 'T0' },
-          user: { id: user, team_id: 'T0' },
-          api_app_id: 'A0MTLS',
-          container: { type: 'message', message_ts: '1.1', channel_id: 'C0OPS' },
-          channel: { id: 'C0OPS', name: 'ops' },
-          trigger_id: '1.2.3',
-          response_url: `${slackUrl}/respond/${user}-${actionId}-${value}`,
-          actions: [{ type: 'button', action_id: actionId, block_id: 'b', value, action_ts: '1.2' }],
-        }),
-      }).toString(),
+      buttonClickBody({
+        user,
+        channel: 'C0OPS',
+        actionId,
+        value,
+        response_url: `${slackUrl}/respond/${user}-${actionId}-${value}`,
+      }),
     );
   return {
     slack,

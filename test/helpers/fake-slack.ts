@@ -154,6 +154,31 @@ export function slackSignature(secret: string, body: string, timestamp: number):
   };
 }
 
+/** The form body Slack sends when `user` clicks a button (`actionId`, `value`) in `channel`. */
+export function buttonClickBody(fields: {
+  user: string;
+  channel: string;
+  actionId: string;
+  value: string;
+  response_url: string;
+}): string {
+  return new URLSearchParams({
+    payload: JSON.stringify({
+      type: 'block_actions',
+      team: { id: 'T0' },
+      user: { id: fields.user, team_id: 'T0' },
+      api_app_id: 'A0MTLS',
+      container: { type: 'message', message_ts: '1.1', channel_id: fields.channel },
+      channel: { id: fields.channel, name: fields.channel.toLowerCase() },
+      trigger_id: '1.2.3',
+      response_url: fields.response_url,
+      actions: [
+        { type: 'button', action_id: fields.actionId, block_id: 'b', value: fields.value, action_ts: '1.2' },
+      ],
+    }),
+  }).toString();
+}
+
 export function slashCommandBody(fields: {
   text: string;
   channel_id: string;
