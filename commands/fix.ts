@@ -4,7 +4,7 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { diagnose } from '../src/engine/diagnose.js';
+import { diagnose, diagnoseShared } from '../src/engine/diagnose.js';
 import { type PlanImpact, planImpact } from '../src/impact/plan-impact.js';
 import { applyPlan, previewPlan, RemediationError, rollback } from '../src/remediation/apply.js';
 import { remediationApi } from '../src/remediation/object-api.js';
@@ -89,7 +89,8 @@ export function register(program: Command, { io, description }: CommandContext):
           io,
         );
         if (loaded.source.kind !== 'cluster') throw new UsageError('fix changes a live cluster');
-        const diagnosis = diagnose(loaded.snapshot, { namespace, now: io.now });
+        // One whole-mesh run serves the plan lookup (scoped) and the impact below.
+        const diagnosis = diagnoseShared(loaded.snapshot, namespace, io.now);
         const plans = diagnosis.findings.flatMap((f) => f.remediations);
         const plan = plans.find((p) => p.id === planId);
         if (!plan) {
@@ -109,7 +110,10 @@ export function register(program: Command, { io, description }: CommandContext):
         if (!options.apply) {
           try {
             const preview = await previewPlan(api, plan);
-            const effect = planImpact(loaded.snapshot, preview.after, { now: io.now });
+            const effect = planImpact(loaded.snapshot, preview.after, {
+              beforeDiagnosis: diagnoseShared(loaded.snapshot, undefined, io.now),
+              now: io.now,
+            });
             io.stdout(
               `${plan.title}\nRisk: ${plan.risk}\n\n${preview.diff}\n${impactLines(effect)}The API server accepted this change as a dry run; nothing was changed. Apply with --apply.\n`,
             );
