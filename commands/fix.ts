@@ -8,7 +8,6 @@ import { diagnose, diagnoseShared } from '../src/engine/diagnose.js';
 import { type PlanImpact, planImpact } from '../src/impact/plan-impact.js';
 import { applyPlan, previewPlan, RemediationError, rollback } from '../src/remediation/apply.js';
 import { remediationApi } from '../src/remediation/object-api.js';
-import { ClusterUnavailableError, KubeConfigError } from '../src/snapshot/errors.js';
 import { loadSource } from '../src/snapshot/source.js';
 import { AuditLog } from '../src/store/audit-store.js';
 import { type CommandContext, IncompleteError, parseCount, UsageError } from './cli-kit.js';
@@ -50,19 +49,12 @@ export function register(program: Command, { io, description }: CommandContext):
         const actor = `${process.env.USER ?? 'unknown'} (cli)`;
         // Only a change needs the audit log: a dry run leaves no file behind.
         const openAudit = () => new AuditLog(resolve(io.cwd, options.audit));
-        const objects = () => {
-          try {
-            return remediationApi({
-              kubeconfigPath: options.kubeconfig,
-              context: options.context,
-              timeoutMs: options.requestTimeout,
-            });
-          } catch (error) {
-            if (error instanceof KubeConfigError) throw new UsageError(error.message);
-            if (error instanceof ClusterUnavailableError) throw new IncompleteError(error.message);
-            throw error;
-          }
-        };
+        const objects = () =>
+          remediationApi({
+            kubeconfigPath: options.kubeconfig,
+            context: options.context,
+            timeoutMs: options.requestTimeout,
+          });
         if (options.rollback !== undefined) {
           // A rollback needs the one object (GET and PATCH), not a diagnosis of the cluster.
           const auditPath = resolve(io.cwd, options.audit);

@@ -3,7 +3,7 @@
 // clients. Each module in this folder declares its options, its action and its exit-code rule.
 import { basename } from 'node:path';
 import { Command, CommanderError } from 'commander';
-import { ClusterUnavailableError, KubeConfigError } from '../src/snapshot/errors.js';
+import { ClusterUnavailableError, KubeConfigError, ManifestError } from '../src/snapshot/errors.js';
 import {
   type CommandContext,
   type CommandModule,
@@ -107,7 +107,8 @@ export async function main(
       io.stderr(`${name}: ${error.message}\n`);
       return EXIT.usage;
     }
-    if (error instanceof KubeConfigError) {
+    // Bad input (a manifest, a kubeconfig) exits 2, no cluster at all 3, from any command.
+    if (error instanceof KubeConfigError || error instanceof ManifestError) {
       io.stderr(`${name}: ${error.message}\n`);
       return EXIT.usage;
     }

@@ -11,13 +11,12 @@ import { remediationApi } from '../src/remediation/object-api.js';
 import { createAnswerPool } from '../src/slack/answer-pool.js';
 import { IncidentThrottle } from '../src/slack/incident-symptoms.js';
 import { PlanCache } from '../src/slack/plan-cache.js';
-import { ClusterUnavailableError, KubeConfigError } from '../src/snapshot/errors.js';
 import { findIstioctl } from '../src/snapshot/istioctl.js';
 import { type ModelStatus, onModelAlert, onModelStatus } from '../src/snapshot/live/model-source.js';
 import { AuditLog } from '../src/store/audit-store.js';
 import { RequestStore } from '../src/store/request-store.js';
 import { SqliteStore } from '../src/store/sqlite-store.js';
-import { type CommandContext, collect, IncompleteError, openStore, UsageError } from './cli-kit.js';
+import { type CommandContext, collect, openStore, UsageError } from './cli-kit.js';
 import { EVENTS_PATH, slackClientOptions, startBot } from './serve/bot.js';
 import { changeAlertPoster } from './serve/change-alerts.js';
 
@@ -53,9 +52,10 @@ export function register(program: Command, { io, description }: CommandContext):
       const kubeconfigPath = options.kubeconfig ?? kube.kubeconfig;
       // What a setting can break is opened before the answer workers start: a bad setting is one line
       // and an exit, not a stack trace (nor a process that idle workers keep alive).
+      // The object API fixes go through, every request with a timeout (a bad context exits 2).
       const objects = options.file?.length
         ? undefined
-        : openCluster(context, kubeconfigPath, kube.requestTimeoutMs);
+        : remediationApi({ context, kubeconfigPath, timeoutMs: kube.requestTimeoutMs ?? 30_000 });
       const store = openStore('store.path', config.storePath, (path) => new SqliteStore(path));
       // With a live cluster, fixes can be requested, approved and applied; with manifests only shown.
       const remediation = objects && {
@@ -136,18 +136,4 @@ export function register(program: Command, { io, description }: CommandContext):
       remediation?.audit.close();
       remediation?.requests.close();
     });
-}
-
-/**
- * The object API fixes go through, every request with a timeout: a bad context or kubeconfig exits 2,
- * no cluster at all exits 3.
- */
-function openCluster(context: string | undefined, kubeconfigPath: string | undefined, timeoutMs = 30_000) {
-  try {
-    return remediationApi({ context, kubeconfigPath, timeoutMs });
-  } catch (error) {
-    if (error instanceof KubeConfigError) throw new UsageError(error.message);
-    if (error instanceof ClusterUnavailableError) throw new IncompleteError(error.message);
-    throw error;
-  }
 }

@@ -2,11 +2,9 @@
 // snapshot: a live cluster or manifests, with bad input turned into exit 2 and no cluster into exit 3.
 import { type Command, Option } from 'commander';
 import { blockingGaps, type Diagnosis, knownNamespaces } from '../src/engine/diagnose.js';
-import { ClusterUnavailableError, KubeConfigError } from '../src/snapshot/errors.js';
 import { isNamespaceName } from '../src/snapshot/k8s-names.js';
-import { ManifestError } from '../src/snapshot/read-manifests.js';
 import { type LoadedSource, loadSource } from '../src/snapshot/source.js';
-import { collect, EXIT, IncompleteError, type Io, parseCount, UsageError } from './cli-kit.js';
+import { collect, EXIT, type Io, parseCount, UsageError } from './cli-kit.js';
 
 export interface CliSourceOptions {
   file?: string[];
@@ -61,25 +59,17 @@ export async function load(
       '-f reads manifests; --context and --kubeconfig are for a live cluster: use one or the other',
     );
   }
-  let loaded: LoadedSource;
-  try {
-    loaded = await loadSource({
-      files: options.file,
-      context: options.context,
-      kubeconfigPath: options.kubeconfig,
-      cwd: io.cwd,
-      requestTimeoutMs: options.requestTimeout,
-      pageSize: options.pageSize,
-      readCaSecret: options.readCaSecret,
-      stdin: options.stdin,
-      onProgress: process.stderr.isTTY ? io.stderr : undefined,
-    });
-  } catch (error) {
-    if (error instanceof KubeConfigError || error instanceof ManifestError)
-      throw new UsageError(error.message);
-    if (error instanceof ClusterUnavailableError) throw new IncompleteError(error.message);
-    throw error;
-  }
+  const loaded = await loadSource({
+    files: options.file,
+    context: options.context,
+    kubeconfigPath: options.kubeconfig,
+    cwd: io.cwd,
+    requestTimeoutMs: options.requestTimeout,
+    pageSize: options.pageSize,
+    readCaSecret: options.readCaSecret,
+    stdin: options.stdin,
+    onProgress: process.stderr.isTTY ? io.stderr : undefined,
+  });
   const s = loaded.snapshot;
   // Like kubectl's warnings: on stderr for every output format (JSON also has summary.source.warnings).
   for (const warning of loaded.source.kind === 'manifests' ? (loaded.source.warnings ?? []) : []) {
