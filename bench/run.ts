@@ -11,6 +11,8 @@ import { BASE_SCALE, generateMesh, type MeshScale, scaled } from './generate-mes
 import { type ImpactMeasure, measureImpact } from './impact.js';
 import { measureAckLatency } from './slack-ack.js';
 import { measureStartup } from './startup.js';
+import { atMost, below, targetTable } from './targets.js';
+import { measureWatchModel, watchModelLine } from './watch-model.js';
 
 const REPEATS = Number(process.env.BENCH_REPEATS ?? 3);
 
@@ -83,7 +85,32 @@ async function main(): Promise<void> {
   const double = await measure('2x', scaled(BASE_SCALE, 2), true);
   const peakRssMiB = process.resourceUsage().maxRSS / 1024;
   const files = measureCheckAgainstParse(scaled(BASE_SCALE, 2), REPEATS);
+  const watch = await measureWatchModel();
+  const startupBeyond = (ms: number) => ms - startup.nodeMs;
+  const targets = targetTable([
+    atMost('(a) analysis / parse, 1x mesh', base.analysisMs / base.parseMs, 1, '×'),
+    atMost('(b) analysis, 2x / 1x mesh', double.analysisMs / base.analysisMs, 2.3, '×'),
+    below('(e) bot burst: ack p99', ack.p99Ms, 100, 'ms'),
+    atMost('(e) bot burst: all answered / one alone', ack.allAnsweredMs / ack.singleMs, 3, '×'),
+    below('(e) bot burst: peak RSS', ack.peakRssMiB, 1024, 'MiB'),
+    atMost('(f) start-up beyond `node -e 0`: `--help`', startupBeyond(startup.helpMs), 300, 'ms'),
+    atMost(
+      '(f) start-up beyond `node -e 0`: `check -f` small file',
+      startupBeyond(startup.checkSmallMs),
+      300,
+      'ms',
+    ),
+    atMost('(g) `check -A -f` JSON / JSON.parse + stringify', files.jsonCheckMs / files.jsonParseMs, 3, '×'),
+    atMost('(g) `check -A -f` YAML / js-yaml loadAll', files.yamlCheckMs / files.yamlParseMs, 3, '×'),
+    ...(double.impact
+      ? [atMost('(h) change impact / one check', double.impact.impactMs / double.impact.checkMs, 2, '×')]
+      : []),
+    atMost('(i) live model: Kubernetes requests per answer', watch.requestsPerAnswer, 0, 'requests'),
+    atMost('(i) live model: breaking change to alert, beyond debounce', watch.alertMs / 1000, 30, 's'),
+  ]);
   const lines = [
+    ...targets,
+    '',
     `| mesh | objects | workloads | parse | resolve + analyze | analysis / parse | findings | matrix -n team-3 (pairs) |`,
     `|---|---|---|---|---|---|---|---|`,
     ...[base, double].map(
@@ -103,7 +130,7 @@ async function main(): Promise<void> {
           `- (h) change impact on the 2x mesh (team-4's namespace policy PERMISSIVE → STRICT, \`impact()\` of two snapshots read from files) / one \`check\` (parse + resolve + analyze): **${(double.impact.impactMs / double.impact.checkMs).toFixed(2)}×** (target ≤ 2×; ${fmt(double.impact.impactMs)} vs ${fmt(double.impact.checkMs)}, ${double.impact.pairsCompared} pairs compared, ${double.impact.broken} broken)`,
         ]
       : []),
-    await (await import('./watch-model.js')).watchModelLine(),
+    watchModelLine(watch),
     `- medians of ${REPEATS} runs; Node ${process.version}`,
   ];
   const report = lines.join('\n');
