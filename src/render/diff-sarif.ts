@@ -4,6 +4,7 @@ import type { Log, Result } from 'sarif';
 import type { ImpactPair, ImpactResult } from '../engine/impact.js';
 import type { ChangedObject } from '../impact/changed-objects.js';
 import { changedLabel } from './diff-text.js';
+import { capSarifResults } from './sarif-limits.js';
 
 const INFO_URI = 'https://github.com/mtls-doctor/mtls-doctor#reviewing-mesh-changes-in-ci';
 const RULE_ID = 'mtls-call-broken';
@@ -22,7 +23,7 @@ function toUri(file: string): string {
 }
 
 export function renderImpactSarif(result: ImpactResult, version: string): string {
-  const results: Result[] = result.broken.map((p) => {
+  const all: Result[] = result.broken.map((p) => {
     const cause = primaryCause(p);
     return {
       ruleId: RULE_ID,
@@ -52,6 +53,7 @@ export function renderImpactSarif(result: ImpactResult, version: string): string
       },
     };
   });
+  const { results, notifications } = capSarifResults(all, '`diff -o json`');
   const log: Log = {
     $schema: 'https://json.schemastore.org/sarif-2.1.0.json',
     version: '2.1.0',
@@ -76,9 +78,12 @@ export function renderImpactSarif(result: ImpactResult, version: string): string
         invocations: [
           {
             executionSuccessful: !result.tooBroad,
-            toolExecutionNotifications: result.tooBroad
-              ? [{ level: 'warning', message: { text: result.tooBroad.message } }]
-              : [],
+            toolExecutionNotifications: [
+              ...(result.tooBroad
+                ? [{ level: 'warning' as const, message: { text: result.tooBroad.message } }]
+                : []),
+              ...notifications,
+            ],
           },
         ],
         results,

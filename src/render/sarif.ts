@@ -4,6 +4,7 @@ import type { Log, ReportingDescriptor, Result } from 'sarif';
 import { CATALOGUE, type FindingCode } from '../analyzers/catalogue.js';
 import { blockingGaps, type Diagnosis } from '../engine/diagnose.js';
 import { formatRef } from '../snapshot/types.js';
+import { capSarifResults } from './sarif-limits.js';
 
 const LEVEL = { error: 'error', warning: 'warning', info: 'note' } as const;
 const INFO_URI = 'https://github.com/mtls-doctor/mtls-doctor#finding-codes';
@@ -17,7 +18,7 @@ export function renderSarif(diagnosis: Diagnosis, version: string): string {
     defaultConfiguration: { level: LEVEL[CATALOGUE[code].severity] },
     helpUri: `${INFO_URI}`,
   }));
-  const results: Result[] = diagnosis.findings.map((f) => ({
+  const all: Result[] = diagnosis.findings.map((f) => ({
     ruleId: f.code,
     ruleIndex: codes.indexOf(f.code),
     level: LEVEL[f.severity],
@@ -41,6 +42,7 @@ export function renderSarif(diagnosis: Diagnosis, version: string): string {
       remediations: f.remediations.map((r) => ({ id: r.id, title: r.title, kubectl: r.kubectl })),
     },
   }));
+  const { results, notifications } = capSarifResults(all, '`check -o json`');
   const log: Log = {
     $schema: 'https://json.schemastore.org/sarif-2.1.0.json',
     version: '2.1.0',
@@ -50,10 +52,13 @@ export function renderSarif(diagnosis: Diagnosis, version: string): string {
         invocations: [
           {
             executionSuccessful: blockingGaps(diagnosis).length === 0,
-            toolExecutionNotifications: diagnosis.gaps.map((g) => ({
-              level: g.optional ? ('note' as const) : ('warning' as const),
-              message: { text: `Could not check ${g.source}: ${g.reason}` },
-            })),
+            toolExecutionNotifications: [
+              ...diagnosis.gaps.map((g) => ({
+                level: g.optional ? ('note' as const) : ('warning' as const),
+                message: { text: `Could not check ${g.source}: ${g.reason}` },
+              })),
+              ...notifications,
+            ],
           },
         ],
         results,
