@@ -6,7 +6,13 @@ import { type Command, Option } from 'commander';
 import { knownNamespaces } from '../src/engine/diagnose.js';
 import { DEFAULT_MAX_PAIRS, impact } from '../src/engine/impact.js';
 import { avoidancePlan } from '../src/impact/avoid-breakage.js';
-import { applyWhatIf, describeWhatIf, parseWhatIf, WhatIfError } from '../src/impact/what-if.js';
+import {
+  applyWhatIf,
+  describeWhatIf,
+  parseWhatIf,
+  WhatIfError,
+  whatIfNamespace,
+} from '../src/impact/what-if.js';
 import { type ImpactExtras, renderImpactJson } from '../src/render/diff-json.js';
 import { renderImpactMarkdown } from '../src/render/diff-markdown.js';
 import { renderImpactSarif } from '../src/render/diff-sarif.js';
@@ -29,7 +35,10 @@ export function register(program: Command, { io, version, setExit, description }
     .description(description)
     .option('--base <path>', 'manifests before the change (file or directory)')
     .option('--base-ref <gitref>', 'the -f paths as they are at this git ref of the current checkout')
-    .option('--what-if <change>', "'namespace=NS mode=STRICT|PERMISSIVE|DISABLE' or 'mesh mode=...'")
+    .option(
+      '--what-if <change>',
+      "'namespace=NS mode=STRICT|PERMISSIVE|DISABLE', 'mesh mode=...', 'automtls=on|off' or 'host=HOST tls=DISABLE|SIMPLE|MUTUAL|ISTIO_MUTUAL [namespace=NS]'",
+    )
     .option('-f, --file <path>', 'manifests after the change (repeatable; - for stdin)', collect)
     .option('--context <ctx>', 'kubeconfig context (live cluster, with --what-if)')
     .option('--kubeconfig <path>', 'kubeconfig file (live cluster, with --what-if)')
@@ -67,6 +76,7 @@ export function register(program: Command, { io, version, setExit, description }
       let before: MeshSnapshot;
       let after: MeshSnapshot;
       const extras: { whatIf?: string; plan?: ImpactExtras['plan'] } = {};
+      let policyWhatIf = false;
       if (options.whatIf !== undefined) {
         let change: ReturnType<typeof parseWhatIf>;
         try {
@@ -76,10 +86,13 @@ export function register(program: Command, { io, version, setExit, description }
           throw error;
         }
         before = (await load(options, io)).loaded.snapshot;
-        if (change.namespace && !knownNamespaces(before).has(change.namespace))
-          throw new UsageError(`--what-if: namespace "${change.namespace}" does not appear in the input`);
+        const namespace = whatIfNamespace(change);
+        if (namespace && !knownNamespaces(before).has(namespace))
+          throw new UsageError(`--what-if: namespace "${namespace}" does not appear in the input`);
         after = applyWhatIf(before, change);
         extras.whatIf = describeWhatIf(change);
+        // The avoidance plan is about callers a stricter policy resets; other what-ifs list their reasons.
+        policyWhatIf = change.kind === undefined || change.kind === 'policy';
       } else {
         before = options.base
           ? (await load({ ...options, file: [options.base] }, io)).loaded.snapshot
@@ -87,7 +100,8 @@ export function register(program: Command, { io, version, setExit, description }
         after = (await load(options, io)).loaded.snapshot;
       }
       const result = impact(before, after, { now: io.now, maxPairs: options.maxPairs });
-      if (extras.whatIf) extras.plan = avoidancePlan(result.broken, extras.whatIf, result.counts.broken);
+      if (extras.whatIf && policyWhatIf)
+        extras.plan = avoidancePlan(result.broken, extras.whatIf, result.counts.broken);
       if (options.verbose)
         io.stderr(
           `diagnosed both sides in ${result.timings.diagnoseMs.toFixed(0)} ms, compared ${result.pairsCompared} pairs in ${result.timings.compareMs.toFixed(0)} ms\n`,

@@ -1,51 +1,124 @@
-// `--what-if 'namespace=shop mode=STRICT'` (or `mesh mode=STRICT`): the after-snapshot built from the
-// before one without any YAML, by setting the namespace-wide (or mesh-wide) PeerAuthentication's mode.
+// `--what-if CHANGE`: the after-snapshot built from the before one without any YAML. Three changes:
+//   namespace=NS mode=M | mesh mode=M        the namespace-wide (or mesh-wide) PeerAuthentication's mode
+//   automtls=on|off                          the mesh config's enableAutoMtls
+//   host=HOST tls=T [namespace=NS]           the top-level TLS mode of the DestinationRules for HOST
+import { namespaceOfServiceHost, resolveShortname } from '../mesh/hosts.js';
 import { isNamespaceName } from '../snapshot/k8s-names.js';
-import type { MeshSnapshot, MtlsMode, PeerAuthentication } from '../snapshot/types.js';
+import type {
+  ClientTlsMode,
+  DestinationRule,
+  MeshSnapshot,
+  MtlsMode,
+  PeerAuthentication,
+} from '../snapshot/types.js';
 
-export interface WhatIf {
+export interface PolicyWhatIf {
+  readonly kind?: 'policy';
   /** undefined: the mesh (root namespace). */
   readonly namespace?: string;
   readonly mode: Exclude<MtlsMode, 'UNSET'>;
 }
 
+export interface AutoMtlsWhatIf {
+  readonly kind: 'auto-mtls';
+  readonly enabled: boolean;
+}
+
+export interface DestinationRuleWhatIf {
+  readonly kind: 'destination-rule';
+  /** As the user wrote it: a short name needs `namespace`, an FQDN names its own. */
+  readonly host: string;
+  readonly namespace?: string;
+  readonly tls: ClientTlsMode;
+}
+
+export type WhatIf = PolicyWhatIf | AutoMtlsWhatIf | DestinationRuleWhatIf;
+
 export class WhatIfError extends Error {}
 
 const MODES = ['STRICT', 'PERMISSIVE', 'DISABLE'] as const;
-const USAGE = `expected 'namespace=NS mode=STRICT|PERMISSIVE|DISABLE' or 'mesh mode=STRICT|PERMISSIVE|DISABLE'`;
+const TLS_MODES = ['DISABLE', 'SIMPLE', 'MUTUAL', 'ISTIO_MUTUAL'] as const;
+const USAGE =
+  "expected 'namespace=NS mode=STRICT|PERMISSIVE|DISABLE', 'mesh mode=...', 'automtls=on|off' or 'host=HOST tls=DISABLE|SIMPLE|MUTUAL|ISTIO_MUTUAL [namespace=NS]'";
+const HOST = /^(\*|(\*\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*)$/;
+
+function oneOf<T extends string>(value: string, allowed: readonly T[], what: string): T {
+  const upper = value.toUpperCase();
+  if (!(allowed as readonly string[]).includes(upper))
+    throw new WhatIfError(`${what} "${value}" is not one of ${allowed.join(', ')}`);
+  return upper as T;
+}
 
 export function parseWhatIf(text: string): WhatIf {
-  let namespace: string | undefined;
-  let mesh = false;
-  let mode: WhatIf['mode'] | undefined;
+  const given = new Map<string, string | undefined>();
   for (const token of text.trim().split(/\s+/).filter(Boolean)) {
-    const [key, value] = token.includes('=') ? token.split('=', 2) : [token, undefined];
-    if (key === 'mesh' && value === undefined) mesh = true;
-    else if ((key === 'namespace' || key === 'ns') && value) {
-      if (!isNamespaceName(value))
-        throw new WhatIfError(`"${value}" is not a valid namespace name (RFC 1123 label)`);
-      namespace = value;
-    } else if (key === 'mode' && value) {
-      const upper = value.toUpperCase();
-      if (!(MODES as readonly string[]).includes(upper))
-        throw new WhatIfError(`mode "${value}" is not one of ${MODES.join(', ')}`);
-      mode = upper as WhatIf['mode'];
-    } else throw new WhatIfError(`"${token}" is not understood: ${USAGE}`);
+    const [key = '', value] = token.includes('=') ? token.split('=', 2) : [token, undefined];
+    if (
+      !['mesh', 'namespace', 'ns', 'mode', 'automtls', 'host', 'tls'].includes(key) ||
+      (key === 'mesh') !== (value === undefined)
+    )
+      throw new WhatIfError(`"${token}" is not understood: ${USAGE}`);
+    if (key !== 'mesh' && !value) throw new WhatIfError(`"${token}" needs a value: ${USAGE}`);
+    given.set(key === 'ns' ? 'namespace' : key, value);
   }
-  if (!mode || mesh === (namespace !== undefined)) throw new WhatIfError(USAGE);
-  return { namespace, mode };
+  const namespace = given.get('namespace');
+  if (namespace !== undefined && !isNamespaceName(namespace))
+    throw new WhatIfError(`"${namespace}" is not a valid namespace name (RFC 1123 label)`);
+  const only = (...keys: string[]) => [...given.keys()].every((k) => keys.includes(k));
+  const automtls = given.get('automtls');
+  if (automtls !== undefined) {
+    if (!only('automtls')) throw new WhatIfError(`automtls= stands alone: ${USAGE}`);
+    if (!['on', 'off', 'true', 'false'].includes(automtls.toLowerCase()))
+      throw new WhatIfError(`automtls "${automtls}" is not on or off`);
+    return { kind: 'auto-mtls', enabled: ['on', 'true'].includes(automtls.toLowerCase()) };
+  }
+  const host = given.get('host');
+  if (host !== undefined) {
+    const tls = given.get('tls');
+    if (!tls || !only('host', 'tls', 'namespace')) throw new WhatIfError(USAGE);
+    if (!HOST.test(host.toLowerCase())) throw new WhatIfError(`"${host}" is not a host name`);
+    if (!host.includes('.') && namespace === undefined)
+      throw new WhatIfError(
+        `host "${host}" is a short name: add namespace=NS (the DestinationRule's namespace)`,
+      );
+    return {
+      kind: 'destination-rule',
+      host: host.toLowerCase(),
+      namespace,
+      tls: oneOf(tls, TLS_MODES, 'tls'),
+    };
+  }
+  const mode = given.get('mode');
+  if (!mode || !only('mesh', 'namespace', 'mode') || given.has('mesh') === (namespace !== undefined))
+    throw new WhatIfError(USAGE);
+  return { namespace, mode: oneOf(mode, MODES, 'mode') };
+}
+
+/** The namespace a what-if names, to check it against the input. */
+export function whatIfNamespace(w: WhatIf): string | undefined {
+  return w.kind === 'auto-mtls' ? undefined : w.namespace;
 }
 
 export function describeWhatIf(w: WhatIf): string {
+  if (w.kind === 'auto-mtls') return `auto mTLS ${w.enabled ? 'on' : 'off'}`;
+  if (w.kind === 'destination-rule')
+    return `DestinationRule tls for ${w.host}${w.namespace ? ` (namespace ${w.namespace})` : ''} → ${w.tls}`;
   return w.namespace ? `namespace ${w.namespace} → ${w.mode}` : `mesh-wide → ${w.mode}`;
 }
 
-/**
- * The snapshot as it would be: every namespace-wide PeerAuthentication of the namespace (the root
- * namespace for the mesh) gets the mode, keeping where it is written; without one, `default` is added.
- * Workload policies stay as they are: they still override the namespace, as in Istio.
- */
 export function applyWhatIf(snapshot: MeshSnapshot, w: WhatIf): MeshSnapshot {
+  if (w.kind === 'auto-mtls')
+    return { ...snapshot, meshConfig: { ...snapshot.meshConfig, enableAutoMtls: w.enabled } };
+  if (w.kind === 'destination-rule') return withDestinationRuleTls(snapshot, w);
+  return withPolicyMode(snapshot, w);
+}
+
+/**
+ * Every namespace-wide PeerAuthentication of the namespace (the root namespace for the mesh) gets the
+ * mode, keeping where it is written; without one, `default` is added. Workload policies stay as they
+ * are: they still override the namespace, as in Istio.
+ */
+function withPolicyMode(snapshot: MeshSnapshot, w: PolicyWhatIf): MeshSnapshot {
   const namespace = w.namespace ?? snapshot.meshConfig.rootNamespace;
   const wide = (pa: PeerAuthentication) =>
     pa.meta.namespace === namespace && (!pa.selector || Object.keys(pa.selector).length === 0);
@@ -63,4 +136,39 @@ export function applyWhatIf(snapshot: MeshSnapshot, w: WhatIf): MeshSnapshot {
     });
   }
   return { ...snapshot, peerAuthentications };
+}
+
+/**
+ * Every DestinationRule for the host (in `namespace`, when given) gets the top-level TLS mode; port-level
+ * and subset TLS stay, and still override it, as in Istio. Without one, `whatif-<host>` is added in the
+ * namespace (given, or named by the FQDN).
+ */
+function withDestinationRuleTls(snapshot: MeshSnapshot, w: DestinationRuleWhatIf): MeshSnapshot {
+  const target = w.namespace ? resolveShortname(w.host, w.namespace) : w.host;
+  const matches = (dr: DestinationRule) =>
+    resolveShortname(dr.host, dr.meta.namespace) === target &&
+    (!w.namespace || dr.meta.namespace === w.namespace);
+  let found = false;
+  const destinationRules = snapshot.destinationRules.map((dr) => {
+    if (!matches(dr)) return dr;
+    found = true;
+    const tls = { ...dr.trafficPolicy?.tls, mode: w.tls };
+    return { ...dr, trafficPolicy: { portLevelSettings: [], ...dr.trafficPolicy, tls } };
+  });
+  if (!found) {
+    const namespace = w.namespace ?? namespaceOfServiceHost(target) ?? snapshot.meshConfig.rootNamespace;
+    destinationRules.push({
+      meta: {
+        name: `whatif-${target.replace(/[^a-z0-9-]/g, '-').replace(/^-+|-+$/g, '')}`.slice(0, 63),
+        namespace,
+        labels: {},
+        annotations: {},
+      },
+      host: target,
+      exportTo: [],
+      trafficPolicy: { tls: { mode: w.tls }, portLevelSettings: [] },
+      subsets: [],
+    });
+  }
+  return { ...snapshot, destinationRules };
 }

@@ -169,6 +169,100 @@ describe('mtls-doctor diff --what-if', () => {
   });
 });
 
+describe('mtls-doctor diff --what-if beyond PeerAuthentication modes', () => {
+  const GUIDE = 'test/fixtures/field-guide';
+
+  it('automtls=off on step b: sidecar callers of STRICT foo send plaintext and are reset', async () => {
+    const run = await diff('-f', B, '--what-if', 'automtls=off', '-o', 'json');
+    expect(run.code).toBe(1);
+    const out = JSON.parse(run.stdout);
+    expect(out.whatIf).toBe('auto mTLS off');
+    expect(out.broken).toContainEqual(
+      expect.objectContaining({
+        from: 'bar/curl',
+        to: 'foo/httpbin:8000',
+        reason: 'auto-mtls-disabled',
+        client: { proxy: 'sidecar', tls: 'DISABLE' },
+      }),
+    );
+    expect(out.plan).toBeUndefined();
+    // The field guide's error 5 is repaired by the reverse.
+    const on = await diff(
+      '-f',
+      `${GUIDE}/error5-with-strict-service.yaml`,
+      '--what-if',
+      'automtls=on',
+      '-o',
+      'json',
+    );
+    expect(on.code).toBe(0);
+    expect(JSON.parse(on.stdout).repaired.map((p: { to: string }) => p.to)).toEqual([
+      'shop/cart:80',
+      'shop/cart:80',
+    ]);
+  });
+
+  it('host=… tls=DISABLE breaks the STRICT service; tls=ISTIO_MUTUAL resolves the field guide’s error 2', async () => {
+    const fqdn = await diff(
+      '-f',
+      B,
+      '--what-if',
+      'host=httpbin.foo.svc.cluster.local tls=DISABLE',
+      '-o',
+      'json',
+    );
+    const short = await diff('-f', B, '--what-if', 'host=httpbin namespace=foo tls=DISABLE', '-o', 'json');
+    expect(fqdn.code).toBe(1);
+    const calls = (run: { stdout: string }) =>
+      JSON.parse(run.stdout).broken.map(
+        (p: { from: string; to: string; reason: string }) => `${p.from} -> ${p.to} ${p.reason}`,
+      );
+    expect(calls(fqdn)).toEqual([
+      'bar/curl -> foo/httpbin:8000 destinationrule-tls-conflict',
+      'bar/httpbin -> foo/httpbin:8000 destinationrule-tls-conflict',
+      'foo/curl -> foo/httpbin:8000 destinationrule-tls-conflict',
+      'foo/httpbin -> foo/httpbin:8000 destinationrule-tls-conflict',
+    ]);
+    expect(calls(short)).toEqual(calls(fqdn));
+    expect(JSON.parse(fqdn.stdout).changed).toEqual([
+      expect.objectContaining({
+        kind: 'DestinationRule',
+        namespace: 'foo',
+        name: 'whatif-httpbin-foo-svc-cluster-local',
+        change: 'added',
+      }),
+    ]);
+    const fix = await diff(
+      '-f',
+      `${GUIDE}/error2-dr-mismatch.yaml`,
+      '--what-if',
+      'host=my-service namespace=default tls=ISTIO_MUTUAL',
+      '-o',
+      'json',
+    );
+    expect(fix.code).toBe(0);
+    const fixed = JSON.parse(fix.stdout);
+    expect(fixed.findings.resolved.map((f: { code: string }) => f.code)).toEqual([
+      'destinationrule-tls-conflict',
+    ]);
+    expect(fixed.changed).toEqual([expect.objectContaining({ name: 'my-service-dr', change: 'modified' })]);
+  });
+
+  it('what-ifs it cannot read: exit 2 with the reason', async () => {
+    for (const [change, message] of [
+      ['automtls=maybe', 'automtls "maybe" is not on or off'],
+      ['automtls=on mode=STRICT', 'automtls= stands alone'],
+      ['host=httpbin tls=DISABLE', 'host "httpbin" is a short name: add namespace=NS'],
+      ['host=bad_host tls=DISABLE namespace=foo', '"bad_host" is not a host name'],
+      ['host=httpbin.foo tls=OFF', 'tls "OFF" is not one of DISABLE, SIMPLE, MUTUAL, ISTIO_MUTUAL'],
+    ] as const) {
+      const run = await diff('-f', B, '--what-if', change);
+      expect(run.code, change).toBe(2);
+      expect(run.stderr, change).toContain(`--what-if: ${message}`);
+    }
+  });
+});
+
 describe('mtls-doctor diff --base-ref', () => {
   const repo = mkdtempSync(join(tmpdir(), 'mtls-doctor-diff-git-'));
   afterAll(() => rmSync(repo, { recursive: true, force: true }));
