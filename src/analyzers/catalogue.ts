@@ -132,6 +132,15 @@ export const CATALOGUE = {
       'The client proxy cannot see the service (exportTo or Sidecar egress) and has nowhere to send the call: REGISTRY_ONLY drops it (BlackHoleCluster), a gateway has no cluster for it',
     severity: 'error',
   },
+  'ambient-peerauthentication-disable': {
+    title: 'PeerAuthentication DISABLE on an ambient workload: ztunnel treats it as PERMISSIVE',
+    severity: 'warning',
+  },
+  'ambient-port-level-mtls': {
+    title:
+      "portLevelMtls that ztunnel does not apply as written: an ambient port's plaintext exception is dropped, or its STRICT is not enforced",
+    severity: 'error',
+  },
   'istioctl-analyze': { title: 'Reported by istioctl analyze', severity: 'warning' },
 } as const satisfies Record<string, CodeInfo>;
 

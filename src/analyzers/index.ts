@@ -1,4 +1,5 @@
 // Every analyzer, in one place (like istio/istio: pkg/config/analysis/analyzers/all.go).
+import { ambientPeerAuthentication } from './ambient-peerauthentication.js';
 import { autoMtlsDisabled } from './auto-mtls-disabled.js';
 import { caCertificates } from './ca-certificates.js';
 import { destinationRuleCredentialNameIgnored } from './destinationrule-credentialname-ignored.js';
@@ -50,4 +51,5 @@ export const ALL_ANALYZERS: readonly Analyzer[] = [
   destinationRuleSanMismatch,
   portPassthroughMtls,
   serviceNotVisible,
+  ambientPeerAuthentication,
 ];
