@@ -1,0 +1,195 @@
+// Issue 14, area 9: ambient mode as istiod and ztunnel implement it, through `matrix -o json` and
+// `check -o json`. Each case names the Istio source or unit test it is derived from (istio/istio master,
+// istio/ztunnel master).
+import { describe, expect, it } from 'vitest';
+import { brief, checkJson, checkSarif, matrixJson } from '../helpers/cli-mesh.js';
+import { app, destinationRule, namespace, peerAuthentication } from '../helpers/mesh.js';
+
+// A client of each kind: sidecar, no proxy, ambient.
+const clients =
+  namespace('client') +
+  app('client', 'sleep') +
+  namespace('legacy', 'none') +
+  app('legacy', 'old') +
+  namespace('amb', 'ambient') +
+  app('amb', 'curl');
+const TO = 'srv/api:80';
+const from = (client: string) => `${client} -> ${TO}`;
+
+describe('area 9: ztunnel enforces PeerAuthentication as istiod converts it', () => {
+  // ambient/authorization.go convertPeerAuthentication converts only STRICT; TestRBACConvert's
+  // testdata/peer-authn-disable-in.yaml (mtls DISABLE) converts to nothing (an empty peer-authn-disable.yaml).
+  it('DISABLE on an ambient namespace acts as PERMISSIVE: plaintext and HBONE both get in', async () => {
+    const yaml =
+      clients +
+      namespace('srv', 'ambient') +
+      app('srv', 'api') +
+      peerAuthentication('srv', 'default', 'DISABLE');
+    const { code, pairs } = await matrixJson(yaml);
+    expect(code).toBe(0);
+    expect(brief(pairs.get(from('legacy/old')))).toBe('ok/DISABLE');
+    expect(pairs.get(from('legacy/old'))?.server).toEqual({ proxy: 'ambient', mode: 'PERMISSIVE' });
+    // Sidecars and ztunnel keep sending HBONE whatever the policy says.
+    expect(brief(pairs.get(from('client/sleep')))).toBe('ok/ISTIO_MUTUAL');
+    expect(brief(pairs.get(from('amb/curl')))).toBe('ok/ISTIO_MUTUAL');
+
+    const check = await checkJson(yaml);
+    const f = check.findings.find((x) => x.code === 'ambient-peerauthentication-disable');
+    expect(f?.severity).toBe('warning');
+    expect(f?.resource).toEqual({ kind: 'PeerAuthentication', namespace: 'srv', name: 'default' });
+    expect(f?.message).toContain('exactly as PERMISSIVE');
+    expect(check.code).toBe(0);
+    const sarif = await checkSarif(yaml);
+    expect(sarif.rules.map((r) => r.id)).toContain('ambient-peerauthentication-disable');
+  });
+
+  // TestRBACConvert: testdata/peer-authn-strict-and-disable-port-mtls(-in).yaml: selector STRICT with a
+  // DISABLE port converts to DENY (no principal AND port != 9090): that port accepts plaintext.
+  it('a workload STRICT with a DISABLE port: the port accepts plaintext (as PERMISSIVE), other ports reject it', async () => {
+    const yaml =
+      clients +
+      namespace('srv', 'ambient') +
+      app('srv', 'api') +
+      app('srv', 'db', { labels: { tier: 'a' }, port: 5432, targetPort: 5432 }) +
+      peerAuthentication('srv', 'strict-and-disable-mtls', 'STRICT', {
+        selector: { app: 'api' },
+        ports: { 8080: 'DISABLE' },
+      });
+    const { pairs } = await matrixJson(yaml);
+    expect(brief(pairs.get(from('legacy/old')))).toBe('ok/DISABLE');
+    expect(pairs.get(from('legacy/old'))?.server.mode).toBe('PERMISSIVE');
+    const check = await checkJson(yaml);
+    expect(check.findings.map((x) => x.code)).toContain('ambient-peerauthentication-disable');
+  });
+
+  // TestRBACConvert: testdata/peer-authn-disable-port-mtls-strict(-in).yaml: selector DISABLE with a
+  // STRICT port converts to DENY (no principal AND port == 9090).
+  it('a workload DISABLE with a STRICT port rejects plaintext on that port only', async () => {
+    const yaml =
+      clients +
+      namespace('srv', 'ambient') +
+      app('srv', 'api') +
+      peerAuthentication('srv', 'disable-strict-mtls', 'DISABLE', {
+        selector: { app: 'api' },
+        ports: { 8080: 'STRICT' },
+      });
+    const { pairs } = await matrixJson(yaml);
+    expect(brief(pairs.get(from('legacy/old')))).toBe('fail(strict-plaintext-clients)/DISABLE');
+    expect(brief(pairs.get(from('client/sleep')))).toBe('ok/ISTIO_MUTUAL');
+  });
+
+  // The same policy under a STRICT mesh policy and no namespace policy. convertPeerAuthentication skips a
+  // STRICT port when `isStrict(workload) || (isUnset(workload) && nsStrict) || ((ns nil/unset) && rootStrict)`
+  // (Go precedence: the last clause is not gated by an UNSET workload mode), so nothing is converted, and
+  // convertedSelectorPeerAuthentications drops the static STRICT policy for a DISABLE workload
+  // (ambientindex_test.go TestAmbientIndex_Policy: "Static policy should be removed since it isn't STRICT").
+  it('Istio bug: a DISABLE workload STRICT port under a STRICT mesh policy accepts plaintext', async () => {
+    const yaml =
+      clients +
+      namespace('srv', 'ambient') +
+      app('srv', 'api') +
+      peerAuthentication('istio-system', 'default', 'STRICT') +
+      peerAuthentication('srv', 'disable-strict-mtls', 'DISABLE', {
+        selector: { app: 'api' },
+        ports: { 8080: 'STRICT' },
+      });
+    const { pairs } = await matrixJson(yaml);
+    expect(brief(pairs.get(from('legacy/old')))).toBe('ok/DISABLE');
+    expect(pairs.get(from('legacy/old'))?.server.mode).toBe('PERMISSIVE');
+
+    const check = await checkJson(yaml);
+    const f = check.findings.find((x) => x.code === 'ambient-port-level-mtls');
+    expect(f?.severity).toBe('warning');
+    expect(f?.message).toContain('ztunnel accepts plaintext there');
+    expect(f?.why?.join(' ')).toContain('Istio bug');
+    expect(f?.resource).toEqual({
+      kind: 'PeerAuthentication',
+      namespace: 'srv',
+      name: 'disable-strict-mtls',
+    });
+  });
+
+  // convertedSelectorPeerAuthentications, UNSET workload mode under an inherited STRICT: only a PERMISSIVE
+  // port entry makes the workload reference its converted policy (TestAmbientIndex_Policy: "Add a
+  // permissive port-level override"); a DISABLE entry leaves the static STRICT policy attached.
+  it('a DISABLE port exception under namespace STRICT is not applied by ztunnel: plaintext is reset', async () => {
+    const yaml =
+      clients +
+      namespace('srv', 'ambient') +
+      app('srv', 'api') +
+      peerAuthentication('srv', 'default', 'STRICT') +
+      peerAuthentication('srv', 'api-port', undefined, {
+        selector: { app: 'api' },
+        ports: { 8080: 'DISABLE' },
+      });
+    const { code, pairs } = await matrixJson(yaml);
+    expect(code).toBe(1);
+    const p = pairs.get(from('legacy/old'));
+    expect(brief(p)).toBe('fail(ambient-port-level-mtls)/DISABLE');
+    expect(p?.server).toEqual({ proxy: 'ambient', mode: 'STRICT' });
+    expect(p?.symptom).toContain('connection reset');
+
+    const check = await checkJson(yaml);
+    const f = check.findings.find((x) => x.code === 'ambient-port-level-mtls');
+    expect(f?.severity).toBe('error');
+    expect(f?.message).toContain('legacy/old');
+    expect(f?.fix).toContain('PERMISSIVE');
+    expect(check.code).toBe(1);
+    expect((await checkSarif(yaml)).rules.map((r) => r.id)).toContain('ambient-port-level-mtls');
+
+    // The same exception written PERMISSIVE is converted (DENY no principal AND port != 8080).
+    const permissive = yaml.replace('mode: DISABLE', 'mode: PERMISSIVE');
+    expect(brief((await matrixJson(permissive)).pairs.get(from('legacy/old')))).toBe('ok/DISABLE');
+  });
+});
+
+describe('area 9: how each client reaches an ambient server', () => {
+  // cluster_tls_test.go TestApplyUpstreamTLSSettingsHBONE "sidecar: explicit TLS and HBONE": a SIMPLE
+  // rule becomes hbone(inner TLS) + user TLS, so the app behind ztunnel receives the TLS.
+  it('a sidecar with a SIMPLE DestinationRule tunnels TLS over HBONE: a plaintext app fails, a TLS app works', async () => {
+    const yaml =
+      clients +
+      namespace('srv', 'ambient') +
+      app('srv', 'api') +
+      destinationRule('client', 'api-tls', 'api.srv.svc.cluster.local', 'SIMPLE');
+    const { pairs } = await matrixJson(yaml);
+    expect(brief(pairs.get(from('client/sleep')))).toBe('fail(destinationrule-tls-conflict)/SIMPLE');
+    // ztunnel reads no DestinationRule.
+    expect(brief(pairs.get(from('amb/curl')))).toBe('ok/ISTIO_MUTUAL');
+
+    const tlsApp = yaml.replaceAll('    - name: http\n      port: 80', '    - name: https\n      port: 80');
+    expect(brief((await matrixJson(tlsApp)).pairs.get(from('client/sleep')))).toBe('ok/SIMPLE');
+  });
+
+  // cluster_tls_test.go TestApplyUpstreamTLSSettingsHBONE "sidecar: auto mTLS and HBONE": ISTIO_MUTUAL is
+  // replaced by HBONE; endpoint_builder.go buildEnvoyLbEndpoint: HBONE is not used when the endpoint's
+  // own tlsMode is "istio" and PILOT_PREFER_SENDING_HBONE is off (its default), and ztunnel terminates
+  // only HBONE, so Istio mTLS to the pod's port is not read.
+  it('a sidecar sends Istio mTLS, not HBONE, to an ambient pod labelled security.istio.io/tlsMode=istio', async () => {
+    const yaml =
+      clients +
+      namespace('srv', 'ambient') +
+      app('srv', 'api', { labels: { 'security.istio.io/tlsMode': 'istio' } });
+    const { pairs } = await matrixJson(yaml);
+    expect(brief(pairs.get(from('client/sleep')))).toBe('fail(tlsmode-label-mismatch)/ISTIO_MUTUAL');
+    // ztunnel still uses HBONE: the CNI's redirection makes it HBONE (workloads.go setTunnelProtocol).
+    expect(brief(pairs.get(from('amb/curl')))).toBe('ok/ISTIO_MUTUAL');
+    const check = await checkJson(yaml);
+    expect(check.findings.map((x) => x.code)).toContain('tlsmode-label-mismatch');
+  });
+
+  // workloads.go setTunnelProtocol: HBONE only to ambient pods and pods labelled networking.istio.io/tunnel=http;
+  // istio.io/latest/docs/ambient/usage/... "ztunnel sends plaintext to sidecar pods that do not accept HBONE".
+  it('ambient to sidecar: plaintext unless the sidecar advertises HBONE; ambient to none: plaintext', async () => {
+    const yaml =
+      clients +
+      namespace('srv') +
+      app('srv', 'api') +
+      peerAuthentication('srv', 'default', 'STRICT') +
+      namespace('plain', 'none') +
+      app('plain', 'web');
+    const { pairs } = await matrixJson(yaml);
+    expect(brief(pairs.get(from('amb/curl')))).toBe('fail(strict-plaintext-clients)/DISABLE');
+    expect(brief(pairs.get('amb/curl -> plain/web:80'))).toBe('ok/DISABLE');
+  });
+});
