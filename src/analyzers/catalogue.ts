@@ -141,6 +141,15 @@ export const CATALOGUE = {
       "portLevelMtls that ztunnel does not apply as written: an ambient port's plaintext exception is dropped, or its STRICT is not enforced",
     severity: 'error',
   },
+  'waypoint-not-found': {
+    title: 'istio.io/use-waypoint names a waypoint that does not exist: traffic bypasses it',
+    severity: 'warning',
+  },
+  'waypoint-traffic-type': {
+    title:
+      'istio.io/use-waypoint names a waypoint for another traffic type (istio.io/waypoint-for): not used',
+    severity: 'warning',
+  },
   'istioctl-analyze': { title: 'Reported by istioctl analyze', severity: 'warning' },
 } as const satisfies Record<string, CodeInfo>;
 

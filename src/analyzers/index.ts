@@ -24,6 +24,7 @@ import { sidecarMissing } from './sidecar-missing.js';
 import { strictPlaintextClients } from './strict-plaintext-clients.js';
 import { strictUnderNamespaceDisable } from './strict-under-namespace-disable.js';
 import { tlsModeLabelMismatch } from './tlsmode-label-mismatch.js';
+import { waypointNotFound } from './waypoint-not-found.js';
 import { workloadCertificates } from './workload-certificates.js';
 
 export const ALL_ANALYZERS: readonly Analyzer[] = [
@@ -52,4 +53,5 @@ export const ALL_ANALYZERS: readonly Analyzer[] = [
   portPassthroughMtls,
   serviceNotVisible,
   ambientPeerAuthentication,
+  waypointNotFound,
 ];

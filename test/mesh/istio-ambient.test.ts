@@ -179,3 +179,73 @@ describe('area 9: how each client reaches an ambient server', () => {
     expect(check.findings.map((x) => x.code)).toContain('tlsmode-label-mismatch');
   });
 });
+
+/** A waypoint as `istioctl waypoint generate` writes it. */
+function waypoint(ns: string, name: string, trafficType?: string): string {
+  const labels = trafficType ? `\n  labels:\n    istio.io/waypoint-for: ${trafficType}` : '';
+  return `---
+apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata:
+  name: ${name}
+  namespace: ${ns}${labels}
+spec:
+  gatewayClassName: istio-waypoint
+  listeners:
+    - name: mesh
+      port: 15008
+      protocol: HBONE
+`;
+}
+
+describe('area 9: waypoints (istio.io/use-waypoint)', () => {
+  const labelled = (yaml: string, label: string) =>
+    yaml.replace(
+      'name: srv\n  labels:\n    istio.io/dataplane-mode: ambient',
+      `name: srv\n  labels:\n    istio.io/dataplane-mode: ambient\n    istio.io/use-waypoint: ${label}`,
+    );
+  const mesh =
+    clients +
+    namespace('srv', 'ambient') +
+    app('srv', 'api') +
+    peerAuthentication('srv', 'default', 'STRICT');
+
+  // waypoints.go fetchWaypointForTarget: a named waypoint that is not found is reported not ready
+  // (ReportWaypointIsNotReady) and nothing is attached, so ztunnel goes direct; mTLS is unchanged.
+  // Docs: istio.io/latest/docs/ambient/usage/waypoint/ ("Configure a namespace to use a waypoint").
+  it('a namespace using a waypoint that does not exist: traffic bypasses it, mTLS unchanged', async () => {
+    const yaml = labelled(mesh, 'waypoint');
+    const { pairs } = await matrixJson(yaml);
+    expect(brief(pairs.get(from('amb/curl')))).toBe('ok/ISTIO_MUTUAL');
+    expect(brief(pairs.get(from('client/sleep')))).toBe('ok/ISTIO_MUTUAL');
+    expect(brief(pairs.get(from('legacy/old')))).toBe('fail(strict-plaintext-clients)/DISABLE');
+
+    const check = await checkJson(yaml);
+    const f = check.findings.find((x) => x.code === 'waypoint-not-found');
+    expect(f?.resource).toEqual({ kind: 'Namespace', name: 'srv' });
+    expect(f?.severity).toBe('warning');
+    expect(f?.message).toContain('waypoint srv/waypoint');
+    expect(f?.message).toContain('L7 policy');
+    expect((await checkSarif(yaml)).rules.map((r) => r.id)).toContain('waypoint-not-found');
+
+    // With the waypoint (a Gateway of class istio-waypoint) there is nothing to report.
+    const withWaypoint = await checkJson(yaml + waypoint('srv', 'waypoint'));
+    expect(withWaypoint.findings.map((x) => x.code)).not.toContain('waypoint-not-found');
+    // "none" opts out (GetUseWaypoint).
+    expect((await checkJson(labelled(mesh, 'none'))).findings.map((x) => x.code)).not.toContain(
+      'waypoint-not-found',
+    );
+  });
+
+  // waypoints.go fetchWaypointForService: a waypoint for "workload" traffic only does not take a
+  // Service's traffic (ReportWaypointUnsupportedTrafficType); without istio.io/waypoint-for it is "service".
+  it('a namespace waypoint for workload traffic only is not used for Services', async () => {
+    const yaml = labelled(mesh, 'waypoint') + waypoint('srv', 'waypoint', 'workload');
+    const check = await checkJson(yaml);
+    const f = check.findings.find((x) => x.code === 'waypoint-traffic-type');
+    expect(f?.resource).toEqual({ kind: 'Namespace', name: 'srv' });
+    expect(f?.message).toContain('"workload" traffic');
+    const all = await checkJson(labelled(mesh, 'waypoint') + waypoint('srv', 'waypoint', 'all'));
+    expect(all.findings.map((x) => x.code)).not.toContain('waypoint-traffic-type');
+  });
+});
