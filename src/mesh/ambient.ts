@@ -34,7 +34,7 @@ export type AmbientDivergence = 'disable-ignored' | 'strict-not-enforced' | 'exc
 export interface AmbientModeDecision {
   /** STRICT: plaintext is denied; PERMISSIVE: plaintext and HBONE are accepted. */
   readonly mode: 'STRICT' | 'PERMISSIVE';
-  /** The decision as PeerAuthentication precedence composes it (server-mode.ts), with ztunnel's mode. */
+  /** The decision as PeerAuthentication precedence composes it (server-mode.ts): what the policies say. */
   readonly decision: ModeDecision;
   /** The mode the policies declare for the port (what a sidecar would enforce). */
   readonly declared: EffectiveMode;
@@ -73,7 +73,7 @@ export function ztunnelInboundMode(
   else if (declared !== 'STRICT' && mode === 'STRICT') divergence = 'exception-ignored';
   return {
     mode,
-    decision: { ...sidecar, mode },
+    decision: sidecar,
     declared,
     ...(divergence ? { divergence } : {}),
     ...(divergence && divergence !== 'disable-ignored' && policy.workload

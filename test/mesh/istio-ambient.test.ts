@@ -102,6 +102,35 @@ describe('area 9: ztunnel enforces PeerAuthentication as istiod converts it', ()
     });
   });
 
+  // TestRBACConvert: testdata/peer-authn-strict-root-unset-workload-port-mtls-strict-and-permissive(-in).yaml:
+  // mesh STRICT, a workload policy without a mode and a PERMISSIVE port converts to DENY (port != 9090
+  // AND no principal). Add a namespace policy without a mode (as in
+  // peer-authn-permissive-root-unset-namespace-mixed-workload-ports-in.yaml) and convertPeerAuthentication
+  // skips the PERMISSIVE port ("ns != nil && !isStrict(ns)"), converting nothing, while the workload still
+  // drops the static STRICT policy: every port accepts plaintext.
+  it('Istio bug: a PERMISSIVE port exception under a mode-less namespace policy opens every port', async () => {
+    const base =
+      clients +
+      namespace('srv', 'ambient') +
+      app('srv', 'api') +
+      peerAuthentication('istio-system', 'default', 'STRICT') +
+      peerAuthentication('srv', 'workload', undefined, {
+        selector: { app: 'api' },
+        ports: { 9090: 'PERMISSIVE' },
+      });
+    const converted = (await matrixJson(base)).pairs;
+    expect(brief(converted.get(from('legacy/old')))).toBe('fail(strict-plaintext-clients)/DISABLE');
+
+    const yaml = base + peerAuthentication('srv', 'default', undefined);
+    const { pairs } = await matrixJson(yaml);
+    expect(brief(pairs.get(from('legacy/old')))).toBe('ok/DISABLE');
+    expect(pairs.get(from('legacy/old'))?.server).toEqual({ proxy: 'ambient', mode: 'PERMISSIVE' });
+    const f = (await checkJson(yaml)).findings.find((x) => x.code === 'ambient-port-level-mtls');
+    expect(f?.severity).toBe('warning');
+    expect(f?.message).toContain('port 8080');
+    expect(f?.why?.join(' ')).toContain('an UNSET one included');
+  });
+
   // convertedSelectorPeerAuthentications, UNSET workload mode under an inherited STRICT: only a PERMISSIVE
   // port entry makes the workload reference its converted policy (TestAmbientIndex_Policy: "Add a
   // permissive port-level override"); a DISABLE entry leaves the static STRICT policy attached.
