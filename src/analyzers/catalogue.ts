@@ -132,6 +132,24 @@ export const CATALOGUE = {
       'The client proxy cannot see the service (exportTo or Sidecar egress) and has nowhere to send the call: REGISTRY_ONLY drops it (BlackHoleCluster), a gateway has no cluster for it',
     severity: 'error',
   },
+  'ambient-peerauthentication-disable': {
+    title: 'PeerAuthentication DISABLE on an ambient workload: ztunnel treats it as PERMISSIVE',
+    severity: 'warning',
+  },
+  'ambient-port-level-mtls': {
+    title:
+      "portLevelMtls that ztunnel does not apply as written: an ambient port's plaintext exception is dropped, or its STRICT is not enforced",
+    severity: 'error',
+  },
+  'waypoint-not-found': {
+    title: 'istio.io/use-waypoint names a waypoint that does not exist: traffic bypasses it',
+    severity: 'warning',
+  },
+  'waypoint-traffic-type': {
+    title:
+      'istio.io/use-waypoint names a waypoint for another traffic type (istio.io/waypoint-for): not used',
+    severity: 'warning',
+  },
   'istioctl-analyze': { title: 'Reported by istioctl analyze', severity: 'warning' },
 } as const satisfies Record<string, CodeInfo>;
 

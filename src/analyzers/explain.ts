@@ -54,6 +54,8 @@ export function describeBackendServer(b: BackendOutcome): string {
   if (b.serverGateway)
     return `${where} is a gateway (${w.gateway?.reason ?? 'router proxy'}): PeerAuthentication does not apply to its listeners, which come from Gateway resources; without Istio mTLS configured there it takes plaintext`;
   if (b.serverProxy === 'none') return `${where} has no proxy (${w.proxyReason}) and accepts only plaintext`;
+  if (b.serverProxy === 'ambient' && b.decision && b.decision.mode !== b.serverMode)
+    return `${where} is ambient, and ztunnel enforces ${b.serverMode} there (${b.serverMode === 'STRICT' ? 'plaintext is denied' : 'HBONE and plaintext are accepted'}) although ${describeDecision(b.decision, port)}: istiod turns PeerAuthentication into ztunnel policy only as STRICT denials, so DISABLE acts as PERMISSIVE and some port-level entries are not applied as written`;
   return `${where} is ${b.serverMode}: ${describeDecision(b.decision, port)}`;
 }
 

@@ -1,4 +1,5 @@
 // Every analyzer, in one place (like istio/istio: pkg/config/analysis/analyzers/all.go).
+import { ambientPeerAuthentication } from './ambient-peerauthentication.js';
 import { autoMtlsDisabled } from './auto-mtls-disabled.js';
 import { caCertificates } from './ca-certificates.js';
 import { destinationRuleCredentialNameIgnored } from './destinationrule-credentialname-ignored.js';
@@ -23,6 +24,7 @@ import { sidecarMissing } from './sidecar-missing.js';
 import { strictPlaintextClients } from './strict-plaintext-clients.js';
 import { strictUnderNamespaceDisable } from './strict-under-namespace-disable.js';
 import { tlsModeLabelMismatch } from './tlsmode-label-mismatch.js';
+import { waypointNotFound } from './waypoint-not-found.js';
 import { workloadCertificates } from './workload-certificates.js';
 
 export const ALL_ANALYZERS: readonly Analyzer[] = [
@@ -50,4 +52,6 @@ export const ALL_ANALYZERS: readonly Analyzer[] = [
   destinationRuleSanMismatch,
   portPassthroughMtls,
   serviceNotVisible,
+  ambientPeerAuthentication,
+  waypointNotFound,
 ];

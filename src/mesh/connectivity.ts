@@ -17,6 +17,12 @@ import type {
   VirtualService,
   Workload,
 } from '../snapshot/types.js';
+import {
+  type AmbientModeDecision,
+  sidecarTransportToAmbient,
+  ztunnelAcceptsDirect,
+  ztunnelInboundMode,
+} from './ambient.js';
 import type { DestinationRuleIndex, DestinationRuleMatch, ResolvedTls } from './destination-rules.js';
 import { resolveTls } from './destination-rules.js';
 import type { RouteChoice, VirtualServiceIndex } from './routes.js';
@@ -176,6 +182,8 @@ interface ServerSide {
    */
   readonly policyMode: EffectiveMode;
   readonly serverGateway?: boolean;
+  /** An ambient server: what ztunnel enforces (ambient.ts), which may differ from the policies. */
+  readonly ambient?: AmbientModeDecision;
 }
 
 interface ClientSide {
@@ -231,6 +239,18 @@ export class ConnectivityEvaluator {
       };
     if (w.proxy === 'sidecar' && port !== undefined && isInboundExcluded(w, port)) {
       return { serverProxy: 'sidecar', serverMode: 'NONE', inboundExcluded: true, ...endpoint };
+    }
+    if (w.proxy === 'ambient') {
+      const ambient = ztunnelInboundMode(this.peerAuthentications, w, port);
+      const { mode, decision } = ambient;
+      return {
+        serverProxy: 'ambient',
+        serverMode: mode,
+        decision,
+        inboundExcluded: false,
+        ...endpoint,
+        ambient,
+      };
     }
     return { serverProxy: w.proxy, serverMode: decision.mode, decision, inboundExcluded: false, ...endpoint };
   }
@@ -409,17 +429,30 @@ export class ConnectivityEvaluator {
     backend: Backend,
     server: ServerSide,
   ): BackendOutcome {
-    // Sidecars reach ambient pods over HBONE whatever the rule or auto mTLS says (cluster_tls.go
-    // applyHBONETransportSocketMatches); ztunnel accepts HBONE in every mode.
     if (clientSide.source === 'blackhole') return blackholed(port, clientSide, backend, server);
+    // ztunnel to ztunnel is HBONE, which every mode accepts (ambient.ts).
+    if (client.proxy === 'ambient' && server.serverProxy === 'ambient')
+      return backendOutcome(backend, 'ISTIO_MUTUAL', server, true, 'ok', SYMPTOMS.ok);
+    // Sidecars tunnel to ambient pods over HBONE whatever the rule or auto mTLS says, a rule's
+    // SIMPLE/MUTUAL inside the tunnel (ambient.ts sidecarTransportToAmbient).
     if (
       client.proxy === 'sidecar' &&
       server.serverProxy === 'ambient' &&
       clientSide.source !== 'outbound-excluded' &&
-      clientSide.source !== 'passthrough' &&
-      !target.headless
+      clientSide.source !== 'passthrough'
     ) {
-      return backendOutcome(backend, 'ISTIO_MUTUAL', server, true, 'ok', SYMPTOMS.ok);
+      const originalDst =
+        target.headless ||
+        clientSide.source === 'port-passthrough-mtls' ||
+        clientSide.source === 'headless-mtls';
+      const via = sidecarTransportToAmbient(clientSide.tls, server.tlsMode, originalDst);
+      if (via === 'hbone') return backendOutcome(backend, 'ISTIO_MUTUAL', server, true, 'ok', SYMPTOMS.ok);
+      if (via === 'hbone-tls') {
+        const ok = portExpectsTls(port);
+        const tls = clientSide.tls as ClientTlsMode;
+        const reason = ok ? 'ok' : 'destinationrule-tls-conflict';
+        return backendOutcome(backend, tls, server, ok, reason, ok ? SYMPTOMS.ok : SYMPTOMS.tlsToPlaintext);
+      }
     }
     const tls = clientSide.tls ?? this.endpointTls(client, clientSide, backend, server);
     const accepted = accepts(server, tls, portExpectsTls(port));
@@ -476,7 +509,6 @@ export class ConnectivityEvaluator {
           backend.workload.podLabels['networking.istio.io/tunnel'] === 'http');
       return hbone ? 'ISTIO_MUTUAL' : 'DISABLE';
     }
-    if (server.serverProxy === 'ambient') return 'ISTIO_MUTUAL';
     return endpointMetadataIsIstio(clientSide, server) ? 'ISTIO_MUTUAL' : 'DISABLE';
   }
 
@@ -605,7 +637,7 @@ export function spiffeIdentity(trustDomain: string, workload: Workload): string 
 /** The pod's tlsMode label says the opposite of its proxy, and that is what decided the TLS. */
 function tlsModeContradictsProxy(server: ServerSide, tls: ClientTlsMode): boolean {
   if (tls === 'DISABLE') return server.serverProxy === 'sidecar' && server.tlsMode !== ISTIO_TLS_MODE;
-  return tls === 'ISTIO_MUTUAL' && server.serverProxy === 'none' && server.tlsMode === ISTIO_TLS_MODE;
+  return tls === 'ISTIO_MUTUAL' && server.serverProxy !== 'sidecar' && server.tlsMode === ISTIO_TLS_MODE;
 }
 
 function isTlsProtocol(protocol: string): boolean {
@@ -614,6 +646,9 @@ function isTlsProtocol(protocol: string): boolean {
 }
 
 function accepts(server: ServerSide, tls: ClientTlsMode, appSpeaksTls: boolean): boolean {
+  // Not tunnelled: ztunnel's plaintext path (HBONE was judged before).
+  if (server.serverProxy === 'ambient')
+    return ztunnelAcceptsDirect(server.serverMode === 'STRICT' ? 'STRICT' : 'PERMISSIVE', tls, appSpeaksTls);
   const originatedTls = tls === 'SIMPLE' || tls === 'MUTUAL';
   switch (server.serverMode) {
     case 'STRICT':
@@ -622,7 +657,6 @@ function accepts(server: ServerSide, tls: ClientTlsMode, appSpeaksTls: boolean):
       // Non-Istio TLS is passed through to the application as raw bytes.
       return tls === 'ISTIO_MUTUAL' || tls === 'DISABLE' || (originatedTls && appSpeaksTls);
     case 'DISABLE':
-      if (server.serverProxy === 'ambient') return tls !== 'SIMPLE' && tls !== 'MUTUAL';
       return tls === 'DISABLE' || (originatedTls && appSpeaksTls);
     case 'NONE':
       return tls === 'DISABLE' || (originatedTls && appSpeaksTls);
@@ -637,6 +671,9 @@ function failureReason(
   target: ServiceTarget,
 ): FindingCode {
   if (server.inboundExcluded) return 'inbound-port-excluded';
+  // ztunnel rejects the plaintext that the port's PeerAuthentication exception was meant to let in.
+  if (tls === 'DISABLE' && server.ambient?.divergence === 'exception-ignored')
+    return 'ambient-port-level-mtls';
   if (clientSide.source === 'passthrough') return 'service-not-visible-passthrough';
   if (
     (clientSide.source === 'auto-mtls' || clientSide.source === 'headless-mtls') &&

@@ -13,6 +13,7 @@ import { ManifestError, type RawObject } from './read-manifests.js';
 import {
   configMapDataSchema,
   destinationRuleSpecSchema,
+  gatewaySpecSchema,
   injectorValuesSchema,
   meshConfigSchema,
   metadataSchema,
@@ -48,6 +49,7 @@ import {
   type SourceLocation,
   type TrafficPolicy,
   type VirtualService,
+  type WaypointGateway,
   type Workload,
 } from './types.js';
 
@@ -83,6 +85,7 @@ export function buildSnapshot(raws: readonly RawObject[], options: BuildOptions 
   const destinationRules: DestinationRule[] = [];
   const serviceEntries: ServiceEntry[] = [];
   const sidecars: SidecarResource[] = [];
+  const waypointGateways: WaypointGateway[] = [];
   const virtualServices: VirtualService[] = [];
   const certificates: CertificateSource[] = [];
   let meshConfig: MeshConfig = DEFAULT_MESH_CONFIG;
@@ -111,6 +114,8 @@ export function buildSnapshot(raws: readonly RawObject[], options: BuildOptions 
       virtualServices.push(toVirtualService(meta(), validate(raw, kind, ['spec'], virtualServiceSpecSchema)));
     } else if (group === 'networking.istio.io' && kind === 'Sidecar') {
       sidecars.push(toSidecar(meta(), validate(raw, kind, ['spec'], sidecarSpecSchema)));
+    } else if (group === 'gateway.networking.k8s.io' && kind === 'Gateway') {
+      waypointGateways.push(toWaypointGateway(meta(), validate(raw, kind, ['spec'], gatewaySpecSchema)));
     } else if (group === 'install.istio.io' && kind === 'IstioOperator') {
       const spec = raw.object.spec as Record<string, unknown> | undefined;
       if (spec?.meshConfig !== undefined) {
@@ -208,6 +213,7 @@ export function buildSnapshot(raws: readonly RawObject[], options: BuildOptions 
     destinationRules,
     serviceEntries,
     sidecars,
+    waypointGateways,
     virtualServices,
     meshConfig,
     injector,
@@ -519,6 +525,11 @@ function toVirtualService(meta: ObjectMeta, spec: z.infer<typeof virtualServiceS
     exportTo: spec.exportTo ?? [],
     routes,
   };
+}
+
+function toWaypointGateway(meta: ObjectMeta, spec: z.infer<typeof gatewaySpecSchema>): WaypointGateway {
+  const trafficType = meta.labels['istio.io/waypoint-for'];
+  return { meta, gatewayClassName: spec.gatewayClassName, ...(trafficType ? { trafficType } : {}) };
 }
 
 function toSidecar(meta: ObjectMeta, spec: z.infer<typeof sidecarSpecSchema>): SidecarResource {

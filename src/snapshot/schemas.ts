@@ -191,3 +191,6 @@ export const mutatingWebhookConfigurationSchema = z.object({
     .array(z.object({ name: z.string(), namespaceSelector: labelSelector, objectSelector: labelSelector }))
     .nullish(),
 });
+
+/** gateway.networking.k8s.io Gateway: only its class (istio-waypoint for waypoints). */
+export const gatewaySpecSchema = z.object({ gatewayClassName: z.string().min(1) });

@@ -203,6 +203,17 @@ export interface SidecarResource {
   readonly outboundTrafficPolicy?: OutboundTrafficPolicyMode;
 }
 
+/**
+ * A Kubernetes Gateway (gateway.networking.k8s.io) that `istio.io/use-waypoint` can name: istiod builds
+ * its waypoints from Gateways (pilot/pkg/serviceregistry/ambient/waypoints.go WaypointsCollection).
+ */
+export interface WaypointGateway {
+  readonly meta: ObjectMeta;
+  readonly gatewayClassName: string;
+  /** The Gateway's label istio.io/waypoint-for; undefined: the class's label, else "service". */
+  readonly trafficType?: string;
+}
+
 export interface MeshConfig {
   readonly rootNamespace: string;
   readonly enableAutoMtls: boolean;
@@ -273,6 +284,8 @@ export interface MeshSnapshot {
   readonly virtualServices?: readonly VirtualService[];
   /** `kind: Sidecar` resources; absent when the source does not read them. */
   readonly sidecars?: readonly SidecarResource[];
+  /** Kubernetes Gateways (possible waypoints); absent when the source does not read them. */
+  readonly waypointGateways?: readonly WaypointGateway[];
   readonly meshConfig: MeshConfig;
   readonly injector: InjectorConfig;
   readonly certificates: readonly CertificateSource[];

@@ -1,0 +1,280 @@
+// Issue 14, area 9: ambient mode as istiod and ztunnel implement it, through `matrix -o json` and
+// `check -o json`. Each case names the Istio source or unit test it is derived from (istio/istio master,
+// istio/ztunnel master).
+import { describe, expect, it } from 'vitest';
+import { brief, checkJson, checkSarif, matrixJson } from '../helpers/cli-mesh.js';
+import { app, destinationRule, namespace, peerAuthentication } from '../helpers/mesh.js';
+
+// A client of each kind: sidecar, no proxy, ambient.
+const clients =
+  namespace('client') +
+  app('client', 'sleep') +
+  namespace('legacy', 'none') +
+  app('legacy', 'old') +
+  namespace('amb', 'ambient') +
+  app('amb', 'curl');
+const TO = 'srv/api:80';
+const from = (client: string) => `${client} -> ${TO}`;
+
+describe('area 9: ztunnel enforces PeerAuthentication as istiod converts it', () => {
+  // ambient/authorization.go convertPeerAuthentication converts only STRICT; TestRBACConvert's
+  // testdata/peer-authn-disable-in.yaml (mtls DISABLE) converts to nothing (an empty peer-authn-disable.yaml).
+  it('DISABLE on an ambient namespace acts as PERMISSIVE: plaintext and HBONE both get in', async () => {
+    const yaml =
+      clients +
+      namespace('srv', 'ambient') +
+      app('srv', 'api') +
+      peerAuthentication('srv', 'default', 'DISABLE');
+    const { code, pairs } = await matrixJson(yaml);
+    expect(code).toBe(0);
+    expect(brief(pairs.get(from('legacy/old')))).toBe('ok/DISABLE');
+    expect(pairs.get(from('legacy/old'))?.server).toEqual({ proxy: 'ambient', mode: 'PERMISSIVE' });
+    // Sidecars and ztunnel keep sending HBONE whatever the policy says.
+    expect(brief(pairs.get(from('client/sleep')))).toBe('ok/ISTIO_MUTUAL');
+    expect(brief(pairs.get(from('amb/curl')))).toBe('ok/ISTIO_MUTUAL');
+
+    const check = await checkJson(yaml);
+    const f = check.findings.find((x) => x.code === 'ambient-peerauthentication-disable');
+    expect(f?.severity).toBe('warning');
+    expect(f?.resource).toEqual({ kind: 'PeerAuthentication', namespace: 'srv', name: 'default' });
+    expect(f?.message).toContain('exactly as PERMISSIVE');
+    expect(check.code).toBe(0);
+    const sarif = await checkSarif(yaml);
+    expect(sarif.rules.map((r) => r.id)).toContain('ambient-peerauthentication-disable');
+  });
+
+  // TestRBACConvert: testdata/peer-authn-strict-and-disable-port-mtls(-in).yaml: selector STRICT with a
+  // DISABLE port converts to DENY (no principal AND port != 9090): that port accepts plaintext.
+  it('a workload STRICT with a DISABLE port: that port accepts plaintext (as PERMISSIVE), other ports reject it', async () => {
+    const yaml =
+      clients +
+      namespace('srv', 'ambient') +
+      app('srv', 'api') +
+      peerAuthentication('srv', 'strict-and-disable-mtls', 'STRICT', {
+        selector: { app: 'api' },
+        ports: { 8080: 'DISABLE' },
+      });
+    const { pairs } = await matrixJson(yaml);
+    expect(brief(pairs.get(from('legacy/old')))).toBe('ok/DISABLE');
+    expect(pairs.get(from('legacy/old'))?.server.mode).toBe('PERMISSIVE');
+    const check = await checkJson(yaml);
+    const f = check.findings.find((x) => x.code === 'ambient-peerauthentication-disable');
+    expect(f?.message).toContain('on port 8080');
+    // The exception names another port: 8080 keeps the workload's STRICT.
+    const other = (await matrixJson(yaml.replace('8080:', '9090:'))).pairs;
+    expect(brief(other.get(from('legacy/old')))).toBe('fail(strict-plaintext-clients)/DISABLE');
+  });
+
+  // The same policy under a STRICT mesh policy and no namespace policy. convertPeerAuthentication skips a
+  // STRICT port when `isStrict(workload) || (isUnset(workload) && nsStrict) || ((ns nil/unset) && rootStrict)`
+  // (Go precedence: the last clause is not gated by an UNSET workload mode), so nothing is converted, and
+  // convertedSelectorPeerAuthentications drops the static STRICT policy for a DISABLE workload
+  // (ambientindex_test.go TestAmbientIndex_Policy: "Static policy should be removed since it isn't STRICT").
+  it('Istio bug: a DISABLE workload STRICT port under a STRICT mesh policy accepts plaintext', async () => {
+    const yaml =
+      clients +
+      namespace('srv', 'ambient') +
+      app('srv', 'api') +
+      peerAuthentication('istio-system', 'default', 'STRICT') +
+      peerAuthentication('srv', 'disable-strict-mtls', 'DISABLE', {
+        selector: { app: 'api' },
+        ports: { 8080: 'STRICT' },
+      });
+    const { pairs } = await matrixJson(yaml);
+    expect(brief(pairs.get(from('legacy/old')))).toBe('ok/DISABLE');
+    expect(pairs.get(from('legacy/old'))?.server.mode).toBe('PERMISSIVE');
+    // Without the mesh policy the STRICT port is converted (TestRBACConvert:
+    // testdata/peer-authn-disable-port-mtls-strict.yaml, DENY no principal AND port == 9090).
+    const noMesh = yaml.replace(peerAuthentication('istio-system', 'default', 'STRICT'), '');
+    const alone = (await matrixJson(noMesh)).pairs;
+    expect(brief(alone.get(from('legacy/old')))).toBe('fail(strict-plaintext-clients)/DISABLE');
+    expect(brief(alone.get(from('client/sleep')))).toBe('ok/ISTIO_MUTUAL');
+
+    const check = await checkJson(yaml);
+    const f = check.findings.find((x) => x.code === 'ambient-port-level-mtls');
+    expect(f?.severity).toBe('warning');
+    expect(f?.message).toContain('ztunnel accepts plaintext there');
+    expect(f?.why?.join(' ')).toContain('Istio bug');
+    expect(f?.resource).toEqual({
+      kind: 'PeerAuthentication',
+      namespace: 'srv',
+      name: 'disable-strict-mtls',
+    });
+  });
+
+  // TestRBACConvert: testdata/peer-authn-strict-root-unset-workload-port-mtls-strict-and-permissive(-in).yaml:
+  // mesh STRICT, a workload policy without a mode and a PERMISSIVE port converts to DENY (port != 9090
+  // AND no principal). Add a namespace policy without a mode (as in
+  // peer-authn-permissive-root-unset-namespace-mixed-workload-ports-in.yaml) and convertPeerAuthentication
+  // skips the PERMISSIVE port ("ns != nil && !isStrict(ns)"), converting nothing, while the workload still
+  // drops the static STRICT policy: every port accepts plaintext.
+  it('Istio bug: a PERMISSIVE port exception under a mode-less namespace policy opens every port', async () => {
+    const base =
+      clients +
+      namespace('srv', 'ambient') +
+      app('srv', 'api') +
+      peerAuthentication('istio-system', 'default', 'STRICT') +
+      peerAuthentication('srv', 'workload', undefined, {
+        selector: { app: 'api' },
+        ports: { 9090: 'PERMISSIVE' },
+      });
+    const converted = (await matrixJson(base)).pairs;
+    expect(brief(converted.get(from('legacy/old')))).toBe('fail(strict-plaintext-clients)/DISABLE');
+
+    const yaml = base + peerAuthentication('srv', 'default', undefined);
+    const { pairs } = await matrixJson(yaml);
+    expect(brief(pairs.get(from('legacy/old')))).toBe('ok/DISABLE');
+    expect(pairs.get(from('legacy/old'))?.server).toEqual({ proxy: 'ambient', mode: 'PERMISSIVE' });
+    const f = (await checkJson(yaml)).findings.find((x) => x.code === 'ambient-port-level-mtls');
+    expect(f?.severity).toBe('warning');
+    expect(f?.message).toContain('port 8080');
+    expect(f?.why?.join(' ')).toContain('an UNSET one included');
+  });
+
+  // convertedSelectorPeerAuthentications, UNSET workload mode under an inherited STRICT: only a PERMISSIVE
+  // port entry makes the workload reference its converted policy (TestAmbientIndex_Policy: "Add a
+  // permissive port-level override"); a DISABLE entry leaves the static STRICT policy attached.
+  it('a DISABLE port exception under namespace STRICT is not applied by ztunnel: plaintext is reset', async () => {
+    const yaml =
+      clients +
+      namespace('srv', 'ambient') +
+      app('srv', 'api') +
+      peerAuthentication('srv', 'default', 'STRICT') +
+      peerAuthentication('srv', 'api-port', undefined, {
+        selector: { app: 'api' },
+        ports: { 8080: 'DISABLE' },
+      });
+    const { code, pairs } = await matrixJson(yaml);
+    expect(code).toBe(1);
+    const p = pairs.get(from('legacy/old'));
+    expect(brief(p)).toBe('fail(ambient-port-level-mtls)/DISABLE');
+    expect(p?.server).toEqual({ proxy: 'ambient', mode: 'STRICT' });
+    expect(p?.symptom).toContain('connection reset');
+
+    const check = await checkJson(yaml);
+    const f = check.findings.find((x) => x.code === 'ambient-port-level-mtls');
+    expect(f?.severity).toBe('error');
+    expect(f?.message).toContain('legacy/old');
+    expect(f?.fix).toContain('PERMISSIVE');
+    expect(check.code).toBe(1);
+    expect((await checkSarif(yaml)).rules.map((r) => r.id)).toContain('ambient-port-level-mtls');
+
+    // The same exception written PERMISSIVE is converted (DENY no principal AND port != 8080).
+    const permissive = yaml.replace('mode: DISABLE', 'mode: PERMISSIVE');
+    expect(brief((await matrixJson(permissive)).pairs.get(from('legacy/old')))).toBe('ok/DISABLE');
+  });
+});
+
+describe('area 9: how each client reaches an ambient server', () => {
+  // cluster_tls_test.go TestApplyUpstreamTLSSettingsHBONE "sidecar: explicit TLS and HBONE": a SIMPLE
+  // rule becomes hbone(inner TLS) + user TLS, so the app behind ztunnel receives the TLS.
+  it('a sidecar with a SIMPLE DestinationRule tunnels TLS over HBONE: a plaintext app fails, a TLS app works', async () => {
+    const yaml =
+      clients +
+      namespace('srv', 'ambient') +
+      app('srv', 'api') +
+      destinationRule('client', 'api-tls', 'api.srv.svc.cluster.local', 'SIMPLE');
+    const { pairs } = await matrixJson(yaml);
+    expect(brief(pairs.get(from('client/sleep')))).toBe('fail(destinationrule-tls-conflict)/SIMPLE');
+    // ztunnel reads no DestinationRule.
+    expect(brief(pairs.get(from('amb/curl')))).toBe('ok/ISTIO_MUTUAL');
+    // workloads.go setTunnelProtocol: ztunnel sends HBONE only to ambient pods and to pods labelled
+    // networking.istio.io/tunnel=http; plaintext to the rest (a STRICT sidecar resets it, no proxy takes it).
+    expect(brief(pairs.get('amb/curl -> client/sleep:80'))).toBe('ok/DISABLE');
+    expect(brief(pairs.get('amb/curl -> legacy/old:80'))).toBe('ok/DISABLE');
+    const strictClient = (await matrixJson(yaml + peerAuthentication('client', 'default', 'STRICT'))).pairs;
+    expect(brief(strictClient.get('amb/curl -> client/sleep:80'))).toBe(
+      'fail(strict-plaintext-clients)/DISABLE',
+    );
+
+    const tlsApp = yaml.replaceAll('    - name: http\n      port: 80', '    - name: https\n      port: 80');
+    expect(brief((await matrixJson(tlsApp)).pairs.get(from('client/sleep')))).toBe('ok/SIMPLE');
+  });
+
+  // cluster_tls_test.go TestApplyUpstreamTLSSettingsHBONE "sidecar: auto mTLS and HBONE": ISTIO_MUTUAL is
+  // replaced by HBONE; endpoint_builder.go buildEnvoyLbEndpoint: HBONE is not used when the endpoint's
+  // own tlsMode is "istio" and PILOT_PREFER_SENDING_HBONE is off (its default), and ztunnel terminates
+  // only HBONE, so Istio mTLS to the pod's port is not read.
+  it('a sidecar sends Istio mTLS, not HBONE, to an ambient pod labelled security.istio.io/tlsMode=istio', async () => {
+    const yaml =
+      clients +
+      namespace('srv', 'ambient') +
+      app('srv', 'api', { labels: { 'security.istio.io/tlsMode': 'istio' } });
+    const { pairs } = await matrixJson(yaml);
+    expect(brief(pairs.get(from('client/sleep')))).toBe('fail(tlsmode-label-mismatch)/ISTIO_MUTUAL');
+    // ztunnel still uses HBONE: the CNI's redirection makes it HBONE (workloads.go setTunnelProtocol).
+    expect(brief(pairs.get(from('amb/curl')))).toBe('ok/ISTIO_MUTUAL');
+    const check = await checkJson(yaml);
+    expect(check.findings.map((x) => x.code)).toContain('tlsmode-label-mismatch');
+  });
+});
+
+/** A waypoint as `istioctl waypoint generate` writes it. */
+function waypoint(ns: string, name: string, trafficType?: string): string {
+  const labels = trafficType ? `\n  labels:\n    istio.io/waypoint-for: ${trafficType}` : '';
+  return `---
+apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata:
+  name: ${name}
+  namespace: ${ns}${labels}
+spec:
+  gatewayClassName: istio-waypoint
+  listeners:
+    - name: mesh
+      port: 15008
+      protocol: HBONE
+`;
+}
+
+describe('area 9: waypoints (istio.io/use-waypoint)', () => {
+  const labelled = (yaml: string, label: string) =>
+    yaml.replace(
+      'name: srv\n  labels:\n    istio.io/dataplane-mode: ambient',
+      `name: srv\n  labels:\n    istio.io/dataplane-mode: ambient\n    istio.io/use-waypoint: ${label}`,
+    );
+  const mesh =
+    clients +
+    namespace('srv', 'ambient') +
+    app('srv', 'api') +
+    peerAuthentication('srv', 'default', 'STRICT');
+
+  // waypoints.go fetchWaypointForTarget: a named waypoint that is not found is reported not ready
+  // (ReportWaypointIsNotReady) and nothing is attached, so ztunnel goes direct; mTLS is unchanged.
+  // Docs: istio.io/latest/docs/ambient/usage/waypoint/ ("Configure a namespace to use a waypoint").
+  it('a namespace using a waypoint that does not exist: traffic bypasses it, mTLS unchanged', async () => {
+    const yaml = labelled(mesh, 'waypoint');
+    const { pairs } = await matrixJson(yaml);
+    expect(brief(pairs.get(from('amb/curl')))).toBe('ok/ISTIO_MUTUAL');
+    expect(brief(pairs.get(from('client/sleep')))).toBe('ok/ISTIO_MUTUAL');
+    expect(brief(pairs.get(from('legacy/old')))).toBe('fail(strict-plaintext-clients)/DISABLE');
+
+    const check = await checkJson(yaml);
+    const f = check.findings.find((x) => x.code === 'waypoint-not-found');
+    expect(f?.resource).toEqual({ kind: 'Namespace', name: 'srv' });
+    expect(f?.severity).toBe('warning');
+    expect(f?.message).toContain('waypoint srv/waypoint');
+    expect(f?.message).toContain('L7 policy');
+    expect((await checkSarif(yaml)).rules.map((r) => r.id)).toContain('waypoint-not-found');
+
+    // With the waypoint (a Gateway of class istio-waypoint) there is nothing to report.
+    const withWaypoint = await checkJson(yaml + waypoint('srv', 'waypoint'));
+    expect(withWaypoint.findings.map((x) => x.code)).not.toContain('waypoint-not-found');
+    // "none" opts out (GetUseWaypoint).
+    expect((await checkJson(labelled(mesh, 'none'))).findings.map((x) => x.code)).not.toContain(
+      'waypoint-not-found',
+    );
+  });
+
+  // waypoints.go fetchWaypointForService: a waypoint for "workload" traffic only does not take a
+  // Service's traffic (ReportWaypointUnsupportedTrafficType); without istio.io/waypoint-for it is "service".
+  it('a namespace waypoint for workload traffic only is not used for Services', async () => {
+    const yaml = labelled(mesh, 'waypoint') + waypoint('srv', 'waypoint', 'workload');
+    const check = await checkJson(yaml);
+    const f = check.findings.find((x) => x.code === 'waypoint-traffic-type');
+    expect(f?.resource).toEqual({ kind: 'Namespace', name: 'srv' });
+    expect(f?.message).toContain('"workload" traffic');
+    const all = await checkJson(labelled(mesh, 'waypoint') + waypoint('srv', 'waypoint', 'all'));
+    expect(all.findings.map((x) => x.code)).not.toContain('waypoint-traffic-type');
+  });
+});
