@@ -1,5 +1,6 @@
 // `/mtls`: acks at once (within Slack's 3 s), posts "checking…", then updates that message in place
 // with the answer. Bad input and refused namespaces get a short ephemeral reply instead.
+import { setImmediate as afterPendingIo } from 'node:timers/promises';
 import type { App } from '@slack/bolt';
 import { escapeSlack, type SlackMessage } from '../../src/render/blocks.js';
 import type { Picture } from '../../src/render/pictures/picture.js';
@@ -29,6 +30,7 @@ export function registerMtlsCommand(app: App, deps: BotDeps): void {
         }));
       }
       await ack();
+      await afterPendingIo();
       try {
         const posture = await deps.engine.posture();
         const { message } = await buildDigestMessage(posture, deps.store, {
@@ -62,6 +64,8 @@ export function registerMtlsCommand(app: App, deps: BotDeps): void {
       return void (await ack({ response_type: 'ephemeral', text: `:no_entry: Refused: ${access.reason}.` }));
     }
     await ack();
+    // A burst arrives together: every command's ack goes out before any of their follow-up work.
+    await afterPendingIo();
 
     const log = deps.logger.child({
       requestId: command.trigger_id,
@@ -82,6 +86,9 @@ export function registerMtlsCommand(app: App, deps: BotDeps): void {
     // A mesh-wide what-if names no namespace.
     const scope = request.namespace ?? 'the mesh';
     const slack = async <T>(method: string, call: () => Promise<T>): Promise<T | undefined> => {
+      // Answers of a burst arrive together and each Slack call serialises its blocks on the event
+      // loop: requests that came in meanwhile are acked between the calls, not after all of them.
+      await afterPendingIo();
       try {
         return await call();
       } catch (error) {
