@@ -78,8 +78,12 @@ async function startBenchBot(dir: string, slackUrl: string) {
       headers: slackSignature(SECRET, body, Math.floor(Date.now() / 1000)),
       body,
     });
-    await res.text();
+    const reply = await res.text();
     if (res.status !== 200) throw new Error(`ack ${id}: HTTP ${res.status}`);
+    // An accepted check is acked with an empty body; a refusal or a usage error (answered at once, with
+    // no work behind it) would make the latencies look better than they are.
+    if (text.startsWith('check') && reply !== '')
+      throw new Error(`ack ${id} was not an acceptance: ${reply}`);
     return performance.now() - t0;
   };
   return {
