@@ -69,15 +69,15 @@ export type WorkerResult =
     }
   | { readonly kind: 'started' };
 
-// Answers run below the event loop's priority: a burst's acks (the main thread) get the CPU first and the
-// checks take what is left. On Linux the nice value belongs to the calling thread, so only this thread
+// Answers run below the event loop's priority: when both want the CPU, a burst's acks (the main thread)
+// get most of it and the checks the rest. On Linux the nice value belongs to the calling thread, so only this thread
 // is lowered; elsewhere it would lower the whole process, so it is left alone.
 const ANSWER_NICENESS = 5;
 if (process.platform === 'linux') {
   try {
     setPriority(0, Math.min(19, getPriority(0) + ANSWER_NICENESS));
   } catch {
-    // Not permitted in this sandbox: answers simply share the CPU evenly.
+    // Not permitted (a restricted sandbox): answers simply share the CPU evenly.
   }
 }
 
