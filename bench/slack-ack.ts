@@ -20,6 +20,11 @@ export interface AckReport {
   readonly singleMs: number;
   /** The whole burst, from a cold start, until every answer is posted. */
   readonly allAnsweredMs: number;
+  /**
+   * CPU time the bot's main thread spent from the burst's first request to its last ack: the bot's own
+   * cost of acking, which other load on the machine does not inflate (the latencies above it does).
+   */
+  readonly ackCpuMs: number;
   /** Peak memory of the bot process (main thread and answer worker) after the burst. */
   readonly peakRssMiB: number;
 }
@@ -73,14 +78,19 @@ async function startBenchBot(dir: string, slackUrl: string) {
       headers: slackSignature(SECRET, body, Math.floor(Date.now() / 1000)),
       body,
     });
-    await res.text();
+    const reply = await res.text();
     if (res.status !== 200) throw new Error(`ack ${id}: HTTP ${res.status}`);
+    // An accepted check is acked with an empty body; a refusal or a usage error (answered at once, with
+    // no work behind it) would make the latencies look better than they are.
+    if (text.startsWith('check') && reply !== '')
+      throw new Error(`ack ${id} was not an acceptance: ${reply}`);
     return performance.now() - t0;
   };
   return {
     send,
     /** Peak RSS of the bot process (main thread and answer worker), from /proc. */
     peakRssMiB: () => peakRss(bot.pid),
+    mainThreadCpuMs: () => threadCpuMs(bot.pid),
     stop: async () => {
       const exited = new Promise((r) => bot.once('exit', r));
       bot.kill('SIGTERM');
@@ -96,6 +106,16 @@ function peakRss(pid: number | undefined): number {
     return kb / 1024;
   } catch {
     return 0;
+  }
+}
+
+/** CPU time of a process's main thread (its thread id is the pid), from the scheduler's statistics. */
+function threadCpuMs(pid: number | undefined): number {
+  try {
+    const sched = readFileSync(`/proc/${pid}/task/${pid}/sched`, 'utf8');
+    return Number(/se\.sum_exec_runtime\s*:\s*([\d.]+)/.exec(sched)?.[1] ?? Number.NaN);
+  } catch {
+    return Number.NaN;
   }
 }
 
@@ -141,9 +161,11 @@ export async function measureAckLatency(concurrent = 50): Promise<AckReport> {
       await new Promise((r) => setTimeout(r, 2000));
       slack.calls.length = 0;
       const started = performance.now();
+      const cpuBefore = burst.mainThreadCpuMs();
       const latencies = await Promise.all(
         Array.from({ length: concurrent }, (_, i) => burst.send(`check team-${i % 200}`, String(i))),
       );
+      const ackCpuMs = burst.mainThreadCpuMs() - cpuBefore;
       const allAnsweredMs = await answered(slack, concurrent, started);
       const sorted = [...latencies].sort((a, b) => a - b);
       return {
@@ -153,6 +175,7 @@ export async function measureAckLatency(concurrent = 50): Promise<AckReport> {
         maxMs: sorted.at(-1) ?? 0,
         singleMs,
         allAnsweredMs,
+        ackCpuMs,
         peakRssMiB: burst.peakRssMiB(),
       };
     } finally {

@@ -66,6 +66,8 @@ export async function startBot(
       logLevel,
       logger,
       deferInitialization: true,
+      // No listener reads context.conversation: skip Bolt's per-request conversation store lookup.
+      convoStore: false,
     });
     registerListeners(app, { ...deps, config });
     let initialized = false;
@@ -109,6 +111,7 @@ export async function startBot(
     logLevel,
     logger,
     deferInitialization: true,
+    convoStore: false,
   });
   registerListeners(app, { ...deps, config });
   const link = startSlackLink({

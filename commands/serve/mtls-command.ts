@@ -10,7 +10,11 @@ import type { BotDeps } from './deps.js';
 import { digestPicture, postPicture } from './pictures.js';
 import { postWithThread } from './post.js';
 
-export function registerMtlsCommand(app: App, deps: BotDeps): void {
+/**
+ * `settled` resolves when a burst of requests has been acked (commands/serve/burst.ts): follow-up work
+ * waits for it, so it never delays the acks of the commands that arrived with this one.
+ */
+export function registerMtlsCommand(app: App, deps: BotDeps, settled: () => Promise<void>): void {
   app.command('/mtls', async ({ command, ack, client, respond }) => {
     const parsed = parseCommand(command.text ?? '');
     if (!parsed.ok) return void (await ack({ response_type: 'ephemeral', text: parsed.message }));
@@ -29,6 +33,7 @@ export function registerMtlsCommand(app: App, deps: BotDeps): void {
         }));
       }
       await ack();
+      await settled();
       try {
         const posture = await deps.engine.posture();
         const { message } = await buildDigestMessage(posture, deps.store, {
@@ -62,6 +67,13 @@ export function registerMtlsCommand(app: App, deps: BotDeps): void {
       return void (await ack({ response_type: 'ephemeral', text: `:no_entry: Refused: ${access.reason}.` }));
     }
     await ack();
+    // Handed off at once: the answer is worked out in a worker thread while the burst is still acked.
+    const answering = deps.engine.answer(request).then(
+      (result) => ({ result }),
+      (error: unknown) => ({ error: error instanceof Error ? error : new Error(String(error)) }),
+    );
+    const stopTimer = deps.metrics.checkDuration.startTimer({ command: request.kind });
+    await settled();
 
     const log = deps.logger.child({
       requestId: command.trigger_id,
@@ -70,7 +82,6 @@ export function registerMtlsCommand(app: App, deps: BotDeps): void {
       channel: command.channel_id,
       user: command.user_id,
     });
-    const stopTimer = deps.metrics.checkDuration.startTimer({ command: request.kind });
     const what =
       request.kind === 'certs'
         ? 'Reading certificates of'
@@ -82,6 +93,8 @@ export function registerMtlsCommand(app: App, deps: BotDeps): void {
     // A mesh-wide what-if names no namespace.
     const scope = request.namespace ?? 'the mesh';
     const slack = async <T>(method: string, call: () => Promise<T>): Promise<T | undefined> => {
+      // Each call serialises its message on the event loop: it waits while a burst is being acked.
+      await settled();
       try {
         return await call();
       } catch (error) {
@@ -98,8 +111,9 @@ export function registerMtlsCommand(app: App, deps: BotDeps): void {
     );
     let message: SlackMessage;
     let picture: Picture | undefined;
-    try {
-      const result = await deps.engine.answer(request);
+    const answered = await answering;
+    if ('result' in answered) {
+      const { result } = answered;
       message = result.message;
       picture = result.picture;
       if (result.pictureError) log.warn({ err: result.pictureError }, 'could not draw the matrix');
@@ -110,11 +124,12 @@ export function registerMtlsCommand(app: App, deps: BotDeps): void {
         { verdict: result.verdict, findings: result.findings.length, gaps: result.gaps.length },
         'answered',
       );
-    } catch (error) {
+    } else {
+      const { error } = answered;
       deps.metrics.checks.inc({ command: request.kind, outcome: 'failed' });
       deps.metrics.kubernetesErrors.inc({ source: 'snapshot' });
-      log.error({ err: (error as Error).message }, 'check failed');
-      const reason = escapeSlack((error as Error).message).slice(0, 2500);
+      log.error({ err: error.message }, 'check failed');
+      const reason = escapeSlack(error.message).slice(0, 2500);
       message = {
         text: `Could not check ${scope}`,
         blocks: [
@@ -146,7 +161,10 @@ export function registerMtlsCommand(app: App, deps: BotDeps): void {
         );
       }
       // The heat map goes beside the failing pairs (a channel that took the text takes the picture).
-      if (picture) await postPicture(client, command.channel_id, picture, { ...deps, logger: log });
+      if (picture)
+        await settled().then(() =>
+          postPicture(client, command.channel_id, picture, { ...deps, logger: log }),
+        );
       return;
     }
     // The channel did not take our post (bot not invited, private channel): answer only the requester.

@@ -1,5 +1,6 @@
 // Runs in a worker thread: reads the snapshot and builds answers, postures and incident diagnoses, so
 // the bot's event loop only acks and posts. Input and output are plain data (structured clone).
+import { getPriority, setPriority } from 'node:os';
 import { computePosture, type Posture } from '../digest/posture.js';
 import { diagnoseShared, knownNamespaces } from '../engine/diagnose.js';
 import { type PlanImpact, planImpact } from '../impact/plan-impact.js';
@@ -67,6 +68,18 @@ export type WorkerResult =
       readonly plans: RemediationPlan[];
     }
   | { readonly kind: 'started' };
+
+// Answers run below the event loop's priority: when both want the CPU, a burst's acks (the main thread)
+// get most of it and the checks the rest. On Linux the nice value belongs to the calling thread, so only this thread
+// is lowered; elsewhere it would lower the whole process, so it is left alone.
+const ANSWER_NICENESS = 5;
+if (process.platform === 'linux') {
+  try {
+    setPriority(0, Math.min(19, getPriority(0) + ANSWER_NICENESS));
+  } catch {
+    // Not permitted (a restricted sandbox): answers simply share the CPU evenly.
+  }
+}
 
 const sources = new Map<string, { generation: number; load: ReturnType<typeof cachedSource> }>();
 

@@ -1,7 +1,7 @@
 // The real `mtls-doctor serve` process in HTTP mode, against Slack's Web API on loopback: signed slash
 // commands get an ack and a posted diagnosis; forged, unsigned, stale and future-dated ones get 401.
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -88,6 +88,12 @@ async function send(body: string, headers: Record<string, string>) {
 }
 
 const now = () => Math.floor(Date.now() / 1000);
+
+/** A thread's nice value: the 19th field of /proc/<pid>/task/<tid>/stat (after the parenthesised name). */
+function threadNice(pid: number, tid: string): number {
+  const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+  return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
+}
 
 describe('mtls-doctor serve (HTTP mode)', () => {
   it('acks a signed /mtls check within 3 s and posts the diagnosis naming the field guide error', async () => {
@@ -201,6 +207,19 @@ describe('mtls-doctor serve (HTTP mode)', () => {
     );
     expect(String(answer.args.text)).toContain('Nothing was changed');
   });
+
+  it.runIf(process.platform === 'linux')(
+    'works out answers in a thread niced below the one that acks, so a burst of checks does not hold up the acks',
+    () => {
+      const threads = readdirSync(`/proc/${bot.pid}/task`).map((tid) => ({
+        tid: Number(tid),
+        nice: threadNice(bot.pid as number, tid),
+      }));
+      const main = threads.find((t) => t.tid === bot.pid);
+      expect(main).toBeDefined();
+      expect(threads.filter((t) => t.nice > (main?.nice ?? 0)).length).toBeGreaterThan(0);
+    },
+  );
 
   it('serves /healthz, /readyz (Slack token accepted, source readable) and the named /metrics series', async () => {
     expect((await fetch(`${opsUrl}/healthz`)).status).toBe(200);
