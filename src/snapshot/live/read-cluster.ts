@@ -12,6 +12,7 @@ import {
   type ListTarget,
   UnexpectedAnswerError,
 } from './api-errors.js';
+import type { Query } from './get-json.js';
 import { ClusterUnavailableError, type KubeApi } from './kube-api.js';
 
 export { ClusterUnavailableError };
@@ -48,12 +49,24 @@ interface Page {
 
 type FetchPage = (continueToken: string | undefined) => Promise<Page>;
 
+/** A LIST answer as JSON: the items (checked later) and the next page's token. */
+export function page(answer: unknown): Page {
+  const list = answer as { items?: unknown; metadata?: { continue?: string } } | null;
+  return { items: list?.items, continueToken: list?.metadata?.continue };
+}
+
 /** The Istio kinds the snapshot reads (also watched by the live model). */
 export const ISTIO_KINDS = [
   { group: 'security.istio.io', plural: 'peerauthentications', kind: 'PeerAuthentication' },
   { group: 'networking.istio.io', plural: 'destinationrules', kind: 'DestinationRule' },
   { group: 'networking.istio.io', plural: 'serviceentries', kind: 'ServiceEntry' },
+  // Which services each client's proxy sees (egress hosts), and which subset its traffic reaches.
+  { group: 'networking.istio.io', plural: 'sidecars', kind: 'Sidecar' },
+  { group: 'networking.istio.io', plural: 'virtualservices', kind: 'VirtualService' },
 ] as const;
+
+/** Istio's per-namespace root certificates, all namespaces, by name. */
+export const ROOT_CERT_SELECTOR = 'metadata.name=istio-ca-root-cert';
 
 export const CA_SECRETS = ['cacerts', 'istio-ca-secret'];
 export const DEFAULT_PAGE_SIZE = 5000;
@@ -66,45 +79,39 @@ export async function readClusterSnapshot(
   const istioNs = options.istioNamespace ?? 'istio-system';
   const limit = options.pageSize ?? DEFAULT_PAGE_SIZE;
   const reader = new Reader(options);
-  const core = api.core;
-  const opts = api.callOptions;
-  const page = (list: { items?: unknown; metadata?: { _continue?: string; continue?: string } }): Page => ({
-    items: list?.items,
-    continueToken: list?.metadata?._continue ?? list?.metadata?.continue,
-  });
+  const list = (path: string, c: string | undefined, query: Query = {}) =>
+    api.getJson(path, { ...query, limit, continue: c }).then(page);
 
   const [namespaces, pods, services, istioConfigMaps, rootCerts, caSecrets, ...istioObjects] =
     await Promise.all([
       reader.list({ resource: 'namespaces', group: '', verb: 'list' }, 'Namespace', (c) =>
-        core.listNamespace({ limit, _continue: c }, opts).then(page),
+        list('/api/v1/namespaces', c),
       ),
-      reader.list({ resource: 'pods', group: '', verb: 'list' }, 'Pod', (c) =>
-        core.listPodForAllNamespaces({ limit, _continue: c }, opts).then(page),
-      ),
+      reader.list({ resource: 'pods', group: '', verb: 'list' }, 'Pod', (c) => list('/api/v1/pods', c)),
       reader.list({ resource: 'services', group: '', verb: 'list' }, 'Service', (c) =>
-        core.listServiceForAllNamespaces({ limit, _continue: c }, opts).then(page),
+        list('/api/v1/services', c),
       ),
       reader.list({ resource: 'configmaps', group: '', verb: 'list', namespace: istioNs }, 'ConfigMap', (c) =>
-        core.listNamespacedConfigMap({ namespace: istioNs, limit, _continue: c }, opts).then(page),
+        list(`/api/v1/namespaces/${encodeURIComponent(istioNs)}/configmaps`, c),
       ),
       reader.list({ resource: 'configmaps', group: '', verb: 'list' }, 'ConfigMap', (c) =>
-        core
-          .listConfigMapForAllNamespaces(
-            { fieldSelector: 'metadata.name=istio-ca-root-cert', limit, _continue: c },
-            opts,
-          )
-          .then(page),
+        list('/api/v1/configmaps', c, { fieldSelector: ROOT_CERT_SELECTOR }),
       ),
       Promise.all(
         (options.readCaSecret ? CA_SECRETS : []).map((name) =>
           reader.get(
             { resource: 'secrets', group: '', verb: 'get', namespace: istioNs, name },
             'Secret',
-            () => core.readNamespacedSecret({ name, namespace: istioNs }, opts),
+            () =>
+              api.getJson(
+                `/api/v1/namespaces/${encodeURIComponent(istioNs)}/secrets/${encodeURIComponent(name)}`,
+              ),
           ),
         ),
       ),
-      ...ISTIO_KINDS.map((k) => reader.listIstio(api, k, limit)),
+      ...ISTIO_KINDS.map((k) =>
+        reader.listIstio(k, (version, c) => list(`/apis/${k.group}/${version}/${k.plural}`, c)),
+      ),
     ]);
 
   if (reader.everythingFailed()) {
@@ -175,20 +182,13 @@ class Reader {
   }
 
   /** Istio CRDs: v1 first, v1beta1 for older Istio; both missing means Istio is not installed. */
-  async listIstio(api: KubeApi, k: (typeof ISTIO_KINDS)[number], limit: number): Promise<RawObject[]> {
+  async listIstio(
+    k: (typeof ISTIO_KINDS)[number],
+    fetchPage: (version: string, continueToken: string | undefined) => Promise<Page>,
+  ): Promise<RawObject[]> {
     this.attempted++;
     for (const version of ['v1', 'v1beta1']) {
-      const result = await this.pages((c) =>
-        api.custom
-          .listClusterCustomObject(
-            { group: k.group, version, plural: k.plural, limit, _continue: c },
-            api.callOptions,
-          )
-          .then((list: { items?: unknown; metadata?: { continue?: string } }) => ({
-            items: list?.items,
-            continueToken: list?.metadata?.continue,
-          })),
-      );
+      const result = await this.pages((c) => fetchPage(version, c));
       if ('items' in result) return result.items.map((item) => live(item, k.kind, `${k.group}/${version}`));
       if (result.failure.kind !== 'not-found') {
         this.record({ resource: k.plural, group: k.group, verb: 'list' }, result.failure);
@@ -250,7 +250,7 @@ function notAList(items: unknown): ApiFailure {
 
 /** A listed or watched item as a RawObject with its kind and apiVersion. */
 export function live(item: unknown, kind: string, apiVersion: string): RawObject {
-  // Typed list items carry no kind/apiVersion; the analysis needs them.
+  // List items carry no kind/apiVersion; the analysis needs them.
   const object = {
     ...(item as Record<string, unknown>),
     kind,

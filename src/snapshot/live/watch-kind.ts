@@ -8,10 +8,10 @@ import { type ApiFailure, classify, describeTarget, gapReason, type ListTarget }
 
 export interface ListPage {
   readonly items?: unknown;
-  readonly metadata?: { readonly resourceVersion?: string; readonly continue?: string; _continue?: string };
+  readonly metadata?: { readonly resourceVersion?: string; readonly continue?: string };
 }
 
-/** How to read one kind: the LIST call (through the counted client), the WATCH path, the conversion. */
+/** How to read one kind: the LIST call (plain JSON, counted), the WATCH path, the conversion. */
 export interface KindSpec {
   /** `pods`, `peerauthentications.security.istio.io`: the metrics label. */
   readonly name: string;
@@ -190,7 +190,7 @@ export class KindWatcher {
           return { failure: { kind: 'malformed', message: 'answered with JSON without an "items" array' } };
         for (const item of page.items) items.push(item);
         resourceVersion = page.metadata?.resourceVersion;
-        token = page.metadata?._continue || page.metadata?.continue || undefined;
+        token = page.metadata?.continue || undefined;
       } while (token);
     } catch (error) {
       return { failure: classify(error) };
