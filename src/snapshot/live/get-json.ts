@@ -29,7 +29,10 @@ export function jsonGetter(config: KubeConfig, server: string, timeoutMs: number
     const options: https.RequestOptions = {};
     await config.applyToHTTPSOptions(options);
     const { status, headers, body } = await get(url, options, timeoutMs);
-    const type = String(headers['content-type'] ?? '').split(';')[0]?.trim() ?? '';
+    const type =
+      String(headers['content-type'] ?? '')
+        .split(';')[0]
+        ?.trim() ?? '';
     if (status < 200 || status >= 300)
       throw new ApiException(status, 'Unknown API Status Code!', body, flatHeaders(headers));
     // A proxy or a login page in front of the API server answers 200 with HTML.
@@ -77,15 +80,12 @@ function get(url: URL, options: https.RequestOptions, timeoutMs: number): Promis
         res.on('end', () => {
           const raw = Buffer.concat(chunks);
           const body = res.headers['content-encoding'] === 'gzip' ? gunzipAsync(raw) : Promise.resolve(raw);
-          body.then(
-            (bytes) => {
-              if (settled) return;
-              settled = true;
-              signal.removeEventListener('abort', onAbort);
-              resolve({ status: res.statusCode ?? 0, headers: res.headers, body: bytes.toString('utf8') });
-            },
-            fail,
-          );
+          body.then((bytes) => {
+            if (settled) return;
+            settled = true;
+            signal.removeEventListener('abort', onAbort);
+            resolve({ status: res.statusCode ?? 0, headers: res.headers, body: bytes.toString('utf8') });
+          }, fail);
         });
       },
     );
@@ -96,6 +96,9 @@ function get(url: URL, options: https.RequestOptions, timeoutMs: number): Promis
 
 function flatHeaders(headers: http.IncomingHttpHeaders): Record<string, string> {
   return Object.fromEntries(
-    Object.entries(headers).map(([key, value]) => [key, Array.isArray(value) ? value.join(', ') : String(value)]),
+    Object.entries(headers).map(([key, value]) => [
+      key,
+      Array.isArray(value) ? value.join(', ') : String(value),
+    ]),
   );
 }
