@@ -104,6 +104,7 @@ async function main(): Promise<void> {
         ]
       : []),
     await (await import('./watch-model.js')).watchModelLine(),
+    await (await import('./live-read.js')).liveReadLine(),
     `- medians of ${REPEATS} runs; Node ${process.version}`,
   ];
   const report = lines.join('\n');

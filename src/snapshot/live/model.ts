@@ -10,11 +10,10 @@ import {
   type ClusterReadOptions,
   DEFAULT_PAGE_SIZE,
   ISTIO_KINDS,
-  isFinished,
-  isIstioConfigMap,
-  live,
+  liveAs,
+  liveIstioConfigMap,
+  livePod,
   ROOT_CERT_SELECTOR,
-  reducePod,
 } from './read-cluster.js';
 import {
   type KindSpec,
@@ -176,7 +175,6 @@ function kindSpecs(api: KubeApi, options: ModelOptions): KindSpec[] {
     (path: string, query: { fieldSelector?: string } = {}) =>
     (limit: number, c: string | undefined) =>
       api.getJson(path, { ...query, limit, continue: c }) as Promise<ListPage>;
-  const one = (kind: string) => (item: unknown) => live(item, kind, 'v1');
   const clusterWide = (kind: string) => (k: string) => k === kind;
   const specs: KindSpec[] = [
     {
@@ -186,7 +184,7 @@ function kindSpecs(api: KubeApi, options: ModelOptions): KindSpec[] {
         {
           list: list('/api/v1/namespaces'),
           watchPath: '/api/v1/namespaces',
-          convert: one('Namespace'),
+          convert: liveAs('Namespace'),
         },
       ],
       covers: clusterWide('Namespace'),
@@ -198,10 +196,7 @@ function kindSpecs(api: KubeApi, options: ModelOptions): KindSpec[] {
         {
           list: list('/api/v1/pods'),
           watchPath: '/api/v1/pods',
-          convert: (item) => {
-            const raw = live(item, 'Pod', 'v1');
-            return isFinished(raw) ? undefined : reducePod(raw);
-          },
+          convert: livePod,
         },
       ],
       covers: clusterWide('Pod'),
@@ -213,7 +208,7 @@ function kindSpecs(api: KubeApi, options: ModelOptions): KindSpec[] {
         {
           list: list('/api/v1/services'),
           watchPath: '/api/v1/services',
-          convert: one('Service'),
+          convert: liveAs('Service'),
         },
       ],
       covers: clusterWide('Service'),
@@ -225,10 +220,7 @@ function kindSpecs(api: KubeApi, options: ModelOptions): KindSpec[] {
         {
           list: list(`/api/v1/namespaces/${encodeURIComponent(istioNs)}/configmaps`),
           watchPath: `/api/v1/namespaces/${encodeURIComponent(istioNs)}/configmaps`,
-          convert: (item) => {
-            const raw = live(item, 'ConfigMap', 'v1');
-            return isIstioConfigMap(raw) ? raw : undefined;
-          },
+          convert: liveIstioConfigMap,
         },
       ],
       covers: (kind, namespace) => kind === 'ConfigMap' && namespace === istioNs,
@@ -241,7 +233,7 @@ function kindSpecs(api: KubeApi, options: ModelOptions): KindSpec[] {
         {
           list: list('/api/v1/configmaps', { fieldSelector: ROOT_CERT_SELECTOR }),
           watchPath: '/api/v1/configmaps',
-          convert: one('ConfigMap'),
+          convert: liveAs('ConfigMap'),
         },
       ],
       covers: (kind, _namespace, name) => kind === 'ConfigMap' && name === 'istio-ca-root-cert',
@@ -253,7 +245,7 @@ function kindSpecs(api: KubeApi, options: ModelOptions): KindSpec[] {
         versions: ['v1', 'v1beta1'].map((version) => ({
           list: list(`/apis/${k.group}/${version}/${k.plural}`),
           watchPath: `/apis/${k.group}/${version}/${k.plural}`,
-          convert: (item: unknown) => live(item, k.kind, `${k.group}/${version}`),
+          convert: liveAs(k.kind, `${k.group}/${version}`),
         })),
         covers: clusterWide(k.kind),
         notServed: {
@@ -276,7 +268,7 @@ function kindSpecs(api: KubeApi, options: ModelOptions): KindSpec[] {
               fieldSelector: `metadata.name=${name}`,
             }),
             watchPath: `/api/v1/namespaces/${encodeURIComponent(istioNs)}/secrets`,
-            convert: one('Secret'),
+            convert: liveAs('Secret'),
           },
         ],
         covers: (kind, namespace, n) => kind === 'Secret' && namespace === istioNs && n === name,
