@@ -76,7 +76,10 @@ function get(url: URL, options: https.RequestOptions, timeoutMs: number): Promis
         const chunks: Buffer[] = [];
         res.on('data', (chunk: Buffer) => chunks.push(chunk));
         res.on('error', fail);
-        res.on('aborted', () => fail(Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' })));
+        // The connection closed before the whole body came: a broken answer, never a shorter list.
+        res.on('close', () => {
+          if (!res.complete) fail(Object.assign(new Error('the answer was cut off'), { code: 'ECONNRESET' }));
+        });
         res.on('end', () => {
           const raw = Buffer.concat(chunks);
           const body = res.headers['content-encoding'] === 'gzip' ? gunzipAsync(raw) : Promise.resolve(raw);
