@@ -310,18 +310,6 @@ function reducePod(raw: RawObject): RawObject {
     };
   };
   const m = pod.metadata ?? {};
-  const container = (c: unknown) => {
-    const { name, ports, livenessProbe, readinessProbe, startupProbe } = c as Record<string, unknown>;
-    const probe = (p: unknown) =>
-      p ? { httpGet: (p as { httpGet?: unknown }).httpGet, grpc: (p as { grpc?: unknown }).grpc } : undefined;
-    return {
-      name,
-      ports,
-      livenessProbe: probe(livenessProbe),
-      readinessProbe: probe(readinessProbe),
-      startupProbe: probe(startupProbe),
-    };
-  };
   return {
     ...raw,
     object: {
@@ -338,11 +326,29 @@ function reducePod(raw: RawObject): RawObject {
       spec: {
         serviceAccountName: pod.spec?.serviceAccountName,
         hostNetwork: pod.spec?.hostNetwork,
-        containers: (pod.spec?.containers ?? []).map(container),
-        initContainers: (pod.spec?.initContainers ?? []).map(container),
+        containers: (pod.spec?.containers ?? []).map(reduceContainer),
+        initContainers: (pod.spec?.initContainers ?? []).map(reduceContainer),
       },
     },
   };
+}
+
+// Module-level, not closures per pod: they run for every container of every pod of the cluster.
+function reduceContainer(c: unknown) {
+  const { name, ports, livenessProbe, readinessProbe, startupProbe } = c as Record<string, unknown>;
+  return {
+    name,
+    ports,
+    livenessProbe: reduceProbe(livenessProbe),
+    readinessProbe: reduceProbe(readinessProbe),
+    startupProbe: reduceProbe(startupProbe),
+  };
+}
+
+function reduceProbe(p: unknown) {
+  return p
+    ? { httpGet: (p as { httpGet?: unknown }).httpGet, grpc: (p as { grpc?: unknown }).grpc }
+    : undefined;
 }
 
 // Pod annotations can be large (last-applied configuration); only Istio's steer the analysis.
