@@ -9,6 +9,7 @@ import { loadManifestSnapshot } from '../src/snapshot/load.js';
 import { measureCheckAgainstParse } from './check-vs-parse.js';
 import { BASE_SCALE, generateMesh, type MeshScale, scaled } from './generate-mesh.js';
 import { type ImpactMeasure, measureImpact } from './impact.js';
+import { liveReadLine, measureLiveRead } from './live-read.js';
 import { measureAckLatency } from './slack-ack.js';
 import { measureStartup } from './startup.js';
 import { atMost, below, targetTable } from './targets.js';
@@ -86,6 +87,7 @@ async function main(): Promise<void> {
   const peakRssMiB = process.resourceUsage().maxRSS / 1024;
   const files = measureCheckAgainstParse(scaled(BASE_SCALE, 2), REPEATS);
   const watch = await measureWatchModel();
+  const live = await measureLiveRead();
   const startupBeyond = (ms: number) => ms - startup.nodeMs;
   const targets = targetTable([
     atMost('(a) analysis / parse, 1x mesh', base.analysisMs / base.parseMs, 1, '×'),
@@ -107,6 +109,18 @@ async function main(): Promise<void> {
       : []),
     atMost('(i) live model: Kubernetes requests per answer', watch.requestsPerAnswer, 0, 'requests'),
     atMost('(i) live model: breaking change to alert, beyond debounce', watch.alertMs / 1000, 30, 's'),
+    atMost(
+      '(j) live read: client (requests, JSON.parse, pods) / API answer time',
+      live.fetchMs / live.apiMs,
+      1,
+      '×',
+    ),
+    atMost(
+      '(j) live read: client with the snapshot build / API answer time',
+      live.clientMs / live.apiMs,
+      1,
+      '×',
+    ),
   ]);
   const lines = [
     ...targets,
@@ -131,6 +145,7 @@ async function main(): Promise<void> {
         ]
       : []),
     watchModelLine(watch),
+    liveReadLine(live),
     `- medians of ${REPEATS} runs; Node ${process.version}`,
   ];
   const report = lines.join('\n');

@@ -272,7 +272,8 @@ describe('RBAC: the base is the read-only minimum the code needs', () => {
     const model = new ClusterModel(api, new Watch(fake.kubeConfig(server)));
     model.start();
     await model.whenSynced(10_000);
-    await until(() => fake.openWatches() === 8);
+    // namespaces, pods, services, 2 ConfigMap reads, PA, DR, SE, Sidecar, VirtualService.
+    await until(() => fake.openWatches() === 10);
     model.stop();
     defaultRead = record(fake, 0);
     const before = fake.requests.length;
@@ -282,7 +283,7 @@ describe('RBAC: the base is the read-only minimum the code needs', () => {
     const withCa = new ClusterModel(api, new Watch(fake.kubeConfig(server)), { readCaSecret: true });
     withCa.start();
     await withCa.whenSynced(10_000);
-    await until(() => fake.openWatches() === 10);
+    await until(() => fake.openWatches() === 12);
     withCa.stop();
     caSecretRead = record(fake, before).filter(isCaSecretRead);
   });
@@ -290,7 +291,7 @@ describe('RBAC: the base is the read-only minimum the code needs', () => {
 
   it('every call of a default read is allowed by the base (the CA Secret is the CA opt-in)', () => {
     expect(defaultRead.length).toBeGreaterThanOrEqual(10);
-    expect(defaultRead.filter((c) => c.verb === 'watch')).toHaveLength(8);
+    expect(defaultRead.filter((c) => c.verb === 'watch')).toHaveLength(10);
     for (const call of defaultRead.filter((c) => !isCaSecretRead(c))) {
       expect(allowedBy(base, call), JSON.stringify(call)).toBe(true);
     }

@@ -101,7 +101,7 @@ beforeAll(async () => {
     30_000,
   );
   await until(
-    () => kube.openWatches() === 8,
+    () => kube.openWatches() === 10,
     () => `watches: ${kube.openWatches()}`,
   );
 }, 90_000);

@@ -3,7 +3,9 @@
 // WATCH (`?watch=true`): chunked streams of events from a resourceVersion, bookmarks, 410 Gone for a
 // version older than the retained history, `timeoutSeconds`.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import { KubeConfig } from '@kubernetes/client-node';
 
 export interface RecordedRequest {
@@ -11,6 +13,15 @@ export interface RecordedRequest {
   readonly path: string;
   readonly query: URLSearchParams;
   readonly authorization?: string;
+  /** Over TLS: the common name of the client certificate presented, if any. */
+  readonly clientCertificate?: string;
+}
+
+/** Serve HTTPS with this key and certificate; with `ca`, client certificates it signed are required. */
+export interface FakeTls {
+  readonly key: string;
+  readonly cert: string;
+  readonly ca?: string;
 }
 
 export interface Fault {
@@ -108,6 +119,11 @@ export class FakeKubeApi {
   bookmarkMs = 200;
   /** Events reach open watches this late (a slow watch path), bookmarks included. */
   eventDelayMs = 0;
+  /**
+   * Time this server spent producing answers (the synchronous part of each request: filtering, paging,
+   * serialising, writing), so a benchmark in the same process can tell the API's time from the client's.
+   */
+  answerMs = 0;
 
   add(...objects: K8sObject[]): this {
     this.objects.push(...objects);
@@ -126,10 +142,17 @@ export class FakeKubeApi {
     return this;
   }
 
-  async start(): Promise<string> {
-    this.server = createServer((req, res) => void this.handle(req, res));
+  async start(tls?: FakeTls): Promise<string> {
+    const serve = (req: IncomingMessage, res: ServerResponse) => {
+      const started = performance.now();
+      void this.handle(req, res);
+      this.answerMs += performance.now() - started;
+    };
+    this.server = tls
+      ? createTlsServer({ ...tls, requestCert: !!tls.ca, rejectUnauthorized: !!tls.ca }, serve)
+      : createServer(serve);
     await new Promise<void>((resolve) => this.server?.listen(0, '127.0.0.1', resolve));
-    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    return `${tls ? 'https' : 'http'}://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
   }
 
   async stop(): Promise<void> {
@@ -156,6 +179,10 @@ export class FakeKubeApi {
       path: url.pathname,
       query: url.searchParams,
       authorization: req.headers.authorization,
+      clientCertificate:
+        'getPeerCertificate' in req.socket
+          ? String((req.socket as TLSSocket).getPeerCertificate()?.subject?.CN ?? '') || undefined
+          : undefined,
     });
     for (const [prefix, fault] of this.faults) {
       if (!url.pathname.startsWith(prefix) || fault.remaining <= 0) continue;
@@ -235,6 +262,8 @@ export class FakeKubeApi {
       '/apis/networking.istio.io/v1': [
         ['destinationrules', 'DestinationRule'],
         ['serviceentries', 'ServiceEntry'],
+        ['sidecars', 'Sidecar'],
+        ['virtualservices', 'VirtualService'],
       ],
       '/apis/apps/v1': [['deployments', 'Deployment']],
     };
@@ -502,6 +531,8 @@ export class FakeKubeApi {
         peerauthentications: 'PeerAuthentication',
         destinationrules: 'DestinationRule',
         serviceentries: 'ServiceEntry',
+        sidecars: 'Sidecar',
+        virtualservices: 'VirtualService',
         deployments: 'Deployment',
       };
       const kind = kinds[collection as string];

@@ -50,6 +50,19 @@ const strict = (namespace: string) => ({
   spec: { mtls: { mode: 'STRICT' } },
 });
 
+const sidecar = (namespace: string) => ({
+  apiVersion: 'networking.istio.io/v1',
+  kind: 'Sidecar',
+  metadata: { name: 'default', namespace },
+  spec: { egress: [{ hosts: ['./*', 'istio-system/*'] }] },
+});
+const virtualService = (namespace: string) => ({
+  apiVersion: 'networking.istio.io/v1',
+  kind: 'VirtualService',
+  metadata: { name: 'app', namespace },
+  spec: { hosts: ['app'], http: [{ route: [{ destination: { host: 'app', subset: 'v1' } }] }] },
+});
+
 function smallMesh(api: FakeKubeApi, extraNamespaces = 0): FakeKubeApi {
   api.add(ns('istio-system'), ns('payments', { 'istio-injection': 'enabled' }), ns('legacy'));
   api.add(
@@ -59,7 +72,12 @@ function smallMesh(api: FakeKubeApi, extraNamespaces = 0): FakeKubeApi {
     pod('legacy', 'batch', false),
   );
   for (let i = 0; i < extraNamespaces; i++)
-    api.add(ns(`team-${i}`, { 'istio-injection': 'enabled' }), pod(`team-${i}`, 'app', true));
+    api.add(
+      ns(`team-${i}`, { 'istio-injection': 'enabled' }),
+      pod(`team-${i}`, 'app', true),
+      sidecar(`team-${i}`),
+      virtualService(`team-${i}`),
+    );
   return api;
 }
 
@@ -95,8 +113,18 @@ describe('reading a live cluster', () => {
     await fake.stop();
     const large = await read((api) => smallMesh(api, 2000));
     expect(large.snapshot.workloads.length).toBe(2002);
+    // Every namespace's Sidecar and VirtualService come in the same cluster-wide LISTs.
+    expect(large.snapshot.sidecars).toHaveLength(2000);
+    expect(large.snapshot.virtualServices).toHaveLength(2000);
     expect(large.requests).toBe(small.requests);
-    expect(small.requests).toBeLessThanOrEqual(15);
+    // namespaces, pods, services, Istio's ConfigMaps, the root certs, and the five Istio kinds.
+    expect(small.requests).toBe(10);
+    expect(fake.requests.map((r) => r.path)).toEqual(
+      expect.arrayContaining([
+        '/apis/networking.istio.io/v1/sidecars',
+        '/apis/networking.istio.io/v1/virtualservices',
+      ]),
+    );
   });
 
   it('follows continue tokens page by page', async () => {
@@ -106,6 +134,25 @@ describe('reading a live cluster', () => {
     expect(podPages.map((r) => r.query.get('limit'))).toEqual(['7', '7', '7', '7', '7']);
     expect(podPages[0]?.query.get('continue')).toBeNull();
     expect(podPages[1]?.query.get('continue')).not.toBeNull();
+    expect(snapshot.sidecars).toHaveLength(30);
+    expect(fake.requests.filter((r) => r.path === '/apis/networking.istio.io/v1/sidecars')).toHaveLength(5);
+  });
+
+  it('a 403 on VirtualServices is a gap naming its RBAC rule; the rest is read', async () => {
+    const { snapshot } = await read((api) =>
+      smallMesh(api, 2).fault('/apis/networking.istio.io/v1/virtualservices', {
+        status: 403,
+        reason: 'Forbidden',
+        message: 'virtualservices.networking.istio.io is forbidden',
+      }),
+    );
+    expect(snapshot.gaps.map((g) => g.source)).toEqual([
+      'virtualservices.networking.istio.io list (all namespaces)',
+    ]);
+    expect(snapshot.gaps[0]?.reason).toContain(
+      'RBAC verb "list" on resource "virtualservices" in API group "networking.istio.io"',
+    );
+    expect(snapshot.sidecars).toHaveLength(2);
   });
 
   it('a 403 on PeerAuthentications becomes a gap naming the RBAC verb, resource and group', async () => {
@@ -153,8 +200,10 @@ describe('reading a live cluster', () => {
     expect(snapshot.gaps.map((g) => g.source)).toEqual([
       'destinationrules.networking.istio.io',
       'serviceentries.networking.istio.io',
+      'sidecars.networking.istio.io',
+      'virtualservices.networking.istio.io',
     ]);
-    expect(snapshot.gaps[0]?.reason).toContain('Istio is not installed');
+    for (const gap of snapshot.gaps) expect(gap.reason).toContain('Istio is not installed');
   });
 
   it('an unreachable API server is an error, not an empty mesh', async () => {

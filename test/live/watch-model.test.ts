@@ -48,9 +48,9 @@ describe('the live model', { timeout: 20_000 }, () => {
     expect(snapshot.namespaces.map((n) => n.name).sort()).toEqual(['legacy', 'payments']);
     expect(mode(m)).toBe('STRICT');
     expect(snapshot.gaps).toEqual([]);
-    // 8 kinds: namespaces, pods, services, 2 ConfigMap reads, 3 Istio kinds.
-    expect(lists()).toHaveLength(8);
-    await until(() => watches().length === 8, 'eight watches');
+    // 10 kinds: namespaces, pods, services, 2 ConfigMap reads, 5 Istio kinds (PA, DR, SE, Sidecar, VS).
+    expect(lists()).toHaveLength(10);
+    await until(() => watches().length === 10, 'ten watches');
     for (const w of watches()) {
       expect(w.query.get('allowWatchBookmarks')).toBe('true');
       expect(Number(w.query.get('resourceVersion'))).toBeGreaterThan(0);
@@ -64,7 +64,7 @@ describe('the live model', { timeout: 20_000 }, () => {
 
   it('a change made through the API shows in the next snapshot without a request of the model', async () => {
     const m = await start();
-    await until(() => fake.openWatches() === 8, 'eight open watches');
+    await until(() => fake.openWatches() === 10, 'ten open watches');
     const before = fake.requests.length;
     const changed = fake.update('PeerAuthentication', 'payments', 'default', (o) => {
       o.spec = { mtls: { mode: 'PERMISSIVE' } };
@@ -88,9 +88,43 @@ describe('the live model', { timeout: 20_000 }, () => {
     expect(fake.requests.length).toBe(before);
   });
 
+  it('a Sidecar and a VirtualService created through the API come in by their watches, with no LIST', async () => {
+    const m = await start();
+    await until(() => fake.openWatches() === 10, 'ten open watches');
+    expect(m.snapshot().sidecars).toEqual([]);
+    const before = fake.requests.length;
+    fake.create({
+      apiVersion: 'networking.istio.io/v1',
+      kind: 'Sidecar',
+      metadata: { name: 'default', namespace: 'legacy' },
+      spec: { egress: [{ hosts: ['./*'] }] },
+    });
+    const route = fake.create({
+      apiVersion: 'networking.istio.io/v1',
+      kind: 'VirtualService',
+      metadata: { name: 'payments', namespace: 'payments' },
+      spec: {
+        hosts: ['payments'],
+        http: [{ route: [{ destination: { host: 'payments', subset: 'v2' } }] }],
+      },
+    });
+    const written = { kind: 'VirtualService', namespace: 'payments', name: 'payments' };
+    expect(
+      await m.seen([{ ...written, resourceVersion: String(route.metadata.resourceVersion) }], 5_000),
+    ).toBe(true);
+    await until(() => (m.snapshot().sidecars ?? []).length === 1, 'the Sidecar');
+    expect(m.snapshot().sidecars?.[0]?.egress.flatMap((e) => e.hosts)).toEqual(['./*']);
+    expect(m.snapshot().virtualServices?.map((v) => `${v.meta.namespace}/${v.meta.name}`)).toEqual([
+      'payments/payments',
+    ]);
+    fake.remove('Sidecar', 'legacy', 'default');
+    await until(() => (m.snapshot().sidecars ?? []).length === 0, 'the deleted Sidecar gone');
+    expect(fake.requests.length).toBe(before);
+  });
+
   it('410 Gone on re-watch (the version expired): a fresh LIST picks up what the watch missed', async () => {
     const m = await start();
-    await until(() => fake.openWatches() === 8, 'eight open watches');
+    await until(() => fake.openWatches() === 10, 'ten open watches');
     const listsBefore = lists().length;
     fake.expire(() =>
       fake.update('PeerAuthentication', 'payments', 'default', (o) => {
@@ -99,7 +133,7 @@ describe('the live model', { timeout: 20_000 }, () => {
     );
     await until(() => mode(m) === 'DISABLE', 'the missed change');
     // Every kind's watch expired: each one listed again.
-    await until(() => lists().length === listsBefore + 8, 'eight re-LISTs');
+    await until(() => lists().length === listsBefore + 10, 'ten re-LISTs');
     expect(
       lists()
         .slice(listsBefore)
@@ -110,7 +144,7 @@ describe('the live model', { timeout: 20_000 }, () => {
 
   it('a watch refused with 403 is a gap naming the watch verb until the watch is allowed again', async () => {
     const m = await start();
-    await until(() => fake.openWatches() === 8, 'eight open watches');
+    await until(() => fake.openWatches() === 10, 'ten open watches');
     fake.fault('/apis/security.istio.io', {
       status: 403,
       reason: 'Forbidden',

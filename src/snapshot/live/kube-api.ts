@@ -1,5 +1,6 @@
-// The one place that talks to the Kubernetes API: client-node's generated clients, with a timeout and a
-// request counter on every call (so `check -v` and the JSON summary can say how many requests it made).
+// The one place that talks to the Kubernetes API: plain-JSON GETs for the reads (get-json.ts) and
+// client-node's generated clients for the rest, with a timeout and a request counter on every call (so
+// `check -v` and the JSON summary can say how many requests it made).
 import {
   CoreV1Api,
   CustomObjectsApi,
@@ -11,6 +12,7 @@ import {
 import { of } from '@kubernetes/client-node/dist/gen/rxjsStub.js';
 import { ClusterUnavailableError, KubeConfigError } from '../errors.js';
 import { UnexpectedAnswerError } from './api-errors.js';
+import { type GetJson, jsonGetter, type Query } from './get-json.js';
 
 export interface KubeApiOptions {
   /** kubeconfig context; default: the current one (or the in-cluster service account). */
@@ -21,6 +23,8 @@ export interface KubeApiOptions {
 }
 
 export interface KubeApi {
+  /** GET of an API path (`/api/v1/pods`, `/apis/<group>/<version>/<plural>`) as plain JSON: the reads. */
+  readonly getJson: GetJson;
   readonly core: CoreV1Api;
   readonly custom: CustomObjectsApi;
   /** Generic object access (read, patch, create) for remediation. */
@@ -85,7 +89,12 @@ export function createKubeApi(options: KubeApiOptions = {}): KubeApi {
       return of(context);
     },
   };
+  const getJson = jsonGetter(config, cluster.server, timeoutMs);
   return {
+    getJson: (path: string, query?: Query) => {
+      requests++;
+      return getJson(path, query);
+    },
     core: config.makeApiClient(CoreV1Api),
     custom: config.makeApiClient(CustomObjectsApi),
     objects: KubernetesObjectApi.makeApiClient(config),

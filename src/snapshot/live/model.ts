@@ -10,15 +10,16 @@ import {
   type ClusterReadOptions,
   DEFAULT_PAGE_SIZE,
   ISTIO_KINDS,
-  isFinished,
-  isIstioConfigMap,
-  live,
-  reducePod,
+  liveAs,
+  liveIstioConfigMap,
+  livePod,
+  ROOT_CERT_SELECTOR,
 } from './read-cluster.js';
 import {
   type KindSpec,
   type KindStatus,
   KindWatcher,
+  type ListPage,
   type ObjectChange,
   type WatchClient,
   type WatcherOptions,
@@ -166,17 +167,14 @@ export class ClusterModel {
   }
 }
 
-type Item = {
-  items?: unknown;
-  metadata?: { resourceVersion?: string; continue?: string; _continue?: string };
-};
-
 // The kinds readClusterSnapshot reads, as LIST + WATCH pairs on the same collections and selectors.
 function kindSpecs(api: KubeApi, options: ModelOptions): KindSpec[] {
   const istioNs = options.istioNamespace ?? 'istio-system';
-  const core = api.core;
-  const opts = api.callOptions;
-  const one = (kind: string) => (item: unknown) => live(item, kind, 'v1');
+  // The same plain-JSON LIST as the one-shot read; the watch then streams from its resourceVersion.
+  const list =
+    (path: string, query: { fieldSelector?: string } = {}) =>
+    (limit: number, c: string | undefined) =>
+      api.getJson(path, { ...query, limit, continue: c }) as Promise<ListPage>;
   const clusterWide = (kind: string) => (k: string) => k === kind;
   const specs: KindSpec[] = [
     {
@@ -184,9 +182,9 @@ function kindSpecs(api: KubeApi, options: ModelOptions): KindSpec[] {
       target: { resource: 'namespaces', group: '' },
       versions: [
         {
-          list: (limit, c) => core.listNamespace({ limit, _continue: c }, opts) as Promise<Item>,
+          list: list('/api/v1/namespaces'),
           watchPath: '/api/v1/namespaces',
-          convert: one('Namespace'),
+          convert: liveAs('Namespace'),
         },
       ],
       covers: clusterWide('Namespace'),
@@ -196,12 +194,9 @@ function kindSpecs(api: KubeApi, options: ModelOptions): KindSpec[] {
       target: { resource: 'pods', group: '' },
       versions: [
         {
-          list: (limit, c) => core.listPodForAllNamespaces({ limit, _continue: c }, opts) as Promise<Item>,
+          list: list('/api/v1/pods'),
           watchPath: '/api/v1/pods',
-          convert: (item) => {
-            const raw = live(item, 'Pod', 'v1');
-            return isFinished(raw) ? undefined : reducePod(raw);
-          },
+          convert: livePod,
         },
       ],
       covers: clusterWide('Pod'),
@@ -211,10 +206,9 @@ function kindSpecs(api: KubeApi, options: ModelOptions): KindSpec[] {
       target: { resource: 'services', group: '' },
       versions: [
         {
-          list: (limit, c) =>
-            core.listServiceForAllNamespaces({ limit, _continue: c }, opts) as Promise<Item>,
+          list: list('/api/v1/services'),
           watchPath: '/api/v1/services',
-          convert: one('Service'),
+          convert: liveAs('Service'),
         },
       ],
       covers: clusterWide('Service'),
@@ -224,13 +218,9 @@ function kindSpecs(api: KubeApi, options: ModelOptions): KindSpec[] {
       target: { resource: 'configmaps', group: '', namespace: istioNs },
       versions: [
         {
-          list: (limit, c) =>
-            core.listNamespacedConfigMap({ namespace: istioNs, limit, _continue: c }, opts) as Promise<Item>,
+          list: list(`/api/v1/namespaces/${encodeURIComponent(istioNs)}/configmaps`),
           watchPath: `/api/v1/namespaces/${encodeURIComponent(istioNs)}/configmaps`,
-          convert: (item) => {
-            const raw = live(item, 'ConfigMap', 'v1');
-            return isIstioConfigMap(raw) ? raw : undefined;
-          },
+          convert: liveIstioConfigMap,
         },
       ],
       covers: (kind, namespace) => kind === 'ConfigMap' && namespace === istioNs,
@@ -238,16 +228,12 @@ function kindSpecs(api: KubeApi, options: ModelOptions): KindSpec[] {
     {
       name: 'configmaps/istio-ca-root-cert',
       target: { resource: 'configmaps', group: '' },
-      fieldSelector: 'metadata.name=istio-ca-root-cert',
+      fieldSelector: ROOT_CERT_SELECTOR,
       versions: [
         {
-          list: (limit, c) =>
-            core.listConfigMapForAllNamespaces(
-              { fieldSelector: 'metadata.name=istio-ca-root-cert', limit, _continue: c },
-              opts,
-            ) as Promise<Item>,
+          list: list('/api/v1/configmaps', { fieldSelector: ROOT_CERT_SELECTOR }),
           watchPath: '/api/v1/configmaps',
-          convert: one('ConfigMap'),
+          convert: liveAs('ConfigMap'),
         },
       ],
       covers: (kind, _namespace, name) => kind === 'ConfigMap' && name === 'istio-ca-root-cert',
@@ -257,13 +243,9 @@ function kindSpecs(api: KubeApi, options: ModelOptions): KindSpec[] {
         name: `${k.plural}.${k.group}`,
         target: { resource: k.plural, group: k.group },
         versions: ['v1', 'v1beta1'].map((version) => ({
-          list: (limit: number, c: string | undefined) =>
-            api.custom.listClusterCustomObject(
-              { group: k.group, version, plural: k.plural, limit, _continue: c },
-              opts,
-            ) as Promise<Item>,
+          list: list(`/apis/${k.group}/${version}/${k.plural}`),
           watchPath: `/apis/${k.group}/${version}/${k.plural}`,
-          convert: (item: unknown) => live(item, k.kind, `${k.group}/${version}`),
+          convert: liveAs(k.kind, `${k.group}/${version}`),
         })),
         covers: clusterWide(k.kind),
         notServed: {
@@ -282,13 +264,11 @@ function kindSpecs(api: KubeApi, options: ModelOptions): KindSpec[] {
         fieldSelector: `metadata.name=${name}`,
         versions: [
           {
-            list: (limit, c) =>
-              core.listNamespacedSecret(
-                { namespace: istioNs, fieldSelector: `metadata.name=${name}`, limit, _continue: c },
-                opts,
-              ) as Promise<Item>,
+            list: list(`/api/v1/namespaces/${encodeURIComponent(istioNs)}/secrets`, {
+              fieldSelector: `metadata.name=${name}`,
+            }),
             watchPath: `/api/v1/namespaces/${encodeURIComponent(istioNs)}/secrets`,
-            convert: one('Secret'),
+            convert: liveAs('Secret'),
           },
         ],
         covers: (kind, namespace, n) => kind === 'Secret' && namespace === istioNs && n === name,

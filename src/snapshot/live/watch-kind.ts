@@ -8,10 +8,10 @@ import { type ApiFailure, classify, describeTarget, gapReason, type ListTarget }
 
 export interface ListPage {
   readonly items?: unknown;
-  readonly metadata?: { readonly resourceVersion?: string; readonly continue?: string; _continue?: string };
+  readonly metadata?: { readonly resourceVersion?: string; readonly continue?: string };
 }
 
-/** How to read one kind: the LIST call (through the counted client), the WATCH path, the conversion. */
+/** How to read one kind: the LIST call (plain JSON, counted), the WATCH path, the conversion. */
 export interface KindSpec {
   /** `pods`, `peerauthentications.security.istio.io`: the metrics label. */
   readonly name: string;
@@ -160,10 +160,7 @@ export class KindWatcher {
       }
       this.versionIndex = index;
       this.objects.clear();
-      for (const item of result.items) {
-        const raw = version.convert(item);
-        if (raw) this.objects.set(keyOf(raw), raw);
-      }
+      for (const raw of result.items) this.objects.set(keyOf(raw), raw);
       this.resourceVersion = result.resourceVersion || '0';
       this.synced = true;
       this.markCurrent(true);
@@ -179,8 +176,9 @@ export class KindWatcher {
 
   private async listPages(
     version: KindSpec['versions'][number],
-  ): Promise<{ items: unknown[]; resourceVersion?: string } | { failure: ApiFailure }> {
-    const items: unknown[] = [];
+  ): Promise<{ items: RawObject[]; resourceVersion?: string } | { failure: ApiFailure }> {
+    // Converted as each page arrives: a page's full objects (pods) do not outlive it.
+    const items: RawObject[] = [];
     let token: string | undefined;
     let resourceVersion: string | undefined;
     try {
@@ -188,9 +186,12 @@ export class KindWatcher {
         const page = await version.list(this.options.pageSize, token);
         if (!Array.isArray(page?.items))
           return { failure: { kind: 'malformed', message: 'answered with JSON without an "items" array' } };
-        for (const item of page.items) items.push(item);
+        for (const item of page.items) {
+          const raw = version.convert(item);
+          if (raw) items.push(raw);
+        }
         resourceVersion = page.metadata?.resourceVersion;
-        token = page.metadata?._continue || page.metadata?.continue || undefined;
+        token = page.metadata?.continue || undefined;
       } while (token);
     } catch (error) {
       return { failure: classify(error) };

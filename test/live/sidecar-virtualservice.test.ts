@@ -1,0 +1,202 @@
+// Issue 14, areas 5 and 8 from a live cluster: a Sidecar's egress hosts (which services a client sees)
+// and a VirtualService's subset routing (which subset's TLS its traffic uses), read from the loopback
+// API, change `matrix -o json` and `check -o json` exactly as the same objects read from a file do.
+// Scenarios as in test/mesh/istio-visibility.test.ts (sidecar_test.go TestCreateSidecarScope) and
+// test/mesh/istio-subset-routing.test.ts (istio.io's Bookinfo "Request Routing" task).
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { daysFrom, issueCertificate } from '../helpers/certs.js';
+import { FakeKubeApi } from '../helpers/fake-kube-api.js';
+import { kubeconfigFile } from '../helpers/payments-cluster.js';
+import { runCli } from '../helpers/run-cli.js';
+
+type Obj = {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace?: string; [k: string]: unknown };
+  [k: string]: unknown;
+};
+
+const NOW = new Date('2026-11-29T00:00:00Z');
+
+const root = issueCertificate({
+  commonName: 'root',
+  isCa: true,
+  notBefore: daysFrom(NOW, -1),
+  notAfter: daysFrom(NOW, 3650),
+});
+// An injected namespace with the root certificate istiod writes into it (a live read looks for it).
+const namespace = (name: string): Obj[] => [
+  { apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels: { 'istio-injection': 'enabled' } } },
+  {
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: { name: 'istio-ca-root-cert', namespace: name },
+    data: { 'root-cert.pem': root.pem },
+  },
+];
+// A running injected pod, as the API server holds it (the injector's label and container).
+const pod = (ns: string, name: string, labels: Record<string, string>): Obj => ({
+  apiVersion: 'v1',
+  kind: 'Pod',
+  metadata: { name, namespace: ns, labels: { ...labels, 'security.istio.io/tlsMode': 'istio' } },
+  spec: {
+    serviceAccountName: name,
+    containers: [{ name: 'app', ports: [{ containerPort: 8080 }] }, { name: 'istio-proxy' }],
+  },
+  status: { phase: 'Running' },
+});
+const service = (ns: string, name: string, selector: Record<string, string>): Obj => ({
+  apiVersion: 'v1',
+  kind: 'Service',
+  metadata: { name, namespace: ns },
+  spec: { selector, ports: [{ name: 'http', port: 80, targetPort: 8080 }] },
+});
+const strict = (ns: string): Obj => ({
+  apiVersion: 'security.istio.io/v1',
+  kind: 'PeerAuthentication',
+  metadata: { name: 'default', namespace: ns },
+  spec: { mtls: { mode: 'STRICT' } },
+});
+
+// client/sleep calls srv/web, whose namespace is STRICT.
+const visibilityMesh: Obj[] = [
+  ...namespace('client'),
+  pod('client', 'sleep', { app: 'sleep' }),
+  ...namespace('srv'),
+  pod('srv', 'web', { app: 'web' }),
+  service('srv', 'web', { app: 'web' }),
+  strict('srv'),
+];
+/** The client namespace's Sidecar imports only its own namespace and istio-system. */
+const ownNamespaceOnly: Obj = {
+  apiVersion: 'networking.istio.io/v1',
+  kind: 'Sidecar',
+  metadata: { name: 'default', namespace: 'client' },
+  spec: { egress: [{ hosts: ['./*', 'istio-system/*'] }] },
+};
+
+// bookinfo/productpage calls reviews (v1 and v2 pods); the reviews rule's subset v2 turns TLS off.
+const bookinfoMesh: Obj[] = [
+  ...namespace('bookinfo'),
+  pod('bookinfo', 'productpage', { app: 'productpage' }),
+  pod('bookinfo', 'reviews-v1', { app: 'reviews', version: 'v1' }),
+  pod('bookinfo', 'reviews-v2', { app: 'reviews', version: 'v2' }),
+  service('bookinfo', 'reviews', { app: 'reviews' }),
+  strict('bookinfo'),
+  {
+    apiVersion: 'networking.istio.io/v1',
+    kind: 'DestinationRule',
+    metadata: { name: 'reviews', namespace: 'bookinfo' },
+    spec: {
+      host: 'reviews',
+      subsets: [
+        { name: 'v1', labels: { version: 'v1' } },
+        { name: 'v2', labels: { version: 'v2' }, trafficPolicy: { tls: { mode: 'DISABLE' } } },
+      ],
+    },
+  },
+];
+const routeTo = (subset: string): Obj => ({
+  apiVersion: 'networking.istio.io/v1',
+  kind: 'VirtualService',
+  metadata: { name: 'reviews', namespace: 'bookinfo' },
+  spec: { hosts: ['reviews'], http: [{ route: [{ destination: { host: 'reviews', subset } }] }] },
+});
+
+let fake: FakeKubeApi | undefined;
+afterEach(async () => {
+  await fake?.stop();
+  fake = undefined;
+});
+
+interface Answers {
+  readonly code: number;
+  readonly json: { pairs?: Pair[]; findings?: Finding[] };
+}
+type Pair = { from: string; to: string; outcome: string; reason: string; client: { tls: string } };
+type Finding = { code: string; message: string; why?: string[]; resource: unknown };
+
+/** `<command> -o json` on these objects read from a loopback API server. */
+async function live(objects: Obj[], command: 'check' | 'matrix'): Promise<Answers> {
+  fake = new FakeKubeApi().add(...structuredClone(objects));
+  const config = kubeconfigFile(await fake.start());
+  const { code, stdout, stderr } = await runCli(
+    [command, '--kubeconfig', config, '-o', 'json', ...(command === 'check' ? ['--no-istioctl'] : [])],
+    { now: NOW },
+  );
+  await fake.stop();
+  fake = undefined;
+  if (!stdout) throw new Error(`${command} printed nothing: ${stderr}`);
+  return { code, json: JSON.parse(stdout) };
+}
+
+/** `<command> -f <file> -o json` on the same objects written to a file. */
+async function fromFile(objects: Obj[], command: 'check' | 'matrix'): Promise<Answers> {
+  const file = join(mkdtempSync(join(tmpdir(), 'mtls-doctor-mesh-')), 'mesh.json');
+  writeFileSync(file, JSON.stringify({ apiVersion: 'v1', kind: 'List', items: objects }, null, 2));
+  const { code, stdout, stderr } = await runCli(
+    [command, '-f', file, '-o', 'json', ...(command === 'check' ? ['--no-istioctl'] : [])],
+    { now: NOW },
+  );
+  if (!stdout) throw new Error(`${command} printed nothing: ${stderr}`);
+  return { code, json: JSON.parse(stdout) };
+}
+
+const pairOf = (a: Answers, key: string) => {
+  const p = a.json.pairs?.find((x) => `${x.from} -> ${x.to}` === key);
+  return p && `${p.outcome === 'ok' ? 'ok' : `fail(${p.reason})`}/${p.client.tls}`;
+};
+// What a finding says, without where it came from (a file's line, or the cluster).
+const said = (a: Answers) =>
+  (a.json.findings ?? []).map((f) => ({
+    code: f.code,
+    message: f.message,
+    why: f.why,
+    resource: f.resource,
+  }));
+
+describe('Sidecar and VirtualService from a live cluster, as from a file', () => {
+  it("a Sidecar's egress hosts hide the STRICT service: the live matrix and check fail the call as the file does", async () => {
+    const PAIR = 'client/sleep -> srv/web:80';
+    // Without the Sidecar the client sees the service: auto mTLS.
+    expect(pairOf(await live(visibilityMesh, 'matrix'), PAIR)).toBe('ok/ISTIO_MUTUAL');
+
+    const mesh = [...visibilityMesh, ownNamespaceOnly];
+    const liveMatrix = await live(mesh, 'matrix');
+    const fileMatrix = await fromFile(mesh, 'matrix');
+    expect(pairOf(liveMatrix, PAIR)).toBe('fail(service-not-visible-passthrough)/DISABLE');
+    expect(liveMatrix.code).toBe(1);
+    expect(liveMatrix.json.pairs).toEqual(fileMatrix.json.pairs);
+
+    const liveCheck = await live(mesh, 'check');
+    const fileCheck = await fromFile(mesh, 'check');
+    expect(said(liveCheck).map((f) => f.code)).toContain('service-not-visible-passthrough');
+    expect(said(liveCheck)).toEqual(said(fileCheck));
+    expect(liveCheck.code).toBe(fileCheck.code);
+  });
+
+  it("a VirtualService routing to subset v2 uses that subset's DISABLE: the live answers match the file's", async () => {
+    const PAIR = 'bookinfo/productpage -> bookinfo/reviews:80';
+    // Without a VirtualService the client uses the service's own cluster: auto mTLS.
+    expect(pairOf(await live(bookinfoMesh, 'matrix'), PAIR)).toBe('ok/ISTIO_MUTUAL');
+    expect(pairOf(await live([...bookinfoMesh, routeTo('v1')], 'matrix'), PAIR)).toBe('ok/ISTIO_MUTUAL');
+
+    const mesh = [...bookinfoMesh, routeTo('v2')];
+    const liveMatrix = await live(mesh, 'matrix');
+    const fileMatrix = await fromFile(mesh, 'matrix');
+    expect(pairOf(liveMatrix, PAIR)).toBe('fail(destinationrule-tls-conflict)/DISABLE');
+    expect(liveMatrix.json.pairs).toEqual(fileMatrix.json.pairs);
+
+    const liveCheck = await live(mesh, 'check');
+    const fileCheck = await fromFile(mesh, 'check');
+    const conflict = said(liveCheck).find((f) => f.code === 'destinationrule-tls-conflict');
+    expect(conflict?.why?.join(' ')).toContain(
+      'VirtualService bookinfo/reviews routes these calls to subset v2',
+    );
+    expect(said(liveCheck)).toEqual(said(fileCheck));
+    expect(liveCheck.code).toBe(fileCheck.code);
+  });
+});
