@@ -9,9 +9,11 @@ import { avoidancePlan } from '../src/impact/avoid-breakage.js';
 import {
   applyWhatIf,
   describeWhatIf,
+  isPolicyWhatIf,
   parseWhatIf,
   WhatIfError,
   whatIfNamespace,
+  whatIfUnknownHost,
 } from '../src/impact/what-if.js';
 import { type ImpactExtras, renderImpactJson } from '../src/render/diff-json.js';
 import { renderImpactMarkdown } from '../src/render/diff-markdown.js';
@@ -89,10 +91,12 @@ export function register(program: Command, { io, version, setExit, description }
         const namespace = whatIfNamespace(change);
         if (namespace && !knownNamespaces(before).has(namespace))
           throw new UsageError(`--what-if: namespace "${namespace}" does not appear in the input`);
+        const unknownHost = whatIfUnknownHost(before, change);
+        if (unknownHost) throw new UsageError(`--what-if: ${unknownHost}`);
         after = applyWhatIf(before, change);
         extras.whatIf = describeWhatIf(change);
         // The avoidance plan is about callers a stricter policy resets; other what-ifs list their reasons.
-        policyWhatIf = change.kind === undefined || change.kind === 'policy';
+        policyWhatIf = isPolicyWhatIf(change);
       } else {
         before = options.base
           ? (await load({ ...options, file: [options.base] }, io)).loaded.snapshot

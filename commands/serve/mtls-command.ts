@@ -1,6 +1,7 @@
 // `/mtls`: acks at once (within Slack's 3 s), posts "checking…", then updates that message in place
 // with the answer. Bad input and refused namespaces get a short ephemeral reply instead.
 import type { App } from '@slack/bolt';
+import { describeWhatIf } from '../../src/impact/what-if.js';
 import { escapeSlack, type SlackMessage } from '../../src/render/blocks.js';
 import type { Picture } from '../../src/render/pictures/picture.js';
 import { channelMaySee } from '../../src/slack/authorize.js';
@@ -88,7 +89,7 @@ export function registerMtlsCommand(app: App, deps: BotDeps, settled: () => Prom
         : request.kind === 'matrix'
           ? 'Working out connectivity of'
           : request.kind === 'whatif'
-            ? `Working out what ${request.mode} would break in`
+            ? `Working out what ${describeWhatIf(request.change)} would break in`
             : 'Checking';
     // A mesh-wide what-if names no namespace.
     const scope = request.namespace ?? 'the mesh';

@@ -2,7 +2,7 @@
 //   namespace=NS mode=M | mesh mode=M        the namespace-wide (or mesh-wide) PeerAuthentication's mode
 //   automtls=on|off                          the mesh config's enableAutoMtls
 //   host=HOST tls=T [namespace=NS]           the top-level TLS mode of the DestinationRules for HOST
-import { namespaceOfServiceHost, resolveShortname } from '../mesh/hosts.js';
+import { namespaceOfServiceHost, resolveShortname, serviceFqdn } from '../mesh/hosts.js';
 import { isNamespaceName } from '../snapshot/k8s-names.js';
 import type {
   ClientTlsMode,
@@ -94,9 +94,30 @@ export function parseWhatIf(text: string): WhatIf {
   return { namespace, mode: oneOf(mode, MODES, 'mode') };
 }
 
-/** The namespace a what-if names, to check it against the input. */
+/**
+ * The one namespace whose objects the what-if changes (checked against the input, and by access rules);
+ * undefined when it may change objects anywhere (the mesh policy or config, a host's rules everywhere).
+ */
 export function whatIfNamespace(w: WhatIf): string | undefined {
   return w.kind === 'auto-mtls' ? undefined : w.namespace;
+}
+
+/** Why the what-if names a host the input does not have: no Service, ServiceEntry or DestinationRule. */
+export function whatIfUnknownHost(snapshot: MeshSnapshot, w: WhatIf): string | undefined {
+  if (w.kind !== 'destination-rule') return undefined;
+  const target = w.namespace ? resolveShortname(w.host, w.namespace) : w.host;
+  const known =
+    snapshot.services.some((s) => serviceFqdn(s.meta.name, s.meta.namespace) === target) ||
+    snapshot.serviceEntries.some((e) => e.hosts.includes(target)) ||
+    snapshot.destinationRules.some((d) => resolveShortname(d.host, d.meta.namespace) === target);
+  return known
+    ? undefined
+    : `host "${target}" is no Service, ServiceEntry or DestinationRule host in the input`;
+}
+
+/** A PeerAuthentication mode what-if: the one whose breakage an avoidance plan addresses. */
+export function isPolicyWhatIf(w: WhatIf): w is PolicyWhatIf {
+  return w.kind === undefined || w.kind === 'policy';
 }
 
 export function describeWhatIf(w: WhatIf): string {

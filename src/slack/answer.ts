@@ -13,7 +13,7 @@ import {
 import { impact } from '../engine/impact.js';
 import { buildMatrix, failingPairs, type MatrixPair } from '../engine/matrix.js';
 import { avoidancePlan } from '../impact/avoid-breakage.js';
-import { applyWhatIf, describeWhatIf } from '../impact/what-if.js';
+import { applyWhatIf, describeWhatIf, isPolicyWhatIf, whatIfUnknownHost } from '../impact/what-if.js';
 import { type Block, diagnosisMessage, escapeSlack, type SlackMessage } from '../render/blocks.js';
 import { certificateRows, certificatesInScope } from '../render/certs.js';
 import { impactSummaryLines } from '../render/diff-summary.js';
@@ -34,7 +34,12 @@ export interface AnswerDeps {
 /** The message plus what metrics and logs need to know about it. */
 export interface Answer {
   readonly message: SlackMessage;
-  readonly verdict: 'problems-found' | 'no-problems-found' | 'incomplete' | 'unknown-namespace';
+  readonly verdict:
+    | 'problems-found'
+    | 'no-problems-found'
+    | 'incomplete'
+    | 'unknown-namespace'
+    | 'unknown-host';
   readonly findings: readonly { readonly code: string; readonly severity: string }[];
   /** Sources of the gaps that left the check incomplete. */
   readonly gaps: readonly string[];
@@ -132,15 +137,24 @@ async function matrixPicture(
 }
 
 /**
- * `/mtls whatif`: the calls a namespace's (or the mesh's) PeerAuthentication mode would break and
- * repair, computed on the current snapshot without changing anything, and the plan that avoids it.
+ * `/mtls whatif`: the calls a change (a PeerAuthentication mode, auto mTLS, a host's DestinationRule TLS)
+ * would break and repair, computed on the current snapshot without changing anything; for a mode, the
+ * plan that avoids the breakage.
  */
 function whatIfAnswer(
   snapshot: MeshSnapshot,
   command: Extract<MtlsCommand, { kind: 'whatif' }>,
   now: Date,
 ): Answer {
-  const change = { namespace: command.namespace, mode: command.mode };
+  const change = command.change;
+  const unknownHost = whatIfUnknownHost(snapshot, change);
+  if (unknownHost)
+    return {
+      message: plain(`:grey_question: Nothing to work out: ${escapeSlack(unknownHost)}.`),
+      verdict: 'unknown-host',
+      findings: [],
+      gaps: [],
+    };
   const before = diagnoseShared(snapshot, undefined, now);
   const result = impact(snapshot, applyWhatIf(snapshot, change), { beforeDiagnosis: before, now });
   const title = describeWhatIf(change);
@@ -153,7 +167,7 @@ function whatIfAnswer(
     );
   const more =
     result.counts.broken > broken.length ? `\n…and ${result.counts.broken - broken.length} more` : '';
-  const plan = avoidancePlan(result.broken, title, result.counts.broken);
+  const plan = isPolicyWhatIf(change) ? avoidancePlan(result.broken, title, result.counts.broken) : undefined;
   const blocks: Block[] = [
     {
       type: 'section',

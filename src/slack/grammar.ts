@@ -1,14 +1,14 @@
 // The `/mtls` grammar (design.md §5): check <ns> · matrix <ns> · certs <ns>[/<pod>] · digest · help,
-// and whatif <ns>|mesh <MODE> (what a PeerAuthentication mode change would break, before it is made).
+// and whatif (what a change would break, before it is made): `<ns>|mesh <MODE>` for a PeerAuthentication
+// mode, or the CLI's `--what-if` words (`automtls=off`, `host=HOST tls=MODE [namespace=NS]`).
+import { parseWhatIf, type WhatIf, WhatIfError, whatIfNamespace } from '../impact/what-if.js';
 import { isNamespaceName } from '../snapshot/k8s-names.js';
-
-export type WhatIfMode = 'STRICT' | 'PERMISSIVE' | 'DISABLE';
 
 export type MtlsCommand =
   | { readonly kind: 'check' | 'matrix'; readonly namespace: string }
   | { readonly kind: 'certs'; readonly namespace: string; readonly pod?: string }
-  /** `namespace` undefined: the mesh-wide policy (root namespace). */
-  | { readonly kind: 'whatif'; readonly namespace?: string; readonly mode: WhatIfMode }
+  /** `namespace`: the one namespace the change touches, for access rules; undefined: mesh-wide. */
+  | { readonly kind: 'whatif'; readonly namespace?: string; readonly change: WhatIf }
   | { readonly kind: 'digest' }
   | { readonly kind: 'help' };
 
@@ -24,6 +24,7 @@ export const HELP = [
   '• `/mtls matrix <namespace>`: which clients can reach which service ports',
   '• `/mtls certs <namespace>[/<pod>]`: CA, root and proxy certificates',
   '• `/mtls whatif <namespace>|mesh STRICT|PERMISSIVE|DISABLE`: which calls that mode would break, and how to avoid it',
+  '• `/mtls whatif automtls=off` or `/mtls whatif host=<host> namespace=<ns> tls=DISABLE|SIMPLE|MUTUAL|ISTIO_MUTUAL`: the same for auto mTLS or a DestinationRule',
   '• `/mtls digest`: the mesh posture digest',
   '• `/mtls help`: this help',
 ].join('\n');
@@ -58,6 +59,7 @@ export function parseCommand(text: string): ParseResult {
       return { ok: true, command: { kind: 'certs', namespace, pod } };
     }
     case 'whatif': {
+      if (arg?.includes('=')) return whatIfWords(text.trim().slice(verb.length), usage);
       const mode = extra[0]?.toUpperCase();
       if (!arg || extra.length !== 1 || !mode)
         return usage(
@@ -67,12 +69,19 @@ export function parseCommand(text: string): ParseResult {
         return usage(`\`${(extra[0] ?? '').slice(0, 40)}\` is not a mode (STRICT, PERMISSIVE or DISABLE).`);
       if (arg !== 'mesh' && !isNamespaceName(arg))
         return usage(`\`${arg.slice(0, 80)}\` is not a valid namespace name.`);
-      return {
-        ok: true,
-        command: { kind: 'whatif', namespace: arg === 'mesh' ? undefined : arg, mode: mode as WhatIfMode },
-      };
+      return whatIfWords(`${arg === 'mesh' ? 'mesh' : `namespace=${arg}`} mode=${mode}`, usage);
     }
     default:
       return usage(`Unknown subcommand \`${verb.slice(0, 40)}\`.`);
+  }
+}
+
+function whatIfWords(words: string, usage: (message: string) => ParseResult): ParseResult {
+  try {
+    const change = parseWhatIf(words);
+    return { ok: true, command: { kind: 'whatif', namespace: whatIfNamespace(change), change } };
+  } catch (error) {
+    if (error instanceof WhatIfError) return usage(`\`/mtls whatif\`: ${error.message.slice(0, 300)}.`);
+    throw error;
   }
 }

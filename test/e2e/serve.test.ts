@@ -288,6 +288,43 @@ describe('mtls-doctor serve (HTTP mode)', () => {
     });
     const refused = await send(mesh, slackSignature(SECRET, mesh, now()));
     expect(refused.text).toContain('Refused');
+    // So does auto mTLS, which is mesh config.
+    const autoMtls = slashCommandBody({
+      text: 'whatif automtls=off',
+      channel_id: 'C0SHOP',
+      response_url: `${slackUrl}/respond/whatif-automtls`,
+    });
+    expect((await send(autoMtls, slackSignature(SECRET, autoMtls, now()))).text).toContain('Refused');
+  });
+
+  it('/mtls whatif host=… tls=SIMPLE names the calls a DestinationRule change would break', async () => {
+    const body = slashCommandBody({
+      text: 'whatif host=cart namespace=shop tls=SIMPLE',
+      channel_id: 'C0SHOP',
+      response_url: `${slackUrl}/respond/whatif-dr`,
+    });
+    const answered = slack.waitFor('chat.update');
+    expect((await send(body, slackSignature(SECRET, body, now()))).status).toBe(200);
+    const message = await answered;
+    // TLS originated by the client sidecars reaches cart's plaintext app through its sidecar.
+    expect(String(message.args.text)).toMatch(
+      /^What if DestinationRule tls for cart \(namespace shop\) → SIMPLE: repairs 0 calls, breaks 7 /,
+    );
+    const json = JSON.stringify(message.args.blocks);
+    expect(json).toContain('Nothing was changed.');
+    expect(json).toContain('`payments/payments` → `shop/cart:80`');
+    expect(json).not.toContain('add sidecars to the callers first');
+    // A host the mesh does not have is said, not answered with "breaks nothing".
+    const unknown = slashCommandBody({
+      text: 'whatif host=checkout namespace=shop tls=SIMPLE',
+      channel_id: 'C0SHOP',
+      response_url: `${slackUrl}/respond/whatif-unknown`,
+    });
+    const said = slack.waitFor('chat.update');
+    await send(unknown, slackSignature(SECRET, unknown, now()));
+    expect(String((await said).args.text)).toContain(
+      'Nothing to work out: host "checkout.shop.svc.cluster.local" is no Service, ServiceEntry or DestinationRule host in the input',
+    );
   });
 
   it('an incident-channel message with an x509 error gets one threaded diagnosis; the same alert again gets none', async () => {

@@ -255,6 +255,10 @@ describe('mtls-doctor diff --what-if beyond PeerAuthentication modes', () => {
       ['host=httpbin tls=DISABLE', 'host "httpbin" is a short name: add namespace=NS'],
       ['host=bad_host tls=DISABLE namespace=foo', '"bad_host" is not a host name'],
       ['host=httpbin.foo tls=OFF', 'tls "OFF" is not one of DISABLE, SIMPLE, MUTUAL, ISTIO_MUTUAL'],
+      [
+        'host=checkout namespace=foo tls=SIMPLE',
+        'host "checkout.foo.svc.cluster.local" is no Service, ServiceEntry or DestinationRule host in the input',
+      ],
     ] as const) {
       const run = await diff('-f', B, '--what-if', change);
       expect(run.code, change).toBe(2);

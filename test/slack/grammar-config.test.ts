@@ -15,8 +15,35 @@ describe('/mtls grammar', () => {
     ['digest', { kind: 'digest' }],
     ['', { kind: 'help' }],
     ['HELP', { kind: 'help' }],
-    ['whatif shop strict', { kind: 'whatif', namespace: 'shop', mode: 'STRICT' }],
-    ['whatif mesh PERMISSIVE', { kind: 'whatif', namespace: undefined, mode: 'PERMISSIVE' }],
+    [
+      'whatif shop strict',
+      { kind: 'whatif', namespace: 'shop', change: { namespace: 'shop', mode: 'STRICT' } },
+    ],
+    [
+      'whatif mesh PERMISSIVE',
+      { kind: 'whatif', namespace: undefined, change: { namespace: undefined, mode: 'PERMISSIVE' } },
+    ],
+    [
+      'whatif automtls=off',
+      { kind: 'whatif', namespace: undefined, change: { kind: 'auto-mtls', enabled: false } },
+    ],
+    [
+      'whatif host=reviews namespace=shop tls=disable',
+      {
+        kind: 'whatif',
+        namespace: 'shop',
+        change: { kind: 'destination-rule', host: 'reviews', namespace: 'shop', tls: 'DISABLE' },
+      },
+    ],
+    // Without namespace= the rules for the host may be anywhere: the access rule asks for the mesh.
+    [
+      'whatif host=reviews.shop.svc.cluster.local tls=ISTIO_MUTUAL',
+      {
+        kind: 'whatif',
+        namespace: undefined,
+        change: { kind: 'destination-rule', host: 'reviews.shop.svc.cluster.local', tls: 'ISTIO_MUTUAL' },
+      },
+    ],
   ])('%s', (text, command) => {
     expect(parseCommand(text)).toEqual({ ok: true, command });
   });
@@ -31,6 +58,8 @@ describe('/mtls grammar', () => {
     ['whatif shop', 'needs a namespace and a mode'],
     ['whatif shop LOOSE', 'is not a mode'],
     ['whatif Shop STRICT', 'not a valid namespace name'],
+    ['whatif automtls=maybe', '`/mtls whatif`: automtls "maybe" is not on or off'],
+    ['whatif host=reviews tls=DISABLE', 'is a short name: add namespace=NS'],
   ])('%s is refused with help', (text, message) => {
     const result = parseCommand(text);
     expect(result.ok).toBe(false);
