@@ -263,12 +263,22 @@ export class ConnectivityEvaluator {
     const whole = this.portServers(target, port);
     // One cluster per subset the client's VirtualService routes to (routes.ts), else the service's.
     const route = this.routeFor(client, target, port);
-    const match = route
-      ? this.destinationRules.lookup(client.namespace, client.labels, target.host, target.namespace)
-      : undefined;
-    const clusters = route?.subsets.map((name) =>
+    if (!route) {
+      // The service's one cluster: most pairs of a mesh, judged without the per-subset bookkeeping.
+      const side = this.clientSide(client, target, port, whole.backends, whole.servers);
+      const outcomes: BackendOutcome[] = [];
+      this.judgeCluster(client, target, port, side, whole.backends, whole.servers, undefined, outcomes);
+      return pairOutcome(client, side, outcomes, failingOf(outcomes), undefined);
+    }
+    const match = this.destinationRules.lookup(
+      client.namespace,
+      client.labels,
+      target.host,
+      target.namespace,
+    );
+    const clusters = route.subsets.map((name) =>
       name === undefined ? undefined : match?.rule.subsets.find((s) => s.name === name),
-    ) ?? [undefined];
+    );
     const sides: ClientSide[] = [];
     const outcomes: BackendOutcome[] = [];
     const sideOf = new Map<BackendOutcome, ClientSide>();
@@ -280,39 +290,32 @@ export class ConnectivityEvaluator {
       const servers = subset ? backends.map((b) => this.serverSide(b)) : whole.servers;
       const side = this.clientSide(client, target, port, backends, servers, subset);
       sides.push(side);
-      for (const [i, backend] of backends.entries()) {
-        const o = this.judge(client, target, port, side, backend, servers[i] as ServerSide);
-        const tagged = subset ? { ...o, subset: subset.name } : o;
-        sideOf.set(tagged, side);
-        outcomes.push(tagged);
-      }
-      if (target.external) {
-        const o = this.judgeExternal(client, port, side);
-        sideOf.set(o, side);
-        outcomes.push(o);
-      }
+      const from = outcomes.length;
+      this.judgeCluster(client, target, port, side, backends, servers, subset, outcomes);
+      for (let i = from; i < outcomes.length; i++) sideOf.set(outcomes[i] as BackendOutcome, side);
     }
-    // Every evaluated pair is kept (ResolvedMesh's pair cache): most pass, and they share one empty list.
-    const failing = outcomes.some((o) => !o.ok) ? outcomes.filter((o) => !o.ok) : NONE_FAILING;
+    const failing = failingOf(outcomes);
     const shown = failing[0] ?? outcomes[0];
     const clientSide = (shown && sideOf.get(shown)) ?? (sides[0] as ClientSide);
-    return {
-      ok: failing.length === 0,
-      clientProxy: client.proxy,
-      tls: shown?.tls ?? clientSide.tls ?? 'DISABLE',
-      tlsSource: clientSide.source,
-      endpointTlsFromTopLevel: !!clientSide.ruleTlsMode,
-      rule: clientSide.rule,
-      resolvedTls: clientSide.resolvedTls,
-      hidden: clientSide.hidden,
-      ...(route ? { route: { virtualService: route.virtualService, subsets: route.subsets } } : {}),
-      serverProxy: shown?.serverProxy ?? 'none',
-      serverMode: shown?.serverMode ?? 'NONE',
-      reason: shown?.reason ?? 'ok',
-      symptom: shown?.symptom ?? SYMPTOMS.ok,
-      backends: outcomes,
-      failing,
-    };
+    return pairOutcome(client, clientSide, outcomes, failing, route);
+  }
+
+  /** Judges each backend of one cluster (and the external server of a ServiceEntry) into `out`. */
+  private judgeCluster(
+    client: ClientProfile,
+    target: ServiceTarget,
+    port: TargetPort,
+    side: ClientSide,
+    backends: readonly Backend[],
+    servers: readonly ServerSide[],
+    subset: Subset | undefined,
+    out: BackendOutcome[],
+  ): void {
+    for (let i = 0; i < backends.length; i++) {
+      const o = this.judge(client, target, port, side, backends[i] as Backend, servers[i] as ServerSide);
+      out.push(subset ? { ...o, subset: subset.name } : o);
+    }
+    if (target.external) out.push(this.judgeExternal(client, port, side));
   }
 
   /** The VirtualService routes of a sidecar client that sees the service (gateways bind theirs to Gateways). */
@@ -500,6 +503,65 @@ export class ConnectivityEvaluator {
         : 'serviceentry-tls-origination';
     return { tls, ...external, ok: false, reason, symptom };
   }
+}
+
+// Every evaluated pair is kept (ResolvedMesh's pair cache): most pass, and they share one empty list.
+function failingOf(outcomes: readonly BackendOutcome[]): readonly BackendOutcome[] {
+  for (const o of outcomes) if (!o.ok) return outcomes.filter((x) => !x.ok);
+  return NONE_FAILING;
+}
+
+/** The pair's outcome as its first failing backend (else its first backend) shows it. */
+function pairOutcome(
+  client: ClientProfile,
+  clientSide: ClientSide,
+  outcomes: readonly BackendOutcome[],
+  failing: readonly BackendOutcome[],
+  route: RouteChoice | undefined,
+): PairOutcome {
+  const shown = failing[0] ?? outcomes[0];
+  const ok = failing.length === 0;
+  const tls = shown?.tls ?? clientSide.tls ?? 'DISABLE';
+  const endpointTlsFromTopLevel = !!clientSide.ruleTlsMode;
+  const serverProxy = shown?.serverProxy ?? 'none';
+  const serverMode = shown?.serverMode ?? 'NONE';
+  const reason = shown?.reason ?? 'ok';
+  const symptom = shown?.symptom ?? SYMPTOMS.ok;
+  // Two literals with the keys in one order, not a spread of `route`: a spread is V8's slow path.
+  if (!route)
+    return {
+      ok,
+      clientProxy: client.proxy,
+      tls,
+      tlsSource: clientSide.source,
+      endpointTlsFromTopLevel,
+      rule: clientSide.rule,
+      resolvedTls: clientSide.resolvedTls,
+      hidden: clientSide.hidden,
+      serverProxy,
+      serverMode,
+      reason,
+      symptom,
+      backends: outcomes,
+      failing,
+    };
+  return {
+    ok,
+    clientProxy: client.proxy,
+    tls,
+    tlsSource: clientSide.source,
+    endpointTlsFromTopLevel,
+    rule: clientSide.rule,
+    resolvedTls: clientSide.resolvedTls,
+    hidden: clientSide.hidden,
+    route: { virtualService: route.virtualService, subsets: route.subsets },
+    serverProxy,
+    serverMode,
+    reason,
+    symptom,
+    backends: outcomes,
+    failing,
+  };
 }
 
 /**
