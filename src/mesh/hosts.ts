@@ -54,8 +54,8 @@ export function namespaceOfServiceHost(host: string): string | undefined {
 
 /** Every wildcard pattern that covers a host: `*` and `*.<suffix>` for each suffix. */
 export function wildcardsCovering(host: string): string[] {
-  const labels = host.split('.');
   const patterns = ['*'];
-  for (let i = 1; i < labels.length; i++) patterns.push(`*.${labels.slice(i).join('.')}`);
+  for (let dot = host.indexOf('.'); dot >= 0; dot = host.indexOf('.', dot + 1))
+    patterns.push(`*${host.slice(dot)}`);
   return patterns;
 }

@@ -96,11 +96,16 @@ class SharedSidecarGroup implements ClientGroup {
   ) {}
 
   sample(limit: number, skipWorkload?: (w: Workload) => boolean): Workload[] {
-    return takeSample(
-      [...this.byNamespace].filter(([ns]) => !this.skip.has(ns)).map(([, list]) => list),
-      limit,
-      skipWorkload,
-    );
+    // Walks the namespaces in place: this is asked per failure, with hundreds of namespaces.
+    const out: Workload[] = [];
+    for (const [ns, list] of this.byNamespace) {
+      if (this.skip.has(ns)) continue;
+      for (const w of list) {
+        if (out.length >= limit) return out;
+        if (!skipWorkload?.(w)) out.push(w);
+      }
+    }
+    return out;
   }
 
   namespaces(): readonly string[] {
@@ -291,8 +296,20 @@ export class ResolvedMesh {
     return facts;
   }
 
+  // Several analyzers walk every target's groups: made once per target.
+  private readonly groupsByTarget = new Map<ServiceTarget, readonly ClientGroup[]>();
+
   /** Every group of clients towards a target, without visiting each client workload. */
-  clientGroups(target: ServiceTarget): ClientGroup[] {
+  clientGroups(target: ServiceTarget): readonly ClientGroup[] {
+    let groups = this.groupsByTarget.get(target);
+    if (!groups) {
+      groups = this.makeClientGroups(target);
+      this.groupsByTarget.set(target, groups);
+    }
+    return groups;
+  }
+
+  private makeClientGroups(target: ServiceTarget): ClientGroup[] {
     const groups: ClientGroup[] = [];
     if (this.clientsWithoutProxy.length > 0) {
       groups.push(new FixedGroup('none', NO_PROXY, this.clientsWithoutProxy, this.noProxyNamespaces()));
