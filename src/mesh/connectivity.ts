@@ -266,8 +266,20 @@ export class ConnectivityEvaluator {
     if (!route) {
       // The service's one cluster: most pairs of a mesh, judged without the per-subset bookkeeping.
       const side = this.clientSide(client, target, port, whole.backends, whole.servers);
-      const outcomes: BackendOutcome[] = [];
-      this.judgeCluster(client, target, port, side, whole.backends, whole.servers, undefined, outcomes);
+      // Sized exactly: every pair's list is kept, and an array grown by push keeps spare room.
+      const { backends, servers } = whole;
+      const n = backends.length;
+      const outcomes: BackendOutcome[] = new Array(n + (target.external ? 1 : 0));
+      for (let i = 0; i < n; i++)
+        outcomes[i] = this.judge(
+          client,
+          target,
+          port,
+          side,
+          backends[i] as Backend,
+          servers[i] as ServerSide,
+        );
+      if (target.external) outcomes[n] = this.judgeExternal(client, port, side);
       return pairOutcome(client, side, outcomes, failingOf(outcomes), undefined);
     }
     const match = this.destinationRules.lookup(

@@ -147,14 +147,14 @@ export class DestinationRuleIndex {
       const plain = candidates.filter((r) => !r.workloadSelector);
       const rule = bySelector ?? plain[plain.length - 1];
       // Only selector rules for other workloads: this proxy gets no rule at all for the host.
-      return rule ? { rule, step: 'client-namespace' } : undefined;
+      return rule ? matchOf(rule, 'client-namespace') : undefined;
     }
     if (serviceNamespace !== clientNamespace) {
       const rule = this.exportedRule(serviceNamespace, host, clientNamespace);
-      if (rule) return { rule, step: 'service-namespace' };
+      if (rule) return matchOf(rule, 'service-namespace');
     }
     const rule = this.exportedRule(this.rootNamespace, host, clientNamespace);
-    return rule ? { rule, step: 'root-namespace' } : undefined;
+    return rule ? matchOf(rule, 'root-namespace') : undefined;
   }
 
   private exportedRule(
@@ -167,6 +167,23 @@ export class DestinationRuleIndex {
     );
     return visible[visible.length - 1];
   }
+}
+
+// One (immutable) match object per rule and step, not one per lookup: every evaluated pair keeps its match.
+const matches = new WeakMap<MergedDestinationRule, Partial<Record<LookupStep, DestinationRuleMatch>>>();
+
+function matchOf(rule: MergedDestinationRule, step: LookupStep): DestinationRuleMatch {
+  let byStep = matches.get(rule);
+  if (!byStep) {
+    byStep = {};
+    matches.set(rule, byStep);
+  }
+  let match = byStep[step];
+  if (!match) {
+    match = { rule, step };
+    byStep[step] = match;
+  }
+  return match;
 }
 
 function addToTable(tables: Map<string, HostTable>, namespace: string, rule: MergedDestinationRule): void {
@@ -256,6 +273,28 @@ export function resolveTls(
   rule: MergedDestinationRule,
   servicePort: number,
   subsetName?: string,
+): ResolvedTls {
+  if (subsetName !== undefined) return computeResolvedTls(rule, servicePort, subsetName);
+  // The service's cluster: one (immutable) answer per rule and port, shared by every pair that keeps it.
+  let byPort = resolvedByRule.get(rule);
+  if (!byPort) {
+    byPort = new Map();
+    resolvedByRule.set(rule, byPort);
+  }
+  let resolved = byPort.get(servicePort);
+  if (!resolved) {
+    resolved = computeResolvedTls(rule, servicePort, undefined);
+    byPort.set(servicePort, resolved);
+  }
+  return resolved;
+}
+
+const resolvedByRule = new WeakMap<MergedDestinationRule, Map<number, ResolvedTls>>();
+
+function computeResolvedTls(
+  rule: MergedDestinationRule,
+  servicePort: number,
+  subsetName: string | undefined,
 ): ResolvedTls {
   const policy = rule.trafficPolicy;
   const portIndex = policy?.portLevelSettings.findIndex((p) => p.port === servicePort) ?? -1;
