@@ -296,20 +296,33 @@ export class ResolvedMesh {
     return facts;
   }
 
-  // Several analyzers walk every target's groups: made once per target.
+  // Several analyzers walk every target's groups: made once per target, and shared between targets
+  // whose specific namespaces are the same (thousands of services, a few hundred distinct lists).
   private readonly groupsByTarget = new Map<ServiceTarget, readonly ClientGroup[]>();
+  private readonly groupsBySpecificNamespaces = new Map<string, readonly ClientGroup[]>();
 
   /** Every group of clients towards a target, without visiting each client workload. */
   clientGroups(target: ServiceTarget): readonly ClientGroup[] {
     let groups = this.groupsByTarget.get(target);
     if (!groups) {
-      groups = this.makeClientGroups(target);
+      const specific: string[] = [];
+      for (const ns of this.specificNamespaces(target))
+        if (this.sidecarClientsByNamespace.has(ns)) specific.push(ns);
+      // Policy-only input judges a stand-in client of the target's own namespace.
+      const policyOnly = this.snapshot.workloads.length === 0;
+      const signature = policyOnly ? `policy-only:${target.namespace}` : specific.join('\n');
+      groups = this.groupsBySpecificNamespaces.get(signature);
+      if (!groups) {
+        groups = this.makeClientGroups(target, specific);
+        this.groupsBySpecificNamespaces.set(signature, groups);
+      }
       this.groupsByTarget.set(target, groups);
     }
     return groups;
   }
 
-  private makeClientGroups(target: ServiceTarget): ClientGroup[] {
+  /** The groups towards a target whose sidecar clients in `specific` namespaces are judged apart. */
+  private makeClientGroups(target: ServiceTarget, specific: readonly string[]): ClientGroup[] {
     const groups: ClientGroup[] = [];
     if (this.clientsWithoutProxy.length > 0) {
       groups.push(new FixedGroup('none', NO_PROXY, this.clientsWithoutProxy, this.noProxyNamespaces()));
@@ -318,20 +331,15 @@ export class ResolvedMesh {
       groups.push(new FixedGroup('ambient', AMBIENT, this.ambientClients, this.ambientNamespaces()));
     for (const w of this.individualSidecarClients) groups.push(this.individualGroup(w));
     let specificCount = 0;
-    const specificNamespaces: string[] = [];
-    for (const ns of this.specificNamespaces(target)) {
-      const members = this.sidecarClientsByNamespace.get(ns);
-      if (!members) continue;
-      specificNamespaces.push(ns);
+    for (const ns of specific) {
+      const members = this.sidecarClientsByNamespace.get(ns) as Workload[];
       specificCount += members.length;
       const { key, profile } = this.namespaceClass(ns);
       groups.push(new FixedGroup(key, profile, members, [ns]));
     }
     const sharedCount = this.sharedSidecarClientCount - specificCount;
     if (sharedCount > 0) {
-      groups.push(
-        new SharedSidecarGroup(sharedCount, this.sidecarClientsByNamespace, new Set(specificNamespaces)),
-      );
+      groups.push(new SharedSidecarGroup(sharedCount, this.sidecarClientsByNamespace, new Set(specific)));
     }
     if (this.snapshot.workloads.length === 0) {
       // Policy-only input: judge the policies against stand-in clients with and without a sidecar.
@@ -346,8 +354,8 @@ export class ResolvedMesh {
     return groups;
   }
 
-  // One class object (key and profile) per namespace and per individual client, made once: the groups
-  // are rebuilt per target, and the key strings are the pair cache's keys.
+  // One class object (key and profile) per namespace and per individual client, made once: the key
+  // strings are the pair cache's keys.
   private readonly namespaceClasses = new Map<string, ClientClass>();
   private namespaceClass(namespace: string): ClientClass {
     let cls = this.namespaceClasses.get(namespace);
