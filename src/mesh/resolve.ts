@@ -218,7 +218,11 @@ export class ResolvedMesh {
   private readonly targetsByBackend = memo(() => {
     const map = new Map<Workload, ServiceTarget[]>();
     for (const target of this.targets) {
-      for (const w of target.backends) map.set(w, [...(map.get(w) ?? []), target]);
+      for (const w of target.backends) {
+        const list = map.get(w);
+        if (list) list.push(target);
+        else map.set(w, [target]);
+      }
     }
     return map;
   });
