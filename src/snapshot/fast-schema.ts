@@ -210,7 +210,10 @@ function compileObject(def: Def): Parse {
 }
 
 /** Every key of `value` is a field of the shape, in the shape's order. */
-function keysInShapeOrder(value: Record<string, unknown>, fields: readonly { readonly key: string }[]): boolean {
+function keysInShapeOrder(
+  value: Record<string, unknown>,
+  fields: readonly { readonly key: string }[],
+): boolean {
   let next = 0;
   for (const key in value) {
     while (next < fields.length && (fields[next] as { key: string }).key !== key) next++;
