@@ -29,6 +29,12 @@ export function connectivityFailures(mesh: ResolvedMesh): Failure[] {
       for (const group of groups) {
         const outcome = mesh.outcomeForClass(group, target, port);
         if (outcome.ok) continue;
+        // Most failing pairs fail for one reason: no grouping needed (thousands of them on a large mesh).
+        const only = outcome.failing[0]?.reason as FindingCode;
+        if (outcome.failing.every((b) => b.reason === only)) {
+          failures.push({ target, port, group, outcome, backends: outcome.failing, reason: only });
+          continue;
+        }
         const byReason = new Map<FindingCode, BackendOutcome[]>();
         for (const b of outcome.failing) {
           const reason = b.reason as FindingCode;

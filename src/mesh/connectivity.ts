@@ -224,9 +224,11 @@ export class ConnectivityEvaluator {
       port !== undefined
         ? this.peerAuthentications.modeForPort(w, port)
         : this.peerAuthentications.forWorkload(w).base;
-    const endpoint = { tlsMode: endpointTlsMode(w), policyMode: decision.mode };
+    // Literals rather than spreads of the endpoint's fields (V8's slow path); the key order is kept.
+    const tlsMode = endpointTlsMode(w);
+    const policyMode = decision.mode;
     if (w.proxy === 'none')
-      return { serverProxy: 'none', serverMode: 'NONE', inboundExcluded: false, ...endpoint };
+      return { serverProxy: 'none', serverMode: 'NONE', inboundExcluded: false, tlsMode, policyMode };
     // A gateway's listeners come from Gateway resources (gateway.go buildGatewayListeners), never
     // from PeerAuthentication; judged here as what a Gateway server without tls is: plaintext.
     if (w.gateway)
@@ -235,24 +237,32 @@ export class ConnectivityEvaluator {
         serverMode: 'NONE',
         inboundExcluded: false,
         serverGateway: true,
-        ...endpoint,
+        tlsMode,
+        policyMode,
       };
     if (w.proxy === 'sidecar' && port !== undefined && isInboundExcluded(w, port)) {
-      return { serverProxy: 'sidecar', serverMode: 'NONE', inboundExcluded: true, ...endpoint };
+      return { serverProxy: 'sidecar', serverMode: 'NONE', inboundExcluded: true, tlsMode, policyMode };
     }
     if (w.proxy === 'ambient') {
       const ambient = ztunnelInboundMode(this.peerAuthentications, w, port);
-      const { mode, decision } = ambient;
       return {
         serverProxy: 'ambient',
-        serverMode: mode,
-        decision,
+        serverMode: ambient.mode,
+        decision: ambient.decision,
         inboundExcluded: false,
-        ...endpoint,
+        tlsMode,
+        policyMode,
         ambient,
       };
     }
-    return { serverProxy: w.proxy, serverMode: decision.mode, decision, inboundExcluded: false, ...endpoint };
+    return {
+      serverProxy: w.proxy,
+      serverMode: decision.mode,
+      decision,
+      inboundExcluded: false,
+      tlsMode,
+      policyMode,
+    };
   }
 
   // The backends of a target port and their server side do not depend on the client: computed once
@@ -283,12 +293,34 @@ export class ConnectivityEvaluator {
     const whole = this.portServers(target, port);
     // One cluster per subset the client's VirtualService routes to (routes.ts), else the service's.
     const route = this.routeFor(client, target, port);
-    const match = route
-      ? this.destinationRules.lookup(client.namespace, client.labels, target.host, target.namespace)
-      : undefined;
-    const clusters = route?.subsets.map((name) =>
+    if (!route) {
+      // The service's one cluster: most pairs of a mesh, judged without the per-subset bookkeeping.
+      const side = this.clientSide(client, target, port, whole.backends, whole.servers);
+      // Sized exactly: every pair's list is kept, and an array grown by push keeps spare room.
+      const { backends, servers } = whole;
+      const n = backends.length;
+      const outcomes: BackendOutcome[] = new Array(n + (target.external ? 1 : 0));
+      for (let i = 0; i < n; i++)
+        outcomes[i] = this.judge(
+          client,
+          target,
+          port,
+          side,
+          backends[i] as Backend,
+          servers[i] as ServerSide,
+        );
+      if (target.external) outcomes[n] = this.judgeExternal(client, port, side);
+      return pairOutcome(client, side, outcomes, failingOf(outcomes), undefined);
+    }
+    const match = this.destinationRules.lookup(
+      client.namespace,
+      client.labels,
+      target.host,
+      target.namespace,
+    );
+    const clusters = route.subsets.map((name) =>
       name === undefined ? undefined : match?.rule.subsets.find((s) => s.name === name),
-    ) ?? [undefined];
+    );
     const sides: ClientSide[] = [];
     const outcomes: BackendOutcome[] = [];
     const sideOf = new Map<BackendOutcome, ClientSide>();
@@ -300,39 +332,32 @@ export class ConnectivityEvaluator {
       const servers = subset ? backends.map((b) => this.serverSide(b)) : whole.servers;
       const side = this.clientSide(client, target, port, backends, servers, subset);
       sides.push(side);
-      for (const [i, backend] of backends.entries()) {
-        const o = this.judge(client, target, port, side, backend, servers[i] as ServerSide);
-        const tagged = subset ? { ...o, subset: subset.name } : o;
-        sideOf.set(tagged, side);
-        outcomes.push(tagged);
-      }
-      if (target.external) {
-        const o = this.judgeExternal(client, port, side);
-        sideOf.set(o, side);
-        outcomes.push(o);
-      }
+      const from = outcomes.length;
+      this.judgeCluster(client, target, port, side, backends, servers, subset, outcomes);
+      for (let i = from; i < outcomes.length; i++) sideOf.set(outcomes[i] as BackendOutcome, side);
     }
-    // Every evaluated pair is kept (ResolvedMesh's pair cache): most pass, and they share one empty list.
-    const failing = outcomes.some((o) => !o.ok) ? outcomes.filter((o) => !o.ok) : NONE_FAILING;
+    const failing = failingOf(outcomes);
     const shown = failing[0] ?? outcomes[0];
     const clientSide = (shown && sideOf.get(shown)) ?? (sides[0] as ClientSide);
-    return {
-      ok: failing.length === 0,
-      clientProxy: client.proxy,
-      tls: shown?.tls ?? clientSide.tls ?? 'DISABLE',
-      tlsSource: clientSide.source,
-      endpointTlsFromTopLevel: !!clientSide.ruleTlsMode,
-      rule: clientSide.rule,
-      resolvedTls: clientSide.resolvedTls,
-      hidden: clientSide.hidden,
-      ...(route ? { route: { virtualService: route.virtualService, subsets: route.subsets } } : {}),
-      serverProxy: shown?.serverProxy ?? 'none',
-      serverMode: shown?.serverMode ?? 'NONE',
-      reason: shown?.reason ?? 'ok',
-      symptom: shown?.symptom ?? SYMPTOMS.ok,
-      backends: outcomes,
-      failing,
-    };
+    return pairOutcome(client, clientSide, outcomes, failing, route);
+  }
+
+  /** Judges each backend of one cluster (and the external server of a ServiceEntry) into `out`. */
+  private judgeCluster(
+    client: ClientProfile,
+    target: ServiceTarget,
+    port: TargetPort,
+    side: ClientSide,
+    backends: readonly Backend[],
+    servers: readonly ServerSide[],
+    subset: Subset | undefined,
+    out: BackendOutcome[],
+  ): void {
+    for (let i = 0; i < backends.length; i++) {
+      const o = this.judge(client, target, port, side, backends[i] as Backend, servers[i] as ServerSide);
+      out.push(subset ? { ...o, subset: subset.name } : o);
+    }
+    if (target.external) out.push(this.judgeExternal(client, port, side));
   }
 
   /** The VirtualService routes of a sidecar client that sees the service (gateways bind theirs to Gateways). */
@@ -532,6 +557,65 @@ export class ConnectivityEvaluator {
         : 'serviceentry-tls-origination';
     return { tls, ...external, ok: false, reason, symptom };
   }
+}
+
+// Every evaluated pair is kept (ResolvedMesh's pair cache): most pass, and they share one empty list.
+function failingOf(outcomes: readonly BackendOutcome[]): readonly BackendOutcome[] {
+  for (const o of outcomes) if (!o.ok) return outcomes.filter((x) => !x.ok);
+  return NONE_FAILING;
+}
+
+/** The pair's outcome as its first failing backend (else its first backend) shows it. */
+function pairOutcome(
+  client: ClientProfile,
+  clientSide: ClientSide,
+  outcomes: readonly BackendOutcome[],
+  failing: readonly BackendOutcome[],
+  route: RouteChoice | undefined,
+): PairOutcome {
+  const shown = failing[0] ?? outcomes[0];
+  const ok = failing.length === 0;
+  const tls = shown?.tls ?? clientSide.tls ?? 'DISABLE';
+  const endpointTlsFromTopLevel = !!clientSide.ruleTlsMode;
+  const serverProxy = shown?.serverProxy ?? 'none';
+  const serverMode = shown?.serverMode ?? 'NONE';
+  const reason = shown?.reason ?? 'ok';
+  const symptom = shown?.symptom ?? SYMPTOMS.ok;
+  // Two literals with the keys in one order, not a spread of `route`: a spread is V8's slow path.
+  if (!route)
+    return {
+      ok,
+      clientProxy: client.proxy,
+      tls,
+      tlsSource: clientSide.source,
+      endpointTlsFromTopLevel,
+      rule: clientSide.rule,
+      resolvedTls: clientSide.resolvedTls,
+      hidden: clientSide.hidden,
+      serverProxy,
+      serverMode,
+      reason,
+      symptom,
+      backends: outcomes,
+      failing,
+    };
+  return {
+    ok,
+    clientProxy: client.proxy,
+    tls,
+    tlsSource: clientSide.source,
+    endpointTlsFromTopLevel,
+    rule: clientSide.rule,
+    resolvedTls: clientSide.resolvedTls,
+    hidden: clientSide.hidden,
+    route: { virtualService: route.virtualService, subsets: route.subsets },
+    serverProxy,
+    serverMode,
+    reason,
+    symptom,
+    backends: outcomes,
+    failing,
+  };
 }
 
 /**

@@ -111,10 +111,28 @@ export class DestinationRuleIndex {
    */
   namespacesWithLocalRulesFor(host: string): Set<string> {
     const found = new Set(this.namespacesByExactHost.get(host));
-    for (const pattern of wildcardsCovering(host)) {
-      for (const ns of this.namespacesByWildcard.get(pattern) ?? []) found.add(ns);
-    }
+    for (const ns of this.namespacesByWildcardsCovering(host)) found.add(ns);
     return found;
+  }
+
+  // The wildcards covering a host are `*` and `*<suffix>` for each suffix from a dot on: they depend on
+  // the host's part from its first dot only, which thousands of services of one namespace share.
+  private readonly wildcardNamespacesBySuffix = new Map<string, readonly string[]>();
+
+  private namespacesByWildcardsCovering(host: string): readonly string[] {
+    if (this.namespacesByWildcard.size === 0) return [];
+    const dot = host.indexOf('.');
+    const suffix = dot >= 0 ? host.slice(dot) : '';
+    let namespaces = this.wildcardNamespacesBySuffix.get(suffix);
+    if (!namespaces) {
+      const found = new Set<string>();
+      for (const pattern of wildcardsCovering(host)) {
+        for (const ns of this.namespacesByWildcard.get(pattern) ?? []) found.add(ns);
+      }
+      namespaces = [...found];
+      this.wildcardNamespacesBySuffix.set(suffix, namespaces);
+    }
+    return namespaces;
   }
 
   /** Whether the service-namespace or root-namespace rule for this host is exported to only some namespaces. */
@@ -144,17 +162,16 @@ export class DestinationRuleIndex {
       const bySelector = candidates.find(
         (r) => r.workloadSelector && clientLabels && selectorMatches(r.workloadSelector, clientLabels),
       );
-      const plain = candidates.filter((r) => !r.workloadSelector);
-      const rule = bySelector ?? plain[plain.length - 1];
+      const rule = bySelector ?? candidates.findLast((r) => !r.workloadSelector);
       // Only selector rules for other workloads: this proxy gets no rule at all for the host.
-      return rule ? { rule, step: 'client-namespace' } : undefined;
+      return rule ? matchOf(rule, 'client-namespace') : undefined;
     }
     if (serviceNamespace !== clientNamespace) {
       const rule = this.exportedRule(serviceNamespace, host, clientNamespace);
-      if (rule) return { rule, step: 'service-namespace' };
+      if (rule) return matchOf(rule, 'service-namespace');
     }
     const rule = this.exportedRule(this.rootNamespace, host, clientNamespace);
-    return rule ? { rule, step: 'root-namespace' } : undefined;
+    return rule ? matchOf(rule, 'root-namespace') : undefined;
   }
 
   private exportedRule(
@@ -162,11 +179,27 @@ export class DestinationRuleIndex {
     host: string,
     clientNamespace: string,
   ): MergedDestinationRule | undefined {
-    const visible = mostSpecific(this.exported.get(namespace), host).filter((r) =>
+    return mostSpecific(this.exported.get(namespace), host).findLast((r) =>
       this.visibleTo(r, clientNamespace),
     );
-    return visible[visible.length - 1];
   }
+}
+
+// One (immutable) match object per rule and step, not one per lookup: every evaluated pair keeps its match.
+const matches = new WeakMap<MergedDestinationRule, Partial<Record<LookupStep, DestinationRuleMatch>>>();
+
+function matchOf(rule: MergedDestinationRule, step: LookupStep): DestinationRuleMatch {
+  let byStep = matches.get(rule);
+  if (!byStep) {
+    byStep = {};
+    matches.set(rule, byStep);
+  }
+  let match = byStep[step];
+  if (!match) {
+    match = { rule, step };
+    byStep[step] = match;
+  }
+  return match;
 }
 
 function addToTable(tables: Map<string, HostTable>, namespace: string, rule: MergedDestinationRule): void {
@@ -188,13 +221,21 @@ function addRule(table: HostTable, rule: MergedDestinationRule): void {
 }
 
 /** The entries for the most specific host pattern that covers `host` (exact, else the best wildcard). */
-function mostSpecific(table: HostTable | undefined, host: string): MergedDestinationRule[] {
-  if (!table) return [];
+function mostSpecific(table: HostTable | undefined, host: string): readonly MergedDestinationRule[] {
+  if (!table) return NO_RULES;
   const exact = table.exact.get(host);
   if (exact?.length) return exact;
-  const best = table.wildcards.find((rule) => hostCovers(rule.host, host));
-  return best ? table.wildcards.filter((rule) => rule.host === best.host) : [];
+  // Sorted by specificity, so the rules for the best pattern stand next to each other.
+  const wildcards = table.wildcards;
+  const first = wildcards.findIndex((rule) => hostCovers(rule.host, host));
+  if (first < 0) return NO_RULES;
+  const pattern = (wildcards[first] as MergedDestinationRule).host;
+  let end = first + 1;
+  while (end < wildcards.length && (wildcards[end] as MergedDestinationRule).host === pattern) end++;
+  return wildcards.slice(first, end);
 }
+
+const NO_RULES: readonly MergedDestinationRule[] = Object.freeze([]);
 
 function mergeRules(rules: readonly DestinationRule[]): MergedDestinationRule[] {
   // Selector rules first, then oldest first (sortConfigBySelectorAndCreationTime).
@@ -256,6 +297,28 @@ export function resolveTls(
   rule: MergedDestinationRule,
   servicePort: number,
   subsetName?: string,
+): ResolvedTls {
+  if (subsetName !== undefined) return computeResolvedTls(rule, servicePort, subsetName);
+  // The service's cluster: one (immutable) answer per rule and port, shared by every pair that keeps it.
+  let byPort = resolvedByRule.get(rule);
+  if (!byPort) {
+    byPort = new Map();
+    resolvedByRule.set(rule, byPort);
+  }
+  let resolved = byPort.get(servicePort);
+  if (!resolved) {
+    resolved = computeResolvedTls(rule, servicePort, undefined);
+    byPort.set(servicePort, resolved);
+  }
+  return resolved;
+}
+
+const resolvedByRule = new WeakMap<MergedDestinationRule, Map<number, ResolvedTls>>();
+
+function computeResolvedTls(
+  rule: MergedDestinationRule,
+  servicePort: number,
+  subsetName: string | undefined,
 ): ResolvedTls {
   const policy = rule.trafficPolicy;
   const portIndex = policy?.portLevelSettings.findIndex((p) => p.port === servicePort) ?? -1;

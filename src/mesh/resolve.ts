@@ -17,6 +17,9 @@ import { ServiceVisibility } from './visibility.js';
 const SHARED_SIDECAR: ClientProfile = { namespace: '', proxy: 'sidecar' };
 const NO_PROXY: ClientProfile = { namespace: '', proxy: 'none' };
 const AMBIENT: ClientProfile = { namespace: '', proxy: 'ambient' };
+const SHARED_SIDECAR_CLASS: ClientClass = { key: 'sidecar', profile: SHARED_SIDECAR };
+const NO_PROXY_CLASS: ClientClass = { key: 'none', profile: NO_PROXY };
+const AMBIENT_CLASS: ClientClass = { key: 'ambient', profile: AMBIENT };
 
 export interface ClientClass {
   /** Stable key: clients with the same key behave the same towards this target. */
@@ -52,6 +55,83 @@ function takeSample(
   return out;
 }
 
+/** A group with a fixed member list: one prototype, no closures per group (built per target). */
+class FixedGroup implements ClientGroup {
+  readonly hypothetical = false;
+  private memberNamespaces?: readonly string[];
+
+  constructor(
+    readonly key: string,
+    readonly profile: ClientProfile,
+    private readonly members: readonly Workload[],
+    namespaces?: readonly string[],
+  ) {
+    this.memberNamespaces = namespaces;
+  }
+
+  get count(): number {
+    return this.members.length;
+  }
+
+  sample(limit: number, skip?: (w: Workload) => boolean): Workload[] {
+    return takeSample([this.members], limit, skip);
+  }
+
+  namespaces(): readonly string[] {
+    this.memberNamespaces ??= [...new Set(this.members.map((w) => w.meta.namespace))];
+    return this.memberNamespaces;
+  }
+}
+
+/** Sidecar clients of every namespace but the target's specific ones (they all see the same rules). */
+class SharedSidecarGroup implements ClientGroup {
+  readonly key = 'sidecar';
+  readonly profile = SHARED_SIDECAR;
+  readonly hypothetical = false;
+
+  constructor(
+    readonly count: number,
+    private readonly byNamespace: ReadonlyMap<string, readonly Workload[]>,
+    private readonly skip: ReadonlySet<string>,
+  ) {}
+
+  sample(limit: number, skipWorkload?: (w: Workload) => boolean): Workload[] {
+    // Walks the namespaces in place: this is asked per failure, with hundreds of namespaces.
+    const out: Workload[] = [];
+    for (const [ns, list] of this.byNamespace) {
+      if (this.skip.has(ns)) continue;
+      for (const w of list) {
+        if (out.length >= limit) return out;
+        if (!skipWorkload?.(w)) out.push(w);
+      }
+    }
+    return out;
+  }
+
+  namespaces(): readonly string[] {
+    return [...this.byNamespace.keys()].filter((ns) => !this.skip.has(ns));
+  }
+}
+
+/** A stand-in client for policy-only input (no workloads): judges the policies alone. */
+class HypotheticalGroup implements ClientGroup {
+  readonly count = 0;
+  readonly hypothetical = true;
+
+  constructor(
+    readonly key: string,
+    readonly profile: ClientProfile,
+  ) {}
+
+  sample(): Workload[] {
+    return [];
+  }
+
+  namespaces(): readonly string[] {
+    return [];
+  }
+}
+
 function memo<T>(compute: () => T): () => T {
   let value: T | undefined;
   let done = false;
@@ -72,7 +152,7 @@ export class ResolvedMesh {
   readonly evaluator: ConnectivityEvaluator;
   readonly visibility: ServiceVisibility;
   readonly routes: VirtualServiceIndex;
-  private readonly pairCache = new Map<ServiceTarget, Map<string, PairOutcome>>();
+  private readonly pairCache = new Map<ServiceTarget, Map<string, (PairOutcome | undefined)[]>>();
   private readonly namespacesWithSelectorRules: Set<string>;
   private readonly clientsWithoutProxy: Workload[] = [];
   private readonly ambientClients: Workload[] = [];
@@ -138,7 +218,11 @@ export class ResolvedMesh {
   private readonly targetsByBackend = memo(() => {
     const map = new Map<Workload, ServiceTarget[]>();
     for (const target of this.targets) {
-      for (const w of target.backends) map.set(w, [...(map.get(w) ?? []), target]);
+      for (const w of target.backends) {
+        const list = map.get(w);
+        if (list) list.push(target);
+        else map.set(w, [target]);
+      }
     }
     return map;
   });
@@ -157,14 +241,11 @@ export class ResolvedMesh {
    * and sidecar clients per namespace only where that namespace has its own rule for the host.
    */
   clientClass(client: Workload, target: ServiceTarget): ClientClass {
-    if (client.proxy === 'none') return { key: 'none', profile: NO_PROXY };
-    if (client.proxy === 'ambient') return { key: 'ambient', profile: AMBIENT };
+    if (client.proxy === 'none') return NO_PROXY_CLASS;
+    if (client.proxy === 'ambient') return AMBIENT_CLASS;
     const ns = client.meta.namespace;
-    if (this.isIndividualClient(client))
-      return { key: `workload:${ns}/${client.meta.name}`, profile: clientProfile(client) };
-    return this.namespaceIsSpecific(target, ns)
-      ? { key: `sidecar:${ns}`, profile: { namespace: ns, proxy: 'sidecar' } }
-      : { key: 'sidecar', profile: SHARED_SIDECAR };
+    if (this.isIndividualClient(client)) return this.individualGroup(client);
+    return this.namespaceIsSpecific(target, ns) ? this.namespaceClass(ns) : SHARED_SIDECAR_CLASS;
   }
 
   /** Sidecar clients in this namespace may see a different DestinationRule than clients elsewhere. */
@@ -185,9 +266,19 @@ export class ResolvedMesh {
     return new Set([target.namespace, ...facts.localRuleNamespaces, ...facts.sidecarNamespaces]);
   }
 
+  // The same for every target: made once, not once per target.
+  private readonly sidecarNamespaces = memo(
+    () =>
+      new Set([...this.visibility.namespacesWithSidecars(), ...this.routes.namespacesWithPrivateRoutes()]),
+  );
+
   private readonly targetFactsCache = new Map<
     ServiceTarget,
-    { localRuleNamespaces: Set<string>; restrictedExport: boolean; sidecarNamespaces: Set<string> }
+    {
+      localRuleNamespaces: Set<string>;
+      restrictedExport: boolean;
+      sidecarNamespaces: ReadonlySet<string>;
+    }
   >();
   private targetFacts(target: ServiceTarget) {
     let facts = this.targetFactsCache.get(target);
@@ -202,86 +293,96 @@ export class ResolvedMesh {
           this.destinationRules.hasRestrictedExport(target.host, target.namespace) ||
           this.visibility.isRestricted(target) ||
           !!this.visibility.rootSidecar,
-        sidecarNamespaces: new Set([
-          ...this.visibility.namespacesWithSidecars(),
-          ...this.routes.namespacesWithPrivateRoutes(),
-        ]),
+        sidecarNamespaces: this.sidecarNamespaces(),
       };
       this.targetFactsCache.set(target, facts);
     }
     return facts;
   }
 
+  // Several analyzers walk every target's groups: made once per target, and shared between targets
+  // whose specific namespaces are the same (thousands of services, a few hundred distinct lists).
+  private readonly groupsByTarget = new Map<ServiceTarget, readonly ClientGroup[]>();
+  private readonly groupsBySpecificNamespaces = new Map<string, readonly ClientGroup[]>();
+
   /** Every group of clients towards a target, without visiting each client workload. */
-  clientGroups(target: ServiceTarget): ClientGroup[] {
+  clientGroups(target: ServiceTarget): readonly ClientGroup[] {
+    let groups = this.groupsByTarget.get(target);
+    if (!groups) {
+      const specific: string[] = [];
+      for (const ns of this.specificNamespaces(target))
+        if (this.sidecarClientsByNamespace.has(ns)) specific.push(ns);
+      // Policy-only input judges a stand-in client of the target's own namespace.
+      const policyOnly = this.snapshot.workloads.length === 0;
+      const signature = policyOnly ? `policy-only:${target.namespace}` : specific.join('\n');
+      groups = this.groupsBySpecificNamespaces.get(signature);
+      if (!groups) {
+        groups = this.makeClientGroups(target, specific);
+        this.groupsBySpecificNamespaces.set(signature, groups);
+      }
+      this.groupsByTarget.set(target, groups);
+    }
+    return groups;
+  }
+
+  /** The groups towards a target whose sidecar clients in `specific` namespaces are judged apart. */
+  private makeClientGroups(target: ServiceTarget, specific: readonly string[]): ClientGroup[] {
     const groups: ClientGroup[] = [];
-    const fixed = (
-      key: string,
-      profile: ClientProfile,
-      members: Workload[],
-      namespaces?: string[],
-    ): ClientGroup => ({
-      key,
-      profile,
-      count: members.length,
-      hypothetical: false,
-      sample: (limit, skip) => takeSample([members], limit, skip),
-      namespaces: namespaces
-        ? () => namespaces
-        : memo(() => [...new Set(members.map((w) => w.meta.namespace))]),
-    });
     if (this.clientsWithoutProxy.length > 0) {
-      groups.push(fixed('none', NO_PROXY, this.clientsWithoutProxy, this.noProxyNamespaces()));
+      groups.push(new FixedGroup('none', NO_PROXY, this.clientsWithoutProxy, this.noProxyNamespaces()));
     }
     if (this.ambientClients.length > 0)
-      groups.push(fixed('ambient', AMBIENT, this.ambientClients, this.ambientNamespaces()));
-    for (const w of this.individualSidecarClients) {
-      groups.push(
-        fixed(`workload:${w.meta.namespace}/${w.meta.name}`, clientProfile(w), [w], [w.meta.namespace]),
-      );
-    }
+      groups.push(new FixedGroup('ambient', AMBIENT, this.ambientClients, this.ambientNamespaces()));
+    for (const w of this.individualSidecarClients) groups.push(this.individualGroup(w));
     let specificCount = 0;
-    const specificNamespaces: string[] = [];
-    for (const ns of this.specificNamespaces(target)) {
-      const members = this.sidecarClientsByNamespace.get(ns);
-      if (!members) continue;
-      specificNamespaces.push(ns);
+    for (const ns of specific) {
+      const members = this.sidecarClientsByNamespace.get(ns) as Workload[];
       specificCount += members.length;
-      groups.push(fixed(`sidecar:${ns}`, { namespace: ns, proxy: 'sidecar' }, members, [ns]));
+      const { key, profile } = this.namespaceClass(ns);
+      groups.push(new FixedGroup(key, profile, members, [ns]));
     }
     const sharedCount = this.sharedSidecarClientCount - specificCount;
     if (sharedCount > 0) {
-      const skip = new Set(specificNamespaces);
-      groups.push({
-        key: 'sidecar',
-        profile: SHARED_SIDECAR,
-        count: sharedCount,
-        hypothetical: false,
-        sample: (limit, skipWorkload) =>
-          takeSample(
-            [...this.sidecarClientsByNamespace].filter(([ns]) => !skip.has(ns)).map(([, list]) => list),
-            limit,
-            skipWorkload,
-          ),
-        namespaces: memo(() => [...this.sidecarClientsByNamespace.keys()].filter((ns) => !skip.has(ns))),
-      });
+      groups.push(new SharedSidecarGroup(sharedCount, this.sidecarClientsByNamespace, new Set(specific)));
     }
     if (this.snapshot.workloads.length === 0) {
       // Policy-only input: judge the policies against stand-in clients with and without a sidecar.
-      const none = (key: string, profile: ClientProfile): ClientGroup => ({
-        key,
-        profile,
-        count: 0,
-        hypothetical: true,
-        sample: () => [],
-        namespaces: () => [],
-      });
       groups.push(
-        none('none', NO_PROXY),
-        none(`sidecar:${target.namespace}`, { namespace: target.namespace, proxy: 'sidecar' }),
+        new HypotheticalGroup('none', NO_PROXY),
+        new HypotheticalGroup(`sidecar:${target.namespace}`, {
+          namespace: target.namespace,
+          proxy: 'sidecar',
+        }),
       );
     }
     return groups;
+  }
+
+  // One class object (key and profile) per namespace and per individual client, made once: the key
+  // strings are the pair cache's keys.
+  private readonly namespaceClasses = new Map<string, ClientClass>();
+  private namespaceClass(namespace: string): ClientClass {
+    let cls = this.namespaceClasses.get(namespace);
+    if (!cls) {
+      cls = { key: `sidecar:${namespace}`, profile: { namespace, proxy: 'sidecar' } };
+      this.namespaceClasses.set(namespace, cls);
+    }
+    return cls;
+  }
+
+  private readonly individualGroups = new Map<Workload, FixedGroup>();
+  private individualGroup(w: Workload): FixedGroup {
+    let group = this.individualGroups.get(w);
+    if (!group) {
+      group = new FixedGroup(
+        `workload:${w.meta.namespace}/${w.meta.name}`,
+        clientProfile(w),
+        [w],
+        [w.meta.namespace],
+      );
+      this.individualGroups.set(w, group);
+    }
+    return group;
   }
 
   /** The outcome of `client` calling `target:port`, shared by every client of the same class. */
@@ -299,12 +400,28 @@ export class ResolvedMesh {
       perTarget = new Map();
       this.pairCache.set(target, perTarget);
     }
-    const key = `${cls.key}#${port.port}`;
-    let result = perTarget.get(key);
+    // Per class, one slot per port of the target (by the first port with that number): no key string
+    // is built per lookup. A port the target does not list (from another version of it) gets its own key.
+    let slot = portSlot(target, port);
+    const key = slot >= 0 ? cls.key : `${cls.key}#${port.port}`;
+    if (slot < 0) slot = 0;
+    let perPort = perTarget.get(key);
+    if (!perPort) {
+      perPort = new Array(key === cls.key ? target.ports.length : 1);
+      perTarget.set(key, perPort);
+    }
+    let result = perPort[slot];
     if (!result) {
       result = this.evaluator.evaluate(cls.profile, target, port);
-      perTarget.set(key, result);
+      perPort[slot] = result;
     }
     return result;
   }
+}
+
+/** The index of the first port of the target with this port's number; -1 when it has none. */
+function portSlot(target: ServiceTarget, port: TargetPort): number {
+  const ports = target.ports;
+  for (let i = 0; i < ports.length; i++) if ((ports[i] as TargetPort).port === port.port) return i;
+  return -1;
 }

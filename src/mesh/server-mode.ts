@@ -92,19 +92,29 @@ export class PeerAuthenticationIndex {
     const ns = workload.meta.namespace;
     const mesh = this.meshPolicy;
     const namespace = ns === this.rootNamespace ? undefined : this.namespacePolicies.get(ns);
-    const matching = this.selectorPolicies(ns).filter((p) => selectorMatches(p.selector, workload.podLabels));
-    const [workloadPolicy, ...losing] = matching;
+    const selectorPolicies = this.selectorPolicies(ns);
+    const matching =
+      selectorPolicies.length === 0
+        ? NO_POLICIES
+        : selectorPolicies.filter((p) => selectorMatches(p.selector, workload.podLabels));
+    const workloadPolicy = matching[0];
+    const losing = matching.length > 1 ? matching.slice(1) : NO_POLICIES;
 
-    let base: ModeDecision = { mode: 'PERMISSIVE', level: 'default' };
-    if (isSet(mesh?.mode)) base = { mode: mesh.mode, level: 'mesh', policy: mesh };
-    if (isSet(namespace?.mode)) base = { mode: namespace.mode, level: 'namespace', policy: namespace };
+    // Kept for every workload of the mesh: the decisions of mesh and namespace policies are shared.
+    let base: ModeDecision = DEFAULT_DECISION;
+    if (isSet(mesh?.mode)) base = this.policyDecision(mesh, mesh.mode, 'mesh');
+    if (isSet(namespace?.mode)) base = this.policyDecision(namespace, namespace.mode, 'namespace');
     if (isSet(workloadPolicy?.mode))
       base = { mode: workloadPolicy.mode, level: 'workload', policy: workloadPolicy };
 
-    const ports = new Map<number, ModeDecision>();
-    for (const [port, mode] of workloadPolicy?.portLevelMtls ?? []) {
+    const portLevel = workloadPolicy?.portLevelMtls;
+    const ports = portLevel && portLevel.size > 0 ? new Map<number, ModeDecision>() : NO_PORTS;
+    for (const [port, mode] of portLevel ?? []) {
       // An UNSET port entry inherits the workload's effective mode.
-      ports.set(port, mode === 'UNSET' ? base : { mode, level: 'port', policy: workloadPolicy });
+      (ports as Map<number, ModeDecision>).set(
+        port,
+        mode === 'UNSET' ? base : { mode, level: 'port', policy: workloadPolicy },
+      );
     }
     const result: WorkloadPolicy = {
       mesh,
@@ -116,6 +126,18 @@ export class PeerAuthenticationIndex {
     };
     this.workloadCache.set(workload, result);
     return result;
+  }
+
+  private readonly decisions = new Map<PeerAuthentication, ModeDecision>();
+
+  /** The decision of a mesh or namespace policy with a set mode (one object per policy). */
+  private policyDecision(policy: PeerAuthentication, mode: EffectiveMode, level: PolicyLevel): ModeDecision {
+    let decision = this.decisions.get(policy);
+    if (!decision) {
+      decision = { mode, level, policy };
+      this.decisions.set(policy, decision);
+    }
+    return decision;
   }
 
   /** Effective mode for a container/target port of the workload. */
@@ -142,6 +164,10 @@ export class PeerAuthenticationIndex {
     return meshMode ? { mode: meshMode, policy: this.meshPolicy } : undefined;
   }
 }
+
+const DEFAULT_DECISION: ModeDecision = { mode: 'PERMISSIVE', level: 'default' };
+const NO_POLICIES: readonly PeerAuthentication[] = Object.freeze([]);
+const NO_PORTS: ReadonlyMap<number, ModeDecision> = new Map();
 
 function isSet(mode: MtlsMode | undefined): mode is EffectiveMode {
   return mode !== undefined && mode !== 'UNSET';

@@ -127,22 +127,47 @@ export class ServiceVisibility {
     target: ServiceTarget,
     port: number,
   ): Visibility {
+    // Without any Sidecar resource, a service exported everywhere looks the same from every client:
+    // one answer per target instead of one per pair.
+    const noSidecars = this.byNamespace.size === 0 && !this.rootSidecar;
+    if (noSidecars) {
+      const cached = this.seenByEveryClient.get(target);
+      if (cached) return cached;
+    }
     const { exportTo, fromMesh } = this.exportToOf(target);
     const sidecar = this.sidecarFor(namespace, labels);
-    const fromSidecar = !!sidecar?.outboundTrafficPolicy;
-    const base = {
+    const outboundPolicy =
+      sidecar?.outboundTrafficPolicy ?? this.meshConfig.outboundTrafficPolicy ?? ('ALLOW_ANY' as const);
+    const outboundPolicyFromSidecar = !!sidecar?.outboundTrafficPolicy;
+    // Literals with the keys in one order rather than spreads of a shared base (V8's slow path).
+    const hiddenBy: HiddenBy | undefined = !this.exportedTo(target, namespace)
+      ? 'export-to'
+      : sidecar && !imports(sidecar, namespace, target, port)
+        ? 'sidecar-egress'
+        : undefined;
+    if (hiddenBy)
+      return {
+        exportTo,
+        exportToFromMesh: fromMesh,
+        sidecar,
+        outboundPolicy,
+        outboundPolicyFromSidecar,
+        visible: false,
+        hiddenBy,
+      };
+    const visible: Visibility = {
       exportTo,
       exportToFromMesh: fromMesh,
       sidecar,
-      outboundPolicy:
-        sidecar?.outboundTrafficPolicy ?? this.meshConfig.outboundTrafficPolicy ?? ('ALLOW_ANY' as const),
-      outboundPolicyFromSidecar: fromSidecar,
+      outboundPolicy,
+      outboundPolicyFromSidecar,
+      visible: true,
     };
-    if (!this.exportedTo(target, namespace)) return { ...base, visible: false, hiddenBy: 'export-to' };
-    if (sidecar && !imports(sidecar, namespace, target, port))
-      return { ...base, visible: false, hiddenBy: 'sidecar-egress' };
-    return { ...base, visible: true };
+    if (noSidecars && exportTo.includes('*')) this.seenByEveryClient.set(target, visible);
+    return visible;
   }
+
+  private readonly seenByEveryClient = new WeakMap<ServiceTarget, Visibility>();
 }
 
 interface HostClassification {

@@ -52,15 +52,26 @@ function* streamedObject<T>(
   tail: (count: number) => Record<string, unknown>,
   chunkItems: number,
 ): Generator<string> {
+  // Each piece is JSON.stringify of `{ key: [its items] }` with the wrapper cut off: the items come out
+  // indented as in the whole object, without re-indenting each item's text.
+  const head = `{\n  ${JSON.stringify(key)}: [`;
+  const foot = '\n  ]\n}';
   let count = 0;
-  let chunk = `{\n  ${JSON.stringify(key)}: [`;
+  let batch: unknown[] = [];
+  let pending = head;
+  const flush = (): string => {
+    const text = JSON.stringify({ [key]: batch }, null, 2);
+    const body = text.slice(head.length, text.length - foot.length);
+    const out = `${pending}${count > batch.length ? ',' : ''}${body}`;
+    pending = '';
+    batch = [];
+    return out;
+  };
   for (const item of items) {
-    chunk += `${count === 0 ? '' : ','}\n    ${JSON.stringify(toJson(item), null, 2).replaceAll('\n', '\n    ')}`;
-    if (++count % chunkItems === 0) {
-      yield chunk;
-      chunk = '';
-    }
+    batch.push(toJson(item));
+    if (++count % chunkItems === 0) yield flush();
   }
+  let chunk = batch.length > 0 ? flush() : pending;
   chunk += count === 0 ? '],\n' : '\n  ],\n';
   yield `${chunk}${JSON.stringify(tail(count), null, 2).slice(2)}\n`;
 }

@@ -151,12 +151,14 @@ function compileArray(def: Def): Parse {
     if (!Array.isArray(value)) return NOT_FAST;
     for (const check of checks) if (!check(value as never)) return NOT_FAST;
     const out = new Array(value.length);
+    let same = Object.getPrototypeOf(value) === Array.prototype;
     for (let i = 0; i < value.length; i++) {
       const item = element(value[i]);
       if (item === NOT_FAST) return NOT_FAST;
+      if (item !== value[i]) same = false;
       out[i] = item;
     }
-    return out;
+    return same ? value : out;
   };
 }
 
@@ -167,14 +169,16 @@ function compileRecord(def: Def): Parse {
   return (value) => {
     if (!isPlainObject(value)) return NOT_FAST;
     const out: Record<string, unknown> = {};
+    let same = Object.getPrototypeOf(value) === Object.prototype;
     // Parsed manifests hold only own, enumerable string keys (a plain object inherits none).
     for (const key in value) {
       if (key === '__proto__') return NOT_FAST;
       const item = valueParse(value[key]);
       if (item === NOT_FAST) return NOT_FAST;
+      if (item !== value[key]) same = false;
       out[key] = item;
     }
-    return out;
+    return same ? value : out;
   };
 }
 
@@ -187,6 +191,7 @@ function compileObject(def: Def): Parse {
   return (value) => {
     if (!isPlainObject(value)) return NOT_FAST;
     const out: Record<string, unknown> = {};
+    let same = Object.getPrototypeOf(value) === Object.prototype;
     for (const field of fields) {
       const raw = value[field.key];
       const present = raw !== undefined || field.key in value;
@@ -195,10 +200,27 @@ function compileObject(def: Def): Parse {
       if (!present && field.optin !== 'defaulted') return NOT_FAST;
       const item = field.parse(raw);
       if (item === NOT_FAST) return NOT_FAST;
+      if (!present || item !== raw) same = false;
       out[field.key] = item;
     }
-    return out;
+    // Input already in the output's exact shape (no unknown key, the shape's key order, nothing
+    // filled or converted) is returned as it is: the snapshot keeps it instead of a copy.
+    return same && keysInShapeOrder(value, fields) ? value : out;
   };
+}
+
+/** Every key of `value` is a field of the shape, in the shape's order. */
+function keysInShapeOrder(
+  value: Record<string, unknown>,
+  fields: readonly { readonly key: string }[],
+): boolean {
+  let next = 0;
+  for (const key in value) {
+    while (next < fields.length && (fields[next] as { key: string }).key !== key) next++;
+    if (next === fields.length) return false;
+    next++;
+  }
+  return true;
 }
 
 function compileUnion(def: Def): Parse {

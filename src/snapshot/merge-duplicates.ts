@@ -19,24 +19,31 @@ export function mergeDuplicates(raws: readonly RawObject[]): {
   const indexById = new Map<string, number>();
   const warnings: ManifestWarning[] = [];
   for (const raw of raws) {
-    const id = identity(raw.object);
-    const earlierIndex = id === undefined ? undefined : indexById.get(id.key);
+    const id = identityKey(raw.object);
+    const earlierIndex = id === undefined ? undefined : indexById.get(id);
     const earlier = earlierIndex === undefined ? undefined : kept[earlierIndex];
     if (id === undefined || earlierIndex === undefined || !earlier) {
-      if (id) indexById.set(id.key, kept.length);
+      if (id !== undefined) indexById.set(id, kept.length);
       kept.push(raw);
       continue;
     }
     if (isDeepStrictEqual(earlier.object, raw.object)) continue;
-    warnings.push(conflict(id.shown(), earlier, raw));
+    warnings.push(conflict(shownIdentity(raw.object), earlier, raw));
     kept[earlierIndex] = undefined;
-    indexById.set(id.key, kept.length);
+    indexById.set(id, kept.length);
     kept.push(raw);
   }
   return { objects: kept.filter((raw): raw is RawObject => raw !== undefined), warnings };
 }
 
-function identity(object: Record<string, unknown>): { key: string; shown: () => string } | undefined {
+interface Identity {
+  readonly kind: string;
+  readonly group: string;
+  readonly namespace: string;
+  readonly name: string;
+}
+
+function identity(object: Record<string, unknown>): Identity | undefined {
   const { kind, apiVersion, metadata } = object;
   if (typeof kind !== 'string' || typeof apiVersion !== 'string' || !isPlainObject(metadata))
     return undefined;
@@ -47,11 +54,19 @@ function identity(object: Record<string, unknown>): { key: string; shown: () => 
   const group = slash < 0 ? '' : apiVersion.slice(0, slash);
   const namespace =
     kind === 'Namespace' ? '' : typeof metadata.namespace === 'string' ? metadata.namespace : 'default';
-  return {
-    // NUL separates the parts: it is not valid in a name, a namespace or a kind the analysis reads.
-    key: `${kind}\u0000${group}\u0000${namespace}\u0000${name}`,
-    shown: () => `${kind} ${namespace ? `${printable(namespace)}/` : ''}${printable(name)}`,
-  };
+  return { kind, group, namespace, name };
+}
+
+// The key of every object read, and its readable form only for the rare conflict (no closure per object).
+function identityKey(object: Record<string, unknown>): string | undefined {
+  const id = identity(object);
+  // NUL separates the parts: it is not valid in a name, a namespace or a kind the analysis reads.
+  return id && `${id.kind}\u0000${id.group}\u0000${id.namespace}\u0000${id.name}`;
+}
+
+function shownIdentity(object: Record<string, unknown>): string {
+  const { kind, namespace, name } = identity(object) as Identity;
+  return `${kind} ${namespace ? `${printable(namespace)}/` : ''}${printable(name)}`;
 }
 
 function conflict(shown: string, earlier: RawObject, later: RawObject): ManifestWarning {
