@@ -10,8 +10,8 @@ import {
   PatchStrategy,
 } from '@kubernetes/client-node';
 import { createTwoFilesPatch } from 'diff';
-import { stringify } from 'yaml';
 import type { AuditStore } from '../store/audit-store.js';
+import { toKubeYaml } from './kube-yaml.js';
 import { mergePatchFor, StaleEditError } from './live-edit.js';
 import { applyMergePatch } from './merge-patch.js';
 import type { RemediationPlan } from './plans.js';
@@ -280,7 +280,7 @@ function comparable(obj: Obj | undefined): string {
   const metadata = { ...((obj.metadata ?? {}) as Record<string, unknown>) };
   for (const key of ['managedFields', 'resourceVersion', 'uid', 'generation', 'creationTimestamp'])
     delete metadata[key];
-  return stringify({ ...rest, metadata });
+  return toKubeYaml({ ...rest, metadata });
 }
 
 function unifiedDiff(plan: RemediationPlan, before: Obj | undefined, after: Obj): string {

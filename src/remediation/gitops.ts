@@ -1,6 +1,6 @@
 // Objects managed by Argo CD or Flux: a live patch would be reverted at the next sync, so the change
 // belongs in Git as well.
-import { stringify } from 'yaml';
+import { toKubeYaml } from './kube-yaml.js';
 
 export function gitOpsManager(
   object:
@@ -20,5 +20,5 @@ export function gitOpsManager(
 }
 
 export function gitOpsNote(manager: string, change: Record<string, unknown> | undefined): string {
-  return `Managed by ${manager}: the live change would be reverted at the next sync. Commit this change to the object's manifest in Git as well:\n${stringify(change ?? {})}`;
+  return `Managed by ${manager}: the live change would be reverted at the next sync. Commit this change to the object's manifest in Git as well:\n${toKubeYaml(change ?? {})}`;
 }

@@ -3,8 +3,9 @@
 // kubectl equivalent. Building a plan changes nothing; applying one is a separate, approved step.
 // Plans never delete an object. Every operand of a kubectl command is shell-quoted unless it is a
 // plain token, so a command runs as printed whatever the names hold.
-import { stringify } from 'yaml';
+
 import type { DestinationRule, Labels, PeerAuthentication, Ref, Workload } from '../snapshot/types.js';
+import { toKubeYaml } from './kube-yaml.js';
 import { type JsonPatchOp, type LiveEdit, meshTextWithAutoMtls, setTlsModeEdit } from './live-edit.js';
 
 export type PlanAction = 'merge-patch' | 'create' | 'rollout-restart';
@@ -82,7 +83,7 @@ function jsonPatchCommand(resource: string, ref: Ref, ops: readonly JsonPatchOp[
  * one that no line of the YAML equals, and it must stay at column 0 wherever the command is shown.
  */
 export function applyCommand(object: Record<string, unknown>): string {
-  const yaml = stringify(object).trimEnd();
+  const yaml = toKubeYaml(object).trimEnd();
   const lines = new Set(yaml.split('\n'));
   let end = 'EOF';
   for (let i = 1; lines.has(end); i++) end = `EOF${i}`;

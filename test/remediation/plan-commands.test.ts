@@ -97,6 +97,13 @@ describe('generated commands run as printed, whatever the names hold', () => {
     }
   });
 
+  it('label values YAML 1.1 reads as booleans, numbers or dates reach kubectl as the same strings', () => {
+    // kubectl (sigs.k8s.io/yaml, go-yaml) reads YAML 1.1: a plain `yes` is a boolean there.
+    const labels = { app: 'cart', legacy: 'yes', canary: 'on', tier: 'y', rev: '1_000', since: '2001-01-01' };
+    const [call] = runs(addPortException('shop', labels, 8080, undefined, 'cart'));
+    expect(parse(call?.stdin ?? '', { version: '1.1' }).spec.selector.matchLabels).toEqual(labels);
+  });
+
   it('DestinationRule TLS: a merge patch of tls.mode at the top level, JSON patches pinned by test ops in lists', () => {
     const top = runs(setDestinationRuleTls(rule, 'spec.trafficPolicy.tls', 'ISTIO_MUTUAL'));
     expect(top[0]?.argv).toEqual([
