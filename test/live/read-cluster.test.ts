@@ -62,6 +62,12 @@ const virtualService = (namespace: string) => ({
   metadata: { name: 'app', namespace },
   spec: { hosts: ['app'], http: [{ route: [{ destination: { host: 'app', subset: 'v1' } }] }] },
 });
+const waypoint = (namespace: string) => ({
+  apiVersion: 'gateway.networking.k8s.io/v1',
+  kind: 'Gateway',
+  metadata: { name: 'waypoint', namespace },
+  spec: { gatewayClassName: 'istio-waypoint', listeners: [{ name: 'mesh', port: 15008, protocol: 'HBONE' }] },
+});
 
 function smallMesh(api: FakeKubeApi, extraNamespaces = 0): FakeKubeApi {
   api.add(ns('istio-system'), ns('payments', { 'istio-injection': 'enabled' }), ns('legacy'));
@@ -77,6 +83,7 @@ function smallMesh(api: FakeKubeApi, extraNamespaces = 0): FakeKubeApi {
       pod(`team-${i}`, 'app', true),
       sidecar(`team-${i}`),
       virtualService(`team-${i}`),
+      waypoint(`team-${i}`),
     );
   return api;
 }
@@ -116,13 +123,15 @@ describe('reading a live cluster', () => {
     // Every namespace's Sidecar and VirtualService come in the same cluster-wide LISTs.
     expect(large.snapshot.sidecars).toHaveLength(2000);
     expect(large.snapshot.virtualServices).toHaveLength(2000);
+    expect(large.snapshot.waypointGateways).toHaveLength(2000);
     expect(large.requests).toBe(small.requests);
-    // namespaces, pods, services, Istio's ConfigMaps, the root certs, and the five Istio kinds.
-    expect(small.requests).toBe(10);
+    // namespaces, pods, services, Istio's ConfigMaps, the root certs, Gateways and the five Istio kinds.
+    expect(small.requests).toBe(11);
     expect(fake.requests.map((r) => r.path)).toEqual(
       expect.arrayContaining([
         '/apis/networking.istio.io/v1/sidecars',
         '/apis/networking.istio.io/v1/virtualservices',
+        '/apis/gateway.networking.k8s.io/v1/gateways',
       ]),
     );
   });
