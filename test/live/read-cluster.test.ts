@@ -114,6 +114,23 @@ describe('reading a live cluster', () => {
     expect(codes).toContain('strict-plaintext-clients');
   });
 
+  // The istio-cni node agent annotates a pod it has enrolled in ztunnel redirection
+  // (cni/pkg/util/podutil.go PodFullyEnrolled; pilot's ambient setTunnelProtocol reads it too).
+  it('the reduced pod keeps ambient.istio.io/redirection, and drops other annotations', async () => {
+    const { snapshot } = await read((api) => {
+      api.add(ns('amb', { 'istio.io/dataplane-mode': 'ambient' }));
+      const enrolled = pod('amb', 'api', false);
+      enrolled.metadata.annotations = {
+        ...enrolled.metadata.annotations,
+        'ambient.istio.io/redirection': 'enabled',
+      };
+      api.add(enrolled);
+    });
+    const workload = snapshot.workloads.find((w) => w.meta.namespace === 'amb');
+    expect(workload?.proxy).toBe('ambient');
+    expect(workload?.podAnnotations).toEqual({ 'ambient.istio.io/redirection': 'enabled' });
+  });
+
   it('makes the same number of requests for 10 or 2,000 namespaces (no request per namespace or pod)', async () => {
     // Default page size, as `check` uses it.
     const small = await read((api) => smallMesh(api, 10));
