@@ -120,10 +120,8 @@ describe('reading a live cluster', () => {
     const { snapshot } = await read((api) => {
       api.add(ns('amb', { 'istio.io/dataplane-mode': 'ambient' }));
       const enrolled = pod('amb', 'api', false);
-      enrolled.metadata.annotations = {
-        ...enrolled.metadata.annotations,
-        'ambient.istio.io/redirection': 'enabled',
-      };
+      const annotations: Record<string, string> = enrolled.metadata.annotations;
+      annotations['ambient.istio.io/redirection'] = 'enabled';
       api.add(enrolled);
     });
     const workload = snapshot.workloads.find((w) => w.meta.namespace === 'amb');
