@@ -75,6 +75,8 @@ export interface BuildOptions {
   readonly collectedRootCertConfigMaps?: boolean;
   /** Injector webhooks read separately (a live cluster's list, even empty); overrides those in `raws`. */
   readonly injectionWebhooks?: readonly InjectionWebhook[];
+  /** False when the source tried and failed to read Gateways: waypoints are then unknown, not absent. */
+  readonly readGateways?: boolean;
 }
 
 export function buildSnapshot(raws: readonly RawObject[], options: BuildOptions = {}): MeshSnapshot {
@@ -213,7 +215,7 @@ export function buildSnapshot(raws: readonly RawObject[], options: BuildOptions 
     destinationRules,
     serviceEntries,
     sidecars,
-    waypointGateways,
+    waypointGateways: options.readGateways === false ? undefined : waypointGateways,
     virtualServices,
     meshConfig,
     injector,

@@ -284,7 +284,7 @@ export interface MeshSnapshot {
   readonly virtualServices?: readonly VirtualService[];
   /** `kind: Sidecar` resources; absent when the source does not read them. */
   readonly sidecars?: readonly SidecarResource[];
-  /** Kubernetes Gateways (possible waypoints); absent when the source does not read them. */
+  /** Kubernetes Gateways (possible waypoints); absent when the source did not or could not read them. */
   readonly waypointGateways?: readonly WaypointGateway[];
   readonly meshConfig: MeshConfig;
   readonly injector: InjectorConfig;

@@ -101,7 +101,7 @@ beforeAll(async () => {
     30_000,
   );
   await until(
-    () => kube.openWatches() === 10,
+    () => kube.openWatches() === 11,
     () => `watches: ${kube.openWatches()}`,
   );
 }, 90_000);

@@ -107,6 +107,8 @@ export class FakeKubeApi {
     'networking.istio.io/v1',
     'security.istio.io/v1beta1',
     'networking.istio.io/v1beta1',
+    'gateway.networking.k8s.io/v1',
+    'gateway.networking.k8s.io/v1beta1',
     'apps/v1',
   ]);
   private version = 100;
@@ -533,6 +535,8 @@ export class FakeKubeApi {
         serviceentries: 'ServiceEntry',
         sidecars: 'Sidecar',
         virtualservices: 'VirtualService',
+        // Kubernetes Gateways (gateway.networking.k8s.io): the only Gateways the tests hold.
+        gateways: 'Gateway',
         deployments: 'Deployment',
       };
       const kind = kinds[collection as string];

@@ -62,6 +62,12 @@ const virtualService = (namespace: string) => ({
   metadata: { name: 'app', namespace },
   spec: { hosts: ['app'], http: [{ route: [{ destination: { host: 'app', subset: 'v1' } }] }] },
 });
+const waypoint = (namespace: string) => ({
+  apiVersion: 'gateway.networking.k8s.io/v1',
+  kind: 'Gateway',
+  metadata: { name: 'waypoint', namespace },
+  spec: { gatewayClassName: 'istio-waypoint', listeners: [{ name: 'mesh', port: 15008, protocol: 'HBONE' }] },
+});
 
 function smallMesh(api: FakeKubeApi, extraNamespaces = 0): FakeKubeApi {
   api.add(ns('istio-system'), ns('payments', { 'istio-injection': 'enabled' }), ns('legacy'));
@@ -77,6 +83,7 @@ function smallMesh(api: FakeKubeApi, extraNamespaces = 0): FakeKubeApi {
       pod(`team-${i}`, 'app', true),
       sidecar(`team-${i}`),
       virtualService(`team-${i}`),
+      waypoint(`team-${i}`),
     );
   return api;
 }
@@ -107,6 +114,21 @@ describe('reading a live cluster', () => {
     expect(codes).toContain('strict-plaintext-clients');
   });
 
+  // The istio-cni node agent annotates a pod it has enrolled in ztunnel redirection
+  // (cni/pkg/util/podutil.go PodFullyEnrolled; pilot's ambient setTunnelProtocol reads it too).
+  it('the reduced pod keeps ambient.istio.io/redirection, and drops other annotations', async () => {
+    const { snapshot } = await read((api) => {
+      api.add(ns('amb', { 'istio.io/dataplane-mode': 'ambient' }));
+      const enrolled = pod('amb', 'api', false);
+      const annotations: Record<string, string> = enrolled.metadata.annotations;
+      annotations['ambient.istio.io/redirection'] = 'enabled';
+      api.add(enrolled);
+    });
+    const workload = snapshot.workloads.find((w) => w.meta.namespace === 'amb');
+    expect(workload?.proxy).toBe('ambient');
+    expect(workload?.podAnnotations).toEqual({ 'ambient.istio.io/redirection': 'enabled' });
+  });
+
   it('makes the same number of requests for 10 or 2,000 namespaces (no request per namespace or pod)', async () => {
     // Default page size, as `check` uses it.
     const small = await read((api) => smallMesh(api, 10));
@@ -116,13 +138,15 @@ describe('reading a live cluster', () => {
     // Every namespace's Sidecar and VirtualService come in the same cluster-wide LISTs.
     expect(large.snapshot.sidecars).toHaveLength(2000);
     expect(large.snapshot.virtualServices).toHaveLength(2000);
+    expect(large.snapshot.waypointGateways).toHaveLength(2000);
     expect(large.requests).toBe(small.requests);
-    // namespaces, pods, services, Istio's ConfigMaps, the root certs, and the five Istio kinds.
-    expect(small.requests).toBe(10);
+    // namespaces, pods, services, Istio's ConfigMaps, the root certs, Gateways and the five Istio kinds.
+    expect(small.requests).toBe(11);
     expect(fake.requests.map((r) => r.path)).toEqual(
       expect.arrayContaining([
         '/apis/networking.istio.io/v1/sidecars',
         '/apis/networking.istio.io/v1/virtualservices',
+        '/apis/gateway.networking.k8s.io/v1/gateways',
       ]),
     );
   });

@@ -39,7 +39,7 @@ async function start(): Promise<BreakingChange[]> {
   });
   model.start();
   await alerts.start(10_000);
-  while (fake.openWatches() < 10) await new Promise((r) => setTimeout(r, 20));
+  while (fake.openWatches() < 11) await new Promise((r) => setTimeout(r, 20));
   return seen;
 }
 

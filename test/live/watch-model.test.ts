@@ -48,9 +48,9 @@ describe('the live model', { timeout: 20_000 }, () => {
     expect(snapshot.namespaces.map((n) => n.name).sort()).toEqual(['legacy', 'payments']);
     expect(mode(m)).toBe('STRICT');
     expect(snapshot.gaps).toEqual([]);
-    // 10 kinds: namespaces, pods, services, 2 ConfigMap reads, 5 Istio kinds (PA, DR, SE, Sidecar, VS).
-    expect(lists()).toHaveLength(10);
-    await until(() => watches().length === 10, 'ten watches');
+    // 11 kinds: namespaces, pods, services, 2 ConfigMap reads, Gateways, 5 Istio kinds (PA, DR, SE, Sidecar, VS).
+    expect(lists()).toHaveLength(11);
+    await until(() => watches().length === 11, 'eleven watches');
     for (const w of watches()) {
       expect(w.query.get('allowWatchBookmarks')).toBe('true');
       expect(Number(w.query.get('resourceVersion'))).toBeGreaterThan(0);
@@ -64,7 +64,7 @@ describe('the live model', { timeout: 20_000 }, () => {
 
   it('a change made through the API shows in the next snapshot without a request of the model', async () => {
     const m = await start();
-    await until(() => fake.openWatches() === 10, 'ten open watches');
+    await until(() => fake.openWatches() === 11, 'eleven open watches');
     const before = fake.requests.length;
     const changed = fake.update('PeerAuthentication', 'payments', 'default', (o) => {
       o.spec = { mtls: { mode: 'PERMISSIVE' } };
@@ -90,7 +90,7 @@ describe('the live model', { timeout: 20_000 }, () => {
 
   it('a Sidecar and a VirtualService created through the API come in by their watches, with no LIST', async () => {
     const m = await start();
-    await until(() => fake.openWatches() === 10, 'ten open watches');
+    await until(() => fake.openWatches() === 11, 'eleven open watches');
     expect(m.snapshot().sidecars).toEqual([]);
     const before = fake.requests.length;
     fake.create({
@@ -124,7 +124,7 @@ describe('the live model', { timeout: 20_000 }, () => {
 
   it('410 Gone on re-watch (the version expired): a fresh LIST picks up what the watch missed', async () => {
     const m = await start();
-    await until(() => fake.openWatches() === 10, 'ten open watches');
+    await until(() => fake.openWatches() === 11, 'eleven open watches');
     const listsBefore = lists().length;
     fake.expire(() =>
       fake.update('PeerAuthentication', 'payments', 'default', (o) => {
@@ -133,7 +133,7 @@ describe('the live model', { timeout: 20_000 }, () => {
     );
     await until(() => mode(m) === 'DISABLE', 'the missed change');
     // Every kind's watch expired: each one listed again.
-    await until(() => lists().length === listsBefore + 10, 'ten re-LISTs');
+    await until(() => lists().length === listsBefore + 11, 'eleven re-LISTs');
     expect(
       lists()
         .slice(listsBefore)
@@ -144,7 +144,7 @@ describe('the live model', { timeout: 20_000 }, () => {
 
   it('a watch refused with 403 is a gap naming the watch verb until the watch is allowed again', async () => {
     const m = await start();
-    await until(() => fake.openWatches() === 10, 'ten open watches');
+    await until(() => fake.openWatches() === 11, 'eleven open watches');
     fake.fault('/apis/security.istio.io', {
       status: 403,
       reason: 'Forbidden',

@@ -8,11 +8,14 @@ import type { KubeApi } from './kube-api.js';
 import {
   CA_SECRETS,
   type ClusterReadOptions,
+  type CustomKind,
   DEFAULT_PAGE_SIZE,
+  GATEWAY_KIND,
   ISTIO_KINDS,
   liveAs,
   liveIstioConfigMap,
   livePod,
+  notServedGap,
   ROOT_CERT_SELECTOR,
 } from './read-cluster.js';
 import {
@@ -131,10 +134,15 @@ export class ClusterModel {
           return [{ source: `${s.name} list`, reason: 'not read yet: the first sync is still running' }];
         return [];
       });
-      const rootCerts = statuses.find((s) => s.name === 'configmaps/istio-ca-root-cert');
+      const current = (name: string) => {
+        const status = statuses.find((s) => s.name === name);
+        return status?.synced === true && status.gap === undefined;
+      };
       this.cached = buildSnapshot(raws, {
         gaps,
-        collectedRootCertConfigMaps: rootCerts?.synced === true && rootCerts.gap === undefined,
+        collectedRootCertConfigMaps: current('configmaps/istio-ca-root-cert'),
+        // Gateways not (yet) read leave the waypoint check undone, never "waypoint missing".
+        readGateways: current(GATEWAY_NAME),
       });
     }
     if (extraGaps.length === 0) return this.cached;
@@ -167,6 +175,8 @@ export class ClusterModel {
   }
 }
 
+const GATEWAY_NAME = `${GATEWAY_KIND.plural}.${GATEWAY_KIND.group}`;
+
 // The kinds readClusterSnapshot reads, as LIST + WATCH pairs on the same collections and selectors.
 function kindSpecs(api: KubeApi, options: ModelOptions): KindSpec[] {
   const istioNs = options.istioNamespace ?? 'istio-system';
@@ -176,6 +186,17 @@ function kindSpecs(api: KubeApi, options: ModelOptions): KindSpec[] {
     (limit: number, c: string | undefined) =>
       api.getJson(path, { ...query, limit, continue: c }) as Promise<ListPage>;
   const clusterWide = (kind: string) => (k: string) => k === kind;
+  const custom = (k: CustomKind, notServed: KindSpec['notServed']): KindSpec => ({
+    name: `${k.plural}.${k.group}`,
+    target: { resource: k.plural, group: k.group },
+    versions: ['v1', 'v1beta1'].map((version) => ({
+      list: list(`/apis/${k.group}/${version}/${k.plural}`),
+      watchPath: `/apis/${k.group}/${version}/${k.plural}`,
+      convert: liveAs(k.kind, `${k.group}/${version}`),
+    })),
+    covers: clusterWide(k.kind),
+    notServed,
+  });
   const specs: KindSpec[] = [
     {
       name: 'namespaces',
@@ -238,22 +259,9 @@ function kindSpecs(api: KubeApi, options: ModelOptions): KindSpec[] {
       ],
       covers: (kind, _namespace, name) => kind === 'ConfigMap' && name === 'istio-ca-root-cert',
     },
-    ...ISTIO_KINDS.map(
-      (k): KindSpec => ({
-        name: `${k.plural}.${k.group}`,
-        target: { resource: k.plural, group: k.group },
-        versions: ['v1', 'v1beta1'].map((version) => ({
-          list: list(`/apis/${k.group}/${version}/${k.plural}`),
-          watchPath: `/apis/${k.group}/${version}/${k.plural}`,
-          convert: liveAs(k.kind, `${k.group}/${version}`),
-        })),
-        covers: clusterWide(k.kind),
-        notServed: {
-          source: `${k.plural}.${k.group}`,
-          reason: `the API server does not serve ${k.plural}.${k.group} (v1 or v1beta1): Istio is not installed in this cluster, or its CRDs are missing`,
-        },
-      }),
-    ),
+    // No Gateway API installed: no waypoint can exist, nothing is left unchecked.
+    custom(GATEWAY_KIND, 'empty'),
+    ...ISTIO_KINDS.map((k) => custom(k, notServedGap(k))),
   ];
   // The CA Secrets hold the CA's key: watched only on the same opt-in as the one-shot read, by name.
   if (options.readCaSecret) {

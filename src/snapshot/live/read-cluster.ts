@@ -67,6 +67,26 @@ export const ISTIO_KINDS = [
   { group: 'networking.istio.io', plural: 'virtualservices', kind: 'VirtualService' },
 ] as const;
 
+/**
+ * Kubernetes Gateways: istiod builds waypoints from them (istio.io/use-waypoint names one). Served as v1,
+ * or v1beta1 by older Gateway API releases; not served at all when the Gateway API CRDs are not
+ * installed, and then no waypoint can exist: no objects, and nothing left unchecked.
+ */
+export const GATEWAY_KIND = {
+  group: 'gateway.networking.k8s.io',
+  plural: 'gateways',
+  kind: 'Gateway',
+} as const;
+
+/** A custom resource the snapshot reads: Istio's kinds and Gateways. */
+export type CustomKind = (typeof ISTIO_KINDS)[number] | typeof GATEWAY_KIND;
+
+/** The gap of an Istio kind the API server does not serve (Istio not installed). */
+export const notServedGap = (k: (typeof ISTIO_KINDS)[number]): Gap => ({
+  source: `${k.plural}.${k.group}`,
+  reason: `the API server does not serve ${k.plural}.${k.group} (v1 or v1beta1): Istio is not installed in this cluster, or its CRDs are missing`,
+});
+
 /** Istio's per-namespace root certificates, all namespaces, by name. */
 export const ROOT_CERT_SELECTOR = 'metadata.name=istio-ca-root-cert';
 
@@ -84,7 +104,9 @@ export async function readClusterSnapshot(
   const list = (path: string, c: string | undefined, query: Query = {}) =>
     api.getJson(path, { ...query, limit, continue: c }).then(page);
 
-  const [namespaces, pods, services, istioConfigMaps, rootCerts, caSecrets, ...istioObjects] =
+  const customList = (k: CustomKind) => (version: string, c: string | undefined) =>
+    list(`/apis/${k.group}/${version}/${k.plural}`, c);
+  const [namespaces, pods, services, istioConfigMaps, rootCerts, caSecrets, gateways, ...istioObjects] =
     await Promise.all([
       reader.list({ resource: 'namespaces', group: '', verb: 'list' }, liveAs('Namespace'), (c) =>
         list('/api/v1/namespaces', c),
@@ -113,9 +135,9 @@ export async function readClusterSnapshot(
           ),
         ),
       ),
-      ...ISTIO_KINDS.map((k) =>
-        reader.listIstio(k, (version, c) => list(`/apis/${k.group}/${version}/${k.plural}`, c)),
-      ),
+      // Not served: no Gateway API, so no waypoint; no gap (the waypoint check ran, on no Gateways).
+      reader.listCustom(GATEWAY_KIND, customList(GATEWAY_KIND), 'empty'),
+      ...ISTIO_KINDS.map((k) => reader.listCustom(k, customList(k), notServedGap(k))),
     ]);
 
   if (reader.everythingFailed()) {
@@ -131,12 +153,15 @@ export async function readClusterSnapshot(
     ...istioConfigMaps,
     ...rootCerts,
     ...caSecrets.flat(),
+    ...gateways,
     ...istioObjects.flat(),
   ];
   const building = performance.now();
   const snapshot = buildSnapshot(raws, {
     gaps: reader.gaps,
     collectedRootCertConfigMaps: !reader.failed.has('configmaps (all namespaces)'),
+    // Gateways that could not be listed leave the waypoint check undone, never "waypoint missing".
+    readGateways: !reader.failed.has('gateways (all namespaces)'),
   });
   const done = performance.now();
   return { snapshot, requests: api.requestCount(), readMs: done - started, buildMs: done - building };
@@ -182,10 +207,14 @@ class Reader {
     return [live(result.value, kind, 'v1')];
   }
 
-  /** Istio CRDs: v1 first, v1beta1 for older Istio; both missing means Istio is not installed. */
-  async listIstio(
-    k: (typeof ISTIO_KINDS)[number],
+  /**
+   * A CRD's objects: v1 first, v1beta1 for older releases. Both missing means the CRD is not installed:
+   * `notServed` is its gap, or 'empty' when that only means there are none (Gateways).
+   */
+  async listCustom(
+    k: CustomKind,
     fetchPage: (version: string, continueToken: string | undefined) => Promise<Page>,
+    notServed: Gap | 'empty',
   ): Promise<RawObject[]> {
     this.attempted++;
     for (const version of ['v1', 'v1beta1']) {
@@ -196,10 +225,7 @@ class Reader {
         return [];
       }
     }
-    this.gaps.push({
-      source: `${k.plural}.${k.group}`,
-      reason: `the API server does not serve ${k.plural}.${k.group} (v1 or v1beta1): Istio is not installed in this cluster, or its CRDs are missing`,
-    });
+    if (notServed !== 'empty') this.gaps.push(notServed);
     return [];
   }
 

@@ -26,8 +26,11 @@ export interface KindSpec {
   readonly fieldSelector?: string;
   /** Whether an object of this kind, namespace and name is one this watcher sees (read-your-writes). */
   readonly covers: (kind: string, namespace: string | undefined, name: string) => boolean;
-  /** Gap when no version is served (Istio not installed): a fact about the cluster, not a failure. */
-  readonly notServed?: Gap;
+  /**
+   * When no version is served (the CRD is not installed): a fact about the cluster, not a failure. Its
+   * gap (Istio not installed), or 'empty' when it only means there are no such objects (Gateways).
+   */
+  readonly notServed?: Gap | 'empty';
 }
 
 /** What client-node's `Watch` does: one streaming GET with `?watch=true`. */
@@ -113,7 +116,8 @@ export class KindWatcher {
   }
 
   status(): KindStatus {
-    const gap = this.failure ?? (this.synced && this.versionIndex < 0 ? this.spec.notServed : undefined);
+    const notServed = this.spec.notServed === 'empty' ? undefined : this.spec.notServed;
+    const gap = this.failure ?? (this.synced && this.versionIndex < 0 ? notServed : undefined);
     return {
       name: this.spec.name,
       synced: this.synced,

@@ -1,0 +1,223 @@
+// Issue 14, area 9 from a live cluster: waypoints are Kubernetes Gateways (istiod builds them from
+// Gateways, pilot/pkg/serviceregistry/ambient/waypoints.go WaypointsCollection), so a live read lists
+// gateways.gateway.networking.k8s.io. A namespace's istio.io/use-waypoint is then judged as from a file;
+// without the Gateway API CRDs no waypoint can exist; a refused LIST leaves the check undone (a gap),
+// never a false waypoint-not-found. Through `check -o json` (one-shot read) and the watched model (serve).
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Watch } from '@kubernetes/client-node';
+import { afterEach, describe, expect, it } from 'vitest';
+import { diagnose } from '../../src/engine/diagnose.js';
+import { createKubeApi } from '../../src/snapshot/live/kube-api.js';
+import { ClusterModel } from '../../src/snapshot/live/model.js';
+import { daysFrom, issueCertificate } from '../helpers/certs.js';
+import { FakeKubeApi } from '../helpers/fake-kube-api.js';
+import { kubeconfigFile } from '../helpers/payments-cluster.js';
+import { runCli } from '../helpers/run-cli.js';
+
+type Obj = {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace?: string; [k: string]: unknown };
+  [k: string]: unknown;
+};
+
+const NOW = new Date('2026-11-29T00:00:00Z');
+const root = issueCertificate({
+  commonName: 'root',
+  isCa: true,
+  notBefore: daysFrom(NOW, -1),
+  notAfter: daysFrom(NOW, 3650),
+});
+
+// An ambient namespace whose label names the waypoint `waypoint` (istio.io/latest/docs/ambient/usage/
+// waypoint/, "Configure a namespace to use a waypoint"), with a pod and Service, and istiod's root cert.
+const mesh: Obj[] = [
+  {
+    apiVersion: 'v1',
+    kind: 'Namespace',
+    metadata: {
+      name: 'srv',
+      labels: { 'istio.io/dataplane-mode': 'ambient', 'istio.io/use-waypoint': 'waypoint' },
+    },
+  },
+  {
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: { name: 'istio-ca-root-cert', namespace: 'srv' },
+    data: { 'root-cert.pem': root.pem },
+  },
+  {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name: 'api', namespace: 'srv', labels: { app: 'api' } },
+    spec: { serviceAccountName: 'api', containers: [{ name: 'app', ports: [{ containerPort: 8080 }] }] },
+    status: { phase: 'Running' },
+  },
+  {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: { name: 'api', namespace: 'srv' },
+    spec: { selector: { app: 'api' }, ports: [{ name: 'http', port: 80, targetPort: 8080 }] },
+  },
+];
+/** The waypoint as `istioctl waypoint generate` writes it. */
+const waypoint: Obj = {
+  apiVersion: 'gateway.networking.k8s.io/v1',
+  kind: 'Gateway',
+  metadata: { name: 'waypoint', namespace: 'srv' },
+  spec: {
+    gatewayClassName: 'istio-waypoint',
+    listeners: [{ name: 'mesh', port: 15008, protocol: 'HBONE' }],
+  },
+};
+
+const GATEWAYS = '/apis/gateway.networking.k8s.io';
+const REFUSED = {
+  status: 403,
+  reason: 'Forbidden',
+  message: 'gateways.gateway.networking.k8s.io is forbidden',
+};
+
+let fake: FakeKubeApi | undefined;
+let model: ClusterModel | undefined;
+afterEach(async () => {
+  model?.stop();
+  model = undefined;
+  await fake?.stop();
+  fake = undefined;
+});
+
+type Finding = { code: string; message: string; why?: string[]; resource: unknown };
+type Gap = { source: string; reason: string; optional?: boolean };
+interface Answers {
+  readonly code: number;
+  readonly json: { findings?: Finding[]; gaps?: Gap[] };
+}
+
+/** `check -o json` on these objects read from a loopback API server (set up by `serve`). */
+async function live(objects: Obj[], serve: (api: FakeKubeApi) => void = () => {}): Promise<Answers> {
+  fake = new FakeKubeApi().add(...structuredClone(objects));
+  serve(fake);
+  const config = kubeconfigFile(await fake.start());
+  const { code, stdout, stderr } = await runCli(
+    ['check', '--kubeconfig', config, '-o', 'json', '--no-istioctl'],
+    {
+      now: NOW,
+    },
+  );
+  if (!stdout) throw new Error(`check printed nothing: ${stderr}`);
+  return { code, json: JSON.parse(stdout) };
+}
+
+/** `check -f <file> -o json` on the same objects written to a file. */
+async function fromFile(objects: Obj[]): Promise<Answers> {
+  const file = join(mkdtempSync(join(tmpdir(), 'mtls-doctor-mesh-')), 'mesh.json');
+  writeFileSync(file, JSON.stringify({ apiVersion: 'v1', kind: 'List', items: objects }, null, 2));
+  const { code, stdout, stderr } = await runCli(['check', '-f', file, '-o', 'json', '--no-istioctl'], {
+    now: NOW,
+  });
+  if (!stdout) throw new Error(`check printed nothing: ${stderr}`);
+  return { code, json: JSON.parse(stdout) };
+}
+
+// What a finding says, without where it came from (a file's line, or the cluster).
+const said = (a: Answers) =>
+  (a.json.findings ?? []).map((f) => ({
+    code: f.code,
+    message: f.message,
+    why: f.why,
+    resource: f.resource,
+  }));
+const codes = (a: Answers) => said(a).map((f) => f.code);
+
+describe('waypoints from a live cluster: Gateways are read', () => {
+  it('the Gateway the namespace names is found; without it waypoint-not-found, as from a file', async () => {
+    const found = await live([...mesh, waypoint]);
+    expect(codes(found)).not.toContain('waypoint-not-found');
+    expect(found.json.gaps).toEqual([]);
+    expect(said(found)).toEqual(said(await fromFile([...mesh, waypoint])));
+
+    const missing = await live(mesh);
+    const f = said(missing).find((x) => x.code === 'waypoint-not-found');
+    expect(f?.resource).toEqual({ kind: 'Namespace', name: 'srv' });
+    expect(f?.message).toContain('waypoint srv/waypoint');
+    expect(missing.json.gaps).toEqual([]);
+    const file = await fromFile(mesh);
+    expect(said(missing)).toEqual(said(file));
+    expect(missing.code).toBe(file.code);
+  });
+
+  it('v1beta1 Gateways (an older Gateway API) are read when v1 is not served', async () => {
+    const v1beta1 = { ...waypoint, apiVersion: 'gateway.networking.k8s.io/v1beta1' };
+    const answers = await live([...mesh, v1beta1], (api) => api.unserve('gateway.networking.k8s.io/v1'));
+    expect(codes(answers)).not.toContain('waypoint-not-found');
+    expect(answers.json.gaps).toEqual([]);
+  });
+
+  it('no Gateway API CRDs (404): no waypoint can exist, so waypoint-not-found, and nothing left unchecked', async () => {
+    const answers = await live(mesh, (api) =>
+      api.unserve('gateway.networking.k8s.io/v1').unserve('gateway.networking.k8s.io/v1beta1'),
+    );
+    expect(codes(answers)).toContain('waypoint-not-found');
+    expect(answers.json.gaps).toEqual([]);
+    expect(answers.code).not.toBe(3);
+  });
+
+  it('gateways refused (403): a gap naming list gateways.gateway.networking.k8s.io, and no waypoint-not-found', async () => {
+    const answers = await live(mesh, (api) => api.fault(GATEWAYS, REFUSED));
+    expect(codes(answers)).not.toContain('waypoint-not-found');
+    expect(answers.json.gaps?.map((g) => g.source)).toEqual([
+      'gateways.gateway.networking.k8s.io list (all namespaces)',
+    ]);
+    expect(answers.json.gaps?.[0]?.reason).toContain(
+      'RBAC verb "list" on resource "gateways" in API group "gateway.networking.k8s.io"',
+    );
+    expect(answers.json.gaps?.[0]?.optional).toBeUndefined();
+    // The check could not complete.
+    expect(answers.code).toBe(3);
+  });
+});
+
+describe('waypoints in the watched model (serve)', { timeout: 20_000 }, () => {
+  async function watched(objects: Obj[], serve: (api: FakeKubeApi) => void = () => {}) {
+    fake = new FakeKubeApi().add(...structuredClone(objects));
+    serve(fake);
+    const config = fake.kubeConfig(await fake.start());
+    model = new ClusterModel(createKubeApi({ kubeConfig: config }), new Watch(config), {
+      backoffMs: { first: 50, max: 200 },
+    });
+    model.start();
+    expect(await model.whenSettled(10_000)).toBe(true);
+    const snapshot = model.snapshot();
+    return { snapshot, codes: diagnose(snapshot).findings.map((f) => f.code) };
+  }
+
+  it('watches gateways: the waypoint is found, and a missing one is reported', async () => {
+    const found = await watched([...mesh, waypoint]);
+    expect(found.snapshot.waypointGateways?.map((g) => g.meta.name)).toEqual(['waypoint']);
+    expect(found.codes).not.toContain('waypoint-not-found');
+    model?.stop();
+    await fake?.stop();
+    expect((await watched(mesh)).codes).toContain('waypoint-not-found');
+  });
+
+  it('no Gateway API CRDs: no gateways and no gap; refused: a gap and no waypoint-not-found', async () => {
+    const notServed = await watched(mesh, (api) =>
+      api.unserve('gateway.networking.k8s.io/v1').unserve('gateway.networking.k8s.io/v1beta1'),
+    );
+    expect(notServed.snapshot.waypointGateways).toEqual([]);
+    expect(notServed.snapshot.gaps).toEqual([]);
+    expect(notServed.codes).toContain('waypoint-not-found');
+    model?.stop();
+    await fake?.stop();
+
+    const refused = await watched(mesh, (api) => api.fault(GATEWAYS, REFUSED));
+    expect(refused.snapshot.waypointGateways).toBeUndefined();
+    expect(refused.snapshot.gaps.map((g) => g.source)).toEqual([
+      'gateways.gateway.networking.k8s.io list (all namespaces)',
+    ]);
+    expect(refused.codes).not.toContain('waypoint-not-found');
+  });
+});
