@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { diagnose } from '../src/engine/diagnose.js';
 import { buildMatrix } from '../src/engine/matrix.js';
 import { loadManifestSnapshot } from '../src/snapshot/load.js';
-import { measureCheckAgainstParse } from './check-vs-parse.js';
+import { measureCheckAgainstParse, scalingAndMemoryLine } from './check-vs-parse.js';
 import { BASE_SCALE, generateMesh, type MeshScale, scaled } from './generate-mesh.js';
 import { type ImpactMeasure, measureImpact } from './impact.js';
 import { liveReadLine, measureLiveRead } from './live-read.js';
@@ -104,6 +104,8 @@ async function main(): Promise<void> {
     ),
     atMost('(g) `check -A -f` JSON / JSON.parse + stringify', files.jsonCheckMs / files.jsonParseMs, 3, '×'),
     atMost('(g) `check -A -f` YAML / js-yaml loadAll', files.yamlCheckMs / files.yamlParseMs, 3, '×'),
+    atMost('(g2) `check -A -f` JSON, 2x / 1x mesh', files.scalingRatio, 2.2, '×'),
+    atMost('(g2) peak RSS of the 2x check / its parsed objects', files.peakRssRatio, 4, '×'),
     ...(double.impact
       ? [atMost('(h) change impact / one check', double.impact.impactMs / double.impact.checkMs, 2, '×')]
       : []),
@@ -139,7 +141,7 @@ async function main(): Promise<void> {
     `- (e) the bot under a burst on the 1x mesh, cold: ${ack.requests} concurrent signed \`/mtls check\` commands acked in **p50 ${fmt(ack.p50Ms)}, p99 ${fmt(ack.p99Ms)}** (max ${fmt(ack.maxMs)}; target p99 < 100 ms); all answered after ${fmt(ack.allAnsweredMs)}, **${(ack.allAnsweredMs / ack.singleMs).toFixed(2)}×** one command alone (${fmt(ack.singleMs)}; target ≤ 3×); peak RSS ${ack.peakRssMiB.toFixed(0)} MiB (Deployment limit 1 GiB)`,
     `- (f) start-up beyond a bare \`node -e 0\` (${fmt(startup.nodeMs)}): \`--help\` **+${fmt(startup.helpMs - startup.nodeMs)}**, \`check -f\` of a 6-object file **+${fmt(startup.checkSmallMs - startup.nodeMs)}** (target ≤ 300 ms each)`,
     `- (g) \`check -A -f\` of the 2x mesh (${files.objects} objects) beyond start-up (\`--help\` ${fmt(files.startupMs)}), against the bare parse of the same file: JSON (${(files.jsonBytes / 1e6).toFixed(1)} MB) ${fmt(files.jsonCheckMs)} vs JSON.parse + JSON.stringify ${fmt(files.jsonParseMs)}: **${(files.jsonCheckMs / files.jsonParseMs).toFixed(2)}×** (target ≤ 3×); multi-document YAML ${fmt(files.yamlCheckMs)} vs js-yaml loadAll ${fmt(files.yamlParseMs)}: **${(files.yamlCheckMs / files.yamlParseMs).toFixed(2)}×** (target ≤ 3×)`,
-    (await import('./check-vs-parse.js')).scalingAndMemoryLine(files),
+    scalingAndMemoryLine(files),
     ...(double.impact
       ? [
           `- (h) change impact on the 2x mesh (team-4's namespace policy PERMISSIVE → STRICT, \`impact()\` of two snapshots read from files) / one \`check\` (parse + resolve + analyze): **${(double.impact.impactMs / double.impact.checkMs).toFixed(2)}×** (target ≤ 2×; ${fmt(double.impact.impactMs)} vs ${fmt(double.impact.checkMs)}, ${double.impact.pairsCompared} pairs compared, ${double.impact.broken} broken)`,
