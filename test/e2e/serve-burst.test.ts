@@ -2,23 +2,21 @@
 // the burst is acked before the bot starts any command's follow-up work (the "checking…" post), and
 // every command is still answered. The bot is paused (SIGSTOP) while the burst is written to its
 // sockets, so the whole burst is waiting when it resumes, whatever the machine's load.
-import { type ChildProcess, spawn } from 'node:child_process';
 import { cpSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeSlack, slackSignature, slashCommandBody } from '../helpers/fake-slack.js';
-import { freePort } from '../helpers/free-port.js';
+import { type ServeProcess, startServe } from '../helpers/serve-process.js';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
 const SECRET = 'e2e-burst-secret';
 const BURST = 12;
 let slack: FakeSlack;
 let slackUrl: string;
-let bot: ChildProcess;
+let bot: ServeProcess;
 let port: number;
-let stderr = '';
 
 beforeAll(async () => {
   slack = new FakeSlack();
@@ -27,34 +25,18 @@ beforeAll(async () => {
   const config = join(dir, 'config.yaml');
   writeFileSync(config, 'access:\n  channels:\n    C0INCIDENT: ["*"]\n');
   cpSync(join(ROOT, 'examples/mesh'), join(dir, 'mesh'), { recursive: true });
-  port = await freePort();
   const { execFileSync } = await import('node:child_process');
   execFileSync('npm', ['run', 'build', '--silent'], { cwd: ROOT });
-  bot = spawn('node', ['bin/mtls-doctor.js', 'serve', '-f', join(dir, 'mesh'), '--config', config], {
-    cwd: ROOT,
-    env: {
-      ...process.env,
-      SLACK_BOT_TOKEN: 'xoxb-e2e-token',
-      SLACK_SIGNING_SECRET: SECRET,
-      SLACK_API_URL: `${slackUrl}/api/`,
-      PORT: String(port),
-      OPS_PORT: String(await freePort()),
-      SLACK_APP_TOKEN: '',
-    },
+  bot = await startServe(['serve', '-f', join(dir, 'mesh'), '--config', config], {
+    slackUrl,
+    secret: SECRET,
+    token: 'xoxb-e2e-token',
   });
-  bot.stderr?.on('data', (d: Buffer) => {
-    stderr += d.toString();
-  });
-  const started = Date.now();
-  while (!stderr.includes('listening on port')) {
-    if (Date.now() - started > 20_000) throw new Error(`bot did not start: ${stderr}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  port = bot.port;
 }, 60_000);
 
 afterAll(async () => {
-  bot?.kill('SIGCONT');
-  bot?.kill('SIGTERM');
+  bot?.stop();
   await slack?.stop();
 });
 
@@ -94,7 +76,7 @@ describe('mtls-doctor serve under a burst', () => {
     slack.calls.length = 0;
     const placeholder = slack.waitFor('chat.postMessage', 30_000).then(() => order.push('follow-up'));
     // The bot holds still while the whole burst reaches its sockets.
-    bot.kill('SIGSTOP');
+    bot.child.kill('SIGSTOP');
     let writtenCount = 0;
     let resume: () => void = () => {};
     const allWritten = new Promise<void>((r) => {
@@ -112,7 +94,7 @@ describe('mtls-doctor serve under a burst', () => {
       ),
     );
     await allWritten;
-    bot.kill('SIGCONT');
+    bot.child.kill('SIGCONT');
     const acks = await Promise.all(responses);
     for (const ack of acks) expect(ack).toMatch(/^HTTP\/1\.1 200 /);
     await placeholder;

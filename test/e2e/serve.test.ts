@@ -1,23 +1,22 @@
 // The real `mtls-doctor serve` process in HTTP mode, against Slack's Web API on loopback: signed slash
 // commands get an ack and a posted diagnosis; forged, unsigned, stale and future-dated ones get 401.
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FakeKubeApi } from '../helpers/fake-kube-api.js';
 import { buttonClickBody, FakeSlack, slackSignature, slashCommandBody } from '../helpers/fake-slack.js';
-import { freePort } from '../helpers/free-port.js';
 import { kubeconfigFile, paymentsCluster } from '../helpers/payments-cluster.js';
+import { type ServeProcess, startServe } from '../helpers/serve-process.js';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
 const SECRET = 'e2e-signing-secret';
 let slack: FakeSlack;
 let slackUrl: string;
-let bot: ChildProcess;
+let bot: ServeProcess;
 let botUrl: string;
 let opsUrl: string;
-let stderr = '';
 
 beforeAll(async () => {
   slack = new FakeSlack();
@@ -47,37 +46,18 @@ spec:
       containers: [{name: app, image: example/mischief}]
 `,
   );
-  const port = await freePort();
-  const opsPort = await freePort();
-  botUrl = `http://127.0.0.1:${port}/slack/events`;
-  opsUrl = `http://127.0.0.1:${opsPort}`;
-  await import('node:child_process').then(({ execFileSync }) =>
-    execFileSync('npm', ['run', 'build', '--silent'], { cwd: ROOT }),
-  );
-  bot = spawn('node', ['bin/mtls-doctor.js', 'serve', '-f', mesh, '--config', config], {
-    cwd: ROOT,
-    env: {
-      ...process.env,
-      SLACK_BOT_TOKEN: 'xoxb-e2e-token',
-      SLACK_SIGNING_SECRET: SECRET,
-      SLACK_API_URL: `${slackUrl}/api/`,
-      PORT: String(port),
-      OPS_PORT: String(opsPort),
-      SLACK_APP_TOKEN: '',
-    },
+  execFileSync('npm', ['run', 'build', '--silent'], { cwd: ROOT });
+  bot = await startServe(['serve', '-f', mesh, '--config', config], {
+    slackUrl,
+    secret: SECRET,
+    token: 'xoxb-e2e-token',
   });
-  bot.stderr?.on('data', (d: Buffer) => {
-    stderr += d.toString();
-  });
-  const started = Date.now();
-  while (!stderr.includes('listening on port')) {
-    if (Date.now() - started > 20_000) throw new Error(`bot did not start: ${stderr}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  botUrl = bot.url;
+  opsUrl = bot.opsUrl;
 }, 60_000);
 
 afterAll(async () => {
-  bot?.kill('SIGTERM');
+  bot?.stop();
   await slack?.stop();
 });
 
@@ -123,7 +103,7 @@ describe('mtls-doctor serve (HTTP mode)', () => {
       buttons.some((b) => b.value.startsWith('set-tls-istio-mutual:DestinationRule/inventory/inventory-dr')),
     ).toBe(true);
     expect(new Set(buttons.map((b) => b.action_id)).size).toBe(buttons.length);
-    expect(stderr).not.toContain('xoxb-e2e-token');
+    expect(bot.logs()).not.toContain('xoxb-e2e-token');
   });
 
   it('escapes names and labels from the cluster: <!channel> arrives as text', async () => {
@@ -211,11 +191,11 @@ describe('mtls-doctor serve (HTTP mode)', () => {
   it.runIf(process.platform === 'linux')(
     'works out answers in a thread niced below the one that acks, so a burst of checks does not hold up the acks',
     () => {
-      const threads = readdirSync(`/proc/${bot.pid}/task`).map((tid) => ({
+      const threads = readdirSync(`/proc/${bot.child.pid}/task`).map((tid) => ({
         tid: Number(tid),
-        nice: threadNice(bot.pid as number, tid),
+        nice: threadNice(bot.child.pid as number, tid),
       }));
-      const main = threads.find((t) => t.tid === bot.pid);
+      const main = threads.find((t) => t.tid === bot.child.pid);
       expect(main).toBeDefined();
       expect(threads.filter((t) => t.nice > (main?.nice ?? 0)).length).toBeGreaterThan(0);
     },
@@ -239,14 +219,17 @@ describe('mtls-doctor serve (HTTP mode)', () => {
     expect(metrics).toContain('# TYPE mtls_doctor_slack_api_errors_total counter');
     expect(metrics).toContain('# TYPE mtls_doctor_kubernetes_api_errors_total counter');
     // Logs are JSON lines with a request id, and never carry the token.
-    const line = stderr.split('\n').find((l) => l.includes('"msg":"answered"'));
+    const line = bot
+      .logs()
+      .split('\n')
+      .find((l) => l.includes('"msg":"answered"'));
     expect(JSON.parse(line ?? '{}')).toMatchObject({
       name: 'mtls-doctor',
       command: 'check',
       requestId: expect.any(String),
     });
-    expect(stderr).not.toContain('xoxb-e2e-token');
-    expect(stderr).not.toContain(SECRET);
+    expect(bot.logs()).not.toContain('xoxb-e2e-token');
+    expect(bot.logs()).not.toContain(SECRET);
   });
 
   it('/mtls digest posts the posture digest with per-namespace detail', async () => {
@@ -388,9 +371,8 @@ describe('mtls-doctor serve (HTTP mode)', () => {
 describe('mtls-doctor serve against a live cluster: access rules, retries, fresh re-checks', () => {
   const PLAN = 'set-mode-permissive:PeerAuthentication/payments/default';
   let kube: FakeKubeApi;
-  let live: ChildProcess;
+  let live: ServeProcess;
   let url: string;
-  let logs = '';
 
   beforeAll(async () => {
     kube = paymentsCluster();
@@ -402,32 +384,16 @@ describe('mtls-doctor serve against a live cluster: access rules, retries, fresh
       config,
       `access:\n  channels:\n    C0OPS: ["*"]\n    C0LEGACY: [legacy]\nincidents:\n  channels: [C0OPS, C0LEGACY, C0NORULE]\napprovers:\n  users: [U0ALICE, U0BOB]\nstore:\n  path: ${join(dir, 'state.db')}\n`,
     );
-    const port = await freePort();
-    url = `http://127.0.0.1:${port}/slack/events`;
-    live = spawn(
-      'node',
-      ['bin/mtls-doctor.js', 'serve', '--kubeconfig', kubeconfigFile(server), '--config', config],
-      {
-        cwd: ROOT,
-        env: {
-          ...process.env,
-          SLACK_BOT_TOKEN: 'xoxb-live-token',
-          SLACK_SIGNING_SECRET: SECRET,
-          SLACK_API_URL: `${slackUrl}/api/`,
-          PORT: String(port),
-          OPS_PORT: String(await freePort()),
-          SLACK_APP_TOKEN: '',
-        },
-      },
-    );
-    live.stderr?.on('data', (d: Buffer) => {
-      logs += d.toString();
+    live = await startServe(['serve', '--kubeconfig', kubeconfigFile(server), '--config', config], {
+      slackUrl,
+      secret: SECRET,
+      token: 'xoxb-live-token',
     });
-    await until(() => logs.includes('listening on port'), `bot did not start: ${logs}`, 20_000);
+    url = live.url;
   }, 60_000);
 
   afterAll(async () => {
-    live?.kill('SIGTERM');
+    live?.stop();
     await kube?.stop();
   });
 
@@ -504,9 +470,9 @@ describe('mtls-doctor serve against a live cluster: access rules, retries, fresh
     expect((await allowed).args).toMatchObject({ channel: 'C0OPS', thread_ts: '1700000202.000100' });
     await until(
       () =>
-        logs.includes('channel C0LEGACY may not see namespace payments') &&
-        logs.includes('channel C0NORULE has no access rule'),
-      `no refusal logged: ${logs}`,
+        live.logs().includes('channel C0LEGACY may not see namespace payments') &&
+        live.logs().includes('channel C0NORULE has no access rule'),
+      `no refusal logged: ${live.logs()}`,
     );
     expect(postsSince(before).map((c) => c.args.channel)).toEqual(['C0OPS']);
   });
@@ -566,8 +532,8 @@ describe('mtls-doctor serve against a live cluster: access rules, retries, fresh
     expect(await click('U0BOB', 'C0OPS', 'fix-approve', '1', 'retry', retry)).toBe(200);
     expect(await check('payments', 'retried-check', retry)).toBe(200);
     await until(
-      () => (logs.match(/Slack retry ignored/g) ?? []).length === 2,
-      `retries not ignored: ${logs}`,
+      () => (live.logs().match(/Slack retry ignored/g) ?? []).length === 2,
+      `retries not ignored: ${live.logs()}`,
     );
     expect(realWrites()).toEqual([]);
     expect(slack.calls.slice(retried)).toEqual([]);

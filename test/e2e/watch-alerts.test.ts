@@ -3,15 +3,15 @@
 // client posts one alert naming the policy and the client, only where the access rules allow; Revert,
 // approved by a second user, restores the old mode and the alert's thread says what repaired it; the
 // same object breaking again within ten minutes goes to the first alert's thread.
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FakeKubeApi } from '../helpers/fake-kube-api.js';
 import { buttonClickBody, FakeSlack, slackSignature } from '../helpers/fake-slack.js';
-import { freePort } from '../helpers/free-port.js';
 import { kubeconfigFile, paymentsCluster } from '../helpers/payments-cluster.js';
+import { type ServeProcess, startServe } from '../helpers/serve-process.js';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
 const SECRET = 'alerts-signing-secret';
@@ -19,10 +19,8 @@ const SECRET = 'alerts-signing-secret';
 let slack: FakeSlack;
 let slackUrl: string;
 let kube: FakeKubeApi;
-let bot: ChildProcess;
+let bot: ServeProcess;
 let url: string;
-let opsUrl: string;
-let logs = '';
 
 async function until(condition: () => boolean | Promise<boolean>, message: () => string, timeoutMs = 15_000) {
   const started = Date.now();
@@ -32,7 +30,7 @@ async function until(condition: () => boolean | Promise<boolean>, message: () =>
   }
 }
 
-const count = (text: string) => logs.split(text).length - 1;
+const count = (text: string) => bot.logs().split(text).length - 1;
 const setMode = (mode: string, manager: string) =>
   kube.update('PeerAuthentication', 'payments', 'default', (o) => {
     o.spec = { mtls: { mode } };
@@ -68,38 +66,15 @@ beforeAll(async () => {
       '',
     ].join('\n'),
   );
-  const port = await freePort();
-  const opsPort = await freePort();
-  url = `http://127.0.0.1:${port}/slack/events`;
-  opsUrl = `http://127.0.0.1:${opsPort}`;
   execFileSync('npm', ['run', 'build', '--silent'], { cwd: ROOT });
-  bot = spawn(
-    'node',
-    ['bin/mtls-doctor.js', 'serve', '--kubeconfig', kubeconfigFile(server), '--config', config],
-    {
-      cwd: ROOT,
-      env: {
-        ...process.env,
-        SLACK_BOT_TOKEN: 'xoxb-alerts-token',
-        SLACK_SIGNING_SECRET: SECRET,
-        SLACK_API_URL: `${slackUrl}/api/`,
-        PORT: String(port),
-        OPS_PORT: String(opsPort),
-        SLACK_APP_TOKEN: '',
-      },
-    },
-  );
-  bot.stderr?.on('data', (d: Buffer) => {
-    logs += d.toString();
+  bot = await startServe(['serve', '--kubeconfig', kubeconfigFile(server), '--config', config], {
+    slackUrl,
+    secret: SECRET,
+    token: 'xoxb-alerts-token',
+    ready: async (b) => (await fetch(`${b.opsUrl}/readyz`)).status === 200,
+    timeoutMs: 60_000,
   });
-  await until(
-    async () => {
-      if (!logs.includes('listening on port')) return false;
-      return (await fetch(`${opsUrl}/readyz`)).status === 200;
-    },
-    () => `bot not ready: ${logs}`,
-    30_000,
-  );
+  url = bot.url;
   await until(
     () => kube.openWatches() === 11,
     () => `watches: ${kube.openWatches()}`,
@@ -107,7 +82,7 @@ beforeAll(async () => {
 }, 90_000);
 
 afterAll(async () => {
-  bot?.kill('SIGTERM');
+  bot?.stop();
   await kube?.stop();
   await slack?.stop();
 });
@@ -145,7 +120,7 @@ describe('change alerts of serve watching a live cluster', { timeout: 60_000 }, 
     });
     await until(
       () => count(HARMLESS) === before + 1,
-      () => `the burst was never compared: ${logs}`,
+      () => `the burst was never compared: ${bot.logs()}`,
     );
     expect(alerts()).toEqual([]);
   });
@@ -168,8 +143,8 @@ describe('change alerts of serve watching a live cluster', { timeout: 60_000 }, 
     expect(blocks).toContain('"action_id":"remediation:revert:0"');
     first = { blocks };
     await until(
-      () => logs.includes('change alert not posted: channel may not see it'),
-      () => `no refusal for C0LEGACY: ${logs}`,
+      () => bot.logs().includes('change alert not posted: channel may not see it'),
+      () => `no refusal for C0LEGACY: ${bot.logs()}`,
     );
     expect(alerts()).toHaveLength(1);
   });
@@ -195,13 +170,13 @@ describe('change alerts of serve watching a live cluster', { timeout: 60_000 }, 
     expect(mode()).toBe('PERMISSIVE');
     await until(
       () => count(HARMLESS) === harmless + 1,
-      () => `the revert was never compared: ${logs}`,
+      () => `the revert was never compared: ${bot.logs()}`,
     );
     expect(alerts()).toHaveLength(1);
     // The alert's thread says what repaired it.
     await until(
       () => slack.calls.some((c) => String(c.args.text).startsWith(':white_check_mark: Repaired by')),
-      () => `no repair posted: ${logs}`,
+      () => `no repair posted: ${bot.logs()}`,
     );
     const repair = slack.calls.find((c) => String(c.args.text).startsWith(':white_check_mark: Repaired by'));
     expect(repair?.args).toMatchObject({

@@ -2,15 +2,15 @@
 // waits for the model's first sync; after it, /mtls check, matrix and digest make no request at all;
 // changes arrive through the watch (410 Gone re-lists); a refused watch is a gap in every answer until
 // it is back; after a fix the re-check waits for the write to come through the watch.
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FakeKubeApi } from '../helpers/fake-kube-api.js';
 import { buttonClickBody, FakeSlack, slackSignature, slashCommandBody } from '../helpers/fake-slack.js';
-import { freePort } from '../helpers/free-port.js';
 import { kubeconfigFile, paymentsCluster } from '../helpers/payments-cluster.js';
+import { type ServeProcess, startServe } from '../helpers/serve-process.js';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
 const SECRET = 'watch-signing-secret';
@@ -19,10 +19,9 @@ const PA_GAP = 'peerauthentications.security.istio.io watch (all namespaces)';
 let slack: FakeSlack;
 let slackUrl: string;
 let kube: FakeKubeApi;
-let bot: ChildProcess;
+let bot: ServeProcess;
 let url: string;
 let opsUrl: string;
-let logs = '';
 let releasePods: () => void = () => {};
 
 async function until(condition: () => boolean | Promise<boolean>, message: () => string, timeoutMs = 15_000) {
@@ -46,40 +45,19 @@ beforeAll(async () => {
     config,
     `access:\n  channels:\n    C0OPS: ["*"]\napprovers:\n  users: [U0ALICE, U0BOB]\nstore:\n  path: ${join(dir, 'state.db')}\n`,
   );
-  const port = await freePort();
-  const opsPort = await freePort();
-  url = `http://127.0.0.1:${port}/slack/events`;
-  opsUrl = `http://127.0.0.1:${opsPort}`;
   execFileSync('npm', ['run', 'build', '--silent'], { cwd: ROOT });
-  bot = spawn(
-    'node',
-    ['bin/mtls-doctor.js', 'serve', '--kubeconfig', kubeconfigFile(server), '--config', config],
-    {
-      cwd: ROOT,
-      env: {
-        ...process.env,
-        SLACK_BOT_TOKEN: 'xoxb-watch-token',
-        SLACK_SIGNING_SECRET: SECRET,
-        SLACK_API_URL: `${slackUrl}/api/`,
-        PORT: String(port),
-        OPS_PORT: String(opsPort),
-        SLACK_APP_TOKEN: '',
-      },
-    },
-  );
-  bot.stderr?.on('data', (d: Buffer) => {
-    logs += d.toString();
+  bot = await startServe(['serve', '--kubeconfig', kubeconfigFile(server), '--config', config], {
+    slackUrl,
+    secret: SECRET,
+    token: 'xoxb-watch-token',
   });
-  await until(
-    () => logs.includes('listening on port'),
-    () => `bot did not start: ${logs}`,
-    30_000,
-  );
+  url = bot.url;
+  opsUrl = bot.opsUrl;
 }, 90_000);
 
 afterAll(async () => {
   releasePods();
-  bot?.kill('SIGTERM');
+  bot?.stop();
   await kube?.stop();
   await slack?.stop();
 });
@@ -134,7 +112,7 @@ describe('serve watching a live cluster', { timeout: 60_000 }, () => {
   it('/readyz is not ready, and says why, until the first sync is complete', async () => {
     await until(
       async () => (await readyz()).body.checks.cluster.detail.includes('(waiting for pods)'),
-      () => `readiness never waited for pods: ${logs}`,
+      () => `readiness never waited for pods: ${bot.logs()}`,
     );
     const before = await readyz();
     expect(before.status).toBe(503);

@@ -2,7 +2,7 @@
 // and `/mtls digest` upload a PNG with the current flow (files.getUploadURLExternal, the bytes to the
 // upload URL, files.completeUploadExternal) and alt text; without files:write the bot answers in text
 // and says so once, in the channel and in its log.
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Posture } from '../../src/digest/posture.js';
 import { SqliteStore } from '../../src/store/sqlite-store.js';
 import { FakeSlack, type SlackCall, slackSignature, slashCommandBody } from '../helpers/fake-slack.js';
-import { freePort } from '../helpers/free-port.js';
+import { type ServeProcess, startServe } from '../helpers/serve-process.js';
 import { decodePng } from './png.js';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
@@ -18,10 +18,9 @@ const SECRET = 'pictures-signing-secret';
 const DAY = 86_400_000;
 let slack: FakeSlack;
 let slackUrl: string;
-let bot: ChildProcess;
+let bot: ServeProcess;
 let botUrl: string;
 let dir: string;
-let stderr = '';
 
 beforeAll(async () => {
   slack = new FakeSlack();
@@ -47,33 +46,17 @@ beforeAll(async () => {
   store.close();
   const mesh = join(dir, 'mesh');
   cpSync(join(ROOT, 'examples/mesh'), mesh, { recursive: true });
-  const port = await freePort();
-  botUrl = `http://127.0.0.1:${port}/slack/events`;
   execFileSync('npm', ['run', 'build', '--silent'], { cwd: ROOT });
-  bot = spawn('node', ['bin/mtls-doctor.js', 'serve', '-f', mesh, '--config', config], {
-    cwd: ROOT,
-    env: {
-      ...process.env,
-      SLACK_BOT_TOKEN: 'xoxb-pictures-token',
-      SLACK_SIGNING_SECRET: SECRET,
-      SLACK_API_URL: `${slackUrl}/api/`,
-      PORT: String(port),
-      OPS_PORT: String(await freePort()),
-      SLACK_APP_TOKEN: '',
-    },
+  bot = await startServe(['serve', '-f', mesh, '--config', config], {
+    slackUrl,
+    secret: SECRET,
+    token: 'xoxb-pictures-token',
   });
-  bot.stderr?.on('data', (d: Buffer) => {
-    stderr += d.toString();
-  });
-  const started = Date.now();
-  while (!stderr.includes('listening on port')) {
-    if (Date.now() - started > 20_000) throw new Error(`bot did not start: ${stderr}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  botUrl = bot.url;
 }, 60_000);
 
 afterAll(async () => {
-  bot?.kill('SIGTERM');
+  bot?.stop();
   await slack?.stop();
   rmSync(dir, { recursive: true, force: true });
 });
@@ -91,7 +74,7 @@ async function until(from: number, done: (calls: SlackCall[]) => boolean): Promi
   while (!done(slack.calls.slice(from))) {
     if (Date.now() - started > 30_000)
       throw new Error(
-        `Slack did not see it: ${JSON.stringify(slack.calls.slice(from).map((c) => c.method))}\n${stderr}`,
+        `Slack did not see it: ${JSON.stringify(slack.calls.slice(from).map((c) => c.method))}\n${bot.logs()}`,
       );
     await new Promise((r) => setTimeout(r, 50));
   }
@@ -156,8 +139,8 @@ describe('pictures in Slack', () => {
       await until(again, (c) => named(c, 'chat.update').length === 1);
       // Only the "working out…" placeholder: no second note.
       expect(named(second, 'chat.postMessage')).toHaveLength(1);
-      expect(stderr.match(/pictures are off/g)).toHaveLength(1);
-      expect(stderr).not.toContain('xoxb-pictures-token');
+      expect(bot.logs().match(/pictures are off/g)).toHaveLength(1);
+      expect(bot.logs()).not.toContain('xoxb-pictures-token');
     } finally {
       slack.filesError = undefined;
     }

@@ -1,0 +1,77 @@
+// `mtls-doctor serve` as its own process, as the e2e tests and the burst benchmark run it: HTTP mode on
+// loopback ports, Slack's Web API at `slackUrl`, its JSON log lines collected from stderr. Resolves
+// once it listens (and, with `ready`, once that holds too).
+import { type ChildProcess, spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { freePort } from './free-port.js';
+
+const ROOT = join(import.meta.dirname, '../..');
+
+export interface ServeOptions {
+  readonly slackUrl: string;
+  readonly secret: string;
+  readonly token: string;
+  readonly env?: NodeJS.ProcessEnv;
+  /** Waited for after "listening on port" (e.g. /readyz answering 200). */
+  readonly ready?: (bot: ServeProcess) => boolean | Promise<boolean>;
+  readonly timeoutMs?: number;
+}
+
+export interface ServeProcess {
+  readonly child: ChildProcess;
+  readonly port: number;
+  /** Where Slack sends requests. */
+  readonly url: string;
+  readonly opsUrl: string;
+  /** Everything the bot has logged so far. */
+  logs(): string;
+  stop(): void;
+}
+
+/** Starts `node bin/mtls-doctor.js <args>` (build first: `npm run build`). */
+export async function startServe(args: readonly string[], options: ServeOptions): Promise<ServeProcess> {
+  const port = await freePort();
+  const opsPort = await freePort();
+  const child = spawn(process.execPath, [join(ROOT, 'bin/mtls-doctor.js'), ...args], {
+    cwd: ROOT,
+    env: {
+      ...process.env,
+      SLACK_BOT_TOKEN: options.token,
+      SLACK_SIGNING_SECRET: options.secret,
+      SLACK_API_URL: `${options.slackUrl}/api/`,
+      SLACK_APP_TOKEN: '',
+      PORT: String(port),
+      OPS_PORT: String(opsPort),
+      ...options.env,
+    },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let logs = '';
+  child.stderr?.on('data', (d: Buffer) => {
+    logs += d.toString();
+  });
+  const bot: ServeProcess = {
+    child,
+    port,
+    url: `http://127.0.0.1:${port}/slack/events`,
+    opsUrl: `http://127.0.0.1:${opsPort}`,
+    logs: () => logs,
+    stop: () => {
+      child.kill('SIGCONT');
+      child.kill('SIGTERM');
+    },
+  };
+  const timeoutMs = options.timeoutMs ?? 30_000;
+  const started = performance.now();
+  const ready = async () =>
+    logs.includes('listening on port') && (!options.ready || (await options.ready(bot)));
+  while (!(await ready())) {
+    if (child.exitCode !== null) throw new Error(`the bot exited (${child.exitCode}): ${logs}`);
+    if (performance.now() - started > timeoutMs) {
+      bot.stop();
+      throw new Error(`the bot did not start within ${timeoutMs} ms: ${logs}`);
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return bot;
+}
