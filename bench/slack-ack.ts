@@ -3,12 +3,11 @@
 // start (no snapshot read yet).
 // Slack gives an app 3 s to ack; the aim is well under 100 ms, and the whole burst answered within 3×
 // the time one command takes alone (one read and one diagnosis shared by all of them).
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FakeSlack, slackSignature, slashCommandBody } from '../test/helpers/fake-slack.js';
-import { freePort } from '../test/helpers/free-port.js';
+import { startServe } from '../test/helpers/serve-process.js';
 import { BASE_SCALE, generateMesh } from './generate-mesh.js';
 
 export interface AckReport {
@@ -39,37 +38,16 @@ const SECRET = 'bench-secret';
  * Slack stay in this process, so they do not compete with the bot's event loop for the acks.
  */
 async function startBenchBot(dir: string, slackUrl: string) {
-  const port = await freePort();
-  const config = join(dir, '..', `bench-config-${port}.yaml`);
+  const config = join(dir, '..', `bench-config-${process.pid}.yaml`);
   writeFileSync(config, 'access:\n  channels:\n    C0BENCH: ["*"]\n');
-  const bot: ChildProcess = spawn(
-    process.execPath,
-    [join(import.meta.dirname, '../bin/mtls-doctor.js'), 'serve', '-f', dir, '--config', config],
-    {
-      env: {
-        ...process.env,
-        SLACK_BOT_TOKEN: 'xoxb-bench',
-        SLACK_SIGNING_SECRET: SECRET,
-        SLACK_API_URL: `${slackUrl}/api/`,
-        SLACK_APP_TOKEN: '',
-        PORT: String(port),
-        OPS_PORT: String(await freePort()),
-        MTLS_DOCTOR_LOG_LEVEL: 'error',
-      },
-      stdio: ['ignore', 'ignore', 'pipe'],
-    },
-  );
-  let stderr = '';
-  bot.stderr?.on('data', (d: Buffer) => {
-    stderr += d.toString();
+  const served = await startServe(['serve', '-f', dir, '--config', config], {
+    slackUrl,
+    secret: SECRET,
+    token: 'xoxb-bench',
+    env: { MTLS_DOCTOR_LOG_LEVEL: 'error' },
   });
-  const started = performance.now();
-  while (!stderr.includes('listening on port')) {
-    if (performance.now() - started > 30_000 || bot.exitCode !== null)
-      throw new Error(`the bot did not start: ${stderr}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  const url = `http://127.0.0.1:${port}/slack/events`;
+  const bot = served.child;
+  const url = served.url;
   const send = async (text: string, id: string): Promise<number> => {
     const body = slashCommandBody({ text, channel_id: 'C0BENCH', response_url: `${slackUrl}/respond/${id}` });
     const t0 = performance.now();
