@@ -1,32 +1,15 @@
-// Issue 14, areas 5 and 8 from a live cluster: a Sidecar's egress hosts (which services a client sees)
-// and a VirtualService's subset routing (which subset's TLS its traffic uses), read from the loopback
-// API, change `matrix -o json` and `check -o json` exactly as the same objects read from a file do.
-// Scenarios as in test/mesh/istio-visibility.test.ts (sidecar_test.go TestCreateSidecarScope) and
-// test/mesh/istio-subset-routing.test.ts (istio.io's Bookinfo "Request Routing" task).
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { daysFrom, issueCertificate } from '../helpers/certs.js';
-import { FakeKubeApi } from '../helpers/fake-kube-api.js';
-import { kubeconfigFile } from '../helpers/payments-cluster.js';
-import { runCli } from '../helpers/run-cli.js';
+import { describe, expect, it } from 'vitest';
+import {
+  type Answer,
+  answerFromFile,
+  answerLive,
+  type KubeObject,
+  ROOT_CERT,
+} from '../helpers/live-vs-file.js';
 
-type Obj = {
-  apiVersion: string;
-  kind: string;
-  metadata: { name: string; namespace?: string; [k: string]: unknown };
-  [k: string]: unknown;
-};
+type Obj = KubeObject;
 
-const NOW = new Date('2026-11-29T00:00:00Z');
-
-const root = issueCertificate({
-  commonName: 'root',
-  isCa: true,
-  notBefore: daysFrom(NOW, -1),
-  notAfter: daysFrom(NOW, 3650),
-});
+const root = ROOT_CERT;
 // An injected namespace with the root certificate istiod writes into it (a live read looks for it).
 const namespace = (name: string): Obj[] => [
   { apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels: { 'istio-injection': 'enabled' } } },
@@ -106,44 +89,15 @@ const routeTo = (subset: string): Obj => ({
   spec: { hosts: ['reviews'], http: [{ route: [{ destination: { host: 'reviews', subset } }] }] },
 });
 
-let fake: FakeKubeApi | undefined;
-afterEach(async () => {
-  await fake?.stop();
-  fake = undefined;
-});
-
-interface Answers {
-  readonly code: number;
-  readonly json: { pairs?: Pair[]; findings?: Finding[] };
-}
+type Answers = Answer<{ pairs?: Pair[]; findings?: Finding[] }>;
 type Pair = { from: string; to: string; outcome: string; reason: string; client: { tls: string } };
 type Finding = { code: string; message: string; why?: string[]; resource: unknown };
 
 /** `<command> -o json` on these objects read from a loopback API server. */
-async function live(objects: Obj[], command: 'check' | 'matrix'): Promise<Answers> {
-  fake = new FakeKubeApi().add(...structuredClone(objects));
-  const config = kubeconfigFile(await fake.start());
-  const { code, stdout, stderr } = await runCli(
-    [command, '--kubeconfig', config, '-o', 'json', ...(command === 'check' ? ['--no-istioctl'] : [])],
-    { now: NOW },
-  );
-  await fake.stop();
-  fake = undefined;
-  if (!stdout) throw new Error(`${command} printed nothing: ${stderr}`);
-  return { code, json: JSON.parse(stdout) };
-}
-
+const live = (objects: Obj[], command: 'check' | 'matrix'): Promise<Answers> => answerLive(objects, command);
 /** `<command> -f <file> -o json` on the same objects written to a file. */
-async function fromFile(objects: Obj[], command: 'check' | 'matrix'): Promise<Answers> {
-  const file = join(mkdtempSync(join(tmpdir(), 'mtls-doctor-mesh-')), 'mesh.json');
-  writeFileSync(file, JSON.stringify({ apiVersion: 'v1', kind: 'List', items: objects }, null, 2));
-  const { code, stdout, stderr } = await runCli(
-    [command, '-f', file, '-o', 'json', ...(command === 'check' ? ['--no-istioctl'] : [])],
-    { now: NOW },
-  );
-  if (!stdout) throw new Error(`${command} printed nothing: ${stderr}`);
-  return { code, json: JSON.parse(stdout) };
-}
+const fromFile = (objects: Obj[], command: 'check' | 'matrix'): Promise<Answers> =>
+  answerFromFile(objects, command);
 
 const pairOf = (a: Answers, key: string) => {
   const p = a.json.pairs?.find((x) => `${x.from} -> ${x.to}` === key);

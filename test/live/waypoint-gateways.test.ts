@@ -1,35 +1,20 @@
-// Issue 14, area 9 from a live cluster: waypoints are Kubernetes Gateways (istiod builds them from
-// Gateways, pilot/pkg/serviceregistry/ambient/waypoints.go WaypointsCollection), so a live read lists
-// gateways.gateway.networking.k8s.io. A namespace's istio.io/use-waypoint is then judged as from a file;
-// without the Gateway API CRDs no waypoint can exist; a refused LIST leaves the check undone (a gap),
-// never a false waypoint-not-found. Through `check -o json` (one-shot read) and the watched model (serve).
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Watch } from '@kubernetes/client-node';
 import { afterEach, describe, expect, it } from 'vitest';
 import { diagnose } from '../../src/engine/diagnose.js';
 import { createKubeApi } from '../../src/snapshot/live/kube-api.js';
 import { ClusterModel } from '../../src/snapshot/live/model.js';
-import { daysFrom, issueCertificate } from '../helpers/certs.js';
 import { FakeKubeApi } from '../helpers/fake-kube-api.js';
-import { kubeconfigFile } from '../helpers/payments-cluster.js';
-import { runCli } from '../helpers/run-cli.js';
+import {
+  type Answer,
+  answerFromFile,
+  answerLive,
+  type KubeObject,
+  ROOT_CERT,
+} from '../helpers/live-vs-file.js';
 
-type Obj = {
-  apiVersion: string;
-  kind: string;
-  metadata: { name: string; namespace?: string; [k: string]: unknown };
-  [k: string]: unknown;
-};
+type Obj = KubeObject;
 
-const NOW = new Date('2026-11-29T00:00:00Z');
-const root = issueCertificate({
-  commonName: 'root',
-  isCa: true,
-  notBefore: daysFrom(NOW, -1),
-  notAfter: daysFrom(NOW, 3650),
-});
+const root = ROOT_CERT;
 
 // An ambient namespace whose label names the waypoint `waypoint` (istio.io/latest/docs/ambient/usage/
 // waypoint/, "Configure a namespace to use a waypoint"), with a pod and Service, and istiod's root cert.
@@ -91,36 +76,13 @@ afterEach(async () => {
 
 type Finding = { code: string; message: string; why?: string[]; resource: unknown };
 type Gap = { source: string; reason: string; optional?: boolean };
-interface Answers {
-  readonly code: number;
-  readonly json: { findings?: Finding[]; gaps?: Gap[] };
-}
+type Answers = Answer<{ findings?: Finding[]; gaps?: Gap[] }>;
 
 /** `check -o json` on these objects read from a loopback API server (set up by `serve`). */
-async function live(objects: Obj[], serve: (api: FakeKubeApi) => void = () => {}): Promise<Answers> {
-  fake = new FakeKubeApi().add(...structuredClone(objects));
-  serve(fake);
-  const config = kubeconfigFile(await fake.start());
-  const { code, stdout, stderr } = await runCli(
-    ['check', '--kubeconfig', config, '-o', 'json', '--no-istioctl'],
-    {
-      now: NOW,
-    },
-  );
-  if (!stdout) throw new Error(`check printed nothing: ${stderr}`);
-  return { code, json: JSON.parse(stdout) };
-}
-
+const live = (objects: Obj[], serve?: (api: FakeKubeApi) => void): Promise<Answers> =>
+  answerLive(objects, 'check', serve);
 /** `check -f <file> -o json` on the same objects written to a file. */
-async function fromFile(objects: Obj[]): Promise<Answers> {
-  const file = join(mkdtempSync(join(tmpdir(), 'mtls-doctor-mesh-')), 'mesh.json');
-  writeFileSync(file, JSON.stringify({ apiVersion: 'v1', kind: 'List', items: objects }, null, 2));
-  const { code, stdout, stderr } = await runCli(['check', '-f', file, '-o', 'json', '--no-istioctl'], {
-    now: NOW,
-  });
-  if (!stdout) throw new Error(`check printed nothing: ${stderr}`);
-  return { code, json: JSON.parse(stdout) };
-}
+const fromFile = (objects: Obj[]): Promise<Answers> => answerFromFile(objects, 'check');
 
 // What a finding says, without where it came from (a file's line, or the cluster).
 const said = (a: Answers) =>
