@@ -59,7 +59,9 @@ export function parseWhatIf(text: string): WhatIf {
     )
       throw new WhatIfError(`"${token}" is not understood: ${USAGE}`);
     if (key !== 'mesh' && !value) throw new WhatIfError(`"${token}" needs a value: ${USAGE}`);
-    given.set(key === 'ns' ? 'namespace' : key, value);
+    const name = key === 'ns' ? 'namespace' : key;
+    if (given.has(name)) throw new WhatIfError(`${name} is given twice`);
+    given.set(name, value);
   }
   const namespace = given.get('namespace');
   if (namespace !== undefined && !isNamespaceName(namespace))

@@ -252,6 +252,7 @@ describe('mtls-doctor diff --what-if beyond PeerAuthentication modes', () => {
     for (const [change, message] of [
       ['automtls=maybe', 'automtls "maybe" is not on or off'],
       ['automtls=on mode=STRICT', 'automtls= stands alone'],
+      ['namespace=foo ns=bar mode=STRICT', 'namespace is given twice'],
       ['host=httpbin tls=DISABLE', 'host "httpbin" is a short name: add namespace=NS'],
       ['host=bad_host tls=DISABLE namespace=foo', '"bad_host" is not a host name'],
       ['host=httpbin.foo tls=OFF', 'tls "OFF" is not one of DISABLE, SIMPLE, MUTUAL, ISTIO_MUTUAL'],
