@@ -2,6 +2,8 @@
 // `check -o json`. Each case names the Istio source or unit test it is derived from (istio/istio master,
 // istio/ztunnel master).
 import { describe, expect, it } from 'vitest';
+import { toKubeYaml } from '../../src/remediation/kube-yaml.js';
+import { applyMergePatch } from '../../src/remediation/merge-patch.js';
 import { brief, checkJson, checkSarif, matrixJson } from '../helpers/cli-mesh.js';
 import { app, destinationRule, namespace, peerAuthentication } from '../helpers/mesh.js';
 
@@ -15,10 +17,12 @@ const clients =
   app('amb', 'curl');
 const TO = 'srv/api:80';
 const from = (client: string) => `${client} -> ${TO}`;
+const doc = (object: unknown) => `---\n${toKubeYaml(object)}`;
 
 describe('area 9: ztunnel enforces PeerAuthentication as istiod converts it', () => {
-  // ambient/authorization.go convertPeerAuthentication converts only STRICT; TestRBACConvert's
-  // testdata/peer-authn-disable-in.yaml (mtls DISABLE) converts to nothing (an empty peer-authn-disable.yaml).
+  // ambient/authorization.go convertedSelectorPeerAuthentications: a namespace policy sets "effective
+  // STRICT" only when its mode is STRICT (`if !isMtlsModeUnset(ns) { strict = isMtlsModeStrict(ns) }`), and
+  // a PERMISSIVE or DISABLE workload policy clears it: DISABLE is handled exactly as PERMISSIVE.
   it('DISABLE on an ambient namespace acts as PERMISSIVE: plaintext and HBONE both get in', async () => {
     const yaml =
       clients +
@@ -162,6 +166,69 @@ describe('area 9: ztunnel enforces PeerAuthentication as istiod converts it', ()
     // The same exception written PERMISSIVE is converted (DENY no principal AND port != 8080).
     const permissive = yaml.replace('mode: DISABLE', 'mode: PERMISSIVE');
     expect(brief((await matrixJson(permissive)).pairs.get(from('legacy/old')))).toBe('ok/DISABLE');
+  });
+  // The plan offered for the DISABLE exception above must hold under every parent policy. Written as
+  // port PERMISSIVE alone it would not: under a STRICT mesh policy and a namespace policy without a mode,
+  // convertPeerAuthentication skips the PERMISSIVE port (authorization.go: mode UNSET and
+  // `nsCfg != nil && !isMtlsModeStrict(nsCfg)`) while convertedSelectorPeerAuthentications drops the
+  // static STRICT policy (foundPermissive), so every port accepts plaintext. With the workload's own
+  // STRICT, convertPeerAuthentication emits DENY (no principal AND port != 8080) whatever the parents are
+  // (TestRBACConvert: testdata/peer-authn-strict-and-disable-port-mtls.yaml). The test applies the plan's
+  // merge patch to the policy and runs the matrix on the result.
+  it('the fix for an ignored DISABLE exception sets the policy STRICT too: only the excepted port opens', async () => {
+    const admin = `---
+apiVersion: v1
+kind: Service
+metadata:
+  name: admin
+  namespace: srv
+spec:
+  selector:
+    app: api
+  ports:
+    - name: http
+      port: 90
+      targetPort: 9090
+`;
+    const policy = {
+      apiVersion: 'security.istio.io/v1',
+      kind: 'PeerAuthentication',
+      metadata: { name: 'api-port', namespace: 'srv' },
+      spec: { selector: { matchLabels: { app: 'api' } }, portLevelMtls: { 8080: { mode: 'DISABLE' } } },
+    };
+    const parents =
+      clients +
+      namespace('srv', 'ambient') +
+      app('srv', 'api') +
+      admin +
+      peerAuthentication('istio-system', 'default', 'STRICT') +
+      peerAuthentication('srv', 'default', undefined);
+    const before = parents + doc(policy);
+    expect(brief((await matrixJson(before)).pairs.get(from('legacy/old')))).toBe(
+      'fail(ambient-port-level-mtls)/DISABLE',
+    );
+    const check = await checkJson(before);
+    const f = check.findings.find((x) => x.code === 'ambient-port-level-mtls');
+    expect(f?.why?.join(' ')).toContain('DISABLE only');
+    expect(f?.why?.join(' ')).not.toContain('keeps the static STRICT policy and the port-level');
+    const plans = (f as unknown as { remediations: { id: string; kubectl: string }[] }).remediations;
+    expect(plans.map((r) => r.id)).toEqual(['port-exception:PeerAuthentication/srv/api-port:8080']);
+    const patch = JSON.parse(/ -p '(.*)'$/.exec(plans[0]?.kubectl ?? '')?.[1] ?? '{}');
+    expect(patch).toEqual({
+      spec: { mtls: { mode: 'STRICT' }, portLevelMtls: { 8080: { mode: 'PERMISSIVE' } } },
+    });
+
+    const after = parents + doc(applyMergePatch(structuredClone(policy), patch));
+    const fixed = (await matrixJson(after)).pairs;
+    expect(brief(fixed.get(from('legacy/old')))).toBe('ok/DISABLE');
+    expect(brief(fixed.get('legacy/old -> srv/admin:90'))).toBe('fail(strict-plaintext-clients)/DISABLE');
+    expect(brief(fixed.get('client/sleep -> srv/admin:90'))).toBe('ok/ISTIO_MUTUAL');
+    expect((await checkJson(after)).findings.map((x) => x.code)).not.toContain('ambient-port-level-mtls');
+
+    // The port entry alone (the old plan) opens the other port too.
+    const portOnly = { spec: { portLevelMtls: { 8080: { mode: 'PERMISSIVE' } } } };
+    const open = parents + doc(applyMergePatch(structuredClone(policy), portOnly));
+    expect(brief((await matrixJson(open)).pairs.get('legacy/old -> srv/admin:90'))).toBe('ok/DISABLE');
   });
 });
 
