@@ -100,12 +100,24 @@ function toFinding(subject: Subject): Finding[] {
       }),
     ];
   }
+  // A namespace's label also applies to its pods, and fetchWaypointForWorkload takes a "workload" waypoint:
+  // only the Services bypass it. ztunnel uses a pod's waypoint for traffic addressed to the pod itself
+  // (istio/ztunnel src/proxy/outbound.rs: the workload's waypoint when no Service is involved).
+  const podsStillUseIt = subject.ref.kind === 'Namespace' && r.trafficType === 'workload';
+  const trafficEffect = podsStillUseIt
+    ? `istiod attaches it to the namespace's pods but to none of its Services, so traffic to the Services goes straight to the pods: mTLS still holds (HBONE), but the waypoint's L7 policy (AuthorizationPolicies that target it, HTTP routing) does not apply to it. Only traffic addressed to a pod directly (its IP, no Service) passes through the waypoint.`
+    : effect;
   return [
     finding({
       code: 'waypoint-traffic-type',
-      message: `${subject.what} uses waypoint ${wp}, but that waypoint is for "${r.trafficType}" traffic (istio.io/waypoint-for): ${effect}`,
+      message: `${subject.what} uses waypoint ${wp}, but that waypoint is for "${r.trafficType}" traffic (istio.io/waypoint-for): ${trafficEffect}`,
       why: [
         'waypoints.go fetchWaypointForService accepts a waypoint for "service" or "all" traffic, fetchWaypointForWorkload one for "workload" or "all"; a Gateway without istio.io/waypoint-for is for "service".',
+        ...(podsStillUseIt
+          ? [
+              "The namespace's label is read for its pods too (fetchWaypointForWorkload), so they keep the waypoint; ztunnel sends to a pod's waypoint only traffic addressed to the pod, not to a Service (ztunnel src/proxy/outbound.rs).",
+            ]
+          : []),
       ],
       fix: `Label Gateway ${wp} istio.io/waypoint-for=all (or the traffic it should take), or point the label at a waypoint for that traffic.`,
       resource: subject.ref,

@@ -335,12 +335,19 @@ describe('area 9: waypoints (istio.io/use-waypoint)', () => {
 
   // waypoints.go fetchWaypointForService: a waypoint for "workload" traffic only does not take a
   // Service's traffic (ReportWaypointUnsupportedTrafficType); without istio.io/waypoint-for it is "service".
-  it('a namespace waypoint for workload traffic only is not used for Services', async () => {
+  // fetchWaypointForWorkload does take it, so the namespace's pods keep the waypoint, and ztunnel uses it
+  // for traffic addressed to a pod (istio/ztunnel src/proxy/outbound.rs: a workload waypoint only when
+  // `service.is_none()`): only the Services bypass it.
+  it('a namespace waypoint for workload traffic only is not used for Services, still for pod-addressed traffic', async () => {
     const yaml = labelled(mesh, 'waypoint') + waypoint('srv', 'waypoint', 'workload');
     const check = await checkJson(yaml);
     const f = check.findings.find((x) => x.code === 'waypoint-traffic-type');
     expect(f?.resource).toEqual({ kind: 'Namespace', name: 'srv' });
+    expect(f?.severity).toBe('warning');
     expect(f?.message).toContain('"workload" traffic');
+    expect(f?.message).toContain("attaches it to the namespace's pods but to none of its Services");
+    expect(f?.message).toContain('traffic addressed to a pod directly');
+    expect(f?.message).not.toContain('istiod attaches no waypoint');
     const all = await checkJson(labelled(mesh, 'waypoint') + waypoint('srv', 'waypoint', 'all'));
     expect(all.findings.map((x) => x.code)).not.toContain('waypoint-traffic-type');
   });
