@@ -351,4 +351,84 @@ describe('area 9: waypoints (istio.io/use-waypoint)', () => {
     const all = await checkJson(labelled(mesh, 'waypoint') + waypoint('srv', 'waypoint', 'all'));
     expect(all.findings.map((x) => x.code)).not.toContain('waypoint-traffic-type');
   });
+
+  // waypoints.go fetchWaypointForTarget: a found waypoint is attached only if
+  // AllowsAttachmentFromNamespace(OrLookup) admits the subject's namespace (ReportWaypointAttachmentDenied);
+  // makeAllowedRoutes / makeWaypointSelector read allowedRoutes.namespaces of the HBONE listener on 15008,
+  // "Same" when absent; "All" admits any namespace, "Selector" matches the namespace's labels.
+  it('a waypoint in another namespace is attached only if its HBONE listener admits the namespace', async () => {
+    const crossNs = (yaml: string) =>
+      labelled(yaml, 'waypoint').replace(
+        'istio.io/use-waypoint: waypoint',
+        'istio.io/use-waypoint: waypoint\n    istio.io/use-waypoint-namespace: infra\n    team: payments',
+      );
+    const base = crossNs(mesh) + namespace('infra', 'ambient');
+    const allowed = (from: string) => `\n      allowedRoutes:\n        namespaces:\n          from: ${from}`;
+
+    const denied = await checkJson(base + waypoint('infra', 'waypoint'));
+    const f = denied.findings.find((x) => x.code === 'waypoint-attachment-denied');
+    expect(f?.resource).toEqual({ kind: 'Namespace', name: 'srv' });
+    expect(f?.severity).toBe('warning');
+    expect(f?.message).toContain('admits only its own namespace infra');
+    expect(f?.message).toContain('not namespace srv');
+    expect(f?.message).toContain('L7 policy');
+    expect(denied.findings.map((x) => x.code)).not.toContain('waypoint-not-found');
+    expect((await checkSarif(base + waypoint('infra', 'waypoint'))).rules.map((r) => r.id)).toContain(
+      'waypoint-attachment-denied',
+    );
+
+    const codes = async (yaml: string) => (await checkJson(yaml)).findings.map((x) => x.code);
+    const withListener = (extra: string) =>
+      waypoint('infra', 'waypoint').replace('protocol: HBONE', `protocol: HBONE${extra}`);
+    expect(await codes(base + withListener(allowed('All')))).not.toContain('waypoint-attachment-denied');
+    const selector = (label: string) =>
+      `${allowed('Selector')}\n          selector:\n            matchLabels:\n              team: ${label}`;
+    expect(await codes(base + withListener(selector('payments')))).not.toContain(
+      'waypoint-attachment-denied',
+    );
+    expect(await codes(base + withListener(selector('search')))).toContain('waypoint-attachment-denied');
+    // A Selector without a selector selects nothing (LabelSelectorAsSelector(nil)).
+    expect(await codes(base + withListener(allowed('Selector')))).toContain('waypoint-attachment-denied');
+  });
+
+  // The waypoint the fix creates for a subject in another namespace must admit it, or the fix leaves a
+  // waypoint that is still not attached (makeWaypointSelector: "Same" by default).
+  it('the waypoint created for another namespace admits it: applied, nothing is left to report', async () => {
+    const yaml =
+      labelled(mesh, 'waypoint').replace(
+        'istio.io/use-waypoint: waypoint',
+        'istio.io/use-waypoint: waypoint\n    istio.io/use-waypoint-namespace: infra',
+      ) + namespace('infra', 'ambient');
+    const f = (await checkJson(yaml)).findings.find((x) => x.code === 'waypoint-not-found');
+    const plans = (f as unknown as { remediations: { id: string; kubectl: string }[] }).remediations;
+    expect(plans.map((r) => r.id)).toEqual(['create-waypoint:Gateway/infra/waypoint']);
+    const created = /<<'EOF'\n([\s\S]*)\nEOF$/.exec(plans[0]?.kubectl ?? '')?.[1] ?? '';
+    expect(created).toContain('from: All');
+    const after = await checkJson(`${yaml}---\n${created}\n`);
+    expect(after.findings.map((x) => x.code)).not.toContain('waypoint-not-found');
+    expect(after.findings.map((x) => x.code)).not.toContain('waypoint-attachment-denied');
+    // In the subject's own namespace the default listener is enough.
+    const same = (await checkJson(labelled(mesh, 'waypoint'))).findings.find(
+      (x) => x.code === 'waypoint-not-found',
+    );
+    const samePlan = (same as unknown as { remediations: { kubectl: string }[] }).remediations[0];
+    expect(samePlan?.kubectl).not.toContain('allowedRoutes');
+  });
+
+  // waypoints.go gatewayToWaypointTransform: a Gateway without status.addresses is not a waypoint yet.
+  // A manifest without status says nothing about it; a status without addresses (read live) does.
+  it('a waypoint Gateway whose status has no addresses is reported as not programmed yet', async () => {
+    const yaml = labelled(mesh, 'waypoint');
+    const status = (s: string) => `${waypoint('srv', 'waypoint')}status:\n${s}`;
+    const pending = await checkJson(
+      yaml + status('  conditions:\n    - type: Programmed\n      status: "False"\n'),
+    );
+    const f = pending.findings.find((x) => x.code === 'waypoint-not-found');
+    expect(f?.message).toContain('not programmed yet');
+    expect((f as unknown as { remediations: unknown[] }).remediations).toEqual([]);
+    const programmed = await checkJson(
+      yaml + status('  addresses:\n    - type: Hostname\n      value: waypoint.srv.svc.cluster.local\n'),
+    );
+    expect(programmed.findings.map((x) => x.code)).not.toContain('waypoint-not-found');
+  });
 });
