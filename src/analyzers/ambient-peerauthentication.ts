@@ -54,7 +54,7 @@ function disableFindings(mesh: ResolvedMesh, decisions: readonly PortDecision[])
         code: 'ambient-peerauthentication-disable',
         message: `PeerAuthentication ${policy.meta.namespace}/${policy.meta.name} sets DISABLE${level === 'port' ? ` on port ${portsOf(group)}` : ''} for ambient workloads ${list(workloads)}, but ztunnel has no DISABLE: it accepts both HBONE (mTLS) and plaintext there, exactly as PERMISSIVE, and mesh clients keep arriving over HBONE.`,
         why: [
-          'istiod converts PeerAuthentication into ztunnel DENY policies only for STRICT (authorization.go convertedSelectorPeerAuthentications, convertPeerAuthentication); DISABLE converts to nothing (Istio test data peer-authn-disable.yaml), so the port is left open to plaintext as under PERMISSIVE.',
+          'istiod turns PeerAuthentication into ztunnel DENY policies that only reject plaintext: a DISABLE mode counts as not STRICT exactly like PERMISSIVE (authorization.go convertedSelectorPeerAuthentications: a namespace policy sets "effective STRICT" only when it is STRICT, a workload policy that is PERMISSIVE or DISABLE clears it), and convertPeerAuthentication treats a DISABLE port like a PERMISSIVE one, so the port is left open to plaintext as under PERMISSIVE.',
           'Sidecars and ztunnel still send HBONE to ambient pods whatever the policy says (cluster_tls.go applyHBONETransportSocketMatches, workloads.go setTunnelProtocol).',
         ],
         fix: 'Write PERMISSIVE, which says what ztunnel does. To take a workload out of mTLS altogether, take it out of ambient (pod label istio.io/dataplane-mode=none).',
@@ -103,15 +103,18 @@ function portLevelFindings(mesh: ResolvedMesh, decisions: readonly PortDecision[
           ...(hit.length === 0 ? { severity: 'warning' as const } : {}),
           message: `PeerAuthentication ${policy.meta.namespace}/${policy.meta.name} accepts plaintext on port ${ports} of ambient workloads ${list(workloads)}, but ztunnel still rejects it there${hit.length > 0 ? `: ${describeClients(hit)} are reset. Callers see: ${firstSymptom(hit)}` : ''}.`,
           why: [
-            `The workload policy has no mode of its own and inherits STRICT (${parents}). For that case istiod looks only for PERMISSIVE port entries (authorization.go convertedSelectorPeerAuthentications), or its conversion skips the exception when the namespace policy exists without STRICT (convertPeerAuthentication), so the workload keeps the static STRICT policy and the port-level exception never reaches ztunnel. A sidecar would honour it: this is Istio's ambient conversion, not the policy.`,
+            `The workload policy has no mode of its own and inherits STRICT (${parents}), and its exceptions are DISABLE only. For that case istiod looks only for PERMISSIVE port entries (authorization.go convertedSelectorPeerAuthentications, the UNSET branch), so the workload keeps the static STRICT policy and the DISABLE exception never reaches ztunnel. A sidecar would honour it: this is Istio's ambient conversion, not the policy.`,
           ],
-          fix: `Use mode PERMISSIVE for port ${ports} in ${policy.meta.namespace}/${policy.meta.name} (not DISABLE), or give the policy its own mtls.mode STRICT so its port entries are converted.`,
+          fix: `Give ${policy.meta.namespace}/${policy.meta.name} its own mtls.mode STRICT and write port ${ports} as PERMISSIVE (not DISABLE): istiod converts that alone into "deny plaintext except on port ${ports}" under any namespace or mesh policy. PERMISSIVE without the policy's own STRICT is not enough: under a STRICT mesh policy and a namespace policy without a mode, istiod converts nothing and every port accepts plaintext.`,
           resource: paRef(policy),
           location: policy.meta.source,
           path: 'spec.portLevelMtls',
           related: group.map((d) => workloadRef(d.workload)),
           remediations: [...new Set(group.map((d) => d.port as number))].map((port) =>
-            addPortException(policy.meta.namespace, selector, port, policy, first.workload.meta.name),
+            // The policy's own STRICT: see addPortException (strictWorkload).
+            addPortException(policy.meta.namespace, selector, port, policy, first.workload.meta.name, {
+              strictWorkload: true,
+            }),
           ),
         }),
       );

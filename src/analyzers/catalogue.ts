@@ -145,6 +145,11 @@ export const CATALOGUE = {
     title: 'istio.io/use-waypoint names a waypoint that does not exist: traffic bypasses it',
     severity: 'warning',
   },
+  'waypoint-attachment-denied': {
+    title:
+      'istio.io/use-waypoint names a waypoint whose listener does not admit the namespace (allowedRoutes): not used',
+    severity: 'warning',
+  },
   'waypoint-traffic-type': {
     title:
       'istio.io/use-waypoint names a waypoint for another traffic type (istio.io/waypoint-for): not used',

@@ -6,8 +6,10 @@
 //     workloads.go), and the selector policy is converted port by port (convertPeerAuthentication;
 //     policies.go PolicyCollections). ztunnel denies a connection when any group matches and a group
 //     matches when all its rules match (istio/ztunnel src/rbac.rs Authorization::matches). HBONE always
-//     carries a peer identity, so only plaintext can be denied; DISABLE is never converted, so it acts
-//     as PERMISSIVE (testdata/peer-authn-disable.yaml converts to nothing).
+//     carries a peer identity, so only plaintext can be denied; DISABLE is handled as "not STRICT", so
+//     it acts as PERMISSIVE (convertedSelectorPeerAuthentications: a namespace policy sets effective
+//     STRICT only if STRICT, a PERMISSIVE or DISABLE workload policy clears it; convertPeerAuthentication
+//     has one branch for PERMISSIVE and DISABLE ports).
 //  2. Client side. A sidecar sends HBONE to an endpoint that supports the tunnel (endpoint_builder.go
 //     supportTunnel), except when the pod is labelled security.istio.io/tlsMode=istio: then it keeps
 //     "legacy" Istio mTLS unless PILOT_PREFER_SENDING_HBONE (off by default) — ztunnel has no listener
@@ -15,11 +17,16 @@
 //     applyHBONETransportSocketMatches: hboneTransportSocket(ts)); ISTIO_MUTUAL and DISABLE become plain
 //     HBONE. ztunnel sends HBONE to ambient pods and to pods labelled networking.istio.io/tunnel=http
 //     (workloads.go setTunnelProtocol), plaintext to the rest; it reads no DestinationRule.
-//  3. Waypoints change who enforces L7 policy, not mTLS reachability: a waypoint reaches the pod over
-//     HBONE (endpoint_builder.go: "Waypoints always use HBONE"), sidecars ignore service waypoints (same
-//     file), ztunnel's plaintext inbound path applies only the Authorizations (src/proxy/
+//  3. Waypoints change who enforces L7 policy, not mTLS reachability: a waypoint reaches an ambient pod
+//     over HBONE (endpoint_builder.go: the endpoint supports the tunnel (supportTunnel) and a waypoint's
+//     inbound-VIP clusters are exempt from the tlsMode=istio rule; "Waypoints always use HBONE" there is
+//     about a gateway sending to a service waypoint), sidecars ignore service waypoints (same file),
+//     ztunnel's plaintext inbound path applies only the Authorizations (src/proxy/
 //     inbound_passthrough.rs), and a use-waypoint naming a waypoint that does not exist leaves the
 //     target without one (waypoints.go fetchWaypointForTarget), so traffic goes direct.
+//     Known limitation, not modelled: a waypoint reaches a sidecar pod (security.istio.io/tlsMode=istio,
+//     no tunnel support) with Istio mTLS, not HBONE (cluster_tls.go: the "tlsMode-istio" transport
+//     socket match next to the HBONE one).
 import type { MtlsMode, PeerAuthentication, Workload } from '../snapshot/types.js';
 import type { EffectiveMode, ModeDecision, PeerAuthenticationIndex } from './server-mode.js';
 

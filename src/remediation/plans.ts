@@ -147,15 +147,22 @@ export function addPortException(
   targetPort: number,
   existing: PeerAuthentication | undefined,
   workloadName: string,
+  options: { strictWorkload?: boolean } = {},
 ): RemediationPlan {
   const portEntry = { [String(targetPort)]: { mode: 'PERMISSIVE' } };
+  // For ambient workloads that inherit STRICT: the policy's own STRICT makes istiod convert the exception
+  // alone (authorization.go convertPeerAuthentication: DENY no principal AND port != N), whatever the
+  // namespace and mesh policies are; without it, a namespace policy that has no mode makes the
+  // conversion skip the port while the workload drops the static STRICT policy, opening every port.
+  const mtls = options.strictWorkload ? { mtls: { mode: 'STRICT' } } : {};
+  const others = options.strictWorkload ? 'other ports stay STRICT' : 'other ports keep their mode';
   if (existing?.selector) {
     const target = paRef(existing);
-    const body = { spec: { portLevelMtls: portEntry } };
+    const body = { spec: { ...mtls, portLevelMtls: portEntry } };
     return {
       id: `port-exception:PeerAuthentication/${namespace}/${existing.meta.name}:${targetPort}`,
-      title: `Accept plaintext on port ${targetPort} in PeerAuthentication ${namespace}/${existing.meta.name}`,
-      risk: `Port ${targetPort} of the selected workloads accepts plaintext; other ports keep their mode.`,
+      title: `Accept plaintext on port ${targetPort} in PeerAuthentication ${namespace}/${existing.meta.name}${options.strictWorkload ? ', with mode STRICT for the rest' : ''}`,
+      risk: `Port ${targetPort} of the selected workloads accepts plaintext; ${others}.`,
       action: 'merge-patch',
       target,
       body,
@@ -167,7 +174,7 @@ export function addPortException(
     apiVersion: PA_API,
     kind: 'PeerAuthentication',
     metadata: { name, namespace },
-    spec: { selector: { matchLabels: { ...selector } }, portLevelMtls: portEntry },
+    spec: { selector: { matchLabels: { ...selector } }, ...mtls, portLevelMtls: portEntry },
   };
   return {
     id: `port-exception:PeerAuthentication/${namespace}/${name}:${targetPort}`,

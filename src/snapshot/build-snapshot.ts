@@ -14,6 +14,7 @@ import {
   configMapDataSchema,
   destinationRuleSpecSchema,
   gatewaySpecSchema,
+  gatewayStatusSchema,
   injectorValuesSchema,
   meshConfigSchema,
   metadataSchema,
@@ -117,7 +118,12 @@ export function buildSnapshot(raws: readonly RawObject[], options: BuildOptions 
     } else if (group === 'networking.istio.io' && kind === 'Sidecar') {
       sidecars.push(toSidecar(meta(), validate(raw, kind, ['spec'], sidecarSpecSchema)));
     } else if (group === 'gateway.networking.k8s.io' && kind === 'Gateway') {
-      waypointGateways.push(toWaypointGateway(meta(), validate(raw, kind, ['spec'], gatewaySpecSchema)));
+      const spec = validate(raw, kind, ['spec'], gatewaySpecSchema);
+      const status =
+        raw.object.status === undefined || raw.object.status === null
+          ? undefined
+          : validate(raw, kind, ['status'], gatewayStatusSchema);
+      waypointGateways.push(toWaypointGateway(meta(), spec, status));
     } else if (group === 'install.istio.io' && kind === 'IstioOperator') {
       const spec = raw.object.spec as Record<string, unknown> | undefined;
       if (spec?.meshConfig !== undefined) {
@@ -529,9 +535,27 @@ function toVirtualService(meta: ObjectMeta, spec: z.infer<typeof virtualServiceS
   };
 }
 
-function toWaypointGateway(meta: ObjectMeta, spec: z.infer<typeof gatewaySpecSchema>): WaypointGateway {
+function toWaypointGateway(
+  meta: ObjectMeta,
+  spec: z.infer<typeof gatewaySpecSchema>,
+  status: z.infer<typeof gatewayStatusSchema> | undefined,
+): WaypointGateway {
   const trafficType = meta.labels['istio.io/waypoint-for'];
-  return { meta, gatewayClassName: spec.gatewayClassName, ...(trafficType ? { trafficType } : {}) };
+  // istio waypoints.go makeAllowedRoutes: the HBONE listener on 15008 decides, "Same" without one;
+  // makeWaypointSelector: "Same" when allowedRoutes.namespaces or its `from` is absent.
+  const hbone = (spec.listeners ?? []).find((l) => l.protocol === 'HBONE' && l.port === 15008);
+  const namespaces = hbone?.allowedRoutes?.namespaces;
+  const from = namespaces?.from === 'All' || namespaces?.from === 'Selector' ? namespaces.from : 'Same';
+  const selector = from === 'Selector' ? toLabelSelector(namespaces?.selector) : undefined;
+  return {
+    meta,
+    gatewayClassName: spec.gatewayClassName,
+    ...(trafficType ? { trafficType } : {}),
+    allowedRoutes: { from, ...(selector ? { selector } : {}) },
+    // gatewayToWaypointTransform skips a Gateway without status.addresses. A manifest usually has no
+    // status at all: that says nothing; a status without addresses (live) means not programmed yet.
+    ...(status && (status.addresses ?? []).length === 0 ? { unprogrammed: true } : {}),
+  };
 }
 
 function toSidecar(meta: ObjectMeta, spec: z.infer<typeof sidecarSpecSchema>): SidecarResource {

@@ -192,5 +192,28 @@ export const mutatingWebhookConfigurationSchema = z.object({
     .nullish(),
 });
 
-/** gateway.networking.k8s.io Gateway: only its class (istio-waypoint for waypoints). */
-export const gatewaySpecSchema = z.object({ gatewayClassName: z.string().min(1) });
+/**
+ * gateway.networking.k8s.io Gateway: its class (istio-waypoint for waypoints) and which namespaces each
+ * listener admits (a waypoint's HBONE listener decides who may use it).
+ */
+export const gatewaySpecSchema = z.object({
+  gatewayClassName: z.string().min(1),
+  listeners: z
+    .array(
+      z.object({
+        port: z.number().nullish(),
+        protocol: z.string().nullish(),
+        allowedRoutes: z
+          .object({
+            namespaces: z.object({ from: z.string().nullish(), selector: labelSelector }).nullish(),
+          })
+          .nullish(),
+      }),
+    )
+    .nullish(),
+});
+
+/** A Gateway's status: istiod takes it as a waypoint only once it has addresses. */
+export const gatewayStatusSchema = z.object({
+  addresses: z.array(z.unknown()).nullish(),
+});

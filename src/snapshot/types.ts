@@ -212,6 +212,13 @@ export interface WaypointGateway {
   readonly gatewayClassName: string;
   /** The Gateway's label istio.io/waypoint-for; undefined: the class's label, else "service". */
   readonly trafficType?: string;
+  /**
+   * Which namespaces may use it: allowedRoutes.namespaces of its HBONE listener (port 15008), "Same"
+   * when absent (istio waypoints.go makeAllowedRoutes / makeWaypointSelector).
+   */
+  readonly allowedRoutes: { readonly from: 'All' | 'Same' | 'Selector'; readonly selector?: LabelSelector };
+  /** The Gateway has a status without addresses: istiod has not programmed it, it is no waypoint yet. */
+  readonly unprogrammed?: boolean;
 }
 
 export interface MeshConfig {

@@ -2,6 +2,8 @@
 // `check -o json`. Each case names the Istio source or unit test it is derived from (istio/istio master,
 // istio/ztunnel master).
 import { describe, expect, it } from 'vitest';
+import { toKubeYaml } from '../../src/remediation/kube-yaml.js';
+import { applyMergePatch } from '../../src/remediation/merge-patch.js';
 import { brief, checkJson, checkSarif, matrixJson } from '../helpers/cli-mesh.js';
 import { app, destinationRule, namespace, peerAuthentication } from '../helpers/mesh.js';
 
@@ -15,10 +17,12 @@ const clients =
   app('amb', 'curl');
 const TO = 'srv/api:80';
 const from = (client: string) => `${client} -> ${TO}`;
+const doc = (object: unknown) => `---\n${toKubeYaml(object)}`;
 
 describe('area 9: ztunnel enforces PeerAuthentication as istiod converts it', () => {
-  // ambient/authorization.go convertPeerAuthentication converts only STRICT; TestRBACConvert's
-  // testdata/peer-authn-disable-in.yaml (mtls DISABLE) converts to nothing (an empty peer-authn-disable.yaml).
+  // ambient/authorization.go convertedSelectorPeerAuthentications: a namespace policy sets "effective
+  // STRICT" only when its mode is STRICT (`if !isMtlsModeUnset(ns) { strict = isMtlsModeStrict(ns) }`), and
+  // a PERMISSIVE or DISABLE workload policy clears it: DISABLE is handled exactly as PERMISSIVE.
   it('DISABLE on an ambient namespace acts as PERMISSIVE: plaintext and HBONE both get in', async () => {
     const yaml =
       clients +
@@ -163,6 +167,69 @@ describe('area 9: ztunnel enforces PeerAuthentication as istiod converts it', ()
     const permissive = yaml.replace('mode: DISABLE', 'mode: PERMISSIVE');
     expect(brief((await matrixJson(permissive)).pairs.get(from('legacy/old')))).toBe('ok/DISABLE');
   });
+  // The plan offered for the DISABLE exception above must hold under every parent policy. Written as
+  // port PERMISSIVE alone it would not: under a STRICT mesh policy and a namespace policy without a mode,
+  // convertPeerAuthentication skips the PERMISSIVE port (authorization.go: mode UNSET and
+  // `nsCfg != nil && !isMtlsModeStrict(nsCfg)`) while convertedSelectorPeerAuthentications drops the
+  // static STRICT policy (foundPermissive), so every port accepts plaintext. With the workload's own
+  // STRICT, convertPeerAuthentication emits DENY (no principal AND port != 8080) whatever the parents are
+  // (TestRBACConvert: testdata/peer-authn-strict-and-disable-port-mtls.yaml). The test applies the plan's
+  // merge patch to the policy and runs the matrix on the result.
+  it('the fix for an ignored DISABLE exception sets the policy STRICT too: only the excepted port opens', async () => {
+    const admin = `---
+apiVersion: v1
+kind: Service
+metadata:
+  name: admin
+  namespace: srv
+spec:
+  selector:
+    app: api
+  ports:
+    - name: http
+      port: 90
+      targetPort: 9090
+`;
+    const policy = {
+      apiVersion: 'security.istio.io/v1',
+      kind: 'PeerAuthentication',
+      metadata: { name: 'api-port', namespace: 'srv' },
+      spec: { selector: { matchLabels: { app: 'api' } }, portLevelMtls: { 8080: { mode: 'DISABLE' } } },
+    };
+    const parents =
+      clients +
+      namespace('srv', 'ambient') +
+      app('srv', 'api') +
+      admin +
+      peerAuthentication('istio-system', 'default', 'STRICT') +
+      peerAuthentication('srv', 'default', undefined);
+    const before = parents + doc(policy);
+    expect(brief((await matrixJson(before)).pairs.get(from('legacy/old')))).toBe(
+      'fail(ambient-port-level-mtls)/DISABLE',
+    );
+    const check = await checkJson(before);
+    const f = check.findings.find((x) => x.code === 'ambient-port-level-mtls');
+    expect(f?.why?.join(' ')).toContain('DISABLE only');
+    expect(f?.why?.join(' ')).not.toContain('keeps the static STRICT policy and the port-level');
+    const plans = (f as unknown as { remediations: { id: string; kubectl: string }[] }).remediations;
+    expect(plans.map((r) => r.id)).toEqual(['port-exception:PeerAuthentication/srv/api-port:8080']);
+    const patch = JSON.parse(/ -p '(.*)'$/.exec(plans[0]?.kubectl ?? '')?.[1] ?? '{}');
+    expect(patch).toEqual({
+      spec: { mtls: { mode: 'STRICT' }, portLevelMtls: { 8080: { mode: 'PERMISSIVE' } } },
+    });
+
+    const after = parents + doc(applyMergePatch(structuredClone(policy), patch));
+    const fixed = (await matrixJson(after)).pairs;
+    expect(brief(fixed.get(from('legacy/old')))).toBe('ok/DISABLE');
+    expect(brief(fixed.get('legacy/old -> srv/admin:90'))).toBe('fail(strict-plaintext-clients)/DISABLE');
+    expect(brief(fixed.get('client/sleep -> srv/admin:90'))).toBe('ok/ISTIO_MUTUAL');
+    expect((await checkJson(after)).findings.map((x) => x.code)).not.toContain('ambient-port-level-mtls');
+
+    // The port entry alone (the old plan) opens the other port too.
+    const portOnly = { spec: { portLevelMtls: { 8080: { mode: 'PERMISSIVE' } } } };
+    const open = parents + doc(applyMergePatch(structuredClone(policy), portOnly));
+    expect(brief((await matrixJson(open)).pairs.get('legacy/old -> srv/admin:90'))).toBe('ok/DISABLE');
+  });
 });
 
 describe('area 9: how each client reaches an ambient server', () => {
@@ -268,13 +335,100 @@ describe('area 9: waypoints (istio.io/use-waypoint)', () => {
 
   // waypoints.go fetchWaypointForService: a waypoint for "workload" traffic only does not take a
   // Service's traffic (ReportWaypointUnsupportedTrafficType); without istio.io/waypoint-for it is "service".
-  it('a namespace waypoint for workload traffic only is not used for Services', async () => {
+  // fetchWaypointForWorkload does take it, so the namespace's pods keep the waypoint, and ztunnel uses it
+  // for traffic addressed to a pod (istio/ztunnel src/proxy/outbound.rs: a workload waypoint only when
+  // `service.is_none()`): only the Services bypass it.
+  it('a namespace waypoint for workload traffic only is not used for Services, still for pod-addressed traffic', async () => {
     const yaml = labelled(mesh, 'waypoint') + waypoint('srv', 'waypoint', 'workload');
     const check = await checkJson(yaml);
     const f = check.findings.find((x) => x.code === 'waypoint-traffic-type');
     expect(f?.resource).toEqual({ kind: 'Namespace', name: 'srv' });
+    expect(f?.severity).toBe('warning');
     expect(f?.message).toContain('"workload" traffic');
+    expect(f?.message).toContain("attaches it to the namespace's pods but to none of its Services");
+    expect(f?.message).toContain('traffic addressed to a pod directly');
+    expect(f?.message).not.toContain('istiod attaches no waypoint');
     const all = await checkJson(labelled(mesh, 'waypoint') + waypoint('srv', 'waypoint', 'all'));
     expect(all.findings.map((x) => x.code)).not.toContain('waypoint-traffic-type');
+  });
+
+  // waypoints.go fetchWaypointForTarget: a found waypoint is attached only if
+  // AllowsAttachmentFromNamespace(OrLookup) admits the subject's namespace (ReportWaypointAttachmentDenied);
+  // makeAllowedRoutes / makeWaypointSelector read allowedRoutes.namespaces of the HBONE listener on 15008,
+  // "Same" when absent; "All" admits any namespace, "Selector" matches the namespace's labels.
+  it('a waypoint in another namespace is attached only if its HBONE listener admits the namespace', async () => {
+    const crossNs = (yaml: string) =>
+      labelled(yaml, 'waypoint').replace(
+        'istio.io/use-waypoint: waypoint',
+        'istio.io/use-waypoint: waypoint\n    istio.io/use-waypoint-namespace: infra\n    team: payments',
+      );
+    const base = crossNs(mesh) + namespace('infra', 'ambient');
+    const allowed = (from: string) => `\n      allowedRoutes:\n        namespaces:\n          from: ${from}`;
+
+    const denied = await checkJson(base + waypoint('infra', 'waypoint'));
+    const f = denied.findings.find((x) => x.code === 'waypoint-attachment-denied');
+    expect(f?.resource).toEqual({ kind: 'Namespace', name: 'srv' });
+    expect(f?.severity).toBe('warning');
+    expect(f?.message).toContain('admits only its own namespace infra');
+    expect(f?.message).toContain('not namespace srv');
+    expect(f?.message).toContain('L7 policy');
+    expect(denied.findings.map((x) => x.code)).not.toContain('waypoint-not-found');
+    expect((await checkSarif(base + waypoint('infra', 'waypoint'))).rules.map((r) => r.id)).toContain(
+      'waypoint-attachment-denied',
+    );
+
+    const codes = async (yaml: string) => (await checkJson(yaml)).findings.map((x) => x.code);
+    const withListener = (extra: string) =>
+      waypoint('infra', 'waypoint').replace('protocol: HBONE', `protocol: HBONE${extra}`);
+    expect(await codes(base + withListener(allowed('All')))).not.toContain('waypoint-attachment-denied');
+    const selector = (label: string) =>
+      `${allowed('Selector')}\n          selector:\n            matchLabels:\n              team: ${label}`;
+    expect(await codes(base + withListener(selector('payments')))).not.toContain(
+      'waypoint-attachment-denied',
+    );
+    expect(await codes(base + withListener(selector('search')))).toContain('waypoint-attachment-denied');
+    // A Selector without a selector selects nothing (LabelSelectorAsSelector(nil)).
+    expect(await codes(base + withListener(allowed('Selector')))).toContain('waypoint-attachment-denied');
+  });
+
+  // The waypoint the fix creates for a subject in another namespace must admit it, or the fix leaves a
+  // waypoint that is still not attached (makeWaypointSelector: "Same" by default).
+  it('the waypoint created for another namespace admits it: applied, nothing is left to report', async () => {
+    const yaml =
+      labelled(mesh, 'waypoint').replace(
+        'istio.io/use-waypoint: waypoint',
+        'istio.io/use-waypoint: waypoint\n    istio.io/use-waypoint-namespace: infra',
+      ) + namespace('infra', 'ambient');
+    const f = (await checkJson(yaml)).findings.find((x) => x.code === 'waypoint-not-found');
+    const plans = (f as unknown as { remediations: { id: string; kubectl: string }[] }).remediations;
+    expect(plans.map((r) => r.id)).toEqual(['create-waypoint:Gateway/infra/waypoint']);
+    const created = /<<'EOF'\n([\s\S]*)\nEOF$/.exec(plans[0]?.kubectl ?? '')?.[1] ?? '';
+    expect(created).toContain('from: All');
+    const after = await checkJson(`${yaml}---\n${created}\n`);
+    expect(after.findings.map((x) => x.code)).not.toContain('waypoint-not-found');
+    expect(after.findings.map((x) => x.code)).not.toContain('waypoint-attachment-denied');
+    // In the subject's own namespace the default listener is enough.
+    const same = (await checkJson(labelled(mesh, 'waypoint'))).findings.find(
+      (x) => x.code === 'waypoint-not-found',
+    );
+    const samePlan = (same as unknown as { remediations: { kubectl: string }[] }).remediations[0];
+    expect(samePlan?.kubectl).not.toContain('allowedRoutes');
+  });
+
+  // waypoints.go gatewayToWaypointTransform: a Gateway without status.addresses is not a waypoint yet.
+  // A manifest without status says nothing about it; a status without addresses (read live) does.
+  it('a waypoint Gateway whose status has no addresses is reported as not programmed yet', async () => {
+    const yaml = labelled(mesh, 'waypoint');
+    const status = (s: string) => `${waypoint('srv', 'waypoint')}status:\n${s}`;
+    const pending = await checkJson(
+      yaml + status('  conditions:\n    - type: Programmed\n      status: "False"\n'),
+    );
+    const f = pending.findings.find((x) => x.code === 'waypoint-not-found');
+    expect(f?.message).toContain('not programmed yet');
+    expect((f as unknown as { remediations: unknown[] }).remediations).toEqual([]);
+    const programmed = await checkJson(
+      yaml + status('  addresses:\n    - type: Hostname\n      value: waypoint.srv.svc.cluster.local\n'),
+    );
+    expect(programmed.findings.map((x) => x.code)).not.toContain('waypoint-not-found');
   });
 });
