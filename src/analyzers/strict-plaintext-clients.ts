@@ -51,6 +51,9 @@ export const strictPlaintextClients: Analyzer = {
       if (server && selector && backend.backend?.targetPort !== undefined) {
         const existing =
           backend.decision?.level === 'workload' || backend.decision?.level === 'port' ? policy : undefined;
+        // An ambient server's exception needs the policy's own STRICT (see addPortException), unless the
+        // port's STRICT comes from a port entry: then the other ports are not STRICT to keep.
+        const strictWorkload = server.proxy === 'ambient' && backend.decision?.level !== 'port';
         remediations.push(
           addPortException(
             server.meta.namespace,
@@ -58,6 +61,7 @@ export const strictPlaintextClients: Analyzer = {
             backend.backend.targetPort,
             existing,
             server.meta.name,
+            { strictWorkload },
           ),
         );
       }

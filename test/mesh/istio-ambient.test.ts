@@ -232,6 +232,49 @@ spec:
   });
 });
 
+describe('area 9: the port exception offered for plaintext clients of an ambient server', () => {
+  // Same conversion bug as above, reached from strict-plaintext-clients: a new workload policy with only
+  // a PERMISSIVE port under a namespace policy without mode (and a STRICT mesh) would convert to nothing.
+  it('sets the new workload policy STRICT too, so only the excepted port opens', async () => {
+    const admin = `---
+apiVersion: v1
+kind: Service
+metadata:
+  name: admin
+  namespace: srv
+spec:
+  selector:
+    app: api
+  ports:
+    - name: http
+      port: 90
+      targetPort: 9090
+`;
+    const mesh =
+      clients +
+      namespace('srv', 'ambient') +
+      app('srv', 'api') +
+      admin +
+      peerAuthentication('istio-system', 'default', 'STRICT') +
+      // Only srv's ports are STRICT, so the finding's port exception is for srv/api.
+      peerAuthentication('client', 'default', 'PERMISSIVE') +
+      peerAuthentication('amb', 'default', 'PERMISSIVE') +
+      peerAuthentication('srv', 'default', undefined);
+    expect(brief((await matrixJson(mesh)).pairs.get(from('legacy/old')))).toBe(
+      'fail(strict-plaintext-clients)/DISABLE',
+    );
+    const f = (await checkJson(mesh)).findings.find((x) => x.code === 'strict-plaintext-clients');
+    const plans = (f as unknown as { remediations: { id: string; kubectl: string }[] }).remediations;
+    const plan = plans.find((r) => r.id === 'port-exception:PeerAuthentication/srv/api-port-8080:8080');
+    const heredoc = /<<'(EOF\d*)'\n([\s\S]*)\n\1$/.exec(plan?.kubectl ?? '');
+    expect(heredoc?.[2]).toContain('mode: STRICT');
+    const fixed = (await matrixJson(`${mesh}---\n${heredoc?.[2]}\n`)).pairs;
+    expect(brief(fixed.get(from('legacy/old')))).toBe('ok/DISABLE');
+    expect(brief(fixed.get('legacy/old -> srv/admin:90'))).toBe('fail(strict-plaintext-clients)/DISABLE');
+    expect(brief(fixed.get('client/sleep -> srv/admin:90'))).toBe('ok/ISTIO_MUTUAL');
+  });
+});
+
 describe('area 9: how each client reaches an ambient server', () => {
   // cluster_tls_test.go TestApplyUpstreamTLSSettingsHBONE "sidecar: explicit TLS and HBONE": a SIMPLE
   // rule becomes hbone(inner TLS) + user TLS, so the app behind ztunnel receives the TLS.
