@@ -43,7 +43,13 @@ export const portLevelMtlsIgnored: Analyzer = {
             w.ports.some((p) => p.containerPort === port) ||
             service?.ports.some((p) => p.targetPort === port);
           if (selector && servesPort && remediations.length < 5) {
-            remediations.push(addPortException(ns, selector, port, undefined, w.meta.name));
+            // An ambient workload whose ports are STRICT keeps them so only with the policy's own STRICT
+            // (see addPortException); a sidecar's exception inherits as written.
+            const strictWorkload =
+              w.proxy === 'ambient' && mesh.peerAuthentications.forWorkload(w).base.mode === 'STRICT';
+            remediations.push(
+              addPortException(ns, selector, port, undefined, w.meta.name, { strictWorkload }),
+            );
           }
         }
       }

@@ -275,6 +275,44 @@ spec:
   });
 });
 
+describe('area 9: the port exception offered for a namespace policy’s ignored portLevelMtls', () => {
+  it('is STRICT for an ambient workload under a STRICT mesh, so the namespace policy without mode cannot open it', async () => {
+    const admin = `---
+apiVersion: v1
+kind: Service
+metadata:
+  name: admin
+  namespace: srv
+spec:
+  selector:
+    app: api
+  ports:
+    - name: http
+      port: 90
+      targetPort: 9090
+`;
+    const mesh =
+      clients +
+      namespace('srv', 'ambient') +
+      app('srv', 'api') +
+      admin +
+      peerAuthentication('istio-system', 'default', 'STRICT') +
+      doc({
+        apiVersion: 'security.istio.io/v1',
+        kind: 'PeerAuthentication',
+        metadata: { name: 'default', namespace: 'srv' },
+        spec: { portLevelMtls: { 8080: { mode: 'PERMISSIVE' } } },
+      });
+    const f = (await checkJson(mesh)).findings.find((x) => x.code === 'port-level-mtls-ignored');
+    const plans = (f as unknown as { remediations: { id: string; kubectl: string }[] }).remediations;
+    const heredoc = /<<'(EOF\d*)'\n([\s\S]*)\n\1$/.exec(plans[0]?.kubectl ?? '');
+    expect(heredoc?.[2]).toContain('mode: STRICT');
+    const fixed = (await matrixJson(`${mesh}---\n${heredoc?.[2]}\n`)).pairs;
+    expect(brief(fixed.get(from('legacy/old')))).toBe('ok/DISABLE');
+    expect(brief(fixed.get('legacy/old -> srv/admin:90'))).toBe('fail(strict-plaintext-clients)/DISABLE');
+  });
+});
+
 describe('area 9: how each client reaches an ambient server', () => {
   // cluster_tls_test.go TestApplyUpstreamTLSSettingsHBONE "sidecar: explicit TLS and HBONE": a SIMPLE
   // rule becomes hbone(inner TLS) + user TLS, so the app behind ztunnel receives the TLS.
