@@ -18,6 +18,22 @@ const clients =
 const TO = 'srv/api:80';
 const from = (client: string) => `${client} -> ${TO}`;
 const doc = (object: unknown) => `---\n${toKubeYaml(object)}`;
+// A second Service of srv/api, on another container port: whether a fix for one port opens the other.
+const ADMIN = doc({
+  apiVersion: 'v1',
+  kind: 'Service',
+  metadata: { name: 'admin', namespace: 'srv' },
+  spec: { selector: { app: 'api' }, ports: [{ name: 'http', port: 90, targetPort: 9090 }] },
+});
+// srv/api (ambient) with its two Services under a STRICT mesh policy: where istiod's conversion bugs live.
+const STRICT_MESH_AMBIENT_API =
+  clients +
+  namespace('srv', 'ambient') +
+  app('srv', 'api') +
+  ADMIN +
+  peerAuthentication('istio-system', 'default', 'STRICT');
+/** The object a `kubectl apply -f - <<'EOF'` plan creates, as YAML. */
+const heredocOf = (kubectl = '') => /<<'(EOF\d*)'\n([\s\S]*)\n\1$/.exec(kubectl)?.[2];
 
 describe('area 9: ztunnel enforces PeerAuthentication as istiod converts it', () => {
   // ambient/authorization.go convertedSelectorPeerAuthentications: a namespace policy sets "effective
@@ -176,33 +192,13 @@ describe('area 9: ztunnel enforces PeerAuthentication as istiod converts it', ()
   // (TestRBACConvert: testdata/peer-authn-strict-and-disable-port-mtls.yaml). The test applies the plan's
   // merge patch to the policy and runs the matrix on the result.
   it('the fix for an ignored DISABLE exception sets the policy STRICT too: only the excepted port opens', async () => {
-    const admin = `---
-apiVersion: v1
-kind: Service
-metadata:
-  name: admin
-  namespace: srv
-spec:
-  selector:
-    app: api
-  ports:
-    - name: http
-      port: 90
-      targetPort: 9090
-`;
     const policy = {
       apiVersion: 'security.istio.io/v1',
       kind: 'PeerAuthentication',
       metadata: { name: 'api-port', namespace: 'srv' },
       spec: { selector: { matchLabels: { app: 'api' } }, portLevelMtls: { 8080: { mode: 'DISABLE' } } },
     };
-    const parents =
-      clients +
-      namespace('srv', 'ambient') +
-      app('srv', 'api') +
-      admin +
-      peerAuthentication('istio-system', 'default', 'STRICT') +
-      peerAuthentication('srv', 'default', undefined);
+    const parents = STRICT_MESH_AMBIENT_API + peerAuthentication('srv', 'default', undefined);
     const before = parents + doc(policy);
     expect(brief((await matrixJson(before)).pairs.get(from('legacy/old')))).toBe(
       'fail(ambient-port-level-mtls)/DISABLE',
@@ -236,26 +232,8 @@ describe('area 9: the port exception offered for plaintext clients of an ambient
   // Same conversion bug as above, reached from strict-plaintext-clients: a new workload policy with only
   // a PERMISSIVE port under a namespace policy without mode (and a STRICT mesh) would convert to nothing.
   it('sets the new workload policy STRICT too, so only the excepted port opens', async () => {
-    const admin = `---
-apiVersion: v1
-kind: Service
-metadata:
-  name: admin
-  namespace: srv
-spec:
-  selector:
-    app: api
-  ports:
-    - name: http
-      port: 90
-      targetPort: 9090
-`;
     const mesh =
-      clients +
-      namespace('srv', 'ambient') +
-      app('srv', 'api') +
-      admin +
-      peerAuthentication('istio-system', 'default', 'STRICT') +
+      STRICT_MESH_AMBIENT_API +
       // Only srv's ports are STRICT, so the finding's port exception is for srv/api.
       peerAuthentication('client', 'default', 'PERMISSIVE') +
       peerAuthentication('amb', 'default', 'PERMISSIVE') +
@@ -266,9 +244,9 @@ spec:
     const f = (await checkJson(mesh)).findings.find((x) => x.code === 'strict-plaintext-clients');
     const plans = (f as unknown as { remediations: { id: string; kubectl: string }[] }).remediations;
     const plan = plans.find((r) => r.id === 'port-exception:PeerAuthentication/srv/api-port-8080:8080');
-    const heredoc = /<<'(EOF\d*)'\n([\s\S]*)\n\1$/.exec(plan?.kubectl ?? '');
-    expect(heredoc?.[2]).toContain('mode: STRICT');
-    const fixed = (await matrixJson(`${mesh}---\n${heredoc?.[2]}\n`)).pairs;
+    const created = heredocOf(plan?.kubectl);
+    expect(created).toContain('mode: STRICT');
+    const fixed = (await matrixJson(`${mesh}---\n${created}\n`)).pairs;
     expect(brief(fixed.get(from('legacy/old')))).toBe('ok/DISABLE');
     expect(brief(fixed.get('legacy/old -> srv/admin:90'))).toBe('fail(strict-plaintext-clients)/DISABLE');
     expect(brief(fixed.get('client/sleep -> srv/admin:90'))).toBe('ok/ISTIO_MUTUAL');
@@ -277,26 +255,8 @@ spec:
 
 describe('area 9: the port exception offered for a namespace policy’s ignored portLevelMtls', () => {
   it('is STRICT for an ambient workload under a STRICT mesh, so the namespace policy without mode cannot open it', async () => {
-    const admin = `---
-apiVersion: v1
-kind: Service
-metadata:
-  name: admin
-  namespace: srv
-spec:
-  selector:
-    app: api
-  ports:
-    - name: http
-      port: 90
-      targetPort: 9090
-`;
     const mesh =
-      clients +
-      namespace('srv', 'ambient') +
-      app('srv', 'api') +
-      admin +
-      peerAuthentication('istio-system', 'default', 'STRICT') +
+      STRICT_MESH_AMBIENT_API +
       doc({
         apiVersion: 'security.istio.io/v1',
         kind: 'PeerAuthentication',
@@ -305,9 +265,9 @@ spec:
       });
     const f = (await checkJson(mesh)).findings.find((x) => x.code === 'port-level-mtls-ignored');
     const plans = (f as unknown as { remediations: { id: string; kubectl: string }[] }).remediations;
-    const heredoc = /<<'(EOF\d*)'\n([\s\S]*)\n\1$/.exec(plans[0]?.kubectl ?? '');
-    expect(heredoc?.[2]).toContain('mode: STRICT');
-    const fixed = (await matrixJson(`${mesh}---\n${heredoc?.[2]}\n`)).pairs;
+    const created = heredocOf(plans[0]?.kubectl);
+    expect(created).toContain('mode: STRICT');
+    const fixed = (await matrixJson(`${mesh}---\n${created}\n`)).pairs;
     expect(brief(fixed.get(from('legacy/old')))).toBe('ok/DISABLE');
     expect(brief(fixed.get('legacy/old -> srv/admin:90'))).toBe('fail(strict-plaintext-clients)/DISABLE');
   });
