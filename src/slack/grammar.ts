@@ -2,6 +2,7 @@
 // and whatif (what a change would break, before it is made): `<ns>|mesh <MODE>` for a PeerAuthentication
 // mode, or the CLI's `--what-if` words (`automtls=off`, `host=HOST tls=MODE [namespace=NS]`).
 import { parseWhatIf, type WhatIf, WhatIfError, whatIfNamespace } from '../impact/what-if.js';
+import { escapeSlack } from '../render/blocks.js';
 import { isNamespaceName } from '../snapshot/k8s-names.js';
 
 export type MtlsCommand =
@@ -81,7 +82,9 @@ function whatIfWords(words: string, usage: (message: string) => ParseResult): Pa
     const change = parseWhatIf(words);
     return { ok: true, command: { kind: 'whatif', namespace: whatIfNamespace(change), change } };
   } catch (error) {
-    if (error instanceof WhatIfError) return usage(`\`/mtls whatif\`: ${error.message.slice(0, 300)}.`);
+    // The message quotes what was typed: escaped, so `<!channel>` is shown, never a mention.
+    if (error instanceof WhatIfError)
+      return usage(`\`/mtls whatif\`: ${escapeSlack(error.message.slice(0, 300))}.`);
     throw error;
   }
 }

@@ -60,6 +60,7 @@ describe('/mtls grammar', () => {
     ['whatif Shop STRICT', 'not a valid namespace name'],
     ['whatif automtls=maybe', '`/mtls whatif`: automtls "maybe" is not on or off'],
     ['whatif host=reviews tls=DISABLE', 'is a short name: add namespace=NS'],
+    ['whatif automtls=<!channel>', 'automtls "&lt;!channel&gt;" is not on or off'],
   ])('%s is refused with help', (text, message) => {
     const result = parseCommand(text);
     expect(result.ok).toBe(false);
