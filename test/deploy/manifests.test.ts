@@ -38,6 +38,7 @@ import { ClusterModel } from '../../src/snapshot/live/model.js';
 import { type ClusterReadOptions, readClusterSnapshot } from '../../src/snapshot/live/read-cluster.js';
 import { AuditLog } from '../../src/store/audit-store.js';
 import { FakeKubeApi, type RecordedRequest } from '../helpers/fake-kube-api.js';
+import { until as poll } from '../helpers/until.js';
 
 const DEPLOY = new URL('../../deploy/', import.meta.url);
 type Obj = {
@@ -247,13 +248,7 @@ const record = (fake: FakeKubeApi, from: number) =>
 const isCaSecretRead = (a: Attributes) =>
   a.resource === 'secrets' && ['cacerts', 'istio-ca-secret'].includes(a.name ?? a.fieldName ?? '');
 
-async function until(condition: () => boolean): Promise<void> {
-  const started = Date.now();
-  while (!condition()) {
-    if (Date.now() - started > 5_000) throw new Error(`timed out: ${condition}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+const until = (condition: () => boolean) => poll(condition, () => `timed out: ${condition}`, 5_000);
 
 describe('RBAC: the base is the read-only minimum the code needs', () => {
   let fake: FakeKubeApi;

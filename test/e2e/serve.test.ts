@@ -9,6 +9,7 @@ import type { FakeKubeApi } from '../helpers/fake-kube-api.js';
 import { buttonClickBody, FakeSlack, slackSignature, slashCommandBody } from '../helpers/fake-slack.js';
 import { kubeconfigFile, paymentsCluster } from '../helpers/payments-cluster.js';
 import { type ServeProcess, startServe } from '../helpers/serve-process.js';
+import { until as poll } from '../helpers/until.js';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
 const SECRET = 'e2e-signing-secret';
@@ -617,10 +618,6 @@ describe('mtls-doctor serve configuration', () => {
   });
 });
 
-async function until(condition: () => boolean, message: string, timeoutMs = 10_000): Promise<void> {
-  const started = Date.now();
-  while (!condition()) {
-    if (Date.now() - started > timeoutMs) throw new Error(message);
-    await new Promise((r) => setTimeout(r, 50));
-  }
+function until(condition: () => boolean, message: string, timeoutMs = 10_000): Promise<void> {
+  return poll(condition, message, timeoutMs);
 }

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { FakeSlack, slackSignature, slashCommandBody } from '../helpers/fake-slack.js';
 import { freePort } from '../helpers/free-port.js';
+import { until as poll } from '../helpers/until.js';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
 const SECRET = 'startup-signing-secret';
@@ -60,13 +61,8 @@ async function startBot(env: Record<string, string>) {
 }
 
 /** Waits for a state (not a duration): polls until `done` holds, failing with `what` after 30 s. */
-async function until(done: () => boolean | Promise<boolean>, what: string): Promise<void> {
-  const started = Date.now();
-  while (!(await done())) {
-    if (Date.now() - started > 30_000) throw new Error(`${what}\n${output}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+const until = (done: () => boolean | Promise<boolean>, what: string) =>
+  poll(done, () => `${what}\n${output}`, 30_000);
 
 async function readyz(opsUrl: string) {
   const res = await fetch(`${opsUrl}/readyz`);

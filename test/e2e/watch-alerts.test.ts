@@ -12,6 +12,7 @@ import type { FakeKubeApi } from '../helpers/fake-kube-api.js';
 import { buttonClickBody, FakeSlack, slackSignature } from '../helpers/fake-slack.js';
 import { kubeconfigFile, paymentsCluster } from '../helpers/payments-cluster.js';
 import { type ServeProcess, startServe } from '../helpers/serve-process.js';
+import { until as poll } from '../helpers/until.js';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
 const SECRET = 'alerts-signing-secret';
@@ -22,13 +23,8 @@ let kube: FakeKubeApi;
 let bot: ServeProcess;
 let url: string;
 
-async function until(condition: () => boolean | Promise<boolean>, message: () => string, timeoutMs = 15_000) {
-  const started = Date.now();
-  while (!(await condition())) {
-    if (Date.now() - started > timeoutMs) throw new Error(message());
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+const until = (condition: () => boolean | Promise<boolean>, message: () => string, timeoutMs = 15_000) =>
+  poll(condition, message, timeoutMs);
 
 const count = (text: string) => bot.logs().split(text).length - 1;
 const setMode = (mode: string, manager: string) =>

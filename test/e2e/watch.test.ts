@@ -11,6 +11,7 @@ import type { FakeKubeApi } from '../helpers/fake-kube-api.js';
 import { buttonClickBody, FakeSlack, slackSignature, slashCommandBody } from '../helpers/fake-slack.js';
 import { kubeconfigFile, paymentsCluster } from '../helpers/payments-cluster.js';
 import { type ServeProcess, startServe } from '../helpers/serve-process.js';
+import { until as poll } from '../helpers/until.js';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
 const SECRET = 'watch-signing-secret';
@@ -24,13 +25,8 @@ let url: string;
 let opsUrl: string;
 let releasePods: () => void = () => {};
 
-async function until(condition: () => boolean | Promise<boolean>, message: () => string, timeoutMs = 15_000) {
-  const started = Date.now();
-  while (!(await condition())) {
-    if (Date.now() - started > timeoutMs) throw new Error(message());
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+const until = (condition: () => boolean | Promise<boolean>, message: () => string, timeoutMs = 15_000) =>
+  poll(condition, message, timeoutMs);
 
 beforeAll(async () => {
   slack = new FakeSlack();

@@ -8,6 +8,7 @@ import { ClusterModel } from '../../src/snapshot/live/model.js';
 import { modelSource, stopLiveModels } from '../../src/snapshot/live/model-source.js';
 import type { FakeKubeApi } from '../helpers/fake-kube-api.js';
 import { kubeconfigFile, paymentsCluster } from '../helpers/payments-cluster.js';
+import { until as poll } from '../helpers/until.js';
 
 let fake: FakeKubeApi;
 let model: ClusterModel | undefined;
@@ -33,13 +34,8 @@ const mode = (m: ClusterModel) =>
 const lists = () => fake.requests.filter((r) => r.query.get('watch') !== 'true');
 const watches = () => fake.requests.filter((r) => r.query.get('watch') === 'true');
 
-async function until(condition: () => boolean, what: string): Promise<void> {
-  const started = Date.now();
-  while (!condition()) {
-    if (Date.now() - started > 10_000) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+const until = (condition: () => boolean, what: string) =>
+  poll(condition, `timed out waiting for ${what}`, 10_000);
 
 describe('the live model', { timeout: 20_000 }, () => {
   it('lists each kind once, then watches with bookmarks from the list version', async () => {
