@@ -1,6 +1,8 @@
 // Synthetic meshes for the benchmark: realistic shapes (injected and legacy namespaces, namespace and
 // workload policies with port exceptions, exact and wildcard DestinationRules with port-level settings,
 // external ServiceEntries), scaled by a factor. Deterministic: the same scale gives the same YAML.
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { stringify } from 'yaml';
 
 export interface MeshScale {
@@ -196,4 +198,9 @@ function dr(ns: string, name: string, host: string, mode: string | undefined, po
       },
     },
   };
+}
+
+/** Writes the mesh of `scale` into `dir`, one file per namespace, as `generateMesh` names them. */
+export function writeMesh(dir: string, scale: MeshScale): void {
+  for (const [file, text] of generateMesh(scale)) writeFileSync(join(dir, file), text);
 }

@@ -7,7 +7,7 @@ import { diagnose } from '../src/engine/diagnose.js';
 import { buildMatrix } from '../src/engine/matrix.js';
 import { loadManifestSnapshot } from '../src/snapshot/load.js';
 import { measureCheckAgainstParse, scalingAndMemoryLine } from './check-vs-parse.js';
-import { BASE_SCALE, generateMesh, type MeshScale, scaled } from './generate-mesh.js';
+import { BASE_SCALE, type MeshScale, scaled, writeMesh } from './generate-mesh.js';
 import { type ImpactMeasure, measureImpact } from './impact.js';
 import { liveReadLine, measureLiveRead } from './live-read.js';
 import { measureAckLatency } from './slack-ack.js';
@@ -38,7 +38,7 @@ async function measure(label: string, scale: MeshScale, withImpact = false): Pro
   const dir = mkdtempSync(join(tmpdir(), 'mtls-doctor-bench-'));
   try {
     mkdirSync(dir, { recursive: true });
-    for (const [file, text] of generateMesh(scale)) writeFileSync(join(dir, file), text);
+    writeMesh(dir, scale);
     const parse: number[] = [];
     const analysis: number[] = [];
     const matrix: number[] = [];

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FakeSlack, slackSignature, slashCommandBody } from '../test/helpers/fake-slack.js';
 import { startServe } from '../test/helpers/serve-process.js';
-import { BASE_SCALE, generateMesh } from './generate-mesh.js';
+import { BASE_SCALE, writeMesh } from './generate-mesh.js';
 
 export interface AckReport {
   readonly requests: number;
@@ -118,7 +118,7 @@ export async function measureAckLatency(concurrent = 50): Promise<AckReport> {
   mkdirSync(mesh);
   const slack = new FakeSlack();
   const slackUrl = await slack.start();
-  for (const [file, text] of generateMesh(BASE_SCALE)) writeFileSync(join(mesh, file), text);
+  writeMesh(mesh, BASE_SCALE);
   try {
     // One command alone, cold: the read, the diagnosis and the answer.
     const single = await startBenchBot(mesh, slackUrl);

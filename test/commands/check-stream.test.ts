@@ -1,10 +1,10 @@
 // `check -o json` is written in pieces of findings, and the pieces make exactly the text of one
 // JSON.stringify of the whole contract object (what the command printed before it streamed).
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { generateMesh } from '../../bench/generate-mesh.js';
+import { writeMesh } from '../../bench/generate-mesh.js';
 import { main } from '../../commands/main.js';
 import { diagnose } from '../../src/engine/diagnose.js';
 import { findingToJson, renderCheckJsonChunks } from '../../src/render/json.js';
@@ -20,7 +20,7 @@ const scale = {
   destinationRules: 12,
   serviceEntries: 2,
 };
-for (const [file, text] of generateMesh(scale)) writeFileSync(join(dir, file), text);
+writeMesh(dir, scale);
 
 describe('check -o json', () => {
   it('writes valid JSON of the contract, waiting for the output to drain after each piece', async () => {

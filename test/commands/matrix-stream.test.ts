@@ -1,10 +1,10 @@
 // `matrix -o json` is written in pieces (a whole-mesh matrix of millions of pairs used to fail with
 // "Invalid string length"), and the pieces make exactly the JSON of the contract.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { generateMesh } from '../../bench/generate-mesh.js';
+import { writeMesh } from '../../bench/generate-mesh.js';
 import { main } from '../../commands/main.js';
 import { finding } from '../../src/analyzers/finding.js';
 import { findingToJson, LIST_CAP, renderMatrixJson } from '../../src/render/json.js';
@@ -18,7 +18,7 @@ const scale = {
   destinationRules: 12,
   serviceEntries: 2,
 };
-for (const [file, text] of generateMesh(scale)) writeFileSync(join(dir, file), text);
+writeMesh(dir, scale);
 
 describe('matrix -o json', () => {
   it('streams the pairs in many writes, as valid JSON with the contract shape and summary', async () => {

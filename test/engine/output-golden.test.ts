@@ -7,7 +7,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, wr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generateMesh, type MeshScale } from '../../bench/generate-mesh.js';
+import { type MeshScale, writeMesh } from '../../bench/generate-mesh.js';
 import { runCli } from '../helpers/run-cli.js';
 
 const GOLDEN = 'test/engine/output-golden.json';
@@ -81,7 +81,7 @@ describe('check and matrix JSON on every mesh we hold', () => {
       const meshDir = join(dir, name);
       rmSync(meshDir, { recursive: true, force: true });
       mkdirSync(meshDir);
-      for (const [file, text] of generateMesh(scale)) writeFileSync(join(meshDir, file), text);
+      writeMesh(meshDir, scale);
     }
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -1,10 +1,10 @@
 // failingPairs judges each group of alike clients once; it must list exactly the failing pairs of the
 // whole matrix, in the same order, on every mesh we hold.
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { generateMesh } from '../../bench/generate-mesh.js';
+import { writeMesh } from '../../bench/generate-mesh.js';
 import { diagnose, knownNamespaces } from '../../src/engine/diagnose.js';
 import { failingPairs, matrixPairs } from '../../src/engine/matrix.js';
 import { loadManifestSnapshot } from '../../src/snapshot/load.js';
@@ -43,7 +43,7 @@ describe('failingPairs', () => {
         destinationRules: 60,
         serviceEntries: 6,
       };
-      for (const [file, text] of generateMesh(scale)) writeFileSync(join(dir, file), text);
+      writeMesh(dir, scale);
       expect(await expectSameAsMatrix([dir])).toBeGreaterThan(0);
     } finally {
       rmSync(dir, { recursive: true, force: true });

@@ -1,11 +1,11 @@
 // A whole-mesh check judges tens of thousands of (client group, service port) pairs: the groups of
 // clients are made once per distinct set of namespaces that need their own judgement, not once per
 // service (or per analyzer that asks), so memory and time grow with the mesh, not with its pairs.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { generateMesh } from '../../bench/generate-mesh.js';
+import { writeMesh } from '../../bench/generate-mesh.js';
 import { ResolvedMesh } from '../../src/mesh/resolve.js';
 import { loadManifestSnapshot } from '../../src/snapshot/load.js';
 
@@ -20,7 +20,7 @@ describe('work shared across the services of a mesh', () => {
         destinationRules: 60,
         serviceEntries: 6,
       };
-      for (const [file, text] of generateMesh(scale)) writeFileSync(join(dir, file), text);
+      writeMesh(dir, scale);
       const { snapshot } = await loadManifestSnapshot([dir]);
       const mesh = new ResolvedMesh(snapshot);
       const lists = new Set(mesh.targets.map((t) => mesh.clientGroups(t)));
