@@ -2,12 +2,13 @@
 // HTTP and Socket Mode: it keeps running, /readyz answers 503 with the reason, it retries with backoff
 // and logs once per change of state; once Slack accepts the token /readyz answers 200. Every line it
 // logs is JSON (Bolt's receiver included).
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { FakeSlack, slackSignature, slashCommandBody } from '../helpers/fake-slack.js';
 import { freePort } from '../helpers/free-port.js';
+import { type ServeProcess, startServe } from '../helpers/serve-process.js';
 import { until as poll } from '../helpers/until.js';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
@@ -16,8 +17,8 @@ const BANNER = /^mtls-doctor bot (listening|connect)/;
 
 let slack: FakeSlack;
 let slackUrl: string;
-let bot: ChildProcess | undefined;
-let output = '';
+let served: ServeProcess | undefined;
+const output = () => served?.logs() ?? '';
 
 beforeAll(async () => {
   execFileSync('npm', ['run', 'build', '--silent'], { cwd: ROOT });
@@ -26,43 +27,27 @@ beforeAll(async () => {
 }, 60_000);
 afterAll(() => slack?.stop());
 afterEach(() => {
-  bot?.kill('SIGTERM');
-  bot = undefined;
-  output = '';
+  served?.stop();
+  served = undefined;
   slack.authError = undefined;
   slack.appTokenError = undefined;
 });
 
 async function startBot(env: Record<string, string>) {
-  const port = await freePort();
-  const opsPort = await freePort();
-  bot = spawn('node', ['bin/mtls-doctor.js', 'serve', '-f', join(ROOT, 'examples/mesh')], {
-    cwd: ROOT,
-    env: {
-      ...process.env,
-      SLACK_BOT_TOKEN: 'xoxb-startup-token',
-      SLACK_SIGNING_SECRET: SECRET,
-      SLACK_API_URL: `${slackUrl}/api/`,
-      SLACK_APP_TOKEN: '',
-      PORT: String(port),
-      OPS_PORT: String(opsPort),
-      MTLS_DOCTOR_CONFIG: '',
-      ...env,
-    },
+  served = await startServe(['serve', '-f', join(ROOT, 'examples/mesh')], {
+    slackUrl,
+    secret: SECRET,
+    token: 'xoxb-startup-token',
+    env: { MTLS_DOCTOR_CONFIG: '', ...env },
+    // Slack may be unreachable or refuse the token: the bot has started once its ops port is up.
+    readyLine: 'health and metrics on port',
   });
-  bot.stderr?.on('data', (d: Buffer) => {
-    output += d.toString();
-  });
-  bot.stdout?.on('data', (d: Buffer) => {
-    output += d.toString();
-  });
-  await until(() => output.includes('health and metrics on port'), 'the bot did not start');
-  return { botUrl: `http://127.0.0.1:${port}/slack/events`, opsUrl: `http://127.0.0.1:${opsPort}` };
+  return { botUrl: served.url, opsUrl: served.opsUrl };
 }
 
 /** Waits for a state (not a duration): polls until `done` holds, failing with `what` after 30 s. */
 const until = (done: () => boolean | Promise<boolean>, what: string) =>
-  poll(done, () => `${what}\n${output}`, 30_000);
+  poll(done, () => `${what}\n${output()}`, 30_000);
 
 async function readyz(opsUrl: string) {
   const res = await fetch(`${opsUrl}/readyz`);
@@ -75,11 +60,13 @@ const count = (method: string) => slack.calls.filter((c) => c.method === method)
 function expectEachLineOnce(): void {
   const messages = logLines().map((l) => l.msg);
   expect(messages.length).toBeGreaterThan(0);
-  expect(messages, output).toEqual([...new Set(messages)]);
+  expect(messages, output()).toEqual([...new Set(messages)]);
 }
 
 function logLines(): Record<string, unknown>[] {
-  const lines = output.split('\n').filter((l) => l.trim() && !BANNER.test(l));
+  const lines = output()
+    .split('\n')
+    .filter((l) => l.trim() && !BANNER.test(l));
   for (const line of lines) expect(() => JSON.parse(line), `not JSON: ${line}`).not.toThrow();
   return lines.map((l) => JSON.parse(l));
 }
@@ -92,7 +79,7 @@ describe('serve when Slack refuses the token at start', () => {
     expect(refused.status).toBe(503);
     expect(refused.body.checks.slack.detail).toBe('Slack refused the token (invalid_auth)');
     await until(() => count('auth.test') >= 3, 'no retries of auth.test');
-    expect(bot?.exitCode).toBeNull();
+    expect(served?.child.exitCode).toBeNull();
 
     slack.authError = undefined;
     await until(async () => (await readyz(opsUrl)).status === 200, 'readyz never became 200');
@@ -102,12 +89,12 @@ describe('serve when Slack refuses the token at start', () => {
     const body = slashCommandBody({ text: 'check', channel_id: 'C0', response_url: `${slackUrl}/r` });
     const headers = slackSignature('not-the-secret', body, Math.floor(Date.now() / 1000));
     expect((await fetch(botUrl, { method: 'POST', headers, body })).status).toBe(401);
-    await until(() => /verify/i.test(output), 'the receiver logged nothing about the forged request');
+    await until(() => /verify/i.test(output()), 'the receiver logged nothing about the forged request');
 
     const logs = logLines();
     expect(logs.filter((l) => l.msg === 'Slack not ready; retrying with backoff')).toHaveLength(1);
     expect(logs.filter((l) => l.msg === 'Slack ready')).toHaveLength(1);
-    expect(output).not.toMatch(/\[(WARN|ERROR|INFO)\]|\n\s+at /);
+    expect(output()).not.toMatch(/\[(WARN|ERROR|INFO)\]|\n\s+at /);
     expectEachLineOnce();
   }, 60_000);
 
@@ -127,7 +114,7 @@ describe('serve when Slack refuses the token at start', () => {
       expect(down.body.checks.slack.detail).toMatch(/^Slack cannot be reached \(.+\)$/);
       // Two attempts of the link, each with the web client's own retries.
       await until(() => attempts >= 6, 'Slack was not retried');
-      expect(bot?.exitCode).toBeNull();
+      expect(served?.child.exitCode).toBeNull();
       expectEachLineOnce();
     } finally {
       dropper.close();
@@ -156,14 +143,14 @@ describe('serve when Slack refuses the token at start', () => {
       expect(refused.status).toBe(503);
       expect(refused.body.checks.slack.detail).toBe('Slack refused the token (invalid_auth)');
       await until(() => count('apps.connections.open') >= 2, 'apps.connections.open was not retried');
-      expect(bot?.exitCode).toBeNull();
+      expect(served?.child.exitCode).toBeNull();
 
       slack.appTokenError = undefined;
       await until(async () => (await readyz(opsUrl)).status === 200, 'readyz never became 200');
       expect((await readyz(opsUrl)).body.checks.slack.detail).toContain('Socket Mode connected');
       const logs = logLines();
       expect(logs.filter((l) => l.msg === 'Slack not ready; retrying with backoff')).toHaveLength(1);
-      expect(output).not.toMatch(/\[(WARN|ERROR|INFO)\]|\n\s+at /);
+      expect(output()).not.toMatch(/\[(WARN|ERROR|INFO)\]|\n\s+at /);
       expectEachLineOnce();
     } finally {
       wss.close();

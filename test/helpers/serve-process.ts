@@ -12,7 +12,9 @@ export interface ServeOptions {
   readonly secret: string;
   readonly token: string;
   readonly env?: NodeJS.ProcessEnv;
-  /** Waited for after "listening on port" (e.g. /readyz answering 200). */
+  /** The line that says it started (default: the Slack listener's). */
+  readonly readyLine?: string;
+  /** Waited for after that line (e.g. /readyz answering 200). */
   readonly ready?: (bot: ServeProcess) => boolean | Promise<boolean>;
   readonly timeoutMs?: number;
 }
@@ -23,7 +25,7 @@ export interface ServeProcess {
   /** Where Slack sends requests. */
   readonly url: string;
   readonly opsUrl: string;
-  /** Everything the bot has logged so far. */
+  /** Everything the bot has printed so far. */
   logs(): string;
   stop(): void;
 }
@@ -44,12 +46,15 @@ export async function startServe(args: readonly string[], options: ServeOptions)
       OPS_PORT: String(opsPort),
       ...options.env,
     },
-    stdio: ['ignore', 'ignore', 'pipe'],
+    stdio: ['ignore', 'pipe', 'pipe'],
   });
+  // Its banner (stdout) and its JSON log lines (stderr), in the order they came.
   let logs = '';
-  child.stderr?.on('data', (d: Buffer) => {
+  const collect = (d: Buffer) => {
     logs += d.toString();
-  });
+  };
+  child.stdout?.on('data', collect);
+  child.stderr?.on('data', collect);
   const bot: ServeProcess = {
     child,
     port,
@@ -63,8 +68,8 @@ export async function startServe(args: readonly string[], options: ServeOptions)
   };
   const timeoutMs = options.timeoutMs ?? 30_000;
   const started = performance.now();
-  const ready = async () =>
-    logs.includes('listening on port') && (!options.ready || (await options.ready(bot)));
+  const readyLine = options.readyLine ?? 'listening on port';
+  const ready = async () => logs.includes(readyLine) && (!options.ready || (await options.ready(bot)));
   while (!(await ready())) {
     if (child.exitCode !== null) throw new Error(`the bot exited (${child.exitCode}): ${logs}`);
     if (performance.now() - started > timeoutMs) {
