@@ -4,11 +4,12 @@
 import { type AmbientModeDecision, ztunnelInboundMode } from '../mesh/ambient.js';
 import type { ResolvedMesh } from '../mesh/resolve.js';
 import { selectorMatches } from '../mesh/selectors.js';
-import { addPortException, setPeerAuthenticationMode } from '../remediation/plans.js';
+import { setPeerAuthenticationMode } from '../remediation/plans.js';
 import type { PeerAuthentication, Workload } from '../snapshot/types.js';
 import { describeClients, failuresWithReason, groupBy, workloadName } from './connectivity-failures.js';
 import { firstSymptom, paRef } from './explain.js';
 import { type Analyzer, type Finding, finding } from './finding.js';
+import { portExceptionFor } from './port-exception.js';
 
 interface PortDecision {
   readonly workload: Workload;
@@ -111,10 +112,8 @@ function portLevelFindings(mesh: ResolvedMesh, decisions: readonly PortDecision[
           path: 'spec.portLevelMtls',
           related: group.map((d) => workloadRef(d.workload)),
           remediations: [...new Set(group.map((d) => d.port as number))].map((port) =>
-            // The policy's own STRICT: see addPortException (strictWorkload).
-            addPortException(policy.meta.namespace, selector, port, policy, first.workload.meta.name, {
-              strictWorkload: true,
-            }),
+            // The workload inherits STRICT here, so the exception carries the policy's own STRICT.
+            portExceptionFor(mesh, first.workload, selector, port, policy),
           ),
         }),
       );

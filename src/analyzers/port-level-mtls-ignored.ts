@@ -3,9 +3,9 @@
 // namespace is ignored entirely (policy_applier.go ComposePeerAuthentication).
 
 import type { RemediationPlan } from '../remediation/plans.js';
-import { addPortException } from '../remediation/plans.js';
 import { paRef } from './explain.js';
 import { type Analyzer, type Finding, finding } from './finding.js';
+import { portExceptionFor } from './port-exception.js';
 
 export const portLevelMtlsIgnored: Analyzer = {
   name: 'PortLevelMtlsIgnored',
@@ -43,13 +43,7 @@ export const portLevelMtlsIgnored: Analyzer = {
             w.ports.some((p) => p.containerPort === port) ||
             service?.ports.some((p) => p.targetPort === port);
           if (selector && servesPort && remediations.length < 5) {
-            // An ambient workload whose ports are STRICT keeps them so only with the policy's own STRICT
-            // (see addPortException); a sidecar's exception inherits as written.
-            const strictWorkload =
-              w.proxy === 'ambient' && mesh.peerAuthentications.forWorkload(w).base.mode === 'STRICT';
-            remediations.push(
-              addPortException(ns, selector, port, undefined, w.meta.name, { strictWorkload }),
-            );
+            remediations.push(portExceptionFor(mesh, w, selector, port, undefined));
           }
         }
       }

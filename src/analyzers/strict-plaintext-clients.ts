@@ -4,7 +4,6 @@ import { SYMPTOMS } from '../mesh/connectivity.js';
 import type { ResolvedMesh } from '../mesh/resolve.js';
 import { formatSelector } from '../mesh/selectors.js';
 import {
-  addPortException,
   createNamespacePolicy,
   labelNamespaceForInjection,
   setPeerAuthenticationMode,
@@ -19,6 +18,7 @@ import {
 } from './connectivity-failures.js';
 import { describeBackendServer, describeTargets, firstSymptom, paRef } from './explain.js';
 import { type Analyzer, type Finding, finding } from './finding.js';
+import { portExceptionFor } from './port-exception.js';
 
 export const strictPlaintextClients: Analyzer = {
   name: 'StrictPlaintextClients',
@@ -51,19 +51,7 @@ export const strictPlaintextClients: Analyzer = {
       if (server && selector && backend.backend?.targetPort !== undefined) {
         const existing =
           backend.decision?.level === 'workload' || backend.decision?.level === 'port' ? policy : undefined;
-        // An ambient server's exception needs the policy's own STRICT (see addPortException), unless the
-        // port's STRICT comes from a port entry: then the other ports are not STRICT to keep.
-        const strictWorkload = server.proxy === 'ambient' && backend.decision?.level !== 'port';
-        remediations.push(
-          addPortException(
-            server.meta.namespace,
-            selector,
-            backend.backend.targetPort,
-            existing,
-            server.meta.name,
-            { strictWorkload },
-          ),
-        );
+        remediations.push(portExceptionFor(mesh, server, selector, backend.backend.targetPort, existing));
       }
       for (const ns of clientNamespaces.slice(0, 3)) remediations.push(labelNamespaceForInjection(ns));
       const resource: Ref = policy ? paRef(policy) : first.target.ref;
