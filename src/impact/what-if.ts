@@ -104,10 +104,15 @@ export function whatIfNamespace(w: WhatIf): string | undefined {
   return w.kind === 'auto-mtls' ? undefined : w.namespace;
 }
 
+/** The host as istiod reads it: a short name belongs to the given namespace. */
+function targetHost(w: DestinationRuleWhatIf): string {
+  return w.namespace ? resolveShortname(w.host, w.namespace) : w.host;
+}
+
 /** Why the what-if names a host the input does not have: no Service, ServiceEntry or DestinationRule. */
 export function whatIfUnknownHost(snapshot: MeshSnapshot, w: WhatIf): string | undefined {
   if (w.kind !== 'destination-rule') return undefined;
-  const target = w.namespace ? resolveShortname(w.host, w.namespace) : w.host;
+  const target = targetHost(w);
   const known =
     snapshot.services.some((s) => serviceFqdn(s.meta.name, s.meta.namespace) === target) ||
     snapshot.serviceEntries.some((e) => e.hosts.includes(target)) ||
@@ -167,7 +172,7 @@ function withPolicyMode(snapshot: MeshSnapshot, w: PolicyWhatIf): MeshSnapshot {
  * namespace (given, or named by the FQDN).
  */
 function withDestinationRuleTls(snapshot: MeshSnapshot, w: DestinationRuleWhatIf): MeshSnapshot {
-  const target = w.namespace ? resolveShortname(w.host, w.namespace) : w.host;
+  const target = targetHost(w);
   const matches = (dr: DestinationRule) =>
     resolveShortname(dr.host, dr.meta.namespace) === target &&
     (!w.namespace || dr.meta.namespace === w.namespace);
