@@ -159,9 +159,9 @@ export async function readClusterSnapshot(
   const building = performance.now();
   const snapshot = buildSnapshot(raws, {
     gaps: reader.gaps,
-    collectedRootCertConfigMaps: !reader.failed.has('configmaps (all namespaces)'),
+    collectedRootCertConfigMaps: reader.listedEverywhere('configmaps'),
     // Gateways that could not be listed leave the waypoint check undone, never "waypoint missing".
-    readGateways: !reader.failed.has('gateways (all namespaces)'),
+    readGateways: reader.listedEverywhere('gateways'),
   });
   const done = performance.now();
   return { snapshot, requests: api.requestCount(), readMs: done - started, buildMs: done - building };
@@ -169,11 +169,17 @@ export async function readClusterSnapshot(
 
 class Reader {
   readonly gaps: Gap[] = [];
-  readonly failed = new Set<string>();
+  /** Resources whose cluster-wide LIST failed. */
+  private readonly failedEverywhere = new Set<string>();
   private attempted = 0;
   private fatal = 0;
 
   constructor(private readonly options: ClusterReadOptions) {}
+
+  /** Did the cluster-wide LIST of `resource` succeed (all its objects are in the snapshot)? */
+  listedEverywhere(resource: string): boolean {
+    return !this.failedEverywhere.has(resource);
+  }
 
   /** Every read failed (a missing CA secret or Istio CRD counts as an answer): nothing to analyze. */
   everythingFailed(): boolean {
@@ -231,7 +237,7 @@ class Reader {
 
   private record(target: ListTarget, failure: ApiFailure): void {
     const source = describeTarget(target);
-    this.failed.add(`${target.resource}${target.namespace ? '' : ' (all namespaces)'}`);
+    if (!target.namespace) this.failedEverywhere.add(target.resource);
     this.fatal++;
     this.gaps.push({ source, reason: gapReason(failure, target) });
   }
