@@ -206,7 +206,37 @@ const NONE_FAILING: readonly BackendOutcome[] = Object.freeze([]);
 interface PortServers {
   readonly backends: readonly Backend[];
   readonly servers: readonly ServerSide[];
+  /**
+   * The outcomes judged so far for the service's cluster of this port. Clients with the same proxy
+   * kind and an equal client side (same TLS, source, rule and visibility) get the same outcome: the
+   * judgement reads nothing else of the client. So the client classes of one target that resolve alike
+   * (a namespace judged apart only in case its rules differ) share one immutable outcome.
+   */
+  readonly judged: JudgedPair[];
 }
+
+interface JudgedPair {
+  readonly proxy: ProxyKind;
+  readonly side: ClientSide;
+  readonly outcome: PairOutcome;
+}
+
+function sameClientSide(a: ClientSide, b: ClientSide): boolean {
+  return (
+    a === b ||
+    (a.tls === b.tls &&
+      a.source === b.source &&
+      a.ruleTlsMode === b.ruleTlsMode &&
+      a.rule === b.rule &&
+      a.resolvedTls === b.resolvedTls &&
+      a.hidden === b.hidden)
+  );
+}
+
+// The client sides that do not depend on the service: one object each, not one per pair.
+const NO_PROXY_SIDE: ClientSide = { tls: 'DISABLE', source: 'no-proxy' };
+const AMBIENT_SIDE: ClientSide = { source: 'ambient' };
+const OUTBOUND_EXCLUDED_SIDE: ClientSide = { tls: 'DISABLE', source: 'outbound-excluded' };
 
 export class ConnectivityEvaluator {
   constructor(
@@ -278,7 +308,7 @@ export class ConnectivityEvaluator {
     const backends = backendsForPort(target, port).filter(
       (b) => b.targetPort !== undefined || target.external,
     );
-    const computed = { backends, servers: backends.map((b) => this.serverSide(b)) };
+    const computed = { backends, servers: backends.map((b) => this.serverSide(b)), judged: [] };
     if (index >= 0) {
       if (!perTarget) {
         perTarget = new Array(target.ports.length);
@@ -296,6 +326,8 @@ export class ConnectivityEvaluator {
     if (!route) {
       // The service's one cluster: most pairs of a mesh, judged without the per-subset bookkeeping.
       const side = this.clientSide(client, target, port, whole.backends, whole.servers);
+      for (const judged of whole.judged)
+        if (judged.proxy === client.proxy && sameClientSide(judged.side, side)) return judged.outcome;
       // Sized exactly: every pair's list is kept, and an array grown by push keeps spare room.
       const { backends, servers } = whole;
       const n = backends.length;
@@ -310,7 +342,9 @@ export class ConnectivityEvaluator {
           servers[i] as ServerSide,
         );
       if (target.external) outcomes[n] = this.judgeExternal(client, port, side);
-      return pairOutcome(client, side, outcomes, failingOf(outcomes), undefined);
+      const outcome = pairOutcome(client, side, outcomes, failingOf(outcomes), undefined);
+      whole.judged.push({ proxy: client.proxy, side, outcome });
+      return outcome;
     }
     const match = this.destinationRules.lookup(
       client.namespace,
@@ -378,10 +412,10 @@ export class ConnectivityEvaluator {
     servers: readonly ServerSide[],
     subset?: Subset,
   ): ClientSide {
-    if (client.proxy === 'none') return { tls: 'DISABLE', source: 'no-proxy' };
+    if (client.proxy === 'none') return NO_PROXY_SIDE;
     // ztunnel ignores DestinationRules; it sends HBONE (mTLS) to mesh endpoints, plaintext to others.
-    if (client.proxy === 'ambient') return { source: 'ambient' };
-    if (client.outboundExcludedPorts?.has(port.port)) return { tls: 'DISABLE', source: 'outbound-excluded' };
+    if (client.proxy === 'ambient') return AMBIENT_SIDE;
+    if (client.outboundExcludedPorts?.has(port.port)) return OUTBOUND_EXCLUDED_SIDE;
     // A service the proxy does not import has no cluster: no DestinationRule, no auto mTLS. Gateways
     // ignore Sidecar resources (push_context.go doGetSidecarScope: DefaultSidecarScopeForGateway).
     const seen = client.gateway

@@ -106,13 +106,16 @@ export class DestinationRuleIndex {
   }
 
   /**
-   * Namespaces whose own rules could apply to this host for their clients (step 1 of the lookup).
+   * Namespaces whose own rules could apply to this host for their clients (step 1 of the lookup): those
+   * with a rule for the exact host (undefined when none), and those with a wildcard covering it.
    * Clients elsewhere all see the same rule, so callers evaluate them once.
    */
-  namespacesWithLocalRulesFor(host: string): Set<string> {
-    const found = new Set(this.namespacesByExactHost.get(host));
-    for (const ns of this.namespacesByWildcardsCovering(host)) found.add(ns);
-    return found;
+  namespacesWithExactRulesFor(host: string): ReadonlySet<string> | undefined {
+    return this.namespacesByExactHost.get(host);
+  }
+
+  namespacesWithWildcardRulesFor(host: string): readonly string[] {
+    return this.namespacesByWildcardsCovering(host);
   }
 
   // The wildcards covering a host are `*` and `*<suffix>` for each suffix from a dot on: they depend on
@@ -164,14 +167,31 @@ export class DestinationRuleIndex {
       );
       const rule = bySelector ?? candidates.findLast((r) => !r.workloadSelector);
       // Only selector rules for other workloads: this proxy gets no rule at all for the host.
-      return rule ? matchOf(rule, 'client-namespace') : undefined;
+      return rule ? this.matchOf(rule, 'client-namespace') : undefined;
     }
     if (serviceNamespace !== clientNamespace) {
       const rule = this.exportedRule(serviceNamespace, host, clientNamespace);
-      if (rule) return matchOf(rule, 'service-namespace');
+      if (rule) return this.matchOf(rule, 'service-namespace');
     }
     const rule = this.exportedRule(this.rootNamespace, host, clientNamespace);
-    return rule ? matchOf(rule, 'root-namespace') : undefined;
+    return rule ? this.matchOf(rule, 'root-namespace') : undefined;
+  }
+
+  // One (immutable) match object per rule and step, made with the index, not one per lookup: every
+  // evaluated pair keeps its match.
+  private readonly matches = new Map<MergedDestinationRule, StepMatches>();
+
+  private matchOf(rule: MergedDestinationRule, step: LookupStep): DestinationRuleMatch {
+    let byStep = this.matches.get(rule);
+    if (!byStep) {
+      byStep = {
+        'client-namespace': { rule, step: 'client-namespace' },
+        'service-namespace': { rule, step: 'service-namespace' },
+        'root-namespace': { rule, step: 'root-namespace' },
+      };
+      this.matches.set(rule, byStep);
+    }
+    return byStep[step];
   }
 
   private exportedRule(
@@ -185,22 +205,7 @@ export class DestinationRuleIndex {
   }
 }
 
-// One (immutable) match object per rule and step, not one per lookup: every evaluated pair keeps its match.
-const matches = new WeakMap<MergedDestinationRule, Partial<Record<LookupStep, DestinationRuleMatch>>>();
-
-function matchOf(rule: MergedDestinationRule, step: LookupStep): DestinationRuleMatch {
-  let byStep = matches.get(rule);
-  if (!byStep) {
-    byStep = {};
-    matches.set(rule, byStep);
-  }
-  let match = byStep[step];
-  if (!match) {
-    match = { rule, step };
-    byStep[step] = match;
-  }
-  return match;
-}
+type StepMatches = Readonly<Record<LookupStep, DestinationRuleMatch>>;
 
 function addToTable(tables: Map<string, HostTable>, namespace: string, rule: MergedDestinationRule): void {
   let table = tables.get(namespace);

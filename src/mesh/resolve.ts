@@ -132,6 +132,26 @@ class HypotheticalGroup implements ClientGroup {
   }
 }
 
+interface TargetFacts {
+  /** Namespaces with a local rule for the target's exact host (undefined: none). */
+  readonly exactRuleNamespaces: ReadonlySet<string> | undefined;
+  /** Namespaces with a local wildcard rule covering the host (one shared list per host suffix). */
+  readonly wildcardRuleNamespaces: readonly string[];
+  readonly restrictedExport: boolean;
+}
+
+const RESTRICTED: ReadonlySet<string> = new Set();
+const NO_NAMESPACES: readonly string[] = Object.freeze([]);
+
+function mapOf<K, K2, V2>(map: Map<K, Map<K2, V2>>, key: K): Map<K2, V2> {
+  let inner = map.get(key);
+  if (!inner) {
+    inner = new Map();
+    map.set(key, inner);
+  }
+  return inner;
+}
+
 function memo<T>(compute: () => T): () => T {
   let value: T | undefined;
   let done = false;
@@ -254,16 +274,27 @@ export class ResolvedMesh {
     return (
       facts.restrictedExport ||
       namespace === target.namespace ||
-      facts.localRuleNamespaces.has(namespace) ||
-      facts.sidecarNamespaces.has(namespace)
+      namespace === this.rootNamespace ||
+      !!facts.exactRuleNamespaces?.has(namespace) ||
+      facts.wildcardRuleNamespaces.includes(namespace) ||
+      this.sidecarNamespaces().has(namespace)
     );
   }
 
-  /** The namespaces whose sidecar clients need their own evaluation for this target (usually a few). */
-  private specificNamespaces(target: ServiceTarget): Iterable<string> {
-    const facts = this.targetFacts(target);
+  /**
+   * The namespaces whose sidecar clients need their own evaluation for this target (usually a few), in
+   * this order: the target's, those with a local rule for its host (exact, wildcard, then the root),
+   * then those with Sidecars or private routes.
+   */
+  private specificNamespaces(target: ServiceTarget, facts: TargetFacts): Iterable<string> {
     if (facts.restrictedExport) return this.sidecarClientsByNamespace.keys();
-    return new Set([target.namespace, ...facts.localRuleNamespaces, ...facts.sidecarNamespaces]);
+    return new Set([
+      target.namespace,
+      ...(facts.exactRuleNamespaces ?? []),
+      ...facts.wildcardRuleNamespaces,
+      this.rootNamespace,
+      ...this.sidecarNamespaces(),
+    ]);
   }
 
   // The same for every target: made once, not once per target.
@@ -272,28 +303,19 @@ export class ResolvedMesh {
       new Set([...this.visibility.namespacesWithSidecars(), ...this.routes.namespacesWithPrivateRoutes()]),
   );
 
-  private readonly targetFactsCache = new Map<
-    ServiceTarget,
-    {
-      localRuleNamespaces: Set<string>;
-      restrictedExport: boolean;
-      sidecarNamespaces: ReadonlySet<string>;
-    }
-  >();
-  private targetFacts(target: ServiceTarget) {
+  private readonly targetFactsCache = new Map<ServiceTarget, TargetFacts>();
+  private targetFacts(target: ServiceTarget): TargetFacts {
     let facts = this.targetFactsCache.get(target);
     if (!facts) {
-      const localRuleNamespaces = this.destinationRules.namespacesWithLocalRulesFor(target.host);
-      localRuleNamespaces.add(this.rootNamespace);
       facts = {
-        localRuleNamespaces,
+        exactRuleNamespaces: this.destinationRules.namespacesWithExactRulesFor(target.host),
+        wildcardRuleNamespaces: this.destinationRules.namespacesWithWildcardRulesFor(target.host),
         // A service exported to some namespaces only, or a root Sidecar ("." is each client's own
         // namespace): every namespace may see it differently.
         restrictedExport:
           this.destinationRules.hasRestrictedExport(target.host, target.namespace) ||
           this.visibility.isRestricted(target) ||
           !!this.visibility.rootSidecar,
-        sidecarNamespaces: this.sidecarNamespaces(),
       };
       this.targetFactsCache.set(target, facts);
     }
@@ -304,21 +326,41 @@ export class ResolvedMesh {
   // whose specific namespaces are the same (thousands of services, a few hundred distinct lists).
   private readonly groupsByTarget = new Map<ServiceTarget, readonly ClientGroup[]>();
   private readonly groupsBySpecificNamespaces = new Map<string, readonly ClientGroup[]>();
+  // Targets whose facts come from the same (shared) namespace lists have the same groups: found by
+  // identity, without building the list of specific namespaces again for each of thousands of targets.
+  private readonly groupsByFacts = new Map<
+    ReadonlySet<string> | undefined,
+    Map<readonly string[], Map<string, readonly ClientGroup[]>>
+  >();
 
   /** Every group of clients towards a target, without visiting each client workload. */
   clientGroups(target: ServiceTarget): readonly ClientGroup[] {
     let groups = this.groupsByTarget.get(target);
     if (!groups) {
-      const specific: string[] = [];
-      for (const ns of this.specificNamespaces(target))
-        if (this.sidecarClientsByNamespace.has(ns)) specific.push(ns);
       // Policy-only input judges a stand-in client of the target's own namespace.
       const policyOnly = this.snapshot.workloads.length === 0;
-      const signature = policyOnly ? `policy-only:${target.namespace}` : specific.join('\n');
-      groups = this.groupsBySpecificNamespaces.get(signature);
+      const facts = this.targetFacts(target);
+      const byWildcard = mapOf(
+        this.groupsByFacts,
+        facts.restrictedExport ? RESTRICTED : facts.exactRuleNamespaces,
+      );
+      const byNamespace = mapOf(
+        byWildcard,
+        facts.restrictedExport ? NO_NAMESPACES : facts.wildcardRuleNamespaces,
+      );
+      const namespaceKey = facts.restrictedExport && !policyOnly ? '' : target.namespace;
+      groups = byNamespace.get(namespaceKey);
       if (!groups) {
-        groups = this.makeClientGroups(target, specific);
-        this.groupsBySpecificNamespaces.set(signature, groups);
+        const specific: string[] = [];
+        for (const ns of this.specificNamespaces(target, facts))
+          if (this.sidecarClientsByNamespace.has(ns)) specific.push(ns);
+        const signature = policyOnly ? `policy-only:${target.namespace}` : specific.join('\n');
+        groups = this.groupsBySpecificNamespaces.get(signature);
+        if (!groups) {
+          groups = this.makeClientGroups(target, specific);
+          this.groupsBySpecificNamespaces.set(signature, groups);
+        }
+        byNamespace.set(namespaceKey, groups);
       }
       this.groupsByTarget.set(target, groups);
     }
