@@ -207,12 +207,12 @@ interface PortServers {
   readonly backends: readonly Backend[];
   readonly servers: readonly ServerSide[];
   /**
-   * The outcomes judged so far for the service's cluster of this port. Clients with the same proxy
-   * kind and an equal client side (same TLS, source, rule and visibility) get the same outcome: the
-   * judgement reads nothing else of the client. So the client classes of one target that resolve alike
-   * (a namespace judged apart only in case its rules differ) share one immutable outcome.
+   * The last pair judged against the service's cluster of this port. The groups of one target come in
+   * a row, and a namespace judged apart (in case its rules differ) mostly resolves like the rest: an
+   * equal client side gets the same outcome, and one that differs only in where its rule was found
+   * gets the same judgement of each backend.
    */
-  readonly judged: JudgedPair[];
+  last?: JudgedPair;
 }
 
 interface JudgedPair {
@@ -221,13 +221,13 @@ interface JudgedPair {
   readonly outcome: PairOutcome;
 }
 
-function sameClientSide(a: ClientSide, b: ClientSide): boolean {
+/** Whether two client sides send the same to every backend: what judge() reads of them, not the rule. */
+function judgedAlike(a: ClientSide, b: ClientSide): boolean {
   return (
     a === b ||
     (a.tls === b.tls &&
       a.source === b.source &&
       a.ruleTlsMode === b.ruleTlsMode &&
-      a.rule === b.rule &&
       a.resolvedTls === b.resolvedTls &&
       a.hidden === b.hidden)
   );
@@ -308,7 +308,7 @@ export class ConnectivityEvaluator {
     const backends = backendsForPort(target, port).filter(
       (b) => b.targetPort !== undefined || target.external,
     );
-    const computed = { backends, servers: backends.map((b) => this.serverSide(b)), judged: [] };
+    const computed: PortServers = { backends, servers: backends.map((b) => this.serverSide(b)) };
     if (index >= 0) {
       if (!perTarget) {
         perTarget = new Array(target.ports.length);
@@ -326,8 +326,12 @@ export class ConnectivityEvaluator {
     if (!route) {
       // The service's one cluster: most pairs of a mesh, judged without the per-subset bookkeeping.
       const side = this.clientSide(client, target, port, whole.backends, whole.servers);
-      for (const judged of whole.judged)
-        if (judged.proxy === client.proxy && sameClientSide(judged.side, side)) return judged.outcome;
+      const last = whole.last;
+      if (last && last.proxy === client.proxy && judgedAlike(last.side, side)) {
+        if (last.side.rule === side.rule) return last.outcome;
+        const { backends, failing } = last.outcome;
+        return pairOutcome(client, side, backends, failing, undefined);
+      }
       // Sized exactly: every pair's list is kept, and an array grown by push keeps spare room.
       const { backends, servers } = whole;
       const n = backends.length;
@@ -343,7 +347,7 @@ export class ConnectivityEvaluator {
         );
       if (target.external) outcomes[n] = this.judgeExternal(client, port, side);
       const outcome = pairOutcome(client, side, outcomes, failingOf(outcomes), undefined);
-      whole.judged.push({ proxy: client.proxy, side, outcome });
+      whole.last = { proxy: client.proxy, side, outcome };
       return outcome;
     }
     const match = this.destinationRules.lookup(
@@ -595,7 +599,8 @@ export class ConnectivityEvaluator {
 
 // Every evaluated pair is kept (ResolvedMesh's pair cache): most pass, and they share one empty list.
 function failingOf(outcomes: readonly BackendOutcome[]): readonly BackendOutcome[] {
-  for (const o of outcomes) if (!o.ok) return outcomes.filter((x) => !x.ok);
+  for (let i = 0; i < outcomes.length; i++)
+    if (!(outcomes[i] as BackendOutcome).ok) return outcomes.filter((x) => !x.ok);
   return NONE_FAILING;
 }
 
