@@ -123,7 +123,7 @@ export class DestinationRuleIndex {
   private readonly wildcardNamespacesBySuffix = new Map<string, readonly string[]>();
 
   private namespacesByWildcardsCovering(host: string): readonly string[] {
-    if (this.namespacesByWildcard.size === 0) return [];
+    if (this.namespacesByWildcard.size === 0) return NO_NAMESPACES;
     const dot = host.indexOf('.');
     const suffix = dot >= 0 ? host.slice(dot) : '';
     let namespaces = this.wildcardNamespacesBySuffix.get(suffix);
@@ -241,6 +241,7 @@ function mostSpecific(table: HostTable | undefined, host: string): readonly Merg
 }
 
 const NO_RULES: readonly MergedDestinationRule[] = Object.freeze([]);
+const NO_NAMESPACES: readonly string[] = Object.freeze([]);
 
 function mergeRules(rules: readonly DestinationRule[]): MergedDestinationRule[] {
   // Selector rules first, then oldest first (sortConfigBySelectorAndCreationTime).

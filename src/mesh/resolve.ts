@@ -140,18 +140,6 @@ interface TargetFacts {
   readonly restrictedExport: boolean;
 }
 
-const RESTRICTED: ReadonlySet<string> = new Set();
-const NO_NAMESPACES: readonly string[] = Object.freeze([]);
-
-function mapOf<K, K2, V2>(map: Map<K, Map<K2, V2>>, key: K): Map<K2, V2> {
-  let inner = map.get(key);
-  if (!inner) {
-    inner = new Map();
-    map.set(key, inner);
-  }
-  return inner;
-}
-
 function memo<T>(compute: () => T): () => T {
   let value: T | undefined;
   let done = false;
@@ -172,7 +160,15 @@ export class ResolvedMesh {
   readonly evaluator: ConnectivityEvaluator;
   readonly visibility: ServiceVisibility;
   readonly routes: VirtualServiceIndex;
-  private readonly pairCache = new Map<ServiceTarget, Map<string, (PairOutcome | undefined)[]>>();
+  /**
+   * Outcomes by class key, then target: a few large maps rather than one small map per target (ten
+   * thousand of them on a large mesh, each kept with its pairs). A target with one port keeps its
+   * outcome itself; one with more keeps one slot per port.
+   */
+  private readonly pairCache = new Map<
+    string,
+    Map<ServiceTarget, PairOutcome | (PairOutcome | undefined)[]>
+  >();
   private readonly namespacesWithSelectorRules: Set<string>;
   private readonly clientsWithoutProxy: Workload[] = [];
   private readonly ambientClients: Workload[] = [];
@@ -326,43 +322,48 @@ export class ResolvedMesh {
   // whose specific namespaces are the same (thousands of services, a few hundred distinct lists).
   private readonly groupsByTarget = new Map<ServiceTarget, readonly ClientGroup[]>();
   private readonly groupsBySpecificNamespaces = new Map<string, readonly ClientGroup[]>();
-  // Targets whose facts come from the same (shared) namespace lists have the same groups: found by
-  // identity, without building the list of specific namespaces again for each of thousands of targets.
-  private readonly groupsByFacts = new Map<
-    ReadonlySet<string> | undefined,
-    Map<readonly string[], Map<string, readonly ClientGroup[]>>
+  // Targets with no rule of their own host and no restricted export have the same groups when their
+  // namespace and the (shared) list of namespaces with wildcard rules covering them are the same: found
+  // by identity, without building the list of specific namespaces again for each of thousands of them.
+  private readonly groupsByWildcardNamespaces = new Map<
+    readonly string[],
+    Map<string, readonly ClientGroup[]>
   >();
 
   /** Every group of clients towards a target, without visiting each client workload. */
   clientGroups(target: ServiceTarget): readonly ClientGroup[] {
     let groups = this.groupsByTarget.get(target);
     if (!groups) {
-      // Policy-only input judges a stand-in client of the target's own namespace.
-      const policyOnly = this.snapshot.workloads.length === 0;
       const facts = this.targetFacts(target);
-      const byWildcard = mapOf(
-        this.groupsByFacts,
-        facts.restrictedExport ? RESTRICTED : facts.exactRuleNamespaces,
-      );
-      const byNamespace = mapOf(
-        byWildcard,
-        facts.restrictedExport ? NO_NAMESPACES : facts.wildcardRuleNamespaces,
-      );
-      const namespaceKey = facts.restrictedExport && !policyOnly ? '' : target.namespace;
-      groups = byNamespace.get(namespaceKey);
-      if (!groups) {
-        const specific: string[] = [];
-        for (const ns of this.specificNamespaces(target, facts))
-          if (this.sidecarClientsByNamespace.has(ns)) specific.push(ns);
-        const signature = policyOnly ? `policy-only:${target.namespace}` : specific.join('\n');
-        groups = this.groupsBySpecificNamespaces.get(signature);
-        if (!groups) {
-          groups = this.makeClientGroups(target, specific);
-          this.groupsBySpecificNamespaces.set(signature, groups);
+      if (facts.restrictedExport || facts.exactRuleNamespaces) groups = this.groupsBySignature(target, facts);
+      else {
+        let byNamespace = this.groupsByWildcardNamespaces.get(facts.wildcardRuleNamespaces);
+        if (!byNamespace) {
+          byNamespace = new Map();
+          this.groupsByWildcardNamespaces.set(facts.wildcardRuleNamespaces, byNamespace);
         }
-        byNamespace.set(namespaceKey, groups);
+        groups = byNamespace.get(target.namespace);
+        if (!groups) {
+          groups = this.groupsBySignature(target, facts);
+          byNamespace.set(target.namespace, groups);
+        }
       }
       this.groupsByTarget.set(target, groups);
+    }
+    return groups;
+  }
+
+  private groupsBySignature(target: ServiceTarget, facts: TargetFacts): readonly ClientGroup[] {
+    const specific: string[] = [];
+    for (const ns of this.specificNamespaces(target, facts))
+      if (this.sidecarClientsByNamespace.has(ns)) specific.push(ns);
+    // Policy-only input judges a stand-in client of the target's own namespace.
+    const policyOnly = this.snapshot.workloads.length === 0;
+    const signature = policyOnly ? `policy-only:${target.namespace}` : specific.join('\n');
+    let groups = this.groupsBySpecificNamespaces.get(signature);
+    if (!groups) {
+      groups = this.makeClientGroups(target, specific);
+      this.groupsBySpecificNamespaces.set(signature, groups);
     }
     return groups;
   }
@@ -437,20 +438,27 @@ export class ResolvedMesh {
     target: ServiceTarget,
     port: TargetPort,
   ): PairOutcome {
-    let perTarget = this.pairCache.get(target);
-    if (!perTarget) {
-      perTarget = new Map();
-      this.pairCache.set(target, perTarget);
-    }
     // Per class, one slot per port of the target (by the first port with that number): no key string
     // is built per lookup. A port the target does not list (from another version of it) gets its own key.
-    let slot = portSlot(target, port);
+    const slot = portSlot(target, port);
     const key = slot >= 0 ? cls.key : `${cls.key}#${port.port}`;
-    if (slot < 0) slot = 0;
-    let perPort = perTarget.get(key);
+    let perClass = this.pairCache.get(key);
+    if (!perClass) {
+      perClass = new Map();
+      this.pairCache.set(key, perClass);
+    }
+    if (slot < 0 || target.ports.length === 1) {
+      let result = perClass.get(target) as PairOutcome | undefined;
+      if (!result) {
+        result = this.evaluator.evaluate(cls.profile, target, port);
+        perClass.set(target, result);
+      }
+      return result;
+    }
+    let perPort = perClass.get(target) as (PairOutcome | undefined)[] | undefined;
     if (!perPort) {
-      perPort = new Array(key === cls.key ? target.ports.length : 1);
-      perTarget.set(key, perPort);
+      perPort = new Array(target.ports.length);
+      perClass.set(target, perPort);
     }
     let result = perPort[slot];
     if (!result) {
