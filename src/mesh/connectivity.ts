@@ -110,7 +110,10 @@ export interface PairOutcome {
   readonly serverMode: ServerMode;
   readonly reason: FindingCode | 'ok';
   readonly symptom: string;
-  readonly backends: readonly BackendOutcome[];
+  /**
+   * The backends this client fails to reach. Those it reaches are not kept: every evaluated pair is
+   * (ResolvedMesh's pair cache), most pass, and what a passing backend shows is in the fields above.
+   */
   readonly failing: readonly BackendOutcome[];
 }
 
@@ -328,11 +331,8 @@ export class ConnectivityEvaluator {
       const side = this.clientSide(client, target, port, whole.backends, whole.servers);
       const last = whole.last;
       if (last && last.proxy === client.proxy && judgedAlike(last.side, side)) {
-        if (last.side.rule === side.rule) return last.outcome;
-        const { backends, failing } = last.outcome;
-        return pairOutcome(client, side, backends, failing, undefined);
+        return last.side.rule === side.rule ? last.outcome : withRule(last.outcome, side.rule);
       }
-      // Sized exactly: every pair's list is kept, and an array grown by push keeps spare room.
       const { backends, servers } = whole;
       const n = backends.length;
       const outcomes: BackendOutcome[] = new Array(n + (target.external ? 1 : 0));
@@ -346,7 +346,8 @@ export class ConnectivityEvaluator {
           servers[i] as ServerSide,
         );
       if (target.external) outcomes[n] = this.judgeExternal(client, port, side);
-      const outcome = pairOutcome(client, side, outcomes, failingOf(outcomes), undefined);
+      const failing = failingOf(outcomes);
+      const outcome = pairOutcome(client, side, failing[0] ?? outcomes[0], failing, undefined);
       whole.last = { proxy: client.proxy, side, outcome };
       return outcome;
     }
@@ -377,7 +378,7 @@ export class ConnectivityEvaluator {
     const failing = failingOf(outcomes);
     const shown = failing[0] ?? outcomes[0];
     const clientSide = (shown && sideOf.get(shown)) ?? (sides[0] as ClientSide);
-    return pairOutcome(client, clientSide, outcomes, failing, route);
+    return pairOutcome(client, clientSide, shown, failing, route);
   }
 
   /** Judges each backend of one cluster (and the external server of a ServiceEntry) into `out`. */
@@ -597,22 +598,21 @@ export class ConnectivityEvaluator {
   }
 }
 
-// Every evaluated pair is kept (ResolvedMesh's pair cache): most pass, and they share one empty list.
+// Most pairs pass: they share one empty list.
 function failingOf(outcomes: readonly BackendOutcome[]): readonly BackendOutcome[] {
   for (let i = 0; i < outcomes.length; i++)
     if (!(outcomes[i] as BackendOutcome).ok) return outcomes.filter((x) => !x.ok);
   return NONE_FAILING;
 }
 
-/** The pair's outcome as its first failing backend (else its first backend) shows it. */
+/** The pair's outcome as `shown`, its first failing backend (else its first backend), shows it. */
 function pairOutcome(
   client: ClientProfile,
   clientSide: ClientSide,
-  outcomes: readonly BackendOutcome[],
+  shown: BackendOutcome | undefined,
   failing: readonly BackendOutcome[],
   route: RouteChoice | undefined,
 ): PairOutcome {
-  const shown = failing[0] ?? outcomes[0];
   const ok = failing.length === 0;
   const tls = shown?.tls ?? clientSide.tls ?? 'DISABLE';
   const endpointTlsFromTopLevel = !!clientSide.ruleTlsMode;
@@ -635,7 +635,6 @@ function pairOutcome(
       serverMode,
       reason,
       symptom,
-      backends: outcomes,
       failing,
     };
   return {
@@ -652,8 +651,26 @@ function pairOutcome(
     serverMode,
     reason,
     symptom,
-    backends: outcomes,
     failing,
+  };
+}
+
+/** The same outcome for a client whose rule was found at another step of the lookup (no route). */
+function withRule(o: PairOutcome, rule: DestinationRuleMatch | undefined): PairOutcome {
+  return {
+    ok: o.ok,
+    clientProxy: o.clientProxy,
+    tls: o.tls,
+    tlsSource: o.tlsSource,
+    endpointTlsFromTopLevel: o.endpointTlsFromTopLevel,
+    rule,
+    resolvedTls: o.resolvedTls,
+    hidden: o.hidden,
+    serverProxy: o.serverProxy,
+    serverMode: o.serverMode,
+    reason: o.reason,
+    symptom: o.symptom,
+    failing: o.failing,
   };
 }
 
