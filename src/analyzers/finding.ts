@@ -51,17 +51,28 @@ type FindingInput = Omit<
 export function finding(input: FindingInput): Finding {
   const info = CATALOGUE[input.code];
   const related = input.related ?? [];
-  const namespaces = new Set(input.namespaces ?? []);
-  for (const ref of [input.resource, ...related]) if (ref.namespace) namespaces.add(ref.namespace);
   return {
     ...input,
     severity: input.severity ?? info.severity,
     title: info.title,
     related: dedupeRefs(related),
     why: input.why ?? [],
-    namespaces: [...namespaces].sort(),
+    namespaces: sortedNamespaces(input.namespaces ?? [], input.resource, related),
     remediations: dedupePlans(input.remediations ?? []),
   };
+}
+
+/** The given namespaces and the refs', sorted, each once (sorted first: a finding may list hundreds). */
+function sortedNamespaces(given: readonly string[], resource: Ref, related: readonly Ref[]): string[] {
+  const all = given.slice();
+  if (resource.namespace) all.push(resource.namespace);
+  for (const ref of related) if (ref.namespace) all.push(ref.namespace);
+  all.sort();
+  let kept = 0;
+  for (let i = 0; i < all.length; i++)
+    if (i === 0 || all[i] !== all[kept - 1]) all[kept++] = all[i] as string;
+  all.length = kept;
+  return all;
 }
 
 function dedupeRefs(refs: readonly Ref[]): Ref[] {
