@@ -255,12 +255,11 @@ function mergeRules(rules: readonly DestinationRule[]): MergedDestinationRule[] 
     const host = resolveShortname(rule.host, rule.meta.namespace);
     const exportTo = rule.workloadSelector ? ['.'] : rule.exportTo;
     // Rules merge only with equal exportTo (ENABLE_ENHANCED_DESTINATIONRULE_MERGE); an empty list is its own.
-    const key = JSON.stringify([
-      rule.meta.namespace,
-      host,
-      rule.workloadSelector ?? null,
-      [...exportTo].sort(),
-    ]);
+    // Names and hosts hold no NUL; the selector, rare, is spelled out by JSON; the count of exportTo
+    // entries tells an empty list from one empty name.
+    const selector = rule.workloadSelector ? JSON.stringify(rule.workloadSelector) : '';
+    const targets = [...exportTo].sort();
+    const key = `${rule.meta.namespace}\0${host}\0${selector}\0${targets.length}\0${targets.join('\0')}`;
     let group = groups.get(key);
     if (!group) {
       group = [];
