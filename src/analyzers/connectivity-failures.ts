@@ -17,6 +17,7 @@ export interface Failure {
 }
 
 const cache = new WeakMap<ResolvedMesh, Failure[]>();
+const byReasonCache = new WeakMap<ResolvedMesh, Map<FindingCode, Failure[]>>();
 
 export function connectivityFailures(mesh: ResolvedMesh): Failure[] {
   const cached = cache.get(mesh);
@@ -51,8 +52,15 @@ export function connectivityFailures(mesh: ResolvedMesh): Failure[] {
   return failures;
 }
 
+/** The failures for one reason, in walk order (split once per mesh: a dozen analyzers each ask). */
 export function failuresWithReason(mesh: ResolvedMesh, reason: FindingCode): Failure[] {
-  return connectivityFailures(mesh).filter((f) => f.reason === reason);
+  let byReason = byReasonCache.get(mesh);
+  if (!byReason) {
+    byReason = groupBy(connectivityFailures(mesh), (f) => f.reason) as Map<FindingCode, Failure[]>;
+    byReasonCache.set(mesh, byReason);
+  }
+  // A copy: callers may sort or filter what they get.
+  return [...(byReason.get(reason) ?? [])];
 }
 
 /** Groups failures by a key (a target, a rule, a workload) keeping insertion order. */

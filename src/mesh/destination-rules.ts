@@ -140,11 +140,10 @@ export class DestinationRuleIndex {
 
   /** Whether the service-namespace or root-namespace rule for this host is exported to only some namespaces. */
   hasRestrictedExport(host: string, serviceNamespace: string): boolean {
-    for (const ns of [serviceNamespace, this.rootNamespace]) {
-      const candidates = mostSpecific(this.exported.get(ns), host);
-      if (candidates.some((rule) => rule.exportTo.size > 0 && !rule.exportTo.has('*'))) return true;
-    }
-    return false;
+    return (
+      restrictsExport(mostSpecific(this.exported.get(serviceNamespace), host)) ||
+      restrictsExport(mostSpecific(this.exported.get(this.rootNamespace), host))
+    );
   }
 
   /**
@@ -203,6 +202,10 @@ export class DestinationRuleIndex {
       this.visibleTo(r, clientNamespace),
     );
   }
+}
+
+function restrictsExport(rules: readonly MergedDestinationRule[]): boolean {
+  return rules.some((rule) => rule.exportTo.size > 0 && !rule.exportTo.has('*'));
 }
 
 type StepMatches = Readonly<Record<LookupStep, DestinationRuleMatch>>;
