@@ -213,15 +213,10 @@ interface PortServers {
    * The last pair judged against the service's cluster of this port. The groups of one target come in
    * a row, and a namespace judged apart (in case its rules differ) mostly resolves like the rest: an
    * equal client side gets the same outcome, and one that differs only in where its rule was found
-   * gets the same judgement of each backend.
+   * gets the same judgement of each backend. (The client's proxy kind is the outcome's clientProxy.)
    */
-  last?: JudgedPair;
-}
-
-interface JudgedPair {
-  readonly proxy: ProxyKind;
-  readonly side: ClientSide;
-  readonly outcome: PairOutcome;
+  lastSide?: ClientSide;
+  lastOutcome?: PairOutcome;
 }
 
 /** Whether two client sides send the same to every backend: what judge() reads of them, not the rule. */
@@ -311,7 +306,13 @@ export class ConnectivityEvaluator {
     const backends = backendsForPort(target, port).filter(
       (b) => b.targetPort !== undefined || target.external,
     );
-    const computed: PortServers = { backends, servers: backends.map((b) => this.serverSide(b)) };
+    // Every field in the literal: one shape for every port, the last judgement kept in place.
+    const computed: PortServers = {
+      backends,
+      servers: backends.map((b) => this.serverSide(b)),
+      lastSide: undefined,
+      lastOutcome: undefined,
+    };
     if (index >= 0) {
       if (!perTarget) {
         perTarget = new Array(target.ports.length);
@@ -329,9 +330,9 @@ export class ConnectivityEvaluator {
     if (!route) {
       // The service's one cluster: most pairs of a mesh, judged without the per-subset bookkeeping.
       const side = this.clientSide(client, target, port, whole.backends, whole.servers);
-      const last = whole.last;
-      if (last && last.proxy === client.proxy && judgedAlike(last.side, side)) {
-        return last.side.rule === side.rule ? last.outcome : withRule(last.outcome, side.rule);
+      const { lastSide, lastOutcome } = whole;
+      if (lastSide && lastOutcome?.clientProxy === client.proxy && judgedAlike(lastSide, side)) {
+        return lastSide.rule === side.rule ? lastOutcome : withRule(lastOutcome, side.rule);
       }
       const { backends, servers } = whole;
       const n = backends.length;
@@ -348,7 +349,8 @@ export class ConnectivityEvaluator {
       if (target.external) outcomes[n] = this.judgeExternal(client, port, side);
       const failing = failingOf(outcomes);
       const outcome = pairOutcome(client, side, failing[0] ?? outcomes[0], failing, undefined);
-      whole.last = { proxy: client.proxy, side, outcome };
+      whole.lastSide = side;
+      whole.lastOutcome = outcome;
       return outcome;
     }
     const match = this.destinationRules.lookup(

@@ -144,9 +144,19 @@ function resolveTargetPort(workload: Workload, targetPort: number | string): num
 
 /** Whether the application behind a port speaks TLS itself (so TLS that reaches it is fine). */
 export function portExpectsTls(port: TargetPort): boolean {
-  const hints = [port.name, port.appProtocol, port.protocol].map((h) => (h ?? '').toLowerCase());
-  if (hints.some((h) => h === 'https' || h === 'tls' || h.startsWith('https-') || h.startsWith('tls-')))
-    return true;
-  const plainHint = hints.some((h) => h === 'http' || h === 'http2' || h === 'grpc' || h.startsWith('http-'));
+  // Asked for every judged backend: the three hints are read in place, no list is built.
+  const name = (port.name ?? '').toLowerCase();
+  const appProtocol = (port.appProtocol ?? '').toLowerCase();
+  const protocol = (port.protocol ?? '').toLowerCase();
+  if (isTlsHint(name) || isTlsHint(appProtocol) || isTlsHint(protocol)) return true;
+  const plainHint = isPlainHint(name) || isPlainHint(appProtocol) || isPlainHint(protocol);
   return !plainHint && (port.port === 443 || port.targetPort === 443);
+}
+
+function isTlsHint(h: string): boolean {
+  return h === 'https' || h === 'tls' || h.startsWith('https-') || h.startsWith('tls-');
+}
+
+function isPlainHint(h: string): boolean {
+  return h === 'http' || h === 'http2' || h === 'grpc' || h.startsWith('http-');
 }
