@@ -8,7 +8,7 @@ import { fastParse, NOT_FAST } from './fast-schema.js';
 import { routerReason } from './gateway-proxy.js';
 import { invalidName, invalidNamespace, quote } from './k8s-names.js';
 
-import { decideProxy } from './proxy-status.js';
+import { decideProxy, webhooksSelectingNamespace } from './proxy-status.js';
 import { ManifestError, type RawObject } from './read-manifests.js';
 import {
   configMapDataSchema,
@@ -210,9 +210,17 @@ export function buildSnapshot(raws: readonly RawObject[], options: BuildOptions 
   // Without Istio's webhooks in the input, decideProxy assumes the default install.
   const webhooks =
     options.injectionWebhooks ?? (injectionWebhooks.length > 0 ? injectionWebhooks : undefined);
-  const workloads = [...pending.values()].map((p) =>
-    toWorkload(p, namespaces.get(p.meta.namespace)?.labels, webhooks),
-  );
+  const selectingByNamespace = new Map<string, readonly InjectionWebhook[]>();
+  const workloads = [...pending.values()].map((p) => {
+    const namespace = p.meta.namespace;
+    const labels = namespaces.get(namespace)?.labels;
+    let selecting = selectingByNamespace.get(namespace);
+    if (!selecting) {
+      selecting = webhooksSelectingNamespace(namespace, labels, webhooks);
+      selectingByNamespace.set(namespace, selecting);
+    }
+    return toWorkload(p, labels, webhooks, selecting);
+  });
   return {
     namespaces: [...namespaces.values()],
     workloads,
@@ -323,6 +331,7 @@ function toWorkload(
   p: PendingWorkload,
   namespaceLabels: Labels | undefined,
   webhooks: readonly InjectionWebhook[] | undefined,
+  namespaceWebhooks: readonly InjectionWebhook[],
 ): Workload {
   const containers = [...(p.spec.initContainers ?? []), ...p.spec.containers];
   const containerNames = containers.map((c) => c.name);
@@ -334,6 +343,7 @@ function toWorkload(
     hostNetwork: p.spec.hostNetwork ?? false,
     namespace: p.meta.namespace,
     webhooks,
+    namespaceWebhooks,
   });
   const decision = !p.isRunningPod
     ? expected
