@@ -67,7 +67,6 @@ interface JsonScan {
 
 const QUOTE = 34;
 const BACKSLASH = 92;
-const NEWLINE = 10;
 const COLON = 58;
 const OPEN_OBJECT = 123;
 const CLOSE_OBJECT = 125;
@@ -77,7 +76,7 @@ const CLOSE_ARRAY = 93;
 /** Assumes `text` is valid JSON (JSON.parse accepted it). */
 function scanJson(text: string): JsonScan {
   const items: ItemSpan[] = [];
-  let line = 1;
+  const lines = new LineCounter(text);
   let depth = 0;
   let keys = 0;
   let rootStart = -1;
@@ -85,13 +84,14 @@ function scanJson(text: string): JsonScan {
   let lastKeyAtDepth1 = '';
   let inItems = false;
   let itemStart = -1;
-  let itemLine = 0;
   const length = text.length;
   for (let i = 0; i < length; i++) {
     const c = text.charCodeAt(i);
-    if (rootStart < 0 && c > 32) {
+    // Whitespace first: it is most of the text of a pretty-printed file (kubectl's output).
+    if (c <= 32) continue;
+    if (rootStart < 0) {
       rootStart = i;
-      rootLine = line;
+      rootLine = lines.lineAt(i);
     }
     if (c === QUOTE) {
       let end = text.indexOf('"', i + 1);
@@ -100,22 +100,40 @@ function scanJson(text: string): JsonScan {
       i = end;
       continue;
     }
-    if (c === NEWLINE) line++;
-    else if (c === COLON) keys++;
+    if (c === COLON) keys++;
     else if (c === OPEN_OBJECT || c === OPEN_ARRAY) {
       depth++;
       if (depth === 2 && c === OPEN_ARRAY && lastKeyAtDepth1 === 'items') inItems = true;
-      else if (depth === 3 && inItems) {
-        itemStart = i;
-        itemLine = line;
-      }
+      else if (depth === 3 && inItems) itemStart = i;
     } else if (c === CLOSE_OBJECT || c === CLOSE_ARRAY) {
-      if (depth === 3 && inItems) items.push({ start: itemStart, end: i + 1, line: itemLine });
+      if (depth === 3 && inItems) items.push({ start: itemStart, end: i + 1, line: lines.lineAt(itemStart) });
       else if (depth === 2) inItems = false;
       depth--;
     }
   }
   return { rootStart: Math.max(rootStart, 0), rootLine, items, keys };
+}
+
+/**
+ * Lines of ascending offsets, counted with indexOf instead of a test of every character in the scan
+ * (JSON strings hold no raw newline, so every newline in the text ends a line).
+ */
+class LineCounter {
+  private line = 1;
+  private nextNewline: number;
+
+  constructor(private readonly text: string) {
+    this.nextNewline = text.indexOf('\n');
+  }
+
+  /** The 1-based line of `offset`; offsets must not decrease from one call to the next. */
+  lineAt(offset: number): number {
+    while (this.nextNewline !== -1 && this.nextNewline < offset) {
+      this.line++;
+      this.nextNewline = this.text.indexOf('\n', this.nextNewline + 1);
+    }
+    return this.line;
+  }
 }
 
 function isEscaped(text: string, quote: number): boolean {
