@@ -1,7 +1,7 @@
 // JSON manifests at JSON.parse speed. One cheap scan of the text finds where the object (or each item
 // of a List) starts and ends, and counts keys so that a duplicate key, which JSON.parse silently
 // drops, is caught. Field lines are found later, only for the fields something cites.
-import { lazyLineOf } from './field-lines.js';
+import { TextObject } from './field-lines.js';
 import { isListKind, isPlainObject, ManifestError, type RawObject } from './raw-object.js';
 
 /**
@@ -27,13 +27,7 @@ export function parseJsonManifest(text: string, file: string): RawObject[] | und
     );
   }
   if (!isListKind(value.kind)) {
-    return [
-      {
-        object: value,
-        location: { file, line: rootLine },
-        lineOf: lazyLineOf(text, scan.rootStart, text.length, rootLine, rootLine),
-      },
-    ];
+    return [new TextObject(value, { file, line: rootLine }, text, scan.rootStart, text.length, rootLine)];
   }
   const items = value.items;
   if (!Array.isArray(items)) throw new ManifestError(file, rootLine, `${value.kind} without an items array`);
@@ -41,11 +35,8 @@ export function parseJsonManifest(text: string, file: string): RawObject[] | und
   const objects: RawObject[] = new Array(items.length);
   for (let i = 0; i < items.length; i++) {
     const at = scan.items[i] as ItemSpan;
-    objects[i] = {
-      object: items[i] as Record<string, unknown>,
-      location: { file, line: at.line },
-      lineOf: lazyLineOf(text, at.start, at.end, at.line, at.line),
-    };
+    const item = items[i] as Record<string, unknown>;
+    objects[i] = new TextObject(item, { file, line: at.line }, text, at.start, at.end, at.line);
   }
   return objects;
 }
