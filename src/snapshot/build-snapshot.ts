@@ -101,7 +101,8 @@ export function buildSnapshot(raws: readonly RawObject[], options: BuildOptions 
     if (typeof kind !== 'string' || typeof apiVersion !== 'string') {
       throw invalid(raw, [], 'object without apiVersion and kind');
     }
-    const group = apiVersion.includes('/') ? apiVersion.split('/')[0] : '';
+    const slash = apiVersion.indexOf('/');
+    const group = slash < 0 ? '' : apiVersion.slice(0, slash);
     const meta = () => readMeta(raw, kind);
     if (group === 'security.istio.io' && kind === 'PeerAuthentication') {
       peerAuthentications.push(
