@@ -67,7 +67,7 @@ const CLOSE_ARRAY = 93;
 /** Assumes `text` is valid JSON (JSON.parse accepted it). */
 function scanJson(text: string): JsonScan {
   const items: ItemSpan[] = [];
-  const lines = new LineCounter(text);
+  const lines = new ForwardLineCounter(text);
   let depth = 0;
   let keys = 0;
   let rootStart = -1;
@@ -109,7 +109,7 @@ function scanJson(text: string): JsonScan {
  * Lines of ascending offsets, counted with indexOf instead of a test of every character in the scan
  * (JSON strings hold no raw newline, so every newline in the text ends a line).
  */
-class LineCounter {
+class ForwardLineCounter {
   private line = 1;
   private nextNewline: number;
 
