@@ -111,13 +111,11 @@ function compile(schema: z.ZodType): Parse {
     }
     case 'default': {
       const inner = child(def.innerType);
-      // def.defaultValue is a getter that hands out a fresh copy, as zod does; a primitive needs none.
-      const sample = def.defaultValue;
-      const fallback = typeof sample === 'object' && sample !== null ? () => def.defaultValue : () => sample;
       return (value) => {
-        if (value === undefined) return fallback();
+        // def.defaultValue is a getter that hands out a fresh copy, as zod does.
+        if (value === undefined) return def.defaultValue;
         const out = inner(value);
-        return out === undefined ? fallback() : out;
+        return out === undefined ? def.defaultValue : out;
       };
     }
     case 'array':
