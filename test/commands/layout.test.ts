@@ -60,4 +60,13 @@ describe('start-up loads only the command that runs', () => {
       ours.filter((m) => m.startsWith('commands/') && /(serve|fix|matrix|digest|certs)/.test(m)),
     ).toEqual([]);
   });
+
+  it('serve --help and fix --help load none of the clients their actions need', () => {
+    for (const command of ['serve', 'fix']) {
+      const { packages, ours } = loaded([command, '--help']);
+      for (const heavy of ['@kubernetes/client-node', '@slack/bolt', 'better-sqlite3', 'piscina'])
+        expect(packages.has(heavy), `${command} --help loaded ${heavy}`).toBe(false);
+      expect(ours).toContain(`commands/${command}.ts`);
+    }
+  });
 });
