@@ -7,7 +7,8 @@
 //   (native code, worker threads, fonts, the Kubernetes and Slack clients) still loads from
 //   node_modules, and only for the command that uses it.
 // - The answer worker is an entry point too: answer-pool finds it next to itself as ./answer-worker.js.
-// - Whitespace is kept and names are not mangled, so stack traces read like the sources.
+// - Not minified, so stack traces read like the sources: minifying whitespace and syntax saved ~2 ms
+//   of compile time on `check -f` (measured), not worth unreadable traces.
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { build } from 'esbuild';
