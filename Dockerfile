@@ -14,8 +14,9 @@ COPY package.json package-lock.json tsconfig.json tsconfig.build.json ./
 COPY bin ./bin
 COPY src ./src
 COPY commands ./commands
+COPY scripts/bundle-cli.mjs ./scripts/
+# npm ci runs `prepare`, the build: tsc, then the bundle in dist/cli/ that bin/ runs.
 RUN npm ci --no-audit --no-fund \
- && npm run build \
  && npm prune --omit=dev --no-audit --no-fund
 
 FROM ${NODE_IMAGE} AS istioctl
@@ -39,7 +40,7 @@ ENV NODE_ENV=production
 WORKDIR /app
 COPY --from=build --chown=root:root /app/package.json ./package.json
 COPY --from=build --chown=root:root /app/node_modules ./node_modules
-COPY --from=build --chown=root:root /app/dist ./dist
+COPY --from=build --chown=root:root /app/dist/cli ./dist/cli
 COPY --from=build --chown=root:root /app/bin ./bin
 COPY --from=istioctl /out/ /usr/local/bin/
 # The image's `node` user (uid 1000); the store lives on a volume at /data.

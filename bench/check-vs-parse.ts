@@ -33,6 +33,8 @@ export interface CheckAgainstParse {
   readonly peakRssBytes: number;
   /** Peak RSS of a check of a one-object file: what the process takes before any input. */
   readonly baselineRssBytes: number;
+  /** Peak RSS of `node -e 0`: the floor of any Node process, before any module or input. */
+  readonly nodeRssBytes: number;
   /** V8 heap growth of JSON.parse of the JSON file (the parsed objects, kept). */
   readonly parsedObjectBytes: number;
   /** peakRssBytes / parsedObjectBytes (target ≤ 4). */
@@ -64,15 +66,21 @@ function cli(...argv: string[]): void {
 
 /** Median peak RSS (bytes) of `mtls-doctor check -A -f FILE -o json` over `repeats` runs. */
 function peakRss(dir: string, file: string, repeats: number): number {
+  return medianPeakRss(dir, repeats, [BIN, 'check', '-A', '-f', file, '-o', 'json', '--no-istioctl']);
+}
+
+/** Median peak RSS (bytes) of `node ARGS` over `repeats` runs. */
+function medianPeakRss(dir: string, repeats: number, args: readonly string[]): number {
   const out = join(dir, 'peak-rss');
   const values: number[] = [];
   for (let i = 0; i < repeats; i++) {
-    const argv = ['--require', PEAK_RSS_PROBE, BIN, 'check', '-A', '-f', file, '-o', 'json', '--no-istioctl'];
+    const argv = ['--require', PEAK_RSS_PROBE, ...args];
     const result = spawnSync(process.execPath, argv, {
       stdio: ['ignore', 'ignore', 'pipe'],
       env: { ...process.env, MTLS_DOCTOR_PEAK_RSS_FILE: out },
     });
-    if (result.status === null || result.status > 1) throw new Error(`peak RSS of ${file}: ${result.stderr}`);
+    if (result.status === null || result.status > 1)
+      throw new Error(`peak RSS of node ${args.join(' ')}: ${result.stderr}`);
     values.push(Number(readFileSync(out, 'utf8')));
   }
   return median(values);
@@ -121,6 +129,7 @@ export function measureCheckAgainstParse(scale: MeshScale, repeats: number): Che
     const halfJsonCheckMs = check(half.json);
     const peakRssBytes = peakRss(dir, json, repeats);
     const baselineRssBytes = peakRss(dir, oneObject, repeats);
+    const nodeRssBytes = medianPeakRss(dir, repeats, ['-e', '0']);
     const parsed = parsedObjectBytes(json);
     return {
       objects,
@@ -134,6 +143,7 @@ export function measureCheckAgainstParse(scale: MeshScale, repeats: number): Che
       scalingRatio: jsonCheckMs / halfJsonCheckMs,
       peakRssBytes,
       baselineRssBytes,
+      nodeRssBytes,
       parsedObjectBytes: parsed,
       peakRssRatio: peakRssBytes / parsed,
       peakRssGrowthRatio: (peakRssBytes - baselineRssBytes) / parsed,
@@ -146,5 +156,5 @@ export function measureCheckAgainstParse(scale: MeshScale, repeats: number): Che
 /** One line for the benchmark's report: the scaling and the peak RSS figures of a measurement. */
 export function scalingAndMemoryLine(m: CheckAgainstParse): string {
   const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(0)} MiB`;
-  return `- (g2) \`check -A -f\` JSON, 2x mesh / 1x mesh time beyond start-up: **${m.scalingRatio.toFixed(2)}×** (${m.jsonCheckMs.toFixed(0)} vs ${m.halfJsonCheckMs.toFixed(0)} ms; target ≤ 2.2×); peak RSS of the 2x check ${mib(m.peakRssBytes)} / parsed objects ${mib(m.parsedObjectBytes)} (V8 heap growth of JSON.parse of the file): **${m.peakRssRatio.toFixed(1)}×** (target ≤ 4×); beyond a one-object check (${mib(m.baselineRssBytes)}): **${m.peakRssGrowthRatio.toFixed(1)}×**`;
+  return `- (g2) \`check -A -f\` JSON, 2x mesh / 1x mesh time beyond start-up: **${m.scalingRatio.toFixed(2)}×** (${m.jsonCheckMs.toFixed(0)} vs ${m.halfJsonCheckMs.toFixed(0)} ms; target ≤ 2.2×); peak RSS of the 2x check ${mib(m.peakRssBytes)} / parsed objects ${mib(m.parsedObjectBytes)} (V8 heap growth of JSON.parse of the file): **${m.peakRssRatio.toFixed(1)}×** (target ≤ 4×); beyond a one-object check (${mib(m.baselineRssBytes)}): **${m.peakRssGrowthRatio.toFixed(1)}×**. \`node -e 0\` alone peaks at ${mib(m.nodeRssBytes)}, **${(m.nodeRssBytes / m.parsedObjectBytes).toFixed(1)}×** the parsed objects: with the file's text and the parsed objects held once, no Node process gets under ${((m.nodeRssBytes + m.jsonBytes + m.parsedObjectBytes) / m.parsedObjectBytes).toFixed(1)}×`;
 }

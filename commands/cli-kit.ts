@@ -67,7 +67,10 @@ export function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
 }
 
-/** The package version, from the sources (`commands/`) or the build (`dist/commands/`). */
+/**
+ * The package version, from the sources (`commands/`), tsc's build (`dist/commands/`) or the bundle
+ * (`dist/cli/`): package.json is one or two folders up.
+ */
 export function packageVersion(): string {
   for (const candidate of ['../package.json', '../../package.json']) {
     const url = new URL(candidate, import.meta.url);

@@ -6,10 +6,7 @@ import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { diagnose, diagnoseShared } from '../src/engine/diagnose.js';
 import { type PlanImpact, planImpact } from '../src/impact/plan-impact.js';
-import { applyPlan, previewPlan, RemediationError, rollback } from '../src/remediation/apply.js';
-import { remediationApi } from '../src/remediation/object-api.js';
 import { loadSource } from '../src/snapshot/source.js';
-import { AuditLog } from '../src/store/audit-store.js';
 import { type CommandContext, IncompleteError, parseCount, UsageError } from './cli-kit.js';
 import { load } from './source-options.js';
 
@@ -46,6 +43,13 @@ export function register(program: Command, { io, description }: CommandContext):
           throw new UsageError('name a plan id (from check) or --rollback AUDIT-ID');
         if (planId && options.rollback !== undefined)
           throw new UsageError('name either a plan id or --rollback AUDIT-ID, not both');
+        // The Kubernetes client and SQLite load when fix runs, not for `fix --help` or a usage error.
+        const [{ applyPlan, previewPlan, RemediationError, rollback }, { remediationApi }, { AuditLog }] =
+          await Promise.all([
+            import('../src/remediation/apply.js'),
+            import('../src/remediation/object-api.js'),
+            import('../src/store/audit-store.js'),
+          ]);
         const actor = `${process.env.USER ?? 'unknown'} (cli)`;
         // Only a change needs the audit log: a dry run leaves no file behind.
         const openAudit = () => new AuditLog(resolve(io.cwd, options.audit));

@@ -1,5 +1,5 @@
 // The README's configuration reference, generated from the schema so the two cannot drift apart.
-import { z } from 'zod';
+import * as z from 'zod';
 import { ENVIRONMENT, fileSchema } from './config.js';
 
 interface JsonSchema {

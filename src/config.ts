@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { Cron } from 'croner';
 import { parse } from 'yaml';
-import { z } from 'zod';
+import * as z from 'zod';
 
 export const fileSchema = z
   .object({

@@ -122,7 +122,8 @@ export function createAnswerPool(
   };
 }
 
-// Built code has answer-worker.js next to it. Run from the TypeScript sources (benchmark, development),
+// Built code has answer-worker.js next to it (tsc's dist/src/slack/, and the bundle's dist/cli/, where it
+// is an entry point of its own). Run from the TypeScript sources (benchmark, development),
 // the worker comes from the build, since worker threads do not get tsx's loader.
 function workerFile(): string {
   for (const candidate of ['./answer-worker.js', '../../dist/src/slack/answer-worker.js']) {

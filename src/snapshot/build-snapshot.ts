@@ -8,7 +8,7 @@ import { fastParse, NOT_FAST } from './fast-schema.js';
 import { routerReason } from './gateway-proxy.js';
 import { invalidName, invalidNamespace, quote } from './k8s-names.js';
 
-import { decideProxy } from './proxy-status.js';
+import { decideProxy, webhooksSelectingNamespace } from './proxy-status.js';
 import { ManifestError, type RawObject } from './read-manifests.js';
 import {
   configMapDataSchema,
@@ -101,7 +101,8 @@ export function buildSnapshot(raws: readonly RawObject[], options: BuildOptions 
     if (typeof kind !== 'string' || typeof apiVersion !== 'string') {
       throw invalid(raw, [], 'object without apiVersion and kind');
     }
-    const group = apiVersion.includes('/') ? apiVersion.split('/')[0] : '';
+    const slash = apiVersion.indexOf('/');
+    const group = slash < 0 ? '' : apiVersion.slice(0, slash);
     const meta = () => readMeta(raw, kind);
     if (group === 'security.istio.io' && kind === 'PeerAuthentication') {
       peerAuthentications.push(
@@ -210,9 +211,17 @@ export function buildSnapshot(raws: readonly RawObject[], options: BuildOptions 
   // Without Istio's webhooks in the input, decideProxy assumes the default install.
   const webhooks =
     options.injectionWebhooks ?? (injectionWebhooks.length > 0 ? injectionWebhooks : undefined);
-  const workloads = [...pending.values()].map((p) =>
-    toWorkload(p, namespaces.get(p.meta.namespace)?.labels, webhooks),
-  );
+  const selectingByNamespace = new Map<string, readonly InjectionWebhook[]>();
+  const workloads = [...pending.values()].map((p) => {
+    const namespace = p.meta.namespace;
+    const labels = namespaces.get(namespace)?.labels;
+    let selecting = selectingByNamespace.get(namespace);
+    if (!selecting) {
+      selecting = webhooksSelectingNamespace(namespace, labels, webhooks);
+      selectingByNamespace.set(namespace, selecting);
+    }
+    return toWorkload(p, labels, webhooks, selecting);
+  });
   return {
     namespaces: [...namespaces.values()],
     workloads,
@@ -323,6 +332,7 @@ function toWorkload(
   p: PendingWorkload,
   namespaceLabels: Labels | undefined,
   webhooks: readonly InjectionWebhook[] | undefined,
+  namespaceWebhooks: readonly InjectionWebhook[],
 ): Workload {
   const containers = [...(p.spec.initContainers ?? []), ...p.spec.containers];
   const containerNames = containers.map((c) => c.name);
@@ -334,6 +344,7 @@ function toWorkload(
     hostNetwork: p.spec.hostNetwork ?? false,
     namespace: p.meta.namespace,
     webhooks,
+    namespaceWebhooks,
   });
   const decision = !p.isRunningPod
     ? expected

@@ -150,15 +150,15 @@ function compileArray(def: Def): Parse {
   return (value) => {
     if (!Array.isArray(value)) return NOT_FAST;
     for (const check of checks) if (!check(value as never)) return NOT_FAST;
-    const out = new Array(value.length);
-    let same = Object.getPrototypeOf(value) === Array.prototype;
+    // Copied only from the first element that changes (see compileObject).
+    let out: unknown[] | undefined = Object.getPrototypeOf(value) === Array.prototype ? undefined : [];
     for (let i = 0; i < value.length; i++) {
       const item = element(value[i]);
       if (item === NOT_FAST) return NOT_FAST;
-      if (item !== value[i]) same = false;
-      out[i] = item;
+      if (out === undefined && item !== value[i]) out = value.slice(0, i);
+      if (out !== undefined) out.push(item);
     }
-    return same ? value : out;
+    return out ?? value;
   };
 }
 
@@ -168,18 +168,28 @@ function compileRecord(def: Def): Parse {
   const valueParse = child(def.valueType);
   return (value) => {
     if (!isPlainObject(value)) return NOT_FAST;
-    const out: Record<string, unknown> = {};
-    let same = Object.getPrototypeOf(value) === Object.prototype;
+    let out: Record<string, unknown> | undefined =
+      Object.getPrototypeOf(value) === Object.prototype ? undefined : {};
     // Parsed manifests hold only own, enumerable string keys (a plain object inherits none).
     for (const key in value) {
       if (key === '__proto__') return NOT_FAST;
       const item = valueParse(value[key]);
       if (item === NOT_FAST) return NOT_FAST;
-      if (item !== value[key]) same = false;
-      out[key] = item;
+      if (out === undefined && item !== value[key]) out = keysBefore(value, key);
+      if (out !== undefined) out[key] = item;
     }
-    return same ? value : out;
+    return out ?? value;
   };
+}
+
+/** A copy of `value`'s entries that come before `stop` (they were unchanged). */
+function keysBefore(value: Record<string, unknown>, stop: string): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const key in value) {
+    if (key === stop) break;
+    out[key] = value[key];
+  }
+  return out;
 }
 
 function compileObject(def: Def): Parse {
@@ -190,9 +200,13 @@ function compileObject(def: Def): Parse {
   });
   return (value) => {
     if (!isPlainObject(value)) return NOT_FAST;
-    const out: Record<string, unknown> = {};
-    let same = Object.getPrototypeOf(value) === Object.prototype;
-    for (const field of fields) {
+    // Input already in the output's exact shape (no unknown key, the shape's key order, nothing
+    // filled or converted) is returned as it is: the snapshot keeps it instead of a copy. The copy
+    // is made only once something differs, so that input needing none allocates nothing.
+    let out: Record<string, unknown> | undefined =
+      Object.getPrototypeOf(value) === Object.prototype && keysInShapeOrder(value, fields) ? undefined : {};
+    for (let i = 0; i < fields.length; i++) {
+      const field = fields[i] as (typeof fields)[number];
       const raw = value[field.key];
       const present = raw !== undefined || field.key in value;
       // zod leaves out an absent optional key, fills an absent defaulted one, rejects an absent required one.
@@ -200,13 +214,25 @@ function compileObject(def: Def): Parse {
       if (!present && field.optin !== 'defaulted') return NOT_FAST;
       const item = field.parse(raw);
       if (item === NOT_FAST) return NOT_FAST;
-      if (!present || item !== raw) same = false;
-      out[field.key] = item;
+      if (out === undefined && (!present || item !== raw)) out = fieldsBefore(value, fields, i);
+      if (out !== undefined) out[field.key] = item;
     }
-    // Input already in the output's exact shape (no unknown key, the shape's key order, nothing
-    // filled or converted) is returned as it is: the snapshot keeps it instead of a copy.
-    return same && keysInShapeOrder(value, fields) ? value : out;
+    return out ?? value;
   };
+}
+
+/** The output of the fields before `stop`, all present ones unchanged (absent ones were optional). */
+function fieldsBefore(
+  value: Record<string, unknown>,
+  fields: readonly { readonly key: string }[],
+  stop: number,
+): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (let j = 0; j < stop; j++) {
+    const key = (fields[j] as { key: string }).key;
+    if (value[key] !== undefined || key in value) out[key] = value[key];
+  }
+  return out;
 }
 
 /** Every key of `value` is a field of the shape, in the shape's order. */

@@ -5,8 +5,9 @@ import type { LabelSelector, Labels } from './types.js';
 
 export function labelSelectorMatches(selector: LabelSelector | undefined, labels: Labels): boolean {
   if (!selector) return true;
-  for (const [key, value] of Object.entries(selector.matchLabels ?? {})) {
-    if (labels[key] !== value) return false;
+  const matchLabels = selector.matchLabels;
+  for (const key in matchLabels) {
+    if (labels[key] !== matchLabels[key]) return false;
   }
   for (const { key, operator, values = [] } of selector.matchExpressions ?? []) {
     const has = Object.hasOwn(labels, key);

@@ -1,7 +1,7 @@
 // JSON manifests at JSON.parse speed. One cheap scan of the text finds where the object (or each item
 // of a List) starts and ends, and counts keys so that a duplicate key, which JSON.parse silently
 // drops, is caught. Field lines are found later, only for the fields something cites.
-import { lazyLineOf } from './field-lines.js';
+import { TextObject } from './field-lines.js';
 import { isListKind, isPlainObject, ManifestError, type RawObject } from './raw-object.js';
 
 /**
@@ -27,13 +27,7 @@ export function parseJsonManifest(text: string, file: string): RawObject[] | und
     );
   }
   if (!isListKind(value.kind)) {
-    return [
-      {
-        object: value,
-        location: { file, line: rootLine },
-        lineOf: lazyLineOf(text, scan.rootStart, text.length, rootLine, rootLine),
-      },
-    ];
+    return [new TextObject(value, { file, line: rootLine }, text, scan.rootStart, text.length, rootLine)];
   }
   const items = value.items;
   if (!Array.isArray(items)) throw new ManifestError(file, rootLine, `${value.kind} without an items array`);
@@ -41,11 +35,8 @@ export function parseJsonManifest(text: string, file: string): RawObject[] | und
   const objects: RawObject[] = new Array(items.length);
   for (let i = 0; i < items.length; i++) {
     const at = scan.items[i] as ItemSpan;
-    objects[i] = {
-      object: items[i] as Record<string, unknown>,
-      location: { file, line: at.line },
-      lineOf: lazyLineOf(text, at.start, at.end, at.line, at.line),
-    };
+    const item = items[i] as Record<string, unknown>;
+    objects[i] = new TextObject(item, { file, line: at.line }, text, at.start, at.end, at.line);
   }
   return objects;
 }
@@ -67,7 +58,6 @@ interface JsonScan {
 
 const QUOTE = 34;
 const BACKSLASH = 92;
-const NEWLINE = 10;
 const COLON = 58;
 const OPEN_OBJECT = 123;
 const CLOSE_OBJECT = 125;
@@ -77,7 +67,7 @@ const CLOSE_ARRAY = 93;
 /** Assumes `text` is valid JSON (JSON.parse accepted it). */
 function scanJson(text: string): JsonScan {
   const items: ItemSpan[] = [];
-  let line = 1;
+  const lines = new ForwardLineCounter(text);
   let depth = 0;
   let keys = 0;
   let rootStart = -1;
@@ -85,13 +75,14 @@ function scanJson(text: string): JsonScan {
   let lastKeyAtDepth1 = '';
   let inItems = false;
   let itemStart = -1;
-  let itemLine = 0;
   const length = text.length;
   for (let i = 0; i < length; i++) {
     const c = text.charCodeAt(i);
-    if (rootStart < 0 && c > 32) {
+    // Whitespace first: it is most of the text of a pretty-printed file (kubectl's output).
+    if (c <= 32) continue;
+    if (rootStart < 0) {
       rootStart = i;
-      rootLine = line;
+      rootLine = lines.lineAt(i);
     }
     if (c === QUOTE) {
       let end = text.indexOf('"', i + 1);
@@ -100,22 +91,40 @@ function scanJson(text: string): JsonScan {
       i = end;
       continue;
     }
-    if (c === NEWLINE) line++;
-    else if (c === COLON) keys++;
+    if (c === COLON) keys++;
     else if (c === OPEN_OBJECT || c === OPEN_ARRAY) {
       depth++;
       if (depth === 2 && c === OPEN_ARRAY && lastKeyAtDepth1 === 'items') inItems = true;
-      else if (depth === 3 && inItems) {
-        itemStart = i;
-        itemLine = line;
-      }
+      else if (depth === 3 && inItems) itemStart = i;
     } else if (c === CLOSE_OBJECT || c === CLOSE_ARRAY) {
-      if (depth === 3 && inItems) items.push({ start: itemStart, end: i + 1, line: itemLine });
+      if (depth === 3 && inItems) items.push({ start: itemStart, end: i + 1, line: lines.lineAt(itemStart) });
       else if (depth === 2) inItems = false;
       depth--;
     }
   }
   return { rootStart: Math.max(rootStart, 0), rootLine, items, keys };
+}
+
+/**
+ * Lines of ascending offsets, counted with indexOf instead of a test of every character in the scan
+ * (JSON strings hold no raw newline, so every newline in the text ends a line).
+ */
+class ForwardLineCounter {
+  private line = 1;
+  private nextNewline: number;
+
+  constructor(private readonly text: string) {
+    this.nextNewline = text.indexOf('\n');
+  }
+
+  /** The 1-based line of `offset`; offsets must not decrease from one call to the next. */
+  lineAt(offset: number): number {
+    while (this.nextNewline !== -1 && this.nextNewline < offset) {
+      this.line++;
+      this.nextNewline = this.text.indexOf('\n', this.nextNewline + 1);
+    }
+    return this.line;
+  }
 }
 
 function isEscaped(text: string, quote: number): boolean {

@@ -2,7 +2,7 @@
 // full syntax tree). Its parse events give where each document's object (and each List item) starts;
 // field lines are found later, only for the fields something cites.
 import { CORE_SCHEMA, loadAll, type State, YAMLException } from 'js-yaml';
-import { lazyLineOf } from './field-lines.js';
+import { TextObject } from './field-lines.js';
 import { isListKind, isPlainObject, ManifestError, type RawObject } from './raw-object.js';
 
 interface DocumentSpan {
@@ -86,11 +86,9 @@ export function parseYamlFast(text: string, file: string, onDocument?: () => voi
     // Field lines: parse the document from the start of its first line (indentation intact).
     const sliceStart = text.lastIndexOf('\n', spans.start - 1) + 1;
     if (!isListKind(value.kind)) {
-      objects.push({
-        object: value,
-        location: { file, line: spans.line },
-        lineOf: lazyLineOf(text, sliceStart, spans.end, spans.line, spans.line),
-      });
+      objects.push(
+        new TextObject(value, { file, line: spans.line }, text, sliceStart, spans.end, spans.line),
+      );
       continue;
     }
     const items = value.items;
@@ -100,11 +98,9 @@ export function parseYamlFast(text: string, file: string, onDocument?: () => voi
     if (!itemLines || itemLines.length !== items.length || !items.every(isPlainObject)) return undefined;
     items.forEach((item, index) => {
       const line = itemLines[index] as number;
-      objects.push({
-        object: item as Record<string, unknown>,
-        location: { file, line },
-        lineOf: lazyLineOf(text, sliceStart, spans.end, spans.line, line, ['items', index]),
-      });
+      const object = item as Record<string, unknown>;
+      const prefix = ['items', index];
+      objects.push(new TextObject(object, { file, line }, text, sliceStart, spans.end, spans.line, prefix));
     });
   }
   return objects;

@@ -16,6 +16,11 @@ export interface ProxyInputs {
   readonly namespace: string;
   /** The injector webhooks in the input; undefined: assume the default install (see ASSUMED_WEBHOOKS). */
   readonly webhooks?: readonly InjectionWebhook[];
+  /**
+   * webhooksSelectingNamespace of this namespace, when the caller has it: every workload of a
+   * namespace shares it, so a large mesh computes it once per namespace, not once per workload.
+   */
+  readonly namespaceWebhooks?: readonly InjectionWebhook[];
 }
 
 export interface ProxyDecision {
@@ -108,15 +113,23 @@ export function decideProxy(inputs: ProxyInputs): ProxyDecision {
   return { proxy: 'none', reason: noInjectionReason(inputs) };
 }
 
+/** The injector webhooks (in their order) whose namespaceSelector selects this namespace. */
+export function webhooksSelectingNamespace(
+  namespace: string,
+  namespaceLabels: Labels | undefined,
+  webhooks: readonly InjectionWebhook[] | undefined,
+): readonly InjectionWebhook[] {
+  // Kubernetes labels every namespace with its name; webhooks select on it (the `auto.` webhook does).
+  const labels = { ...namespaceLabels, 'kubernetes.io/metadata.name': namespace };
+  return (webhooks ?? ASSUMED_WEBHOOKS).filter((w) => labelSelectorMatches(w.namespaceSelector, labels));
+}
+
 /** The first injector webhook the API server would call for this pod. */
 function callingWebhook(inputs: ProxyInputs): InjectionWebhook | undefined {
-  // Kubernetes labels every namespace with its name; webhooks select on it (the `auto.` webhook does).
-  const namespaceLabels = { ...inputs.namespaceLabels, 'kubernetes.io/metadata.name': inputs.namespace };
-  return (inputs.webhooks ?? ASSUMED_WEBHOOKS).find(
-    (w) =>
-      labelSelectorMatches(w.namespaceSelector, namespaceLabels) &&
-      labelSelectorMatches(w.objectSelector, inputs.podLabels),
-  );
+  const candidates =
+    inputs.namespaceWebhooks ??
+    webhooksSelectingNamespace(inputs.namespace, inputs.namespaceLabels, inputs.webhooks);
+  return candidates.find((w) => labelSelectorMatches(w.objectSelector, inputs.podLabels));
 }
 
 /**

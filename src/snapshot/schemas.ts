@@ -1,6 +1,6 @@
 // Shapes of the Kubernetes and Istio objects we read, validated so that a malformed manifest gets a
 // message naming the field, not a crash deep in the analysis. Unknown fields are dropped.
-import { z } from 'zod';
+import * as z from 'zod';
 
 const labels = z.record(z.string(), z.coerce.string()).nullish();
 const port = z.coerce.number().int().min(1).max(65535);

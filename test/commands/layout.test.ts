@@ -1,10 +1,10 @@
 // The house rules of issue #13, checked: commands/ on top, src/ a library that knows neither Slack
 // nor commander, and each command loading only what it uses.
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { loadedBy } from '../helpers/loaded-modules.js';
 
 const root = join(import.meta.dirname, '../..');
 const tmp = mkdtempSync(join(tmpdir(), 'mtls-imports-'));
@@ -17,27 +17,8 @@ function sources(dir: string): string[] {
   });
 }
 
-/** Runs the built CLI and returns the node_modules packages and our own modules it loaded. */
-function loadedBy(args: string[]): { packages: Set<string>; ours: string[] } {
-  const file = join(tmp, `${args.join('-').replace(/[^a-z0-9-]/gi, '_')}.txt`);
-  try {
-    execFileSync(
-      process.execPath,
-      ['--import', join(root, 'test/helpers/record-imports.mjs'), join(root, 'bin/mtls-doctor.js'), ...args],
-      { env: { ...process.env, RECORD_IMPORTS_FILE: file }, stdio: 'pipe' },
-    );
-  } catch {
-    // The exit code is the command's business (findings exit 1); what it loaded is ours.
-  }
-  const urls = readFileSync(file, 'utf8').split('\n').filter(Boolean);
-  const packages = new Set(
-    urls.flatMap((u) => {
-      const m = /node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(u);
-      return m?.[1] ? [m[1]] : [];
-    }),
-  );
-  const ours = urls.filter((u) => u.includes('/dist/')).map((u) => u.replace(/.*\/dist\//, ''));
-  return { packages, ours };
+function loaded(args: string[]) {
+  return loadedBy(args, join(tmp, `${args.join('-').replace(/[^a-z0-9-]/gi, '_')}.txt`));
 }
 
 describe('layout', () => {
@@ -60,13 +41,13 @@ describe('layout', () => {
 
 describe('start-up loads only the command that runs', () => {
   it('--help loads no command module and none of the heavy clients', () => {
-    const { packages, ours } = loadedBy(['--help']);
+    const { packages, ours } = loaded(['--help']);
     expect([...packages]).toEqual(['commander']);
-    expect(ours.filter((m) => !/^(commands\/(main|cli-kit)|src\/snapshot\/errors)\.js$/.test(m))).toEqual([]);
+    expect(ours.filter((m) => !/^(commands\/(main|cli-kit)|src\/snapshot\/errors)\.ts$/.test(m))).toEqual([]);
   });
 
   it('check -f reads manifests without the Kubernetes client, Bolt, SQLite or the worker pool', () => {
-    const { packages, ours } = loadedBy([
+    const { packages, ours } = loaded([
       'check',
       '-f',
       join(root, 'test/fixtures/field-guide/error1-strict-with-clients.yaml'),
@@ -74,9 +55,18 @@ describe('start-up loads only the command that runs', () => {
     ]);
     for (const heavy of ['@kubernetes/client-node', '@slack/bolt', 'better-sqlite3', 'piscina', 'pino'])
       expect(packages.has(heavy), heavy).toBe(false);
-    expect(ours).toContain('commands/check.js');
+    expect(ours).toContain('commands/check.ts');
     expect(
       ours.filter((m) => m.startsWith('commands/') && /(serve|fix|matrix|digest|certs)/.test(m)),
     ).toEqual([]);
+  });
+
+  it('serve --help and fix --help load none of the clients their actions need', () => {
+    for (const command of ['serve', 'fix']) {
+      const { packages, ours } = loaded([command, '--help']);
+      for (const heavy of ['@kubernetes/client-node', '@slack/bolt', 'better-sqlite3', 'piscina'])
+        expect(packages.has(heavy), `${command} --help loaded ${heavy}`).toBe(false);
+      expect(ours).toContain(`commands/${command}.ts`);
+    }
   });
 });

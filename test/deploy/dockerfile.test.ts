@@ -27,10 +27,11 @@ describe('Dockerfile', () => {
     const copied = [...finalStage.matchAll(/^COPY --from=build \S+ \/app\/(\S+) /gm)].map(
       (m) => m[1] as string,
     );
-    expect(copied.sort()).toEqual(['bin', 'dist', 'node_modules', 'package.json']);
+    // Of the build, only the bundle that bin/ runs (dist/cli/), not tsc's output.
+    expect(copied.sort()).toEqual(['bin', 'dist/cli', 'node_modules', 'package.json']);
     const app = mkdtempSync(join(tmpdir(), 'mtls-doctor-image-'));
     execFileSync('npm', ['run', 'build', '--silent'], { cwd: ROOT });
-    for (const f of ['package.json', 'package-lock.json', 'bin', 'dist'])
+    for (const f of ['package.json', 'package-lock.json', 'bin', 'dist/cli'])
       cpSync(join(ROOT, f), join(app, f), { recursive: true });
     execFileSync('npm', ['ci', '--omit=dev', '--ignore-scripts', '--no-audit', '--no-fund'], {
       cwd: app,

@@ -127,6 +127,9 @@ export class FakeKubeApi {
    */
   answerMs = 0;
 
+  /** When set, every JSON body this server answers is kept here (a benchmark's floor: parsing them). */
+  keptBodies: string[] | undefined;
+
   add(...objects: K8sObject[]): this {
     this.objects.push(...objects);
     return this;
@@ -561,6 +564,8 @@ export class FakeKubeApi {
 
   private json(res: ServerResponse, code: number, body: unknown): void {
     res.writeHead(code, { 'content-type': 'application/json' });
-    res.end(JSON.stringify(body));
+    const text = JSON.stringify(body);
+    this.keptBodies?.push(text);
+    res.end(text);
   }
 }

@@ -17,6 +17,8 @@ export interface ServeOptions {
   /** Waited for after that line (e.g. /readyz answering 200). */
   readonly ready?: (bot: ServeProcess) => boolean | Promise<boolean>;
   readonly timeoutMs?: number;
+  /** The CLI to start (default: this repository's bin/mtls-doctor.js). */
+  readonly bin?: string;
 }
 
 export interface ServeProcess {
@@ -34,7 +36,7 @@ export interface ServeProcess {
 export async function startServe(args: readonly string[], options: ServeOptions): Promise<ServeProcess> {
   const port = await freePort();
   const opsPort = await freePort();
-  const child = spawn(process.execPath, [join(ROOT, 'bin/mtls-doctor.js'), ...args], {
+  const child = spawn(process.execPath, [options.bin ?? join(ROOT, 'bin/mtls-doctor.js'), ...args], {
     cwd: ROOT,
     env: {
       ...process.env,

@@ -100,4 +100,48 @@ describe('the compiled fast path of the manifest schemas', () => {
       ports: [{ port: 80, targetPort: 'http', protocol: 'TCP' }],
     });
   });
+
+  it('copies only what changes, from wherever the first change is, and shares what needs none', () => {
+    const { serviceSpecSchema, destinationRuleSpecSchema, peerAuthenticationSpecSchema, podTemplateSchema } =
+      schemas;
+    const exact = { labels: { app: 'a', version: 'v1' } };
+    const changedLate = {
+      selector: { app: 'a' },
+      clusterIP: 'None',
+      type: 'NodePort',
+      ports: [
+        { name: 'a', port: 80, protocol: 'UDP' },
+        { name: 'b', port: 81 },
+        { name: 'c', port: 82, protocol: 'TCP' },
+      ],
+    };
+    const cases: [z.ZodType, unknown][] = [
+      [serviceSpecSchema, changedLate],
+      [serviceSpecSchema, { ...changedLate, extra: 1 }],
+      [serviceSpecSchema, { type: 'NodePort', selector: { app: 'a' } }],
+      [destinationRuleSpecSchema, { host: 'h', subsets: [{ name: 'a' }, { name: 'b', trafficPolicy: {} }] }],
+      [destinationRuleSpecSchema, { host: 'h', trafficPolicy: { tls: {} }, exportTo: ['.'] }],
+      [peerAuthenticationSpecSchema, { portLevelMtls: { 80: { mode: 'STRICT' }, 81: { mode: 'X' } } }],
+      [
+        peerAuthenticationSpecSchema,
+        { portLevelMtls: { 80: { mode: 'STRICT' }, 81: { mode: 'DISABLE', x: 1 } } },
+      ],
+      [
+        podTemplateSchema,
+        { metadata: exact, spec: { containers: [{ name: 'a' }, { name: 'b', image: 'i' }] } },
+      ],
+    ];
+    for (const [schema, value] of cases) {
+      const result = schema.safeParse(value);
+      if (result.success) expect(agree(schema, value)).toBe(true);
+      else expect(fastParse(schema, value)).toBe(NOT_FAST);
+    }
+    // What is already in its exact shape is kept, not copied, inside a parent that is copied.
+    const template = { metadata: exact, spec: { containers: [{ name: 'a', image: 'i' }] } };
+    const parsed = fastParse(podTemplateSchema, template) as typeof template;
+    expect(parsed.metadata).toBe(exact);
+    expect(parsed.spec).not.toBe(template.spec);
+    const ports = changedLate.ports.slice(0, 1);
+    expect((fastParse(serviceSpecSchema, { ...changedLate, ports }) as typeof changedLate).ports).toBe(ports);
+  });
 });

@@ -1,5 +1,6 @@
 // Injection as the webhooks decide it (istio/istio: mutatingwebhook.yaml selectors, inject.go injectRequired).
 import { describe, expect, it } from 'vitest';
+import { buildSnapshot } from '../../src/snapshot/build-snapshot.js';
 import { decideProxy } from '../../src/snapshot/proxy-status.js';
 
 const decide = (
@@ -84,5 +85,50 @@ describe('sidecar and ambient status', () => {
 
   it('a real istio-proxy container is a sidecar whatever the labels say', () => {
     expect(decide({}, {}, {}, ['app', 'istio-proxy'])).toBe('sidecar');
+  });
+});
+
+describe('injection decided per namespace in a snapshot', () => {
+  const object = (value: Record<string, unknown>) => ({ object: value, lineOf: () => 0 });
+  const namespace = (name: string, labels: Record<string, string> = {}) =>
+    object({ apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels } });
+  const deployment = (ns: string, name: string, labels: Record<string, string> = {}) =>
+    object({
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name, namespace: ns },
+      spec: { template: { metadata: { labels }, spec: { containers: [{ name: 'app' }] } } },
+    });
+
+  it("matches each webhook's namespaceSelector against each workload's own namespace", () => {
+    // An `auto.` webhook selecting namespaces by name (Kubernetes labels each with kubernetes.io/metadata.name).
+    const webhooks = object({
+      apiVersion: 'admissionregistration.k8s.io/v1',
+      kind: 'MutatingWebhookConfiguration',
+      metadata: { name: 'istio-sidecar-injector' },
+      webhooks: [
+        {
+          name: 'auto.sidecar-injector.istio.io',
+          namespaceSelector: {
+            matchExpressions: [{ key: 'kubernetes.io/metadata.name', operator: 'In', values: ['team-a'] }],
+          },
+          objectSelector: {
+            matchExpressions: [{ key: 'sidecar.istio.io/inject', operator: 'NotIn', values: ['false'] }],
+          },
+        },
+      ],
+    });
+    const snapshot = buildSnapshot([
+      webhooks,
+      namespace('team-a'),
+      namespace('team-b'),
+      deployment('team-a', 'one'),
+      deployment('team-b', 'two'),
+      deployment('team-a', 'three', { 'sidecar.istio.io/inject': 'false' }),
+      deployment('team-a', 'four'),
+      deployment('team-b', 'five'),
+    ]);
+    const proxies = Object.fromEntries(snapshot.workloads.map((w) => [w.meta.name, w.proxy]));
+    expect(proxies).toEqual({ one: 'sidecar', two: 'none', three: 'none', four: 'sidecar', five: 'none' });
   });
 });

@@ -3,9 +3,10 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parseJsonManifest } from '../../src/snapshot/parse-json-manifest.js';
+import { parseYamlExact } from '../../src/snapshot/parse-yaml-exact.js';
 import { parseYamlFast } from '../../src/snapshot/parse-yaml-fast.js';
 import { parseManifestText } from '../../src/snapshot/read-manifests.js';
-import { fixtureFiles } from './generate-reader-expectations.js';
+import { allPaths, fixtureFiles } from './generate-reader-expectations.js';
 
 type Expected =
   | { error: string }
@@ -47,6 +48,41 @@ describe('the fast manifest reader', () => {
       raws.forEach((raw, index) => {
         const fieldLines = expected[index]?.fieldLines ?? [];
         expect(fieldLines.map(([path]) => [path, raw.lineOf(path)])).toEqual(fieldLines);
+      });
+    });
+  }
+});
+
+describe('the JSON reader on layouts the fixtures lack', () => {
+  const list = {
+    apiVersion: 'v1',
+    kind: 'List',
+    items: [
+      { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'a', labels: { x: '{"[:' } } },
+      {
+        apiVersion: 'v1',
+        kind: 'Service',
+        metadata: { name: 's', namespace: 'a', annotations: { 'k:1': 'a\\"b' } },
+        spec: { ports: [{ port: 80 }, { port: 443, name: 'https' }] },
+      },
+      { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'b' } },
+    ],
+  };
+  const layouts: Record<string, string> = {
+    // kubectl's layout: four spaces, one key a line.
+    'pretty, four spaces': JSON.stringify(list, null, 4),
+    'CRLF line ends, tabs, blank lines before the root': `\r\n\r\n\t${JSON.stringify(list, null, '\t').replaceAll('\n', '\r\n')}\r\n`,
+    'one line after blank lines': `\n\n\n${JSON.stringify(list)}`,
+    'one object, indented': `\n  ${JSON.stringify(list.items[1], null, 2)}`,
+  };
+  for (const [name, text] of Object.entries(layouts)) {
+    it(`finds the objects, lines and field lines the yaml package finds: ${name}`, () => {
+      const fast = parseJsonManifest(text, 'x.json');
+      const reference = parseYamlExact(text, 'x.json');
+      expect(fast?.map((r) => r.location)).toEqual(reference.map((r) => r.location));
+      expect(fast?.map((r) => r.object)).toEqual(reference.map((r) => r.object));
+      reference.forEach((raw, index) => {
+        for (const path of allPaths(raw.object)) expect(fast?.[index]?.lineOf(path)).toBe(raw.lineOf(path));
       });
     });
   }
