@@ -266,15 +266,21 @@ export class ResolvedMesh {
 
   /** Sidecar clients in this namespace may see a different DestinationRule than clients elsewhere. */
   private namespaceIsSpecific(target: ServiceTarget, namespace: string): boolean {
-    const facts = this.targetFacts(target);
-    return (
-      facts.restrictedExport ||
-      namespace === target.namespace ||
-      namespace === this.rootNamespace ||
-      !!facts.exactRuleNamespaces?.has(namespace) ||
-      facts.wildcardRuleNamespaces.includes(namespace) ||
-      this.sidecarNamespaces().has(namespace)
-    );
+    const specific = this.specificNamespaceSet(target);
+    return specific === 'all' || specific.has(namespace);
+  }
+
+  // Asked once per client and target by the matrix (hundreds of thousands of pairs for a namespace):
+  // one set per target asked about, made on the first question; the pair walk never asks.
+  private readonly specificNamespaceSets = new Map<ServiceTarget, ReadonlySet<string> | 'all'>();
+  private specificNamespaceSet(target: ServiceTarget): ReadonlySet<string> | 'all' {
+    let specific = this.specificNamespaceSets.get(target);
+    if (!specific) {
+      const facts = this.targetFacts(target);
+      specific = facts.restrictedExport ? 'all' : new Set(this.specificNamespaces(target, facts));
+      this.specificNamespaceSets.set(target, specific);
+    }
+    return specific;
   }
 
   /**
