@@ -624,21 +624,21 @@ function pairOutcome(
   const symptom = shown?.symptom ?? SYMPTOMS.ok;
   // Two literals with the keys in one order, not a spread of `route`: a spread is V8's slow path.
   if (!route)
-    return {
+    return outcomeWithoutRoute(
       ok,
-      clientProxy: client.proxy,
+      client.proxy,
       tls,
-      tlsSource: clientSide.source,
+      clientSide.source,
       endpointTlsFromTopLevel,
-      rule: clientSide.rule,
-      resolvedTls: clientSide.resolvedTls,
-      hidden: clientSide.hidden,
+      clientSide.rule,
+      clientSide.resolvedTls,
+      clientSide.hidden,
       serverProxy,
       serverMode,
       reason,
       symptom,
       failing,
-    };
+    );
   return {
     ok,
     clientProxy: client.proxy,
@@ -659,20 +659,54 @@ function pairOutcome(
 
 /** The same outcome for a client whose rule was found at another step of the lookup (no route). */
 function withRule(o: PairOutcome, rule: DestinationRuleMatch | undefined): PairOutcome {
-  return {
-    ok: o.ok,
-    clientProxy: o.clientProxy,
-    tls: o.tls,
-    tlsSource: o.tlsSource,
-    endpointTlsFromTopLevel: o.endpointTlsFromTopLevel,
+  return outcomeWithoutRoute(
+    o.ok,
+    o.clientProxy,
+    o.tls,
+    o.tlsSource,
+    o.endpointTlsFromTopLevel,
     rule,
-    resolvedTls: o.resolvedTls,
-    hidden: o.hidden,
-    serverProxy: o.serverProxy,
-    serverMode: o.serverMode,
-    reason: o.reason,
-    symptom: o.symptom,
-    failing: o.failing,
+    o.resolvedTls,
+    o.hidden,
+    o.serverProxy,
+    o.serverMode,
+    o.reason,
+    o.symptom,
+    o.failing,
+  );
+}
+
+// Every outcome without a route is made by this one literal: one shape for the readers of millions of
+// pairs (the matrix), whichever way the outcome was found.
+function outcomeWithoutRoute(
+  ok: boolean,
+  clientProxy: ProxyKind,
+  tls: ClientTlsMode,
+  tlsSource: TlsSource,
+  endpointTlsFromTopLevel: boolean,
+  rule: DestinationRuleMatch | undefined,
+  resolvedTls: ResolvedTls | undefined,
+  hidden: Visibility | undefined,
+  serverProxy: ProxyKind,
+  serverMode: ServerMode,
+  reason: FindingCode | 'ok',
+  symptom: string,
+  failing: readonly BackendOutcome[],
+): PairOutcome {
+  return {
+    ok,
+    clientProxy,
+    tls,
+    tlsSource,
+    endpointTlsFromTopLevel,
+    rule,
+    resolvedTls,
+    hidden,
+    serverProxy,
+    serverMode,
+    reason,
+    symptom,
+    failing,
   };
 }
 
