@@ -35,27 +35,13 @@ export interface Backend {
 /** Workloads indexed by namespace and label pair, so selector matching avoids scanning every workload. */
 export class WorkloadIndex {
   private readonly byNamespace = new Map<string, Workload[]>();
-  /** Namespace → label key → label value → workloads: no key string is built per label. */
-  private readonly byLabel = new Map<string, Map<string, Map<string, Workload[]>>>();
+  private readonly byLabel = new Map<string, Workload[]>();
 
   constructor(workloads: readonly Workload[]) {
     for (const w of workloads) {
       const ns = w.meta.namespace;
       push(this.byNamespace, ns, w);
-      let labels = this.byLabel.get(ns);
-      if (!labels) {
-        labels = new Map();
-        this.byLabel.set(ns, labels);
-      }
-      const podLabels = w.podLabels;
-      for (const k in podLabels) {
-        let values = labels.get(k);
-        if (!values) {
-          values = new Map();
-          labels.set(k, values);
-        }
-        push(values, podLabels[k] as string, w);
-      }
+      for (const [k, v] of Object.entries(w.podLabels)) push(this.byLabel, `${ns}\u0000${k}\u0000${v}`, w);
     }
   }
 
@@ -65,17 +51,14 @@ export class WorkloadIndex {
 
   select(namespace: string, selector: Labels | undefined): Workload[] {
     if (!selector || Object.keys(selector).length === 0) return [...this.inNamespace(namespace)];
-    const labels = this.byLabel.get(namespace);
     let smallest: readonly Workload[] | undefined;
-    for (const k in selector) {
-      const candidates = labels?.get(k)?.get(selector[k] as string) ?? NO_WORKLOADS;
+    for (const [k, v] of Object.entries(selector)) {
+      const candidates = this.byLabel.get(`${namespace}\u0000${k}\u0000${v}`) ?? [];
       if (!smallest || candidates.length < smallest.length) smallest = candidates;
     }
-    return (smallest ?? NO_WORKLOADS).filter((w) => selectorMatches(selector, w.podLabels));
+    return (smallest ?? []).filter((w) => selectorMatches(selector, w.podLabels));
   }
 }
-
-const NO_WORKLOADS: readonly Workload[] = Object.freeze([]);
 
 function push<T>(map: Map<string, T[]>, key: string, value: T): void {
   const list = map.get(key);
