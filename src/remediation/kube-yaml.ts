@@ -12,8 +12,9 @@ export function toKubeYaml(value: unknown): string {
 // way it writes them, byte for byte; anything else (a string it would quote or fold, empty maps and
 // lists, null, an object met twice, which it would anchor) is left to it whole.
 const PLAIN = /^[A-Za-z][A-Za-z0-9._/-]*$/;
-// YAML 1.1 booleans and null in any case (y/n and on/off included): `yaml` quotes these.
-const SPECIAL = /^(?:y|n|yes|no|on|off|true|false|null)$/i;
+// YAML 1.1 booleans and null in any case (y/n and on/off included), and the floats that start with a
+// letter (its float's mantissa is optional: `e2` and `e-0` read as numbers): `yaml` quotes these.
+const SPECIAL = /^(?:y|n|yes|no|on|off|true|false|null|e[-+]?[0-9]+)$/i;
 // A string of digits only would read as an integer: `yaml` writes it double-quoted.
 const DIGITS = /^[1-9][0-9]{0,8}$/;
 
@@ -42,7 +43,8 @@ function scalar(value: unknown): string {
     if (value.length <= 200 && PLAIN.test(value) && !SPECIAL.test(value)) return value;
     if (value === '' || DIGITS.test(value)) return `"${value}"`;
   } else if (typeof value === 'number') {
-    if (Number.isSafeInteger(value) && value >= 0) return String(value);
+    // -0 passes isSafeInteger and >= 0, but yaml writes it as -0.
+    if (Number.isSafeInteger(value) && value >= 0 && !Object.is(value, -0)) return String(value);
   } else if (typeof value === 'boolean') {
     return value ? 'true' : 'false';
   }

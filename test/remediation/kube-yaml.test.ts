@@ -1,6 +1,7 @@
 // Plan YAML is written by a fast path for the plain objects plans are made of; it must be the bytes
 // `yaml` (YAML 1.1) writes for the same object, for every object, quoted and anchored cases included.
-// A guard: it holds for the old toKubeYaml too (which was stringify itself).
+// The generated cases are a guard (they hold for the old toKubeYaml, stringify itself); the short
+// strings caught `e2`, which the fast path first wrote bare.
 import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { toKubeYaml } from '../../src/remediation/kube-yaml.js';
@@ -60,7 +61,17 @@ const ODD_STRINGS = [
   'é',
 ];
 const NUMBERS = [0, 1, 80, 8080, 65535];
-const ODD_NUMBERS = [-1, 1.5, 1e21, Number.NaN];
+const ODD_NUMBERS = [-1, -0, 1.5, 1e21, Number.NaN];
+
+/** Every string of up to three characters over letters of YAML 1.1's words, digits and name punctuation. */
+function shortStrings(): string[] {
+  const alphabet = 'aeEnoNOyYtf019._-/+_'.split('');
+  const out = [''];
+  for (let length = 1; length <= 3; length++)
+    for (const prefix of out.filter((s) => s.length === length - 1))
+      for (const c of alphabet) out.push(prefix + c);
+  return out;
+}
 
 function random(seed: number): () => number {
   let s = seed;
@@ -108,6 +119,15 @@ describe('toKubeYaml', () => {
       const object = map(rnd, 3, []);
       expect(toKubeYaml(object), JSON.stringify(object)).toBe(stringify(object, { version: '1.1' }));
     }
+  });
+
+  it('writes every short string as yaml does, as a value and as a key (e2 is a YAML 1.1 float)', () => {
+    for (const s of shortStrings()) {
+      expect(toKubeYaml({ k: s }), s).toBe(stringify({ k: s }, { version: '1.1' }));
+      expect(toKubeYaml({ [s]: 1 }), s).toBe(stringify({ [s]: 1 }, { version: '1.1' }));
+    }
+    expect(toKubeYaml({ namespace: 'e2', app: 'E10' })).toBe('namespace: "e2"\napp: "E10"\n');
+    expect(toKubeYaml({ port: -0 })).toBe(stringify({ port: -0 }, { version: '1.1' }));
   });
 
   it('writes a plan object of names, labels and ports as yaml does', () => {
