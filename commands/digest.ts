@@ -3,7 +3,6 @@
 import type { Command } from 'commander';
 import { buildDigest } from '../src/digest/build-digest.js';
 import { renderDigestJson, renderDigestText } from '../src/render/digest.js';
-import { SqliteStore } from '../src/store/sqlite-store.js';
 import { type CommandContext, EXIT, openStore } from './cli-kit.js';
 import { checkPictureOptions, OUT_HELP, writePicture } from './picture-output.js';
 import { type CliSourceOptions, load, withSource } from './source-options.js';
@@ -18,9 +17,8 @@ export function register(program: Command, { io, setExit, description }: Command
     .action(async (options: CliSourceOptions & { state?: string; out?: string }) => {
       checkPictureOptions(options);
       const { loaded, namespace } = await load(options, io);
-      const store = options.state
-        ? openStore('--state', options.state, (path) => new SqliteStore(path))
-        : undefined;
+      // SQLite (a native module) is loaded only when there is a --state to keep.
+      const store = options.state ? await openStateStore(options.state) : undefined;
       try {
         const now = io.now ?? new Date();
         const digest = buildDigest(loaded.snapshot, now, store, namespace);
@@ -38,4 +36,9 @@ export function register(program: Command, { io, setExit, description }: Command
         store?.close();
       }
     });
+}
+
+async function openStateStore(path: string) {
+  const { SqliteStore } = await import('../src/store/sqlite-store.js');
+  return openStore('--state', path, (file) => new SqliteStore(file));
 }

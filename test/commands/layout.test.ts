@@ -61,6 +61,13 @@ describe('start-up loads only the command that runs', () => {
     ).toEqual([]);
   });
 
+  it('digest -f loads SQLite only when there is a --state to keep', () => {
+    const mesh = join(root, 'examples/mesh');
+    expect(loaded(['digest', '-f', mesh]).packages.has('better-sqlite3')).toBe(false);
+    const state = join(tmp, 'digest-state.db');
+    expect(loaded(['digest', '-f', mesh, '--state', state]).packages.has('better-sqlite3')).toBe(true);
+  });
+
   it('serve --help and fix --help load none of the clients their actions need', () => {
     for (const command of ['serve', 'fix']) {
       const { packages, ours } = loaded([command, '--help']);
