@@ -1,9 +1,10 @@
 // The drawing libraries are heavy (vega, resvg's native binary, a font): only `-o png` loads them.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadedBy } from '../helpers/loaded-modules.js';
 
 const root = join(import.meta.dirname, '../..');
 const tmp = mkdtempSync(join(tmpdir(), 'mtls-lazy-'));
@@ -14,22 +15,8 @@ afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 const DRAWING = ['vega', 'vega-lite', '@resvg/resvg-js'];
 
-function packagesLoadedBy(args: string[]): Set<string> {
-  const file = join(tmp, `${args.join('-').replace(/[^a-z0-9-]/gi, '_')}.txt`);
-  try {
-    execFileSync(
-      process.execPath,
-      ['--import', join(root, 'test/helpers/record-imports.mjs'), join(root, 'bin/mtls-doctor.js'), ...args],
-      { env: { ...process.env, RECORD_IMPORTS_FILE: file }, stdio: 'pipe' },
-    );
-  } catch {
-    // matrix exits 1 when pairs fail; what it loaded is the point here.
-  }
-  return new Set(
-    readFileSync(file, 'utf8')
-      .split('\n')
-      .flatMap((u) => /node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(u)?.[1] ?? []),
-  );
+function packagesLoadedBy(args: string[]): ReadonlySet<string> {
+  return loadedBy(args, join(tmp, `${args.join('-').replace(/[^a-z0-9-]/gi, '_')}.txt`)).packages;
 }
 
 describe('drawing libraries load only for pictures', () => {
