@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type MeshScale, writeMesh } from '../../bench/generate-mesh.js';
+import { MEDIUM_MESH } from '../helpers/generated-mesh.js';
 import { runCli } from '../helpers/run-cli.js';
 
 const GOLDEN = 'test/engine/output-golden.json';
@@ -23,13 +24,7 @@ const GENERATED: Record<string, MeshScale> = {
     destinationRules: 50,
     serviceEntries: 5,
   },
-  'generated-medium': {
-    namespaces: 20,
-    workloadsPerNamespace: 6,
-    peerAuthentications: 40,
-    destinationRules: 60,
-    serviceEntries: 6,
-  },
+  'generated-medium': MEDIUM_MESH,
 };
 
 function manifestFiles(dir: string): string[] {

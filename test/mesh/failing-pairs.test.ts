@@ -1,13 +1,12 @@
 // failingPairs judges each group of alike clients once; it must list exactly the failing pairs of the
 // whole matrix, in the same order, on every mesh we hold.
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { writeMesh } from '../../bench/generate-mesh.js';
 import { diagnose, knownNamespaces } from '../../src/engine/diagnose.js';
 import { failingPairs, matrixPairs } from '../../src/engine/matrix.js';
 import { loadManifestSnapshot } from '../../src/snapshot/load.js';
+import { MEDIUM_MESH, withGeneratedMesh } from '../helpers/generated-mesh.js';
 
 async function expectSameAsMatrix(paths: string[]): Promise<number> {
   const { snapshot } = await loadManifestSnapshot(paths);
@@ -34,19 +33,6 @@ describe('failingPairs', () => {
   });
 
   it('equals them on a synthetic mesh with policies, port exceptions and wildcard rules', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'failing-pairs-'));
-    try {
-      const scale = {
-        namespaces: 20,
-        workloadsPerNamespace: 6,
-        peerAuthentications: 40,
-        destinationRules: 60,
-        serviceEntries: 6,
-      };
-      writeMesh(dir, scale);
-      expect(await expectSameAsMatrix([dir])).toBeGreaterThan(0);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    expect(await withGeneratedMesh(MEDIUM_MESH, (dir) => expectSameAsMatrix([dir]))).toBeGreaterThan(0);
   });
 });
