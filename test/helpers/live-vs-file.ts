@@ -25,6 +25,16 @@ export const ROOT_CERT = issueCertificate({
   notAfter: daysFrom(NOW, 3650),
 });
 
+/** The `istio-ca-root-cert` ConfigMap istiod writes into a namespace, holding ROOT_CERT. */
+export function caRootConfigMap(namespace: string): KubeObject {
+  return {
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: { name: 'istio-ca-root-cert', namespace },
+    data: { 'root-cert.pem': ROOT_CERT.pem },
+  };
+}
+
 export interface Answer<J> {
   readonly code: number;
   readonly json: J;

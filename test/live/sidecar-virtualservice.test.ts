@@ -3,25 +3,17 @@ import {
   type Answer,
   answerFromFile,
   answerLive,
+  caRootConfigMap,
   type KubeObject,
-  ROOT_CERT,
 } from '../helpers/live-vs-file.js';
 
-type Obj = KubeObject;
-
-const root = ROOT_CERT;
 // An injected namespace with the root certificate istiod writes into it (a live read looks for it).
-const namespace = (name: string): Obj[] => [
+const namespace = (name: string): KubeObject[] => [
   { apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels: { 'istio-injection': 'enabled' } } },
-  {
-    apiVersion: 'v1',
-    kind: 'ConfigMap',
-    metadata: { name: 'istio-ca-root-cert', namespace: name },
-    data: { 'root-cert.pem': root.pem },
-  },
+  caRootConfigMap(name),
 ];
 // A running injected pod, as the API server holds it (the injector's label and container).
-const pod = (ns: string, name: string, labels: Record<string, string>): Obj => ({
+const pod = (ns: string, name: string, labels: Record<string, string>): KubeObject => ({
   apiVersion: 'v1',
   kind: 'Pod',
   metadata: { name, namespace: ns, labels: { ...labels, 'security.istio.io/tlsMode': 'istio' } },
@@ -31,13 +23,13 @@ const pod = (ns: string, name: string, labels: Record<string, string>): Obj => (
   },
   status: { phase: 'Running' },
 });
-const service = (ns: string, name: string, selector: Record<string, string>): Obj => ({
+const service = (ns: string, name: string, selector: Record<string, string>): KubeObject => ({
   apiVersion: 'v1',
   kind: 'Service',
   metadata: { name, namespace: ns },
   spec: { selector, ports: [{ name: 'http', port: 80, targetPort: 8080 }] },
 });
-const strict = (ns: string): Obj => ({
+const strict = (ns: string): KubeObject => ({
   apiVersion: 'security.istio.io/v1',
   kind: 'PeerAuthentication',
   metadata: { name: 'default', namespace: ns },
@@ -45,7 +37,7 @@ const strict = (ns: string): Obj => ({
 });
 
 // client/sleep calls srv/web, whose namespace is STRICT.
-const visibilityMesh: Obj[] = [
+const visibilityMesh: KubeObject[] = [
   ...namespace('client'),
   pod('client', 'sleep', { app: 'sleep' }),
   ...namespace('srv'),
@@ -54,7 +46,7 @@ const visibilityMesh: Obj[] = [
   strict('srv'),
 ];
 /** The client namespace's Sidecar imports only its own namespace and istio-system. */
-const ownNamespaceOnly: Obj = {
+const ownNamespaceOnly: KubeObject = {
   apiVersion: 'networking.istio.io/v1',
   kind: 'Sidecar',
   metadata: { name: 'default', namespace: 'client' },
@@ -62,7 +54,7 @@ const ownNamespaceOnly: Obj = {
 };
 
 // bookinfo/productpage calls reviews (v1 and v2 pods); the reviews rule's subset v2 turns TLS off.
-const bookinfoMesh: Obj[] = [
+const bookinfoMesh: KubeObject[] = [
   ...namespace('bookinfo'),
   pod('bookinfo', 'productpage', { app: 'productpage' }),
   pod('bookinfo', 'reviews-v1', { app: 'reviews', version: 'v1' }),
@@ -82,7 +74,7 @@ const bookinfoMesh: Obj[] = [
     },
   },
 ];
-const routeTo = (subset: string): Obj => ({
+const routeTo = (subset: string): KubeObject => ({
   apiVersion: 'networking.istio.io/v1',
   kind: 'VirtualService',
   metadata: { name: 'reviews', namespace: 'bookinfo' },
@@ -94,9 +86,10 @@ type Pair = { from: string; to: string; outcome: string; reason: string; client:
 type Finding = { code: string; message: string; why?: string[]; resource: unknown };
 
 /** `<command> -o json` on these objects read from a loopback API server. */
-const live = (objects: Obj[], command: 'check' | 'matrix'): Promise<Answers> => answerLive(objects, command);
+const live = (objects: KubeObject[], command: 'check' | 'matrix'): Promise<Answers> =>
+  answerLive(objects, command);
 /** `<command> -f <file> -o json` on the same objects written to a file. */
-const fromFile = (objects: Obj[], command: 'check' | 'matrix'): Promise<Answers> =>
+const fromFile = (objects: KubeObject[], command: 'check' | 'matrix'): Promise<Answers> =>
   answerFromFile(objects, command);
 
 const pairOf = (a: Answers, key: string) => {

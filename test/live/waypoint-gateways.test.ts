@@ -8,17 +8,13 @@ import {
   type Answer,
   answerFromFile,
   answerLive,
+  caRootConfigMap,
   type KubeObject,
-  ROOT_CERT,
 } from '../helpers/live-vs-file.js';
-
-type Obj = KubeObject;
-
-const root = ROOT_CERT;
 
 // An ambient namespace whose label names the waypoint `waypoint` (istio.io/latest/docs/ambient/usage/
 // waypoint/, "Configure a namespace to use a waypoint"), with a pod and Service, and istiod's root cert.
-const mesh: Obj[] = [
+const mesh: KubeObject[] = [
   {
     apiVersion: 'v1',
     kind: 'Namespace',
@@ -27,12 +23,7 @@ const mesh: Obj[] = [
       labels: { 'istio.io/dataplane-mode': 'ambient', 'istio.io/use-waypoint': 'waypoint' },
     },
   },
-  {
-    apiVersion: 'v1',
-    kind: 'ConfigMap',
-    metadata: { name: 'istio-ca-root-cert', namespace: 'srv' },
-    data: { 'root-cert.pem': root.pem },
-  },
+  caRootConfigMap('srv'),
   {
     apiVersion: 'v1',
     kind: 'Pod',
@@ -48,7 +39,7 @@ const mesh: Obj[] = [
   },
 ];
 /** The waypoint as `istioctl waypoint generate` writes it. */
-const waypoint: Obj = {
+const waypoint: KubeObject = {
   apiVersion: 'gateway.networking.k8s.io/v1',
   kind: 'Gateway',
   metadata: { name: 'waypoint', namespace: 'srv' },
@@ -79,10 +70,10 @@ type Gap = { source: string; reason: string; optional?: boolean };
 type Answers = Answer<{ findings?: Finding[]; gaps?: Gap[] }>;
 
 /** `check -o json` on these objects read from a loopback API server (set up by `serve`). */
-const live = (objects: Obj[], serve?: (api: FakeKubeApi) => void): Promise<Answers> =>
+const live = (objects: KubeObject[], serve?: (api: FakeKubeApi) => void): Promise<Answers> =>
   answerLive(objects, 'check', serve);
 /** `check -f <file> -o json` on the same objects written to a file. */
-const fromFile = (objects: Obj[]): Promise<Answers> => answerFromFile(objects, 'check');
+const fromFile = (objects: KubeObject[]): Promise<Answers> => answerFromFile(objects, 'check');
 
 // What a finding says, without where it came from (a file's line, or the cluster).
 const said = (a: Answers) =>
@@ -143,7 +134,7 @@ describe('waypoints from a live cluster: Gateways are read', () => {
 });
 
 describe('waypoints in the watched model (serve)', { timeout: 20_000 }, () => {
-  async function watched(objects: Obj[], serve: (api: FakeKubeApi) => void = () => {}) {
+  async function watched(objects: KubeObject[], serve: (api: FakeKubeApi) => void = () => {}) {
     fake = new FakeKubeApi().add(...structuredClone(objects));
     serve(fake);
     const config = fake.kubeConfig(await fake.start());
