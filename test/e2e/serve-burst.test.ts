@@ -2,15 +2,11 @@
 // the burst is acked before the bot starts any command's follow-up work (the "checking…" post), and
 // every command is still answered. The bot is paused (SIGSTOP) while the burst is written to its
 // sockets, so the whole burst is waiting when it resumes, whatever the machine's load.
-import { cpSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeSlack, slackSignature, slashCommandBody } from '../helpers/fake-slack.js';
-import { type ServeProcess, startServe } from '../helpers/serve-process.js';
+import { type ServeProcess, serveFolder, startServe } from '../helpers/serve-process.js';
 
-const ROOT = new URL('../..', import.meta.url).pathname;
 const SECRET = 'e2e-burst-secret';
 const BURST = 12;
 let slack: FakeSlack;
@@ -21,13 +17,11 @@ let port: number;
 beforeAll(async () => {
   slack = new FakeSlack();
   slackUrl = await slack.start();
-  const dir = mkdtempSync(join(tmpdir(), 'mtls-doctor-burst-'));
-  const config = join(dir, 'config.yaml');
-  writeFileSync(config, 'access:\n  channels:\n    C0INCIDENT: ["*"]\n');
-  cpSync(join(ROOT, 'examples/mesh'), join(dir, 'mesh'), { recursive: true });
-  const { execFileSync } = await import('node:child_process');
-  execFileSync('npm', ['run', 'build', '--silent'], { cwd: ROOT });
-  bot = await startServe(['serve', '-f', join(dir, 'mesh'), '--config', config], {
+  const { mesh, config } = serveFolder(
+    'mtls-doctor-burst-',
+    () => 'access:\n  channels:\n    C0INCIDENT: ["*"]\n',
+  );
+  bot = await startServe(['serve', '-f', mesh, '--config', config], {
     slackUrl,
     secret: SECRET,
     token: 'xoxb-e2e-token',

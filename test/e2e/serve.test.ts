@@ -1,6 +1,6 @@
 // The real `mtls-doctor serve` process in HTTP mode, against Slack's Web API on loopback: signed slash
 // commands get an ack and a posted diagnosis; forged, unsigned, stale and future-dated ones get 401.
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FakeKubeApi } from '../helpers/fake-kube-api.js';
 import { buttonClickBody, FakeSlack, slackSignature, slashCommandBody } from '../helpers/fake-slack.js';
 import { kubeconfigFile, paymentsCluster } from '../helpers/payments-cluster.js';
-import { type ServeProcess, startServe } from '../helpers/serve-process.js';
+import { type ServeProcess, serveFolder, startServe } from '../helpers/serve-process.js';
 import { until as poll } from '../helpers/until.js';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
@@ -22,15 +22,11 @@ let opsUrl: string;
 beforeAll(async () => {
   slack = new FakeSlack();
   slackUrl = await slack.start();
-  const dir = mkdtempSync(join(tmpdir(), 'mtls-doctor-e2e-'));
-  const config = join(dir, 'config.yaml');
-  writeFileSync(
-    config,
-    `access:\n  channels:\n    C0INCIDENT: ["*"]\n    C0SHOP: [shop]\nincidents:\n  channels: [C0INCIDENT]\nstore:\n  path: ${join(dir, 'state.db')}\n`,
+  const { mesh, config } = serveFolder(
+    'mtls-doctor-e2e-',
+    (dir) =>
+      `access:\n  channels:\n    C0INCIDENT: ["*"]\n    C0SHOP: [shop]\nincidents:\n  channels: [C0INCIDENT]\nstore:\n  path: ${join(dir, 'state.db')}\n`,
   );
-  const mesh = join(dir, 'mesh');
-  const { cpSync } = await import('node:fs');
-  cpSync(join(ROOT, 'examples/mesh'), mesh, { recursive: true });
   // A pod annotation (free text in Kubernetes) that tries to ping the whole channel.
   writeFileSync(
     join(mesh, 'shop', 'mischief.yaml'),
@@ -47,7 +43,6 @@ spec:
       containers: [{name: app, image: example/mischief}]
 `,
   );
-  execFileSync('npm', ['run', 'build', '--silent'], { cwd: ROOT });
   bot = await startServe(['serve', '-f', mesh, '--config', config], {
     slackUrl,
     secret: SECRET,

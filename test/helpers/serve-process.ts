@@ -1,7 +1,9 @@
 // `mtls-doctor serve` as its own process, as the e2e tests and the burst benchmark run it: HTTP mode on
 // loopback ports, Slack's Web API at `slackUrl`, its JSON log lines collected from stderr. Resolves
 // once it listens (and, with `ready`, once that holds too).
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { cpSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from './free-port.js';
 
@@ -81,4 +83,24 @@ export async function startServe(args: readonly string[], options: ServeOptions)
     await new Promise((r) => setTimeout(r, 50));
   }
   return bot;
+}
+
+export interface ServeFolder {
+  readonly dir: string;
+  /** A copy of examples/mesh, for `serve -f`. */
+  readonly mesh: string;
+  readonly config: string;
+}
+
+/**
+ * What a `serve -f` e2e test starts from: a fresh folder holding a copy of examples/mesh and the config
+ * `config(dir)` writes (it may put the store in the folder), with the CLI built.
+ */
+export function serveFolder(prefix: string, config: (dir: string) => string): ServeFolder {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  const folder = { dir, mesh: join(dir, 'mesh'), config: join(dir, 'config.yaml') };
+  writeFileSync(folder.config, config(dir));
+  cpSync(join(ROOT, 'examples/mesh'), folder.mesh, { recursive: true });
+  execFileSync('npm', ['run', 'build', '--silent'], { cwd: ROOT });
+  return folder;
 }

@@ -2,18 +2,15 @@
 // and `/mtls digest` upload a PNG with the current flow (files.getUploadURLExternal, the bytes to the
 // upload URL, files.completeUploadExternal) and alt text; without files:write the bot answers in text
 // and says so once, in the channel and in its log.
-import { execFileSync } from 'node:child_process';
-import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Posture } from '../../src/digest/posture.js';
 import { SqliteStore } from '../../src/store/sqlite-store.js';
 import { FakeSlack, type SlackCall, slackSignature, slashCommandBody } from '../helpers/fake-slack.js';
-import { type ServeProcess, startServe } from '../helpers/serve-process.js';
+import { type ServeProcess, serveFolder, startServe } from '../helpers/serve-process.js';
 import { decodePng } from './png.js';
 
-const ROOT = new URL('../..', import.meta.url).pathname;
 const SECRET = 'pictures-signing-secret';
 const DAY = 86_400_000;
 let slack: FakeSlack;
@@ -25,10 +22,12 @@ let dir: string;
 beforeAll(async () => {
   slack = new FakeSlack();
   slackUrl = await slack.start();
-  dir = mkdtempSync(join(tmpdir(), 'mtls-pictures-e2e-'));
-  const config = join(dir, 'config.yaml');
+  const folder = serveFolder(
+    'mtls-pictures-e2e-',
+    (d) => `access:\n  channels:\n    C0INCIDENT: ["*"]\nstore:\n  path: ${join(d, 'state.db')}\n`,
+  );
+  dir = folder.dir;
   const state = join(dir, 'state.db');
-  writeFileSync(config, `access:\n  channels:\n    C0INCIDENT: ["*"]\nstore:\n  path: ${state}\n`);
   // Three earlier digests in the store: the chart has them and today's.
   const store = new SqliteStore(state);
   for (const [daysAgo, score] of [
@@ -44,10 +43,7 @@ beforeAll(async () => {
     } satisfies Posture);
   }
   store.close();
-  const mesh = join(dir, 'mesh');
-  cpSync(join(ROOT, 'examples/mesh'), mesh, { recursive: true });
-  execFileSync('npm', ['run', 'build', '--silent'], { cwd: ROOT });
-  bot = await startServe(['serve', '-f', mesh, '--config', config], {
+  bot = await startServe(['serve', '-f', folder.mesh, '--config', folder.config], {
     slackUrl,
     secret: SECRET,
     token: 'xoxb-pictures-token',
