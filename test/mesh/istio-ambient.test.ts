@@ -25,13 +25,10 @@ const ADMIN = doc({
   metadata: { name: 'admin', namespace: 'srv' },
   spec: { selector: { app: 'api' }, ports: [{ name: 'http', port: 90, targetPort: 9090 }] },
 });
+// The clients, and srv/api in an ambient namespace: the server most cases judge.
+const AMBIENT_API = clients + namespace('srv', 'ambient') + app('srv', 'api');
 // srv/api (ambient) with its two Services under a STRICT mesh policy: where istiod's conversion bugs live.
-const STRICT_MESH_AMBIENT_API =
-  clients +
-  namespace('srv', 'ambient') +
-  app('srv', 'api') +
-  ADMIN +
-  peerAuthentication('istio-system', 'default', 'STRICT');
+const STRICT_MESH_AMBIENT_API = AMBIENT_API + ADMIN + peerAuthentication('istio-system', 'default', 'STRICT');
 /** The object a `kubectl apply -f - <<'EOF'` plan creates, as YAML. */
 const heredocOf = (kubectl = '') => /<<'(EOF\d*)'\n([\s\S]*)\n\1$/.exec(kubectl)?.[2];
 
@@ -40,11 +37,7 @@ describe('area 9: ztunnel enforces PeerAuthentication as istiod converts it', ()
   // STRICT" only when its mode is STRICT (`if !isMtlsModeUnset(ns) { strict = isMtlsModeStrict(ns) }`), and
   // a PERMISSIVE or DISABLE workload policy clears it: DISABLE is handled exactly as PERMISSIVE.
   it('DISABLE on an ambient namespace acts as PERMISSIVE: plaintext and HBONE both get in', async () => {
-    const yaml =
-      clients +
-      namespace('srv', 'ambient') +
-      app('srv', 'api') +
-      peerAuthentication('srv', 'default', 'DISABLE');
+    const yaml = AMBIENT_API + peerAuthentication('srv', 'default', 'DISABLE');
     const { code, pairs } = await matrixJson(yaml);
     expect(code).toBe(0);
     expect(brief(pairs.get(from('legacy/old')))).toBe('ok/DISABLE');
@@ -67,9 +60,7 @@ describe('area 9: ztunnel enforces PeerAuthentication as istiod converts it', ()
   // DISABLE port converts to DENY (no principal AND port != 9090): that port accepts plaintext.
   it('a workload STRICT with a DISABLE port: that port accepts plaintext (as PERMISSIVE), other ports reject it', async () => {
     const yaml =
-      clients +
-      namespace('srv', 'ambient') +
-      app('srv', 'api') +
+      AMBIENT_API +
       peerAuthentication('srv', 'strict-and-disable-mtls', 'STRICT', {
         selector: { app: 'api' },
         ports: { 8080: 'DISABLE' },
@@ -92,9 +83,7 @@ describe('area 9: ztunnel enforces PeerAuthentication as istiod converts it', ()
   // (ambientindex_test.go TestAmbientIndex_Policy: "Static policy should be removed since it isn't STRICT").
   it('Istio bug: a DISABLE workload STRICT port under a STRICT mesh policy accepts plaintext', async () => {
     const yaml =
-      clients +
-      namespace('srv', 'ambient') +
-      app('srv', 'api') +
+      AMBIENT_API +
       peerAuthentication('istio-system', 'default', 'STRICT') +
       peerAuthentication('srv', 'disable-strict-mtls', 'DISABLE', {
         selector: { app: 'api' },
@@ -130,9 +119,7 @@ describe('area 9: ztunnel enforces PeerAuthentication as istiod converts it', ()
   // drops the static STRICT policy: every port accepts plaintext.
   it('Istio bug: a PERMISSIVE port exception under a mode-less namespace policy opens every port', async () => {
     const base =
-      clients +
-      namespace('srv', 'ambient') +
-      app('srv', 'api') +
+      AMBIENT_API +
       peerAuthentication('istio-system', 'default', 'STRICT') +
       peerAuthentication('srv', 'workload', undefined, {
         selector: { app: 'api' },
@@ -156,9 +143,7 @@ describe('area 9: ztunnel enforces PeerAuthentication as istiod converts it', ()
   // permissive port-level override"); a DISABLE entry leaves the static STRICT policy attached.
   it('a DISABLE port exception under namespace STRICT is not applied by ztunnel: plaintext is reset', async () => {
     const yaml =
-      clients +
-      namespace('srv', 'ambient') +
-      app('srv', 'api') +
+      AMBIENT_API +
       peerAuthentication('srv', 'default', 'STRICT') +
       peerAuthentication('srv', 'api-port', undefined, {
         selector: { app: 'api' },
@@ -277,11 +262,7 @@ describe('area 9: how each client reaches an ambient server', () => {
   // cluster_tls_test.go TestApplyUpstreamTLSSettingsHBONE "sidecar: explicit TLS and HBONE": a SIMPLE
   // rule becomes hbone(inner TLS) + user TLS, so the app behind ztunnel receives the TLS.
   it('a sidecar with a SIMPLE DestinationRule tunnels TLS over HBONE: a plaintext app fails, a TLS app works', async () => {
-    const yaml =
-      clients +
-      namespace('srv', 'ambient') +
-      app('srv', 'api') +
-      destinationRule('client', 'api-tls', 'api.srv.svc.cluster.local', 'SIMPLE');
+    const yaml = AMBIENT_API + destinationRule('client', 'api-tls', 'api.srv.svc.cluster.local', 'SIMPLE');
     const { pairs } = await matrixJson(yaml);
     expect(brief(pairs.get(from('client/sleep')))).toBe('fail(destinationrule-tls-conflict)/SIMPLE');
     // ztunnel reads no DestinationRule.
@@ -341,11 +322,7 @@ describe('area 9: waypoints (istio.io/use-waypoint)', () => {
       'name: srv\n  labels:\n    istio.io/dataplane-mode: ambient',
       `name: srv\n  labels:\n    istio.io/dataplane-mode: ambient\n    istio.io/use-waypoint: ${label}`,
     );
-  const mesh =
-    clients +
-    namespace('srv', 'ambient') +
-    app('srv', 'api') +
-    peerAuthentication('srv', 'default', 'STRICT');
+  const mesh = AMBIENT_API + peerAuthentication('srv', 'default', 'STRICT');
 
   // waypoints.go fetchWaypointForTarget: a named waypoint that is not found is reported not ready
   // (ReportWaypointIsNotReady) and nothing is attached, so ztunnel goes direct; mTLS is unchanged.
