@@ -10,6 +10,15 @@ const arrive = async (burst: ReturnType<typeof burstTracker>) => {
   expect(next).toHaveBeenCalledOnce();
 };
 
+/** Whether the follow-up work waiting on `burst` has been let go yet. */
+const watchRelease = (burst: ReturnType<typeof burstTracker>) => {
+  let released = false;
+  void burst.settled().then(() => {
+    released = true;
+  });
+  return () => released;
+};
+
 describe('burstTracker', () => {
   beforeEach(() => {
     vi.useFakeTimers();
@@ -21,44 +30,35 @@ describe('burstTracker', () => {
   it('holds follow-up work while requests keep arriving, and releases it once they stop', async () => {
     const burst = burstTracker({ quietMs: 20, maxWaitMs: 1000, now: () => Date.now() });
     await arrive(burst);
-    let released = false;
-    void burst.settled().then(() => {
-      released = true;
-    });
+    const released = watchRelease(burst);
     for (let i = 0; i < 5; i++) {
       await vi.advanceTimersByTimeAsync(15);
       await arrive(burst);
-      expect(released).toBe(false);
+      expect(released()).toBe(false);
     }
     await vi.advanceTimersByTimeAsync(19);
-    expect(released).toBe(false);
+    expect(released()).toBe(false);
     await vi.advanceTimersByTimeAsync(1);
-    expect(released).toBe(true);
+    expect(released()).toBe(true);
   });
 
   it('releases follow-up work after the longest wait even if requests never stop', async () => {
     const burst = burstTracker({ quietMs: 20, maxWaitMs: 100, now: () => Date.now() });
-    let released = false;
     await arrive(burst);
-    void burst.settled().then(() => {
-      released = true;
-    });
+    const released = watchRelease(burst);
     for (let i = 0; i < 9; i++) {
       await vi.advanceTimersByTimeAsync(10);
       await arrive(burst);
     }
-    expect(released).toBe(false);
+    expect(released()).toBe(false);
     await vi.advanceTimersByTimeAsync(10);
-    expect(released).toBe(true);
+    expect(released()).toBe(true);
   });
 
   it('does not hold follow-up work when no request is arriving', async () => {
     const burst = burstTracker({ quietMs: 20, maxWaitMs: 100, now: () => Date.now() });
-    let released = false;
-    void burst.settled().then(() => {
-      released = true;
-    });
+    const released = watchRelease(burst);
     await vi.advanceTimersByTimeAsync(0);
-    expect(released).toBe(true);
+    expect(released()).toBe(true);
   });
 });
