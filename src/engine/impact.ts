@@ -56,10 +56,15 @@ export const DEFAULT_MAX_PAIRS = 5_000_000;
 
 export function impact(before: MeshSnapshot, after: MeshSnapshot, options: ImpactOptions = {}): ImpactResult {
   const started = performance.now();
-  const beforeDiagnosis = options.beforeDiagnosis ?? diagnose(before, { now: options.now });
-  const afterDiagnosis = options.afterDiagnosis ?? diagnose(after, { now: options.now });
-  const diagnosed = performance.now();
   const changed = changedObjects(before, after);
+  const found = performance.now();
+  const afterDiagnosis = options.afterDiagnosis ?? diagnose(after, { now: options.now });
+  const beforeDiagnosis =
+    options.beforeDiagnosis ??
+    (changed.length === 0
+      ? sameContentDiagnosis(before, afterDiagnosis)
+      : diagnose(before, { now: options.now }));
+  const diagnosed = performance.now();
   const scope = pairScope(beforeDiagnosis.mesh, afterDiagnosis.mesh, changed);
   const byClass = sameClientClasses(beforeDiagnosis.mesh, afterDiagnosis.mesh, changed);
   const limit = options.maxPairs ?? DEFAULT_MAX_PAIRS;
@@ -84,8 +89,21 @@ export function impact(before: MeshSnapshot, after: MeshSnapshot, options: Impac
     ...(tooBroad ? { tooBroad } : {}),
     before: beforeDiagnosis,
     after: afterDiagnosis,
-    timings: { diagnoseMs: diagnosed - started, compareMs: performance.now() - diagnosed },
+    timings: {
+      diagnoseMs: diagnosed - found,
+      compareMs: found - started + (performance.now() - diagnosed),
+    },
   };
+}
+
+/**
+ * The diagnosis of a side whose objects equal the other's in all but where they were written (a pull
+ * request that touches no mesh object): the other side's, with this side's own gaps. No comparison
+ * reads locations, so diagnosing it again would only repeat the same work.
+ */
+function sameContentDiagnosis(snapshot: MeshSnapshot, other: Diagnosis): Diagnosis {
+  const analyzerGaps = other.gaps.slice(other.mesh.snapshot.gaps.length);
+  return { ...other, gaps: [...snapshot.gaps, ...analyzerGaps] };
 }
 
 /** A finding's identity across two diagnoses: what it is about and what it says. */
@@ -116,10 +134,7 @@ function sameClientClasses(
   after: ResolvedMesh,
   changed: readonly ChangedObject[],
 ): boolean {
-  if (
-    changed.some((c) => c.kind === 'DestinationRule' || c.kind === 'Namespace' || WORKLOAD_KINDS.has(c.kind))
-  )
-    return false;
+  if (changed.some((c) => CLASS_KINDS.has(c.kind) || WORKLOAD_KINDS.has(c.kind))) return false;
   const a = before.snapshot.meshConfig;
   const b = after.snapshot.meshConfig;
   return (
@@ -128,6 +143,10 @@ function sameClientClasses(
       canonical(b.defaultDestinationRuleExportTo ?? null)
   );
 }
+
+// Kinds that decide which clients share a class: rules and routes seen per namespace, Sidecars (per
+// namespace, or per workload with a selector), namespaces' injection.
+const CLASS_KINDS = new Set(['DestinationRule', 'Namespace', 'Sidecar', 'VirtualService']);
 
 /** Targets the matrix judges (those with something behind them), by identity. */
 function judgedTargets(mesh: ResolvedMesh): Map<string, ServiceTarget> {

@@ -33,6 +33,16 @@ function entries(s: MeshSnapshot): Entry[] {
   for (const pa of s.peerAuthentications) meta('PeerAuthentication', pa);
   for (const dr of s.destinationRules) meta('DestinationRule', dr);
   for (const se of s.serviceEntries) meta('ServiceEntry', se);
+  for (const vs of s.virtualServices ?? []) meta('VirtualService', vs);
+  for (const sc of s.sidecars ?? []) meta('Sidecar', sc);
+  for (const gw of s.waypointGateways ?? []) meta('Gateway', gw);
+  for (const webhook of s.injectionWebhooks ?? [])
+    out.push({
+      kind: 'MutatingWebhookConfiguration',
+      namespace: '',
+      name: `${webhook.configuration}/${webhook.name}`,
+      value: webhook,
+    });
   const { source, meshText: _text, ...mesh } = s.meshConfig;
   out.push({ ...MESH_CONFIG_REF, value: mesh, location: source?.location });
   const { source: injectorSource, ...injector } = s.injector;
@@ -71,6 +81,49 @@ export function canonical(value: unknown): string {
   });
 }
 
+/**
+ * True only when canonical(a) === canonical(b), found without building either text: equal primitives,
+ * arrays, Maps and plain objects, with `source`/`resourceVersion` keys and undefined values left out
+ * as JSON leaves them. Anything else it cannot vouch for (NaN, a Date, a class instance) is false, and
+ * the caller compares the canonical texts.
+ */
+export function sameContent(a: unknown, b: unknown): boolean {
+  if (a === b) return typeof a !== 'number' || Number.isFinite(a);
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a)) {
+    if (!Array.isArray(b) || a.length !== b.length) return false;
+    for (let i = 0; i < a.length; i++) {
+      // JSON writes an undefined element as null: only a defined pair is compared here.
+      if (a[i] === undefined || b[i] === undefined || !sameContent(a[i], b[i])) return false;
+    }
+    return true;
+  }
+  if (a instanceof Map) {
+    if (!(b instanceof Map) || a.size !== b.size) return false;
+    for (const [key, value] of a)
+      if (typeof key !== 'string' || !b.has(key) || !sameContent(value, b.get(key))) return false;
+    return true;
+  }
+  if (!isPlain(a) || !isPlain(b)) return false;
+  const x = a as Record<string, unknown>;
+  const y = b as Record<string, unknown>;
+  let keys = 0;
+  for (const key in x) {
+    if (IGNORED_KEYS.has(key) || x[key] === undefined) continue;
+    keys++;
+    if (!Object.hasOwn(y, key) || !sameContent(x[key], y[key])) return false;
+  }
+  for (const key in y) if (!IGNORED_KEYS.has(key) && y[key] !== undefined) keys--;
+  return keys === 0;
+}
+
+const IGNORED_KEYS = new Set(['source', 'resourceVersion']);
+
+function isPlain(value: object): boolean {
+  const proto = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
+}
+
 const identity = (e: Pick<Entry, 'kind' | 'namespace' | 'name'>) =>
   `${e.kind}\u0000${e.namespace}\u0000${e.name}`;
 
@@ -86,8 +139,9 @@ export function changedObjects(before: MeshSnapshot, after: MeshSnapshot): Chang
     const was = old.get(id);
     const ref = { kind: e.kind, namespace: e.namespace, name: e.name };
     if (!was) changed.push({ ...ref, change: 'added', ...loc(e.location) });
-    // The same object (a what-if shares untouched objects) needs no comparison.
-    else if (was.value !== e.value && canonical(was.value) !== canonical(e.value))
+    // The same object (a what-if shares untouched objects) needs no comparison; most of two readings
+    // of a repository are equal, which sameContent says without building canonical text for each.
+    else if (!sameContent(was.value, e.value) && canonical(was.value) !== canonical(e.value))
       changed.push({ ...ref, change: 'modified', ...loc(e.location ?? was.location) });
   }
   for (const [id, e] of old) {

@@ -7,8 +7,12 @@
 // - a Service or ServiceEntry change → its own targets;
 // - a DestinationRule in D for host h → targets h covers, seen by clients in D (client-namespace step),
 //   by every client when the target lives in D (service-namespace step) or D is the root namespace;
+// - a Sidecar in N (which hosts its clients' proxies see, REGISTRY_ONLY) → N's clients × all; in the
+//   root namespace it is every namespace's default → every pair;
+// - a VirtualService for host h (which subset, and so which subset TLS, a call reaches) → targets h covers;
 // - the root namespace's PeerAuthentication or the mesh config → every pair.
-// Certificates and the injector config do not change pair outcomes (they feed findings only).
+// Certificates, the injector config, injection webhooks and Gateways do not change pair outcomes by
+// themselves (they feed findings, or the workloads' proxies, which are compared as workloads).
 
 import { hostCovers, resolveShortname } from '../mesh/hosts.js';
 import type { ResolvedMesh } from '../mesh/resolve.js';
@@ -113,6 +117,19 @@ export function pairScope(
         if (roots.has(c.namespace) || t.namespace === c.namespace) everyClient(t, c);
         else add(entry(t).byNamespace, c.namespace, c);
       }
+    } else if (c.kind === 'Sidecar') {
+      if (roots.has(c.namespace)) scope.everything.push(c);
+      else
+        for (const mesh of [before, after])
+          for (const w of mesh.workloads.inNamespace(c.namespace)) add(scope.clients, clientKey(w), c);
+    } else if (c.kind === 'VirtualService') {
+      const hosts = new Set<string>();
+      for (const mesh of [before, after]) {
+        for (const vs of mesh.snapshot.virtualServices ?? [])
+          if (vs.meta.namespace === c.namespace && vs.meta.name === c.name)
+            for (const h of vs.hosts) hosts.add(resolveShortname(h.toLowerCase(), c.namespace));
+      }
+      for (const t of allTargets) if ([...hosts].some((h) => hostCovers(h, t.host))) everyClient(t, c);
     }
   }
   return scope;

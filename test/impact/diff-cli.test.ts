@@ -93,6 +93,32 @@ describe('mtls-doctor diff --base', () => {
     expect(run.stdout).toContain('breaks nothing, repairs 0 call(s) (0 object(s) changed, 0 pairs compared)');
   });
 
+  it('a change to a Sidecar alone, not to any policy or rule, still breaks calls: exit 1', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mtls-doctor-diff-sidecar-'));
+    try {
+      const after = join(dir, 'after.yaml');
+      const sidecar = `---
+apiVersion: networking.istio.io/v1
+kind: Sidecar
+metadata: {name: own-only, namespace: bar}
+spec:
+  outboundTrafficPolicy: {mode: REGISTRY_ONLY}
+  egress:
+  - hosts: ["./*"]
+`;
+      writeFileSync(after, readFileSync(A, 'utf8') + sidecar);
+      const run = await diff('--base', A, '-f', after);
+      expect(run.code).toBe(1);
+      expect(run.stdout).toContain(
+        '✗ bar/curl → foo/httpbin:8000\n      before: ok\n      after:  fail — service-not-visible-blackhole',
+      );
+      expect(run.stdout).toMatch(/added {4}Sidecar bar\/own-only \(.*after\.yaml:\d+\)/);
+      expect(run.stdout).toMatch(/breaks \d+ call\(s\), repairs 0 \(1 object\(s\) changed/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('bad usage and input: exit 2 with one line', async () => {
     expect((await diff('-f', B)).stderr).toContain(
       'give exactly one of --base PATH, --base-ref GITREF or --what-if CHANGE',

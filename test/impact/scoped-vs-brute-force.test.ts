@@ -81,7 +81,47 @@ spec:
     'DISABLE',
     '\n  workloadSelector:\n    matchLabels:\n      app: monitor',
   ),
+  // Subset `plain` of ops/monitor turns TLS off: only calls a VirtualService routes there use it.
+  opsSubsetDr: `---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: monitor-subsets, namespace: ops}
+spec:
+  host: monitor
+  subsets:
+  - name: plain
+    labels: {app: monitor}
+    trafficPolicy: {tls: {mode: DISABLE}}
+`,
 };
+
+/** A VirtualService in `ns` sending the calls to ops/monitor to subset `plain`. */
+function monitorRoute(ns: string, exportTo = '"*"'): string {
+  return `---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: monitor-plain, namespace: ${ns}}
+spec:
+  hosts: [monitor.ops.svc.cluster.local]
+  exportTo: [${exportTo}]
+  http:
+  - route:
+    - destination: {host: monitor.ops.svc.cluster.local, subset: plain}
+`;
+}
+
+/** A REGISTRY_ONLY Sidecar in `ns` whose clients see only their own namespace's services. */
+function ownNamespaceOnly(ns: string, selector = ''): string {
+  return `---
+apiVersion: networking.istio.io/v1
+kind: Sidecar
+metadata: {name: own-only, namespace: ${ns}}
+spec:${selector}
+  outboundTrafficPolicy: {mode: REGISTRY_ONLY}
+  egress:
+  - hosts: ["./*"]
+`;
+}
 
 const snap = (docs: Record<string, string>) => snapshotOf(Object.values(docs).join(''));
 
@@ -128,6 +168,14 @@ const CHANGES: Record<string, Record<string, string | undefined>> = {
     opsDr: destinationRule('ops', 'monitor-mtls', 'monitor-all.ops.svc.cluster.local', 'ISTIO_MUTUAL'),
   },
   'auto mTLS off': { mesh: meshConfig('enableAutoMtls: false\nrootNamespace: istio-system') },
+  // Sidecars and VirtualServices decide which services a client sees and which subset it reaches.
+  'client-namespace Sidecar REGISTRY_ONLY': { shopSidecar: ownNamespaceOnly('shop') },
+  'Sidecar with a workload selector': {
+    ledgerSidecar: ownNamespaceOnly('pay', '\n  workloadSelector: {labels: {app: ledger}}'),
+  },
+  'root-namespace Sidecar (every namespace’s default)': { rootSidecar: ownNamespaceOnly('istio-system') },
+  'VirtualService routes to a subset without mTLS': { monitorVs: monitorRoute('ops') },
+  'a VirtualService private to one client namespace': { shopVs: monitorRoute('shop', '"."') },
   'ServiceEntry removed, DR on its host added': {
     internalSe: undefined,
     dbDr: destinationRule('pay', 'db', 'db.pay.internal', 'DISABLE'),

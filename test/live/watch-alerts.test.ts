@@ -97,6 +97,63 @@ describe('change alerts', { timeout: 20_000 }, () => {
     ]);
   });
 
+  it('a Sidecar that hides the service from its clients (REGISTRY_ONLY) alerts like a policy does', async () => {
+    const seen = await start();
+    fake.create({
+      apiVersion: 'networking.istio.io/v1',
+      kind: 'Sidecar',
+      metadata: { name: 'default', namespace: 'payments' },
+      spec: { outboundTrafficPolicy: { mode: 'REGISTRY_ONLY' }, egress: [{ hosts: ['istio-system/*'] }] },
+    });
+    while (evaluated.length === 0) await settle(20);
+    expect(seen).toHaveLength(1);
+    const [alert] = seen as [BreakingChange];
+    expect(alert.changes.map((c) => `${c.type} ${c.kind} ${c.namespace}/${c.name}`)).toEqual([
+      'ADDED Sidecar payments/default',
+    ]);
+    expect(alert.sample).toContainEqual(
+      expect.objectContaining({ from: 'payments/payments-0', reason: 'service-not-visible-blackhole' }),
+    );
+  });
+
+  it('a VirtualService that routes calls to a subset without mTLS alerts; the subset alone did not', async () => {
+    const seen = await start();
+    fake.update('PeerAuthentication', 'payments', 'default', (o) => {
+      o.spec = { mtls: { mode: 'STRICT' } };
+    });
+    fake.create({
+      apiVersion: 'networking.istio.io/v1',
+      kind: 'DestinationRule',
+      metadata: { name: 'payments', namespace: 'payments' },
+      spec: {
+        host: 'payments',
+        subsets: [{ name: 'plain', labels: {}, trafficPolicy: { tls: { mode: 'DISABLE' } } }],
+      },
+    });
+    while (evaluated.length === 0) await settle(20);
+    // STRICT broke the legacy client; the subset, which nothing routes to yet, broke no call of payments-0.
+    expect(seen.flatMap((a) => a.sample).some((p) => p.from === 'payments/payments-0')).toBe(false);
+    const first = seen.length;
+    fake.create({
+      apiVersion: 'networking.istio.io/v1',
+      kind: 'VirtualService',
+      metadata: { name: 'payments', namespace: 'payments' },
+      spec: {
+        hosts: ['payments'],
+        http: [{ route: [{ destination: { host: 'payments', subset: 'plain' } }] }],
+      },
+    });
+    while (evaluated.length < 2) await settle(20);
+    expect(seen).toHaveLength(first + 1);
+    const alert = seen.at(-1) as BreakingChange;
+    expect(alert.changes.map((c) => `${c.type} ${c.kind} ${c.namespace}/${c.name}`)).toEqual([
+      'ADDED VirtualService payments/payments',
+    ]);
+    expect(alert.sample).toContainEqual(
+      expect.objectContaining({ from: 'payments/payments-0', reason: 'destinationrule-tls-conflict' }),
+    );
+  });
+
   it('a change that breaks nothing makes no alert', async () => {
     const seen = await start();
     const before = fake.requests.length;

@@ -1,6 +1,6 @@
 // Breaking changes, as the live model sees them: after a burst of changes to what steers mTLS (a
-// PeerAuthentication, DestinationRule, ServiceEntry, a namespace's or pod's injection label, the mesh
-// config), the client→service matrix before and after the burst is compared, limited to the namespaces
+// PeerAuthentication, DestinationRule, ServiceEntry, Service, Sidecar, VirtualService, a namespace's or
+// pod's injection label, the mesh config), the client→service matrix before and after the burst is compared, limited to the namespaces
 // the changed objects can affect; pairs that were ok and now fail make one alert for the burst.
 import { createTwoFilesPatch } from 'diff';
 import { stringify } from 'yaml';
@@ -215,6 +215,9 @@ function relevantPart(kind: string, raw: RawObject | undefined): unknown {
     case 'PeerAuthentication':
     case 'DestinationRule':
     case 'ServiceEntry':
+    case 'Sidecar':
+    case 'VirtualService':
+    case 'Service':
       return raw.object.spec ?? {};
     case 'Namespace':
     case 'Pod':
@@ -243,7 +246,19 @@ function scopesOf(change: ObjectChange, model: ClusterModel): Scope[] {
       // Server side: the services of its namespace; in the root namespace, every service.
       return [ns === root ? {} : { targets: only(ns) }];
     case 'ServiceEntry':
+    case 'Service':
       return [{ targets: only(ns) }];
+    case 'Sidecar':
+      // Which services its clients' proxies see: theirs to every service; the root's is every namespace's default.
+      return [ns === root ? {} : { clients: only(ns) }];
+    case 'VirtualService': {
+      // Which subset (so which subset TLS) calls to its hosts reach, from any namespace it is exported to.
+      const hosts = (raw.object.spec as { hosts?: unknown } | undefined)?.hosts;
+      const targets = (Array.isArray(hosts) ? hosts : []).map((h) => hostNamespace(String(h), ns));
+      return targets.length > 0 && targets.every((t) => t !== undefined)
+        ? [{ targets: new Set(targets as string[]) }]
+        : [{}];
+    }
     case 'DestinationRule': {
       // Client side: the services its host names (any namespace), called from anywhere it applies.
       const host = String((raw.object.spec as { host?: unknown } | undefined)?.host ?? '');
