@@ -41,6 +41,11 @@ export interface CheckAgainstParse {
   readonly peakRssRatio: number;
   /** (peakRssBytes - baselineRssBytes) / parsedObjectBytes: the part the input is responsible for. */
   readonly peakRssGrowthRatio: number;
+  /**
+   * `diff --base FILE -f COPY` beyond start-up, COPY being the same objects in another file: a pull
+   * request that touches no mesh object, the most common one a CI job sees.
+   */
+  readonly unchangedDiffMs: number;
 }
 
 function median(values: number[]): number {
@@ -131,6 +136,10 @@ export function measureCheckAgainstParse(scale: MeshScale, repeats: number): Che
     const baselineRssBytes = peakRss(dir, oneObject, repeats);
     const nodeRssBytes = medianPeakRss(dir, repeats, ['-e', '0']);
     const parsed = parsedObjectBytes(json);
+    const copy = join(dir, 'copy.json');
+    writeFileSync(copy, readFileSync(json));
+    const unchangedDiffMs =
+      timed(repeats, () => cli('diff', '--base', json, '-f', copy, '-o', 'json')) - startupMs;
     return {
       objects,
       jsonBytes: statSync(json).size,
@@ -147,6 +156,7 @@ export function measureCheckAgainstParse(scale: MeshScale, repeats: number): Che
       parsedObjectBytes: parsed,
       peakRssRatio: peakRssBytes / parsed,
       peakRssGrowthRatio: (peakRssBytes - baselineRssBytes) / parsed,
+      unchangedDiffMs,
     };
   } finally {
     rmSync(dir, { recursive: true, force: true });

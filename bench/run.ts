@@ -109,6 +109,12 @@ async function main(): Promise<void> {
     ...(double.impact
       ? [atMost('(h) change impact / one check', double.impact.impactMs / double.impact.checkMs, 2, '×')]
       : []),
+    atMost(
+      '(h) `diff --base` of a change that touches no mesh object / one `check -A -f`',
+      files.unchangedDiffMs / files.jsonCheckMs,
+      2,
+      '×',
+    ),
     atMost('(i) live model: Kubernetes requests per answer', watch.requestsPerAnswer, 0, 'requests'),
     atMost('(i) live model: breaking change to alert, beyond debounce', watch.alertMs / 1000, 30, 's'),
     atMost(
@@ -147,6 +153,7 @@ async function main(): Promise<void> {
           `- (h) change impact on the 2x mesh (team-4's namespace policy PERMISSIVE → STRICT, \`impact()\` of two snapshots read from files) / one \`check\` (parse + resolve + analyze): **${(double.impact.impactMs / double.impact.checkMs).toFixed(2)}×** (target ≤ 2×; ${fmt(double.impact.impactMs)} vs ${fmt(double.impact.checkMs)}, ${double.impact.pairsCompared} pairs compared, ${double.impact.broken} broken)`,
         ]
       : []),
+    `- (h) \`diff --base mesh.json -f copy.json -o json\` on the 2x mesh, the copy holding the same objects (a pull request that touches no mesh object) / one \`check -A -f\` of it, both beyond start-up: **${(files.unchangedDiffMs / files.jsonCheckMs).toFixed(2)}×** (target ≤ 2×: it reads two inputs; ${fmt(files.unchangedDiffMs)} vs ${fmt(files.jsonCheckMs)})`,
     watchModelLine(watch),
     liveReadLine(live),
     `- medians of ${REPEATS} runs; Node ${process.version}`,
