@@ -140,13 +140,22 @@ function sameClientClasses(
   return (
     a.rootNamespace === b.rootNamespace &&
     canonical(a.defaultDestinationRuleExportTo ?? null) ===
-      canonical(b.defaultDestinationRuleExportTo ?? null)
+      canonical(b.defaultDestinationRuleExportTo ?? null) &&
+    canonical(a.defaultServiceExportTo ?? null) === canonical(b.defaultServiceExportTo ?? null)
   );
 }
 
 // Kinds that decide which clients share a class: rules and routes seen per namespace, Sidecars (per
-// namespace, or per workload with a selector), namespaces' injection.
-const CLASS_KINDS = new Set(['DestinationRule', 'Namespace', 'Sidecar', 'VirtualService']);
+// namespace, or per workload with a selector), namespaces' injection, and services' exportTo (a
+// service exported to some namespaces is judged per namespace).
+const CLASS_KINDS = new Set([
+  'DestinationRule',
+  'Namespace',
+  'Sidecar',
+  'VirtualService',
+  'Service',
+  'ServiceEntry',
+]);
 
 /** Targets the matrix judges (those with something behind them), by identity. */
 function judgedTargets(mesh: ResolvedMesh): Map<string, ServiceTarget> {
@@ -163,6 +172,8 @@ class PairComparison {
   private readonly afterTargets: Map<string, ServiceTarget>;
   private readonly beforeClients = new Map<string, Workload>();
   private readonly afterClientsByNamespace = new Map<string, Workload[]>();
+  // Looked up per target for each client a change names (a Sidecar names its whole namespace's).
+  private readonly afterClientsByKey = new Map<string, Workload[]>();
 
   constructor(
     private readonly before: ResolvedMesh,
@@ -176,9 +187,8 @@ class PairComparison {
     for (const w of before.snapshot.workloads)
       if (!this.beforeClients.has(clientKey(w))) this.beforeClients.set(clientKey(w), w);
     for (const w of after.snapshot.workloads) {
-      const list = this.afterClientsByNamespace.get(w.meta.namespace);
-      if (list) list.push(w);
-      else this.afterClientsByNamespace.set(w.meta.namespace, [w]);
+      push(this.afterClientsByNamespace, w.meta.namespace, w);
+      push(this.afterClientsByKey, clientKey(w), w);
     }
   }
 
@@ -219,13 +229,9 @@ class PairComparison {
       for (const [ns, causes] of rule?.byNamespace ?? []) {
         for (const w of this.afterClientsByNamespace.get(ns) ?? []) chosen.set(w, [...causes]);
       }
-      for (const [k, causes] of this.scope.clients) {
-        const [, ns] = k.split('/');
-        for (const w of this.afterClientsByNamespace.get(ns ?? '') ?? []) {
-          if (clientKey(w) !== k) continue;
+      for (const [k, causes] of this.scope.clients)
+        for (const w of this.afterClientsByKey.get(k) ?? [])
           chosen.set(w, [...causes, ...(chosen.get(w) ?? [])]);
-        }
-      }
       if (chosen.size > 0) yield { target, old, clients: chosen };
     }
   }
@@ -320,4 +326,10 @@ function side(o: PairOutcome): PairSide {
     reason: o.reason,
     symptom: o.symptom,
   };
+}
+
+function push<T>(map: Map<string, T[]>, key: string, value: T): void {
+  const list = map.get(key);
+  if (list) list.push(value);
+  else map.set(key, [value]);
 }

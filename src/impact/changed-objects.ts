@@ -43,14 +43,15 @@ function entries(s: MeshSnapshot): Entry[] {
       name: `${webhook.configuration}/${webhook.name}`,
       value: webhook,
     });
+  // Which object holds the config (a ConfigMap, an IstioOperator) is content: findings name it.
   const { source, meshText: _text, ...mesh } = s.meshConfig;
-  out.push({ ...MESH_CONFIG_REF, value: mesh, location: source?.location });
+  out.push({ ...MESH_CONFIG_REF, value: { ...mesh, origin: origin(source) }, location: source?.location });
   const { source: injectorSource, ...injector } = s.injector;
   out.push({
     kind: 'InjectorConfig',
     namespace: '',
     name: 'sidecar-injector',
-    value: injector,
+    value: { ...injector, origin: origin(injectorSource) },
     location: injectorSource?.location,
   });
   for (const c of s.certificates)
@@ -62,6 +63,12 @@ function entries(s: MeshSnapshot): Entry[] {
       location: c.location,
     });
   return out;
+}
+
+function origin(source: { location?: SourceLocation } | undefined): unknown {
+  if (!source) return undefined;
+  const { location: _where, ...ref } = source;
+  return ref;
 }
 
 /** Canonical text of a value: sorted keys, Maps as sorted entries, source locations left out. */
@@ -99,9 +106,13 @@ export function sameContent(a: unknown, b: unknown): boolean {
     return true;
   }
   if (a instanceof Map) {
+    // Entries in the same order: canonical's sort keeps the order of keys that collate alike.
     if (!(b instanceof Map) || a.size !== b.size) return false;
-    for (const [key, value] of a)
-      if (typeof key !== 'string' || !b.has(key) || !sameContent(value, b.get(key))) return false;
+    const other = b.entries();
+    for (const [key, value] of a) {
+      const [otherKey, otherValue] = other.next().value as [unknown, unknown];
+      if (typeof key !== 'string' || key !== otherKey || !sameContent(value, otherValue)) return false;
+    }
     return true;
   }
   if (!isPlain(a) || !isPlain(b)) return false;
@@ -127,25 +138,38 @@ function isPlain(value: object): boolean {
 const identity = (e: Pick<Entry, 'kind' | 'namespace' | 'name'>) =>
   `${e.kind}\u0000${e.namespace}\u0000${e.name}`;
 
-export function changedObjects(before: MeshSnapshot, after: MeshSnapshot): ChangedObject[] {
-  const old = new Map<string, Entry>();
-  for (const e of entries(before)) if (!old.has(identity(e))) old.set(identity(e), e);
-  const changed: ChangedObject[] = [];
-  const seen = new Set<string>();
-  for (const e of entries(after)) {
+/** Entries by identity; copies of one object (the model keeps them all) stay together, in order. */
+function byIdentity(s: MeshSnapshot): Map<string, Entry[]> {
+  const map = new Map<string, Entry[]>();
+  for (const e of entries(s)) {
     const id = identity(e);
-    if (seen.has(id)) continue;
-    seen.add(id);
+    const list = map.get(id);
+    if (list) list.push(e);
+    else map.set(id, [e]);
+  }
+  return map;
+}
+
+// The same object (a what-if shares untouched objects) needs no comparison; most of two readings of a
+// repository are equal, which sameContent says without building canonical text for each.
+const same = (a: Entry, b: Entry) =>
+  a.value === b.value || sameContent(a.value, b.value) || canonical(a.value) === canonical(b.value);
+
+export function changedObjects(before: MeshSnapshot, after: MeshSnapshot): ChangedObject[] {
+  const old = byIdentity(before);
+  const now = byIdentity(after);
+  const changed: ChangedObject[] = [];
+  for (const [id, copies] of now) {
+    const e = copies[0] as Entry;
     const was = old.get(id);
     const ref = { kind: e.kind, namespace: e.namespace, name: e.name };
     if (!was) changed.push({ ...ref, change: 'added', ...loc(e.location) });
-    // The same object (a what-if shares untouched objects) needs no comparison; most of two readings
-    // of a repository are equal, which sameContent says without building canonical text for each.
-    else if (!sameContent(was.value, e.value) && canonical(was.value) !== canonical(e.value))
-      changed.push({ ...ref, change: 'modified', ...loc(e.location ?? was.location) });
+    else if (was.length !== copies.length || copies.some((c, i) => !same(was[i] as Entry, c)))
+      changed.push({ ...ref, change: 'modified', ...loc(e.location ?? was[0]?.location) });
   }
-  for (const [id, e] of old) {
-    if (!seen.has(id))
+  for (const [id, copies] of old) {
+    const e = copies[0] as Entry;
+    if (!now.has(id))
       changed.push({
         kind: e.kind,
         namespace: e.namespace,

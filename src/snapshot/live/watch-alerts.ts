@@ -197,10 +197,12 @@ type Meta = {
   name?: string;
   namespace?: string;
   labels?: Record<string, string>;
+  annotations?: Record<string, string>;
   resourceVersion?: string;
   managedFields?: { manager?: string; time?: string }[];
 };
 
+const EXPORT_TO = 'networking.istio.io/exportTo';
 const metaOf = (raw: RawObject | undefined) => (raw?.object.metadata ?? {}) as Meta;
 const INJECTION_LABELS = ['istio-injection', 'istio.io/rev', 'sidecar.istio.io/inject'];
 
@@ -217,8 +219,10 @@ function relevantPart(kind: string, raw: RawObject | undefined): unknown {
     case 'ServiceEntry':
     case 'Sidecar':
     case 'VirtualService':
-    case 'Service':
       return raw.object.spec ?? {};
+    case 'Service':
+      // Its exportTo is an annotation: who may call it is part of what it is to the matrix.
+      return { spec: raw.object.spec ?? {}, exportTo: metaOf(raw).annotations?.[EXPORT_TO] };
     case 'Namespace':
     case 'Pod':
       return { labels: injection };
@@ -252,18 +256,26 @@ function scopesOf(change: ObjectChange, model: ClusterModel): Scope[] {
       // Which services its clients' proxies see: theirs to every service; the root's is every namespace's default.
       return [ns === root ? {} : { clients: only(ns) }];
     case 'VirtualService': {
-      // Which subset (so which subset TLS) calls to its hosts reach, from any namespace it is exported to.
-      const hosts = (raw.object.spec as { hosts?: unknown } | undefined)?.hosts;
-      const targets = (Array.isArray(hosts) ? hosts : []).map((h) => hostNamespace(String(h), ns));
-      return targets.length > 0 && targets.every((t) => t !== undefined)
-        ? [{ targets: new Set(targets as string[]) }]
-        : [{}];
+      // Which subset (so which subset TLS) calls to its hosts reach, from any namespace it is exported
+      // to: the hosts it had and the hosts it has.
+      const hosts = [change.before, change.after].flatMap((r) => {
+        const list = (r?.object.spec as { hosts?: unknown } | undefined)?.hosts;
+        return Array.isArray(list) ? list.map(String) : [];
+      });
+      const targets = targetNamespaces(hosts, ns, model);
+      return [targets ? { targets } : {}];
     }
     case 'DestinationRule': {
       // Client side: the services its host names (any namespace), called from anywhere it applies.
-      const host = String((raw.object.spec as { host?: unknown } | undefined)?.host ?? '');
-      const target = hostNamespace(host, ns);
-      return [target ? { targets: only(target) } : {}];
+      const hosts = [change.before, change.after].map((r) =>
+        String((r?.object.spec as { host?: unknown } | undefined)?.host ?? ''),
+      );
+      const targets = targetNamespaces(
+        hosts.filter((h) => h !== ''),
+        ns,
+        model,
+      );
+      return [targets ? { targets } : {}];
     }
     case 'Namespace': {
       const name = metaOf(raw).name ?? '';
@@ -277,6 +289,30 @@ function scopesOf(change: ObjectChange, model: ClusterModel): Scope[] {
     default:
       return [];
   }
+}
+
+/**
+ * The namespaces of the services these hosts name: a Kubernetes service's (hostNamespace) and any
+ * ServiceEntry's with that very host; undefined when one of them could be anywhere (a wildcard, a host
+ * no service has).
+ */
+function targetNamespaces(
+  hosts: readonly string[],
+  ns: string,
+  model: ClusterModel,
+): Set<string> | undefined {
+  if (hosts.length === 0) return undefined;
+  const entries = model.snapshot().serviceEntries;
+  const found = new Set<string>();
+  for (const raw of hosts) {
+    const host = raw.toLowerCase();
+    const owners = entries.filter((se) => se.hosts.some((h) => h.toLowerCase() === host));
+    for (const se of owners) found.add(se.meta.namespace);
+    const service = hostNamespace(host, ns);
+    if (service !== undefined) found.add(service);
+    else if (owners.length === 0) return undefined;
+  }
+  return found;
 }
 
 /** The namespace of a DestinationRule host (`svc`, `svc.ns`, `svc.ns.svc.cluster.local`); undefined for wildcards. */
