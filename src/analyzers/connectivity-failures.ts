@@ -1,6 +1,7 @@
 // Every failing (client group, service port) in the mesh, computed once and shared by the analyzers
 // that explain one cause each (strict-plaintext-clients, destinationrule-tls-conflict, ...).
 import type { BackendOutcome, PairOutcome } from '../mesh/connectivity.js';
+import { pushTo } from '../mesh/multi-map.js';
 import type { ClientGroup, ResolvedMesh } from '../mesh/resolve.js';
 import type { ServiceTarget, TargetPort } from '../mesh/targets.js';
 import type { Workload } from '../snapshot/types.js';
@@ -37,12 +38,7 @@ export function connectivityFailures(mesh: ResolvedMesh): Failure[] {
           continue;
         }
         const byReason = new Map<FindingCode, BackendOutcome[]>();
-        for (const b of outcome.failing) {
-          const reason = b.reason as FindingCode;
-          const list = byReason.get(reason);
-          if (list) list.push(b);
-          else byReason.set(reason, [b]);
-        }
+        for (const b of outcome.failing) pushTo(byReason, b.reason as FindingCode, b);
         for (const [reason, backends] of byReason)
           failures.push({ target, port, group, outcome, backends, reason });
       }
@@ -66,12 +62,7 @@ export function failuresWithReason(mesh: ResolvedMesh, reason: FindingCode): Fai
 /** Groups failures by a key (a target, a rule, a workload) keeping insertion order. */
 export function groupBy<T>(items: readonly T[], key: (item: T) => string): Map<string, T[]> {
   const map = new Map<string, T[]>();
-  for (const item of items) {
-    const k = key(item);
-    const list = map.get(k);
-    if (list) list.push(item);
-    else map.set(k, [item]);
-  }
+  for (const item of items) pushTo(map, key(item), item);
   return map;
 }
 

@@ -6,6 +6,7 @@ import type { Finding } from '../analyzers/finding.js';
 import { type ChangedObject, canonical, changedObjects } from '../impact/changed-objects.js';
 import { clientKey, type PairScope, pairScope, targetKey, WORKLOAD_KINDS } from '../impact/pair-scope.js';
 import type { PairOutcome } from '../mesh/connectivity.js';
+import { pushTo } from '../mesh/multi-map.js';
 import type { ResolvedMesh } from '../mesh/resolve.js';
 import type { ServiceTarget } from '../mesh/targets.js';
 import type { MeshSnapshot, Workload } from '../snapshot/types.js';
@@ -187,8 +188,8 @@ class PairComparison {
     for (const w of before.snapshot.workloads)
       if (!this.beforeClients.has(clientKey(w))) this.beforeClients.set(clientKey(w), w);
     for (const w of after.snapshot.workloads) {
-      push(this.afterClientsByNamespace, w.meta.namespace, w);
-      push(this.afterClientsByKey, clientKey(w), w);
+      pushTo(this.afterClientsByNamespace, w.meta.namespace, w);
+      pushTo(this.afterClientsByKey, clientKey(w), w);
     }
   }
 
@@ -326,10 +327,4 @@ function side(o: PairOutcome): PairSide {
     reason: o.reason,
     symptom: o.symptom,
   };
-}
-
-function push<T>(map: Map<string, T[]>, key: string, value: T): void {
-  const list = map.get(key);
-  if (list) list.push(value);
-  else map.set(key, [value]);
 }

@@ -1,5 +1,6 @@
 // Which objects differ between two snapshots, by identity (kind, namespace, name). Where an object was
 // written (file and line) is not part of what it *is*: moving YAML around changes nothing.
+import { pushTo } from '../mesh/multi-map.js';
 import type { MeshSnapshot, Ref, SourceLocation } from '../snapshot/types.js';
 
 export type ChangeKind = 'added' | 'removed' | 'modified';
@@ -141,12 +142,7 @@ const identity = (e: Pick<Entry, 'kind' | 'namespace' | 'name'>) =>
 /** Entries by identity; copies of one object (the model keeps them all) stay together, in order. */
 function byIdentity(s: MeshSnapshot): Map<string, Entry[]> {
   const map = new Map<string, Entry[]>();
-  for (const e of entries(s)) {
-    const id = identity(e);
-    const list = map.get(id);
-    if (list) list.push(e);
-    else map.set(id, [e]);
-  }
+  for (const e of entries(s)) pushTo(map, identity(e), e);
   return map;
 }
 

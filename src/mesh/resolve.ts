@@ -9,6 +9,7 @@ import {
   type PairOutcome,
 } from './connectivity.js';
 import { DestinationRuleIndex } from './destination-rules.js';
+import { pushTo } from './multi-map.js';
 import { VirtualServiceIndex } from './routes.js';
 import { PeerAuthenticationIndex } from './server-mode.js';
 import { type ServiceTarget, serviceTargets, type TargetPort, WorkloadIndex } from './targets.js';
@@ -234,11 +235,7 @@ export class ResolvedMesh {
   private readonly targetsByBackend = memo(() => {
     const map = new Map<Workload, ServiceTarget[]>();
     for (const target of this.targets) {
-      for (const w of target.backends) {
-        const list = map.get(w);
-        if (list) list.push(target);
-        else map.set(w, [target]);
-      }
+      for (const w of target.backends) pushTo(map, w, target);
     }
     return map;
   });

@@ -2,6 +2,7 @@
 // behind each port (the endpoints istiod would build).
 import type { Labels, Ref, Service, ServiceEntry, Workload } from '../snapshot/types.js';
 import { resolveShortname, serviceFqdn } from './hosts.js';
+import { pushTo } from './multi-map.js';
 import { selectorMatches } from './selectors.js';
 
 export interface TargetPort {
@@ -40,8 +41,8 @@ export class WorkloadIndex {
   constructor(workloads: readonly Workload[]) {
     for (const w of workloads) {
       const ns = w.meta.namespace;
-      push(this.byNamespace, ns, w);
-      for (const [k, v] of Object.entries(w.podLabels)) push(this.byLabel, `${ns}\u0000${k}\u0000${v}`, w);
+      pushTo(this.byNamespace, ns, w);
+      for (const [k, v] of Object.entries(w.podLabels)) pushTo(this.byLabel, `${ns}\u0000${k}\u0000${v}`, w);
     }
   }
 
@@ -58,12 +59,6 @@ export class WorkloadIndex {
     }
     return (smallest ?? []).filter((w) => selectorMatches(selector, w.podLabels));
   }
-}
-
-function push<T>(map: Map<string, T[]>, key: string, value: T): void {
-  const list = map.get(key);
-  if (list) list.push(value);
-  else map.set(key, [value]);
 }
 
 export function serviceTargets(

@@ -1,7 +1,8 @@
 // Breaking changes, as the live model sees them: after a burst of changes to what steers mTLS (a
-// PeerAuthentication, DestinationRule, ServiceEntry, Service, Sidecar, VirtualService, a namespace's or
-// pod's injection label, the mesh config), the client→service matrix before and after the burst is compared, limited to the namespaces
-// the changed objects can affect; pairs that were ok and now fail make one alert for the burst.
+// PeerAuthentication, DestinationRule, ServiceEntry, Service, Sidecar, VirtualService, a namespace's
+// or pod's injection label, the mesh config), the client→service matrix before and after the burst is
+// compared, limited to the namespaces the changed objects can affect; pairs that were ok and now fail
+// make one alert for the burst.
 import { createTwoFilesPatch } from 'diff';
 import { stringify } from 'yaml';
 import { matrixPairs } from '../../engine/matrix.js';
@@ -255,26 +256,12 @@ function scopesOf(change: ObjectChange, model: ClusterModel): Scope[] {
     case 'Sidecar':
       // Which services its clients' proxies see: theirs to every service; the root's is every namespace's default.
       return [ns === root ? {} : { clients: only(ns) }];
-    case 'VirtualService': {
-      // Which subset (so which subset TLS) calls to its hosts reach, from any namespace it is exported
-      // to: the hosts it had and the hosts it has.
-      const hosts = [change.before, change.after].flatMap((r) => {
-        const list = (r?.object.spec as { hosts?: unknown } | undefined)?.hosts;
-        return Array.isArray(list) ? list.map(String) : [];
-      });
-      const targets = targetNamespaces(hosts, ns, model);
-      return [targets ? { targets } : {}];
-    }
+    // A VirtualService: which subset (so which subset TLS) calls to its hosts reach, from any namespace
+    // it is exported to. A DestinationRule: the client side of the services its host names, called
+    // from anywhere it applies. Both by the hosts they had and the hosts they have.
+    case 'VirtualService':
     case 'DestinationRule': {
-      // Client side: the services its host names (any namespace), called from anywhere it applies.
-      const hosts = [change.before, change.after].map((r) =>
-        String((r?.object.spec as { host?: unknown } | undefined)?.host ?? ''),
-      );
-      const targets = targetNamespaces(
-        hosts.filter((h) => h !== ''),
-        ns,
-        model,
-      );
+      const targets = targetNamespaces(hostsBeforeAndAfter(change), ns, model);
       return [targets ? { targets } : {}];
     }
     case 'Namespace': {
@@ -289,6 +276,15 @@ function scopesOf(change: ObjectChange, model: ClusterModel): Scope[] {
     default:
       return [];
   }
+}
+
+/** `spec.hosts` (a VirtualService) or `spec.host` (a DestinationRule), before and after the change. */
+function hostsBeforeAndAfter(change: ObjectChange): string[] {
+  return [change.before, change.after].flatMap((raw) => {
+    const spec = raw?.object.spec as { hosts?: unknown; host?: unknown } | undefined;
+    if (Array.isArray(spec?.hosts)) return spec.hosts.map(String);
+    return typeof spec?.host === 'string' && spec.host !== '' ? [spec.host] : [];
+  });
 }
 
 /**
