@@ -4,9 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { diagnose } from '../../src/engine/diagnose.js';
 import { diffFindings, impact } from '../../src/engine/impact.js';
-import { buildMatrix } from '../../src/engine/matrix.js';
-import { ResolvedMesh } from '../../src/mesh/resolve.js';
-import type { MeshSnapshot } from '../../src/snapshot/types.js';
+import { bruteForce, scoped } from '../helpers/impact-compare.js';
 import {
   app,
   destinationRule,
@@ -15,30 +13,6 @@ import {
   peerAuthentication,
   snapshotOf,
 } from '../helpers/mesh.js';
-
-function bruteForce(before: MeshSnapshot, after: MeshSnapshot) {
-  const index = (s: MeshSnapshot) =>
-    new Map(buildMatrix(new ResolvedMesh(s), undefined).pairs.map((p) => [`${p.from} -> ${p.to}`, p]));
-  const old = index(before);
-  const broken: string[] = [];
-  const repaired: string[] = [];
-  for (const [key, pair] of index(after)) {
-    const was = old.get(key);
-    if (!was || was.outcome === pair.outcome) continue;
-    (pair.outcome === 'fail' ? broken : repaired).push(`${key} ${was.reason}→${pair.reason}`);
-  }
-  return { broken: broken.sort(), repaired: repaired.sort() };
-}
-function scoped(before: MeshSnapshot, after: MeshSnapshot) {
-  const r = impact(before, after);
-  const show = (l: typeof r.broken) =>
-    l.map((p) => `${p.from} -> ${p.to} ${p.before.reason}→${p.reason}`).sort();
-  return {
-    broken: show(r.broken),
-    repaired: show(r.repaired),
-    changed: r.changed.map((c) => `${c.change} ${c.kind} ${c.namespace}/${c.name}`),
-  };
-}
 
 const svc = (exportTo: string | undefined, selector: string) => `---
 apiVersion: v1
@@ -50,75 +24,49 @@ spec:
   selector: {app: ${selector}}
   ports: [{name: http, port: 80, targetPort: 8080}]
 `;
-const dep = (ns: string, name: string, inject: boolean) => `---
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: ${name}, namespace: ${ns}}
-spec:
-  selector: {matchLabels: {app: ${name}}}
-  template:
-    metadata:
-      labels: {app: ${name}${inject ? '' : ', "sidecar.istio.io/inject": "false"'}}
-    spec:
-      containers: [{name: c, image: x, ports: [{containerPort: 8080}]}]
-`;
+// shop/v1 has a sidecar, shop/v2 none; sidecar clients in web (and other).
+const v1 = app('shop', 'v1');
+const v2 = app('shop', 'v2', { labels: { 'sidecar.istio.io/inject': 'false' } });
+const shopAndWeb =
+  namespace('shop') +
+  namespace('web') +
+  namespace('istio-system', 'none') +
+  v1 +
+  app('web', 'client') +
+  peerAuthentication('shop', 'default', 'STRICT');
+
+function expectScopedAsBruteForce(beforeYaml: string, afterYaml: string): void {
+  const before = snapshotOf(beforeYaml);
+  const after = snapshotOf(afterYaml);
+  const truth = bruteForce(before, after);
+  const actual = scoped(before, after);
+  expect({ broken: actual.broken, repaired: actual.repaired }).toEqual(truth);
+}
 
 describe('Service exportTo changes client classes', () => {
   it('exportTo restricted → open, plus selector to plaintext pods under a root ISTIO_MUTUAL rule', () => {
     const common =
-      namespace('shop') +
-      namespace('web') +
+      shopAndWeb +
       namespace('other') +
-      namespace('istio-system', 'none') +
-      dep('shop', 'v1', true) +
-      dep('shop', 'v2', false) +
-      dep('web', 'client', true) +
-      dep('other', 'client2', true) +
-      peerAuthentication('shop', 'default', 'STRICT') +
+      v2 +
+      app('other', 'client2') +
       destinationRule('istio-system', 'mtls', '*.local', 'ISTIO_MUTUAL');
-    const before = snapshotOf(common + svc('web', 'v1'));
-    const after = snapshotOf(common + svc(undefined, 'v2'));
-    const bf = bruteForce(before, after);
-    const sc = scoped(before, after);
-    expect(sc.broken).toEqual(bf.broken);
-    expect(sc.repaired).toEqual(bf.repaired);
+    expectScopedAsBruteForce(common + svc('web', 'v1'), common + svc(undefined, 'v2'));
   });
   it('exportTo restricted → open only: no call is called repaired that never failed', () => {
-    const common =
-      namespace('shop') +
-      namespace('web') +
-      namespace('other') +
-      namespace('istio-system', 'none') +
-      dep('shop', 'v1', true) +
-      dep('web', 'client', true) +
-      dep('other', 'client2', true) +
-      peerAuthentication('shop', 'default', 'STRICT');
-    const before = snapshotOf(common + svc('web', 'v1'));
-    const after = snapshotOf(common + svc(undefined, 'v1'));
-    const bf = bruteForce(before, after);
-    const sc = scoped(before, after);
-    expect(sc.broken).toEqual(bf.broken);
-    expect(sc.repaired).toEqual(bf.repaired);
+    const common = shopAndWeb + namespace('other') + app('other', 'client2');
+    expectScopedAsBruteForce(common + svc('web', 'v1'), common + svc(undefined, 'v1'));
   });
 });
 describe('mesh defaultServiceExportTo changes client classes', () => {
   it('defaultServiceExportTo [web] → unset, with auto mTLS turned off', () => {
-    const common =
-      namespace('shop') +
-      namespace('web') +
-      namespace('istio-system', 'none') +
-      dep('shop', 'v1', true) +
-      dep('web', 'client', true) +
-      svc(undefined, 'v1') +
-      peerAuthentication('shop', 'default', 'STRICT');
-    const before = snapshotOf(common + meshConfig('defaultServiceExportTo: ["web"]'));
-    const after = snapshotOf(common + meshConfig('enableAutoMtls: false'));
-    const bf = bruteForce(before, after);
-    const sc = scoped(before, after);
-    expect(sc.broken).toEqual(bf.broken);
+    const common = shopAndWeb + svc(undefined, 'v1');
+    expectScopedAsBruteForce(
+      common + meshConfig('defaultServiceExportTo: ["web"]'),
+      common + meshConfig('enableAutoMtls: false'),
+    );
   });
 });
-
 describe('a change changedObjects must see for the findings to be right', () => {
   it('duplicate object: second copy changes', () => {
     const base = namespace('shop') + app('shop', 'api') + peerAuthentication('shop', 'default', 'STRICT');

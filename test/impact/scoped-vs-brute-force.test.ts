@@ -2,9 +2,9 @@
 // nothing: on small meshes, several kinds of change give exactly the pairs a whole-matrix comparison gives.
 import { describe, expect, it } from 'vitest';
 import { impact } from '../../src/engine/impact.js';
-import { buildMatrix, countPairs } from '../../src/engine/matrix.js';
+import { countPairs } from '../../src/engine/matrix.js';
 import { ResolvedMesh } from '../../src/mesh/resolve.js';
-import type { MeshSnapshot } from '../../src/snapshot/types.js';
+import { bruteForce, scoped } from '../helpers/impact-compare.js';
 import {
   app,
   destinationRule,
@@ -13,27 +13,6 @@ import {
   peerAuthentication,
   snapshotOf,
 } from '../helpers/mesh.js';
-
-function bruteForce(before: MeshSnapshot, after: MeshSnapshot) {
-  const index = (s: MeshSnapshot) =>
-    new Map(buildMatrix(new ResolvedMesh(s), undefined).pairs.map((p) => [`${p.from} -> ${p.to}`, p]));
-  const old = index(before);
-  const broken: string[] = [];
-  const repaired: string[] = [];
-  for (const [key, pair] of index(after)) {
-    const was = old.get(key);
-    if (!was || was.outcome === pair.outcome) continue;
-    (pair.outcome === 'fail' ? broken : repaired).push(`${key} ${was.reason}→${pair.reason}`);
-  }
-  return { broken: broken.sort(), repaired: repaired.sort() };
-}
-
-function scoped(before: MeshSnapshot, after: MeshSnapshot) {
-  const result = impact(before, after);
-  const show = (list: typeof result.broken) =>
-    list.map((p) => `${p.from} -> ${p.to} ${p.before.reason}→${p.reason}`).sort();
-  return { broken: show(result.broken), repaired: show(result.repaired), compared: result.pairsCompared };
-}
 
 // Three injected namespaces, a legacy one without sidecars, an ambient one; a headless service; a
 // selector rule; an internal ServiceEntry backed by workloads.
