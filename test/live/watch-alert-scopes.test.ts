@@ -1,46 +1,32 @@
 // Live change alerts scope each kind to the pairs it can reach: a VirtualService by the hosts it had
 // and has (any case, ServiceEntry hosts too), a Service with its exportTo annotation (found by review).
-import { Watch } from '@kubernetes/client-node';
 import { afterEach, describe, expect, it } from 'vitest';
 import { buildMatrix } from '../../src/engine/matrix.js';
 import { ResolvedMesh } from '../../src/mesh/resolve.js';
-import { createKubeApi } from '../../src/snapshot/live/kube-api.js';
-import { ClusterModel } from '../../src/snapshot/live/model.js';
-import { type BreakingChange, ChangeAlerts } from '../../src/snapshot/live/watch-alerts.js';
+import type { BreakingChange } from '../../src/snapshot/live/watch-alerts.js';
+import { type AlertHarness, watchAlerts } from '../helpers/alert-harness.js';
 import type { FakeKubeApi } from '../helpers/fake-kube-api.js';
 import { paymentsCluster } from '../helpers/payments-cluster.js';
 
 let fake: FakeKubeApi;
-let model: ClusterModel | undefined;
-let alerts: ChangeAlerts | undefined;
+let harness: AlertHarness | undefined;
 afterEach(async () => {
-  alerts?.stop();
-  model?.stop();
-  await fake?.stop();
+  await harness?.stop();
+  harness = undefined;
 });
 let evaluated: (BreakingChange | undefined)[] = [];
 const settle = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function start(setup: (f: FakeKubeApi) => void): Promise<BreakingChange[]> {
-  evaluated = [];
   fake = paymentsCluster();
   setup(fake);
-  const config = fake.kubeConfig(await fake.start());
-  model = new ClusterModel(createKubeApi({ kubeConfig: config }), new Watch(config));
-  const seen: BreakingChange[] = [];
-  alerts = new ChangeAlerts(model, {
-    debounceMs: 200,
-    onAlert: (a) => seen.push(a),
-    onEvaluated: (a) => evaluated.push(a),
-  });
-  model.start();
-  await alerts.start(10_000);
-  while (fake.openWatches() < 11) await settle(20);
-  return seen;
+  harness = await watchAlerts(fake);
+  evaluated = harness.evaluated;
+  return harness.seen;
 }
 const failing = () =>
   new Set(
-    buildMatrix(new ResolvedMesh((model as ClusterModel).snapshot()), undefined)
+    buildMatrix(new ResolvedMesh((harness as AlertHarness).model.snapshot()), undefined)
       .pairs.filter((p) => p.outcome === 'fail')
       .map((p) => `${p.from}→${p.to} ${p.reason}`),
   );

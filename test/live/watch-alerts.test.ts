@@ -1,46 +1,30 @@
 // Change alerts from the live model: a change that turns ok pairs into failures makes one alert per
 // burst (the object, its diff, who changed it, the broken pairs); a harmless change makes none.
-import { Watch } from '@kubernetes/client-node';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createKubeApi } from '../../src/snapshot/live/kube-api.js';
-import { ClusterModel } from '../../src/snapshot/live/model.js';
-import { type BreakingChange, ChangeAlerts, type Repair } from '../../src/snapshot/live/watch-alerts.js';
+import type { BreakingChange, Repair } from '../../src/snapshot/live/watch-alerts.js';
+import { type AlertHarness, watchAlerts } from '../helpers/alert-harness.js';
 import type { FakeKubeApi } from '../helpers/fake-kube-api.js';
 import { paymentsCluster } from '../helpers/payments-cluster.js';
 
 let fake: FakeKubeApi;
-let model: ClusterModel | undefined;
-let alerts: ChangeAlerts | undefined;
+let harness: AlertHarness | undefined;
 afterEach(async () => {
-  alerts?.stop();
-  model?.stop();
-  await fake?.stop();
+  await harness?.stop();
+  harness = undefined;
 });
 
 let evaluated: (BreakingChange | undefined)[] = [];
 let repairs: Repair[] = [];
 
 async function start(): Promise<BreakingChange[]> {
-  evaluated = [];
-  repairs = [];
   fake = paymentsCluster();
   // Start PERMISSIVE: the legacy (sidecar-less) client can call payments.
   fake.update('PeerAuthentication', 'payments', 'default', (o) => {
     o.spec = { mtls: { mode: 'PERMISSIVE' } };
   });
-  const config = fake.kubeConfig(await fake.start());
-  model = new ClusterModel(createKubeApi({ kubeConfig: config }), new Watch(config));
-  const seen: BreakingChange[] = [];
-  alerts = new ChangeAlerts(model, {
-    debounceMs: 200,
-    onAlert: (a) => seen.push(a),
-    onEvaluated: (a) => evaluated.push(a),
-    onRepaired: (r) => repairs.push(r),
-  });
-  model.start();
-  await alerts.start(10_000);
-  while (fake.openWatches() < 11) await new Promise((r) => setTimeout(r, 20));
-  return seen;
+  harness = await watchAlerts(fake);
+  ({ evaluated, repairs } = harness);
+  return harness.seen;
 }
 
 const settle = (ms: number) => new Promise((r) => setTimeout(r, ms));

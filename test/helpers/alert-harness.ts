@@ -1,0 +1,45 @@
+// ChangeAlerts on a live model of a loopback API, started and synced, recording every alert, every
+// evaluated burst and every repair: what the change-alert tests drive with edits to the fake API.
+import { Watch } from '@kubernetes/client-node';
+import { createKubeApi } from '../../src/snapshot/live/kube-api.js';
+import { ClusterModel } from '../../src/snapshot/live/model.js';
+import { type BreakingChange, ChangeAlerts, type Repair } from '../../src/snapshot/live/watch-alerts.js';
+import type { FakeKubeApi } from './fake-kube-api.js';
+
+export interface AlertHarness {
+  readonly model: ClusterModel;
+  readonly seen: BreakingChange[];
+  /** One entry per compared burst: its alert, or undefined when it broke nothing. */
+  readonly evaluated: (BreakingChange | undefined)[];
+  readonly repairs: Repair[];
+  stop(): Promise<void>;
+}
+
+/** Serves `fake`, models it and watches for breaking changes (200 ms debounce) once every watch is open. */
+export async function watchAlerts(fake: FakeKubeApi): Promise<AlertHarness> {
+  const config = fake.kubeConfig(await fake.start());
+  const model = new ClusterModel(createKubeApi({ kubeConfig: config }), new Watch(config));
+  const seen: BreakingChange[] = [];
+  const evaluated: (BreakingChange | undefined)[] = [];
+  const repairs: Repair[] = [];
+  const alerts = new ChangeAlerts(model, {
+    debounceMs: 200,
+    onAlert: (a) => seen.push(a),
+    onEvaluated: (a) => evaluated.push(a),
+    onRepaired: (r) => repairs.push(r),
+  });
+  model.start();
+  await alerts.start(10_000);
+  while (fake.openWatches() < 11) await new Promise((r) => setTimeout(r, 20));
+  return {
+    model,
+    seen,
+    evaluated,
+    repairs,
+    stop: async () => {
+      alerts.stop();
+      model.stop();
+      await fake.stop();
+    },
+  };
+}
