@@ -40,6 +40,18 @@ export interface Answer<J> {
   readonly json: J;
 }
 
+/** A finding in `check -o json`, as far as live-vs-file comparisons read it. */
+export type FindingJson = { code: string; message: string; why?: string[]; resource: unknown };
+
+/** What the findings say, without where they came from (a file's line, or the cluster). */
+export const findingsSaid = (a: Answer<{ findings?: FindingJson[] }>) =>
+  (a.json.findings ?? []).map((f) => ({
+    code: f.code,
+    message: f.message,
+    why: f.why,
+    resource: f.resource,
+  }));
+
 const jsonArgs = (command: string) => ['-o', 'json', ...(command === 'check' ? ['--no-istioctl'] : [])];
 
 /** `<command> -o json` on the objects served by a loopback API (`serve` may add faults); the server stops after. */

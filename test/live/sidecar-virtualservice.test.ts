@@ -4,6 +4,8 @@ import {
   answerFromFile,
   answerLive,
   caRootConfigMap,
+  type FindingJson as Finding,
+  findingsSaid,
   type KubeObject,
 } from '../helpers/live-vs-file.js';
 
@@ -83,7 +85,6 @@ const routeTo = (subset: string): KubeObject => ({
 
 type Answers = Answer<{ pairs?: Pair[]; findings?: Finding[] }>;
 type Pair = { from: string; to: string; outcome: string; reason: string; client: { tls: string } };
-type Finding = { code: string; message: string; why?: string[]; resource: unknown };
 
 /** `<command> -o json` on these objects read from a loopback API server. */
 const live = (objects: KubeObject[], command: 'check' | 'matrix'): Promise<Answers> =>
@@ -96,14 +97,6 @@ const pairOf = (a: Answers, key: string) => {
   const p = a.json.pairs?.find((x) => `${x.from} -> ${x.to}` === key);
   return p && `${p.outcome === 'ok' ? 'ok' : `fail(${p.reason})`}/${p.client.tls}`;
 };
-// What a finding says, without where it came from (a file's line, or the cluster).
-const said = (a: Answers) =>
-  (a.json.findings ?? []).map((f) => ({
-    code: f.code,
-    message: f.message,
-    why: f.why,
-    resource: f.resource,
-  }));
 
 describe('Sidecar and VirtualService from a live cluster, as from a file', () => {
   it("a Sidecar's egress hosts hide the STRICT service: the live matrix and check fail the call as the file does", async () => {
@@ -120,8 +113,8 @@ describe('Sidecar and VirtualService from a live cluster, as from a file', () =>
 
     const liveCheck = await live(mesh, 'check');
     const fileCheck = await fromFile(mesh, 'check');
-    expect(said(liveCheck).map((f) => f.code)).toContain('service-not-visible-passthrough');
-    expect(said(liveCheck)).toEqual(said(fileCheck));
+    expect(findingsSaid(liveCheck).map((f) => f.code)).toContain('service-not-visible-passthrough');
+    expect(findingsSaid(liveCheck)).toEqual(findingsSaid(fileCheck));
     expect(liveCheck.code).toBe(fileCheck.code);
   });
 
@@ -139,11 +132,11 @@ describe('Sidecar and VirtualService from a live cluster, as from a file', () =>
 
     const liveCheck = await live(mesh, 'check');
     const fileCheck = await fromFile(mesh, 'check');
-    const conflict = said(liveCheck).find((f) => f.code === 'destinationrule-tls-conflict');
+    const conflict = findingsSaid(liveCheck).find((f) => f.code === 'destinationrule-tls-conflict');
     expect(conflict?.why?.join(' ')).toContain(
       'VirtualService bookinfo/reviews routes these calls to subset v2',
     );
-    expect(said(liveCheck)).toEqual(said(fileCheck));
+    expect(findingsSaid(liveCheck)).toEqual(findingsSaid(fileCheck));
     expect(liveCheck.code).toBe(fileCheck.code);
   });
 });

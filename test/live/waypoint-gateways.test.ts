@@ -9,6 +9,8 @@ import {
   answerFromFile,
   answerLive,
   caRootConfigMap,
+  type FindingJson as Finding,
+  findingsSaid,
   type KubeObject,
 } from '../helpers/live-vs-file.js';
 
@@ -65,7 +67,6 @@ afterEach(async () => {
   fake = undefined;
 });
 
-type Finding = { code: string; message: string; why?: string[]; resource: unknown };
 type Gap = { source: string; reason: string; optional?: boolean };
 type Answers = Answer<{ findings?: Finding[]; gaps?: Gap[] }>;
 
@@ -75,30 +76,22 @@ const live = (objects: KubeObject[], serve?: (api: FakeKubeApi) => void): Promis
 /** `check -f <file> -o json` on the same objects written to a file. */
 const fromFile = (objects: KubeObject[]): Promise<Answers> => answerFromFile(objects, 'check');
 
-// What a finding says, without where it came from (a file's line, or the cluster).
-const said = (a: Answers) =>
-  (a.json.findings ?? []).map((f) => ({
-    code: f.code,
-    message: f.message,
-    why: f.why,
-    resource: f.resource,
-  }));
-const codes = (a: Answers) => said(a).map((f) => f.code);
+const codes = (a: Answers) => findingsSaid(a).map((f) => f.code);
 
 describe('waypoints from a live cluster: Gateways are read', () => {
   it('the Gateway the namespace names is found; without it waypoint-not-found, as from a file', async () => {
     const found = await live([...mesh, waypoint]);
     expect(codes(found)).not.toContain('waypoint-not-found');
     expect(found.json.gaps).toEqual([]);
-    expect(said(found)).toEqual(said(await fromFile([...mesh, waypoint])));
+    expect(findingsSaid(found)).toEqual(findingsSaid(await fromFile([...mesh, waypoint])));
 
     const missing = await live(mesh);
-    const f = said(missing).find((x) => x.code === 'waypoint-not-found');
+    const f = findingsSaid(missing).find((x) => x.code === 'waypoint-not-found');
     expect(f?.resource).toEqual({ kind: 'Namespace', name: 'srv' });
     expect(f?.message).toContain('waypoint srv/waypoint');
     expect(missing.json.gaps).toEqual([]);
     const file = await fromFile(mesh);
-    expect(said(missing)).toEqual(said(file));
+    expect(findingsSaid(missing)).toEqual(findingsSaid(file));
     expect(missing.code).toBe(file.code);
   });
 
