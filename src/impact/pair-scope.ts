@@ -16,6 +16,7 @@
 
 import { hostCovers, resolveShortname } from '../mesh/hosts.js';
 import type { ResolvedMesh } from '../mesh/resolve.js';
+import { hostsOf } from '../mesh/routes.js';
 import type { ServiceTarget } from '../mesh/targets.js';
 import type { Ref, Workload } from '../snapshot/types.js';
 import type { ChangedObject } from './changed-objects.js';
@@ -127,7 +128,7 @@ export function pairScope(
       for (const mesh of [before, after]) {
         for (const vs of mesh.snapshot.virtualServices ?? [])
           if (vs.meta.namespace === c.namespace && vs.meta.name === c.name)
-            for (const h of vs.hosts) hosts.add(resolveShortname(h.toLowerCase(), c.namespace));
+            for (const h of hostsOf(vs)) hosts.add(h);
       }
       for (const t of allTargets) if ([...hosts].some((h) => hostCovers(h, t.host))) everyClient(t, c);
     }

@@ -84,7 +84,8 @@ export class VirtualServiceIndex {
   }
 }
 
-function hostsOf(vs: VirtualService): string[] {
+/** The hosts a VirtualService names, lowercased and resolved against its namespace, as istiod does. */
+export function hostsOf(vs: VirtualService): string[] {
   return vs.hosts.map((h) => resolveShortname(h.toLowerCase(), vs.meta.namespace));
 }
 
