@@ -84,6 +84,14 @@ export function describeClients(failures: readonly Failure[], limit = 4): string
       if (names.length < limit && !names.includes(name)) names.push(name);
     }
   }
+  // Only the service's own workloads fail to call it: name them rather than nobody.
+  if (names.length === 0 && total > 0) {
+    for (const f of failures)
+      for (const w of f.group.hypothetical ? [] : f.group.sample(limit)) {
+        const name = workloadName(w);
+        if (names.length < limit && !names.includes(name)) names.push(name);
+      }
+  }
   if (total === 0) return `${hypothetical} (the input has no workloads; judged from the policies alone)`;
   const rest = total - names.length;
   return rest > 0 ? `${names.join(', ')} and ${rest} more` : names.join(', ');

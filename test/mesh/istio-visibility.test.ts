@@ -141,6 +141,13 @@ describe('Sidecar egress hosts and outboundTrafficPolicy', () => {
     expect(f?.fix).toContain('srv/web.srv.svc.cluster.local');
   });
 
+  it('a Sidecar that hides a service from its own workloads names them as the clients, not nobody', async () => {
+    const own = sidecar('srv', 'default', { hosts: ['istio-system/*'], outbound: 'REGISTRY_ONLY' });
+    const { findings } = await checkJson(`${namespace('srv')}${app('srv', 'web')}${own}`);
+    const f = findings.find((x) => x.code === 'service-not-visible-blackhole');
+    expect(f?.message).toMatch(/^srv\/web cannot see srv\/web:80 /);
+  });
+
   it('ALLOW_ANY (the default) sends plaintext; a Sidecar ALLOW_ANY overrides a mesh REGISTRY_ONLY and the reverse (TestSidecarOutboundTrafficPolicy)', async () => {
     const scoped = sidecar('client', 'default', { hosts: ['./*'] });
     const base = clients + strictWeb + scoped;
