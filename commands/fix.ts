@@ -44,12 +44,15 @@ export function register(program: Command, { io, description }: CommandContext):
         if (planId && options.rollback !== undefined)
           throw new UsageError('name either a plan id or --rollback AUDIT-ID, not both');
         // The Kubernetes client and SQLite load when fix runs, not for `fix --help` or a usage error.
-        const [{ applyPlan, previewPlan, RemediationError, rollback }, { remediationApi }, { AuditLog }] =
-          await Promise.all([
-            import('../src/remediation/apply.js'),
-            import('../src/remediation/object-api.js'),
-            import('../src/store/audit-store.js'),
-          ]);
+        const [
+          { applyPlan, previewPlan, RemediationError, rollback, writtenBy },
+          { remediationApi },
+          { AuditLog },
+        ] = await Promise.all([
+          import('../src/remediation/apply.js'),
+          import('../src/remediation/object-api.js'),
+          import('../src/store/audit-store.js'),
+        ]);
         const actor = `${process.env.USER ?? 'unknown'} (cli)`;
         // Only a change needs the audit log: a dry run leaves no file behind.
         const openAudit = () => new AuditLog(resolve(io.cwd, options.audit));
@@ -106,7 +109,7 @@ export function register(program: Command, { io, description }: CommandContext):
         if (!options.apply) {
           try {
             const preview = await previewPlan(api, plan);
-            const effect = planImpact(loaded.snapshot, preview.after, {
+            const effect = planImpact(loaded.snapshot, writtenBy(plan, preview), {
               beforeDiagnosis: diagnoseShared(loaded.snapshot, undefined, io.now),
               now: io.now,
             });

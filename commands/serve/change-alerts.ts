@@ -5,7 +5,7 @@
 import type { WebClient } from '@slack/web-api';
 import type { Logger } from 'pino';
 import type { BotConfig } from '../../src/config.js';
-import { type RemediationPlan, shellQuote } from '../../src/remediation/plans.js';
+import { deleteCommand, type RemediationPlan, shellQuote } from '../../src/remediation/plans.js';
 import { escapeSlack } from '../../src/render/blocks.js';
 import { channelMaySee } from '../../src/slack/authorize.js';
 import type { PlanCache } from '../../src/slack/plan-cache.js';
@@ -112,20 +112,34 @@ function revertPlan(change: ChangedObject): RemediationPlan {
   const revert = change.revert as NonNullable<ChangedObject['revert']>;
   const where = change.namespace ? ['-n', change.namespace] : [];
   const json = JSON.stringify(revert.body);
+  const target = {
+    kind: change.kind,
+    namespace: change.namespace,
+    name: change.name,
+    apiVersion: revert.apiVersion,
+  };
+  const id = `revert:${change.kind}/${change.namespace ?? ''}/${change.name}:${change.resourceVersion ?? 'deleted'}`;
+  if (revert.action === 'delete') {
+    return {
+      id,
+      title: `Revert the change: delete ${nameOf(change)}, which it added`,
+      risk: 'Deletes the object the change added; refused if it was changed since the alert.',
+      action: 'delete',
+      target,
+      // Only the object as the alert saw it: a later edit (a fix of it) is not deleted with it.
+      expectVersion: change.resourceVersion,
+      kubectl: deleteCommand(target),
+    };
+  }
   return {
-    id: `revert:${change.kind}/${change.namespace ?? ''}/${change.name}:${change.resourceVersion ?? 'deleted'}`,
+    id,
     title: `Revert the change to ${nameOf(change)}`,
     risk:
       revert.action === 'create'
         ? 'Creates the deleted object again, as it was.'
         : 'Puts back the values the change replaced; whatever relied on the new values loses them.',
     action: revert.action,
-    target: {
-      kind: change.kind,
-      namespace: change.namespace,
-      name: change.name,
-      apiVersion: revert.apiVersion,
-    },
+    target,
     body: revert.body,
     kubectl:
       revert.action === 'create'

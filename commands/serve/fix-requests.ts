@@ -6,6 +6,7 @@
 // only approvers approve.
 import type { App, BlockAction, ButtonAction } from '@slack/bolt';
 import type { WebClient } from '@slack/web-api';
+import type { Written } from '../../src/impact/apply-object.js';
 import type { PlanImpact } from '../../src/impact/plan-impact.js';
 import {
   type Applied,
@@ -14,6 +15,7 @@ import {
   RemediationError,
   rollback,
   rollbackPlan,
+  writtenBy,
 } from '../../src/remediation/apply.js';
 import { gitOpsManager, gitOpsNote } from '../../src/remediation/gitops.js';
 import type { RemediationPlan } from '../../src/remediation/plans.js';
@@ -105,7 +107,7 @@ export function registerFixRequests(app: App, deps: BotDeps): void {
       resourceVersion: preview.before?.metadata?.resourceVersion,
       rollbackOf: auditId,
     });
-    const effect = await impactOf(deps, preview.after);
+    const effect = await impactOf(deps, writtenBy(plan, preview));
     await postApprovalRequest(
       client as unknown as WebClient,
       deps,
@@ -144,7 +146,7 @@ export async function requestFix(
     expiresAt: Date.now() + deps.config.approvers.requestTtlMs,
   });
   const manager = gitOpsManager(preview.before);
-  const effect = await impactOf(deps, preview.after);
+  const effect = await impactOf(deps, writtenBy(plan, preview));
   const details = [
     code(preview.diff),
     impactText(effect),
@@ -158,7 +160,7 @@ export async function requestFix(
 }
 
 /** The plan's effect on calls, on the bot's current view; a failure to compute it is said, not hidden. */
-async function impactOf(deps: BotDeps, written: Record<string, unknown>): Promise<PlanImpact> {
+async function impactOf(deps: BotDeps, written: Written): Promise<PlanImpact> {
   if (!deps.engine.impactOf)
     return { computed: false, lines: ['impact on calls not computed'], breaks: 0, repairs: 0 };
   try {
@@ -296,8 +298,10 @@ async function approve(
           : await applyFresh(remediation, request, approver);
     } finally {
       // Even a failed write may have reached the API server: no answer may come from a cache now.
-      // A watched model is told what the write returned, so the re-check waits until it shows it.
-      const written = result?.after?.metadata;
+      // A watched model is told what the write returned (or what it deleted), so the re-check waits
+      // until it shows it.
+      const deleted = result !== undefined && result.after === undefined;
+      const written = (deleted ? result?.before : result?.after)?.metadata;
       deps.engine.clusterChanged(
         written?.name && written.resourceVersion
           ? {
@@ -305,6 +309,7 @@ async function approve(
               namespace: written.namespace,
               name: written.name,
               resourceVersion: written.resourceVersion,
+              ...(deleted ? { deleted } : {}),
             }
           : undefined,
       );

@@ -1,10 +1,10 @@
-// What a fix (or a rollback) does to who-can-reach-whom, from the object its dry run would write:
+// What a fix (a revert, a rollback) does to who-can-reach-whom, from what its dry run would write or delete:
 // shown on the request before anyone approves, and by `mtls-doctor fix` before --apply.
 import type { Diagnosis } from '../engine/diagnose.js';
 import { impact } from '../engine/impact.js';
 import { impactSummaryLines } from '../render/diff-summary.js';
 import type { MeshSnapshot } from '../snapshot/types.js';
-import { snapshotWithObject } from './apply-object.js';
+import { snapshotWith, type Written } from './apply-object.js';
 
 export interface PlanImpact {
   /** False when this kind of change acts only later (restarts, injection labels). */
@@ -17,12 +17,12 @@ export interface PlanImpact {
 
 export function planImpact(
   snapshot: MeshSnapshot,
-  written: Record<string, unknown>,
+  written: Written,
   options: { readonly beforeDiagnosis?: Diagnosis; readonly now?: Date } = {},
 ): PlanImpact {
   let after: MeshSnapshot | undefined;
   try {
-    after = snapshotWithObject(snapshot, written);
+    after = snapshotWith(snapshot, written);
   } catch (error) {
     return notComputed(`the written object could not be modelled: ${(error as Error).message}`);
   }

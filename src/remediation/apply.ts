@@ -2,7 +2,9 @@
 // (never from the check's snapshot), show it as a diff, run it as a server-side dry run, then (only
 // when asked) apply it with the object's resourceVersion as a precondition, with an audit entry written
 // before the cluster is touched. Rollback is a plan too (restore the saved previous content), previewed
-// and dry-run like any other, again with a precondition. Plans never delete objects.
+// and dry-run like any other, again with a precondition. A delete (the revert of an added object, the
+// rollback of a created one) is bound to the uid and resourceVersion read, and is rolled back by
+// creating the object again.
 import {
   ApiException,
   type KubernetesObject,
@@ -10,11 +12,12 @@ import {
   PatchStrategy,
 } from '@kubernetes/client-node';
 import { createTwoFilesPatch } from 'diff';
+import type { Written } from '../impact/apply-object.js';
 import type { AuditStore } from '../store/audit-store.js';
 import { toKubeYaml } from './kube-yaml.js';
 import { mergePatchFor, StaleEditError } from './live-edit.js';
 import { applyMergePatch } from './merge-patch.js';
-import type { RemediationPlan } from './plans.js';
+import { applyCommand, deleteCommand, type RemediationPlan } from './plans.js';
 
 export class RemediationError extends Error {}
 
@@ -22,10 +25,19 @@ type Obj = KubernetesObject & Record<string, unknown>;
 
 export interface Preview {
   readonly before?: Obj;
-  readonly after: Obj;
+  /** The object as written; undefined after a delete. */
+  readonly after?: Obj;
   readonly diff: string;
-  /** What is sent: the merge patch computed from `before` (or the whole object for a create). */
+  /**
+   * What is sent: the merge patch computed from `before`, the whole object for a create, the
+   * delete options (uid and resourceVersion preconditions) for a delete.
+   */
   readonly change: Record<string, unknown>;
+}
+
+/** What a plan writes, for its impact on calls: the object written, or the object deleted. */
+export function writtenBy(plan: RemediationPlan, preview: Preview): Written {
+  return preview.after ? { object: preview.after } : { deleted: plan.target };
 }
 
 const FIELD_MANAGER = 'mtls-doctor';
@@ -39,6 +51,11 @@ function identity(plan: RemediationPlan): Obj {
 function changeFor(plan: RemediationPlan, current: Obj | undefined, now: Date): Record<string, unknown> {
   if (plan.restore) return restorePatch(plan.restore.previous, current ?? {}, plan.restore.patch);
   if (plan.action === 'create') return plan.body ?? {};
+  if (plan.action === 'delete') {
+    // Exactly the object read: not one re-created under the same name, not a later version of it.
+    const { uid, resourceVersion } = current?.metadata ?? {};
+    return { preconditions: { uid, resourceVersion } };
+  }
   if (plan.action === 'rollout-restart') {
     return {
       spec: {
@@ -66,13 +83,26 @@ function requestBody(plan: RemediationPlan, current: Obj | undefined, change: Re
   return applyMergePatch(applyMergePatch(identity(plan), precondition), change) as Obj;
 }
 
-function send(api: KubernetesObjectApi, plan: RemediationPlan, body: Obj, dryRun: boolean): Promise<Obj> {
+/** Sends the change; resolves to the object written, or undefined for a delete. */
+async function send(
+  api: KubernetesObjectApi,
+  plan: RemediationPlan,
+  body: Obj,
+  change: Record<string, unknown>,
+  dryRun: boolean,
+): Promise<Obj | undefined> {
   const mode = dryRun ? 'All' : undefined;
-  return call(plan, () =>
+  if (plan.action === 'delete') {
+    await call(plan, () =>
+      api.delete(identity(plan), undefined, mode, undefined, undefined, undefined, change),
+    );
+    return undefined;
+  }
+  return (await call(plan, () =>
     plan.action === 'create'
       ? api.create(body, undefined, mode, FIELD_MANAGER)
       : api.patch(body, undefined, mode, FIELD_MANAGER, undefined, PatchStrategy.MergePatch),
-  ) as Promise<Obj>;
+  )) as Obj;
 }
 
 /**
@@ -98,8 +128,13 @@ export async function previewPlan(
       `${describe(plan)} changed after the fix (resourceVersion ${plan.restore.resultVersion} → ${current?.metadata?.resourceVersion}); a rollback would overwrite that change`,
     );
   }
+  if (plan.expectVersion !== undefined && current?.metadata?.resourceVersion !== plan.expectVersion) {
+    throw new RemediationError(
+      `${describe(plan)} changed after the change this plan undoes (resourceVersion ${plan.expectVersion} → ${current?.metadata?.resourceVersion}); ${plan.action === 'delete' ? 'deleting it' : 'undoing it'} would also drop that later change`,
+    );
+  }
   const change = changeFor(plan, current, now);
-  const dryRun = await send(api, plan, requestBody(plan, current, change), true);
+  const dryRun = await send(api, plan, requestBody(plan, current, change), change, true);
   return { before: current, after: dryRun, diff: unifiedDiff(plan, current, dryRun), change };
 }
 
@@ -135,12 +170,14 @@ export async function applyPlan(
     createdAt: now.toISOString(),
     previous: preview.before,
     patch: preview.change,
+    action: plan.action,
   });
   try {
-    const applied = await send(api, plan, requestBody(plan, preview.before, preview.change), false);
-    audit.finish(auditId, 'applied', { resultVersion: applied.metadata?.resourceVersion });
-    if (plan.restore)
-      audit.finish(plan.restore.auditId, 'rolled-back', { resultVersion: plan.restore.resultVersion });
+    const body = requestBody(plan, preview.before, preview.change);
+    const applied = await send(api, plan, body, preview.change, false);
+    audit.finish(auditId, 'applied', { resultVersion: applied?.metadata?.resourceVersion });
+    const undone = plan.restore ?? plan.undoes;
+    if (undone) audit.finish(undone.auditId, 'rolled-back', { resultVersion: undone.resultVersion });
     return { ...preview, after: applied, diff: unifiedDiff(plan, preview.before, applied), auditId };
   } catch (error) {
     audit.finish(auditId, 'failed', { error: (error as Error).message });
@@ -159,11 +196,34 @@ export function rollbackPlan(audit: AuditStore, auditId: number): RemediationPla
     throw new RemediationError(
       `audit entry ${auditId} is ${entry.state}; only an applied change can be rolled back`,
     );
-  if (!entry.previous)
-    throw new RemediationError(
-      `audit entry ${auditId} created ${entry.target.kind} ${entry.target.name}; plans never delete, remove it with kubectl if needed`,
-    );
   const where = `${entry.target.kind} ${entry.target.namespace ? `${entry.target.namespace}/` : ''}${entry.target.name}`;
+  const undoes = { auditId, resultVersion: entry.resultVersion };
+  if (entry.action === 'delete' && entry.previous) {
+    const object = recreatable(entry.previous);
+    return {
+      id: `rollback:${auditId}`,
+      title: `Roll back change ${auditId} (create ${where} again)`,
+      risk: 'Creates the deleted object again, as it was; refused if an object of that name exists now.',
+      action: 'create',
+      target: { ...entry.target },
+      body: object,
+      undoes,
+      kubectl: applyCommand(object),
+    };
+  }
+  if (!entry.previous) {
+    // The change created the object: its rollback deletes it, only as the change left it.
+    return {
+      id: `rollback:${auditId}`,
+      title: `Roll back change ${auditId} (delete ${where})`,
+      risk: 'Deletes the object the change created; refused if it changed since.',
+      action: 'delete',
+      target: { ...entry.target },
+      expectVersion: entry.resultVersion,
+      undoes,
+      kubectl: deleteCommand(entry.target),
+    };
+  }
   return {
     id: `rollback:${auditId}`,
     title: `Roll back change ${auditId} (${where})`,
@@ -191,6 +251,26 @@ export function rollback(
 ): Promise<Applied> {
   return applyPlan(api, rollbackPlan(audit, auditId), audit, actor, now, options);
 }
+
+// The object as it can be created again: what the API server sets (uid, resourceVersion, managedFields,
+// status, ...) left out, everything the object said kept.
+function recreatable(previous: Record<string, unknown>): Obj {
+  const { status: _status, ...rest } = previous;
+  const metadata = { ...((previous.metadata ?? {}) as Record<string, unknown>) };
+  for (const key of SERVER_SET_METADATA) delete metadata[key];
+  return { ...rest, metadata } as Obj;
+}
+
+const SERVER_SET_METADATA = [
+  'managedFields',
+  'resourceVersion',
+  'uid',
+  'generation',
+  'creationTimestamp',
+  'deletionTimestamp',
+  'deletionGracePeriodSeconds',
+  'selfLink',
+];
 
 // For each part the fix touched, a merge patch that makes it equal to what it was: previous values
 // back, keys the fix added set to null.
@@ -275,15 +355,10 @@ function describe(plan: RemediationPlan): string {
 
 // Server-managed fields say nothing about the change; leave them out of the diff.
 function comparable(obj: Obj | undefined): string {
-  if (!obj) return '';
-  const { status: _status, ...rest } = obj as Record<string, unknown>;
-  const metadata = { ...((obj.metadata ?? {}) as Record<string, unknown>) };
-  for (const key of ['managedFields', 'resourceVersion', 'uid', 'generation', 'creationTimestamp'])
-    delete metadata[key];
-  return toKubeYaml({ ...rest, metadata });
+  return obj ? toKubeYaml(recreatable(obj)) : '';
 }
 
-function unifiedDiff(plan: RemediationPlan, before: Obj | undefined, after: Obj): string {
+function unifiedDiff(plan: RemediationPlan, before: Obj | undefined, after: Obj | undefined): string {
   const name = describe(plan);
   return createTwoFilesPatch(
     `${name} (now)`,

@@ -1,14 +1,15 @@
 // Remediation plans as data: the target object, the change (a JSON merge patch, a new object, an
 // edit computed from the live object, or a rollout restart), the risk in plain words and the exact
 // kubectl equivalent. Building a plan changes nothing; applying one is a separate, approved step.
-// Plans never delete an object. Every operand of a kubectl command is shell-quoted unless it is a
+// A plan deletes only an object a change created (the revert of an added object, the rollback of a
+// created one), bound to the resourceVersion it was made for. Every operand of a kubectl command is shell-quoted unless it is a
 // plain token, so a command runs as printed whatever the names hold.
 
 import type { DestinationRule, Labels, PeerAuthentication, Ref, Workload } from '../snapshot/types.js';
 import { toKubeYaml } from './kube-yaml.js';
 import { type JsonPatchOp, type LiveEdit, meshTextWithAutoMtls, setTlsModeEdit } from './live-edit.js';
 
-export type PlanAction = 'merge-patch' | 'create' | 'rollout-restart';
+export type PlanAction = 'merge-patch' | 'create' | 'delete' | 'rollout-restart';
 
 export interface RemediationPlan {
   /** Stable id: `<action>:<Kind>/<namespace>/<name>[:<detail>]`. */
@@ -31,6 +32,13 @@ export interface RemediationPlan {
     readonly patch: Record<string, unknown>;
     readonly resultVersion?: string;
   };
+  /**
+   * Carried out only while the object is at this resourceVersion: the version the change it undoes
+   * left (a delete must not take a later edit with it).
+   */
+  readonly expectVersion?: string;
+  /** The audit entry a rollback that creates or deletes undoes (marked rolled-back once applied). */
+  readonly undoes?: { readonly auditId: number; readonly resultVersion?: string };
   readonly kubectl: string;
   /** Several steps in order (restart istiod, wait, then the workloads): run by hand, not applied. */
   readonly manual?: boolean;
@@ -76,6 +84,11 @@ function jsonPatchCommand(resource: string, ref: Ref, ops: readonly JsonPatchOp[
     '-p',
     JSON.stringify(ops),
   );
+}
+
+/** `kubectl delete` of the plan's target (kubectl has no resourceVersion precondition; the bot does). */
+export function deleteCommand(target: Ref & { readonly kind: string }): string {
+  return kubectl('delete', target.kind.toLowerCase(), target.name, ...namespaceArgs(target));
 }
 
 /**

@@ -4,6 +4,7 @@ import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { Piscina } from 'piscina';
 import type { Posture } from '../digest/posture.js';
+import type { Written } from '../impact/apply-object.js';
 import type { PlanImpact } from '../impact/plan-impact.js';
 import type { WrittenObject } from '../snapshot/live/model.js';
 import type { SourceOptions } from '../snapshot/source.js';
@@ -27,7 +28,7 @@ export interface Engine {
     visible: readonly string[],
   ) => Promise<{ namespace?: string; answer?: Answer }>;
   /** What writing this object (a fix's dry-run answer) would do to calls, on the current snapshot. */
-  readonly impactOf?: (object: Record<string, unknown>) => Promise<PlanImpact>;
+  readonly impactOf?: (written: Written) => Promise<PlanImpact>;
   /**
    * The cluster was changed (a fix or rollback applied): the next answer reads it afresh, or, from the
    * watched model, once the model shows `written` (the object as the API server answered the write).
@@ -109,8 +110,8 @@ export function createAnswerPool(
       plans.remember(result.plans);
       return { namespace: result.namespace, answer: result.answer };
     },
-    impactOf: async (object) => {
-      const result = await pool.run({ kind: 'impact', object, source, generation, live: live() });
+    impactOf: async (written) => {
+      const result = await pool.run({ kind: 'impact', written, source, generation, live: live() });
       if (result.kind !== 'impact') throw new Error('unexpected worker result');
       return result.impact;
     },

@@ -3,6 +3,7 @@
 import { getPriority, setPriority } from 'node:os';
 import { computePosture, type Posture } from '../digest/posture.js';
 import { diagnoseShared, knownNamespaces } from '../engine/diagnose.js';
+import type { Written } from '../impact/apply-object.js';
 import { type PlanImpact, planImpact } from '../impact/plan-impact.js';
 import type { RemediationPlan } from '../remediation/plans.js';
 import {
@@ -35,8 +36,8 @@ export type WorkerTask = (
   | { readonly kind: 'posture'; readonly source: SourceOptions; readonly generation: number }
   | {
       readonly kind: 'impact';
-      /** The object a fix would write (its dry run's answer). */
-      readonly object: Record<string, unknown>;
+      /** What a fix would write (its dry run's answer) or delete. */
+      readonly written: Written;
       readonly source: SourceOptions;
       readonly generation: number;
     }
@@ -112,7 +113,7 @@ export default async function run(task: WorkerTask): Promise<WorkerResult> {
     const loaded = await load();
     const now = new Date();
     const beforeDiagnosis = diagnoseShared(loaded.snapshot, undefined, now);
-    return { kind: 'impact', impact: planImpact(loaded.snapshot, task.object, { beforeDiagnosis, now }) };
+    return { kind: 'impact', impact: planImpact(loaded.snapshot, task.written, { beforeDiagnosis, now }) };
   }
   const plans = new PlanCache();
   if (task.kind === 'answer') {

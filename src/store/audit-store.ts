@@ -13,6 +13,8 @@ export interface AuditEntry {
   readonly createdAt: string;
   readonly previous?: Record<string, unknown>;
   readonly patch?: Record<string, unknown>;
+  /** What the change did (merge-patch, create, delete, ...); absent in entries of older versions. */
+  readonly action?: string;
   readonly resultVersion?: string;
   readonly error?: string;
 }
@@ -27,7 +29,8 @@ const SCHEMA = `CREATE TABLE IF NOT EXISTS audit (
   previous TEXT,
   patch TEXT,
   result_version TEXT,
-  error TEXT
+  error TEXT,
+  action TEXT
 )`;
 
 /** What a shared (PostgreSQL) store implements for several replicas: same rows, same transitions. */
@@ -49,12 +52,15 @@ export class AuditLog implements AuditStore {
     this.db = new Database(path);
     this.db.pragma('journal_mode = WAL');
     this.db.exec(SCHEMA);
+    // A log written by a version before the action column gets it; its entries keep action NULL.
+    const columns = this.db.prepare('PRAGMA table_info(audit)').all() as { name: string }[];
+    if (!columns.some((c) => c.name === 'action')) this.db.exec('ALTER TABLE audit ADD COLUMN action TEXT');
   }
 
   begin(entry: Omit<AuditEntry, 'id' | 'state'>): number {
     const result = this.db
       .prepare(
-        'INSERT INTO audit (plan_id, target, actor, state, created_at, previous, patch) VALUES (?, ?, ?, ?, ?, ?, ?)',
+        'INSERT INTO audit (plan_id, target, actor, state, created_at, previous, patch, action) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
       )
       .run(
         entry.planId,
@@ -64,6 +70,7 @@ export class AuditLog implements AuditStore {
         entry.createdAt,
         JSON.stringify(entry.previous ?? null),
         JSON.stringify(entry.patch ?? null),
+        entry.action ?? null,
       );
     return Number(result.lastInsertRowid);
   }
@@ -92,6 +99,7 @@ export class AuditLog implements AuditStore {
       createdAt: String(row.created_at),
       previous: JSON.parse(String(row.previous)) ?? undefined,
       patch: JSON.parse(String(row.patch)) ?? undefined,
+      action: row.action === null || row.action === undefined ? undefined : String(row.action),
       resultVersion: row.result_version === null ? undefined : String(row.result_version),
       error: row.error === null ? undefined : String(row.error),
     };

@@ -22,7 +22,7 @@ import {
 } from 'kubernetes-models/v1';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
-import { applyPlan } from '../../src/remediation/apply.js';
+import { applyPlan, rollback } from '../../src/remediation/apply.js';
 import {
   createNamespaceDestinationRule,
   createNamespacePolicy,
@@ -414,16 +414,19 @@ describe('RBAC: components/remediate applies fixes only in the namespaces bound 
       ['mesh', [enableAutoMtls(undefined, 'enableAutoMtls: false\n')]],
     ] as const) {
       const from = fake.requests.length;
-      for (const plan of plans) await applyPlan(api.objects, plan, audit, 'tester');
+      const applied: number[] = [];
+      for (const plan of plans) applied.push((await applyPlan(api.objects, plan, audit, 'tester')).auditId);
+      // Every change rolled back too: a created rule's rollback deletes it.
+      for (const id of applied.reverse()) await rollback(api.objects, audit, id, 'tester');
       calls.set(label, record(fake, from));
     }
     audit.close();
   });
   afterAll(() => fake.stop());
 
-  it('every call of every plan in an opted-in namespace (read, dry run, change) is allowed', () => {
+  it('every call of every plan and its rollback in an opted-in namespace (read, dry run, change) is allowed', () => {
     const shop = calls.get('shop') ?? [];
-    expect(new Set(shop.map((c) => c.verb))).toEqual(new Set(['get', 'patch', 'create']));
+    expect(new Set(shop.map((c) => c.verb))).toEqual(new Set(['get', 'patch', 'create', 'delete']));
     for (const call of shop) expect(allowedBy(remediateExample, call), JSON.stringify(call)).toBe(true);
     for (const call of calls.get('payments') ?? [])
       expect(allowedBy(withPayments, call), JSON.stringify(call)).toBe(true);
@@ -444,13 +447,14 @@ describe('RBAC: components/remediate applies fixes only in the namespaces bound 
     expect(allowedBy(remediateExample, other)).toBe(false);
   });
 
-  it('nothing is bound cluster-wide to write, and no build allows delete', () => {
+  it('nothing is bound cluster-wide to write, and delete is granted on PeerAuthentications and DestinationRules only', () => {
     for (const [name, objects] of Object.entries(ALL_BUILDS)) {
-      const rules = grants(objects).map((g) => g.rule);
-      expect(
-        rules.flatMap((r) => r.verbs),
-        name,
-      ).not.toContain('delete');
+      const deletable = grants(objects)
+        .filter((g) => g.rule.verbs.includes('delete'))
+        .flatMap((g) => g.rule.resources);
+      expect(new Set(deletable), name).toEqual(
+        new Set(deletable.length ? ['peerauthentications', 'destinationrules'] : []),
+      );
       const clusterWide = grants(objects).filter((g) => g.binding.kind === 'ClusterRoleBinding');
       for (const g of clusterWide) {
         const writes = g.rule.verbs.filter((v) => !['get', 'list', 'watch'].includes(v));

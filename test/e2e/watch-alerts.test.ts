@@ -2,7 +2,8 @@
 // a loopback Slack: a harmless change posts nothing; a namespace switched to STRICT with a plaintext
 // client posts one alert naming the policy and the client, only where the access rules allow; Revert,
 // approved by a second user, restores the old mode and the alert's thread says what repaired it; the
-// same object breaking again within ten minutes goes to the first alert's thread.
+// same object breaking again within ten minutes goes to the first alert's thread; an added policy's
+// Revert deletes it and its Roll back creates it again.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -190,5 +191,80 @@ describe('change alerts of serve watching a live cluster', { timeout: 60_000 }, 
     // The first alert was a channel message; this one answers in its thread.
     expect(alerts()[0]?.args.thread_ts).toBeUndefined();
     expect(String(again.args.thread_ts)).toMatch(/^\d+\.000100$/);
+  });
+
+  it('an added policy that breaks calls: Revert deletes it, the re-check sees it gone, and Roll back creates it again', async () => {
+    const repairedLogs = count('change alert repaired');
+    setMode('PERMISSIVE', 'helm');
+    await until(
+      () => count('change alert repaired') > repairedLogs,
+      () => `the earlier alert was never repaired: ${bot.logs()}`,
+    );
+    const posted = slack.waitFor('chat.postMessage');
+    kube.create({
+      apiVersion: 'security.istio.io/v1',
+      kind: 'PeerAuthentication',
+      metadata: {
+        name: 'lock',
+        namespace: 'payments',
+        managedFields: [{ manager: 'kubectl-create', operation: 'Update', time: '2026-11-30T03:00:00Z' }],
+      },
+      spec: { selector: { matchLabels: { app: 'payments' } }, mtls: { mode: 'STRICT' } },
+    });
+    const alert = await posted;
+    expect(String(alert.args.text)).toContain(
+      'A change to PeerAuthentication payments/lock broke mTLS calls',
+    );
+    const blocks = JSON.stringify(alert.args.blocks);
+    expect(blocks).toContain('*added* `PeerAuthentication payments/lock` by `kubectl-create`');
+    const plan = /"value":"(revert:PeerAuthentication\/payments\/lock:\d+)"/.exec(blocks)?.[1] ?? '';
+    expect(plan).not.toBe('');
+
+    const requested = slack.waitFor('chat.postMessage');
+    await click('U0ALICE', 'remediation:revert:0', plan);
+    const request = await requested;
+    expect(String(request.args.text)).toBe(
+      'Fix request 2: Revert the change: delete PeerAuthentication payments/lock, which it added',
+    );
+    const details = JSON.stringify(request.args.blocks);
+    expect(details).toContain('-kind: PeerAuthentication');
+    expect(details).toContain('repairs 1 call');
+    // Nothing is deleted before the second person approves; the dry run only.
+    expect(kube.find('PeerAuthentication', 'payments', 'lock')).toBeDefined();
+    expect(kube.writes.filter((w) => w.method === 'DELETE').map((w) => w.dryRun)).toEqual([true]);
+
+    // A slow watch: the re-check must wait for the delete to show, not answer from the old view.
+    kube.eventDelayMs = 1500;
+    const applied = slack.waitFor('chat.postMessage');
+    await click('U0BOB', 'fix-approve', '2');
+    const done = await applied;
+    kube.eventDelayMs = 0;
+    expect(String(done.args.text)).toBe('Fix request 2 applied');
+    expect(kube.find('PeerAuthentication', 'payments', 'lock')).toBeUndefined();
+    // The re-check waited for the model to see the delete: the STRICT rule's error is gone (the one
+    // left is the fake cluster's missing istio-ca-root-cert).
+    const doneBlocks = JSON.stringify(done.args.blocks);
+    expect(doneBlocks).toContain('Re-check of `payments` after the change: 1 error(s), 0 warning(s).');
+    await until(
+      () =>
+        slack.calls.some((c) =>
+          String(c.args.text).includes('Repaired by deleted `PeerAuthentication payments/lock`'),
+        ),
+      () => `no repair posted for the delete: ${bot.logs()}`,
+    );
+
+    const auditId = /"action_id":"fix-rollback","text":\{[^}]*\},"value":"(\d+)"/.exec(doneBlocks)?.[1] ?? '';
+    expect(auditId).not.toBe('');
+    const rollbackRequested = slack.waitFor('chat.postMessage');
+    await click('U0ALICE', 'fix-rollback', auditId);
+    const rollbackRequest = await rollbackRequested;
+    expect(JSON.stringify(rollbackRequest.args.blocks)).toContain('+kind: PeerAuthentication');
+    const rolledBack = slack.waitFor('chat.postMessage');
+    await click('U0BOB', 'fix-approve', '3');
+    expect(String((await rolledBack).args.text)).toBe('Fix request 3 applied');
+    expect(kube.find('PeerAuthentication', 'payments', 'lock')?.spec).toEqual({
+      selector: { matchLabels: { app: 'payments' } },
+      mtls: { mode: 'STRICT' },
+    });
   });
 });

@@ -2,6 +2,7 @@
 // tokens honouring `limit`, Status objects for errors, optional delays and transient failures, and
 // WATCH (`?watch=true`): chunked streams of events from a resourceVersion, bookmarks, 410 Gone for a
 // version older than the retained history, `timeoutSeconds`.
+import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
@@ -75,6 +76,10 @@ const CORE_COLLECTIONS: Record<string, string> = {
   ConfigMap: 'configmaps',
   Secret: 'secrets',
 };
+
+interface DeleteOptions {
+  readonly preconditions?: { readonly uid?: string; readonly resourceVersion?: string };
+}
 
 export interface RecordedWrite {
   readonly method: string;
@@ -227,7 +232,8 @@ export class FakeKubeApi {
         'NotFound',
         `the server could not find the requested resource (${url.pathname})`,
       );
-    if (req.method === 'PATCH' || req.method === 'POST') return this.write(req, res, route, url);
+    if (req.method === 'PATCH' || req.method === 'POST' || req.method === 'DELETE')
+      return this.write(req, res, route, url);
     if (url.searchParams.get('watch') === 'true' && !route.name) return this.watch(res, route, url);
     let items = this.objects.filter(
       (o) => o.kind === route.kind && (!route.namespace || o.metadata.namespace === route.namespace),
@@ -283,7 +289,7 @@ export class FakeKubeApi {
         singularName: kind.toLowerCase(),
         namespaced: kind !== 'Namespace',
         kind,
-        verbs: ['get', 'list', 'patch', 'create'],
+        verbs: ['get', 'list', 'patch', 'create', 'delete'],
       })),
     };
   }
@@ -298,7 +304,8 @@ export class FakeKubeApi {
     );
   }
 
-  // PATCH (JSON merge patch, resourceVersion precondition, dryRun=All) and POST (create).
+  // PATCH (JSON merge patch, resourceVersion precondition, dryRun=All), POST (create) and DELETE
+  // (DeleteOptions preconditions on uid and resourceVersion, dryRun=All).
   private async write(
     req: IncomingMessage,
     res: ServerResponse,
@@ -326,7 +333,12 @@ export class FakeKubeApi {
         );
       const created = {
         ...body,
-        metadata: { ...body.metadata, namespace: route.namespace, resourceVersion: String(++this.version) },
+        metadata: {
+          ...body.metadata,
+          namespace: route.namespace,
+          uid: randomUUID(),
+          resourceVersion: String(++this.version),
+        },
       };
       if (!dryRun) {
         this.objects.push(created);
@@ -336,6 +348,8 @@ export class FakeKubeApi {
     }
     const current = route.name ? this.find(route.kind, route.namespace, route.name) : undefined;
     if (!current) return this.status(res, 404, 'NotFound', `${route.collection} "${route.name}" not found`);
+    if (req.method === 'DELETE')
+      return this.delete(res, route.collection, current, body as DeleteOptions, dryRun);
     if (!String(req.headers['content-type']).startsWith('application/merge-patch+json')) {
       return this.status(
         res,
@@ -364,6 +378,40 @@ export class FakeKubeApi {
       this.emit('MODIFIED', patched);
     }
     return this.json(res, 200, patched);
+  }
+
+  private delete(
+    res: ServerResponse,
+    collection: string,
+    current: K8sObject,
+    options: DeleteOptions,
+    dryRun: boolean,
+  ): void {
+    const failed = (['uid', 'resourceVersion'] as const).find((field) => {
+      const wanted = options.preconditions?.[field];
+      return wanted !== undefined && wanted !== current.metadata[field];
+    });
+    if (failed) {
+      const label = failed === 'uid' ? 'UID' : 'ResourceVersion';
+      this.status(
+        res,
+        409,
+        'Conflict',
+        `Operation cannot be fulfilled on ${collection} "${current.metadata.name}": Precondition failed: ${label} in precondition: ${options.preconditions?.[failed]}, ${label} in object meta: ${current.metadata[failed]}`,
+      );
+      return;
+    }
+    if (dryRun) {
+      this.json(res, 200, current);
+      return;
+    }
+    this.objects.splice(this.objects.indexOf(current), 1);
+    const deleted = {
+      ...current,
+      metadata: { ...current.metadata, resourceVersion: String(++this.version) },
+    };
+    this.emit('DELETED', deleted);
+    this.json(res, 200, deleted);
   }
 
   // The API server records who wrote (the fieldManager parameter) in managedFields.
@@ -409,7 +457,10 @@ export class FakeKubeApi {
 
   /** Creates an object as another client would (an ADDED event). */
   create(object: K8sObject): K8sObject {
-    const created = { ...object, metadata: { ...object.metadata, resourceVersion: String(++this.version) } };
+    const created = {
+      ...object,
+      metadata: { uid: randomUUID(), ...object.metadata, resourceVersion: String(++this.version) },
+    };
     this.objects.push(created);
     this.emit('ADDED', created);
     return created;

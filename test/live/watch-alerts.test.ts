@@ -95,6 +95,8 @@ describe('change alerts', { timeout: 20_000 }, () => {
     expect(alert.changes.map((c) => `${c.type} ${c.kind} ${c.namespace}/${c.name}`)).toEqual([
       'ADDED Sidecar payments/default',
     ]);
+    // Undone by deleting it (an added Istio policy; an added Service or namespace is never deleted).
+    expect(alert.changes[0]?.revert).toEqual({ apiVersion: 'networking.istio.io/v1', action: 'delete' });
     expect(alert.sample).toContainEqual(
       expect.objectContaining({ from: 'payments/payments-0', reason: 'service-not-visible-blackhole' }),
     );

@@ -35,7 +35,9 @@ export interface WrittenObject {
   readonly kind: string;
   readonly namespace?: string;
   readonly name: string;
+  /** The version written; for a delete, the version the object had when it was deleted. */
   readonly resourceVersion: string;
+  readonly deleted?: boolean;
 }
 
 export interface ModelStatus {
@@ -116,7 +118,7 @@ export class ClusterModel {
       writes.filter((w) =>
         this.watchers
           .filter((watcher) => watcher.spec.covers(w.kind, w.namespace, w.name))
-          .some((watcher) => !watcher.hasSeen(w.namespace, w.name, w.resourceVersion)),
+          .some((watcher) => !watcher.hasSeen(w)),
       );
     return this.waitUntil(() => pending().length === 0, timeoutMs);
   }

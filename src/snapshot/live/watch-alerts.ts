@@ -21,11 +21,14 @@ export interface ChangedObject {
   readonly manager?: string;
   readonly changedAt?: string;
   readonly resourceVersion?: string;
-  /** What undoes the change, as a plan body: a merge patch back to the old values, or the deleted object. */
+  /**
+   * What undoes the change, as a plan body: a merge patch back to the old values, the deleted object,
+   * or the delete of an added Istio policy (only while it is at `resourceVersion`).
+   */
   readonly revert?: {
     readonly apiVersion: string;
-    readonly action: 'merge-patch' | 'create';
-    readonly body: Record<string, unknown>;
+    readonly action: 'merge-patch' | 'create' | 'delete';
+    readonly body?: Record<string, unknown>;
   };
 }
 
@@ -383,7 +386,16 @@ function mergePatchTo(from: unknown, to: unknown): unknown {
   return patch;
 }
 
-// Plans never delete: an added object gets no Revert; a pod is its controller's to change.
+// Istio's own policy kinds, whose added object a Revert deletes; nothing else is deleted (a Service,
+// namespace or mesh ConfigMap someone added is not the bot's to remove; a pod is its controller's).
+const DELETABLE_ON_REVERT = new Set([
+  'PeerAuthentication',
+  'DestinationRule',
+  'ServiceEntry',
+  'Sidecar',
+  'VirtualService',
+]);
+
 function revertOf(
   kind: string,
   type: ObjectChange['type'],
@@ -392,7 +404,8 @@ function revertOf(
 ): ChangedObject['revert'] {
   const source = before ?? after;
   const apiVersion = String(source?.object.apiVersion ?? 'v1');
-  if (type === 'ADDED' || kind === 'Pod' || !before) return undefined;
+  if (type === 'ADDED') return DELETABLE_ON_REVERT.has(kind) ? { apiVersion, action: 'delete' } : undefined;
+  if (kind === 'Pod' || !before) return undefined;
   const field = kind === 'ConfigMap' ? 'data' : 'spec';
   if (type === 'DELETED') {
     const m = metaOf(before);

@@ -127,10 +127,21 @@ export class KindWatcher {
     };
   }
 
-  /** The object (by kind, namespace, name) is at least at this resourceVersion, or the stream is past it. */
-  hasSeen(namespace: string | undefined, name: string, resourceVersion: string): boolean {
-    const stored = this.objects.get(key(namespace, name));
+  /**
+   * The object (by kind, namespace, name) is at least at this resourceVersion, or the stream is past
+   * it. A deleted object is seen once it is gone (or back, newer): the version it had says nothing
+   * about the deletion's.
+   */
+  hasSeen(written: {
+    readonly namespace?: string;
+    readonly name: string;
+    readonly resourceVersion: string;
+    readonly deleted?: boolean;
+  }): boolean {
+    const { resourceVersion } = written;
+    const stored = this.objects.get(key(written.namespace, written.name));
     const version = stored && (stored.object.metadata as { resourceVersion?: string }).resourceVersion;
+    if (written.deleted) return !stored || (version !== resourceVersion && atLeast(version, resourceVersion));
     if (version === resourceVersion) return true;
     return atLeast(version, resourceVersion) || atLeast(this.resourceVersion, resourceVersion);
   }
