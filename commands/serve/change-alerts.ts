@@ -118,7 +118,8 @@ function revertPlan(change: ChangedObject): RemediationPlan {
     name: change.name,
     apiVersion: revert.apiVersion,
   };
-  const id = `revert:${change.kind}/${change.namespace ?? ''}/${change.name}:${change.resourceVersion ?? 'deleted'}`;
+  // The version the change left names the plan: a button of an older alert never resolves to a later one.
+  const id = `revert:${change.kind}/${change.namespace ?? ''}/${change.name}:${change.type.toLowerCase()}@${change.resourceVersion ?? 'unknown'}`;
   if (revert.action === 'delete') {
     return {
       id,
@@ -128,7 +129,7 @@ function revertPlan(change: ChangedObject): RemediationPlan {
       target,
       // Only the object as the alert saw it: a later edit (a fix of it) is not deleted with it.
       expectVersion: change.resourceVersion,
-      kubectl: deleteCommand(target),
+      kubectl: deleteCommand(target, change.resourceVersion),
     };
   }
   return {

@@ -52,9 +52,11 @@ function changeFor(plan: RemediationPlan, current: Obj | undefined, now: Date): 
   if (plan.restore) return restorePatch(plan.restore.previous, current ?? {}, plan.restore.patch);
   if (plan.action === 'create') return plan.body ?? {};
   if (plan.action === 'delete') {
-    // Exactly the object read: not one re-created under the same name, not a later version of it.
+    // Exactly the object read: not one re-created under the same name, not a later version of it;
+    // and that object only: anything that names it as its owner is orphaned, not garbage-collected
+    // out of reach of the audit log and the rollback.
     const { uid, resourceVersion } = current?.metadata ?? {};
-    return { preconditions: { uid, resourceVersion } };
+    return { preconditions: { uid, resourceVersion }, propagationPolicy: 'Orphan' };
   }
   if (plan.action === 'rollout-restart') {
     return {
@@ -118,6 +120,11 @@ export async function previewPlan(
   if (plan.manual || (plan.action === 'rollout-restart' && !restartable)) {
     throw new RemediationError(`plan ${plan.id} is carried out by hand; run:\n${plan.kubectl}`);
   }
+  // A delete is bound to the version the change it undoes left; without one it is refused, never guessed.
+  if (plan.action === 'delete' && plan.expectVersion === undefined)
+    throw new RemediationError(
+      `${describe(plan)}: no resourceVersion to bind the delete to; nothing was deleted`,
+    );
   const current = await readObject(api, identity(plan));
   if (plan.action === 'create' && current)
     throw new RemediationError(`${describe(plan)} already exists; this plan only creates`);
@@ -208,7 +215,7 @@ export function rollbackPlan(audit: AuditStore, auditId: number): RemediationPla
       target: { ...entry.target },
       body: object,
       undoes,
-      kubectl: applyCommand(object),
+      kubectl: applyCommand(object, 'create'),
     };
   }
   if (!entry.previous) {
@@ -221,7 +228,7 @@ export function rollbackPlan(audit: AuditStore, auditId: number): RemediationPla
       target: { ...entry.target },
       expectVersion: entry.resultVersion,
       undoes,
-      kubectl: deleteCommand(entry.target),
+      kubectl: deleteCommand(entry.target, entry.resultVersion),
     };
   }
   return {
@@ -300,7 +307,7 @@ async function readObject(api: KubernetesObjectApi, spec: Obj): Promise<Obj | un
     return (await api.read(spec as never)) as Obj;
   } catch (error) {
     if (error instanceof ApiException && error.code === 404) return undefined;
-    throw explain(error, `read ${spec.kind} ${spec.metadata?.namespace ?? ''}/${spec.metadata?.name}`);
+    throw explain(error, `read ${spec.kind} ${spec.metadata?.namespace ?? ''}/${spec.metadata?.name}`, 'get');
   }
 }
 
@@ -308,11 +315,12 @@ async function call<T>(plan: RemediationPlan, request: () => Promise<T>): Promis
   try {
     return await request();
   } catch (error) {
-    throw explain(error, `change ${describe(plan)}`);
+    const verb = plan.action === 'create' || plan.action === 'delete' ? plan.action : 'patch';
+    throw explain(error, `${plan.action === 'delete' ? 'delete' : 'change'} ${describe(plan)}`, verb);
   }
 }
 
-function explain(error: unknown, what: string): Error {
+function explain(error: unknown, what: string, verb: string): Error {
   if (error instanceof RemediationError) return error;
   if (!(error instanceof ApiException)) {
     // Network failures (refused, reset, DNS) and the request timeout: one line, not a stack trace.
@@ -334,7 +342,7 @@ function explain(error: unknown, what: string): Error {
     );
   if (error.code === 403)
     return new RemediationError(
-      `cannot ${what}: forbidden (${message}); the identity needs RBAC to patch this resource`,
+      `cannot ${what}: forbidden (${message}); the identity needs RBAC to ${verb} this resource`,
     );
   if (error.code === 422 || error.code === 400)
     return new RemediationError(`cannot ${what}: the API server rejected the change (${message})`);

@@ -86,21 +86,35 @@ function jsonPatchCommand(resource: string, ref: Ref, ops: readonly JsonPatchOp[
   );
 }
 
-/** `kubectl delete` of the plan's target (kubectl has no resourceVersion precondition; the bot does). */
-export function deleteCommand(target: Ref & { readonly kind: string }): string {
-  return kubectl('delete', target.kind.toLowerCase(), target.name, ...namespaceArgs(target));
+/**
+ * `kubectl delete` of the plan's target, run only while it is at `version`: kubectl delete has no
+ * precondition, so the command compares the version first (the bot sends uid and resourceVersion).
+ */
+export function deleteCommand(target: Ref, version: string | undefined): string {
+  const resource = target.kind.toLowerCase();
+  const remove = kubectl('delete', resource, target.name, ...namespaceArgs(target), '--cascade=orphan');
+  if (version === undefined) return remove;
+  const read = kubectl(
+    'get',
+    resource,
+    target.name,
+    ...namespaceArgs(target),
+    '-o',
+    'jsonpath={.metadata.resourceVersion}',
+  );
+  return `[ "$(${read})" = ${shellQuote(version)} ] && ${remove}`;
 }
 
 /**
  * `kubectl apply` with the object in a quoted heredoc (nothing in it is expanded); the terminator is
  * one that no line of the YAML equals, and it must stay at column 0 wherever the command is shown.
  */
-export function applyCommand(object: Record<string, unknown>): string {
+export function applyCommand(object: Record<string, unknown>, verb: 'apply' | 'create' = 'apply'): string {
   const yaml = toKubeYaml(object).trimEnd();
   const lines = new Set(yaml.split('\n'));
   let end = 'EOF';
   for (let i = 1; lines.has(end); i++) end = `EOF${i}`;
-  return `kubectl apply -f - <<'${end}'\n${yaml}\n${end}`;
+  return `kubectl ${verb} -f - <<'${end}'\n${yaml}\n${end}`;
 }
 
 function paRef(pa: PeerAuthentication): Ref & { apiVersion: string } {

@@ -147,7 +147,8 @@ describe('change alerts of serve watching a live cluster', { timeout: 60_000 }, 
   });
 
   it('Revert is a fix request: approved by a second user it restores the old mode, alerts nothing new, and the alert thread says what repaired it', async () => {
-    const plan = /"value":"(revert:PeerAuthentication\/payments\/default:\d+)"/.exec(first.blocks)?.[1] ?? '';
+    const plan =
+      /"value":"(revert:PeerAuthentication\/payments\/default:modified@\d+)"/.exec(first.blocks)?.[1] ?? '';
     expect(plan).not.toBe('');
     const requested = slack.waitFor('chat.postMessage');
     await click('U0ALICE', 'remediation:revert:0', plan);
@@ -217,7 +218,7 @@ describe('change alerts of serve watching a live cluster', { timeout: 60_000 }, 
     );
     const blocks = JSON.stringify(alert.args.blocks);
     expect(blocks).toContain('*added* `PeerAuthentication payments/lock` by `kubectl-create`');
-    const plan = /"value":"(revert:PeerAuthentication\/payments\/lock:\d+)"/.exec(blocks)?.[1] ?? '';
+    const plan = /"value":"(revert:PeerAuthentication\/payments\/lock:added@\d+)"/.exec(blocks)?.[1] ?? '';
     expect(plan).not.toBe('');
 
     const requested = slack.waitFor('chat.postMessage');

@@ -81,6 +81,33 @@ describe('change alerts', { timeout: 20_000 }, () => {
     ]);
   });
 
+  it('an added policy is reverted by a delete bound to the version the alert saw; an object that came and went in the burst is no change', async () => {
+    const seen = await start();
+    fake.create({
+      apiVersion: 'networking.istio.io/v1',
+      kind: 'DestinationRule',
+      metadata: { name: 'tmp', namespace: 'payments' },
+      spec: { host: 'payments', trafficPolicy: { tls: { mode: 'ISTIO_MUTUAL' } } },
+    });
+    fake.remove('DestinationRule', 'payments', 'tmp');
+    const lock = fake.create({
+      apiVersion: 'security.istio.io/v1',
+      kind: 'PeerAuthentication',
+      metadata: { name: 'lock', namespace: 'payments' },
+      spec: { selector: { matchLabels: { app: 'payments' } }, mtls: { mode: 'STRICT' } },
+    });
+    while (evaluated.length === 0) await settle(20);
+    expect(evaluated).toHaveLength(1);
+    const [alert] = seen as [BreakingChange];
+    expect(alert.changes.map((c) => `${c.type} ${c.kind} ${c.namespace}/${c.name}`)).toEqual([
+      'ADDED PeerAuthentication payments/lock',
+    ]);
+    expect(alert.changes[0]).toMatchObject({
+      resourceVersion: lock.metadata.resourceVersion,
+      revert: { apiVersion: 'security.istio.io/v1', action: 'delete' },
+    });
+  });
+
   it('a Sidecar that hides the service from its clients (REGISTRY_ONLY) alerts like a policy does', async () => {
     const seen = await start();
     fake.create({
@@ -95,8 +122,8 @@ describe('change alerts', { timeout: 20_000 }, () => {
     expect(alert.changes.map((c) => `${c.type} ${c.kind} ${c.namespace}/${c.name}`)).toEqual([
       'ADDED Sidecar payments/default',
     ]);
-    // Undone by deleting it (an added Istio policy; an added Service or namespace is never deleted).
-    expect(alert.changes[0]?.revert).toEqual({ apiVersion: 'networking.istio.io/v1', action: 'delete' });
+    // Only PeerAuthentications and DestinationRules, the kinds the bot may delete, get a delete Revert.
+    expect(alert.changes[0]?.revert).toBeUndefined();
     expect(alert.sample).toContainEqual(
       expect.objectContaining({ from: 'payments/payments-0', reason: 'service-not-visible-blackhole' }),
     );

@@ -172,6 +172,25 @@ describe('the live model', { timeout: 20_000 }, () => {
     ).toBe(false);
   });
 
+  it('a deleted object is seen once it is gone: not while it is still there, nor while it terminates', async () => {
+    const m = await start();
+    const version = String(fake.find('PeerAuthentication', 'payments', 'default')?.metadata.resourceVersion);
+    const policy = { kind: 'PeerAuthentication', namespace: 'payments', name: 'default' };
+    const deleted = [{ ...policy, resourceVersion: version, deleted: true }];
+    expect(await m.seen(deleted, 200)).toBe(false);
+    // A finalizer holds it: the API server marks it, a newer version, and it stays in effect.
+    const marked = fake.update('PeerAuthentication', 'payments', 'default', (o) => {
+      o.metadata.deletionTimestamp = '2026-11-30T03:00:00Z';
+      o.metadata.finalizers = ['example.com/hold'];
+    });
+    const update = { ...policy, resourceVersion: String(marked.metadata.resourceVersion) };
+    expect(await m.seen([update], 5_000)).toBe(true);
+    expect(await m.seen(deleted, 300)).toBe(false);
+    fake.remove('PeerAuthentication', 'payments', 'default');
+    expect(await m.seen(deleted, 5_000)).toBe(true);
+    expect(mode(m)).toBeUndefined();
+  });
+
   it('nothing readable at all: the answer is an error naming the cause, not an empty mesh', async () => {
     fake = paymentsCluster().fault('/', { status: 403, reason: 'Forbidden', message: 'no access' });
     const kubeconfigPath = kubeconfigFile(await fake.start());

@@ -47,7 +47,8 @@ describe('plans that delete', () => {
     expect(plan).toMatchObject({
       action: 'delete',
       expectVersion: object?.metadata.resourceVersion,
-      kubectl: 'kubectl delete peerauthentication default -n legacy',
+      // kubectl delete has no precondition: the printed command compares the version first.
+      kubectl: `[ "$(kubectl get peerauthentication default -n legacy -o 'jsonpath={.metadata.resourceVersion}')" = ${object?.metadata.resourceVersion} ] && kubectl delete peerauthentication default -n legacy --cascade=orphan`,
     });
     const preview = await previewPlan(api, plan);
     expect(preview.after).toBeUndefined();
@@ -62,6 +63,8 @@ describe('plans that delete', () => {
         dryRun: true,
         body: expect.objectContaining({
           preconditions: { uid: object?.metadata.uid, resourceVersion: object?.metadata.resourceVersion },
+          // Only this object: anything it owns is orphaned, not collected out of the rollback's reach.
+          propagationPolicy: 'Orphan',
         }),
       }),
     ]);
@@ -144,6 +147,55 @@ describe('plans that delete', () => {
     });
     await expect(rollback(api, audit, created.auditId, 'bob')).rejects.toThrow(/changed after the change/);
     expect(fake.writes.filter((w) => w.method === 'DELETE')).toEqual([]);
+  });
+
+  it('a delete is bound: refused without a version, and the API server refuses one the object moved past between dry run and delete', async () => {
+    const { api, audit } = await cluster();
+    const created = await applyPlan(api, createNamespacePolicy('legacy', 'PERMISSIVE'), audit, 'alice');
+    const unbound = { ...rollbackPlan(audit, created.auditId), expectVersion: undefined };
+    const from = fake.requests.length;
+    await expect(previewPlan(api, unbound)).rejects.toThrow(
+      'PeerAuthentication legacy/default: no resourceVersion to bind the delete to; nothing was deleted',
+    );
+    expect(fake.requests.slice(from)).toEqual([]);
+
+    // The real DELETE is held until someone else has changed the rule.
+    let release = () => {};
+    fake.fault('/apis/security.istio.io/v1/namespaces/legacy/peerauthentications/default', {
+      method: 'DELETE',
+      skip: 1,
+      times: 1,
+      until: new Promise<void>((r) => {
+        release = r;
+      }),
+    });
+    const undoing = rollback(api, audit, created.auditId, 'bob');
+    const held = () => fake.requests.filter((r) => r.method === 'DELETE').length === 2;
+    while (!held()) await new Promise((r) => setTimeout(r, 5));
+    fake.update('PeerAuthentication', 'legacy', 'default', (o) => {
+      o.spec = { mtls: { mode: 'STRICT' } };
+    });
+    release();
+    await expect(undoing).rejects.toThrow(
+      /^cannot delete PeerAuthentication legacy\/default: it changed since it was read \(.*Precondition failed: ResourceVersion in precondition/,
+    );
+    expect((policy()?.spec as { mtls: { mode: string } }).mtls.mode).toBe('STRICT');
+    expect(audit.get(created.auditId + 1)?.state).toBe('failed');
+    expect(audit.get(created.auditId)?.state).toBe('applied');
+  });
+
+  it('a delete refused by RBAC says which verb is missing', async () => {
+    const { api, audit } = await cluster();
+    const created = await applyPlan(api, createNamespacePolicy('legacy', 'PERMISSIVE'), audit, 'alice');
+    fake.fault('/apis/security.istio.io/v1/namespaces/legacy/peerauthentications/default', {
+      method: 'DELETE',
+      status: 403,
+      reason: 'Forbidden',
+      message: 'peerauthentications.security.istio.io "default" is forbidden',
+    });
+    await expect(rollback(api, audit, created.auditId, 'bob')).rejects.toThrow(
+      /^cannot delete PeerAuthentication legacy\/default: forbidden \(.*\); the identity needs RBAC to delete this resource$/,
+    );
   });
 
   it('an audit log written before the action column opens, keeps its entries and records actions', () => {

@@ -20,6 +20,7 @@ export interface ChangedObject {
   /** Who changed it, as far as the object says (its newest managedFields entry). */
   readonly manager?: string;
   readonly changedAt?: string;
+  /** The version the change left: of the object after it, or of its deletion. */
   readonly resourceVersion?: string;
   /**
    * What undoes the change, as a plan body: a merge patch back to the old values, the deleted object,
@@ -337,7 +338,9 @@ function mergeChanges(changes: readonly ObjectChange[]): ChangedObject[] {
     if (entry) entry.last = change;
     else byObject.set(key, { first: change, last: change });
   }
-  return [...byObject.values()].map(({ first, last }) => {
+  // An object created and deleted within the burst changed nothing: no change to show or revert.
+  const net = [...byObject.values()].filter(({ first, last }) => first.before || last.after);
+  return net.map(({ first, last }) => {
     const raw = (last.after ?? last.before) as RawObject;
     const kind = String(raw.object.kind);
     const m = metaOf(raw);
@@ -366,7 +369,7 @@ function mergeChanges(changes: readonly ObjectChange[]): ChangedObject[] {
         .join('\n'),
       manager: newest?.manager,
       changedAt: newest?.time,
-      resourceVersion: metaOf(last.after).resourceVersion,
+      resourceVersion: metaOf(last.after ?? last.before).resourceVersion,
       revert: revertOf(kind, type, first.before, last.after),
     };
   });
@@ -386,15 +389,11 @@ function mergePatchTo(from: unknown, to: unknown): unknown {
   return patch;
 }
 
-// Istio's own policy kinds, whose added object a Revert deletes; nothing else is deleted (a Service,
-// namespace or mesh ConfigMap someone added is not the bot's to remove; a pod is its controller's).
-const DELETABLE_ON_REVERT = new Set([
-  'PeerAuthentication',
-  'DestinationRule',
-  'ServiceEntry',
-  'Sidecar',
-  'VirtualService',
-]);
+// The kinds whose added object a Revert deletes: the two the bot may write (components/remediate
+// grants delete on them only). An added Sidecar, ServiceEntry or VirtualService is shown with its
+// diff, not offered for deletion; a Service, namespace or ConfigMap is not the bot's to remove, and a
+// pod is its controller's.
+const DELETABLE_ON_REVERT = new Set(['PeerAuthentication', 'DestinationRule']);
 
 function revertOf(
   kind: string,

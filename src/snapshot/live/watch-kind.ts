@@ -141,7 +141,12 @@ export class KindWatcher {
     const { resourceVersion } = written;
     const stored = this.objects.get(key(written.namespace, written.name));
     const version = stored && (stored.object.metadata as { resourceVersion?: string }).resourceVersion;
-    if (written.deleted) return !stored || (version !== resourceVersion && atLeast(version, resourceVersion));
+    if (written.deleted) {
+      // Gone, or created again since; an object still terminating (finalizers) is not gone yet.
+      if (!stored) return true;
+      const terminating = (stored.object.metadata as { deletionTimestamp?: string }).deletionTimestamp;
+      return !terminating && version !== resourceVersion && atLeast(version, resourceVersion);
+    }
     if (version === resourceVersion) return true;
     return atLeast(version, resourceVersion) || atLeast(this.resourceVersion, resourceVersion);
   }
