@@ -1,5 +1,7 @@
 // Workloads without a proxy where the policy expects mTLS: STRICT is not enforced on them (only a proxy
-// enforces it), and pods started before their namespace was labelled need a restart (migration step 2).
+// enforces it), pods started before their namespace was labelled need a restart (migration step 2),
+// and a workload whose running pods disagree (some with the sidecar, some without) fails or works
+// depending on the pod.
 
 import { labelNamespaceForInjection, restartWorkload } from '../remediation/plans.js';
 import type { Workload } from '../snapshot/types.js';
@@ -13,10 +15,32 @@ export const sidecarMissing: Analyzer = {
   analyze(mesh) {
     const findings: Finding[] = [];
     const candidates = mesh.snapshot.workloads.filter((w) => w.proxy === 'none' && !w.hostNetwork);
-    const notRestarted = candidates.filter((w) => w.proxyReason.includes('although'));
+    const mixed = candidates.filter((w) => w.mixedPods);
+    const notRestarted = candidates.filter((w) => !w.mixedPods && w.proxyReason.includes('although'));
     const underStrict = candidates.filter(
-      (w) => !notRestarted.includes(w) && mesh.peerAuthentications.forWorkload(w).base.mode === 'STRICT',
+      (w) =>
+        !w.mixedPods &&
+        !notRestarted.includes(w) &&
+        mesh.peerAuthentications.forWorkload(w).base.mode === 'STRICT',
     );
+    for (const w of mixed) {
+      const pods = w.mixedPods as NonNullable<Workload['mixedPods']>;
+      const total = pods.without.length + pods.withSidecar.length;
+      findings.push(
+        finding({
+          code: 'sidecar-missing',
+          message: `${pods.without.length} of ${total} running pods of ${w.meta.namespace}/${w.meta.name} have no sidecar: calls from them leave as plaintext and calls to them are not held to mTLS, while its other pods have one. Calls fail or work depending on which pod makes or answers them; it is judged here by its pods without a sidecar.`,
+          why: [
+            `${w.meta.namespace}/${w.meta.name}: ${w.proxyReason}`,
+            `Pods with a sidecar: ${pods.withSidecar.slice(0, 5).join(', ')}${pods.withSidecar.length > 5 ? ', …' : ''}.`,
+          ],
+          fix: `If the rollout is still running, let it finish and check again. Otherwise restart the workload so every pod is injected; if the newest pods are the ones without a sidecar, check their template (sidecar.istio.io/inject) and the namespace's injection label first.`,
+          resource: ref(w),
+          location: w.meta.source,
+          remediations: [restartWorkload(w, 'so every pod gets the sidecar')],
+        }),
+      );
+    }
     for (const [ns, list] of groupBy(notRestarted, (w) => w.meta.namespace)) {
       findings.push(
         finding({

@@ -7,6 +7,7 @@ import { podTlsMode } from './endpoint-tls-mode.js';
 import { fastParse, NOT_FAST } from './fast-schema.js';
 import { routerReason } from './gateway-proxy.js';
 import { invalidName, invalidNamespace, quote } from './k8s-names.js';
+import { podHasSidecar, podOwner } from './pod-owner.js';
 
 import { decideProxy, webhooksSelectingNamespace } from './proxy-status.js';
 import { ManifestError, type RawObject } from './read-manifests.js';
@@ -69,6 +70,8 @@ interface PendingWorkload {
   /** From a Pod object: its containers are the truth about the proxy. */
   readonly isRunningPod: boolean;
   readonly podNames: readonly string[];
+  /** The running pods with an istio-proxy container (a subset of podNames). */
+  readonly sidecarPods: readonly string[];
 }
 
 export interface BuildOptions {
@@ -139,7 +142,7 @@ export function buildSnapshot(raws: readonly RawObject[], options: BuildOptions 
     } else if (group === '' && kind === 'Pod') {
       const m = meta();
       const spec = validate(raw, kind, ['spec'], podSpecSchema);
-      const owner = ownerWorkload(raw.object.metadata as Meta, m);
+      const owner = podOwner({ ...m, ownerReferences: (raw.object.metadata as Meta).ownerReferences });
       // The owner's name comes from a reference or a label: it names the workload a fix restarts.
       if (owner.name !== m.name) {
         const fromLabel = owner.kind === 'CronJob';
@@ -153,16 +156,30 @@ export function buildSnapshot(raws: readonly RawObject[], options: BuildOptions 
         );
       }
       const key = `${m.namespace}/${owner.name}`;
-      const earlier = pending.get(key);
-      pending.set(key, {
-        kind: owner.kind,
-        meta: owner.kind === 'Pod' ? m : { ...m, name: owner.name },
-        podLabels: withoutPodTemplateHash(m.labels),
-        podAnnotations: m.annotations,
-        spec,
-        isRunningPod: true,
-        podNames: [...(earlier?.isRunningPod ? earlier.podNames : []), m.name],
-      });
+      const earlier = pending.get(key)?.isRunningPod ? pending.get(key) : undefined;
+      const hasSidecar = podHasSidecar(spec);
+      const podNames = [...(earlier?.podNames ?? []), m.name];
+      const sidecarPods = [...(earlier?.sidecarPods ?? []), ...(hasSidecar ? [m.name] : [])];
+      // Pods of one workload that disagree (a rollout, pods started before injection changed): a pod
+      // without the sidecar stands for them all, whatever the order they are read in, since its
+      // calls leave as plaintext and the namespace is not ready for STRICT while it runs.
+      const keepEarlier =
+        earlier !== undefined && hasSidecar && earlier.sidecarPods.length < earlier.podNames.length;
+      pending.set(
+        key,
+        keepEarlier
+          ? { ...earlier, podNames, sidecarPods }
+          : {
+              kind: owner.kind,
+              meta: owner.kind === 'Pod' ? m : { ...m, name: owner.name },
+              podLabels: withoutPodTemplateHash(m.labels),
+              podAnnotations: m.annotations,
+              spec,
+              isRunningPod: true,
+              podNames,
+              sidecarPods,
+            },
+      );
     } else if (
       WORKLOAD_KINDS.has(kind) &&
       (group === 'apps' || group === 'batch' || group === 'extensions')
@@ -182,6 +199,7 @@ export function buildSnapshot(raws: readonly RawObject[], options: BuildOptions 
         spec: template.spec,
         isRunningPod: false,
         podNames: [],
+        sidecarPods: [],
       });
     } else if (group === '' && kind === 'ConfigMap') {
       const m = meta();
@@ -307,21 +325,6 @@ function checkName(raw: RawObject, kind: string, name: string, path: readonly (s
   if (problem) throw invalid(raw, path, `${kind}: ${path.join('.')}: ${problem}`);
 }
 
-function ownerWorkload(metadata: Meta, meta: ObjectMeta): { kind: Workload['kind']; name: string } {
-  const owner = metadata.ownerReferences?.[0];
-  if (!owner) return { kind: 'Pod', name: meta.name };
-  const hash = meta.labels['pod-template-hash'];
-  if (owner.kind === 'ReplicaSet' && hash && owner.name.endsWith(`-${hash}`)) {
-    return { kind: 'Deployment', name: owner.name.slice(0, -(hash.length + 1)) };
-  }
-  if (owner.kind === 'Job' && /-\d+$/.test(owner.name) && meta.labels['batch.kubernetes.io/cronjob-name']) {
-    return { kind: 'CronJob', name: meta.labels['batch.kubernetes.io/cronjob-name'] };
-  }
-  const known = ['StatefulSet', 'DaemonSet', 'ReplicaSet', 'Job'] as const;
-  const kind = known.find((k) => k === owner.kind);
-  return kind ? { kind, name: owner.name } : { kind: 'Pod', name: meta.name };
-}
-
 function withoutPodTemplateHash(labels: Labels): Labels {
   if (!('pod-template-hash' in labels)) return labels;
   const { 'pod-template-hash': _hash, ...rest } = labels;
@@ -346,11 +349,14 @@ function toWorkload(
     webhooks,
     namespaceWebhooks,
   });
+  const mixed = mixedPods(p);
   const decision = !p.isRunningPod
     ? expected
     : containerNames.includes('istio-proxy')
       ? { proxy: 'sidecar' as const, reason: 'running pod has an istio-proxy container' }
-      : runningPodWithoutSidecar(expected);
+      : mixed
+        ? { ...runningPodWithoutSidecar(expected), reason: mixedReason(mixed, expected) }
+        : runningPodWithoutSidecar(expected);
   const gateway = routerReason(containers, p.podAnnotations, decision.proxy);
   return {
     kind: p.kind,
@@ -369,6 +375,7 @@ function toWorkload(
     proxy: decision.proxy,
     proxyReason: decision.reason,
     podNames: p.podNames,
+    ...(mixed ? { mixedPods: mixed } : {}),
     tlsMode: podTlsMode(p.podLabels, {
       runningPod: p.isRunningPod,
       proxy: decision.proxy,
@@ -376,6 +383,19 @@ function toWorkload(
     }),
     ...(gateway ? { gateway: { reason: gateway } } : {}),
   };
+}
+
+/** The running pods split by the sidecar, when some have it and some do not. */
+function mixedPods(p: PendingWorkload): Workload['mixedPods'] {
+  if (p.sidecarPods.length === 0 || p.sidecarPods.length === p.podNames.length) return undefined;
+  const withSidecar = new Set(p.sidecarPods);
+  return { withSidecar: p.sidecarPods, without: p.podNames.filter((n) => !withSidecar.has(n)) };
+}
+
+function mixedReason(mixed: NonNullable<Workload['mixedPods']>, expected: { reason: string }): string {
+  const total = mixed.without.length + mixed.withSidecar.length;
+  const shown = mixed.without.slice(0, 3).join(', ') + (mixed.without.length > 3 ? ', …' : '');
+  return `${mixed.without.length} of ${total} running pods have no istio-proxy container (${shown}) and ${mixed.withSidecar.length} have one: a rollout in progress, or pods started before injection changed (${expected.reason})`;
 }
 
 // A running pod without an istio-proxy container has no sidecar whatever its labels say; it may still

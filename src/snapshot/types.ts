@@ -58,6 +58,11 @@ export interface Workload {
   /** Names of the running pods behind it (live cluster or pod manifests); empty for templates. */
   readonly podNames: readonly string[];
   /**
+   * Running pods that disagree: some with an istio-proxy container, some without. The workload is
+   * then judged by a pod without (its calls leave as plaintext), and says so.
+   */
+  readonly mixedPods?: { readonly withSidecar: readonly string[]; readonly without: readonly string[] };
+  /**
    * The pod's `security.istio.io/tlsMode` as istiod reads it for its endpoints (kube/conversion.go
    * PodTLSMode: the label, else "disabled"); for a template, what the injector would set ("istio" on
    * injected pods unless the template sets the label). Absent: derive it from labels and proxy.

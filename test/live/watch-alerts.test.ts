@@ -108,6 +108,60 @@ describe('change alerts', { timeout: 20_000 }, () => {
     });
   });
 
+  it('a rollout whose new pods have no sidecar alerts at its first such pod, and its undoing repairs it; pods of agreeing workloads are not compared', async () => {
+    const seen = await start();
+    // A pod of Deployment `app` (ReplicaSet `<app>-<hash>`), with or without the sidecar.
+    const rsPod = (app: string, hash: string, n: number, sidecar: boolean) => ({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: {
+        name: `${app}-${hash}-${n}`,
+        namespace: 'payments',
+        labels: { app, 'pod-template-hash': hash },
+        ownerReferences: [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: `${app}-${hash}`, uid: hash }],
+      },
+      spec: { containers: [{ name: 'app' }, ...(sidecar ? [{ name: 'istio-proxy' }] : [])] },
+      status: { phase: 'Running' },
+    });
+    fake.create(rsPod('worker', 'aaa', 1, true));
+    fake.update('PeerAuthentication', 'payments', 'default', (o) => {
+      o.spec = { mtls: { mode: 'STRICT' } };
+    });
+    while (evaluated.length < 1) await settle(20);
+
+    // The new ReplicaSet's template lost the sidecar: its first pod makes the workload's pods disagree.
+    fake.create(rsPod('worker', 'bbb', 1, false));
+    while (evaluated.length < 2) await settle(20);
+    const alert = seen.at(-1) as BreakingChange;
+    expect(alert.changes.map((c) => `${c.type} ${c.kind} ${c.namespace}/${c.name}`)).toEqual([
+      'ADDED Pod payments/worker-bbb-1',
+    ]);
+    expect(alert.changes[0]?.diff).toContain('+istioProxyContainer: false');
+    expect(alert.changes[0]?.revert).toBeUndefined();
+    expect(alert.sample).toContainEqual(
+      expect.objectContaining({
+        from: 'payments/worker',
+        to: 'payments/payments:80',
+        reason: 'strict-plaintext-clients',
+      }),
+    );
+
+    // Pods that agree with their siblings (a scale-up of another workload) are not compared at all.
+    fake.create(rsPod('batch', 'ccc', 1, true));
+    fake.create(rsPod('batch', 'ccc', 2, true));
+    await settle(600);
+    expect(evaluated).toHaveLength(2);
+
+    // Rolled back: a pod with the sidecar again, the one without gone. The alert is repaired.
+    fake.create(rsPod('worker', 'aaa', 2, true));
+    fake.remove('Pod', 'payments', 'worker-bbb-1');
+    while (repairs.length === 0) await settle(20);
+    expect(repairs[0]?.alerts).toEqual([alert.id]);
+    expect(repairs[0]?.changes.map((c) => `${c.type} ${c.kind} ${c.namespace}/${c.name}`)).toContain(
+      'DELETED Pod payments/worker-bbb-1',
+    );
+  });
+
   it('a Sidecar that hides the service from its clients (REGISTRY_ONLY) alerts like a policy does', async () => {
     const seen = await start();
     fake.create({

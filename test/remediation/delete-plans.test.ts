@@ -179,7 +179,7 @@ describe('plans that delete', () => {
     await expect(undoing).rejects.toThrow(
       /^cannot delete PeerAuthentication legacy\/default: it changed since it was read \(.*Precondition failed: ResourceVersion in precondition/,
     );
-    expect((policy()?.spec as { mtls: { mode: string } }).mtls.mode).toBe('STRICT');
+    expect(policy()?.spec).toEqual({ mtls: { mode: 'STRICT' } });
     expect(audit.get(created.auditId + 1)?.state).toBe('failed');
     expect(audit.get(created.auditId)?.state).toBe('applied');
   });

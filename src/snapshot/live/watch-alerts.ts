@@ -1,12 +1,14 @@
 // Breaking changes, as the live model sees them: after a burst of changes to what steers mTLS (a
 // PeerAuthentication, DestinationRule, ServiceEntry, Service, Sidecar, VirtualService, a namespace's
-// or pod's injection label, the mesh config), the client→service matrix before and after the burst is
+// or pod's injection label, the mesh config, a pod that leaves its workload's pods disagreeing about
+// the sidecar), the client→service matrix before and after the burst is
 // compared, limited to the namespaces the changed objects can affect; pairs that were ok and now fail
 // make one alert for the burst.
 import { createTwoFilesPatch } from 'diff';
 import { stringify } from 'yaml';
 import { matrixPairs } from '../../engine/matrix.js';
 import { ResolvedMesh } from '../../mesh/resolve.js';
+import { type PodMeta, podHasSidecar, podOwner } from '../pod-owner.js';
 import type { RawObject } from '../read-manifests.js';
 import type { ClusterModel, ObjectChange } from './model.js';
 
@@ -78,9 +80,19 @@ interface Scope {
   readonly clients?: ReadonlySet<string>;
 }
 
+/**
+ * A change of the burst and the pairs it can affect; a pod that came or went is kept aside until the
+ * burst ends, when its siblings tell whether it changed its workload (see podScopes).
+ */
+interface Pending {
+  readonly change: ObjectChange;
+  readonly scopes: readonly Scope[];
+  readonly podCameOrWent?: boolean;
+}
+
 export class ChangeAlerts {
   private baseline?: ResolvedMesh;
-  private pending: { change: ObjectChange; scopes: Scope[] }[] = [];
+  private pending: Pending[] = [];
   private timer?: NodeJS.Timeout;
   private nextId = 1;
   /** Alert id → the pairs it reported that still fail. */
@@ -107,9 +119,11 @@ export class ChangeAlerts {
 
   private observe(change: ObjectChange): void {
     if (!this.baseline) return;
-    const scopes = scopesOf(change, this.model);
-    if (scopes.length === 0) return;
-    this.pending.push({ change, scopes });
+    const raw = change.after ?? change.before;
+    const podCameOrWent = raw?.object.kind === 'Pod' && change.type !== 'MODIFIED';
+    const scopes = podCameOrWent ? [] : scopesOf(change, this.model);
+    if (scopes.length === 0 && !podCameOrWent) return;
+    this.pending.push({ change, scopes, podCameOrWent });
     clearTimeout(this.timer);
     this.timer = setTimeout(() => this.evaluate(), this.options.debounceMs);
   }
@@ -129,7 +143,7 @@ export class ChangeAlerts {
   }
 
   private evaluate(): void {
-    const burst = this.pending;
+    const burst = podScopes(this.pending, this.model);
     this.pending = [];
     const before = this.baseline;
     if (!before || burst.length === 0) return;
@@ -176,6 +190,45 @@ export class ChangeAlerts {
       this.options.onError?.(error as Error);
     }
   }
+}
+
+/**
+ * Pods come and go all the time (scaling, rollouts): one counts only where its workload's pods now
+ * disagree about the sidecar, counting it: a rollout that drops (or brings back) the sidecar, which
+ * changes how the workload calls and is called. Decided once per burst from the pods stored then, so
+ * the steady churn of a busy cluster costs one pass over its pods, not a comparison.
+ */
+function podScopes(pending: readonly Pending[], model: ClusterModel): Pending[] {
+  const candidates = pending.filter((p) => p.podCameOrWent);
+  if (candidates.length === 0) return [...pending];
+  const ownerKey = (raw: RawObject) => {
+    const m = metaOf(raw);
+    const owner = podOwner({
+      name: m.name ?? '',
+      labels: m.labels ?? {},
+      ownerReferences: (raw.object.metadata as { ownerReferences?: PodMeta['ownerReferences'] })
+        .ownerReferences,
+    });
+    return `${m.namespace ?? ''}/${owner.kind}/${owner.name}`;
+  };
+  const sidecarOf = (raw: RawObject) =>
+    podHasSidecar((raw.object.spec ?? {}) as Parameters<typeof podHasSidecar>[0]);
+  const wanted = new Set(candidates.map((p) => ownerKey((p.change.after ?? p.change.before) as RawObject)));
+  // What the running pods of each workload in question say now: with the sidecar, without, or both.
+  const now = new Map<string, Set<boolean>>();
+  for (const raw of model.objectsOf('Pod')) {
+    const key = ownerKey(raw);
+    if (wanted.has(key)) now.set(key, (now.get(key) ?? new Set()).add(sidecarOf(raw)));
+  }
+  return pending.flatMap((p): Pending[] => {
+    if (!p.podCameOrWent) return [p];
+    const raw = (p.change.after ?? p.change.before) as RawObject;
+    const siblings = now.get(ownerKey(raw));
+    // Its workload's last pod gone, or pods that all agree with it: nothing about calls changed.
+    if (!siblings || (siblings.size === 1 && siblings.has(sidecarOf(raw)))) return [];
+    const ns = metaOf(raw).namespace ?? '';
+    return [{ ...p, scopes: [{ targets: new Set([ns]) }, { clients: new Set([ns]) }] }];
+  });
 }
 
 function* pairsIn(mesh: ResolvedMesh, scopes: readonly Scope[]) {
@@ -229,8 +282,12 @@ function relevantPart(kind: string, raw: RawObject | undefined): unknown {
       // Its exportTo is an annotation: who may call it is part of what it is to the matrix.
       return { spec: raw.object.spec ?? {}, exportTo: metaOf(raw).annotations?.[EXPORT_TO] };
     case 'Namespace':
-    case 'Pod':
       return { labels: injection };
+    case 'Pod':
+      return {
+        labels: injection,
+        istioProxyContainer: podHasSidecar((raw.object.spec ?? {}) as Parameters<typeof podHasSidecar>[0]),
+      };
     case 'ConfigMap':
       return raw.object.data ?? {};
     default:
@@ -245,8 +302,6 @@ function scopesOf(change: ObjectChange, model: ClusterModel): Scope[] {
   const before = relevantPart(kind, change.before);
   const after = relevantPart(kind, change.after);
   if (JSON.stringify(before) === JSON.stringify(after)) return [];
-  // Pods come and go all the time: only a changed injection label of a running pod counts.
-  if (kind === 'Pod' && change.type !== 'MODIFIED') return [];
   const ns = metaOf(raw).namespace ?? '';
   const only = (n: string) => new Set([n]);
   const root = model.snapshot().meshConfig.rootNamespace;

@@ -1,0 +1,74 @@
+// A workload whose running pods disagree (a rollout half done, pods started before injection was
+// turned on): it is judged by a pod without the sidecar, whatever order the pods are read in, so its
+// calls to a STRICT service are reported, the namespace is not called ready for STRICT, and a
+// finding names the pods on each side.
+import { describe, expect, it } from 'vitest';
+import { computePosture } from '../../src/digest/posture.js';
+import { diagnose } from '../../src/engine/diagnose.js';
+import { app, namespace, peerAuthentication, snapshotOf } from '../helpers/mesh.js';
+
+const NOW = new Date('2026-11-30T00:00:00Z');
+
+function pod(name: string, replicaSet: string, sidecar: boolean): string {
+  const hash = replicaSet.slice('cron-'.length);
+  return `---
+apiVersion: v1
+kind: Pod
+metadata:
+  name: ${name}
+  namespace: legacy
+  labels: { app: cron, pod-template-hash: "${hash}" }
+  ownerReferences: [{ apiVersion: apps/v1, kind: ReplicaSet, name: ${replicaSet}, uid: u-${hash} }]
+spec:
+  containers: [{ name: app }${sidecar ? ', { name: istio-proxy }' : ''}]
+status: { phase: Running }
+`;
+}
+
+const server = `${namespace('payments')}${app('payments', 'payments')}${peerAuthentication('payments', 'default', 'STRICT')}`;
+const restarted = pod('cron-5c6b4-aaaaa', 'cron-5c6b4', true);
+const old = pod('cron-7d9f8-zzzzz', 'cron-7d9f8', false);
+
+function check(pods: string) {
+  const snapshot = snapshotOf(`${namespace('legacy')}${pods}${server}`);
+  const diagnosis = diagnose(snapshot, { now: NOW });
+  return { snapshot, diagnosis, posture: computePosture(diagnosis.mesh, diagnosis.findings, NOW, 'legacy') };
+}
+
+describe('a workload whose pods disagree about the sidecar', () => {
+  it('is judged by a pod without it, in either order, and the finding names both sides', () => {
+    const first = check(restarted + old);
+    const second = check(old + restarted);
+    const cron = first.snapshot.workloads.find((w) => w.meta.name === 'cron');
+    expect(cron).toMatchObject({
+      kind: 'Deployment',
+      proxy: 'none',
+      podNames: ['cron-5c6b4-aaaaa', 'cron-7d9f8-zzzzz'],
+      mixedPods: { withSidecar: ['cron-5c6b4-aaaaa'], without: ['cron-7d9f8-zzzzz'] },
+    });
+    expect(cron?.proxyReason).toMatch(
+      /^1 of 2 running pods have no istio-proxy container \(cron-7d9f8-zzzzz\) and 1 have one/,
+    );
+    const said = (d: typeof first) => d.diagnosis.findings.map((f) => `${f.code}: ${f.message}`);
+    expect(said(second)).toEqual(said(first));
+
+    const mixed = first.diagnosis.findings.find(
+      (f) => f.code === 'sidecar-missing' && f.message.startsWith('1 of 2 running pods of legacy/cron'),
+    );
+    expect(mixed?.why.join(' ')).toContain('Pods with a sidecar: cron-5c6b4-aaaaa.');
+    expect(mixed?.remediations.map((p) => p.id)).toEqual(['restart:Deployment/legacy/cron']);
+    // Its calls from the pod without a sidecar are plaintext: the STRICT server resets them.
+    const strict = first.diagnosis.findings.find((f) => f.code === 'strict-plaintext-clients');
+    expect(strict?.message).toContain('legacy/cron');
+    // Not ready for STRICT while that pod runs.
+    expect(first.posture.namespaces[0]).toMatchObject({ stage: 'add-sidecars', withoutProxy: ['cron'] });
+  });
+
+  it('pods that agree are one workload as before: no mixed finding', () => {
+    const { snapshot, diagnosis } = check(restarted + pod('cron-5c6b4-bbbbb', 'cron-5c6b4', true));
+    const cron = snapshot.workloads.find((w) => w.meta.name === 'cron');
+    expect(cron).toMatchObject({ proxy: 'sidecar', podNames: ['cron-5c6b4-aaaaa', 'cron-5c6b4-bbbbb'] });
+    expect(cron?.mixedPods).toBeUndefined();
+    expect(diagnosis.findings.filter((f) => f.code === 'sidecar-missing')).toEqual([]);
+  });
+});
