@@ -1,5 +1,7 @@
 // Destinations a client can call: Kubernetes Services and ServiceEntry hosts, with the workloads
 // behind each port (the endpoints istiod would build).
+
+import { ISTIO_TLS_MODE } from '../snapshot/endpoint-tls-mode.js';
 import type { Labels, Ref, Service, ServiceEntry, Workload } from '../snapshot/types.js';
 import { resolveShortname, serviceFqdn } from './hosts.js';
 import { pushTo } from './multi-map.js';
@@ -108,10 +110,38 @@ export function serviceTargets(
 }
 
 export function backendsForPort(target: ServiceTarget, port: TargetPort): Backend[] {
-  return target.backends.map((workload) => ({
-    workload,
-    targetPort: resolveTargetPort(workload, port.targetPort),
-  }));
+  return target.backends.flatMap((backend) =>
+    endpointsOf(backend).map((workload) => ({
+      workload,
+      targetPort: resolveTargetPort(workload, port.targetPort),
+    })),
+  );
+}
+
+const withSidecarSides = new WeakMap<Workload, Workload>();
+
+/**
+ * The endpoints a workload gives its services: one, or, when its running pods disagree about the
+ * sidecar, the pods without it and the pods with it, each judged as what it is (a STRICT sidecar
+ * resets plaintext that the pod beside it accepts; EDS labels each endpoint's tlsMode on its own).
+ */
+function endpointsOf(workload: Workload): readonly Workload[] {
+  const mixed = workload.mixedPods;
+  if (!mixed) return [workload];
+  let sidecars = withSidecarSides.get(workload);
+  if (!sidecars) {
+    const shown = mixed.withSidecar.slice(0, 3).join(', ') + (mixed.withSidecar.length > 3 ? ', …' : '');
+    sidecars = {
+      ...workload,
+      proxy: 'sidecar',
+      proxyReason: `its ${mixed.withSidecar.length} running pods with an istio-proxy container (${shown})`,
+      podNames: mixed.withSidecar,
+      // The injector labels the pods it injects (injection-template.yaml).
+      tlsMode: ISTIO_TLS_MODE,
+    };
+    withSidecarSides.set(workload, sidecars);
+  }
+  return [workload, sidecars];
 }
 
 function resolveTargetPort(workload: Workload, targetPort: number | string): number | undefined {

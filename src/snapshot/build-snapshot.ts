@@ -155,7 +155,8 @@ export function buildSnapshot(raws: readonly RawObject[], options: BuildOptions 
             : ['metadata', 'ownerReferences', 0, 'name'],
         );
       }
-      const key = `${m.namespace}/${owner.name}`;
+      // By kind too: a Deployment and a CronJob may share a name, and their pods are not one workload.
+      const key = `${m.namespace}/${owner.kind}/${owner.name}`;
       const earlier = pending.get(key)?.isRunningPod ? pending.get(key) : undefined;
       const hasSidecar = podHasSidecar(spec);
       const podNames = [...(earlier?.podNames ?? []), m.name];
@@ -188,7 +189,7 @@ export function buildSnapshot(raws: readonly RawObject[], options: BuildOptions 
       const templatePath =
         kind === 'CronJob' ? ['spec', 'jobTemplate', 'spec', 'template'] : ['spec', 'template'];
       const template = validate(raw, kind, templatePath, podTemplateSchema);
-      const key = `${m.namespace}/${m.name}`;
+      const key = `${m.namespace}/${kind}/${m.name}`;
       // A running Pod of this workload, read before, already tells the truth about its proxy.
       if (pending.get(key)?.isRunningPod) continue;
       pending.set(key, {

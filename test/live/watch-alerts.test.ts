@@ -29,6 +29,25 @@ async function start(): Promise<BreakingChange[]> {
 
 const settle = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+// A pod of Deployment `app` (ReplicaSet `<app>-<hash>`) in payments, with or without the sidecar.
+const rsPod = (app: string, hash: string, n: number, sidecar: boolean) => ({
+  apiVersion: 'v1',
+  kind: 'Pod',
+  metadata: {
+    name: `${app}-${hash}-${n}`,
+    namespace: 'payments',
+    labels: { app, 'pod-template-hash': hash },
+    ownerReferences: [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: `${app}-${hash}`, uid: hash }],
+  },
+  spec: { containers: [{ name: 'app' }, ...(sidecar ? [{ name: 'istio-proxy' }] : [])] },
+  status: { phase: 'Running' },
+});
+
+const strict = () =>
+  fake.update('PeerAuthentication', 'payments', 'default', (o) => {
+    o.spec = { mtls: { mode: 'STRICT' } };
+  });
+
 describe('change alerts', { timeout: 20_000 }, () => {
   it('STRICT with a plaintext client: one alert for the burst, naming the policy, its diff, the manager and the client', async () => {
     const seen = await start();
@@ -110,19 +129,6 @@ describe('change alerts', { timeout: 20_000 }, () => {
 
   it('a rollout whose new pods have no sidecar alerts at its first such pod, and its undoing repairs it; pods of agreeing workloads are not compared', async () => {
     const seen = await start();
-    // A pod of Deployment `app` (ReplicaSet `<app>-<hash>`), with or without the sidecar.
-    const rsPod = (app: string, hash: string, n: number, sidecar: boolean) => ({
-      apiVersion: 'v1',
-      kind: 'Pod',
-      metadata: {
-        name: `${app}-${hash}-${n}`,
-        namespace: 'payments',
-        labels: { app, 'pod-template-hash': hash },
-        ownerReferences: [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: `${app}-${hash}`, uid: hash }],
-      },
-      spec: { containers: [{ name: 'app' }, ...(sidecar ? [{ name: 'istio-proxy' }] : [])] },
-      status: { phase: 'Running' },
-    });
     fake.create(rsPod('worker', 'aaa', 1, true));
     fake.update('PeerAuthentication', 'payments', 'default', (o) => {
       o.spec = { mtls: { mode: 'STRICT' } };
@@ -160,6 +166,56 @@ describe('change alerts', { timeout: 20_000 }, () => {
     expect(repairs[0]?.changes.map((c) => `${c.type} ${c.kind} ${c.namespace}/${c.name}`)).toContain(
       'DELETED Pod payments/worker-bbb-1',
     );
+  });
+
+  it('one pod replaced at a time (a StatefulSet): a replacement without the sidecar alerts, though the old pod went in an earlier burst', async () => {
+    const seen = await start();
+    const solo = (sidecar: boolean) => ({
+      ...rsPod('solo', 'x', 0, sidecar),
+      metadata: {
+        name: 'solo-0',
+        namespace: 'payments',
+        labels: { app: 'solo' },
+        ownerReferences: [{ apiVersion: 'apps/v1', kind: 'StatefulSet', name: 'solo', uid: 's' }],
+      },
+    });
+    fake.create(solo(true));
+    strict();
+    while (evaluated.length < 1) await settle(20);
+    fake.remove('Pod', 'payments', 'solo-0');
+    await settle(600);
+    // The old pod agreed with its workload: its going alone is not compared.
+    expect(evaluated).toHaveLength(1);
+    fake.create(solo(false));
+    while (evaluated.length < 2) await settle(20);
+    const alert = seen.at(-1) as BreakingChange;
+    expect(alert.changes.map((c) => `${c.type} ${c.kind} ${c.namespace}/${c.name}`)).toEqual([
+      'ADDED Pod payments/solo-0',
+    ]);
+    expect(alert.sample).toContainEqual(
+      expect.objectContaining({ from: 'payments/solo', to: 'payments/payments:80' }),
+    );
+  });
+
+  it('pods that come and go do not hold back the alert of a breaking change; a burst that never goes quiet is compared within six quiet periods', async () => {
+    await start();
+    fake.create(rsPod('worker', 'aaa', 0, true));
+    strict();
+    let created = 0;
+    // New pods every 100 ms (the debounce is 200 ms): not compared, so they do not extend the burst.
+    while (evaluated.length < 1 && created < 40) {
+      fake.create(rsPod('batch', 'ccc', created++, true));
+      await settle(100);
+    }
+    expect(created).toBeLessThan(6);
+    // A rollout that takes the sidecar away, pod after pod: each counts and extends the burst, but
+    // not past six debounces (1.2 s here, about 12 pods).
+    let rolled = 0;
+    while (evaluated.length < 2 && rolled < 40) {
+      fake.create(rsPod('worker', 'bbb', rolled++, false));
+      await settle(100);
+    }
+    expect(rolled).toBeLessThan(20);
   });
 
   it('a Sidecar that hides the service from its clients (REGISTRY_ONLY) alerts like a policy does', async () => {

@@ -5,22 +5,24 @@
 import { describe, expect, it } from 'vitest';
 import { computePosture } from '../../src/digest/posture.js';
 import { diagnose } from '../../src/engine/diagnose.js';
-import { app, namespace, peerAuthentication, snapshotOf } from '../helpers/mesh.js';
+import { app, matrixOf, namespace, peerAuthentication, snapshotOf } from '../helpers/mesh.js';
 
 const NOW = new Date('2026-11-30T00:00:00Z');
 
-function pod(name: string, replicaSet: string, sidecar: boolean): string {
-  const hash = replicaSet.slice('cron-'.length);
+/** A running pod of ReplicaSet `<app>-<hash>` (so of Deployment `app`), with or without the sidecar. */
+function pod(name: string, replicaSet: string, sidecar: boolean, ns = 'legacy'): string {
+  const app = replicaSet.slice(0, replicaSet.lastIndexOf('-'));
+  const hash = replicaSet.slice(app.length + 1);
   return `---
 apiVersion: v1
 kind: Pod
 metadata:
   name: ${name}
-  namespace: legacy
-  labels: { app: cron, pod-template-hash: "${hash}" }
+  namespace: ${ns}
+  labels: { app: ${app}, pod-template-hash: "${hash}" }
   ownerReferences: [{ apiVersion: apps/v1, kind: ReplicaSet, name: ${replicaSet}, uid: u-${hash} }]
 spec:
-  containers: [{ name: app }${sidecar ? ', { name: istio-proxy }' : ''}]
+  containers: [{ name: app, ports: [{ containerPort: 8080 }] }${sidecar ? ', { name: istio-proxy }' : ''}]
 status: { phase: Running }
 `;
 }
@@ -62,6 +64,53 @@ describe('a workload whose pods disagree about the sidecar', () => {
     expect(strict?.message).toContain('legacy/cron');
     // Not ready for STRICT while that pod runs.
     expect(first.posture.namespaces[0]).toMatchObject({ stage: 'add-sidecars', withoutProxy: ['cron'] });
+  });
+
+  it('as a server under STRICT, its pods with the sidecar still reset plaintext: the pair fails on them', () => {
+    const api = (pods: string) =>
+      `${namespace('payments')}${peerAuthentication('payments', 'default', 'STRICT')}${pods}---
+apiVersion: v1
+kind: Service
+metadata: { name: api, namespace: payments }
+spec: { selector: { app: api }, ports: [{ name: http, port: 80, targetPort: 8080 }] }
+${namespace('legacy', 'none')}${app('legacy', 'batch')}`;
+    const pair = (yaml: string) => matrixOf(yaml).get('legacy/batch -> payments/api:80');
+    const injected =
+      pod('api-5c6b4-a', 'api-5c6b4', true, 'payments') + pod('api-5c6b4-b', 'api-5c6b4', true, 'payments');
+    expect(pair(api(injected))).toBe('fail(strict-plaintext-clients)');
+    const mixed = injected + pod('api-7d9f8-z', 'api-7d9f8', false, 'payments');
+    expect(pair(api(mixed))).toBe('fail(strict-plaintext-clients)');
+    const strict = diagnose(snapshotOf(api(mixed)), { now: NOW }).findings.find(
+      (f) => f.code === 'strict-plaintext-clients',
+    );
+    expect(strict?.message).toContain('payments/api:80');
+    expect(strict?.why.join(' ')).toContain('payments/api port 8080 is STRICT');
+    // Sidecar clients reach both kinds of pod: auto mTLS picks per endpoint.
+    const sidecarClient = `${api(mixed)}${namespace('shop')}${app('shop', 'web')}`;
+    expect(matrixOf(sidecarClient).get('shop/web -> payments/api:80')).toBe('ok');
+  });
+
+  it('a Deployment and a CronJob of the same name are two workloads, not one mixed one', () => {
+    const job = `---
+apiVersion: v1
+kind: Pod
+metadata:
+  name: cron-29000000-xyz
+  namespace: legacy
+  labels: { app: report, batch.kubernetes.io/cronjob-name: cron, sidecar.istio.io/inject: "false" }
+  ownerReferences: [{ apiVersion: batch/v1, kind: Job, name: cron-29000000, uid: j }]
+spec: { containers: [{ name: report }] }
+status: { phase: Running }
+`;
+    const { snapshot, diagnosis } = check(restarted + job);
+    expect(
+      snapshot.workloads
+        .filter((w) => w.meta.name === 'cron')
+        .map((w) => `${w.kind} ${w.proxy}`)
+        .sort(),
+    ).toEqual(['CronJob none', 'Deployment sidecar']);
+    expect(snapshot.workloads.some((w) => w.mixedPods)).toBe(false);
+    expect(diagnosis.findings.some((f) => f.message.includes('running pods of'))).toBe(false);
   });
 
   it('pods that agree are one workload as before: no mixed finding', () => {

@@ -123,12 +123,6 @@ export class ClusterModel {
     return this.waitUntil(() => pending().length === 0, timeoutMs);
   }
 
-  /** The stored objects of one kind, as the watches last saw them. */
-  *objectsOf(kind: string): Iterable<RawObject> {
-    for (const watcher of this.watchers)
-      for (const raw of watcher.items()) if (raw.object.kind === kind) yield raw;
-  }
-
   /** The MeshSnapshot of the stores, with a gap for every kind not current; built once per change. */
   snapshot(extraGaps: readonly Gap[] = []): MeshSnapshot {
     if (!this.cached) {

@@ -10,6 +10,7 @@ import { matrixPairs } from '../../engine/matrix.js';
 import { ResolvedMesh } from '../../mesh/resolve.js';
 import { type PodMeta, podHasSidecar, podOwner } from '../pod-owner.js';
 import type { RawObject } from '../read-manifests.js';
+import type { Workload } from '../types.js';
 import type { ClusterModel, ObjectChange } from './model.js';
 
 export interface ChangedObject {
@@ -80,19 +81,13 @@ interface Scope {
   readonly clients?: ReadonlySet<string>;
 }
 
-/**
- * A change of the burst and the pairs it can affect; a pod that came or went is kept aside until the
- * burst ends, when its siblings tell whether it changed its workload (see podScopes).
- */
-interface Pending {
-  readonly change: ObjectChange;
-  readonly scopes: readonly Scope[];
-  readonly podCameOrWent?: boolean;
-}
+// A burst that never goes quiet (a long rollout) is compared after this many quiet periods at most.
+const MAX_BURST_DEBOUNCES = 6;
 
 export class ChangeAlerts {
   private baseline?: ResolvedMesh;
-  private pending: Pending[] = [];
+  private pending: { change: ObjectChange; scopes: Scope[] }[] = [];
+  private burstStarted?: number;
   private timer?: NodeJS.Timeout;
   private nextId = 1;
   /** Alert id → the pairs it reported that still fail. */
@@ -120,12 +115,20 @@ export class ChangeAlerts {
   private observe(change: ObjectChange): void {
     if (!this.baseline) return;
     const raw = change.after ?? change.before;
-    const podCameOrWent = raw?.object.kind === 'Pod' && change.type !== 'MODIFIED';
-    const scopes = podCameOrWent ? [] : scopesOf(change, this.model);
-    if (scopes.length === 0 && !podCameOrWent) return;
-    this.pending.push({ change, scopes, podCameOrWent });
+    const scopes =
+      raw?.object.kind === 'Pod' && change.type !== 'MODIFIED'
+        ? podScopes(raw, this.baseline)
+        : scopesOf(change, this.model);
+    if (scopes.length === 0) return;
+    this.pending.push({ change, scopes });
+    const now = Date.now();
+    this.burstStarted ??= now;
+    const latest = this.burstStarted + this.options.debounceMs * MAX_BURST_DEBOUNCES;
     clearTimeout(this.timer);
-    this.timer = setTimeout(() => this.evaluate(), this.options.debounceMs);
+    this.timer = setTimeout(
+      () => this.evaluate(),
+      Math.max(0, Math.min(this.options.debounceMs, latest - now)),
+    );
   }
 
   /** Takes the repaired pairs off the open alerts; returns the alerts left with none failing. */
@@ -143,8 +146,9 @@ export class ChangeAlerts {
   }
 
   private evaluate(): void {
-    const burst = podScopes(this.pending, this.model);
+    const burst = this.pending;
     this.pending = [];
+    this.burstStarted = undefined;
     const before = this.baseline;
     if (!before || burst.length === 0) return;
     try {
@@ -192,43 +196,35 @@ export class ChangeAlerts {
   }
 }
 
+const workloadsByOwner = new WeakMap<ResolvedMesh, Map<string, Workload>>();
+
 /**
- * Pods come and go all the time (scaling, rollouts): one counts only where its workload's pods now
- * disagree about the sidecar, counting it: a rollout that drops (or brings back) the sidecar, which
- * changes how the workload calls and is called. Decided once per burst from the pods stored then, so
- * the steady churn of a busy cluster costs one pass over its pods, not a comparison.
+ * Pods come and go all the time (scaling, rollouts): one counts only when it disagrees about the
+ * sidecar with its workload as the last comparison saw it (or that workload's pods disagreed): a
+ * rollout that drops or brings back the sidecar, even one pod replaced at a time. Pods of a workload
+ * the last comparison did not have made no call that worked before. Agreeing churn costs a lookup.
  */
-function podScopes(pending: readonly Pending[], model: ClusterModel): Pending[] {
-  const candidates = pending.filter((p) => p.podCameOrWent);
-  if (candidates.length === 0) return [...pending];
-  const ownerKey = (raw: RawObject) => {
-    const m = metaOf(raw);
-    const owner = podOwner({
-      name: m.name ?? '',
-      labels: m.labels ?? {},
-      ownerReferences: (raw.object.metadata as { ownerReferences?: PodMeta['ownerReferences'] })
-        .ownerReferences,
-    });
-    return `${m.namespace ?? ''}/${owner.kind}/${owner.name}`;
-  };
-  const sidecarOf = (raw: RawObject) =>
-    podHasSidecar((raw.object.spec ?? {}) as Parameters<typeof podHasSidecar>[0]);
-  const wanted = new Set(candidates.map((p) => ownerKey((p.change.after ?? p.change.before) as RawObject)));
-  // What the running pods of each workload in question say now: with the sidecar, without, or both.
-  const now = new Map<string, Set<boolean>>();
-  for (const raw of model.objectsOf('Pod')) {
-    const key = ownerKey(raw);
-    if (wanted.has(key)) now.set(key, (now.get(key) ?? new Set()).add(sidecarOf(raw)));
+function podScopes(raw: RawObject, baseline: ResolvedMesh): Scope[] {
+  let owners = workloadsByOwner.get(baseline);
+  if (!owners) {
+    owners = new Map(
+      baseline.snapshot.workloads.map((w) => [`${w.meta.namespace}/${w.kind}/${w.meta.name}`, w]),
+    );
+    workloadsByOwner.set(baseline, owners);
   }
-  return pending.flatMap((p): Pending[] => {
-    if (!p.podCameOrWent) return [p];
-    const raw = (p.change.after ?? p.change.before) as RawObject;
-    const siblings = now.get(ownerKey(raw));
-    // Its workload's last pod gone, or pods that all agree with it: nothing about calls changed.
-    if (!siblings || (siblings.size === 1 && siblings.has(sidecarOf(raw)))) return [];
-    const ns = metaOf(raw).namespace ?? '';
-    return [{ ...p, scopes: [{ targets: new Set([ns]) }, { clients: new Set([ns]) }] }];
+  const m = metaOf(raw);
+  const owner = podOwner({
+    name: m.name ?? '',
+    labels: m.labels ?? {},
+    ownerReferences: (raw.object.metadata as { ownerReferences?: PodMeta['ownerReferences'] })
+      .ownerReferences,
   });
+  const ns = m.namespace ?? '';
+  const workload = owners.get(`${ns}/${owner.kind}/${owner.name}`);
+  if (!workload) return [];
+  const sidecar = podHasSidecar((raw.object.spec ?? {}) as Parameters<typeof podHasSidecar>[0]);
+  if (!workload.mixedPods && (workload.proxy === 'sidecar') === sidecar) return [];
+  return [{ targets: new Set([ns]) }, { clients: new Set([ns]) }];
 }
 
 function* pairsIn(mesh: ResolvedMesh, scopes: readonly Scope[]) {
