@@ -275,7 +275,7 @@ class PairComparison {
           const b = this.after.outcome(client, target, port);
           if (a.ok === b.ok) continue;
           const pair: ImpactPair = {
-            from: `${client.meta.namespace}/${client.meta.name}`,
+            from: this.after.clientName(client),
             to,
             ...side(b),
             before: side(a),
@@ -309,7 +309,7 @@ class PairComparison {
       if (!list) continue;
       for (const client of group.sample(this.listLimit - list.length))
         list.push({
-          from: `${client.meta.namespace}/${client.meta.name}`,
+          from: this.after.clientName(client),
           to,
           ...side(b),
           before: side(a),

@@ -53,7 +53,7 @@ export function* matrixPairs(
       for (const client of clients) {
         const outcome = mesh.outcome(client, target, port);
         yield {
-          from: `${client.meta.namespace}/${client.meta.name}`,
+          from: mesh.clientName(client),
           to,
           outcome: outcome.ok ? 'ok' : 'fail',
           client: { proxy: outcome.clientProxy, tls: outcome.tls },
@@ -101,7 +101,7 @@ export function failingPairs(mesh: ResolvedMesh, namespace: string | undefined):
       failing.sort((a, b) => (position.get(a.client) ?? 0) - (position.get(b.client) ?? 0));
       for (const { client, outcome } of failing) {
         out.push({
-          from: `${client.meta.namespace}/${client.meta.name}`,
+          from: mesh.clientName(client),
           to,
           outcome: 'fail',
           client: { proxy: outcome.clientProxy, tls: outcome.tls },

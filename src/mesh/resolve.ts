@@ -232,6 +232,26 @@ export class ResolvedMesh {
     );
   }
 
+  /**
+   * A client's name in the matrix and in impact: `ns/name`, with its kind when another workload has
+   * the same namespace and name (a Deployment and a CronJob `cron`), so their pairs never merge.
+   */
+  clientName(w: Workload): string {
+    const name = `${w.meta.namespace}/${w.meta.name}`;
+    return this.sharedClientNames().has(name) ? `${name} (${w.kind})` : name;
+  }
+
+  private readonly sharedClientNames = memo(() => {
+    const seen = new Set<string>();
+    const shared = new Set<string>();
+    for (const w of this.snapshot.workloads) {
+      const name = `${w.meta.namespace}/${w.meta.name}`;
+      if (seen.has(name)) shared.add(name);
+      seen.add(name);
+    }
+    return shared;
+  });
+
   private readonly targetsByBackend = memo(() => {
     const map = new Map<Workload, ServiceTarget[]>();
     for (const target of this.targets) {

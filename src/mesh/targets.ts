@@ -1,7 +1,7 @@
 // Destinations a client can call: Kubernetes Services and ServiceEntry hosts, with the workloads
 // behind each port (the endpoints istiod would build).
 
-import { ISTIO_TLS_MODE } from '../snapshot/endpoint-tls-mode.js';
+import { ISTIO_TLS_MODE, TLS_MODE_LABEL } from '../snapshot/endpoint-tls-mode.js';
 import type { Labels, Ref, Service, ServiceEntry, Workload } from '../snapshot/types.js';
 import { resolveShortname, serviceFqdn } from './hosts.js';
 import { pushTo } from './multi-map.js';
@@ -136,8 +136,9 @@ function endpointsOf(workload: Workload): readonly Workload[] {
       proxy: 'sidecar',
       proxyReason: `its ${mixed.withSidecar.length} running pods with an istio-proxy container (${shown})`,
       podNames: mixed.withSidecar,
-      // The injector labels the pods it injects (injection-template.yaml).
-      tlsMode: ISTIO_TLS_MODE,
+      // The injector labels the pods it injects "istio" unless the template set the label
+      // (injection-template.yaml `| default "istio"`); the pods without the sidecar carry that label too.
+      tlsMode: workload.podLabels[TLS_MODE_LABEL] ?? ISTIO_TLS_MODE,
     };
     withSidecarSides.set(workload, sidecars);
   }

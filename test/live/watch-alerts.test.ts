@@ -186,14 +186,48 @@ describe('change alerts', { timeout: 20_000 }, () => {
     await settle(600);
     // The old pod agreed with its workload: its going alone is not compared.
     expect(evaluated).toHaveLength(1);
-    fake.create(solo(false));
+    // Another change is compared while the workload has no pod at all: it is still remembered.
+    fake.create({
+      apiVersion: 'security.istio.io/v1',
+      kind: 'PeerAuthentication',
+      metadata: { name: 'default', namespace: 'legacy' },
+      spec: { mtls: { mode: 'PERMISSIVE' } },
+    });
     while (evaluated.length < 2) await settle(20);
+    fake.create(solo(false));
+    while (evaluated.length < 3) await settle(20);
     const alert = seen.at(-1) as BreakingChange;
     expect(alert.changes.map((c) => `${c.type} ${c.kind} ${c.namespace}/${c.name}`)).toEqual([
       'ADDED Pod payments/solo-0',
     ]);
     expect(alert.sample).toContainEqual(
       expect.objectContaining({ from: 'payments/solo', to: 'payments/payments:80' }),
+    );
+  });
+
+  it('a canary without the sidecar behind a service its clients reach with ISTIO_MUTUAL alerts, though its workload is new', async () => {
+    const seen = await start();
+    fake.create({
+      apiVersion: 'networking.istio.io/v1',
+      kind: 'DestinationRule',
+      metadata: { name: 'payments', namespace: 'payments' },
+      spec: { host: 'payments', trafficPolicy: { tls: { mode: 'ISTIO_MUTUAL' } } },
+    });
+    while (evaluated.length < 1) await settle(20);
+    fake.create({
+      ...rsPod('canary', 'zzz', 1, false),
+      metadata: {
+        ...rsPod('canary', 'zzz', 1, false).metadata,
+        labels: { app: 'payments', 'pod-template-hash': 'zzz' },
+      },
+    });
+    while (evaluated.length < 2) await settle(20);
+    const alert = seen.at(-1) as BreakingChange;
+    expect(alert.changes.map((c) => `${c.type} ${c.kind} ${c.namespace}/${c.name}`)).toEqual([
+      'ADDED Pod payments/canary-zzz-1',
+    ]);
+    expect(alert.sample).toContainEqual(
+      expect.objectContaining({ from: 'payments/payments-0', to: 'payments/payments:80' }),
     );
   });
 

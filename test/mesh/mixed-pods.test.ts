@@ -88,6 +88,12 @@ ${namespace('legacy', 'none')}${app('legacy', 'batch')}`;
     // Sidecar clients reach both kinds of pod: auto mTLS picks per endpoint.
     const sidecarClient = `${api(mixed)}${namespace('shop')}${app('shop', 'web')}`;
     expect(matrixOf(sidecarClient).get('shop/web -> payments/api:80')).toBe('ok');
+    // Unless the template labels its pods tlsMode disabled: the injected ones keep it, so clients send
+    // them plaintext, which their STRICT sidecars reset, mixed or not.
+    const disabled = (yaml: string) =>
+      yaml.replaceAll('labels: { app: api,', 'labels: { security.istio.io/tlsMode: disabled, app: api,');
+    const labelled = `${api(disabled(mixed))}${namespace('shop')}${app('shop', 'web')}`;
+    expect(matrixOf(labelled).get('shop/web -> payments/api:80')).toBe('fail(tlsmode-label-mismatch)');
   });
 
   it('a Deployment and a CronJob of the same name are two workloads, not one mixed one', () => {
@@ -111,6 +117,11 @@ status: { phase: Running }
     ).toEqual(['CronJob none', 'Deployment sidecar']);
     expect(snapshot.workloads.some((w) => w.mixedPods)).toBe(false);
     expect(diagnosis.findings.some((f) => f.message.includes('running pods of'))).toBe(false);
+    // Each has its own row in the matrix, named with its kind: their pairs never merge.
+    const rows = matrixOf(`${namespace('legacy')}${restarted}${job}${server}`);
+    expect(rows.get('legacy/cron (Deployment) -> payments/payments:80')).toBe('ok');
+    expect(rows.get('legacy/cron (CronJob) -> payments/payments:80')).toBe('fail(strict-plaintext-clients)');
+    expect(rows.has('legacy/cron -> payments/payments:80')).toBe(false);
   });
 
   it('pods that agree are one workload as before: no mixed finding', () => {

@@ -7,10 +7,14 @@
 import { createTwoFilesPatch } from 'diff';
 import { stringify } from 'yaml';
 import { matrixPairs } from '../../engine/matrix.js';
+import { pushTo } from '../../mesh/multi-map.js';
 import { ResolvedMesh } from '../../mesh/resolve.js';
+import { selectorMatches } from '../../mesh/selectors.js';
+import type { ServiceTarget } from '../../mesh/targets.js';
+import { DISABLED_TLS_MODE, ISTIO_TLS_MODE, TLS_MODE_LABEL } from '../endpoint-tls-mode.js';
 import { type PodMeta, podHasSidecar, podOwner } from '../pod-owner.js';
 import type { RawObject } from '../read-manifests.js';
-import type { Workload } from '../types.js';
+import type { ProxyKind, Workload } from '../types.js';
 import type { ClusterModel, ObjectChange } from './model.js';
 
 export interface ChangedObject {
@@ -88,6 +92,7 @@ export class ChangeAlerts {
   private baseline?: ResolvedMesh;
   private pending: { change: ObjectChange; scopes: Scope[] }[] = [];
   private burstStarted?: number;
+  private readonly sidecars = new SidecarMemory();
   private timer?: NodeJS.Timeout;
   private nextId = 1;
   /** Alert id → the pairs it reported that still fail. */
@@ -106,6 +111,7 @@ export class ChangeAlerts {
       // Keep waiting: the alerts start with the first complete view.
     }
     this.baseline = new ResolvedMesh(this.model.snapshot());
+    this.sidecars.learn(this.baseline);
   }
 
   stop(): void {
@@ -117,7 +123,7 @@ export class ChangeAlerts {
     const raw = change.after ?? change.before;
     const scopes =
       raw?.object.kind === 'Pod' && change.type !== 'MODIFIED'
-        ? podScopes(raw, this.baseline)
+        ? podScopes(raw, this.baseline, this.sidecars)
         : scopesOf(change, this.model);
     if (scopes.length === 0) return;
     this.pending.push({ change, scopes });
@@ -153,12 +159,22 @@ export class ChangeAlerts {
     if (!before || burst.length === 0) return;
     try {
       const after = new ResolvedMesh(this.model.snapshot());
+      const returning = this.sidecars.returning(before, after);
       this.baseline = after;
+      this.sidecars.learn(after);
       // A view with a watch down is not compared: its "after" may be stale.
       if (after.snapshot.gaps.length > 0) return;
       const scopes = burst.flatMap((b) => b.scopes);
       const was = new Map<string, 'ok' | 'fail'>();
       for (const pair of pairsIn(before, scopes)) was.set(`${pair.from}→${pair.to}`, pair.outcome);
+      // A workload back after a time without pods had no pairs in "before": judged as it last was.
+      if (returning.size > 0) {
+        const names = new Set([...returning.keys()].map((w) => after.clientName(w)));
+        for (const pair of pairsIn(asTheyWere(after, returning), scopes)) {
+          const key = `${pair.from}→${pair.to}`;
+          if (names.has(pair.from) && !was.has(key)) was.set(key, pair.outcome);
+        }
+      }
       const broken: BrokenPair[] = [];
       const repaired = new Set<string>();
       const seen = new Set<string>();
@@ -196,35 +212,114 @@ export class ChangeAlerts {
   }
 }
 
-const workloadsByOwner = new WeakMap<ResolvedMesh, Map<string, Workload>>();
+// A workload's proxy as its running pods last showed it, or 'mixed' when they disagreed.
+type SidecarState = ProxyKind | 'mixed';
+
+// Workloads remembered after their pods are gone; the longest unseen are forgotten first.
+const REMEMBERED_OWNERS = 50_000;
+
+const ownerKey = (namespace: string, kind: string, name: string) => `${namespace}/${kind}/${name}`;
+
+/**
+ * What each workload's running pods said about the sidecar at the comparisons so far, kept after
+ * they are gone: one pod replaced at a time (a StatefulSet, a Recreate rollout) is compared with
+ * what its workload was, even when another change was compared in between.
+ */
+class SidecarMemory {
+  private readonly states = new Map<string, SidecarState>();
+
+  learn(mesh: ResolvedMesh): void {
+    for (const w of mesh.snapshot.workloads) {
+      if (w.podNames.length === 0) continue;
+      const key = ownerKey(w.meta.namespace, w.kind, w.meta.name);
+      this.states.delete(key);
+      this.states.set(key, stateOf(w));
+    }
+    for (const key of this.states.keys()) {
+      if (this.states.size <= REMEMBERED_OWNERS) break;
+      this.states.delete(key);
+    }
+  }
+
+  get(key: string): SidecarState | undefined {
+    return this.states.get(key);
+  }
+
+  /** Workloads of `after` that `before` lacked and that said otherwise when last seen, with that state. */
+  returning(before: ResolvedMesh, after: ResolvedMesh): Map<Workload, ProxyKind> {
+    const out = new Map<Workload, ProxyKind>();
+    let present: Set<string> | undefined;
+    for (const w of after.snapshot.workloads) {
+      if (w.podNames.length === 0) continue;
+      const key = ownerKey(w.meta.namespace, w.kind, w.meta.name);
+      const was = this.states.get(key);
+      if (was === undefined || was === 'mixed' || was === stateOf(w)) continue;
+      present ??= new Set(
+        before.snapshot.workloads.map((b) => ownerKey(b.meta.namespace, b.kind, b.meta.name)),
+      );
+      if (!present.has(key)) out.set(w, was);
+    }
+    return out;
+  }
+}
+
+function stateOf(w: Workload): SidecarState {
+  return w.mixedPods ? 'mixed' : w.proxy;
+}
+
+/** `mesh` with these workloads as their pods were when last seen: with or without the sidecar. */
+function asTheyWere(mesh: ResolvedMesh, states: ReadonlyMap<Workload, ProxyKind>): ResolvedMesh {
+  const workloads = mesh.snapshot.workloads.map((w): Workload => {
+    const state = states.get(w);
+    if (!state) return w;
+    const label = w.podLabels[TLS_MODE_LABEL];
+    const tlsMode = label ?? (state === 'sidecar' ? ISTIO_TLS_MODE : DISABLED_TLS_MODE);
+    return { ...w, proxy: state, mixedPods: undefined, tlsMode };
+  });
+  return new ResolvedMesh({ ...mesh.snapshot, workloads });
+}
+
+const targetsByNamespace = new WeakMap<ResolvedMesh, Map<string, ServiceTarget[]>>();
 
 /**
  * Pods come and go all the time (scaling, rollouts): one counts only when it disagrees about the
- * sidecar with its workload as the last comparison saw it (or that workload's pods disagreed): a
- * rollout that drops or brings back the sidecar, even one pod replaced at a time. Pods of a workload
- * the last comparison did not have made no call that worked before. Agreeing churn costs a lookup.
+ * sidecar with what its workload was (a rollout that drops or brings back the sidecar, even one pod
+ * replaced at a time), its namespace's workloads as clients and servers; or, of a workload never
+ * seen, when it joins a service whose endpoints say otherwise about the sidecar (a canary without
+ * it behind a service its clients reach with ISTIO_MUTUAL), that namespace's services. Agreeing
+ * churn costs a lookup.
  */
-function podScopes(raw: RawObject, baseline: ResolvedMesh): Scope[] {
-  let owners = workloadsByOwner.get(baseline);
-  if (!owners) {
-    owners = new Map(
-      baseline.snapshot.workloads.map((w) => [`${w.meta.namespace}/${w.kind}/${w.meta.name}`, w]),
-    );
-    workloadsByOwner.set(baseline, owners);
-  }
+function podScopes(raw: RawObject, baseline: ResolvedMesh, memory: SidecarMemory): Scope[] {
   const m = metaOf(raw);
+  const labels = m.labels ?? {};
   const owner = podOwner({
     name: m.name ?? '',
-    labels: m.labels ?? {},
+    labels,
     ownerReferences: (raw.object.metadata as { ownerReferences?: PodMeta['ownerReferences'] })
       .ownerReferences,
   });
   const ns = m.namespace ?? '';
-  const workload = owners.get(`${ns}/${owner.kind}/${owner.name}`);
-  if (!workload) return [];
   const sidecar = podHasSidecar((raw.object.spec ?? {}) as Parameters<typeof podHasSidecar>[0]);
-  if (!workload.mixedPods && (workload.proxy === 'sidecar') === sidecar) return [];
-  return [{ targets: new Set([ns]) }, { clients: new Set([ns]) }];
+  const was = memory.get(ownerKey(ns, owner.kind, owner.name));
+  if (was !== undefined) {
+    if (was !== 'mixed' && (was === 'sidecar') === sidecar) return [];
+    return [{ targets: new Set([ns]) }, { clients: new Set([ns]) }];
+  }
+  let byNamespace = targetsByNamespace.get(baseline);
+  if (!byNamespace) {
+    byNamespace = new Map();
+    for (const t of baseline.targets) pushTo(byNamespace, t.namespace, t);
+    targetsByNamespace.set(baseline, byNamespace);
+  }
+  const joinsUnlike = (byNamespace.get(ns) ?? []).some((t) => {
+    const selector = t.service?.selector ?? t.entry?.workloadSelector;
+    return (
+      selector !== undefined &&
+      selectorMatches(selector, labels) &&
+      t.backends.some((b) => b.mixedPods || (b.proxy === 'sidecar') !== sidecar)
+    );
+  });
+  return joinsUnlike ? [{ targets: new Set([ns]) }] : [];
 }
 
 function* pairsIn(mesh: ResolvedMesh, scopes: readonly Scope[]) {
