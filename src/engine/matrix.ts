@@ -41,6 +41,22 @@ export function* matrixPairs(
   namespace: string | undefined,
   skippedTargets: string[] = [],
 ): Generator<MatrixPair> {
+  for (const judged of judgedPairs(mesh, namespace, skippedTargets)) yield judged.pair;
+}
+
+/** A pair with the client workload and the service it was judged for (identities, not names). */
+export interface JudgedPair {
+  readonly client: Workload;
+  readonly target: ServiceTarget;
+  readonly pair: MatrixPair;
+}
+
+/** matrixPairs, each with its client and target: for comparisons that must not go by names. */
+export function* judgedPairs(
+  mesh: ResolvedMesh,
+  namespace: string | undefined,
+  skippedTargets: string[] = [],
+): Generator<JudgedPair> {
   const clients = mesh.snapshot.workloads;
   for (const target of targetsInScope(mesh, namespace)) {
     if (target.backends.length === 0 && !target.external) {
@@ -52,7 +68,7 @@ export function* matrixPairs(
       const to = `${target.namespace}/${name}:${port.port}`;
       for (const client of clients) {
         const outcome = mesh.outcome(client, target, port);
-        yield {
+        const pair: MatrixPair = {
           from: mesh.clientName(client),
           to,
           outcome: outcome.ok ? 'ok' : 'fail',
@@ -61,6 +77,7 @@ export function* matrixPairs(
           reason: outcome.reason,
           symptom: outcome.symptom,
         };
+        yield { client, target, pair };
       }
     }
   }

@@ -231,6 +231,83 @@ describe('change alerts', { timeout: 20_000 }, () => {
     );
   });
 
+  it("a CronJob's pod named like a Deployment neither hides the Deployment's break nor its repair", async () => {
+    const seen = await start();
+    fake.create({
+      ...rsPod('web', 'h', 0, false),
+      metadata: { ...rsPod('web', 'h', 0, false).metadata, namespace: 'legacy' },
+    });
+    fake.create({
+      apiVersion: 'security.istio.io/v1',
+      kind: 'PeerAuthentication',
+      metadata: { name: 'default', namespace: 'legacy' },
+      spec: { mtls: { mode: 'PERMISSIVE' } },
+    });
+    while (evaluated.length < 1) await settle(20);
+    // A Job pod of CronJob `web` (no Service selects it: not compared itself) runs as STRICT lands.
+    fake.create({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: {
+        name: 'web-29000001-x',
+        namespace: 'legacy',
+        labels: { 'batch.kubernetes.io/cronjob-name': 'web' },
+        ownerReferences: [{ apiVersion: 'batch/v1', kind: 'Job', name: 'web-29000001', uid: 'j' }],
+      },
+      spec: { containers: [{ name: 'job' }] },
+      status: { phase: 'Running' },
+    });
+    strict();
+    while (evaluated.length < 2) await settle(20);
+    const alert = seen.at(-1) as BreakingChange;
+    // Named with its kind now that a CronJob shares the name; the CronJob's own calls are new, not broken.
+    expect(alert.sample.map((p) => p.from)).toContain('legacy/web (Deployment)');
+    expect(alert.sample.map((p) => p.from)).not.toContain('legacy/web (CronJob)');
+    fake.update('PeerAuthentication', 'payments', 'default', (o) => {
+      o.spec = { mtls: { mode: 'PERMISSIVE' } };
+    });
+    while (repairs.length === 0) await settle(20);
+    expect(repairs[0]?.alerts).toEqual([alert.id]);
+  });
+
+  it('a server back without its sidecar after a time without pods alerts, though another change was compared in between', async () => {
+    const seen = await start();
+    fake.create(rsPod('web', 'h', 0, true));
+    fake.create({
+      apiVersion: 'networking.istio.io/v1',
+      kind: 'DestinationRule',
+      metadata: { name: 'payments', namespace: 'payments' },
+      spec: { host: 'payments', trafficPolicy: { tls: { mode: 'ISTIO_MUTUAL' } } },
+    });
+    while (evaluated.length < 1) await settle(20);
+    const payments = fake.find('Pod', 'payments', 'payments-0');
+    fake.remove('Pod', 'payments', 'payments-0');
+    fake.create({
+      apiVersion: 'security.istio.io/v1',
+      kind: 'PeerAuthentication',
+      metadata: { name: 'default', namespace: 'legacy' },
+      spec: { mtls: { mode: 'PERMISSIVE' } },
+    });
+    while (evaluated.length < 2) await settle(20);
+    fake.create({
+      ...(payments as NonNullable<typeof payments>),
+      metadata: { name: 'payments-0', namespace: 'payments', labels: { app: 'payments' } },
+      spec: { containers: [{ name: 'app', ports: [{ containerPort: 8080 }] }] },
+    });
+    while (evaluated.length < 3) await settle(20);
+    const alert = seen.at(-1) as BreakingChange;
+    expect(alert.changes.map((c) => `${c.type} ${c.kind} ${c.namespace}/${c.name}`)).toEqual([
+      'ADDED Pod payments/payments-0',
+    ]);
+    expect(alert.sample).toContainEqual(
+      expect.objectContaining({
+        from: 'payments/web',
+        to: 'payments/payments:80',
+        reason: 'destinationrule-tls-conflict',
+      }),
+    );
+  });
+
   it('pods that come and go do not hold back the alert of a breaking change; a burst that never goes quiet is compared within six quiet periods', async () => {
     await start();
     fake.create(rsPod('worker', 'aaa', 0, true));

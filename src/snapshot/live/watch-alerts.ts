@@ -6,7 +6,7 @@
 // make one alert for the burst.
 import { createTwoFilesPatch } from 'diff';
 import { stringify } from 'yaml';
-import { matrixPairs } from '../../engine/matrix.js';
+import { type JudgedPair, judgedPairs } from '../../engine/matrix.js';
 import { pushTo } from '../../mesh/multi-map.js';
 import { ResolvedMesh } from '../../mesh/resolve.js';
 import { selectorMatches } from '../../mesh/selectors.js';
@@ -166,25 +166,33 @@ export class ChangeAlerts {
       if (after.snapshot.gaps.length > 0) return;
       const scopes = burst.flatMap((b) => b.scopes);
       const was = new Map<string, 'ok' | 'fail'>();
-      for (const pair of pairsIn(before, scopes)) was.set(`${pair.from}→${pair.to}`, pair.outcome);
-      // A workload back after a time without pods had no pairs in "before": judged as it last was.
+      for (const judged of pairsIn(before, scopes)) was.set(pairKey(judged), judged.pair.outcome);
+      // A workload back after a time without pods had no pairs in "before", as a client or behind
+      // its services: those are judged with it as it last was.
       if (returning.size > 0) {
-        const names = new Set([...returning.keys()].map((w) => after.clientName(w)));
-        for (const pair of pairsIn(asTheyWere(after, returning), scopes)) {
-          const key = `${pair.from}→${pair.to}`;
-          if (names.has(pair.from) && !was.has(key)) was.set(key, pair.outcome);
+        const then = asTheyWere(after, returning);
+        const now = new Set(after.snapshot.workloads);
+        const back = new Set(then.snapshot.workloads.filter((w) => !now.has(w)));
+        for (const judged of pairsIn(then, scopes)) {
+          const key = pairKey(judged);
+          const involved = back.has(judged.client) || judged.target.backends.some((b) => back.has(b));
+          if (involved && !was.has(key)) was.set(key, judged.pair.outcome);
         }
       }
       const broken: BrokenPair[] = [];
       const repaired = new Set<string>();
+      const brokenKeys = new Set<string>();
       const seen = new Set<string>();
-      for (const pair of pairsIn(after, scopes)) {
-        const key = `${pair.from}→${pair.to}`;
+      for (const judged of pairsIn(after, scopes)) {
+        const { pair } = judged;
+        const key = pairKey(judged);
         if (seen.has(key)) continue;
         seen.add(key);
         if (pair.outcome === 'ok' && was.get(key) === 'fail') repaired.add(key);
-        if (pair.outcome === 'fail' && was.get(key) === 'ok')
+        if (pair.outcome === 'fail' && was.get(key) === 'ok') {
           broken.push({ from: pair.from, to: pair.to, symptom: pair.symptom, reason: pair.reason });
+          brokenKeys.add(key);
+        }
       }
       const changes = () => mergeChanges(burst.map((b) => b.change));
       const done = this.repairs(repaired);
@@ -202,7 +210,7 @@ export class ChangeAlerts {
         sample: broken.slice(0, this.options.sampleSize ?? 5),
         namespaces: [...namespaces].sort(),
       };
-      this.open.set(alert.id, new Set(broken.map((p) => `${p.from}→${p.to}`)));
+      this.open.set(alert.id, brokenKeys);
       if (this.open.size > OPEN_ALERTS) this.open.delete(this.open.keys().next().value as number);
       this.options.onAlert(alert);
       this.options.onEvaluated?.(alert);
@@ -272,8 +280,8 @@ function asTheyWere(mesh: ResolvedMesh, states: ReadonlyMap<Workload, ProxyKind>
   const workloads = mesh.snapshot.workloads.map((w): Workload => {
     const state = states.get(w);
     if (!state) return w;
-    const label = w.podLabels[TLS_MODE_LABEL];
-    const tlsMode = label ?? (state === 'sidecar' ? ISTIO_TLS_MODE : DISABLED_TLS_MODE);
+    // The pods now carry the injector's label, which says nothing of pods that had no sidecar.
+    const tlsMode = state === 'sidecar' ? (w.podLabels[TLS_MODE_LABEL] ?? ISTIO_TLS_MODE) : DISABLED_TLS_MODE;
     return { ...w, proxy: state, mixedPods: undefined, tlsMode };
   });
   return new ResolvedMesh({ ...mesh.snapshot, workloads });
@@ -322,7 +330,12 @@ function podScopes(raw: RawObject, baseline: ResolvedMesh, memory: SidecarMemory
   return joinsUnlike ? [{ targets: new Set([ns]) }] : [];
 }
 
-function* pairsIn(mesh: ResolvedMesh, scopes: readonly Scope[]) {
+// A pair by identities (the client's kind, namespace and name, and the service port), not by its shown
+// name, which gains " (Kind)" only while another workload has the same name.
+const pairKey = ({ client, pair }: JudgedPair) =>
+  `${client.kind}/${client.meta.namespace}/${client.meta.name}→${pair.to}`;
+
+function* pairsIn(mesh: ResolvedMesh, scopes: readonly Scope[]): Generator<JudgedPair> {
   // Services scoped to namespaces are walked namespace by namespace; an unscoped one walks them all.
   const unscoped = scopes.filter((s) => !s.targets);
   const byNamespace = new Map<string, Scope[]>();
@@ -331,14 +344,14 @@ function* pairsIn(mesh: ResolvedMesh, scopes: readonly Scope[]) {
   const clientAllowed = (from: string, list: readonly Scope[]) =>
     list.some((s) => !s.clients || s.clients.has(from.split('/')[0] as string));
   if (unscoped.length > 0) {
-    for (const pair of matrixPairs(mesh, undefined)) {
-      const ns = pair.to.split('/')[0] as string;
-      if (clientAllowed(pair.from, [...unscoped, ...(byNamespace.get(ns) ?? [])])) yield pair;
+    for (const judged of judgedPairs(mesh, undefined)) {
+      const ns = judged.target.namespace;
+      if (clientAllowed(judged.pair.from, [...unscoped, ...(byNamespace.get(ns) ?? [])])) yield judged;
     }
     return;
   }
   for (const [ns, list] of byNamespace) {
-    for (const pair of matrixPairs(mesh, ns)) if (clientAllowed(pair.from, list)) yield pair;
+    for (const judged of judgedPairs(mesh, ns)) if (clientAllowed(judged.pair.from, list)) yield judged;
   }
 }
 
