@@ -41,7 +41,13 @@ export function* matrixPairs(
   namespace: string | undefined,
   skippedTargets: string[] = [],
 ): Generator<MatrixPair> {
-  for (const judged of judgedPairs(mesh, namespace, skippedTargets)) yield judged.pair;
+  // Its own loop, not judgedPairs: millions of pairs are streamed, each without a wrapper object.
+  for (const target of judgedTargets(mesh, namespace, skippedTargets)) {
+    for (const port of target.ports) {
+      const to = toName(target, port.port);
+      for (const client of mesh.snapshot.workloads) yield pairOf(mesh, client, target, port, to);
+    }
+  }
 }
 
 /** A pair with the client workload and the service it was judged for (identities, not names). */
@@ -52,35 +58,49 @@ export interface JudgedPair {
 }
 
 /** matrixPairs, each with its client and target: for comparisons that must not go by names. */
-export function* judgedPairs(
-  mesh: ResolvedMesh,
-  namespace: string | undefined,
-  skippedTargets: string[] = [],
-): Generator<JudgedPair> {
-  const clients = mesh.snapshot.workloads;
-  for (const target of targetsInScope(mesh, namespace)) {
-    if (target.backends.length === 0 && !target.external) {
-      skippedTargets.push(`${target.namespace}/${target.entry ? target.host : target.ref.name}`);
-      continue;
-    }
-    const name = target.entry ? target.host : target.ref.name;
+export function* judgedPairs(mesh: ResolvedMesh, namespace: string | undefined): Generator<JudgedPair> {
+  for (const target of judgedTargets(mesh, namespace, [])) {
     for (const port of target.ports) {
-      const to = `${target.namespace}/${name}:${port.port}`;
-      for (const client of clients) {
-        const outcome = mesh.outcome(client, target, port);
-        const pair: MatrixPair = {
-          from: mesh.clientName(client),
-          to,
-          outcome: outcome.ok ? 'ok' : 'fail',
-          client: { proxy: outcome.clientProxy, tls: outcome.tls },
-          server: { proxy: outcome.serverProxy, mode: outcome.serverMode },
-          reason: outcome.reason,
-          symptom: outcome.symptom,
-        };
-        yield { client, target, pair };
-      }
+      const to = toName(target, port.port);
+      for (const client of mesh.snapshot.workloads)
+        yield { client, target, pair: pairOf(mesh, client, target, port, to) };
     }
   }
+}
+
+/** The targets in scope with something behind them; the others are added to `skippedTargets`. */
+function judgedTargets(
+  mesh: ResolvedMesh,
+  namespace: string | undefined,
+  skippedTargets: string[],
+): ServiceTarget[] {
+  return targetsInScope(mesh, namespace).filter((target) => {
+    if (target.backends.length > 0 || target.external) return true;
+    skippedTargets.push(`${target.namespace}/${target.entry ? target.host : target.ref.name}`);
+    return false;
+  });
+}
+
+const toName = (target: ServiceTarget, port: number) =>
+  `${target.namespace}/${target.entry ? target.host : target.ref.name}:${port}`;
+
+function pairOf(
+  mesh: ResolvedMesh,
+  client: Workload,
+  target: ServiceTarget,
+  port: ServiceTarget['ports'][number],
+  to: string,
+): MatrixPair {
+  const outcome = mesh.outcome(client, target, port);
+  return {
+    from: mesh.clientName(client),
+    to,
+    outcome: outcome.ok ? 'ok' : 'fail',
+    client: { proxy: outcome.clientProxy, tls: outcome.tls },
+    server: { proxy: outcome.serverProxy, mode: outcome.serverMode },
+    reason: outcome.reason,
+    symptom: outcome.symptom,
+  };
 }
 
 const positions = new WeakMap<ResolvedMesh, Map<Workload, number>>();

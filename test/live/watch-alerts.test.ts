@@ -294,6 +294,8 @@ describe('change alerts', { timeout: 20_000 }, () => {
       metadata: { name: 'payments-0', namespace: 'payments', labels: { app: 'payments' } },
       spec: { containers: [{ name: 'app', ports: [{ containerPort: 8080 }] }] },
     });
+    // A client new in the same burst: its calls are new, not broken.
+    fake.create(rsPod('newc', 'n', 0, true));
     while (evaluated.length < 3) await settle(20);
     const alert = seen.at(-1) as BreakingChange;
     expect(alert.changes.map((c) => `${c.type} ${c.kind} ${c.namespace}/${c.name}`)).toEqual([
@@ -306,6 +308,7 @@ describe('change alerts', { timeout: 20_000 }, () => {
         reason: 'destinationrule-tls-conflict',
       }),
     );
+    expect(alert.sample.map((p) => p.from)).not.toContain('payments/newc');
   });
 
   it('pods that come and go do not hold back the alert of a breaking change; a burst that never goes quiet is compared within six quiet periods', async () => {

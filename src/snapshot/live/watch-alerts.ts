@@ -173,9 +173,18 @@ export class ChangeAlerts {
         const then = asTheyWere(after, returning);
         const now = new Set(after.snapshot.workloads);
         const back = new Set(then.snapshot.workloads.filter((w) => !now.has(w)));
+        // Behind a service, only for clients that were there: a new client's calls are new, not broken.
+        const earlier = new Set(before.snapshot.workloads.map(ownerKeyOf));
+        const backBehind = new Map<ServiceTarget, boolean>();
         for (const judged of pairsIn(then, scopes)) {
+          const { client, target } = judged;
+          let behind = backBehind.get(target);
+          if (behind === undefined) {
+            behind = target.backends.some((b) => back.has(b));
+            backBehind.set(target, behind);
+          }
+          const involved = back.has(client) || (behind && earlier.has(ownerKeyOf(client)));
           const key = pairKey(judged);
-          const involved = back.has(judged.client) || judged.target.backends.some((b) => back.has(b));
           if (involved && !was.has(key)) was.set(key, judged.pair.outcome);
         }
       }
@@ -227,6 +236,7 @@ type SidecarState = ProxyKind | 'mixed';
 const REMEMBERED_OWNERS = 50_000;
 
 const ownerKey = (namespace: string, kind: string, name: string) => `${namespace}/${kind}/${name}`;
+const ownerKeyOf = (w: Workload) => ownerKey(w.meta.namespace, w.kind, w.meta.name);
 
 /**
  * What each workload's running pods said about the sidecar at the comparisons so far, kept after
@@ -239,7 +249,7 @@ class SidecarMemory {
   learn(mesh: ResolvedMesh): void {
     for (const w of mesh.snapshot.workloads) {
       if (w.podNames.length === 0) continue;
-      const key = ownerKey(w.meta.namespace, w.kind, w.meta.name);
+      const key = ownerKeyOf(w);
       this.states.delete(key);
       this.states.set(key, stateOf(w));
     }
@@ -259,12 +269,10 @@ class SidecarMemory {
     let present: Set<string> | undefined;
     for (const w of after.snapshot.workloads) {
       if (w.podNames.length === 0) continue;
-      const key = ownerKey(w.meta.namespace, w.kind, w.meta.name);
+      const key = ownerKeyOf(w);
       const was = this.states.get(key);
       if (was === undefined || was === 'mixed' || was === stateOf(w)) continue;
-      present ??= new Set(
-        before.snapshot.workloads.map((b) => ownerKey(b.meta.namespace, b.kind, b.meta.name)),
-      );
+      present ??= new Set(before.snapshot.workloads.map(ownerKeyOf));
       if (!present.has(key)) out.set(w, was);
     }
     return out;
