@@ -29,19 +29,46 @@ async function start(): Promise<BreakingChange[]> {
 
 const settle = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-// A pod of Deployment `app` (ReplicaSet `<app>-<hash>`) in payments, with or without the sidecar.
-const rsPod = (app: string, hash: string, n: number, sidecar: boolean) => ({
+// A pod of Deployment `app` (ReplicaSet `<app>-<hash>`), in payments unless said, with or without the sidecar.
+const rsPod = (
+  app: string,
+  hash: string,
+  n: number,
+  sidecar: boolean,
+  where: { namespace?: string; labels?: Record<string, string> } = {},
+) => ({
   apiVersion: 'v1',
   kind: 'Pod',
   metadata: {
     name: `${app}-${hash}-${n}`,
-    namespace: 'payments',
-    labels: { app, 'pod-template-hash': hash },
+    namespace: where.namespace ?? 'payments',
+    labels: where.labels ?? { app, 'pod-template-hash': hash },
     ownerReferences: [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: `${app}-${hash}`, uid: hash }],
   },
   spec: { containers: [{ name: 'app' }, ...(sidecar ? [{ name: 'istio-proxy' }] : [])] },
   status: { phase: 'Running' },
 });
+
+/** A change elsewhere that breaks nothing but is compared (the baseline moves on). */
+const unrelatedChange = () =>
+  fake.create({
+    apiVersion: 'security.istio.io/v1',
+    kind: 'PeerAuthentication',
+    metadata: { name: 'default', namespace: 'legacy' },
+    spec: { mtls: { mode: 'PERMISSIVE' } },
+  });
+
+/** Clients (with sidecars) send Istio mTLS to payments, whatever its pods have. */
+const mutualTlsToPayments = () =>
+  fake.create({
+    apiVersion: 'networking.istio.io/v1',
+    kind: 'DestinationRule',
+    metadata: { name: 'payments', namespace: 'payments' },
+    spec: { host: 'payments', trafficPolicy: { tls: { mode: 'ISTIO_MUTUAL' } } },
+  });
+
+const changesOf = (alert: BreakingChange): string[] =>
+  alert.changes.map((c) => `${c.type} ${c.kind} ${c.namespace}/${c.name}`);
 
 const strict = () =>
   fake.update('PeerAuthentication', 'payments', 'default', (o) => {
@@ -118,9 +145,7 @@ describe('change alerts', { timeout: 20_000 }, () => {
     while (evaluated.length === 0) await settle(20);
     expect(evaluated).toHaveLength(1);
     const [alert] = seen as [BreakingChange];
-    expect(alert.changes.map((c) => `${c.type} ${c.kind} ${c.namespace}/${c.name}`)).toEqual([
-      'ADDED PeerAuthentication payments/lock',
-    ]);
+    expect(changesOf(alert)).toEqual(['ADDED PeerAuthentication payments/lock']);
     expect(alert.changes[0]).toMatchObject({
       resourceVersion: lock.metadata.resourceVersion,
       revert: { apiVersion: 'security.istio.io/v1', action: 'delete' },
@@ -139,9 +164,7 @@ describe('change alerts', { timeout: 20_000 }, () => {
     fake.create(rsPod('worker', 'bbb', 1, false));
     while (evaluated.length < 2) await settle(20);
     const alert = seen.at(-1) as BreakingChange;
-    expect(alert.changes.map((c) => `${c.type} ${c.kind} ${c.namespace}/${c.name}`)).toEqual([
-      'ADDED Pod payments/worker-bbb-1',
-    ]);
+    expect(changesOf(alert)).toEqual(['ADDED Pod payments/worker-bbb-1']);
     expect(alert.changes[0]?.diff).toContain('+istioProxyContainer: false');
     expect(alert.changes[0]?.revert).toBeUndefined();
     expect(alert.sample).toContainEqual(
@@ -187,19 +210,12 @@ describe('change alerts', { timeout: 20_000 }, () => {
     // The old pod agreed with its workload: its going alone is not compared.
     expect(evaluated).toHaveLength(1);
     // Another change is compared while the workload has no pod at all: it is still remembered.
-    fake.create({
-      apiVersion: 'security.istio.io/v1',
-      kind: 'PeerAuthentication',
-      metadata: { name: 'default', namespace: 'legacy' },
-      spec: { mtls: { mode: 'PERMISSIVE' } },
-    });
+    unrelatedChange();
     while (evaluated.length < 2) await settle(20);
     fake.create(solo(false));
     while (evaluated.length < 3) await settle(20);
     const alert = seen.at(-1) as BreakingChange;
-    expect(alert.changes.map((c) => `${c.type} ${c.kind} ${c.namespace}/${c.name}`)).toEqual([
-      'ADDED Pod payments/solo-0',
-    ]);
+    expect(changesOf(alert)).toEqual(['ADDED Pod payments/solo-0']);
     expect(alert.sample).toContainEqual(
       expect.objectContaining({ from: 'payments/solo', to: 'payments/payments:80' }),
     );
@@ -207,25 +223,14 @@ describe('change alerts', { timeout: 20_000 }, () => {
 
   it('a canary without the sidecar behind a service its clients reach with ISTIO_MUTUAL alerts, though its workload is new', async () => {
     const seen = await start();
-    fake.create({
-      apiVersion: 'networking.istio.io/v1',
-      kind: 'DestinationRule',
-      metadata: { name: 'payments', namespace: 'payments' },
-      spec: { host: 'payments', trafficPolicy: { tls: { mode: 'ISTIO_MUTUAL' } } },
-    });
+    mutualTlsToPayments();
     while (evaluated.length < 1) await settle(20);
-    fake.create({
-      ...rsPod('canary', 'zzz', 1, false),
-      metadata: {
-        ...rsPod('canary', 'zzz', 1, false).metadata,
-        labels: { app: 'payments', 'pod-template-hash': 'zzz' },
-      },
-    });
+    fake.create(
+      rsPod('canary', 'zzz', 1, false, { labels: { app: 'payments', 'pod-template-hash': 'zzz' } }),
+    );
     while (evaluated.length < 2) await settle(20);
     const alert = seen.at(-1) as BreakingChange;
-    expect(alert.changes.map((c) => `${c.type} ${c.kind} ${c.namespace}/${c.name}`)).toEqual([
-      'ADDED Pod payments/canary-zzz-1',
-    ]);
+    expect(changesOf(alert)).toEqual(['ADDED Pod payments/canary-zzz-1']);
     expect(alert.sample).toContainEqual(
       expect.objectContaining({ from: 'payments/payments-0', to: 'payments/payments:80' }),
     );
@@ -233,16 +238,8 @@ describe('change alerts', { timeout: 20_000 }, () => {
 
   it("a CronJob's pod named like a Deployment neither hides the Deployment's break nor its repair", async () => {
     const seen = await start();
-    fake.create({
-      ...rsPod('web', 'h', 0, false),
-      metadata: { ...rsPod('web', 'h', 0, false).metadata, namespace: 'legacy' },
-    });
-    fake.create({
-      apiVersion: 'security.istio.io/v1',
-      kind: 'PeerAuthentication',
-      metadata: { name: 'default', namespace: 'legacy' },
-      spec: { mtls: { mode: 'PERMISSIVE' } },
-    });
+    fake.create(rsPod('web', 'h', 0, false, { namespace: 'legacy' }));
+    unrelatedChange();
     while (evaluated.length < 1) await settle(20);
     // A Job pod of CronJob `web` (no Service selects it: not compared itself) runs as STRICT lands.
     fake.create({
@@ -273,21 +270,11 @@ describe('change alerts', { timeout: 20_000 }, () => {
   it('a server back without its sidecar after a time without pods alerts, though another change was compared in between', async () => {
     const seen = await start();
     fake.create(rsPod('web', 'h', 0, true));
-    fake.create({
-      apiVersion: 'networking.istio.io/v1',
-      kind: 'DestinationRule',
-      metadata: { name: 'payments', namespace: 'payments' },
-      spec: { host: 'payments', trafficPolicy: { tls: { mode: 'ISTIO_MUTUAL' } } },
-    });
+    mutualTlsToPayments();
     while (evaluated.length < 1) await settle(20);
     const payments = fake.find('Pod', 'payments', 'payments-0');
     fake.remove('Pod', 'payments', 'payments-0');
-    fake.create({
-      apiVersion: 'security.istio.io/v1',
-      kind: 'PeerAuthentication',
-      metadata: { name: 'default', namespace: 'legacy' },
-      spec: { mtls: { mode: 'PERMISSIVE' } },
-    });
+    unrelatedChange();
     while (evaluated.length < 2) await settle(20);
     fake.create({
       ...(payments as NonNullable<typeof payments>),
@@ -298,9 +285,7 @@ describe('change alerts', { timeout: 20_000 }, () => {
     fake.create(rsPod('newc', 'n', 0, true));
     while (evaluated.length < 3) await settle(20);
     const alert = seen.at(-1) as BreakingChange;
-    expect(alert.changes.map((c) => `${c.type} ${c.kind} ${c.namespace}/${c.name}`)).toEqual([
-      'ADDED Pod payments/payments-0',
-    ]);
+    expect(changesOf(alert)).toEqual(['ADDED Pod payments/payments-0']);
     expect(alert.sample).toContainEqual(
       expect.objectContaining({
         from: 'payments/web',
@@ -343,9 +328,7 @@ describe('change alerts', { timeout: 20_000 }, () => {
     while (evaluated.length === 0) await settle(20);
     expect(seen).toHaveLength(1);
     const [alert] = seen as [BreakingChange];
-    expect(alert.changes.map((c) => `${c.type} ${c.kind} ${c.namespace}/${c.name}`)).toEqual([
-      'ADDED Sidecar payments/default',
-    ]);
+    expect(changesOf(alert)).toEqual(['ADDED Sidecar payments/default']);
     // Only PeerAuthentications and DestinationRules, the kinds the bot may delete, get a delete Revert.
     expect(alert.changes[0]?.revert).toBeUndefined();
     expect(alert.sample).toContainEqual(
@@ -383,9 +366,7 @@ describe('change alerts', { timeout: 20_000 }, () => {
     while (evaluated.length < 2) await settle(20);
     expect(seen).toHaveLength(first + 1);
     const alert = seen.at(-1) as BreakingChange;
-    expect(alert.changes.map((c) => `${c.type} ${c.kind} ${c.namespace}/${c.name}`)).toEqual([
-      'ADDED VirtualService payments/payments',
-    ]);
+    expect(changesOf(alert)).toEqual(['ADDED VirtualService payments/payments']);
     expect(alert.sample).toContainEqual(
       expect.objectContaining({ from: 'payments/payments-0', reason: 'destinationrule-tls-conflict' }),
     );
@@ -395,12 +376,7 @@ describe('change alerts', { timeout: 20_000 }, () => {
     const seen = await start();
     const before = fake.requests.length;
     // A DestinationRule asking for what auto mTLS already does, and a label no one reads.
-    fake.create({
-      apiVersion: 'networking.istio.io/v1',
-      kind: 'DestinationRule',
-      metadata: { name: 'payments', namespace: 'payments' },
-      spec: { host: 'payments', trafficPolicy: { tls: { mode: 'ISTIO_MUTUAL' } } },
-    });
+    mutualTlsToPayments();
     fake.update('Namespace', undefined, 'legacy', (o) => {
       o.metadata.labels = { owner: 'ops' };
     });
