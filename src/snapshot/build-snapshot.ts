@@ -69,9 +69,10 @@ interface PendingWorkload {
   readonly spec: PodSpec;
   /** From a Pod object: its containers are the truth about the proxy. */
   readonly isRunningPod: boolean;
-  readonly podNames: readonly string[];
+  /** Appended to as the workload's pods are read (thousands for a big DaemonSet: no copy per pod). */
+  readonly podNames: string[];
   /** The running pods with an istio-proxy container (a subset of podNames). */
-  readonly sidecarPods: readonly string[];
+  readonly sidecarPods: string[];
 }
 
 export interface BuildOptions {
@@ -159,8 +160,10 @@ export function buildSnapshot(raws: readonly RawObject[], options: BuildOptions 
       const key = `${m.namespace}/${owner.kind}/${owner.name}`;
       const earlier = pending.get(key)?.isRunningPod ? pending.get(key) : undefined;
       const hasSidecar = podHasSidecar(spec);
-      const podNames = [...(earlier?.podNames ?? []), m.name];
-      const sidecarPods = [...(earlier?.sidecarPods ?? []), ...(hasSidecar ? [m.name] : [])];
+      const podNames = earlier?.podNames ?? [];
+      const sidecarPods = earlier?.sidecarPods ?? [];
+      podNames.push(m.name);
+      if (hasSidecar) sidecarPods.push(m.name);
       // Pods of one workload that disagree (a rollout, pods started before injection changed): a pod
       // without the sidecar stands for them all, whatever the order they are read in, since its
       // calls leave as plaintext and the namespace is not ready for STRICT while it runs.
