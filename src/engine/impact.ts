@@ -4,14 +4,14 @@
 // large mesh costs about one extra diagnosis, not a whole-mesh matrix.
 import type { Finding } from '../analyzers/finding.js';
 import { type ChangedObject, canonical, changedObjects } from '../impact/changed-objects.js';
-import { clientKey, type PairScope, pairScope, targetKey, WORKLOAD_KINDS } from '../impact/pair-scope.js';
+import { type PairScope, pairScope, targetKey, WORKLOAD_KINDS } from '../impact/pair-scope.js';
 import type { PairOutcome } from '../mesh/connectivity.js';
 import { pushTo } from '../mesh/multi-map.js';
 import type { ResolvedMesh } from '../mesh/resolve.js';
 import type { ServiceTarget } from '../mesh/targets.js';
-import type { MeshSnapshot, Workload } from '../snapshot/types.js';
+import { type MeshSnapshot, type Workload, workloadKey } from '../snapshot/types.js';
 import { type Diagnosis, diagnose } from './diagnose.js';
-import type { MatrixPair } from './matrix.js';
+import { judgedTargets, type MatrixPair, toName } from './matrix.js';
 
 export type { ChangedObject } from '../impact/changed-objects.js';
 
@@ -159,10 +159,8 @@ const CLASS_KINDS = new Set([
 ]);
 
 /** Targets the matrix judges (those with something behind them), by identity. */
-function judgedTargets(mesh: ResolvedMesh): Map<string, ServiceTarget> {
-  const map = new Map<string, ServiceTarget>();
-  for (const t of mesh.targets) if (t.backends.length > 0 || t.external) map.set(targetKey(t), t);
-  return map;
+function judgedTargetsByKey(mesh: ResolvedMesh): Map<string, ServiceTarget> {
+  return new Map(judgedTargets(mesh, undefined).map((t) => [targetKey(t), t]));
 }
 
 class PairComparison {
@@ -183,13 +181,13 @@ class PairComparison {
     private readonly byClass: boolean,
     private readonly listLimit: number,
   ) {
-    this.beforeTargets = judgedTargets(before);
-    this.afterTargets = judgedTargets(after);
+    this.beforeTargets = judgedTargetsByKey(before);
+    this.afterTargets = judgedTargetsByKey(after);
     for (const w of before.snapshot.workloads)
-      if (!this.beforeClients.has(clientKey(w))) this.beforeClients.set(clientKey(w), w);
+      if (!this.beforeClients.has(workloadKey(w))) this.beforeClients.set(workloadKey(w), w);
     for (const w of after.snapshot.workloads) {
       pushTo(this.afterClientsByNamespace, w.meta.namespace, w);
-      pushTo(this.afterClientsByKey, clientKey(w), w);
+      pushTo(this.afterClientsByKey, workloadKey(w), w);
     }
   }
 
@@ -218,7 +216,7 @@ class PairComparison {
           clients: {
             [Symbol.iterator]: function* (this: void) {
               for (const w of allClients) {
-                const own = ownCauses.get(clientKey(w));
+                const own = ownCauses.get(workloadKey(w));
                 yield [w, own ? [...own, ...causes] : causes] as [Workload, readonly ChangedObject[]];
               }
             },
@@ -259,17 +257,16 @@ class PairComparison {
 
   run(): void {
     for (const { target, old, clients } of this.pairsInScope()) {
-      const name = target.entry ? target.host : target.ref.name;
       for (const port of target.ports) {
         const oldPort = old.ports.find((p) => p.port === port.port);
         if (!oldPort) continue;
-        const to = `${target.namespace}/${name}:${port.port}`;
+        const to = toName(target, port.port);
         if (this.byClass && !(clients instanceof Map)) {
           this.compareClasses(target, old, port, oldPort, to);
           continue;
         }
         for (const [client, causes] of clients) {
-          const was = this.beforeClients.get(clientKey(client));
+          const was = this.beforeClients.get(workloadKey(client));
           if (!was) continue;
           const a = this.before.outcome(was, old, oldPort);
           const b = this.after.outcome(client, target, port);

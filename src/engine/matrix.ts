@@ -45,7 +45,8 @@ export function* matrixPairs(
   for (const target of judgedTargets(mesh, namespace, skippedTargets)) {
     for (const port of target.ports) {
       const to = toName(target, port.port);
-      for (const client of mesh.snapshot.workloads) yield pairOf(mesh, client, target, port, to);
+      for (const client of mesh.snapshot.workloads)
+        yield pairOf(mesh, client, to, mesh.outcome(client, target, port));
     }
   }
 }
@@ -63,35 +64,37 @@ export function* judgedPairs(mesh: ResolvedMesh, namespace: string | undefined):
     for (const port of target.ports) {
       const to = toName(target, port.port);
       for (const client of mesh.snapshot.workloads)
-        yield { client, target, pair: pairOf(mesh, client, target, port, to) };
+        yield { client, target, pair: pairOf(mesh, client, to, mesh.outcome(client, target, port)) };
     }
   }
 }
 
 /** The targets in scope with something behind them; the others are added to `skippedTargets`. */
-function judgedTargets(
+export function judgedTargets(
   mesh: ResolvedMesh,
   namespace: string | undefined,
-  skippedTargets: string[],
+  skippedTargets: string[] = [],
 ): ServiceTarget[] {
   return targetsInScope(mesh, namespace).filter((target) => {
     if (target.backends.length > 0 || target.external) return true;
-    skippedTargets.push(`${target.namespace}/${target.entry ? target.host : target.ref.name}`);
+    skippedTargets.push(serviceName(target));
     return false;
   });
 }
 
-const toName = (target: ServiceTarget, port: number) =>
-  `${target.namespace}/${target.entry ? target.host : target.ref.name}:${port}`;
+/** `ns/name` of a Service, `ns/host` of a ServiceEntry: the `to` of a pair, without its port. */
+const serviceName = (target: ServiceTarget) =>
+  `${target.namespace}/${target.entry ? target.host : target.ref.name}`;
+
+/** The `to` of a pair: `ns/name:port`. */
+export const toName = (target: ServiceTarget, port: number) => `${serviceName(target)}:${port}`;
 
 function pairOf(
   mesh: ResolvedMesh,
   client: Workload,
-  target: ServiceTarget,
-  port: ServiceTarget['ports'][number],
   to: string,
+  outcome: ReturnType<ResolvedMesh['outcome']>,
 ): MatrixPair {
-  const outcome = mesh.outcome(client, target, port);
   return {
     from: mesh.clientName(client),
     to,
@@ -123,12 +126,10 @@ function positionOf(mesh: ResolvedMesh): Map<Workload, number> {
 export function failingPairs(mesh: ResolvedMesh, namespace: string | undefined): MatrixPair[] {
   const out: MatrixPair[] = [];
   const position = positionOf(mesh);
-  for (const target of targetsInScope(mesh, namespace)) {
-    if (target.backends.length === 0 && !target.external) continue;
-    const name = target.entry ? target.host : target.ref.name;
+  for (const target of judgedTargets(mesh, namespace)) {
     const groups = mesh.clientGroups(target).filter((g) => !g.hypothetical && g.count > 0);
     for (const port of target.ports) {
-      const to = `${target.namespace}/${name}:${port.port}`;
+      const to = toName(target, port.port);
       const failing: { client: Workload; outcome: ReturnType<ResolvedMesh['outcome']> }[] = [];
       for (const group of groups) {
         const outcome = mesh.outcomeForClass(group, target, port);
@@ -136,17 +137,7 @@ export function failingPairs(mesh: ResolvedMesh, namespace: string | undefined):
         for (const client of group.sample(group.count)) failing.push({ client, outcome });
       }
       failing.sort((a, b) => (position.get(a.client) ?? 0) - (position.get(b.client) ?? 0));
-      for (const { client, outcome } of failing) {
-        out.push({
-          from: mesh.clientName(client),
-          to,
-          outcome: 'fail',
-          client: { proxy: outcome.clientProxy, tls: outcome.tls },
-          server: { proxy: outcome.serverProxy, mode: outcome.serverMode },
-          reason: outcome.reason,
-          symptom: outcome.symptom,
-        });
-      }
+      for (const { client, outcome } of failing) out.push(pairOf(mesh, client, to, outcome));
     }
   }
   return out;

@@ -18,7 +18,7 @@ import { hostCovers, resolveShortname } from '../mesh/hosts.js';
 import type { ResolvedMesh } from '../mesh/resolve.js';
 import { hostsOf } from '../mesh/routes.js';
 import type { ServiceTarget } from '../mesh/targets.js';
-import type { Ref, Workload } from '../snapshot/types.js';
+import { workloadKey } from '../snapshot/types.js';
 import type { ChangedObject } from './changed-objects.js';
 
 export const WORKLOAD_KINDS = new Set([
@@ -48,12 +48,6 @@ export interface PairScope {
 
 export function targetKey(t: ServiceTarget): string {
   return `${t.ref.kind}/${t.ref.namespace ?? ''}/${t.ref.name}/${t.host}`;
-}
-
-export function clientKey(w: Pick<Workload, 'kind' | 'meta'> | Ref): string {
-  return 'meta' in w
-    ? `${w.kind}/${w.meta.namespace}/${w.meta.name}`
-    : `${w.kind}/${w.namespace ?? ''}/${w.name}`;
 }
 
 function add<K, V>(map: Map<K, V[]>, key: K, value: V): void {
@@ -99,10 +93,10 @@ export function pairScope(
     } else if (c.kind === 'Namespace') {
       namespaceTargets(c.name, c);
       for (const mesh of [before, after])
-        for (const w of mesh.workloads.inNamespace(c.name)) add(scope.clients, clientKey(w), c);
+        for (const w of mesh.workloads.inNamespace(c.name)) add(scope.clients, workloadKey(w), c);
     } else if (WORKLOAD_KINDS.has(c.kind)) {
       namespaceTargets(c.namespace, c);
-      add(scope.clients, clientKey(c), c);
+      add(scope.clients, workloadKey(c), c);
     } else if (c.kind === 'Service' || c.kind === 'ServiceEntry') {
       for (const t of targetsIn.get(c.namespace) ?? [])
         if (t.ref.kind === c.kind && t.ref.name === c.name) everyClient(t, c);
@@ -122,7 +116,7 @@ export function pairScope(
       if (roots.has(c.namespace)) scope.everything.push(c);
       else
         for (const mesh of [before, after])
-          for (const w of mesh.workloads.inNamespace(c.namespace)) add(scope.clients, clientKey(w), c);
+          for (const w of mesh.workloads.inNamespace(c.namespace)) add(scope.clients, workloadKey(w), c);
     } else if (c.kind === 'VirtualService') {
       const hosts = new Set<string>();
       for (const mesh of [before, after]) {

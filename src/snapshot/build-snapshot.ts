@@ -53,6 +53,7 @@ import {
   type VirtualService,
   type WaypointGateway,
   type Workload,
+  workloadKey,
 } from './types.js';
 
 const WORKLOAD_KINDS = new Set(['Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet', 'Job', 'CronJob']);
@@ -157,7 +158,7 @@ export function buildSnapshot(raws: readonly RawObject[], options: BuildOptions 
         );
       }
       // By kind too: a Deployment and a CronJob may share a name, and their pods are not one workload.
-      const key = `${m.namespace}/${owner.kind}/${owner.name}`;
+      const key = workloadKey({ kind: owner.kind, namespace: m.namespace, name: owner.name });
       const earlier = pending.get(key)?.isRunningPod ? pending.get(key) : undefined;
       const hasSidecar = podHasSidecar(spec);
       const podNames = earlier?.podNames ?? [];
@@ -192,7 +193,7 @@ export function buildSnapshot(raws: readonly RawObject[], options: BuildOptions 
       const templatePath =
         kind === 'CronJob' ? ['spec', 'jobTemplate', 'spec', 'template'] : ['spec', 'template'];
       const template = validate(raw, kind, templatePath, podTemplateSchema);
-      const key = `${m.namespace}/${kind}/${m.name}`;
+      const key = workloadKey({ kind, namespace: m.namespace, name: m.name });
       // A running Pod of this workload, read before, already tells the truth about its proxy.
       if (pending.get(key)?.isRunningPod) continue;
       pending.set(key, {

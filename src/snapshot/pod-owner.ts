@@ -1,6 +1,7 @@
 // The workload a running pod belongs to, from its owner reference (a Deployment through its
 // ReplicaSet's pod-template-hash, a CronJob through its Job's label), and whether it runs a sidecar:
 // what the snapshot groups pods by, and what the change alerts compare a pod with its siblings on.
+import type { RawObject } from './read-manifests.js';
 import type { Labels, Workload } from './types.js';
 
 export interface PodMeta {
@@ -30,4 +31,21 @@ export function podHasSidecar(spec: {
   readonly initContainers?: readonly { readonly name?: string }[] | null;
 }): boolean {
   return [...(spec.initContainers ?? []), ...(spec.containers ?? [])].some((c) => c.name === 'istio-proxy');
+}
+
+/** A Pod as the API gave it (the live model's stored object): where it is, its owner and its sidecar. */
+export function rawPod(raw: RawObject): {
+  namespace: string;
+  labels: Labels;
+  owner: ReturnType<typeof podOwner>;
+  sidecar: boolean;
+} {
+  const metadata = (raw.object.metadata ?? {}) as Partial<PodMeta> & { namespace?: string };
+  const labels = metadata.labels ?? {};
+  return {
+    namespace: metadata.namespace ?? '',
+    labels,
+    owner: podOwner({ name: metadata.name ?? '', labels, ownerReferences: metadata.ownerReferences }),
+    sidecar: podHasSidecar((raw.object.spec ?? {}) as Parameters<typeof podHasSidecar>[0]),
+  };
 }

@@ -317,6 +317,16 @@ export const DEFAULT_MESH_CONFIG: MeshConfig = {
   trustDomain: 'cluster.local',
 };
 
+/**
+ * A workload's identity: kind, namespace and name (a Deployment and a CronJob may share a name), from
+ * the workload or from a reference to it.
+ */
+export function workloadKey(w: Pick<Workload, 'kind' | 'meta'> | Ref): string {
+  return 'meta' in w
+    ? `${w.kind}/${w.meta.namespace}/${w.meta.name}`
+    : `${w.kind}/${w.namespace ?? ''}/${w.name}`;
+}
+
 export function formatRef(ref: Ref): string {
   return ref.namespace ? `${ref.kind} ${ref.namespace}/${ref.name}` : `${ref.kind} ${ref.name}`;
 }

@@ -1,9 +1,8 @@
 // Breaking changes, as the live model sees them: after a burst of changes to what steers mTLS (a
 // PeerAuthentication, DestinationRule, ServiceEntry, Service, Sidecar, VirtualService, a namespace's
-// or pod's injection label, the mesh config, a pod that leaves its workload's pods disagreeing about
-// the sidecar), the client→service matrix before and after the burst is
-// compared, limited to the namespaces the changed objects can affect; pairs that were ok and now fail
-// make one alert for the burst.
+// or pod's injection label, the mesh config, a pod that disagrees about the sidecar with its
+// workload), the client→service matrix before and after the burst is compared, limited to the
+// namespaces the changed objects can affect; pairs that were ok and now fail make one alert.
 import { createTwoFilesPatch } from 'diff';
 import { stringify } from 'yaml';
 import { type JudgedPair, judgedPairs } from '../../engine/matrix.js';
@@ -12,9 +11,9 @@ import { ResolvedMesh } from '../../mesh/resolve.js';
 import { selectorMatches } from '../../mesh/selectors.js';
 import type { ServiceTarget } from '../../mesh/targets.js';
 import { DISABLED_TLS_MODE, ISTIO_TLS_MODE, TLS_MODE_LABEL } from '../endpoint-tls-mode.js';
-import { type PodMeta, podHasSidecar, podOwner } from '../pod-owner.js';
+import { rawPod } from '../pod-owner.js';
 import type { RawObject } from '../read-manifests.js';
-import type { ProxyKind, Workload } from '../types.js';
+import { type ProxyKind, type Workload, workloadKey } from '../types.js';
 import type { ClusterModel, ObjectChange } from './model.js';
 
 export interface ChangedObject {
@@ -170,20 +169,18 @@ export class ChangeAlerts {
       // A workload back after a time without pods had no pairs in "before", as a client or behind
       // its services: those are judged with it as it last was.
       if (returning.size > 0) {
-        const then = asTheyWere(after, returning);
-        const now = new Set(after.snapshot.workloads);
-        const back = new Set(then.snapshot.workloads.filter((w) => !now.has(w)));
+        const { past, back } = asTheyWere(after, returning);
         // Behind a service, only for clients that were there: a new client's calls are new, not broken.
-        const earlier = new Set(before.snapshot.workloads.map(ownerKeyOf));
+        const earlier = new Set(before.snapshot.workloads.map(workloadKey));
         const backBehind = new Map<ServiceTarget, boolean>();
-        for (const judged of pairsIn(then, scopes)) {
+        for (const judged of pairsIn(past, scopes)) {
           const { client, target } = judged;
           let behind = backBehind.get(target);
           if (behind === undefined) {
             behind = target.backends.some((b) => back.has(b));
             backBehind.set(target, behind);
           }
-          const involved = back.has(client) || (behind && earlier.has(ownerKeyOf(client)));
+          const involved = back.has(client) || (behind && earlier.has(workloadKey(client)));
           const key = pairKey(judged);
           if (involved && !was.has(key)) was.set(key, judged.pair.outcome);
         }
@@ -235,9 +232,6 @@ type SidecarState = ProxyKind | 'mixed';
 // Workloads remembered after their pods are gone; the longest unseen are forgotten first.
 const REMEMBERED_OWNERS = 50_000;
 
-const ownerKey = (namespace: string, kind: string, name: string) => `${namespace}/${kind}/${name}`;
-const ownerKeyOf = (w: Workload) => ownerKey(w.meta.namespace, w.kind, w.meta.name);
-
 /**
  * What each workload's running pods said about the sidecar at the comparisons so far, kept after
  * they are gone: one pod replaced at a time (a StatefulSet, a Recreate rollout) is compared with
@@ -249,7 +243,7 @@ class SidecarMemory {
   learn(mesh: ResolvedMesh): void {
     for (const w of mesh.snapshot.workloads) {
       if (w.podNames.length === 0) continue;
-      const key = ownerKeyOf(w);
+      const key = workloadKey(w);
       this.states.delete(key);
       this.states.set(key, stateOf(w));
     }
@@ -269,10 +263,10 @@ class SidecarMemory {
     let present: Set<string> | undefined;
     for (const w of after.snapshot.workloads) {
       if (w.podNames.length === 0) continue;
-      const key = ownerKeyOf(w);
+      const key = workloadKey(w);
       const was = this.states.get(key);
       if (was === undefined || was === 'mixed' || was === stateOf(w)) continue;
-      present ??= new Set(before.snapshot.workloads.map(ownerKeyOf));
+      present ??= new Set(before.snapshot.workloads.map(workloadKey));
       if (!present.has(key)) out.set(w, was);
     }
     return out;
@@ -283,16 +277,25 @@ function stateOf(w: Workload): SidecarState {
   return w.mixedPods ? 'mixed' : w.proxy;
 }
 
-/** `mesh` with these workloads as their pods were when last seen: with or without the sidecar. */
-function asTheyWere(mesh: ResolvedMesh, states: ReadonlyMap<Workload, ProxyKind>): ResolvedMesh {
+/**
+ * `mesh` with these workloads as their pods were when last seen (with or without the sidecar), and
+ * those workloads as it has them.
+ */
+function asTheyWere(
+  mesh: ResolvedMesh,
+  states: ReadonlyMap<Workload, ProxyKind>,
+): { past: ResolvedMesh; back: Set<Workload> } {
+  const back = new Set<Workload>();
   const workloads = mesh.snapshot.workloads.map((w): Workload => {
     const state = states.get(w);
     if (!state) return w;
     // The pods now carry the injector's label, which says nothing of pods that had no sidecar.
     const tlsMode = state === 'sidecar' ? (w.podLabels[TLS_MODE_LABEL] ?? ISTIO_TLS_MODE) : DISABLED_TLS_MODE;
-    return { ...w, proxy: state, mixedPods: undefined, tlsMode };
+    const was: Workload = { ...w, proxy: state, mixedPods: undefined, tlsMode };
+    back.add(was);
+    return was;
   });
-  return new ResolvedMesh({ ...mesh.snapshot, workloads });
+  return { past: new ResolvedMesh({ ...mesh.snapshot, workloads }), back };
 }
 
 const targetsByNamespace = new WeakMap<ResolvedMesh, Map<string, ServiceTarget[]>>();
@@ -306,17 +309,8 @@ const targetsByNamespace = new WeakMap<ResolvedMesh, Map<string, ServiceTarget[]
  * churn costs a lookup.
  */
 function podScopes(raw: RawObject, baseline: ResolvedMesh, memory: SidecarMemory): Scope[] {
-  const m = metaOf(raw);
-  const labels = m.labels ?? {};
-  const owner = podOwner({
-    name: m.name ?? '',
-    labels,
-    ownerReferences: (raw.object.metadata as { ownerReferences?: PodMeta['ownerReferences'] })
-      .ownerReferences,
-  });
-  const ns = m.namespace ?? '';
-  const sidecar = podHasSidecar((raw.object.spec ?? {}) as Parameters<typeof podHasSidecar>[0]);
-  const was = memory.get(ownerKey(ns, owner.kind, owner.name));
+  const { namespace: ns, labels, owner, sidecar } = rawPod(raw);
+  const was = memory.get(workloadKey({ kind: owner.kind, namespace: ns, name: owner.name }));
   if (was !== undefined) {
     if (was !== 'mixed' && (was === 'sidecar') === sidecar) return [];
     return [{ targets: new Set([ns]) }, { clients: new Set([ns]) }];
@@ -340,8 +334,7 @@ function podScopes(raw: RawObject, baseline: ResolvedMesh, memory: SidecarMemory
 
 // A pair by identities (the client's kind, namespace and name, and the service port), not by its shown
 // name, which gains " (Kind)" only while another workload has the same name.
-const pairKey = ({ client, pair }: JudgedPair) =>
-  `${client.kind}/${client.meta.namespace}/${client.meta.name}→${pair.to}`;
+const pairKey = ({ client, pair }: JudgedPair) => `${workloadKey(client)}→${pair.to}`;
 
 function* pairsIn(mesh: ResolvedMesh, scopes: readonly Scope[]): Generator<JudgedPair> {
   // Services scoped to namespaces are walked namespace by namespace; an unscoped one walks them all.
@@ -396,10 +389,7 @@ function relevantPart(kind: string, raw: RawObject | undefined): unknown {
     case 'Namespace':
       return { labels: injection };
     case 'Pod':
-      return {
-        labels: injection,
-        istioProxyContainer: podHasSidecar((raw.object.spec ?? {}) as Parameters<typeof podHasSidecar>[0]),
-      };
+      return { labels: injection, istioProxyContainer: rawPod(raw).sidecar };
     case 'ConfigMap':
       return raw.object.data ?? {};
     default:
