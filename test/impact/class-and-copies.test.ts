@@ -4,6 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { diagnose } from '../../src/engine/diagnose.js';
 import { diffFindings, impact } from '../../src/engine/impact.js';
+import type { MeshSnapshot } from '../../src/snapshot/types.js';
 import { bruteForce, scoped } from '../helpers/impact-compare.js';
 import {
   app,
@@ -67,18 +68,23 @@ describe('mesh defaultServiceExportTo changes client classes', () => {
     );
   });
 });
+/** impact() sees a change here, and opens and resolves exactly what two full diagnoses differ by. */
+function expectFindingsOfFullDiagnoses(before: MeshSnapshot, after: MeshSnapshot): void {
+  const now = new Date('2026-11-29T00:00:00Z');
+  const r = impact(before, after, { now });
+  const truth = diffFindings(diagnose(before, { now }).findings, diagnose(after, { now }).findings);
+  expect(r.changed.length).toBeGreaterThan(0);
+  const show = (f: { code: string; message: string }) => `${f.code}: ${f.message}`;
+  expect(r.findings.opened.map(show)).toEqual(truth.opened.map(show));
+  expect(r.findings.resolved.map(show)).toEqual(truth.resolved.map(show));
+}
+
 describe('a change changedObjects must see for the findings to be right', () => {
   it('duplicate object: second copy changes', () => {
     const base = namespace('shop') + app('shop', 'api') + peerAuthentication('shop', 'default', 'STRICT');
     const before = snapshotOf(base + peerAuthentication('shop', 'default', 'STRICT'));
     const after = snapshotOf(base + peerAuthentication('shop', 'default', 'DISABLE'));
-    const now = new Date('2026-11-29T00:00:00Z');
-    const r = impact(before, after, { now });
-    const truth = diffFindings(diagnose(before, { now }).findings, diagnose(after, { now }).findings);
-    expect(r.changed.length).toBeGreaterThan(0);
-    const show = (f: { code: string; message: string }) => `${f.code}: ${f.message}`;
-    expect(r.findings.opened.map(show)).toEqual(truth.opened.map(show));
-    expect(r.findings.resolved.map(show)).toEqual(truth.resolved.map(show));
+    expectFindingsOfFullDiagnoses(before, after);
   });
   it('meshConfig source moved (ConfigMap -> IstioOperator), autoMtls off both', () => {
     const base = namespace('shop') + app('shop', 'api');
@@ -93,12 +99,6 @@ describe('a change changedObjects must see for the findings to be right', () => 
     meshConfig: {enableAutoMtls: false}
   `,
     );
-    const now = new Date('2026-11-29T00:00:00Z');
-    const r = impact(before, after, { now });
-    const truth = diffFindings(diagnose(before, { now }).findings, diagnose(after, { now }).findings);
-    expect(r.changed.length).toBeGreaterThan(0);
-    const show = (f: { code: string; message: string }) => `${f.code}: ${f.message}`;
-    expect(r.findings.opened.map(show)).toEqual(truth.opened.map(show));
-    expect(r.findings.resolved.map(show)).toEqual(truth.resolved.map(show));
+    expectFindingsOfFullDiagnoses(before, after);
   });
 });
