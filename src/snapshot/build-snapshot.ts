@@ -7,7 +7,7 @@ import { podTlsMode } from './endpoint-tls-mode.js';
 import { fastParse, NOT_FAST } from './fast-schema.js';
 import { routerReason } from './gateway-proxy.js';
 import { invalidName, invalidNamespace, quote } from './k8s-names.js';
-import { podHasSidecar, podOwner } from './pod-owner.js';
+import { podHasSidecar, podIsFinished, podOwner } from './pod-owner.js';
 
 import { decideProxy, webhooksSelectingNamespace } from './proxy-status.js';
 import { ManifestError, type RawObject } from './read-manifests.js';
@@ -142,6 +142,7 @@ export function buildSnapshot(raws: readonly RawObject[], options: BuildOptions 
     } else if (group === '' && kind === 'Service') {
       services.push(toService(meta(), validate(raw, kind, ['spec'], serviceSpecSchema)));
     } else if (group === '' && kind === 'Pod') {
+      if (podIsFinished(raw.object)) continue;
       const m = meta();
       const spec = validate(raw, kind, ['spec'], podSpecSchema);
       const owner = podOwner({ ...m, ownerReferences: (raw.object.metadata as Meta).ownerReferences });

@@ -25,6 +25,15 @@ export function podOwner(pod: PodMeta): { kind: Workload['kind']; name: string }
   return kind ? { kind, name: owner.name } : { kind: 'Pod', name: pod.name };
 }
 
+/**
+ * A pod whose containers have all ended (a completed Job's pod, an evicted pod): it makes no calls and
+ * serves none, so it is not part of the mesh, whether read from a cluster or from a dump of one.
+ */
+export function podIsFinished(object: { readonly status?: unknown }): boolean {
+  const phase = (object.status as { phase?: unknown } | undefined)?.phase;
+  return phase === 'Succeeded' || phase === 'Failed';
+}
+
 /** An istio-proxy container, as a regular container or a native sidecar (an init container). */
 export function podHasSidecar(spec: {
   readonly containers?: readonly { readonly name?: string }[] | null;

@@ -132,3 +132,25 @@ status: { phase: Running }
     expect(diagnosis.findings.filter((f) => f.code === 'sidecar-missing')).toEqual([]);
   });
 });
+
+describe('pods that have finished (a dump of `kubectl get pods -A -o yaml`)', () => {
+  const finished = (yaml: string, phase: string) => yaml.replace('phase: Running', `phase: ${phase}`);
+
+  it('a completed or failed pod without the sidecar does not make its workload mixed or sidecar-less', () => {
+    for (const phase of ['Succeeded', 'Failed']) {
+      const { snapshot, diagnosis } = check(restarted + finished(old, phase));
+      const cron = snapshot.workloads.find((w) => w.meta.name === 'cron');
+      expect(cron).toMatchObject({ proxy: 'sidecar', podNames: ['cron-5c6b4-aaaaa'] });
+      expect(cron?.mixedPods).toBeUndefined();
+      expect(diagnosis.findings.filter((f) => f.code === 'sidecar-missing')).toEqual([]);
+      expect(diagnosis.findings.some((f) => f.code === 'strict-plaintext-clients')).toBe(false);
+    }
+  });
+
+  it('a workload with only finished pods is not a client at all; a pending pod still counts', () => {
+    const { snapshot } = check(finished(old, 'Succeeded'));
+    expect(snapshot.workloads.some((w) => w.meta.name === 'cron')).toBe(false);
+    const pending = check(finished(old, 'Pending')).snapshot.workloads.find((w) => w.meta.name === 'cron');
+    expect(pending).toMatchObject({ proxy: 'none', podNames: ['cron-7d9f8-zzzzz'] });
+  });
+});

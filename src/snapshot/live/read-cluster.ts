@@ -2,6 +2,7 @@
 // request per namespace or pod, so the request count does not grow with the cluster. Whatever cannot be
 // read becomes a gap that every output shows; nothing silently becomes "no problems".
 import { buildSnapshot } from '../build-snapshot.js';
+import { podIsFinished } from '../pod-owner.js';
 import type { RawObject } from '../read-manifests.js';
 import type { Gap, MeshSnapshot } from '../types.js';
 import {
@@ -311,7 +312,7 @@ export const liveAs =
 /** A running pod, reduced; a finished one is not part of the mesh. */
 export const livePod: Convert = (item) => {
   const raw = live(item, 'Pod', 'v1');
-  return isFinished(raw) ? undefined : reducePod(raw);
+  return podIsFinished(raw.object) ? undefined : reducePod(raw);
 };
 
 /** Only Istio's own ConfigMaps of its namespace (mesh config, injector values). */
@@ -319,11 +320,6 @@ export const liveIstioConfigMap: Convert = (item) => {
   const raw = live(item, 'ConfigMap', 'v1');
   return isIstioConfigMap(raw) ? raw : undefined;
 };
-
-function isFinished(raw: RawObject): boolean {
-  const phase = (raw.object.status as { phase?: string } | undefined)?.phase;
-  return phase === 'Succeeded' || phase === 'Failed';
-}
 
 function isIstioConfigMap(raw: RawObject): boolean {
   const name = (raw.object.metadata as { name?: string } | undefined)?.name ?? '';
