@@ -112,6 +112,18 @@ function revertPlan(change: ChangedObject): RemediationPlan {
   const revert = change.revert as NonNullable<ChangedObject['revert']>;
   const where = change.namespace ? ['-n', change.namespace] : [];
   const json = JSON.stringify(revert.body);
+  // A resourceVersion in a merge patch is a precondition the API server checks: the printed command
+  // is refused (409) after a later edit, as the bot's own apply is.
+  const patchJson =
+    revert.action === 'merge-patch' && change.resourceVersion
+      ? JSON.stringify({
+          ...revert.body,
+          metadata: {
+            ...((revert.body as { metadata?: object }).metadata ?? {}),
+            resourceVersion: change.resourceVersion,
+          },
+        })
+      : json;
   const target = {
     kind: change.kind,
     namespace: change.namespace,
@@ -142,6 +154,9 @@ function revertPlan(change: ChangedObject): RemediationPlan {
     action: revert.action,
     target,
     body: revert.body,
+    // The patch puts back what this change replaced: bound to the version the change left, so a
+    // later edit (a fix of the fix, someone else's change) is never overwritten by an old alert's button.
+    ...(revert.action === 'merge-patch' ? { expectVersion: change.resourceVersion } : {}),
     kubectl:
       revert.action === 'create'
         ? `echo ${shellQuote(json)} | kubectl create -f -`
@@ -154,7 +169,7 @@ function revertPlan(change: ChangedObject): RemediationPlan {
             '--type',
             'merge',
             '-p',
-            json,
+            patchJson,
           ]
             .map(shellQuote)
             .join(' '),

@@ -1,12 +1,14 @@
 // ChangeAlerts on a live model of a loopback API, started and synced, recording every alert, every
 // evaluated burst and every repair: what the change-alert tests drive with edits to the fake API.
-import { Watch } from '@kubernetes/client-node';
+import { type KubeConfig, Watch } from '@kubernetes/client-node';
 import { createKubeApi } from '../../src/snapshot/live/kube-api.js';
 import { ClusterModel } from '../../src/snapshot/live/model.js';
 import { type BreakingChange, ChangeAlerts, type Repair } from '../../src/snapshot/live/watch-alerts.js';
 import type { FakeKubeApi } from './fake-kube-api.js';
 
 export interface AlertHarness {
+  /** The loopback API's kubeconfig, for a client of its own (applying what an alert offers). */
+  readonly config: KubeConfig;
   readonly model: ClusterModel;
   readonly seen: BreakingChange[];
   /** One entry per compared burst: its alert, or undefined when it broke nothing. */
@@ -32,6 +34,7 @@ export async function watchAlerts(fake: FakeKubeApi): Promise<AlertHarness> {
   await alerts.start(10_000);
   while (fake.openWatches() < 11) await new Promise((r) => setTimeout(r, 20));
   return {
+    config,
     model,
     seen,
     evaluated,
