@@ -183,11 +183,13 @@ export function addPortException(
   // conversion skip the port while the workload drops the static STRICT policy, opening every port.
   const mtls = options.strictWorkload ? { mtls: { mode: 'STRICT' } } : {};
   const others = options.strictWorkload ? 'other ports stay STRICT' : 'other ports keep their mode';
+  // An id names one plan: the variant that also pins STRICT is another change than the bare exception.
+  const strictSuffix = options.strictWorkload ? ':strict' : '';
   if (existing?.selector) {
     const target = paRef(existing);
     const body = { spec: { ...mtls, portLevelMtls: portEntry } };
     return {
-      id: `port-exception:PeerAuthentication/${namespace}/${existing.meta.name}:${targetPort}`,
+      id: `port-exception:PeerAuthentication/${namespace}/${existing.meta.name}:${targetPort}${strictSuffix}`,
       title: `Accept plaintext on port ${targetPort} in PeerAuthentication ${namespace}/${existing.meta.name}${options.strictWorkload ? ', with mode STRICT for the rest' : ''}`,
       risk: `Port ${targetPort} of the selected workloads accepts plaintext; ${others}.`,
       action: 'merge-patch',
@@ -204,7 +206,7 @@ export function addPortException(
     spec: { selector: { matchLabels: { ...selector } }, ...mtls, portLevelMtls: portEntry },
   };
   return {
-    id: `port-exception:PeerAuthentication/${namespace}/${name}:${targetPort}`,
+    id: `port-exception:PeerAuthentication/${namespace}/${name}:${targetPort}${strictSuffix}`,
     title: `Create a workload policy that accepts plaintext on port ${targetPort} only`,
     risk: `Port ${targetPort} of ${workloadName} accepts plaintext; its other ports keep the namespace/mesh mode. The selector is required: Istio ignores portLevelMtls without one.`,
     action: 'create',
@@ -297,7 +299,9 @@ export function createExternalDestinationRule(
     spec: { host, trafficPolicy: { tls } },
   };
   return {
-    id: `create-external-dr:DestinationRule/${namespace}/${name}`,
+    // Both modes create an object of this name: the mode is part of the id, so a button never resolves
+    // to the other plan.
+    id: `create-external-dr-${mode.toLowerCase()}:DestinationRule/${namespace}/${name}`,
     title:
       mode === 'SIMPLE'
         ? `Originate TLS to ${host} (DestinationRule SIMPLE with sni)`
