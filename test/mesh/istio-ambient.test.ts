@@ -193,7 +193,7 @@ describe('area 9: ztunnel enforces PeerAuthentication as istiod converts it', ()
     expect(f?.why?.join(' ')).toContain('DISABLE only');
     expect(f?.why?.join(' ')).not.toContain('keeps the static STRICT policy and the port-level');
     const plans = (f as unknown as { remediations: { id: string; kubectl: string }[] }).remediations;
-    expect(plans.map((r) => r.id)).toEqual(['port-exception:PeerAuthentication/srv/api-port:8080']);
+    expect(plans.map((r) => r.id)).toEqual(['port-exception:PeerAuthentication/srv/api-port:8080:strict']);
     const patch = JSON.parse(/ -p '(.*)'$/.exec(plans[0]?.kubectl ?? '')?.[1] ?? '{}');
     expect(patch).toEqual({
       spec: { mtls: { mode: 'STRICT' }, portLevelMtls: { 8080: { mode: 'PERMISSIVE' } } },
@@ -228,7 +228,7 @@ describe('area 9: the port exception offered for plaintext clients of an ambient
     );
     const f = (await checkJson(mesh)).findings.find((x) => x.code === 'strict-plaintext-clients');
     const plans = (f as unknown as { remediations: { id: string; kubectl: string }[] }).remediations;
-    const plan = plans.find((r) => r.id === 'port-exception:PeerAuthentication/srv/api-port-8080:8080');
+    const plan = plans.find((r) => r.id === 'port-exception:PeerAuthentication/srv/api-port-8080:8080:strict');
     const created = heredocOf(plan?.kubectl);
     expect(created).toContain('mode: STRICT');
     const fixed = (await matrixJson(`${mesh}---\n${created}\n`)).pairs;
