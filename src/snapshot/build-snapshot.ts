@@ -76,6 +76,34 @@ interface PendingWorkload {
   readonly sidecarPods: string[];
 }
 
+/**
+ * Whether a workload object stands for pods of its own. A ReplicaSet a Deployment manages, and a Job a
+ * CronJob made, are their owner's (a dump of `kubectl get all` lists them all; an old ReplicaSet
+ * scaled to 0 still holds the template from before injection), and a Job that has finished runs none.
+ */
+function runsPodsOfItsOwn(raw: RawObject, kind: string): boolean {
+  const object = raw.object as {
+    metadata?: { ownerReferences?: readonly { kind?: unknown }[] | null };
+    status?: { conditions?: readonly { type?: unknown; status?: unknown }[] | null } | null;
+  };
+  const owners = object.metadata?.ownerReferences ?? [];
+  if (kind === 'ReplicaSet') return !owners.some((o) => o.kind === 'Deployment');
+  if (kind !== 'Job') return true;
+  if (owners.some((o) => o.kind === 'CronJob')) return false;
+  const done = (object.status?.conditions ?? []).some(
+    (c) => (c.type === 'Complete' || c.type === 'Failed') && c.status === 'True',
+  );
+  return !done;
+}
+
+/** A pod's metadata, the workload it belongs to and that workload's key. */
+function podOf(raw: RawObject) {
+  const m = readMeta(raw, 'Pod');
+  const owner = podOwner({ ...m, ownerReferences: (raw.object.metadata as Meta).ownerReferences });
+  // By kind too: a Deployment and a CronJob may share a name, and their pods are not one workload.
+  return { m, owner, key: workloadKey({ kind: owner.kind, namespace: m.namespace, name: owner.name }) };
+}
+
 export interface BuildOptions {
   readonly gaps?: readonly Gap[];
   readonly collectedRootCertConfigMaps?: boolean;
@@ -99,6 +127,50 @@ export function buildSnapshot(raws: readonly RawObject[], options: BuildOptions 
   let meshConfig: MeshConfig = DEFAULT_MESH_CONFIG;
   let injector: InjectorConfig = { rewriteAppHTTPProbe: true };
   const injectionWebhooks: InjectionWebhook[] = [];
+
+  const terminatingPods: RawObject[] = [];
+  const addPod = (raw: RawObject) => {
+    const { m, owner, key } = podOf(raw);
+    const spec = validate(raw, 'Pod', ['spec'], podSpecSchema);
+    // The owner's name comes from a reference or a label: it names the workload a fix restarts.
+    if (owner.name !== m.name) {
+      const fromLabel = owner.kind === 'CronJob';
+      checkName(
+        raw,
+        owner.kind,
+        owner.name,
+        fromLabel
+          ? ['metadata', 'labels', 'batch.kubernetes.io/cronjob-name']
+          : ['metadata', 'ownerReferences', 0, 'name'],
+      );
+    }
+    const earlier = pending.get(key)?.isRunningPod ? pending.get(key) : undefined;
+    const hasSidecar = podHasSidecar(spec);
+    const podNames = earlier?.podNames ?? [];
+    const sidecarPods = earlier?.sidecarPods ?? [];
+    podNames.push(m.name);
+    if (hasSidecar) sidecarPods.push(m.name);
+    // Pods of one workload that disagree (a rollout, pods started before injection changed): a pod
+    // without the sidecar stands for them all, whatever the order they are read in, since its
+    // calls leave as plaintext and the namespace is not ready for STRICT while it runs.
+    const keepEarlier =
+      earlier !== undefined && hasSidecar && earlier.sidecarPods.length < earlier.podNames.length;
+    pending.set(
+      key,
+      keepEarlier
+        ? { ...earlier, podNames, sidecarPods }
+        : {
+            kind: owner.kind,
+            meta: owner.kind === 'Pod' ? m : { ...m, name: owner.name },
+            podLabels: withoutPodTemplateHash(m.labels),
+            podAnnotations: m.annotations,
+            spec,
+            isRunningPod: true,
+            podNames,
+            sidecarPods,
+          },
+    );
+  };
 
   for (const raw of raws) {
     const kind = raw.object.kind;
@@ -143,53 +215,18 @@ export function buildSnapshot(raws: readonly RawObject[], options: BuildOptions 
       services.push(toService(meta(), validate(raw, kind, ['spec'], serviceSpecSchema)));
     } else if (group === '' && kind === 'Pod') {
       if (podIsFinished(raw.object)) continue;
-      const m = meta();
-      const spec = validate(raw, kind, ['spec'], podSpecSchema);
-      const owner = podOwner({ ...m, ownerReferences: (raw.object.metadata as Meta).ownerReferences });
-      // The owner's name comes from a reference or a label: it names the workload a fix restarts.
-      if (owner.name !== m.name) {
-        const fromLabel = owner.kind === 'CronJob';
-        checkName(
-          raw,
-          owner.kind,
-          owner.name,
-          fromLabel
-            ? ['metadata', 'labels', 'batch.kubernetes.io/cronjob-name']
-            : ['metadata', 'ownerReferences', 0, 'name'],
-        );
+      // A terminating pod is on its way out (a rollout's old pod): it speaks for its workload only
+      // when no other pod does, so a replaced pod without the sidecar does not make it "mixed".
+      if ((raw.object.metadata as Meta & { deletionTimestamp?: unknown }).deletionTimestamp) {
+        terminatingPods.push(raw);
+        continue;
       }
-      // By kind too: a Deployment and a CronJob may share a name, and their pods are not one workload.
-      const key = workloadKey({ kind: owner.kind, namespace: m.namespace, name: owner.name });
-      const earlier = pending.get(key)?.isRunningPod ? pending.get(key) : undefined;
-      const hasSidecar = podHasSidecar(spec);
-      const podNames = earlier?.podNames ?? [];
-      const sidecarPods = earlier?.sidecarPods ?? [];
-      podNames.push(m.name);
-      if (hasSidecar) sidecarPods.push(m.name);
-      // Pods of one workload that disagree (a rollout, pods started before injection changed): a pod
-      // without the sidecar stands for them all, whatever the order they are read in, since its
-      // calls leave as plaintext and the namespace is not ready for STRICT while it runs.
-      const keepEarlier =
-        earlier !== undefined && hasSidecar && earlier.sidecarPods.length < earlier.podNames.length;
-      pending.set(
-        key,
-        keepEarlier
-          ? { ...earlier, podNames, sidecarPods }
-          : {
-              kind: owner.kind,
-              meta: owner.kind === 'Pod' ? m : { ...m, name: owner.name },
-              podLabels: withoutPodTemplateHash(m.labels),
-              podAnnotations: m.annotations,
-              spec,
-              isRunningPod: true,
-              podNames,
-              sidecarPods,
-            },
-      );
+      addPod(raw);
     } else if (
       WORKLOAD_KINDS.has(kind) &&
       (group === 'apps' || group === 'batch' || group === 'extensions')
     ) {
+      if (!runsPodsOfItsOwn(raw, kind)) continue;
       const m = meta();
       const templatePath =
         kind === 'CronJob' ? ['spec', 'jobTemplate', 'spec', 'template'] : ['spec', 'template'];
@@ -231,6 +268,9 @@ export function buildSnapshot(raws: readonly RawObject[], options: BuildOptions 
     }
     // Every other kind is ignored: the analysis does not need it.
   }
+
+  const withPodsStaying = new Set([...pending].flatMap(([key, p]) => (p.isRunningPod ? [key] : [])));
+  for (const raw of terminatingPods) if (!withPodsStaying.has(podOf(raw).key)) addPod(raw);
 
   // Without Istio's webhooks in the input, decideProxy assumes the default install.
   const webhooks =

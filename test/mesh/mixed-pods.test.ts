@@ -3,8 +3,10 @@
 // calls to a STRICT service are reported, the namespace is not called ready for STRICT, and a
 // finding names the pods on each side.
 import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 import { computePosture } from '../../src/digest/posture.js';
 import { diagnose } from '../../src/engine/diagnose.js';
+import { livePod } from '../../src/snapshot/live/read-cluster.js';
 import { app, matrixOf, namespace, peerAuthentication, snapshotOf } from '../helpers/mesh.js';
 
 const NOW = new Date('2026-11-30T00:00:00Z');
@@ -152,5 +154,91 @@ describe('pods that have finished (a dump of `kubectl get pods -A -o yaml`)', ()
     expect(snapshot.workloads.some((w) => w.meta.name === 'cron')).toBe(false);
     const pending = check(finished(old, 'Pending')).snapshot.workloads.find((w) => w.meta.name === 'cron');
     expect(pending).toMatchObject({ proxy: 'none', podNames: ['cron-7d9f8-zzzzz'] });
+  });
+});
+
+describe('what a dump of `kubectl get all -A -o yaml` holds besides the running pods', () => {
+  const replicaSet = (name: string, replicas: number, inject: boolean) => `---
+apiVersion: apps/v1
+kind: ReplicaSet
+metadata:
+  name: ${name}
+  namespace: legacy
+  ownerReferences: [{ apiVersion: apps/v1, kind: Deployment, name: cron, uid: d, controller: true }]
+spec:
+  replicas: ${replicas}
+  selector: { matchLabels: { app: cron } }
+  template:
+    metadata: { labels: { app: cron${inject ? '' : ', sidecar.istio.io/inject: "false"'} } }
+    spec: { containers: [{ name: app }] }
+`;
+  const deployment = `---
+apiVersion: apps/v1
+kind: Deployment
+metadata: { name: cron, namespace: legacy }
+spec:
+  selector: { matchLabels: { app: cron } }
+  template:
+    metadata: { labels: { app: cron } }
+    spec: { containers: [{ name: app }] }
+`;
+  const job = (name: string, extra: string) => `---
+apiVersion: batch/v1
+kind: Job
+metadata:
+  name: ${name}
+  namespace: legacy
+${extra}
+spec:
+  template:
+    metadata: { labels: { app: ${name}, sidecar.istio.io/inject: "false" } }
+    spec: { containers: [{ name: job }], restartPolicy: Never }
+`;
+
+  it("a Deployment's ReplicaSets, the old one scaled to 0 from before injection, are not workloads of their own", () => {
+    const { snapshot, diagnosis } = check(
+      `${deployment}${replicaSet('cron-5c6b4', 1, true)}${replicaSet('cron-7d9f8', 0, false)}${restarted}`,
+    );
+    const legacy = snapshot.workloads.filter((w) => w.meta.namespace === 'legacy');
+    expect(legacy.map((w) => `${w.kind} ${w.meta.name} ${w.proxy}`)).toEqual(['Deployment cron sidecar']);
+    expect(diagnosis.findings.filter((f) => f.severity !== 'info').map((f) => f.code)).toEqual([]);
+  });
+
+  it('a finished Job and a CronJob’s Job are no clients; a Job still running is', () => {
+    const complete = job(
+      'migrate',
+      'status: { conditions: [{ type: Complete, status: "True" }], succeeded: 1 }',
+    );
+    const failed = job('seed', 'status: { conditions: [{ type: Failed, status: "True" }] }');
+    const ofCronJob = job(
+      'report-29000000',
+      '  ownerReferences: [{ apiVersion: batch/v1, kind: CronJob, name: report, uid: c, controller: true }]',
+    );
+    const running = job('backfill', 'status: { active: 1 }');
+    const { snapshot } = check(complete + failed + ofCronJob + running);
+    const legacy = snapshot.workloads.filter((w) => w.meta.namespace === 'legacy');
+    expect(legacy.map((w) => `${w.kind} ${w.meta.name}`)).toEqual(['Job backfill']);
+  });
+
+  it('a terminating pod without the sidecar beside its replacement with one: the replacement stands for the workload', () => {
+    const terminating = old.replace(
+      '  ownerReferences:',
+      '  deletionTimestamp: "2026-11-30T00:00:00Z"\n  ownerReferences:',
+    );
+    for (const pods of [restarted + terminating, terminating + restarted]) {
+      const { snapshot, diagnosis } = check(pods);
+      const cron = snapshot.workloads.find((w) => w.meta.name === 'cron');
+      expect(cron).toMatchObject({ proxy: 'sidecar', podNames: ['cron-5c6b4-aaaaa'] });
+      expect(cron?.mixedPods).toBeUndefined();
+      expect(diagnosis.findings.some((f) => f.code === 'strict-plaintext-clients')).toBe(false);
+    }
+    // All its pods terminating: they still run until they are gone, and still call as they are.
+    const alone = check(terminating).snapshot.workloads.find((w) => w.meta.name === 'cron');
+    expect(alone).toMatchObject({ proxy: 'none', podNames: ['cron-7d9f8-zzzzz'] });
+    // A live read keeps the deletion mark it decides on.
+    const raw = livePod(parse(terminating.replace('---\n', '')));
+    expect((raw?.object.metadata as { deletionTimestamp?: string } | undefined)?.deletionTimestamp).toBe(
+      '2026-11-30T00:00:00Z',
+    );
   });
 });

@@ -350,6 +350,8 @@ function reducePod(raw: RawObject): RawObject {
         annotations: istioAnnotations(m.annotations as Record<string, string> | undefined),
         ownerReferences: m.ownerReferences,
         creationTimestamp: m.creationTimestamp,
+        // A terminating pod stands for its workload only while no other pod does (build-snapshot).
+        deletionTimestamp: m.deletionTimestamp,
       },
       spec: {
         serviceAccountName: pod.spec?.serviceAccountName,
