@@ -228,7 +228,9 @@ describe('area 9: the port exception offered for plaintext clients of an ambient
     );
     const f = (await checkJson(mesh)).findings.find((x) => x.code === 'strict-plaintext-clients');
     const plans = (f as unknown as { remediations: { id: string; kubectl: string }[] }).remediations;
-    const plan = plans.find((r) => r.id === 'port-exception:PeerAuthentication/srv/api-port-8080:8080:strict');
+    const plan = plans.find(
+      (r) => r.id === 'port-exception:PeerAuthentication/srv/api-port-8080:8080:strict',
+    );
     const created = heredocOf(plan?.kubectl);
     expect(created).toContain('mode: STRICT');
     const fixed = (await matrixJson(`${mesh}---\n${created}\n`)).pairs;
