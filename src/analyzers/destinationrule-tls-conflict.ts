@@ -2,7 +2,11 @@
 
 import { isWildcard, namespaceOfServiceHost } from '../mesh/hosts.js';
 import type { ResolvedMesh } from '../mesh/resolve.js';
-import { createNamespaceDestinationRule, setDestinationRuleTls } from '../remediation/plans.js';
+import {
+  createHostDestinationRule,
+  createNamespaceDestinationRule,
+  setDestinationRuleTls,
+} from '../remediation/plans.js';
 import { affectedNamespaces, describeClients, failuresWithReason, groupBy } from './connectivity-failures.js';
 import {
   describeBackendServer,
@@ -51,6 +55,11 @@ export const destinationRuleTlsConflict: Analyzer = {
       const how = viaTopLevel
         ? `its entry for port ${first.port.port} sets no tls, so auto mTLS decides, but endpoints are marked from the top-level ${path}.mode (${match.rule.trafficPolicy?.tls?.mode})`
         : `${path}.mode: ${sends}`;
+      // A wildcard rule serves hosts that work too: a rule for the failing hosts only, unless the
+      // conflict sits in a port entry or the rule has subsets (a new rule would drop those for the host).
+      const hosts = [...new Set(group.map((f) => f.target.host))].sort();
+      const narrowed =
+        isWildcard(rule.host) && path === 'spec.trafficPolicy.tls' && rule.subsets.length === 0;
       findings.push(
         finding({
           code: 'destinationrule-tls-conflict',
@@ -60,15 +69,19 @@ export const destinationRuleTlsConflict: Analyzer = {
             ...describeRoute(first.outcome, backend),
             describeBackendServer(backend),
           ],
-          fix: wantsMtls
-            ? `Set ${path}.mode to ISTIO_MUTUAL (or remove the tls block and let auto mTLS decide).`
-            : `Set ${path}.mode to DISABLE for this host, or give the server a sidecar (or a non-DISABLE policy).`,
+          fix: narrowed
+            ? `DestinationRule ${rule.meta.namespace}/${rule.meta.name} covers every host matching ${rule.host}: changing its ${path}.mode would change calls to all of them. Add a rule for ${listed(hosts)} only, in ${rule.meta.namespace}, with tls.mode ${target}${wantsMtls ? '' : ', or give the server a sidecar (or a non-DISABLE policy)'}.`
+            : wantsMtls
+              ? `Set ${path}.mode to ISTIO_MUTUAL (or remove the tls block and let auto mTLS decide).`
+              : `Set ${path}.mode to DISABLE for this host, or give the server a sidecar (or a non-DISABLE policy).`,
           resource: drRef(rule),
           location: rule.meta.source,
           path: `${path}.mode`,
           related: group.map((f) => f.target.ref),
           namespaces: affectedNamespaces(mesh, group),
-          remediations: [setDestinationRuleTls(rule, path, target)],
+          remediations: narrowed
+            ? hosts.slice(0, MAX_HOST_RULES).map((host) => createHostDestinationRule(rule, host, target))
+            : [setDestinationRuleTls(rule, path, target)],
         }),
       );
     }
@@ -76,6 +89,14 @@ export const destinationRuleTlsConflict: Analyzer = {
     return findings;
   },
 };
+
+// One button per failing host, a few at most; the fix text names them all.
+const MAX_HOST_RULES = 3;
+
+const listed = (hosts: readonly string[]) =>
+  hosts.length <= MAX_HOST_RULES
+    ? hosts.join(', ')
+    : `${hosts.slice(0, MAX_HOST_RULES).join(', ')} and ${hosts.length - MAX_HOST_RULES} more host(s)`;
 
 function isBroadWildcard(host: string): boolean {
   return isWildcard(host) && namespaceOfServiceHost(host.replace(/^\*\./, 'x.')) === undefined;

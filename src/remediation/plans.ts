@@ -284,6 +284,49 @@ export function createNamespaceDestinationRule(
   };
 }
 
+/**
+ * A rule for one host next to a wildcard rule that covers it: in the wildcard's namespace, with its
+ * export and workload selector, so the same clients pick it (the most specific host wins) and only
+ * calls to this host change. Flipping the wildcard instead would change every host it covers.
+ */
+export function createHostDestinationRule(
+  wildcard: DestinationRule,
+  host: string,
+  mode: 'ISTIO_MUTUAL' | 'DISABLE',
+): RemediationPlan {
+  const namespace = wildcard.meta.namespace;
+  const suffix = mode === 'DISABLE' ? 'plaintext' : 'mtls';
+  const base = host
+    .replace(/\.svc\.cluster\.local$/, '')
+    .replace(/[^a-z0-9-]/g, '-')
+    .slice(0, 62 - suffix.length)
+    .replace(/-+$/, '');
+  const name = `${base}-${suffix}`;
+  const exported = wildcard.exportTo.length > 0 && !wildcard.exportTo.includes('*');
+  const object = {
+    apiVersion: DR_API,
+    kind: 'DestinationRule',
+    metadata: { name, namespace },
+    spec: {
+      host,
+      ...(exported ? { exportTo: [...wildcard.exportTo] } : {}),
+      ...(wildcard.workloadSelector
+        ? { workloadSelector: { matchLabels: { ...wildcard.workloadSelector } } }
+        : {}),
+      trafficPolicy: { tls: { mode } },
+    },
+  };
+  return {
+    id: `create-host-dr:DestinationRule/${namespace}/${name}`,
+    title: `Add DestinationRule ${namespace}/${name} for ${host} only (tls ${mode}), more specific than ${wildcard.meta.name} (${wildcard.host})`,
+    risk: `Only calls to ${host} from the clients that use ${namespace}/${wildcard.meta.name} change. For this host the new rule replaces that rule's whole traffic policy: copy in its load balancing, connection pool or outlier settings if it has any.`,
+    action: 'create',
+    target: { apiVersion: DR_API, kind: 'DestinationRule', namespace, name },
+    body: object,
+    kubectl: applyCommand(object),
+  };
+}
+
 /** TLS origination for an external host: SIMPLE with SNI (HTTP ports), or DISABLE when the app already speaks TLS. */
 export function createExternalDestinationRule(
   namespace: string,
