@@ -3,7 +3,8 @@
 // and a workload whose running pods disagree (some with the sidecar, some without) fails or works
 // depending on the pod.
 
-import { labelNamespaceForInjection, restartWorkload } from '../remediation/plans.js';
+import { injectableNamespace, labelNamespaceForInjection, restartWorkload } from '../remediation/plans.js';
+import { isOutsideMesh } from '../snapshot/proxy-status.js';
 import type { Workload } from '../snapshot/types.js';
 import { groupBy } from './connectivity-failures.js';
 import { describeDecision } from './explain.js';
@@ -14,7 +15,9 @@ export const sidecarMissing: Analyzer = {
   codes: ['sidecar-missing'],
   analyze(mesh) {
     const findings: Finding[] = [];
-    const candidates = mesh.snapshot.workloads.filter((w) => w.proxy === 'none' && !w.hostNetwork);
+    const candidates = mesh.snapshot.workloads.filter(
+      (w) => w.proxy === 'none' && !w.hostNetwork && !isOutsideMesh(w),
+    );
     const mixed = candidates.filter((w) => w.mixedPods);
     const notRestarted = candidates.filter((w) => !w.mixedPods && w.proxyReason.includes('although'));
     const underStrict = candidates.filter(
@@ -65,11 +68,13 @@ export const sidecarMissing: Analyzer = {
             describeDecision(decision),
             ...list.slice(0, 3).map((w) => `${w.meta.namespace}/${w.meta.name}: ${w.proxyReason}`),
           ],
-          fix: `Inject sidecars (label namespace ${ns} istio-injection=enabled and restart) or enrol the namespace in ambient.`,
+          fix: injectableNamespace(ns, mesh.rootNamespace)
+            ? `Inject sidecars (label namespace ${ns} istio-injection=enabled and restart) or enrol the namespace in ambient.`
+            : `Inject sidecars into these workloads only (pod template label sidecar.istio.io/inject: "true", then restart them): labelling ${ns}, Istio's own namespace, and restarting it would restart the control plane too.`,
           resource: ref(list[0] as Workload),
           location: list[0]?.meta.source,
           related: list.slice(1, 10).map(ref),
-          remediations: [labelNamespaceForInjection(ns)],
+          remediations: injectableNamespace(ns, mesh.rootNamespace) ? [labelNamespaceForInjection(ns)] : [],
         }),
       );
     }

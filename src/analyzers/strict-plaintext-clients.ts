@@ -5,6 +5,7 @@ import type { ResolvedMesh } from '../mesh/resolve.js';
 import { formatSelector } from '../mesh/selectors.js';
 import {
   createNamespacePolicy,
+  injectableNamespace,
   labelNamespaceForInjection,
   setPeerAuthenticationMode,
 } from '../remediation/plans.js';
@@ -53,7 +54,8 @@ export const strictPlaintextClients: Analyzer = {
           backend.decision?.level === 'workload' || backend.decision?.level === 'port' ? policy : undefined;
         remediations.push(portExceptionFor(mesh, server, selector, backend.backend.targetPort, existing));
       }
-      for (const ns of clientNamespaces.slice(0, 3)) remediations.push(labelNamespaceForInjection(ns));
+      const injectable = clientNamespaces.filter((ns) => injectableNamespace(ns, mesh.rootNamespace));
+      for (const ns of injectable.slice(0, 3)) remediations.push(labelNamespaceForInjection(ns));
       const resource: Ref = policy ? paRef(policy) : first.target.ref;
       const clientRefs = group
         .slice(0, 5)

@@ -183,9 +183,9 @@ class PairComparison {
   ) {
     this.beforeTargets = judgedTargetsByKey(before);
     this.afterTargets = judgedTargetsByKey(after);
-    for (const w of before.snapshot.workloads)
+    for (const w of before.clients)
       if (!this.beforeClients.has(workloadKey(w))) this.beforeClients.set(workloadKey(w), w);
-    for (const w of after.snapshot.workloads) {
+    for (const w of after.clients) {
       pushTo(this.afterClientsByNamespace, w.meta.namespace, w);
       pushTo(this.afterClientsByKey, workloadKey(w), w);
     }
@@ -201,7 +201,7 @@ class PairComparison {
     clients: Iterable<[Workload, readonly ChangedObject[]]>;
   }> {
     const everything = this.scope.everything.length > 0;
-    const allClients = this.after.snapshot.workloads;
+    const allClients = this.after.clients;
     const ownCauses = this.scope.clients;
     for (const [key, target] of this.afterTargets) {
       const old = this.beforeTargets.get(key);
@@ -242,7 +242,7 @@ class PairComparison {
       if (ports === 0) continue;
       let size = 0;
       if (clients instanceof Map) size = clients.size;
-      else size = this.after.snapshot.workloads.length;
+      else size = this.after.clients.length;
       n += ports * size;
     }
     return n;

@@ -45,8 +45,7 @@ export function* matrixPairs(
   for (const target of judgedTargets(mesh, namespace, skippedTargets)) {
     for (const port of target.ports) {
       const to = toName(target, port.port);
-      for (const client of mesh.snapshot.workloads)
-        yield pairOf(mesh, client, to, mesh.outcome(client, target, port));
+      for (const client of mesh.clients) yield pairOf(mesh, client, to, mesh.outcome(client, target, port));
     }
   }
 }
@@ -63,7 +62,7 @@ export function* judgedPairs(mesh: ResolvedMesh, namespace: string | undefined):
   for (const target of judgedTargets(mesh, namespace, [])) {
     for (const port of target.ports) {
       const to = toName(target, port.port);
-      for (const client of mesh.snapshot.workloads)
+      for (const client of mesh.clients)
         yield { client, target, pair: pairOf(mesh, client, to, mesh.outcome(client, target, port)) };
     }
   }
@@ -149,5 +148,5 @@ export function countPairs(mesh: ResolvedMesh, namespace: string | undefined): n
   for (const target of targetsInScope(mesh, namespace)) {
     if (target.backends.length > 0 || target.external) ports += target.ports.length;
   }
-  return ports * mesh.snapshot.workloads.length;
+  return ports * mesh.clients.length;
 }

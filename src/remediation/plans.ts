@@ -5,6 +5,7 @@
 // created one), bound to the resourceVersion it was made for. Every operand of a kubectl command is shell-quoted unless it is a
 // plain token, so a command runs as printed whatever the names hold.
 
+import { isNeverInjected } from '../snapshot/proxy-status.js';
 import type { DestinationRule, Labels, PeerAuthentication, Ref, Workload } from '../snapshot/types.js';
 import { toKubeYaml } from './kube-yaml.js';
 import { type JsonPatchOp, type LiveEdit, meshTextWithAutoMtls, setTlsModeEdit } from './live-edit.js';
@@ -453,6 +454,14 @@ export function restartIstiodThenWorkloads(namespace: string): RemediationPlan {
       kubectl('rollout', 'restart', 'deployment', '-n', namespace),
     ].join('\n'),
   };
+}
+
+/**
+ * Whether labelling a namespace for injection and restarting its workloads is a fix to offer: not for
+ * the namespaces the injector skips, nor for Istio's own (istiod and the gateways would restart).
+ */
+export function injectableNamespace(namespace: string, rootNamespace: string): boolean {
+  return !isNeverInjected(namespace) && namespace !== rootNamespace && namespace !== 'istio-system';
 }
 
 export function labelNamespaceForInjection(namespace: string): RemediationPlan {

@@ -31,6 +31,32 @@ export interface ProxyDecision {
 // The injector never touches these (pkg/kube/inject: IgnoredNamespaces).
 const NEVER_INJECTED = new Set(['kube-system', 'kube-public', 'kube-node-lease', 'local-path-storage']);
 
+/** Kubernetes' own namespaces, which Istio's injector skips whatever their labels say. */
+export function isNeverInjected(namespace: string): boolean {
+  return NEVER_INJECTED.has(namespace);
+}
+
+// Istio's own agents run without a sidecar by design (istiod's template sets inject "false"; the CNI
+// node agent and ztunnel are host-level DaemonSets): they are not callers to migrate.
+const ISTIO_COMPONENTS = new Set(['istiod', 'istio-cni-node', 'ztunnel']);
+
+/**
+ * A workload that is not part of the mesh's migration and can never be given a sidecar: anything in a
+ * namespace the injector skips, and Istio's own control-plane and node agents. It is not judged as a
+ * caller, and no fix offers to inject it.
+ */
+export function isOutsideMesh(w: {
+  readonly meta: { readonly namespace: string };
+  readonly podLabels: Labels;
+}): boolean {
+  return (
+    NEVER_INJECTED.has(w.meta.namespace) ||
+    ISTIO_COMPONENTS.has(w.podLabels.app ?? '') ||
+    ISTIO_COMPONENTS.has(w.podLabels['k8s-app'] ?? '') ||
+    w.podLabels.istio === 'pilot'
+  );
+}
+
 const INJECT = 'sidecar.istio.io/inject';
 const REVISION = 'istio.io/rev';
 const NAMESPACE_INJECTION = 'istio-injection';
