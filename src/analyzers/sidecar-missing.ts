@@ -74,7 +74,9 @@ export const sidecarMissing: Analyzer = {
           resource: ref(list[0] as Workload),
           location: list[0]?.meta.source,
           related: list.slice(1, 10).map(ref),
-          remediations: injectableNamespace(ns, mesh.rootNamespace) ? [labelNamespaceForInjection(ns)] : [],
+          remediations: injectableNamespace(ns, mesh.rootNamespace)
+            ? [labelNamespaceForInjection(ns, mesh.workloads.inNamespace(ns))]
+            : [],
         }),
       );
     }
@@ -82,14 +84,29 @@ export const sidecarMissing: Analyzer = {
   },
 };
 
-// A bare pod has no controller to roll: it is deleted and created again (the plan shows how).
+// Only Deployments, StatefulSets and DaemonSets have a rollout to restart; the rest are said apart.
 function restartAdvice(list: readonly Workload[], ns: string): string {
-  const bare = list.filter((w) => w.kind === 'Pod').length;
-  if (bare === 0)
-    return `Restart them so the injector adds the sidecar (kubectl rollout restart deployment -n ${ns}).`;
-  if (bare === list.length)
-    return 'Delete and recreate the pods so the injector adds the sidecar: bare pods have no controller to restart them.';
-  return `Restart them so the injector adds the sidecar (kubectl rollout restart deployment -n ${ns}); bare pods have no controller: delete and recreate them.`;
+  const rolled = list.filter((w) => ['Deployment', 'StatefulSet', 'DaemonSet'].includes(w.kind));
+  const others = list.filter((w) => !rolled.includes(w));
+  const names = rolled
+    .slice(0, 3)
+    .map((w) => `${w.kind.toLowerCase()}/${w.meta.name}`)
+    .join(' ');
+  const parts = [];
+  if (rolled.length > 0)
+    parts.push(
+      `Restart them so the injector adds the sidecar (kubectl rollout restart ${names}${rolled.length > 3 ? ' …' : ''} -n ${ns}).`,
+    );
+  if (others.length > 0)
+    parts.push(
+      `${others
+        .slice(0, 3)
+        .map((w) => `${w.kind} ${w.meta.name}`)
+        .join(
+          ', ',
+        )}${others.length > 3 ? ' and more' : ''} have no rollout: a CronJob's next run gets the sidecar; delete and recreate Jobs and bare pods.`,
+    );
+  return parts.join(' ');
 }
 
 function ref(w: Workload) {

@@ -55,7 +55,8 @@ export const strictPlaintextClients: Analyzer = {
         remediations.push(portExceptionFor(mesh, server, selector, backend.backend.targetPort, existing));
       }
       const injectable = clientNamespaces.filter((ns) => injectableNamespace(ns, mesh.rootNamespace));
-      for (const ns of injectable.slice(0, 3)) remediations.push(labelNamespaceForInjection(ns));
+      for (const ns of injectable.slice(0, 3))
+        remediations.push(labelNamespaceForInjection(ns, mesh.workloads.inNamespace(ns)));
       const resource: Ref = policy ? paRef(policy) : first.target.ref;
       const clientRefs = group
         .slice(0, 5)

@@ -464,19 +464,54 @@ export function injectableNamespace(namespace: string, rootNamespace: string): b
   return !isNeverInjected(namespace) && namespace !== rootNamespace && namespace !== 'istio-system';
 }
 
-export function labelNamespaceForInjection(namespace: string): RemediationPlan {
+const RESTARTABLE = ['Deployment', 'StatefulSet', 'DaemonSet'];
+
+/**
+ * Label a namespace for injection; the printed commands then restart the workloads in it that have no
+ * sidecar, by kind and name (a StatefulSet or DaemonSet as much as a Deployment). Without the list,
+ * every Deployment of the namespace.
+ */
+export function labelNamespaceForInjection(
+  namespace: string,
+  workloads?: readonly Workload[],
+): RemediationPlan {
   const target = { apiVersion: 'v1', kind: 'Namespace', name: namespace };
   const body = { metadata: { labels: { 'istio-injection': 'enabled' } } };
+  const without = workloads?.filter((w) => w.proxy === 'none' && !w.hostNetwork);
+  const restartable = without?.filter((w) => RESTARTABLE.includes(w.kind));
+  const others = without?.filter((w) => !RESTARTABLE.includes(w.kind)) ?? [];
+  const restart = !restartable
+    ? [kubectl('rollout', 'restart', 'deployment', '-n', namespace)]
+    : restartable.length > 0
+      ? [
+          kubectl(
+            'rollout',
+            'restart',
+            ...restartable.map((w) => `${w.kind.toLowerCase()}/${w.meta.name}`).sort(),
+            '-n',
+            namespace,
+          ),
+        ]
+      : [];
+  const byHand =
+    others.length > 0
+      ? ` ${others
+          .slice(0, 3)
+          .map((w) => `${w.kind} ${w.meta.name}`)
+          .join(
+            ', ',
+          )}${others.length > 3 ? ` and ${others.length - 3} more` : ''} have no rollout to restart: a CronJob's next run gets the sidecar; Jobs and bare pods must be created again.`
+      : '';
   return {
     id: `label-injection:Namespace/${namespace}`,
     title: `Label namespace ${namespace} for sidecar injection, then restart its workloads`,
-    risk: 'New pods get a sidecar; existing pods need a restart. Check that apps tolerate the proxy (UID 1337, init ordering).',
+    risk: `New pods get a sidecar; existing pods need a restart. Check that apps tolerate the proxy (UID 1337, init ordering).${byHand}`,
     action: 'merge-patch',
     target,
     body,
     kubectl: [
       kubectl('label', 'namespace', namespace, 'istio-injection=enabled', '--overwrite'),
-      kubectl('rollout', 'restart', 'deployment', '-n', namespace),
+      ...restart,
     ].join('\n'),
   };
 }

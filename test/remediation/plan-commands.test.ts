@@ -179,4 +179,27 @@ describe('generated commands run as printed, whatever the names hold', () => {
       ['rollout', 'restart', 'deployment', '-n', NS],
     ]);
   });
+
+  it('namespace label, then a restart of exactly the workloads without a sidecar, of every kind', () => {
+    const w = (kind: string, name: string, proxy: 'none' | 'sidecar') =>
+      ({ kind, meta: meta(name, NS), proxy }) as unknown as Workload;
+    const plan = labelNamespaceForInjection(NS, [
+      w('StatefulSet', 'db', 'none'),
+      w('Deployment', NAME, 'none'),
+      w('Deployment', 'meshed', 'sidecar'),
+      w('DaemonSet', 'agent', 'none'),
+      w('CronJob', 'report', 'none'),
+    ]);
+    expect(runs(plan).map((c) => c.argv)).toEqual([
+      ['label', 'namespace', NS, 'istio-injection=enabled', '--overwrite'],
+      ['rollout', 'restart', 'daemonset/agent', `deployment/${NAME}`, 'statefulset/db', '-n', NS],
+    ]);
+    expect(plan.risk).toContain(
+      "CronJob report have no rollout to restart: a CronJob's next run gets the sidecar",
+    );
+    // Nothing to roll: the label alone.
+    expect(runs(labelNamespaceForInjection(NS, [w('CronJob', 'report', 'none')])).map((c) => c.argv)).toEqual(
+      [['label', 'namespace', NS, 'istio-injection=enabled', '--overwrite']],
+    );
+  });
 });
