@@ -44,8 +44,16 @@ export const strictPlaintextClients: Analyzer = {
       if (policy && backend.decision?.level !== 'mesh')
         remediations.push(setPeerAuthenticationMode(policy, 'PERMISSIVE'));
       if (backend.decision?.level === 'mesh') {
-        for (const ns of new Set(group.map((f) => f.target.namespace)))
-          remediations.push(createNamespacePolicy(ns, 'PERMISSIVE'));
+        // A namespace-wide policy that sets no mode still wins its scope (the oldest does): a new
+        // "default" beside it would be ignored, so that policy is the one to set PERMISSIVE.
+        for (const ns of new Set(group.map((f) => f.target.namespace))) {
+          const existing = mesh.peerAuthentications.namespacePolicy(ns);
+          remediations.push(
+            existing
+              ? setPeerAuthenticationMode(existing, 'PERMISSIVE')
+              : createNamespacePolicy(ns, 'PERMISSIVE'),
+          );
+        }
       }
       const server = backend.backend?.workload;
       const selector = first.target.service?.selector;

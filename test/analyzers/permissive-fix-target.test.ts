@@ -1,0 +1,35 @@
+// Under a mesh-wide STRICT policy, a namespace may already hold a namespace-wide policy that sets no
+// mode (it inherits STRICT). Istio keeps the oldest namespace-wide policy, so a new "default" beside it
+// would be ignored: the PERMISSIVE fix must switch that policy, and doing so repairs the calls.
+import { expect, it } from 'vitest';
+import { diagnose } from '../../src/engine/diagnose.js';
+import { app, matrixOf, namespace, peerAuthentication, snapshotOf } from '../helpers/mesh.js';
+
+const NOW = new Date('2026-11-30T00:00:00Z');
+
+it('switches the namespace policy that wins instead of creating one that Istio ignores', () => {
+  const mesh = (nsPolicyMode: string | undefined) =>
+    [
+      namespace('istio-system', 'none'),
+      peerAuthentication('istio-system', 'default', 'STRICT'),
+      namespace('app'),
+      peerAuthentication('app', 'ns-pol', nsPolicyMode, { created: '2023-01-01T00:00:00Z' }),
+      app('app', 'web'),
+      namespace('legacy', 'none'),
+      app('legacy', 'client'),
+    ].join('');
+  const yaml = mesh(undefined);
+  expect(matrixOf(yaml).get('legacy/client -> app/web:80')).toBe('fail(strict-plaintext-clients)');
+  const f = diagnose(snapshotOf(yaml), { now: NOW }).findings.find(
+    (x) => x.code === 'strict-plaintext-clients',
+  );
+  const ids = f?.remediations.map((p) => p.id) ?? [];
+  expect(ids).toContain('set-mode-permissive:PeerAuthentication/app/ns-pol');
+  expect(ids.some((id) => id.startsWith('create-permissive'))).toBe(false);
+  // The plan's change, made: the call works.
+  expect(matrixOf(mesh('PERMISSIVE')).get('legacy/client -> app/web:80')).toBe('ok');
+  // A "default" PERMISSIVE created beside it, as the old fix did, would change nothing.
+  const ignored =
+    yaml + peerAuthentication('app', 'default', 'PERMISSIVE', { created: '2026-11-30T00:00:00Z' });
+  expect(matrixOf(ignored).get('legacy/client -> app/web:80')).toBe('fail(strict-plaintext-clients)');
+});
