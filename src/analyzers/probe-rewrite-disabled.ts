@@ -1,6 +1,10 @@
 // Under STRICT, kubelet's HTTP/gRPC probes (plaintext, no client certificate) only work because the
 // injector rewrites them to the agent's port 15020. With the rewrite off they fail and pods never get ready.
-import { paRef } from './explain.js';
+// Only on a STRICT probe port: a PERMISSIVE or DISABLE port has a plaintext filter chain
+// (filterchain_options.go), and a port excluded from inbound capture never reaches Envoy.
+import { isInboundExcluded } from '../mesh/connectivity.js';
+import type { PeerAuthentication } from '../snapshot/types.js';
+import { describeDecision, paRef } from './explain.js';
 import { type Analyzer, type Finding, finding } from './finding.js';
 
 const REWRITE_ANNOTATION = 'sidecar.istio.io/rewriteAppHTTPProbers';
@@ -16,28 +20,34 @@ export const probeRewriteDisabled: Analyzer = {
       const annotation = w.podAnnotations[REWRITE_ANNOTATION]?.toLowerCase();
       const off = annotation === 'false' || (annotation === undefined && globalOff);
       if (!off) continue;
-      const policy = mesh.peerAuthentications.forWorkload(w);
-      const strictPorts = [...policy.ports].filter(([, d]) => d.mode === 'STRICT').map(([p]) => p);
-      if (policy.base.mode !== 'STRICT' && strictPorts.length === 0) continue;
+      const strict = w.httpProbePorts
+        .filter((port) => !isInboundExcluded(w, port))
+        .map((port) => ({ port, decision: mesh.peerAuthentications.modeForPort(w, port) }))
+        .filter(({ decision }) => decision.mode === 'STRICT');
+      if (strict.length === 0) continue;
       const source =
         annotation === 'false'
           ? `pod annotation ${REWRITE_ANNOTATION}: "false"`
           : `injector values sidecarInjectorWebhook.rewriteAppHTTPProbe: false (${mesh.snapshot.injector.source?.namespace}/${mesh.snapshot.injector.source?.name})`;
+      const ports = strict.map(({ port }) => port);
+      const policies = [
+        ...new Set(strict.map(({ decision }) => decision.policy).filter((p): p is PeerAuthentication => !!p)),
+      ];
       findings.push(
         finding({
           code: 'probe-rewrite-disabled',
-          message: `${w.meta.namespace}/${w.meta.name} has HTTP/gRPC probes and a STRICT policy, but probe rewriting is off: kubelet's plaintext probes are reset by the sidecar, so pods fail readiness/liveness and restart.`,
+          message: `${w.meta.namespace}/${w.meta.name} has HTTP/gRPC probes on STRICT port${ports.length > 1 ? 's' : ''} ${ports.join(', ')}, but probe rewriting is off: kubelet's plaintext probes are reset by the sidecar, so pods fail readiness/liveness and restart.`,
           why: [
             source,
-            policy.base.policy
-              ? `PeerAuthentication ${policy.base.policy.meta.namespace}/${policy.base.policy.meta.name} makes it STRICT.`
-              : 'It is STRICT.',
+            ...strict.map(
+              ({ port, decision }) => `Probe port ${port} is STRICT: ${describeDecision(decision, port)}.`,
+            ),
           ],
           fix: `Remove the annotation (or set it to "true") so the injector rewrites probes to the agent, or make the probe port PERMISSIVE with a port-level exception.`,
           resource: { kind: w.kind, namespace: w.meta.namespace, name: w.meta.name },
           location: w.meta.source,
           path: 'spec.template.metadata.annotations',
-          related: policy.base.policy ? [paRef(policy.base.policy)] : [],
+          related: policies.map(paRef),
         }),
       );
     }

@@ -8,7 +8,7 @@ import { fastParse, NOT_FAST } from './fast-schema.js';
 import { routerReason } from './gateway-proxy.js';
 import { invalidName, invalidNamespace, quote } from './k8s-names.js';
 import { podHasSidecar, podIsFinished, podOwner } from './pod-owner.js';
-
+import { httpProbePorts } from './probe-ports.js';
 import { decideProxy, webhooksSelectingNamespace } from './proxy-status.js';
 import { ManifestError, type RawObject } from './read-manifests.js';
 import {
@@ -418,6 +418,7 @@ function toWorkload(
     hasHttpProbes: p.spec.containers.some((c) =>
       [c.livenessProbe, c.readinessProbe, c.startupProbe].some((probe) => probe?.httpGet || probe?.grpc),
     ),
+    httpProbePorts: httpProbePorts(p.spec.containers),
     proxy: decision.proxy,
     proxyReason: decision.reason,
     podNames: p.podNames,
