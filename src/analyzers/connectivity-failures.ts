@@ -69,7 +69,6 @@ export function groupBy<T>(items: readonly T[], key: (item: T) => string): Map<s
 /** "legacy/batch, legacy/cron and 3 more" — names a few clients and counts the rest. */
 export function describeClients(failures: readonly Failure[], limit = 4): string {
   const names: string[] = [];
-  let total = 0;
   let hypothetical = '';
   for (const f of failures) {
     if (f.group.hypothetical) {
@@ -77,13 +76,13 @@ export function describeClients(failures: readonly Failure[], limit = 4): string
       continue;
     }
     // A workload calling its own service is not worth naming; it is counted with the rest.
-    total += f.group.count;
     if (names.length >= limit) continue;
     for (const w of f.group.sample(limit, (x) => f.target.backends.includes(x))) {
       const name = workloadName(w);
       if (names.length < limit && !names.includes(name)) names.push(name);
     }
   }
+  const total = distinctClients(failures);
   // Only the service's own workloads fail to call it: name them rather than nobody.
   if (names.length === 0 && total > 0) {
     for (const f of failures)
@@ -95,6 +94,33 @@ export function describeClients(failures: readonly Failure[], limit = 4): string
   if (total === 0) return `${hypothetical} (the input has no workloads; judged from the policies alone)`;
   const rest = total - names.length;
   return rest > 0 ? `${names.join(', ')} and ${rest} more` : names.join(', ');
+}
+
+/**
+ * How many client workloads the failures concern, each once: one group fails on several ports and
+ * targets. Groups of one key have the same members (the clients without a proxy, the ambient ones,
+ * one workload); sidecar groups by namespace are cut differently per target, so when more than one
+ * of them is involved their members are counted one by one.
+ */
+function distinctClients(failures: readonly Failure[]): number {
+  const fixed = new Map<string, number>();
+  const byNamespace = new Set<ClientGroup>();
+  for (const f of failures) {
+    const g = f.group;
+    if (g.hypothetical) continue;
+    if (g.profile.proxy === 'sidecar' && (g.key === 'sidecar' || g.key.startsWith('sidecar:')))
+      byNamespace.add(g);
+    else fixed.set(g.key, g.count);
+  }
+  let total = 0;
+  for (const count of fixed.values()) total += count;
+  if (byNamespace.size === 1) for (const g of byNamespace) total += g.count;
+  else if (byNamespace.size > 1) {
+    const members = new Set<Workload>();
+    for (const g of byNamespace) for (const w of g.sample(g.count)) members.add(w);
+    total += members.size;
+  }
+  return total;
 }
 
 export function workloadName(w: Workload): string {
