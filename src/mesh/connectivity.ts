@@ -25,6 +25,13 @@ import {
 } from './ambient.js';
 import type { DestinationRuleIndex, DestinationRuleMatch, ResolvedTls } from './destination-rules.js';
 import { resolveTls } from './destination-rules.js';
+import {
+  OUTBOUND_EXCLUDE_PORTS,
+  type OutboundBypass,
+  type OutboundRanges,
+  outboundRanges,
+  rangeBypass,
+} from './outbound-capture.js';
 import type { RouteChoice, VirtualServiceIndex } from './routes.js';
 import { selectorMatches } from './selectors.js';
 import type { EffectiveMode, ModeDecision, PeerAuthenticationIndex } from './server-mode.js';
@@ -45,6 +52,8 @@ export interface ClientProfile {
   /** Needed only where workloadSelector DestinationRules exist in the client's namespace. */
   readonly labels?: Labels;
   readonly outboundExcludedPorts?: ReadonlySet<number>;
+  /** excludeOutboundIPRanges / includeOutboundIPRanges (outbound-capture.ts). */
+  readonly outboundRanges?: OutboundRanges;
   /** A gateway (router) proxy: no Sidecar scope, and a DestinationRule's credentialName is honoured. */
   readonly gateway?: boolean;
 }
@@ -138,11 +147,31 @@ export const SYMPTOMS = {
 
 const INBOUND_EXCLUDE = 'traffic.sidecar.istio.io/excludeInboundPorts';
 const INBOUND_INCLUDE = 'traffic.sidecar.istio.io/includeInboundPorts';
-const OUTBOUND_EXCLUDE = 'traffic.sidecar.istio.io/excludeOutboundPorts';
+const NO_PORTS: ReadonlySet<number> = new Set();
 
+/**
+ * The workload's excludeOutboundPorts, or undefined when its outbound capture is Istio's default. An
+ * empty set when only its IP ranges differ: the workload must still be judged on its own, not with its
+ * namespace (resolve.ts asks this to decide).
+ */
 export function outboundExcludedPorts(workload: Workload): ReadonlySet<number> | undefined {
-  const value = workload.podAnnotations[OUTBOUND_EXCLUDE];
-  return value ? parsePortList(value) : undefined;
+  const value = workload.podAnnotations[OUTBOUND_EXCLUDE_PORTS];
+  if (value) return parsePortList(value);
+  return outboundRanges(workload) ? NO_PORTS : undefined;
+}
+
+/** Why the client's call to the target port leaves its pod without passing its sidecar, if it does. */
+export function outboundBypass(
+  client: ClientProfile,
+  target: ServiceTarget,
+  port: TargetPort,
+): OutboundBypass | undefined {
+  if (client.proxy !== 'sidecar') return undefined;
+  const ports = client.outboundExcludedPorts;
+  if (ports && ports.size > 0 && ports.has(port.port))
+    return { annotation: OUTBOUND_EXCLUDE_PORTS, value: [...ports].join(',') };
+  const ranges = client.outboundRanges;
+  return ranges ? rangeBypass(ranges, target.service?.clusterIP, port.port) : undefined;
 }
 
 export function isInboundExcluded(workload: Workload, port: number): boolean {
@@ -168,6 +197,7 @@ export function clientProfile(workload: Workload): ClientProfile {
     proxy: workload.proxy,
     labels: workload.podLabels,
     outboundExcludedPorts: outboundExcludedPorts(workload),
+    outboundRanges: outboundRanges(workload),
     ...(workload.gateway ? { gateway: true } : {}),
   };
 }
@@ -404,7 +434,7 @@ export class ConnectivityEvaluator {
   /** The VirtualService routes of a sidecar client that sees the service (gateways bind theirs to Gateways). */
   private routeFor(client: ClientProfile, target: ServiceTarget, port: TargetPort): RouteChoice | undefined {
     if (client.proxy !== 'sidecar' || client.gateway || this.routes.isEmpty) return undefined;
-    if (client.outboundExcludedPorts?.has(port.port)) return undefined;
+    if (outboundBypass(client, target, port)) return undefined;
     if (!this.visibility.forSidecarClient(client.namespace, client.labels, target, port.port).visible)
       return undefined;
     const route = this.routes.reached(client.namespace, target, port.port);
@@ -422,7 +452,7 @@ export class ConnectivityEvaluator {
     if (client.proxy === 'none') return NO_PROXY_SIDE;
     // ztunnel ignores DestinationRules; it sends HBONE (mTLS) to mesh endpoints, plaintext to others.
     if (client.proxy === 'ambient') return AMBIENT_SIDE;
-    if (client.outboundExcludedPorts?.has(port.port)) return OUTBOUND_EXCLUDED_SIDE;
+    if (outboundBypass(client, target, port)) return OUTBOUND_EXCLUDED_SIDE;
     // A service the proxy does not import has no cluster: no DestinationRule, no auto mTLS. Gateways
     // ignore Sidecar resources (push_context.go doGetSidecarScope: DefaultSidecarScopeForGateway).
     const seen = client.gateway

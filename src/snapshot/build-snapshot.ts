@@ -501,6 +501,7 @@ function toService(meta: ObjectMeta, spec: z.infer<typeof serviceSpecSchema>): S
     selector: spec.selector && Object.keys(spec.selector).length > 0 ? spec.selector : undefined,
     headless: spec.clusterIP === 'None',
     type: spec.type,
+    ...(spec.clusterIP && spec.clusterIP !== 'None' ? { clusterIP: spec.clusterIP } : {}),
     ports: (spec.ports ?? []).map((p) => ({
       name: p.name,
       port: p.port,

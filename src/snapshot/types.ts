@@ -92,6 +92,8 @@ export interface Service {
   readonly ports: readonly ServicePort[];
   readonly headless: boolean;
   readonly type: string;
+  /** spec.clusterIP when it is an address (not None, not empty): what a client's own iptables see. */
+  readonly clusterIP?: string;
   /**
    * The annotation `networking.istio.io/exportTo`, split at commas (kube/conversion.go ConvertService);
    * empty: meshConfig.defaultServiceExportTo applies.
