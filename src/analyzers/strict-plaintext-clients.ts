@@ -74,22 +74,53 @@ export const strictPlaintextClients: Analyzer = {
           namespace: w.meta.namespace,
           name: w.meta.name,
         }));
+      // Ambient clients have a proxy (ztunnel): they send plaintext only to a sidecar that does not
+      // accept HBONE, so their cause and fix differ from those of clients without any proxy.
+      const ambient = group.some((f) => f.group.profile.proxy === 'ambient');
+      const withoutProxy = group.some((f) => f.group.profile.proxy !== 'ambient');
       const clientWhy = group
         .slice(0, 3)
         .flatMap((f) => f.group.sample(3))
         .slice(0, 3)
-        .map((w) => `${workloadName(w)} has no proxy: ${w.proxyReason}`);
+        .map((w) =>
+          w.proxy === 'ambient'
+            ? `${workloadName(w)} is in ambient (${w.proxyReason}): ztunnel sends its calls as plaintext to a sidecar that does not accept HBONE`
+            : `${workloadName(w)} has no proxy: ${w.proxyReason}`,
+        );
+      const fixes = [
+        ...(withoutProxy
+          ? [
+              `Give the clients ${ambient ? 'without a proxy ' : ''}a sidecar (label their namespace for injection and restart them, or enrol them in ambient)`,
+            ]
+          : []),
+        ...(ambient
+          ? [
+              `${withoutProxy ? 'let' : 'Let'} the server's sidecars accept HBONE from ztunnel (meshConfig.defaultConfig.proxyMetadata ISTIO_META_ENABLE_HBONE: "true", as the ambient profile sets, then restart the server so the injector labels it networking.istio.io/tunnel=http) or enrol the server in ambient`,
+            ]
+          : []),
+      ];
       findings.push(
         finding({
           code: 'strict-plaintext-clients',
           severity: hypothetical ? 'warning' : undefined,
-          message: `Clients without a sidecar (${describeClients(group)}) cannot reach ${describeTargets(group)}: the server side requires mTLS and resets plaintext connections. Callers see: ${firstSymptom(group)}.`,
+          message: withoutProxy
+            ? `Clients without a sidecar (${describeClients(group)}) cannot reach ${describeTargets(group)}: the server side requires mTLS and resets plaintext connections. Callers see: ${firstSymptom(group)}.`
+            : `Ambient clients (${describeClients(group)}) cannot reach ${describeTargets(group)}: the server's sidecar does not accept HBONE, so ztunnel sends plaintext, which the server side resets as it requires mTLS. Callers see: ${firstSymptom(group)}.`,
           why: [
             describeBackendServer(backend),
             ...clientWhy,
-            'A STRICT port accepts only Istio mTLS; a client without a proxy (and not in ambient) can only send plaintext.',
+            ...(withoutProxy
+              ? [
+                  'A STRICT port accepts only Istio mTLS; a client without a proxy (and not in ambient) can only send plaintext.',
+                ]
+              : []),
+            ...(ambient
+              ? [
+                  'ztunnel sends HBONE only to ambient pods and to pods labelled networking.istio.io/tunnel=http (workloads.go setTunnelProtocol), plaintext to the rest; the injector adds that label, and the sidecar its HBONE listener, only when the proxy config sets ISTIO_META_ENABLE_HBONE: "true".',
+                ]
+              : []),
           ],
-          fix: 'Give the clients a sidecar (label their namespace for injection and restart them, or enrol them in ambient); while migrating, accept plaintext with PERMISSIVE or a port-level exception on a selector policy (keyed by the container port).',
+          fix: `${fixes.join('; ')}; while migrating, accept plaintext with PERMISSIVE or a port-level exception on a selector policy (keyed by the container port).`,
           resource,
           location: policy?.meta.source,
           path: policy ? 'spec.mtls.mode' : undefined,

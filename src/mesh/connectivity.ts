@@ -6,6 +6,7 @@
 // match reads). Before any of that, the client must see the service at all (visibility.ts: exportTo,
 // Sidecar egress, outboundTrafficPolicy). Server side follows pilot/pkg/networking/core/filterchain_options.go
 // (chains per mode).
+import { parse as parseYaml } from 'yaml';
 import type { FindingCode } from '../analyzers/catalogue.js';
 import { DISABLED_TLS_MODE, endpointTlsMode, ISTIO_TLS_MODE } from '../snapshot/endpoint-tls-mode.js';
 import type {
@@ -601,8 +602,7 @@ export class ConnectivityEvaluator {
     if (client.proxy === 'ambient') {
       const hbone =
         server.serverProxy === 'ambient' ||
-        (server.serverProxy === 'sidecar' &&
-          backend.workload.podLabels['networking.istio.io/tunnel'] === 'http');
+        (server.serverProxy === 'sidecar' && sidecarAcceptsHbone(backend.workload, this.meshConfig));
       return hbone ? 'ISTIO_MUTUAL' : 'DISABLE';
     }
     return endpointMetadataIsIstio(clientSide, server) ? 'ISTIO_MUTUAL' : 'DISABLE';
@@ -627,6 +627,49 @@ export class ConnectivityEvaluator {
         ? 'service-not-visible-passthrough'
         : 'serviceentry-tls-origination';
     return { tls, ...external, ok: false, reason, symptom };
+  }
+}
+
+const TUNNEL_LABEL = 'networking.istio.io/tunnel';
+const ENABLE_HBONE = 'ISTIO_META_ENABLE_HBONE';
+const hboneOfTemplate = new WeakMap<Workload, boolean>();
+
+/**
+ * Whether ztunnel sends HBONE to this sidecar pod: its label networking.istio.io/tunnel lists "http"
+ * (workloads.go setTunnelProtocol, service.go SupportsTunnel). A pod the injector has yet to create
+ * (a template without an istio-proxy container) gets that label, and a sidecar listening for HBONE,
+ * when its proxy config sets ISTIO_META_ENABLE_HBONE "true" (injection-template.yaml; the ambient
+ * profile sets it in meshConfig.defaultConfig.proxyMetadata); the template's own label is kept. The
+ * proxy config is the mesh's defaultConfig under the pod's proxy.istio.io/config (proxy_config.go
+ * EffectiveProxyConfig; ProxyConfig resources are not read). A running pod is what it was injected as.
+ */
+export function sidecarAcceptsHbone(w: Workload, mesh: MeshConfig): boolean {
+  const label = w.podLabels[TUNNEL_LABEL];
+  if (label !== undefined) return label.split(',').includes('http');
+  if (w.podNames.length > 0 || w.gateway || w.containerNames.includes('istio-proxy')) return false;
+  const templates = w.podAnnotations['inject.istio.io/templates'];
+  if (templates !== undefined && !templates.split(',').includes('sidecar')) return false;
+  let hbone = hboneOfTemplate.get(w);
+  if (hbone === undefined) {
+    const own = annotatedProxyMetadata(w)?.[ENABLE_HBONE];
+    hbone = (own ?? mesh.defaultProxyMetadata?.[ENABLE_HBONE]) === 'true';
+    hboneOfTemplate.set(w, hbone);
+  }
+  return hbone;
+}
+
+/** proxyMetadata of the pod's proxy.istio.io/config; a value that does not parse is ignored, as istiod does. */
+function annotatedProxyMetadata(w: Workload): Record<string, unknown> | undefined {
+  const text = w.podAnnotations['proxy.istio.io/config'];
+  if (!text) return undefined;
+  try {
+    const config: unknown = parseYaml(text);
+    const metadata = (config as { proxyMetadata?: unknown } | null)?.proxyMetadata;
+    return typeof metadata === 'object' && metadata !== null
+      ? (metadata as Record<string, unknown>)
+      : undefined;
+  } catch {
+    return undefined;
   }
 }
 

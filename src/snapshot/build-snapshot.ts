@@ -668,8 +668,15 @@ function mergeMeshConfig(
       parsed.defaultDestinationRuleExportTo ?? current.defaultDestinationRuleExportTo,
     defaultServiceExportTo: parsed.defaultServiceExportTo ?? current.defaultServiceExportTo,
     outboundTrafficPolicy: parsed.outboundTrafficPolicy?.mode ?? current.outboundTrafficPolicy,
+    ...proxyMetadataOf(parsed, current),
     source: { kind, namespace: meta.namespace, name: meta.name, location: raw.location },
   };
+}
+
+// Only when set, so a mesh config without it compares equal to one read before this was.
+function proxyMetadataOf(parsed: z.infer<typeof meshConfigSchema>, current: MeshConfig): Partial<MeshConfig> {
+  const metadata = parsed.defaultConfig?.proxyMetadata ?? current.defaultProxyMetadata;
+  return metadata ? { defaultProxyMetadata: metadata } : {};
 }
 
 interface ConfigMapHandlers {

@@ -162,6 +162,7 @@ export const meshConfigSchema = z.object({
   defaultDestinationRuleExportTo: z.array(z.string()).optional(),
   defaultServiceExportTo: z.array(z.string()).optional(),
   outboundTrafficPolicy,
+  defaultConfig: z.object({ proxyMetadata: labels }).nullish(),
 });
 
 export const injectorValuesSchema = z.object({

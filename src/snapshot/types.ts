@@ -239,6 +239,11 @@ export interface MeshConfig {
   readonly defaultServiceExportTo?: readonly string[];
   /** `outboundTrafficPolicy.mode`: where a sidecar sends calls to services it cannot see (default ALLOW_ANY). */
   readonly outboundTrafficPolicy?: OutboundTrafficPolicyMode;
+  /**
+   * `defaultConfig.proxyMetadata`: the proxies' environment, which the injection template also reads
+   * (ISTIO_META_ENABLE_HBONE "true" makes injected pods accept HBONE and labels them for it).
+   */
+  readonly defaultProxyMetadata?: Labels;
   /** Set when the mesh ConfigMap was read; absent means Istio's defaults apply. */
   readonly source?: Ref & { readonly location?: SourceLocation };
   /** The ConfigMap's `mesh` text as found, so a fix can patch it without losing other settings. */
