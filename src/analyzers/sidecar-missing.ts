@@ -86,25 +86,27 @@ export const sidecarMissing: Analyzer = {
 
 // Only Deployments, StatefulSets and DaemonSets have a rollout to restart; the rest are said apart.
 function restartAdvice(list: readonly Workload[], ns: string): string {
-  const rolled = list.filter((w) => ['Deployment', 'StatefulSet', 'DaemonSet'].includes(w.kind));
-  const others = list.filter((w) => !rolled.includes(w));
-  const names = rolled
-    .slice(0, 3)
-    .map((w) => `${w.kind.toLowerCase()}/${w.meta.name}`)
-    .join(' ');
+  const ofKind = (...kinds: string[]) => list.filter((w) => kinds.includes(w.kind));
+  const named = (ws: readonly Workload[], format: (w: Workload) => string) =>
+    `${ws.slice(0, 3).map(format).join(' ')}${ws.length > 3 ? ' …' : ''}`;
+  const rolled = ofKind('Deployment', 'StatefulSet', 'DaemonSet');
+  const pods = ofKind('Pod');
+  const cronJobs = ofKind('CronJob');
+  const others = ofKind('Job', 'ReplicaSet');
   const parts = [];
   if (rolled.length > 0)
     parts.push(
-      `Restart them so the injector adds the sidecar (kubectl rollout restart ${names}${rolled.length > 3 ? ' …' : ''} -n ${ns}).`,
+      `Restart them so the injector adds the sidecar (kubectl rollout restart ${named(rolled, (w) => `${w.kind.toLowerCase()}/${w.meta.name}`)} -n ${ns}).`,
     );
+  if (pods.length > 0)
+    parts.push(
+      `Delete and recreate the pods (${named(pods, (w) => w.meta.name)}) so the injector adds the sidecar: bare pods have no controller to restart them.`,
+    );
+  if (cronJobs.length > 0)
+    parts.push(`CronJob ${named(cronJobs, (w) => w.meta.name)}: the next run gets the sidecar.`);
   if (others.length > 0)
     parts.push(
-      `${others
-        .slice(0, 3)
-        .map((w) => `${w.kind} ${w.meta.name}`)
-        .join(
-          ', ',
-        )}${others.length > 3 ? ' and more' : ''} have no rollout: a CronJob's next run gets the sidecar; delete and recreate Jobs and bare pods.`,
+      `Create ${named(others, (w) => `${w.kind} ${w.meta.name}`)} again: it has no rollout to restart.`,
     );
   return parts.join(' ');
 }

@@ -62,7 +62,14 @@ export const strictPlaintextClients: Analyzer = {
           backend.decision?.level === 'workload' || backend.decision?.level === 'port' ? policy : undefined;
         remediations.push(portExceptionFor(mesh, server, selector, backend.backend.targetPort, existing));
       }
-      const injectable = clientNamespaces.filter((ns) => injectableNamespace(ns, mesh.rootNamespace));
+      // Only where the failing callers have no proxy at all: an ambient caller needs HBONE on the
+      // server, not a sidecar of its own.
+      const proxylessNamespaces = new Set(
+        group.filter((f) => f.group.profile.proxy === 'none').flatMap((f) => f.group.namespaces()),
+      );
+      const injectable = clientNamespaces.filter(
+        (ns) => proxylessNamespaces.has(ns) && injectableNamespace(ns, mesh.rootNamespace),
+      );
       for (const ns of injectable.slice(0, 3))
         remediations.push(labelNamespaceForInjection(ns, mesh.workloads.inNamespace(ns)));
       const resource: Ref = policy ? paRef(policy) : first.target.ref;

@@ -148,17 +148,16 @@ export const SYMPTOMS = {
 
 const INBOUND_EXCLUDE = 'traffic.sidecar.istio.io/excludeInboundPorts';
 const INBOUND_INCLUDE = 'traffic.sidecar.istio.io/includeInboundPorts';
-const NO_PORTS: ReadonlySet<number> = new Set();
 
-/**
- * The workload's excludeOutboundPorts, or undefined when its outbound capture is Istio's default. An
- * empty set when only its IP ranges differ: the workload must still be judged on its own, not with its
- * namespace (resolve.ts asks this to decide).
- */
+/** The workload's excludeOutboundPorts, or undefined when it sets none. */
 export function outboundExcludedPorts(workload: Workload): ReadonlySet<number> | undefined {
   const value = workload.podAnnotations[OUTBOUND_EXCLUDE_PORTS];
-  if (value) return parsePortList(value);
-  return outboundRanges(workload) ? NO_PORTS : undefined;
+  return value ? parsePortList(value) : undefined;
+}
+
+/** Whether the workload's outbound capture differs from Istio's default (ports or IP ranges). */
+export function hasOwnOutboundCapture(workload: Workload): boolean {
+  return !!workload.podAnnotations[OUTBOUND_EXCLUDE_PORTS] || !!outboundRanges(workload);
 }
 
 /** Why the client's call to the target port leaves its pod without passing its sidecar, if it does. */

@@ -6,7 +6,7 @@ import {
   type ClientProfile,
   ConnectivityEvaluator,
   clientProfile,
-  outboundExcludedPorts,
+  hasOwnOutboundCapture,
   type PairOutcome,
 } from './connectivity.js';
 import { DestinationRuleIndex } from './destination-rules.js';
@@ -232,7 +232,7 @@ export class ResolvedMesh {
   /** A sidecar client whose behaviour depends on its own labels or annotations. */
   private isIndividualClient(w: Workload): boolean {
     return (
-      !!outboundExcludedPorts(w) ||
+      hasOwnOutboundCapture(w) ||
       !!w.gateway ||
       this.namespacesWithSelectorRules.has(w.meta.namespace) ||
       this.visibility.hasSelectorSidecars(w.meta.namespace)

@@ -71,5 +71,7 @@ status:
     expect(why).not.toContain('has no proxy');
     expect(f?.fix).toContain('ISTIO_META_ENABLE_HBONE');
     expect(f?.fix).not.toContain('enrol them in ambient');
+    // The ambient namespace is not offered a sidecar injection: its callers already have a proxy.
+    expect(f?.remediations.some((p) => p.id.startsWith('label-injection'))).toBe(false);
   });
 });
