@@ -4,7 +4,7 @@
 // needing approval. Requests expire, stale ones are refused, and each resolves once. Every click is
 // authorised: the channel it came from and the request's channel must see the change's namespace, and
 // only approvers approve.
-import type { App, BlockAction, ButtonAction } from '@slack/bolt';
+import type { App, BlockAction, ButtonAction, RespondFn } from '@slack/bolt';
 import type { WebClient } from '@slack/web-api';
 import type { Written } from '../../src/impact/apply-object.js';
 import type { PlanImpact } from '../../src/impact/plan-impact.js';
@@ -30,13 +30,26 @@ const section = (text: string): Block => ({
   type: 'section',
   text: { type: 'mrkdwn', text: text.slice(0, 3000) },
 });
+/** An ephemeral answer to whoever clicked; whether Slack took it. */
+type Reply = (text: string, blocks?: Block[]) => Promise<boolean>;
+const ephemeral =
+  (respond: RespondFn): Reply =>
+  (text, blocks) =>
+    respond({
+      response_type: 'ephemeral',
+      replace_original: false,
+      text,
+      ...(blocks ? { blocks } : {}),
+    }).then(
+      () => true,
+      () => false,
+    );
 const code = (text: string) => `\`\`\`${escapeSlack(text).slice(0, 2600)}\`\`\``;
 
 export function registerFixRequests(app: App, deps: BotDeps): void {
   app.action<BlockAction<ButtonAction>>('fix-approve', async ({ ack, action, body, client, respond }) => {
     await ack();
-    const reply = (text: string) =>
-      respond({ response_type: 'ephemeral', replace_original: false, text }).catch(() => {});
+    const reply = ephemeral(respond);
     if (!deps.remediation) return void (await reply('This bot reads manifests; nothing can be applied.'));
     await approve(
       deps,
@@ -50,8 +63,7 @@ export function registerFixRequests(app: App, deps: BotDeps): void {
 
   app.action<BlockAction<ButtonAction>>('fix-reject', async ({ ack, action, body, client, respond }) => {
     await ack();
-    const reply = (text: string) =>
-      respond({ response_type: 'ephemeral', replace_original: false, text }).catch(() => {});
+    const reply = ephemeral(respond);
     const requests = deps.remediation?.requests;
     const request = requests?.get(Number(action.value));
     if (!requests || !request) return void (await reply('Unknown request.'));
@@ -78,8 +90,7 @@ export function registerFixRequests(app: App, deps: BotDeps): void {
 
   app.action<BlockAction<ButtonAction>>('fix-rollback', async ({ ack, action, body, client, respond }) => {
     await ack();
-    const reply = (text: string) =>
-      respond({ response_type: 'ephemeral', replace_original: false, text }).catch(() => {});
+    const reply = ephemeral(respond);
     const remediation = deps.remediation;
     const auditId = Number(action.value);
     const entry = remediation?.audit.get(auditId);
@@ -257,7 +268,7 @@ async function approve(
   id: number,
   click: { readonly user: string; readonly channel: string },
   client: WebClient,
-  reply: (text: string) => Promise<unknown>,
+  reply: Reply,
 ): Promise<void> {
   const { requests, audit, objects } = remediation;
   const approver = click.user;
@@ -284,49 +295,108 @@ async function approve(
     approver,
     requester: request.requester,
   });
+  let result: Applied | undefined;
   try {
-    let result: Applied | undefined;
-    try {
-      result =
-        request.rollbackOf !== undefined
-          ? await rollback(
-              objects,
-              audit,
-              request.rollbackOf,
-              `${approver} (approved; requested by ${request.requester})`,
-            )
-          : await applyFresh(remediation, request, approver);
-    } finally {
-      // Even a failed write may have reached the API server: no answer may come from a cache now.
-      // A watched model is told what the write returned (or what it deleted), so the re-check waits
-      // until it shows it.
-      const deleted = result !== undefined && result.after === undefined;
-      const written = (deleted ? result?.before : result?.after)?.metadata;
-      deps.engine.clusterChanged(
-        written?.name && written.resourceVersion
-          ? {
-              kind: request.plan.target.kind,
-              namespace: written.namespace,
-              name: written.name,
-              resourceVersion: written.resourceVersion,
-              ...(deleted ? { deleted } : {}),
-            }
-          : undefined,
-      );
-    }
-    requests.finish(id, 'applied', result.auditId);
-    deps.metrics.remediations.inc({ outcome: 'applied' });
-    log.info({ audit: result.auditId }, 'fix applied');
-    let recheck = '';
-    if (request.namespace) {
-      const answer = await deps.engine
-        .answer({ kind: 'check', namespace: request.namespace })
-        .catch(() => undefined);
-      if (answer)
-        recheck = `\nRe-check of \`${escapeSlack(request.namespace)}\` after the change: ${answer.findings.filter((f) => f.severity === 'error').length} error(s), ${answer.findings.filter((f) => f.severity === 'warning').length} warning(s).`;
-      // A re-check that could not see everything (a watch down, the write not seen yet) says so.
-      if (answer?.gaps.length) recheck += ` Incomplete: ${escapeSlack(answer.gaps.join('; '))}.`;
-    }
+    result =
+      request.rollbackOf !== undefined
+        ? await rollback(
+            objects,
+            audit,
+            request.rollbackOf,
+            `${approver} (approved; requested by ${request.requester})`,
+          )
+        : await applyFresh(remediation, request, approver);
+  } catch (error) {
+    requests.finish(id, 'failed');
+    deps.metrics.remediations.inc({ outcome: 'failed' });
+    const reason =
+      error instanceof RemediationError ? error.message : `unexpected error: ${(error as Error).message}`;
+    log.error({ err: reason }, 'fix failed');
+    await client.chat
+      .postMessage({
+        channel: request.channel,
+        text: `:x: Fix request ${id} was not applied: ${escapeSlack(reason)}`,
+      })
+      .catch((postError: Error) => {
+        deps.metrics.slackErrors.inc({ method: 'chat.postMessage' });
+        log.warn({ err: postError.message }, 'could not post the failed fix');
+        return reply(`:x: Fix request ${id} was not applied: ${escapeSlack(reason)}`);
+      });
+    return;
+  } finally {
+    // Even a failed write may have reached the API server: no answer may come from a cache now.
+    // A watched model is told what the write returned (or what it deleted), so the re-check waits
+    // until it shows it.
+    const deleted = result !== undefined && result.after === undefined;
+    const written = (deleted ? result?.before : result?.after)?.metadata;
+    deps.engine.clusterChanged(
+      written?.name && written.resourceVersion
+        ? {
+            kind: request.plan.target.kind,
+            namespace: written.namespace,
+            name: written.name,
+            resourceVersion: written.resourceVersion,
+            ...(deleted ? { deleted } : {}),
+          }
+        : undefined,
+    );
+  }
+  // The cluster has the change now: the request is applied whatever Slack does with the messages below.
+  requests.finish(id, 'applied', result.auditId);
+  deps.metrics.remediations.inc({ outcome: 'applied' });
+  log.info({ audit: result.auditId }, 'fix applied');
+  let recheck = '';
+  if (request.namespace) {
+    const answer = await deps.engine
+      .answer({ kind: 'check', namespace: request.namespace })
+      .catch(() => undefined);
+    if (answer)
+      recheck = `\nRe-check of \`${escapeSlack(request.namespace)}\` after the change: ${answer.findings.filter((f) => f.severity === 'error').length} error(s), ${answer.findings.filter((f) => f.severity === 'warning').length} warning(s).`;
+    // A re-check that could not see everything (a watch down, the write not seen yet) says so.
+    if (answer?.gaps.length) recheck += ` Incomplete: ${escapeSlack(answer.gaps.join('; '))}.`;
+  }
+  await announceApplied(deps, client, reply, log, { request, approver, result, recheck });
+}
+
+/**
+ * Tells the channel a fix was applied, with its diff and (for a fix, not a rollback) the Roll back
+ * button. A refused post never turns the change into a failure: a shorter message with the button and
+ * the CLI's rollback command is tried, then the approver alone (ephemeral), then the log.
+ */
+async function announceApplied(
+  deps: BotDeps,
+  client: WebClient,
+  reply: Reply,
+  log: BotDeps['logger'],
+  applied: { request: FixRequest; approver: string; result: Applied; recheck: string },
+): Promise<void> {
+  const { request, approver, result, recheck } = applied;
+  const id = request.id;
+  const undo: Block[] =
+    request.rollbackOf === undefined
+      ? [
+          {
+            type: 'actions',
+            block_id: `fix-applied-${id}`,
+            elements: [
+              {
+                type: 'button',
+                action_id: 'fix-rollback',
+                text: { type: 'plain_text', text: 'Roll back' },
+                value: String(result.auditId),
+              },
+            ],
+          },
+        ]
+      : [];
+  const failed = (attempt: string, error: unknown) => {
+    deps.metrics.slackErrors.inc({ method: 'chat.postMessage' });
+    log.warn(
+      { err: (error as Error).message, audit: result.auditId, attempt },
+      'could not post the applied fix',
+    );
+  };
+  try {
     await client.chat.postMessage({
       channel: request.channel,
       text: `Fix request ${id} applied`,
@@ -335,35 +405,32 @@ async function approve(
           `:white_check_mark: *Fix request ${id} applied* by <@${approver}> (requested by <@${request.requester}>). Audit entry ${result.auditId}.${recheck}`,
         ),
         section(code(result.diff)),
-        ...(request.rollbackOf === undefined
-          ? [
-              {
-                type: 'actions',
-                block_id: `fix-applied-${id}`,
-                elements: [
-                  {
-                    type: 'button',
-                    action_id: 'fix-rollback',
-                    text: { type: 'plain_text', text: 'Roll back' },
-                    value: String(result.auditId),
-                  },
-                ],
-              },
-            ]
-          : []),
+        ...undo,
       ],
     });
+    return;
   } catch (error) {
-    requests.finish(id, 'failed');
-    deps.metrics.remediations.inc({ outcome: 'failed' });
-    const reason =
-      error instanceof RemediationError ? error.message : `unexpected error: ${(error as Error).message}`;
-    log.error({ err: reason }, 'fix failed');
+    failed('full', error);
+  }
+  // Without the diff (the blocks may be what Slack refused), and with the way back spelled out.
+  const short = `:white_check_mark: Fix request ${id} was applied by <@${approver}> (requested by <@${request.requester}>): audit entry ${result.auditId}. ${
+    request.rollbackOf === undefined
+      ? `To undo it: Roll back, or run \`mtls-doctor fix --rollback ${result.auditId}\` with \`--audit\` set to the bot's \`store.path\`.`
+      : `It restored audit entry ${request.rollbackOf}.`
+  }`;
+  try {
     await client.chat.postMessage({
       channel: request.channel,
-      text: `:x: Fix request ${id} was not applied: ${escapeSlack(reason)}`,
+      text: `Fix request ${id} applied (audit entry ${result.auditId})`,
+      blocks: [section(short), ...undo],
     });
+    return;
+  } catch (error) {
+    failed('short', error);
   }
+  // The channel takes no post from the bot: the approver who clicked still learns it, privately.
+  if (await reply(short, [section(short), ...undo])) return;
+  log.error({ audit: result.auditId }, 'fix applied, but Slack took no message saying so');
 }
 
 // A request is stale when its object changed since the dry run shown to the approver.
@@ -382,7 +449,7 @@ function applyFresh(remediation: Remediation, request: FixRequest, approver: str
 
 async function refuse(
   deps: BotDeps,
-  reply: (text: string) => Promise<unknown>,
+  reply: Reply,
   what: string,
   user: string,
   id: number,

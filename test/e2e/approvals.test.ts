@@ -4,10 +4,12 @@
 // the audit log survives a restart.
 import { afterEach, describe, expect, it } from 'vitest';
 import { AuditLog } from '../../src/store/audit-store.js';
+import { RequestStore } from '../../src/store/request-store.js';
 import { type ApprovalBot, startApprovalBot } from '../helpers/approval-bot.js';
 import type { FakeKubeApi } from '../helpers/fake-kube-api.js';
 import type { FakeSlack } from '../helpers/fake-slack.js';
 import { slashCommandBody } from '../helpers/fake-slack.js';
+import { until } from '../helpers/until.js';
 
 const PLAN = 'set-mode-permissive:PeerAuthentication/payments/default';
 let slack: FakeSlack;
@@ -30,6 +32,25 @@ const mode = () =>
   (fake.find('PeerAuthentication', 'payments', 'default')?.spec as { mtls?: { mode: string } } | undefined)
     ?.mtls?.mode;
 const settle = () => new Promise((r) => setTimeout(r, 400));
+const posts = (since: number) =>
+  slack.calls.slice(since).filter((c) => c.method === 'chat.postMessage' || c.method.startsWith('respond/'));
+const rollbackValues = (blocks: unknown) =>
+  ((blocks ?? []) as { elements?: { action_id: string; value: string }[] }[])
+    .flatMap((b) => b.elements ?? [])
+    .filter((e) => e.action_id === 'fix-rollback')
+    .map((e) => e.value);
+
+/** The request and audit entry as stored. */
+function stored(env: ApprovalBot, id: number) {
+  const requests = new RequestStore(env.db);
+  const audit = new AuditLog(env.db);
+  try {
+    return { request: requests.get(id)?.state, audit: audit.get(id)?.state };
+  } finally {
+    requests.close();
+    audit.close();
+  }
+}
 
 async function requestFix(env: Awaited<ReturnType<typeof setup>>) {
   const check = slashCommandBody({
@@ -128,5 +149,51 @@ describe('fix requests with approval', () => {
     await env.click('U0MALLORY', 'fix-approve', '1');
     expect(String((await refused).args.text)).toContain('not an approver');
     expect(realPatches()).toEqual([]);
+  });
+
+  it('a change Slack refuses to announce stays applied: a shorter message carries the Roll back button, never "not applied"', async () => {
+    const env = await setup();
+    await requestFix(env);
+    // Slack refuses the announcement with the diff (as it does for blocks it rejects), once.
+    let refused = 0;
+    slack.refuse = (method, args) =>
+      method === 'chat.postMessage' && args.text === 'Fix request 1 applied' && refused++ === 0
+        ? 'invalid_blocks'
+        : undefined;
+    const since = slack.calls.length;
+    const fallback = slack.waitFor('chat.postMessage');
+    await env.click('U0BOB', 'fix-approve', '1');
+    await fallback;
+    await until(
+      () => posts(since).length >= 2,
+      () => JSON.stringify(posts(since)),
+      10_000,
+    );
+    await settle();
+    expect(mode()).toBe('PERMISSIVE');
+    expect(stored(env, 1)).toEqual({ request: 'applied', audit: 'applied' });
+    const said = posts(since);
+    expect(JSON.stringify(said)).not.toContain('not applied');
+    const last = said.at(-1);
+    expect(String(last?.args.text)).toBe('Fix request 1 applied (audit entry 1)');
+    expect(JSON.stringify(last?.args.blocks)).toContain('mtls-doctor fix --rollback 1');
+    expect(rollbackValues(last?.args.blocks)).toEqual(['1']);
+  });
+
+  it('when the channel takes no post at all, the approver is told privately, with the Roll back button', async () => {
+    const env = await setup();
+    await requestFix(env);
+    slack.refuse = (method) => (method === 'chat.postMessage' ? 'channel_not_found' : undefined);
+    const since = slack.calls.length;
+    const told = slack.waitFor('respond/U0BOB-fix-approve-1', 4000);
+    await env.click('U0BOB', 'fix-approve', '1');
+    const reply = await told;
+    await settle();
+    expect(mode()).toBe('PERMISSIVE');
+    expect(stored(env, 1)).toEqual({ request: 'applied', audit: 'applied' });
+    expect(String(reply.args.text)).toContain('Fix request 1 was applied by <@U0BOB>');
+    expect(String(reply.args.text)).toContain('mtls-doctor fix --rollback 1');
+    expect(rollbackValues(reply.args.blocks)).toEqual(['1']);
+    expect(JSON.stringify(slack.calls.slice(since))).not.toContain('not applied');
   });
 });

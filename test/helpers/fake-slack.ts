@@ -24,6 +24,8 @@ export class FakeSlack {
    * there are recorded as an `upload` call with `args.file_id` and `args.bytes` (a Buffer).
    */
   filesError?: string;
+  /** When set and it names an error for a call, that call answers { ok: false, error } (e.g. channel_not_found). */
+  refuse?: (method: string, args: Record<string, unknown>) => string | undefined;
   private base = '';
   private files = 0;
   private server?: Server;
@@ -73,6 +75,8 @@ export class FakeSlack {
   }
 
   private answer(method: string, args: Record<string, unknown>): unknown {
+    const refused = this.refuse?.(method, args);
+    if (refused) return { ok: false, error: refused };
     if (method === 'auth.test' && this.authError) return { ok: false, error: this.authError };
     if (method === 'apps.connections.open')
       return this.appTokenError
