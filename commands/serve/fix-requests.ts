@@ -23,6 +23,7 @@ import { type Block, escapeSlack } from '../../src/render/blocks.js';
 import { channelMaySee, channelsMayChange, namespaceOf, userMayApprove } from '../../src/slack/authorize.js';
 import type { FixRequest } from '../../src/store/request-store.js';
 import type { BotDeps } from './deps.js';
+import { diffBlocks } from './diff-blocks.js';
 
 type Remediation = NonNullable<BotDeps['remediation']>;
 
@@ -44,7 +45,6 @@ const ephemeral =
       () => true,
       () => false,
     );
-const code = (text: string) => `\`\`\`${escapeSlack(text).slice(0, 2600)}\`\`\``;
 
 export function registerFixRequests(app: App, deps: BotDeps): void {
   app.action<BlockAction<ButtonAction>>('fix-approve', async ({ ack, action, body, client, respond }) => {
@@ -123,7 +123,11 @@ export function registerFixRequests(app: App, deps: BotDeps): void {
       client as unknown as WebClient,
       deps,
       request,
-      [code(preview.diff), impactText(effect)].join('\n'),
+      diffBlocks(
+        preview.diff,
+        `the whole diff restores what audit entry ${auditId} changed, as the entry keeps it`,
+      ),
+      impactText(effect),
       effect,
     );
   });
@@ -159,13 +163,19 @@ export async function requestFix(
   const manager = gitOpsManager(preview.before);
   const effect = await impactOf(deps, writtenBy(plan, preview));
   const details = [
-    code(preview.diff),
     impactText(effect),
     manager ? `:warning: ${escapeSlack(gitOpsNote(manager, preview.change))}` : '',
   ]
     .filter(Boolean)
     .join('\n');
-  await postApprovalRequest(client, deps, request, details, effect);
+  // A check's plan is one the CLI finds again; a revert (from a change alert) is not.
+  const diff = diffBlocks(
+    preview.diff,
+    plan.id.startsWith('revert:')
+      ? 'reject the request if what is shown is not enough to judge it'
+      : `\`mtls-doctor fix ${escapeSlack(plan.id)}\` shows the whole dry-run diff`,
+  );
+  await postApprovalRequest(client, deps, request, diff, details, effect);
   deps.metrics.remediations.inc({ outcome: 'requested' });
   return undefined;
 }
@@ -199,6 +209,7 @@ async function postApprovalRequest(
   client: WebClient,
   deps: BotDeps,
   request: FixRequest,
+  diff: Block[],
   details: string,
   effect: PlanImpact,
 ): Promise<void> {
@@ -219,6 +230,7 @@ async function postApprovalRequest(
       section(
         `:wrench: *Fix request ${request.id}* from <@${request.requester}>: ${escapeSlack(request.plan.title)}\n*Risk:* ${escapeSlack(request.plan.risk)}`,
       ),
+      ...diff,
       section(details),
       {
         type: 'context',
@@ -404,7 +416,10 @@ async function announceApplied(
         section(
           `:white_check_mark: *Fix request ${id} applied* by <@${approver}> (requested by <@${request.requester}>). Audit entry ${result.auditId}.${recheck}`,
         ),
-        section(code(result.diff)),
+        ...diffBlocks(
+          result.diff,
+          `audit entry ${result.auditId} keeps the object as it was before the change`,
+        ),
         ...undo,
       ],
     });
