@@ -128,7 +128,8 @@ export async function startBot(
   const server = createServer((req, res) => {
     if (!(req.url ?? '').startsWith(EVENTS_PATH)) return notFound(res);
     if (!timestampIsFresh(req, now())) return unauthorized(res);
-    // Until Slack accepted the token once, Bolt cannot answer; Slack retries what gets a 503.
+    // Until Slack accepted the token once, Bolt cannot answer; Slack retries what gets a 503, and that
+    // retry is handled (retries.ts drops only retries of deliveries accepted before).
     if (!link.connected()) return notReady(res, link.state().detail);
     receiver.requestListener(req, res);
   });

@@ -10,7 +10,7 @@ import { ignoreSlackRetries } from './retries.js';
 export function registerListeners(app: App, deps: BotDeps): void {
   const burst = burstTracker();
   app.use(ignoreSlackRetries(deps));
-  // After the retry filter: a redelivery is acked and dropped, it is no new work.
+  // After the retry filter: a redelivery of something already accepted is acked and dropped, no new work.
   app.use(burst.noteArrival);
   registerMtlsCommand(app, deps, burst.settled);
   registerRemediationAction(app, deps);
