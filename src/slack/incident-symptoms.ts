@@ -14,20 +14,33 @@ const SYMPTOMS: readonly RegExp[] = [
   /connection reset by peer/i,
 ];
 
-// `svc.ns.svc.cluster.local`, Envoy's `outbound|8080||svc.ns.svc.cluster.local`, `svc.ns:8080`,
-// or words: "service payments in namespace prod".
-const FQDN =
-  /\b([a-z0-9]([-a-z0-9]*[a-z0-9])?)\.([a-z0-9]([-a-z0-9]*[a-z0-9])?)\.svc(?:\.cluster\.local)?\b/i;
-const WORDS = /\bservice[:= ]+([a-z0-9-]+)\b[^\n]*?\bnamespace[:= ]+([a-z0-9-]+)/i;
-const NAMESPACE_ONLY = /\bnamespace[:= ]+"?([a-z0-9-]+)/i;
-const SERVICE_ONLY = /\bservice[:= ]+"?([a-z0-9-]+)/i;
+/**
+ * Only this much of a message is scanned: an alert names its symptom and service near the top, and a
+ * message (with its attachments) can run to megabytes, all read on the bot's event loop.
+ */
+export const MAX_SCANNED_CHARS = 20_000;
 
-export function findSymptom(text: string): Symptom | undefined {
+// `svc.ns.svc.cluster.local`, Envoy's `outbound|8080||svc.ns.svc.cluster.local`, `svc.ns:8080`,
+// or words: "service payments in namespace prod". Each pattern runs in time linear in the text: a
+// label is at most 63 characters (as in DNS), a value is taken whole (the lookahead and
+// backreference stand for an atomic group), and the words may be at most 200 characters apart, so
+// no position is retried more than a bounded number of times (an unbounded `[-a-z0-9]*` before a
+// dot took seconds on a 40,000-character `a-a-a-…`).
+const LABEL = '[a-z0-9](?:[-a-z0-9]{0,61}[a-z0-9])?';
+const FQDN = new RegExp(`\\b(${LABEL})\\.(${LABEL})\\.svc(?:\\.cluster\\.local)?\\b`, 'i');
+const WORDS =
+  /\bservice[:= ]{1,3}(?=([a-z0-9-]{1,63}))\1\b[^\n]{0,200}?\bnamespace[:= ]{1,3}(?=([a-z0-9-]{1,63}))\2/i;
+const NAMESPACE_ONLY = /\bnamespace[:= ]{1,3}"?(?=([a-z0-9-]{1,63}))\1/i;
+const SERVICE_ONLY = /\bservice[:= ]{1,3}"?(?=([a-z0-9-]{1,63}))\1/i;
+
+/** The first symptom in the message's first MAX_SCANNED_CHARS characters, and the service it names. */
+export function findSymptom(message: string): Symptom | undefined {
+  const text = message.slice(0, MAX_SCANNED_CHARS);
   const match = SYMPTOMS.map((re) => re.exec(text)).find(Boolean);
   if (!match) return undefined;
   const quote = match[0].slice(0, 200);
   const fqdn = FQDN.exec(text);
-  if (fqdn) return { quote, service: fqdn[1]?.toLowerCase(), namespace: fqdn[3]?.toLowerCase() };
+  if (fqdn) return { quote, service: fqdn[1]?.toLowerCase(), namespace: fqdn[2]?.toLowerCase() };
   const words = WORDS.exec(text);
   if (words) return { quote, service: words[1]?.toLowerCase(), namespace: words[2]?.toLowerCase() };
   return {

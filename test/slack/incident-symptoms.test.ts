@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { findSymptom, IncidentThrottle } from '../../src/slack/incident-symptoms.js';
+import { findSymptom, IncidentThrottle, MAX_SCANNED_CHARS } from '../../src/slack/incident-symptoms.js';
 
 describe('incident symptoms', () => {
   it.each([
@@ -25,6 +25,48 @@ describe('incident symptoms', () => {
     ],
   ])('%s', (_name, text, expected) => {
     expect(findSymptom(text)).toMatchObject(expected);
+  });
+
+  it('a service name of 63 characters (the longest a Service has) is still found', () => {
+    const name = `s${'-a'.repeat(31)}`;
+    expect(findSymptom(`TLS error: ${name}.prod.svc.cluster.local`)).toMatchObject({
+      service: name,
+      namespace: 'prod',
+    });
+  });
+
+  // Each case took seconds on the bot's event loop with patterns that retried every position.
+  it.each([
+    ['a 40,000-character hyphenated token', `connection reset by peer ${'a-'.repeat(19_980)}`],
+    [
+      'thousands of "service=" with no namespace',
+      `connection reset by peer ${'service=a-a-a-a-a '.repeat(2_200)}`,
+    ],
+    ['a long run of dotted labels', `TLS error ${'ab-c.'.repeat(3_900)}`],
+  ])('a hostile message is scanned in time linear in its length: %s', (_name, text) => {
+    const started = performance.now();
+    const symptom = findSymptom(text);
+    const ms = performance.now() - started;
+    expect(symptom?.quote).toMatch(/connection reset by peer|TLS error/);
+    expect(symptom?.namespace).toBeUndefined();
+    // A loose bound: milliseconds now, seconds before.
+    expect(ms).toBeLessThan(250);
+  });
+
+  it(`scans only the first ${MAX_SCANNED_CHARS} characters of a message`, () => {
+    const filler = (n: number) => `${'x'.repeat(99)}\n`.repeat(Math.ceil(n / 100)).slice(0, n);
+    const at = (offset: number, what: string) => `${filler(offset)}${what}`;
+    const fqdn = ' outbound|8080||payments.prod.svc.cluster.local';
+    const inside = at(MAX_SCANNED_CHARS - 200, `connection reset by peer${fqdn}`);
+    expect(findSymptom(inside)).toMatchObject({ service: 'payments', namespace: 'prod' });
+    // The symptom inside, the service named past the limit: the symptom alone.
+    const serviceOutside = `connection reset by peer\n${filler(MAX_SCANNED_CHARS)}${fqdn}`;
+    expect(findSymptom(serviceOutside)).toEqual({
+      quote: 'connection reset by peer',
+      namespace: undefined,
+      service: undefined,
+    });
+    expect(findSymptom(at(MAX_SCANNED_CHARS, `connection reset by peer${fqdn}`))).toBeUndefined();
   });
 
   it('ignores messages without an mTLS symptom', () => {
