@@ -4,7 +4,7 @@ import type { App } from '@slack/bolt';
 import { describeWhatIf } from '../../src/impact/what-if.js';
 import { escapeSlack, type SlackMessage } from '../../src/render/blocks.js';
 import type { Picture } from '../../src/render/pictures/picture.js';
-import { channelMaySee } from '../../src/slack/authorize.js';
+import { channelMaySee, channelMaySeeCommand } from '../../src/slack/authorize.js';
 import { buildDigestMessage } from '../../src/slack/digest-service.js';
 import { HELP, parseCommand } from '../../src/slack/grammar.js';
 import type { BotDeps } from './deps.js';
@@ -54,7 +54,7 @@ export function registerMtlsCommand(app: App, deps: BotDeps, settled: () => Prom
       }
       return;
     }
-    const access = channelMaySee(deps.config, command.channel_id, request.namespace);
+    const access = channelMaySeeCommand(deps.config, command.channel_id, request);
     if (!access.allowed) {
       deps.logger.info(
         {

@@ -2,7 +2,7 @@
 //   namespace=NS mode=M | mesh mode=M        the namespace-wide (or mesh-wide) PeerAuthentication's mode
 //   automtls=on|off                          the mesh config's enableAutoMtls
 //   host=HOST tls=T [namespace=NS]           the top-level TLS mode of the DestinationRules for HOST
-import { namespaceOfServiceHost, resolveShortname, serviceFqdn } from '../mesh/hosts.js';
+import { CLUSTER_DOMAIN, namespaceOfServiceHost, resolveShortname, serviceFqdn } from '../mesh/hosts.js';
 import { isNamespaceName } from '../snapshot/k8s-names.js';
 import type {
   ClientTlsMode,
@@ -102,6 +102,25 @@ export function parseWhatIf(text: string): WhatIf {
  */
 export function whatIfNamespace(w: WhatIf): string | undefined {
   return w.kind === 'auto-mtls' ? undefined : w.namespace;
+}
+
+/**
+ * Every namespace a what-if reads or changes, for access rules: the `namespace=` whose objects change
+ * and, for a DestinationRule what-if, the namespace its host names (`svc.ns.svc.cluster.local`,
+ * `*.ns.svc`), whose Services the answer looks up and whose calls it reports. Undefined when it may
+ * change objects anywhere (see whatIfNamespace). A host that names no namespace (an external name)
+ * adds none.
+ */
+export function whatIfNamespaces(w: WhatIf): readonly string[] | undefined {
+  const namespace = whatIfNamespace(w);
+  if (namespace === undefined) return undefined;
+  const named = w.kind === 'destination-rule' ? namespaceOfHost(w.host) : undefined;
+  return named !== undefined && named !== namespace ? [namespace, named] : [namespace];
+}
+
+/** The namespace in `name.ns.svc[.cluster.local]` (or `*.ns.svc...`); a short or external host names none. */
+function namespaceOfHost(host: string): string | undefined {
+  return namespaceOfServiceHost(host.endsWith('.svc') ? `${host}.${CLUSTER_DOMAIN}` : host);
 }
 
 /** The host as istiod reads it: a short name belongs to the given namespace. */

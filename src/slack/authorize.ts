@@ -2,8 +2,10 @@
 // (access.channels) and who may approve a change (approvers.users). Fails closed: a channel without a
 // rule sees nothing. Each refusal names the rule that is missing, so an administrator knows what to add.
 import type { BotConfig } from '../config.js';
+import { whatIfNamespaces } from '../impact/what-if.js';
 import { isNamespaceName } from '../snapshot/k8s-names.js';
 import type { Ref } from '../snapshot/types.js';
+import type { MtlsCommand } from './grammar.js';
 
 export type Decision = { readonly allowed: true } | { readonly allowed: false; readonly reason: string };
 
@@ -38,6 +40,22 @@ export function channelMaySee(config: BotConfig, channel: string, namespace: str
   return refuse(
     `channel ${channel} may not see namespace ${namespace} (it may see ${rules.join(', ') || 'none'}): add ${namespace} to its rule under access.channels`,
   );
+}
+
+/**
+ * May this channel see everything the command reads? A what-if about a host (`host=svc.ns.svc...`)
+ * reads the host's namespace as well as the one it changes, so the channel must see both: otherwise
+ * its answer (the host is unknown, or which calls break) would tell what another namespace holds.
+ * Decided before anything is read, so a refusal says nothing about what exists.
+ */
+export function channelMaySeeCommand(
+  config: BotConfig,
+  channel: string,
+  command: Exclude<MtlsCommand, { kind: 'help' | 'digest' }>,
+): Decision {
+  const namespaces =
+    command.kind === 'whatif' ? (whatIfNamespaces(command.change) ?? [undefined]) : [command.namespace];
+  return all(...namespaces.map((namespace) => channelMaySee(config, channel, namespace)));
 }
 
 /** The namespace a change to this object belongs to; undefined for cluster-scoped objects. */

@@ -8,7 +8,10 @@ import { isNamespaceName } from '../snapshot/k8s-names.js';
 export type MtlsCommand =
   | { readonly kind: 'check' | 'matrix'; readonly namespace: string }
   | { readonly kind: 'certs'; readonly namespace: string; readonly pod?: string }
-  /** `namespace`: the one namespace the change touches, for access rules; undefined: mesh-wide. */
+  /**
+   * `namespace`: the namespace whose objects the change touches; undefined: mesh-wide. Access rules
+   * also check the namespace a host names (authorize.ts channelMaySeeCommand).
+   */
   | { readonly kind: 'whatif'; readonly namespace?: string; readonly change: WhatIf }
   | { readonly kind: 'digest' }
   | { readonly kind: 'help' };

@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import type { BotConfig } from '../../src/config.js';
-import { channelMaySee, channelsMayChange, namespaceOf, userMayApprove } from '../../src/slack/authorize.js';
+import {
+  channelMaySee,
+  channelMaySeeCommand,
+  channelsMayChange,
+  namespaceOf,
+  userMayApprove,
+} from '../../src/slack/authorize.js';
+import { parseCommand } from '../../src/slack/grammar.js';
 
 const config = {
   access: { channels: { C0OPS: ['*'], C0SHOP: ['shop'], '*': ['public'] } },
@@ -37,5 +44,24 @@ describe('the authorisation decision', () => {
       allowed: false,
       reason: 'user U0EVE is not an approver: add them under approvers.users',
     });
+  });
+
+  it.each([
+    ['whatif host=cart namespace=shop tls=SIMPLE', true],
+    ['whatif host=cart.shop.svc.cluster.local namespace=shop tls=SIMPLE', true],
+    // An external host names no namespace: only the one whose rules change counts.
+    ['whatif host=api.example.com namespace=shop tls=SIMPLE', true],
+    ['whatif host=payments.payments.svc.cluster.local namespace=shop tls=DISABLE', false],
+    ['whatif host=pay.payments.svc namespace=shop tls=DISABLE', false],
+    ['whatif host=*.payments.svc.cluster.local namespace=shop tls=DISABLE', false],
+    ['whatif host=payments.payments.svc.cluster.local tls=DISABLE', false],
+    ['whatif shop STRICT', true],
+    ['check payments', false],
+  ])('channel C0SHOP (shop only) may ask %s: %s', (text, allowed) => {
+    const parsed = parseCommand(text);
+    if (!parsed.ok || parsed.command.kind === 'help' || parsed.command.kind === 'digest')
+      throw new Error(`not a command: ${text}`);
+    expect(channelMaySeeCommand(config, 'C0SHOP', parsed.command).allowed).toBe(allowed);
+    expect(channelMaySeeCommand(config, 'C0OPS', parsed.command).allowed).toBe(true);
   });
 });
