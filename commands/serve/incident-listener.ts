@@ -47,7 +47,9 @@ export function registerIncidentListener(app: App, deps: BotDeps): void {
     const log = deps.logger.child({ channel: m.channel, messageTs: m.ts, target });
     try {
       const located = await deps.engine.incident(symptom, visible);
-      if (!located.namespace) {
+      // Without a namespace, an answer comes back only when a gap in the read may hide the service;
+      // it is posted only where every namespace may be seen (the service could be in any).
+      if (!located.namespace && !located.answer) {
         log.info('incident names no namespace or service found in the mesh');
         return;
       }
@@ -59,7 +61,12 @@ export function registerIncidentListener(app: App, deps: BotDeps): void {
         );
         return;
       }
-      const intro = `:mag: This looks like an mTLS symptom (\`${escapeSlack(symptom.quote)}\`) for ${symptom.service ? `\`${escapeSlack(symptom.service)}\` in ` : ''}namespace \`${escapeSlack(located.namespace)}\`. Diagnosis:`;
+      const service = symptom.service ? `\`${escapeSlack(symptom.service)}\`` : '';
+      const intro = `:mag: This looks like an mTLS symptom (\`${escapeSlack(symptom.quote)}\`) for ${
+        located.namespace
+          ? `${service ? `${service} in ` : ''}namespace \`${escapeSlack(located.namespace)}\`. Diagnosis:`
+          : `${service}:`
+      }`;
       const message = located.answer.message;
       await postWithThread(
         client,

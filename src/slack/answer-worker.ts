@@ -2,18 +2,19 @@
 // the bot's event loop only acks and posts. Input and output are plain data (structured clone).
 import { getPriority, setPriority } from 'node:os';
 import { computePosture, type Posture } from '../digest/posture.js';
-import { diagnoseShared, knownNamespaces } from '../engine/diagnose.js';
+import { blockingGaps, diagnoseShared, knownNamespaces } from '../engine/diagnose.js';
 import type { Written } from '../impact/apply-object.js';
 import { type PlanImpact, planImpact } from '../impact/plan-impact.js';
 import type { RemediationPlan } from '../remediation/plans.js';
+import { escapeSlack } from '../render/blocks.js';
 import {
   liveModel,
   modelSource,
   modelSourceOptions,
   type WrittenObject,
 } from '../snapshot/live/model-source.js';
-import type { SourceOptions } from '../snapshot/source.js';
-import { type Answer, answer } from './answer.js';
+import type { LoadedSource, SourceOptions } from '../snapshot/source.js';
+import { type Answer, answer, gapLines, unknownNamespace } from './answer.js';
 import type { MtlsCommand } from './grammar.js';
 import type { Symptom } from './incident-symptoms.js';
 import { PlanCache } from './plan-cache.js';
@@ -138,8 +139,42 @@ export default async function run(task: WorkerTask): Promise<WorkerResult> {
     if (owners.length === 1) namespace = owners[0];
     else if (seen.length === 1) namespace = seen[0];
   }
-  if (!namespace) return { kind: 'incident', plans: [] };
+  if (!namespace) return unlocated(task, loaded, visible);
   if (!visible(namespace)) return { kind: 'incident', namespace, plans: [] };
   const result = await answer({ kind: 'check', namespace }, { load, plans });
   return { kind: 'incident', namespace, answer: result, plans: plans.all() };
+}
+
+/**
+ * An incident whose namespace or service is not in the snapshot. With a complete read that is the end
+ * of it (nothing is posted); with gaps, what could not be read may hold it, and the channel is told so:
+ * about the named namespace if it may see it, about a service alone only if it may see every namespace.
+ */
+function unlocated(
+  task: Extract<WorkerTask, { kind: 'incident' }>,
+  loaded: LoadedSource,
+  visible: (ns: string) => boolean,
+): WorkerResult {
+  const gaps = blockingGaps(loaded.snapshot);
+  const named = task.symptom.namespace;
+  if (gaps.length === 0) return { kind: 'incident', plans: [] };
+  if (named)
+    return visible(named)
+      ? { kind: 'incident', namespace: named, answer: unknownNamespace(loaded, named), plans: [] }
+      : { kind: 'incident', namespace: named, plans: [] };
+  const service = task.symptom.service;
+  // A service found in several namespaces is ambiguous, not missing: nothing to add.
+  const found = loaded.snapshot.services.some((s) => s.meta.name === service);
+  if (!service || found || !task.visible.includes('*')) return { kind: 'incident', plans: [] };
+  const text = `:grey_question: Could not find service \`${escapeSlack(service)}\`: it is not in what I could read, and what I could not read may hold it.\n${gapLines(gaps)}`;
+  return {
+    kind: 'incident',
+    answer: {
+      message: { text, blocks: [{ type: 'section', text: { type: 'mrkdwn', text } }], thread: [] },
+      verdict: 'incomplete',
+      findings: [],
+      gaps: gaps.map((g) => g.source),
+    },
+    plans: [],
+  };
 }

@@ -20,7 +20,7 @@ import { impactSummaryLines } from '../render/diff-summary.js';
 import type { Picture } from '../render/pictures/picture.js';
 import { summarize } from '../render/summary.js';
 import type { LoadedSource } from '../snapshot/source.js';
-import type { MeshSnapshot } from '../snapshot/types.js';
+import type { Gap, MeshSnapshot } from '../snapshot/types.js';
 import type { MtlsCommand } from './grammar.js';
 import type { PlanCache } from './plan-cache.js';
 
@@ -55,15 +55,7 @@ export async function answer(
   const loaded = await deps.load();
   const ns = command.namespace;
   const now = deps.now?.() ?? new Date();
-  if (ns !== undefined && !knownNamespaces(loaded.snapshot).has(ns)) {
-    const where = loaded.source.kind === 'cluster' ? 'the cluster' : 'the mesh I read';
-    return {
-      message: plain(`:grey_question: Namespace \`${escapeSlack(ns)}\` does not exist in ${where}.`),
-      verdict: 'unknown-namespace',
-      findings: [],
-      gaps: [],
-    };
-  }
+  if (ns !== undefined && !knownNamespaces(loaded.snapshot).has(ns)) return unknownNamespace(loaded, ns);
   if (command.kind === 'whatif') return whatIfAnswer(loaded.snapshot, command, now);
   if (ns === undefined) throw new Error(`${command.kind} needs a namespace`);
   const timings = { read: loaded.readMs };
@@ -210,6 +202,43 @@ function whatIfAnswer(
     findings: [],
     gaps: gaps.map((g) => g.source),
   };
+}
+
+/**
+ * The answer about a namespace the snapshot does not have: it does not exist only if everything was
+ * read. Any gap in the core read (a list forbidden, a watch not synced yet or stale) may be where it
+ * is, so then it is unconfirmed, with the gaps listed.
+ */
+export function unknownNamespace(loaded: LoadedSource, ns: string): Answer {
+  const where = loaded.source.kind === 'cluster' ? 'the cluster' : 'the mesh I read';
+  const gaps = blockingGaps(loaded.snapshot);
+  if (gaps.length === 0)
+    return {
+      message: plain(`:grey_question: Namespace \`${escapeSlack(ns)}\` does not exist in ${where}.`),
+      verdict: 'unknown-namespace',
+      findings: [],
+      gaps: [],
+    };
+  return {
+    message: plain(
+      `:grey_question: Could not confirm namespace \`${escapeSlack(ns)}\`: it is not in what I could read of ${where}, and what I could not read may hold it.\n${gapLines(gaps)}`,
+    ),
+    verdict: 'incomplete',
+    findings: [],
+    gaps: gaps.map((g) => g.source),
+  };
+}
+
+/** Gaps as the diagnosis shows them, within a section's 3,000 characters. */
+export function gapLines(gaps: readonly Gap[]): string {
+  const lines = gaps.map((g) => `• ${escapeSlack(g.source)}: ${escapeSlack(g.reason)}`);
+  let text = '';
+  for (const [i, line] of lines.entries()) {
+    const more = `\n…and ${lines.length - i} more`;
+    if (text.length + line.length + 1 + more.length > 2500) return `${text}${more}`;
+    text += `${text ? '\n' : ''}${line}`;
+  }
+  return text;
 }
 
 function describe(diagnosis: Diagnosis, message: SlackMessage): Answer {
