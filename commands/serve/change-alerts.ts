@@ -6,7 +6,7 @@ import type { WebClient } from '@slack/web-api';
 import type { Logger } from 'pino';
 import type { BotConfig } from '../../src/config.js';
 import { deleteCommand, type RemediationPlan, shellQuote } from '../../src/remediation/plans.js';
-import { escapeSlack } from '../../src/render/blocks.js';
+import { escapeSlack, fitSection, LIMITS, section, truncate } from '../../src/render/blocks.js';
 import { channelMaySee } from '../../src/slack/authorize.js';
 import type { PlanCache } from '../../src/slack/plan-cache.js';
 import type { BreakingChange, BurstOutcome, Repair } from '../../src/snapshot/live/model-source.js';
@@ -176,18 +176,34 @@ function revertPlan(change: ChangedObject): RemediationPlan {
   };
 }
 
+// A burst may change dozens of objects (a chart upgrade); Slack refuses a message over ~13,000
+// characters of blocks or with more than 25 buttons in one actions block, and a refused alert is lost.
+// The first changes show their diffs, the rest are named; Revert buttons go to the first few.
+const SHOWN_DIFFS = 3;
+const DIFF_CHARS = 2000;
+const MAX_REVERT_BUTTONS = 5;
+const NAMED_CHANGES = 10;
+
 function message(alert: BreakingChange, sample: BreakingChange['sample'], plans: readonly RemediationPlan[]) {
-  const section = (text: string) => ({
-    type: 'section',
-    text: { type: 'mrkdwn', text: text.slice(0, 3000) },
-  });
-  const changes = alert.changes.map((c) => {
+  const changes = alert.changes.slice(0, SHOWN_DIFFS).map((c) => {
     const who = c.manager ? ` by \`${escapeSlack(c.manager)}\`` : '';
     const when = c.changedAt ? ` at ${escapeSlack(c.changedAt)}` : '';
-    return section(
-      `*${c.type.toLowerCase()}* \`${escapeSlack(nameOf(c))}\`${who}${when}\n\`\`\`${escapeSlack(c.diff).slice(0, 2500)}\`\`\``,
-    );
+    const diff = fitSection(`\`\`\`${escapeSlack(c.diff)}\`\`\``, DIFF_CHARS);
+    return section(`*${c.type.toLowerCase()}* \`${escapeSlack(nameOf(c))}\`${who}${when}\n${diff}`);
   });
+  const unshown = alert.changes.slice(SHOWN_DIFFS);
+  if (unshown.length > 0) {
+    const named = unshown
+      .slice(0, NAMED_CHANGES)
+      .map((c) => `${c.type.toLowerCase()} \`${escapeSlack(nameOf(c))}\``);
+    const rest = unshown.length - named.length;
+    changes.push(
+      section(
+        `…and ${unshown.length} more change(s) in the same burst, diffs not shown: ${named.join(', ')}${rest > 0 ? ` and ${rest} more` : ''}.`,
+      ),
+    );
+  }
+  const buttons = plans.slice(0, MAX_REVERT_BUTTONS);
   const pairs = sample.map(
     (p) => `• \`${escapeSlack(p.from)}\` → \`${escapeSlack(p.to)}\`: ${escapeSlack(p.symptom)}`,
   );
@@ -202,21 +218,29 @@ function message(alert: BreakingChange, sample: BreakingChange['sample'], plans:
           ? `*What callers see* (sample)\n${pairs.join('\n')}`
           : '_The failing pairs are in namespaces this channel may not see._',
       ),
-      ...(plans.length
+      ...(buttons.length
         ? [
             {
               type: 'actions',
               block_id: 'change-alert',
-              elements: plans.map((plan, i) => ({
+              elements: buttons.map((plan, i) => ({
                 type: 'button',
                 action_id: `remediation:revert:${i}`,
                 text: {
                   type: 'plain_text',
-                  text: plans.length > 1 ? `Revert ${plan.target.name}` : 'Revert',
+                  text:
+                    plans.length > 1 ? truncate(`Revert ${plan.target.name}`, LIMITS.buttonText) : 'Revert',
                 },
                 value: plan.id,
               })),
             },
+          ]
+        : []),
+      ...(plans.length > buttons.length
+        ? [
+            section(
+              `_Revert buttons for the first ${buttons.length} of ${plans.length} revertible changes; undo the others by hand._`,
+            ),
           ]
         : []),
     ],

@@ -19,7 +19,7 @@ import {
 } from '../../src/remediation/apply.js';
 import { gitOpsManager, gitOpsNote } from '../../src/remediation/gitops.js';
 import type { RemediationPlan } from '../../src/remediation/plans.js';
-import { type Block, escapeSlack } from '../../src/render/blocks.js';
+import { type Block, escapeSlack, section } from '../../src/render/blocks.js';
 import { channelMaySee, channelsMayChange, namespaceOf, userMayApprove } from '../../src/slack/authorize.js';
 import type { FixRequest } from '../../src/store/request-store.js';
 import type { BotDeps } from './deps.js';
@@ -27,10 +27,6 @@ import { diffBlocks } from './diff-blocks.js';
 
 type Remediation = NonNullable<BotDeps['remediation']>;
 
-const section = (text: string): Block => ({
-  type: 'section',
-  text: { type: 'mrkdwn', text: text.slice(0, 3000) },
-});
 /** An ephemeral answer to whoever clicked; whether Slack took it. */
 type Reply = (text: string, blocks?: Block[]) => Promise<boolean>;
 const ephemeral =

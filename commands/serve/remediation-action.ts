@@ -4,7 +4,7 @@
 // only the refusal: no plan, no request, no dry run.
 import type { App, BlockAction, ButtonAction } from '@slack/bolt';
 import type { WebClient } from '@slack/web-api';
-import { escapeSlack } from '../../src/render/blocks.js';
+import { escapeSlack, fitSection } from '../../src/render/blocks.js';
 import { channelMaySee, namespaceOf } from '../../src/slack/authorize.js';
 import type { BotDeps } from './deps.js';
 import { requestFix } from './fix-requests.js';
@@ -15,7 +15,7 @@ export function registerRemediationAction(app: App, deps: BotDeps): void {
     const plan = deps.plans.get(action.value ?? '');
     const reply = async (text: string) => {
       try {
-        await respond({ response_type: 'ephemeral', replace_original: false, text: text.slice(0, 3000) });
+        await respond({ response_type: 'ephemeral', replace_original: false, text: fitSection(text) });
       } catch (error) {
         deps.metrics.slackErrors.inc({ method: 'response_url' });
         deps.logger.error({ err: (error as Error).message }, 'could not answer a remediation click');

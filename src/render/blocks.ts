@@ -40,12 +40,30 @@ export function escapeSlack(text: string): string {
   return text.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;');
 }
 
-function truncate(text: string, max: number): string {
+export function truncate(text: string, max: number): string {
   return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
 }
 
-function section(mrkdwn: string): Block {
-  return { type: 'section', text: { type: 'mrkdwn', text: truncate(mrkdwn, LIMITS.sectionText) } };
+/**
+ * mrkdwn that fits a section: a longer text is cut at a line end, a code block it cuts is closed (an
+ * open fence would swallow the rest of the message) and the cut is said, never silent.
+ */
+export function fitSection(mrkdwn: string, max: number = LIMITS.sectionText): string {
+  if (mrkdwn.length <= max) return mrkdwn;
+  const note = (rest: number) => `\n_… ${rest} more characters not shown_`;
+  const room = max - note(mrkdwn.length).length - FENCE.length - 1;
+  const lineEnd = mrkdwn.lastIndexOf('\n', room);
+  let kept = mrkdwn.slice(0, lineEnd > room / 2 ? lineEnd : room);
+  // Never end inside an escape (&amp; &lt; &gt;): a cut one shows as a stray "&am".
+  kept = kept.replace(/&[a-z]{0,3}$/, '');
+  const open = kept.split(FENCE).length % 2 === 0;
+  return `${kept}${open ? `\n${FENCE}` : ''}${note(mrkdwn.length - kept.length)}`;
+}
+
+const FENCE = '```';
+
+export function section(mrkdwn: string): Block {
+  return { type: 'section', text: { type: 'mrkdwn', text: fitSection(mrkdwn) } };
 }
 
 function context(mrkdwn: string): Block {

@@ -14,7 +14,13 @@ import { impact } from '../engine/impact.js';
 import { buildMatrix, failingPairs, type MatrixPair } from '../engine/matrix.js';
 import { avoidancePlan } from '../impact/avoid-breakage.js';
 import { applyWhatIf, describeWhatIf, isPolicyWhatIf, whatIfUnknownHost } from '../impact/what-if.js';
-import { type Block, diagnosisMessage, escapeSlack, type SlackMessage } from '../render/blocks.js';
+import {
+  type Block,
+  diagnosisMessage,
+  escapeSlack,
+  fitSection,
+  type SlackMessage,
+} from '../render/blocks.js';
 import { certificateRows, certificatesInScope } from '../render/certs.js';
 import { impactSummaryLines } from '../render/diff-summary.js';
 import type { Picture } from '../render/pictures/picture.js';
@@ -81,7 +87,7 @@ export async function answer(
     );
     const list: Block = {
       type: 'section',
-      text: { type: 'mrkdwn', text: (lines.join('\n') || 'No certificates in scope.').slice(0, 3000) },
+      text: { type: 'mrkdwn', text: fitSection(lines.join('\n') || 'No certificates in scope.') },
     };
     deps.plans.remember(diagnosis.findings.flatMap((f) => f.remediations));
     return describe(diagnosis, {
@@ -172,14 +178,14 @@ function whatIfAnswer(
   if (broken.length)
     blocks.push({
       type: 'section',
-      text: { type: 'mrkdwn', text: `*Would break*\n${broken.join('\n')}${more}`.slice(0, 3000) },
+      text: { type: 'mrkdwn', text: fitSection(`*Would break*\n${broken.join('\n')}${more}`) },
     });
   if (plan)
     blocks.push({
       type: 'section',
       text: {
         type: 'mrkdwn',
-        text: `*To avoid it*\n${plan.steps.map((s) => `• ${escapeSlack(s)}`).join('\n')}`.slice(0, 3000),
+        text: fitSection(`*To avoid it*\n${plan.steps.map((s) => `• ${escapeSlack(s)}`).join('\n')}`),
       },
     });
   const gaps = blockingGaps(before);
