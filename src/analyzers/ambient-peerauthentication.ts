@@ -111,7 +111,7 @@ function portLevelFindings(mesh: ResolvedMesh, decisions: readonly PortDecision[
           location: policy.meta.source,
           path: 'spec.portLevelMtls',
           related: group.map((d) => workloadRef(d.workload)),
-          remediations: [...new Set(group.map((d) => d.port as number))].map((port) =>
+          remediations: [...new Set(group.map((d) => d.port as number))].flatMap((port) =>
             // The workload inherits STRICT here, so the exception carries the policy's own STRICT.
             portExceptionFor(mesh, first.workload, selector, port, policy),
           ),

@@ -80,7 +80,14 @@ export const destinationRuleTlsConflict: Analyzer = {
           related: group.map((f) => f.target.ref),
           namespaces: affectedNamespaces(mesh, group),
           remediations: narrowed
-            ? hosts.slice(0, MAX_HOST_RULES).map((host) => createHostDestinationRule(rule, host, target))
+            ? hosts.slice(0, MAX_HOST_RULES).map((host) => {
+                // Only the failing ports change when the host has others that work.
+                const failures = group.filter((f) => f.target.host === host);
+                const failing = [...new Set(failures.map((f) => f.port.port))].sort((a, b) => a - b);
+                const all = failures[0]?.target.ports.map((p) => p.port) ?? [];
+                const partial = all.some((p) => !failing.includes(p));
+                return createHostDestinationRule(rule, host, target, partial ? failing : undefined);
+              })
             : [setDestinationRuleTls(rule, path, target)],
         }),
       );

@@ -3,7 +3,7 @@
 
 import type { RemediationPlan } from '../remediation/plans.js';
 import { createNamespacePolicy, setPeerAuthenticationMode } from '../remediation/plans.js';
-import { isNeverInjected } from '../snapshot/proxy-status.js';
+import { isIstioNamespace, isNeverInjected } from '../snapshot/proxy-status.js';
 import { paRef } from './explain.js';
 import { type Analyzer, type Finding, finding } from './finding.js';
 
@@ -16,7 +16,7 @@ export const meshNotStrict: Analyzer = {
     const namespaces = new Set(mesh.snapshot.workloads.map((w) => w.meta.namespace));
     for (const ns of [...namespaces].sort()) {
       // Istio's own namespace and those its injector skips are not steps of the migration.
-      if (ns === mesh.rootNamespace || isNeverInjected(ns)) continue;
+      if (isIstioNamespace(ns, mesh.rootNamespace) || isNeverInjected(ns)) continue;
       const workloads = mesh.workloads.inNamespace(ns);
       const mode = index.namespaceMode(ns)?.mode ?? 'PERMISSIVE';
       if (mode === 'STRICT') continue;

@@ -4,7 +4,7 @@
 // depending on the pod.
 
 import { injectableNamespace, labelNamespaceForInjection, restartWorkload } from '../remediation/plans.js';
-import { isOutsideMesh } from '../snapshot/proxy-status.js';
+import { cannotBeInjected } from '../snapshot/proxy-status.js';
 import type { Workload } from '../snapshot/types.js';
 import { groupBy } from './connectivity-failures.js';
 import { describeDecision } from './explain.js';
@@ -16,7 +16,7 @@ export const sidecarMissing: Analyzer = {
   analyze(mesh) {
     const findings: Finding[] = [];
     const candidates = mesh.snapshot.workloads.filter(
-      (w) => w.proxy === 'none' && !w.hostNetwork && !isOutsideMesh(w),
+      (w) => w.proxy === 'none' && !w.hostNetwork && !cannotBeInjected(w, mesh.rootNamespace),
     );
     const mixed = candidates.filter((w) => w.mixedPods);
     const notRestarted = candidates.filter((w) => !w.mixedPods && w.proxyReason.includes('although'));

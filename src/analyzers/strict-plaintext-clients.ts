@@ -9,6 +9,7 @@ import {
   labelNamespaceForInjection,
   setPeerAuthenticationMode,
 } from '../remediation/plans.js';
+import { isNeverInjected } from '../snapshot/proxy-status.js';
 import type { Ref } from '../snapshot/types.js';
 import {
   affectedNamespaces,
@@ -47,6 +48,8 @@ export const strictPlaintextClients: Analyzer = {
         // A namespace-wide policy that sets no mode still wins its scope (the oldest does): a new
         // "default" beside it would be ignored, so that policy is the one to set PERMISSIVE.
         for (const ns of new Set(group.map((f) => f.target.namespace))) {
+          // The root namespace's namespace-wide policy is the mesh policy: no namespace fix there.
+          if (ns === mesh.rootNamespace) continue;
           const existing = mesh.peerAuthentications.namespacePolicy(ns);
           remediations.push(
             existing
@@ -60,7 +63,7 @@ export const strictPlaintextClients: Analyzer = {
       if (server && selector && backend.backend?.targetPort !== undefined) {
         const existing =
           backend.decision?.level === 'workload' || backend.decision?.level === 'port' ? policy : undefined;
-        remediations.push(portExceptionFor(mesh, server, selector, backend.backend.targetPort, existing));
+        remediations.push(...portExceptionFor(mesh, server, selector, backend.backend.targetPort, existing));
       }
       // Only where the failing callers have no proxy at all: an ambient caller needs HBONE on the
       // server, not a sidecar of its own.
@@ -94,6 +97,8 @@ export const strictPlaintextClients: Analyzer = {
             ? `${workloadName(w)} is in ambient (${w.proxyReason}): ztunnel sends its calls as plaintext to a sidecar that does not accept HBONE`
             : `${workloadName(w)} has no proxy: ${w.proxyReason}`,
         );
+      // An ingress controller in kube-system is a real caller the injector will never give a sidecar.
+      const uninjectable = [...proxylessNamespaces].filter(isNeverInjected).sort();
       const fixes = [
         ...(withoutProxy
           ? [
@@ -127,7 +132,7 @@ export const strictPlaintextClients: Analyzer = {
                 ]
               : []),
           ],
-          fix: `${fixes.join('; ')}; while migrating, accept plaintext with PERMISSIVE or a port-level exception on a selector policy (keyed by the container port).`,
+          fix: `${fixes.join('; ')}; while migrating, accept plaintext with PERMISSIVE or a port-level exception on a selector policy (keyed by the container port).${uninjectable.length > 0 ? ` Callers in ${uninjectable.join(', ')} never get a sidecar (Istio's injector skips ${uninjectable.length > 1 ? 'those namespaces' : 'that namespace'}): keep the ports they call PERMISSIVE, or route them through an ingress gateway.` : ''}`,
           resource,
           location: policy?.meta.source,
           path: policy ? 'spec.mtls.mode' : undefined,

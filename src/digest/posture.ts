@@ -5,7 +5,7 @@
 import type { Finding } from '../analyzers/finding.js';
 import { isInboundExcluded } from '../mesh/connectivity.js';
 import type { ResolvedMesh } from '../mesh/resolve.js';
-import { isNeverInjected, isOutsideMesh } from '../snapshot/proxy-status.js';
+import { isIstioAgent, isIstioNamespace, isNeverInjected } from '../snapshot/proxy-status.js';
 
 export type NamespaceMode = 'STRICT' | 'PERMISSIVE' | 'DISABLE' | 'no-proxy' | 'mixed' | 'no-workloads';
 export type MigrationStage = 'add-sidecars' | 'switch-to-strict' | 'strict';
@@ -43,14 +43,16 @@ export function computePosture(
 ): Posture {
   const pa = mesh.peerAuthentications;
   const proxyless = mesh.snapshot.workloads
-    .filter((w) => w.proxy === 'none' && !isOutsideMesh(w))
+    .filter((w) => w.proxy === 'none' && !isIstioAgent(w, mesh.rootNamespace))
     .map((w) => `${w.meta.namespace}/${w.meta.name}`);
   let strictPorts = 0;
   let allPorts = 0;
   const namespaces = [...new Set(mesh.snapshot.workloads.map((w) => w.meta.namespace))]
     .filter(
       (ns) =>
-        ns !== mesh.rootNamespace && !isNeverInjected(ns) && (namespace === undefined || ns === namespace),
+        !isIstioNamespace(ns, mesh.rootNamespace) &&
+        !isNeverInjected(ns) &&
+        (namespace === undefined || ns === namespace),
     )
     .sort()
     .map((ns): NamespacePosture => {

@@ -1,6 +1,6 @@
 // ResolvedMesh: the snapshot plus the indexes that answer Istio's questions (which policy, which rule,
 // which backends) and a memoised pair evaluation. Analyzers read this; none re-implements resolution.
-import { isOutsideMesh } from '../snapshot/proxy-status.js';
+import { isIstioAgent } from '../snapshot/proxy-status.js';
 import type { MeshSnapshot, Workload } from '../snapshot/types.js';
 import {
   type ClientProfile,
@@ -158,7 +158,7 @@ export class ResolvedMesh {
   readonly peerAuthentications: PeerAuthenticationIndex;
   readonly destinationRules: DestinationRuleIndex;
   readonly workloads: WorkloadIndex;
-  /** The workloads judged as callers: all but kube-system's and Istio's own (isOutsideMesh). */
+  /** The workloads judged as callers: all but Istio's own agents (isIstioAgent). */
   readonly clients: readonly Workload[];
   readonly targets: readonly ServiceTarget[];
   readonly evaluator: ConnectivityEvaluator;
@@ -203,13 +203,13 @@ export class ResolvedMesh {
       snapshot.destinationRules.filter((r) => r.workloadSelector).map((r) => r.meta.namespace),
     );
     for (const w of snapshot.workloads) this.addClient(w);
-    const callers = snapshot.workloads.filter((w) => !isOutsideMesh(w));
+    const callers = snapshot.workloads.filter((w) => !isIstioAgent(w, snapshot.meshConfig.rootNamespace));
     this.clients = callers.length === snapshot.workloads.length ? snapshot.workloads : callers;
   }
 
   private addClient(w: Workload): void {
-    // kube-system's pods and Istio's own agents call no service a sidecar could fix: not callers here.
-    if (isOutsideMesh(w)) return;
+    // istiod, the CNI agent and ztunnel call no application service.
+    if (isIstioAgent(w, this.snapshot.meshConfig.rootNamespace)) return;
     if (w.proxy === 'none') this.clientsWithoutProxy.push(w);
     else if (w.proxy === 'ambient') this.ambientClients.push(w);
     else if (this.isIndividualClient(w)) this.individualSidecarClients.push(w);

@@ -5,7 +5,8 @@
 // created one), bound to the resourceVersion it was made for. Every operand of a kubectl command is shell-quoted unless it is a
 // plain token, so a command runs as printed whatever the names hold.
 
-import { isNeverInjected } from '../snapshot/proxy-status.js';
+import { createHash } from 'node:crypto';
+import { isIstioNamespace, isNeverInjected } from '../snapshot/proxy-status.js';
 import type { DestinationRule, Labels, PeerAuthentication, Ref, Workload } from '../snapshot/types.js';
 import { toKubeYaml } from './kube-yaml.js';
 import { type JsonPatchOp, type LiveEdit, meshTextWithAutoMtls, setTlsModeEdit } from './live-edit.js';
@@ -288,44 +289,77 @@ export function createNamespaceDestinationRule(
 /**
  * A rule for one host next to a wildcard rule that covers it: in the wildcard's namespace, with its
  * export and workload selector, so the same clients pick it (the most specific host wins) and only
- * calls to this host change. Flipping the wildcard instead would change every host it covers.
+ * calls to this host change. Flipping the wildcard instead would change every host it covers. When
+ * only some of the host's ports fail, the rule keeps the wildcard's TLS and changes those ports only.
  */
 export function createHostDestinationRule(
   wildcard: DestinationRule,
   host: string,
   mode: 'ISTIO_MUTUAL' | 'DISABLE',
+  failingPorts?: readonly number[],
 ): RemediationPlan {
   const namespace = wildcard.meta.namespace;
-  const suffix = mode === 'DISABLE' ? 'plaintext' : 'mtls';
-  const base = host
-    .replace(/\.svc\.cluster\.local$/, '')
-    .replace(/[^a-z0-9-]/g, '-')
-    .slice(0, 62 - suffix.length)
-    .replace(/-+$/, '');
-  const name = `${base}-${suffix}`;
-  const exported = wildcard.exportTo.length > 0 && !wildcard.exportTo.includes('*');
+  const name = hostRuleName(host, mode === 'DISABLE' ? 'plaintext' : 'mtls');
+  const kept = wildcard.trafficPolicy;
+  const portEntries = new Map<number, Record<string, unknown>>();
+  for (const entry of kept?.portLevelSettings ?? [])
+    if (entry.tls)
+      portEntries.set(entry.port, { port: { number: entry.port }, tls: { mode: entry.tls.mode } });
+  const trafficPolicy: Record<string, unknown> = {};
+  if (failingPorts && failingPorts.length > 0) {
+    if (kept?.tls) trafficPolicy.tls = { mode: kept.tls.mode };
+    for (const port of failingPorts) portEntries.set(port, { port: { number: port }, tls: { mode } });
+  } else {
+    trafficPolicy.tls = { mode };
+  }
+  if (portEntries.size > 0)
+    trafficPolicy.portLevelSettings = [...portEntries.keys()]
+      .sort((a, b) => a - b)
+      .map((p) => portEntries.get(p));
   const object = {
     apiVersion: DR_API,
     kind: 'DestinationRule',
     metadata: { name, namespace },
     spec: {
       host,
-      ...(exported ? { exportTo: [...wildcard.exportTo] } : {}),
+      // Copied whenever set: a rule without exportTo follows the mesh's default, which may be ".".
+      ...(wildcard.exportTo.length > 0 ? { exportTo: [...wildcard.exportTo] } : {}),
       ...(wildcard.workloadSelector
         ? { workloadSelector: { matchLabels: { ...wildcard.workloadSelector } } }
         : {}),
-      trafficPolicy: { tls: { mode } },
+      trafficPolicy,
     },
   };
+  const ports =
+    failingPorts && failingPorts.length > 0
+      ? ` port${failingPorts.length > 1 ? 's' : ''} ${failingPorts.join(', ')}`
+      : '';
   return {
     id: `create-host-dr:DestinationRule/${namespace}/${name}`,
-    title: `Add DestinationRule ${namespace}/${name} for ${host} only (tls ${mode}), more specific than ${wildcard.meta.name} (${wildcard.host})`,
-    risk: `Only calls to ${host} from the clients that use ${namespace}/${wildcard.meta.name} change. For this host the new rule replaces that rule's whole traffic policy: copy in its load balancing, connection pool or outlier settings if it has any.`,
+    title: `Add DestinationRule ${namespace}/${name} for ${host}${ports} only (tls ${mode}), more specific than ${wildcard.meta.name} (${wildcard.host})`,
+    risk: `Only calls to ${host}${ports} from the clients that use ${namespace}/${wildcard.meta.name} change. For this host the new rule replaces that rule's whole traffic policy: copy in its load balancing, connection pool or outlier settings if it has any.`,
     action: 'create',
     target: { apiVersion: DR_API, kind: 'DestinationRule', namespace, name },
     body: object,
     kubectl: applyCommand(object),
   };
+}
+
+/**
+ * A DNS-1123 name for a host's rule: lower case, `.svc.cluster.local` dropped, and a hash of the host
+ * when it had to be shortened, so two long hosts never get the same name (and plan id).
+ */
+function hostRuleName(host: string, suffix: string): string {
+  const base = host
+    .toLowerCase()
+    .replace(/\.svc\.cluster\.local$/, '')
+    .replace(/[^a-z0-9-]+/g, '-')
+    .replace(/^-+|-+$/g, '');
+  const room = 63 - suffix.length - 1;
+  if (base.length <= room && base.length > 0) return `${base}-${suffix}`;
+  const hash = createHash('sha256').update(host).digest('hex').slice(0, 8);
+  const head = base.slice(0, room - hash.length - 1).replace(/-+$/, '');
+  return `${head ? `${head}-` : ''}${hash}-${suffix}`;
 }
 
 /** TLS origination for an external host: SIMPLE with SNI (HTTP ports), or DISABLE when the app already speaks TLS. */
@@ -461,7 +495,7 @@ export function restartIstiodThenWorkloads(namespace: string): RemediationPlan {
  * the namespaces the injector skips, nor for Istio's own (istiod and the gateways would restart).
  */
 export function injectableNamespace(namespace: string, rootNamespace: string): boolean {
-  return !isNeverInjected(namespace) && namespace !== rootNamespace && namespace !== 'istio-system';
+  return !isNeverInjected(namespace) && !isIstioNamespace(namespace, rootNamespace);
 }
 
 const RESTARTABLE = ['Deployment', 'StatefulSet', 'DaemonSet'];

@@ -217,7 +217,7 @@ export function buildSnapshot(raws: readonly RawObject[], options: BuildOptions 
       if (podIsFinished(raw.object)) continue;
       // A terminating pod is on its way out (a rollout's old pod): it speaks for its workload only
       // when no other pod does, so a replaced pod without the sidecar does not make it "mixed".
-      if ((raw.object.metadata as Meta & { deletionTimestamp?: unknown }).deletionTimestamp) {
+      if ((raw.object.metadata as { deletionTimestamp?: unknown } | null | undefined)?.deletionTimestamp) {
         terminatingPods.push(raw);
         continue;
       }

@@ -37,24 +37,37 @@ export function isNeverInjected(namespace: string): boolean {
 }
 
 // Istio's own agents run without a sidecar by design (istiod's template sets inject "false"; the CNI
-// node agent and ztunnel are host-level DaemonSets): they are not callers to migrate.
-const ISTIO_COMPONENTS = new Set(['istiod', 'istio-cni-node', 'ztunnel']);
+// node agent and ztunnel are node-level DaemonSets) and call no application: told by their labels, in
+// Istio's namespace only, so an application that happens to share a label is still judged.
+const ISTIO_AGENTS = new Set(['istiod', 'istio-cni-node', 'ztunnel']);
+
+/** The namespace Istio runs in: the root namespace, or istio-system when the root is another. */
+export function isIstioNamespace(namespace: string, rootNamespace: string): boolean {
+  return namespace === rootNamespace || namespace === 'istio-system';
+}
+
+/** istiod, the CNI node agent or ztunnel: never a caller of the mesh's services. */
+export function isIstioAgent(
+  w: { readonly meta: { readonly namespace: string }; readonly podLabels: Labels },
+  rootNamespace: string,
+): boolean {
+  return (
+    isIstioNamespace(w.meta.namespace, rootNamespace) &&
+    (ISTIO_AGENTS.has(w.podLabels.app ?? '') ||
+      ISTIO_AGENTS.has(w.podLabels['k8s-app'] ?? '') ||
+      w.podLabels.istio === 'pilot')
+  );
+}
 
 /**
- * A workload that is not part of the mesh's migration and can never be given a sidecar: anything in a
- * namespace the injector skips, and Istio's own control-plane and node agents. It is not judged as a
- * caller, and no fix offers to inject it.
+ * A workload no sidecar can be given: one in a namespace the injector skips (an ingress controller in
+ * kube-system still calls services, and is still judged as a caller), or one of Istio's own agents.
  */
-export function isOutsideMesh(w: {
-  readonly meta: { readonly namespace: string };
-  readonly podLabels: Labels;
-}): boolean {
-  return (
-    NEVER_INJECTED.has(w.meta.namespace) ||
-    ISTIO_COMPONENTS.has(w.podLabels.app ?? '') ||
-    ISTIO_COMPONENTS.has(w.podLabels['k8s-app'] ?? '') ||
-    w.podLabels.istio === 'pilot'
-  );
+export function cannotBeInjected(
+  w: { readonly meta: { readonly namespace: string }; readonly podLabels: Labels },
+  rootNamespace: string,
+): boolean {
+  return NEVER_INJECTED.has(w.meta.namespace) || isIstioAgent(w, rootNamespace);
 }
 
 const INJECT = 'sidecar.istio.io/inject';

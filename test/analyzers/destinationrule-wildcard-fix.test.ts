@@ -4,7 +4,8 @@
 import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { diagnose } from '../../src/engine/diagnose.js';
-import { app, matrixOf, namespace, peerAuthentication, snapshotOf } from '../helpers/mesh.js';
+import { createHostDestinationRule } from '../../src/remediation/plans.js';
+import { app, matrixOf, meshConfig, namespace, peerAuthentication, snapshotOf } from '../helpers/mesh.js';
 
 const NOW = new Date('2026-11-30T00:00:00Z');
 
@@ -17,6 +18,8 @@ spec: ${spec}
 
 const mesh = (spec: string) =>
   `${namespace('istio-system', 'none')}${rule(spec)}${namespace('app')}${peerAuthentication('app', 'default', 'STRICT')}${app('app', 'web')}${app('app', 'cli')}${namespace('legacy', 'none')}${app('legacy', 'old')}${app('legacy', 'older')}`;
+
+const conflictPlans = (yaml: string) => conflict(yaml).remediations;
 
 function conflict(yaml: string) {
   const found = diagnose(snapshotOf(yaml), { now: NOW }).findings.filter(
@@ -74,5 +77,66 @@ describe('destinationrule-tls-conflict on a wildcard rule', () => {
     expect(exact.remediations.map((p) => p.id)).toEqual([
       'set-tls-disable:DestinationRule/istio-system/all:spec.trafficPolicy.tls',
     ]);
+  });
+
+  it('changes only the failing ports of a host whose other ports work, keeping the wildcard’s TLS for them', () => {
+    // pay serves 80 (STRICT) and 81 (a DISABLE port exception): only 81 fails under *.local ISTIO_MUTUAL.
+    const twoPorts = `${namespace('pay')}---
+apiVersion: apps/v1
+kind: Deployment
+metadata: { name: pay, namespace: pay }
+spec:
+  selector: { matchLabels: { app: pay } }
+  template:
+    metadata: { labels: { app: pay } }
+    spec: { containers: [{ name: pay, ports: [{ containerPort: 8080 }, { containerPort: 9090 }] }] }
+---
+apiVersion: v1
+kind: Service
+metadata: { name: pay, namespace: pay }
+spec:
+  selector: { app: pay }
+  ports: [{ name: http, port: 80, targetPort: 8080 }, { name: http-admin, port: 81, targetPort: 9090 }]
+${peerAuthentication('pay', 'pay', undefined, { selector: { app: 'pay' }, ports: { 9090: 'DISABLE' } })}`;
+    const yaml = mesh('{ host: "*.local", trafficPolicy: { tls: { mode: ISTIO_MUTUAL } } }') + twoPorts;
+    const before = matrixOf(yaml);
+    expect(before.get('app/web -> pay/pay:81')).toBe('fail(destinationrule-tls-conflict)');
+    expect(before.get('app/web -> pay/pay:80')).toBe('ok');
+    const plan = conflictPlans(yaml).find((p) => p.id.includes('pay-pay'));
+    expect(plan?.body).toMatchObject({
+      spec: {
+        host: 'pay.pay.svc.cluster.local',
+        trafficPolicy: {
+          tls: { mode: 'ISTIO_MUTUAL' },
+          portLevelSettings: [{ port: { number: 81 }, tls: { mode: 'DISABLE' } }],
+        },
+      },
+    });
+    const after = matrixOf(`${yaml}---\n${stringify(plan?.body)}`);
+    expect(after.get('app/web -> pay/pay:81')).toBe('ok');
+    expect(after.get('app/web -> pay/pay:80')).toBe('ok');
+  });
+
+  it('copies the wildcard’s exportTo even when it is "*": a rule without one follows the mesh default, maybe "."', () => {
+    const yaml = `${mesh('{ host: "*.local", exportTo: ["*"], trafficPolicy: { tls: { mode: ISTIO_MUTUAL } } }')}${meshConfig('defaultDestinationRuleExportTo: ["."]')}`;
+    const plans = conflictPlans(yaml);
+    expect(plans[0]?.body).toMatchObject({ spec: { exportTo: ['*'] } });
+    const after = matrixOf(yaml + plans.map((p) => `---\n${stringify(p.body)}`).join(''));
+    expect(after.get('app/web -> legacy/old:80')).toBe('ok');
+  });
+
+  it('names each host’s rule validly and apart: lower case, and a hash when a long host is shortened', () => {
+    const wildcard = snapshotOf(mesh('{ host: "*.local", trafficPolicy: { tls: { mode: ISTIO_MUTUAL } } }'))
+      .destinationRules[0] as NonNullable<ReturnType<typeof snapshotOf>['destinationRules'][number]>;
+    const long = 'payments-gateway-internal-api-service-for-customers-v1';
+    const names = [
+      `${long}.legacy-east.svc.cluster.local`,
+      `${long}.legacy-west.svc.cluster.local`,
+      'Billing.Corp.local',
+    ].map((host) => createHostDestinationRule(wildcard, host, 'DISABLE').target.name);
+    expect(new Set(names).size).toBe(3);
+    for (const name of names) expect(name).toMatch(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/);
+    expect(names[2]).toBe('billing-corp-local-plaintext');
+    expect(names.slice(0, 2).every((n) => /-[0-9a-f]{8}-plaintext$/.test(n))).toBe(true);
   });
 });

@@ -33,3 +33,20 @@ it('switches the namespace policy that wins instead of creating one that Istio i
     yaml + peerAuthentication('app', 'default', 'PERMISSIVE', { created: '2026-11-30T00:00:00Z' });
   expect(matrixOf(ignored).get('legacy/client -> app/web:80')).toBe('fail(strict-plaintext-clients)');
 });
+
+it('a server in the root namespace gets no "namespace" PERMISSIVE fix (that policy is the mesh’s) and no ignored port exception', () => {
+  const yaml = [
+    namespace('istio-system'),
+    peerAuthentication('istio-system', 'default', 'STRICT'),
+    app('istio-system', 'echo'),
+    namespace('legacy', 'none'),
+    app('legacy', 'old'),
+  ].join('');
+  expect(matrixOf(yaml).get('legacy/old -> istio-system/echo:80')).toBe('fail(strict-plaintext-clients)');
+  const f = diagnose(snapshotOf(yaml), { now: NOW }).findings.find(
+    (x) => x.code === 'strict-plaintext-clients',
+  );
+  const ids = f?.remediations.map((p) => p.id) ?? [];
+  expect(ids.filter((id) => id.includes('istio-system'))).toEqual([]);
+  expect(ids).toContain('label-injection:Namespace/legacy');
+});

@@ -242,3 +242,12 @@ spec:
     );
   });
 });
+
+it('a Pod without metadata is a clear error, not a crash', () => {
+  expect(() => snapshotOf('apiVersion: v1\nkind: Pod\nspec: { containers: [{ name: a }] }\n')).toThrow(
+    /Pod \(unnamed\): metadata\.name/,
+  );
+  expect(() => snapshotOf('apiVersion: v1\nkind: Pod\nmetadata: null\nspec: { containers: [] }\n')).toThrow(
+    /Pod \(unnamed\): metadata\.name/,
+  );
+});
