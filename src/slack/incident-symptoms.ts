@@ -23,15 +23,22 @@ export const MAX_SCANNED_CHARS = 20_000;
 // `svc.ns.svc.cluster.local`, Envoy's `outbound|8080||svc.ns.svc.cluster.local`, `svc.ns:8080`,
 // or words: "service payments in namespace prod". Each pattern runs in time linear in the text: a
 // label is at most 63 characters (as in DNS), a value is taken whole (the lookahead and
-// backreference stand for an atomic group), and the words may be at most 200 characters apart, so
+// backreference stand for an atomic group), and the words may be at most 1,000 characters apart, so
 // no position is retried more than a bounded number of times (an unbounded `[-a-z0-9]*` before a
 // dot took seconds on a 40,000-character `a-a-a-…`).
 const LABEL = '[a-z0-9](?:[-a-z0-9]{0,61}[a-z0-9])?';
+// An alert's one-line summary can put its fields far apart; a bound keeps the scan linear.
+const WORDS_APART = 1000;
 const FQDN = new RegExp(`\\b(${LABEL})\\.(${LABEL})\\.svc(?:\\.cluster\\.local)?\\b`, 'i');
-const WORDS =
-  /\bservice[:= ]{1,3}(?=([a-z0-9-]{1,63}))\1\b[^\n]{0,200}?\bnamespace[:= ]{1,3}(?=([a-z0-9-]{1,63}))\2/i;
-const NAMESPACE_ONLY = /\bnamespace[:= ]{1,3}"?(?=([a-z0-9-]{1,63}))\1/i;
-const SERVICE_ONLY = /\bservice[:= ]{1,3}"?(?=([a-z0-9-]{1,63}))\1/i;
+// Separators as aligned columns write them (`Namespace:    prod`, tabs too); the separator and value
+// characters are disjoint, so a bounded run of one cannot be retried as the other.
+const SEP = '[:=\\t ]{1,20}';
+const WORDS = new RegExp(
+  `\\bservice${SEP}(?=([a-z0-9-]{1,63}))\\1\\b[^\\n]{0,${WORDS_APART}}?\\bnamespace${SEP}(?=([a-z0-9-]{1,63}))\\2`,
+  'i',
+);
+const NAMESPACE_ONLY = new RegExp(`\\bnamespace${SEP}"?(?=([a-z0-9-]{1,63}))\\1`, 'i');
+const SERVICE_ONLY = new RegExp(`\\bservice${SEP}"?(?=([a-z0-9-]{1,63}))\\1`, 'i');
 
 /** The first symptom in the message's first MAX_SCANNED_CHARS characters, and the service it names. */
 export function findSymptom(message: string): Symptom | undefined {

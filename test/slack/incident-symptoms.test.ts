@@ -19,6 +19,21 @@ describe('incident symptoms', () => {
       { service: 'orders', namespace: 'sales' },
     ],
     [
+      'kubectl describe output, its columns aligned with spaces',
+      'upstream connect error or disconnect/reset before headers\nName:         payments\nNamespace:    prod\n',
+      { namespace: 'prod' },
+    ],
+    [
+      'an alert template aligned with spaces and a tab',
+      'TLS error\nservice:       payments\nseverity: page\nnamespace:\tprod',
+      { service: 'payments', namespace: 'prod' },
+    ],
+    [
+      'a one-line alert whose service and namespace sit far apart',
+      `[alertmanager namespace=monitoring] connection reset by peer service=payments ${'summary text '.repeat(45)} namespace=prod`,
+      { service: 'payments', namespace: 'prod' },
+    ],
+    [
       'a reset with only a service name',
       'read tcp: connection reset by peer (service: inventory)',
       { service: 'inventory', namespace: undefined },
@@ -43,6 +58,10 @@ describe('incident symptoms', () => {
       `connection reset by peer ${'service=a-a-a-a-a '.repeat(2_200)}`,
     ],
     ['a long run of dotted labels', `TLS error ${'ab-c.'.repeat(3_900)}`],
+    [
+      'one long line of "service:" with wide separators',
+      `TLS error ${'service:                   a '.repeat(700)}`,
+    ],
   ])('a hostile message is scanned in time linear in its length: %s', (_name, text) => {
     const started = performance.now();
     const symptom = findSymptom(text);
