@@ -108,14 +108,24 @@ export function whatIfNamespace(w: WhatIf): string | undefined {
  * Every namespace a what-if reads or changes, for access rules: the `namespace=` whose objects change
  * and, for a DestinationRule what-if, the namespace its host names (`svc.ns.svc.cluster.local`,
  * `*.ns.svc`), whose Services the answer looks up and whose calls it reports. Undefined when it may
- * change objects anywhere (see whatIfNamespace). A host that names no namespace (an external name)
- * adds none.
+ * change objects anywhere (see whatIfNamespace), or when its host is a wildcard across namespaces,
+ * whose answer would tell what every namespace holds. An external name adds no namespace.
  */
 export function whatIfNamespaces(w: WhatIf): readonly string[] | undefined {
   const namespace = whatIfNamespace(w);
   if (namespace === undefined) return undefined;
-  const named = w.kind === 'destination-rule' ? namespaceOfHost(w.host) : undefined;
-  return named !== undefined && named !== namespace ? [namespace, named] : [namespace];
+  if (w.kind !== 'destination-rule') return [namespace];
+  // A short name is a Service of `namespace=` itself.
+  if (!w.host.includes('.') && !w.host.startsWith('*')) return [namespace];
+  const named = namespaceOfHost(w.host);
+  if (named !== undefined) return named !== namespace ? [namespace, named] : [namespace];
+  // A wildcard that names no one namespace (`*.local`, `*.svc.cluster.local`, `*`) covers services in
+  // every namespace: only a channel that may see them all asks about it. An external name adds none.
+  return spansNamespaces(w.host) ? undefined : [namespace];
+}
+
+function spansNamespaces(host: string): boolean {
+  return host.startsWith('*') || /(^|\.)(svc|cluster\.local|local)$/.test(host);
 }
 
 /** The namespace in `name.ns.svc[.cluster.local]` (or `*.ns.svc...`); a short or external host names none. */

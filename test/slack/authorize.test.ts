@@ -55,6 +55,11 @@ describe('the authorisation decision', () => {
     ['whatif host=pay.payments.svc namespace=shop tls=DISABLE', false],
     ['whatif host=*.payments.svc.cluster.local namespace=shop tls=DISABLE', false],
     ['whatif host=payments.payments.svc.cluster.local tls=DISABLE', false],
+    // A wildcard across namespaces covers payments too.
+    ['whatif host=*.local namespace=shop tls=DISABLE', false],
+    ['whatif host=*.svc.cluster.local namespace=shop tls=DISABLE', false],
+    ['whatif host=* namespace=shop tls=DISABLE', false],
+    ['whatif host=*.example.com namespace=shop tls=SIMPLE', false],
     ['whatif shop STRICT', true],
     ['check payments', false],
   ])('channel C0SHOP (shop only) may ask %s: %s', (text, allowed) => {
