@@ -499,6 +499,7 @@ export function injectableNamespace(namespace: string, rootNamespace: string): b
 }
 
 const RESTARTABLE = ['Deployment', 'StatefulSet', 'DaemonSet'];
+const MAX_NAMED_RESTARTS = 10;
 
 /**
  * Label a namespace for injection; the printed commands then restart the workloads in it that have no
@@ -514,19 +515,24 @@ export function labelNamespaceForInjection(
   const without = workloads?.filter((w) => w.proxy === 'none' && !w.hostNetwork);
   const restartable = without?.filter((w) => RESTARTABLE.includes(w.kind));
   const others = without?.filter((w) => !RESTARTABLE.includes(w.kind)) ?? [];
+  // By name while the line stays short; past that, every workload of each kind present (a command
+  // cut in a chat message would run without its `-n`).
+  const kinds = [...new Set(restartable?.map((w) => w.kind.toLowerCase()))].sort();
   const restart = !restartable
     ? [kubectl('rollout', 'restart', 'deployment', '-n', namespace)]
-    : restartable.length > 0
-      ? [
-          kubectl(
-            'rollout',
-            'restart',
-            ...restartable.map((w) => `${w.kind.toLowerCase()}/${w.meta.name}`).sort(),
-            '-n',
-            namespace,
-          ),
-        ]
-      : [];
+    : restartable.length > MAX_NAMED_RESTARTS
+      ? kinds.map((kind) => kubectl('rollout', 'restart', kind, '-n', namespace))
+      : restartable.length > 0
+        ? [
+            kubectl(
+              'rollout',
+              'restart',
+              ...restartable.map((w) => `${w.kind.toLowerCase()}/${w.meta.name}`).sort(),
+              '-n',
+              namespace,
+            ),
+          ]
+        : [];
   const byHand =
     others.length > 0
       ? ` ${others

@@ -197,6 +197,15 @@ describe('generated commands run as printed, whatever the names hold', () => {
     expect(plan.risk).toContain(
       "CronJob report have no rollout to restart: a CronJob's next run gets the sidecar",
     );
+    // Many: every workload of each kind present, so the line stays short enough to show whole.
+    const many = Array.from({ length: 12 }, (_, i) => w('Deployment', `app-${i}`, 'none'));
+    expect(
+      runs(labelNamespaceForInjection(NS, [...many, w('StatefulSet', 'db', 'none')])).map((c) => c.argv),
+    ).toEqual([
+      ['label', 'namespace', NS, 'istio-injection=enabled', '--overwrite'],
+      ['rollout', 'restart', 'deployment', '-n', NS],
+      ['rollout', 'restart', 'statefulset', '-n', NS],
+    ]);
     // Nothing to roll: the label alone.
     expect(runs(labelNamespaceForInjection(NS, [w('CronJob', 'report', 'none')])).map((c) => c.argv)).toEqual(
       [['label', 'namespace', NS, 'istio-injection=enabled', '--overwrite']],
