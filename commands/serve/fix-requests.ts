@@ -304,6 +304,7 @@ async function approve(
     requester: request.requester,
   });
   let result: Applied | undefined;
+  let failure: string | undefined;
   try {
     result =
       request.rollbackOf !== undefined
@@ -315,10 +316,29 @@ async function approve(
           )
         : await applyFresh(remediation, request, approver);
   } catch (error) {
+    failure =
+      error instanceof RemediationError ? error.message : `unexpected error: ${(error as Error).message}`;
+  }
+  // Even a failed write may have reached the API server: no answer may come from a cache now, and this
+  // is said before any Slack call (which may take seconds). A watched model is told what the write
+  // returned (or what it deleted), so the re-check waits until it shows it.
+  const deleted = result !== undefined && result.after === undefined;
+  const written = (deleted ? result?.before : result?.after)?.metadata;
+  deps.engine.clusterChanged(
+    written?.name && written.resourceVersion
+      ? {
+          kind: request.plan.target.kind,
+          namespace: written.namespace,
+          name: written.name,
+          resourceVersion: written.resourceVersion,
+          ...(deleted ? { deleted } : {}),
+        }
+      : undefined,
+  );
+  if (result === undefined) {
+    const reason = failure ?? 'unexpected error: no result';
     requests.finish(id, 'failed');
     deps.metrics.remediations.inc({ outcome: 'failed' });
-    const reason =
-      error instanceof RemediationError ? error.message : `unexpected error: ${(error as Error).message}`;
     log.error({ err: reason }, 'fix failed');
     await client.chat
       .postMessage({
@@ -331,23 +351,6 @@ async function approve(
         return reply(`:x: Fix request ${id} was not applied: ${escapeSlack(reason)}`);
       });
     return;
-  } finally {
-    // Even a failed write may have reached the API server: no answer may come from a cache now.
-    // A watched model is told what the write returned (or what it deleted), so the re-check waits
-    // until it shows it.
-    const deleted = result !== undefined && result.after === undefined;
-    const written = (deleted ? result?.before : result?.after)?.metadata;
-    deps.engine.clusterChanged(
-      written?.name && written.resourceVersion
-        ? {
-            kind: request.plan.target.kind,
-            namespace: written.namespace,
-            name: written.name,
-            resourceVersion: written.resourceVersion,
-            ...(deleted ? { deleted } : {}),
-          }
-        : undefined,
-    );
   }
   // The cluster has the change now: the request is applied whatever Slack does with the messages below.
   requests.finish(id, 'applied', result.auditId);

@@ -1,0 +1,108 @@
+// A write that failed (a timeout) may still have reached the API server: the bot must stop answering
+// from its cached view before it spends seconds telling Slack about the failure, and a write that
+// succeeded stays applied whatever Slack does with the announcement.
+import type { App } from '@slack/bolt';
+import { expect, it } from 'vitest';
+import type { BotDeps } from '../../commands/serve/deps.js';
+import { registerFixRequests } from '../../commands/serve/fix-requests.js';
+import { createLogger } from '../../src/ops/logger.js';
+import { BotMetrics } from '../../src/ops/metrics.js';
+import type { RemediationPlan } from '../../src/remediation/plans.js';
+import { AuditLog } from '../../src/store/audit-store.js';
+import { RequestStore } from '../../src/store/request-store.js';
+
+type Handler = (args: Record<string, unknown>) => Promise<void>;
+
+async function approveOnce(writeFails: boolean, slackRefuses: boolean): Promise<string[]> {
+  const events: string[] = [];
+  const handlers: Record<string, Handler> = {};
+  const app = {
+    action: (id: string, h: Handler) => {
+      handlers[id] = h;
+    },
+  } as unknown as App;
+  const obj = {
+    apiVersion: 'networking.istio.io/v1',
+    kind: 'DestinationRule',
+    metadata: { name: 'dr', namespace: 'shop', resourceVersion: '7' },
+    spec: { host: 'x', trafficPolicy: { tls: { mode: 'DISABLE' } } },
+  };
+  const objects = {
+    read: async () => structuredClone(obj),
+    patch: async (body: Record<string, unknown>, _p: unknown, dryRun: unknown) => {
+      if (dryRun || !writeFails)
+        return {
+          ...structuredClone(obj),
+          ...body,
+          metadata: { ...obj.metadata, resourceVersion: dryRun ? '7' : '8' },
+        };
+      events.push('write failed');
+      throw new Error('socket hang up');
+    },
+  };
+  const requests = new RequestStore(':memory:');
+  const audit = new AuditLog(':memory:');
+  const plan: RemediationPlan = {
+    id: 'set-tls:DestinationRule/shop/dr',
+    title: 't',
+    risk: 'r',
+    action: 'merge-patch',
+    target: { apiVersion: 'networking.istio.io/v1', kind: 'DestinationRule', namespace: 'shop', name: 'dr' },
+    body: { spec: { trafficPolicy: { tls: { mode: 'ISTIO_MUTUAL' } } } },
+    kubectl: 'k',
+  };
+  const request = requests.create({
+    plan,
+    requester: 'U1',
+    channel: 'C1',
+    namespace: 'shop',
+    resourceVersion: '7',
+    createdAt: Date.now(),
+    expiresAt: Date.now() + 60_000,
+  });
+  const deps = {
+    config: { access: { channels: { C1: ['*'] } }, approvers: { users: ['U1', 'U2'], requestTtlMs: 60_000 } },
+    engine: {
+      clusterChanged: () => void events.push('cache dropped'),
+      answer: async () => ({ findings: [], gaps: [] }),
+    },
+    metrics: new BotMetrics(),
+    logger: createLogger('silent'),
+    remediation: { objects, audit, requests },
+  } as unknown as BotDeps;
+  registerFixRequests(app, deps);
+  const client = {
+    chat: {
+      postMessage: async (m: { text: string }) => {
+        await new Promise((r) => setTimeout(r, 50)); // a Slack round trip
+        events.push(
+          `posted ${m.text.startsWith(':x:') ? 'the failure' : 'an announcement'}${slackRefuses ? ' (refused)' : ''}`,
+        );
+        if (slackRefuses) throw new Error('msg_blocks_too_long');
+        return { ok: true };
+      },
+    },
+  };
+  await (handlers['fix-approve'] as Handler)({
+    ack: async () => {},
+    action: { value: String(request.id) },
+    body: { user: { id: 'U2' }, channel: { id: 'C1' } },
+    client,
+    respond: async () => void events.push('told the approver'),
+  });
+  events.push(`request ${requests.get(request.id)?.state}`);
+  return events;
+}
+
+it('a failed write drops the cached view before Slack hears of it', async () => {
+  const events = await approveOnce(true, false);
+  expect(events.slice(0, 3)).toEqual(['write failed', 'cache dropped', 'posted the failure']);
+  expect(events.at(-1)).toBe('request failed');
+});
+
+it('an applied write stays applied when Slack refuses every announcement', async () => {
+  const events = await approveOnce(false, true);
+  expect(events[0]).toBe('cache dropped');
+  expect(events.at(-1)).toBe('request applied');
+  expect(events).toContain('told the approver');
+});
