@@ -6,7 +6,7 @@ import type { WebClient } from '@slack/web-api';
 import type { Logger } from 'pino';
 import type { BotConfig } from '../../src/config.js';
 import { deleteCommand, type RemediationPlan, shellQuote } from '../../src/remediation/plans.js';
-import { escapeSlack, fitSection, LIMITS, section, truncate } from '../../src/render/blocks.js';
+import { escapeCode, escapeSlack, fitSection, LIMITS, section, truncate } from '../../src/render/blocks.js';
 import { channelMaySee } from '../../src/slack/authorize.js';
 import type { PlanCache } from '../../src/slack/plan-cache.js';
 import type { BreakingChange, BurstOutcome, Repair } from '../../src/snapshot/live/model-source.js';
@@ -188,7 +188,7 @@ function message(alert: BreakingChange, sample: BreakingChange['sample'], plans:
   const changes = alert.changes.slice(0, SHOWN_DIFFS).map((c) => {
     const who = c.manager ? ` by \`${escapeSlack(c.manager)}\`` : '';
     const when = c.changedAt ? ` at ${escapeSlack(c.changedAt)}` : '';
-    const diff = fitSection(`\`\`\`${escapeSlack(c.diff)}\`\`\``, DIFF_CHARS);
+    const diff = fitSection(`\`\`\`${escapeCode(c.diff)}\`\`\``, DIFF_CHARS);
     return section(`*${c.type.toLowerCase()}* \`${escapeSlack(nameOf(c))}\`${who}${when}\n${diff}`);
   });
   const unshown = alert.changes.slice(SHOWN_DIFFS);

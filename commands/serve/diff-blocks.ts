@@ -5,7 +5,7 @@
 // sections within it. A diff over the budget shows its changed lines with one line of context (the
 // unchanged runs between them counted), then, if still too long, as many lines as fit and an explicit
 // count of the rest with where to see the whole of it.
-import { type Block, escapeSlack } from '../../src/render/blocks.js';
+import { type Block, escapeCode } from '../../src/render/blocks.js';
 
 const SECTION_TEXT = 3000;
 const FENCE = '```';
@@ -93,13 +93,15 @@ function pack(lines: readonly Line[], budget: number, note?: string): string[] |
     size = 0;
   };
   for (const line of lines) {
-    let text = escapeSlack(line.text);
+    let text = escapeCode(line.text);
     while (text.length > room) {
       flush();
-      // Never between the characters of an escape (`&amp;`).
+      // Never between the characters of an escape (`&amp;`), nor the halves of a surrogate pair (an emoji).
       let cut = room;
       const amp = text.lastIndexOf('&', cut);
       if (amp > 0 && amp > cut - 5) cut = amp;
+      const before = text.charCodeAt(cut - 1);
+      if (before >= 0xd800 && before <= 0xdbff) cut--;
       current.push(text.slice(0, cut));
       flush();
       text = text.slice(cut);

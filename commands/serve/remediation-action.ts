@@ -4,7 +4,7 @@
 // only the refusal: no plan, no request, no dry run.
 import type { App, BlockAction, ButtonAction } from '@slack/bolt';
 import type { WebClient } from '@slack/web-api';
-import { escapeSlack, fitSection } from '../../src/render/blocks.js';
+import { escapeCode, escapeSlack, fitSection } from '../../src/render/blocks.js';
 import { channelMaySee, namespaceOf } from '../../src/slack/authorize.js';
 import type { BotDeps } from './deps.js';
 import { requestFix } from './fix-requests.js';
@@ -41,7 +41,7 @@ export function registerRemediationAction(app: App, deps: BotDeps): void {
       `*${escapeSlack(plan.title)}*`,
       `*Risk:* ${escapeSlack(plan.risk)}`,
       '*kubectl equivalent:*',
-      `\`\`\`${escapeSlack(plan.kubectl)}\`\`\``,
+      `\`\`\`${escapeCode(plan.kubectl)}\`\`\``,
     ];
     if (deps.remediation) {
       const refused = await requestFix(

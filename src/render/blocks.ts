@@ -40,6 +40,15 @@ export function escapeSlack(text: string): string {
   return text.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;');
 }
 
+/**
+ * Text from the cluster for inside a code block: escaped, and with a zero-width space after each
+ * backtick, so a ``` in an object (an annotation, a diff line) cannot close the block and format what
+ * follows as the bot's own words.
+ */
+export function escapeCode(text: string): string {
+  return escapeSlack(text).replaceAll('`', '`\u200b');
+}
+
 export function truncate(text: string, max: number): string {
   return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
 }

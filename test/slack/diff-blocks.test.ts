@@ -33,3 +33,22 @@ describe('diff blocks', () => {
     expect(shown.join('').replaceAll('```', '')).toContain(`+${long}`);
   });
 });
+
+describe('diff blocks hold what the cluster wrote', () => {
+  it('a ``` in an object cannot close the code block and format the rest as the bot’s words', () => {
+    const diff =
+      '+  annotations:\n+    note: "```\\n*Approved by security* <!channel>"\n+    mode: DISABLE\n';
+    for (const text of texts(diffBlocks(diff, 'see the CLI'))) {
+      expect(text.split('```')).toHaveLength(3);
+      expect(text).toContain('&lt;!channel&gt;');
+    }
+  });
+
+  it('a line longer than a section is never split inside an emoji', () => {
+    const diff = `+  note: ${'😀'.repeat(2000)}\n`;
+    for (const text of texts(diffBlocks(diff, 'see the CLI', 20_000))) {
+      const body = text.replaceAll('```', '');
+      expect(body).not.toMatch(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/);
+    }
+  });
+});
