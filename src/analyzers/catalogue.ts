@@ -72,6 +72,10 @@ export const CATALOGUE = {
     severity: 'warning',
     guide: 'migration step 2',
   },
+  'admission-webhook-strict': {
+    title: 'STRICT webhook port: the API server (no sidecar) is reset',
+    severity: 'error',
+  },
   'probe-rewrite-disabled': {
     title: 'STRICT with probe rewrite off: kubelet probes fail',
     severity: 'error',

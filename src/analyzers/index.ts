@@ -1,4 +1,6 @@
 // Every analyzer, in one place (like istio/istio: pkg/config/analysis/analyzers/all.go).
+
+import { admissionWebhookStrict } from './admission-webhook-strict.js';
 import { ambientPeerAuthentication } from './ambient-peerauthentication.js';
 import { autoMtlsDisabled } from './auto-mtls-disabled.js';
 import { caCertificates } from './ca-certificates.js';
@@ -39,6 +41,7 @@ export const ALL_ANALYZERS: readonly Analyzer[] = [
   selectorMatchesNothing,
   sidecarMissing,
   probeRewriteDisabled,
+  admissionWebhookStrict,
   inboundPortExcluded,
   strictUnderNamespaceDisable,
   destinationRuleShadowed,

@@ -1,11 +1,13 @@
 // Migration posture (field guide: PERMISSIVE -> sidecars everywhere -> STRICT per namespace -> mesh
 // STRICT): where the mesh or a namespace still accepts plaintext, and the next safe step there.
 
+import { webhooksBrokenByStrict } from '../mesh/webhooks.js';
 import type { RemediationPlan } from '../remediation/plans.js';
 import { createNamespacePolicy, setPeerAuthenticationMode } from '../remediation/plans.js';
 import { isIstioNamespace, isNeverInjected } from '../snapshot/proxy-status.js';
 import { paRef } from './explain.js';
 import { type Analyzer, type Finding, finding } from './finding.js';
+import { portExceptionFor } from './port-exception.js';
 
 export const meshNotStrict: Analyzer = {
   name: 'MeshNotStrict',
@@ -25,15 +27,31 @@ export const meshNotStrict: Analyzer = {
       if (open.length === 0) continue;
       const withoutProxy = workloads.filter((w) => w.proxy === 'none');
       const nsPolicy = index.namespacePolicy(ns);
+      // Webhook ports that inherit the namespace's mode would reset the API server once it is STRICT:
+      // they keep a PERMISSIVE exception first.
+      const webhooks = webhooksBrokenByStrict(mesh, ns);
+      const keep = webhooks
+        .slice(0, 3)
+        .map((e) => `port ${e.targetPort} of ${e.workload.meta.name} (admission webhook ${e.webhook.name})`);
       const step =
         withoutProxy.length > 0
           ? `next step: add sidecars to ${withoutProxy.length} of ${workloads.length} workloads (${withoutProxy
               .slice(0, 3)
               .map((w) => w.meta.name)
               .join(', ')}), then switch to STRICT`
-          : 'next step: every workload has a proxy; verify mTLS traffic, then switch the namespace to STRICT';
+          : webhooks.length > 0
+            ? `next step: every workload has a proxy; the API server (no sidecar) calls ${keep.join(', ')}${webhooks.length > 3 ? ' and more' : ''}: keep ${webhooks.length > 1 ? 'those ports' : 'that port'} PERMISSIVE with a port-level exception, then switch the namespace to STRICT`
+            : 'next step: every workload has a proxy; verify mTLS traffic, then switch the namespace to STRICT';
       const remediations: RemediationPlan[] = [];
-      if (withoutProxy.length === 0) {
+      if (withoutProxy.length === 0 && webhooks.length > 0) {
+        for (const e of webhooks.slice(0, 3)) {
+          const selector = e.target.service?.selector;
+          // A selector policy that already covers the pods takes the exception (a second would lose to it).
+          const existing = index.forWorkload(e.workload).workload;
+          if (selector)
+            remediations.push(...portExceptionFor(mesh, e.workload, selector, e.targetPort, existing));
+        }
+      } else if (withoutProxy.length === 0) {
         remediations.push(
           nsPolicy ? setPeerAuthenticationMode(nsPolicy, 'STRICT') : createNamespacePolicy(ns, 'STRICT'),
         );

@@ -5,6 +5,7 @@
 import type { Finding } from '../analyzers/finding.js';
 import { isInboundExcluded } from '../mesh/connectivity.js';
 import type { ResolvedMesh } from '../mesh/resolve.js';
+import { webhooksBrokenByStrict } from '../mesh/webhooks.js';
 import { isIstioAgent, isIstioNamespace, isNeverInjected } from '../snapshot/proxy-status.js';
 
 export type NamespaceMode = 'STRICT' | 'PERMISSIVE' | 'DISABLE' | 'no-proxy' | 'mixed' | 'no-workloads';
@@ -83,14 +84,22 @@ export function computePosture(
       const stage: MigrationStage =
         mode === 'STRICT' ? 'strict' : withoutProxy.length > 0 ? 'add-sidecars' : 'switch-to-strict';
       const wouldBreak = proxyless.filter((name) => !name.startsWith(`${ns}/`));
+      // The API server calls webhooks in this namespace without a sidecar: their ports stay PERMISSIVE.
+      const webhookPorts = [
+        ...new Set(webhooksBrokenByStrict(mesh, ns).map((e) => `${e.workload.meta.name}:${e.targetPort}`)),
+      ];
+      const keepWebhooks =
+        webhookPorts.length > 0
+          ? `keep the admission webhook port${webhookPorts.length > 1 ? 's' : ''} ${webhookPorts.slice(0, 3).join(', ')}${webhookPorts.length > 3 ? ' and more' : ''} PERMISSIVE (the API server has no sidecar), then `
+          : '';
       const nextStep =
         stage === 'strict'
           ? 'done: every port requires mTLS'
           : stage === 'add-sidecars'
             ? `inject sidecars into ${withoutProxy.slice(0, 3).join(', ')}${withoutProxy.length > 3 ? ` and ${withoutProxy.length - 3} more` : ''}, then restart them`
             : wouldBreak.length > 0
-              ? `switch to STRICT once these clients without a proxy stop calling it or get one: ${wouldBreak.slice(0, 3).join(', ')}${wouldBreak.length > 3 ? ` and ${wouldBreak.length - 3} more` : ''}`
-              : 'switch the namespace to STRICT (no client without a proxy would break)';
+              ? `${keepWebhooks}switch to STRICT once these clients without a proxy stop calling it or get one: ${wouldBreak.slice(0, 3).join(', ')}${wouldBreak.length > 3 ? ` and ${wouldBreak.length - 3} more` : ''}`
+              : `${keepWebhooks}switch the namespace to STRICT (no client without a proxy would break)`;
       return {
         namespace: ns,
         mode,

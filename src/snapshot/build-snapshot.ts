@@ -30,6 +30,7 @@ import {
   virtualServiceSpecSchema,
 } from './schemas.js';
 import {
+  type AdmissionWebhook,
   type CertificateSource,
   type ClientTlsSettings,
   DEFAULT_MESH_CONFIG,
@@ -127,6 +128,7 @@ export function buildSnapshot(raws: readonly RawObject[], options: BuildOptions 
   let meshConfig: MeshConfig = DEFAULT_MESH_CONFIG;
   let injector: InjectorConfig = { rewriteAppHTTPProbe: true };
   const injectionWebhooks: InjectionWebhook[] = [];
+  const admissionWebhooks: AdmissionWebhook[] = [];
 
   const terminatingPods: RawObject[] = [];
   const addPod = (raw: RawObject) => {
@@ -256,10 +258,15 @@ export function buildSnapshot(raws: readonly RawObject[], options: BuildOptions 
         },
         onCertificate: (cert) => certificates.push(cert),
       });
-    } else if (group === 'admissionregistration.k8s.io' && kind === 'MutatingWebhookConfiguration') {
+    } else if (
+      group === 'admissionregistration.k8s.io' &&
+      (kind === 'MutatingWebhookConfiguration' || kind === 'ValidatingWebhookConfiguration')
+    ) {
       const m = meta();
       const spec = validate(raw, kind, [], mutatingWebhookConfigurationSchema);
-      injectionWebhooks.push(...toInjectionWebhooks(m.name, spec));
+      if (kind === 'MutatingWebhookConfiguration')
+        injectionWebhooks.push(...toInjectionWebhooks(m.name, spec));
+      admissionWebhooks.push(...toAdmissionWebhooks(kind, m, spec));
     } else if (group === '' && kind === 'Secret') {
       const m = meta();
       if (!CA_SECRET_NAMES.has(m.name)) continue;
@@ -302,6 +309,7 @@ export function buildSnapshot(raws: readonly RawObject[], options: BuildOptions 
     gaps: options.gaps ?? [],
     collectedRootCertConfigMaps: options.collectedRootCertConfigMaps ?? false,
     injectionWebhooks: webhooks,
+    admissionWebhooks,
   };
 }
 
@@ -460,6 +468,26 @@ function runningPodWithoutSidecar(expected: { proxy: string; reason: string }): 
 
 // Istio names every injector webhook `<prefix>sidecar-injector.istio.io` (mutatingwebhook.yaml, and the
 // revision-tag webhooks istioctl creates from it); other webhooks do not inject sidecars.
+function toAdmissionWebhooks(
+  kind: string,
+  meta: ObjectMeta,
+  spec: z.infer<typeof mutatingWebhookConfigurationSchema>,
+): AdmissionWebhook[] {
+  return (spec.webhooks ?? []).flatMap((w) => {
+    const service = w.clientConfig?.service;
+    if (!service) return [];
+    return [
+      {
+        configuration: { kind, name: meta.name },
+        name: w.name,
+        service: { namespace: service.namespace, name: service.name, port: service.port ?? 443 },
+        failurePolicy: w.failurePolicy === 'Ignore' ? ('Ignore' as const) : ('Fail' as const),
+        source: meta.source,
+      },
+    ];
+  });
+}
+
 function toInjectionWebhooks(
   configuration: string,
   spec: z.infer<typeof mutatingWebhookConfigurationSchema>,

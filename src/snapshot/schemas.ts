@@ -186,10 +186,27 @@ const labelSelector = z
   })
   .nullish();
 
-/** admissionregistration.k8s.io/v1 MutatingWebhookConfiguration: only what injection depends on. */
+/**
+ * admissionregistration.k8s.io/v1 Validating- and MutatingWebhookConfiguration: what injection depends
+ * on, and the Service the API server calls (its port defaults to 443, its failurePolicy to Fail).
+ */
 export const mutatingWebhookConfigurationSchema = z.object({
   webhooks: z
-    .array(z.object({ name: z.string(), namespaceSelector: labelSelector, objectSelector: labelSelector }))
+    .array(
+      z.object({
+        name: z.string(),
+        namespaceSelector: labelSelector,
+        objectSelector: labelSelector,
+        failurePolicy: z.string().nullish(),
+        clientConfig: z
+          .object({
+            service: z
+              .object({ namespace: z.string(), name: z.string(), port: z.number().int().nullish() })
+              .nullish(),
+          })
+          .nullish(),
+      }),
+    )
     .nullish(),
 });
 

@@ -285,6 +285,19 @@ export interface InjectionWebhook {
   readonly objectSelector?: LabelSelector;
 }
 
+/**
+ * A webhook the Kubernetes API server calls, from a Validating- or MutatingWebhookConfiguration whose
+ * clientConfig names a Service. The API server has no sidecar: it sends its own TLS, not Istio mTLS.
+ */
+export interface AdmissionWebhook {
+  readonly configuration: { readonly kind: string; readonly name: string };
+  readonly name: string;
+  readonly service: { readonly namespace: string; readonly name: string; readonly port: number };
+  /** Fail (the default) rejects the API request when the call fails; Ignore lets it through unchecked. */
+  readonly failurePolicy: 'Fail' | 'Ignore';
+  readonly source?: SourceLocation;
+}
+
 export interface LabelSelector {
   readonly matchLabels?: Labels;
   readonly matchExpressions?: readonly {
@@ -318,6 +331,8 @@ export interface MeshSnapshot {
    * default revision's webhooks are assumed, with a webhook for any `istio.io/rev`).
    */
   readonly injectionWebhooks?: readonly InjectionWebhook[];
+  /** Admission webhooks served in the cluster; absent when the source does not read them. */
+  readonly admissionWebhooks?: readonly AdmissionWebhook[];
 }
 
 export const DEFAULT_MESH_CONFIG: MeshConfig = {
