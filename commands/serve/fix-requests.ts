@@ -7,7 +7,7 @@
 import type { App, BlockAction, ButtonAction, RespondFn } from '@slack/bolt';
 import type { WebClient } from '@slack/web-api';
 import type { Written } from '../../src/impact/apply-object.js';
-import type { PlanImpact } from '../../src/impact/plan-impact.js';
+import { notComputed, type PlanImpact } from '../../src/impact/plan-impact.js';
 import {
   type Applied,
   applyPlan,
@@ -178,26 +178,22 @@ export async function requestFix(
 
 /** The plan's effect on calls, on the bot's current view; a failure to compute it is said, not hidden. */
 async function impactOf(deps: BotDeps, written: Written): Promise<PlanImpact> {
-  if (!deps.engine.impactOf)
-    return { computed: false, lines: ['impact on calls not computed'], breaks: 0, repairs: 0 };
+  if (!deps.engine.impactOf) return notComputed('no cluster view to compute it on');
   try {
     return await deps.engine.impactOf(written);
   } catch (error) {
     deps.logger.warn({ err: (error as Error).message }, 'impact of a fix request failed');
-    return {
-      computed: false,
-      lines: [`impact on calls not computed: ${(error as Error).message}`],
-      breaks: 0,
-      repairs: 0,
-    };
+    return notComputed((error as Error).message);
   }
 }
 
 function impactText(effect: PlanImpact): string {
   const lines = effect.lines.map(escapeSlack).join('\n');
   if (!effect.computed) return `:grey_question: ${lines}`;
-  return effect.breaks > 0
-    ? `:red_circle: *This change breaks ${effect.breaks} call${effect.breaks === 1 ? '' : 's'}.* ${lines}`
+  if (effect.breaks > 0)
+    return `:red_circle: *This change breaks ${effect.breaks} call${effect.breaks === 1 ? '' : 's'}.* ${lines}`;
+  return effect.opensErrors > 0
+    ? `:red_circle: *This change opens ${effect.opensErrors} error finding${effect.opensErrors === 1 ? '' : 's'}.* ${lines}`
     : `:white_check_mark: ${lines}`;
 }
 
@@ -213,7 +209,9 @@ async function postApprovalRequest(
   const confirmText =
     effect.breaks > 0
       ? `*This change breaks ${effect.breaks} call${effect.breaks === 1 ? '' : 's'}:* ${escapeSlack(effect.lines[0] ?? '')}\n${escapeSlack(request.plan.title)}`
-      : escapeSlack(request.plan.title);
+      : effect.opensErrors > 0
+        ? `*This change opens ${effect.opensErrors} error finding${effect.opensErrors === 1 ? '' : 's'}:* ${escapeSlack(effect.lines.at(-1) ?? '')}\n${escapeSlack(request.plan.title)}`
+        : escapeSlack(request.plan.title);
   const minutes = Math.round((request.expiresAt - request.createdAt) / 60_000);
   const approvers = deps.config.approvers.users
     .filter((u) => u !== request.requester)

@@ -2,7 +2,7 @@
 // shown on the request before anyone approves, and by `mtls-doctor fix` before --apply.
 import type { Diagnosis } from '../engine/diagnose.js';
 import { impact } from '../engine/impact.js';
-import { impactSummaryLines } from '../render/diff-summary.js';
+import { impactSummaryLines, openedErrors } from '../render/diff-summary.js';
 import type { MeshSnapshot } from '../snapshot/types.js';
 import { snapshotWith, type Written } from './apply-object.js';
 
@@ -13,6 +13,8 @@ export interface PlanImpact {
   readonly lines: readonly string[];
   readonly breaks: number;
   readonly repairs: number;
+  /** Error-level findings the change opens (e.g. an admission webhook the API server can no longer call). */
+  readonly opensErrors: number;
 }
 
 export function planImpact(
@@ -34,9 +36,17 @@ export function planImpact(
     lines: impactSummaryLines(result, { examples: 3 }),
     breaks: result.counts.broken,
     repairs: result.counts.repaired,
+    opensErrors: openedErrors(result).length,
   };
 }
 
-function notComputed(reason: string): PlanImpact {
-  return { computed: false, lines: [`impact on calls not computed: ${reason}`], breaks: 0, repairs: 0 };
+/** An impact that could not be worked out, and why (said in the request, never hidden). */
+export function notComputed(reason: string): PlanImpact {
+  return {
+    computed: false,
+    lines: [`impact on calls not computed: ${reason}`],
+    breaks: 0,
+    repairs: 0,
+    opensErrors: 0,
+  };
 }

@@ -18,7 +18,17 @@ export function impactSummaryLines(result: ImpactResult, options: { examples?: n
     `repairs ${calls(result.counts.repaired)}${examples(result.repaired, result.counts.repaired, max)}, breaks ${result.counts.broken}${examples(result.broken, result.counts.broken, max)}`,
   ];
   const { opened, resolved } = result.findings;
-  if (opened.length + resolved.length > 0)
-    lines.push(`findings: ${resolved.length} resolved, ${opened.length} opened`);
+  if (opened.length + resolved.length > 0) {
+    // What opens matters most when no call between workloads breaks (a webhook port made STRICT).
+    const errors = openedErrors(result);
+    const named =
+      errors.length > 0 ? `: ${[...new Set(errors.map((f) => `error ${f.code}`))].join(', ')}` : '';
+    lines.push(`findings: ${resolved.length} resolved, ${opened.length} opened${named}`);
+  }
   return lines;
+}
+
+/** The error-level findings a change opens: breakage that is not a call between workloads. */
+export function openedErrors(result: ImpactResult): ImpactResult['findings']['opened'] {
+  return result.findings.opened.filter((f) => f.severity === 'error');
 }

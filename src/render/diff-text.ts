@@ -4,6 +4,7 @@ import pc from 'picocolors';
 import type { ImpactPair, ImpactResult } from '../engine/impact.js';
 import type { ChangedObject } from '../impact/changed-objects.js';
 import type { ImpactExtras } from './diff-json.js';
+import { openedErrors } from './diff-summary.js';
 
 export const TEXT_PAIR_LIMIT = 50;
 
@@ -92,7 +93,11 @@ export function renderImpactText(
     ? c.magenta('impact unknown: too broad to enumerate')
     : result.counts.broken > 0
       ? c.red(`breaks ${result.counts.broken} call(s), repairs ${result.counts.repaired}`)
-      : c.green(`breaks nothing, repairs ${result.counts.repaired} call(s)`);
+      : openedErrors(result).length > 0
+        ? c.red(
+            `breaks no call between workloads, repairs ${result.counts.repaired}, but opens ${openedErrors(result).length} error finding(s): ${[...new Set(openedErrors(result).map((f) => f.code))].join(', ')}`,
+          )
+        : c.green(`breaks nothing, repairs ${result.counts.repaired} call(s)`);
   out.push(
     `${verdict} ${c.dim(`(${result.changed.length} object(s) changed, ${result.pairsCompared} pairs compared)`)}`,
   );

@@ -6,6 +6,11 @@ import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { computePosture } from '../../src/digest/posture.js';
 import { diagnose } from '../../src/engine/diagnose.js';
+import { impact } from '../../src/engine/impact.js';
+import { planImpact } from '../../src/impact/plan-impact.js';
+import { applyWhatIf } from '../../src/impact/what-if.js';
+import { impactSummaryLines } from '../../src/render/diff-summary.js';
+import { renderImpactText } from '../../src/render/diff-text.js';
 import { namespace, peerAuthentication, snapshotOf } from '../helpers/mesh.js';
 
 const NOW = new Date('2026-11-30T00:00:00Z');
@@ -111,5 +116,36 @@ describe('admission-webhook-strict', () => {
     );
     expect(strictNow).not.toBe(excepted);
     expect(webhookFindings(strictNow)).toEqual([]);
+  });
+});
+
+describe('a change that breaks a webhook but no call between workloads', () => {
+  it('is not "breaks nothing": the impact names the error it opens, for diff, what-if and fix requests', () => {
+    const snapshot = snapshotOf(mesh('PERMISSIVE', webhookServer() + configuration()));
+    const result = impact(snapshot, applyWhatIf(snapshot, { namespace: 'cert-manager', mode: 'STRICT' }), {
+      now: NOW,
+    });
+    expect(result.counts.broken).toBe(0);
+    expect(impactSummaryLines(result)).toContain(
+      'findings: 1 resolved, 1 opened: error admission-webhook-strict',
+    );
+    const text = renderImpactText(result, { color: false });
+    expect(text).toContain(
+      'breaks no call between workloads, repairs 0, but opens 1 error finding(s): admission-webhook-strict',
+    );
+    expect(text).not.toContain('breaks nothing');
+    const written = {
+      object: {
+        apiVersion: 'security.istio.io/v1',
+        kind: 'PeerAuthentication',
+        metadata: { name: 'default', namespace: 'cert-manager' },
+        spec: { mtls: { mode: 'STRICT' } },
+      },
+    };
+    expect(planImpact(snapshot, written, { now: NOW })).toMatchObject({
+      computed: true,
+      breaks: 0,
+      opensErrors: 1,
+    });
   });
 });
