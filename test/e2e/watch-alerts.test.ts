@@ -73,7 +73,7 @@ beforeAll(async () => {
   });
   url = bot.url;
   await until(
-    () => kube.openWatches() === 11,
+    () => kube.openWatches() === 13,
     () => `watches: ${kube.openWatches()}`,
   );
 }, 90_000);

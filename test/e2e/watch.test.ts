@@ -125,7 +125,7 @@ describe('serve watching a live cluster', { timeout: 60_000 }, () => {
 
   it('after warm-up, /mtls check, matrix and digest make zero Kubernetes API requests', async () => {
     await until(
-      () => kube.openWatches() === 11,
+      () => kube.openWatches() === 13,
       () => `watches: ${kube.openWatches()}`,
     );
     const before = kube.requests.length;
@@ -157,7 +157,7 @@ describe('serve watching a live cluster', { timeout: 60_000 }, () => {
     expect(lists(before).map((r) => r.path)).toContain('/apis/security.istio.io/v1/peerauthentications');
     // Listed again once, then watched: the next answers are from memory again.
     await until(
-      () => kube.openWatches() === 11,
+      () => kube.openWatches() === 13,
       () => `watches: ${kube.openWatches()}`,
     );
     const after = kube.requests.length;
@@ -203,7 +203,7 @@ describe('serve watching a live cluster', { timeout: 60_000 }, () => {
 
   it('after a fix, the re-check waits until the watch shows the write; past 5 s it says the view may be stale', async () => {
     await until(
-      () => kube.openWatches() === 11,
+      () => kube.openWatches() === 13,
       () => `watches: ${kube.openWatches()}`,
     );
     const before = await ask('check payments');

@@ -32,7 +32,7 @@ export async function watchAlerts(fake: FakeKubeApi): Promise<AlertHarness> {
   });
   model.start();
   await alerts.start(10_000);
-  while (fake.openWatches() < 11) await new Promise((r) => setTimeout(r, 20));
+  while (fake.openWatches() < 13) await new Promise((r) => setTimeout(r, 20));
   return {
     config,
     model,

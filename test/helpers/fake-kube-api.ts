@@ -115,6 +115,8 @@ export class FakeKubeApi {
     'gateway.networking.k8s.io/v1',
     'gateway.networking.k8s.io/v1beta1',
     'apps/v1',
+    // Served by every Kubernetes since 1.16 (v1beta1 is gone since 1.22).
+    'admissionregistration.k8s.io/v1',
   ]);
   private version = 100;
   private server?: Server;
@@ -592,6 +594,8 @@ export class FakeKubeApi {
         // Kubernetes Gateways (gateway.networking.k8s.io): the only Gateways the tests hold.
         gateways: 'Gateway',
         deployments: 'Deployment',
+        validatingwebhookconfigurations: 'ValidatingWebhookConfiguration',
+        mutatingwebhookconfigurations: 'MutatingWebhookConfiguration',
       };
       const kind = kinds[collection as string];
       return kind

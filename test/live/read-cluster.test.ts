@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { diagnose } from '../../src/engine/diagnose.js';
+import { blockingGaps, diagnose } from '../../src/engine/diagnose.js';
 import { createKubeApi } from '../../src/snapshot/live/kube-api.js';
 import { ClusterUnavailableError, readClusterSnapshot } from '../../src/snapshot/live/read-cluster.js';
 import { FakeKubeApi } from '../helpers/fake-kube-api.js';
@@ -141,7 +141,7 @@ describe('reading a live cluster', () => {
     expect(large.snapshot.waypointGateways).toHaveLength(2000);
     expect(large.requests).toBe(small.requests);
     // namespaces, pods, services, Istio's ConfigMaps, the root certs, Gateways and the five Istio kinds.
-    expect(small.requests).toBe(11);
+    expect(small.requests).toBe(13);
     expect(fake.requests.map((r) => r.path)).toEqual(
       expect.arrayContaining([
         '/apis/networking.istio.io/v1/sidecars',
@@ -177,6 +177,58 @@ describe('reading a live cluster', () => {
       'RBAC verb "list" on resource "virtualservices" in API group "networking.istio.io"',
     );
     expect(snapshot.sidecars).toHaveLength(2);
+  });
+
+  it('reads the webhook configurations the API server calls (reduced: no CA bundle) and judges them', async () => {
+    const webhooks = {
+      apiVersion: 'admissionregistration.k8s.io/v1',
+      kind: 'ValidatingWebhookConfiguration',
+      metadata: { name: 'payments-policy', annotations: { big: 'x'.repeat(1000) } },
+      webhooks: [
+        {
+          name: 'validate.payments.example.com',
+          clientConfig: {
+            caBundle: 'Q'.repeat(4000),
+            service: { namespace: 'payments', name: 'payments', port: 80 },
+          },
+          rules: [{ operations: ['CREATE'], apiGroups: [''], apiVersions: ['v1'], resources: ['pods'] }],
+          admissionReviewVersions: ['v1'],
+          sideEffects: 'None',
+        },
+      ],
+    };
+    const { snapshot } = await read((api) => smallMesh(api).add(webhooks));
+    expect(snapshot.gaps).toEqual([]);
+    expect(snapshot.admissionWebhooks).toEqual([
+      {
+        configuration: { kind: 'ValidatingWebhookConfiguration', name: 'payments-policy' },
+        name: 'validate.payments.example.com',
+        service: { namespace: 'payments', name: 'payments', port: 80 },
+        failurePolicy: 'Fail',
+        source: undefined,
+      },
+    ]);
+    const finding = diagnose(snapshot).findings.find((f) => f.code === 'admission-webhook-strict');
+    expect(finding?.message).toContain(
+      'at payments/payments:80, but payments/payments requires mTLS on port 8080',
+    );
+  });
+
+  it('without RBAC for webhook configurations the check is complete and says what it skipped', async () => {
+    const { snapshot } = await read((api) =>
+      smallMesh(api).fault('/apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations', {
+        status: 403,
+        reason: 'Forbidden',
+        message: 'validatingwebhookconfigurations is forbidden',
+      }),
+    );
+    expect(snapshot.gaps).toEqual([
+      expect.objectContaining({
+        source: 'validatingwebhookconfigurations.admissionregistration.k8s.io list (all namespaces)',
+        optional: true,
+      }),
+    ]);
+    expect(blockingGaps(diagnose(snapshot))).toEqual([]);
   });
 
   it('a 403 on PeerAuthentications becomes a gap naming the RBAC verb, resource and group', async () => {

@@ -3,6 +3,7 @@
 // is back; the bot's own write is waited for.
 import { Watch } from '@kubernetes/client-node';
 import { afterEach, describe, expect, it } from 'vitest';
+import { modelReadiness } from '../../src/ops/ops-server.js';
 import { createKubeApi } from '../../src/snapshot/live/kube-api.js';
 import { ClusterModel } from '../../src/snapshot/live/model.js';
 import { modelSource, stopLiveModels } from '../../src/snapshot/live/model-source.js';
@@ -44,9 +45,10 @@ describe('the live model', { timeout: 20_000 }, () => {
     expect(snapshot.namespaces.map((n) => n.name).sort()).toEqual(['legacy', 'payments']);
     expect(mode(m)).toBe('STRICT');
     expect(snapshot.gaps).toEqual([]);
-    // 11 kinds: namespaces, pods, services, 2 ConfigMap reads, Gateways, 5 Istio kinds (PA, DR, SE, Sidecar, VS).
-    expect(lists()).toHaveLength(11);
-    await until(() => watches().length === 11, 'eleven watches');
+    // 13 kinds: namespaces, pods, services, 2 ConfigMap reads, Gateways, 2 webhook configurations,
+    // 5 Istio kinds (PA, DR, SE, Sidecar, VS).
+    expect(lists()).toHaveLength(13);
+    await until(() => watches().length === 13, 'thirteen watches');
     for (const w of watches()) {
       expect(w.query.get('allowWatchBookmarks')).toBe('true');
       expect(Number(w.query.get('resourceVersion'))).toBeGreaterThan(0);
@@ -60,7 +62,7 @@ describe('the live model', { timeout: 20_000 }, () => {
 
   it('a change made through the API shows in the next snapshot without a request of the model', async () => {
     const m = await start();
-    await until(() => fake.openWatches() === 11, 'eleven open watches');
+    await until(() => fake.openWatches() === 13, 'thirteen open watches');
     const before = fake.requests.length;
     const changed = fake.update('PeerAuthentication', 'payments', 'default', (o) => {
       o.spec = { mtls: { mode: 'PERMISSIVE' } };
@@ -86,7 +88,7 @@ describe('the live model', { timeout: 20_000 }, () => {
 
   it('a Sidecar and a VirtualService created through the API come in by their watches, with no LIST', async () => {
     const m = await start();
-    await until(() => fake.openWatches() === 11, 'eleven open watches');
+    await until(() => fake.openWatches() === 13, 'thirteen open watches');
     expect(m.snapshot().sidecars).toEqual([]);
     const before = fake.requests.length;
     fake.create({
@@ -120,7 +122,7 @@ describe('the live model', { timeout: 20_000 }, () => {
 
   it('410 Gone on re-watch (the version expired): a fresh LIST picks up what the watch missed', async () => {
     const m = await start();
-    await until(() => fake.openWatches() === 11, 'eleven open watches');
+    await until(() => fake.openWatches() === 13, 'thirteen open watches');
     const listsBefore = lists().length;
     fake.expire(() =>
       fake.update('PeerAuthentication', 'payments', 'default', (o) => {
@@ -129,7 +131,7 @@ describe('the live model', { timeout: 20_000 }, () => {
     );
     await until(() => mode(m) === 'DISABLE', 'the missed change');
     // Every kind's watch expired: each one listed again.
-    await until(() => lists().length === listsBefore + 11, 'eleven re-LISTs');
+    await until(() => lists().length === listsBefore + 13, 'thirteen re-LISTs');
     expect(
       lists()
         .slice(listsBefore)
@@ -140,7 +142,7 @@ describe('the live model', { timeout: 20_000 }, () => {
 
   it('a watch refused with 403 is a gap naming the watch verb until the watch is allowed again', async () => {
     const m = await start();
-    await until(() => fake.openWatches() === 11, 'eleven open watches');
+    await until(() => fake.openWatches() === 13, 'thirteen open watches');
     fake.fault('/apis/security.istio.io', {
       status: 403,
       reason: 'Forbidden',
@@ -224,6 +226,36 @@ describe('the live model', { timeout: 20_000 }, () => {
       expect(loaded.snapshot.namespaces.map((n) => n.name).sort()).toEqual(['legacy', 'payments']);
     } finally {
       stopLiveModels();
+    }
+  });
+
+  it('without RBAC for webhook configurations the model syncs, is ready, and its answers are complete', async () => {
+    fake = paymentsCluster().fault('/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations', {
+      status: 403,
+      reason: 'Forbidden',
+      message: 'mutatingwebhookconfigurations is forbidden',
+    });
+    const server = await fake.start();
+    const model = new ClusterModel(
+      createKubeApi({ kubeConfig: fake.kubeConfig(server) }),
+      new Watch(fake.kubeConfig(server)),
+      {
+        backoffMs: { first: 50, max: 100 },
+      },
+    );
+    model.start();
+    try {
+      expect(await model.whenSynced(10_000)).toBe(true);
+      const gaps = model.snapshot().gaps;
+      expect(gaps).toEqual([
+        expect.objectContaining({
+          source: 'mutatingwebhookconfigurations.admissionregistration.k8s.io list (all namespaces)',
+          optional: true,
+        }),
+      ]);
+      expect((await modelReadiness(() => model.status())()).ok).toBe(true);
+    } finally {
+      model.stop();
     }
   });
 });

@@ -129,7 +129,8 @@ export function modelSource(
       await model.whenSettled(waits.syncMs);
       const status = model.status();
       // Nothing ever read: no answer at all (as a one-shot read that reads nothing), never "no namespace".
-      if (!status.kinds.some((k) => k.synced)) {
+      // (An optional kind that failed counts as synced, so as not to hold answers back; not as read.)
+      if (!status.kinds.some((k) => k.synced && !k.gap?.optional)) {
         const reasons = [...new Set(status.kinds.flatMap((k) => (k.gap ? [k.gap.reason] : [])))];
         throw new ClusterUnavailableError(
           `cannot read the cluster at ${server}: ${reasons.slice(0, 3).join('; ') || 'no answer yet from the API server'}`,

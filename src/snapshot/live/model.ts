@@ -8,6 +8,7 @@ import type { KubeApi } from './kube-api.js';
 import {
   CA_SECRETS,
   type ClusterReadOptions,
+  type Convert,
   type CustomKind,
   DEFAULT_PAGE_SIZE,
   GATEWAY_KIND,
@@ -15,8 +16,10 @@ import {
   liveAs,
   liveIstioConfigMap,
   livePod,
+  liveWebhookConfiguration,
   notServedGap,
   ROOT_CERT_SELECTOR,
+  WEBHOOK_KINDS,
 } from './read-cluster.js';
 import {
   type KindSpec,
@@ -188,16 +191,21 @@ function kindSpecs(api: KubeApi, options: ModelOptions): KindSpec[] {
     (limit: number, c: string | undefined) =>
       api.getJson(path, { ...query, limit, continue: c }) as Promise<ListPage>;
   const clusterWide = (kind: string) => (k: string) => k === kind;
-  const custom = (k: CustomKind, notServed: KindSpec['notServed']): KindSpec => ({
+  const custom = (
+    k: CustomKind,
+    notServed: KindSpec['notServed'],
+    options: { readonly optional?: boolean; readonly convert?: (apiVersion: string) => Convert } = {},
+  ): KindSpec => ({
     name: `${k.plural}.${k.group}`,
     target: { resource: k.plural, group: k.group },
     versions: ['v1', 'v1beta1'].map((version) => ({
       list: list(`/apis/${k.group}/${version}/${k.plural}`),
       watchPath: `/apis/${k.group}/${version}/${k.plural}`,
-      convert: liveAs(k.kind, `${k.group}/${version}`),
+      convert: options.convert?.(`${k.group}/${version}`) ?? liveAs(k.kind, `${k.group}/${version}`),
     })),
     covers: clusterWide(k.kind),
     notServed,
+    ...(options.optional ? { optional: true } : {}),
   });
   const specs: KindSpec[] = [
     {
@@ -263,6 +271,9 @@ function kindSpecs(api: KubeApi, options: ModelOptions): KindSpec[] {
     },
     // No Gateway API installed: no waypoint can exist, nothing is left unchecked.
     custom(GATEWAY_KIND, 'empty'),
+    ...WEBHOOK_KINDS.map((k) =>
+      custom(k, 'empty', { optional: true, convert: liveWebhookConfiguration(k.kind) }),
+    ),
     ...ISTIO_KINDS.map((k) => custom(k, notServedGap(k))),
   ];
   // The CA Secrets hold the CA's key: watched only on the same opt-in as the one-shot read, by name.

@@ -79,8 +79,26 @@ export const GATEWAY_KIND = {
   kind: 'Gateway',
 } as const;
 
-/** A custom resource the snapshot reads: Istio's kinds and Gateways. */
-export type CustomKind = (typeof ISTIO_KINDS)[number] | typeof GATEWAY_KIND;
+/**
+ * Admission webhook configurations: the Services the API server calls (admission-webhook-strict) and
+ * Istio's injector webhooks (which namespaces and pods get a sidecar). A cross-check: without the RBAC
+ * to list them the core check is still complete, and the gap says what was not checked.
+ */
+export const WEBHOOK_KINDS = [
+  {
+    group: 'admissionregistration.k8s.io',
+    plural: 'validatingwebhookconfigurations',
+    kind: 'ValidatingWebhookConfiguration',
+  },
+  {
+    group: 'admissionregistration.k8s.io',
+    plural: 'mutatingwebhookconfigurations',
+    kind: 'MutatingWebhookConfiguration',
+  },
+] as const;
+
+/** A custom resource the snapshot reads: Istio's kinds, Gateways and webhook configurations. */
+export type CustomKind = (typeof ISTIO_KINDS)[number] | typeof GATEWAY_KIND | (typeof WEBHOOK_KINDS)[number];
 
 /** The gap of an Istio kind the API server does not serve (Istio not installed). */
 export const notServedGap = (k: (typeof ISTIO_KINDS)[number]): Gap => ({
@@ -107,39 +125,53 @@ export async function readClusterSnapshot(
 
   const customList = (k: CustomKind) => (version: string, c: string | undefined) =>
     list(`/apis/${k.group}/${version}/${k.plural}`, c);
-  const [namespaces, pods, services, istioConfigMaps, rootCerts, caSecrets, gateways, ...istioObjects] =
-    await Promise.all([
-      reader.list({ resource: 'namespaces', group: '', verb: 'list' }, liveAs('Namespace'), (c) =>
-        list('/api/v1/namespaces', c),
-      ),
-      reader.list({ resource: 'pods', group: '', verb: 'list' }, livePod, (c) => list('/api/v1/pods', c)),
-      reader.list({ resource: 'services', group: '', verb: 'list' }, liveAs('Service'), (c) =>
-        list('/api/v1/services', c),
-      ),
-      reader.list(
-        { resource: 'configmaps', group: '', verb: 'list', namespace: istioNs },
-        liveIstioConfigMap,
-        (c) => list(`/api/v1/namespaces/${encodeURIComponent(istioNs)}/configmaps`, c),
-      ),
-      reader.list({ resource: 'configmaps', group: '', verb: 'list' }, liveAs('ConfigMap'), (c) =>
-        list('/api/v1/configmaps', c, { fieldSelector: ROOT_CERT_SELECTOR }),
-      ),
-      Promise.all(
-        (options.readCaSecret ? CA_SECRETS : []).map((name) =>
-          reader.get(
-            { resource: 'secrets', group: '', verb: 'get', namespace: istioNs, name },
-            'Secret',
-            () =>
-              api.getJson(
-                `/api/v1/namespaces/${encodeURIComponent(istioNs)}/secrets/${encodeURIComponent(name)}`,
-              ),
+  const [
+    namespaces,
+    pods,
+    services,
+    istioConfigMaps,
+    rootCerts,
+    caSecrets,
+    gateways,
+    webhooks,
+    ...istioObjects
+  ] = await Promise.all([
+    reader.list({ resource: 'namespaces', group: '', verb: 'list' }, liveAs('Namespace'), (c) =>
+      list('/api/v1/namespaces', c),
+    ),
+    reader.list({ resource: 'pods', group: '', verb: 'list' }, livePod, (c) => list('/api/v1/pods', c)),
+    reader.list({ resource: 'services', group: '', verb: 'list' }, liveAs('Service'), (c) =>
+      list('/api/v1/services', c),
+    ),
+    reader.list(
+      { resource: 'configmaps', group: '', verb: 'list', namespace: istioNs },
+      liveIstioConfigMap,
+      (c) => list(`/api/v1/namespaces/${encodeURIComponent(istioNs)}/configmaps`, c),
+    ),
+    reader.list({ resource: 'configmaps', group: '', verb: 'list' }, liveAs('ConfigMap'), (c) =>
+      list('/api/v1/configmaps', c, { fieldSelector: ROOT_CERT_SELECTOR }),
+    ),
+    Promise.all(
+      (options.readCaSecret ? CA_SECRETS : []).map((name) =>
+        reader.get({ resource: 'secrets', group: '', verb: 'get', namespace: istioNs, name }, 'Secret', () =>
+          api.getJson(
+            `/api/v1/namespaces/${encodeURIComponent(istioNs)}/secrets/${encodeURIComponent(name)}`,
           ),
         ),
       ),
-      // Not served: no Gateway API, so no waypoint; no gap (the waypoint check ran, on no Gateways).
-      reader.listCustom(GATEWAY_KIND, customList(GATEWAY_KIND), 'empty'),
-      ...ISTIO_KINDS.map((k) => reader.listCustom(k, customList(k), notServedGap(k))),
-    ]);
+    ),
+    // Not served: no Gateway API, so no waypoint; no gap (the waypoint check ran, on no Gateways).
+    reader.listCustom(GATEWAY_KIND, customList(GATEWAY_KIND), 'empty'),
+    Promise.all(
+      WEBHOOK_KINDS.map((k) =>
+        reader.listCustom(k, customList(k), 'empty', {
+          optional: true,
+          convert: liveWebhookConfiguration(k.kind),
+        }),
+      ),
+    ),
+    ...ISTIO_KINDS.map((k) => reader.listCustom(k, customList(k), notServedGap(k))),
+  ]);
 
   if (reader.everythingFailed()) {
     const reasons = [...new Set(reader.gaps.map((g) => g.reason))];
@@ -155,6 +187,7 @@ export async function readClusterSnapshot(
     ...rootCerts,
     ...caSecrets.flat(),
     ...gateways,
+    ...webhooks.flat(),
     ...istioObjects.flat(),
   ];
   const building = performance.now();
@@ -222,13 +255,16 @@ class Reader {
     k: CustomKind,
     fetchPage: (version: string, continueToken: string | undefined) => Promise<Page>,
     notServed: Gap | 'empty',
+    options: { readonly optional?: boolean; readonly convert?: (apiVersion: string) => Convert } = {},
   ): Promise<RawObject[]> {
     this.attempted++;
     for (const version of ['v1', 'v1beta1']) {
-      const result = await this.pages((c) => fetchPage(version, c), liveAs(k.kind, `${k.group}/${version}`));
+      const apiVersion = `${k.group}/${version}`;
+      const convert = options.convert?.(apiVersion) ?? liveAs(k.kind, apiVersion);
+      const result = await this.pages((c) => fetchPage(version, c), convert);
       if ('items' in result) return result.items;
       if (result.failure.kind !== 'not-found') {
-        this.record({ resource: k.plural, group: k.group, verb: 'list' }, result.failure);
+        this.record({ resource: k.plural, group: k.group, verb: 'list' }, result.failure, options.optional);
         return [];
       }
     }
@@ -236,11 +272,11 @@ class Reader {
     return [];
   }
 
-  private record(target: ListTarget, failure: ApiFailure): void {
+  private record(target: ListTarget, failure: ApiFailure, optional = false): void {
     const source = describeTarget(target);
     if (!target.namespace) this.failedEverywhere.add(target.resource);
     this.fatal++;
-    this.gaps.push({ source, reason: gapReason(failure, target) });
+    this.gaps.push({ source, reason: gapReason(failure, target), ...(optional ? { optional } : {}) });
   }
 
   /** Every page, each item converted as its page arrives (a page's full pods do not outlive it). */
@@ -314,6 +350,38 @@ export const livePod: Convert = (item) => {
   const raw = live(item, 'Pod', 'v1');
   return podIsFinished(raw.object) ? undefined : reducePod(raw);
 };
+
+/**
+ * A webhook configuration, reduced to what the analysis reads: each webhook's name, selectors, failure
+ * policy and Service (not its CA bundle, rules or the rest).
+ */
+export const liveWebhookConfiguration =
+  (kind: string) =>
+  (apiVersion: string): Convert =>
+  (item) => {
+    const raw = live(item, kind, apiVersion);
+    const { metadata, webhooks } = raw.object as {
+      metadata?: Record<string, unknown>;
+      webhooks?: Record<string, unknown>[] | null;
+    };
+    const object = {
+      apiVersion,
+      kind,
+      metadata: {
+        name: metadata?.name,
+        resourceVersion: metadata?.resourceVersion,
+        managedFields: metadata?.managedFields,
+      },
+      webhooks: (webhooks ?? []).map((w) => ({
+        name: w.name,
+        namespaceSelector: w.namespaceSelector,
+        objectSelector: w.objectSelector,
+        failurePolicy: w.failurePolicy,
+        clientConfig: { service: (w.clientConfig as { service?: unknown } | undefined)?.service },
+      })),
+    };
+    return { ...raw, object };
+  };
 
 /** Only Istio's own ConfigMaps of its namespace (mesh config, injector values). */
 export const liveIstioConfigMap: Convert = (item) => {

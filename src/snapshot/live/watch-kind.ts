@@ -31,6 +31,11 @@ export interface KindSpec {
    * gap (Istio not installed), or 'empty' when it only means there are no such objects (Gateways).
    */
   readonly notServed?: Gap | 'empty';
+  /**
+   * A cross-check: when it cannot be read (no RBAC for it) the model is still synced and complete, and
+   * its gap is an optional one.
+   */
+  readonly optional?: boolean;
 }
 
 /** What client-node's `Watch` does: one streaming GET with `?watch=true`. */
@@ -323,7 +328,13 @@ export class KindWatcher {
       ? `; answers show what was seen until ${new Date(this.currentAt).toISOString()}`
       : '';
     this.healthy = false;
-    this.failure = { source: describeTarget(target), reason: `${gapReason(failure, target)}${since}` };
+    this.failure = {
+      source: describeTarget(target),
+      reason: `${gapReason(failure, target)}${since}`,
+      ...(this.spec.optional ? { optional: true } : {}),
+    };
+    // An optional kind never holds the model back from its first sync.
+    if (this.spec.optional) this.synced = true;
     this.changed(true);
   }
 
