@@ -75,7 +75,9 @@ function answerTheRest(): void {
     .reply(200, list([]))
     .get(/^\/api\/v1\/namespaces\/istio-system\/secrets\//)
     .reply(404, notFound)
-    .get(/^\/apis\/(security\.istio\.io|networking\.istio\.io|gateway\.networking\.k8s\.io)\/v1\/\w+/)
+    .get(
+      /^\/apis\/(security\.istio\.io|networking\.istio\.io|gateway\.networking\.k8s\.io|admissionregistration\.k8s\.io)\/v1\/\w+/,
+    )
     .query(true)
     .reply(200, list([]));
 }
