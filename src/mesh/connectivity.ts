@@ -31,6 +31,7 @@ import {
   type OutboundBypass,
   type OutboundRanges,
   outboundRanges,
+  parsePortList,
   rangeBypass,
 } from './outbound-capture.js';
 import type { RouteChoice, VirtualServiceIndex } from './routes.js';
@@ -180,15 +181,6 @@ export function isInboundExcluded(workload: Workload, port: number): boolean {
   const included = workload.podAnnotations[INBOUND_INCLUDE];
   if (included === undefined || included.trim() === '*') return false;
   return !parsePortList(included).has(port);
-}
-
-function parsePortList(value: string): Set<number> {
-  return new Set(
-    value
-      .split(',')
-      .map((p) => Number(p.trim()))
-      .filter((p) => Number.isInteger(p) && p > 0),
-  );
 }
 
 export function clientProfile(workload: Workload): ClientProfile {

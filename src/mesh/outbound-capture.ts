@@ -51,7 +51,7 @@ export function outboundRanges(workload: Workload): OutboundRanges | undefined {
   const included = includeText !== undefined && includeText !== '*' ? parseRanges(includeText) : undefined;
   if (!excluded && !included) return undefined;
   const portsText = annotations[OUTBOUND_INCLUDE_PORTS];
-  const includedPorts = portsText ? parsePorts(portsText) : undefined;
+  const includedPorts = portsText ? parsePortList(portsText) : undefined;
   return { ...(excluded ? { excluded } : {}), ...(included ? { included, includedPorts } : {}) };
 }
 
@@ -97,7 +97,8 @@ export function parseRanges(text: string): IpRanges | undefined {
   };
 }
 
-function parsePorts(value: string): Set<number> {
+/** A comma list of ports as the istio-iptables annotations write them; what is no port is skipped. */
+export function parsePortList(value: string): Set<number> {
   return new Set(
     value
       .split(',')

@@ -3,13 +3,13 @@
 // it, once however many retries follow; a retry of an event the bot accepted runs nothing.
 import { afterEach, describe, expect, it } from 'vitest';
 import { type RunningBot, startBot } from '../../commands/serve/bot.js';
-import type { BotConfig } from '../../src/config.js';
 import { createLogger } from '../../src/ops/logger.js';
 import { BotMetrics } from '../../src/ops/metrics.js';
 import type { Symptom } from '../../src/slack/incident-symptoms.js';
 import { IncidentThrottle } from '../../src/slack/incident-symptoms.js';
 import { PlanCache } from '../../src/slack/plan-cache.js';
 import { SqliteStore } from '../../src/store/sqlite-store.js';
+import { incidentBotConfig } from '../helpers/bot-config.js';
 import { FakeSlack, slackSignature } from '../helpers/fake-slack.js';
 import { until } from '../helpers/until.js';
 
@@ -30,17 +30,7 @@ async function start() {
   // Slack refuses the token at first: the bot answers 503 until it is linked.
   slack.authError = 'invalid_auth';
   const diagnosed: Symptom[] = [];
-  const config = {
-    port: 0,
-    opsPort: 0,
-    slack: { botToken: 'xoxb-retries', signingSecret: SECRET, apiUrl: `${slackUrl}/api/` },
-    access: { channels: { C0INC: ['*'] } },
-    kubernetes: undefined,
-    digests: [],
-    storePath: ':memory:',
-    approvers: { users: [], requestTtlMs: 60_000 },
-    incidents: { channels: ['C0INC'] },
-  } as BotConfig;
+  const config = incidentBotConfig(slackUrl, 'xoxb-retries', SECRET);
   bot = await startBot(
     config,
     {

@@ -4,7 +4,6 @@
 // answer in its thread (signed events to the bot in process, Slack's Web API on loopback).
 import { afterEach, describe, expect, it } from 'vitest';
 import { type RunningBot, startBot } from '../../commands/serve/bot.js';
-import type { BotConfig } from '../../src/config.js';
 import { createLogger } from '../../src/ops/logger.js';
 import { BotMetrics } from '../../src/ops/metrics.js';
 import { answer } from '../../src/slack/answer.js';
@@ -14,6 +13,7 @@ import { PlanCache } from '../../src/slack/plan-cache.js';
 import { modelSource, stopLiveModels } from '../../src/snapshot/live/model-source.js';
 import { loadSource } from '../../src/snapshot/source.js';
 import { SqliteStore } from '../../src/store/sqlite-store.js';
+import { incidentBotConfig } from '../helpers/bot-config.js';
 import type { FakeKubeApi } from '../helpers/fake-kube-api.js';
 import { FakeSlack, slackSignature } from '../helpers/fake-slack.js';
 import { kubeconfigFile, paymentsCluster } from '../helpers/payments-cluster.js';
@@ -82,17 +82,7 @@ describe('an incident naming what an incomplete read does not show', () => {
     const slack = new FakeSlack();
     const slackUrl = await slack.start();
     cleanups.push(() => slack.stop());
-    const config = {
-      port: 0,
-      opsPort: 0,
-      slack: { botToken: 'xoxb-unknown-ns', signingSecret: SECRET, apiUrl: `${slackUrl}/api/` },
-      access: { channels: { C0INC: ['*'] } },
-      kubernetes: undefined,
-      digests: [],
-      storePath: ':memory:',
-      approvers: { users: [], requestTtlMs: 60_000 },
-      incidents: { channels: ['C0INC'] },
-    } as BotConfig;
+    const config = incidentBotConfig(slackUrl, 'xoxb-unknown-ns', SECRET);
     let generation = 0;
     const bot: RunningBot = await startBot(config, {
       // The worker's own incident task, run in this thread.

@@ -1,17 +1,13 @@
 // A change alert's Revert of a modified object is bound to the version the alert saw: after a later
 // edit, its button is refused instead of overwriting that edit with the old values, and the printed
 // `kubectl patch` carries the version as a precondition the API server checks.
-import type { WebClient } from '@slack/web-api';
 import { afterEach, expect, it } from 'vitest';
-import { changeAlertPoster } from '../../commands/serve/change-alerts.js';
-import type { BotConfig } from '../../src/config.js';
-import { createLogger } from '../../src/ops/logger.js';
 import { previewPlan, RemediationError } from '../../src/remediation/apply.js';
 import type { RemediationPlan } from '../../src/remediation/plans.js';
-import { PlanCache } from '../../src/slack/plan-cache.js';
 import { createKubeApi } from '../../src/snapshot/live/kube-api.js';
 import { type AlertHarness, watchAlerts } from '../helpers/alert-harness.js';
 import { paymentsCluster } from '../helpers/payments-cluster.js';
+import { postAlert } from '../helpers/post-alert.js';
 import { until } from '../helpers/until.js';
 
 let harness: AlertHarness | undefined;
@@ -34,21 +30,7 @@ it('the Revert of a PERMISSIVE → STRICT change is refused once the policy was 
   const alert = harness.seen[0] as NonNullable<AlertHarness['seen'][number]>;
   const alertVersion = alert.changes[0]?.resourceVersion as string;
 
-  const plans = new PlanCache();
-  const posted: { blocks?: unknown }[] = [];
-  const client = {
-    chat: {
-      postMessage: async (a: { blocks?: unknown }) => {
-        posted.push(a);
-        return { ok: true, ts: '1.1' };
-      },
-    },
-  } as unknown as WebClient;
-  const config = {
-    access: { channels: { C0OPS: ['*'] } },
-    watch: { channels: ['C0OPS'] },
-  } as unknown as BotConfig;
-  await changeAlertPoster({ config, plans, logger: createLogger('silent'), client })(alert);
+  const { posted, plans } = await postAlert(alert);
   const id = /"value":"(revert:[^"]+)"/.exec(JSON.stringify(posted[0]?.blocks))?.[1] as string;
   const plan = plans.get(id) as RemediationPlan;
   expect(plan).toMatchObject({ action: 'merge-patch', expectVersion: alertVersion });

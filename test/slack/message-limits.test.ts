@@ -1,14 +1,10 @@
 // What the bot posts must fit Slack's limits or it is refused and lost: a section holds 3,000
 // characters, a message ~13,000 in its blocks (msg_blocks_too_long), an actions block 25 buttons and a
 // button's text 75. Long texts are cut at a line end, with a code block closed and the cut said.
-import type { WebClient } from '@slack/web-api';
 import { describe, expect, it } from 'vitest';
-import { changeAlertPoster } from '../../commands/serve/change-alerts.js';
-import type { BotConfig } from '../../src/config.js';
-import { createLogger } from '../../src/ops/logger.js';
 import { fitSection, LIMITS } from '../../src/render/blocks.js';
-import { PlanCache } from '../../src/slack/plan-cache.js';
 import type { BreakingChange, ChangedObject } from '../../src/snapshot/live/watch-alerts.js';
+import { type PostedMessage, postAlert } from '../helpers/post-alert.js';
 
 describe('fitSection', () => {
   it('keeps a short text as it is', () => {
@@ -59,26 +55,9 @@ describe('a change alert for a burst of many objects', () => {
       ],
       namespaces: ['shop'],
     };
-    const posted: {
-      blocks: { type: string; text?: { text: string }; elements?: { text: { text: string } }[] }[];
-    }[] = [];
-    const client = {
-      chat: {
-        postMessage: async (m: (typeof posted)[number]) => {
-          posted.push(m);
-          return { ok: true, ts: '1.1' };
-        },
-      },
-    } as unknown as WebClient;
-    const config = {
-      access: { channels: { C0OPS: ['*'] } },
-      watch: { channels: ['C0OPS'] },
-    } as unknown as BotConfig;
-    await changeAlertPoster({ config, plans: new PlanCache(), logger: createLogger('silent'), client })(
-      alert,
-    );
+    const { posted } = await postAlert(alert);
 
-    const { blocks } = posted[0] as (typeof posted)[number];
+    const { blocks } = posted[0] as PostedMessage;
     expect(blocks.length).toBeLessThanOrEqual(LIMITS.blocks);
     expect(JSON.stringify(blocks).length).toBeLessThan(13_000);
     for (const b of blocks) expect(b.text?.text.length ?? 0).toBeLessThanOrEqual(LIMITS.sectionText);
