@@ -19,7 +19,7 @@ import {
 } from '../../src/remediation/apply.js';
 import { gitOpsManager, gitOpsNote } from '../../src/remediation/gitops.js';
 import type { RemediationPlan } from '../../src/remediation/plans.js';
-import { type Block, escapeSlack, section } from '../../src/render/blocks.js';
+import { type Block, escapeSlack, fitSection, section } from '../../src/render/blocks.js';
 import { channelMaySee, channelsMayChange, namespaceOf, userMayApprove } from '../../src/slack/authorize.js';
 import type { FixRequest } from '../../src/store/request-store.js';
 import type { BotDeps } from './deps.js';
@@ -250,7 +250,7 @@ async function postApprovalRequest(
                 type: 'plain_text',
                 text: effect.breaks > 0 ? 'Apply, breaking calls?' : 'Apply this change?',
               },
-              text: { type: 'mrkdwn', text: confirmText.slice(0, 300) },
+              text: { type: 'mrkdwn', text: fitSection(confirmText, 300) },
               confirm: { type: 'plain_text', text: 'Apply' },
               deny: { type: 'plain_text', text: 'Cancel' },
             },

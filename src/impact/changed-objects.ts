@@ -44,6 +44,17 @@ function entries(s: MeshSnapshot): Entry[] {
       name: `${webhook.configuration}/${webhook.name}`,
       value: webhook,
     });
+  // The Services the API server calls and how it fails: they change no pair, but findings.
+  for (const webhook of s.admissionWebhooks ?? []) {
+    if (webhook.name.endsWith('sidecar-injector.istio.io')) continue; // an injector entry above
+    out.push({
+      kind: webhook.configuration.kind,
+      namespace: '',
+      name: `${webhook.configuration.name}/${webhook.name}`,
+      value: { service: webhook.service, failurePolicy: webhook.failurePolicy },
+      location: webhook.source,
+    });
+  }
   // Which object holds the config (a ConfigMap, an IstioOperator) is content: findings name it.
   const { source, meshText: _text, ...mesh } = s.meshConfig;
   out.push({ ...MESH_CONFIG_REF, value: { ...mesh, origin: origin(source) }, location: source?.location });

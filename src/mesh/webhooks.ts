@@ -1,10 +1,11 @@
 // The admission webhooks the Kubernetes API server calls, resolved to the pods and container ports that
 // answer them. The API server runs outside the mesh: it sends its own TLS, never Istio mTLS, so a
 // webhook port that requires mTLS resets it (Istio's docs: webhooks need PERMISSIVE or an excluded port).
-import type { AdmissionWebhook, Workload } from '../snapshot/types.js';
+import type { AdmissionWebhook, PeerAuthentication, Workload } from '../snapshot/types.js';
+import { ztunnelInboundMode } from './ambient.js';
 import { isInboundExcluded } from './connectivity.js';
 import type { ResolvedMesh } from './resolve.js';
-import type { ModeDecision } from './server-mode.js';
+import { type ModeDecision, PeerAuthenticationIndex } from './server-mode.js';
 import { backendsForPort, type ServiceTarget } from './targets.js';
 
 export interface BlockedWebhook {
@@ -12,14 +13,21 @@ export interface BlockedWebhook {
   readonly target: ServiceTarget;
   readonly workload: Workload;
   readonly targetPort: number;
+  /** The policy decision for the port, as written. */
   readonly decision: ModeDecision;
+  /** What the proxy in front of the port does: ztunnel's conversion for ambient pods, not the policy's word. */
+  readonly mode: ModeDecision['mode'];
 }
 
 /**
  * Each webhook's answering pods and ports where a proxy (sidecar or ztunnel) stands in the way, with
  * the mode there: STRICT resets the API server now; any other mode would the day the port turns STRICT.
  */
-export function webhookEndpoints(mesh: ResolvedMesh, namespace?: string): BlockedWebhook[] {
+export function webhookEndpoints(
+  mesh: ResolvedMesh,
+  namespace?: string,
+  policies: PeerAuthenticationIndex = mesh.peerAuthentications,
+): BlockedWebhook[] {
   const found: BlockedWebhook[] = [];
   for (const webhook of mesh.snapshot.admissionWebhooks ?? []) {
     const { service } = webhook;
@@ -33,8 +41,12 @@ export function webhookEndpoints(mesh: ResolvedMesh, namespace?: string): Blocke
       if (targetPort === undefined || workload.gateway) continue;
       if (workload.proxy !== 'sidecar' && workload.proxy !== 'ambient') continue;
       if (workload.proxy === 'sidecar' && isInboundExcluded(workload, targetPort)) continue;
-      const decision = mesh.peerAuthentications.modeForPort(workload, targetPort);
-      found.push({ webhook, target, workload, targetPort, decision });
+      const decision = policies.modeForPort(workload, targetPort);
+      const mode =
+        workload.proxy === 'ambient'
+          ? ztunnelInboundMode(policies, workload, targetPort).mode
+          : decision.mode;
+      found.push({ webhook, target, workload, targetPort, decision, mode });
     }
   }
   return found;
@@ -42,15 +54,47 @@ export function webhookEndpoints(mesh: ResolvedMesh, namespace?: string): Blocke
 
 /** The webhook endpoints that reset the API server now (STRICT). */
 export function blockedWebhooks(mesh: ResolvedMesh, namespace?: string): BlockedWebhook[] {
-  return webhookEndpoints(mesh, namespace).filter((e) => e.decision.mode === 'STRICT');
+  return webhookEndpoints(mesh, namespace).filter((e) => e.mode === 'STRICT');
 }
 
-// Levels a namespace switch to STRICT reaches: nothing more specific sets the port's mode.
-const INHERITED = new Set(['default', 'mesh', 'namespace']);
-
-/** The webhook endpoints of a namespace that switching it to STRICT would make reset the API server. */
+/**
+ * The webhook endpoints of a namespace that would reset the API server once the namespace is STRICT
+ * and not before: judged on the policies with that switch made (ztunnel drops some exceptions a
+ * sidecar keeps, so the policy levels alone cannot tell).
+ */
 export function webhooksBrokenByStrict(mesh: ResolvedMesh, namespace: string): BlockedWebhook[] {
-  return webhookEndpoints(mesh, namespace).filter(
-    (e) => e.decision.mode !== 'STRICT' && INHERITED.has(e.decision.level),
+  const now = webhookEndpoints(mesh, namespace).filter((e) => e.mode !== 'STRICT');
+  if (now.length === 0) return [];
+  const strict = new PeerAuthenticationIndex(withStrictNamespace(mesh, namespace), mesh.rootNamespace);
+  const after = webhookEndpoints(mesh, namespace, strict);
+  return now.filter((e) =>
+    after.some(
+      (a) =>
+        a.workload === e.workload &&
+        a.targetPort === e.targetPort &&
+        a.webhook === e.webhook &&
+        a.mode === 'STRICT',
+    ),
   );
+}
+
+/** The policies with the namespace's own policy set to STRICT (or one added, older than any). */
+function withStrictNamespace(mesh: ResolvedMesh, namespace: string): PeerAuthentication[] {
+  const current = mesh.peerAuthentications.namespacePolicy(namespace);
+  const policies = mesh.snapshot.peerAuthentications;
+  if (current) return policies.map((p) => (p === current ? { ...p, mode: 'STRICT' as const } : p));
+  return [
+    ...policies,
+    {
+      meta: {
+        namespace,
+        name: 'strict (what if)',
+        labels: {},
+        annotations: {},
+        creationTimestamp: '1970-01-01T00:00:00Z',
+      },
+      mode: 'STRICT',
+      portLevelMtls: new Map(),
+    },
+  ];
 }

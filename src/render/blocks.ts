@@ -63,8 +63,8 @@ export function fitSection(mrkdwn: string, max: number = LIMITS.sectionText): st
   const room = max - note(mrkdwn.length).length - FENCE.length - 1;
   const lineEnd = mrkdwn.lastIndexOf('\n', room);
   let kept = mrkdwn.slice(0, lineEnd > room / 2 ? lineEnd : room);
-  // Never end inside an escape (&amp; &lt; &gt;): a cut one shows as a stray "&am".
-  kept = kept.replace(/&[a-z]{0,3}$/, '');
+  // Never end inside an escape (&amp; &lt; &gt;): a cut one shows as a stray "&am"; nor inside an emoji.
+  kept = kept.replace(/&[a-z]{0,3}$/, '').replace(/[\ud800-\udbff]$/, '');
   const open = kept.split(FENCE).length % 2 === 0;
   return `${kept}${open ? `\n${FENCE}` : ''}${note(mrkdwn.length - kept.length)}`;
 }

@@ -28,7 +28,14 @@ export function impactSummaryLines(result: ImpactResult, options: { examples?: n
   return lines;
 }
 
-/** The error-level findings a change opens: breakage that is not a call between workloads. */
+/**
+ * The error-level findings a change opens: breakage that is not a call between workloads. An error of
+ * the same code on the same object that it resolves is the same problem reworded (fewer ports, another
+ * count), not a new one.
+ */
 export function openedErrors(result: ImpactResult): ImpactResult['findings']['opened'] {
-  return result.findings.opened.filter((f) => f.severity === 'error');
+  const about = (f: ImpactResult['findings']['opened'][number]) =>
+    `${f.code}|${f.resource.kind}|${f.resource.namespace ?? ''}|${f.resource.name}`;
+  const before = new Set(result.findings.resolved.filter((f) => f.severity === 'error').map(about));
+  return result.findings.opened.filter((f) => f.severity === 'error' && !before.has(about(f)));
 }

@@ -71,9 +71,9 @@ describe('admission-webhook-strict', () => {
     expect(webhookFindings(fixed)).toEqual([]);
   });
 
-  it('failing open is a warning: the webhook is skipped and requests go through unchecked', () => {
+  it('failing open is an error too: the webhook is skipped and requests go through unchecked', () => {
     const [f] = webhookFindings(mesh('STRICT', webhookServer() + configuration('Ignore')));
-    expect(f?.severity).toBe('warning');
+    expect(f?.severity).toBe('error');
     expect(f?.message).toContain('go through unchecked');
   });
 
@@ -147,5 +147,63 @@ describe('a change that breaks a webhook but no call between workloads', () => {
       breaks: 0,
       opensErrors: 1,
     });
+  });
+});
+
+describe('review cases', () => {
+  const selectorPolicy = (ports: string) => `---
+apiVersion: security.istio.io/v1
+kind: PeerAuthentication
+metadata: { name: wh-metrics, namespace: cert-manager, creationTimestamp: "2024-01-01T00:00:00Z" }
+spec:
+  selector: { matchLabels: { app: webhook } }
+  portLevelMtls: { ${ports} }
+`;
+
+  it('the exception goes into the selector policy that already covers the pods (a second would be ignored)', () => {
+    const yaml = mesh(
+      'STRICT',
+      webhookServer() + configuration() + selectorPolicy('"8080": { mode: PERMISSIVE }'),
+    );
+    const [f] = webhookFindings(yaml);
+    expect(f?.remediations.map((p) => p.id)).toEqual([
+      'port-exception:PeerAuthentication/cert-manager/wh-metrics:10250',
+    ]);
+    // The patch, made: both ports in the one policy, and nothing left to report.
+    const patched = yaml.replace(
+      '"8080": { mode: PERMISSIVE }',
+      '"8080": { mode: PERMISSIVE }, "10250": { mode: PERMISSIVE }',
+    );
+    expect(webhookFindings(patched)).toEqual([]);
+    expect(findings(patched).some((x) => x.code === 'peerauthentication-conflict')).toBe(false);
+  });
+
+  it('an ambient webhook pod is judged as ztunnel enforces it, and the migration keeps its port open first', () => {
+    const ambient = (mode: string, ports: string) =>
+      `${namespace('istio-system', 'none')}${peerAuthentication('istio-system', 'default', mode)}${namespace('cert-manager', 'ambient')}${webhookServer()}${configuration()}${selectorPolicy(ports)}`;
+    // A DISABLE exception under an inherited STRICT never reaches ztunnel: the API server is reset.
+    const [f] = webhookFindings(ambient('STRICT', '"10250": { mode: DISABLE }'));
+    expect(f?.why.join(' ')).toContain('is STRICT for ztunnel although its policy says DISABLE');
+    expect(f?.fix).not.toContain('excludeInboundPorts');
+    // PERMISSIVE today: the same policy would not protect the port once the namespace is STRICT.
+    const step = findings(ambient('PERMISSIVE', '"10250": { mode: DISABLE }')).find(
+      (x) => x.code === 'mesh-not-strict' && x.message.startsWith('Namespace cert-manager'),
+    );
+    expect(step?.message).toContain('keep that port PERMISSIVE');
+    expect(step?.remediations.some((p) => p.id.startsWith('create-strict'))).toBe(false);
+  });
+
+  it('diff sees an added webhook configuration, and a reworded error is not a new one', () => {
+    const base = mesh('STRICT', webhookServer());
+    const head = base + configuration();
+    const added = impact(snapshotOf(base), snapshotOf(head), { now: NOW });
+    expect(added.changed.map((c) => `${c.change} ${c.kind} ${c.name}`)).toEqual([
+      'added ValidatingWebhookConfiguration cert-manager-webhook/webhook.cert-manager.io',
+    ]);
+    expect(added.findings.opened.map((f) => f.code)).toEqual(['admission-webhook-strict']);
+    // Ignore → Fail changes the configuration too.
+    const ignore = impact(snapshotOf(base + configuration('Ignore')), snapshotOf(head), { now: NOW });
+    expect(ignore.changed).toHaveLength(1);
+    expect(impactSummaryLines(ignore).join('\n')).not.toContain('opened: error');
   });
 });

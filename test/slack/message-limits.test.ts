@@ -21,6 +21,13 @@ describe('fitSection', () => {
     expect(body.endsWith('a &amp; b')).toBe(true);
   });
 
+  it('never ends inside an emoji', () => {
+    for (const max of [100, 101]) {
+      const text = fitSection('😀'.repeat(200), max);
+      expect(text).not.toMatch(/[\ud800-\udbff](?![\udc00-\udfff])/);
+    }
+  });
+
   it('never ends inside an escape when there is no line end to cut at', () => {
     const text = fitSection(`${'&amp;'.repeat(1000)}`, 100);
     expect(text.length).toBeLessThanOrEqual(100);

@@ -367,11 +367,8 @@ export const liveWebhookConfiguration =
     const object = {
       apiVersion,
       kind,
-      metadata: {
-        name: metadata?.name,
-        resourceVersion: metadata?.resourceVersion,
-        managedFields: metadata?.managedFields,
-      },
+      // No managedFields: change alerts do not compare these kinds, and they were most of the object.
+      metadata: { name: metadata?.name, resourceVersion: metadata?.resourceVersion },
       webhooks: (webhooks ?? []).map((w) => ({
         name: w.name,
         namespaceSelector: w.namespaceSelector,
