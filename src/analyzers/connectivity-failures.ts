@@ -116,9 +116,11 @@ function distinctClients(failures: readonly Failure[]): number {
   for (const count of fixed.values()) total += count;
   if (byNamespace.size === 1) for (const g of byNamespace) total += g.count;
   else if (byNamespace.size > 1) {
-    const members = new Set<Workload>();
-    for (const g of byNamespace) for (const w of g.sample(g.count)) members.add(w);
-    total += members.size;
+    // These groups hold whole namespaces' sidecar clients: counted by namespace, not member by member
+    // (a shared group holds thousands, asked for every finding).
+    const perNamespace = new Map<string, number>();
+    for (const g of byNamespace) for (const [ns, n] of g.namespaceCounts()) perNamespace.set(ns, n);
+    for (const n of perNamespace.values()) total += n;
   }
   return total;
 }

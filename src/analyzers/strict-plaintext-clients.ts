@@ -7,6 +7,7 @@ import {
   createNamespacePolicy,
   injectableNamespace,
   labelNamespaceForInjection,
+  type RemediationPlan,
   setPeerAuthenticationMode,
 } from '../remediation/plans.js';
 import { isNeverInjected } from '../snapshot/proxy-status.js';
@@ -33,6 +34,8 @@ export const strictPlaintextClients: Analyzer = {
       return policy ? `${policy.meta.namespace}/${policy.meta.name}` : 'default';
     });
     const findings: Finding[] = [];
+    // One plan per namespace, shared by the findings that offer it (its restart list is built once).
+    const injectionPlans = new Map<string, RemediationPlan>();
     for (const group of byPolicy.values()) {
       const first = group[0];
       const backend = first?.backends[0];
@@ -67,14 +70,25 @@ export const strictPlaintextClients: Analyzer = {
       }
       // Only where the failing callers have no proxy at all: an ambient caller needs HBONE on the
       // server, not a sidecar of its own.
-      const proxylessNamespaces = new Set(
-        group.filter((f) => f.group.profile.proxy === 'none').flatMap((f) => f.group.namespaces()),
+      // By group, not by failure: one group fails towards thousands of service ports.
+      const proxylessGroups = new Set(
+        group.filter((f) => f.group.profile.proxy === 'none').map((f) => f.group),
       );
-      const injectable = clientNamespaces.filter(
-        (ns) => proxylessNamespaces.has(ns) && injectableNamespace(ns, mesh.rootNamespace),
-      );
-      for (const ns of injectable.slice(0, 3))
-        remediations.push(labelNamespaceForInjection(ns, mesh.workloads.inNamespace(ns)));
+      const proxylessNamespaces = new Set([...proxylessGroups].flatMap((g) => g.namespaces()));
+      const injectable =
+        proxylessNamespaces.size === 0
+          ? []
+          : clientNamespaces.filter(
+              (ns) => proxylessNamespaces.has(ns) && injectableNamespace(ns, mesh.rootNamespace),
+            );
+      for (const ns of injectable.slice(0, 3)) {
+        let plan = injectionPlans.get(ns);
+        if (!plan) {
+          plan = labelNamespaceForInjection(ns, mesh.workloads.inNamespace(ns));
+          injectionPlans.set(ns, plan);
+        }
+        remediations.push(plan);
+      }
       const resource: Ref = policy ? paRef(policy) : first.target.ref;
       const clientRefs = group
         .slice(0, 5)

@@ -40,6 +40,8 @@ export interface ClientGroup {
   sample(limit: number, skip?: (w: Workload) => boolean): Workload[];
   /** Namespaces of the members (cheap: no walk over every member of a large group). */
   namespaces(): readonly string[];
+  /** How many members each namespace holds (cheap, as `namespaces`). */
+  namespaceCounts(): Iterable<readonly [string, number]>;
 }
 
 function takeSample(
@@ -83,6 +85,16 @@ class FixedGroup implements ClientGroup {
     this.memberNamespaces ??= [...new Set(this.members.map((w) => w.meta.namespace))];
     return this.memberNamespaces;
   }
+
+  private counts?: Map<string, number>;
+  namespaceCounts(): Iterable<readonly [string, number]> {
+    if (!this.counts) {
+      this.counts = new Map();
+      for (const w of this.members)
+        this.counts.set(w.meta.namespace, (this.counts.get(w.meta.namespace) ?? 0) + 1);
+    }
+    return this.counts;
+  }
 }
 
 /** Sidecar clients of every namespace but the target's specific ones (they all see the same rules). */
@@ -113,6 +125,10 @@ class SharedSidecarGroup implements ClientGroup {
   namespaces(): readonly string[] {
     return [...this.byNamespace.keys()].filter((ns) => !this.skip.has(ns));
   }
+
+  *namespaceCounts(): Iterable<readonly [string, number]> {
+    for (const [ns, list] of this.byNamespace) if (!this.skip.has(ns)) yield [ns, list.length];
+  }
 }
 
 /** A stand-in client for policy-only input (no workloads): judges the policies alone. */
@@ -130,6 +146,10 @@ class HypotheticalGroup implements ClientGroup {
   }
 
   namespaces(): readonly string[] {
+    return [];
+  }
+
+  namespaceCounts(): Iterable<readonly [string, number]> {
     return [];
   }
 }
