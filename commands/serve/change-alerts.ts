@@ -47,7 +47,9 @@ export function changeAlertPoster(deps: ChangeAlertDeps): (outcome: BurstOutcome
         continue;
       }
       const visible = (ns: string) => channelMaySee(deps.config, channel, ns).allowed;
-      const sample = alert.sample.filter((p) => visible(ns(p.from)) && visible(ns(p.to)));
+      const sample = alert.sample.filter(
+        (p) => (p.fromOutsideMesh || visible(ns(p.from))) && visible(ns(p.to)),
+      );
       const key = `${channel}|${alert.changes.map(nameOf).sort().join(',')}`;
       const earlier = posted.get(key);
       const inThread = earlier && now() - earlier.at < THREAD_WINDOW_MS ? earlier.ts : undefined;

@@ -10,6 +10,7 @@ import { pushTo } from '../../mesh/multi-map.js';
 import { ResolvedMesh } from '../../mesh/resolve.js';
 import { selectorMatches } from '../../mesh/selectors.js';
 import type { ServiceTarget } from '../../mesh/targets.js';
+import { type BlockedWebhook, blockedWebhooks } from '../../mesh/webhooks.js';
 import { DISABLED_TLS_MODE, ISTIO_TLS_MODE, TLS_MODE_LABEL } from '../endpoint-tls-mode.js';
 import { rawPod } from '../pod-owner.js';
 import type { RawObject } from '../read-manifests.js';
@@ -44,6 +45,8 @@ export interface BrokenPair {
   readonly to: string;
   readonly symptom: string;
   readonly reason: string;
+  /** The caller is outside the mesh (the API server calling an admission webhook): `from` names no namespace. */
+  readonly fromOutsideMesh?: boolean;
 }
 
 export interface BreakingChange {
@@ -200,13 +203,31 @@ export class ChangeAlerts {
           brokenKeys.add(key);
         }
       }
+      // The API server's calls to admission webhooks are no pair of the matrix: compared on their own
+      // (a handful per cluster), so a policy that makes a webhook port STRICT is an alert too.
+      const webhooksBefore = new Set(blockedWebhooks(before).map(webhookKey));
+      const webhooksAfter = blockedWebhooks(after);
+      const blockedNow = new Set(webhooksAfter.map(webhookKey));
+      for (const key of webhooksBefore) if (!blockedNow.has(key)) repaired.add(key);
+      for (const b of webhooksAfter) {
+        const key = webhookKey(b);
+        if (webhooksBefore.has(key) || brokenKeys.has(key)) continue;
+        brokenKeys.add(key);
+        broken.push({
+          from: 'the API server',
+          to: `${b.webhook.service.namespace}/${b.webhook.service.name}:${b.webhook.service.port}`,
+          symptom: `admission webhook ${b.webhook.name} reset (${b.webhook.failurePolicy === 'Fail' ? 'every API request it matches is refused' : 'skipped: requests go through unchecked'})`,
+          reason: 'admission-webhook-strict',
+          fromOutsideMesh: true,
+        });
+      }
       const changes = () => mergeChanges(burst.map((b) => b.change));
       const done = this.repairs(repaired);
       if (done.length > 0) this.options.onRepaired?.({ alerts: done, changes: changes() });
       if (broken.length === 0) return void this.options.onEvaluated?.(undefined);
       const namespaces = new Set<string>();
       for (const p of broken) {
-        namespaces.add(p.from.split('/')[0] as string);
+        if (!p.fromOutsideMesh) namespaces.add(p.from.split('/')[0] as string);
         namespaces.add(p.to.split('/')[0] as string);
       }
       const alert: BreakingChange = {
@@ -224,6 +245,11 @@ export class ChangeAlerts {
       this.options.onError?.(error as Error);
     }
   }
+}
+
+/** One webhook endpoint the API server cannot reach: the webhook, the pod's workload and its port. */
+function webhookKey(b: BlockedWebhook): string {
+  return `webhook:${b.webhook.configuration.kind}/${b.webhook.configuration.name}/${b.webhook.name}->${workloadKey(b.workload)}:${b.targetPort}`;
 }
 
 // A workload's proxy as its running pods last showed it, or 'mixed' when they disagreed.
@@ -392,6 +418,9 @@ function relevantPart(kind: string, raw: RawObject | undefined): unknown {
       return { labels: injection, istioProxyContainer: rawPod(raw).sidecar };
     case 'ConfigMap':
       return raw.object.data ?? {};
+    case 'ValidatingWebhookConfiguration':
+    case 'MutatingWebhookConfiguration':
+      return raw.object.webhooks ?? [];
     default:
       return undefined;
   }
@@ -434,6 +463,10 @@ function scopesOf(change: ObjectChange, model: ClusterModel): Scope[] {
       return [{ targets: only(ns) }, { clients: only(ns) }];
     case 'ConfigMap':
       return [{}];
+    // Which Services the API server calls: compared as webhooks, no pair of the matrix.
+    case 'ValidatingWebhookConfiguration':
+    case 'MutatingWebhookConfiguration':
+      return [{ targets: new Set<string>() }];
     default:
       return [];
   }
@@ -561,7 +594,8 @@ function revertOf(
   const source = before ?? after;
   const apiVersion = String(source?.object.apiVersion ?? 'v1');
   if (type === 'ADDED') return DELETABLE_ON_REVERT.has(kind) ? { apiVersion, action: 'delete' } : undefined;
-  if (kind === 'Pod' || !before) return undefined;
+  // A pod is its controller's; a webhook configuration its owner's (the bot may not write either).
+  if (kind === 'Pod' || kind.endsWith('WebhookConfiguration') || !before) return undefined;
   const field = kind === 'ConfigMap' ? 'data' : 'spec';
   if (type === 'DELETED') {
     const m = metaOf(before);

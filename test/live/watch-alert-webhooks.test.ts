@@ -1,0 +1,123 @@
+// The API server calling an admission webhook is no pair of the matrix, but a change that makes the
+// webhook's port STRICT breaks it all the same: the live model alerts on it, says so as the API server's
+// call, and counts its repair; a channel that sees the webhook's namespace sees the alert.
+import { afterEach, expect, it } from 'vitest';
+import { type AlertHarness, watchAlerts } from '../helpers/alert-harness.js';
+import { FakeKubeApi } from '../helpers/fake-kube-api.js';
+import { postAlert } from '../helpers/post-alert.js';
+
+let harness: AlertHarness | undefined;
+afterEach(async () => {
+  await harness?.stop();
+  harness = undefined;
+});
+
+const settle = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function cluster(): FakeKubeApi {
+  return new FakeKubeApi().add(
+    {
+      apiVersion: 'v1',
+      kind: 'Namespace',
+      metadata: { name: 'payments', labels: { 'istio-injection': 'enabled' } },
+    },
+    {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: {
+        name: 'payments-0',
+        namespace: 'payments',
+        labels: { app: 'payments', 'security.istio.io/tlsMode': 'istio' },
+      },
+      spec: { containers: [{ name: 'app', ports: [{ containerPort: 8080 }] }, { name: 'istio-proxy' }] },
+      status: { phase: 'Running' },
+    },
+    {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'payments', namespace: 'payments' },
+      spec: { selector: { app: 'payments' }, ports: [{ port: 443, targetPort: 8080 }] },
+    },
+    {
+      apiVersion: 'security.istio.io/v1',
+      kind: 'PeerAuthentication',
+      metadata: { name: 'default', namespace: 'payments' },
+      spec: { mtls: { mode: 'PERMISSIVE' } },
+    },
+    {
+      apiVersion: 'admissionregistration.k8s.io/v1',
+      kind: 'ValidatingWebhookConfiguration',
+      metadata: { name: 'payments-policy' },
+      webhooks: [
+        {
+          name: 'validate.payments.example.com',
+          clientConfig: { service: { namespace: 'payments', name: 'payments' } },
+        },
+      ],
+    },
+  );
+}
+
+it('a policy that makes a webhook port STRICT is an alert, and setting it back repairs it', {
+  timeout: 30_000,
+}, async () => {
+  const fake = cluster();
+  harness = await watchAlerts(fake);
+  const { evaluated, seen, repairs } = harness;
+  fake.update('PeerAuthentication', 'payments', 'default', (o) => {
+    o.spec = { mtls: { mode: 'STRICT' } };
+  });
+  while (evaluated.length < 1) await settle(20);
+  expect(seen).toHaveLength(1);
+  const alert = seen[0] as NonNullable<(typeof seen)[number]>;
+  expect(alert.broken).toBe(1);
+  expect(alert.sample).toEqual([
+    {
+      from: 'the API server',
+      to: 'payments/payments:443',
+      symptom:
+        'admission webhook validate.payments.example.com reset (every API request it matches is refused)',
+      reason: 'admission-webhook-strict',
+      fromOutsideMesh: true,
+    },
+  ]);
+  expect(alert.namespaces).toEqual(['payments']);
+  const { posted } = await postAlert(alert);
+  expect(JSON.stringify(posted[0]?.blocks)).toContain('`the API server` → `payments/payments:443`');
+
+  fake.update('PeerAuthentication', 'payments', 'default', (o) => {
+    o.spec = { mtls: { mode: 'PERMISSIVE' } };
+  });
+  while (evaluated.length < 2) await settle(20);
+  expect(repairs.map((r) => r.alerts)).toEqual([[alert.id]]);
+});
+
+it('a webhook configuration added towards a STRICT port is an alert too; no Revert is offered for it', {
+  timeout: 30_000,
+}, async () => {
+  const fake = cluster();
+  fake.update('PeerAuthentication', 'payments', 'default', (o) => {
+    o.spec = { mtls: { mode: 'STRICT' } };
+  });
+  harness = await watchAlerts(fake);
+  const { evaluated, seen } = harness;
+  fake.create({
+    apiVersion: 'admissionregistration.k8s.io/v1',
+    kind: 'MutatingWebhookConfiguration',
+    metadata: { name: 'payments-defaults' },
+    webhooks: [
+      {
+        name: 'default.payments.example.com',
+        failurePolicy: 'Ignore',
+        clientConfig: { service: { namespace: 'payments', name: 'payments' } },
+      },
+    ],
+  });
+  while (evaluated.length < 1) await settle(20);
+  expect(seen[0]?.sample.map((p) => p.symptom)).toEqual([
+    'admission webhook default.payments.example.com reset (skipped: requests go through unchecked)',
+  ]);
+  expect(
+    seen[0]?.changes.map((c) => `${c.type} ${c.kind} ${c.name} ${c.revert ? 'revert' : 'no revert'}`),
+  ).toEqual(['ADDED MutatingWebhookConfiguration payments-defaults no revert']);
+});
