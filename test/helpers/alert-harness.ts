@@ -17,8 +17,11 @@ export interface AlertHarness {
   stop(): Promise<void>;
 }
 
-/** Serves `fake`, models it and watches for breaking changes (200 ms debounce) once every watch is open. */
-export async function watchAlerts(fake: FakeKubeApi): Promise<AlertHarness> {
+/**
+ * Serves `fake`, models it and watches for breaking changes (200 ms debounce) once its watches are open
+ * (every kind's, 13, unless some are refused).
+ */
+export async function watchAlerts(fake: FakeKubeApi, openWatches = 13): Promise<AlertHarness> {
   const config = fake.kubeConfig(await fake.start());
   const model = new ClusterModel(createKubeApi({ kubeConfig: config }), new Watch(config));
   const seen: BreakingChange[] = [];
@@ -32,7 +35,7 @@ export async function watchAlerts(fake: FakeKubeApi): Promise<AlertHarness> {
   });
   model.start();
   await alerts.start(10_000);
-  while (fake.openWatches() < 13) await new Promise((r) => setTimeout(r, 20));
+  while (fake.openWatches() < openWatches) await new Promise((r) => setTimeout(r, 20));
   return {
     config,
     model,

@@ -4,6 +4,7 @@
 import { afterEach, expect, it } from 'vitest';
 import { type AlertHarness, watchAlerts } from '../helpers/alert-harness.js';
 import { FakeKubeApi } from '../helpers/fake-kube-api.js';
+import { paymentsCluster } from '../helpers/payments-cluster.js';
 import { postAlert } from '../helpers/post-alert.js';
 
 let harness: AlertHarness | undefined;
@@ -120,4 +121,31 @@ it('a webhook configuration added towards a STRICT port is an alert too; no Reve
   expect(
     seen[0]?.changes.map((c) => `${c.type} ${c.kind} ${c.name} ${c.revert ? 'revert' : 'no revert'}`),
   ).toEqual(['ADDED MutatingWebhookConfiguration payments-defaults no revert']);
+});
+
+it('without RBAC for webhook configurations, change alerts still work (an optional gap holds nothing back)', {
+  timeout: 30_000,
+}, async () => {
+  const fake = paymentsCluster()
+    .fault('/apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations', {
+      status: 403,
+      reason: 'Forbidden',
+      message: 'forbidden',
+    })
+    .fault('/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations', {
+      status: 403,
+      reason: 'Forbidden',
+      message: 'forbidden',
+    });
+  fake.update('PeerAuthentication', 'payments', 'default', (o) => {
+    o.spec = { mtls: { mode: 'PERMISSIVE' } };
+  });
+  // The two webhook kinds are refused: eleven watches.
+  harness = await watchAlerts(fake, 11);
+  fake.update('PeerAuthentication', 'payments', 'default', (o) => {
+    o.spec = { mtls: { mode: 'STRICT' } };
+  });
+  while (harness.evaluated.length < 1) await settle(20);
+  expect(harness.seen).toHaveLength(1);
+  expect(harness.model.snapshot().gaps.every((g) => g.optional)).toBe(true);
 });
