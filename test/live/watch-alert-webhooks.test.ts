@@ -3,7 +3,7 @@
 // call, and counts its repair; a channel that sees the webhook's namespace sees the alert.
 import { afterEach, expect, it } from 'vitest';
 import { type AlertHarness, watchAlerts } from '../helpers/alert-harness.js';
-import { FakeKubeApi } from '../helpers/fake-kube-api.js';
+import type { FakeKubeApi } from '../helpers/fake-kube-api.js';
 import { paymentsCluster } from '../helpers/payments-cluster.js';
 import { postAlert } from '../helpers/post-alert.js';
 
@@ -15,48 +15,23 @@ afterEach(async () => {
 
 const settle = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** The payments cluster (a STRICT payments Service on port 80, a legacy client without a sidecar), PERMISSIVE, with a webhook on payments. */
 function cluster(): FakeKubeApi {
-  return new FakeKubeApi().add(
-    {
-      apiVersion: 'v1',
-      kind: 'Namespace',
-      metadata: { name: 'payments', labels: { 'istio-injection': 'enabled' } },
-    },
-    {
-      apiVersion: 'v1',
-      kind: 'Pod',
-      metadata: {
-        name: 'payments-0',
-        namespace: 'payments',
-        labels: { app: 'payments', 'security.istio.io/tlsMode': 'istio' },
+  const fake = paymentsCluster().add({
+    apiVersion: 'admissionregistration.k8s.io/v1',
+    kind: 'ValidatingWebhookConfiguration',
+    metadata: { name: 'payments-policy' },
+    webhooks: [
+      {
+        name: 'validate.payments.example.com',
+        clientConfig: { service: { namespace: 'payments', name: 'payments', port: 80 } },
       },
-      spec: { containers: [{ name: 'app', ports: [{ containerPort: 8080 }] }, { name: 'istio-proxy' }] },
-      status: { phase: 'Running' },
-    },
-    {
-      apiVersion: 'v1',
-      kind: 'Service',
-      metadata: { name: 'payments', namespace: 'payments' },
-      spec: { selector: { app: 'payments' }, ports: [{ port: 443, targetPort: 8080 }] },
-    },
-    {
-      apiVersion: 'security.istio.io/v1',
-      kind: 'PeerAuthentication',
-      metadata: { name: 'default', namespace: 'payments' },
-      spec: { mtls: { mode: 'PERMISSIVE' } },
-    },
-    {
-      apiVersion: 'admissionregistration.k8s.io/v1',
-      kind: 'ValidatingWebhookConfiguration',
-      metadata: { name: 'payments-policy' },
-      webhooks: [
-        {
-          name: 'validate.payments.example.com',
-          clientConfig: { service: { namespace: 'payments', name: 'payments' } },
-        },
-      ],
-    },
-  );
+    ],
+  });
+  fake.update('PeerAuthentication', 'payments', 'default', (o) => {
+    o.spec = { mtls: { mode: 'PERMISSIVE' } };
+  });
+  return fake;
 }
 
 it('a policy that makes a webhook port STRICT is an alert, and setting it back repairs it', {
@@ -71,20 +46,19 @@ it('a policy that makes a webhook port STRICT is an alert, and setting it back r
   while (evaluated.length < 1) await settle(20);
   expect(seen).toHaveLength(1);
   const alert = seen[0] as NonNullable<(typeof seen)[number]>;
-  expect(alert.broken).toBe(1);
-  expect(alert.sample).toEqual([
-    {
-      from: 'the API server',
-      to: 'payments/payments:443',
-      symptom:
-        'admission webhook validate.payments.example.com reset (every API request it matches is refused)',
-      reason: 'admission-webhook-strict',
-      fromOutsideMesh: true,
-    },
-  ]);
-  expect(alert.namespaces).toEqual(['payments']);
+  // The legacy client's call, and the API server's.
+  expect(alert.broken).toBe(2);
+  expect(alert.sample).toContainEqual({
+    from: 'the API server',
+    to: 'payments/payments:80',
+    symptom:
+      'admission webhook validate.payments.example.com reset (every API request it matches is refused)',
+    reason: 'admission-webhook-strict',
+    fromOutsideMesh: true,
+  });
+  expect(alert.namespaces).toEqual(['legacy', 'payments']);
   const { posted } = await postAlert(alert);
-  expect(JSON.stringify(posted[0]?.blocks)).toContain('`the API server` → `payments/payments:443`');
+  expect(JSON.stringify(posted[0]?.blocks)).toContain('`the API server` → `payments/payments:80`');
 
   fake.update('PeerAuthentication', 'payments', 'default', (o) => {
     o.spec = { mtls: { mode: 'PERMISSIVE' } };
@@ -110,7 +84,7 @@ it('a webhook configuration added towards a STRICT port is an alert too; no Reve
       {
         name: 'default.payments.example.com',
         failurePolicy: 'Ignore',
-        clientConfig: { service: { namespace: 'payments', name: 'payments' } },
+        clientConfig: { service: { namespace: 'payments', name: 'payments', port: 80 } },
       },
     ],
   });
@@ -126,7 +100,7 @@ it('a webhook configuration added towards a STRICT port is an alert too; no Reve
 it('without RBAC for webhook configurations, change alerts still work (an optional gap holds nothing back)', {
   timeout: 30_000,
 }, async () => {
-  const fake = paymentsCluster()
+  const fake = cluster()
     .fault('/apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations', {
       status: 403,
       reason: 'Forbidden',
@@ -137,9 +111,6 @@ it('without RBAC for webhook configurations, change alerts still work (an option
       reason: 'Forbidden',
       message: 'forbidden',
     });
-  fake.update('PeerAuthentication', 'payments', 'default', (o) => {
-    o.spec = { mtls: { mode: 'PERMISSIVE' } };
-  });
   // The two webhook kinds are refused: eleven watches.
   harness = await watchAlerts(fake, 11);
   fake.update('PeerAuthentication', 'payments', 'default', (o) => {
