@@ -120,3 +120,74 @@ it('without RBAC for webhook configurations, change alerts still work (an option
   expect(harness.seen).toHaveLength(1);
   expect(harness.model.snapshot().gaps.every((g) => g.optional)).toBe(true);
 });
+
+const unrelated = (fake: FakeKubeApi, name: string) =>
+  fake.create({
+    apiVersion: 'security.istio.io/v1',
+    kind: 'PeerAuthentication',
+    metadata: { name, namespace: 'legacy' },
+    spec: { mtls: { mode: 'PERMISSIVE' } },
+  });
+
+const strictCluster = () => {
+  const fake = cluster();
+  fake.update('PeerAuthentication', 'payments', 'default', (o) => {
+    o.spec = { mtls: { mode: 'STRICT' } };
+  });
+  return fake;
+};
+
+it('a webhook blocked all along, first read by a re-LIST with no event, is not blamed on the next change', {
+  timeout: 30_000,
+}, async () => {
+  const fake = strictCluster().fault(
+    '/apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations',
+    {
+      status: 500,
+      reason: 'InternalError',
+      message: 'blip',
+      times: 1,
+      list: true,
+    },
+  );
+  harness = await watchAlerts(fake);
+  while (!harness.model.snapshot().admissionWebhooks?.length) await settle(20);
+  unrelated(fake, 'unrelated');
+  while (harness.evaluated.length < 1) await settle(20);
+  expect(harness.seen).toEqual([]);
+});
+
+it('a webhook whose pods are away and back is neither repaired nor broken by the changes in between', {
+  timeout: 30_000,
+}, async () => {
+  const fake = strictCluster();
+  harness = await watchAlerts(fake);
+  const { evaluated, seen, repairs } = harness;
+  fake.create({
+    apiVersion: 'admissionregistration.k8s.io/v1',
+    kind: 'MutatingWebhookConfiguration',
+    metadata: { name: 'payments-defaults' },
+    webhooks: [
+      {
+        name: 'default.payments.example.com',
+        clientConfig: { service: { namespace: 'payments', name: 'payments', port: 80 } },
+      },
+    ],
+  });
+  while (evaluated.length < 1) await settle(20);
+  expect(seen).toHaveLength(1);
+  const pod = structuredClone(fake.find('Pod', 'payments', 'payments-0')) as NonNullable<
+    ReturnType<FakeKubeApi['find']>
+  >;
+  fake.remove('Pod', 'payments', 'payments-0');
+  await settle(400);
+  unrelated(fake, 'unrelated-1');
+  while (evaluated.length < 2) await settle(20);
+  const { resourceVersion: _rv, uid: _uid, ...metadata } = pod.metadata as Record<string, unknown>;
+  fake.create({ ...pod, metadata } as Parameters<FakeKubeApi['create']>[0]);
+  await settle(400);
+  unrelated(fake, 'unrelated-2');
+  while (evaluated.length < 3) await settle(20);
+  expect(repairs).toEqual([]);
+  expect(seen).toHaveLength(1);
+});

@@ -367,8 +367,14 @@ export const liveWebhookConfiguration =
     const object = {
       apiVersion,
       kind,
-      // No managedFields: change alerts do not compare these kinds, and they were most of the object.
-      metadata: { name: metadata?.name, resourceVersion: metadata?.resourceVersion },
+      // managedFields without their field sets (most of the object): who changed it, for an alert.
+      metadata: {
+        name: metadata?.name,
+        resourceVersion: metadata?.resourceVersion,
+        managedFields: (metadata?.managedFields as Record<string, unknown>[] | undefined)?.map(
+          ({ manager, operation, time }) => ({ manager, operation, time }),
+        ),
+      },
       webhooks: (webhooks ?? []).map((w) => ({
         name: w.name,
         namespaceSelector: w.namespaceSelector,

@@ -10,7 +10,7 @@ import { pushTo } from '../../mesh/multi-map.js';
 import { ResolvedMesh } from '../../mesh/resolve.js';
 import { selectorMatches } from '../../mesh/selectors.js';
 import type { ServiceTarget } from '../../mesh/targets.js';
-import { type BlockedWebhook, blockedWebhooks } from '../../mesh/webhooks.js';
+import { type BlockedWebhook, webhookEndpoints } from '../../mesh/webhooks.js';
 import { DISABLED_TLS_MODE, ISTIO_TLS_MODE, TLS_MODE_LABEL } from '../endpoint-tls-mode.js';
 import { rawPod } from '../pod-owner.js';
 import type { RawObject } from '../read-manifests.js';
@@ -205,19 +205,34 @@ export class ChangeAlerts {
         }
       }
       // The API server's calls to admission webhooks are no pair of the matrix: compared on their own
-      // (a handful per cluster), so a policy that makes a webhook port STRICT is an alert too.
-      const webhooksBefore = new Set(blockedWebhooks(before).map(webhookKey));
-      const webhooksAfter = blockedWebhooks(after);
-      const blockedNow = new Set(webhooksAfter.map(webhookKey));
-      for (const key of webhooksBefore) if (!blockedNow.has(key)) repaired.add(key);
-      for (const b of webhooksAfter) {
-        const key = webhookKey(b);
-        if (webhooksBefore.has(key) || brokenKeys.has(key)) continue;
+      // (a handful per cluster), so a policy that makes a webhook port STRICT is an alert too. As for
+      // pairs, only what was there on both sides counts (a webhook whose pods are away and back is
+      // neither repaired nor broken), except a webhook configuration this burst added or changed,
+      // whose calls are new and fail.
+      const wasBlocked = new Map(webhookEndpoints(before).map((e) => [webhookKey(e), e.mode === 'STRICT']));
+      const configured = new Set(
+        burst.flatMap(({ change }) => {
+          const raw = change.after;
+          const kind = String(raw?.object.kind ?? '');
+          return raw && kind.endsWith('WebhookConfiguration') ? [`${kind}/${metaOf(raw).name}`] : [];
+        }),
+      );
+      for (const e of webhookEndpoints(after)) {
+        const key = webhookKey(e);
+        const was = wasBlocked.get(key);
+        if (e.mode !== 'STRICT') {
+          if (was === true) repaired.add(key);
+          continue;
+        }
+        const configuredNow = configured.has(
+          `${e.webhook.configuration.kind}/${e.webhook.configuration.name}`,
+        );
+        if (was === true || (was === undefined && !configuredNow) || brokenKeys.has(key)) continue;
         brokenKeys.add(key);
         broken.push({
           from: 'the API server',
-          to: `${b.webhook.service.namespace}/${b.webhook.service.name}:${b.webhook.service.port}`,
-          symptom: `admission webhook ${b.webhook.name} reset (${b.webhook.failurePolicy === 'Fail' ? 'every API request it matches is refused' : 'skipped: requests go through unchecked'})`,
+          to: `${e.webhook.service.namespace}/${e.webhook.service.name}:${e.webhook.service.port}`,
+          symptom: `admission webhook ${e.webhook.name} reset (${e.webhook.failurePolicy === 'Fail' ? 'every API request it matches is refused' : 'skipped: requests go through unchecked'})`,
           reason: 'admission-webhook-strict',
           fromOutsideMesh: true,
         });
