@@ -145,8 +145,6 @@ export function failingPairs(mesh: ResolvedMesh, namespace: string | undefined):
 /** How many pairs buildMatrix would produce, without building them. */
 export function countPairs(mesh: ResolvedMesh, namespace: string | undefined): number {
   let ports = 0;
-  for (const target of targetsInScope(mesh, namespace)) {
-    if (target.backends.length > 0 || target.external) ports += target.ports.length;
-  }
+  for (const target of judgedTargets(mesh, namespace)) ports += target.ports.length;
   return ports * mesh.clients.length;
 }
