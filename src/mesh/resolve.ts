@@ -222,14 +222,13 @@ export class ResolvedMesh {
     this.namespacesWithSelectorRules = new Set(
       snapshot.destinationRules.filter((r) => r.workloadSelector).map((r) => r.meta.namespace),
     );
-    for (const w of snapshot.workloads) this.addClient(w);
+    // istiod, the CNI agent and ztunnel call no application service.
     const callers = snapshot.workloads.filter((w) => !isIstioAgent(w, snapshot.meshConfig.rootNamespace));
     this.clients = callers.length === snapshot.workloads.length ? snapshot.workloads : callers;
+    for (const w of this.clients) this.addClient(w);
   }
 
   private addClient(w: Workload): void {
-    // istiod, the CNI agent and ztunnel call no application service.
-    if (isIstioAgent(w, this.snapshot.meshConfig.rootNamespace)) return;
     if (w.proxy === 'none') this.clientsWithoutProxy.push(w);
     else if (w.proxy === 'ambient') this.ambientClients.push(w);
     else if (this.isIndividualClient(w)) this.individualSidecarClients.push(w);
