@@ -3,14 +3,9 @@
 //   automtls=on|off                          the mesh config's enableAutoMtls
 //   host=HOST tls=T [namespace=NS]           the top-level TLS mode of the DestinationRules for HOST
 import { CLUSTER_DOMAIN, namespaceOfServiceHost, resolveShortname, serviceFqdn } from '../mesh/hosts.js';
+import { withNamespaceMode } from '../mesh/server-mode.js';
 import { isNamespaceName } from '../snapshot/k8s-names.js';
-import type {
-  ClientTlsMode,
-  DestinationRule,
-  MeshSnapshot,
-  MtlsMode,
-  PeerAuthentication,
-} from '../snapshot/types.js';
+import type { ClientTlsMode, DestinationRule, MeshSnapshot, MtlsMode } from '../snapshot/types.js';
 
 export interface PolicyWhatIf {
   readonly kind?: 'policy';
@@ -177,22 +172,10 @@ export function applyWhatIf(snapshot: MeshSnapshot, w: WhatIf): MeshSnapshot {
  */
 function withPolicyMode(snapshot: MeshSnapshot, w: PolicyWhatIf): MeshSnapshot {
   const namespace = w.namespace ?? snapshot.meshConfig.rootNamespace;
-  const wide = (pa: PeerAuthentication) =>
-    pa.meta.namespace === namespace && (!pa.selector || Object.keys(pa.selector).length === 0);
-  let found = false;
-  const peerAuthentications = snapshot.peerAuthentications.map((pa) => {
-    if (!wide(pa)) return pa;
-    found = true;
-    return { ...pa, mode: w.mode };
-  });
-  if (!found) {
-    peerAuthentications.push({
-      meta: { name: 'default', namespace, labels: {}, annotations: {} },
-      mode: w.mode,
-      portLevelMtls: new Map(),
-    });
-  }
-  return { ...snapshot, peerAuthentications };
+  return {
+    ...snapshot,
+    peerAuthentications: withNamespaceMode(snapshot.peerAuthentications, namespace, w.mode),
+  };
 }
 
 /**

@@ -172,3 +172,32 @@ const NO_PORTS: ReadonlyMap<number, ModeDecision> = new Map();
 function isSet(mode: MtlsMode | undefined): mode is EffectiveMode {
   return mode !== undefined && mode !== 'UNSET';
 }
+
+/**
+ * The policies with every namespace-wide PeerAuthentication of `namespace` (the root namespace: the
+ * mesh's) set to `mode`, kept where they are written; without one, `default` is added. Workload policies
+ * stay as they are: they still override the namespace, as in Istio. What a what-if changes, and what the
+ * migration judges a namespace's switch to STRICT on.
+ */
+export function withNamespaceMode(
+  policies: readonly PeerAuthentication[],
+  namespace: string,
+  mode: MtlsMode,
+): PeerAuthentication[] {
+  const wide = (pa: PeerAuthentication) =>
+    pa.meta.namespace === namespace && (!pa.selector || Object.keys(pa.selector).length === 0);
+  let found = false;
+  const changed = policies.map((pa) => {
+    if (!wide(pa)) return pa;
+    found = true;
+    return { ...pa, mode };
+  });
+  if (!found) {
+    changed.push({
+      meta: { name: 'default', namespace, labels: {}, annotations: {} },
+      mode,
+      portLevelMtls: new Map(),
+    });
+  }
+  return changed;
+}

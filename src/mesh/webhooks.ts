@@ -1,11 +1,11 @@
 // The admission webhooks the Kubernetes API server calls, resolved to the pods and container ports that
 // answer them. The API server runs outside the mesh: it sends its own TLS, never Istio mTLS, so a
 // webhook port that requires mTLS resets it (Istio's docs: webhooks need PERMISSIVE or an excluded port).
-import type { AdmissionWebhook, PeerAuthentication, Workload } from '../snapshot/types.js';
+import type { AdmissionWebhook, Workload } from '../snapshot/types.js';
 import { ztunnelInboundMode } from './ambient.js';
 import { isInboundExcluded } from './connectivity.js';
 import type { ResolvedMesh } from './resolve.js';
-import { type ModeDecision, PeerAuthenticationIndex } from './server-mode.js';
+import { type ModeDecision, PeerAuthenticationIndex, withNamespaceMode } from './server-mode.js';
 import { backendsForPort, type ServiceTarget } from './targets.js';
 
 export interface BlockedWebhook {
@@ -65,7 +65,10 @@ export function blockedWebhooks(mesh: ResolvedMesh, namespace?: string): Blocked
 export function webhooksBrokenByStrict(mesh: ResolvedMesh, namespace: string): BlockedWebhook[] {
   const now = webhookEndpoints(mesh, namespace).filter((e) => e.mode !== 'STRICT');
   if (now.length === 0) return [];
-  const strict = new PeerAuthenticationIndex(withStrictNamespace(mesh, namespace), mesh.rootNamespace);
+  const strict = new PeerAuthenticationIndex(
+    withNamespaceMode(mesh.snapshot.peerAuthentications, namespace, 'STRICT'),
+    mesh.rootNamespace,
+  );
   const after = webhookEndpoints(mesh, namespace, strict);
   return now.filter((e) =>
     after.some(
@@ -76,25 +79,4 @@ export function webhooksBrokenByStrict(mesh: ResolvedMesh, namespace: string): B
         a.mode === 'STRICT',
     ),
   );
-}
-
-/** The policies with the namespace's own policy set to STRICT (or one added, older than any). */
-function withStrictNamespace(mesh: ResolvedMesh, namespace: string): PeerAuthentication[] {
-  const current = mesh.peerAuthentications.namespacePolicy(namespace);
-  const policies = mesh.snapshot.peerAuthentications;
-  if (current) return policies.map((p) => (p === current ? { ...p, mode: 'STRICT' as const } : p));
-  return [
-    ...policies,
-    {
-      meta: {
-        namespace,
-        name: 'strict (what if)',
-        labels: {},
-        annotations: {},
-        creationTimestamp: '1970-01-01T00:00:00Z',
-      },
-      mode: 'STRICT',
-      portLevelMtls: new Map(),
-    },
-  ];
 }
