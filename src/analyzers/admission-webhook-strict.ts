@@ -31,19 +31,10 @@ export const admissionWebhookStrict: Analyzer = {
         ...new Set(group.map((b) => b.decision.policy).filter((p): p is PeerAuthentication => !!p)),
       ];
       const selector = first.target.service?.selector;
-      // One exception per port the Service reaches (pods may resolve a named port differently), into
-      // the selector policy that already covers the pods if there is one (a second would lose to it).
+      // One exception per port the Service reaches (pods may resolve a named port differently).
       const byPort = new Map(group.map((b) => [b.targetPort, b]));
       const remediations = selector
-        ? [...byPort.values()].flatMap((b) =>
-            portExceptionFor(
-              mesh,
-              b.workload,
-              selector,
-              b.targetPort,
-              mesh.peerAuthentications.forWorkload(b.workload).workload,
-            ),
-          )
+        ? [...byPort.values()].flatMap((b) => portExceptionFor(mesh, b.workload, selector, b.targetPort))
         : [];
       const ambient = group.some((b) => b.workload.proxy === 'ambient');
       findings.push(

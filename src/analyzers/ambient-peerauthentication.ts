@@ -113,7 +113,7 @@ function portLevelFindings(mesh: ResolvedMesh, decisions: readonly PortDecision[
           related: group.map((d) => workloadRef(d.workload)),
           remediations: [...new Set(group.map((d) => d.port as number))].flatMap((port) =>
             // The workload inherits STRICT here, so the exception carries the policy's own STRICT.
-            portExceptionFor(mesh, first.workload, selector, port, policy),
+            portExceptionFor(mesh, first.workload, selector, port),
           ),
         }),
       );

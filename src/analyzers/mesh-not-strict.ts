@@ -46,10 +46,7 @@ export const meshNotStrict: Analyzer = {
       if (withoutProxy.length === 0 && webhooks.length > 0) {
         for (const e of webhooks.slice(0, 3)) {
           const selector = e.target.service?.selector;
-          // A selector policy that already covers the pods takes the exception (a second would lose to it).
-          const existing = index.forWorkload(e.workload).workload;
-          if (selector)
-            remediations.push(...portExceptionFor(mesh, e.workload, selector, e.targetPort, existing));
+          if (selector) remediations.push(...portExceptionFor(mesh, e.workload, selector, e.targetPort));
         }
       } else if (withoutProxy.length === 0) {
         remediations.push(

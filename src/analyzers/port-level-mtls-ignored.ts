@@ -43,7 +43,7 @@ export const portLevelMtlsIgnored: Analyzer = {
             w.ports.some((p) => p.containerPort === port) ||
             service?.ports.some((p) => p.targetPort === port);
           if (selector && servesPort && remediations.length < 5) {
-            remediations.push(...portExceptionFor(mesh, w, selector, port, undefined));
+            remediations.push(...portExceptionFor(mesh, w, selector, port));
           }
         }
       }

@@ -63,11 +63,8 @@ export const strictPlaintextClients: Analyzer = {
       }
       const server = backend.backend?.workload;
       const selector = first.target.service?.selector;
-      if (server && selector && backend.backend?.targetPort !== undefined) {
-        const existing =
-          backend.decision?.level === 'workload' || backend.decision?.level === 'port' ? policy : undefined;
-        remediations.push(...portExceptionFor(mesh, server, selector, backend.backend.targetPort, existing));
-      }
+      if (server && selector && backend.backend?.targetPort !== undefined)
+        remediations.push(...portExceptionFor(mesh, server, selector, backend.backend.targetPort));
       // Only where the failing callers have no proxy at all: an ambient caller needs HBONE on the
       // server, not a sidecar of its own.
       // By group, not by failure: one group fails towards thousands of service ports.

@@ -50,3 +50,26 @@ it('a server in the root namespace gets no "namespace" PERMISSIVE fix (that poli
   expect(ids.filter((id) => id.includes('istio-system'))).toEqual([]);
   expect(ids).toContain('label-injection:Namespace/legacy');
 });
+
+it('the port exception goes into the selector policy that already covers the server, whatever level decided', () => {
+  // A policy for the server's pods that sets no mode (it inherits the mesh's STRICT) and opens another port.
+  const yaml = [
+    namespace('istio-system', 'none'),
+    peerAuthentication('istio-system', 'default', 'STRICT'),
+    namespace('app'),
+    app('app', 'web'),
+    peerAuthentication('app', 'web-metrics', undefined, {
+      selector: { app: 'web' },
+      ports: { 9090: 'PERMISSIVE' },
+      created: '2023-01-01T00:00:00Z',
+    }),
+    namespace('legacy', 'none'),
+    app('legacy', 'client'),
+  ].join('');
+  const f = diagnose(snapshotOf(yaml), { now: NOW }).findings.find(
+    (x) => x.code === 'strict-plaintext-clients',
+  );
+  const ids = f?.remediations.map((p) => p.id) ?? [];
+  expect(ids).toContain('port-exception:PeerAuthentication/app/web-metrics:8080');
+  expect(ids.some((id) => id.includes('web-port-8080'))).toBe(false);
+});
