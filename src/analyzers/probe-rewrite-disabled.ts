@@ -16,7 +16,7 @@ export const probeRewriteDisabled: Analyzer = {
     const findings: Finding[] = [];
     const globalOff = !mesh.snapshot.injector.rewriteAppHTTPProbe;
     for (const w of mesh.snapshot.workloads) {
-      if (w.proxy !== 'sidecar' || !w.hasHttpProbes) continue;
+      if (w.proxy !== 'sidecar' || w.httpProbePorts.length === 0) continue;
       const annotation = w.podAnnotations[REWRITE_ANNOTATION]?.toLowerCase();
       const off = annotation === 'false' || (annotation === undefined && globalOff);
       if (!off) continue;

@@ -423,9 +423,6 @@ function toWorkload(
       (c.ports ?? []).map((port) => ({ containerPort: port.containerPort, name: port.name })),
     ),
     hostNetwork: p.spec.hostNetwork ?? false,
-    hasHttpProbes: p.spec.containers.some((c) =>
-      [c.livenessProbe, c.readinessProbe, c.startupProbe].some((probe) => probe?.httpGet || probe?.grpc),
-    ),
     httpProbePorts: httpProbePorts(p.spec.containers),
     proxy: decision.proxy,
     proxyReason: decision.reason,

@@ -50,9 +50,10 @@ export interface Workload {
   readonly containerNames: readonly string[];
   readonly ports: readonly ContainerPort[];
   readonly hostNetwork: boolean;
-  /** The workload has httpGet or gRPC probes (kubelet probes that need Istio's probe rewrite under STRICT). */
-  readonly hasHttpProbes: boolean;
-  /** The container ports those probes call, named ports resolved in the probe's container (probe-ports.ts). */
+  /**
+   * The container ports its httpGet and gRPC probes call (kubelet probes that need Istio's probe rewrite
+   * under STRICT), named ports resolved in the probe's container (probe-ports.ts).
+   */
   readonly httpProbePorts: readonly number[];
   readonly proxy: ProxyKind;
   /** Why we think so: "namespace label istio-injection=enabled", "istio-proxy container", ... */
