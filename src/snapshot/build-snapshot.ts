@@ -276,8 +276,10 @@ export function buildSnapshot(raws: readonly RawObject[], options: BuildOptions 
     // Every other kind is ignored: the analysis does not need it.
   }
 
-  const withPodsStaying = new Set([...pending].flatMap(([key, p]) => (p.isRunningPod ? [key] : [])));
-  for (const raw of terminatingPods) if (!withPodsStaying.has(podOf(raw).key)) addPod(raw);
+  if (terminatingPods.length > 0) {
+    const withPodsStaying = new Set([...pending].flatMap(([key, p]) => (p.isRunningPod ? [key] : [])));
+    for (const raw of terminatingPods) if (!withPodsStaying.has(podOf(raw).key)) addPod(raw);
+  }
 
   // Without Istio's webhooks in the input, decideProxy assumes the default install.
   const webhooks =
@@ -463,8 +465,7 @@ function runningPodWithoutSidecar(expected: { proxy: string; reason: string }): 
   return { proxy: 'none', reason: expected.reason };
 }
 
-// Istio names every injector webhook `<prefix>sidecar-injector.istio.io` (mutatingwebhook.yaml, and the
-// revision-tag webhooks istioctl creates from it); other webhooks do not inject sidecars.
+/** The webhooks of a configuration that the API server calls at a Service (not at a URL). */
 function toAdmissionWebhooks(
   kind: string,
   meta: ObjectMeta,
@@ -485,6 +486,8 @@ function toAdmissionWebhooks(
   });
 }
 
+// Istio names every injector webhook `<prefix>sidecar-injector.istio.io` (mutatingwebhook.yaml, and the
+// revision-tag webhooks istioctl creates from it); other webhooks do not inject sidecars.
 function toInjectionWebhooks(
   configuration: string,
   spec: z.infer<typeof mutatingWebhookConfigurationSchema>,
