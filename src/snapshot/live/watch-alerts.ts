@@ -5,6 +5,7 @@
 // namespaces the changed objects can affect; pairs that were ok and now fail make one alert.
 import { createTwoFilesPatch } from 'diff';
 import { stringify } from 'yaml';
+import { blockingGaps } from '../../engine/diagnose.js';
 import { type JudgedPair, judgedPairs } from '../../engine/matrix.js';
 import { pushTo } from '../../mesh/multi-map.js';
 import { ResolvedMesh } from '../../mesh/resolve.js';
@@ -166,7 +167,7 @@ export class ChangeAlerts {
       this.sidecars.learn(after);
       // A view with a watch down is not compared: its "after" may be stale. An optional kind that cannot
       // be read (webhook configurations without the RBAC) holds nothing back.
-      if (after.snapshot.gaps.some((g) => !g.optional)) return;
+      if (blockingGaps(after.snapshot).length > 0) return;
       const scopes = burst.flatMap((b) => b.scopes);
       const was = new Map<string, 'ok' | 'fail'>();
       for (const judged of pairsIn(before, scopes)) was.set(pairKey(judged), judged.pair.outcome);
