@@ -5,10 +5,9 @@
 // sections within it. A diff over the budget shows its changed lines with one line of context (the
 // unchanged runs between them counted), then, if still too long, as many lines as fit and an explicit
 // count of the rest with where to see the whole of it.
-import { type Block, escapeCode } from '../../src/render/blocks.js';
+import { type Block, escapeCode, FENCE, LIMITS, safeCut, section } from '../../src/render/blocks.js';
 
-const SECTION_TEXT = 3000;
-const FENCE = '```';
+const SECTION_TEXT = LIMITS.sectionText;
 /** Characters of diff per message; the request's title, impact and buttons take the rest. */
 export const DIFF_BUDGET = 8000;
 
@@ -44,10 +43,6 @@ export function diffBlocks(diff: string, whole: string, budget = DIFF_BUDGET): B
     else tooLong = mid;
   }
   return (pack(lines.slice(0, fits), budget, marker(lines.slice(fits))) ?? [marker(lines)]).map(section);
-}
-
-function section(text: string): Block {
-  return { type: 'section', text: { type: 'mrkdwn', text } };
 }
 
 /** A `+`/`-` line of a hunk (not the `+++`/`---` file names). */
@@ -96,12 +91,7 @@ function pack(lines: readonly Line[], budget: number, note?: string): string[] |
     let text = escapeCode(line.text);
     while (text.length > room) {
       flush();
-      // Never between the characters of an escape (`&amp;`), nor the halves of a surrogate pair (an emoji).
-      let cut = room;
-      const amp = text.lastIndexOf('&', cut);
-      if (amp > 0 && amp > cut - 5) cut = amp;
-      const before = text.charCodeAt(cut - 1);
-      if (before >= 0xd800 && before <= 0xdbff) cut--;
+      const cut = safeCut(text, room);
       current.push(text.slice(0, cut));
       flush();
       text = text.slice(cut);

@@ -62,14 +62,26 @@ export function fitSection(mrkdwn: string, max: number = LIMITS.sectionText): st
   const note = (rest: number) => `\n_… ${rest} more characters not shown_`;
   const room = max - note(mrkdwn.length).length - FENCE.length - 1;
   const lineEnd = mrkdwn.lastIndexOf('\n', room);
-  let kept = mrkdwn.slice(0, lineEnd > room / 2 ? lineEnd : room);
-  // Never end inside an escape (&amp; &lt; &gt;): a cut one shows as a stray "&am"; nor inside an emoji.
-  kept = kept.replace(/&[a-z]{0,3}$/, '').replace(/[\ud800-\udbff]$/, '');
+  const kept = mrkdwn.slice(0, safeCut(mrkdwn, lineEnd > room / 2 ? lineEnd : room));
   const open = kept.split(FENCE).length % 2 === 0;
   return `${kept}${open ? `\n${FENCE}` : ''}${note(mrkdwn.length - kept.length)}`;
 }
 
-const FENCE = '```';
+/**
+ * Where to cut escaped text at or before `at`: never inside an escape (`&amp;` `&lt;` `&gt;`: a cut
+ * one shows as a stray "&am"), nor between the two halves of an emoji.
+ */
+export function safeCut(text: string, at: number): number {
+  let cut = at;
+  const partial = /&[a-z]{0,3}$/.exec(text.slice(Math.max(0, cut - 4), cut));
+  if (partial) cut -= partial[0].length;
+  const before = text.charCodeAt(cut - 1);
+  if (before >= 0xd800 && before <= 0xdbff) cut--;
+  return cut;
+}
+
+/** A Slack code block's fence. */
+export const FENCE = '```';
 
 export function section(mrkdwn: string): Block {
   return { type: 'section', text: { type: 'mrkdwn', text: fitSection(mrkdwn) } };
