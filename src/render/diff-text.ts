@@ -89,13 +89,14 @@ export function renderImpactText(
     for (const step of options.plan.steps) out.push(`  - ${step}`);
     out.push('');
   }
+  const openedErrorFindings = openedErrors(result);
   const verdict = result.tooBroad
     ? c.magenta('impact unknown: too broad to enumerate')
     : result.counts.broken > 0
       ? c.red(`breaks ${result.counts.broken} call(s), repairs ${result.counts.repaired}`)
-      : openedErrors(result).length > 0
+      : openedErrorFindings.length > 0
         ? c.red(
-            `breaks no call between workloads, repairs ${result.counts.repaired}, but opens ${openedErrors(result).length} error finding(s): ${[...new Set(openedErrors(result).map((f) => f.code))].join(', ')}`,
+            `breaks no call between workloads, repairs ${result.counts.repaired}, but opens ${openedErrorFindings.length} error finding(s): ${[...new Set(openedErrorFindings.map((f) => f.code))].join(', ')}`,
           )
         : c.green(`breaks nothing, repairs ${result.counts.repaired} call(s)`);
   out.push(
