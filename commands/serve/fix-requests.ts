@@ -187,14 +187,27 @@ async function impactOf(deps: BotDeps, written: Written): Promise<PlanImpact> {
   }
 }
 
+/** What the change breaks, said first (calls, else the error findings it opens), and the impact line showing it. */
+function breakage(effect: PlanImpact): { headline: string; line: string } | undefined {
+  const plural = (n: number) => (n === 1 ? '' : 's');
+  if (effect.breaks > 0)
+    return {
+      headline: `This change breaks ${effect.breaks} call${plural(effect.breaks)}`,
+      line: effect.lines[0] ?? '',
+    };
+  if (effect.opensErrors > 0)
+    return {
+      headline: `This change opens ${effect.opensErrors} error finding${plural(effect.opensErrors)}`,
+      line: effect.lines.at(-1) ?? '',
+    };
+  return undefined;
+}
+
 function impactText(effect: PlanImpact): string {
   const lines = effect.lines.map(escapeSlack).join('\n');
   if (!effect.computed) return `:grey_question: ${lines}`;
-  if (effect.breaks > 0)
-    return `:red_circle: *This change breaks ${effect.breaks} call${effect.breaks === 1 ? '' : 's'}.* ${lines}`;
-  return effect.opensErrors > 0
-    ? `:red_circle: *This change opens ${effect.opensErrors} error finding${effect.opensErrors === 1 ? '' : 's'}.* ${lines}`
-    : `:white_check_mark: ${lines}`;
+  const broken = breakage(effect);
+  return broken ? `:red_circle: *${broken.headline}.* ${lines}` : `:white_check_mark: ${lines}`;
 }
 
 async function postApprovalRequest(
@@ -206,12 +219,10 @@ async function postApprovalRequest(
   effect: PlanImpact,
 ): Promise<void> {
   // An approver confirms the breakage itself, not only the title, before a breaking change applies.
-  const confirmText =
-    effect.breaks > 0
-      ? `*This change breaks ${effect.breaks} call${effect.breaks === 1 ? '' : 's'}:* ${escapeSlack(effect.lines[0] ?? '')}\n${escapeSlack(request.plan.title)}`
-      : effect.opensErrors > 0
-        ? `*This change opens ${effect.opensErrors} error finding${effect.opensErrors === 1 ? '' : 's'}:* ${escapeSlack(effect.lines.at(-1) ?? '')}\n${escapeSlack(request.plan.title)}`
-        : escapeSlack(request.plan.title);
+  const broken = breakage(effect);
+  const confirmText = broken
+    ? `*${broken.headline}:* ${escapeSlack(broken.line)}\n${escapeSlack(request.plan.title)}`
+    : escapeSlack(request.plan.title);
   const minutes = Math.round((request.expiresAt - request.createdAt) / 60_000);
   const approvers = deps.config.approvers.users
     .filter((u) => u !== request.requester)
