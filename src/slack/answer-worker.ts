@@ -14,7 +14,7 @@ import {
   type WrittenObject,
 } from '../snapshot/live/model-source.js';
 import type { LoadedSource, SourceOptions } from '../snapshot/source.js';
-import { type Answer, answer, gapLines, unknownNamespace } from './answer.js';
+import { type Answer, answer, gapLines, plain, unknownNamespace } from './answer.js';
 import type { MtlsCommand } from './grammar.js';
 import type { Symptom } from './incident-symptoms.js';
 import { PlanCache } from './plan-cache.js';
@@ -170,7 +170,7 @@ function unlocated(
   return {
     kind: 'incident',
     answer: {
-      message: { text, blocks: [{ type: 'section', text: { type: 'mrkdwn', text } }], thread: [] },
+      message: plain(text),
       verdict: 'incomplete',
       findings: [],
       gaps: gaps.map((g) => g.source),

@@ -256,6 +256,7 @@ function describe(diagnosis: Diagnosis, message: SlackMessage): Answer {
   };
 }
 
-function plain(mrkdwn: string): SlackMessage {
+/** A message of one section. */
+export function plain(mrkdwn: string): SlackMessage {
   return { text: mrkdwn, blocks: [{ type: 'section', text: { type: 'mrkdwn', text: mrkdwn } }], thread: [] };
 }
