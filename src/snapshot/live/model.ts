@@ -8,18 +8,18 @@ import type { KubeApi } from './kube-api.js';
 import {
   CA_SECRETS,
   type ClusterReadOptions,
-  type Convert,
   type CustomKind,
+  type CustomReadOptions,
   DEFAULT_PAGE_SIZE,
   GATEWAY_KIND,
   ISTIO_KINDS,
   liveAs,
   liveIstioConfigMap,
   livePod,
-  liveWebhookConfiguration,
   notServedGap,
   ROOT_CERT_SELECTOR,
   WEBHOOK_KINDS,
+  webhookRead,
 } from './read-cluster.js';
 import {
   type KindSpec,
@@ -194,7 +194,7 @@ function kindSpecs(api: KubeApi, options: ModelOptions): KindSpec[] {
   const custom = (
     k: CustomKind,
     notServed: KindSpec['notServed'],
-    options: { readonly optional?: boolean; readonly convert?: (apiVersion: string) => Convert } = {},
+    options: CustomReadOptions = {},
   ): KindSpec => ({
     name: `${k.plural}.${k.group}`,
     target: { resource: k.plural, group: k.group },
@@ -271,9 +271,7 @@ function kindSpecs(api: KubeApi, options: ModelOptions): KindSpec[] {
     },
     // No Gateway API installed: no waypoint can exist, nothing is left unchecked.
     custom(GATEWAY_KIND, 'empty'),
-    ...WEBHOOK_KINDS.map((k) =>
-      custom(k, 'empty', { optional: true, convert: liveWebhookConfiguration(k.kind) }),
-    ),
+    ...WEBHOOK_KINDS.map((k) => custom(k, 'empty', webhookRead(k))),
     ...ISTIO_KINDS.map((k) => custom(k, notServedGap(k))),
   ];
   // The CA Secrets hold the CA's key: watched only on the same opt-in as the one-shot read, by name.

@@ -97,6 +97,18 @@ export const WEBHOOK_KINDS = [
   },
 ] as const;
 
+/** How a custom kind is read when not as it is: a cross-check whose failure is an optional gap, reduced. */
+export interface CustomReadOptions {
+  readonly optional?: boolean;
+  readonly convert?: (apiVersion: string) => Convert;
+}
+
+/** A webhook configuration kind is read as a cross-check, reduced to what the analysis reads. */
+export const webhookRead = (k: (typeof WEBHOOK_KINDS)[number]): CustomReadOptions => ({
+  optional: true,
+  convert: liveWebhookConfiguration(k.kind),
+});
+
 /** A custom resource the snapshot reads: Istio's kinds, Gateways and webhook configurations. */
 export type CustomKind = (typeof ISTIO_KINDS)[number] | typeof GATEWAY_KIND | (typeof WEBHOOK_KINDS)[number];
 
@@ -162,14 +174,7 @@ export async function readClusterSnapshot(
     ),
     // Not served: no Gateway API, so no waypoint; no gap (the waypoint check ran, on no Gateways).
     reader.listCustom(GATEWAY_KIND, customList(GATEWAY_KIND), 'empty'),
-    Promise.all(
-      WEBHOOK_KINDS.map((k) =>
-        reader.listCustom(k, customList(k), 'empty', {
-          optional: true,
-          convert: liveWebhookConfiguration(k.kind),
-        }),
-      ),
-    ),
+    Promise.all(WEBHOOK_KINDS.map((k) => reader.listCustom(k, customList(k), 'empty', webhookRead(k)))),
     ...ISTIO_KINDS.map((k) => reader.listCustom(k, customList(k), notServedGap(k))),
   ]);
 
@@ -255,7 +260,7 @@ class Reader {
     k: CustomKind,
     fetchPage: (version: string, continueToken: string | undefined) => Promise<Page>,
     notServed: Gap | 'empty',
-    options: { readonly optional?: boolean; readonly convert?: (apiVersion: string) => Convert } = {},
+    options: CustomReadOptions = {},
   ): Promise<RawObject[]> {
     this.attempted++;
     for (const version of ['v1', 'v1beta1']) {
