@@ -17,19 +17,40 @@ const settle = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** The payments cluster (a STRICT payments Service on port 80, a legacy client without a sidecar), PERMISSIVE, with a webhook on payments. */
 function cluster(): FakeKubeApi {
-  const fake = paymentsCluster().add({
+  const fake = paymentsCluster().add(
+    webhookConfiguration(
+      'ValidatingWebhookConfiguration',
+      'payments-policy',
+      'validate.payments.example.com',
+    ),
+  );
+  fake.update('PeerAuthentication', 'payments', 'default', (o) => {
+    o.spec = { mtls: { mode: 'PERMISSIVE' } };
+  });
+  return fake;
+}
+
+/** A webhook configuration with one webhook the API server calls at payments/payments:80. */
+function webhookConfiguration(kind: string, name: string, webhook: string, failurePolicy?: string) {
+  return {
     apiVersion: 'admissionregistration.k8s.io/v1',
-    kind: 'ValidatingWebhookConfiguration',
-    metadata: { name: 'payments-policy' },
+    kind,
+    metadata: { name },
     webhooks: [
       {
-        name: 'validate.payments.example.com',
+        name: webhook,
+        ...(failurePolicy ? { failurePolicy } : {}),
         clientConfig: { service: { namespace: 'payments', name: 'payments', port: 80 } },
       },
     ],
-  });
+  };
+}
+
+/** The same cluster with payments STRICT: its webhook is blocked from the start. */
+function strictCluster(): FakeKubeApi {
+  const fake = cluster();
   fake.update('PeerAuthentication', 'payments', 'default', (o) => {
-    o.spec = { mtls: { mode: 'PERMISSIVE' } };
+    o.spec = { mtls: { mode: 'STRICT' } };
   });
   return fake;
 }
@@ -70,24 +91,17 @@ it('a policy that makes a webhook port STRICT is an alert, and setting it back r
 it('a webhook configuration added towards a STRICT port is an alert too; no Revert is offered for it', {
   timeout: 30_000,
 }, async () => {
-  const fake = cluster();
-  fake.update('PeerAuthentication', 'payments', 'default', (o) => {
-    o.spec = { mtls: { mode: 'STRICT' } };
-  });
+  const fake = strictCluster();
   harness = await watchAlerts(fake);
   const { evaluated, seen } = harness;
-  fake.create({
-    apiVersion: 'admissionregistration.k8s.io/v1',
-    kind: 'MutatingWebhookConfiguration',
-    metadata: { name: 'payments-defaults' },
-    webhooks: [
-      {
-        name: 'default.payments.example.com',
-        failurePolicy: 'Ignore',
-        clientConfig: { service: { namespace: 'payments', name: 'payments', port: 80 } },
-      },
-    ],
-  });
+  fake.create(
+    webhookConfiguration(
+      'MutatingWebhookConfiguration',
+      'payments-defaults',
+      'default.payments.example.com',
+      'Ignore',
+    ),
+  );
   while (evaluated.length < 1) await settle(20);
   expect(seen[0]?.sample.map((p) => p.symptom)).toEqual([
     'admission webhook default.payments.example.com reset (skipped: requests go through unchecked)',
@@ -129,14 +143,6 @@ const unrelated = (fake: FakeKubeApi, name: string) =>
     spec: { mtls: { mode: 'PERMISSIVE' } },
   });
 
-const strictCluster = () => {
-  const fake = cluster();
-  fake.update('PeerAuthentication', 'payments', 'default', (o) => {
-    o.spec = { mtls: { mode: 'STRICT' } };
-  });
-  return fake;
-};
-
 it('a webhook blocked all along, first read by a re-LIST with no event, is not blamed on the next change', {
   timeout: 30_000,
 }, async () => {
@@ -163,17 +169,9 @@ it('a webhook whose pods are away and back is neither repaired nor broken by the
   const fake = strictCluster();
   harness = await watchAlerts(fake);
   const { evaluated, seen, repairs } = harness;
-  fake.create({
-    apiVersion: 'admissionregistration.k8s.io/v1',
-    kind: 'MutatingWebhookConfiguration',
-    metadata: { name: 'payments-defaults' },
-    webhooks: [
-      {
-        name: 'default.payments.example.com',
-        clientConfig: { service: { namespace: 'payments', name: 'payments', port: 80 } },
-      },
-    ],
-  });
+  fake.create(
+    webhookConfiguration('MutatingWebhookConfiguration', 'payments-defaults', 'default.payments.example.com'),
+  );
   while (evaluated.length < 1) await settle(20);
   expect(seen).toHaveLength(1);
   const pod = structuredClone(fake.find('Pod', 'payments', 'payments-0')) as NonNullable<
