@@ -154,6 +154,8 @@ function impactLines(effect: PlanImpact): string {
   const warning =
     effect.breaks > 0
       ? `WARNING: this change breaks ${effect.breaks} call${effect.breaks === 1 ? '' : 's'}.\n`
-      : '';
+      : effect.unknown
+        ? 'WARNING: what this change breaks is unknown: the cluster could not be read whole.\n'
+        : '';
   return `${warning}${effect.lines.map((l) => `Impact: ${l}`).join('\n')}\n`;
 }

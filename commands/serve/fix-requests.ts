@@ -200,14 +200,15 @@ function breakage(effect: PlanImpact): { headline: string; line: string } | unde
       headline: `This change opens ${effect.opensErrors} error finding${plural(effect.opensErrors)}`,
       line: effect.lines.at(-1) ?? '',
     };
+  if (effect.unknown) return { headline: 'What this change breaks is unknown', line: effect.lines[0] ?? '' };
   return undefined;
 }
 
 function impactText(effect: PlanImpact): string {
   const lines = effect.lines.map(escapeSlack).join('\n');
-  if (!effect.computed) return `:grey_question: ${lines}`;
   const broken = breakage(effect);
-  return broken ? `:red_circle: *${broken.headline}.* ${lines}` : `:white_check_mark: ${lines}`;
+  if (broken) return `${effect.computed ? ':red_circle:' : ':warning:'} *${broken.headline}.* ${lines}`;
+  return effect.computed ? `:white_check_mark: ${lines}` : `:grey_question: ${lines}`;
 }
 
 async function postApprovalRequest(
@@ -259,7 +260,12 @@ async function postApprovalRequest(
             confirm: {
               title: {
                 type: 'plain_text',
-                text: effect.breaks > 0 ? 'Apply, breaking calls?' : 'Apply this change?',
+                text:
+                  effect.breaks > 0
+                    ? 'Apply, breaking calls?'
+                    : broken
+                      ? 'Apply anyway?'
+                      : 'Apply this change?',
               },
               text: { type: 'mrkdwn', text: fitSection(confirmText, 300) },
               confirm: { type: 'plain_text', text: 'Apply' },

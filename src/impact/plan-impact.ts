@@ -1,6 +1,6 @@
 // What a fix (a revert, a rollback) does to who-can-reach-whom, from what its dry run would write or delete:
 // shown on the request before anyone approves, and by `mtls-doctor fix` before --apply.
-import type { Diagnosis } from '../engine/diagnose.js';
+import { blockingGaps, type Diagnosis } from '../engine/diagnose.js';
 import { impact } from '../engine/impact.js';
 import { impactSummaryLines, openedErrors } from '../render/diff-summary.js';
 import type { MeshSnapshot } from '../snapshot/types.js';
@@ -15,6 +15,8 @@ export interface PlanImpact {
   readonly repairs: number;
   /** Error-level findings the change opens (e.g. an admission webhook the API server can no longer call). */
   readonly opensErrors: number;
+  /** Not computed because the view is incomplete: a break could hide in what was not read. */
+  readonly unknown?: true;
 }
 
 export function planImpact(
@@ -22,6 +24,18 @@ export function planImpact(
   written: Written,
   options: { readonly beforeDiagnosis?: Diagnosis; readonly now?: Date } = {},
 ): PlanImpact {
+  // "Breaks 0" from a view missing pods or policies would be false comfort on the approval screen.
+  const gaps = blockingGaps(snapshot);
+  if (gaps.length > 0) {
+    const named = gaps.slice(0, 3).map((g) => `${g.source} (${g.reason})`);
+    const more = gaps.length > 3 ? ` and ${gaps.length - 3} more` : '';
+    return notComputed(
+      `the view it is computed on is incomplete: ${named.join('; ')}${more} could not be read`,
+      {
+        unknown: true,
+      },
+    );
+  }
   let after: MeshSnapshot | undefined;
   try {
     after = snapshotWith(snapshot, written);
@@ -41,12 +55,13 @@ export function planImpact(
 }
 
 /** An impact that could not be worked out, and why (said in the request, never hidden). */
-export function notComputed(reason: string): PlanImpact {
+export function notComputed(reason: string, options: { readonly unknown?: true } = {}): PlanImpact {
   return {
     computed: false,
     lines: [`impact on calls not computed: ${reason}`],
     breaks: 0,
     repairs: 0,
     opensErrors: 0,
+    ...options,
   };
 }

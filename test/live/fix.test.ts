@@ -64,6 +64,24 @@ describe('mtls-doctor fix', () => {
     expect(mode()).toBe('STRICT');
   });
 
+  it('without --apply, from a cluster read in part: the impact is unknown and says so, not "breaks 0"', async () => {
+    const env = await cluster();
+    fake.fault('/apis/networking.istio.io/v1/serviceentries', {
+      status: 403,
+      reason: 'Forbidden',
+      message: 'no',
+    });
+    const { code, stdout } = await fix(env, PLAN);
+    expect(code).toBe(EXIT.ok);
+    expect(stdout).toContain(
+      'WARNING: what this change breaks is unknown: the cluster could not be read whole.',
+    );
+    expect(stdout).toMatch(
+      /^Impact: impact on calls not computed: the view it is computed on is incomplete: serviceentries/m,
+    );
+    expect(stdout).not.toContain('breaks 0');
+  });
+
   it('--apply: dry run, then exactly one real patch; audited (surviving a restart); the re-check shows the effect; rollback restores', async () => {
     const env = await cluster();
     const applied = await fix(env, PLAN, '--apply');
