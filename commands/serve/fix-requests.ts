@@ -151,7 +151,7 @@ export async function requestFix(
     plan,
     requester,
     channel,
-    namespace: plan.target.namespace,
+    namespace: namespaceOf(plan.target),
     resourceVersion: preview.before?.metadata?.resourceVersion,
     createdAt: Date.now(),
     expiresAt: Date.now() + deps.config.approvers.requestTtlMs,

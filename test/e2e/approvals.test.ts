@@ -122,6 +122,31 @@ describe('fix requests with approval', () => {
     reopened.close();
   });
 
+  it('a fix of a Namespace (its injection label) is re-checked like any other: the namespace is the target itself', async () => {
+    const env = await setup();
+    const updated = slack.waitFor('chat.update');
+    await env.post(
+      slashCommandBody({
+        text: 'check payments',
+        channel_id: 'C0OPS',
+        user_id: 'U0ALICE',
+        response_url: `${env.slackUrl}/respond/check`,
+      }),
+    );
+    const label = 'label-injection:Namespace/legacy';
+    expect(JSON.stringify((await updated).args.blocks)).toContain(label);
+    const requested = slack.waitFor('chat.postMessage');
+    await env.click('U0ALICE', 'remediation:0:0', label);
+    await requested;
+    const applied = slack.waitFor('chat.postMessage');
+    await env.click('U0BOB', 'fix-approve', '1');
+    const done = JSON.stringify((await applied).args.blocks);
+    expect(done).toContain('Re-check of `legacy` after the change:');
+    expect(fake.find('Namespace', undefined, 'legacy')?.metadata.labels).toMatchObject({
+      'istio-injection': 'enabled',
+    });
+  });
+
   it('a request whose object changed since is refused as stale', async () => {
     const env = await setup();
     await requestFix(env);
