@@ -6,7 +6,15 @@ import type { WebClient } from '@slack/web-api';
 import type { Logger } from 'pino';
 import type { BotConfig } from '../../src/config.js';
 import { deleteCommand, type RemediationPlan, shellQuote } from '../../src/remediation/plans.js';
-import { escapeCode, escapeSlack, fitSection, LIMITS, section, truncate } from '../../src/render/blocks.js';
+import {
+  escapeCode,
+  escapeSlack,
+  fitSection,
+  inlineCode,
+  LIMITS,
+  section,
+  truncate,
+} from '../../src/render/blocks.js';
 import { channelMaySee } from '../../src/slack/authorize.js';
 import type { PlanCache } from '../../src/slack/plan-cache.js';
 import type { BreakingChange, BurstOutcome, Repair } from '../../src/snapshot/live/model-source.js';
@@ -82,7 +90,7 @@ async function repaired(
 ): Promise<void> {
   const by = repair.changes
     .map((c) => {
-      const who = c.manager ? ` by \`${escapeSlack(c.manager)}\`` : '';
+      const who = c.manager ? ` by ${inlineCode(c.manager)}` : '';
       return `${c.type.toLowerCase()} \`${escapeSlack(nameOf(c))}\`${who}`;
     })
     .join(', ');
@@ -188,7 +196,7 @@ const NAMED_CHANGES = 10;
 
 function message(alert: BreakingChange, sample: BreakingChange['sample'], plans: readonly RemediationPlan[]) {
   const changes = alert.changes.slice(0, SHOWN_DIFFS).map((c) => {
-    const who = c.manager ? ` by \`${escapeSlack(c.manager)}\`` : '';
+    const who = c.manager ? ` by ${inlineCode(c.manager)}` : '';
     const when = c.changedAt ? ` at ${escapeSlack(c.changedAt)}` : '';
     const diff = fitSection(`\`\`\`${escapeCode(c.diff)}\`\`\``, DIFF_CHARS);
     return section(`*${c.type.toLowerCase()}* \`${escapeSlack(nameOf(c))}\`${who}${when}\n${diff}`);

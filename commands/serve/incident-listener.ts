@@ -3,7 +3,7 @@
 // diagnosis per service per cooldown, so an alert storm gets one answer. Only namespaces the channel's
 // access rule lists are diagnosed; an incident channel without a rule gets nothing.
 import type { App } from '@slack/bolt';
-import { escapeSlack } from '../../src/render/blocks.js';
+import { escapeSlack, inlineCode } from '../../src/render/blocks.js';
 import { channelMaySee, channelRule } from '../../src/slack/authorize.js';
 import { findSymptom } from '../../src/slack/incident-symptoms.js';
 import type { BotDeps } from './deps.js';
@@ -61,8 +61,8 @@ export function registerIncidentListener(app: App, deps: BotDeps): void {
         );
         return;
       }
-      const service = symptom.service ? `\`${escapeSlack(symptom.service)}\`` : '';
-      const intro = `:mag: This looks like an mTLS symptom (\`${escapeSlack(symptom.quote)}\`) for ${
+      const service = symptom.service ? inlineCode(symptom.service) : '';
+      const intro = `:mag: This looks like an mTLS symptom (${inlineCode(symptom.quote)}) for ${
         located.namespace
           ? `${service ? `${service} in ` : ''}namespace \`${escapeSlack(located.namespace)}\`. Diagnosis:`
           : `${service}:`

@@ -49,6 +49,14 @@ export function escapeCode(text: string): string {
   return escapeSlack(text).replaceAll('`', '`\u200b');
 }
 
+/**
+ * Text from outside (a field manager, a quoted alert) as an inline code span: a backtick in it would end
+ * the span and let the rest render as the bot's own formatting, so it becomes a look-alike (ˋ).
+ */
+export function inlineCode(text: string): string {
+  return `\`${escapeSlack(text).replaceAll('`', '\u02cb')}\``;
+}
+
 export function truncate(text: string, max: number): string {
   return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
 }
