@@ -1,6 +1,7 @@
 // `mtls-doctor diff`: what a change does to who-can-reach-whom. The base is --base PATH, the -f paths
 // at --base-ref GITREF, or (with --what-if) the input itself with one policy changed in memory.
-// Exit: 1 when a call breaks, 0 otherwise, 2 bad usage or input, 3 too broad to enumerate or unreadable.
+// Exit: 1 when a call breaks, 0 otherwise, 2 bad usage or input, 3 too broad to enumerate, unreadable,
+// or (nothing breaks but) something could not be read.
 import { resolve } from 'node:path';
 import { type Command, Option } from 'commander';
 import { knownNamespaces } from '../src/engine/diagnose.js';
@@ -18,6 +19,7 @@ import {
 import { type ImpactExtras, renderImpactJson } from '../src/render/diff-json.js';
 import { renderImpactMarkdown } from '../src/render/diff-markdown.js';
 import { renderImpactSarif } from '../src/render/diff-sarif.js';
+import { blockingImpactGaps } from '../src/render/diff-summary.js';
 import { renderImpactText } from '../src/render/diff-text.js';
 import type { MeshSnapshot } from '../src/snapshot/types.js';
 import { type CommandContext, collect, EXIT, parseCount, UsageError } from './cli-kit.js';
@@ -117,7 +119,9 @@ export function register(program: Command, { io, version, setExit, description }
       if (result.tooBroad) {
         io.stderr(`mtls-doctor diff: ${result.tooBroad.message}; raise --max-pairs to enumerate it anyway\n`);
         setExit(EXIT.incomplete);
-      } else setExit(result.counts.broken > 0 ? EXIT.findings : EXIT.ok);
+      } else if (result.counts.broken > 0) setExit(EXIT.findings);
+      // "Breaks nothing" from a read that missed pods or policies is no all clear.
+      else setExit(blockingImpactGaps(result).length > 0 ? EXIT.incomplete : EXIT.ok);
     });
 }
 

@@ -1,10 +1,11 @@
 // `mtls-doctor matrix`: every client workload → service port, whether the call works and why not.
-// Exit: 1 when any pair fails.
+// Exit: 1 when any pair fails, 3 when (no pair fails but) something could not be read.
 import type { Command } from 'commander';
-import { diagnose } from '../src/engine/diagnose.js';
+import { blockingGaps, diagnose } from '../src/engine/diagnose.js';
 import { buildMatrix, countPairs, matrixPairs } from '../src/engine/matrix.js';
 import { renderMatrixJsonChunks } from '../src/render/json.js';
 import { renderMatrixText } from '../src/render/matrix-text.js';
+import { sanitizeText } from '../src/render/sanitize.js';
 import { type CommandContext, EXIT, parseCount, UsageError, writeChunks } from './cli-kit.js';
 import { checkPictureOptions, OUT_HELP, writePicture } from './picture-output.js';
 import { type CliSourceOptions, load, withSource } from './source-options.js';
@@ -53,8 +54,14 @@ export function register(program: Command, { io, setExit, description }: Command
       } else {
         const matrix = buildMatrix(diagnosis.mesh, namespace);
         failing = matrix.pairs.some((p) => p.outcome === 'fail');
-        io.stdout(renderMatrixText(matrix, { color: io.isTty, all: options.all }));
+        io.stdout(renderMatrixText(matrix, { color: io.isTty, all: options.all, gaps: diagnosis.gaps }));
       }
-      setExit(failing ? EXIT.findings : EXIT.ok);
+      // Pairs judged without the policies or pods that could not be read are no all clear.
+      const incomplete = blockingGaps(diagnosis);
+      if (incomplete.length > 0 && options.output === 'png')
+        io.stderr(
+          `mtls-doctor matrix: incomplete, could not read ${incomplete.map((g) => sanitizeText(g.source)).join(', ')}\n`,
+        );
+      setExit(failing ? EXIT.findings : incomplete.length > 0 ? EXIT.incomplete : EXIT.ok);
     });
 }

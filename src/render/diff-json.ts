@@ -3,6 +3,7 @@
 import type { ImpactPair, ImpactResult } from '../engine/impact.js';
 import type { AvoidancePlan } from '../impact/avoid-breakage.js';
 import type { ChangedObject } from '../impact/changed-objects.js';
+import { impactGaps } from './diff-summary.js';
 import { findingToJson } from './json.js';
 
 export interface ImpactExtras {
@@ -41,7 +42,7 @@ export function renderImpactJson(result: ImpactResult, extras: ImpactExtras = {}
       ...(result.tooBroad ? { tooBroad: result.tooBroad } : {}),
       ...(extras.whatIf ? { whatIf: extras.whatIf } : {}),
       ...(extras.plan ? { plan: extras.plan } : {}),
-      gaps: [...result.before.gaps, ...result.after.gaps],
+      gaps: impactGaps(result),
     },
     null,
     2,

@@ -2,6 +2,7 @@
 // comment size (pairs beyond the limit are counted, not listed).
 import type { ImpactPair, ImpactResult } from '../engine/impact.js';
 import type { ImpactExtras } from './diff-json.js';
+import { blockingImpactGaps } from './diff-summary.js';
 import { changedLabel } from './diff-text.js';
 
 export const MARKDOWN_PAIR_LIMIT = 50;
@@ -27,10 +28,18 @@ function pairTable(pairs: readonly ImpactPair[], count: number): string[] {
 export function renderImpactMarkdown(result: ImpactResult, extras: ImpactExtras = {}): string {
   const out: string[] = [`### mtls-doctor diff${extras.whatIf ? ` — what if ${extras.whatIf}` : ''}`, ''];
   const { counts } = result;
+  const gaps = blockingImpactGaps(result);
   if (result.tooBroad) out.push(`:warning: **Impact not enumerated**: ${result.tooBroad.message}.`, '');
   else if (counts.broken > 0)
     out.push(`:x: **Breaks ${counts.broken} call(s)**, repairs ${counts.repaired}.`, '');
+  else if (gaps.length > 0)
+    out.push(
+      `:warning: **Breaks nothing in what could be read**, repairs ${counts.repaired} call(s); the comparison is incomplete.`,
+      '',
+    );
   else out.push(`:white_check_mark: **Breaks nothing**, repairs ${counts.repaired} call(s).`, '');
+  if (gaps.length > 0)
+    out.push('#### Could not check', '', ...gaps.map((g) => `- ${cell(g.source)}: ${cell(g.reason)}`), '');
   if (counts.broken > 0) out.push('#### Broken calls', '', ...pairTable(result.broken, counts.broken), '');
   if (counts.repaired > 0)
     out.push('#### Repaired calls', '', ...pairTable(result.repaired, counts.repaired), '');

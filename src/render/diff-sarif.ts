@@ -3,6 +3,7 @@
 import type { Log, Result } from 'sarif';
 import type { ImpactPair, ImpactResult } from '../engine/impact.js';
 import type { ChangedObject } from '../impact/changed-objects.js';
+import { blockingImpactGaps } from './diff-summary.js';
 import { changedLabel } from './diff-text.js';
 import { capSarifResults } from './sarif-limits.js';
 
@@ -54,6 +55,7 @@ export function renderImpactSarif(result: ImpactResult, version: string): string
     };
   });
   const { results, notifications } = capSarifResults(all, '`diff -o json`');
+  const gaps = blockingImpactGaps(result);
   const log: Log = {
     $schema: 'https://json.schemastore.org/sarif-2.1.0.json',
     version: '2.1.0',
@@ -77,11 +79,15 @@ export function renderImpactSarif(result: ImpactResult, version: string): string
         },
         invocations: [
           {
-            executionSuccessful: !result.tooBroad,
+            executionSuccessful: !result.tooBroad && gaps.length === 0,
             toolExecutionNotifications: [
               ...(result.tooBroad
                 ? [{ level: 'warning' as const, message: { text: result.tooBroad.message } }]
                 : []),
+              ...gaps.map((g) => ({
+                level: 'warning' as const,
+                message: { text: `Could not check ${g.source}: ${g.reason}` },
+              })),
               ...notifications,
             ],
           },

@@ -1,6 +1,9 @@
 // Impact in a few short lines, for a Slack message or a plan's preview:
 // "repairs 14 calls (legacy/batch → shop/orders:8080, …), breaks 0".
+import { blockingGaps } from '../engine/diagnose.js';
 import type { ImpactPair, ImpactResult } from '../engine/impact.js';
+import type { Gap } from '../snapshot/types.js';
+import { distinctGaps } from './gap-text.js';
 
 const calls = (n: number) => `${n} call${n === 1 ? '' : 's'}`;
 
@@ -38,4 +41,14 @@ export function openedErrors(result: ImpactResult): ImpactResult['findings']['op
     `${f.code}|${f.resource.kind}|${f.resource.namespace ?? ''}|${f.resource.name}`;
   const before = new Set(result.findings.resolved.filter((f) => f.severity === 'error').map(about));
   return result.findings.opened.filter((f) => f.severity === 'error' && !before.has(about(f)));
+}
+
+/** What either side could not read (each once): "breaks nothing" says nothing about it. */
+export function impactGaps(result: Pick<ImpactResult, 'before' | 'after'>): Gap[] {
+  return distinctGaps(result.before.gaps, result.after.gaps);
+}
+
+/** The blocking ones: a comparison with any of them is incomplete. */
+export function blockingImpactGaps(result: Pick<ImpactResult, 'before' | 'after'>): Gap[] {
+  return distinctGaps(blockingGaps(result.before), blockingGaps(result.after));
 }

@@ -4,7 +4,8 @@ import pc from 'picocolors';
 import type { ImpactPair, ImpactResult } from '../engine/impact.js';
 import type { ChangedObject } from '../impact/changed-objects.js';
 import type { ImpactExtras } from './diff-json.js';
-import { openedErrors } from './diff-summary.js';
+import { blockingImpactGaps, impactGaps, openedErrors } from './diff-summary.js';
+import { gapSectionLines } from './gap-text.js';
 
 export const TEXT_PAIR_LIMIT = 50;
 
@@ -89,6 +90,8 @@ export function renderImpactText(
     for (const step of options.plan.steps) out.push(`  - ${step}`);
     out.push('');
   }
+  out.push(...gapSectionLines(impactGaps(result), c));
+  const incomplete = blockingImpactGaps(result).length > 0;
   const openedErrorFindings = openedErrors(result);
   const verdict = result.tooBroad
     ? c.magenta('impact unknown: too broad to enumerate')
@@ -98,7 +101,11 @@ export function renderImpactText(
         ? c.red(
             `breaks no call between workloads, repairs ${result.counts.repaired}, but opens ${openedErrorFindings.length} error finding(s): ${[...new Set(openedErrorFindings.map((f) => f.code))].join(', ')}`,
           )
-        : c.green(`breaks nothing, repairs ${result.counts.repaired} call(s)`);
+        : incomplete
+          ? c.magenta(
+              `breaks nothing in what could be read, repairs ${result.counts.repaired} call(s); the comparison is incomplete (see "Could not check")`,
+            )
+          : c.green(`breaks nothing, repairs ${result.counts.repaired} call(s)`);
   out.push(
     `${verdict} ${c.dim(`(${result.changed.length} object(s) changed, ${result.pairsCompared} pairs compared)`)}`,
   );

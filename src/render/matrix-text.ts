@@ -1,10 +1,14 @@
 // `matrix` as a table: failures first, then (some of) the working pairs.
 import pc from 'picocolors';
 import type { MatrixPair, MatrixResult } from '../engine/matrix.js';
+import type { Gap } from '../snapshot/types.js';
+import { gapSectionLines } from './gap-text.js';
 import { sanitizeDeep, sanitizeText } from './sanitize.js';
 
 export interface MatrixTextOptions {
   readonly color: boolean;
+  /** What could not be read: the pairs say nothing about it. */
+  readonly gaps?: readonly Gap[];
   /** Show every working pair too (default: the first 50). */
   readonly all?: boolean;
 }
@@ -61,6 +65,14 @@ export function renderMatrixText(result: MatrixResult, options: MatrixTextOption
       ),
     );
   }
-  out.push(c.bold(`${matrix.pairs.length} pairs: ${failing.length} failing, ${working.length} ok.`));
+  out.push(...gapSectionLines(options.gaps ?? [], c));
+  const counted = `${matrix.pairs.length} pairs: ${failing.length} failing, ${working.length} ok`;
+  out.push(
+    (options.gaps ?? []).some((g) => !g.optional)
+      ? c.magenta(
+          c.bold(`${counted} in what could be read; the matrix is incomplete (see "Could not check").`),
+        )
+      : c.bold(`${counted}.`),
+  );
   return `${out.join('\n')}\n`;
 }

@@ -3,6 +3,7 @@ import pc from 'picocolors';
 import type { Finding } from '../analyzers/finding.js';
 import type { Diagnosis } from '../engine/diagnose.js';
 import { formatRef } from '../snapshot/types.js';
+import { gapSectionLines } from './gap-text.js';
 import { sanitizeDeep } from './sanitize.js';
 import { summarize } from './summary.js';
 
@@ -19,7 +20,6 @@ export function renderCheckText(diagnosis: Diagnosis, options: TextOptions): str
   const out: string[] = [];
   const summary = sanitizeDeep(summarize(diagnosis, options.timings));
   const findings = diagnosis.findings.map((f) => sanitizeDeep(f));
-  const gaps = diagnosis.gaps.map((g) => sanitizeDeep(g));
   const k = summary.checked;
   out.push(
     c.bold(`mtls-doctor check — ${summary.scope}`) +
@@ -38,18 +38,7 @@ export function renderCheckText(diagnosis: Diagnosis, options: TextOptions): str
       out.push(...renderFinding(f, c, paint[severity], compact), '');
     }
   }
-  const blocking = gaps.filter((g) => !g.optional);
-  const optional = gaps.filter((g) => g.optional);
-  if (blocking.length > 0) {
-    out.push(c.magenta(c.bold(`Could not check (${blocking.length})`)));
-    for (const gap of blocking) out.push(`  ${c.magenta('?')} ${gap.source}: ${gap.reason}`);
-    out.push('');
-  }
-  if (optional.length > 0) {
-    out.push(c.dim(`Not cross-checked (${optional.length})`));
-    for (const gap of optional) out.push(c.dim(`  - ${gap.source}: ${gap.reason}`));
-    out.push('');
-  }
+  out.push(...gapSectionLines(diagnosis.gaps, c));
   out.push(verdictLine(summary, c));
   const t = summary.timingsMs;
   out.push(

@@ -166,12 +166,13 @@ function whatIfAnswer(
   const more =
     result.counts.broken > broken.length ? `\n…and ${result.counts.broken - broken.length} more` : '';
   const plan = isPolicyWhatIf(change) ? avoidancePlan(result.broken, title, result.counts.broken) : undefined;
+  const gaps = blockingGaps(before);
   const blocks: Block[] = [
     {
       type: 'section',
       text: {
         type: 'mrkdwn',
-        text: `${result.counts.broken > 0 ? ':red_circle:' : ':large_green_circle:'} *What if ${escapeSlack(title)}?* Nothing was changed.\n${lines.join('\n')}`,
+        text: `${result.counts.broken > 0 ? ':red_circle:' : gaps.length > 0 ? ':warning:' : ':large_green_circle:'} *What if ${escapeSlack(title)}?* Nothing was changed.${gaps.length > 0 ? ' Computed on an incomplete view: what could not be read is below.' : ''}\n${lines.join('\n')}`,
       },
     },
   ];
@@ -188,7 +189,6 @@ function whatIfAnswer(
         text: fitSection(`*To avoid it*\n${plan.steps.map((s) => `• ${escapeSlack(s)}`).join('\n')}`),
       },
     });
-  const gaps = blockingGaps(before);
   if (gaps.length)
     blocks.push({
       type: 'context',

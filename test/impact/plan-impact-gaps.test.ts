@@ -1,5 +1,6 @@
-// A fix request's "breaks 0" is only worth something from a whole view: with pods or policies unread,
-// a break would hide in what is missing, so the impact says it is unknown and the approver confirms it.
+// "Breaks 0" is only worth something from a whole view: with pods or policies unread, a break would
+// hide in what is missing. A fix request says its impact is unknown (the approver confirms it), and
+// a what-if warns that it was computed on an incomplete view.
 import { afterEach, expect, it } from 'vitest';
 import type { BotDeps } from '../../commands/serve/deps.js';
 import { requestFix } from '../../commands/serve/fix-requests.js';
@@ -100,4 +101,25 @@ it('the fix request shows an unknown impact as a warning and the approver confir
   expect(text).not.toContain(':white_check_mark:');
   expect(text).toContain('"text":"Apply anyway?"');
   expect(text).toContain('*What this change breaks is unknown:* impact on calls not computed');
+});
+
+it('/mtls whatif on a view missing the pods: a warning, not a green "breaks 0"', async () => {
+  fake = paymentsCluster();
+  fake.update('PeerAuthentication', 'payments', 'default', (o) => {
+    Object.assign(o, { spec: { mtls: { mode: 'PERMISSIVE' } } });
+  });
+  fake.fault('/api/v1/pods', { status: 403, reason: 'Forbidden', message: 'pods is forbidden' });
+  const kubeconfigPath = kubeconfigFile(await fake.start());
+  const result = await run({
+    kind: 'answer',
+    command: { kind: 'whatif', namespace: 'payments', change: { namespace: 'payments', mode: 'STRICT' } },
+    source: { kubeconfigPath },
+    generation: 3,
+  });
+  if (result.kind !== 'answer') throw new Error(`unexpected ${result.kind}`);
+  const text = JSON.stringify(result.answer.message.blocks);
+  expect(text).toContain(':warning: *What if');
+  expect(text).toContain('Computed on an incomplete view');
+  expect(text).not.toContain(':large_green_circle:');
+  expect(text).toContain('Incomplete: pods list (all namespaces) could not be read.');
 });

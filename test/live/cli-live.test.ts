@@ -58,6 +58,54 @@ describe('check against a live cluster', () => {
     expect(sarif.runs[0].invocations[0].executionSuccessful).toBe(false);
   });
 
+  it('matrix from a read missing the policies: the STRICT call reads ok, so it says incomplete and exits 3, never 0', async () => {
+    fake = cluster();
+    const config = kubeconfigFile(await fake.start());
+    // Whole: the plaintext call to the STRICT server fails, exit 1.
+    expect((await run('matrix', '--kubeconfig', config)).code).toBe(EXIT.findings);
+    fake.fault('/apis/security.istio.io/v1/peerauthentications', {
+      status: 403,
+      reason: 'Forbidden',
+      message: 'no',
+    });
+    const text = await run('matrix', '--kubeconfig', config);
+    expect(text.code).toBe(EXIT.incomplete);
+    expect(text.stdout).toContain('Could not check (1)');
+    expect(text.stdout).toContain('peerauthentications.security.istio.io list (all namespaces)');
+    expect(text.stdout).toMatch(/pairs: 0 failing, \d+ ok in what could be read; the matrix is incomplete/);
+    const json = await run('matrix', '--kubeconfig', config, '-o', 'json');
+    expect(json.code).toBe(EXIT.incomplete);
+    expect(JSON.parse(json.stdout).gaps).toHaveLength(1);
+  });
+
+  it('diff --what-if from a read missing the pods: "breaks nothing in what could be read", exit 3, in every format', async () => {
+    fake = cluster();
+    fake.update('PeerAuthentication', 'payments', 'default', (o) => {
+      Object.assign(o, { spec: { mtls: { mode: 'PERMISSIVE' } } });
+    });
+    const config = kubeconfigFile(await fake.start());
+    const whatIf = (...more: string[]) =>
+      run('diff', '--kubeconfig', config, '--what-if', 'namespace=payments mode=STRICT', ...more);
+    const whole = await whatIf();
+    expect(whole.code).toBe(EXIT.findings);
+    expect(whole.stdout).toContain('legacy/cron-0 → payments/payments:80');
+
+    fake.fault('/api/v1/pods', { status: 403, reason: 'Forbidden', message: 'no' });
+    const text = await whatIf();
+    expect(text.code).toBe(EXIT.incomplete);
+    expect(text.stdout).toContain('Could not check (1)');
+    expect(text.stdout).toContain('pods list (all namespaces)');
+    expect(text.stdout).toContain('breaks nothing in what could be read');
+    const markdown = await whatIf('-o', 'markdown');
+    expect(markdown.code).toBe(EXIT.incomplete);
+    expect(markdown.stdout).toContain(':warning: **Breaks nothing in what could be read**');
+    expect(markdown.stdout).toContain('#### Could not check');
+    const json = JSON.parse((await whatIf('-o', 'json')).stdout);
+    expect(json.gaps.map((g: { source: string }) => g.source)).toEqual(['pods list (all namespaces)']);
+    const sarif = JSON.parse((await whatIf('-o', 'sarif')).stdout);
+    expect(sarif.runs[0].invocations[0].executionSuccessful).toBe(false);
+  });
+
   it('an unknown namespace and an unknown context are usage errors; an unreachable cluster exits 3', async () => {
     fake = cluster();
     const config = kubeconfigFile(await fake.start());
