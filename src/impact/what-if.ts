@@ -104,7 +104,7 @@ export function whatIfNamespace(w: WhatIf): string | undefined {
  * and, for a DestinationRule what-if, the namespace its host names (`svc.ns.svc.cluster.local`,
  * `*.ns.svc`), whose Services the answer looks up and whose calls it reports. Undefined when it may
  * change objects anywhere (see whatIfNamespace), or when its host is a wildcard across namespaces,
- * whose answer would tell what every namespace holds. An external name adds no namespace.
+ * whose answer would tell what every namespace holds, or an external name (likewise).
  */
 export function whatIfNamespaces(w: WhatIf): readonly string[] | undefined {
   const namespace = whatIfNamespace(w);
@@ -115,12 +115,11 @@ export function whatIfNamespaces(w: WhatIf): readonly string[] | undefined {
   const named = namespaceOfHost(w.host);
   if (named !== undefined) return named !== namespace ? [namespace, named] : [namespace];
   // A wildcard that names no one namespace (`*.local`, `*.svc.cluster.local`, `*`) covers services in
-  // every namespace: only a channel that may see them all asks about it. An external name adds none.
-  return spansNamespaces(w.host) ? undefined : [namespace];
-}
-
-function spansNamespaces(host: string): boolean {
-  return host.startsWith('*') || /(^|\.)(svc|cluster\.local|local)$/.test(host);
+  // every namespace. An external name is found among every namespace's ServiceEntries and
+  // DestinationRules, even those exported to their own namespace only: its answer ("no such host",
+  // "breaks 0", the calls it lists) tells what other namespaces hold. Only a channel that may see them
+  // all asks about either.
+  return undefined;
 }
 
 /** The namespace in `name.ns.svc[.cluster.local]` (or `*.ns.svc...`); a short or external host names none. */

@@ -49,8 +49,9 @@ describe('the authorisation decision', () => {
   it.each([
     ['whatif host=cart namespace=shop tls=SIMPLE', true],
     ['whatif host=cart.shop.svc.cluster.local namespace=shop tls=SIMPLE', true],
-    // An external host names no namespace: only the one whose rules change counts.
-    ['whatif host=api.example.com namespace=shop tls=SIMPLE', true],
+    // An external host is looked up in every namespace's ServiceEntries (even those exported to their
+    // own namespace only): the answer would tell what payments holds.
+    ['whatif host=api.example.com namespace=shop tls=SIMPLE', false],
     ['whatif host=payments.payments.svc.cluster.local namespace=shop tls=DISABLE', false],
     ['whatif host=pay.payments.svc namespace=shop tls=DISABLE', false],
     ['whatif host=*.payments.svc.cluster.local namespace=shop tls=DISABLE', false],
