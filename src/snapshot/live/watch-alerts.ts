@@ -616,13 +616,20 @@ function revertOf(
   const field = kind === 'ConfigMap' ? 'data' : 'spec';
   if (type === 'DELETED') {
     const m = metaOf(before);
+    // A Service's exportTo is an annotation: who may call it comes back with it.
+    const exportTo = kind === 'Service' ? m.annotations?.[EXPORT_TO] : undefined;
     return {
       apiVersion,
       action: 'create',
       body: {
         apiVersion,
         kind,
-        metadata: { name: m.name, namespace: m.namespace, labels: m.labels },
+        metadata: {
+          name: m.name,
+          namespace: m.namespace,
+          labels: m.labels,
+          ...(exportTo !== undefined ? { annotations: { [EXPORT_TO]: exportTo } } : {}),
+        },
         [field]: before.object[field],
       },
     };
@@ -635,9 +642,18 @@ function revertOf(
       body: { metadata: { labels: mergePatchTo(labelsOf(after), labelsOf(before)) } },
     };
   }
-  return {
-    apiVersion,
-    action: 'merge-patch',
-    body: { [field]: mergePatchTo(after?.object[field] ?? {}, before.object[field] ?? {}) },
-  };
+  const body: Json = {};
+  const fieldPatch = mergePatchTo(after?.object[field] ?? {}, before.object[field] ?? {});
+  if (!isEmptyObject(fieldPatch)) body[field] = fieldPatch;
+  if (kind === 'Service') {
+    const was = metaOf(before).annotations?.[EXPORT_TO];
+    const now = after ? metaOf(after).annotations?.[EXPORT_TO] : undefined;
+    if (was !== now) body.metadata = { annotations: { [EXPORT_TO]: was ?? null } };
+  }
+  // A patch that would change nothing is no Revert: approving it would audit a no-op as "applied".
+  return isEmptyObject(body) ? undefined : { apiVersion, action: 'merge-patch', body };
+}
+
+function isEmptyObject(value: unknown): boolean {
+  return isObject(value) && Object.keys(value).length === 0;
 }
