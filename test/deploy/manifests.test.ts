@@ -142,7 +142,11 @@ describe('deploy/', () => {
       };
     };
     const pod = d.spec.template.spec;
+    // One bot at a time: a rolling update would start a second one beside the first (RWO store volume).
+    expect((d.spec as { strategy?: unknown }).strategy).toEqual({ type: 'Recreate' });
     const c = pod.containers[0] as Record<string, { [k: string]: unknown }>;
+    // A read-only root still has a writable /tmp (istioctl reads piped manifests from a temporary file).
+    expect(c.volumeMounts).toContainEqual({ name: 'tmp', mountPath: '/tmp' });
     expect(pod.securityContext).toMatchObject({ runAsNonRoot: true });
     expect(c.securityContext).toMatchObject({
       readOnlyRootFilesystem: true,
