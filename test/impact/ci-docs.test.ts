@@ -1,6 +1,6 @@
 // The CI jobs in docs/ are valid YAML, and every `mtls-doctor diff` they run is a valid invocation: run
 // through the real CLI in a git checkout shaped like the documented one.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,28 +10,46 @@ import { runCli } from '../helpers/run-cli.js';
 
 const TASKS = 'test/fixtures/istio-io-tasks';
 
-/** The shell lines of each job, as the CI runner would run them. */
-function scriptLines(file: string): string[] {
+/** The shell of each job: install lines, then the lines that run the diff, as the CI runner runs them. */
+function jobShell(file: string): { install: string[]; diff: string[] } {
   const doc = parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
   if (file.includes('github')) {
-    const jobs = doc.jobs as Record<string, { steps: { run?: string }[] }>;
-    return Object.values(jobs).flatMap((job) => job.steps.flatMap((s) => (s.run ? s.run.split('\n') : [])));
+    const jobs = doc.jobs as Record<string, { steps: { name?: string; run?: string }[] }>;
+    const steps = Object.values(jobs).flatMap((job) => job.steps);
+    const lines = (name: string) =>
+      steps
+        .filter((s) => s.name?.startsWith(name) && s.run)
+        .flatMap((s) => (s.run as string).trim().split('\n'));
+    return { install: lines('Install mtls-doctor'), diff: lines('What the change breaks') };
   }
-  return Object.values(doc)
-    .filter((job): job is { script: string[] } => typeof job === 'object' && job !== null && 'script' in job)
-    .flatMap((job) => job.script);
+  const jobs = Object.values(doc).filter(
+    (job): job is { before_script: string[]; script: string[] } =>
+      typeof job === 'object' && job !== null && 'script' in job,
+  );
+  return {
+    install: jobs.flatMap((job) => job.before_script ?? []),
+    // The base branch is already a ref of the test checkout: nothing to fetch.
+    diff: jobs.flatMap((job) => job.script).filter((line) => !line.startsWith('git fetch')),
+  };
 }
 
-/** `npx mtls-doctor diff ...` → the CLI's argv, with CI variables set to `main`, redirections dropped. */
-function diffArgv(line: string): string[] | undefined {
-  const at = line.indexOf('npx mtls-doctor ');
-  if (at < 0) return undefined;
-  const command = line
-    .slice(at + 'npx mtls-doctor '.length)
+/** CI variables as the runner sets them for a pull request against `main`. */
+function expand(line: string): string {
+  return line
     .replace(/\$\{\{ github\.base_ref \}\}/g, 'main')
-    .replace(/\$CI_MERGE_REQUEST_TARGET_BRANCH_NAME/g, 'main')
-    .split(/ (?:>|\|\||\|) /)[0] as string;
-  return command.split(' ').map((token) => token.replace(/^"|"$/g, ''));
+    .replace(/\$CI_MERGE_REQUEST_TARGET_BRANCH_NAME/g, 'main');
+}
+
+/** Each `mtls-doctor diff ...` of the lines → the CLI's argv, redirections dropped. */
+function diffArgvs(lines: readonly string[]): string[][] {
+  return lines.flatMap((line) => {
+    const at = line.indexOf('mtls-doctor diff ');
+    if (at < 0) return [];
+    const command = expand(line)
+      .slice(expand(line).indexOf('mtls-doctor diff ') + 'mtls-doctor '.length)
+      .split(/ (?:>|\|\||\|) /)[0] as string;
+    return [command.split(' ').map((token) => token.replace(/^"|"$/g, ''))];
+  });
 }
 
 describe('CI jobs in docs/', () => {
@@ -67,9 +85,7 @@ describe('CI jobs in docs/', () => {
 
   for (const file of ['docs/ci/github-actions.yml', 'docs/ci/gitlab-ci.yml']) {
     it(`${file}: valid YAML whose diff commands run as documented`, async () => {
-      const commands = scriptLines(file)
-        .map(diffArgv)
-        .filter((a): a is string[] => !!a);
+      const commands = diffArgvs(jobShell(file).diff);
       expect(commands.length).toBeGreaterThanOrEqual(2);
       const formats = new Set<string>();
       for (const argv of commands) {
@@ -83,6 +99,48 @@ describe('CI jobs in docs/', () => {
         if (format === 'sarif') expect(JSON.parse(run.stdout).runs[0].results).toHaveLength(2);
       }
       expect([...formats].sort()).toEqual(['markdown', 'sarif']);
+    });
+
+    it(`${file}: installs a pinned mtls-doctor (the package is not on the npm registry), never npx`, () => {
+      const { install, diff } = jobShell(file);
+      const text = readFileSync(file, 'utf8');
+      expect(text).not.toContain('npx ');
+      expect(text).toMatch(/MTLS_DOCTOR_REF: v\d+\.\d+\.\d+/);
+      expect(install.join('\n')).toMatch(/git clone .*--branch "\$MTLS_DOCTOR_REF"/);
+      expect(install.join('\n')).toContain('npm install --global');
+      expect(diff.length).toBeGreaterThan(0);
+    });
+
+    it(`${file}: run by the shell as the runner runs it, the job records the breakage (exit 1) and writes both reports`, () => {
+      // `mtls-doctor` on PATH is this checkout's CLI, as the install step leaves it.
+      const bin = mkdtempSync(join(tmpdir(), 'mtls-doctor-bin-'));
+      writeFileSync(
+        join(bin, 'mtls-doctor'),
+        `#!/bin/sh\nexec "${process.execPath}" "${join(process.cwd(), 'bin/mtls-doctor.js')}" "$@"\n`,
+        { mode: 0o755 },
+      );
+      const outputs = join(bin, 'github-output');
+      writeFileSync(outputs, '');
+      const script = ['set -eo pipefail', ...jobShell(file).diff.map(expand)].join('\n');
+      const result = spawnSync('bash', ['-c', script], {
+        cwd: repo,
+        env: { ...process.env, PATH: `${bin}:${process.env.PATH}`, GITHUB_OUTPUT: outputs },
+        encoding: 'utf8',
+      });
+      try {
+        if (file.includes('github')) {
+          expect(result.status).toBe(0);
+          expect(readFileSync(outputs, 'utf8')).toBe('exit=1\n');
+        } else expect(result.status).toBe(1);
+        expect(readFileSync(join(repo, 'mtls-diff.md'), 'utf8')).toContain(':x: **Breaks 2 call(s)**');
+        expect(JSON.parse(readFileSync(join(repo, 'mtls-diff.sarif'), 'utf8')).runs[0].results).toHaveLength(
+          2,
+        );
+      } finally {
+        rmSync(bin, { recursive: true, force: true });
+        rmSync(join(repo, 'mtls-diff.md'), { force: true });
+        rmSync(join(repo, 'mtls-diff.sarif'), { force: true });
+      }
     });
   }
 
