@@ -6,6 +6,10 @@ import { blockingImpactGaps } from './diff-summary.js';
 import { changedLabel } from './diff-text.js';
 
 export const MARKDOWN_PAIR_LIMIT = 50;
+/** Findings and changed objects listed before the rest are counted. */
+export const MARKDOWN_LIST_LIMIT = 50;
+/** GitHub refuses a comment over 65,536 characters: the report stays under with room to spare. */
+export const MARKDOWN_BUDGET = 60_000;
 
 const cell = (text: string) => text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 
@@ -46,8 +50,8 @@ export function renderImpactMarkdown(result: ImpactResult, extras: ImpactExtras 
   const { opened, resolved } = result.findings;
   if (opened.length + resolved.length > 0) {
     out.push('#### Findings', '');
-    for (const f of opened) out.push(`- opened **${f.severity}** \`${f.code}\`: ${f.message}`);
-    for (const f of resolved) out.push(`- resolved ~~${f.code}~~: ${f.message}`);
+    out.push(...capped(opened, (f) => `- opened **${f.severity}** \`${f.code}\`: ${f.message}`));
+    out.push(...capped(resolved, (f) => `- resolved ~~${f.code}~~: ${f.message}`));
     out.push('');
   }
   if (extras.plan) {
@@ -57,7 +61,8 @@ export function renderImpactMarkdown(result: ImpactResult, extras: ImpactExtras 
     out.push(
       `<details><summary>${result.changed.length} changed object(s)</summary>`,
       '',
-      ...result.changed.map(
+      ...capped(
+        result.changed,
         (c) =>
           `- ${c.change} \`${changedLabel(c)}\`${c.location ? ` (${c.location.file}:${c.location.line})` : ''}`,
       ),
@@ -66,5 +71,25 @@ export function renderImpactMarkdown(result: ImpactResult, extras: ImpactExtras 
       '',
     );
   }
-  return `${out.join('\n')}\n`;
+  return withinBudget(out);
+}
+
+/** The first items as lines, the rest counted. */
+function capped<T>(items: readonly T[], line: (item: T) => string): string[] {
+  const lines = items.slice(0, MARKDOWN_LIST_LIMIT).map(line);
+  if (items.length > lines.length)
+    lines.push(`- … and ${items.length - lines.length} more (\`-o json\` lists them all)`);
+  return lines;
+}
+
+/** Cut at a line end under the budget, saying so: a comment GitHub refuses fails the whole job. */
+function withinBudget(lines: readonly string[]): string {
+  const text = `${lines.join('\n')}\n`;
+  if (text.length <= MARKDOWN_BUDGET) return text;
+  const note = `\n_… report cut at ${MARKDOWN_BUDGET.toLocaleString('en')} characters (a GitHub comment holds 65,536); \`-o json\` has all of it._\n`;
+  const cut = text.lastIndexOf('\n', MARKDOWN_BUDGET - note.length);
+  let kept = text.slice(0, cut);
+  // A cut inside <details> would leave it open and fold the note away.
+  if (kept.lastIndexOf('<details>') > kept.lastIndexOf('</details>')) kept += '\n\n</details>';
+  return `${kept}\n${note}`;
 }
