@@ -2,6 +2,7 @@
 // at --base-ref GITREF, or (with --what-if) the input itself with one policy changed in memory.
 // Exit: 1 when a call breaks, 0 otherwise, 2 bad usage or input, 3 too broad to enumerate, unreadable,
 // or (nothing breaks but) something could not be read.
+import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { type Command, Option } from 'commander';
 import { knownNamespaces } from '../src/engine/diagnose.js';
@@ -21,6 +22,7 @@ import { renderImpactMarkdown } from '../src/render/diff-markdown.js';
 import { renderImpactSarif } from '../src/render/diff-sarif.js';
 import { blockingImpactGaps } from '../src/render/diff-summary.js';
 import { renderImpactText } from '../src/render/diff-text.js';
+import { buildSnapshot } from '../src/snapshot/build-snapshot.js';
 import type { MeshSnapshot } from '../src/snapshot/types.js';
 import { type CommandContext, collect, EXIT, parseCount, UsageError } from './cli-kit.js';
 import { type CliSourceOptions, load } from './source-options.js';
@@ -132,6 +134,9 @@ async function snapshotAtRef(
 ): Promise<MeshSnapshot> {
   // Loaded only here: git (and execa) are not needed for --base or --what-if.
   const { checkoutAtRef, GitBaseError } = await import('../src/impact/git-base.js');
+  // A mistyped -f path is named as such, not read as a base with nothing in it.
+  for (const file of options.file ?? [])
+    if (file !== '-' && !existsSync(file)) throw new UsageError(`-f ${file}: no such file or directory`);
   let base: Awaited<ReturnType<typeof checkoutAtRef>>;
   try {
     base = await checkoutAtRef(ref, options.file ?? [], io.cwd);
@@ -140,6 +145,8 @@ async function snapshotAtRef(
     throw error;
   }
   try {
+    // Nothing of the -f paths existed at the ref (a pull request adding them): everything is new.
+    if (base.paths.length === 0) return buildSnapshot([]);
     return (await load({ ...options, file: [...base.paths] }, { ...io, cwd: base.cwd })).loaded.snapshot;
   } finally {
     base.cleanup();

@@ -11,7 +11,7 @@ export class GitBaseError extends Error {}
 export interface GitBase {
   /** The folder standing for the user's working directory, inside the temporary copy. */
   readonly cwd: string;
-  /** Each -f path's counterpart at the ref; paths absent at the ref are left out (never empty). */
+  /** Each -f path's counterpart at the ref; paths absent at the ref are left out (none: an empty base). */
   readonly paths: readonly string[];
   cleanup(): void;
 }
@@ -56,7 +56,7 @@ export async function checkoutAtRef(ref: string, files: readonly string[], cwd: 
     .toString()
     .split('\0')
     .filter(Boolean);
-  const copy = mkdtempSync(join(tmpdir(), 'mtls-doctor-base-'));
+  const copy = temporaryFolder();
   try {
     for (const file of listed) {
       const content = (await git(['show', `${ref}:${file}`], root, 'buffer')).stdout as Uint8Array;
@@ -69,11 +69,21 @@ export async function checkoutAtRef(ref: string, files: readonly string[], cwd: 
       .map((p) => join(copy, ...p.split('/')));
     const cwdCopy = join(copy, relative(root, resolve(cwd)));
     mkdirSync(cwdCopy, { recursive: true });
-    // Nothing of it existed at the ref (new files): the base is empty, not the live cluster.
-    if (present.length === 0) present.push(cwdCopy);
+    // Nothing of it existed at the ref (new files): the caller compares with an empty base.
     return { cwd: cwdCopy, paths: present, cleanup: () => rmSync(copy, { recursive: true, force: true }) };
   } catch (error) {
     rmSync(copy, { recursive: true, force: true });
     throw error;
+  }
+}
+
+function temporaryFolder(): string {
+  try {
+    return mkdtempSync(join(tmpdir(), 'mtls-doctor-base-'));
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? String(error);
+    throw new GitBaseError(
+      `--base-ref writes the base's files to a temporary folder, and ${tmpdir()} is not writable (${code}): set TMPDIR to a writable folder`,
+    );
   }
 }

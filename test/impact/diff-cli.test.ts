@@ -344,4 +344,37 @@ describe('mtls-doctor diff --base-ref', () => {
       rmSync(outside, { recursive: true, force: true });
     }
   });
+
+  it('a folder the pull request adds is compared with an empty base; a mistyped -f is named', async () => {
+    mkdirSync(join(repo, 'newmesh'));
+    cpSync(B, join(repo, 'newmesh', 'cluster.yaml'));
+    const run = await runCli(['diff', '--base-ref', 'main', '-f', 'newmesh', '-o', 'json'], {
+      cwd: repo,
+      now: NOW,
+    });
+    expect(run.stderr).toBe('');
+    const result = JSON.parse(run.stdout);
+    // Nothing worked before it existed: nothing breaks, and every object is added.
+    expect(result.broken).toEqual([]);
+    expect(result.changed.length).toBeGreaterThan(0);
+    expect(result.changed.every((c: { change: string }) => c.change === 'added')).toBe(true);
+    expect(run.code).toBe(0);
+
+    const typo = await runCli(['diff', '--base-ref', 'main', '-f', 'mehs'], { cwd: repo });
+    expect(typo.code).toBe(2);
+    expect(typo.stderr).toContain('mehs');
+    expect(typo.stderr).not.toMatch(/no Kubernetes objects in\s*$/m);
+  });
+
+  it('an unwritable temporary folder is one line naming TMPDIR, not a stack trace', async () => {
+    const saved = process.env.TMPDIR;
+    process.env.TMPDIR = join(repo, 'no-such-folder');
+    const run = await runCli(['diff', '--base-ref', 'main', '-f', 'mesh'], { cwd: repo }).finally(() => {
+      if (saved === undefined) delete process.env.TMPDIR;
+      else process.env.TMPDIR = saved;
+    });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('is not writable (ENOENT): set TMPDIR to a writable folder');
+    expect(run.stderr).not.toContain('    at ');
+  });
 });
