@@ -37,10 +37,17 @@ export interface ImpactOptions {
   readonly now?: Date;
 }
 
+export interface FindingChanges {
+  readonly opened: Finding[];
+  readonly resolved: Finding[];
+  /** The same problem on both sides, said differently (more clients, other ports). */
+  readonly reworded: { readonly before: Finding; readonly after: Finding }[];
+}
+
 export interface ImpactResult {
   readonly broken: ImpactPair[];
   readonly repaired: ImpactPair[];
-  readonly findings: { readonly opened: Finding[]; readonly resolved: Finding[] };
+  readonly findings: FindingChanges;
   readonly changed: ChangedObject[];
   /** How many pairs were compared (the rest cannot have changed). */
   readonly pairsCompared: number;
@@ -107,22 +114,41 @@ function sameContentDiagnosis(snapshot: MeshSnapshot, other: Diagnosis): Diagnos
   return { ...other, gaps: [...snapshot.gaps, ...analyzerGaps] };
 }
 
-/** A finding's identity across two diagnoses: what it is about and what it says. */
-export function findingKey(f: Finding): string {
+/** What a finding is about: the same problem on both sides, whatever its wording. */
+function findingSubject(f: Finding): string {
   const r = f.resource;
-  return [f.code, r.kind, r.namespace ?? '', r.name, f.path ?? '', f.message].join('\u0000');
+  return [f.code, f.severity, r.kind, r.namespace ?? '', r.name, f.path ?? ''].join('\u0000');
 }
 
-export function diffFindings(
-  before: readonly Finding[],
-  after: readonly Finding[],
-): { opened: Finding[]; resolved: Finding[] } {
-  const beforeKeys = new Set(before.map(findingKey));
-  const afterKeys = new Set(after.map(findingKey));
-  return {
-    opened: after.filter((f) => !beforeKeys.has(findingKey(f))),
-    resolved: before.filter((f) => !afterKeys.has(findingKey(f))),
+/**
+ * Findings the change opens and resolves. One that stays but reads differently (more clients, other
+ * ports) is reworded, neither opened nor resolved: "resolved" would say a problem went away that is
+ * still there.
+ */
+export function diffFindings(before: readonly Finding[], after: readonly Finding[]): FindingChanges {
+  const said = (f: Finding) => `${findingSubject(f)}\u0000${f.message}`;
+  const unmatched = (list: readonly Finding[], other: readonly Finding[]) => {
+    const left = new Map<string, number>();
+    for (const f of other) left.set(said(f), (left.get(said(f)) ?? 0) + 1);
+    return list.filter((f) => {
+      const n = left.get(said(f)) ?? 0;
+      if (n > 0) left.set(said(f), n - 1);
+      return n === 0;
+    });
   };
+  const gone = unmatched(before, after);
+  const come = unmatched(after, before);
+  const bySubject = new Map<string, Finding[]>();
+  for (const f of gone) pushTo(bySubject, findingSubject(f), f);
+  const opened: Finding[] = [];
+  const reworded: FindingChanges['reworded'] = [];
+  for (const f of come) {
+    const was = bySubject.get(findingSubject(f))?.shift();
+    if (was) reworded.push({ before: was, after: f });
+    else opened.push(f);
+  }
+  const matched = new Set(reworded.map((r) => r.before));
+  return { opened, resolved: gone.filter((f) => !matched.has(f)), reworded };
 }
 
 /**

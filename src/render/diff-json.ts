@@ -35,6 +35,10 @@ export function renderImpactJson(result: ImpactResult, extras: ImpactExtras = {}
       findings: {
         opened: result.findings.opened.map(findingToJson),
         resolved: result.findings.resolved.map(findingToJson),
+        reworded: result.findings.reworded.map((r) => ({
+          before: findingToJson(r.before),
+          after: findingToJson(r.after),
+        })),
       },
       changed: result.changed.map(refJson),
       counts: result.counts,

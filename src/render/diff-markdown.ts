@@ -47,11 +47,17 @@ export function renderImpactMarkdown(result: ImpactResult, extras: ImpactExtras 
   if (counts.broken > 0) out.push('#### Broken calls', '', ...pairTable(result.broken, counts.broken), '');
   if (counts.repaired > 0)
     out.push('#### Repaired calls', '', ...pairTable(result.repaired, counts.repaired), '');
-  const { opened, resolved } = result.findings;
-  if (opened.length + resolved.length > 0) {
+  const { opened, resolved, reworded } = result.findings;
+  if (opened.length + resolved.length + reworded.length > 0) {
     out.push('#### Findings', '');
     out.push(...capped(opened, (f) => `- opened **${f.severity}** \`${f.code}\`: ${f.message}`));
     out.push(...capped(resolved, (f) => `- resolved ~~${f.code}~~: ${f.message}`));
+    out.push(
+      ...capped(
+        reworded,
+        ({ after: f }) => `- still open, now reads: **${f.severity}** \`${f.code}\`: ${f.message}`,
+      ),
+    );
     out.push('');
   }
   if (extras.plan) {

@@ -31,16 +31,9 @@ export function impactSummaryLines(result: ImpactResult, options: { examples?: n
   return lines;
 }
 
-/**
- * The error-level findings a change opens: breakage that is not a call between workloads. An error of
- * the same code on the same object that it resolves is the same problem reworded (fewer ports, another
- * count), not a new one.
- */
+/** The error-level findings a change opens: breakage that is not a call between workloads. */
 export function openedErrors(result: ImpactResult): ImpactResult['findings']['opened'] {
-  const about = (f: ImpactResult['findings']['opened'][number]) =>
-    `${f.code}|${f.resource.kind}|${f.resource.namespace ?? ''}|${f.resource.name}`;
-  const before = new Set(result.findings.resolved.filter((f) => f.severity === 'error').map(about));
-  return result.findings.opened.filter((f) => f.severity === 'error' && !before.has(about(f)));
+  return result.findings.opened.filter((f) => f.severity === 'error');
 }
 
 /** What either side could not read (each once): "breaks nothing" says nothing about it. */

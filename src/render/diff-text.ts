@@ -75,6 +75,12 @@ export function renderImpactText(
     for (const f of resolved) out.push(`  - ${f.severity} ${f.code}: ${f.message}`);
     out.push('');
   }
+  const { reworded } = result.findings;
+  if (reworded.length > 0) {
+    out.push(c.bold(`Findings still open, now reading (${reworded.length})`));
+    for (const { after } of reworded) out.push(`  ~ ${after.severity} ${after.code}: ${after.message}`);
+    out.push('');
+  }
   if (result.changed.length > 0) {
     out.push(c.bold(`Changed objects (${result.changed.length})`));
     for (const ch of result.changed)

@@ -214,7 +214,7 @@ describe('scoped impact equals a whole-matrix comparison', () => {
     const result = impact(snap(BASE), snap(BASE));
     expect(result.changed).toEqual([]);
     expect(result.pairsCompared).toBe(0);
-    expect(result.findings).toEqual({ opened: [], resolved: [] });
+    expect(result.findings).toEqual({ opened: [], resolved: [], reworded: [] });
   });
 
   it('a mesh-wide change that also changes clients, beyond the pair limit, says so instead of enumerating', () => {

@@ -17,7 +17,7 @@ function result(opened: number, messageLength: number, changed: number): ImpactR
     broken: [],
     repaired: [],
     counts: { broken: 0, repaired: 0 },
-    findings: { opened: Array.from({ length: opened }, (_, i) => finding(i)), resolved: [] },
+    findings: { opened: Array.from({ length: opened }, (_, i) => finding(i)), resolved: [], reworded: [] },
     changed: Array.from({ length: changed }, (_, i) => ({
       change: 'modified',
       kind: 'PeerAuthentication',
