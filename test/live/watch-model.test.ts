@@ -5,7 +5,7 @@ import { Watch } from '@kubernetes/client-node';
 import { afterEach, describe, expect, it } from 'vitest';
 import { modelReadiness } from '../../src/ops/ops-server.js';
 import { createKubeApi } from '../../src/snapshot/live/kube-api.js';
-import { ClusterModel } from '../../src/snapshot/live/model.js';
+import { ClusterModel, type ModelOptions } from '../../src/snapshot/live/model.js';
 import { modelSource, stopLiveModels } from '../../src/snapshot/live/model-source.js';
 import type { FakeKubeApi } from '../helpers/fake-kube-api.js';
 import { kubeconfigFile, paymentsCluster } from '../helpers/payments-cluster.js';
@@ -19,11 +19,11 @@ afterEach(async () => {
   await fake?.stop();
 });
 
-async function start(): Promise<ClusterModel> {
+async function start(options: ModelOptions = {}): Promise<ClusterModel> {
   fake = paymentsCluster();
   const config = fake.kubeConfig(await fake.start());
   const api = createKubeApi({ kubeConfig: config });
-  model = new ClusterModel(api, new Watch(config), { backoffMs: { first: 50, max: 200 } });
+  model = new ClusterModel(api, new Watch(config), { backoffMs: { first: 50, max: 200 }, ...options });
   model.start();
   expect(await model.whenSynced(10_000)).toBe(true);
   return model;
@@ -34,6 +34,10 @@ const mode = (m: ClusterModel) =>
     ?.mode;
 const lists = () => fake.requests.filter((r) => r.query.get('watch') !== 'true');
 const watches = () => fake.requests.filter((r) => r.query.get('watch') === 'true');
+const PA_PATH = '/apis/security.istio.io/v1/peerauthentications';
+const paKind = (m: ClusterModel) =>
+  m.status().kinds.find((k) => k.name === 'peerauthentications.security.istio.io');
+const settle = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 const until = (condition: () => boolean, what: string) =>
   poll(condition, `timed out waiting for ${what}`, 10_000);
@@ -138,6 +142,48 @@ describe('the live model', { timeout: 20_000 }, () => {
         .map((r) => r.path),
     ).toContain('/apis/security.istio.io/v1/peerauthentications');
     expect(m.snapshot().gaps).toEqual([]);
+  });
+
+  it('streams that end at once with no event (a proxy closing them) are re-opened after a back-off, and are a gap', async () => {
+    const m = await start({ backoffMs: { first: 200, max: 1_000 } });
+    await until(() => fake.openWatches() === 13, 'thirteen open watches');
+    // From now on every PeerAuthentication watch is answered 200 with nothing in it.
+    fake.fault('/apis/security.istio.io', { watch: true, body: '' });
+    fake.closeWatches();
+    const before = watches().length;
+    await settle(2_000);
+    const opened = watches()
+      .slice(before)
+      .filter((r) => r.path === PA_PATH);
+    // Without a back-off this is hundreds; with one (100-200 ms, then doubling) a handful.
+    expect(opened.length).toBeGreaterThanOrEqual(2);
+    expect(opened.length).toBeLessThanOrEqual(8);
+    // Nothing comes through such a watch: after a few in a row, answers say so.
+    expect(paKind(m)?.healthy).toBe(false);
+    expect(m.snapshot().gaps).toEqual([
+      {
+        source: 'peerauthentications.security.istio.io watch (all namespaces)',
+        reason: expect.stringContaining('the watch streams end at once, with no event (3 or more in a row'),
+      },
+    ]);
+    fake.fault('/apis/security.istio.io', { watch: true, times: 0 });
+    await until(() => m.snapshot().gaps.length === 0, 'the gap gone once the streams stay open');
+    expect(paKind(m)?.healthy).toBe(true);
+  });
+
+  it('a watch answered 410 every time: one re-LIST at once, then the re-LISTs back off', async () => {
+    await start({ backoffMs: { first: 200, max: 1_000 } });
+    await until(() => fake.openWatches() === 13, 'thirteen open watches');
+    const expired = `${JSON.stringify({ type: 'ERROR', object: { kind: 'Status', apiVersion: 'v1', status: 'Failure', reason: 'Expired', code: 410, message: 'too old resource version' } })}\n`;
+    fake.fault('/apis/security.istio.io', { watch: true, body: expired });
+    fake.closeWatches();
+    const before = lists().length;
+    await settle(2_000);
+    const relists = lists()
+      .slice(before)
+      .filter((r) => r.path === PA_PATH);
+    expect(relists.length).toBeGreaterThanOrEqual(2);
+    expect(relists.length).toBeLessThanOrEqual(8);
   });
 
   it('a watch refused with 403 is a gap naming the watch verb until the watch is allowed again', async () => {

@@ -1,6 +1,8 @@
 // Keeps one kind's objects current: LIST once (paginated), then WATCH from the list's resourceVersion
 // with bookmarks; a 410 Gone (the version expired) re-LISTs, a closed stream re-WATCHes from the last
-// version seen, and a failure (403, unreachable) is kept as a gap until the watch is back.
+// version seen, and a failure (403, unreachable) is kept as a gap until the watch is back. Whatever
+// does not get the watch anywhere (failures, streams that end at once, 410 after 410) is retried after
+// a jittered back-off, so a proxy that closes every stream does not turn into a request loop.
 import { ApiException } from '@kubernetes/client-node';
 import type { RawObject } from '../read-manifests.js';
 import type { Gap } from '../types.js';
@@ -83,6 +85,15 @@ export class KindWatcher {
   private currentAt?: number;
   private failure?: Gap;
   private stopped = false;
+  /** Rounds in a row that got the watch nowhere; a stream that works sets it back to zero. */
+  private setbacks = 0;
+  /** Streams in a row that ended at once with no event. */
+  private shortStreams = 0;
+  /**
+   * The last streams failed without a word (they ended at once): the next one is trusted, and the
+   * kind current, only once it delivers an event or a bookmark, not when it merely opens.
+   */
+  private suspect = false;
   private request?: AbortController;
   private wake?: () => void;
   private readonly listeners = new Set<(contentChanged: boolean) => void>();
@@ -97,16 +108,14 @@ export class KindWatcher {
   /** Runs until stop(): list, watch, re-watch, re-list on 410, back off on failures. */
   async run(): Promise<void> {
     const backoff = this.options.backoffMs ?? { first: 500, max: 30_000 };
-    let delay = backoff.first;
     while (!this.stopped) {
-      const outcome = this.resourceVersion ? await this.watchOnce() : await this.list();
+      const round = this.resourceVersion ? await this.watchOnce() : await this.list();
       if (this.stopped) return;
-      if (outcome === 'again') {
-        delay = backoff.first;
-        continue;
-      }
-      await this.sleep(delay);
-      delay = Math.min(delay * 2, backoff.max);
+      if (round === 'listed' || round === 'resumable') continue;
+      this.setbacks++;
+      // One 410 is routine (the watch cache moved on): list again at once; only 410 after 410 waits.
+      if (round === 'expired' && this.setbacks === 1) continue;
+      await this.sleep(backoffDelay(backoff, this.setbacks));
     }
   }
 
@@ -174,7 +183,7 @@ export class KindWatcher {
     for (const listener of this.listeners) listener(contentChanged);
   }
 
-  private async list(): Promise<'again' | 'failed'> {
+  private async list(): Promise<Round> {
     for (let index = Math.max(0, this.versionIndex); index < this.spec.versions.length; index++) {
       const version = this.spec.versions[index] as KindSpec['versions'][number];
       const result = await this.listPages(version);
@@ -189,7 +198,7 @@ export class KindWatcher {
       this.resourceVersion = result.resourceVersion || '0';
       this.synced = true;
       this.markCurrent(true);
-      return 'again';
+      return 'listed';
     }
     // No version served: Istio is not installed. Look again later (it may be installed meanwhile).
     this.versionIndex = -1;
@@ -224,7 +233,7 @@ export class KindWatcher {
     return { items, resourceVersion };
   }
 
-  private watchOnce(): Promise<'again' | 'failed'> {
+  private watchOnce(): Promise<Round> {
     const version = this.spec.versions[this.versionIndex];
     if (!version) {
       // Not served at the last look: list again after the back-off.
@@ -233,24 +242,49 @@ export class KindWatcher {
       return Promise.resolve('failed');
     }
     const seconds = this.options.watchTimeoutSeconds ?? 300;
+    const opened = Date.now();
     return new Promise((resolve) => {
       let ended = false;
       let expired = false;
       let errored = false;
+      // The stream delivered something: it works, whatever ends it later.
+      let delivered = false;
       const done = (error: unknown) => {
         if (ended) return;
         ended = true;
         this.request = undefined;
         if (this.stopped) return resolve('failed');
+        const worked = delivered || Date.now() - opened >= MIN_STREAM_MS;
+        if (worked) {
+          this.setbacks = 0;
+          this.shortStreams = 0;
+        }
         if (expired || statusCode(error) === 410) {
           // The version is too old to resume from: read everything again.
           this.resourceVersion = '';
-          return resolve('again');
+          return resolve('expired');
         }
         if (error) this.fail(watchFailure(error), 'watch');
         if (error || errored) return resolve('failed');
-        // The server ended the stream (its timeout): resume from the last version seen.
-        resolve('again');
+        if (worked) {
+          // The server ended the stream (its timeout): resume from the last version seen.
+          this.suspect = false;
+          return resolve('resumable');
+        }
+        // Ended at once with nothing in it (a proxy closing streams): no better than a failure. A few in
+        // a row mean nothing reaches the model: a gap, until a stream delivers again.
+        if (++this.shortStreams >= SHORT_STREAMS_GAP) {
+          this.suspect = true;
+          this.fail(
+            {
+              kind: 'other',
+              // The same words however long it lasts: the status is published only when it changes.
+              message: `the watch streams end at once, with no event (${SHORT_STREAMS_GAP} or more in a row: a proxy in front of the API server closing them?)`,
+            },
+            'watch',
+          );
+        }
+        resolve('short');
       };
       const onEvent = (type: string, object: unknown) => {
         if (ended) return;
@@ -279,6 +313,8 @@ export class KindWatcher {
         } else if (type !== 'BOOKMARK') {
           return;
         }
+        delivered = true;
+        this.suspect = false;
         if (obj?.metadata?.resourceVersion) this.resourceVersion = obj.metadata.resourceVersion;
         this.markCurrent(type !== 'BOOKMARK');
       };
@@ -288,8 +324,8 @@ export class KindWatcher {
           {
             resourceVersion: this.resourceVersion,
             allowWatchBookmarks: true,
-            // Spread the re-watches of the kinds over a minute.
-            timeoutSeconds: seconds + Math.floor(Math.random() * 60),
+            // Spread the re-watches of the kinds (over a minute with the default 5 minutes).
+            timeoutSeconds: seconds + Math.floor(Math.random() * seconds * 0.2),
             fieldSelector: this.spec.fieldSelector,
           },
           onEvent,
@@ -301,8 +337,9 @@ export class KindWatcher {
             // Stopped while the stream was being opened: close it now.
             if (this.stopped) return void controller.abort();
             this.request = controller;
-            // The stream is established: whatever failed before is over.
-            this.markCurrent(false);
+            // The stream is established: whatever failed before is over (unless streams that opened
+            // before brought nothing: then this one must deliver first).
+            if (!this.suspect) this.markCurrent(false);
           },
           (error) => done(error ?? new Error('watch failed')),
         );
@@ -347,6 +384,23 @@ export class KindWatcher {
       };
     });
   }
+}
+
+/** How a round of the watcher ended: whether, and after how long, the next one starts. */
+type Round = 'listed' | 'resumable' | 'expired' | 'short' | 'failed';
+
+// A stream that ends sooner than this with no event did not work: retried after a back-off, not at once.
+const MIN_STREAM_MS = 1_000;
+// So many such streams in a row, and the kind is a gap: nothing reaches the model.
+const SHORT_STREAMS_GAP = 3;
+
+/**
+ * The wait after `setbacks` rounds in a row that got nowhere: doubling up to the maximum, and drawn
+ * from its upper half, so that the kinds failing together do not retry together.
+ */
+function backoffDelay(backoff: { readonly first: number; readonly max: number }, setbacks: number): number {
+  const ceiling = Math.min(backoff.first * 2 ** Math.max(0, setbacks - 1), backoff.max);
+  return ceiling / 2 + Math.random() * (ceiling / 2);
 }
 
 /** Resource versions are opaque, but etcd-backed API servers hand out one increasing integer. */
