@@ -1,9 +1,10 @@
 // ChangeAlerts on a live model of a loopback API, started and synced, recording every alert, every
 // evaluated burst and every repair: what the change-alert tests drive with edits to the fake API.
-import { type KubeConfig, Watch } from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node';
 import { createKubeApi } from '../../src/snapshot/live/kube-api.js';
 import { ClusterModel } from '../../src/snapshot/live/model.js';
 import { type BreakingChange, ChangeAlerts, type Repair } from '../../src/snapshot/live/watch-alerts.js';
+import { StreamWatch } from '../../src/snapshot/live/watch-stream.js';
 import type { FakeKubeApi } from './fake-kube-api.js';
 
 export interface AlertHarness {
@@ -23,7 +24,7 @@ export interface AlertHarness {
  */
 export async function watchAlerts(fake: FakeKubeApi, openWatches = 13): Promise<AlertHarness> {
   const config = fake.kubeConfig(await fake.start());
-  const model = new ClusterModel(createKubeApi({ kubeConfig: config }), new Watch(config));
+  const model = new ClusterModel(createKubeApi({ kubeConfig: config }), new StreamWatch(config));
   const seen: BreakingChange[] = [];
   const evaluated: (BreakingChange | undefined)[] = [];
   const repairs: Repair[] = [];

@@ -46,6 +46,8 @@ export interface Fault {
   readonly watch?: boolean;
   /** Hold the answer until this settles, then answer normally (a slow first sync, released by the test). */
   readonly until?: Promise<unknown>;
+  /** Answer 200 and its headers, then nothing, never ending: a watch stream a proxy holds open and silent. */
+  readonly stall?: boolean;
 }
 
 export interface WatchEvent {
@@ -124,6 +126,7 @@ export class FakeKubeApi {
   private readonly history: WatchEvent[] = [];
   private compactedAt = 0;
   private readonly watches = new Set<OpenWatch>();
+  private readonly held = new Set<ServerResponse>();
   /** How often open watches that asked for bookmarks get one. */
   bookmarkMs = 200;
   /** Events reach open watches this late (a slow watch path), bookmarks included. */
@@ -207,8 +210,18 @@ export class FakeKubeApi {
       }
       fault.remaining--;
       if (fault.delayMs) await new Promise((r) => setTimeout(r, fault.delayMs));
+      if (fault.until || fault.stall) {
+        this.held.add(res);
+        res.on('close', () => this.held.delete(res));
+      }
+      if (fault.stall) {
+        res.writeHead(200, { 'content-type': 'application/json', 'transfer-encoding': 'chunked' });
+        res.flushHeaders();
+        return;
+      }
       if (fault.until) {
         await fault.until;
+        this.held.delete(res);
         break;
       }
       if (fault.body !== undefined) {
@@ -475,6 +488,11 @@ export class FakeKubeApi {
     this.objects.splice(this.objects.indexOf(o), 1);
     o.metadata = { ...o.metadata, resourceVersion: String(++this.version) };
     this.emit('DELETED', o);
+  }
+
+  /** Requests held by an `until` or `stall` fault whose client is still connected (for assertions). */
+  heldRequests(): number {
+    return this.held.size;
   }
 
   /** Open WATCH streams (for assertions). */

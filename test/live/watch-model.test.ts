@@ -7,6 +7,7 @@ import { modelReadiness } from '../../src/ops/ops-server.js';
 import { createKubeApi } from '../../src/snapshot/live/kube-api.js';
 import { ClusterModel, type ModelOptions } from '../../src/snapshot/live/model.js';
 import { modelSource, stopLiveModels } from '../../src/snapshot/live/model-source.js';
+import { StreamWatch } from '../../src/snapshot/live/watch-stream.js';
 import type { FakeKubeApi } from '../helpers/fake-kube-api.js';
 import { kubeconfigFile, paymentsCluster } from '../helpers/payments-cluster.js';
 import { until as poll } from '../helpers/until.js';
@@ -23,7 +24,8 @@ async function start(options: ModelOptions = {}): Promise<ClusterModel> {
   fake = paymentsCluster();
   const config = fake.kubeConfig(await fake.start());
   const api = createKubeApi({ kubeConfig: config });
-  model = new ClusterModel(api, new Watch(config), { backoffMs: { first: 50, max: 200 }, ...options });
+  // The watch client `serve` uses.
+  model = new ClusterModel(api, new StreamWatch(config), { backoffMs: { first: 50, max: 200 }, ...options });
   model.start();
   expect(await model.whenSynced(10_000)).toBe(true);
   return model;

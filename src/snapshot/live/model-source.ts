@@ -2,13 +2,13 @@
 // answers), answers read from it without any request, and its status broadcast to the main thread
 // (readiness, metrics) so that nothing there needs a copy of the model.
 import { BroadcastChannel } from 'node:worker_threads';
-import { Watch } from '@kubernetes/client-node';
 import { ClusterUnavailableError } from '../errors.js';
 import type { LoadedSource, SourceOptions } from '../source.js';
 import type { Gap } from '../types.js';
 import { createKubeApi, kubeConfigFromFile, loadKubeConfig } from './kube-api.js';
 import { ClusterModel, type ModelOptions, type ModelStatus, type WrittenObject } from './model.js';
 import { type BreakingChange, ChangeAlerts, type Repair } from './watch-alerts.js';
+import { StreamWatch } from './watch-stream.js';
 
 export type { BreakingChange, ModelStatus, Repair, WrittenObject };
 
@@ -55,7 +55,7 @@ export function liveModel(
       kubeConfig,
       requestTimeoutMs: options.requestTimeoutMs,
     });
-    const model = new ClusterModel(api, new Watch(kubeConfig), options);
+    const model = new ClusterModel(api, new StreamWatch(kubeConfig), options);
     const channel = new BroadcastChannel(STATUS_CHANNEL);
     channel.unref();
     const publish = (status: ModelStatus) => channel.postMessage(status);

@@ -53,6 +53,7 @@ export interface ModelOptions
   extends Pick<ClusterReadOptions, 'istioNamespace' | 'pageSize' | 'readCaSecret'> {
   readonly watchTimeoutSeconds?: number;
   readonly backoffMs?: WatcherOptions['backoffMs'];
+  readonly watchDeadlines?: WatcherOptions['deadlines'];
 }
 
 export class ClusterModel {
@@ -67,6 +68,7 @@ export class ClusterModel {
       pageSize: options.pageSize ?? DEFAULT_PAGE_SIZE,
       watchTimeoutSeconds: options.watchTimeoutSeconds,
       backoffMs: options.backoffMs,
+      deadlines: options.watchDeadlines,
     };
     this.watchers = kindSpecs(api, options).map((spec) => new KindWatcher(spec, watch, watcherOptions));
     for (const watcher of this.watchers) {

@@ -2,11 +2,13 @@
 // with bookmarks; a 410 Gone (the version expired) re-LISTs, a closed stream re-WATCHes from the last
 // version seen, and a failure (403, unreachable) is kept as a gap until the watch is back. Whatever
 // does not get the watch anywhere (failures, streams that end at once, 410 after 410) is retried after
-// a jittered back-off, so a proxy that closes every stream does not turn into a request loop.
+// a jittered back-off, so a proxy that closes every stream does not turn into a request loop. A watch
+// that hangs (no answer, or a stream that went silent) is cut at its deadline and is a gap meanwhile.
 import { ApiException } from '@kubernetes/client-node';
 import type { RawObject } from '../read-manifests.js';
 import type { Gap } from '../types.js';
 import { type ApiFailure, classify, describeTarget, gapReason, type ListTarget } from './api-errors.js';
+import { DEFAULT_DEADLINES, StreamDeadlines, type WatchDeadlines } from './watch-deadlines.js';
 
 export interface ListPage {
   readonly items?: unknown;
@@ -40,13 +42,17 @@ export interface KindSpec {
   readonly optional?: boolean;
 }
 
-/** What client-node's `Watch` does: one streaming GET with `?watch=true`. */
+/**
+ * What client-node's `Watch` does: one streaming GET with `?watch=true`, resolved once it is open.
+ * `signal` aborts it before then too (StreamWatch honours it; client-node's Watch cannot).
+ */
 export interface WatchClient {
   watch(
     path: string,
     query: Record<string, string | number | boolean | undefined>,
     onEvent: (type: string, object: unknown) => void,
     done: (error: unknown) => void,
+    signal?: AbortSignal,
   ): Promise<AbortController>;
 }
 
@@ -55,6 +61,7 @@ export interface WatcherOptions {
   /** The server ends each watch after this long (plus jitter); the watcher then re-watches. */
   readonly watchTimeoutSeconds?: number;
   readonly backoffMs?: { readonly first: number; readonly max: number };
+  readonly deadlines?: Partial<WatchDeadlines>;
   readonly now?: () => number;
 }
 
@@ -90,11 +97,14 @@ export class KindWatcher {
   /** Streams in a row that ended at once with no event. */
   private shortStreams = 0;
   /**
-   * The last streams failed without a word (they ended at once): the next one is trusted, and the
-   * kind current, only once it delivers an event or a bookmark, not when it merely opens.
+   * The last streams failed without a word (they ended at once, or went silent): the next one is
+   * trusted, and the kind current, only once it delivers an event or a bookmark, not when it opens.
    */
   private suspect = false;
-  private request?: AbortController;
+  /** Cancels the watch request in flight, open or not. */
+  private abortRequest?: () => void;
+  /** This kind's streams have sent bookmarks: a stream silent for two of their intervals is dead. */
+  private bookmarking = false;
   private wake?: () => void;
   private readonly listeners = new Set<(contentChanged: boolean) => void>();
   private readonly objectListeners = new Set<(change: ObjectChange) => void>();
@@ -121,7 +131,7 @@ export class KindWatcher {
 
   stop(): void {
     this.stopped = true;
-    this.request?.abort();
+    this.abortRequest?.();
     this.wake?.();
   }
 
@@ -242,6 +252,8 @@ export class KindWatcher {
       return Promise.resolve('failed');
     }
     const seconds = this.options.watchTimeoutSeconds ?? 300;
+    // Spread the re-watches of the kinds (over a minute with the default 5 minutes).
+    const timeoutSeconds = seconds + Math.floor(Math.random() * seconds * 0.2);
     const opened = Date.now();
     return new Promise((resolve) => {
       let ended = false;
@@ -249,12 +261,30 @@ export class KindWatcher {
       let errored = false;
       // The stream delivered something: it works, whatever ends it later.
       let delivered = false;
+      const request = new AbortController();
+      let established: AbortController | undefined;
+      const abort = () => {
+        request.abort();
+        established?.abort();
+      };
+      this.abortRequest = abort;
+      const deadlines = new StreamDeadlines(
+        { ...DEFAULT_DEADLINES, ...this.options.deadlines },
+        (message, silent) => {
+          // The next stream is trusted only once it delivers: this one looked open, and was not.
+          if (silent) this.suspect = true;
+          done(new WatchDeadlineError(message));
+          abort();
+        },
+      );
       const done = (error: unknown) => {
         if (ended) return;
         ended = true;
-        this.request = undefined;
+        deadlines.clear();
+        this.abortRequest = undefined;
         if (this.stopped) return resolve('failed');
-        const worked = delivered || Date.now() - opened >= MIN_STREAM_MS;
+        const worked =
+          delivered || (!(error instanceof WatchDeadlineError) && Date.now() - opened >= MIN_STREAM_MS);
         if (worked) {
           this.setbacks = 0;
           this.shortStreams = 0;
@@ -310,33 +340,37 @@ export class KindWatcher {
           const before = this.objects.get(k);
           this.objects.delete(k);
           if (before) this.tell({ type, before });
-        } else if (type !== 'BOOKMARK') {
+        } else if (type === 'BOOKMARK') {
+          this.bookmarking = true;
+        } else {
           return;
         }
         delivered = true;
         this.suspect = false;
+        deadlines.heard(this.bookmarking);
         if (obj?.metadata?.resourceVersion) this.resourceVersion = obj.metadata.resourceVersion;
         this.markCurrent(type !== 'BOOKMARK');
       };
+      deadlines.requested();
       this.watcher
         .watch(
           version.watchPath,
           {
             resourceVersion: this.resourceVersion,
             allowWatchBookmarks: true,
-            // Spread the re-watches of the kinds (over a minute with the default 5 minutes).
-            timeoutSeconds: seconds + Math.floor(Math.random() * seconds * 0.2),
+            timeoutSeconds,
             fieldSelector: this.spec.fieldSelector,
           },
           onEvent,
           done,
+          request.signal,
         )
         .then(
           (controller) => {
-            if (ended) return;
-            // Stopped while the stream was being opened: close it now.
-            if (this.stopped) return void controller.abort();
-            this.request = controller;
+            established = controller;
+            // Cut at a deadline, or stopped, while the stream was being opened: close it now.
+            if (ended || this.stopped) return void controller.abort();
+            deadlines.opened(timeoutSeconds, this.bookmarking);
             // The stream is established: whatever failed before is over (unless streams that opened
             // before brought nothing: then this one must deliver first).
             if (!this.suspect) this.markCurrent(false);
@@ -385,6 +419,9 @@ export class KindWatcher {
     });
   }
 }
+
+/** A watch request cut at one of its deadlines (watch-deadlines.ts): the message says which. */
+class WatchDeadlineError extends Error {}
 
 /** How a round of the watcher ended: whether, and after how long, the next one starts. */
 type Round = 'listed' | 'resumable' | 'expired' | 'short' | 'failed';
