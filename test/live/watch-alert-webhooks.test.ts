@@ -6,6 +6,7 @@ import { type AlertHarness, watchAlerts } from '../helpers/alert-harness.js';
 import type { FakeKubeApi } from '../helpers/fake-kube-api.js';
 import { paymentsCluster } from '../helpers/payments-cluster.js';
 import { postAlert } from '../helpers/post-alert.js';
+import { until } from '../helpers/until.js';
 
 let harness: AlertHarness | undefined;
 afterEach(async () => {
@@ -161,6 +162,32 @@ it('a webhook blocked all along, first read by a re-LIST with no event, is not b
   unrelated(fake, 'unrelated');
   while (harness.evaluated.length < 1) await settle(20);
   expect(harness.seen).toEqual([]);
+});
+
+it('a webhook configuration added while the watch version expired alerts after the re-LIST; one unchanged across it is not counted as configured', {
+  timeout: 30_000,
+}, async () => {
+  // payments-policy's webhook is blocked all along: no alert of its own, before or after the re-LIST.
+  const fake = strictCluster();
+  harness = await watchAlerts(fake);
+  const { evaluated, seen } = harness;
+  fake.expire(() =>
+    fake.create(
+      webhookConfiguration(
+        'MutatingWebhookConfiguration',
+        'payments-defaults',
+        'default.payments.example.com',
+        'Ignore',
+      ),
+    ),
+  );
+  await until(() => evaluated.length >= 1, 'the re-LIST compared', 10_000);
+  expect(seen.map((a) => a.changes.map((c) => `${c.type} ${c.kind} ${c.name}`))).toEqual([
+    ['ADDED MutatingWebhookConfiguration payments-defaults'],
+  ]);
+  expect(seen[0]?.sample.map((p) => p.symptom)).toEqual([
+    'admission webhook default.payments.example.com reset (skipped: requests go through unchecked)',
+  ]);
 });
 
 it('a webhook whose pods are away and back is neither repaired nor broken by the changes in between', {

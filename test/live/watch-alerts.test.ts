@@ -5,6 +5,7 @@ import type { BreakingChange, Repair } from '../../src/snapshot/live/watch-alert
 import { type AlertHarness, watchAlerts } from '../helpers/alert-harness.js';
 import type { FakeKubeApi } from '../helpers/fake-kube-api.js';
 import { paymentsCluster } from '../helpers/payments-cluster.js';
+import { until as poll } from '../helpers/until.js';
 
 let fake: FakeKubeApi;
 let harness: AlertHarness | undefined;
@@ -28,6 +29,8 @@ async function start(): Promise<BreakingChange[]> {
 }
 
 const settle = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const until = (condition: () => boolean, what: string) =>
+  poll(condition, `timed out waiting for ${what}`, 10_000);
 
 // A pod of Deployment `app` (ReplicaSet `<app>-<hash>`), in payments unless said, with or without the sidecar.
 const rsPod = (
@@ -370,6 +373,30 @@ describe('change alerts', { timeout: 20_000 }, () => {
     expect(alert.sample).toContainEqual(
       expect.objectContaining({ from: 'payments/payments-0', reason: 'destinationrule-tls-conflict' }),
     );
+  });
+
+  it('a change the watch missed (410 Gone, re-LIST) alerts as itself, with its author; the next harmless change is not blamed for it', async () => {
+    const seen = await start();
+    fake.expire(() =>
+      fake.update('PeerAuthentication', 'payments', 'default', (o) => {
+        o.spec = { mtls: { mode: 'STRICT' } };
+        o.metadata.managedFields = [
+          { manager: 'kubectl-edit', operation: 'Update', time: '2026-11-29T10:00:00Z' },
+        ];
+      }),
+    );
+    await until(() => evaluated.length === 1, 'the re-LIST compared');
+    expect(seen).toHaveLength(1);
+    const [alert] = seen as [BreakingChange];
+    expect(changesOf(alert)).toEqual(['MODIFIED PeerAuthentication payments/default']);
+    expect(alert.changes[0]).toMatchObject({ manager: 'kubectl-edit', changedAt: '2026-11-29T10:00:00Z' });
+    expect(alert.changes[0]?.revert?.body).toEqual({ spec: { mtls: { mode: 'PERMISSIVE' } } });
+    expect(alert.sample.map((p) => p.from)).toContain('legacy/cron-0');
+    // An ISTIO_MUTUAL rule for payments, harmless on its own: compared against the STRICT view, no alert.
+    mutualTlsToPayments();
+    await until(() => evaluated.length === 2, 'the rule compared');
+    expect(evaluated[1]).toBeUndefined();
+    expect(seen).toHaveLength(1);
   });
 
   it('a change that breaks nothing makes no alert', async () => {

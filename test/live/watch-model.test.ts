@@ -8,6 +8,7 @@ import { createKubeApi } from '../../src/snapshot/live/kube-api.js';
 import { ClusterModel, type ModelOptions } from '../../src/snapshot/live/model.js';
 import { modelSource, stopLiveModels } from '../../src/snapshot/live/model-source.js';
 import { StreamWatch } from '../../src/snapshot/live/watch-stream.js';
+import type { RawObject } from '../../src/snapshot/read-manifests.js';
 import type { FakeKubeApi } from '../helpers/fake-kube-api.js';
 import { kubeconfigFile, paymentsCluster } from '../helpers/payments-cluster.js';
 import { until as poll } from '../helpers/until.js';
@@ -144,6 +145,43 @@ describe('the live model', { timeout: 20_000 }, () => {
         .map((r) => r.path),
     ).toContain('/apis/security.istio.io/v1/peerauthentications');
     expect(m.snapshot().gaps).toEqual([]);
+  });
+
+  it('a re-LIST after 410 tells what changed while the watch could not, as events would have: nothing else', async () => {
+    const m = await start();
+    await until(() => fake.openWatches() === 13, 'thirteen open watches');
+    const told: string[] = [];
+    type Spec = { mtls?: { mode?: string } } | undefined;
+    m.onObjectChange(({ type, before, after }) => {
+      const object = (after ?? before)?.object as RawObject['object'];
+      const { namespace, name } = object.metadata as { namespace?: string; name: string };
+      const was = (before?.object.spec as Spec)?.mtls?.mode;
+      const is = (after?.object.spec as Spec)?.mtls?.mode;
+      told.push(`${type} ${object.kind} ${namespace}/${name} ${was}→${is}`);
+    });
+    const listsBefore = lists().length;
+    fake.expire(() => {
+      fake.update('PeerAuthentication', 'payments', 'default', (o) => {
+        o.spec = { mtls: { mode: 'DISABLE' } };
+      });
+      fake.remove('Pod', 'legacy', 'cron-0');
+      fake.create({
+        apiVersion: 'security.istio.io/v1',
+        kind: 'PeerAuthentication',
+        metadata: { name: 'default', namespace: 'legacy' },
+        spec: { mtls: { mode: 'PERMISSIVE' } },
+      });
+    });
+    await until(() => lists().length === listsBefore + 13, 'thirteen re-LISTs');
+    await until(() => told.length === 3, 'the three changes told');
+    expect(told.sort()).toEqual([
+      'ADDED PeerAuthentication legacy/default undefined→PERMISSIVE',
+      'DELETED Pod legacy/cron-0 undefined→undefined',
+      'MODIFIED PeerAuthentication payments/default STRICT→DISABLE',
+    ]);
+    // The objects the re-LISTs found as they were (the namespaces, the other pod, the Service) are no change.
+    await settle(300);
+    expect(told).toHaveLength(3);
   });
 
   it('streams that end at once with no event (a proxy closing them) are re-opened after a back-off, and are a gap', async () => {

@@ -107,7 +107,7 @@ export class ClusterModel {
     return this.waitUntil(() => this.status().kinds.every((k) => k.synced || k.gap !== undefined), timeoutMs);
   }
 
-  /** Called for every object a watch event adds, changes or deletes, after the store has it. */
+  /** Called for every object a watch event or a re-LIST adds, changes or deletes, after the store has it. */
   onObjectChange(listener: (change: ObjectChange) => void): void {
     for (const watcher of this.watchers) watcher.onObject(listener);
   }

@@ -1,9 +1,10 @@
 // Keeps one kind's objects current: LIST once (paginated), then WATCH from the list's resourceVersion
-// with bookmarks; a 410 Gone (the version expired) re-LISTs, a closed stream re-WATCHes from the last
-// version seen, and a failure (403, unreachable) is kept as a gap until the watch is back. Whatever
-// does not get the watch anywhere (failures, streams that end at once, 410 after 410) is retried after
-// a jittered back-off, so a proxy that closes every stream does not turn into a request loop. A watch
-// that hangs (no answer, or a stream that went silent) is cut at its deadline and is a gap meanwhile.
+// with bookmarks; a 410 Gone (the version expired) re-LISTs, telling what the re-LIST changed as watch
+// events would have; a closed stream re-WATCHes from the last version seen, and a failure (403,
+// unreachable) is kept as a gap until the watch is back. Whatever does not get the watch anywhere
+// (failures, streams that end at once, 410 after 410) is retried after a jittered back-off, so a proxy
+// that closes every stream does not turn into a request loop. A watch that hangs (no answer, or a
+// stream that went silent) is cut at its deadline and is a gap meanwhile.
 import { ApiException } from '@kubernetes/client-node';
 import type { RawObject } from '../read-manifests.js';
 import type { Gap } from '../types.js';
@@ -76,7 +77,10 @@ export interface KindStatus {
   readonly gap?: Gap;
 }
 
-/** One object added, changed or deleted, as a watch event told it (not a LIST). */
+/**
+ * One object added, changed or deleted, as a watch event told it, or as a re-LIST found it (the
+ * changes a watch gap hid: a 410, a kind served again); not the first LIST, which is the start.
+ */
 export interface ObjectChange {
   readonly type: 'ADDED' | 'MODIFIED' | 'DELETED';
   readonly before?: RawObject;
@@ -84,7 +88,9 @@ export interface ObjectChange {
 }
 
 export class KindWatcher {
-  private readonly objects = new Map<string, RawObject>();
+  private objects = new Map<string, RawObject>();
+  /** A LIST (or "not served") has filled the store: the next one is compared with it. */
+  private listed = false;
   private resourceVersion = '';
   private versionIndex = 0;
   private synced = false;
@@ -164,7 +170,7 @@ export class KindWatcher {
   }): boolean {
     const { resourceVersion } = written;
     const stored = this.objects.get(key(written.namespace, written.name));
-    const version = stored && (stored.object.metadata as { resourceVersion?: string }).resourceVersion;
+    const version = stored && versionOf(stored);
     if (written.deleted) {
       // Gone, or created again since; an object still terminating (finalizers) is not gone yet.
       if (!stored) return true;
@@ -184,7 +190,7 @@ export class KindWatcher {
     return () => this.listeners.delete(listener);
   }
 
-  /** Called for every object a watch event adds, changes or deletes (the change alerts' input). */
+  /** Called for every object a watch event or a re-LIST adds, changes or deletes (the change alerts' input). */
   onObject(listener: (change: ObjectChange) => void): void {
     this.objectListeners.add(listener);
   }
@@ -203,19 +209,44 @@ export class KindWatcher {
         return 'failed';
       }
       this.versionIndex = index;
-      this.objects.clear();
-      for (const raw of result.items) this.objects.set(keyOf(raw), raw);
+      const changes = this.replace(result.items);
       this.resourceVersion = result.resourceVersion || '0';
       this.synced = true;
       this.markCurrent(true);
+      for (const change of changes) this.tell(change);
       return 'listed';
     }
     // No version served: Istio is not installed. Look again later (it may be installed meanwhile).
     this.versionIndex = -1;
-    this.objects.clear();
+    const changes = this.replace([]);
     this.synced = true;
     this.markCurrent(true);
+    for (const change of changes) this.tell(change);
     return 'failed';
+  }
+
+  /**
+   * Swaps the store for a LIST's items and returns how they differ from it, as client-go's Replace
+   * does: added, changed (another resourceVersion) or gone. What changed while the watch could not
+   * say (a 410, then a re-LIST) reaches the change alerts as itself, not as part of a later change.
+   */
+  private replace(items: readonly RawObject[]): ObjectChange[] {
+    const old = this.objects;
+    const compared = this.listed;
+    this.objects = new Map();
+    this.listed = true;
+    const changes: ObjectChange[] = [];
+    for (const raw of items) {
+      const k = keyOf(raw);
+      this.objects.set(k, raw);
+      if (!compared) continue;
+      const before = old.get(k);
+      old.delete(k);
+      if (!before) changes.push({ type: 'ADDED', after: raw });
+      else if (versionOf(before) !== versionOf(raw)) changes.push({ type: 'MODIFIED', before, after: raw });
+    }
+    if (compared) for (const before of old.values()) changes.push({ type: 'DELETED', before });
+    return changes;
   }
 
   private async listPages(
@@ -473,4 +504,8 @@ function keyOfItem(item: unknown): string {
 
 function keyOf(raw: RawObject): string {
   return keyOfItem(raw.object);
+}
+
+function versionOf(raw: RawObject): string | undefined {
+  return (raw.object.metadata as { resourceVersion?: string } | undefined)?.resourceVersion;
 }
