@@ -399,6 +399,39 @@ describe('change alerts', { timeout: 20_000 }, () => {
     expect(seen).toHaveLength(1);
   });
 
+  it('a burst made while another watch is down waits, with its baseline, and is compared once the watch is back', async () => {
+    const seen = await start();
+    const model = harness?.model as AlertHarness['model'];
+    // The pods watch is refused from now on (an RBAC change, API server trouble), and the streams end.
+    fake.fault('/api/v1/pods', {
+      status: 403,
+      reason: 'Forbidden',
+      message: 'pods is forbidden',
+      watch: true,
+    });
+    fake.closeWatches();
+    await until(() => model.snapshot().gaps.length > 0, 'the pods watch down');
+    strict();
+    // Five quiet periods: it would have been compared by now, with the pods' view stale.
+    await settle(1_000);
+    expect(evaluated).toEqual([]);
+    // A long outage's steady changes: held, folded one per object.
+    for (let i = 0; i < 1_100; i++)
+      fake.update('PeerAuthentication', 'payments', 'default', (o) => {
+        o.spec = { mtls: { mode: i % 2 === 0 ? 'PERMISSIVE' : 'STRICT' } };
+      });
+    await settle(400);
+    expect(evaluated).toEqual([]);
+    fake.fault('/api/v1/pods', { watch: true, times: 0 });
+    await until(() => evaluated.length === 1, 'the held burst compared');
+    expect(seen).toHaveLength(1);
+    const [alert] = seen as [BreakingChange];
+    expect(changesOf(alert)).toEqual(['MODIFIED PeerAuthentication payments/default']);
+    expect(alert.changes[0]?.diff).toContain('-  mode: PERMISSIVE');
+    expect(alert.changes[0]?.diff).toContain('+  mode: STRICT');
+    expect(alert.sample.map((p) => p.from)).toContain('legacy/cron-0');
+  });
+
   it('a change that breaks nothing makes no alert', async () => {
     const seen = await start();
     const before = fake.requests.length;

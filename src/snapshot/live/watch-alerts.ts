@@ -16,7 +16,7 @@ import { DISABLED_TLS_MODE, ISTIO_TLS_MODE, TLS_MODE_LABEL } from '../endpoint-t
 import { rawPod } from '../pod-owner.js';
 import type { RawObject } from '../read-manifests.js';
 import { type ProxyKind, type Workload, workloadKey } from '../types.js';
-import type { ClusterModel, ObjectChange } from './model.js';
+import type { ClusterModel, ModelStatus, ObjectChange } from './model.js';
 
 export interface ChangedObject {
   readonly kind: string;
@@ -90,11 +90,18 @@ interface Scope {
 
 // A burst that never goes quiet (a long rollout) is compared after this many quiet periods at most.
 const MAX_BURST_DEBOUNCES = 6;
+// Changes held while a watch is down are folded, one per object, past this many.
+const HELD_CHANGES = 1_000;
+
+type PendingChange = { readonly change: ObjectChange; readonly scopes: Scope[] };
 
 export class ChangeAlerts {
   private baseline?: ResolvedMesh;
-  private pending: { change: ObjectChange; scopes: Scope[] }[] = [];
+  private pending: PendingChange[] = [];
   private burstStarted?: number;
+  /** The pending burst met a view with a watch down: it waits, with its baseline, for a whole one. */
+  private held = false;
+  private foldAt = HELD_CHANGES;
   private readonly sidecars = new SidecarMemory();
   private timer?: NodeJS.Timeout;
   private nextId = 1;
@@ -106,6 +113,7 @@ export class ChangeAlerts {
     private readonly options: ChangeAlertOptions,
   ) {
     model.onObjectChange((change) => this.observe(change));
+    model.onStatus((status) => this.statusChanged(status));
   }
 
   /** Takes the baseline once the model has synced: changes before it are the starting state. */
@@ -130,6 +138,21 @@ export class ChangeAlerts {
         : scopesOf(change, this.model);
     if (scopes.length === 0) return;
     this.pending.push({ change, scopes });
+    if (this.held && this.pending.length > this.foldAt) {
+      this.pending = foldByObject(this.pending);
+      this.foldAt = Math.max(HELD_CHANGES, this.pending.length * 2);
+    }
+    this.schedule();
+  }
+
+  /** A held burst is compared once the model is whole again (a debounce after the watch is back). */
+  private statusChanged(status: ModelStatus): void {
+    if (!this.held) return;
+    if (status.kinds.some((k) => !k.synced || (k.gap && !k.gap.optional))) return;
+    this.schedule();
+  }
+
+  private schedule(): void {
     const now = Date.now();
     this.burstStarted ??= now;
     const latest = this.burstStarted + this.options.debounceMs * MAX_BURST_DEBOUNCES;
@@ -155,19 +178,23 @@ export class ChangeAlerts {
   }
 
   private evaluate(): void {
-    const burst = this.pending;
-    this.pending = [];
     this.burstStarted = undefined;
     const before = this.baseline;
-    if (!before || burst.length === 0) return;
+    if (!before || this.pending.length === 0) return;
     try {
-      const after = new ResolvedMesh(this.model.snapshot());
+      const snapshot = this.model.snapshot();
+      // A view with a watch down is not compared: its "after" may be stale. Nor is the burst dropped:
+      // it stays pending, against the baseline it started from, until the model is whole again. An
+      // optional kind that cannot be read (webhook configurations without the RBAC) holds nothing back.
+      this.held = blockingGaps(snapshot).length > 0;
+      if (this.held) return;
+      const burst = this.pending;
+      this.pending = [];
+      this.foldAt = HELD_CHANGES;
+      const after = new ResolvedMesh(snapshot);
       const returning = this.sidecars.returning(before, after);
       this.baseline = after;
       this.sidecars.learn(after);
-      // A view with a watch down is not compared: its "after" may be stale. An optional kind that cannot
-      // be read (webhook configurations without the RBAC) holds nothing back.
-      if (blockingGaps(after.snapshot).length > 0) return;
       const scopes = burst.flatMap((b) => b.scopes);
       const was = new Map<string, 'ok' | 'fail'>();
       for (const judged of pairsIn(before, scopes)) was.set(pairKey(judged), judged.pair.outcome);
@@ -262,6 +289,34 @@ export class ChangeAlerts {
       this.options.onError?.(error as Error);
     }
   }
+}
+
+/**
+ * The held changes, one per object (from its first "before" to its last "after", with all the scopes
+ * its changes had): a long outage with steady changes does not grow the pending burst without bound.
+ */
+function foldByObject(pending: readonly PendingChange[]): PendingChange[] {
+  const byObject = new Map<string, { first: ObjectChange; last: ObjectChange; scopes: Map<string, Scope> }>();
+  for (const { change, scopes } of pending) {
+    const raw = (change.after ?? change.before) as RawObject;
+    const m = metaOf(raw);
+    const key = `${raw.object.kind}/${m.namespace ?? ''}/${m.name}`;
+    const entry = byObject.get(key) ?? { first: change, last: change, scopes: new Map() };
+    entry.last = change;
+    for (const scope of scopes) entry.scopes.set(scopeKey(scope), scope);
+    byObject.set(key, entry);
+  }
+  return [...byObject.values()].flatMap(({ first, last, scopes }) => {
+    // Created and deleted while held: no change.
+    if (!first.before && !last.after) return [];
+    const type = !first.before ? 'ADDED' : !last.after ? 'DELETED' : 'MODIFIED';
+    return [{ change: { type, before: first.before, after: last.after }, scopes: [...scopes.values()] }];
+  });
+}
+
+function scopeKey(scope: Scope): string {
+  const list = (set: ReadonlySet<string> | undefined) => (set ? [...set].sort() : null);
+  return JSON.stringify([list(scope.targets), list(scope.clients)]);
 }
 
 /** One webhook endpoint the API server cannot reach: the webhook, the pod's workload and its port. */
