@@ -1,6 +1,6 @@
 // Change alerts from the live model: a change that turns ok pairs into failures makes one alert per
 // burst (the object, its diff, who changed it, the broken pairs); a harmless change makes none.
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { BreakingChange, Repair } from '../../src/snapshot/live/watch-alerts.js';
 import { type AlertHarness, watchAlerts } from '../helpers/alert-harness.js';
 import type { FakeKubeApi } from '../helpers/fake-kube-api.js';
@@ -430,6 +430,25 @@ describe('change alerts', { timeout: 20_000 }, () => {
     expect(alert.changes[0]?.diff).toContain('-  mode: PERMISSIVE');
     expect(alert.changes[0]?.diff).toContain('+  mode: STRICT');
     expect(alert.sample.map((p) => p.from)).toContain('legacy/cron-0');
+  });
+
+  it('a burst of many changes builds the snapshot once, when it is compared, not once per event', async () => {
+    const seen = await start();
+    const snapshots = vi.spyOn(harness?.model as AlertHarness['model'], 'snapshot');
+    // Each event makes the model's snapshot stale; scoping a rule reads its host's ServiceEntries, a
+    // policy the root namespace: from the views compared, not from a snapshot rebuilt per event.
+    for (let i = 0; i < 30; i++)
+      fake.create({
+        apiVersion: 'networking.istio.io/v1',
+        kind: 'DestinationRule',
+        metadata: { name: `payments-${i}`, namespace: 'payments' },
+        spec: { host: 'payments', trafficPolicy: { connectionPool: { tcp: { maxConnections: 100 + i } } } },
+      });
+    strict();
+    await until(() => evaluated.length === 1, 'the burst compared');
+    expect(snapshots).toHaveBeenCalledTimes(1);
+    expect(seen).toHaveLength(1);
+    expect(seen[0]?.changes).toHaveLength(31);
   });
 
   it('a change that breaks nothing makes no alert', async () => {

@@ -15,7 +15,7 @@ import { type BlockedWebhook, webhookEndpoints } from '../../mesh/webhooks.js';
 import { DISABLED_TLS_MODE, ISTIO_TLS_MODE, TLS_MODE_LABEL } from '../endpoint-tls-mode.js';
 import { rawPod } from '../pod-owner.js';
 import type { RawObject } from '../read-manifests.js';
-import { type ProxyKind, type Workload, workloadKey } from '../types.js';
+import { type ProxyKind, type ServiceEntry, type Workload, workloadKey } from '../types.js';
 import type { ClusterModel, ModelStatus, ObjectChange } from './model.js';
 
 export interface ChangedObject {
@@ -93,7 +93,18 @@ const MAX_BURST_DEBOUNCES = 6;
 // Changes held while a watch is down are folded, one per object, past this many.
 const HELD_CHANGES = 1_000;
 
-type PendingChange = { readonly change: ObjectChange; readonly scopes: Scope[] };
+/**
+ * A change of the burst and the pairs it can affect: a pod's, worked out as it comes (from the
+ * baseline and the workloads' memory); any other's (`fromViews`) when the burst is compared, from the
+ * views before and after it, so that no event rebuilds the snapshot it has just made stale.
+ */
+type PendingChange = { readonly change: ObjectChange; readonly scopes: Scope[]; readonly fromViews: boolean };
+
+/** What scoping a change reads of the mesh: both views', so a policy or a host that moved is in scope either way. */
+interface ScopeViews {
+  readonly rootNamespaces: ReadonlySet<string>;
+  readonly serviceEntries: readonly ServiceEntry[];
+}
 
 export class ChangeAlerts {
   private baseline?: ResolvedMesh;
@@ -132,12 +143,14 @@ export class ChangeAlerts {
   private observe(change: ObjectChange): void {
     if (!this.baseline) return;
     const raw = change.after ?? change.before;
-    const scopes =
-      raw?.object.kind === 'Pod' && change.type !== 'MODIFIED'
-        ? podScopes(raw, this.baseline, this.sidecars)
-        : scopesOf(change, this.model);
-    if (scopes.length === 0) return;
-    this.pending.push({ change, scopes });
+    if (raw?.object.kind === 'Pod' && change.type !== 'MODIFIED') {
+      const scopes = podScopes(raw, this.baseline, this.sidecars);
+      if (scopes.length === 0) return;
+      this.pending.push({ change, scopes, fromViews: false });
+    } else {
+      if (!steersMtls(change)) return;
+      this.pending.push({ change, scopes: [], fromViews: true });
+    }
     if (this.held && this.pending.length > this.foldAt) {
       this.pending = foldByObject(this.pending);
       this.foldAt = Math.max(HELD_CHANGES, this.pending.length * 2);
@@ -195,7 +208,13 @@ export class ChangeAlerts {
       const returning = this.sidecars.returning(before, after);
       this.baseline = after;
       this.sidecars.learn(after);
-      const scopes = burst.flatMap((b) => b.scopes);
+      const views: ScopeViews = {
+        rootNamespaces: new Set([before, after].map((m) => m.snapshot.meshConfig.rootNamespace)),
+        serviceEntries: [...before.snapshot.serviceEntries, ...after.snapshot.serviceEntries],
+      };
+      const scopes = burst.flatMap((b) =>
+        b.fromViews ? [...b.scopes, ...scopesOf(b.change, views)] : b.scopes,
+      );
       const was = new Map<string, 'ok' | 'fail'>();
       for (const judged of pairsIn(before, scopes)) was.set(pairKey(judged), judged.pair.outcome);
       // A workload back after a time without pods had no pairs in "before", as a client or behind
@@ -296,21 +315,26 @@ export class ChangeAlerts {
  * its changes had): a long outage with steady changes does not grow the pending burst without bound.
  */
 function foldByObject(pending: readonly PendingChange[]): PendingChange[] {
-  const byObject = new Map<string, { first: ObjectChange; last: ObjectChange; scopes: Map<string, Scope> }>();
-  for (const { change, scopes } of pending) {
+  const byObject = new Map<
+    string,
+    { first: ObjectChange; last: ObjectChange; scopes: Map<string, Scope>; fromViews: boolean }
+  >();
+  for (const { change, scopes, fromViews } of pending) {
     const raw = (change.after ?? change.before) as RawObject;
     const m = metaOf(raw);
     const key = `${raw.object.kind}/${m.namespace ?? ''}/${m.name}`;
-    const entry = byObject.get(key) ?? { first: change, last: change, scopes: new Map() };
+    const entry = byObject.get(key) ?? { first: change, last: change, scopes: new Map(), fromViews };
     entry.last = change;
+    entry.fromViews ||= fromViews;
     for (const scope of scopes) entry.scopes.set(scopeKey(scope), scope);
     byObject.set(key, entry);
   }
-  return [...byObject.values()].flatMap(({ first, last, scopes }) => {
+  return [...byObject.values()].flatMap(({ first, last, scopes, fromViews }) => {
     // Created and deleted while held: no change.
     if (!first.before && !last.after) return [];
     const type = !first.before ? 'ADDED' : !last.after ? 'DELETED' : 'MODIFIED';
-    return [{ change: { type, before: first.before, after: last.after }, scopes: [...scopes.values()] }];
+    const change: ObjectChange = { type, before: first.before, after: last.after };
+    return [{ change, scopes: [...scopes.values()], fromViews }];
   });
 }
 
@@ -498,32 +522,39 @@ function relevantPart(kind: string, raw: RawObject | undefined): unknown {
   }
 }
 
-function scopesOf(change: ObjectChange, model: ClusterModel): Scope[] {
+/** Whether the change touches what steers mTLS (of a kind that does): cheap, per event. */
+function steersMtls(change: ObjectChange): boolean {
   const raw = change.after ?? change.before;
-  if (!raw) return [];
+  if (!raw) return false;
   const kind = String(raw.object.kind);
-  const before = relevantPart(kind, change.before);
-  const after = relevantPart(kind, change.after);
-  if (JSON.stringify(before) === JSON.stringify(after)) return [];
+  return (
+    JSON.stringify(relevantPart(kind, change.before)) !== JSON.stringify(relevantPart(kind, change.after))
+  );
+}
+
+function scopesOf(change: ObjectChange, views: ScopeViews): Scope[] {
+  const raw = change.after ?? change.before;
+  if (!raw || !steersMtls(change)) return [];
+  const kind = String(raw.object.kind);
   const ns = metaOf(raw).namespace ?? '';
   const only = (n: string) => new Set([n]);
-  const root = model.snapshot().meshConfig.rootNamespace;
+  const inRoot = views.rootNamespaces.has(ns);
   switch (kind) {
     case 'PeerAuthentication':
       // Server side: the services of its namespace; in the root namespace, every service.
-      return [ns === root ? {} : { targets: only(ns) }];
+      return [inRoot ? {} : { targets: only(ns) }];
     case 'ServiceEntry':
     case 'Service':
       return [{ targets: only(ns) }];
     case 'Sidecar':
       // Which services its clients' proxies see: theirs to every service; the root's is every namespace's default.
-      return [ns === root ? {} : { clients: only(ns) }];
+      return [inRoot ? {} : { clients: only(ns) }];
     // A VirtualService: which subset (so which subset TLS) calls to its hosts reach, from any namespace
     // it is exported to. A DestinationRule: the client side of the services its host names, called
     // from anywhere it applies. Both by the hosts they had and the hosts they have.
     case 'VirtualService':
     case 'DestinationRule': {
-      const targets = targetNamespaces(hostsBeforeAndAfter(change), ns, model);
+      const targets = targetNamespaces(hostsBeforeAndAfter(change), ns, views.serviceEntries);
       return [targets ? { targets } : {}];
     }
     case 'Namespace': {
@@ -561,10 +592,9 @@ function hostsBeforeAndAfter(change: ObjectChange): string[] {
 function targetNamespaces(
   hosts: readonly string[],
   ns: string,
-  model: ClusterModel,
+  entries: readonly ServiceEntry[],
 ): Set<string> | undefined {
   if (hosts.length === 0) return undefined;
-  const entries = model.snapshot().serviceEntries;
   const found = new Set<string>();
   for (const raw of hosts) {
     const host = raw.toLowerCase();
