@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { Cron } from 'croner';
 import { parse } from 'yaml';
 import * as z from 'zod';
+import { channelMaySee } from './slack/authorize.js';
 
 export const fileSchema = z
   .object({
@@ -54,7 +55,9 @@ export const fileSchema = z
           .strict(),
       )
       .optional()
-      .describe('Scheduled posture digests, one entry per channel and time.'),
+      .describe(
+        'Scheduled posture digests, one entry per channel and time. A digest shows every namespace: its channel\'s access rule must be "*" (checked at start and before each post).',
+      ),
     incidents: z
       .object({
         channels: z
@@ -251,12 +254,14 @@ export function loadConfig(env: NodeJS.ProcessEnv, file?: string): BotConfig {
     problems.push(
       'approvers.users is set but store.path keeps fix requests and the audit log in memory, lost on restart: set store.path to a file (in the image: /data/mtls-doctor.db)',
     );
+  const access = { channels: fromFile.access?.channels ?? {} };
+  problems.push(...digestChannelProblems(fromFile.digests ?? [], access));
   if (problems.length > 0) throw new ConfigError(problems);
   return {
     port,
     opsPort,
     slack: { botToken, signingSecret, appToken, apiUrl },
-    access: { channels: fromFile.access?.channels ?? {} },
+    access,
     istioctl: fromFile.istioctl,
     kubernetes: fromFile.kubernetes,
     digests: fromFile.digests ?? [],
@@ -269,4 +274,19 @@ export function loadConfig(env: NodeJS.ProcessEnv, file?: string): BotConfig {
       requestTtlMs: (fromFile.approvers?.requestTtlMinutes ?? 30) * 60_000,
     },
   };
+}
+
+// A digest shows the whole mesh (its score, every namespace's mode and next step, clients without a
+// proxy anywhere), so, like `/mtls digest`, it may only go to a channel whose rule is "*". Refused here
+// so a narrowed rule is not silently widened by a schedule; the bot asks again before each post.
+function digestChannelProblems(
+  digests: NonNullable<FileConfig['digests']>,
+  access: BotConfig['access'],
+): string[] {
+  return digests.flatMap((digest, i) => {
+    const decision = channelMaySee({ access }, digest.channel, undefined);
+    return decision.allowed
+      ? []
+      : [`digests.${i}.channel: the digest shows every namespace, but ${decision.reason}`];
+  });
 }

@@ -8,12 +8,9 @@ import { App, HTTPReceiver, LogLevel } from '@slack/bolt';
 import type { BotConfig } from '../../src/config.js';
 import { boltLogger } from '../../src/ops/logger.js';
 import { startSlackLink } from '../../src/ops/slack-link.js';
-import { scheduleDigests } from '../../src/slack/digest-scheduler.js';
-import { buildDigestMessage } from '../../src/slack/digest-service.js';
 import type { BotDeps } from './deps.js';
 import { registerListeners } from './index.js';
-import { digestPicture, postPicture } from './pictures.js';
-import { postWithThread } from './post.js';
+import { startScheduledDigests } from './scheduled-digests.js';
 
 export const EVENTS_PATH = '/slack/events';
 const MAX_SKEW_SECONDS = 5 * 60;
@@ -85,7 +82,7 @@ export async function startBot(
       },
       recheck: () => authDetail(app),
     });
-    const scheduler = scheduleFor(app, config, deps);
+    const scheduler = startScheduledDigests(app.client, { ...deps, config });
     await link.firstAttempt;
     return {
       mode: 'socket',
@@ -123,7 +120,7 @@ export async function startBot(
     },
     recheck: () => authDetail(app),
   });
-  const scheduler = scheduleFor(app, config, deps);
+  const scheduler = startScheduledDigests(app.client, { ...deps, config });
   const now = options.now ?? (() => Date.now());
   const server = createServer((req, res) => {
     if (!(req.url ?? '').startsWith(EVENTS_PATH)) return notFound(res);
@@ -150,27 +147,6 @@ export async function startBot(
 async function authDetail(app: App): Promise<string> {
   const r = await app.client.auth.test();
   return `authenticated as ${r.user ?? r.user_id} in ${r.team ?? r.team_id}`;
-}
-
-function scheduleFor(app: App, config: BotConfig, deps: Omit<BotDeps, 'config'>): { stop(): void } {
-  return scheduleDigests(config.digests, {
-    store: deps.store,
-    holder: process.env.HOSTNAME ?? `pid-${process.pid}`,
-    post: async (channel) => {
-      const posture = await deps.engine.posture();
-      const { message } = await buildDigestMessage(posture, deps.store, {
-        save: true,
-        prometheusUrl: config.prometheusUrl,
-      });
-      await postWithThread(app.client, channel, message);
-      deps.metrics.checks.inc({ command: 'scheduled-digest', outcome: 'posted' });
-      await postPicture(app.client, channel, () => digestPicture(deps.store, posture, true), deps);
-    },
-    onError: (channel, error) => {
-      deps.metrics.checks.inc({ command: 'scheduled-digest', outcome: 'failed' });
-      deps.logger.error({ channel, err: error.message }, 'scheduled digest failed');
-    },
-  });
 }
 
 /** Slack signs `v0:<timestamp>:<body>`; a timestamp more than five minutes off either way is refused. */

@@ -13,7 +13,10 @@ const ALLOWED: Decision = { allowed: true };
 const refuse = (reason: string): Decision => ({ allowed: false, reason });
 
 /** The namespaces a channel's rule lists (`*` = all), or undefined when it has no rule at all. */
-export function channelRule(config: BotConfig, channel: string): readonly string[] | undefined {
+export function channelRule(
+  config: Pick<BotConfig, 'access'>,
+  channel: string,
+): readonly string[] | undefined {
   return config.access.channels[channel] ?? config.access.channels['*'];
 }
 
@@ -21,7 +24,11 @@ export function channelRule(config: BotConfig, channel: string): readonly string
  * May this channel see this namespace? `undefined` asks for everything (a digest, a cluster-scoped
  * object), which only a `*` rule allows.
  */
-export function channelMaySee(config: BotConfig, channel: string, namespace: string | undefined): Decision {
+export function channelMaySee(
+  config: Pick<BotConfig, 'access'>,
+  channel: string,
+  namespace: string | undefined,
+): Decision {
   // A click outside any channel (no channel id) must not match a `*` channel rule.
   if (!channel) return refuse('the request came from no channel');
   const rules = channelRule(config, channel);

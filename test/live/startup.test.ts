@@ -77,6 +77,19 @@ describe('start-up settings that cannot work', () => {
     );
   });
 
+  it('serve with a scheduled digest to a channel that may not see every namespace: exit 2, names both', () => {
+    const config = join(dir, 'narrow-digest.yaml');
+    writeFileSync(
+      config,
+      'access:\n  channels:\n    C0SHOP: [shop]\ndigests:\n  - {channel: C0SHOP, cron: "0 9 * * *"}\n',
+    );
+    const { code, stderr } = cli(['serve', '-f', join(ROOT, 'examples/mesh'), '--config', config]);
+    expect(code).toBe(2);
+    expect(stderr).toBe(
+      'mtls-doctor: invalid configuration:\n  - digests.0.channel: the digest shows every namespace, but channel C0SHOP may only see shop, not every namespace: give it "*" under access.channels\n',
+    );
+  });
+
   it('digest --state on a file that is not a database: exit 2, names --state', () => {
     const state = join(dir, 'notes.txt');
     writeFileSync(state, 'these are my notes, not a SQLite database\n'.repeat(200));

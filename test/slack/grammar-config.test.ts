@@ -112,6 +112,42 @@ describe('configuration', () => {
     });
     expect(channelMaySee(loadConfig(env), 'C1', 'shop').allowed).toBe(false);
   });
+
+  it('refuses a scheduled digest to a channel whose rule is not "*", naming the channel and its rule', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cfg-'));
+    const file = join(dir, 'c.yaml');
+    writeFileSync(
+      file,
+      [
+        'access:',
+        '  channels:',
+        '    C0ALL: ["*"]',
+        '    C0SHOP: [shop, payments]',
+        'digests:',
+        '  - {channel: C0ALL, cron: "0 9 * * *"}',
+        '  - {channel: C0SHOP, cron: "0 9 * * *"}',
+        '  - {channel: C0NORULE, cron: "0 9 * * *"}',
+        '',
+      ].join('\n'),
+    );
+    let problems: readonly string[] = [];
+    try {
+      loadConfig(env, file);
+    } catch (error) {
+      expect(error).toBeInstanceOf(ConfigError);
+      problems = (error as ConfigError).problems;
+    }
+    expect(problems).toEqual([
+      'digests.1.channel: the digest shows every namespace, but channel C0SHOP may only see shop, payments, not every namespace: give it "*" under access.channels',
+      "digests.2.channel: the digest shows every namespace, but channel C0NORULE has no access rule: add it under access.channels in the bot's configuration",
+    ]);
+    // A channel without a rule of its own takes the any-channel rule, as /mtls digest does.
+    writeFileSync(
+      file,
+      'access:\n  channels:\n    "*": ["*"]\ndigests:\n  - {channel: C0NORULE, cron: "0 9 * * *"}\n',
+    );
+    expect(loadConfig(env, file).digests).toEqual([{ channel: 'C0NORULE', cron: '0 9 * * *' }]);
+  });
 });
 
 describe('configuration reference', () => {
