@@ -1,7 +1,9 @@
 // `mtls-doctor digest`: mTLS posture per namespace, the migration stage and next safe step, and what
-// changed since the last digest (kept in --state). Exit: 3 when something could not be read, else 0.
+// changed since the last digest (kept in --state). Exit: 3 when something could not be read, else 0;
+// such a digest names what could not be read, compares nothing and is not kept as the baseline.
 import type { Command } from 'commander';
 import { buildDigest } from '../src/digest/build-digest.js';
+import { isComplete } from '../src/digest/posture.js';
 import { renderDigestJson, renderDigestText } from '../src/render/digest.js';
 import { type CommandContext, EXIT, openStore } from './cli-kit.js';
 import { checkPictureOptions, OUT_HELP, writePicture } from './picture-output.js';
@@ -27,11 +29,22 @@ export function register(program: Command, { io, setExit, description }: Command
           const scope = namespace ? `namespace:${namespace}` : 'mesh';
           if (!store)
             io.stderr('mtls-doctor: no --state: the chart shows only today (--state keeps the history)\n');
-          // buildDigest stored this digest already, so the history ends with it.
-          const history = store ? store.postureHistory(scope, trendSince(now)) : [digest.posture];
+          // A read with gaps may show wrong modes: buildDigest did not store it, and the chart leaves it out.
+          const complete = isComplete(digest.posture);
+          if (!complete)
+            io.stderr(
+              'mtls-doctor: the read is incomplete: the chart leaves today out (its score may be wrong)\n',
+            );
+          // buildDigest stored a complete digest already, so the history ends with it.
+          const history = store
+            ? store.postureHistory(scope, trendSince(now))
+            : complete
+              ? [digest.posture]
+              : [];
           writePicture(io, options.out, await renderTrendPicture(history, now));
         } else io.stdout(options.output === 'json' ? renderDigestJson(digest) : renderDigestText(digest));
-        setExit(loaded.snapshot.gaps.some((g) => !g.optional) ? EXIT.incomplete : EXIT.ok);
+        // Whatever says "Incomplete" (a read gap, an analyzer that crashed) exits 3.
+        setExit(isComplete(digest.posture) ? EXIT.ok : EXIT.incomplete);
       } finally {
         store?.close();
       }

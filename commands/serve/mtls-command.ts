@@ -5,11 +5,10 @@ import { describeWhatIf } from '../../src/impact/what-if.js';
 import { escapeSlack, type SlackMessage } from '../../src/render/blocks.js';
 import type { Picture } from '../../src/render/pictures/picture.js';
 import { channelMaySee, channelMaySeeCommand } from '../../src/slack/authorize.js';
-import { buildDigestMessage } from '../../src/slack/digest-service.js';
 import { HELP, parseCommand } from '../../src/slack/grammar.js';
 import type { BotDeps } from './deps.js';
-import { digestPicture, postPicture } from './pictures.js';
-import { postWithThread } from './post.js';
+import { postPicture } from './pictures.js';
+import { postDigest } from './post-digest.js';
 
 /**
  * `settled` resolves when a burst of requests has been acked (commands/serve/burst.ts): follow-up work
@@ -36,14 +35,7 @@ export function registerMtlsCommand(app: App, deps: BotDeps, settled: () => Prom
       await ack();
       await settled();
       try {
-        const posture = await deps.engine.posture();
-        const { message } = await buildDigestMessage(posture, deps.store, {
-          save: false,
-          prometheusUrl: deps.config.prometheusUrl,
-        });
-        await postWithThread(client, command.channel_id, message);
-        deps.metrics.checks.inc({ command: 'digest', outcome: 'posted' });
-        await postPicture(client, command.channel_id, () => digestPicture(deps.store, posture, false), deps);
+        await postDigest(client, command.channel_id, deps, 'on-demand');
       } catch (error) {
         deps.metrics.checks.inc({ command: 'digest', outcome: 'failed' });
         deps.logger.error({ err: (error as Error).message }, 'digest failed');

@@ -3,7 +3,7 @@
 // gives, files.completeUploadExternal) and alt text. A token without files:write gets text answers
 // only, and the channel and the log are told so once.
 import type { WebClient } from '@slack/web-api';
-import type { Posture } from '../../src/digest/posture.js';
+import { isComplete, type Posture } from '../../src/digest/posture.js';
 import type { Picture } from '../../src/render/pictures/picture.js';
 import type { StateStore } from '../../src/store/sqlite-store.js';
 import type { BotDeps } from './deps.js';
@@ -14,12 +14,16 @@ let noScopeSaid = false;
 export const NO_SCOPE_NOTE =
   ':frame_with_picture: Pictures are off: this app lacks the `files:write` scope, so answers stay text only. Add the scope (manifest.yml has it) and reinstall the app to get them.';
 
-/** The last 30 days of the mesh's posture; `saved`: the store already holds `posture` (scheduled digests). */
+/**
+ * The last 30 days of the mesh's posture, ending with `posture` unless `saved` (the store holds it
+ * already: scheduled digests). A posture read incompletely is left out: its score may be wrong, and it
+ * is not stored either.
+ */
 export async function digestPicture(store: StateStore, posture: Posture, saved: boolean): Promise<Picture> {
   const { renderTrendPicture, trendSince } = await import('../../src/render/pictures/posture-trend.js');
   const now = new Date(posture.takenAt);
   const history = store.postureHistory('mesh', trendSince(now));
-  return renderTrendPicture(saved ? history : [...history, posture], now);
+  return renderTrendPicture(saved || !isComplete(posture) ? history : [...history, posture], now);
 }
 
 /** Draws (if asked to) and uploads a picture to the channel; failures are logged, never thrown. */

@@ -1,12 +1,10 @@
 // Scheduled posture digests (`digests` in the configuration): at each cron time, the digest of the
-// whole mesh goes to its channel, followed by the 30-day trend picture.
+// whole mesh goes to its channel (post-digest.ts).
 import type { WebClient } from '@slack/web-api';
 import { channelMaySee } from '../../src/slack/authorize.js';
 import { scheduleDigests } from '../../src/slack/digest-scheduler.js';
-import { buildDigestMessage } from '../../src/slack/digest-service.js';
 import type { BotDeps } from './deps.js';
-import { digestPicture, postPicture } from './pictures.js';
-import { postWithThread } from './post.js';
+import { postDigest } from './post-digest.js';
 
 export function startScheduledDigests(client: WebClient, deps: BotDeps): { stop(): void } {
   const { config } = deps;
@@ -23,14 +21,7 @@ export function startScheduledDigests(client: WebClient, deps: BotDeps): { stop(
         deps.logger.warn({ channel, reason: access.reason }, 'scheduled digest refused by access rules');
         return;
       }
-      const posture = await deps.engine.posture();
-      const { message } = await buildDigestMessage(posture, deps.store, {
-        save: true,
-        prometheusUrl: config.prometheusUrl,
-      });
-      await postWithThread(client, channel, message);
-      deps.metrics.checks.inc({ command: 'scheduled-digest', outcome: 'posted' });
-      await postPicture(client, channel, () => digestPicture(deps.store, posture, true), deps);
+      await postDigest(client, channel, deps, 'scheduled');
     },
     onError: (channel, error) => {
       deps.metrics.checks.inc({ command: 'scheduled-digest', outcome: 'failed' });

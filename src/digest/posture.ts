@@ -3,10 +3,12 @@
 // guide's migration path (PERMISSIVE → sidecars everywhere → STRICT per namespace → mesh STRICT) with
 // the next safe step. Plain data, so it can be stored and compared from one digest to the next.
 import type { Finding } from '../analyzers/finding.js';
+import type { Diagnosis } from '../engine/diagnose.js';
 import { isInboundExcluded } from '../mesh/connectivity.js';
 import type { ResolvedMesh } from '../mesh/resolve.js';
 import { webhooksBrokenByStrict } from '../mesh/webhooks.js';
 import { isIstioAgent, isIstioNamespace, isNeverInjected } from '../snapshot/proxy-status.js';
+import type { Gap } from '../snapshot/types.js';
 
 export type NamespaceMode = 'STRICT' | 'PERMISSIVE' | 'DISABLE' | 'no-proxy' | 'mixed' | 'no-workloads';
 export type MigrationStage = 'add-sidecars' | 'switch-to-strict' | 'strict';
@@ -33,6 +35,29 @@ export interface Posture {
   /** Share of workload ports that require mTLS, 0 to 100. */
   readonly score: number;
   readonly namespaces: readonly NamespacePosture[];
+  /**
+   * What could not be read (blocking gaps only): the modes, score and counts above come from the rest
+   * and may be wrong. Absent in postures computed without a diagnosis and in those stored before it was
+   * added; a posture with gaps is never stored as a baseline.
+   */
+  readonly gaps?: readonly Gap[];
+}
+
+/** The posture of a diagnosis, with the gaps of its read (the cross-checks, being optional, left out). */
+export function postureOf(
+  diagnosis: Pick<Diagnosis, 'mesh' | 'findings' | 'gaps'>,
+  now: Date,
+  namespace?: string,
+): Posture {
+  return {
+    ...computePosture(diagnosis.mesh, diagnosis.findings, now, namespace),
+    gaps: diagnosis.gaps.filter((g) => !g.optional),
+  };
+}
+
+/** Read completely: fit to compare with a baseline and to become one. */
+export function isComplete(posture: Posture): boolean {
+  return (posture.gaps?.length ?? 0) === 0;
 }
 
 /** The posture of every namespace, or of one (`namespace`: its rows and its own score only). */

@@ -4,7 +4,7 @@
 import type { Finding } from '../analyzers/finding.js';
 import { blockingGaps, type Diagnosis } from '../engine/diagnose.js';
 import type { MatrixPair } from '../engine/matrix.js';
-import { formatRef } from '../snapshot/types.js';
+import { formatRef, type Gap } from '../snapshot/types.js';
 import { summarize } from './summary.js';
 
 export interface Block {
@@ -55,6 +55,18 @@ export function escapeCode(text: string): string {
  */
 export function inlineCode(text: string): string {
   return `\`${escapeSlack(text).replaceAll('`', '\u02cb')}\``;
+}
+
+/** Gaps as the diagnosis shows them, within a section's 3,000 characters. */
+export function gapLines(gaps: readonly Gap[]): string {
+  const lines = gaps.map((g) => `• ${escapeSlack(g.source)}: ${escapeSlack(g.reason)}`);
+  let text = '';
+  for (const [i, line] of lines.entries()) {
+    const more = `\n…and ${lines.length - i} more`;
+    if (text.length + line.length + 1 + more.length > 2500) return `${text}${more}`;
+    text += `${text ? '\n' : ''}${line}`;
+  }
+  return text;
 }
 
 export function truncate(text: string, max: number): string {

@@ -1,12 +1,12 @@
-// The posture digest as text, JSON and Block Kit.
-import type { Posture, PostureChange } from '../digest/posture.js';
-import { type Block, escapeSlack, type SlackMessage } from './blocks.js';
+// The posture digest as text, JSON and Block Kit. A digest read incompletely says so first, naming
+// what could not be read, and says its changes were not compared rather than listing false ones.
+import type { Comparison } from '../digest/baseline.js';
+import type { Posture } from '../digest/posture.js';
+import { type Block, escapeSlack, gapLines, type SlackMessage } from './blocks.js';
 import { sanitizeDeep } from './sanitize.js';
 
-export interface Digest {
+export interface Digest extends Comparison {
   readonly posture: Posture;
-  readonly previousAt?: string;
-  readonly changes: readonly PostureChange[];
 }
 
 export function renderDigestJson(digest: Digest): string {
@@ -22,7 +22,13 @@ const STAGE = {
 export function renderDigestText(raw: Digest): string {
   const digest = sanitizeDeep(raw);
   const p = digest.posture;
-  const out = [`mTLS posture ${p.takenAt}: score ${p.score}/100, mesh-wide ${p.meshMode}`, ''];
+  const gaps = p.gaps ?? [];
+  const out = [`mTLS posture ${p.takenAt}: score ${p.score}/100, mesh-wide ${p.meshMode}`];
+  if (gaps.length > 0) {
+    out.push(`Incomplete: could not read ${gaps.map((g) => g.source).join(', ')}; ${MAY_BE_WRONG}:`);
+    for (const gap of gaps) out.push(`  ? ${gap.source}: ${gap.reason}`);
+  }
+  out.push('');
   const width = Math.max(9, ...p.namespaces.map((n) => n.namespace.length));
   out.push(
     `${'NAMESPACE'.padEnd(width)}  MODE          NO PROXY  PLAINTEXT PORTS  ERRORS  STAGE             NEXT STEP`,
@@ -32,18 +38,40 @@ export function renderDigestText(raw: Digest): string {
       `${n.namespace.padEnd(width)}  ${n.mode.padEnd(12)}  ${String(n.withoutProxy.length).padEnd(8)}  ${String(n.plaintextPorts.length).padEnd(15)}  ${String(n.errors).padEnd(6)}  ${STAGE[n.stage].padEnd(16)}  ${n.nextStep}`,
     );
   }
-  out.push('', `Changes since ${digest.previousAt ?? 'the last digest'}:`);
-  for (const c of digest.changes) out.push(`  - ${c.namespace ? `${c.namespace}: ` : ''}${c.what}`);
+  if (digest.notCompared)
+    out.push('', `Changes since ${digest.previousAt}: not compared: ${notComparedText(digest)}`);
+  else {
+    out.push('', `Changes since ${digest.previousAt ?? 'the last digest'}:`);
+    for (const c of digest.changes) out.push(`  - ${c.namespace ? `${c.namespace}: ` : ''}${c.what}`);
+  }
   return `${out.join('\n')}\n`;
+}
+
+const MAY_BE_WRONG = 'the modes, score and steps below come from the rest and may be wrong';
+
+function notComparedText(digest: Digest): string {
+  return `${digest.notCompared}. The digest of ${digest.previousAt} stays the baseline.`;
 }
 
 /** Summary in the channel; the per-namespace detail goes to the thread when it is long. */
 export function digestMessage(digest: Digest): SlackMessage {
   const p = digest.posture;
-  const title = `mTLS posture digest: score ${p.score}/100, mesh-wide ${p.meshMode}`;
+  const gaps = p.gaps ?? [];
+  const title = `mTLS posture digest${gaps.length > 0 ? ' (incomplete)' : ''}: score ${p.score}/100, mesh-wide ${p.meshMode}`;
   const counts = (stage: string) => p.namespaces.filter((n) => n.stage === stage).length;
   const head: Block[] = [
     { type: 'header', text: { type: 'plain_text', text: title.slice(0, 150) } },
+    ...(gaps.length > 0
+      ? [
+          {
+            type: 'section',
+            text: {
+              type: 'mrkdwn',
+              text: `:grey_question: *Incomplete: could not read* (${MAY_BE_WRONG}):\n${gapLines(gaps)}`,
+            },
+          },
+        ]
+      : []),
     {
       type: 'section',
       text: {
@@ -55,10 +83,7 @@ export function digestMessage(digest: Digest): SlackMessage {
       type: 'section',
       text: {
         type: 'mrkdwn',
-        text: `*Since ${escapeSlack(digest.previousAt ?? 'the last digest')}:*\n${digest.changes.map((c) => `• ${c.namespace ? `\`${escapeSlack(c.namespace)}\`: ` : ''}${escapeSlack(c.what)}`).join('\n')}`.slice(
-          0,
-          3000,
-        ),
+        text: sinceText(digest).slice(0, 3000),
       },
     },
   ];
@@ -89,4 +114,13 @@ export function digestMessage(digest: Digest): SlackMessage {
     ],
     thread,
   };
+}
+
+function sinceText(digest: Digest): string {
+  const since = `*Since ${escapeSlack(digest.previousAt ?? 'the last digest')}:*`;
+  if (digest.notCompared) return `${since} not compared: ${escapeSlack(notComparedText(digest))}`;
+  const lines = digest.changes.map(
+    (c) => `• ${c.namespace ? `\`${escapeSlack(c.namespace)}\`: ` : ''}${escapeSlack(c.what)}`,
+  );
+  return `${since}\n${lines.join('\n')}`;
 }

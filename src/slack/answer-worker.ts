@@ -1,12 +1,12 @@
 // Runs in a worker thread: reads the snapshot and builds answers, postures and incident diagnoses, so
 // the bot's event loop only acks and posts. Input and output are plain data (structured clone).
 import { getPriority, setPriority } from 'node:os';
-import { computePosture, type Posture } from '../digest/posture.js';
+import { type Posture, postureOf } from '../digest/posture.js';
 import { blockingGaps, diagnoseShared, knownNamespaces } from '../engine/diagnose.js';
 import type { Written } from '../impact/apply-object.js';
 import { type PlanImpact, planImpact } from '../impact/plan-impact.js';
 import type { RemediationPlan } from '../remediation/plans.js';
-import { escapeSlack } from '../render/blocks.js';
+import { escapeSlack, gapLines } from '../render/blocks.js';
 import {
   liveModel,
   modelSource,
@@ -14,7 +14,7 @@ import {
   type WrittenObject,
 } from '../snapshot/live/model-source.js';
 import type { LoadedSource, SourceOptions } from '../snapshot/source.js';
-import { type Answer, answer, gapLines, plain, unknownNamespace } from './answer.js';
+import { type Answer, answer, plain, unknownNamespace } from './answer.js';
 import type { MtlsCommand } from './grammar.js';
 import type { Symptom } from './incident-symptoms.js';
 import { PlanCache } from './plan-cache.js';
@@ -108,7 +108,7 @@ export default async function run(task: WorkerTask): Promise<WorkerResult> {
     const loaded = await load();
     const now = new Date();
     const diagnosis = diagnoseShared(loaded.snapshot, undefined, now);
-    return { kind: 'posture', posture: computePosture(diagnosis.mesh, diagnosis.findings, now) };
+    return { kind: 'posture', posture: postureOf(diagnosis, now) };
   }
   if (task.kind === 'impact') {
     const loaded = await load();

@@ -19,6 +19,7 @@ import {
   diagnosisMessage,
   escapeSlack,
   fitSection,
+  gapLines,
   type SlackMessage,
 } from '../render/blocks.js';
 import { certificateRows, certificatesInScope } from '../render/certs.js';
@@ -26,7 +27,7 @@ import { impactSummaryLines } from '../render/diff-summary.js';
 import type { Picture } from '../render/pictures/picture.js';
 import { summarize } from '../render/summary.js';
 import type { LoadedSource } from '../snapshot/source.js';
-import type { Gap, MeshSnapshot } from '../snapshot/types.js';
+import type { MeshSnapshot } from '../snapshot/types.js';
 import type { MtlsCommand } from './grammar.js';
 import type { PlanCache } from './plan-cache.js';
 
@@ -233,18 +234,6 @@ export function unknownNamespace(loaded: LoadedSource, ns: string): Answer {
     findings: [],
     gaps: gaps.map((g) => g.source),
   };
-}
-
-/** Gaps as the diagnosis shows them, within a section's 3,000 characters. */
-export function gapLines(gaps: readonly Gap[]): string {
-  const lines = gaps.map((g) => `• ${escapeSlack(g.source)}: ${escapeSlack(g.reason)}`);
-  let text = '';
-  for (const [i, line] of lines.entries()) {
-    const more = `\n…and ${lines.length - i} more`;
-    if (text.length + line.length + 1 + more.length > 2500) return `${text}${more}`;
-    text += `${text ? '\n' : ''}${line}`;
-  }
-  return text;
 }
 
 function describe(diagnosis: Diagnosis, message: SlackMessage): Answer {

@@ -1,14 +1,18 @@
 // Builds a digest message for Slack: the current posture (from a worker), what changed since the last
 // stored one, and, where Prometheus is configured, the clients actually seen sending plaintext to
 // namespaces that are otherwise ready for STRICT.
-import { diffPosture, type Posture } from '../digest/posture.js';
+import { compareWithBaseline } from '../digest/baseline.js';
+import type { Posture } from '../digest/posture.js';
 import { plaintextSources } from '../digest/prometheus.js';
 import type { SlackMessage } from '../render/blocks.js';
 import { type Digest, digestMessage } from '../render/digest.js';
 import type { StateStore } from '../store/sqlite-store.js';
 
 export interface DigestOptions {
-  /** Store this posture as the new baseline (scheduled digests do; on-demand ones only compare). */
+  /**
+   * Store this posture as the new baseline (scheduled digests do; on-demand ones only compare). One read
+   * incompletely is never stored.
+   */
   readonly save: boolean;
   readonly prometheusUrl?: string;
 }
@@ -19,13 +23,10 @@ export async function buildDigestMessage(
   options: DigestOptions,
   scope = 'mesh',
 ): Promise<{ digest: Digest; message: SlackMessage }> {
-  const previous = store.latestPosture(scope);
   const digest: Digest = {
     posture: await withObservedPlaintext(posture, options.prometheusUrl),
-    previousAt: previous?.takenAt,
-    changes: diffPosture(previous, posture),
+    ...compareWithBaseline(store, posture, scope, options),
   };
-  if (options.save) store.savePosture(scope, posture);
   return { digest, message: digestMessage(digest) };
 }
 
