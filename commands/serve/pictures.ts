@@ -3,6 +3,7 @@
 // gives, files.completeUploadExternal) and alt text. A token without files:write gets text answers
 // only, and the channel and the log are told so once.
 import type { WebClient } from '@slack/web-api';
+import { MESH_SCOPE } from '../../src/digest/baseline.js';
 import { isComplete, type Posture } from '../../src/digest/posture.js';
 import type { Picture } from '../../src/render/pictures/picture.js';
 import type { StateStore } from '../../src/store/sqlite-store.js';
@@ -22,7 +23,7 @@ export const NO_SCOPE_NOTE =
 export async function digestPicture(store: StateStore, posture: Posture, saved: boolean): Promise<Picture> {
   const { renderTrendPicture, trendSince } = await import('../../src/render/pictures/posture-trend.js');
   const now = new Date(posture.takenAt);
-  const history = store.postureHistory('mesh', trendSince(now));
+  const history = store.postureHistory(MESH_SCOPE, trendSince(now));
   return renderTrendPicture(saved || !isComplete(posture) ? history : [...history, posture], now);
 }
 

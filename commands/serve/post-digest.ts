@@ -17,6 +17,7 @@ export async function postDigest(
   const save = when === 'scheduled';
   const posture = await deps.engine.posture();
   const { message } = await buildDigestMessage(posture, deps.store, {
+    channel,
     save,
     prometheusUrl: deps.config.prometheusUrl,
   });

@@ -1,6 +1,7 @@
 // Scheduled posture digests (`digests` in the configuration): at each cron time, the digest of the
-// whole mesh goes to its channel (post-digest.ts).
+// whole mesh goes to its channel (post-digest.ts), saying what changed since that channel's last one.
 import type { WebClient } from '@slack/web-api';
+import { seedChannelBaselines } from '../../src/digest/baseline.js';
 import { channelMaySee } from '../../src/slack/authorize.js';
 import { scheduleDigests } from '../../src/slack/digest-scheduler.js';
 import type { BotDeps } from './deps.js';
@@ -8,6 +9,10 @@ import { postDigest } from './post-digest.js';
 
 export function startScheduledDigests(client: WebClient, deps: BotDeps): { stop(): void } {
   const { config } = deps;
+  seedChannelBaselines(
+    deps.store,
+    config.digests.map((d) => d.channel),
+  );
   return scheduleDigests(config.digests, {
     store: deps.store,
     holder: process.env.HOSTNAME ?? `pid-${process.pid}`,

@@ -4,7 +4,7 @@ import { diagnose } from '../engine/diagnose.js';
 import type { Digest } from '../render/digest.js';
 import type { MeshSnapshot } from '../snapshot/types.js';
 import type { StateStore } from '../store/sqlite-store.js';
-import { compareWithBaseline } from './baseline.js';
+import { compareWithBaseline, MESH_SCOPE } from './baseline.js';
 import { postureOf } from './posture.js';
 
 /** The whole mesh's digest, or one namespace's (compared with that namespace's last digest only). */
@@ -18,6 +18,6 @@ export function buildDigest(
   const posture = postureOf(diagnosis, now, namespace);
   if (!store)
     return { posture, changes: [{ what: 'no state store given (--state): changes are not tracked' }] };
-  const scope = namespace ? `namespace:${namespace}` : 'mesh';
-  return { posture, ...compareWithBaseline(store, posture, scope, { save: true }) };
+  const scope = namespace ? `namespace:${namespace}` : MESH_SCOPE;
+  return { posture, ...compareWithBaseline(store, posture, { read: [scope], save: [scope] }) };
 }

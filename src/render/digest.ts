@@ -40,6 +40,8 @@ export function renderDigestText(raw: Digest): string {
   }
   if (digest.notCompared)
     out.push('', `Changes since ${digest.previousAt}: not compared: ${notComparedText(digest)}`);
+  else if (digest.changes.length === 0)
+    out.push('', `No changes since ${digest.previousAt ?? 'the last digest'}.`);
   else {
     out.push('', `Changes since ${digest.previousAt ?? 'the last digest'}:`);
     for (const c of digest.changes) out.push(`  - ${c.namespace ? `${c.namespace}: ` : ''}${c.what}`);
@@ -119,6 +121,8 @@ export function digestMessage(digest: Digest): SlackMessage {
 function sinceText(digest: Digest): string {
   const since = `*Since ${escapeSlack(digest.previousAt ?? 'the last digest')}:*`;
   if (digest.notCompared) return `${since} not compared: ${escapeSlack(notComparedText(digest))}`;
+  if (digest.changes.length === 0)
+    return `*No changes since ${escapeSlack(digest.previousAt ?? 'the last digest')}.*`;
   const lines = digest.changes.map(
     (c) => `• ${c.namespace ? `\`${escapeSlack(c.namespace)}\`: ` : ''}${escapeSlack(c.what)}`,
   );

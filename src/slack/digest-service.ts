@@ -1,7 +1,7 @@
 // Builds a digest message for Slack: the current posture (from a worker), what changed since the last
 // stored one, and, where Prometheus is configured, the clients actually seen sending plaintext to
 // namespaces that are otherwise ready for STRICT.
-import { compareWithBaseline } from '../digest/baseline.js';
+import { channelScope, compareWithBaseline, MESH_SCOPE } from '../digest/baseline.js';
 import type { Posture } from '../digest/posture.js';
 import { plaintextSources } from '../digest/prometheus.js';
 import type { SlackMessage } from '../render/blocks.js';
@@ -9,9 +9,11 @@ import { type Digest, digestMessage } from '../render/digest.js';
 import type { StateStore } from '../store/sqlite-store.js';
 
 export interface DigestOptions {
+  /** The channel the digest goes to: its own baseline is the one compared with. */
+  readonly channel: string;
   /**
-   * Store this posture as the new baseline (scheduled digests do; on-demand ones only compare). One read
-   * incompletely is never stored.
+   * Scheduled digests store this posture as the channel's new baseline and in the shared history (the
+   * trend picture); on-demand ones only compare. One read incompletely is never stored.
    */
   readonly save: boolean;
   readonly prometheusUrl?: string;
@@ -21,11 +23,17 @@ export async function buildDigestMessage(
   posture: Posture,
   store: StateStore,
   options: DigestOptions,
-  scope = 'mesh',
 ): Promise<{ digest: Digest; message: SlackMessage }> {
+  const own = channelScope(options.channel);
+  // A scheduled digest compares with its channel's own baseline only (seeded from the shared one at
+  // start, seedChannelBaselines): the shared one may have just been moved by another channel's digest.
+  // On demand, a channel without scheduled digests compares with the last one posted anywhere.
+  const baselines = options.save
+    ? { read: [own], save: [own, MESH_SCOPE] }
+    : { read: [own, MESH_SCOPE], save: [] };
   const digest: Digest = {
     posture: await withObservedPlaintext(posture, options.prometheusUrl),
-    ...compareWithBaseline(store, posture, scope, options),
+    ...compareWithBaseline(store, posture, baselines),
   };
   return { digest, message: digestMessage(digest) };
 }

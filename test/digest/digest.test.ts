@@ -63,6 +63,16 @@ describe('posture digest', () => {
     reopened.close();
   });
 
+  it('with nothing changed, the text says "No changes since" the last digest', async () => {
+    const state = join(mkdtempSync(join(tmpdir(), 'digest-')), 'state.db');
+    const digest = (now: Date) =>
+      runCli(['digest', '-f', `${ROOT}examples/mesh`, '--state', state], { cwd: ROOT, now });
+    expect((await digest(day1)).code).toBe(0);
+    const { code, stdout } = await digest(day2);
+    expect(code).toBe(0);
+    expect(stdout.endsWith(`\nNo changes since ${day1.toISOString()}.\n`)).toBe(true);
+  });
+
   it('a lease has one holder at a time until it expires', () => {
     const store = new SqliteStore(':memory:');
     expect(store.acquireLease('digest', 'replica-a', 1000, 60_000)).toBe(true);

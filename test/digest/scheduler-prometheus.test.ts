@@ -97,6 +97,7 @@ describe('readiness for STRICT from Prometheus', () => {
     );
     const posture = buildDigest(snapshot, new Date()).posture;
     const { digest } = await buildDigestMessage(posture, new SqliteStore(':memory:'), {
+      channel: 'C0DIGEST',
       save: false,
       prometheusUrl: url,
     });
