@@ -7,7 +7,7 @@ import type { Command } from 'commander';
 import { diagnose, diagnoseShared } from '../src/engine/diagnose.js';
 import { type PlanImpact, planImpact } from '../src/impact/plan-impact.js';
 import { loadSource } from '../src/snapshot/source.js';
-import { type CommandContext, IncompleteError, parseCount, UsageError } from './cli-kit.js';
+import { type CommandContext, IncompleteError, openStore, parseCount, UsageError } from './cli-kit.js';
 import { load } from './source-options.js';
 
 export function register(program: Command, { io, description }: CommandContext): void {
@@ -54,8 +54,10 @@ export function register(program: Command, { io, description }: CommandContext):
           import('../src/store/audit-store.js'),
         ]);
         const actor = `${process.env.USER ?? 'unknown'} (cli)`;
-        // Only a change needs the audit log: a dry run leaves no file behind.
-        const openAudit = () => new AuditLog(resolve(io.cwd, options.audit));
+        // Only a change needs the audit log: a dry run leaves no file behind. A missing directory or a
+        // file that is not a database is bad input naming --audit, not a SqliteError stack trace.
+        const openAudit = () =>
+          openStore('--audit', options.audit, (path) => new AuditLog(resolve(io.cwd, path)));
         const objects = () =>
           remediationApi({
             kubeconfigPath: options.kubeconfig,

@@ -1,7 +1,7 @@
 // `mtls-doctor fix` against a Kubernetes API on loopback: dry run first and a diff, then exactly one
 // merge patch with the resourceVersion precondition, an audit entry that survives a restart, clear
 // messages for 409 and 403, and a rollback that restores the previous spec.
-import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -403,6 +403,28 @@ describe('fix against a misbehaving or restricted API server', () => {
     const unknown = await fix(env, '--rollback', '7');
     expect(unknown.code).toBe(EXIT.usage);
     expect(unknown.stderr).toContain('no audit entry 7');
+  });
+
+  it('--audit in a directory that does not exist, or naming a file that is not a database: one line naming --audit, exit 2, nothing changed', async () => {
+    const env = await cluster();
+    const dir = mkdtempSync(join(tmpdir(), 'fix-audit-'));
+    const missing = join(dir, 'no-such-dir', 'audit.db');
+    const notes = join(dir, 'notes.txt');
+    writeFileSync(notes, 'these are my notes, not a SQLite database\n'.repeat(200));
+    const apply = (audit: string) => fix({ ...env, audit }, PLAN, '--apply');
+    const inMissingDir = await apply(missing);
+    expect(inMissingDir).toMatchObject({ code: EXIT.usage, stdout: '' });
+    expect(inMissingDir.stderr).toBe(
+      `mtls-doctor: --audit ${missing}: the directory ${join(dir, 'no-such-dir')} does not exist\n`,
+    );
+    const notADatabase = await apply(notes);
+    expect(notADatabase).toMatchObject({ code: EXIT.usage, stdout: '' });
+    expect(notADatabase.stderr).toBe(`mtls-doctor: --audit ${notes}: file is not a database\n`);
+    const rollbackFromNotes = await fix({ ...env, audit: notes }, '--rollback', '1');
+    expect(rollbackFromNotes.code).toBe(EXIT.usage);
+    expect(rollbackFromNotes.stderr).toBe(`mtls-doctor: --audit ${notes}: file is not a database\n`);
+    expect(fake.writes.filter((w) => !w.dryRun)).toEqual([]);
+    expect(mode()).toBe('STRICT');
   });
 
   it('a dry run leaves no audit file in the working directory; --apply writes it there', async () => {
