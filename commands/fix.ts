@@ -8,6 +8,7 @@ import { diagnose, diagnoseShared } from '../src/engine/diagnose.js';
 import { type PlanImpact, planImpact } from '../src/impact/plan-impact.js';
 import { loadSource } from '../src/snapshot/source.js';
 import { type CommandContext, IncompleteError, openStore, parseCount, UsageError } from './cli-kit.js';
+import { rollbackCommand } from './fix-report.js';
 import { load } from './source-options.js';
 
 export function register(program: Command, { io, description }: CommandContext): void {
@@ -125,6 +126,11 @@ export function register(program: Command, { io, description }: CommandContext):
           return;
         }
         const audit = openAudit();
+        const rollbackTarget = {
+          auditPath: resolve(io.cwd, options.audit),
+          kubeconfig: options.kubeconfig === undefined ? undefined : resolve(io.cwd, options.kubeconfig),
+          context: options.context,
+        };
         try {
           const applied = await applyPlan(api, plan, audit, actor);
           const recheck = diagnose(
@@ -139,7 +145,7 @@ export function register(program: Command, { io, description }: CommandContext):
           );
           const after = recheck.findings.filter((f) => f.code === code).length;
           io.stdout(
-            `${applied.diff}\nApplied (audit entry ${applied.auditId}). ${code}: ${before} finding(s) before, ${after} after.\nRoll back with: mtls-doctor fix --rollback ${applied.auditId}\n`,
+            `${applied.diff}\nApplied (audit entry ${applied.auditId}). ${code}: ${before} finding(s) before, ${after} after.\nRoll back with: ${rollbackCommand(applied.auditId, rollbackTarget)}\n`,
           );
         } catch (error) {
           if (error instanceof RemediationError) throw new IncompleteError(error.message);

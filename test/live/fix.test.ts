@@ -1,6 +1,8 @@
 // `mtls-doctor fix` against a Kubernetes API on loopback: dry run first and a diff, then exactly one
 // merge patch with the resourceVersion precondition, an audit entry that survives a restart, clear
 // messages for 409 and 403, and a rollback that restores the previous spec.
+
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -90,6 +92,9 @@ describe('mtls-doctor fix', () => {
     expect(fake.writes[1]?.body).toEqual(fake.writes[0]?.body);
     expect(mode()).toBe('PERMISSIVE');
     expect(applied.stdout).toContain('strict-plaintext-clients: 1 finding(s) before, 0 after.');
+    expect(applied.stdout).toContain(
+      `Roll back with: mtls-doctor fix --rollback 1 --audit ${env.audit} --kubeconfig ${env.kubeconfig}\n`,
+    );
     const log = new AuditLog(env.audit);
     expect(log.get(1)).toMatchObject({
       planId: PLAN,
@@ -105,6 +110,39 @@ describe('mtls-doctor fix', () => {
     expect(after.get(1)?.state).toBe('rolled-back');
     expect(after.get(2)).toMatchObject({ planId: 'rollback:1', state: 'applied' });
     after.close();
+  });
+
+  it('the printed rollback command carries the audit log, kubeconfig and context used, shell-quoted, and runs as printed from another directory', async () => {
+    const env = await cluster();
+    const dir = mkdtempSync(join(tmpdir(), "fix it's here-"));
+    const applied = await runCli(
+      [
+        'fix',
+        PLAN,
+        '--apply',
+        '--kubeconfig',
+        env.kubeconfig,
+        '--context',
+        'loopback',
+        '--audit',
+        'my audit.db',
+      ],
+      { cwd: dir },
+    );
+    expect(applied.code).toBe(EXIT.ok);
+    const printed = /^Roll back with: mtls-doctor (.*)$/m.exec(applied.stdout)?.[1] ?? '';
+    const quotedAudit = `'${join(dir, 'my audit.db').replaceAll("'", "'\\''")}'`;
+    expect(printed).toBe(
+      `fix --rollback 1 --audit ${quotedAudit} --kubeconfig ${env.kubeconfig} --context loopback`,
+    );
+    // The words a shell makes of it, run from this process's directory, not the one fix ran in.
+    const words = execFileSync('sh', ['-c', `printf '%s\\0' ${printed}`], { encoding: 'utf8' })
+      .split('\0')
+      .slice(0, -1);
+    const back = await runCli(words);
+    expect(back.stderr).toBe('');
+    expect(back.code).toBe(EXIT.ok);
+    expect(mode()).toBe('STRICT');
   });
 
   it('a conflict (the object changed since it was read) is refused with a clear message and audited as failed', async () => {
