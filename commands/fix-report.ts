@@ -1,5 +1,7 @@
 // What `fix` prints about a change it made, kept apart from the command's flow.
+import { blockingGaps, type Diagnosis } from '../src/engine/diagnose.js';
 import { shellQuote } from '../src/remediation/plans.js';
+import { sanitizeText } from '../src/render/sanitize.js';
 
 /** The options of this run that decide where a rollback of its change looks. */
 export interface RollbackTarget {
@@ -19,4 +21,28 @@ export function rollbackCommand(auditId: number, target: RollbackTarget): string
   if (target.kubeconfig !== undefined) words.push('--kubeconfig', target.kubeconfig);
   if (target.context !== undefined) words.push('--context', target.context);
   return ['mtls-doctor', ...words.map(shellQuote)].join(' ');
+}
+
+/** The re-check after a change: its diagnosis, or why it could not run. */
+export type Recheck = { readonly diagnosis: Diagnosis } | { readonly failed: string };
+
+/**
+ * "strict-plaintext-clients: 1 finding(s) before, 0 after." A side read with gaps is "unknown": its
+ * count would be of what could be read (a forbidden list of policies reads as "0 after", a false
+ * success), and a re-check that failed has no count at all.
+ */
+export function findingCounts(code: string, before: Diagnosis, after: Recheck): string {
+  const side = (diagnosis: Diagnosis) =>
+    unreadable(diagnosis) ?? diagnosis.findings.filter((f) => f.code === code).length;
+  const beforeSide = side(before);
+  const afterSide =
+    'failed' in after ? 'unknown (the re-check could not read the cluster)' : side(after.diagnosis);
+  return `${code}: ${typeof beforeSide === 'number' ? `${beforeSide} finding(s) before` : `before: ${beforeSide}`}, ${typeof afterSide === 'number' ? `${afterSide} after` : `after: ${afterSide}`}.`;
+}
+
+/** "unknown (incomplete: …)" naming what a read with gaps missed; undefined for a whole read. */
+function unreadable(diagnosis: Diagnosis): string | undefined {
+  const missed = blockingGaps(diagnosis).map((g) => sanitizeText(g.source));
+  if (missed.length === 0) return undefined;
+  return `unknown (incomplete: ${missed.slice(0, 3).join(', ')}${missed.length > 3 ? ', …' : ''})`;
 }

@@ -1,14 +1,17 @@
 // `mtls-doctor fix`: shows one remediation plan of the diagnosis as a server-side dry run and diff,
 // applies it with --apply (audited, then re-checked), or rolls an applied fix back (GET and PATCH of
-// the one object only). Exit: 3 when the change could not be made, 2 for bad usage or a manual plan.
+// the one object only). Exit: 0 when the change is made, even if the re-check after it could not read
+// the cluster (a warning: the change stays made); 3 when the change could not be made; 2 for bad usage
+// or a manual plan.
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { diagnose, diagnoseShared } from '../src/engine/diagnose.js';
+import { type DiagnoseOptions, diagnose, diagnoseShared } from '../src/engine/diagnose.js';
 import { type PlanImpact, planImpact } from '../src/impact/plan-impact.js';
+import { sanitizeText } from '../src/render/sanitize.js';
 import { loadSource } from '../src/snapshot/source.js';
 import { type CommandContext, IncompleteError, openStore, parseCount, UsageError } from './cli-kit.js';
-import { rollbackCommand } from './fix-report.js';
+import { findingCounts, type Recheck, rollbackCommand } from './fix-report.js';
 import { load } from './source-options.js';
 
 export function register(program: Command, { io, description }: CommandContext): void {
@@ -108,7 +111,6 @@ export function register(program: Command, { io, description }: CommandContext):
         }
         const api = objects();
         const code = diagnosis.findings.find((f) => f.remediations.includes(plan))?.code;
-        const before = diagnosis.findings.filter((f) => f.code === code).length;
         if (!options.apply) {
           try {
             const preview = await previewPlan(api, plan);
@@ -131,30 +133,46 @@ export function register(program: Command, { io, description }: CommandContext):
           kubeconfig: options.kubeconfig === undefined ? undefined : resolve(io.cwd, options.kubeconfig),
           context: options.context,
         };
+        let applied: Awaited<ReturnType<typeof applyPlan>>;
         try {
-          const applied = await applyPlan(api, plan, audit, actor);
-          const recheck = diagnose(
-            (
-              await loadSource({
-                context: options.context,
-                kubeconfigPath: options.kubeconfig,
-                requestTimeoutMs: options.requestTimeout,
-              })
-            ).snapshot,
-            { namespace, now: io.now },
-          );
-          const after = recheck.findings.filter((f) => f.code === code).length;
-          io.stdout(
-            `${applied.diff}\nApplied (audit entry ${applied.auditId}). ${code}: ${before} finding(s) before, ${after} after.\nRoll back with: ${rollbackCommand(applied.auditId, rollbackTarget)}\n`,
-          );
+          applied = await applyPlan(api, plan, audit, actor);
         } catch (error) {
           if (error instanceof RemediationError) throw new IncompleteError(error.message);
           throw error;
         } finally {
           audit.close();
         }
+        // The cluster has changed: that is said (with the way back) before the re-check, which may fail.
+        io.stdout(
+          `${applied.diff}\nApplied (audit entry ${applied.auditId}).\nRoll back with: ${rollbackCommand(applied.auditId, rollbackTarget)}\n`,
+        );
+        const after = await recheck(
+          {
+            context: options.context,
+            kubeconfigPath: options.kubeconfig,
+            requestTimeoutMs: options.requestTimeout,
+          },
+          { namespace, now: io.now },
+        );
+        if ('failed' in after)
+          io.stderr(
+            `mtls-doctor: warning: the change is applied (audit entry ${applied.auditId}), but the re-check after it failed: ${after.failed}\n`,
+          );
+        io.stdout(`${findingCounts(code ?? plan.id, diagnosis, after)}\n`);
       },
     );
+}
+
+/**
+ * The diagnosis after the change, or why it could not be made: a failing re-check does not undo the
+ * change, so it is reported, never thrown (an exit 3 would say the change was not made).
+ */
+async function recheck(source: Parameters<typeof loadSource>[0], options: DiagnoseOptions): Promise<Recheck> {
+  try {
+    return { diagnosis: diagnose((await loadSource(source)).snapshot, options) };
+  } catch (error) {
+    return { failed: sanitizeText((error as Error).message) };
+  }
 }
 
 /** "Impact: repairs 2 calls (…), breaks 0", with a warning line first when the change breaks calls. */

@@ -48,6 +48,8 @@ export interface Fault {
   readonly until?: Promise<unknown>;
   /** Answer 200 and its headers, then nothing, never ending: a watch stream a proxy holds open and silent. */
   readonly stall?: boolean;
+  /** Only while this holds (checked at each request): a fault that starts once something happened. */
+  readonly when?: () => boolean;
 }
 
 export interface WatchEvent {
@@ -204,6 +206,7 @@ export class FakeKubeApi {
       if (fault.method && fault.method !== req.method) continue;
       if (fault.list && !this.isList(req.method, url.pathname)) continue;
       if (fault.watch && url.searchParams.get('watch') !== 'true') continue;
+      if (fault.when && !fault.when()) continue;
       if (fault.skipped < (fault.skip ?? 0)) {
         fault.skipped++;
         continue;

@@ -145,6 +145,53 @@ describe('mtls-doctor fix', () => {
     expect(mode()).toBe('STRICT');
   });
 
+  it('a re-check that cannot read the cluster after the change: the diff, "Applied", the rollback command, then one warning; exit 0, the change stays audited as applied', async () => {
+    const env = await cluster();
+    // Every LIST is refused once the change is written (the credentials expired meanwhile).
+    const written = () => fake.writes.some((w) => !w.dryRun);
+    fake.fault('/', {
+      list: true,
+      when: written,
+      status: 401,
+      reason: 'Unauthorized',
+      message: 'Unauthorized',
+    });
+    const { code, stdout, stderr } = await fix(env, PLAN, '--apply');
+    expect(mode()).toBe('PERMISSIVE');
+    expect(code).toBe(EXIT.ok);
+    expect(stdout).toContain('+    mode: PERMISSIVE');
+    expect(stdout).toContain('Applied (audit entry 1).\n');
+    expect(stdout).toContain(`Roll back with: mtls-doctor fix --rollback 1 --audit ${env.audit}`);
+    expect(stdout).toMatch(
+      /^strict-plaintext-clients: 1 finding\(s\) before, after: unknown \(the re-check could not read the cluster\)\.$/m,
+    );
+    expect(stderr).toMatch(
+      /^mtls-doctor: warning: the change is applied \(audit entry 1\), but the re-check after it failed: cannot read the cluster at .*401.*\n$/,
+    );
+    const log = new AuditLog(env.audit);
+    expect(log.get(1)?.state).toBe('applied');
+    log.close();
+  });
+
+  it('a re-check that reads the cluster only in part says the count after is unknown, never a count of what it could read', async () => {
+    const env = await cluster();
+    const written = () => fake.writes.some((w) => !w.dryRun);
+    fake.fault('/apis/security.istio.io/v1/peerauthentications', {
+      list: true,
+      when: written,
+      status: 403,
+      reason: 'Forbidden',
+      message: 'peerauthentications.security.istio.io is forbidden',
+    });
+    const { code, stdout } = await fix(env, PLAN, '--apply');
+    expect(code).toBe(EXIT.ok);
+    expect(stdout).toContain('Applied (audit entry 1).\n');
+    expect(stdout).toContain(
+      'strict-plaintext-clients: 1 finding(s) before, after: unknown (incomplete: peerauthentications.security.istio.io list (all namespaces)).',
+    );
+    expect(stdout).not.toMatch(/\d+ after/);
+  });
+
   it('a conflict (the object changed since it was read) is refused with a clear message and audited as failed', async () => {
     const env = await cluster();
     fake.fault('/apis/security.istio.io/v1/namespaces/payments/peerauthentications/default', {
