@@ -23,6 +23,11 @@ export function rollbackCommand(auditId: number, target: RollbackTarget): string
   return ['mtls-doctor', ...words.map(shellQuote)].join(' ');
 }
 
+/** For a change whose outcome is unknown: the rollback, which reads the object before it undoes anything. */
+export function undoIfLanded(auditId: number, target: RollbackTarget): string {
+  return `${rollbackCommand(auditId, target)} rolls it back only if it landed`;
+}
+
 /** The re-check after a change: its diagnosis, or why it could not run. */
 export type Recheck = { readonly diagnosis: Diagnosis } | { readonly failed: string };
 

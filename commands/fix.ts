@@ -1,8 +1,9 @@
 // `mtls-doctor fix`: shows one remediation plan of the diagnosis as a server-side dry run and diff,
 // applies it with --apply (audited, then re-checked), or rolls an applied fix back (GET and PATCH of
 // the one object only). Exit: 0 when the change is made, even if the re-check after it could not read
-// the cluster (a warning: the change stays made); 3 when the change could not be made; 2 for bad usage
-// or a manual plan.
+// the cluster or the audit log could not record it (warnings: the change stays made); 3 when the change
+// could not be made, or whether it was is unknown (the message says which, and how to check); 130 when
+// Ctrl-C interrupts a write (its outcome recorded as unknown first); 2 for bad usage or a manual plan.
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
@@ -10,8 +11,10 @@ import { type DiagnoseOptions, diagnose, diagnoseShared } from '../src/engine/di
 import { type PlanImpact, planImpact } from '../src/impact/plan-impact.js';
 import { sanitizeText } from '../src/render/sanitize.js';
 import { loadSource } from '../src/snapshot/source.js';
+import type { AuditStore } from '../src/store/audit-store.js';
 import { type CommandContext, IncompleteError, openStore, parseCount, UsageError } from './cli-kit.js';
-import { findingCounts, type Recheck, rollbackCommand } from './fix-report.js';
+import { recordOnInterrupt } from './fix-interrupt.js';
+import { findingCounts, type Recheck, rollbackCommand, undoIfLanded } from './fix-report.js';
 import { load } from './source-options.js';
 
 export function register(program: Command, { io, description }: CommandContext): void {
@@ -20,7 +23,11 @@ export function register(program: Command, { io, description }: CommandContext):
     .description(description)
     .argument('[plan-id]', 'a plan id, as check shows it in brackets')
     .option('--apply', 'apply the change (default: server-side dry run and diff only)')
-    .option('--rollback <audit-id>', 'restore what an applied fix changed', parseCount)
+    .option(
+      '--rollback <audit-id>',
+      'restore what a fix changed (one whose outcome is unknown only if it landed)',
+      parseCount,
+    )
     .option('-n, --namespace <ns>', 'diagnose only this namespace when looking up the plan')
     .option('--context <ctx>', 'kubeconfig context')
     .option('--kubeconfig <path>', 'kubeconfig file')
@@ -49,7 +56,15 @@ export function register(program: Command, { io, description }: CommandContext):
           throw new UsageError('name either a plan id or --rollback AUDIT-ID, not both');
         // The Kubernetes client and SQLite load when fix runs, not for `fix --help` or a usage error.
         const [
-          { applyPlan, previewPlan, RemediationError, rollback, writtenBy },
+          {
+            applyPlan,
+            mayHaveLanded,
+            OutcomeUnknownError,
+            previewPlan,
+            RemediationError,
+            rollback,
+            writtenBy,
+          },
           { remediationApi },
           { AuditLog },
         ] = await Promise.all([
@@ -58,10 +73,39 @@ export function register(program: Command, { io, description }: CommandContext):
           import('../src/store/audit-store.js'),
         ]);
         const actor = `${process.env.USER ?? 'unknown'} (cli)`;
+        const rollbackTarget = {
+          auditPath: resolve(io.cwd, options.audit),
+          kubeconfig: options.kubeconfig === undefined ? undefined : resolve(io.cwd, options.kubeconfig),
+          context: options.context,
+        };
         // Only a change needs the audit log: a dry run leaves no file behind. A missing directory or a
         // file that is not a database is bad input naming --audit, not a SqliteError stack trace.
-        const openAudit = () =>
-          openStore('--audit', options.audit, (path) => new AuditLog(resolve(io.cwd, path)));
+        // Every write goes through `withAudit`: an outcome that is unknown (no answer, an interrupt)
+        // is recorded and said with the way to check it and to undo it if it landed.
+        const withAudit = async <T>(write: (audit: AuditStore) => Promise<T>): Promise<T> => {
+          const audit = openStore('--audit', options.audit, (path) => new AuditLog(resolve(io.cwd, path)));
+          const guard = recordOnInterrupt(audit, (open, signal) =>
+            io.stderr(
+              `mtls-doctor: interrupted (${signal}) while a change was on its way to the API server; ${mayHaveLanded(open.target, open.id)}; ${undoIfLanded(open.id, rollbackTarget)}\n`,
+            ),
+          );
+          try {
+            return await write(guard.audit);
+          } catch (error) {
+            if (error instanceof OutcomeUnknownError)
+              throw new IncompleteError(`${error.message}; ${undoIfLanded(error.auditId, rollbackTarget)}`);
+            if (error instanceof RemediationError) throw new IncompleteError(error.message);
+            throw error;
+          } finally {
+            guard.release();
+            audit.close();
+          }
+        };
+        // The change is made whatever the audit log could record of it: said as a warning, not a failure.
+        const warnAudit = (done: { auditProblem?: string }) => {
+          if (done.auditProblem)
+            io.stderr(`mtls-doctor: warning: the change is made, but ${done.auditProblem}\n`);
+        };
         const objects = () =>
           remediationApi({
             kubeconfigPath: options.kubeconfig,
@@ -73,20 +117,15 @@ export function register(program: Command, { io, description }: CommandContext):
           const auditPath = resolve(io.cwd, options.audit);
           if (!existsSync(auditPath)) throw new UsageError(`no audit log at ${options.audit} (--audit)`);
           const api = objects();
-          const audit = openAudit();
-          try {
-            if (!audit.get(options.rollback))
-              throw new UsageError(`no audit entry ${options.rollback} in ${options.audit}`);
-            const result = await rollback(api, audit, options.rollback, actor);
-            io.stdout(
-              `${result.diff}\nRolled back audit entry ${options.rollback} (new audit entry ${result.auditId}).\n`,
-            );
-          } catch (error) {
-            if (error instanceof RemediationError) throw new IncompleteError(error.message);
-            throw error;
-          } finally {
-            audit.close();
-          }
+          const auditId = options.rollback;
+          const result = await withAudit((audit) => {
+            if (!audit.get(auditId)) throw new UsageError(`no audit entry ${auditId} in ${options.audit}`);
+            return rollback(api, audit, auditId, actor);
+          });
+          io.stdout(
+            `${result.diff}\nRolled back audit entry ${auditId} (new audit entry ${result.auditId}).\n`,
+          );
+          warnAudit(result);
           return;
         }
         const { loaded, namespace } = await load(
@@ -127,25 +166,12 @@ export function register(program: Command, { io, description }: CommandContext):
           }
           return;
         }
-        const audit = openAudit();
-        const rollbackTarget = {
-          auditPath: resolve(io.cwd, options.audit),
-          kubeconfig: options.kubeconfig === undefined ? undefined : resolve(io.cwd, options.kubeconfig),
-          context: options.context,
-        };
-        let applied: Awaited<ReturnType<typeof applyPlan>>;
-        try {
-          applied = await applyPlan(api, plan, audit, actor);
-        } catch (error) {
-          if (error instanceof RemediationError) throw new IncompleteError(error.message);
-          throw error;
-        } finally {
-          audit.close();
-        }
+        const applied = await withAudit((audit) => applyPlan(api, plan, audit, actor));
         // The cluster has changed: that is said (with the way back) before the re-check, which may fail.
         io.stdout(
           `${applied.diff}\nApplied (audit entry ${applied.auditId}).\nRoll back with: ${rollbackCommand(applied.auditId, rollbackTarget)}\n`,
         );
+        warnAudit(applied);
         const after = await recheck(
           {
             context: options.context,

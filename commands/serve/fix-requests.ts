@@ -11,6 +11,7 @@ import { notComputed, type PlanImpact } from '../../src/impact/plan-impact.js';
 import {
   type Applied,
   applyPlan,
+  OutcomeUnknownError,
   previewPlan,
   RemediationError,
   rollback,
@@ -24,11 +25,10 @@ import { channelMaySee, channelsMayChange, namespaceOf, userMayApprove } from '.
 import type { FixRequest } from '../../src/store/request-store.js';
 import type { BotDeps } from './deps.js';
 import { diffBlocks } from './diff-blocks.js';
+import { announceApplied, announceUnknown, type Reply } from './fix-announce.js';
 
 type Remediation = NonNullable<BotDeps['remediation']>;
 
-/** An ephemeral answer to whoever clicked; whether Slack took it. */
-type Reply = (text: string, blocks?: Block[]) => Promise<boolean>;
 const ephemeral =
   (respond: RespondFn): Reply =>
   (text, blocks) =>
@@ -99,7 +99,7 @@ export function registerFixRequests(app: App, deps: BotDeps): void {
     let plan: RemediationPlan;
     let preview: Awaited<ReturnType<typeof previewPlan>>;
     try {
-      plan = rollbackPlan(remediation.audit, auditId);
+      plan = await rollbackPlan(remediation.objects, remediation.audit, auditId);
       preview = await previewPlan(remediation.objects, plan);
     } catch (error) {
       return void (await reply(`The dry run failed: ${escapeSlack((error as Error).message)}`));
@@ -320,6 +320,7 @@ async function approve(
   });
   let result: Applied | undefined;
   let failure: string | undefined;
+  let unknownOutcome: OutcomeUnknownError | undefined;
   try {
     result =
       request.rollbackOf !== undefined
@@ -331,6 +332,7 @@ async function approve(
           )
         : await applyFresh(remediation, request, approver);
   } catch (error) {
+    if (error instanceof OutcomeUnknownError) unknownOutcome = error;
     failure =
       error instanceof RemediationError ? error.message : `unexpected error: ${(error as Error).message}`;
   }
@@ -350,6 +352,14 @@ async function approve(
         }
       : undefined,
   );
+  if (unknownOutcome) {
+    // Neither applied nor failed: recorded so before any Slack call, which may fail or take seconds.
+    requests.finish(id, 'unknown', unknownOutcome.auditId);
+    deps.metrics.remediations.inc({ outcome: 'unknown' });
+    log.warn({ audit: unknownOutcome.auditId, err: unknownOutcome.message }, 'fix outcome unknown');
+    await announceUnknown(deps, client, reply, log, { request, outcome: unknownOutcome });
+    return;
+  }
   if (result === undefined) {
     const reason = failure ?? 'unexpected error: no result';
     requests.finish(id, 'failed');
@@ -371,6 +381,8 @@ async function approve(
   requests.finish(id, 'applied', result.auditId);
   deps.metrics.remediations.inc({ outcome: 'applied' });
   log.info({ audit: result.auditId }, 'fix applied');
+  if (result.auditProblem)
+    log.error({ audit: result.auditId, err: result.auditProblem }, 'fix applied, audit log not updated');
   let recheck = '';
   if (request.namespace) {
     const answer = await deps.engine
@@ -382,84 +394,6 @@ async function approve(
     if (answer?.gaps.length) recheck += ` Incomplete: ${escapeSlack(answer.gaps.join('; '))}.`;
   }
   await announceApplied(deps, client, reply, log, { request, approver, result, recheck });
-}
-
-/**
- * Tells the channel a fix was applied, with its diff and (for a fix, not a rollback) the Roll back
- * button. A refused post never turns the change into a failure: a shorter message with the button and
- * the CLI's rollback command is tried, then the approver alone (ephemeral), then the log.
- */
-async function announceApplied(
-  deps: BotDeps,
-  client: WebClient,
-  reply: Reply,
-  log: BotDeps['logger'],
-  applied: { request: FixRequest; approver: string; result: Applied; recheck: string },
-): Promise<void> {
-  const { request, approver, result, recheck } = applied;
-  const id = request.id;
-  const undo: Block[] =
-    request.rollbackOf === undefined
-      ? [
-          {
-            type: 'actions',
-            block_id: `fix-applied-${id}`,
-            elements: [
-              {
-                type: 'button',
-                action_id: 'fix-rollback',
-                text: { type: 'plain_text', text: 'Roll back' },
-                value: String(result.auditId),
-              },
-            ],
-          },
-        ]
-      : [];
-  const failed = (attempt: string, error: unknown) => {
-    deps.metrics.slackErrors.inc({ method: 'chat.postMessage' });
-    log.warn(
-      { err: (error as Error).message, audit: result.auditId, attempt },
-      'could not post the applied fix',
-    );
-  };
-  try {
-    await client.chat.postMessage({
-      channel: request.channel,
-      text: `Fix request ${id} applied`,
-      blocks: [
-        section(
-          `:white_check_mark: *Fix request ${id} applied* by <@${approver}> (requested by <@${request.requester}>). Audit entry ${result.auditId}.${recheck}`,
-        ),
-        ...diffBlocks(
-          result.diff,
-          `audit entry ${result.auditId} keeps the object as it was before the change`,
-        ),
-        ...undo,
-      ],
-    });
-    return;
-  } catch (error) {
-    failed('full', error);
-  }
-  // Without the diff (the blocks may be what Slack refused), and with the way back spelled out.
-  const short = `:white_check_mark: Fix request ${id} was applied by <@${approver}> (requested by <@${request.requester}>): audit entry ${result.auditId}. ${
-    request.rollbackOf === undefined
-      ? `To undo it: Roll back, or run \`mtls-doctor fix --rollback ${result.auditId}\` with \`--audit\` set to the bot's \`store.path\`.`
-      : `It restored audit entry ${request.rollbackOf}.`
-  }`;
-  try {
-    await client.chat.postMessage({
-      channel: request.channel,
-      text: `Fix request ${id} applied (audit entry ${result.auditId})`,
-      blocks: [section(short), ...undo],
-    });
-    return;
-  } catch (error) {
-    failed('short', error);
-  }
-  // The channel takes no post from the bot: the approver who clicked still learns it, privately.
-  if (await reply(short, [section(short), ...undo])) return;
-  log.error({ audit: result.auditId }, 'fix applied, but Slack took no message saying so');
 }
 
 // A request is stale when its object changed since the dry run shown to the approver.

@@ -4,24 +4,37 @@
 // before the cluster is touched. Rollback is a plan too (restore the saved previous content), previewed
 // and dry-run like any other, again with a precondition. A delete (the revert of an added object, the
 // rollback of a created one) is bound to the uid and resourceVersion read, and is rolled back by
-// creating the object again.
-import {
-  ApiException,
-  type KubernetesObject,
-  type KubernetesObjectApi,
-  PatchStrategy,
-} from '@kubernetes/client-node';
+// creating the object again. A write with no answer saying whether it was carried out (a timeout, a
+// reset) is recorded as `unknown`, never `failed`; an audit log that cannot take the outcome of a
+// change that was made is reported, never turned into a failure of the change.
+import { type KubernetesObjectApi, PatchStrategy } from '@kubernetes/client-node';
 import { createTwoFilesPatch } from 'diff';
 import type { Written } from '../impact/apply-object.js';
-import type { AuditStore } from '../store/audit-store.js';
+import type { AuditEntry, AuditStore } from '../store/audit-store.js';
 import { toKubeYaml } from './kube-yaml.js';
 import { mergePatchFor, StaleEditError } from './live-edit.js';
 import { applyMergePatch } from './merge-patch.js';
-import { applyCommand, deleteCommand, type RemediationPlan } from './plans.js';
+import { call, type Obj, RemediationError, readObject } from './object-calls.js';
+import { recreatable } from './object-content.js';
+import { getCommand, type RemediationPlan } from './plans.js';
+import { rollbackPlan } from './rollback-plan.js';
 
-export class RemediationError extends Error {}
+export { RemediationError } from './object-calls.js';
+export { rollbackPlan } from './rollback-plan.js';
 
-type Obj = KubernetesObject & Record<string, unknown>;
+/**
+ * A write that was sent but got no answer saying whether it was carried out (a timeout, a connection
+ * reset, an abort): it may have been applied. Its audit entry says `unknown`, and its rollback first
+ * reads the object to see whether the change landed.
+ */
+export class OutcomeUnknownError extends RemediationError {
+  readonly auditId: number;
+
+  constructor(message: string, auditId: number) {
+    super(message, true);
+    this.auditId = auditId;
+  }
+}
 
 export interface Preview {
   readonly before?: Obj;
@@ -94,13 +107,15 @@ async function send(
   dryRun: boolean,
 ): Promise<Obj | undefined> {
   const mode = dryRun ? 'All' : undefined;
+  const what = `${plan.action === 'delete' ? 'delete' : 'change'} ${describe(plan)}`;
+  const verb = plan.action === 'create' || plan.action === 'delete' ? plan.action : 'patch';
   if (plan.action === 'delete') {
-    await call(plan, () =>
+    await call(what, verb, () =>
       api.delete(identity(plan), undefined, mode, undefined, undefined, undefined, change),
     );
     return undefined;
   }
-  return (await call(plan, () =>
+  return (await call(what, verb, () =>
     plan.action === 'create'
       ? api.create(body, undefined, mode, FIELD_MANAGER)
       : api.patch(body, undefined, mode, FIELD_MANAGER, undefined, PatchStrategy.MergePatch),
@@ -147,6 +162,11 @@ export async function previewPlan(
 
 export interface Applied extends Preview {
   readonly auditId: number;
+  /**
+   * Set when the change was made but the audit log could not record it (a locked database): the
+   * change stays made, and this says which entry is out of date and why.
+   */
+  readonly auditProblem?: string;
 }
 
 export interface ApplyOptions {
@@ -170,85 +190,96 @@ export async function applyPlan(
       `${describe(plan)} changed since the request (resourceVersion ${options.expectResourceVersion} → ${found}); the request is stale, request it again`,
     );
   }
-  const auditId = audit.begin({
-    planId: plan.id,
-    target: plan.target,
-    actor,
-    createdAt: now.toISOString(),
-    previous: preview.before,
-    patch: preview.change,
-    action: plan.action,
-  });
+  const body = requestBody(plan, preview.before, preview.change);
+  let auditId: number;
   try {
-    const body = requestBody(plan, preview.before, preview.change);
-    const applied = await send(api, plan, body, preview.change, false);
-    audit.finish(auditId, 'applied', { resultVersion: applied?.metadata?.resourceVersion });
-    const undone = plan.restore ?? plan.undoes;
-    if (undone) audit.finish(undone.auditId, 'rolled-back', { resultVersion: undone.resultVersion });
-    return { ...preview, after: applied, diff: unifiedDiff(plan, preview.before, applied), auditId };
+    auditId = audit.begin({
+      planId: plan.id,
+      target: plan.target,
+      actor,
+      createdAt: now.toISOString(),
+      previous: preview.before,
+      patch: preview.change,
+      action: plan.action,
+    });
   } catch (error) {
-    audit.finish(auditId, 'failed', { error: (error as Error).message });
-    throw error;
-  }
-}
-
-/**
- * The plan that restores what audit entry `auditId` changed: previewed (dry run and diff) with
- * `previewPlan` and carried out with `applyPlan` or `rollback`, like any other plan.
- */
-export function rollbackPlan(audit: AuditStore, auditId: number): RemediationPlan {
-  const entry = audit.get(auditId);
-  if (!entry) throw new RemediationError(`no audit entry ${auditId}`);
-  if (entry.state !== 'applied')
+    // No change is sent without its audit entry.
     throw new RemediationError(
-      `audit entry ${auditId} is ${entry.state}; only an applied change can be rolled back`,
+      `cannot write the audit entry (${(error as Error).message}); nothing was changed`,
     );
-  const where = `${entry.target.kind} ${entry.target.namespace ? `${entry.target.namespace}/` : ''}${entry.target.name}`;
-  const undoes = { auditId, resultVersion: entry.resultVersion };
-  if (entry.action === 'delete' && entry.previous) {
-    const object = recreatable(entry.previous);
-    return {
-      id: `rollback:${auditId}`,
-      title: `Roll back change ${auditId} (create ${where} again)`,
-      risk: 'Creates the deleted object again, as it was; refused if an object of that name exists now.',
-      action: 'create',
-      target: { ...entry.target },
-      body: object,
-      undoes,
-      kubectl: applyCommand(object, 'create'),
-    };
   }
-  if (!entry.previous) {
-    // The change created the object: its rollback deletes it, only as the change left it.
-    return {
-      id: `rollback:${auditId}`,
-      title: `Roll back change ${auditId} (delete ${where})`,
-      risk: 'Deletes the object the change created; refused if it changed since.',
-      action: 'delete',
-      target: { ...entry.target },
-      expectVersion: entry.resultVersion,
-      undoes,
-      kubectl: deleteCommand(entry.target, entry.resultVersion),
-    };
+  let applied: Obj | undefined;
+  try {
+    applied = await send(api, plan, body, preview.change, false);
+  } catch (error) {
+    throw recordFailure(audit, auditId, plan, error);
   }
+  // The change is made: an audit log that cannot take that now is reported, never turned into a
+  // failure of the change (nor its entry into `failed`).
+  const undone = plan.restore ?? plan.undoes;
+  const notFinished = auditWrite(() =>
+    audit.finish(auditId, 'applied', { resultVersion: applied?.metadata?.resourceVersion }),
+  );
+  const notMarked =
+    undone &&
+    auditWrite(() => audit.finish(undone.auditId, 'rolled-back', { resultVersion: undone.resultVersion }));
+  const auditProblem = [
+    notFinished && stillApplying(auditId, notFinished),
+    undone && notMarked && `audit entry ${undone.auditId} could not be marked rolled back (${notMarked})`,
+  ]
+    .filter(Boolean)
+    .join('; ');
   return {
-    id: `rollback:${auditId}`,
-    title: `Roll back change ${auditId} (${where})`,
-    risk: 'Restores the content the object had before the fix; refused if the object changed since.',
-    action: 'merge-patch',
-    target: { ...entry.target },
-    restore: {
-      auditId,
-      previous: entry.previous,
-      patch: entry.patch ?? {},
-      resultVersion: entry.resultVersion,
-    },
-    kubectl: `# restore of audit entry ${auditId}: the previous content is kept in the audit log`,
+    ...preview,
+    after: applied,
+    diff: unifiedDiff(plan, preview.before, applied),
+    auditId,
+    ...(auditProblem ? { auditProblem } : {}),
   };
 }
 
+/**
+ * Records a write that failed: `failed` when the API server refused it or it never reached the server,
+ * `unknown` when no answer says either (then an OutcomeUnknownError saying how to look). The error
+ * returned is the one to throw; an audit log that cannot take the outcome is said in it.
+ */
+function recordFailure(audit: AuditStore, auditId: number, plan: RemediationPlan, error: unknown): Error {
+  const unanswered = !(error instanceof RemediationError) || error.unanswered;
+  const message = (error as Error).message;
+  const problem = auditWrite(() =>
+    audit.finish(auditId, unanswered ? 'unknown' : 'failed', { error: message }),
+  );
+  const notRecorded = problem && stillApplying(auditId, problem);
+  if (unanswered) {
+    const said = notRecorded
+      ? `the change may have been applied — check with: ${getCommand(plan.target)}; ${notRecorded}`
+      : mayHaveLanded(plan.target, auditId);
+    return new OutcomeUnknownError(`${message}; ${said}`, auditId);
+  }
+  return notRecorded ? new RemediationError(`${message}; ${notRecorded}`) : (error as Error);
+}
+
+/** What to say of a change that may have been applied: how to look, and what its audit entry says. */
+export function mayHaveLanded(target: AuditEntry['target'], auditId: number): string {
+  return `the change may have been applied — check with: ${getCommand(target)}; audit entry ${auditId} records its outcome as unknown`;
+}
+
+function stillApplying(auditId: number, problem: string): string {
+  return `audit entry ${auditId} could not be updated (${problem}) and still says applying`;
+}
+
+/** An audit write after the change was sent: its error message instead of a throw, which would hide the outcome. */
+function auditWrite(write: () => void): string | undefined {
+  try {
+    write();
+    return undefined;
+  } catch (error) {
+    return (error as Error).message;
+  }
+}
+
 /** Restores what an applied plan changed, if nobody changed the object since. Reads only that object. */
-export function rollback(
+export async function rollback(
   api: KubernetesObjectApi,
   audit: AuditStore,
   auditId: number,
@@ -256,28 +287,8 @@ export function rollback(
   now = new Date(),
   options: ApplyOptions = {},
 ): Promise<Applied> {
-  return applyPlan(api, rollbackPlan(audit, auditId), audit, actor, now, options);
+  return applyPlan(api, await rollbackPlan(api, audit, auditId), audit, actor, now, options);
 }
-
-// The object as it can be created again: what the API server sets (uid, resourceVersion, managedFields,
-// status, ...) left out, everything the object said kept.
-function recreatable(previous: Record<string, unknown>): Obj {
-  const { status: _status, ...rest } = previous;
-  const metadata = { ...((previous.metadata ?? {}) as Record<string, unknown>) };
-  for (const key of SERVER_SET_METADATA) delete metadata[key];
-  return { ...rest, metadata } as Obj;
-}
-
-const SERVER_SET_METADATA = [
-  'managedFields',
-  'resourceVersion',
-  'uid',
-  'generation',
-  'creationTimestamp',
-  'deletionTimestamp',
-  'deletionGracePeriodSeconds',
-  'selfLink',
-];
 
 // For each part the fix touched, a merge patch that makes it equal to what it was: previous values
 // back, keys the fix added set to null.
@@ -300,61 +311,6 @@ function restoreValue(previous: unknown, current: unknown, patched: unknown): un
     out[key] = restoreValue(isObject(previous) ? previous[key] : undefined, current[key], patched[key]);
   }
   return out;
-}
-
-async function readObject(api: KubernetesObjectApi, spec: Obj): Promise<Obj | undefined> {
-  try {
-    return (await api.read(spec as never)) as Obj;
-  } catch (error) {
-    if (error instanceof ApiException && error.code === 404) return undefined;
-    throw explain(error, `read ${spec.kind} ${spec.metadata?.namespace ?? ''}/${spec.metadata?.name}`, 'get');
-  }
-}
-
-async function call<T>(plan: RemediationPlan, request: () => Promise<T>): Promise<T> {
-  try {
-    return await request();
-  } catch (error) {
-    const verb = plan.action === 'create' || plan.action === 'delete' ? plan.action : 'patch';
-    throw explain(error, `${plan.action === 'delete' ? 'delete' : 'change'} ${describe(plan)}`, verb);
-  }
-}
-
-function explain(error: unknown, what: string, verb: string): Error {
-  if (error instanceof RemediationError) return error;
-  if (!(error instanceof ApiException)) {
-    // Network failures (refused, reset, DNS) and the request timeout: one line, not a stack trace.
-    const e = error as Error & { code?: string; type?: string; cause?: { code?: string } };
-    if (e.name === 'TimeoutError' || e.name === 'AbortError' || e.type === 'aborted')
-      return new RemediationError(
-        `cannot ${what}: the API server did not answer in time (request timeout; raise it if the server is just slow)`,
-      );
-    const code = e.code ?? e.cause?.code;
-    if (e.name === 'FetchError' || e.type === 'system' || code)
-      return new RemediationError(`cannot ${what}: ${code ?? e.message}`);
-    return error as Error;
-  }
-  const body = typeof error.body === 'string' ? safeParse(error.body) : error.body;
-  const message = (body as { message?: string } | undefined)?.message ?? '';
-  if (error.code === 409)
-    return new RemediationError(
-      `cannot ${what}: it changed since it was read (${message || 'conflict'}); run the check again`,
-    );
-  if (error.code === 403)
-    return new RemediationError(
-      `cannot ${what}: forbidden (${message}); the identity needs RBAC to ${verb} this resource`,
-    );
-  if (error.code === 422 || error.code === 400)
-    return new RemediationError(`cannot ${what}: the API server rejected the change (${message})`);
-  return new RemediationError(`cannot ${what}: HTTP ${error.code} ${message}`);
-}
-
-function safeParse(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
 }
 
 function describe(plan: RemediationPlan): string {

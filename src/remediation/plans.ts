@@ -107,6 +107,11 @@ export function deleteCommand(target: Ref, version: string | undefined): string 
   return `[ "$(${read})" = ${shellQuote(version)} ] && ${remove}`;
 }
 
+/** `kubectl get` of the target as YAML: how to see what a change whose outcome is unknown left. */
+export function getCommand(target: Ref): string {
+  return kubectl('get', target.kind.toLowerCase(), target.name, ...namespaceArgs(target), '-o', 'yaml');
+}
+
 /**
  * `kubectl apply` with the object in a quoted heredoc (nothing in it is expanded); the terminator is
  * one that no line of the YAML equals, and it must stay at column 0 wherever the command is shown.

@@ -2,7 +2,12 @@
 // crash mid-apply leaves a record that says so; it keeps the previous object for rollback.
 import Database from 'better-sqlite3';
 
-export type AuditState = 'applying' | 'applied' | 'failed' | 'rolled-back';
+/**
+ * `applying` while the change is on its way (and after a crash then); `unknown` when it was sent but
+ * no answer said whether it was carried out (a timeout, a reset, an interrupt); `failed` only when
+ * the API server refused it or it never reached the server.
+ */
+export type AuditState = 'applying' | 'applied' | 'unknown' | 'failed' | 'rolled-back';
 
 export interface AuditEntry {
   readonly id: number;

@@ -3,7 +3,8 @@
 import Database from 'better-sqlite3';
 import type { RemediationPlan } from '../remediation/plans.js';
 
-export type RequestState = 'pending' | 'approved' | 'rejected' | 'applied' | 'failed';
+/** `unknown`: approved and sent, but no answer said whether the change was carried out (see the audit entry). */
+export type RequestState = 'pending' | 'approved' | 'rejected' | 'applied' | 'failed' | 'unknown';
 
 export interface FixRequest {
   readonly id: number;
@@ -45,7 +46,7 @@ export interface FixRequestStore {
   create(request: Omit<FixRequest, 'id' | 'state' | 'resolvedBy' | 'auditId'>): FixRequest;
   get(id: number): FixRequest | undefined;
   resolve(id: number, state: 'approved' | 'rejected', by: string): boolean;
-  finish(id: number, state: 'applied' | 'failed', auditId?: number): void;
+  finish(id: number, state: 'applied' | 'failed' | 'unknown', auditId?: number): void;
   close(): void;
 }
 
@@ -107,7 +108,7 @@ export class RequestStore implements FixRequestStore {
     );
   }
 
-  finish(id: number, state: 'applied' | 'failed', auditId?: number): void {
+  finish(id: number, state: 'applied' | 'failed' | 'unknown', auditId?: number): void {
     this.db
       .prepare('UPDATE fix_requests SET state = ?, audit_id = ? WHERE id = ?')
       .run(state, auditId ?? null, id);

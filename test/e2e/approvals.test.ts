@@ -147,6 +147,38 @@ describe('fix requests with approval', () => {
     });
   });
 
+  it('an approved change whose write got no answer is "may have been applied", recorded unknown, and its Roll back undoes it once it is seen to have landed', async () => {
+    const env = await setup();
+    await requestFix(env);
+    // The dry runs (at the request and at the approval) pass; the real patch is applied, then the
+    // connection drops before the answer.
+    fake.fault('/apis/security.istio.io/v1/namespaces/payments/peerauthentications/default', {
+      method: 'PATCH',
+      skip: 1,
+      times: 1,
+      dropAnswer: true,
+    });
+    const said = slack.waitFor('chat.postMessage');
+    await env.click('U0BOB', 'fix-approve', '1');
+    const unknown = await said;
+    expect(mode()).toBe('PERMISSIVE');
+    expect(String(unknown.args.text)).toBe('Fix request 1 may have been applied');
+    const blocks = JSON.stringify(unknown.args.blocks);
+    expect(blocks).toContain('check with: kubectl get peerauthentication default -n payments -o yaml');
+    expect(blocks).not.toContain('not applied');
+    expect(rollbackValues(unknown.args.blocks)).toEqual(['1']);
+    expect(stored(env, 1)).toEqual({ request: 'unknown', audit: 'unknown' });
+
+    const rollbackRequest = slack.waitFor('chat.postMessage');
+    await env.click('U0ALICE', 'fix-rollback', '1');
+    expect(String((await rollbackRequest).args.text)).toContain('Fix request 2: Roll back change 1');
+    const restored = slack.waitFor('chat.postMessage');
+    await env.click('U0BOB', 'fix-approve', '2');
+    expect(String((await restored).args.text)).toBe('Fix request 2 applied');
+    expect(mode()).toBe('STRICT');
+    expect(stored(env, 1).audit).toBe('rolled-back');
+  });
+
   it('a request whose object changed since is refused as stale', async () => {
     const env = await setup();
     await requestFix(env);

@@ -50,6 +50,15 @@ export interface Fault {
   readonly stall?: boolean;
   /** Only while this holds (checked at each request): a fault that starts once something happened. */
   readonly when?: () => boolean;
+  /**
+   * Carry the request out, then hold its answer this long (a client may time out meanwhile: the
+   * write happened, its answer came too late).
+   */
+  readonly answerDelayMs?: number;
+  /** Carry the request out, then hold its answer until this settles. */
+  readonly answerUntil?: Promise<unknown>;
+  /** Carry the request out, then close the connection without an answer (a reset after the write). */
+  readonly dropAnswer?: boolean;
 }
 
 export interface WatchEvent {
@@ -111,6 +120,8 @@ export class FakeKubeApi {
   readonly writes: RecordedWrite[] = [];
   private readonly objects: K8sObject[] = [];
   private readonly faults = new Map<string, Fault & { remaining: number; skipped: number }>();
+  /** Requests carried out whose answer is held or dropped (answerDelayMs, answerUntil, dropAnswer). */
+  private readonly lateAnswers = new WeakMap<ServerResponse, Fault>();
   private readonly servedGroups = new Set([
     'security.istio.io/v1',
     'networking.istio.io/v1',
@@ -212,6 +223,10 @@ export class FakeKubeApi {
         continue;
       }
       fault.remaining--;
+      if (fault.answerDelayMs !== undefined || fault.answerUntil || fault.dropAnswer) {
+        this.lateAnswers.set(res, fault);
+        break;
+      }
       if (fault.delayMs) await new Promise((r) => setTimeout(r, fault.delayMs));
       if (fault.until || fault.stall) {
         this.held.add(res);
@@ -639,9 +654,26 @@ export class FakeKubeApi {
   }
 
   private json(res: ServerResponse, code: number, body: unknown): void {
-    res.writeHead(code, { 'content-type': 'application/json' });
     const text = JSON.stringify(body);
     this.keptBodies?.push(text);
+    const late = this.lateAnswers.get(res);
+    if (late) {
+      void this.answerLate(res, late, code, text);
+      return;
+    }
+    res.writeHead(code, { 'content-type': 'application/json' });
+    res.end(text);
+  }
+
+  private async answerLate(res: ServerResponse, late: Fault, code: number, text: string): Promise<void> {
+    if (late.dropAnswer) {
+      res.socket?.destroy();
+      return;
+    }
+    if (late.answerDelayMs) await new Promise((r) => setTimeout(r, late.answerDelayMs));
+    await late.answerUntil;
+    if (res.destroyed || res.writableEnded) return;
+    res.writeHead(code, { 'content-type': 'application/json' });
     res.end(text);
   }
 }

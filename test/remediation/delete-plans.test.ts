@@ -43,7 +43,7 @@ describe('plans that delete', () => {
     const object = policy();
     expect(object?.metadata.uid).toBeTruthy();
 
-    const plan = rollbackPlan(audit, created.auditId);
+    const plan = await rollbackPlan(api, audit, created.auditId);
     expect(plan).toMatchObject({
       action: 'delete',
       expectVersion: object?.metadata.resourceVersion,
@@ -117,7 +117,7 @@ describe('plans that delete', () => {
       'alice',
     );
     expect(policy()).toBeUndefined();
-    const plan = rollbackPlan(audit, deleted.auditId);
+    const plan = await rollbackPlan(api, audit, deleted.auditId);
     expect(plan.action).toBe('create');
     const restored = await rollback(api, audit, deleted.auditId, 'bob');
     const posted = fake.writes.filter((w) => w.method === 'POST' && !w.dryRun).at(-1)?.body as {
@@ -129,7 +129,52 @@ describe('plans that delete', () => {
     expect(restored.diff.split('\n').filter((l) => /^-[^-]/.test(l))).toEqual([]);
     expect(audit.get(deleted.auditId)?.state).toBe('rolled-back');
     // Created again by now: a second rollback of the same delete is refused.
-    expect(() => rollbackPlan(audit, deleted.auditId)).toThrow(RemediationError);
+    await expect(rollbackPlan(api, audit, deleted.auditId)).rejects.toThrow(RemediationError);
+  });
+
+  it('an entry with no recorded outcome is rolled back only once what it did is found: a created rule is deleted (bound to the version read), a deleted one created again', async () => {
+    const { api, audit } = await cluster();
+    const created = await applyPlan(api, createNamespacePolicy('legacy', 'PERMISSIVE'), audit, 'alice');
+    // As a write with no answer leaves it: no outcome, no version.
+    audit.finish(created.auditId, 'unknown');
+    const version = policy()?.metadata.resourceVersion;
+    expect(await rollbackPlan(api, audit, created.auditId)).toMatchObject({
+      action: 'delete',
+      expectVersion: version,
+    });
+    fake.update('PeerAuthentication', 'legacy', 'default', (o) => {
+      o.spec = { mtls: { mode: 'STRICT' } };
+    });
+    await expect(rollbackPlan(api, audit, created.auditId)).rejects.toThrow(
+      'audit entry 1 has no recorded outcome (unknown) and PeerAuthentication legacy/default does not hold what it wrote: the change did not land (or the object changed since); nothing was rolled back',
+    );
+
+    const target = {
+      apiVersion: 'security.istio.io/v1',
+      kind: 'PeerAuthentication',
+      namespace: 'legacy',
+      name: 'default',
+    };
+    const expectVersion = policy()?.metadata.resourceVersion as string;
+    const plan = {
+      id: 'revert:x',
+      title: 'delete it',
+      risk: '',
+      action: 'delete',
+      target,
+      expectVersion,
+      kubectl: '',
+    } as const;
+    const deleted = await applyPlan(api, plan, audit, 'alice');
+    audit.finish(deleted.auditId, 'unknown');
+    expect(await rollbackPlan(api, audit, deleted.auditId)).toMatchObject({ action: 'create' });
+    await rollback(api, audit, deleted.auditId, 'bob');
+    expect(policy()?.spec).toEqual({ mtls: { mode: 'STRICT' } });
+    // A delete with no recorded outcome whose object is there: it did not land.
+    audit.finish(deleted.auditId, 'unknown');
+    await expect(rollbackPlan(api, audit, deleted.auditId)).rejects.toThrow(
+      'PeerAuthentication legacy/default still exists: the change did not land',
+    );
   });
 
   it('a delete whose object is gone, or re-created under the same name, is refused', async () => {
@@ -152,7 +197,7 @@ describe('plans that delete', () => {
   it('a delete is bound: refused without a version, and the API server refuses one the object moved past between dry run and delete', async () => {
     const { api, audit } = await cluster();
     const created = await applyPlan(api, createNamespacePolicy('legacy', 'PERMISSIVE'), audit, 'alice');
-    const unbound = { ...rollbackPlan(audit, created.auditId), expectVersion: undefined };
+    const unbound = { ...(await rollbackPlan(api, audit, created.auditId)), expectVersion: undefined };
     const from = fake.requests.length;
     await expect(previewPlan(api, unbound)).rejects.toThrow(
       'PeerAuthentication legacy/default: no resourceVersion to bind the delete to; nothing was deleted',
@@ -198,7 +243,7 @@ describe('plans that delete', () => {
     );
   });
 
-  it('an audit log written before the action column opens, keeps its entries and records actions', () => {
+  it('an audit log written before the action column opens, keeps its entries and records actions', async () => {
     const file = join(mkdtempSync(join(tmpdir(), 'mtls-doctor-audit-')), 'old.db');
     const old = new Database(file);
     old.exec(`CREATE TABLE audit (id INTEGER PRIMARY KEY AUTOINCREMENT, plan_id TEXT NOT NULL,
@@ -225,7 +270,9 @@ describe('plans that delete', () => {
       resultVersion: '12',
     });
     // An old entry that created the rule rolls back by deleting it, bound to the version it left.
-    expect(rollbackPlan(audit, 1)).toMatchObject({ action: 'delete', expectVersion: '12' });
+    // An applied entry needs no read of the cluster to plan its rollback.
+    const noApi = {} as Parameters<typeof rollbackPlan>[0];
+    expect(await rollbackPlan(noApi, audit, 1)).toMatchObject({ action: 'delete', expectVersion: '12' });
     const id = audit.begin({
       planId: 'p',
       target: { apiVersion: 'v1', kind: 'Namespace', name: 'legacy' },

@@ -1,6 +1,8 @@
 // A write that failed (a timeout) may still have reached the API server: the bot must stop answering
 // from its cached view before it spends seconds telling Slack about the failure, and a write that
-// succeeded stays applied whatever Slack does with the announcement.
+// succeeded stays applied whatever Slack does with the announcement. A write that got no answer (a
+// reset) is neither applied nor failed: the request and its audit entry say unknown.
+import { ApiException } from '@kubernetes/client-node';
 import type { App } from '@slack/bolt';
 import { expect, it } from 'vitest';
 import type { BotDeps } from '../../commands/serve/deps.js';
@@ -13,7 +15,9 @@ import { RequestStore } from '../../src/store/request-store.js';
 
 type Handler = (args: Record<string, unknown>) => Promise<void>;
 
-async function approveOnce(writeFails: boolean, slackRefuses: boolean): Promise<string[]> {
+type WriteFailure = 'no answer' | 'refused' | undefined;
+
+async function approveOnce(writeFails: WriteFailure, slackRefuses: boolean): Promise<string[]> {
   const events: string[] = [];
   const handlers: Record<string, Handler> = {};
   const app = {
@@ -37,6 +41,8 @@ async function approveOnce(writeFails: boolean, slackRefuses: boolean): Promise<
           metadata: { ...obj.metadata, resourceVersion: dryRun ? '7' : '8' },
         };
       events.push('write failed');
+      if (writeFails === 'refused')
+        throw new ApiException(422, 'Unprocessable Entity', { message: 'spec.host: Required value' }, {});
       throw new Error('socket hang up');
     },
   };
@@ -75,9 +81,12 @@ async function approveOnce(writeFails: boolean, slackRefuses: boolean): Promise<
     chat: {
       postMessage: async (m: { text: string }) => {
         await new Promise((r) => setTimeout(r, 50)); // a Slack round trip
-        events.push(
-          `posted ${m.text.startsWith(':x:') ? 'the failure' : 'an announcement'}${slackRefuses ? ' (refused)' : ''}`,
-        );
+        const said = m.text.startsWith(':x:')
+          ? 'the failure'
+          : m.text.includes('may have been applied')
+            ? 'the unknown outcome'
+            : 'an announcement';
+        events.push(`posted ${said}${slackRefuses ? ' (refused)' : ''}`);
         if (slackRefuses) throw new Error('msg_blocks_too_long');
         return { ok: true };
       },
@@ -91,18 +100,25 @@ async function approveOnce(writeFails: boolean, slackRefuses: boolean): Promise<
     respond: async () => void events.push('told the approver'),
   });
   events.push(`request ${requests.get(request.id)?.state}`);
+  events.push(`audit ${audit.get(1)?.state}`);
   return events;
 }
 
-it('a failed write drops the cached view before Slack hears of it', async () => {
-  const events = await approveOnce(true, false);
+it('a refused write drops the cached view before Slack hears of it, and is failed', async () => {
+  const events = await approveOnce('refused', false);
   expect(events.slice(0, 3)).toEqual(['write failed', 'cache dropped', 'posted the failure']);
-  expect(events.at(-1)).toBe('request failed');
+  expect(events.slice(-2)).toEqual(['request failed', 'audit failed']);
+});
+
+it('a write with no answer drops the cached view first too, and is unknown, not failed', async () => {
+  const events = await approveOnce('no answer', false);
+  expect(events.slice(0, 3)).toEqual(['write failed', 'cache dropped', 'posted the unknown outcome']);
+  expect(events.slice(-2)).toEqual(['request unknown', 'audit unknown']);
 });
 
 it('an applied write stays applied when Slack refuses every announcement', async () => {
-  const events = await approveOnce(false, true);
+  const events = await approveOnce(undefined, true);
   expect(events[0]).toBe('cache dropped');
-  expect(events.at(-1)).toBe('request applied');
+  expect(events.slice(-2)).toEqual(['request applied', 'audit applied']);
   expect(events).toContain('told the approver');
 });

@@ -1,0 +1,38 @@
+// Whether a change whose outcome was never recorded (its write timed out, the connection was reset,
+// the process was interrupted or died while it was on its way) reached the object. The object is read
+// and compared with what the change wrote: only when it holds exactly that may the change be treated
+// as applied, its current resourceVersion standing for the one the change would have recorded, so
+// that its rollback is bound (and refused on a later change) like any other.
+import type { KubernetesObjectApi } from '@kubernetes/client-node';
+import type { AuditEntry } from '../store/audit-store.js';
+import { applyMergePatch } from './merge-patch.js';
+import { type Obj, RemediationError, readObject } from './object-calls.js';
+import { sameContent } from './object-content.js';
+
+/** The entry as an applied one if its change is found in the cluster; a RemediationError if not. */
+export async function confirmLanded(api: KubernetesObjectApi, entry: AuditEntry): Promise<AuditEntry> {
+  const where = `${entry.target.kind} ${entry.target.namespace ? `${entry.target.namespace}/` : ''}${entry.target.name}`;
+  const notLanded = (now: string) =>
+    new RemediationError(
+      `audit entry ${entry.id} has no recorded outcome (${entry.state}) and ${now}: the change did not land (or the object changed since); nothing was rolled back`,
+    );
+  const current = await readObject(api, identity(entry.target));
+  // Entries of versions before the action column: a change with no previous object created it.
+  const action = entry.action ?? (entry.previous ? 'merge-patch' : 'create');
+  if (action === 'delete') {
+    if (current) throw notLanded(`${where} still exists`);
+    return { ...entry, state: 'applied' };
+  }
+  if (!current) throw notLanded(`${where} does not exist`);
+  const written = entry.previous
+    ? applyMergePatch(entry.previous, entry.patch ?? {})
+    : applyMergePatch(identity(entry.target), entry.patch ?? {});
+  if (!sameContent(current, written as Record<string, unknown>))
+    throw notLanded(`${where} does not hold what it wrote`);
+  return { ...entry, state: 'applied', resultVersion: current.metadata?.resourceVersion };
+}
+
+function identity(target: AuditEntry['target']): Obj {
+  const { apiVersion, kind, namespace, name } = target;
+  return { apiVersion, kind, metadata: { name, ...(namespace ? { namespace } : {}) } };
+}
