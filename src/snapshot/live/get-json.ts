@@ -19,16 +19,20 @@ const gunzipAsync = promisify(gunzip);
  * GETs of `config`'s current cluster. Failures come out as client-node's would, so one classification
  * reads both: a non-2xx answer is an ApiException (status code, the Status body), a 2xx that is not
  * JSON an UnexpectedAnswerError, no answer within `timeoutMs` a TimeoutError, a refused connection the
- * socket's error (ECONNREFUSED, ...).
+ * socket's error (ECONNREFUSED, ...), an exec credential plugin that overran `timeoutMs` a
+ * CredentialTimeoutError (when `config` went through boundCredentials, as createKubeApi's does).
  */
 export function jsonGetter(config: KubeConfig, server: string, timeoutMs: number): GetJson {
   return async (path, query = {}) => {
     const url = new URL(server.replace(/\/+$/, '') + path);
     for (const [key, value] of Object.entries(query))
       if (value !== undefined && value !== '') url.searchParams.set(key, String(value));
+    // One deadline for the credentials (an exec plugin, bounded by createKubeApi's boundCredentials)
+    // and the exchange: a slow plugin leaves the request less time, never more.
+    const signal = AbortSignal.timeout(timeoutMs);
     const options: https.RequestOptions = {};
     await config.applyToHTTPSOptions(options);
-    const { status, headers, body } = await get(url, options, timeoutMs);
+    const { status, headers, body } = await get(url, options, signal);
     const type =
       String(headers['content-type'] ?? '')
         .split(';')[0]
@@ -51,9 +55,9 @@ interface Answer {
   readonly body: string;
 }
 
-function get(url: URL, options: https.RequestOptions, timeoutMs: number): Promise<Answer> {
+function get(url: URL, options: https.RequestOptions, signal: AbortSignal): Promise<Answer> {
   const request = url.protocol === 'https:' ? https.request : http.request;
-  const signal = AbortSignal.timeout(timeoutMs);
+  if (signal.aborted) return Promise.reject(signal.reason);
   return new Promise<Answer>((resolve, reject) => {
     let settled = false;
     const fail = (error: unknown) => {

@@ -12,6 +12,7 @@ import {
 import { of } from '@kubernetes/client-node/dist/gen/rxjsStub.js';
 import { ClusterUnavailableError, KubeConfigError } from '../errors.js';
 import { UnexpectedAnswerError } from './api-errors.js';
+import { boundCredentials } from './credential-deadline.js';
 import { type GetJson, jsonGetter, type Query } from './get-json.js';
 
 export interface KubeApiOptions {
@@ -37,7 +38,10 @@ export interface KubeApi {
 
 export { ClusterUnavailableError, KubeConfigError };
 
-/** The kubeconfig in `path`; an unreadable or malformed file is bad usage naming it. */
+/**
+ * The kubeconfig in `path`; an unreadable or malformed file is bad usage naming it. Its credentials
+ * are resolved within each request's abort signal (createKubeApi adds its request timeout).
+ */
 export function kubeConfigFromFile(path: string): KubeConfig {
   const config = new KubeConfig();
   try {
@@ -45,7 +49,7 @@ export function kubeConfigFromFile(path: string): KubeConfig {
   } catch (error) {
     throw new KubeConfigError(`cannot read kubeconfig ${path}: ${(error as Error).message}`);
   }
-  return config;
+  return boundCredentials(config);
 }
 
 /** Switches to `context` (none: the current one); a context the kubeconfig lacks is bad usage. */
@@ -71,6 +75,8 @@ export function createKubeApi(options: KubeApiOptions = {}): KubeApi {
   }
   let requests = 0;
   const timeoutMs = options.requestTimeoutMs ?? 10_000;
+  // An exec credential plugin that never answers fails the request in time, like a silent server.
+  boundCredentials(config, timeoutMs);
   // The object-parameter API takes observable middleware (client-node's own small Observable).
   const middleware = {
     pre: (context: RequestContext) => {
@@ -122,5 +128,5 @@ export function loadKubeConfig(): KubeConfig {
       );
     }
   }
-  return config;
+  return boundCredentials(config);
 }
