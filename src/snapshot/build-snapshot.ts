@@ -6,11 +6,12 @@ import type { z } from 'zod';
 import { podTlsMode } from './endpoint-tls-mode.js';
 import { fastParse, NOT_FAST } from './fast-schema.js';
 import { routerReason } from './gateway-proxy.js';
+import { describeObject, invalid, LeftOutObjects } from './invalid-object.js';
 import { invalidName, invalidNamespace, quote } from './k8s-names.js';
 import { podHasSidecar, podIsFinished, podOwner } from './pod-owner.js';
 import { httpProbePorts } from './probe-ports.js';
 import { decideProxy, webhooksSelectingNamespace } from './proxy-status.js';
-import { ManifestError, type RawObject } from './read-manifests.js';
+import type { RawObject } from './read-manifests.js';
 import {
   configMapDataSchema,
   destinationRuleSpecSchema,
@@ -112,6 +113,11 @@ export interface BuildOptions {
   readonly injectionWebhooks?: readonly InjectionWebhook[];
   /** False when the source tried and failed to read Gateways: waypoints are then unknown, not absent. */
   readonly readGateways?: boolean;
+  /**
+   * A live read's objects: one whose fields cannot be read is left out and becomes a gap naming it and
+   * the field, instead of ending the whole read (manifests keep their file:line error).
+   */
+  readonly leaveOutInvalid?: boolean;
 }
 
 export function buildSnapshot(raws: readonly RawObject[], options: BuildOptions = {}): MeshSnapshot {
@@ -174,7 +180,7 @@ export function buildSnapshot(raws: readonly RawObject[], options: BuildOptions 
     );
   };
 
-  for (const raw of raws) {
+  const addObject = (raw: RawObject): void => {
     const kind = raw.object.kind;
     const apiVersion = raw.object.apiVersion;
     if (typeof kind !== 'string' || typeof apiVersion !== 'string') {
@@ -216,26 +222,26 @@ export function buildSnapshot(raws: readonly RawObject[], options: BuildOptions 
     } else if (group === '' && kind === 'Service') {
       services.push(toService(meta(), validate(raw, kind, ['spec'], serviceSpecSchema)));
     } else if (group === '' && kind === 'Pod') {
-      if (podIsFinished(raw.object)) continue;
+      if (podIsFinished(raw.object)) return;
       // A terminating pod is on its way out (a rollout's old pod): it speaks for its workload only
       // when no other pod does, so a replaced pod without the sidecar does not make it "mixed".
       if ((raw.object.metadata as { deletionTimestamp?: unknown } | null | undefined)?.deletionTimestamp) {
         terminatingPods.push(raw);
-        continue;
+        return;
       }
       addPod(raw);
     } else if (
       WORKLOAD_KINDS.has(kind) &&
       (group === 'apps' || group === 'batch' || group === 'extensions')
     ) {
-      if (!runsPodsOfItsOwn(raw, kind)) continue;
+      if (!runsPodsOfItsOwn(raw, kind)) return;
       const m = meta();
       const templatePath =
         kind === 'CronJob' ? ['spec', 'jobTemplate', 'spec', 'template'] : ['spec', 'template'];
       const template = validate(raw, kind, templatePath, podTemplateSchema);
       const key = workloadKey({ kind, namespace: m.namespace, name: m.name });
       // A running Pod of this workload, read before, already tells the truth about its proxy.
-      if (pending.get(key)?.isRunningPod) continue;
+      if (pending.get(key)?.isRunningPod) return;
       pending.set(key, {
         kind: kind as Workload['kind'],
         meta: m,
@@ -269,16 +275,21 @@ export function buildSnapshot(raws: readonly RawObject[], options: BuildOptions 
       admissionWebhooks.push(...toAdmissionWebhooks(kind, m, spec));
     } else if (group === '' && kind === 'Secret') {
       const m = meta();
-      if (!CA_SECRET_NAMES.has(m.name)) continue;
+      if (!CA_SECRET_NAMES.has(m.name)) return;
       const secret = validate(raw, kind, [], secretDataSchema);
       certificates.push(...caSecretCertificates(m, secret, raw));
     }
     // Every other kind is ignored: the analysis does not need it.
-  }
+  };
+
+  const leftOut = options.leaveOutInvalid ? new LeftOutObjects() : undefined;
+  const read = (raw: RawObject, add: (raw: RawObject) => void) =>
+    leftOut ? leftOut.tolerate(raw, () => add(raw)) : add(raw);
+  for (const raw of raws) read(raw, addObject);
 
   if (terminatingPods.length > 0) {
     const withPodsStaying = new Set([...pending].flatMap(([key, p]) => (p.isRunningPod ? [key] : [])));
-    for (const raw of terminatingPods) if (!withPodsStaying.has(podOf(raw).key)) addPod(raw);
+    for (const raw of terminatingPods) if (!withPodsStaying.has(podOf(raw).key)) read(raw, addPod);
   }
 
   // Without Istio's webhooks in the input, decideProxy assumes the default install.
@@ -308,7 +319,7 @@ export function buildSnapshot(raws: readonly RawObject[], options: BuildOptions 
     meshConfig,
     injector,
     certificates,
-    gaps: options.gaps ?? [],
+    gaps: [...(options.gaps ?? []), ...(leftOut?.gaps() ?? [])],
     collectedRootCertConfigMaps: options.collectedRootCertConfigMaps ?? false,
     injectionWebhooks: webhooks,
     admissionWebhooks,
@@ -331,14 +342,7 @@ function validate<T extends z.ZodType>(
   const issuePath = [...path, ...(issue?.path ?? []).map((p) => (typeof p === 'symbol' ? String(p) : p))];
   const name = describeObject(raw, kind);
   const field = issuePath.length > 0 ? issuePath.join('.') : '(object)';
-  throw invalid(raw, issuePath, `${name}: ${field}: ${issue?.message ?? 'invalid'}`);
-}
-
-function describeObject(raw: RawObject, kind: string): string {
-  const metadata = raw.object.metadata as { name?: unknown; namespace?: unknown } | undefined;
-  const name = typeof metadata?.name === 'string' ? metadata.name : '(unnamed)';
-  const namespace = typeof metadata?.namespace === 'string' ? `${metadata.namespace}/` : '';
-  return `${kind} ${namespace}${name}`;
+  throw invalid(raw, issuePath, `${field}: ${issue?.message ?? 'invalid'}`, name);
 }
 
 function readMeta(raw: RawObject, kind: string): ObjectMeta {
@@ -360,7 +364,8 @@ function readMeta(raw: RawObject, kind: string): ObjectMeta {
       throw invalid(
         raw,
         ['metadata', 'namespace'],
-        `${kind} ${quote(m.name)}: metadata.namespace: ${problem}`,
+        `metadata.namespace: ${problem}`,
+        `${kind} ${quote(m.name)}`,
       );
   }
   return {
@@ -378,7 +383,7 @@ function readMeta(raw: RawObject, kind: string): ObjectMeta {
 /** A name the API server would refuse is bad input (and must never reach a generated command). */
 function checkName(raw: RawObject, kind: string, name: string, path: readonly (string | number)[]): void {
   const problem = invalidName(kind, name);
-  if (problem) throw invalid(raw, path, `${kind}: ${path.join('.')}: ${problem}`);
+  if (problem) throw invalid(raw, path, `${path.join('.')}: ${problem}`, kind);
 }
 
 function withoutPodTemplateHash(labels: Labels): Labels {
@@ -723,13 +728,18 @@ function readConfigMap(
 ): void {
   const ref = { kind: 'ConfigMap', namespace: meta.namespace, name: meta.name };
   if ((meta.name === 'istio' || meta.name.startsWith('istio-')) && data.mesh !== undefined) {
-    const parsed = meshConfigSchema.safeParse(parseEmbedded(data.mesh, raw, ['data', 'mesh'], ref) ?? {});
+    // Istio reads the mesh config with sigs.k8s.io/yaml, i.e. go-yaml v2: YAML 1.1, where `yes`, `on`,
+    // `n` are booleans (protomarshal.ApplyYAML). Read as YAML 1.2 they are strings, and a valid
+    // `enableAutoMtls: yes` would fail here although istiod takes it as true.
+    const mesh = parseEmbedded(data.mesh, raw, ['data', 'mesh'], ref, '1.1');
+    const parsed = meshConfigSchema.safeParse(mesh ?? {});
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
       throw invalid(
         raw,
         ['data', 'mesh'],
-        `ConfigMap ${meta.namespace}/${meta.name}: data.mesh.${issue?.path.join('.')}: ${issue?.message}`,
+        `data.mesh.${issue?.path.join('.')}: ${issue?.message}`,
+        `ConfigMap ${meta.namespace}/${meta.name}`,
       );
     }
     on.onMesh(parsed.data);
@@ -757,14 +767,16 @@ function parseEmbedded(
   raw: RawObject,
   path: string[],
   ref: { namespace: string; name: string },
+  version: '1.1' | '1.2' = '1.2',
 ): unknown {
   try {
-    return parseYaml(text);
+    return parseYaml(text, { version });
   } catch (error) {
     throw invalid(
       raw,
       path,
-      `ConfigMap ${ref.namespace}/${ref.name}: ${path.join('.')} is not valid YAML/JSON: ${(error as Error).message.split('\n')[0]}`,
+      `${path.join('.')} is not valid YAML/JSON: ${(error as Error).message.split('\n')[0]}`,
+      `ConfigMap ${ref.namespace}/${ref.name}`,
     );
   }
 }
@@ -804,11 +816,6 @@ function caSecretCertificates(
     });
   }
   return found;
-}
-
-/** Bad input, located at the field when it came from a file. */
-function invalid(raw: RawObject, path: readonly (string | number)[], detail: string): ManifestError {
-  return new ManifestError(raw.location?.file ?? 'cluster', raw.location ? raw.lineOf(path) : 0, detail);
 }
 
 function fieldLocation(raw: RawObject, path: readonly (string | number)[]): SourceLocation | undefined {

@@ -150,6 +150,7 @@ export class ClusterModel {
         collectedRootCertConfigMaps: current('configmaps/istio-ca-root-cert'),
         // Gateways not (yet) read leave the waypoint check undone, never "waypoint missing".
         readGateways: current(GATEWAY_NAME),
+        leaveOutInvalid: true,
       });
     }
     if (extraGaps.length === 0) return this.cached;
