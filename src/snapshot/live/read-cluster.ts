@@ -15,6 +15,7 @@ import {
 } from './api-errors.js';
 import type { Query } from './get-json.js';
 import { ClusterUnavailableError, type KubeApi } from './kube-api.js';
+import { type FetchPage, type Page, type PagingLimits, readPages } from './list-pages.js';
 
 export { ClusterUnavailableError };
 
@@ -28,6 +29,13 @@ export interface ClusterReadOptions {
   readonly attempts?: number;
   readonly backoffMs?: number;
   readonly sleep?: (ms: number) => Promise<void>;
+  /**
+   * The whole read's time: past it no list asks for another page (a server handing out continue
+   * tokens without end), and that list becomes a gap. Default 5 minutes.
+   */
+  readonly deadlineMs?: number;
+  /** Limits of each paginated LIST (tests lower them); the deadline comes from `deadlineMs`. */
+  readonly paging?: Omit<PagingLimits, 'deadline'>;
   /**
    * Also GET the CA Secrets (`cacerts`, `istio-ca-secret`) in the Istio namespace. Off by default: they
    * hold the CA's private key (ca-key.pem), so whoever can read them can mint any identity in the mesh.
@@ -43,14 +51,6 @@ export interface ClusterSnapshot {
   /** Of readMs, building the MeshSnapshot from the objects read (the rest is requests and parsing). */
   readonly buildMs: number;
 }
-
-interface Page {
-  /** Checked to be an array before use: a proxy or a broken aggregated API can answer anything. */
-  readonly items: unknown;
-  readonly continueToken?: string;
-}
-
-type FetchPage = (continueToken: string | undefined) => Promise<Page>;
 
 /** A LIST answer as JSON: the items (checked later) and the next page's token. */
 export function page(answer: unknown): Page {
@@ -123,6 +123,7 @@ export const ROOT_CERT_SELECTOR = 'metadata.name=istio-ca-root-cert';
 
 export const CA_SECRETS = ['cacerts', 'istio-ca-secret'];
 export const DEFAULT_PAGE_SIZE = 5000;
+export const DEFAULT_READ_DEADLINE_MS = 300_000;
 
 export async function readClusterSnapshot(
   api: KubeApi,
@@ -131,7 +132,7 @@ export async function readClusterSnapshot(
   const started = performance.now();
   const istioNs = options.istioNamespace ?? 'istio-system';
   const limit = options.pageSize ?? DEFAULT_PAGE_SIZE;
-  const reader = new Reader(options);
+  const reader = new Reader(options, started + (options.deadlineMs ?? DEFAULT_READ_DEADLINE_MS));
   const list = (path: string, c: string | undefined, query: Query = {}) =>
     api.getJson(path, { ...query, limit, continue: c }).then(page);
 
@@ -214,7 +215,11 @@ class Reader {
   private attempted = 0;
   private fatal = 0;
 
-  constructor(private readonly options: ClusterReadOptions) {}
+  constructor(
+    private readonly options: ClusterReadOptions,
+    /** performance.now() past which no list asks for another page. */
+    private readonly deadline: number,
+  ) {}
 
   /** Did the cluster-wide LIST of `resource` succeed (all its objects are in the snapshot)? */
   listedEverywhere(resource: string): boolean {
@@ -285,26 +290,14 @@ class Reader {
     this.gaps.push({ source, reason: gapReason(failure, target), ...(optional ? { optional } : {}) });
   }
 
-  /** Every page, each item converted as its page arrives (a page's full pods do not outlive it). */
-  private async pages(
+  private pages(
     fetchPage: FetchPage,
     convert: Convert,
   ): Promise<{ items: RawObject[] } | { failure: ApiFailure }> {
-    const items: RawObject[] = [];
-    let token: string | undefined;
-    do {
-      const result = await this.withRetry(() => fetchPage(token));
-      if ('failure' in result) return result;
-      const pageItems = result.value.items;
-      if (!Array.isArray(pageItems)) return { failure: notAList(pageItems) };
-      // One by one: a spread of a very large page would overflow the call stack.
-      for (const item of pageItems) {
-        const raw = convert(item);
-        if (raw) items.push(raw);
-      }
-      token = result.value.continueToken || undefined;
-    } while (token);
-    return { items };
+    return readPages(fetchPage, convert, (call) => this.withRetry(call), {
+      ...this.options.paging,
+      deadline: this.deadline,
+    });
   }
 
   private async withRetry<T>(call: () => Promise<T>): Promise<{ value: T } | { failure: ApiFailure }> {
@@ -323,12 +316,6 @@ class Reader {
     }
     return { failure: failure as ApiFailure };
   }
-}
-
-function notAList(items: unknown): ApiFailure {
-  const what =
-    items === undefined ? 'no "items"' : items === null ? '"items": null' : 'an "items" that is no array';
-  return { kind: 'malformed', message: `answered with JSON with ${what}` };
 }
 
 /** A listed or watched item as a RawObject of the analysis; undefined: not one it reads. */
