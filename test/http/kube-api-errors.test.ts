@@ -129,10 +129,11 @@ describe('client-node errors through a live read (nock)', () => {
     expect(snapshot.namespaces.map((n) => n.name)).toEqual(['payments']);
   });
 
-  it('410 Gone on a continue token: the LIST becomes a gap (not re-listed, not a partial list passed as whole)', async () => {
+  it('410 Gone on a continue token: the LIST starts over, as client-go does, and is read whole (never a partial list passed as whole)', async () => {
     const firstPage = nock(KUBE)
       .get('/api/v1/namespaces')
       .query(LIMIT)
+      .times(2)
       .reply(200, list([ns('payments')], 'page-2-token'));
     const expired = nock(KUBE)
       .get('/api/v1/namespaces')
@@ -145,14 +146,18 @@ describe('client-node errors through a live read (nock)', () => {
           'The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter.',
         ),
       );
+    const secondPage = nock(KUBE)
+      .get('/api/v1/namespaces')
+      .query({ ...LIMIT, continue: 'page-2-token' })
+      .reply(200, list([ns('legacy')]));
     answerTheRest();
     const { snapshot } = await read();
     expect(firstPage.isDone()).toBe(true);
     expect(expired.isDone()).toBe(true);
-    const gap = snapshot.gaps.find((g) => g.source.startsWith('namespaces'));
-    expect(gap?.reason).toContain('410');
-    // What the code does today: the half-read list is dropped, and the gap says so; it does not start over.
-    expect(snapshot.namespaces).toEqual([]);
+    expect(secondPage.isDone()).toBe(true);
+    expect(snapshot.gaps.filter((g) => g.source.startsWith('namespaces'))).toEqual([]);
+    // Only the second pass's pages: the payments page of the expired pass is not kept twice.
+    expect(snapshot.namespaces.map((n) => n.name)).toEqual(['payments', 'legacy']);
   });
 
   it('500 then 200: retried and read, no gap', async () => {

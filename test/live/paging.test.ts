@@ -1,5 +1,6 @@
 // A paginated LIST always ends: a repeated continue token, endless new tokens and the read's deadline
-// each stop it as a gap.
+// each stop it as a gap; an expired token (410) starts the list over, as client-go's pager does.
+import { ApiException } from '@kubernetes/client-node';
 import { afterEach, describe, expect, it } from 'vitest';
 import { EXIT } from '../../commands/main.js';
 import { createKubeApi, type KubeApi } from '../../src/snapshot/live/kube-api.js';
@@ -15,7 +16,9 @@ const podsGap = (gaps: readonly { source: string; reason: string }[]) =>
   gaps.find((g) => g.source === 'pods list (all namespaces)');
 
 /** The payments cluster's API, its pods LIST answered by `pods` instead. */
-async function withPods(pods: () => Promise<unknown>): Promise<{ api: KubeApi; podRequests: () => number }> {
+async function withPods(
+  pods: (query: Record<string, unknown>) => Promise<unknown>,
+): Promise<{ api: KubeApi; podRequests: () => number }> {
   fake = paymentsCluster();
   const real = createKubeApi({ kubeConfig: fake.kubeConfig(await fake.start()), requestTimeoutMs: 2000 });
   let count = 0;
@@ -24,7 +27,7 @@ async function withPods(pods: () => Promise<unknown>): Promise<{ api: KubeApi; p
     getJson: (path, query = {}) => {
       if (path !== '/api/v1/pods') return real.getJson(path, query);
       count++;
-      return pods();
+      return pods(query);
     },
   };
   return { api, podRequests: () => count };
@@ -81,5 +84,44 @@ describe('a LIST whose continue tokens never end', () => {
     expect(podsGap(snapshot.gaps)?.reason).toMatch(
       /^the read's time ran out after \d+ pages \(0 objects\) of this list: the list was stopped unfinished$/,
     );
+  });
+});
+
+describe('an expired continue token (410)', () => {
+  const expired = () =>
+    new ApiException(
+      410,
+      'Expired',
+      JSON.stringify({ kind: 'Status', code: 410, reason: 'Expired', message: 'continue too old' }),
+      {},
+    );
+
+  it('starts the list over, and the list is complete', async () => {
+    fake = paymentsCluster().fault('/api/v1/pods', {
+      status: 410,
+      reason: 'Expired',
+      message: 'The provided continue parameter is too old',
+      skip: 1,
+      times: 1,
+    });
+    const api = createKubeApi({ kubeConfig: fake.kubeConfig(await fake.start()) });
+    const { snapshot } = await readClusterSnapshot(api, { pageSize: 1 });
+    expect(snapshot.gaps).toEqual([]);
+    expect(snapshot.workloads.map((w) => w.meta.name).sort()).toEqual(['cron-0', 'payments-0']);
+    const pods = fake.requests.filter((r) => r.path === '/api/v1/pods');
+    // page 1, page 2 (410), then page 1 and page 2 again.
+    expect(pods.map((r) => r.query.get('continue') !== null)).toEqual([false, true, false, true]);
+  });
+
+  it('expiring on every attempt becomes a gap after three', async () => {
+    const { api, podRequests } = await withPods(async (query) => {
+      if (query.continue) throw expired();
+      return { items: [onePod], metadata: { continue: 'next' } };
+    });
+    const { snapshot } = await readClusterSnapshot(api);
+    expect(podsGap(snapshot.gaps)?.reason).toBe(
+      "the list's continue token expired (HTTP 410: continue too old) on each of 3 attempts: reading it takes longer than the API server keeps a list's snapshot (a larger --page-size needs fewer pages)",
+    );
+    expect(podRequests()).toBe(6);
   });
 });

@@ -14,6 +14,8 @@ export interface ListTarget {
 export type ApiFailure =
   | { readonly kind: 'forbidden'; readonly message: string }
   | { readonly kind: 'not-found'; readonly message: string }
+  /** 410: the snapshot a continue token (or watch version) points into is gone; start the list over. */
+  | { readonly kind: 'expired'; readonly message: string }
   | { readonly kind: 'unauthorized'; readonly message: string }
   | { readonly kind: 'transient'; readonly message: string }
   | { readonly kind: 'unreachable'; readonly message: string }
@@ -35,6 +37,7 @@ export function classify(error: unknown): ApiFailure {
     const message = `HTTP ${error.code}${status ? `: ${status}` : ''}`;
     if (error.code === 403) return { kind: 'forbidden', message };
     if (error.code === 404) return { kind: 'not-found', message };
+    if (error.code === 410) return { kind: 'expired', message };
     if (error.code === 401) return { kind: 'unauthorized', message };
     if (error.code === 429 || error.code >= 500) return { kind: 'transient', message };
     return { kind: 'other', message };
@@ -93,6 +96,8 @@ export function gapReason(failure: ApiFailure, target: ListTarget): string {
       return `the API server kept failing (${failure.message}) after retries`;
     case 'unreachable':
       return `the API server could not be reached (${failure.message})`;
+    case 'expired':
+      return `expired (${failure.message}): the API server no longer holds the version this read continued from`;
     case 'malformed':
       return `${failure.message}, not a Kubernetes ${target.verb === 'list' ? 'list' : 'object'}`;
     default:

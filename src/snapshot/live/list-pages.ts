@@ -18,10 +18,13 @@ export interface PagingLimits {
   readonly maxObjects?: number;
   /** Pages per list: a server handing out new tokens with empty pages. */
   readonly maxPages?: number;
+  /** Fresh starts of a list whose continue token expired (410) before it becomes a gap. */
+  readonly expiredRestarts?: number;
 }
 
 export const MAX_OBJECTS = 1_000_000;
 export const MAX_PAGES = 100_000;
+export const EXPIRED_RESTARTS = 2;
 
 type Result<T> = { readonly value: T } | { readonly failure: ApiFailure };
 
@@ -35,6 +38,28 @@ export async function readPages<R>(
   withRetry: (call: () => Promise<Page>) => Promise<Result<Page>>,
   limits: PagingLimits,
 ): Promise<{ items: R[] } | { failure: ApiFailure }> {
+  const restarts = limits.expiredRestarts ?? EXPIRED_RESTARTS;
+  for (let attempt = 0; ; attempt++) {
+    const result = await onePass(fetchPage, convert, withRetry, limits);
+    if (!('expired' in result)) return result;
+    // Like client-go's pager: the snapshot the continue token pointed into is gone (etcd compaction
+    // while the pages were read), so the list starts over rather than be left out.
+    if (attempt >= restarts)
+      return {
+        failure: {
+          kind: 'other',
+          message: `the list's continue token expired (${result.expired.message}) on each of ${restarts + 1} attempts: reading it takes longer than the API server keeps a list's snapshot (a larger --page-size needs fewer pages)`,
+        },
+      };
+  }
+}
+
+async function onePass<R>(
+  fetchPage: FetchPage,
+  convert: (item: unknown) => R | undefined,
+  withRetry: (call: () => Promise<Page>) => Promise<Result<Page>>,
+  limits: PagingLimits,
+): Promise<{ items: R[] } | { failure: ApiFailure } | { expired: ApiFailure }> {
   const maxObjects = limits.maxObjects ?? MAX_OBJECTS;
   const maxPages = limits.maxPages ?? MAX_PAGES;
   const items: R[] = [];
@@ -45,7 +70,9 @@ export async function readPages<R>(
     if (pages > 0 && performance.now() > limits.deadline)
       return stopped(`the read's time ran out after ${pages} pages (${listed} objects) of this list`);
     const result = await withRetry(() => fetchPage(token));
-    if ('failure' in result) return result;
+    if ('failure' in result) {
+      return result.failure.kind === 'expired' && token !== undefined ? { expired: result.failure } : result;
+    }
     const pageItems = result.value.items;
     if (!Array.isArray(pageItems)) return { failure: notAList(pageItems) };
     listed += pageItems.length;
