@@ -4,7 +4,8 @@ import { type Command, Option } from 'commander';
 import { blockingGaps, type Diagnosis, knownNamespaces } from '../src/engine/diagnose.js';
 import { isNamespaceName } from '../src/snapshot/k8s-names.js';
 import { type LoadedSource, loadSource } from '../src/snapshot/source.js';
-import { collect, EXIT, type Io, parseCount, UsageError } from './cli-kit.js';
+import type { Gap, MeshSnapshot } from '../src/snapshot/types.js';
+import { collect, EXIT, IncompleteError, type Io, parseCount, UsageError } from './cli-kit.js';
 
 export interface CliSourceOptions {
   file?: string[];
@@ -44,7 +45,10 @@ export function exitCodeFor(diagnosis: Diagnosis, exitZero = false): number {
   return blockingGaps(diagnosis).length > 0 ? EXIT.incomplete : EXIT.ok;
 }
 
-/** Reads the source the options name; an unknown namespace is bad usage. */
+/**
+ * Reads the source the options name; an unknown namespace is bad usage, unless the Namespaces could
+ * not be listed: then it may well exist, and the gap is the answer (exit 3).
+ */
 export async function load(
   options: CliSourceOptions,
   io: Io,
@@ -87,10 +91,30 @@ export async function load(
   const namespace = options.namespace;
   const where = loaded.source.kind === 'cluster' ? 'the cluster' : 'the input';
   if (namespace && !knownNamespaces(s).has(namespace)) {
+    const unconfirmed = cannotConfirm(namespace, s);
+    if (unconfirmed) throw new IncompleteError(unconfirmed);
     const known = [...knownNamespaces(s)].sort();
     throw new UsageError(
       `namespace "${namespace}" does not appear in ${where}${known.length ? ` (namespaces seen: ${known.slice(0, 20).join(', ')}${known.length > 20 ? ', …' : ''})` : ' (it has no namespaced objects)'}`,
     );
   }
   return { loaded, namespace };
+}
+
+/**
+ * Why `namespace`, absent from what was read, may still exist: the Namespaces LIST failed (RBAC,
+ * mostly), and an empty namespace or one whose objects were not readable shows nowhere else. With
+ * the Namespaces listed, absent is absent, whatever else is missing.
+ */
+function cannotConfirm(namespace: string, snapshot: MeshSnapshot): string | undefined {
+  const unlisted = snapshot.gaps.find((g) => !g.optional && g.source.startsWith('namespaces '));
+  if (!unlisted) return undefined;
+  const others = snapshot.gaps.filter((g) => !g.optional && g !== unlisted);
+  return `cannot confirm namespace "${namespace}": it is not in what could be read, and the namespaces could not be listed: ${unlisted.source}: ${unlisted.reason}${alsoUnread(others)}`;
+}
+
+function alsoUnread(gaps: readonly Gap[]): string {
+  if (gaps.length === 0) return '';
+  const shown = gaps.slice(0, 3).map((g) => g.source);
+  return `; also not read: ${shown.join(', ')}${gaps.length > shown.length ? `, and ${gaps.length - shown.length} more` : ''}`;
 }

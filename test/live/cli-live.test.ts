@@ -121,3 +121,42 @@ describe('check against a live cluster', () => {
     expect(down.stderr).toContain('cannot read the cluster at http://127.0.0.1:');
   });
 });
+
+describe('-n with the namespaces not listable', () => {
+  const forbidden = (what: string) => ({
+    list: true,
+    status: 403,
+    reason: 'Forbidden',
+    message: `${what} is forbidden`,
+  });
+
+  it('a namespace not seen cannot be confirmed absent: the RBAC gap, exit 3, not "does not appear"', async () => {
+    fake = cluster()
+      .fault('/api/v1/namespaces', forbidden('namespaces'))
+      .fault('/api/v1/pods', forbidden('pods'));
+    const config = kubeconfigFile(await fake.start());
+    const { code, stdout, stderr } = await run(
+      'check',
+      '--no-istioctl',
+      '--kubeconfig',
+      config,
+      '-n',
+      'legacy',
+    );
+    expect(code).toBe(EXIT.incomplete);
+    expect(stdout).toBe('');
+    expect(stderr.trim().split('\n')).toHaveLength(1);
+    expect(stderr).toContain(
+      'mtls-doctor: cannot confirm namespace "legacy": it is not in what could be read, and the namespaces could not be listed: namespaces list (all namespaces): forbidden (HTTP 403: namespaces is forbidden): the identity needs RBAC verb "list" on resource "namespaces" in API group "core"; also not read: pods list (all namespaces)',
+    );
+    expect(stderr).not.toContain('does not appear');
+  });
+
+  it('with the namespaces listed, an unknown one is still bad usage whatever else is missing', async () => {
+    fake = cluster().fault('/api/v1/pods', forbidden('pods'));
+    const config = kubeconfigFile(await fake.start());
+    const { code, stderr } = await run('check', '--no-istioctl', '--kubeconfig', config, '-n', 'nope');
+    expect(code).toBe(EXIT.usage);
+    expect(stderr).toContain('namespace "nope" does not appear in the cluster');
+  });
+});
