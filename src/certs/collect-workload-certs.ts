@@ -2,7 +2,7 @@
 // time, and adds them (or the gaps) to the snapshot.
 import { type IstioctlOptions, istioctlProxySecret } from '../snapshot/istioctl.js';
 import type { CertificateSource, Gap, MeshSnapshot } from '../snapshot/types.js';
-import { readProxySecrets } from './secret-dump.js';
+import { notASecretDump, readProxySecrets } from './secret-dump.js';
 
 export interface CollectOptions extends IstioctlOptions {
   readonly namespace?: string;
@@ -57,6 +57,16 @@ export async function collectWorkloadCertificates(
       const result = await istioctlProxySecret(istioctl, pod, ns, options);
       if (!result.ok) {
         gaps.push({ ...result.gap, optional: options.optional });
+        continue;
+      }
+      // Output that is not a dump says nothing about the proxy: a gap, never "certificate missing".
+      const notADump = notASecretDump(result.value);
+      if (notADump) {
+        gaps.push({
+          source: `istioctl proxy-config secret ${pod}.${ns}`,
+          reason: `printed JSON that is not its secret dump: ${notADump}`,
+          optional: options.optional,
+        });
         continue;
       }
       const secrets = readProxySecrets(result.value);

@@ -140,19 +140,42 @@ async function analyze(
   args.push(...(scope.namespace ? ['-n', scope.namespace] : ['--all-namespaces']));
   const out = await run(binary, args, options, 'analyze');
   if (!out.ok) return out;
+  let problem: string | undefined;
   try {
     const parsed: unknown = JSON.parse(out.value || '[]');
-    if (!Array.isArray(parsed)) throw new Error('not a JSON array');
-    return { ok: true, value: parsed as AnalyzeMessage[] };
+    problem = notAnalyzeMessages(parsed);
+    if (!problem) return { ok: true, value: parsed as AnalyzeMessage[] };
   } catch (error) {
-    return {
-      ok: false,
-      gap: {
-        source: 'istioctl analyze',
-        reason: `printed output that is not its JSON format: ${(error as Error).message}`,
-      },
-    };
+    problem = (error as Error).message;
   }
+  return {
+    ok: false,
+    gap: { source: 'istioctl analyze', reason: `printed output that is not its JSON format: ${problem}` },
+  };
+}
+
+const MESSAGE_TEXT = ['code', 'level', 'message'] as const;
+const MESSAGE_OPTIONAL = ['origin', 'reference', 'documentationUrl'] as const;
+
+/**
+ * Why `value` is not analyze's array of messages (undefined: it is). Checked whole before any message
+ * is used: a wrapper script, a plugin or another version printing other JSON must end in a gap, not
+ * in a crash on a null item or in findings made of numbers.
+ */
+function notAnalyzeMessages(value: unknown): string | undefined {
+  if (!Array.isArray(value)) return 'not a JSON array';
+  for (const [i, item] of value.entries()) {
+    if (typeof item !== 'object' || item === null || Array.isArray(item))
+      return `item ${i} is ${JSON.stringify(item)?.slice(0, 40)}, not a message object`;
+    const message = item as Record<string, unknown>;
+    const missing = MESSAGE_TEXT.find((key) => typeof message[key] !== 'string');
+    if (missing) return `item ${i} has no text "${missing}"`;
+    const odd = MESSAGE_OPTIONAL.find(
+      (key) => message[key] !== undefined && typeof message[key] !== 'string',
+    );
+    if (odd) return `item ${i} has a "${odd}" that is not text`;
+  }
+  return undefined;
 }
 
 /** `istioctl proxy-config secret <pod>.<namespace> -o json`: Envoy's SecretsConfigDump. */
