@@ -103,19 +103,25 @@ export async function main(
     if (error instanceof CommanderError) {
       return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
     }
-    if (error instanceof UsageError) {
-      io.stderr(`${name}: ${error.message}\n`);
-      return EXIT.usage;
-    }
-    // Bad input (a manifest, a kubeconfig) exits 2, no cluster at all 3, from any command.
-    if (error instanceof KubeConfigError || error instanceof ManifestError) {
-      io.stderr(`${name}: ${error.message}\n`);
-      return EXIT.usage;
-    }
-    if (error instanceof IncompleteError || error instanceof ClusterUnavailableError) {
-      io.stderr(`${name}: ${error.message}\n`);
-      return EXIT.incomplete;
-    }
-    throw error;
+    const exit = exitCodeOf(error);
+    if (exit === undefined) throw error;
+    // Messages go to a terminal: no escape sequences, whoever wrote them. Those built from text of
+    // elsewhere (an API server's message, a kubeconfig parser's, a file name) are also one line, so no
+    // part of them can pass for a line of the tool's own; ours may span lines (a plan's commands).
+    // Loaded on an error only: start-up stays main, cli-kit and errors.
+    const { oneLine, sanitizeText } = await import('../src/render/sanitize.js');
+    const message = (error as Error).message;
+    io.stderr(
+      `${name}: ${error instanceof UsageError || error instanceof IncompleteError ? sanitizeText(message) : oneLine(message)}\n`,
+    );
+    return exit;
   }
+}
+
+/** Bad usage or input exits 2, no cluster at all or an incomplete run 3, from any command. */
+function exitCodeOf(error: unknown): number | undefined {
+  if (error instanceof UsageError || error instanceof KubeConfigError || error instanceof ManifestError)
+    return EXIT.usage;
+  if (error instanceof IncompleteError || error instanceof ClusterUnavailableError) return EXIT.incomplete;
+  return undefined;
 }

@@ -2,6 +2,7 @@
 // snapshot: a live cluster or manifests, with bad input turned into exit 2 and no cluster into exit 3.
 import { type Command, Option } from 'commander';
 import { blockingGaps, type Diagnosis, knownNamespaces } from '../src/engine/diagnose.js';
+import { oneLine } from '../src/render/sanitize.js';
 import { isNamespaceName } from '../src/snapshot/k8s-names.js';
 import { type LoadedSource, loadSource } from '../src/snapshot/source.js';
 import type { Gap, MeshSnapshot } from '../src/snapshot/types.js';
@@ -77,7 +78,7 @@ export async function load(
   const s = loaded.snapshot;
   // Like kubectl's warnings: on stderr for every output format (JSON also has summary.source.warnings).
   for (const warning of loaded.source.kind === 'manifests' ? (loaded.source.warnings ?? []) : []) {
-    io.stderr(`mtls-doctor: warning: ${warning.message}\n`);
+    io.stderr(`mtls-doctor: warning: ${oneLine(warning.message)}\n`);
   }
   if (options.verbose) {
     const from =
@@ -110,7 +111,8 @@ function cannotConfirm(namespace: string, snapshot: MeshSnapshot): string | unde
   const unlisted = snapshot.gaps.find((g) => !g.optional && g.source.startsWith('namespaces '));
   if (!unlisted) return undefined;
   const others = snapshot.gaps.filter((g) => !g.optional && g !== unlisted);
-  return `cannot confirm namespace "${namespace}": it is not in what could be read, and the namespaces could not be listed: ${unlisted.source}: ${unlisted.reason}${alsoUnread(others)}`;
+  // The reason quotes the API server: one line, as main shows its own errors.
+  return `cannot confirm namespace "${namespace}": it is not in what could be read, and the namespaces could not be listed: ${oneLine(`${unlisted.source}: ${unlisted.reason}`)}${oneLine(alsoUnread(others))}`;
 }
 
 function alsoUnread(gaps: readonly Gap[]): string {

@@ -7,7 +7,7 @@ import { CertificateParseError, daysBetween, parsePemBundle } from '../certs/x50
 import type { CertificateSource, Gap } from '../snapshot/types.js';
 import { formatRef } from '../snapshot/types.js';
 import { findingToJson } from './json.js';
-import { sanitizeDeep } from './sanitize.js';
+import { oneLineGap, sanitizeDeep } from './sanitize.js';
 
 export interface CertificateRow {
   readonly owner: CertificateSource['owner'];
@@ -79,7 +79,7 @@ export function renderCertsText(
   const c = pc.createColors(color);
   const rows = rawRows.map((r) => sanitizeDeep(r));
   const findings = rawFindings.map((f) => sanitizeDeep(f));
-  const gaps = rawGaps.map((g) => sanitizeDeep(g));
+  const gaps = rawGaps.map(oneLineGap);
   const out: string[] = [];
   for (const row of rows) {
     out.push(c.bold(`${formatRef(row.owner)} ${row.key}`) + c.dim(` (${row.role})`));

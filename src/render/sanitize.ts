@@ -14,6 +14,20 @@ export function sanitizeText(text: string): string {
   return text.replace(ESCAPE_SEQUENCE, '').replace(CONTROL, '');
 }
 
+/**
+ * Text for one line of output: sanitised, line breaks as spaces. For text from elsewhere (an API
+ * server's message, a key of an object) shown inside a line: it must not start a line of its own,
+ * where it could pass for the tool's own words ("No mTLS problems found").
+ */
+export function oneLine(text: string): string {
+  return sanitizeText(text).replace(/[ \t]*\n\s*/g, ' ');
+}
+
+/** A gap as a text line shows it: source and reason on that one line. */
+export function oneLineGap<T extends { source: string; reason: string }>(gap: T): T {
+  return { ...sanitizeDeep(gap), source: oneLine(gap.source), reason: oneLine(gap.reason) };
+}
+
 /** The same value with every string in it (in plain objects and arrays) sanitised. */
 export function sanitizeDeep<T>(value: T): T {
   if (typeof value === 'string') return sanitizeText(value) as T;

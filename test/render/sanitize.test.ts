@@ -6,7 +6,7 @@ import type { CertificateRow } from '../../src/render/certs.js';
 import { renderCertsText } from '../../src/render/certs.js';
 import { renderDigestText } from '../../src/render/digest.js';
 import { renderMatrixText } from '../../src/render/matrix-text.js';
-import { sanitizeText } from '../../src/render/sanitize.js';
+import { oneLine, sanitizeText } from '../../src/render/sanitize.js';
 import { controlCharacters } from '../helpers/control-chars.js';
 
 const EVIL = 'a\u001b[8mhidden\u001b[0m\u001b]0;title\u0007\u009b2J\u0000\r\u007f\u202eb';
@@ -56,5 +56,16 @@ describe('text output sanitiser', () => {
       expect(text).toContain('ahiddenb');
       expect(controlCharacters(text)).toEqual([]);
     }
+  });
+
+  it('a gap reason is one line in the certs text, as in the check text', () => {
+    expect(oneLine(`a${EVIL}\n  No mTLS problems found\n`)).toBe('aahiddenb No mTLS problems found ');
+    const text = renderCertsText(
+      [],
+      [],
+      [{ source: 'pods list', reason: 'denied\nNo mTLS problems found' }],
+      false,
+    );
+    expect(text).toContain('  ? pods list: denied No mTLS problems found\n');
   });
 });
