@@ -19,7 +19,7 @@ export function portExceptionFor(
   const policy = mesh.peerAuthentications.forWorkload(workload);
   const strictWorkload = workload.proxy === 'ambient' && policy.base.mode === 'STRICT';
   return [
-    addPortException(workload.meta.namespace, selector, targetPort, policy.workload, workload.meta.name, {
+    addPortException(workload.meta.namespace, selector, targetPort, policy.workload, workload, {
       strictWorkload,
     }),
   ];

@@ -5,11 +5,11 @@
 // created one), bound to the resourceVersion it was made for. Every operand of a kubectl command is shell-quoted unless it is a
 // plain token, so a command runs as printed whatever the names hold.
 
-import { createHash } from 'node:crypto';
 import { isIstioNamespace, isNeverInjected } from '../snapshot/proxy-status.js';
 import type { DestinationRule, Labels, PeerAuthentication, Ref, Workload } from '../snapshot/types.js';
 import { toKubeYaml } from './kube-yaml.js';
 import { type JsonPatchOp, type LiveEdit, meshTextWithAutoMtls, setTlsModeEdit } from './live-edit.js';
+import { canonicalLabels, generatedName } from './object-names.js';
 
 export type PlanAction = 'merge-patch' | 'create' | 'delete' | 'rollout-restart';
 
@@ -180,7 +180,7 @@ export function addPortException(
   selector: Labels,
   targetPort: number,
   existing: PeerAuthentication | undefined,
-  workloadName: string,
+  workload: Pick<Workload, 'kind' | 'meta'>,
   options: { strictWorkload?: boolean } = {},
 ): RemediationPlan {
   const portEntry = { [String(targetPort)]: { mode: 'PERMISSIVE' } };
@@ -205,7 +205,7 @@ export function addPortException(
       kubectl: mergePatchCommand('peerauthentication', target, body),
     };
   }
-  const name = `${workloadName}-port-${targetPort}`.slice(0, 63);
+  const name = portExceptionName(workload, selector, targetPort);
   const object = {
     apiVersion: PA_API,
     kind: 'PeerAuthentication',
@@ -215,12 +215,29 @@ export function addPortException(
   return {
     id: `port-exception:PeerAuthentication/${namespace}/${name}:${targetPort}${strictSuffix}`,
     title: `Create a workload policy that accepts plaintext on port ${targetPort} only`,
-    risk: `Port ${targetPort} of ${workloadName} accepts plaintext; its other ports keep the namespace/mesh mode. The selector is required: Istio ignores portLevelMtls without one.`,
+    risk: `Port ${targetPort} of ${workload.meta.name} accepts plaintext; its other ports keep the namespace/mesh mode. The selector is required: Istio ignores portLevelMtls without one.`,
     action: 'create',
     target: { apiVersion: PA_API, kind: 'PeerAuthentication', namespace, name },
     body: object,
     kubectl: applyCommand(object),
   };
+}
+
+/**
+ * `<workload>-port-<port>` names a Deployment's exception whose selector is its own `app` label; any
+ * other kind (a StatefulSet may share the Deployment's name) or selector gets the kind in the name and
+ * a hash of the whole identity, so two different exceptions never share a name or a plan id.
+ */
+function portExceptionName(
+  workload: Pick<Workload, 'kind' | 'meta'>,
+  selector: Labels,
+  port: number,
+): string {
+  const { kind, meta } = workload;
+  const readable = kind === 'Deployment' ? meta.name : `${meta.name}-${kind.toLowerCase()}`;
+  const ownApp = Object.keys(selector).length === 1 && selector.app === meta.name;
+  const identity = JSON.stringify([kind, meta.name, canonicalLabels(selector), port]);
+  return generatedName(readable, `port-${port}`, identity, kind === 'Deployment' && ownApp);
 }
 
 /**
@@ -273,7 +290,13 @@ export function createNamespaceDestinationRule(
   mode: 'ISTIO_MUTUAL' | 'DISABLE',
 ): RemediationPlan {
   const host = `*.${targetNamespace}.svc.cluster.local`;
-  const name = `${targetNamespace}-${mode === 'DISABLE' ? 'plaintext' : 'mtls'}`.slice(0, 63);
+  // A namespace name spells itself; only one too long to fit beside the suffix is shortened and hashed.
+  const name = generatedName(
+    targetNamespace,
+    mode === 'DISABLE' ? 'plaintext' : 'mtls',
+    targetNamespace,
+    true,
+  );
   const object = {
     apiVersion: DR_API,
     kind: 'DestinationRule',
@@ -350,21 +373,21 @@ export function createHostDestinationRule(
   };
 }
 
+const SERVICE_DOMAIN = '.svc.cluster.local';
+
 /**
- * A DNS-1123 name for a host's rule: lower case, `.svc.cluster.local` dropped, and a hash of the host
- * when it had to be shortened, so two long hosts never get the same name (and plan id).
+ * A DNS-1123 name for a host's rule: `cart-shop-plaintext` for cart.shop.svc.cluster.local. Dots become
+ * hyphens, so the readable form spells the host only when no label has a hyphen of its own (else
+ * cart.shop-eu and cart-shop.eu would meet) and the host is lower case; it drops
+ * `.svc.cluster.local`, which a service host always has after exactly two labels, so another host
+ * of two labels (cart.shop itself) could meet it. Any other host gets a hash of the host.
  */
 function hostRuleName(host: string, suffix: string): string {
-  const base = host
-    .toLowerCase()
-    .replace(/\.svc\.cluster\.local$/, '')
-    .replace(/[^a-z0-9-]+/g, '-')
-    .replace(/^-+|-+$/g, '');
-  const room = 63 - suffix.length - 1;
-  if (base.length <= room && base.length > 0) return `${base}-${suffix}`;
-  const hash = createHash('sha256').update(host).digest('hex').slice(0, 8);
-  const head = base.slice(0, room - hash.length - 1).replace(/-+$/, '');
-  return `${head ? `${head}-` : ''}${hash}-${suffix}`;
+  const service = host.endsWith(SERVICE_DOMAIN);
+  const shown = service ? host.slice(0, -SERVICE_DOMAIN.length) : host;
+  const labels = shown.split('.');
+  const spelled = labels.every((l) => /^[a-z0-9]+$/.test(l)) && (labels.length === 2) === service;
+  return generatedName(labels.join('-'), suffix, host, spelled);
 }
 
 /** TLS origination for an external host: SIMPLE with SNI (HTTP ports), or DISABLE when the app already speaks TLS. */

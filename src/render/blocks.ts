@@ -4,6 +4,7 @@
 import type { Finding } from '../analyzers/finding.js';
 import { blockingGaps, type Diagnosis } from '../engine/diagnose.js';
 import type { MatrixPair } from '../engine/matrix.js';
+import { planKey } from '../remediation/plan-key.js';
 import { formatRef, type Gap } from '../snapshot/types.js';
 import { summarize } from './summary.js';
 
@@ -201,7 +202,8 @@ function findingBlocks(f: Finding, index: number): Block[] {
     type: 'button',
     text: { type: 'plain_text', text: truncate(plan.title, LIMITS.buttonText), emoji: false },
     action_id: truncate(`remediation:${index}:${planIndex}`, LIMITS.actionId),
-    value: truncate(plan.id, LIMITS.buttonValue),
+    // The id and a digest of the plan: a click opens exactly the plan this message showed.
+    value: truncate(planKey(plan), LIMITS.buttonValue),
   }));
   if (buttons.length > 0) blocks.push({ type: 'actions', block_id: `finding-${index}`, elements: buttons });
   return blocks;

@@ -65,7 +65,7 @@ describe('admission-webhook-strict', () => {
     );
     expect(f?.message).toContain('every API request the webhook matches is refused');
     expect(f?.remediations.map((p) => p.id)).toEqual([
-      'port-exception:PeerAuthentication/cert-manager/cert-manager-webhook-port-10250:10250',
+      'port-exception:PeerAuthentication/cert-manager/cert-manager-webhook-46482ab9-port-10250:10250',
     ]);
     const fixed = `${yaml}---\n${stringify(f?.remediations[0]?.body)}`;
     expect(webhookFindings(fixed)).toEqual([]);
@@ -101,7 +101,7 @@ describe('admission-webhook-strict', () => {
       'the API server (no sidecar) calls port 10250 of cert-manager-webhook (admission webhook webhook.cert-manager.io): keep that port PERMISSIVE',
     );
     expect(step?.remediations.map((p) => p.id)).toEqual([
-      'port-exception:PeerAuthentication/cert-manager/cert-manager-webhook-port-10250:10250',
+      'port-exception:PeerAuthentication/cert-manager/cert-manager-webhook-46482ab9-port-10250:10250',
     ]);
     const diagnosis = diagnose(snapshotOf(yaml), { now: NOW });
     const posture = computePosture(diagnosis.mesh, diagnosis.findings, NOW);

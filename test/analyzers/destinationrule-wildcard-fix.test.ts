@@ -125,18 +125,29 @@ ${peerAuthentication('pay', 'pay', undefined, { selector: { app: 'pay' }, ports:
     expect(after.get('app/web -> legacy/old:80')).toBe('ok');
   });
 
-  it('names each host’s rule validly and apart: lower case, and a hash when a long host is shortened', () => {
+  it('names each host’s rule validly and apart: readable when the name spells the host, else with a hash', () => {
     const wildcard = snapshotOf(mesh('{ host: "*.local", trafficPolicy: { tls: { mode: ISTIO_MUTUAL } } }'))
       .destinationRules[0] as NonNullable<ReturnType<typeof snapshotOf>['destinationRules'][number]>;
     const long = 'payments-gateway-internal-api-service-for-customers-v1';
-    const names = [
+    const hosts = [
       `${long}.legacy-east.svc.cluster.local`,
       `${long}.legacy-west.svc.cluster.local`,
       'Billing.Corp.local',
-    ].map((host) => createHostDestinationRule(wildcard, host, 'DISABLE').target.name);
-    expect(new Set(names).size).toBe(3);
+      'billing.corp.local',
+      'old.legacy.svc.cluster.local',
+      // Dots become hyphens: these two would both read cart-shop-eu.
+      'cart.shop-eu.svc.cluster.local',
+      'cart-shop.eu.svc.cluster.local',
+      // A host of two labels reads like a service host without its .svc.cluster.local.
+      'cart.shop',
+      'cart.shop.svc.cluster.local',
+    ];
+    const names = hosts.map((host) => createHostDestinationRule(wildcard, host, 'DISABLE').target.name);
+    expect(new Set(names).size).toBe(hosts.length);
     for (const name of names) expect(name).toMatch(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/);
-    expect(names[2]).toBe('billing-corp-local-plaintext');
-    expect(names.slice(0, 2).every((n) => /-[0-9a-f]{8}-plaintext$/.test(n))).toBe(true);
+    expect(names[3]).toBe('billing-corp-local-plaintext');
+    expect(names[4]).toBe('old-legacy-plaintext');
+    expect(names[8]).toBe('cart-shop-plaintext');
+    for (const i of [0, 1, 2, 5, 6, 7]) expect(names[i]).toMatch(/-[0-9a-f]{8}-plaintext$/);
   });
 });

@@ -22,6 +22,7 @@ import { runInShell, shellSyntaxErrors } from '../helpers/fake-kubectl.js';
 const NAME = 'default;touch pwned;#';
 const NS = "shop$(touch pwned2)'x";
 const meta = (name: string, namespace: string) => ({ name, namespace, labels: {}, annotations: {} });
+const deployment = (name: string) => ({ kind: 'Deployment' as const, meta: meta(name, NS) });
 
 function runs(plan: RemediationPlan) {
   expect(shellSyntaxErrors(plan.kubectl)).toBe('');
@@ -80,9 +81,9 @@ describe('generated commands run as printed, whatever the names hold', () => {
   });
 
   it('port exception into an existing selector policy; new objects (port exception, namespace policy, DestinationRules) through a heredoc', () => {
-    const patch = addPortException(NS, { app: 'x' }, 8080, pa({ app: 'x' }), 'w');
+    const patch = addPortException(NS, { app: 'x' }, 8080, pa({ app: 'x' }), deployment('w'));
     expect(runs(patch)[0]?.argv.slice(0, 5)).toEqual(['patch', 'peerauthentication', NAME, '-n', NS]);
-    const created = addPortException(NS, { app: "a'b$(touch pwned)" }, 8080, undefined, NAME);
+    const created = addPortException(NS, { app: "a'b$(touch pwned)" }, 8080, undefined, deployment(NAME));
     const [call] = runs(created);
     expect(call?.argv).toEqual(['apply', '-f', '-']);
     expect(parse(call?.stdin ?? '')).toEqual(created.body);
@@ -100,7 +101,7 @@ describe('generated commands run as printed, whatever the names hold', () => {
   it('label values YAML 1.1 reads as booleans, numbers or dates reach kubectl as the same strings', () => {
     // kubectl (sigs.k8s.io/yaml, go-yaml) reads YAML 1.1: a plain `yes` is a boolean there.
     const labels = { app: 'cart', legacy: 'yes', canary: 'on', tier: 'y', rev: '1_000', since: '2001-01-01' };
-    const [call] = runs(addPortException('shop', labels, 8080, undefined, 'cart'));
+    const [call] = runs(addPortException('shop', labels, 8080, undefined, deployment('cart')));
     expect(parse(call?.stdin ?? '', { version: '1.1' }).spec.selector.matchLabels).toEqual(labels);
   });
 

@@ -37,7 +37,7 @@ describe('Block Kit diagnosis', () => {
     expect(JSON.stringify(message.blocks.at(-1))).toContain('Continued in the thread');
   });
 
-  it('buttons carry only the plan id, with unique action ids within Slack limits', () => {
+  it('buttons carry the plan id and a digest of the plan, with unique action ids within Slack limits', () => {
     const pa = snapshotOf(peerAuthentication('x'.repeat(60), 'y'.repeat(250), 'STRICT'))
       .peerAuthentications[0];
     if (!pa) throw new Error('no policy');
@@ -57,6 +57,7 @@ describe('Block Kit diagnosis', () => {
     expect(new Set(buttons.map((b) => b.action_id)).size).toBe(2);
     for (const b of buttons) {
       expect(b.value.length).toBeLessThanOrEqual(LIMITS.buttonValue);
+      expect(b.value).toMatch(/^set-mode-permissive:PeerAuthentication\/x+\/y+#[0-9a-f]{12}$/);
       expect(b.action_id.length).toBeLessThanOrEqual(LIMITS.actionId);
       expect(b.text.text.length).toBeLessThanOrEqual(LIMITS.buttonText);
     }
