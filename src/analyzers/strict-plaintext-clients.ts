@@ -45,7 +45,10 @@ export const strictPlaintextClients: Analyzer = {
       const clientNamespaces = affectedNamespaces(mesh, group, { includeTargets: false });
       const services = group.map((f) => f.target.ref);
       const remediations = [];
-      if (policy && backend.decision?.level !== 'mesh')
+      // The policy's own mode, where it decided: a STRICT port entry of a PERMISSIVE policy stays STRICT
+      // whatever spec.mtls.mode says, so that port gets its exception below instead.
+      const levels = new Set(group.map((f) => f.backends[0]?.decision?.level));
+      if (policy && (levels.has('namespace') || levels.has('workload')))
         remediations.push(setPeerAuthenticationMode(policy, 'PERMISSIVE'));
       if (backend.decision?.level === 'mesh') {
         // A namespace-wide policy that sets no mode still wins its scope (the oldest does): a new

@@ -3,7 +3,10 @@
 // would be ignored: the PERMISSIVE fix must switch that policy, and doing so repairs the calls.
 import { expect, it } from 'vitest';
 import { diagnose } from '../../src/engine/diagnose.js';
+import { type RemediationPlan, setPeerAuthenticationMode } from '../../src/remediation/plans.js';
+import type { PeerAuthentication } from '../../src/snapshot/types.js';
 import { app, matrixOf, namespace, peerAuthentication, snapshotOf } from '../helpers/mesh.js';
+import { callsChangedBy } from '../helpers/plan-outcome.js';
 
 const NOW = new Date('2026-11-30T00:00:00Z');
 
@@ -72,4 +75,32 @@ it('the port exception goes into the selector policy that already covers the ser
   const ids = f?.remediations.map((p) => p.id) ?? [];
   expect(ids).toContain('port-exception:PeerAuthentication/app/web-metrics:8080');
   expect(ids.some((id) => id.includes('web-port-8080'))).toBe(false);
+});
+
+it('a STRICT port entry of a PERMISSIVE policy gets that port set PERMISSIVE, not the policy’s mode, which would change nothing', () => {
+  const yaml = [
+    namespace('b'),
+    app('b', 'server'),
+    peerAuthentication('b', 'srv', 'PERMISSIVE', { selector: { app: 'server' }, ports: { 8080: 'STRICT' } }),
+    namespace('legacy', 'none'),
+    app('legacy', 'old'),
+  ].join('');
+  expect(matrixOf(yaml).get('legacy/old -> b/server:80')).toBe('fail(strict-plaintext-clients)');
+  const f = diagnose(snapshotOf(yaml), { now: NOW }).findings.find(
+    (x) => x.code === 'strict-plaintext-clients',
+  );
+  const plans = f?.remediations ?? [];
+  expect(plans.map((p) => p.id)).not.toContain('set-mode-permissive:PeerAuthentication/b/srv');
+  const port = plans.find((p) => p.id === 'port-exception:PeerAuthentication/b/srv:8080');
+  expect(port?.body).toEqual({ spec: { portLevelMtls: { 8080: { mode: 'PERMISSIVE' } } } });
+  expect(callsChangedBy(yaml, [port as RemediationPlan])).toEqual({
+    repaired: ['legacy/old -> b/server:80'],
+    broken: [],
+  });
+  // What the switch of the policy's mode would have done.
+  const policy = snapshotOf(yaml).peerAuthentications[0] as PeerAuthentication;
+  expect(callsChangedBy(yaml, [setPeerAuthenticationMode(policy, 'PERMISSIVE')])).toEqual({
+    repaired: [],
+    broken: [],
+  });
 });
