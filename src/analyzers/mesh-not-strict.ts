@@ -3,10 +3,10 @@
 
 import { webhooksBrokenByStrict } from '../mesh/webhooks.js';
 import type { RemediationPlan } from '../remediation/plans.js';
-import { createNamespacePolicy, setPeerAuthenticationMode } from '../remediation/plans.js';
 import { isIstioNamespace, isNeverInjected } from '../snapshot/proxy-status.js';
 import { paRef } from './explain.js';
 import { type Analyzer, type Finding, finding } from './finding.js';
+import { namespaceModeFix } from './namespace-policy-fix.js';
 import { portExceptionFor } from './port-exception.js';
 
 export const meshNotStrict: Analyzer = {
@@ -49,9 +49,7 @@ export const meshNotStrict: Analyzer = {
           if (selector) remediations.push(...portExceptionFor(mesh, e.workload, selector, e.targetPort));
         }
       } else if (withoutProxy.length === 0) {
-        remediations.push(
-          nsPolicy ? setPeerAuthenticationMode(nsPolicy, 'STRICT') : createNamespacePolicy(ns, 'STRICT'),
-        );
+        remediations.push(namespaceModeFix(mesh, ns, 'STRICT'));
       }
       findings.push(
         finding({

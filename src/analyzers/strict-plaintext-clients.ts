@@ -4,7 +4,6 @@ import { SYMPTOMS } from '../mesh/connectivity.js';
 import type { ResolvedMesh } from '../mesh/resolve.js';
 import { formatSelector } from '../mesh/selectors.js';
 import {
-  createNamespacePolicy,
   injectableNamespace,
   labelNamespaceForInjection,
   type RemediationPlan,
@@ -21,6 +20,7 @@ import {
 } from './connectivity-failures.js';
 import { describeBackendServer, describeTargets, firstSymptom, paRef } from './explain.js';
 import { type Analyzer, type Finding, finding } from './finding.js';
+import { namespaceModeFix } from './namespace-policy-fix.js';
 import { portExceptionFor } from './port-exception.js';
 
 export const strictPlaintextClients: Analyzer = {
@@ -52,16 +52,11 @@ export const strictPlaintextClients: Analyzer = {
         remediations.push(setPeerAuthenticationMode(policy, 'PERMISSIVE'));
       if (backend.decision?.level === 'mesh') {
         // A namespace-wide policy that sets no mode still wins its scope (the oldest does): a new
-        // "default" beside it would be ignored, so that policy is the one to set PERMISSIVE.
+        // policy beside it would be ignored, so that policy is the one to set PERMISSIVE.
         for (const ns of new Set(group.map((f) => f.target.namespace))) {
           // The root namespace's namespace-wide policy is the mesh policy: no namespace fix there.
           if (ns === mesh.rootNamespace) continue;
-          const existing = mesh.peerAuthentications.namespacePolicy(ns);
-          remediations.push(
-            existing
-              ? setPeerAuthenticationMode(existing, 'PERMISSIVE')
-              : createNamespacePolicy(ns, 'PERMISSIVE'),
-          );
+          remediations.push(namespaceModeFix(mesh, ns, 'PERMISSIVE'));
         }
       }
       const server = backend.backend?.workload;

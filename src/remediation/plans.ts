@@ -148,23 +148,31 @@ export function setPeerAuthenticationMode(
   };
 }
 
-/** A namespace-wide policy where none exists (e.g. PERMISSIVE under a mesh-wide STRICT). */
-export function createNamespacePolicy(namespace: string, mode: 'PERMISSIVE' | 'STRICT'): RemediationPlan {
+/**
+ * A namespace-wide policy where none exists (e.g. PERMISSIVE under a mesh-wide STRICT), named `name`:
+ * "default" unless that name is taken by a policy with a selector (see namespace-policy-fix.ts).
+ */
+export function createNamespacePolicy(
+  namespace: string,
+  mode: 'PERMISSIVE' | 'STRICT',
+  name = 'default',
+): RemediationPlan {
   const object = {
     apiVersion: PA_API,
     kind: 'PeerAuthentication',
-    metadata: { name: 'default', namespace },
+    metadata: { name, namespace },
     spec: { mtls: { mode } },
   };
+  const named = name === 'default' ? '' : ` named ${name} ("default" there is a workload policy)`;
   return {
-    id: `create-${mode.toLowerCase()}:PeerAuthentication/${namespace}/default`,
-    title: `Create a ${mode} PeerAuthentication for namespace ${namespace}`,
+    id: `create-${mode.toLowerCase()}:PeerAuthentication/${namespace}/${name}`,
+    title: `Create a ${mode} PeerAuthentication for namespace ${namespace}${named}`,
     risk:
       mode === 'PERMISSIVE'
         ? `Workloads in ${namespace} accept plaintext again (overrides the mesh-wide mode for this namespace only).`
         : `Clients without a sidecar are reset when they call ${namespace}; check the connectivity matrix first.`,
     action: 'create',
-    target: { apiVersion: PA_API, kind: 'PeerAuthentication', namespace, name: 'default' },
+    target: { apiVersion: PA_API, kind: 'PeerAuthentication', namespace, name },
     body: object,
     kubectl: applyCommand(object),
   };

@@ -104,3 +104,43 @@ it('a STRICT port entry of a PERMISSIVE policy gets that port set PERMISSIVE, no
     broken: [],
   });
 });
+
+it('a new namespace policy is not named "default" when a workload policy has that name', () => {
+  // b/default selects db only: it is no namespace-wide policy, and `kubectl apply` of a "default"
+  // would merge into it, keep its selector and make db PERMISSIVE instead of the namespace.
+  const yaml = [
+    namespace('istio-system', 'none'),
+    peerAuthentication('istio-system', 'default', 'STRICT'),
+    namespace('b'),
+    app('b', 'server'),
+    app('b', 'db'),
+    peerAuthentication('b', 'default', 'STRICT', { selector: { app: 'db' } }),
+    namespace('legacy', 'none'),
+    app('legacy', 'old'),
+  ].join('');
+  const create = diagnose(snapshotOf(yaml), { now: NOW })
+    .findings.filter((x) => x.code === 'strict-plaintext-clients')
+    .flatMap((x) => x.remediations)
+    .find((p) => p.id.startsWith('create-permissive:'));
+  expect(create?.id).toBe('create-permissive:PeerAuthentication/b/namespace-permissive');
+  expect(create?.body).toEqual({
+    apiVersion: 'security.istio.io/v1',
+    kind: 'PeerAuthentication',
+    metadata: { name: 'namespace-permissive', namespace: 'b' },
+    spec: { mtls: { mode: 'PERMISSIVE' } },
+  });
+  expect(callsChangedBy(yaml, [create as RemediationPlan])).toEqual({
+    repaired: ['legacy/old -> b/server:80'],
+    broken: [],
+  });
+
+  // The same in the migration's STRICT step: the namespace's new policy gets a name of its own.
+  const permissive = [
+    namespace('c'),
+    app('c', 'web'),
+    peerAuthentication('c', 'default', 'PERMISSIVE', { selector: { app: 'web' } }),
+  ].join('');
+  const plans = diagnose(snapshotOf(permissive), { now: NOW }).findings.flatMap((x) => x.remediations);
+  expect(plans.map((p) => p.id)).toContain('create-strict:PeerAuthentication/c/namespace-strict');
+  expect(plans.some((p) => p.id === 'create-strict:PeerAuthentication/c/default')).toBe(false);
+});
