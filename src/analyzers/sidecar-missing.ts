@@ -3,12 +3,13 @@
 // and a workload whose running pods disagree (some with the sidecar, some without) fails or works
 // depending on the pod.
 
-import { injectableNamespace, labelNamespaceForInjection, restartWorkload } from '../remediation/plans.js';
+import { injectableNamespace, restartWorkload } from '../remediation/plans.js';
 import { cannotBeInjected } from '../snapshot/proxy-status.js';
 import type { Workload } from '../snapshot/types.js';
 import { groupBy } from './connectivity-failures.js';
 import { describeDecision } from './explain.js';
 import { type Analyzer, type Finding, finding } from './finding.js';
+import { proxyFixes } from './proxy-fix.js';
 
 export const sidecarMissing: Analyzer = {
   name: 'SidecarMissing',
@@ -60,6 +61,11 @@ export const sidecarMissing: Analyzer = {
     }
     for (const [ns, list] of groupBy(underStrict, (w) => w.meta.namespace)) {
       const decision = mesh.peerAuthentications.forWorkload(list[0] as Workload).base;
+      // What injects them depends on why they have none: an opted-out template, an ambient namespace.
+      const fixes = proxyFixes(mesh, ns, list);
+      const inject = injectableNamespace(ns, mesh.rootNamespace)
+        ? `Inject sidecars (label namespace ${ns} istio-injection=enabled and restart) or enrol the namespace in ambient.`
+        : `Inject sidecars into these workloads only (pod template label sidecar.istio.io/inject: "true", then restart them): labelling ${ns}, Istio's own namespace, and restarting it would restart the control plane too.`;
       findings.push(
         finding({
           code: 'sidecar-missing',
@@ -68,15 +74,14 @@ export const sidecarMissing: Analyzer = {
             describeDecision(decision),
             ...list.slice(0, 3).map((w) => `${w.meta.namespace}/${w.meta.name}: ${w.proxyReason}`),
           ],
-          fix: injectableNamespace(ns, mesh.rootNamespace)
-            ? `Inject sidecars (label namespace ${ns} istio-injection=enabled and restart) or enrol the namespace in ambient.`
-            : `Inject sidecars into these workloads only (pod template label sidecar.istio.io/inject: "true", then restart them): labelling ${ns}, Istio's own namespace, and restarting it would restart the control plane too.`,
+          fix: [
+            ...(fixes.needsLabel || fixes.advice.length === 0 ? [inject] : []),
+            ...fixes.advice.slice(0, 3).map((a) => `${a}.`),
+          ].join(' '),
           resource: ref(list[0] as Workload),
           location: list[0]?.meta.source,
           related: list.slice(1, 10).map(ref),
-          remediations: injectableNamespace(ns, mesh.rootNamespace)
-            ? [labelNamespaceForInjection(ns, mesh.workloads.inNamespace(ns))]
-            : [],
+          remediations: fixes.plans,
         }),
       );
     }

@@ -1,16 +1,11 @@
 // Field guide error 1: a STRICT port with clients that can only send plaintext (no sidecar, not ambient).
 
 import { SYMPTOMS } from '../mesh/connectivity.js';
-import type { ResolvedMesh } from '../mesh/resolve.js';
+import { AMBIENT_CLASS, type ResolvedMesh } from '../mesh/resolve.js';
 import { formatSelector } from '../mesh/selectors.js';
-import {
-  injectableNamespace,
-  labelNamespaceForInjection,
-  type RemediationPlan,
-  setPeerAuthenticationMode,
-} from '../remediation/plans.js';
+import { setPeerAuthenticationMode } from '../remediation/plans.js';
 import { isNeverInjected } from '../snapshot/proxy-status.js';
-import type { Ref } from '../snapshot/types.js';
+import type { Ref, Workload } from '../snapshot/types.js';
 import {
   affectedNamespaces,
   describeClients,
@@ -22,6 +17,7 @@ import { describeBackendServer, describeTargets, firstSymptom, paRef } from './e
 import { type Analyzer, type Finding, finding } from './finding.js';
 import { namespaceModeFix } from './namespace-policy-fix.js';
 import { portExceptionFor } from './port-exception.js';
+import { proxyFixes } from './proxy-fix.js';
 
 export const strictPlaintextClients: Analyzer = {
   name: 'StrictPlaintextClients',
@@ -34,8 +30,6 @@ export const strictPlaintextClients: Analyzer = {
       return policy ? `${policy.meta.namespace}/${policy.meta.name}` : 'default';
     });
     const findings: Finding[] = [];
-    // One plan per namespace, shared by the findings that offer it (its restart list is built once).
-    const injectionPlans = new Map<string, RemediationPlan>();
     for (const group of byPolicy.values()) {
       const first = group[0];
       const backend = first?.backends[0];
@@ -70,20 +64,25 @@ export const strictPlaintextClients: Analyzer = {
         group.filter((f) => f.group.profile.proxy === 'none').map((f) => f.group),
       );
       const proxylessNamespaces = new Set([...proxylessGroups].flatMap((g) => g.namespaces()));
-      const injectable =
-        proxylessNamespaces.size === 0
-          ? []
-          : clientNamespaces.filter(
-              (ns) => proxylessNamespaces.has(ns) && injectableNamespace(ns, mesh.rootNamespace),
-            );
-      for (const ns of injectable.slice(0, 3)) {
-        let plan = injectionPlans.get(ns);
-        if (!plan) {
-          plan = labelNamespaceForInjection(ns, mesh.workloads.inNamespace(ns));
-          injectionPlans.set(ns, plan);
-        }
-        remediations.push(plan);
+      // What gives them a proxy depends on why they have none (an opt-out, hostNetwork, an ambient
+      // namespace): the plans of up to three namespaces, and what to say where labelling is no fix.
+      // Asked only when a client could be enrolled in ambient (one walk over the group's failures).
+      let ambientReaches: boolean | undefined;
+      const ambientRepairs = () =>
+        (ambientReaches ??= group.every(
+          (f) => f.group.profile.proxy !== 'none' || mesh.outcomeForClass(AMBIENT_CLASS, f.target, f.port).ok,
+        ));
+      const clientFixes = [];
+      for (const ns of clientNamespaces) {
+        if (!proxylessNamespaces.has(ns)) continue;
+        const fixes = proxyFixes(mesh, ns, proxylessIn(mesh, ns), { ambientRepairs });
+        if (fixes.plans.length === 0 && fixes.advice.length === 0) continue;
+        clientFixes.push(fixes);
+        if (clientFixes.filter((f) => f.plans.length > 0).length >= 3) break;
       }
+      for (const fixes of clientFixes) remediations.push(...fixes.plans);
+      const advice = [...new Set(clientFixes.flatMap((f) => f.advice))];
+      const labelHelps = advice.length === 0 || clientFixes.some((f) => f.needsLabel);
       const resource: Ref = policy ? paRef(policy) : first.target.ref;
       const clientRefs = group
         .slice(0, 5)
@@ -97,9 +96,7 @@ export const strictPlaintextClients: Analyzer = {
       // accept HBONE, so their cause and fix differ from those of clients without any proxy.
       const ambient = group.some((f) => f.group.profile.proxy === 'ambient');
       const withoutProxy = group.some((f) => f.group.profile.proxy !== 'ambient');
-      const clientWhy = group
-        .slice(0, 3)
-        .flatMap((f) => f.group.sample(3))
+      const clientWhy = [...new Set(group.slice(0, 3).flatMap((f) => f.group.sample(3)))]
         .slice(0, 3)
         .map((w) =>
           w.proxy === 'ambient'
@@ -109,11 +106,12 @@ export const strictPlaintextClients: Analyzer = {
       // An ingress controller in kube-system is a real caller the injector will never give a sidecar.
       const uninjectable = [...proxylessNamespaces].filter(isNeverInjected).sort();
       const fixes = [
-        ...(withoutProxy
+        ...(withoutProxy && labelHelps
           ? [
               `Give the clients ${ambient ? 'without a proxy ' : ''}a sidecar (label their namespace for injection and restart them, or enrol them in ambient)`,
             ]
           : []),
+        ...(withoutProxy ? advice.slice(0, 3) : []),
         ...(ambient
           ? [
               `${withoutProxy ? 'let' : 'Let'} the server's sidecars accept HBONE from ztunnel (meshConfig.defaultConfig.proxyMetadata ISTIO_META_ENABLE_HBONE: "true", as the ambient profile sets, then restart the server so the injector labels it networking.istio.io/tunnel=http) or enrol the server in ambient`,
@@ -155,6 +153,10 @@ export const strictPlaintextClients: Analyzer = {
     return findings;
   },
 };
+
+function proxylessIn(mesh: ResolvedMesh, namespace: string): Workload[] {
+  return mesh.workloads.inNamespace(namespace).filter((w) => w.proxy === 'none');
+}
 
 // Policy-only input: no clients are known, but every STRICT policy still rejects any client without a proxy.
 function policyOnlyFindings(mesh: ResolvedMesh): Finding[] {

@@ -58,14 +58,37 @@ export function diagnose(snapshot: MeshSnapshot, options: DiagnoseOptions = {}):
       reason: `crashed: ${f.error.split('\n')[0]}`,
     })),
   ];
-  return {
+  const diagnosis: Diagnosis = {
     mesh,
-    findings: scoped,
+    findings: eachPlanOnce(scoped),
     gaps,
     namespace: options.namespace,
     timings: { resolveMs: resolved - started, analyzeMs: performance.now() - resolved },
     analyzerFailures,
   };
+  offeredFindings.set(diagnosis, scoped);
+  return diagnosis;
+}
+
+// The findings of a diagnosis with every plan each offers, for a narrower view that lists a plan under
+// a finding the wider view had listed it under another.
+const offeredFindings = new WeakMap<Diagnosis, readonly Finding[]>();
+
+/**
+ * Each plan listed once, under the first finding (in the order they are shown, errors first) that
+ * offers it: injecting a workload fixes both its failing calls and its unenforced STRICT, and one
+ * change is one button.
+ */
+function eachPlanOnce(findings: readonly Finding[]): Finding[] {
+  const listed = new Set<string>();
+  return findings.map((f) => {
+    const kept = f.remediations.filter((p) => {
+      if (listed.has(p.id)) return false;
+      listed.add(p.id);
+      return true;
+    });
+    return kept.length === f.remediations.length ? f : { ...f, remediations: kept };
+  });
 }
 
 // One whole-mesh diagnosis per snapshot, however many commands (and namespaces) ask about it.
@@ -83,12 +106,13 @@ export function diagnoseShared(snapshot: MeshSnapshot, namespace?: string, now?:
     diagnosisBySnapshot.set(snapshot, whole);
   }
   if (!namespace) return whole;
-  return { ...whole, namespace, findings: scopeAndSort(whole.findings, namespace) };
+  const offered = offeredFindings.get(whole) ?? whole.findings;
+  return { ...whole, namespace, findings: scopeAndSort(offered, namespace) };
 }
 
 function scopeAndSort(findings: readonly Finding[], namespace: string | undefined): Finding[] {
   const scoped = namespace ? findings.filter((f) => inScope(f, namespace)) : [...findings];
-  return scoped.sort(compareFindings);
+  return eachPlanOnce(scoped.sort(compareFindings));
 }
 
 /** Adds findings and gaps from outside the engine (istioctl), scoped and ordered like the rest. */

@@ -21,7 +21,8 @@ const NO_PROXY: ClientProfile = { namespace: '', proxy: 'none' };
 const AMBIENT: ClientProfile = { namespace: '', proxy: 'ambient' };
 const SHARED_SIDECAR_CLASS: ClientClass = { key: 'sidecar', profile: SHARED_SIDECAR };
 const NO_PROXY_CLASS: ClientClass = { key: 'none', profile: NO_PROXY };
-const AMBIENT_CLASS: ClientClass = { key: 'ambient', profile: AMBIENT };
+/** Every ambient client behaves alike towards a target (ztunnel ignores rules and per-pod config). */
+export const AMBIENT_CLASS: ClientClass = { key: 'ambient', profile: AMBIENT };
 
 export interface ClientClass {
   /** Stable key: clients with the same key behave the same towards this target. */

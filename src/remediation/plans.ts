@@ -64,7 +64,7 @@ function namespaceArgs(ref: Ref): string[] {
   return ref.namespace ? ['-n', ref.namespace] : [];
 }
 
-function mergePatchCommand(resource: string, ref: Ref, patch: Record<string, unknown>): string {
+export function mergePatchCommand(resource: string, ref: Ref, patch: Record<string, unknown>): string {
   return kubectl(
     'patch',
     resource,
@@ -534,7 +534,8 @@ export function injectableNamespace(namespace: string, rootNamespace: string): b
   return !isNeverInjected(namespace) && !isIstioNamespace(namespace, rootNamespace);
 }
 
-const RESTARTABLE = ['Deployment', 'StatefulSet', 'DaemonSet'];
+/** The kinds with a rollout: a restart or a change of their pod template replaces their pods. */
+export const RESTARTABLE: readonly string[] = ['Deployment', 'StatefulSet', 'DaemonSet'];
 const MAX_NAMED_RESTARTS = 10;
 
 /**

@@ -548,10 +548,16 @@ describe('bare pods', () => {
         }[];
       }
     ).findings;
-    const finding = findings.find((f) => f.remediations.some((r) => r.id === 'restart:Pod/payments/batch-0'));
-    const plan = finding?.remediations.find((r) => r.id === 'restart:Pod/payments/batch-0');
-    expect(finding?.fix).toContain('Delete and recreate the pods');
-    expect(finding?.fix).not.toContain('rollout restart');
+    // The plan is listed once, with the calls the pod fails (strict-plaintext-clients); both findings
+    // say how a bare pod is restarted.
+    const plan = findings.flatMap((f) => f.remediations).find((r) => r.id === 'restart:Pod/payments/batch-0');
+    const missing = findings.find((f) => f.code === 'sidecar-missing' && f.fix.includes('batch-0'));
+    expect(missing?.fix).toContain('Delete and recreate the pods');
+    expect(missing?.fix).not.toContain('rollout restart');
+    const failing = findings.find((f) => f.remediations.includes(plan as never));
+    expect(failing?.fix).toContain(
+      'payments/batch-0 runs pods started before injection was asked for it: delete and recreate it',
+    );
     expect(plan?.title).toContain('Delete and recreate bare pod payments/batch-0');
     expect(plan?.kubectl).toBe('kubectl get pod batch-0 -n payments -o yaml | kubectl replace --force -f -');
     const { code, stderr } = await fix(env, 'restart:Pod/payments/batch-0', '--apply');
