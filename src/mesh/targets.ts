@@ -2,6 +2,7 @@
 // behind each port (the endpoints istiod would build).
 
 import { ISTIO_TLS_MODE, TLS_MODE_LABEL } from '../snapshot/endpoint-tls-mode.js';
+import { carriesMeshTraffic } from '../snapshot/mesh-protocols.js';
 import type { Labels, Ref, Service, ServiceEntry, Workload } from '../snapshot/types.js';
 import { resolveShortname, serviceFqdn } from './hosts.js';
 import { pushTo } from './multi-map.js';
@@ -76,7 +77,7 @@ export function serviceTargets(
       ref: { kind: 'Service', namespace: ns, name: service.meta.name },
       namespace: ns,
       host: serviceFqdn(service.meta.name, ns),
-      ports: service.ports,
+      ports: meshPorts(service.ports),
       external: false,
       headless: service.headless,
       // A Service without a selector has hand-made endpoints we cannot see.
@@ -93,12 +94,14 @@ export function serviceTargets(
         ref: { kind: 'ServiceEntry', namespace: ns, name: entry.meta.name },
         namespace: ns,
         host: resolveShortname(host, ns),
-        ports: entry.ports.map((p) => ({
-          port: p.number,
-          name: p.name,
-          protocol: p.protocol,
-          targetPort: p.targetPort ?? p.number,
-        })),
+        ports: entry.ports
+          .filter((p) => carriesMeshTraffic(p.protocol))
+          .map((p) => ({
+            port: p.number,
+            name: p.name,
+            protocol: p.protocol,
+            targetPort: p.targetPort ?? p.number,
+          })),
         external,
         headless: entry.resolution === 'NONE' && !external,
         backends,
@@ -107,6 +110,16 @@ export function serviceTargets(
     }
   }
   return targets;
+}
+
+/**
+ * A Service's ports that go through the mesh (not UDP or SCTP: see carriesMeshTraffic); the same
+ * array when all do, the usual case.
+ */
+function meshPorts(ports: readonly TargetPort[]): readonly TargetPort[] {
+  return ports.every((p) => carriesMeshTraffic(p.protocol))
+    ? ports
+    : ports.filter((p) => carriesMeshTraffic(p.protocol));
 }
 
 export function backendsForPort(target: ServiceTarget, port: TargetPort): Backend[] {

@@ -8,6 +8,7 @@ import { fastParse, NOT_FAST } from './fast-schema.js';
 import { routerReason } from './gateway-proxy.js';
 import { describeObject, invalid, LeftOutObjects } from './invalid-object.js';
 import { invalidName, invalidNamespace, quote } from './k8s-names.js';
+import { carriesMeshTraffic } from './mesh-protocols.js';
 import { podHasSidecar, podIsFinished, podOwner } from './pod-owner.js';
 import { httpProbePorts } from './probe-ports.js';
 import { decideProxy, webhooksSelectingNamespace } from './proxy-status.js';
@@ -426,8 +427,11 @@ function toWorkload(
     podAnnotations: p.podAnnotations,
     serviceAccount: p.spec.serviceAccountName ?? p.spec.serviceAccount ?? 'default',
     containerNames,
+    // A UDP or SCTP container port is never behind the sidecar: no mTLS mode applies to it.
     ports: p.spec.containers.flatMap((c) =>
-      (c.ports ?? []).map((port) => ({ containerPort: port.containerPort, name: port.name })),
+      (c.ports ?? [])
+        .filter((port) => carriesMeshTraffic(port.protocol))
+        .map((port) => ({ containerPort: port.containerPort, name: port.name })),
     ),
     hostNetwork: p.spec.hostNetwork ?? false,
     httpProbePorts: httpProbePorts(p.spec.containers),

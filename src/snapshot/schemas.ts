@@ -19,7 +19,9 @@ const probe = z.object({ httpGet: z.unknown().optional(), grpc: z.unknown().opti
 const container = z.object({
   name: z.string(),
   args: z.array(z.coerce.string()).nullish(),
-  ports: z.array(z.object({ containerPort: port, name: z.string().optional() })).nullish(),
+  ports: z
+    .array(z.object({ containerPort: port, name: z.string().optional(), protocol: z.string().optional() }))
+    .nullish(),
   livenessProbe: probe,
   readinessProbe: probe,
   startupProbe: probe,

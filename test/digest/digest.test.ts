@@ -39,6 +39,22 @@ describe('posture digest', () => {
     expect(digest.posture.score).toBe(33);
   });
 
+  it('counts no UDP container port as a plaintext port: the sidecar never carries it, as the matrix judges no pair there', () => {
+    const statsd = `---
+apiVersion: apps/v1
+kind: Deployment
+metadata: { name: statsd, namespace: shop }
+spec:
+  selector: { matchLabels: { app: statsd } }
+  template:
+    metadata: { labels: { app: statsd } }
+    spec: { containers: [{ name: s, ports: [{ containerPort: 8125, protocol: UDP }, { containerPort: 9102 }] }] }
+`;
+    const digest = buildDigest(snapshotOf(mesh(statsd)), day1);
+    const shop = digest.posture.namespaces.find((n) => n.namespace === 'shop');
+    expect(shop?.plaintextPorts).toEqual(['cart:8080', 'statsd:9102']);
+  });
+
   it('says what changed since the previous digest, across two days, from the store', () => {
     const dir = mkdtempSync(join(tmpdir(), 'digest-'));
     const store = new SqliteStore(join(dir, 'state.db'));

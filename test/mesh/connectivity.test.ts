@@ -1,5 +1,6 @@
 // The outcome table of research/istio-semantics.md §2.5, one case per row, through the public matrix.
 import { describe, expect, it } from 'vitest';
+import { diagnose } from '../../src/engine/diagnose.js';
 import {
   app,
   destinationRule,
@@ -7,6 +8,7 @@ import {
   meshConfig,
   namespace,
   peerAuthentication,
+  snapshotOf,
 } from '../helpers/mesh.js';
 
 const base = `${namespace('client')}${app('client', 'sleep')}${namespace('legacy', 'none')}${app('legacy', 'old')}${namespace('srv')}`;
@@ -152,6 +154,49 @@ describe('connectivity outcomes', () => {
       )[0] +
       peerAuthentication('srv', 'old', 'DISABLE', { selector: { version: 'old' } });
     expect(pair(matrixOf(yaml), 'client/sleep', 'srv/db:80')).toBe('fail(headless-service-plaintext)');
+  });
+
+  it('UDP and SCTP ports are not mesh pairs: the sidecars capture TCP only, so STRICT does not apply to them', () => {
+    const statsd = `---
+apiVersion: apps/v1
+kind: Deployment
+metadata: { name: statsd, namespace: srv }
+spec:
+  selector: { matchLabels: { app: statsd } }
+  template:
+    metadata: { labels: { app: statsd } }
+    spec: { containers: [{ name: s, ports: [{ containerPort: 8125, protocol: UDP }, { containerPort: 9102 }] }] }
+---
+apiVersion: v1
+kind: Service
+metadata: { name: statsd, namespace: srv }
+spec:
+  selector: { app: statsd }
+  ports:
+    - { name: udp-statsd, port: 8125, protocol: UDP }
+    - { name: sctp, port: 9000, protocol: SCTP }
+    - { name: http-metrics, port: 9102 }
+---
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: { name: syslog, namespace: srv }
+spec:
+  hosts: [syslog.example.com]
+  location: MESH_EXTERNAL
+  resolution: DNS
+  ports: [{ number: 514, name: udp-syslog, protocol: UDP }]
+`;
+    const yaml = base + statsd + peerAuthentication('srv', 'default', 'STRICT');
+    const m = matrixOf(yaml);
+    expect([...m.keys()].filter((k) => /-> srv\/(statsd|syslog)/.test(k))).toEqual([
+      'client/sleep -> srv/statsd:9102',
+      'legacy/old -> srv/statsd:9102',
+      'srv/statsd -> srv/statsd:9102',
+    ]);
+    // The TCP port is judged as before: the plaintext client is reset there, and only there.
+    expect(pair(m, 'legacy/old', 'srv/statsd:9102')).toBe('fail(strict-plaintext-clients)');
+    const findings = diagnose(snapshotOf(yaml), { now: new Date('2026-11-30T00:00:00Z') }).findings;
+    expect(findings.filter((f) => f.message.includes(':8125') || f.message.includes(':514'))).toEqual([]);
   });
 });
 
