@@ -96,13 +96,19 @@ function conflictFinding(ignored: PeerAuthentication, winner: PeerAuthentication
     code: 'peerauthentication-conflict',
     severity: differs ? 'error' : 'warning',
     message: `${context}: PeerAuthentication ${ignored.meta.namespace}/${ignored.meta.name} (${ignoredMode}) is ignored, ${winner.meta.namespace}/${winner.meta.name} (${winnerMode}) applies.${differs ? ' What the ignored policy asks for never takes effect.' : ''}`,
-    why: [
-      `${winner.meta.namespace}/${winner.meta.name} is older (creationTimestamp ${winner.meta.creationTimestamp ?? 'unset'}; ties go to the alphabetically first name).`,
-    ],
+    why: [whyOlder(winner, ignored)],
     fix: 'Keep one policy per scope: merge the settings into the one that applies and delete the other.',
     resource: paRef(ignored),
     location: ignored.meta.source,
     path: 'metadata.creationTimestamp',
     related: [paRef(winner)],
   });
+}
+
+function whyOlder(winner: PeerAuthentication, ignored: PeerAuthentication): string {
+  const name = `${winner.meta.namespace}/${winner.meta.name}`;
+  // An object not created yet (a new file of a pull request) gets its timestamp when it is applied.
+  if (winner.meta.creationTimestamp && !ignored.meta.creationTimestamp)
+    return `${name} exists (creationTimestamp ${winner.meta.creationTimestamp}) and ${ignored.meta.namespace}/${ignored.meta.name} has no creationTimestamp yet: created now, it is the newer one.`;
+  return `${name} is older (creationTimestamp ${winner.meta.creationTimestamp ?? 'unset'}; ties go to the alphabetically first name).`;
 }

@@ -36,11 +36,22 @@ export function compareByAge(
   a: { meta: { creationTimestamp?: string; name: string; namespace: string } },
   b: { meta: { creationTimestamp?: string; name: string; namespace: string } },
 ): number {
-  const ta = a.meta.creationTimestamp ? Date.parse(a.meta.creationTimestamp) : 0;
-  const tb = b.meta.creationTimestamp ? Date.parse(b.meta.creationTimestamp) : 0;
-  if (ta !== tb) return ta - tb;
+  const ta = createdAt(a.meta.creationTimestamp);
+  const tb = createdAt(b.meta.creationTimestamp);
+  if (ta !== tb) return ta < tb ? -1 : 1;
   if (a.meta.name !== b.meta.name) return a.meta.name < b.meta.name ? -1 : 1;
   return a.meta.namespace < b.meta.namespace ? -1 : a.meta.namespace > b.meta.namespace ? 1 : 0;
+}
+
+/**
+ * When an object was created, for ordering. One without a creationTimestamp is not in the cluster
+ * yet (a pull request's new file, a what-if): the API server stamps it when it is created, so it is
+ * the newest and loses to every existing policy or rule of its scope. Objects without one (a folder
+ * of manifests) tie, and their names decide.
+ */
+function createdAt(timestamp: string | undefined): number {
+  const t = timestamp ? Date.parse(timestamp) : Number.NaN;
+  return Number.isNaN(t) ? Number.POSITIVE_INFINITY : t;
 }
 
 export class PeerAuthenticationIndex {

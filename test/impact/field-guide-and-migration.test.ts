@@ -181,3 +181,27 @@ describe('istio.io mTLS migration task', () => {
     ]);
   });
 });
+
+describe('objects a change adds', () => {
+  it('a new namespace PERMISSIVE policy beside the existing STRICT one changes no call: Istio keeps the oldest', () => {
+    const base =
+      namespace('shop') +
+      app('shop', 'api') +
+      namespace('legacy', 'none') +
+      app('legacy', 'batch') +
+      peerAuthentication('shop', 'strict', 'STRICT', { created: '2025-06-01T00:00:00Z' });
+    // The pull request's new file has no creationTimestamp: the API server will stamp it as the newest.
+    const result = impact(
+      snapshotOf(base),
+      snapshotOf(base + peerAuthentication('shop', 'allow-legacy', 'PERMISSIVE')),
+      { now: NOW },
+    );
+    expect(result.repaired).toEqual([]);
+    expect(result.broken).toEqual([]);
+    const conflict = result.findings.opened.find((f) => f.code === 'peerauthentication-conflict');
+    expect(conflict?.resource.name).toBe('allow-legacy');
+    expect(conflict?.why[0]).toBe(
+      'shop/strict exists (creationTimestamp 2025-06-01T00:00:00Z) and shop/allow-legacy has no creationTimestamp yet: created now, it is the newer one.',
+    );
+  });
+});

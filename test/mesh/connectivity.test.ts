@@ -277,6 +277,23 @@ describe('DestinationRule lookup', () => {
     expect(pair(matrixOf(server + older + newer), 'client/sleep')).toBe('fail(destinationrule-tls-conflict)');
   });
 
+  it('a rule without creationTimestamp merged beside an existing one is the newest: the existing traffic policy stays', () => {
+    const existing = destinationRule('srv', 'pinned', 'httpbin', 'ISTIO_MUTUAL').replace(
+      'namespace: srv',
+      'namespace: srv\n  creationTimestamp: "2026-01-01T00:00:00Z"',
+    );
+    const added = destinationRule('srv', 'a-added', 'httpbin', 'DISABLE');
+    expect(pair(matrixOf(server + existing + added), 'client/sleep')).toBe('ok');
+    expect(
+      pair(
+        matrixOf(
+          server + existing.replace('ISTIO_MUTUAL', 'DISABLE') + added.replace('DISABLE', 'ISTIO_MUTUAL'),
+        ),
+        'client/sleep',
+      ),
+    ).toBe('fail(destinationrule-tls-conflict)');
+  });
+
   it('the most specific host is chosen before exportTo: a hidden exact rule skips to the root, not to a wildcard', () => {
     const yaml =
       server +

@@ -56,6 +56,26 @@ describe('effective inbound mode (ComposePeerAuthentication)', () => {
     expect(modes(tie)).toMatchObject({ mode: 'DISABLE', policy: 'a' });
   });
 
+  it('a policy without creationTimestamp (not created yet: a new file, a what-if) is the newest, not the oldest', () => {
+    const yaml =
+      peerAuthentication('foo', 'default', 'STRICT', { created: '2026-01-01T00:00:00Z' }) +
+      peerAuthentication('foo', 'a-new', 'PERMISSIVE');
+    expect(modes(yaml)).toMatchObject({ mode: 'STRICT', policy: 'default' });
+    expect(meshOf(`${namespace('foo')}${yaml}`).peerAuthentications.ignored).toMatchObject([
+      {
+        reason: 'second-in-scope',
+        policy: { meta: { name: 'a-new' } },
+        winner: { meta: { name: 'default' } },
+      },
+    ]);
+    const workload =
+      peerAuthentication('foo', 'pinned', 'STRICT', {
+        selector: { app: 'httpbin' },
+        created: '2026-01-01T00:00:00Z',
+      }) + peerAuthentication('foo', 'a-exception', 'PERMISSIVE', { selector: { app: 'httpbin' } });
+    expect(modes(workload)).toMatchObject({ mode: 'STRICT', policy: 'pinned' });
+  });
+
   it('several workload policies: the oldest wins, the others are ignored entirely', () => {
     const yaml =
       peerAuthentication('foo', 'late', 'DISABLE', {
