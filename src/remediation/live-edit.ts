@@ -3,7 +3,7 @@
 // and may be old, so a patch built from it would delete what it does not know about. An edit names
 // the one field it sets and the anchors that must still hold (the port number or subset name at an
 // index), and refuses when they do not.
-import type { DestinationRule } from '../snapshot/types.js';
+import type { ClientTlsSettings, DestinationRule } from '../snapshot/types.js';
 
 export interface JsonPatchOp {
   readonly op: 'test' | 'add' | 'replace';
@@ -19,7 +19,10 @@ export interface Anchor {
 
 export type LiveEdit =
   | {
-      /** Set `<path>.mode` (path like `spec.trafficPolicy.portLevelSettings[0].tls`), keep the rest. */
+      /**
+       * Set `<path>.mode` (path like `spec.trafficPolicy.portLevelSettings[0].tls`), keep the rest;
+       * ISTIO_MUTUAL keeps nothing else (see tlsWithMode).
+       */
       readonly kind: 'set-tls-mode';
       readonly path: string;
       readonly mode: string;
@@ -78,6 +81,32 @@ export function setTlsModeEdit(
   mode: string,
 ): { edit: LiveEdit; jsonPatch?: JsonPatchOp[] } {
   const parts = segments(path);
+  const { anchors, node } = walkRule(rule, parts);
+  const edit: LiveEdit = { kind: 'set-tls-mode', path, mode, anchors };
+  const tls = node as ClientTlsSettings | undefined;
+  // The block written whole: ISTIO_MUTUAL from a rule that also names certificates, SANs or an SNI.
+  const replaced = mode === 'ISTIO_MUTUAL' && hasMoreThanMode(tls);
+  // Without a list on the way a merge patch of `tls.mode` is exact; with one, a JSON patch is.
+  if (!parts.some((p) => typeof p === 'number') && !replaced) return { edit };
+  const jsonPatch: JsonPatchOp[] = [
+    ...anchors.map((a) => ({ op: 'test' as const, path: a.pointer, value: a.value })),
+    // `add` on a member that exists replaces it: the whole block, or just its mode.
+    tls && !replaced
+      ? { op: 'add', path: pointer([...parts, 'mode']), value: mode }
+      : { op: 'add', path: pointer(parts), value: { mode } },
+  ];
+  return { edit, jsonPatch };
+}
+
+/** Whether a tls block sets anything besides its mode (what switching to ISTIO_MUTUAL removes). */
+export function hasMoreThanMode(tls: ClientTlsSettings | undefined): boolean {
+  return Object.entries(tls ?? {}).some(
+    ([key, value]) => key !== 'mode' && value !== undefined && value !== null,
+  );
+}
+
+/** The snapshot's node at `parts`, and the anchors (port number, subset name) of each list entry on the way. */
+function walkRule(rule: DestinationRule, parts: readonly Segment[]): { anchors: Anchor[]; node: unknown } {
   const anchors: Anchor[] = [];
   let node: unknown = { spec: { trafficPolicy: rule.trafficPolicy, subsets: rule.subsets } };
   const walked: Segment[] = [];
@@ -94,17 +123,18 @@ export function setTlsModeEdit(
       if (name !== undefined) anchors.push({ pointer: pointer([...walked, 'name']), value: name });
     }
   }
-  const edit: LiveEdit = { kind: 'set-tls-mode', path, mode, anchors };
-  // Without a list on the way a merge patch of `tls.mode` is exact; with one, a JSON patch is.
-  if (!parts.some((p) => typeof p === 'number')) return { edit };
-  const tlsExists = node !== undefined;
-  const jsonPatch: JsonPatchOp[] = [
-    ...anchors.map((a) => ({ op: 'test' as const, path: a.pointer, value: a.value })),
-    tlsExists
-      ? { op: 'add', path: pointer([...parts, 'mode']), value: mode }
-      : { op: 'add', path: pointer(parts), value: { mode } },
-  ];
-  return { edit, jsonPatch };
+  return { anchors, node };
+}
+
+/**
+ * The tls block with `mode` set. ISTIO_MUTUAL keeps nothing else: a SIMPLE or MUTUAL rule's
+ * subjectAltNames and sni name another server's certificate, and ISTIO_MUTUAL would check the server
+ * against those SANs instead of the service's Istio identities (cluster_tls.go), so the call would
+ * still fail; its certificate fields (caCertificates, credentialName, clientCertificate, privateKey,
+ * ...) are not allowed with it.
+ */
+function tlsWithMode(live: Json | undefined, mode: string): Json {
+  return mode === 'ISTIO_MUTUAL' ? { mode } : { ...(live ?? {}), mode };
 }
 
 /** The mesh text with auto mTLS on and every other line as it is. */
@@ -136,7 +166,8 @@ export function mergePatchFor(edit: LiveEdit, live: Json): Json {
   const parts = segments(edit.path);
   const tlsKey = parts[parts.length - 1] as string;
   const firstList = parts.findIndex((p) => typeof p === 'number');
-  if (firstList < 0) return nest(parts, { mode: edit.mode });
+  const liveTls = valueAt(live, parts) as Json | undefined;
+  if (firstList < 0) return nest(parts, tlsMergePatch(edit, liveTls));
   const copy = structuredClone(live) as Json;
   let node = copy as Record<string, unknown>;
   for (const part of parts.slice(0, -1)) {
@@ -147,10 +178,22 @@ export function mergePatchFor(edit: LiveEdit, live: Json): Json {
     }
     node = node[part as string] as Record<string, unknown>;
   }
-  node[tlsKey] = { ...((node[tlsKey] as Json | undefined) ?? {}), mode: edit.mode };
+  node[tlsKey] = tlsWithMode(liveTls, edit.mode);
   const listPath = parts.slice(0, firstList - 1);
   const listKey = parts[firstList - 1] as string;
   return nest([...listPath, listKey], valueAt(copy, [...listPath, listKey]));
+}
+
+/**
+ * The merge patch of a tls block outside any list: ISTIO_MUTUAL sets the mode and
+ * removes every other field the live block has (a merge patch keeps what it does not name); any
+ * other mode is set alone.
+ */
+function tlsMergePatch(edit: Extract<LiveEdit, { kind: 'set-tls-mode' }>, live: Json | undefined): Json {
+  const patch: Json = { mode: edit.mode };
+  if (edit.mode === 'ISTIO_MUTUAL')
+    for (const key of Object.keys(live ?? {})) if (key !== 'mode') patch[key] = null;
+  return patch;
 }
 
 function nest(parts: readonly Segment[], value: unknown): Json {

@@ -6,7 +6,14 @@
 // plain token, so a command runs as printed whatever the names hold.
 
 import { isIstioNamespace, isNeverInjected } from '../snapshot/proxy-status.js';
-import type { DestinationRule, Labels, PeerAuthentication, Ref, Workload } from '../snapshot/types.js';
+import type {
+  ClientTlsSettings,
+  DestinationRule,
+  Labels,
+  PeerAuthentication,
+  Ref,
+  Workload,
+} from '../snapshot/types.js';
 import { toKubeYaml } from './kube-yaml.js';
 import { type JsonPatchOp, type LiveEdit, meshTextWithAutoMtls, setTlsModeEdit } from './live-edit.js';
 import { canonicalLabels, generatedName } from './object-names.js';
@@ -265,13 +272,19 @@ export function setDestinationRuleTls(
     name: rule.meta.name,
   };
   const { edit, jsonPatch } = setTlsModeEdit(rule, path, mode);
+  // ISTIO_MUTUAL replaces a SIMPLE/MUTUAL block whole: its SANs and SNI would stay in force otherwise.
+  const others = mode === 'ISTIO_MUTUAL' ? otherTlsFields(tlsAt(rule, path)) : [];
+  const dropped =
+    others.length > 0
+      ? ` The block's other fields (${others.join(', ')}) are removed: they name another server's certificate, and ISTIO_MUTUAL would check the server against those subjectAltNames instead of its Istio identity.`
+      : '';
   return {
     id: `set-tls-${mode.toLowerCase().replace('_', '-')}:DestinationRule/${rule.meta.namespace}/${rule.meta.name}:${path}`,
     title: `Set ${path.replace(/^spec\./, '')}.mode to ${mode} in DestinationRule ${rule.meta.namespace}/${rule.meta.name}`,
     risk:
-      mode === 'ISTIO_MUTUAL'
+      (mode === 'ISTIO_MUTUAL'
         ? 'Clients using this rule send Istio mTLS; servers without a sidecar or with DISABLE would then fail.'
-        : 'Clients using this rule send plaintext; STRICT servers would reject them.',
+        : 'Clients using this rule send plaintext; STRICT servers would reject them.') + dropped,
     action: 'merge-patch',
     target,
     edit,
@@ -279,6 +292,20 @@ export function setDestinationRuleTls(
       ? jsonPatchCommand('destinationrule', target, jsonPatch)
       : mergePatchCommand('destinationrule', target, nestedTls(path, mode)),
   };
+}
+
+/** The snapshot's tls block at a field path of the rule (`spec.trafficPolicy.portLevelSettings[0].tls`). */
+function tlsAt(rule: DestinationRule, path: string): ClientTlsSettings | undefined {
+  let node: unknown = { spec: { trafficPolicy: rule.trafficPolicy, subsets: rule.subsets } };
+  for (const part of path.split(/\.|\[(\d+)\]/).filter((p) => p !== undefined && p !== ''))
+    node = (node as Record<string, unknown> | undefined)?.[part];
+  return node as ClientTlsSettings | undefined;
+}
+
+function otherTlsFields(tls: ClientTlsSettings | undefined): string[] {
+  return Object.entries(tls ?? {})
+    .filter(([key, value]) => key !== 'mode' && value !== undefined && value !== null)
+    .map(([key]) => key);
 }
 
 function nestedTls(path: string, mode: string): Record<string, unknown> {

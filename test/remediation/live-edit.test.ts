@@ -48,11 +48,58 @@ describe('edits from the live object', () => {
     expect(mergePatchFor(edit, live())).toEqual({ spec: { subsets: expected } });
   });
 
-  it('the top-level tls: a merge patch of mode alone (sni and the rest stay)', () => {
+  it('the top-level tls: a merge patch of mode, and of the live fields ISTIO_MUTUAL cannot keep (sni)', () => {
     const { edit, jsonPatch } = setTlsModeEdit(snapshotRule, 'spec.trafficPolicy.tls', 'ISTIO_MUTUAL');
     expect(jsonPatch).toBeUndefined();
     expect(mergePatchFor(edit, live())).toEqual({
-      spec: { trafficPolicy: { tls: { mode: 'ISTIO_MUTUAL' } } },
+      spec: { trafficPolicy: { tls: { mode: 'ISTIO_MUTUAL', sni: null } } },
+    });
+  });
+
+  it('ISTIO_MUTUAL from SIMPLE: the fields naming another certificate are removed, from the live object', () => {
+    const simple = () => {
+      const rule = live();
+      Object.assign(rule.spec.trafficPolicy.tls, {
+        mode: 'SIMPLE',
+        subjectAltNames: ['pay.example.com'],
+        caCertificates: '/etc/ca.pem',
+      });
+      return rule;
+    };
+    const { edit } = setTlsModeEdit(snapshotRule, 'spec.trafficPolicy.tls', 'ISTIO_MUTUAL');
+    expect(mergePatchFor(edit, simple())).toEqual({
+      spec: {
+        trafficPolicy: {
+          tls: { mode: 'ISTIO_MUTUAL', sni: null, subjectAltNames: null, caCertificates: null },
+        },
+      },
+    });
+    // DISABLE keeps them (they do nothing there), as before.
+    const disable = setTlsModeEdit(snapshotRule, 'spec.trafficPolicy.tls', 'DISABLE').edit;
+    expect(mergePatchFor(disable, simple())).toEqual({
+      spec: { trafficPolicy: { tls: { mode: 'DISABLE' } } },
+    });
+    // Inside a list the entry's tls is written whole.
+    const inSubset = live();
+    const entry = inSubset.spec.subsets[0]?.trafficPolicy.portLevelSettings[0] as {
+      tls: Record<string, unknown>;
+    };
+    entry.tls = { mode: 'MUTUAL', credentialName: 'pay-client', sni: 'pay.example.com' };
+    const { edit: subsetEdit, jsonPatch } = setTlsModeEdit(
+      snapshotRule,
+      'spec.subsets[0].trafficPolicy.portLevelSettings[0].tls',
+      'ISTIO_MUTUAL',
+    );
+    const patched = mergePatchFor(subsetEdit, inSubset) as typeof inSubset;
+    expect(patched.spec.subsets[0]?.trafficPolicy.portLevelSettings[0]).toEqual({
+      port: { number: 80 },
+      tls: { mode: 'ISTIO_MUTUAL' },
+      connectionPool: { tcp: {} },
+    });
+    expect(jsonPatch?.at(-1)).toEqual({
+      op: 'add',
+      path: '/spec/subsets/0/trafficPolicy/portLevelSettings/0/tls/mode',
+      value: 'ISTIO_MUTUAL',
     });
   });
 
