@@ -2,11 +2,7 @@
 
 import { isWildcard, namespaceOfServiceHost } from '../mesh/hosts.js';
 import type { ResolvedMesh } from '../mesh/resolve.js';
-import {
-  createHostDestinationRule,
-  createNamespaceDestinationRule,
-  setDestinationRuleTls,
-} from '../remediation/plans.js';
+import { createNamespaceDestinationRule, setDestinationRuleTls } from '../remediation/plans.js';
 import { affectedNamespaces, describeClients, failuresWithReason, groupBy } from './connectivity-failures.js';
 import {
   describeBackendServer,
@@ -20,6 +16,7 @@ import {
 } from './explain.js';
 import { type Analyzer, type Finding, finding } from './finding.js';
 import { OTHER_NAMESPACE, staticDestinationRuleConflicts } from './policy-only-conflicts.js';
+import { conflictRemedy } from './tls-conflict-plans.js';
 
 export const destinationRuleTlsConflict: Analyzer = {
   name: 'DestinationRuleTlsConflict',
@@ -55,11 +52,7 @@ export const destinationRuleTlsConflict: Analyzer = {
       const how = viaTopLevel
         ? `its entry for port ${first.port.port} sets no tls, so auto mTLS decides, but endpoints are marked from the top-level ${path}.mode (${match.rule.trafficPolicy?.tls?.mode})`
         : `${path}.mode: ${sends}`;
-      // A wildcard rule serves hosts that work too: a rule for the failing hosts only, unless the
-      // conflict sits in a port entry or the rule has subsets (a new rule would drop those for the host).
-      const hosts = [...new Set(group.map((f) => f.target.host))].sort();
-      const narrowed =
-        isWildcard(rule.host) && path === 'spec.trafficPolicy.tls' && rule.subsets.length === 0;
+      const remedy = conflictRemedy(group, match.rule, rule, path, target);
       findings.push(
         finding({
           code: 'destinationrule-tls-conflict',
@@ -69,26 +62,13 @@ export const destinationRuleTlsConflict: Analyzer = {
             ...describeRoute(first.outcome, backend),
             describeBackendServer(backend),
           ],
-          fix: narrowed
-            ? `DestinationRule ${rule.meta.namespace}/${rule.meta.name} covers every host matching ${rule.host}: changing its ${path}.mode would change calls to all of them. Add a rule for ${listed(hosts)} only, in ${rule.meta.namespace}, with tls.mode ${target}${wantsMtls ? '' : ', or give the server a sidecar (or a non-DISABLE policy)'}.`
-            : wantsMtls
-              ? `Set ${path}.mode to ISTIO_MUTUAL (or remove the tls block and let auto mTLS decide).`
-              : `Set ${path}.mode to DISABLE for this host, or give the server a sidecar (or a non-DISABLE policy).`,
+          fix: remedy.fix,
           resource: drRef(rule),
           location: rule.meta.source,
           path: `${path}.mode`,
           related: group.map((f) => f.target.ref),
           namespaces: affectedNamespaces(mesh, group),
-          remediations: narrowed
-            ? hosts.slice(0, MAX_HOST_RULES).map((host) => {
-                // Only the failing ports change when the host has others that work.
-                const failures = group.filter((f) => f.target.host === host);
-                const failing = [...new Set(failures.map((f) => f.port.port))].sort((a, b) => a - b);
-                const all = failures[0]?.target.ports.map((p) => p.port) ?? [];
-                const partial = all.some((p) => !failing.includes(p));
-                return createHostDestinationRule(rule, host, target, partial ? failing : undefined);
-              })
-            : [setDestinationRuleTls(rule, path, target)],
+          remediations: remedy.plans,
         }),
       );
     }
@@ -96,14 +76,6 @@ export const destinationRuleTlsConflict: Analyzer = {
     return findings;
   },
 };
-
-// One button per failing host, a few at most; the fix text names them all.
-const MAX_HOST_RULES = 3;
-
-const listed = (hosts: readonly string[]) =>
-  hosts.length <= MAX_HOST_RULES
-    ? hosts.join(', ')
-    : `${hosts.slice(0, MAX_HOST_RULES).join(', ')} and ${hosts.length - MAX_HOST_RULES} more host(s)`;
 
 function isBroadWildcard(host: string): boolean {
   return isWildcard(host) && namespaceOfServiceHost(host.replace(/^\*\./, 'x.')) === undefined;

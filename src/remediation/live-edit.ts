@@ -29,6 +29,15 @@ export type LiveEdit =
       readonly anchors: readonly Anchor[];
     }
   | {
+      /**
+       * Give each of `ports` (Service ports) its own tls.mode in the top-level portLevelSettings: the
+       * entry of that port number, or a new entry, so no other port changes.
+       */
+      readonly kind: 'set-port-tls-mode';
+      readonly ports: readonly number[];
+      readonly mode: string;
+    }
+  | {
       /** `enableAutoMtls: true` in the ConfigMap's `data.mesh` text, every other setting kept. */
       readonly kind: 'enable-auto-mtls-mesh';
     };
@@ -98,6 +107,41 @@ export function setTlsModeEdit(
   return { edit, jsonPatch };
 }
 
+/**
+ * The edit that gives each port its own tls.mode in the top-level portLevelSettings, and the kubectl
+ * equivalent from the snapshot's list: a merge patch creating the list when it has none, else a JSON
+ * patch that pins each entry it changes by its port number and appends the new ones.
+ */
+export function setPortTlsModeEdit(
+  rule: DestinationRule,
+  ports: readonly number[],
+  mode: string,
+): { edit: LiveEdit; mergePatch?: Json; jsonPatch?: JsonPatchOp[] } {
+  const edit: LiveEdit = { kind: 'set-port-tls-mode', ports: [...ports], mode };
+  const entries = rule.trafficPolicy?.portLevelSettings ?? [];
+  if (entries.length === 0)
+    return {
+      edit,
+      mergePatch: { spec: { trafficPolicy: { portLevelSettings: ports.map((p) => portEntry(p, mode)) } } },
+    };
+  const list = ['spec', 'trafficPolicy', 'portLevelSettings'];
+  const jsonPatch: JsonPatchOp[] = [];
+  for (const port of ports) {
+    const index = entries.findIndex((e) => e.port === port);
+    if (index < 0) {
+      jsonPatch.push({ op: 'add', path: `${pointer(list)}/-`, value: portEntry(port, mode) });
+      continue;
+    }
+    jsonPatch.push(
+      { op: 'test', path: pointer([...list, index, 'port', 'number']), value: port },
+      { op: 'add', path: pointer([...list, index, 'tls']), value: { mode } },
+    );
+  }
+  return { edit, jsonPatch };
+}
+
+const portEntry = (port: number, mode: string) => ({ port: { number: port }, tls: { mode } });
+
 /** Whether a tls block sets anything besides its mode (what switching to ISTIO_MUTUAL removes). */
 export function hasMoreThanMode(tls: ClientTlsSettings | undefined): boolean {
   return Object.entries(tls ?? {}).some(
@@ -155,6 +199,7 @@ export function mergePatchFor(edit: LiveEdit, live: Json): Json {
     const mesh = (live.data as Record<string, unknown> | undefined)?.mesh;
     return { data: { mesh: meshTextWithAutoMtls(typeof mesh === 'string' ? mesh : undefined) } };
   }
+  if (edit.kind === 'set-port-tls-mode') return portTlsPatch(edit.ports, edit.mode, live);
   for (const anchor of edit.anchors) {
     const found = valueAtPointer(live, anchor.pointer);
     if (found !== anchor.value) {
@@ -189,11 +234,31 @@ export function mergePatchFor(edit: LiveEdit, live: Json): Json {
  * removes every other field the live block has (a merge patch keeps what it does not name); any
  * other mode is set alone.
  */
-function tlsMergePatch(edit: Extract<LiveEdit, { kind: 'set-tls-mode' }>, live: Json | undefined): Json {
+function tlsMergePatch(
+  edit: Extract<LiveEdit, { kind: 'set-tls-mode' }>,
+  live: Json | undefined,
+): Json {
   const patch: Json = { mode: edit.mode };
   if (edit.mode === 'ISTIO_MUTUAL')
     for (const key of Object.keys(live ?? {})) if (key !== 'mode') patch[key] = null;
   return patch;
+}
+
+/** The live top-level portLevelSettings with each port's tls.mode set (its entry, or a new one). */
+function portTlsPatch(ports: readonly number[], mode: string, live: Json): Json {
+  const current = valueAt(live, ['spec', 'trafficPolicy', 'portLevelSettings']);
+  if (current !== undefined && !Array.isArray(current))
+    throw new StaleEditError('spec.trafficPolicy.portLevelSettings is not a list');
+  const list = structuredClone((current ?? []) as Json[]);
+  for (const port of ports) {
+    const entry = list.find((e) => (e.port as { number?: unknown } | undefined)?.number === port);
+    if (!entry) {
+      list.push(portEntry(port, mode));
+      continue;
+    }
+    entry.tls = tlsWithMode(entry.tls as Json | undefined, mode);
+  }
+  return { spec: { trafficPolicy: { portLevelSettings: list } } };
 }
 
 function nest(parts: readonly Segment[], value: unknown): Json {

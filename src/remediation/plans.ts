@@ -15,7 +15,13 @@ import type {
   Workload,
 } from '../snapshot/types.js';
 import { toKubeYaml } from './kube-yaml.js';
-import { type JsonPatchOp, type LiveEdit, meshTextWithAutoMtls, setTlsModeEdit } from './live-edit.js';
+import {
+  type JsonPatchOp,
+  type LiveEdit,
+  meshTextWithAutoMtls,
+  setPortTlsModeEdit,
+  setTlsModeEdit,
+} from './live-edit.js';
 import { canonicalLabels, generatedName } from './object-names.js';
 
 export type PlanAction = 'merge-patch' | 'create' | 'delete' | 'rollout-restart';
@@ -308,6 +314,41 @@ function otherTlsFields(tls: ClientTlsSettings | undefined): string[] {
     .map(([key]) => key);
 }
 
+/**
+ * Set the TLS mode of some Service ports only, in the rule's top-level portLevelSettings (their entries,
+ * or new ones): the rule's top-level tls serves other ports of the host that work, and changing it
+ * would break them. Computed from the live object when previewed or applied.
+ */
+export function setDestinationRulePortTls(
+  rule: DestinationRule,
+  ports: readonly number[],
+  mode: 'ISTIO_MUTUAL' | 'DISABLE',
+): RemediationPlan {
+  const target = drTarget(rule);
+  const { edit, mergePatch, jsonPatch } = setPortTlsModeEdit(rule, ports, mode);
+  const listed = `port${ports.length > 1 ? 's' : ''} ${ports.join(', ')}`;
+  return {
+    id: `set-port-tls-${mode.toLowerCase().replace('_', '-')}:DestinationRule/${rule.meta.namespace}/${rule.meta.name}:${ports.join(',')}`,
+    title: `Set tls.mode ${mode} for ${listed} only in DestinationRule ${rule.meta.namespace}/${rule.meta.name} (portLevelSettings)`,
+    risk: `Only calls to ${rule.host} on ${listed} change; the rule's other ports keep its top-level tls. A port entry replaces the top-level traffic policy for its port: copy in its load balancing, connection pool or outlier settings if it has any.`,
+    action: 'merge-patch',
+    target,
+    edit,
+    kubectl: jsonPatch
+      ? jsonPatchCommand('destinationrule', target, jsonPatch)
+      : mergePatchCommand('destinationrule', target, mergePatch ?? {}),
+  };
+}
+
+function drTarget(rule: DestinationRule): Ref & { readonly apiVersion: string } {
+  return {
+    apiVersion: DR_API,
+    kind: 'DestinationRule',
+    namespace: rule.meta.namespace,
+    name: rule.meta.name,
+  };
+}
+
 function nestedTls(path: string, mode: string): Record<string, unknown> {
   return path.split('.').reduceRight<unknown>((inner, key) => ({ [key]: inner }), { mode }) as Record<
     string,
@@ -365,14 +406,16 @@ export function createHostDestinationRule(
   const name = hostRuleName(host, mode === 'DISABLE' ? 'plaintext' : 'mtls');
   const kept = wildcard.trafficPolicy;
   const portEntries = new Map<number, Record<string, unknown>>();
-  for (const entry of kept?.portLevelSettings ?? [])
-    if (entry.tls)
-      portEntries.set(entry.port, { port: { number: entry.port }, tls: { mode: entry.tls.mode } });
   const trafficPolicy: Record<string, unknown> = {};
   if (failingPorts && failingPorts.length > 0) {
     if (kept?.tls) trafficPolicy.tls = { mode: kept.tls.mode };
+    for (const entry of kept?.portLevelSettings ?? [])
+      if (entry.tls)
+        portEntries.set(entry.port, { port: { number: entry.port }, tls: { mode: entry.tls.mode } });
     for (const port of failingPorts) portEntries.set(port, { port: { number: port }, tls: { mode } });
   } else {
+    // Every port of the host takes `mode`: a copied port entry would override it (the wildcard's
+    // own port entry may be what fails).
     trafficPolicy.tls = { mode };
   }
   if (portEntries.size > 0)

@@ -1,7 +1,12 @@
 // Edits computed from the live object: only the named field changes, lists are sent as they are live,
 // and an edit whose anchors no longer hold is refused.
 import { describe, expect, it } from 'vitest';
-import { mergePatchFor, StaleEditError, setTlsModeEdit } from '../../src/remediation/live-edit.js';
+import {
+  mergePatchFor,
+  StaleEditError,
+  setPortTlsModeEdit,
+  setTlsModeEdit,
+} from '../../src/remediation/live-edit.js';
 import type { DestinationRule } from '../../src/snapshot/types.js';
 
 const snapshotRule: DestinationRule = {
@@ -100,6 +105,40 @@ describe('edits from the live object', () => {
       op: 'add',
       path: '/spec/subsets/0/trafficPolicy/portLevelSettings/0/tls/mode',
       value: 'ISTIO_MUTUAL',
+    });
+  });
+
+  it('a port entry of its own for a failing port: the live list kept, the entry added or its tls set', () => {
+    const { edit, mergePatch } = setPortTlsModeEdit(snapshotRule, [80, 9000], 'ISTIO_MUTUAL');
+    expect(mergePatch).toEqual({
+      spec: {
+        trafficPolicy: {
+          portLevelSettings: [
+            { port: { number: 80 }, tls: { mode: 'ISTIO_MUTUAL' } },
+            { port: { number: 9000 }, tls: { mode: 'ISTIO_MUTUAL' } },
+          ],
+        },
+      },
+    });
+    const withList = live() as ReturnType<typeof live> & {
+      spec: { trafficPolicy: { portLevelSettings?: unknown[] } };
+    };
+    withList.spec.trafficPolicy.portLevelSettings = [
+      { port: { number: 80 }, connectionPool: { tcp: { maxConnections: 5 } } },
+    ];
+    expect(mergePatchFor(edit, withList)).toEqual({
+      spec: {
+        trafficPolicy: {
+          portLevelSettings: [
+            {
+              port: { number: 80 },
+              connectionPool: { tcp: { maxConnections: 5 } },
+              tls: { mode: 'ISTIO_MUTUAL' },
+            },
+            { port: { number: 9000 }, tls: { mode: 'ISTIO_MUTUAL' } },
+          ],
+        },
+      },
     });
   });
 

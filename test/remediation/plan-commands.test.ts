@@ -12,6 +12,7 @@ import {
   type RemediationPlan,
   restartIstiodThenWorkloads,
   restartWorkload,
+  setDestinationRulePortTls,
   setDestinationRuleTls,
   setPeerAuthenticationMode,
 } from '../../src/remediation/plans.js';
@@ -136,6 +137,20 @@ describe('generated commands run as printed, whatever the names hold', () => {
     expect(JSON.parse(subset[0]?.argv[7] ?? '')).toEqual([
       { op: 'test', path: '/spec/subsets/0/name', value: "v1'$(touch pwned)" },
       { op: 'add', path: '/spec/subsets/0/trafficPolicy/tls/mode', value: 'ISTIO_MUTUAL' },
+    ]);
+  });
+
+  it('DestinationRule TLS of some ports only', () => {
+    const ports = runs(setDestinationRulePortTls(rule, [80, 81], 'ISTIO_MUTUAL'));
+    expect(ports[0]?.argv.slice(0, 6)).toEqual(['patch', 'destinationrule', NAME, '-n', NS, '--type=json']);
+    expect(JSON.parse(ports[0]?.argv[7] ?? '')).toEqual([
+      { op: 'test', path: '/spec/trafficPolicy/portLevelSettings/0/port/number', value: 80 },
+      { op: 'add', path: '/spec/trafficPolicy/portLevelSettings/0/tls', value: { mode: 'ISTIO_MUTUAL' } },
+      {
+        op: 'add',
+        path: '/spec/trafficPolicy/portLevelSettings/-',
+        value: { port: { number: 81 }, tls: { mode: 'ISTIO_MUTUAL' } },
+      },
     ]);
   });
 
