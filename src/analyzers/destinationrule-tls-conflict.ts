@@ -52,7 +52,7 @@ export const destinationRuleTlsConflict: Analyzer = {
       const how = viaTopLevel
         ? `its entry for port ${first.port.port} sets no tls, so auto mTLS decides, but endpoints are marked from the top-level ${path}.mode (${match.rule.trafficPolicy?.tls?.mode})`
         : `${path}.mode: ${sends}`;
-      const remedy = conflictRemedy(group, match.rule, rule, path, target);
+      const remedy = conflictRemedy(mesh, group, match.rule, rule, path, target);
       findings.push(
         finding({
           code: 'destinationrule-tls-conflict',

@@ -194,7 +194,7 @@ export function clientProfile(workload: Workload): ClientProfile {
   };
 }
 
-interface ServerSide {
+export interface ServerSide {
   readonly serverProxy: ProxyKind;
   readonly serverMode: ServerMode;
   readonly decision?: ModeDecision;
@@ -885,7 +885,8 @@ function isTlsProtocol(protocol: string): boolean {
   return p === 'HTTPS' || p === 'TLS';
 }
 
-function accepts(server: ServerSide, tls: ClientTlsMode, appSpeaksTls: boolean): boolean {
+/** Whether the server side of a backend accepts what a client sends it without a tunnel. */
+export function accepts(server: ServerSide, tls: ClientTlsMode, appSpeaksTls: boolean): boolean {
   // Not tunnelled: ztunnel's plaintext path (HBONE was judged before).
   if (server.serverProxy === 'ambient')
     return ztunnelAcceptsDirect(server.serverMode === 'STRICT' ? 'STRICT' : 'PERMISSIVE', tls, appSpeaksTls);

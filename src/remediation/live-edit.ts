@@ -6,9 +6,10 @@
 import type { ClientTlsSettings, DestinationRule } from '../snapshot/types.js';
 
 export interface JsonPatchOp {
-  readonly op: 'test' | 'add' | 'replace';
+  readonly op: 'test' | 'add' | 'replace' | 'remove';
   readonly path: string;
-  readonly value: unknown;
+  /** Absent for `remove`. */
+  readonly value?: unknown;
 }
 
 /** A JSON pointer that must still hold `value` in the live object for the edit to mean the same. */
@@ -36,6 +37,12 @@ export type LiveEdit =
       readonly kind: 'set-port-tls-mode';
       readonly ports: readonly number[];
       readonly mode: string;
+    }
+  | {
+      /** Remove the `tls` block at `path`, so auto mTLS chooses per endpoint. */
+      readonly kind: 'remove-tls';
+      readonly path: string;
+      readonly anchors: readonly Anchor[];
     }
   | {
       /** `enableAutoMtls: true` in the ConfigMap's `data.mesh` text, every other setting kept. */
@@ -105,6 +112,25 @@ export function setTlsModeEdit(
       : { op: 'add', path: pointer(parts), value: { mode } },
   ];
   return { edit, jsonPatch };
+}
+
+/**
+ * The edit that removes a rule's `tls` block at `path`, and the JSON patch a person can paste (the
+ * list entries on the way pinned by `test` ops, as for setTlsModeEdit).
+ */
+export function removeTlsEdit(
+  rule: DestinationRule,
+  path: string,
+): { edit: LiveEdit; jsonPatch: JsonPatchOp[] } {
+  const parts = segments(path);
+  const { anchors } = walkRule(rule, parts);
+  return {
+    edit: { kind: 'remove-tls', path, anchors },
+    jsonPatch: [
+      ...anchors.map((a) => ({ op: 'test' as const, path: a.pointer, value: a.value })),
+      { op: 'remove', path: pointer(parts) },
+    ],
+  };
 }
 
 /**
@@ -223,21 +249,23 @@ export function mergePatchFor(edit: LiveEdit, live: Json): Json {
     }
     node = node[part as string] as Record<string, unknown>;
   }
-  node[tlsKey] = tlsWithMode(liveTls, edit.mode);
+  if (edit.kind === 'remove-tls') delete node[tlsKey];
+  else node[tlsKey] = tlsWithMode(liveTls, edit.mode);
   const listPath = parts.slice(0, firstList - 1);
   const listKey = parts[firstList - 1] as string;
   return nest([...listPath, listKey], valueAt(copy, [...listPath, listKey]));
 }
 
 /**
- * The merge patch of a tls block outside any list: ISTIO_MUTUAL sets the mode and
+ * The merge patch of a tls block outside any list: null removes it; ISTIO_MUTUAL sets the mode and
  * removes every other field the live block has (a merge patch keeps what it does not name); any
  * other mode is set alone.
  */
 function tlsMergePatch(
-  edit: Extract<LiveEdit, { kind: 'set-tls-mode' }>,
+  edit: Extract<LiveEdit, { kind: 'set-tls-mode' | 'remove-tls' }>,
   live: Json | undefined,
-): Json {
+): Json | null {
+  if (edit.kind === 'remove-tls') return null;
   const patch: Json = { mode: edit.mode };
   if (edit.mode === 'ISTIO_MUTUAL')
     for (const key of Object.keys(live ?? {})) if (key !== 'mode') patch[key] = null;

@@ -19,6 +19,7 @@ import {
   type JsonPatchOp,
   type LiveEdit,
   meshTextWithAutoMtls,
+  removeTlsEdit,
   setPortTlsModeEdit,
   setTlsModeEdit,
 } from './live-edit.js';
@@ -340,6 +341,28 @@ export function setDestinationRulePortTls(
   };
 }
 
+/**
+ * Remove a rule's tls block so auto mTLS chooses per endpoint: Istio mTLS to the pods with a sidecar,
+ * plaintext to the rest. Offered when the service's backends need different modes, which no single
+ * tls.mode serves.
+ */
+export function removeDestinationRuleTls(rule: DestinationRule, path: string): RemediationPlan {
+  const target = drTarget(rule);
+  const { edit, jsonPatch } = removeTlsEdit(rule, path);
+  const listed = path.includes('[');
+  return {
+    id: `remove-tls:DestinationRule/${rule.meta.namespace}/${rule.meta.name}:${path}`,
+    title: `Remove ${path.replace(/^spec\./, '')} from DestinationRule ${rule.meta.namespace}/${rule.meta.name}, so auto mTLS chooses per endpoint`,
+    risk: 'Clients using this rule send Istio mTLS to the pods with a sidecar and plaintext to the others (auto mTLS), for every port the removed block served.',
+    action: 'merge-patch',
+    target,
+    edit,
+    kubectl: listed
+      ? jsonPatchCommand('destinationrule', target, jsonPatch)
+      : mergePatchCommand('destinationrule', target, nestedValue(path, null)),
+  };
+}
+
 function drTarget(rule: DestinationRule): Ref & { readonly apiVersion: string } {
   return {
     apiVersion: DR_API,
@@ -349,11 +372,15 @@ function drTarget(rule: DestinationRule): Ref & { readonly apiVersion: string } 
   };
 }
 
-function nestedTls(path: string, mode: string): Record<string, unknown> {
-  return path.split('.').reduceRight<unknown>((inner, key) => ({ [key]: inner }), { mode }) as Record<
+function nestedValue(path: string, value: unknown): Record<string, unknown> {
+  return path.split('.').reduceRight<unknown>((inner, key) => ({ [key]: inner }), value) as Record<
     string,
     unknown
   >;
+}
+
+function nestedTls(path: string, mode: string): Record<string, unknown> {
+  return nestedValue(path, { mode });
 }
 
 /**

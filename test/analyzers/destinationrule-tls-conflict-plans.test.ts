@@ -1,5 +1,5 @@
 // The plan offered for a DestinationRule whose TLS breaks calls changes only what the failing
-// (host, port) calls use: applied (as the impact
+// (host, port) calls use, and its mode suits every backend behind the port: applied (as the impact
 // engine of `diff --base` and `fix` judges it), it repairs the failing calls and breaks none.
 import { describe, expect, it } from 'vitest';
 import { diagnose } from '../../src/engine/diagnose.js';
@@ -7,6 +7,7 @@ import {
   app,
   destinationRule,
   matrixOf,
+  meshConfig,
   namespace,
   peerAuthentication,
   snapshotOf,
@@ -95,6 +96,43 @@ describe('destinationrule-tls-conflict plans change only the failing (host, port
     const f = conflict(yaml);
     expect(f.remediations).toEqual([]);
     expect(f.fix).toContain('would drop its subsets');
+  });
+});
+
+// mixed-v1 has a sidecar (STRICT), mixed-v2 opted out: one Service over both.
+const mixed = (rule: string, extra = '') =>
+  `${namespace('istio-system', 'none')}${namespace('a')}${app('a', 'client')}${namespace('b')}${app(
+    'b',
+    'mixed',
+    { labels: { v: 'v1' } },
+  )
+    .split('---\napiVersion: v1\nkind: Service')[0]
+    ?.replace(
+      'name: mixed\n',
+      'name: mixed-v1\n',
+    )}${app('b', 'mixed', { labels: { v: 'v2', 'sidecar.istio.io/inject': 'false' } }).replace('name: mixed\n  namespace: b\nspec:\n  selector:\n    matchLabels', 'name: mixed-v2\n  namespace: b\nspec:\n  selector:\n    matchLabels')}${peerAuthentication('b', 'default', 'STRICT')}${destinationRule('b', 'mixed', 'mixed', rule)}${extra}`;
+
+describe('destinationrule-tls-conflict plans suit every backend', () => {
+  it('backends that need different modes: remove the tls so auto mTLS chooses per endpoint', () => {
+    for (const mode of ['DISABLE', 'ISTIO_MUTUAL']) {
+      const yaml = mixed(mode);
+      const f = conflict(yaml);
+      expect(f.remediations.map((p) => p.id)).toEqual([
+        'remove-tls:DestinationRule/b/mixed:spec.trafficPolicy.tls',
+      ]);
+      expect(f.fix).toContain('b/mixed-v1 needs Istio mTLS, b/mixed-v2 accepts only plaintext');
+      const plan = f.remediations[0] as NonNullable<(typeof f.remediations)[number]>;
+      expect(plan.kubectl).toContain(`-p '{"spec":{"trafficPolicy":{"tls":null}}}'`);
+      const { repaired, broken } = callsChangedBy(plan, yaml);
+      expect(repaired).toEqual(['a/client -> b/mixed:80', 'b/mixed-v1 -> b/mixed:80']);
+      expect(broken).toEqual([]);
+    }
+  });
+
+  it('no plan where auto mTLS cannot choose per endpoint (auto mTLS off): a fixed mode would break one backend', () => {
+    const f = conflict(mixed('DISABLE', meshConfig('enableAutoMtls: false')));
+    expect(f.remediations).toEqual([]);
+    expect(f.fix).toContain('auto mTLS cannot choose per endpoint');
   });
 });
 

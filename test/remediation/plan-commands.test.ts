@@ -10,6 +10,7 @@ import {
   enableAutoMtls,
   labelNamespaceForInjection,
   type RemediationPlan,
+  removeDestinationRuleTls,
   restartIstiodThenWorkloads,
   restartWorkload,
   setDestinationRulePortTls,
@@ -140,7 +141,7 @@ describe('generated commands run as printed, whatever the names hold', () => {
     ]);
   });
 
-  it('DestinationRule TLS of some ports only', () => {
+  it('DestinationRule TLS of some ports only, and the removal of a tls block', () => {
     const ports = runs(setDestinationRulePortTls(rule, [80, 81], 'ISTIO_MUTUAL'));
     expect(ports[0]?.argv.slice(0, 6)).toEqual(['patch', 'destinationrule', NAME, '-n', NS, '--type=json']);
     expect(JSON.parse(ports[0]?.argv[7] ?? '')).toEqual([
@@ -151,6 +152,16 @@ describe('generated commands run as printed, whatever the names hold', () => {
         path: '/spec/trafficPolicy/portLevelSettings/-',
         value: { port: { number: 81 }, tls: { mode: 'ISTIO_MUTUAL' } },
       },
+    ]);
+    expect(runs(removeDestinationRuleTls(rule, 'spec.trafficPolicy.tls'))[0]?.argv.slice(5)).toEqual([
+      '--type=merge',
+      '-p',
+      '{"spec":{"trafficPolicy":{"tls":null}}}',
+    ]);
+    const inSubset = runs(removeDestinationRuleTls(rule, 'spec.subsets[0].trafficPolicy.tls'));
+    expect(JSON.parse(inSubset[0]?.argv[7] ?? '')).toEqual([
+      { op: 'test', path: '/spec/subsets/0/name', value: "v1'$(touch pwned)" },
+      { op: 'remove', path: '/spec/subsets/0/trafficPolicy/tls' },
     ]);
   });
 
