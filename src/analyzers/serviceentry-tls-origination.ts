@@ -1,6 +1,5 @@
 // Field guide error 4: calls to an external (MESH_EXTERNAL) host with the wrong TLS: Istio mTLS to a server
 // outside the mesh, plaintext to a TLS port (no origination), or TLS wrapped in the app's own TLS.
-import { createExternalDestinationRule, setDestinationRuleTls } from '../remediation/plans.js';
 import {
   affectedNamespaces,
   describeClients,
@@ -9,6 +8,7 @@ import {
   targetName,
 } from './connectivity-failures.js';
 import { describeRuleChoice, drRef, firstSymptom, ruleOf } from './explain.js';
+import { externalRemedy } from './external-tls-plans.js';
 import { type Analyzer, type Finding, finding } from './finding.js';
 
 export const serviceEntryTlsOrigination: Analyzer = {
@@ -27,21 +27,12 @@ export const serviceEntryTlsOrigination: Analyzer = {
       const entry = first.target.entry;
       const rule = outcome.rule ? ruleOf(outcome.rule.rule) : undefined;
       const appSpeaksTls = port.protocol === 'HTTPS' || port.protocol === 'TLS';
+      // Patched or added where it takes effect for these clients (external-tls-plans.ts).
+      const remedy = externalRemedy(group);
       let problem: string;
-      let fix: string;
-      const remediations = [];
+      let fix = remedy.fix;
       if (outcome.tls === 'ISTIO_MUTUAL') {
         problem = `the sidecar originates Istio mTLS to ${target.host}, a server outside the mesh that has no Istio certificate`;
-        fix = appSpeaksTls
-          ? `Give ${target.host} its own DestinationRule with tls.mode DISABLE (the app's TLS passes through), so the broader rule no longer applies.`
-          : `Give ${target.host} its own DestinationRule with tls.mode SIMPLE and sni: ${target.host}.`;
-        remediations.push(
-          createExternalDestinationRule(
-            entry.meta.namespace,
-            target.host,
-            appSpeaksTls ? 'DISABLE' : 'SIMPLE',
-          ),
-        );
       } else if (outcome.tls === 'SIMPLE' || outcome.tls === 'MUTUAL') {
         problem = appSpeaksTls
           ? `port ${port.port} is declared ${port.protocol}, so the app already speaks TLS, and the DestinationRule's ${outcome.tls} wraps it in a second TLS layer`
@@ -49,12 +40,9 @@ export const serviceEntryTlsOrigination: Analyzer = {
         fix = appSpeaksTls
           ? `Either let the app's TLS through (tls.mode DISABLE), or have the app call plain HTTP on a port declared HTTP with targetPort 443 and keep SIMPLE for that port only.`
           : "Remove the TLS origination for this port, or point it at the server's TLS port.";
-        if (rule && outcome.resolvedTls)
-          remediations.push(setDestinationRuleTls(rule, outcome.resolvedTls.path, 'DISABLE'));
       } else {
         problem = `port ${port.port} is declared ${port.protocol || 'TCP'} (plaintext from the app) but the server expects TLS, and no DestinationRule originates it`;
-        fix = `Add a DestinationRule for ${target.host} with tls.mode SIMPLE and sni: ${target.host} (the field guide's fix), or declare the port HTTPS and call it with https:// from the app.`;
-        remediations.push(createExternalDestinationRule(entry.meta.namespace, target.host, 'SIMPLE'));
+        fix = `${remedy.fix} That is the field guide's fix; or declare the port HTTPS and call it with https:// from the app.`;
       }
       findings.push(
         finding({
@@ -74,7 +62,7 @@ export const serviceEntryTlsOrigination: Analyzer = {
             ? [{ kind: 'ServiceEntry', namespace: entry.meta.namespace, name: entry.meta.name }]
             : [],
           namespaces: affectedNamespaces(mesh, group),
-          remediations,
+          remediations: remedy.plans,
         }),
       );
     }

@@ -22,11 +22,13 @@ export type LiveEdit =
   | {
       /**
        * Set `<path>.mode` (path like `spec.trafficPolicy.portLevelSettings[0].tls`), keep the rest;
-       * ISTIO_MUTUAL keeps nothing else (see tlsWithMode).
+       * ISTIO_MUTUAL, or a mode with an `sni`, keeps nothing else (see tlsWithMode).
        */
       readonly kind: 'set-tls-mode';
       readonly path: string;
       readonly mode: string;
+      /** TLS origination to an external host: the block becomes exactly `{ mode, sni }`. */
+      readonly sni?: string;
       readonly anchors: readonly Anchor[];
     }
   | {
@@ -37,6 +39,7 @@ export type LiveEdit =
       readonly kind: 'set-port-tls-mode';
       readonly ports: readonly number[];
       readonly mode: string;
+      readonly sni?: string;
     }
   | {
       /** Remove the `tls` block at `path`, so auto mTLS chooses per endpoint. */
@@ -95,13 +98,14 @@ export function setTlsModeEdit(
   rule: DestinationRule,
   path: string,
   mode: string,
+  sni?: string,
 ): { edit: LiveEdit; jsonPatch?: JsonPatchOp[] } {
   const parts = segments(path);
   const { anchors, node } = walkRule(rule, parts);
-  const edit: LiveEdit = { kind: 'set-tls-mode', path, mode, anchors };
+  const edit: LiveEdit = { kind: 'set-tls-mode', path, mode, ...(sni !== undefined ? { sni } : {}), anchors };
   const tls = node as ClientTlsSettings | undefined;
   // The block written whole: ISTIO_MUTUAL from a rule that also names certificates, SANs or an SNI.
-  const replaced = mode === 'ISTIO_MUTUAL' && hasMoreThanMode(tls);
+  const replaced = sni !== undefined || (mode === 'ISTIO_MUTUAL' && hasMoreThanMode(tls));
   // Without a list on the way a merge patch of `tls.mode` is exact; with one, a JSON patch is.
   if (!parts.some((p) => typeof p === 'number') && !replaced) return { edit };
   const jsonPatch: JsonPatchOp[] = [
@@ -109,7 +113,7 @@ export function setTlsModeEdit(
     // `add` on a member that exists replaces it: the whole block, or just its mode.
     tls && !replaced
       ? { op: 'add', path: pointer([...parts, 'mode']), value: mode }
-      : { op: 'add', path: pointer(parts), value: { mode } },
+      : { op: 'add', path: pointer(parts), value: tlsWithMode(undefined, mode, sni) },
   ];
   return { edit, jsonPatch };
 }
@@ -142,31 +146,38 @@ export function setPortTlsModeEdit(
   rule: DestinationRule,
   ports: readonly number[],
   mode: string,
+  sni?: string,
 ): { edit: LiveEdit; mergePatch?: Json; jsonPatch?: JsonPatchOp[] } {
-  const edit: LiveEdit = { kind: 'set-port-tls-mode', ports: [...ports], mode };
+  const edit: LiveEdit = {
+    kind: 'set-port-tls-mode',
+    ports: [...ports],
+    mode,
+    ...(sni !== undefined ? { sni } : {}),
+  };
+  const tls = tlsWithMode(undefined, mode, sni);
   const entries = rule.trafficPolicy?.portLevelSettings ?? [];
   if (entries.length === 0)
     return {
       edit,
-      mergePatch: { spec: { trafficPolicy: { portLevelSettings: ports.map((p) => portEntry(p, mode)) } } },
+      mergePatch: { spec: { trafficPolicy: { portLevelSettings: ports.map((p) => portEntry(p, tls)) } } },
     };
   const list = ['spec', 'trafficPolicy', 'portLevelSettings'];
   const jsonPatch: JsonPatchOp[] = [];
   for (const port of ports) {
     const index = entries.findIndex((e) => e.port === port);
     if (index < 0) {
-      jsonPatch.push({ op: 'add', path: `${pointer(list)}/-`, value: portEntry(port, mode) });
+      jsonPatch.push({ op: 'add', path: `${pointer(list)}/-`, value: portEntry(port, tls) });
       continue;
     }
     jsonPatch.push(
       { op: 'test', path: pointer([...list, index, 'port', 'number']), value: port },
-      { op: 'add', path: pointer([...list, index, 'tls']), value: { mode } },
+      { op: 'add', path: pointer([...list, index, 'tls']), value: tls },
     );
   }
   return { edit, jsonPatch };
 }
 
-const portEntry = (port: number, mode: string) => ({ port: { number: port }, tls: { mode } });
+const portEntry = (port: number, tls: Json) => ({ port: { number: port }, tls });
 
 /** Whether a tls block sets anything besides its mode (what switching to ISTIO_MUTUAL removes). */
 export function hasMoreThanMode(tls: ClientTlsSettings | undefined): boolean {
@@ -201,10 +212,16 @@ function walkRule(rule: DestinationRule, parts: readonly Segment[]): { anchors: 
  * subjectAltNames and sni name another server's certificate, and ISTIO_MUTUAL would check the server
  * against those SANs instead of the service's Istio identities (cluster_tls.go), so the call would
  * still fail; its certificate fields (caCertificates, credentialName, clientCertificate, privateKey,
- * ...) are not allowed with it.
+ * ...) are not allowed with it. TLS origination to an external host (an `sni`) is written whole too:
+ * SANs kept from ISTIO_MUTUAL would be Istio identities the external server does not have.
  */
-function tlsWithMode(live: Json | undefined, mode: string): Json {
+function tlsWithMode(live: Json | undefined, mode: string, sni?: string): Json {
+  if (sni !== undefined) return { mode, sni };
   return mode === 'ISTIO_MUTUAL' ? { mode } : { ...(live ?? {}), mode };
+}
+
+function replacesBlock(mode: string, sni: string | undefined): boolean {
+  return sni !== undefined || mode === 'ISTIO_MUTUAL';
 }
 
 /** The mesh text with auto mTLS on and every other line as it is. */
@@ -225,7 +242,7 @@ export function mergePatchFor(edit: LiveEdit, live: Json): Json {
     const mesh = (live.data as Record<string, unknown> | undefined)?.mesh;
     return { data: { mesh: meshTextWithAutoMtls(typeof mesh === 'string' ? mesh : undefined) } };
   }
-  if (edit.kind === 'set-port-tls-mode') return portTlsPatch(edit.ports, edit.mode, live);
+  if (edit.kind === 'set-port-tls-mode') return portTlsPatch(edit.ports, edit.mode, edit.sni, live);
   for (const anchor of edit.anchors) {
     const found = valueAtPointer(live, anchor.pointer);
     if (found !== anchor.value) {
@@ -250,30 +267,30 @@ export function mergePatchFor(edit: LiveEdit, live: Json): Json {
     node = node[part as string] as Record<string, unknown>;
   }
   if (edit.kind === 'remove-tls') delete node[tlsKey];
-  else node[tlsKey] = tlsWithMode(liveTls, edit.mode);
+  else node[tlsKey] = tlsWithMode(liveTls, edit.mode, edit.sni);
   const listPath = parts.slice(0, firstList - 1);
   const listKey = parts[firstList - 1] as string;
   return nest([...listPath, listKey], valueAt(copy, [...listPath, listKey]));
 }
 
 /**
- * The merge patch of a tls block outside any list: null removes it; ISTIO_MUTUAL sets the mode and
- * removes every other field the live block has (a merge patch keeps what it does not name); any
- * other mode is set alone.
+ * The merge patch of a tls block outside any list: null removes it; a block written whole
+ * (tlsWithMode) is sent with null for every other field the live block has (a merge patch keeps what
+ * it does not name); any other mode is set alone.
  */
 function tlsMergePatch(
   edit: Extract<LiveEdit, { kind: 'set-tls-mode' | 'remove-tls' }>,
   live: Json | undefined,
 ): Json | null {
   if (edit.kind === 'remove-tls') return null;
-  const patch: Json = { mode: edit.mode };
-  if (edit.mode === 'ISTIO_MUTUAL')
-    for (const key of Object.keys(live ?? {})) if (key !== 'mode') patch[key] = null;
+  if (!replacesBlock(edit.mode, edit.sni)) return { mode: edit.mode };
+  const patch = tlsWithMode(undefined, edit.mode, edit.sni);
+  for (const key of Object.keys(live ?? {})) if (!(key in patch)) patch[key] = null;
   return patch;
 }
 
 /** The live top-level portLevelSettings with each port's tls.mode set (its entry, or a new one). */
-function portTlsPatch(ports: readonly number[], mode: string, live: Json): Json {
+function portTlsPatch(ports: readonly number[], mode: string, sni: string | undefined, live: Json): Json {
   const current = valueAt(live, ['spec', 'trafficPolicy', 'portLevelSettings']);
   if (current !== undefined && !Array.isArray(current))
     throw new StaleEditError('spec.trafficPolicy.portLevelSettings is not a list');
@@ -281,10 +298,10 @@ function portTlsPatch(ports: readonly number[], mode: string, live: Json): Json 
   for (const port of ports) {
     const entry = list.find((e) => (e.port as { number?: unknown } | undefined)?.number === port);
     if (!entry) {
-      list.push(portEntry(port, mode));
+      list.push(portEntry(port, tlsWithMode(undefined, mode, sni)));
       continue;
     }
-    entry.tls = tlsWithMode(entry.tls as Json | undefined, mode);
+    entry.tls = tlsWithMode(entry.tls as Json | undefined, mode, sni);
   }
   return { spec: { trafficPolicy: { portLevelSettings: list } } };
 }

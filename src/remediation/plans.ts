@@ -270,7 +270,8 @@ function portExceptionName(
 export function setDestinationRuleTls(
   rule: DestinationRule,
   path: string,
-  mode: 'ISTIO_MUTUAL' | 'DISABLE',
+  mode: RuleTlsMode,
+  options: { readonly sni?: string } = {},
 ): RemediationPlan {
   const target = {
     apiVersion: DR_API,
@@ -278,7 +279,7 @@ export function setDestinationRuleTls(
     namespace: rule.meta.namespace,
     name: rule.meta.name,
   };
-  const { edit, jsonPatch } = setTlsModeEdit(rule, path, mode);
+  const { edit, jsonPatch } = setTlsModeEdit(rule, path, mode, options.sni);
   // ISTIO_MUTUAL replaces a SIMPLE/MUTUAL block whole: its SANs and SNI would stay in force otherwise.
   const others = mode === 'ISTIO_MUTUAL' ? otherTlsFields(tlsAt(rule, path)) : [];
   const dropped =
@@ -288,10 +289,7 @@ export function setDestinationRuleTls(
   return {
     id: `set-tls-${mode.toLowerCase().replace('_', '-')}:DestinationRule/${rule.meta.namespace}/${rule.meta.name}:${path}`,
     title: `Set ${path.replace(/^spec\./, '')}.mode to ${mode} in DestinationRule ${rule.meta.namespace}/${rule.meta.name}`,
-    risk:
-      (mode === 'ISTIO_MUTUAL'
-        ? 'Clients using this rule send Istio mTLS; servers without a sidecar or with DISABLE would then fail.'
-        : 'Clients using this rule send plaintext; STRICT servers would reject them.') + dropped,
+    risk: tlsRisk(mode, options.sni) + dropped,
     action: 'merge-patch',
     target,
     edit,
@@ -299,6 +297,17 @@ export function setDestinationRuleTls(
       ? jsonPatchCommand('destinationrule', target, jsonPatch)
       : mergePatchCommand('destinationrule', target, nestedTls(path, mode)),
   };
+}
+
+/** A tls.mode a plan sets: Istio mTLS, plaintext, or TLS originated to an external host. */
+export type RuleTlsMode = 'ISTIO_MUTUAL' | 'DISABLE' | 'SIMPLE';
+
+function tlsRisk(mode: RuleTlsMode, sni: string | undefined): string {
+  if (mode === 'ISTIO_MUTUAL')
+    return 'Clients using this rule send Istio mTLS; servers without a sidecar or with DISABLE would then fail.';
+  if (mode === 'SIMPLE')
+    return `Clients using this rule originate TLS${sni ? ` (sni ${sni})` : ''} and check the server against the system CAs: applications must call it over plain HTTP.`;
+  return 'Clients using this rule send plaintext; STRICT servers would reject them.';
 }
 
 /** The snapshot's tls block at a field path of the rule (`spec.trafficPolicy.portLevelSettings[0].tls`). */
@@ -323,10 +332,11 @@ function otherTlsFields(tls: ClientTlsSettings | undefined): string[] {
 export function setDestinationRulePortTls(
   rule: DestinationRule,
   ports: readonly number[],
-  mode: 'ISTIO_MUTUAL' | 'DISABLE',
+  mode: RuleTlsMode,
+  options: { readonly sni?: string } = {},
 ): RemediationPlan {
   const target = drTarget(rule);
-  const { edit, mergePatch, jsonPatch } = setPortTlsModeEdit(rule, ports, mode);
+  const { edit, mergePatch, jsonPatch } = setPortTlsModeEdit(rule, ports, mode, options.sni);
   const listed = `port${ports.length > 1 ? 's' : ''} ${ports.join(', ')}`;
   return {
     id: `set-port-tls-${mode.toLowerCase().replace('_', '-')}:DestinationRule/${rule.meta.namespace}/${rule.meta.name}:${ports.join(',')}`,
@@ -495,37 +505,116 @@ function hostRuleName(host: string, suffix: string): string {
   return generatedName(labels.join('-'), suffix, host, spelled);
 }
 
-/** TLS origination for an external host: SIMPLE with SNI (HTTP ports), or DISABLE when the app already speaks TLS. */
+/** What a rule for an external host sets: originated TLS, or the app's own bytes. */
+export type ExternalTls = 'SIMPLE' | 'DISABLE';
+
+/**
+ * A rule for an external host: TLS origination (SIMPLE with SNI) for an app that sends plaintext to a
+ * TLS port, or DISABLE, which passes the app's own bytes (its TLS, or plain HTTP to a plaintext port).
+ * `mode` is one mode for every port, or a mode for each port that changes when the host's ports need
+ * different ones (the others keep the TLS `beside` gives them). Created where it wins for the failing
+ * clients: `beside` is the wildcard rule they use now, whose namespace, export and workload selector
+ * the new rule takes (the exact host wins there); without one, the ServiceEntry's namespace.
+ */
 export function createExternalDestinationRule(
   namespace: string,
   host: string,
-  mode: 'SIMPLE' | 'DISABLE',
+  mode: ExternalTls | ReadonlyMap<number, ExternalTls>,
+  options: { readonly beside?: DestinationRule; readonly appSpeaksTls?: boolean } = {},
 ): RemediationPlan {
-  const name = `${host.replace(/^\*\./, 'wildcard-').replace(/[^a-z0-9-]/g, '-')}-tls`.slice(0, 63);
-  const tls = mode === 'SIMPLE' ? { mode, sni: host } : { mode };
+  const { beside } = options;
+  const name = externalRuleName(host, 'tls');
+  const tlsFor = (m: ExternalTls) => (m === 'SIMPLE' ? { mode: m, sni: host } : { mode: m });
   const object = {
     apiVersion: DR_API,
     kind: 'DestinationRule',
     metadata: { name, namespace },
-    spec: { host, trafficPolicy: { tls } },
+    spec: {
+      host,
+      // Copied whenever set: a rule without exportTo follows the mesh's default, which may be ".".
+      ...(beside && beside.exportTo.length > 0 ? { exportTo: [...beside.exportTo] } : {}),
+      ...(beside?.workloadSelector
+        ? { workloadSelector: { matchLabels: { ...beside.workloadSelector } } }
+        : {}),
+      trafficPolicy: typeof mode === 'string' ? { tls: tlsFor(mode) } : perPortPolicy(beside, mode, tlsFor),
+    },
   };
+  const where = beside
+    ? `, more specific than ${beside.meta.namespace}/${beside.meta.name} (${beside.host})`
+    : '';
+  const besideRisk = beside
+    ? ` Only calls to ${host} from the clients that use ${beside.meta.namespace}/${beside.meta.name} change; for this host the new rule replaces that rule's whole traffic policy.`
+    : '';
+  if (typeof mode !== 'string') {
+    const listed = [...mode].map(([port, m]) => `${port} ${m}`).join(', ');
+    return {
+      id: `create-external-dr-ports:DestinationRule/${namespace}/${name}`,
+      title: `Give ${host} the TLS each port needs: ${listed} (DestinationRule)${where}`,
+      risk: `Ports set to SIMPLE get TLS from the sidecar (applications call them over plain HTTP); ports set to DISABLE pass the application's own bytes; the host's other ports keep their TLS.${besideRisk}`,
+      action: 'create',
+      target: { apiVersion: DR_API, kind: 'DestinationRule', namespace, name },
+      body: object,
+      kubectl: applyCommand(object),
+    };
+  }
   return {
     // Both modes create an object of this name: the mode is part of the id, so a button never resolves
     // to the other plan.
     id: `create-external-dr-${mode.toLowerCase()}:DestinationRule/${namespace}/${name}`,
     title:
       mode === 'SIMPLE'
-        ? `Originate TLS to ${host} (DestinationRule SIMPLE with sni)`
-        : `Let the application's own TLS through to ${host} (DestinationRule DISABLE)`,
+        ? `Originate TLS to ${host} (DestinationRule SIMPLE with sni)${where}`
+        : options.appSpeaksTls === false
+          ? `Send plain HTTP to ${host} as the application writes it (DestinationRule DISABLE)${where}`
+          : `Let the application's own TLS through to ${host} (DestinationRule DISABLE)${where}`,
     risk:
-      mode === 'SIMPLE'
+      (mode === 'SIMPLE'
         ? 'Applications must then call this host over plain HTTP; the sidecar adds TLS and checks the server against the system CAs.'
-        : 'No mesh mTLS towards this host; the application keeps its own TLS end to end.',
+        : options.appSpeaksTls === false
+          ? 'No TLS towards this host: the server serves plaintext there.'
+          : 'No mesh mTLS towards this host; the application keeps its own TLS end to end.') + besideRisk,
     action: 'create',
     target: { apiVersion: DR_API, kind: 'DestinationRule', namespace, name },
     body: object,
     kubectl: applyCommand(object),
   };
+}
+
+/** A traffic policy with `modes` for their ports, and the TLS `beside` gives the others kept. */
+function perPortPolicy(
+  beside: DestinationRule | undefined,
+  modes: ReadonlyMap<number, ExternalTls>,
+  tlsFor: (m: ExternalTls) => Record<string, unknown>,
+): Record<string, unknown> {
+  const kept = beside?.trafficPolicy;
+  const entries = new Map<number, Record<string, unknown>>();
+  for (const e of kept?.portLevelSettings ?? []) if (e.tls) entries.set(e.port, { ...e.tls });
+  for (const [port, m] of modes) entries.set(port, tlsFor(m));
+  return {
+    ...(kept?.tls ? { tls: { ...kept.tls } } : {}),
+    portLevelSettings: [...entries.keys()]
+      .sort((a, b) => a - b)
+      .map((port) => ({ port: { number: port }, tls: entries.get(port) })),
+  };
+}
+
+/**
+ * A DNS-1123 name for an external host's rule, one per host: the host as it reads (dots as hyphens)
+ * only when that cannot be another host's name too (lower-case letters, digits and dots alone:
+ * `api-x.com` and `api.x.com` would both read `api-x-com`), else shortened as needed with a hash of
+ * the host, so two hosts never get the same name (and plan id).
+ */
+export function externalRuleName(host: string, suffix: string): string {
+  const base = host
+    .toLowerCase()
+    .replace(/^\*\./, 'wildcard-')
+    .replace(/[^a-z0-9-]+/g, '-')
+    .replace(/^-+|-+$/g, '');
+  const room = 63 - suffix.length - 1;
+  if (/^[a-z0-9]+(\.[a-z0-9]+)*$/.test(host) && base.length <= room) return `${base}-${suffix}`;
+  const hash = createHash('sha256').update(host).digest('hex').slice(0, 8);
+  const head = base.slice(0, room - hash.length - 1).replace(/-+$/, '');
+  return `${head ? `${head}-` : ''}${hash}-${suffix}`;
 }
 
 export function enableAutoMtls(source: Ref | undefined, meshText: string | undefined): RemediationPlan {

@@ -142,6 +142,26 @@ describe('edits from the live object', () => {
     });
   });
 
+  it('TLS origination to an external host: the block becomes exactly SIMPLE with its sni', () => {
+    const { edit, jsonPatch } = setTlsModeEdit(
+      snapshotRule,
+      'spec.trafficPolicy.tls',
+      'SIMPLE',
+      'pay.example.com',
+    );
+    const mutual = live();
+    Object.assign(mutual.spec.trafficPolicy.tls, {
+      mode: 'ISTIO_MUTUAL',
+      subjectAltNames: ['spiffe://td/ns/shop/sa/pay'],
+    });
+    expect(mergePatchFor(edit, mutual)).toEqual({
+      spec: { trafficPolicy: { tls: { mode: 'SIMPLE', sni: 'pay.example.com', subjectAltNames: null } } },
+    });
+    expect(jsonPatch).toEqual([
+      { op: 'add', path: '/spec/trafficPolicy/tls', value: { mode: 'SIMPLE', sni: 'pay.example.com' } },
+    ]);
+  });
+
   it('refuses when the port at the index is another one now', () => {
     const { edit } = setTlsModeEdit(
       snapshotRule,

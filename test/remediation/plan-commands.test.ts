@@ -93,6 +93,15 @@ describe('generated commands run as printed, whatever the names hold', () => {
       createNamespacePolicy(NS, 'PERMISSIVE'),
       createNamespaceDestinationRule(NS, NS, 'ISTIO_MUTUAL'),
       createExternalDestinationRule(NS, "api.example.com';touch pwned;'", 'SIMPLE'),
+      createExternalDestinationRule(
+        NS,
+        "api.example.com';touch pwned;'",
+        new Map([
+          [80, 'SIMPLE'],
+          [443, 'DISABLE'],
+        ]),
+        { beside: rule },
+      ),
     ]) {
       const [call] = runs(plan);
       expect(call?.argv).toEqual(['apply', '-f', '-']);

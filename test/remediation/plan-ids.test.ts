@@ -56,9 +56,9 @@ it('no plan id names two different plans on the example mesh, every fixture and 
   ).toEqual([]);
 });
 
-it('the two ways to fix an external HTTPS port have ids of their own', () => {
-  // A ServiceEntry with an HTTP and an HTTPS port and an ISTIO_MUTUAL rule: SIMPLE for one, DISABLE
-  // for the other, both creating an object of the same name.
+it('the two ways to fix an external host’s ports have ids of their own', () => {
+  // A ServiceEntry with an HTTP port to the server's TLS port and an HTTPS port, and the host's own
+  // ISTIO_MUTUAL rule: SIMPLE for one, DISABLE for the other, both patching that rule.
   const snapshot = snapshotOf(`---
 apiVersion: v1
 kind: Namespace
@@ -80,7 +80,7 @@ spec:
   hosts: [api.partner.example]
   location: MESH_EXTERNAL
   resolution: DNS
-  ports: [{ number: 80, name: http, protocol: HTTP }, { number: 443, name: https, protocol: HTTPS }]
+  ports: [{ number: 80, name: http, protocol: HTTP, targetPort: 443 }, { number: 443, name: https, protocol: HTTPS }]
 ---
 apiVersion: networking.istio.io/v1
 kind: DestinationRule
@@ -89,9 +89,9 @@ spec: { host: api.partner.example, trafficPolicy: { tls: { mode: ISTIO_MUTUAL } 
 `);
   expect(collisions(snapshot)).toEqual([]);
   const ids = diagnose(snapshot, { now: NOW }).findings.flatMap((f) => f.remediations.map((p) => p.id));
-  expect(ids.filter((id) => id.startsWith('create-external-dr')).sort()).toEqual([
-    'create-external-dr-disable:DestinationRule/shop/api-partner-example-tls',
-    'create-external-dr-simple:DestinationRule/shop/api-partner-example-tls',
+  expect(ids.filter((id) => id.includes('DestinationRule/shop/partner')).sort()).toEqual([
+    'set-port-tls-disable:DestinationRule/shop/partner:443',
+    'set-port-tls-simple:DestinationRule/shop/partner:80',
   ]);
 });
 
