@@ -29,3 +29,13 @@ export function generatedName(readable: string, suffix: string, identity: string
 export function canonicalLabels(labels: Readonly<Record<string, string>>): string {
   return JSON.stringify(Object.entries(labels).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }
+
+/**
+ * A DNS-1123 name for an external host's rule, one per host: the host as it reads (dots as hyphens)
+ * only when that cannot be another host's name too (lower-case letters, digits and dots alone:
+ * `api-x.com` and `api.x.com` would both read `api-x-com`), else with a hash of the host.
+ */
+export function externalRuleName(host: string, suffix: string): string {
+  const readable = host.toLowerCase().replace(/^\*\./, 'wildcard-').replace(/\./g, '-');
+  return generatedName(readable, suffix, host, /^[a-z0-9]+(\.[a-z0-9]+)*$/.test(host));
+}

@@ -23,7 +23,7 @@ import {
   setPortTlsModeEdit,
   setTlsModeEdit,
 } from './live-edit.js';
-import { canonicalLabels, generatedName } from './object-names.js';
+import { canonicalLabels, externalRuleName, generatedName } from './object-names.js';
 
 export type PlanAction = 'merge-patch' | 'create' | 'delete' | 'rollout-restart';
 
@@ -596,25 +596,6 @@ function perPortPolicy(
       .sort((a, b) => a - b)
       .map((port) => ({ port: { number: port }, tls: entries.get(port) })),
   };
-}
-
-/**
- * A DNS-1123 name for an external host's rule, one per host: the host as it reads (dots as hyphens)
- * only when that cannot be another host's name too (lower-case letters, digits and dots alone:
- * `api-x.com` and `api.x.com` would both read `api-x-com`), else shortened as needed with a hash of
- * the host, so two hosts never get the same name (and plan id).
- */
-export function externalRuleName(host: string, suffix: string): string {
-  const base = host
-    .toLowerCase()
-    .replace(/^\*\./, 'wildcard-')
-    .replace(/[^a-z0-9-]+/g, '-')
-    .replace(/^-+|-+$/g, '');
-  const room = 63 - suffix.length - 1;
-  if (/^[a-z0-9]+(\.[a-z0-9]+)*$/.test(host) && base.length <= room) return `${base}-${suffix}`;
-  const hash = createHash('sha256').update(host).digest('hex').slice(0, 8);
-  const head = base.slice(0, room - hash.length - 1).replace(/-+$/, '');
-  return `${head ? `${head}-` : ''}${hash}-${suffix}`;
 }
 
 export function enableAutoMtls(source: Ref | undefined, meshText: string | undefined): RemediationPlan {

@@ -3,11 +3,9 @@
 // cannot start a line of its own that reads like the verdict.
 import type pc from 'picocolors';
 import type { Gap } from '../snapshot/types.js';
-import { sanitizeText } from './sanitize.js';
+import { oneLine } from './sanitize.js';
 
 type Colors = ReturnType<typeof pc.createColors>;
-
-const oneLine = (text: string) => sanitizeText(text).replace(/\s*[\r\n]+\s*/g, ' ');
 
 export function gapSectionLines(gaps: readonly Gap[], c: Colors): string[] {
   const out: string[] = [];

@@ -4,7 +4,7 @@
 // Applied, as the impact engine of `diff --base` and `fix` judges it, it repairs those calls and breaks none.
 import { describe, expect, it } from 'vitest';
 import { diagnose } from '../../src/engine/diagnose.js';
-import { externalRuleName } from '../../src/remediation/plans.js';
+import { externalRuleName } from '../../src/remediation/object-names.js';
 import { app, destinationRule, namespace, snapshotOf } from '../helpers/mesh.js';
 import { callsChangedBy } from '../helpers/plan-effect.js';
 
