@@ -36,8 +36,10 @@ export function parsePemBundle(pem: string): CertificateInfo[] {
 
 function describe(x509: X509Certificate): CertificateInfo {
   return {
-    subject: oneLine(x509.subject),
-    issuer: oneLine(x509.issuer),
+    // Node leaves `subject` undefined when the Subject is empty, and Istio issues every workload
+    // certificate so (its identity is only in the critical SAN): an empty name is normal, not an error.
+    subject: oneLine(x509.subject as string | undefined),
+    issuer: oneLine(x509.issuer as string | undefined),
     serialNumber: x509.serialNumber,
     notBefore: new Date(x509.validFrom),
     notAfter: new Date(x509.validTo),
@@ -51,8 +53,8 @@ function describe(x509: X509Certificate): CertificateInfo {
   };
 }
 
-function oneLine(dn: string): string {
-  return dn.split('\n').filter(Boolean).join(', ') || '(empty)';
+function oneLine(dn: string | undefined): string {
+  return (dn ?? '').split('\n').filter(Boolean).join(', ') || '(empty)';
 }
 
 export function daysBetween(from: Date, to: Date): number {

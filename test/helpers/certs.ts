@@ -10,7 +10,11 @@ export interface Issued {
 }
 
 export interface CertOptions {
-  readonly commonName: string;
+  /**
+   * Omitted: an empty Subject, the shape of every workload certificate Istio issues (identity only in a
+   * critical SAN). An empty string still writes a CN attribute.
+   */
+  readonly commonName?: string;
   readonly notBefore: Date;
   readonly notAfter: Date;
   readonly isCa?: boolean;
@@ -41,16 +45,24 @@ export function issueCertificate(options: CertOptions): Issued {
   cert.serialNumber = (serial++).toString(16).padStart(4, '0');
   cert.validity.notBefore = options.notBefore;
   cert.validity.notAfter = options.notAfter;
-  const subject = [
-    { name: 'commonName', value: options.commonName },
-    { name: 'organizationName', value: options.organization ?? 'cluster.local' },
-  ];
+  const subject =
+    options.commonName === undefined
+      ? []
+      : [
+          { name: 'commonName', value: options.commonName },
+          { name: 'organizationName', value: options.organization ?? 'cluster.local' },
+        ];
   cert.setSubject(subject);
   cert.setIssuer(options.issuer ? options.issuer.cert.subject.attributes : subject);
   const extensions: object[] = [{ name: 'basicConstraints', cA: !!options.isCa, critical: true }];
   if (options.isCa) extensions.push({ name: 'keyUsage', keyCertSign: true, cRLSign: true, critical: true });
   if (options.spiffeId)
-    extensions.push({ name: 'subjectAltName', altNames: [{ type: 6, value: options.spiffeId }] });
+    extensions.push({
+      name: 'subjectAltName',
+      // RFC 5280: the SAN is critical when the Subject is empty (Istio marks it so).
+      critical: subject.length === 0,
+      altNames: [{ type: 6, value: options.spiffeId }],
+    });
   cert.setExtensions(extensions);
   cert.sign(options.issuer?.key ?? keys.privateKey, forge.md.sha256.create());
   return { pem: forge.pki.certificateToPem(cert), cert, key: keys.privateKey };

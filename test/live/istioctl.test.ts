@@ -1,3 +1,4 @@
+import { X509Certificate } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -260,6 +261,51 @@ describe('workload certificates (certs, and check on a live cluster)', () => {
     expect(fake.requests.some((r) => r.path.includes('/secrets'))).toBe(false);
     expect(result.findings).toEqual([]);
   });
+
+  it('reads a certificate with an empty Subject, as Istio issues every workload certificate', async () => {
+    const { config } = await cluster();
+    const istioLeaf = issueCertificate({
+      issuer: root,
+      spiffeId: 'spiffe://cluster.local/ns/shop/sa/healthy',
+      notBefore: daysFrom(NOW, -0.5),
+      notAfter: daysFrom(NOW, 0.5),
+    }).pem;
+    // Really no Subject (node-forge with CN '' would still write a CN attribute).
+    expect(new X509Certificate(istioLeaf).subject ?? '').toBe('');
+    const istioctl = fakeIstioctl({
+      mode: 'answer',
+      analyze: '[]',
+      secrets: { 'healthy.shop': secretDump(istioLeaf + root.pem, root.pem) },
+    });
+    const certs = await run(
+      'certs',
+      ...[
+        '--kubeconfig',
+        config,
+        '-n',
+        'shop',
+        '--pod',
+        'healthy',
+        '-o',
+        'json',
+        '--istioctl',
+        istioctl.path,
+      ],
+    );
+    const result = JSON.parse(certs.stdout);
+    expect(result.findings).toEqual([]);
+    expect(result.certificates.find((c: { key: string }) => c.key === 'default')).toMatchObject({
+      subject: '(empty)',
+      spiffeIds: ['spiffe://cluster.local/ns/shop/sa/healthy'],
+      issuer: 'CN=root, O=cluster.local',
+    });
+    const check = await run(
+      'check',
+      ...['--kubeconfig', config, '-n', 'shop', '-o', 'json', '--istioctl', istioctl.path],
+    );
+    const codes = JSON.parse(check.stdout).findings.map((f: { code: string }) => f.code);
+    expect(codes).not.toContain('certificate-invalid');
+  }, 30_000);
 
   it('--read-ca-secret reads the CA Secret (and says why it is opt-in in --help)', async () => {
     const { config, istioctl } = await cluster();
