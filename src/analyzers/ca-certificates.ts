@@ -2,6 +2,8 @@
 // (plug-in `cacerts` or self-signed `istio-ca-secret`) and the `istio-ca-root-cert` ConfigMap that every
 // namespace's proxies trust. Expired/expiring, a CA cert not chaining to its root, a namespace root that
 // is not the CA's root, unreadable PEM, and injected namespaces without the root ConfigMap.
+
+import { caSecretChains } from '../certs/ca-signing.js';
 import {
   type CertificateInfo,
   CertificateParseError,
@@ -162,35 +164,52 @@ function trustFindings(parsed: readonly Parsed[]): Finding[] {
   const caRoots = parsed.filter((p) => p.source.role === 'ca-root');
   const roots = caRoots.flatMap((p) => p.certs);
   if (roots.length === 0) return findings;
-  for (const p of parsed.filter((x) => x.source.role === 'ca-cert')) {
-    const chainSource = parsed.find(
-      (x) => x.source.role === 'ca-chain' && x.source.owner.name === p.source.owner.name,
-    );
-    const chain = [...p.certs, ...(chainSource?.certs.slice(1) ?? [])];
+  const caRootSource = describeSource(caRoots[0]?.source as CertificateSource);
+  const signing = caSecretChains(parsed);
+  for (const { signer, chain } of signing) {
     if (chainVerifies(chain, roots)) continue;
     findings.push(
       finding({
         code: 'certificate-untrusted',
-        message: `${describeSource(p.source)} does not chain to the root in ${describeSource(caRoots[0]?.source as CertificateSource)}: workload certificates it signs are rejected by peers ("x509: certificate signed by unknown authority").`,
-        why: [`Signing certificate issuer: "${p.certs[0]?.issuer}"; root subject: "${roots[0]?.subject}".`],
+        message: `${describeSource(signer.source)} does not chain to the root in ${caRootSource}: workload certificates it signs are rejected by peers ("x509: certificate signed by unknown authority").`,
+        why: [
+          `Signing certificate issuer: "${signer.certs[0]?.issuer}"; root subject: "${roots[0]?.subject}".`,
+        ],
         fix: 'Put the matching root-cert.pem (and cert-chain.pem) in the CA secret, then restart istiod and the workloads.',
-        resource: p.source.owner,
-        location: p.source.location,
-        path: `data.${p.source.key}`,
-        remediations: [restartIstiodThenWorkloads(p.source.owner.namespace ?? 'istio-system')],
+        resource: signer.source.owner,
+        location: signer.source.location,
+        path: `data.${signer.source.key}`,
+        remediations: [restartIstiodThenWorkloads(signer.source.owner.namespace ?? 'istio-system')],
       }),
     );
   }
+  // A namespace must trust a root the CA's signing chain verifies to: proxies verify each peer's
+  // certificate with that chain against their istio-ca-root-cert. Sharing some other root of the CA's
+  // bundle (the old one, mid-rotation) is not enough. Without a signing certificate that chains to the
+  // CA's roots (self-signed CA, or untrusted, reported above) any of the CA's roots will do.
+  const chains = signing.map((s) => s.chain).filter((chain) => chainVerifies(chain, roots));
+  const anchors = roots.filter((root) => chains.some((chain) => chainVerifies(chain, [root])));
   const rootPrints = new Set(roots.map((r) => r.fingerprint256));
   for (const p of parsed.filter((x) => x.source.role === 'namespace-root')) {
-    if (p.certs.some((c) => rootPrints.has(c.fingerprint256))) continue;
+    const trusts =
+      chains.length > 0
+        ? chains.some((chain) => chainVerifies(chain, p.certs))
+        : p.certs.some((c) => rootPrints.has(c.fingerprint256));
+    if (trusts) continue;
     const ns = p.source.owner.namespace ?? 'default';
+    const caRoot = anchors.length > 0 ? 'the root the CA signs under' : "the CA's root";
+    const staleRotation = p.certs.some((c) => rootPrints.has(c.fingerprint256));
     findings.push(
       finding({
         code: 'ca-root-mismatch',
-        message: `The mesh root that proxies in ${ns} trust (${describeSource(p.source)}) is not the CA's root (${describeSource(caRoots[0]?.source as CertificateSource)}): their mTLS handshakes with workloads signed by the current CA fail ("x509: certificate signed by unknown authority").`,
+        message: `The mesh root that proxies in ${ns} trust (${describeSource(p.source)}) is not ${caRoot} (${caRootSource}): their mTLS handshakes with workloads signed by the current CA fail ("x509: certificate signed by unknown authority").`,
         why: [
-          `Namespace root: "${p.certs[0]?.subject}" (${p.certs[0]?.fingerprint256.slice(0, 23)}…); CA root: "${roots[0]?.subject}" (${roots[0]?.fingerprint256.slice(0, 23)}…).`,
+          `Namespace root${p.certs.length > 1 ? 's' : ''}: ${describeRoots(p.certs)}; ${caRoot}: ${describeRoots(anchors.length > 0 ? anchors : roots.slice(0, 1))}.`,
+          ...(staleRotation
+            ? [
+                "The namespace holds only another root of the CA's bundle: a root rotation that istiod has not yet written into this namespace.",
+              ]
+            : []),
           'istiod writes istio-ca-root-cert into every namespace; a stale copy means istiod has not synced it (or it was overwritten).',
         ],
         fix: 'Restart istiod so it rewrites istio-ca-root-cert in every namespace, then restart the workloads in this namespace.',
@@ -202,6 +221,10 @@ function trustFindings(parsed: readonly Parsed[]): Finding[] {
     );
   }
   return findings;
+}
+
+function describeRoots(certs: readonly CertificateInfo[]): string {
+  return certs.map((c) => `"${c.subject}" (${c.fingerprint256.slice(0, 23)}…)`).join(', ');
 }
 
 function missingRootFindings(snapshot: {

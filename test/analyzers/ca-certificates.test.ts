@@ -122,6 +122,40 @@ describe('CA certificates', () => {
     expect(findings[0]?.location?.line).toBeGreaterThan(1);
   });
 
+  it('mid-rotation, a namespace that trusts only the old root is ca-root-mismatch even though the CA bundle still lists it', () => {
+    const oldRoot = issueCertificate({
+      commonName: 'root-old',
+      isCa: true,
+      notBefore: daysFrom(NOW, -1000),
+      notAfter: daysFrom(NOW, 60),
+    });
+    const newRoot = issueCertificate({
+      commonName: 'root-new',
+      isCa: true,
+      notBefore: daysFrom(NOW, -1),
+      notAfter: daysFrom(NOW, 3000),
+    });
+    const newCa = issueCertificate({
+      commonName: 'ca-new',
+      isCa: true,
+      issuer: newRoot,
+      notBefore: daysFrom(NOW, -1),
+      notAfter: daysFrom(NOW, 700),
+    });
+    const findings = check(
+      cacerts({
+        'root-cert.pem': newRoot.pem + oldRoot.pem,
+        'ca-cert.pem': newCa.pem,
+        'cert-chain.pem': newCa.pem + newRoot.pem,
+      }) +
+        rootConfigMap('shop', oldRoot.pem) +
+        rootConfigMap('pay', newRoot.pem + oldRoot.pem),
+    );
+    expect(findings.map((f) => [f.code, f.resource.namespace])).toEqual([['ca-root-mismatch', 'shop']]);
+    expect(findings[0]?.message).toContain('the root the CA signs under');
+    expect(findings[0]?.why.join(' ')).toContain('"CN=root-new, O=cluster.local"');
+  });
+
   it('unreadable PEM is certificate-invalid, not a crash', () => {
     const findings = check(
       cacerts({
