@@ -25,7 +25,7 @@ export interface CliSourceOptions {
 
 // The CA secrets hold ca-key.pem: reading them is an explicit choice, with the risk said where it is made.
 export const READ_CA_SECRET_HELP =
-  'also read the CA Secrets (cacerts, istio-ca-secret) to check the CA and intermediate certificates. RISK: they hold the CA private key (ca-key.pem): whoever holds these credentials can issue any mesh identity. Default: only the istio-ca-root-cert ConfigMaps and proxy chains';
+  'also read the CA Secrets (cacerts, istio-ca-secret; as istiod does, istio-ca-secret is ignored when cacerts exists) to check the CA and intermediate certificates. RISK: they hold the CA private key (ca-key.pem): whoever holds these credentials can issue any mesh identity. Default: only the istio-ca-root-cert ConfigMaps and proxy chains';
 
 export function withSource(command: Command, outputs: string[]): Command {
   return command

@@ -3,6 +3,7 @@
 import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
 
+import { CA_SECRET_NAMES, caSecretsIstiodUses } from './ca-secrets.js';
 import { podTlsMode } from './endpoint-tls-mode.js';
 import { fastParse, NOT_FAST } from './fast-schema.js';
 import { routerReason } from './gateway-proxy.js';
@@ -60,7 +61,6 @@ import {
 } from './types.js';
 
 const WORKLOAD_KINDS = new Set(['Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet', 'Job', 'CronJob']);
-const CA_SECRET_NAMES = new Set(['cacerts', 'istio-ca-secret']);
 
 type Meta = z.infer<typeof metadataSchema>;
 type PodSpec = z.infer<typeof podSpecSchema>;
@@ -319,7 +319,8 @@ export function buildSnapshot(raws: readonly RawObject[], options: BuildOptions 
     virtualServices,
     meshConfig,
     injector,
-    certificates,
+    // Only now: the mesh config that names the root namespace may come after the Secrets.
+    certificates: caSecretsIstiodUses(certificates, meshConfig.rootNamespace),
     gaps: [...(options.gaps ?? []), ...(leftOut?.gaps() ?? [])],
     collectedRootCertConfigMaps: options.collectedRootCertConfigMaps ?? false,
     injectionWebhooks: webhooks,

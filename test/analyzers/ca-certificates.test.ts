@@ -156,6 +156,62 @@ describe('CA certificates', () => {
     expect(findings[0]?.why.join(' ')).toContain('"CN=root-new, O=cluster.local"');
   });
 
+  describe('the CA Secret istiod uses', () => {
+    const secret = (name: string, namespace: string, data: Record<string, string>) =>
+      cacerts(data)
+        .replace('name: cacerts', `name: ${name}`)
+        .replace('namespace: istio-system', `namespace: ${namespace}`);
+    const ca = issueCertificate({
+      commonName: 'ca',
+      isCa: true,
+      issuer: root,
+      notBefore: daysFrom(NOW, -10),
+      notAfter: daysFrom(NOW, 300),
+    });
+    const plugIn = { 'root-cert.pem': root.pem, 'ca-cert.pem': ca.pem, 'cert-chain.pem': ca.pem + root.pem };
+    const selfSigned = (notAfter: Date) =>
+      issueCertificate({ commonName: 'self', isCa: true, notBefore: daysFrom(NOW, -400), notAfter });
+
+    it('with cacerts present, a leftover istio-ca-secret is ignored: its expiry is no finding', () => {
+      const leftover = selfSigned(daysFrom(NOW, -2));
+      const yaml =
+        secret('cacerts', 'istio-system', plugIn) +
+        secret('istio-ca-secret', 'istio-system', { 'ca-cert.pem': leftover.pem }) +
+        rootConfigMap('shop', root.pem);
+      expect(check(yaml)).toEqual([]);
+      expect(snapshotOf(yaml).certificates.map((c) => c.owner.name)).not.toContain('istio-ca-secret');
+    });
+
+    it("with cacerts present, a namespace that trusts only the leftover istio-ca-secret's root is ca-root-mismatch", () => {
+      const leftover = selfSigned(daysFrom(NOW, 300));
+      const findings = check(
+        secret('cacerts', 'istio-system', plugIn) +
+          secret('istio-ca-secret', 'istio-system', { 'ca-cert.pem': leftover.pem }) +
+          rootConfigMap('shop', leftover.pem),
+      );
+      expect(findings.map((f) => [f.code, f.resource.namespace])).toEqual([['ca-root-mismatch', 'shop']]);
+    });
+
+    it("a cacerts Secret outside Istio's namespace (cert-manager's) is not the mesh CA", () => {
+      const other = selfSigned(daysFrom(NOW, 300));
+      const yaml =
+        secret('cacerts', 'cert-manager', { 'root-cert.pem': other.pem, 'ca-cert.pem': other.pem }) +
+        rootConfigMap('shop', root.pem);
+      expect(check(yaml)).toEqual([]);
+      expect(snapshotOf(yaml).certificates.map((c) => c.role)).toEqual(['namespace-root']);
+    });
+
+    it('the CA Secrets in the configured root namespace are read', () => {
+      const stale = selfSigned(daysFrom(NOW, 300));
+      const mesh = `---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: istio\n  namespace: istio-config\ndata:\n  mesh: |\n    rootNamespace: istio-config\n`;
+      // The Secret comes before the mesh config that names its namespace.
+      const findings = check(
+        secret('cacerts', 'istio-config', plugIn) + mesh + rootConfigMap('shop', stale.pem),
+      );
+      expect(findings.map((f) => [f.code, f.resource.namespace])).toEqual([['ca-root-mismatch', 'shop']]);
+    });
+  });
+
   it('unreadable PEM is certificate-invalid, not a crash', () => {
     const findings = check(
       cacerts({
