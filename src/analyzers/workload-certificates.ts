@@ -112,14 +112,21 @@ export const workloadCertificates: Analyzer = {
         );
       }
       if (source.identity) {
-        const expected = `spiffe://${mesh.snapshot.meshConfig.trustDomain}/ns/${source.identity.namespace}/sa/${source.identity.serviceAccount}`;
-        if (!leaf.spiffeIds.includes(expected)) {
+        const { trustDomain, trustDomainAliases = [] } = mesh.snapshot.meshConfig;
+        const identityIn = (td: string) =>
+          `spiffe://${td}/ns/${source.identity?.namespace}/sa/${source.identity?.serviceAccount}`;
+        const expected = identityIn(trustDomain);
+        // Peers accept the aliases too: the SPIFFE validator trusts every alias, client SAN checks and
+        // AuthorizationPolicy principals are expanded to them (pilot/pkg/networking/plugin/authn,
+        // pkg/spiffe ExpandWithTrustDomains, pilot/pkg/security/trustdomain).
+        const accepted = [trustDomain, ...trustDomainAliases].map(identityIn);
+        if (!leaf.spiffeIds.some((id) => accepted.includes(id))) {
           findings.push(
             finding({
               ...base,
               code: 'certificate-identity-mismatch',
               message: `The certificate of ${describe(source)} carries ${leaf.spiffeIds.join(', ') || 'no SPIFFE URI'}, not ${expected}: peers that check identities (AuthorizationPolicy principals, DestinationRule subjectAltNames) reject it.`,
-              why: [identityDifference(leaf.spiffeIds[0], expected)],
+              why: [identityDifference(leaf.spiffeIds[0], expected, trustDomainAliases)],
               fix: "Check meshConfig.trustDomain (and trustDomainAliases after a migration) and the pod's service account, then restart the pod.",
             }),
           );
@@ -149,13 +156,20 @@ export function formatDuration(days: number): string {
   return `${(days * 24).toFixed(1)} hours`;
 }
 
-function identityDifference(actual: string | undefined, expected: string): string {
+function identityDifference(
+  actual: string | undefined,
+  expected: string,
+  aliases: readonly string[],
+): string {
   const parse = (id: string) => /^spiffe:\/\/([^/]+)\/ns\/([^/]+)\/sa\/(.+)$/.exec(id);
   const a = actual ? parse(actual) : null;
   const e = parse(expected);
   if (!a || !e) return `Expected ${expected}.`;
   const parts: string[] = [];
-  if (a[1] !== e[1]) parts.push(`trust domain ${a[1]} instead of ${e[1]}`);
+  if (a[1] !== e[1] && !aliases.includes(a[1] ?? ''))
+    parts.push(
+      `trust domain ${a[1]} instead of ${e[1]}${aliases.length > 0 ? ` (aliases: ${aliases.join(', ')})` : ''}`,
+    );
   if (a[2] !== e[2]) parts.push(`namespace ${a[2]} instead of ${e[2]}`);
   if (a[3] !== e[3]) parts.push(`service account ${a[3]} instead of ${e[3]}`);
   return `The URI has ${parts.join(', ')}.`;

@@ -707,6 +707,7 @@ function mergeMeshConfig(
     defaultServiceExportTo: parsed.defaultServiceExportTo ?? current.defaultServiceExportTo,
     outboundTrafficPolicy: parsed.outboundTrafficPolicy?.mode ?? current.outboundTrafficPolicy,
     ...proxyMetadataOf(parsed, current),
+    ...trustDomainAliasesOf(parsed, current),
     source: { kind, namespace: meta.namespace, name: meta.name, location: raw.location },
   };
 }
@@ -715,6 +716,16 @@ function mergeMeshConfig(
 function proxyMetadataOf(parsed: z.infer<typeof meshConfigSchema>, current: MeshConfig): Partial<MeshConfig> {
   const metadata = parsed.defaultConfig?.proxyMetadata ?? current.defaultProxyMetadata;
   return metadata ? { defaultProxyMetadata: metadata } : {};
+}
+
+// Istio adds the aliases of each mesh config it layers to those it had (pkg/config/mesh/mesh.go
+// ApplyMeshConfig), where other fields are replaced. Only when some are set, as for proxyMetadata.
+function trustDomainAliasesOf(
+  parsed: z.infer<typeof meshConfigSchema>,
+  current: MeshConfig,
+): Partial<MeshConfig> {
+  const aliases = [...new Set([...(current.trustDomainAliases ?? []), ...(parsed.trustDomainAliases ?? [])])];
+  return aliases.length > 0 ? { trustDomainAliases: aliases.sort() } : {};
 }
 
 interface ConfigMapHandlers {

@@ -161,6 +161,7 @@ export const meshConfigSchema = z.object({
   rootNamespace: z.string().optional(),
   enableAutoMtls: z.boolean().optional(),
   trustDomain: z.string().optional(),
+  trustDomainAliases: z.array(z.string()).nullish(),
   defaultDestinationRuleExportTo: z.array(z.string()).optional(),
   defaultServiceExportTo: z.array(z.string()).optional(),
   outboundTrafficPolicy,

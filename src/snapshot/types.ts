@@ -235,6 +235,11 @@ export interface MeshConfig {
   readonly rootNamespace: string;
   readonly enableAutoMtls: boolean;
   readonly trustDomain: string;
+  /**
+   * Former or peer trust domains treated as this one: peers accept certificates of them, and
+   * AuthorizationPolicy principals and service SANs are expanded to them. Absent when none.
+   */
+  readonly trustDomainAliases?: readonly string[];
   readonly defaultDestinationRuleExportTo?: readonly string[];
   /** Services without their own exportTo are exported here (push_context.go initDefaultExportMaps); default `*`. */
   readonly defaultServiceExportTo?: readonly string[];
