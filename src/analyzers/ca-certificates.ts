@@ -1,9 +1,10 @@
 // Field guide error 3, from what manifests (or the cluster's ConfigMaps and Secrets) show: the CA secret
 // (plug-in `cacerts` or self-signed `istio-ca-secret`) and the `istio-ca-root-cert` ConfigMap that every
-// namespace's proxies trust. Expired/expiring, a CA cert not chaining to its root, a namespace root that
-// is not the CA's root, unreadable PEM, and injected namespaces without the root ConfigMap.
+// namespace's proxies trust. Expired/expiring (an expired old root left beside the root the CA signs
+// under, after a rotation, only warns), a CA cert not chaining to its root, a namespace without the root
+// the CA signs under, unreadable PEM, and injected namespaces without the root ConfigMap.
 
-import { caSecretChains } from '../certs/ca-signing.js';
+import { caSecretChains, type ParsedSource, signingAnchors, validAnchorBeside } from '../certs/ca-signing.js';
 import {
   type CertificateInfo,
   CertificateParseError,
@@ -14,11 +15,6 @@ import {
 import { restartIstiodThenWorkloads } from '../remediation/plans.js';
 import type { CertificateSource } from '../snapshot/types.js';
 import { type AnalysisContext, type Analyzer, type Finding, finding } from './finding.js';
-
-interface Parsed {
-  readonly source: CertificateSource;
-  readonly certs: readonly CertificateInfo[];
-}
 
 export const caCertificates: Analyzer = {
   name: 'CaCertificates',
@@ -32,7 +28,7 @@ export const caCertificates: Analyzer = {
   ],
   analyze(mesh, context) {
     const findings: Finding[] = [];
-    const parsed: Parsed[] = [];
+    const parsed: ParsedSource[] = [];
     for (const source of mesh.snapshot.certificates) {
       if (source.role === 'workload-chain') continue;
       try {
@@ -51,8 +47,9 @@ export const caCertificates: Analyzer = {
         );
       }
     }
+    const anchors = signingAnchors(parsed, mesh.snapshot.certificates);
     for (const p of [...parsed, ...chainCaCertificates(mesh.snapshot.certificates, parsed)])
-      findings.push(...validityFindings(p, context));
+      findings.push(...validityFindings(p, context, anchors));
     findings.push(...trustFindings(parsed));
     findings.push(...missingRootFindings(mesh.snapshot));
     return findings;
@@ -64,10 +61,13 @@ export const caCertificates: Analyzer = {
  * proxies' chains (leaf, then intermediates and root): each one not seen elsewhere is checked once for
  * expiry, so a plug-in CA's intermediate about to expire is not missed.
  */
-function chainCaCertificates(sources: readonly CertificateSource[], parsed: readonly Parsed[]): Parsed[] {
+function chainCaCertificates(
+  sources: readonly CertificateSource[],
+  parsed: readonly ParsedSource[],
+): ParsedSource[] {
   if (parsed.some((p) => p.source.role === 'ca-cert' || p.source.role === 'ca-root')) return [];
   const seen = new Set(parsed.flatMap((p) => p.certs.map((c) => c.fingerprint256)));
-  const found: Parsed[] = [];
+  const found: ParsedSource[] = [];
   for (const source of sources) {
     if (source.role !== 'workload-chain' || !source.pem) continue;
     let certs: CertificateInfo[];
@@ -90,10 +90,16 @@ function describeSource(source: CertificateSource): string {
   return `${owner} (${source.key})`;
 }
 
-function validityFindings({ source, certs }: Parsed, context: AnalysisContext): Finding[] {
+function validityFindings(
+  { source, certs }: ParsedSource,
+  context: AnalysisContext,
+  anchors: readonly CertificateInfo[],
+): Finding[] {
   const findings: Finding[] = [];
   for (const cert of certs) {
     const left = daysBetween(context.now, cert.notAfter);
+    const successor =
+      left <= 0 ? validAnchorBeside(cert, { source, certs }, anchors, context.now) : undefined;
     const fromProxy = source.owner.kind === 'Pod';
     const base = {
       resource: source.owner,
@@ -111,6 +117,23 @@ function validityFindings({ source, certs }: Parsed, context: AnalysisContext): 
           why: ['Check the clock of the machine that issued it, or the CA rotation that installed it early.'],
           fix: 'Install a certificate that is valid now, then restart istiod and the workloads.',
           remediations,
+        }),
+      );
+    } else if (successor) {
+      findings.push(
+        finding({
+          ...base,
+          code: 'certificate-expired',
+          severity: 'warning',
+          message: `${what} expired on ${cert.notAfter.toISOString()} (${Math.floor(-left)} days ago) and is left in the bundle next to the root the CA signs under, "${successor.subject}" (serial ${successor.serialNumber}, valid until ${successor.notAfter.toISOString()}): certificates from the current CA still verify; only one still chained to the old root (a peer not re-issued since, another cluster) is rejected.`,
+          why: [
+            roleWords(source.role),
+            'A proxy skips an expired root as long as the peer chain verifies to another root of its bundle.',
+          ],
+          fix:
+            source.role === 'ca-root'
+              ? 'Remove the expired root from root-cert.pem in this Secret, then restart istiod so it rewrites istio-ca-root-cert in every namespace.'
+              : "Remove the expired root from the CA's root-cert.pem (plug-in CA: Secret cacerts); istiod then rewrites istio-ca-root-cert in every namespace and the proxies pick it up.",
         }),
       );
     } else if (left <= 0) {
@@ -159,7 +182,7 @@ function roleWords(role: CertificateSource['role']): string {
   }
 }
 
-function trustFindings(parsed: readonly Parsed[]): Finding[] {
+function trustFindings(parsed: readonly ParsedSource[]): Finding[] {
   const findings: Finding[] = [];
   const caRoots = parsed.filter((p) => p.source.role === 'ca-root');
   const roots = caRoots.flatMap((p) => p.certs);

@@ -1,6 +1,8 @@
 // Field guide error 3 from the CA material manifests show, with real certificates generated per test.
 import { describe, expect, it } from 'vitest';
+import { caCertificates } from '../../src/analyzers/ca-certificates.js';
 import { diagnose } from '../../src/engine/diagnose.js';
+import type { CertificateSource } from '../../src/snapshot/types.js';
 import { daysFrom, issueCertificate } from '../helpers/certs.js';
 import { snapshotOf } from '../helpers/mesh.js';
 
@@ -209,6 +211,73 @@ describe('CA certificates', () => {
         secret('cacerts', 'istio-config', plugIn) + mesh + rootConfigMap('shop', stale.pem),
       );
       expect(findings.map((f) => [f.code, f.resource.namespace])).toEqual([['ca-root-mismatch', 'shop']]);
+    });
+  });
+
+  describe('an expired old root left in a rotation bundle', () => {
+    const expiredRoot = issueCertificate({
+      commonName: 'root-old',
+      isCa: true,
+      notBefore: daysFrom(NOW, -3000),
+      notAfter: daysFrom(NOW, -1),
+    });
+    const signedBy = (issuer: typeof root) =>
+      issueCertificate({
+        commonName: 'ca',
+        isCa: true,
+        issuer,
+        notBefore: daysFrom(NOW, -10),
+        notAfter: daysFrom(NOW, 300),
+      });
+
+    it('is a warning naming it, when a valid root of the same bundle anchors the signing certificate', () => {
+      const ca = signedBy(root);
+      const findings = check(
+        cacerts({
+          'root-cert.pem': root.pem + expiredRoot.pem,
+          'ca-cert.pem': ca.pem,
+          'cert-chain.pem': ca.pem + root.pem,
+        }) + rootConfigMap('shop', expiredRoot.pem + root.pem),
+      );
+      expect(findings.map((f) => [f.code, f.severity, f.resource.kind])).toEqual([
+        ['certificate-expired', 'warning', 'Secret'],
+        ['certificate-expired', 'warning', 'ConfigMap'],
+      ]);
+      for (const f of findings) {
+        expect(f.message).toContain('"CN=root-old, O=cluster.local"');
+        expect(f.message).toContain('"CN=root, O=cluster.local"');
+        expect(f.fix).toContain('Remove the expired root');
+      }
+    });
+
+    it("without the CA Secret, the proxies' chains show which root the CA signs under", () => {
+      const ca = signedBy(root);
+      const leaf = issueCertificate({
+        issuer: ca,
+        spiffeId: 'spiffe://cluster.local/ns/shop/sa/default',
+        notBefore: daysFrom(NOW, -0.5),
+        notAfter: daysFrom(NOW, 0.5),
+      });
+      const snapshot = snapshotOf(rootConfigMap('shop', expiredRoot.pem + root.pem));
+      const proxyChain: CertificateSource = {
+        role: 'workload-chain',
+        owner: { kind: 'Pod', namespace: 'shop', name: 'web' },
+        key: 'default',
+        pem: leaf.pem + ca.pem + root.pem,
+      };
+      const withProxy = { ...snapshot, certificates: [...snapshot.certificates, proxyChain] };
+      const findings = diagnose(withProxy, { now: NOW, analyzers: [caCertificates] }).findings;
+      expect(findings.map((f) => [f.code, f.severity])).toEqual([['certificate-expired', 'warning']]);
+      // Without that evidence nothing says the old root is unused: still an error.
+      expect(check(rootConfigMap('shop', expiredRoot.pem + root.pem)).map((f) => f.severity)).toEqual([
+        'error',
+      ]);
+    });
+
+    it('stays an error when the signing certificate chains to the expired root', () => {
+      const ca = signedBy(expiredRoot);
+      const findings = check(cacerts({ 'root-cert.pem': root.pem + expiredRoot.pem, 'ca-cert.pem': ca.pem }));
+      expect(findings.map((f) => [f.code, f.severity])).toEqual([['certificate-expired', 'error']]);
     });
   });
 
