@@ -95,7 +95,21 @@ function changeFor(plan: RemediationPlan, current: Obj | undefined, now: Date): 
 function requestBody(plan: RemediationPlan, current: Obj | undefined, change: Record<string, unknown>): Obj {
   if (plan.action === 'create') return change as Obj;
   const precondition = { metadata: { resourceVersion: current?.metadata?.resourceVersion } };
-  return applyMergePatch(applyMergePatch(identity(plan), precondition), change) as Obj;
+  return combinePatches(applyMergePatch(identity(plan), precondition), change) as Obj;
+}
+
+/**
+ * One merge patch doing what `first` then `second` do. Unlike applying `second`, it keeps second's
+ * nulls: a null is how a merge patch removes a field (a port entry a fix added, an annotation), and a
+ * body without it would be accepted and change nothing.
+ */
+function combinePatches(first: unknown, second: unknown): unknown {
+  const isMap = (v: unknown): v is Record<string, unknown> =>
+    typeof v === 'object' && v !== null && !Array.isArray(v);
+  if (!isMap(second) || !isMap(first)) return second;
+  const result: Record<string, unknown> = { ...first };
+  for (const [key, value] of Object.entries(second)) result[key] = combinePatches(result[key], value);
+  return result;
 }
 
 /** Sends the change; resolves to the object written, or undefined for a delete. */
