@@ -4,7 +4,7 @@
 // straight to the pods: mTLS still works (ztunnel's HBONE), the waypoint's L7 policy is not applied.
 import { WaypointIndex, type WaypointResolution } from '../mesh/waypoints.js';
 import type { RemediationPlan } from '../remediation/plans.js';
-import { applyCommand } from '../remediation/plans.js';
+import { createCommand } from '../remediation/plans.js';
 import type { Labels, Ref, SourceLocation } from '../snapshot/types.js';
 import { type Analyzer, type Finding, finding } from './finding.js';
 
@@ -205,7 +205,7 @@ function createWaypoint(
     action: 'create',
     target: { apiVersion: 'gateway.networking.k8s.io/v1', kind: 'Gateway', namespace, name },
     body: object,
-    kubectl: applyCommand(object),
+    kubectl: createCommand(object),
     // The bot is not granted Gateways: run by hand.
     manual: true,
   };

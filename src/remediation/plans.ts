@@ -127,10 +127,13 @@ export function getCommand(target: Ref): string {
 }
 
 /**
- * `kubectl apply` with the object in a quoted heredoc (nothing in it is expanded); the terminator is
+ * `kubectl create` with the object in a quoted heredoc (nothing in it is expanded); the terminator is
  * one that no line of the YAML equals, and it must stay at column 0 wherever the command is shown.
+ * Create, not apply: an object of that name made since the check is refused, never merged into (its
+ * selector kept, another workload changed), as `fix` refuses it.
  */
-export function applyCommand(object: Record<string, unknown>, verb: 'apply' | 'create' = 'apply'): string {
+export function createCommand(object: Record<string, unknown>): string {
+  const verb = 'create';
   const yaml = toKubeYaml(object).trimEnd();
   const lines = new Set(yaml.split('\n'));
   let end = 'EOF';
@@ -188,7 +191,7 @@ export function createNamespacePolicy(
     action: 'create',
     target: { apiVersion: PA_API, kind: 'PeerAuthentication', namespace, name },
     body: object,
-    kubectl: applyCommand(object),
+    kubectl: createCommand(object),
   };
 }
 
@@ -241,7 +244,7 @@ export function addPortException(
     action: 'create',
     target: { apiVersion: PA_API, kind: 'PeerAuthentication', namespace, name },
     body: object,
-    kubectl: applyCommand(object),
+    kubectl: createCommand(object),
   };
 }
 
@@ -423,7 +426,7 @@ export function createNamespaceDestinationRule(
     action: 'create',
     target: { apiVersion: DR_API, kind: 'DestinationRule', namespace: ruleNamespace, name },
     body: object,
-    kubectl: applyCommand(object),
+    kubectl: createCommand(object),
   };
 }
 
@@ -484,7 +487,7 @@ export function createHostDestinationRule(
     action: 'create',
     target: { apiVersion: DR_API, kind: 'DestinationRule', namespace, name },
     body: object,
-    kubectl: applyCommand(object),
+    kubectl: createCommand(object),
   };
 }
 
@@ -554,7 +557,7 @@ export function createExternalDestinationRule(
       action: 'create',
       target: { apiVersion: DR_API, kind: 'DestinationRule', namespace, name },
       body: object,
-      kubectl: applyCommand(object),
+      kubectl: createCommand(object),
     };
   }
   return {
@@ -576,7 +579,7 @@ export function createExternalDestinationRule(
     action: 'create',
     target: { apiVersion: DR_API, kind: 'DestinationRule', namespace, name },
     body: object,
-    kubectl: applyCommand(object),
+    kubectl: createCommand(object),
   };
 }
 

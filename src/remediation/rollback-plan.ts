@@ -6,7 +6,7 @@ import type { AuditEntry, AuditStore } from '../store/audit-store.js';
 import { confirmLanded } from './landed.js';
 import { type Obj, RemediationError } from './object-calls.js';
 import { recreatable } from './object-content.js';
-import { applyCommand, deleteCommand, type RemediationPlan } from './plans.js';
+import { createCommand, deleteCommand, type RemediationPlan } from './plans.js';
 
 /**
  * The plan that restores what audit entry `auditId` changed: previewed (dry run and diff) with
@@ -44,7 +44,7 @@ function planFor(entry: AuditEntry): RemediationPlan {
       target: { ...entry.target },
       body: object,
       undoes,
-      kubectl: applyCommand(object, 'create'),
+      kubectl: createCommand(object),
     };
   }
   if (!entry.previous) {

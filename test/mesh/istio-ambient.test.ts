@@ -29,7 +29,7 @@ const ADMIN = doc({
 const AMBIENT_API = clients + namespace('srv', 'ambient') + app('srv', 'api');
 // srv/api (ambient) with its two Services under a STRICT mesh policy: where istiod's conversion bugs live.
 const STRICT_MESH_AMBIENT_API = AMBIENT_API + ADMIN + peerAuthentication('istio-system', 'default', 'STRICT');
-/** The object a `kubectl apply -f - <<'EOF'` plan creates, as YAML. */
+/** The object a `kubectl create -f - <<'EOF'` plan creates, as YAML. */
 const heredocOf = (kubectl = '') => /<<'(EOF\d*)'\n([\s\S]*)\n\1$/.exec(kubectl)?.[2];
 
 describe('area 9: ztunnel enforces PeerAuthentication as istiod converts it', () => {

@@ -87,7 +87,7 @@ describe('generated commands run as printed, whatever the names hold', () => {
     expect(runs(patch)[0]?.argv.slice(0, 5)).toEqual(['patch', 'peerauthentication', NAME, '-n', NS]);
     const created = addPortException(NS, { app: "a'b$(touch pwned)" }, 8080, undefined, deployment(NAME));
     const [call] = runs(created);
-    expect(call?.argv).toEqual(['apply', '-f', '-']);
+    expect(call?.argv).toEqual(['create', '-f', '-']);
     expect(parse(call?.stdin ?? '')).toEqual(created.body);
     for (const plan of [
       createNamespacePolicy(NS, 'PERMISSIVE'),
@@ -104,7 +104,7 @@ describe('generated commands run as printed, whatever the names hold', () => {
       ),
     ]) {
       const [call] = runs(plan);
-      expect(call?.argv).toEqual(['apply', '-f', '-']);
+      expect(call?.argv).toEqual(['create', '-f', '-']);
       expect(parse(call?.stdin ?? '')).toEqual(plan.body);
     }
   });

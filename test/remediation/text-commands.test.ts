@@ -72,7 +72,7 @@ describe('check -o text: commands run as printed', () => {
   it('a heredoc block and a JSON patch pasted into bash reach kubectl exactly; nothing else runs', async () => {
     const { stdout } = await runCli(['check', '-f', manifests(), '--no-istioctl']);
     const blocks = commandBlocks(stdout);
-    const apply = blocks.find((b) => b.trimStart().startsWith('kubectl apply -f - <<'));
+    const apply = blocks.find((b) => b.trimStart().startsWith('kubectl create -f - <<'));
     const mesh = blocks.find((b) => b.trimStart().startsWith('kubectl patch configmap'));
     expect(apply).toBeDefined();
     expect(mesh).toBeDefined();
@@ -82,7 +82,7 @@ describe('check -o text: commands run as printed', () => {
     expect(run.stderr).toBe('');
     expect(run.leftovers).toEqual([]);
     expect(run.calls).toHaveLength(2);
-    expect(run.calls[0]?.argv).toEqual(['apply', '-f', '-']);
+    expect(run.calls[0]?.argv).toEqual(['create', '-f', '-']);
     expect(parse(run.calls[0]?.stdin ?? '')).toMatchObject({
       kind: 'PeerAuthentication',
       metadata: { namespace: 'reports' },
