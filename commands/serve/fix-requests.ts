@@ -388,10 +388,14 @@ async function approve(
     const answer = await deps.engine
       .answer({ kind: 'check', namespace: request.namespace })
       .catch(() => undefined);
-    if (answer)
-      recheck = `\nRe-check of \`${escapeSlack(request.namespace)}\` after the change: ${answer.findings.filter((f) => f.severity === 'error').length} error(s), ${answer.findings.filter((f) => f.severity === 'warning').length} warning(s).`;
-    // A re-check that could not see everything (a watch down, the write not seen yet) says so.
-    if (answer?.gaps.length) recheck += ` Incomplete: ${escapeSlack(answer.gaps.join('; '))}.`;
+    const ns = `\`${escapeSlack(request.namespace)}\``;
+    // A re-check that could not see everything (a watch down, the write not seen yet) gives no counts:
+    // "0 errors" from a partial view would read as "fixed".
+    if (!answer) recheck = `\nRe-check of ${ns} after the change could not run: check it again.`;
+    else if (answer.gaps.length > 0)
+      recheck = `\nRe-check of ${ns} after the change: unknown, the view is incomplete (could not read ${escapeSlack(answer.gaps.join('; '))}).`;
+    else
+      recheck = `\nRe-check of ${ns} after the change: ${answer.findings.filter((f) => f.severity === 'error').length} error(s), ${answer.findings.filter((f) => f.severity === 'warning').length} warning(s).`;
   }
   await announceApplied(deps, client, reply, log, { request, approver, result, recheck });
 }

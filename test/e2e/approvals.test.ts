@@ -179,6 +179,26 @@ describe('fix requests with approval', () => {
     expect(stored(env, 1).audit).toBe('rolled-back');
   });
 
+  it('a re-check that reads the cluster only in part after the change gives no counts: "unknown", and what it could not read', async () => {
+    const env = await setup();
+    const request = await requestFix(env);
+    expect(String(request.args.text)).toContain('Fix request 1');
+    // The pods list fails from the moment the change is made: the re-check sees no plaintext client.
+    fake.fault('/api/v1/pods', {
+      status: 403,
+      reason: 'Forbidden',
+      message: 'pods is forbidden',
+      when: () => realPatches().length > 0,
+    });
+    const applied = slack.waitFor('chat.postMessage');
+    await env.click('U0BOB', 'fix-approve', '1');
+    const done = JSON.stringify((await applied).args.blocks);
+    expect(done).toContain(
+      'Re-check of `payments` after the change: unknown, the view is incomplete (could not read pods list (all namespaces)).',
+    );
+    expect(done).not.toMatch(/Re-check of `payments` after the change: \d+ error/);
+  });
+
   it('a request whose object changed since is refused as stale', async () => {
     const env = await setup();
     await requestFix(env);
