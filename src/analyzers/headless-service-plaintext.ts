@@ -1,6 +1,7 @@
 // Headless (passthrough) service with an endpoint lacking a sidecar: auto mTLS falls back to plaintext
 // for every endpoint (push_context.go BestEffortInferServiceMTLSMode), so STRICT pods reset clients.
-import { setPeerAuthenticationMode } from '../remediation/plans.js';
+import type { ResolvedMesh } from '../mesh/resolve.js';
+import { type RemediationPlan, setPeerAuthenticationMode } from '../remediation/plans.js';
 import { DISABLED_TLS_MODE, endpointTlsMode } from '../snapshot/endpoint-tls-mode.js';
 import {
   affectedNamespaces,
@@ -11,6 +12,7 @@ import {
 } from './connectivity-failures.js';
 import { describeBackendServer, firstSymptom } from './explain.js';
 import { type Analyzer, type Finding, finding } from './finding.js';
+import { namespaceModeFix } from './namespace-policy-fix.js';
 
 export const headlessServicePlaintext: Analyzer = {
   name: 'HeadlessServicePlaintext',
@@ -48,10 +50,29 @@ export const headlessServicePlaintext: Analyzer = {
             ? [{ kind: 'PeerAuthentication', namespace: policy.meta.namespace, name: policy.meta.name }]
             : [],
           namespaces: affectedNamespaces(mesh, group),
-          remediations: policy ? [setPeerAuthenticationMode(policy, 'PERMISSIVE')] : [],
+          remediations: permissiveFix(mesh, backend.decision, first.target.namespace),
         }),
       );
     }
     return findings;
   },
 };
+
+/**
+ * PERMISSIVE where the deciding policy's own mode decided. A port entry keeps its port STRICT whatever
+ * the policy's mode says, and the mesh policy is not switched for one service: its namespace gets
+ * the PERMISSIVE policy instead (not in the root namespace, where that is the mesh policy).
+ */
+function permissiveFix(
+  mesh: ResolvedMesh,
+  decision:
+    | { readonly level?: string; readonly policy?: Parameters<typeof setPeerAuthenticationMode>[0] }
+    | undefined,
+  namespace: string,
+): RemediationPlan[] {
+  if (decision?.policy && (decision.level === 'namespace' || decision.level === 'workload'))
+    return [setPeerAuthenticationMode(decision.policy, 'PERMISSIVE')];
+  if (decision?.level === 'mesh' && namespace !== mesh.rootNamespace)
+    return [namespaceModeFix(mesh, namespace, 'PERMISSIVE')];
+  return [];
+}
