@@ -35,6 +35,7 @@ export function recordOnInterrupt(
       }
     },
     get: (id) => audit.get(id),
+    nextOnTarget: (id) => audit.nextOnTarget(id),
     close: () => audit.close(),
   };
   const onSignal = (signal: NodeJS.Signals) => {

@@ -8,6 +8,9 @@ import { type Obj, RemediationError } from './object-calls.js';
 import { recreatable } from './object-content.js';
 import { createCommand, deleteCommand, type RemediationPlan } from './plans.js';
 
+/** How long an entry still `applying` may be a write on its way (the longest request timeout and more). */
+const IN_FLIGHT_MS = 5 * 60_000;
+
 /**
  * The plan that restores what audit entry `auditId` changed: previewed (dry run and diff) with
  * `previewPlan` and carried out with `applyPlan` or `rollback`, like any other plan. An entry with no
@@ -18,11 +21,26 @@ export async function rollbackPlan(
   api: KubernetesObjectApi,
   audit: AuditStore,
   auditId: number,
+  now = new Date(),
 ): Promise<RemediationPlan> {
   const recorded = audit.get(auditId);
   if (!recorded) throw new RemediationError(`no audit entry ${auditId}`);
-  if (recorded.state === 'unknown' || recorded.state === 'applying')
+  if (recorded.state === 'unknown' || recorded.state === 'applying') {
+    // Still on its way in another process (fix, the bot): its own outcome is yet to come.
+    const age = now.getTime() - Date.parse(recorded.createdAt);
+    if (recorded.state === 'applying' && age < IN_FLIGHT_MS)
+      throw new RemediationError(
+        `audit entry ${auditId} is still being applied (started ${Math.round(age / 1000)} s ago); wait for its outcome, then roll it back`,
+      );
+    // A later change of the object may have written the same thing: what is there cannot be told
+    // apart from it, and undoing it would undo that change.
+    const later = audit.nextOnTarget(auditId);
+    if (later)
+      throw new RemediationError(
+        `audit entry ${auditId} has no recorded outcome (${recorded.state}), and audit entry ${later.id} changed the same object since: what the object holds may be that change; roll back entry ${later.id} instead, or change the object by hand`,
+      );
     return planFor(await confirmLanded(api, recorded));
+  }
   if (recorded.state !== 'applied')
     throw new RemediationError(
       `audit entry ${auditId} is ${recorded.state}; only an applied change can be rolled back`,

@@ -47,6 +47,8 @@ export interface AuditStore {
     details?: { resultVersion?: string; error?: string },
   ): void;
   get(id: number): AuditEntry | undefined;
+  /** The first entry after `id` that changed the same object, if any. */
+  nextOnTarget(id: number): AuditEntry | undefined;
   close(): void;
 }
 
@@ -94,23 +96,38 @@ export class AuditLog implements AuditStore {
     const row = this.db.prepare('SELECT * FROM audit WHERE id = ?').get(id) as
       | Record<string, string | number | null>
       | undefined;
-    if (!row) return undefined;
-    return {
-      id: Number(row.id),
-      planId: String(row.plan_id),
-      target: JSON.parse(String(row.target)),
-      actor: String(row.actor),
-      state: row.state as AuditState,
-      createdAt: String(row.created_at),
-      previous: JSON.parse(String(row.previous)) ?? undefined,
-      patch: JSON.parse(String(row.patch)) ?? undefined,
-      action: row.action === null || row.action === undefined ? undefined : String(row.action),
-      resultVersion: row.result_version === null ? undefined : String(row.result_version),
-      error: row.error === null ? undefined : String(row.error),
-    };
+    return row ? toEntry(row) : undefined;
+  }
+
+  nextOnTarget(id: number): AuditEntry | undefined {
+    const entry = this.get(id);
+    if (!entry) return undefined;
+    const same = (t: AuditEntry['target']) =>
+      t.kind === entry.target.kind && t.namespace === entry.target.namespace && t.name === entry.target.name;
+    const rows = this.db.prepare('SELECT * FROM audit WHERE id > ? ORDER BY id').all(id) as Record<
+      string,
+      string | number | null
+    >[];
+    return rows.map(toEntry).find((e) => same(e.target));
   }
 
   close(): void {
     this.db.close();
   }
+}
+
+function toEntry(row: Record<string, string | number | null>): AuditEntry {
+  return {
+    id: Number(row.id),
+    planId: String(row.plan_id),
+    target: JSON.parse(String(row.target)),
+    actor: String(row.actor),
+    state: row.state as AuditState,
+    createdAt: String(row.created_at),
+    previous: JSON.parse(String(row.previous)) ?? undefined,
+    patch: JSON.parse(String(row.patch)) ?? undefined,
+    action: row.action === null || row.action === undefined ? undefined : String(row.action),
+    resultVersion: row.result_version === null ? undefined : String(row.result_version),
+    error: row.error === null ? undefined : String(row.error),
+  };
 }

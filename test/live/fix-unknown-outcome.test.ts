@@ -174,6 +174,16 @@ describe('a change whose outcome is unknown', () => {
       'mtls-doctor: warning: the change is made, but audit entry 1 could not be updated (database is locked) and still says applying\n',
     );
     expect(entry(env.audit, 1)?.state).toBe('applying');
+    // "applying" is also a write on its way in another process: refused for a while, then rolled back.
+    const early = await fix(env, '--rollback', '1');
+    expect(early.code).toBe(EXIT.incomplete);
+    expect(early.stderr).toContain('audit entry 1 is still being applied (started');
+    expect(mode()).toBe('PERMISSIVE');
+    const log = new Database(env.audit);
+    log
+      .prepare('UPDATE audit SET created_at = ? WHERE id = 1')
+      .run(new Date(Date.now() - 6 * 60_000).toISOString());
+    log.close();
     const back = await fix(env, '--rollback', '1');
     expect(back.stderr).toBe('');
     expect(back.code).toBe(EXIT.ok);
