@@ -416,6 +416,8 @@ function reducePod(raw: RawObject): RawObject {
         creationTimestamp: m.creationTimestamp,
         // A terminating pod stands for its workload only while no other pod does (build-snapshot).
         deletionTimestamp: m.deletionTimestamp,
+        // The watch model tells a re-LIST's changed pods by it (and has seen the bot's writes by it).
+        resourceVersion: m.resourceVersion,
       },
       spec: {
         serviceAccountName: pod.spec?.serviceAccountName,
