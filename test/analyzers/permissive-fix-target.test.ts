@@ -6,7 +6,7 @@ import { diagnose } from '../../src/engine/diagnose.js';
 import { type RemediationPlan, setPeerAuthenticationMode } from '../../src/remediation/plans.js';
 import type { PeerAuthentication } from '../../src/snapshot/types.js';
 import { app, matrixOf, namespace, peerAuthentication, snapshotOf } from '../helpers/mesh.js';
-import { callsChangedBy } from '../helpers/plan-outcome.js';
+import { callsChangedByPlans } from '../helpers/plan-effect.js';
 
 const NOW = new Date('2026-11-30T00:00:00Z');
 
@@ -93,13 +93,13 @@ it('a STRICT port entry of a PERMISSIVE policy gets that port set PERMISSIVE, no
   expect(plans.map((p) => p.id)).not.toContain('set-mode-permissive:PeerAuthentication/b/srv');
   const port = plans.find((p) => p.id === 'port-exception:PeerAuthentication/b/srv:8080');
   expect(port?.body).toEqual({ spec: { portLevelMtls: { 8080: { mode: 'PERMISSIVE' } } } });
-  expect(callsChangedBy(yaml, [port as RemediationPlan])).toEqual({
+  expect(callsChangedByPlans(yaml, [port as RemediationPlan])).toEqual({
     repaired: ['legacy/old -> b/server:80'],
     broken: [],
   });
   // What the switch of the policy's mode would have done.
   const policy = snapshotOf(yaml).peerAuthentications[0] as PeerAuthentication;
-  expect(callsChangedBy(yaml, [setPeerAuthenticationMode(policy, 'PERMISSIVE')])).toEqual({
+  expect(callsChangedByPlans(yaml, [setPeerAuthenticationMode(policy, 'PERMISSIVE')])).toEqual({
     repaired: [],
     broken: [],
   });
@@ -129,7 +129,7 @@ it('a new namespace policy is not named "default" when a workload policy has tha
     metadata: { name: 'namespace-permissive', namespace: 'b' },
     spec: { mtls: { mode: 'PERMISSIVE' } },
   });
-  expect(callsChangedBy(yaml, [create as RemediationPlan])).toEqual({
+  expect(callsChangedByPlans(yaml, [create as RemediationPlan])).toEqual({
     repaired: ['legacy/old -> b/server:80'],
     broken: [],
   });

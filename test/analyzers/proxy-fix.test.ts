@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { diagnose } from '../../src/engine/diagnose.js';
 import type { RemediationPlan } from '../../src/remediation/plans.js';
 import { app, matrixOf, namespace, peerAuthentication, snapshotOf } from '../helpers/mesh.js';
-import { callsChangedBy } from '../helpers/plan-outcome.js';
+import { callsChangedByPlans } from '../helpers/plan-effect.js';
 
 const NOW = new Date('2026-11-30T00:00:00Z');
 
@@ -50,7 +50,7 @@ describe('the fix for a client without a proxy follows why it has none', () => {
     expect(of('strict-plaintext-clients')?.fix).toContain(
       'a/optout opts out of injection (label sidecar.istio.io/inject=false), so labelling its namespace does not inject it',
     );
-    expect(callsChangedBy(yaml, [label, annotation])).toEqual({
+    expect(callsChangedByPlans(yaml, [label, annotation])).toEqual({
       repaired: ['a/optout -> b/server:80', 'a/quiet -> b/server:80'],
       broken: [],
     });
@@ -79,7 +79,7 @@ spec:
     expect(of('strict-plaintext-clients')?.fix).toMatch(
       /^a\/agent uses hostNetwork: the injector never gives it a sidecar/,
     );
-    const repairs = (id: string) => callsChangedBy(yaml, [plan(plans, id)]);
+    const repairs = (id: string) => callsChangedByPlans(yaml, [plan(plans, id)]);
     expect(repairs('create-permissive:PeerAuthentication/b/default')).toEqual({
       repaired: ['a/agent -> b/server:80'],
       broken: [],
@@ -118,12 +118,12 @@ spec:
     });
     // ztunnel now enforces the STRICT that covers optout: exactly the plaintext caller is reset, as
     // the finding says.
-    expect(callsChangedBy(yaml, [enrol])).toEqual({
+    expect(callsChangedByPlans(yaml, [enrol])).toEqual({
       repaired: [],
       broken: ['legacy/old -> amb/optout:80'],
     });
     // legacy itself is an ordinary namespace: labelling it still gives old its sidecar.
-    expect(callsChangedBy(yaml, [plan(plans, 'label-injection:Namespace/legacy')])).toEqual({
+    expect(callsChangedByPlans(yaml, [plan(plans, 'label-injection:Namespace/legacy')])).toEqual({
       repaired: ['legacy/old -> amb/sc:80'],
       broken: [],
     });

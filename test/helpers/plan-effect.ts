@@ -1,6 +1,8 @@
 // What an offered plan does to the calls, judged as `fix` and the bot judge it before anyone applies it:
 // the object the plan would write (a new object, or the manifest's object as the live one with the
 // patch the plan computes from it), put in place of the old one, and compared by the impact engine.
+// Several plans together are carried out on the manifests instead (callsChangedByPlans).
+import { parseAllDocuments, stringify } from 'yaml';
 import { type ImpactResult, impact } from '../../src/engine/impact.js';
 import { snapshotWith } from '../../src/impact/apply-object.js';
 import { mergePatchFor } from '../../src/remediation/live-edit.js';
@@ -43,4 +45,37 @@ export function callsChangedBy(plan: RemediationPlan, yaml: string) {
   const result = impactOfPlan(plan, yaml);
   const pairs = (list: ImpactResult['broken']) => list.map((p) => `${p.from} -> ${p.to}`).sort();
   return { repaired: pairs(result.repaired), broken: pairs(result.broken), result };
+}
+
+type Doc = { kind?: string; metadata?: { name?: string; namespace?: string } };
+
+export function withPlans(yaml: string, plans: readonly RemediationPlan[]): string {
+  let docs = parseAllDocuments(yaml)
+    .map((d) => d.toJS() as Doc | null)
+    .filter((d): d is Doc => d !== null);
+  for (const plan of plans) {
+    if (plan.action === 'create') docs.push(plan.body as Doc);
+    else if (plan.action === 'merge-patch') {
+      if (!plan.body) throw new Error(`${plan.id}: a live edit is not modelled here`);
+      const { kind, namespace, name } = plan.target;
+      const named = (d: Doc) =>
+        d.kind === kind &&
+        d.metadata?.name === name &&
+        (kind === 'Namespace' || (d.metadata?.namespace ?? 'default') === namespace);
+      if (!docs.some(named)) throw new Error(`${plan.id}: no ${kind} ${namespace}/${name} in the input`);
+      docs = docs.map((d) => (named(d) ? (applyMergePatch(d, plan.body) as Doc) : d));
+    }
+  }
+  return docs.map((d) => `---\n${stringify(d)}`).join('');
+}
+
+/**
+ * The calls several plans together break and repair, as "from -> to": carried out on the manifests
+ * (objects created are added, merge patches applied to the object they name, a restart changes no
+ * manifest: a workload's proxy is worked out from its template and its namespace anyway).
+ */
+export function callsChangedByPlans(yaml: string, plans: readonly RemediationPlan[]) {
+  const result = impact(snapshotOf(yaml), snapshotOf(withPlans(yaml, plans)));
+  const calls = (list: typeof result.broken) => list.map((p) => `${p.from} -> ${p.to}`).sort();
+  return { repaired: calls(result.repaired), broken: calls(result.broken) };
 }

@@ -10,7 +10,7 @@ import { PlanCache } from '../../src/slack/plan-cache.js';
 import { loadManifestSnapshot } from '../../src/snapshot/load.js';
 import { MEDIUM_MESH, withGeneratedMesh } from '../helpers/generated-mesh.js';
 import { app, destinationRule, namespace, peerAuthentication, snapshotOf } from '../helpers/mesh.js';
-import { callsChangedBy } from '../helpers/plan-outcome.js';
+import { callsChangedByPlans } from '../helpers/plan-effect.js';
 
 const NOW = new Date('2026-06-01T00:00:00Z');
 
@@ -136,11 +136,11 @@ it('a Deployment and a StatefulSet of one name get port exceptions of their own,
     /^port-exception:PeerAuthentication\/shop\/api-statefulset-[0-9a-f]{8}-port-8080:8080$/,
   );
   expect(second.target.name).toMatch(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/);
-  expect(callsChangedBy(withDeployment, [first])).toEqual({
+  expect(callsChangedByPlans(withDeployment, [first])).toEqual({
     repaired: ['legacy/batch -> shop/api:80'],
     broken: [],
   });
-  expect(callsChangedBy(withStatefulSet, [second])).toEqual({
+  expect(callsChangedByPlans(withStatefulSet, [second])).toEqual({
     repaired: ['legacy/batch -> shop/api-db:80'],
     broken: [],
   });
@@ -196,7 +196,7 @@ it('two failing hosts that read alike (cart.shop-eu, cart-shop.eu) get a rule ea
   expect(new Set(plans.map((p) => p.id)).size).toBe(2);
   expect(new Set(plans.map((p) => p.target.name)).size).toBe(2);
   expect(collisions(snapshotOf(yaml))).toEqual([]);
-  expect(callsChangedBy(yaml, plans)).toEqual({
+  expect(callsChangedByPlans(yaml, plans)).toEqual({
     repaired: ['client/web -> eu/cart-shop:80', 'client/web -> shop-eu/cart:80'],
     broken: [],
   });
