@@ -24,6 +24,11 @@ export async function confirmLanded(api: KubernetesObjectApi, entry: AuditEntry)
     return { ...entry, state: 'applied' };
   }
   if (!current) throw notLanded(`${where} does not exist`);
+  // An entry of an older log may not record what it wrote: then nothing tells whether it landed.
+  if (!entry.patch || Object.keys(entry.patch).length === 0)
+    throw new RemediationError(
+      `audit entry ${entry.id} has no recorded outcome (${entry.state}) and does not record what it wrote, so whether it landed cannot be told; nothing was rolled back`,
+    );
   // What the change wrote is there when writing it again would change nothing. Only its own fields are
   // compared: a controller's annotation (a Deployment's revision after a template patch) is no sign
   // that the change did not land.

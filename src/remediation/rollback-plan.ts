@@ -37,7 +37,7 @@ export async function rollbackPlan(
     const later = audit.nextOnTarget(auditId);
     if (later)
       throw new RemediationError(
-        `audit entry ${auditId} has no recorded outcome (${recorded.state}), and audit entry ${later.id} changed the same object since: what the object holds may be that change; roll back entry ${later.id} instead, or change the object by hand`,
+        `audit entry ${auditId} has no recorded outcome (${recorded.state}), and audit entry ${later.id} changed the same object since: what the object holds may be that change; ${later.state === 'applied' || later.state === 'unknown' ? `roll back entry ${later.id} instead, or ` : ''}change the object by hand`,
       );
     return planFor(await confirmLanded(api, recorded));
   }

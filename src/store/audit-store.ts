@@ -47,7 +47,10 @@ export interface AuditStore {
     details?: { resultVersion?: string; error?: string },
   ): void;
   get(id: number): AuditEntry | undefined;
-  /** The first entry after `id` that changed the same object, if any. */
+  /**
+   * The first entry after `id` that may have changed the same object: failed writes (a refused change,
+   * a rollback attempt of this entry that failed) changed nothing and are not counted.
+   */
   nextOnTarget(id: number): AuditEntry | undefined;
   close(): void;
 }
@@ -102,13 +105,17 @@ export class AuditLog implements AuditStore {
   nextOnTarget(id: number): AuditEntry | undefined {
     const entry = this.get(id);
     if (!entry) return undefined;
+    const group = (t: AuditEntry['target']) => (t.apiVersion.includes('/') ? t.apiVersion.split('/')[0] : '');
     const same = (t: AuditEntry['target']) =>
-      t.kind === entry.target.kind && t.namespace === entry.target.namespace && t.name === entry.target.name;
+      group(t) === group(entry.target) &&
+      t.kind === entry.target.kind &&
+      t.namespace === entry.target.namespace &&
+      t.name === entry.target.name;
     const rows = this.db.prepare('SELECT * FROM audit WHERE id > ? ORDER BY id').all(id) as Record<
       string,
       string | number | null
     >[];
-    return rows.map(toEntry).find((e) => same(e.target));
+    return rows.map(toEntry).find((e) => same(e.target) && e.state !== 'failed');
   }
 
   close(): void {

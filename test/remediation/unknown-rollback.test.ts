@@ -80,3 +80,41 @@ it('a landed unknown change is still recognised after a controller annotated the
   });
   expect(await rollbackPlan(api, audit, applied.auditId)).toMatchObject({ action: 'merge-patch' });
 });
+
+it("a failed later write, or this entry's own failed rollback, does not block rolling it back", async () => {
+  const { api, audit } = await cluster();
+  const applied = await applyPlan(api, PERMISSIVE, audit, 'alice');
+  audit.finish(applied.auditId, 'unknown');
+  // A later write that failed changed nothing; nor did a failed attempt at this entry's rollback.
+  const refusedId = audit.begin({
+    planId: PERMISSIVE.id,
+    target: PERMISSIVE.target as NonNullable<ReturnType<AuditLog['get']>>['target'],
+    actor: 'bob',
+    createdAt: new Date().toISOString(),
+    patch: { spec: { mtls: { mode: 'DISABLE' } } },
+    action: 'merge-patch',
+  });
+  audit.finish(refusedId, 'failed', { error: 'admission webhook denied the request' });
+  const attempt = audit.begin({
+    planId: `rollback:${applied.auditId}`,
+    target: PERMISSIVE.target as NonNullable<ReturnType<AuditLog['get']>>['target'],
+    actor: 'bob',
+    createdAt: new Date().toISOString(),
+    patch: { spec: { mtls: { mode: 'STRICT' } } },
+    action: 'merge-patch',
+  });
+  audit.finish(attempt, 'failed', { error: 'the server is currently unable to handle the request' });
+  expect(await rollbackPlan(api, audit, applied.auditId)).toMatchObject({ action: 'merge-patch' });
+});
+
+it('an entry that does not record what it wrote (an older log) is not taken as landed', async () => {
+  const { api, audit } = await cluster();
+  const id = audit.begin({
+    planId: 'restart:Deployment/payments/payments',
+    target: PERMISSIVE.target as NonNullable<ReturnType<AuditLog['get']>>['target'],
+    actor: 'alice',
+    createdAt: new Date(Date.now() - 60 * 60_000).toISOString(),
+    previous: fake.find('PeerAuthentication', 'payments', 'default') as unknown as Record<string, unknown>,
+  });
+  await expect(rollbackPlan(api, audit, id)).rejects.toThrow('does not record what it wrote');
+});
