@@ -5,6 +5,7 @@
 // Neither istioctl analyze nor Kiali says so.
 import { blockedWebhooks } from '../mesh/webhooks.js';
 import type { PeerAuthentication } from '../snapshot/types.js';
+import { groupBy } from './connectivity-failures.js';
 import { describeDecision, paRef } from './explain.js';
 import { type Analyzer, type Finding, finding } from './finding.js';
 import { portExceptionFor } from './port-exception.js';
@@ -14,11 +15,10 @@ export const admissionWebhookStrict: Analyzer = {
   codes: ['admission-webhook-strict'],
   analyze(mesh) {
     const findings: Finding[] = [];
-    const byWebhook = new Map<string, ReturnType<typeof blockedWebhooks>>();
-    for (const b of blockedWebhooks(mesh)) {
-      const key = `${b.webhook.configuration.kind}/${b.webhook.configuration.name}/${b.webhook.name}`;
-      byWebhook.set(key, [...(byWebhook.get(key) ?? []), b]);
-    }
+    const byWebhook = groupBy(
+      blockedWebhooks(mesh),
+      (b) => `${b.webhook.configuration.kind}/${b.webhook.configuration.name}/${b.webhook.name}`,
+    );
     for (const group of byWebhook.values()) {
       const first = group[0];
       if (!first) continue;
