@@ -5,7 +5,12 @@
 // the host goes into the wildcard's namespace, where the exact host wins: a rule in the ServiceEntry's
 // namespace would not be seen by clients whose own namespace has a match, as it is searched first.
 // Only without any rule does the new one go into the ServiceEntry's namespace.
-import { type MergedDestinationRule, resolveTls } from '../mesh/destination-rules.js';
+import {
+  type MergedDestinationRule,
+  portsWithOwnTls,
+  resolveTls,
+  TOP_LEVEL_TLS,
+} from '../mesh/destination-rules.js';
 import { isWildcard } from '../mesh/hosts.js';
 import { portExpectsTls, type ServiceTarget, type TargetPort } from '../mesh/targets.js';
 import {
@@ -23,8 +28,6 @@ export interface ExternalRemedy {
   /** What to do, in words. */
   readonly fix: string;
 }
-
-const TOP_LEVEL = 'spec.trafficPolicy.tls';
 
 // One plan per rule the failing clients use (their namespaces may each have one), a few at most.
 const MAX_PLANS = 3;
@@ -70,14 +73,12 @@ function remedyFor(f: Failure): { plan: RemediationPlan; fix: string } {
   const rule = ruleOf(merged);
   const name = `${rule.meta.namespace}/${rule.meta.name}`;
   const sni = mode === 'SIMPLE' ? host : undefined;
-  const path = f.outcome.resolvedTls?.path ?? TOP_LEVEL;
+  const path = f.outcome.resolvedTls?.path ?? TOP_LEVEL_TLS;
   // The top-level tls serves every port without an entry of its own: changed only if they all work
   // with it; else the ports that fail now and need this mode get entries of their own.
-  const ownTls = new Set(
-    (merged.trafficPolicy?.portLevelSettings ?? []).filter((p) => p.tls).map((p) => p.port),
-  );
+  const ownTls = portsWithOwnTls(merged);
   const governed = target.ports.filter((p) => !ownTls.has(p.port));
-  if (path !== TOP_LEVEL || governed.every((p) => portAccepts(p, mode)))
+  if (path !== TOP_LEVEL_TLS || governed.every((p) => portAccepts(p, mode)))
     return {
       plan: setDestinationRuleTls(rule, path, mode, { sni }),
       fix: `Set ${path}.mode to ${mode}${sni ? ` (sni: ${host})` : ''} in DestinationRule ${name}, the rule these clients use for ${host}: a second rule for the host beside it would be merged and lose to the older one.`,

@@ -3,7 +3,7 @@
 // or every host a wildcard covers, and flipping it for one failing port breaks the others that work.
 // The mode comes from every backend behind the port, not only the one whose call failed.
 import { type BackendTls, tlsEachBackendAccepts } from '../mesh/backend-tls.js';
-import type { MergedDestinationRule } from '../mesh/destination-rules.js';
+import { type MergedDestinationRule, portsWithOwnTls, TOP_LEVEL_TLS } from '../mesh/destination-rules.js';
 import { isWildcard } from '../mesh/hosts.js';
 import type { ResolvedMesh } from '../mesh/resolve.js';
 import {
@@ -25,8 +25,6 @@ export interface ConflictRemedy {
   readonly fix: string;
 }
 
-const TOP_LEVEL = 'spec.trafficPolicy.tls';
-
 // One button per failing host, a few at most; the fix text names them all.
 const MAX_HOST_RULES = 3;
 
@@ -46,11 +44,11 @@ export function conflictRemedy(
   const wanted = wantedTls(mesh, group, merged, path, preferred);
   if (!wanted.mode) return { plans: [], fix: noSingleMode(wanted.backends, path) };
   const failingPorts = portsOf(group);
-  const otherPorts = path === TOP_LEVEL ? otherPortsUsing(group, merged, failingPorts) : [];
+  const otherPorts = path === TOP_LEVEL_TLS ? otherPortsUsing(group, merged, failingPorts) : [];
   if (wanted.mode === 'auto') {
     // Without tls in a port entry, endpoints are still marked from a top-level tls (mtls_checker.go):
     // removing a block lets auto mTLS decide only if no other tls steers it.
-    const removable = (path === TOP_LEVEL && otherPorts.length === 0) || isTopPortEntry(path, merged);
+    const removable = (path === TOP_LEVEL_TLS && otherPorts.length === 0) || isTopPortEntry(path, merged);
     return removable
       ? {
           plans: [removeDestinationRuleTls(rule, path)],
@@ -159,9 +157,7 @@ function otherPortsUsing(
   rule: MergedDestinationRule,
   failing: readonly number[],
 ): number[] {
-  const ownTls = new Set(
-    (rule.trafficPolicy?.portLevelSettings ?? []).filter((p) => p.tls).map((p) => p.port),
-  );
+  const ownTls = portsWithOwnTls(rule);
   const ports = new Set<number>();
   for (const f of group)
     for (const p of f.target.ports) if (!ownTls.has(p.port) && !failing.includes(p.port)) ports.add(p.port);

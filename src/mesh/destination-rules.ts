@@ -246,6 +246,14 @@ function mostSpecific(table: HostTable | undefined, host: string): readonly Merg
 const NO_RULES: readonly MergedDestinationRule[] = Object.freeze([]);
 const NO_NAMESPACES: readonly string[] = Object.freeze([]);
 
+/** Where a rule's top-level tls is: the path findings and plans name for it. */
+export const TOP_LEVEL_TLS = 'spec.trafficPolicy.tls';
+
+/** The ports a rule gives a tls of their own: its top-level tls does not reach them. */
+export function portsWithOwnTls(rule: Pick<MergedDestinationRule, 'trafficPolicy'>): Set<number> {
+  return new Set((rule.trafficPolicy?.portLevelSettings ?? []).filter((p) => p.tls).map((p) => p.port));
+}
+
 function mergeRules(rules: readonly DestinationRule[]): MergedDestinationRule[] {
   // Selector rules first, then oldest first (sortConfigBySelectorAndCreationTime).
   const sorted = [...rules].sort((a, b) => {
@@ -331,8 +339,7 @@ function computeResolvedTls(
   const policy = rule.trafficPolicy;
   const portIndex = policy?.portLevelSettings.findIndex((p) => p.port === servicePort) ?? -1;
   let tls = portIndex >= 0 ? policy?.portLevelSettings[portIndex]?.tls : policy?.tls;
-  let path =
-    portIndex >= 0 ? `spec.trafficPolicy.portLevelSettings[${portIndex}].tls` : 'spec.trafficPolicy.tls';
+  let path = portIndex >= 0 ? `spec.trafficPolicy.portLevelSettings[${portIndex}].tls` : TOP_LEVEL_TLS;
   if (subsetName !== undefined) {
     const subsetIndex = rule.subsets.findIndex((s) => s.name === subsetName);
     const subsetPolicy = rule.subsets[subsetIndex]?.trafficPolicy;
