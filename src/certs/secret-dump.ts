@@ -2,6 +2,7 @@
 // prints it or the admin endpoint `config_dump?resource=dynamic_active_secrets` serves it:
 // secret `default` holds the proxy's chain, `ROOTCA` the roots it trusts (istio/istio:
 // istioctl/pkg/writer/envoy/configdump/configdump.go PrintSecretDump).
+import { isPlainObject } from '../snapshot/raw-object.js';
 
 export interface ProxySecrets {
   readonly chainPem?: string;
@@ -41,24 +42,20 @@ const DUMP_FIELDS = new Set([
  * the proxy and must not be read as one without a certificate.
  */
 export function notASecretDump(dump: unknown): string | undefined {
-  if (!isObject(dump)) return `${describe(dump)}, not an object`;
+  if (!isPlainObject(dump)) return `${describe(dump)}, not an object`;
   if ('configs' in dump) {
     const configs = dump.configs;
-    if (!Array.isArray(configs) || !isObject(configs[0])) return '"configs" without a dump in it';
+    if (!Array.isArray(configs) || !isPlainObject(configs[0])) return '"configs" without a dump in it';
     return notASecretDump(configs[0]);
   }
   const unknown = Object.keys(dump).find((key) => !DUMP_FIELDS.has(key));
   if (unknown) return `an object with "${unknown}", not a secret dump`;
   for (const key of ['dynamicActiveSecrets', 'dynamic_active_secrets']) {
     const secrets = dump[key];
-    if (secrets !== undefined && !(Array.isArray(secrets) && secrets.every(isObject)))
+    if (secrets !== undefined && !(Array.isArray(secrets) && secrets.every(isPlainObject)))
       return `"${key}" is not a list of secrets`;
   }
   return undefined;
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 function describe(value: unknown): string {

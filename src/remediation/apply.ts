@@ -13,7 +13,7 @@ import type { Written } from '../impact/apply-object.js';
 import type { AuditEntry, AuditStore } from '../store/audit-store.js';
 import { toKubeYaml } from './kube-yaml.js';
 import { mergePatchFor, StaleEditError } from './live-edit.js';
-import { applyMergePatch } from './merge-patch.js';
+import { applyMergePatch, combinePatches } from './merge-patch.js';
 import { call, type Obj, RemediationError, readObject } from './object-calls.js';
 import { recreatable } from './object-content.js';
 import { getCommand, type RemediationPlan } from './plans.js';
@@ -96,20 +96,6 @@ function requestBody(plan: RemediationPlan, current: Obj | undefined, change: Re
   if (plan.action === 'create') return change as Obj;
   const precondition = { metadata: { resourceVersion: current?.metadata?.resourceVersion } };
   return combinePatches(applyMergePatch(identity(plan), precondition), change) as Obj;
-}
-
-/**
- * One merge patch doing what `first` then `second` do. Unlike applying `second`, it keeps second's
- * nulls: a null is how a merge patch removes a field (a port entry a fix added, an annotation), and a
- * body without it would be accepted and change nothing.
- */
-function combinePatches(first: unknown, second: unknown): unknown {
-  const isMap = (v: unknown): v is Record<string, unknown> =>
-    typeof v === 'object' && v !== null && !Array.isArray(v);
-  if (!isMap(second) || !isMap(first)) return second;
-  const result: Record<string, unknown> = { ...first };
-  for (const [key, value] of Object.entries(second)) result[key] = combinePatches(result[key], value);
-  return result;
 }
 
 /** Sends the change; resolves to the object written, or undefined for a delete. */
