@@ -276,12 +276,7 @@ export function setDestinationRuleTls(
   mode: RuleTlsMode,
   options: { readonly sni?: string } = {},
 ): RemediationPlan {
-  const target = {
-    apiVersion: DR_API,
-    kind: 'DestinationRule',
-    namespace: rule.meta.namespace,
-    name: rule.meta.name,
-  };
+  const target = drTarget(rule);
   const { edit, jsonPatch } = setTlsModeEdit(rule, path, mode, options.sni);
   // ISTIO_MUTUAL replaces a SIMPLE/MUTUAL block whole: its SANs and SNI would stay in force otherwise.
   const others = mode === 'ISTIO_MUTUAL' ? otherTlsFields(tlsAt(rule, path)) : [];
