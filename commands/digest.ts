@@ -24,13 +24,14 @@ export function register(program: Command, { io, setExit, description }: Command
       try {
         const now = io.now ?? new Date();
         const digest = buildDigest(loaded.snapshot, now, store, namespace);
+        // A read with gaps may show wrong modes: buildDigest did not store it, and it exits 3.
+        const complete = isComplete(digest.posture);
         if (options.output === 'png' && options.out) {
           const { renderTrendPicture, trendSince } = await import('../src/render/pictures/posture-trend.js');
           const scope = namespace ? `namespace:${namespace}` : 'mesh';
           if (!store)
             io.stderr('mtls-doctor: no --state: the chart shows only today (--state keeps the history)\n');
-          // A read with gaps may show wrong modes: buildDigest did not store it, and the chart leaves it out.
-          const complete = isComplete(digest.posture);
+          // The chart leaves an incomplete read out too.
           if (!complete)
             io.stderr(
               'mtls-doctor: the read is incomplete: the chart leaves today out (its score may be wrong)\n',
@@ -44,7 +45,7 @@ export function register(program: Command, { io, setExit, description }: Command
           writePicture(io, options.out, await renderTrendPicture(history, now));
         } else io.stdout(options.output === 'json' ? renderDigestJson(digest) : renderDigestText(digest));
         // Whatever says "Incomplete" (a read gap, an analyzer that crashed) exits 3.
-        setExit(isComplete(digest.posture) ? EXIT.ok : EXIT.incomplete);
+        setExit(complete ? EXIT.ok : EXIT.incomplete);
       } finally {
         store?.close();
       }
