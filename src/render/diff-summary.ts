@@ -23,9 +23,8 @@ export function impactSummaryLines(result: ImpactResult, options: { examples?: n
   const { opened, resolved } = result.findings;
   if (opened.length + resolved.length > 0) {
     // What opens matters most when no call between workloads breaks (a webhook port made STRICT).
-    const errors = openedErrors(result);
-    const named =
-      errors.length > 0 ? `: ${[...new Set(errors.map((f) => `error ${f.code}`))].join(', ')}` : '';
+    const codes = openedErrorCodes(result);
+    const named = codes.length > 0 ? `: ${codes.map((code) => `error ${code}`).join(', ')}` : '';
     lines.push(`findings: ${resolved.length} resolved, ${opened.length} opened${named}`);
   }
   return lines;
@@ -34,6 +33,11 @@ export function impactSummaryLines(result: ImpactResult, options: { examples?: n
 /** The error-level findings a change opens: breakage that is not a call between workloads. */
 export function openedErrors(result: ImpactResult): ImpactResult['findings']['opened'] {
   return result.findings.opened.filter((f) => f.severity === 'error');
+}
+
+/** Their codes, each once. */
+export function openedErrorCodes(result: ImpactResult): string[] {
+  return [...new Set(openedErrors(result).map((f) => f.code))];
 }
 
 /** What either side could not read (each once): "breaks nothing" says nothing about it. */

@@ -4,7 +4,7 @@ import pc from 'picocolors';
 import type { ImpactPair, ImpactResult } from '../engine/impact.js';
 import type { ChangedObject } from '../impact/changed-objects.js';
 import type { ImpactExtras } from './diff-json.js';
-import { blockingImpactGaps, impactGaps, openedErrors } from './diff-summary.js';
+import { blockingImpactGaps, impactGaps, openedErrorCodes, openedErrors } from './diff-summary.js';
 import { gapSectionLines } from './gap-text.js';
 
 export const TEXT_PAIR_LIMIT = 50;
@@ -105,7 +105,7 @@ export function renderImpactText(
       ? c.red(`breaks ${result.counts.broken} call(s), repairs ${result.counts.repaired}`)
       : openedErrorFindings.length > 0
         ? c.red(
-            `breaks no call between workloads, repairs ${result.counts.repaired}, but opens ${openedErrorFindings.length} error finding(s): ${[...new Set(openedErrorFindings.map((f) => f.code))].join(', ')}`,
+            `breaks no call between workloads, repairs ${result.counts.repaired}, but opens ${openedErrorFindings.length} error finding(s): ${openedErrorCodes(result).join(', ')}`,
           )
         : incomplete
           ? c.magenta(
