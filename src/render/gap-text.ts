@@ -3,23 +3,23 @@
 // cannot start a line of its own that reads like the verdict.
 import type pc from 'picocolors';
 import type { Gap } from '../snapshot/types.js';
-import { oneLine } from './sanitize.js';
+import { oneLineGap } from './sanitize.js';
 
 type Colors = ReturnType<typeof pc.createColors>;
 
 export function gapSectionLines(gaps: readonly Gap[], c: Colors): string[] {
   const out: string[] = [];
-  const blocking = gaps.filter((g) => !g.optional);
-  const optional = gaps.filter((g) => g.optional);
+  const shown = gaps.map(oneLineGap);
+  const blocking = shown.filter((g) => !g.optional);
+  const optional = shown.filter((g) => g.optional);
   if (blocking.length > 0) {
     out.push(c.magenta(c.bold(`Could not check (${blocking.length})`)));
-    for (const gap of blocking)
-      out.push(`  ${c.magenta('?')} ${oneLine(gap.source)}: ${oneLine(gap.reason)}`);
+    for (const gap of blocking) out.push(`  ${c.magenta('?')} ${gap.source}: ${gap.reason}`);
     out.push('');
   }
   if (optional.length > 0) {
     out.push(c.dim(`Not cross-checked (${optional.length})`));
-    for (const gap of optional) out.push(c.dim(`  - ${oneLine(gap.source)}: ${oneLine(gap.reason)}`));
+    for (const gap of optional) out.push(c.dim(`  - ${gap.source}: ${gap.reason}`));
     out.push('');
   }
   return out;
