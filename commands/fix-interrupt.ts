@@ -35,7 +35,7 @@ export function recordOnInterrupt(
       }
     },
     get: (id) => audit.get(id),
-    nextOnTarget: (id) => audit.nextOnTarget(id),
+    nextOnTarget: (entry) => audit.nextOnTarget(entry),
     close: () => audit.close(),
   };
   const onSignal = (signal: NodeJS.Signals) => {

@@ -34,7 +34,7 @@ export async function rollbackPlan(
       );
     // A later change of the object may have written the same thing: what is there cannot be told
     // apart from it, and undoing it would undo that change.
-    const later = audit.nextOnTarget(auditId);
+    const later = audit.nextOnTarget(recorded);
     if (later)
       throw new RemediationError(
         `audit entry ${auditId} has no recorded outcome (${recorded.state}), and audit entry ${later.id} changed the same object since: what the object holds may be that change; ${later.state === 'applied' || later.state === 'unknown' ? `roll back entry ${later.id} instead, or ` : ''}change the object by hand`,

@@ -48,10 +48,10 @@ export interface AuditStore {
   ): void;
   get(id: number): AuditEntry | undefined;
   /**
-   * The first entry after `id` that may have changed the same object: failed writes (a refused change,
+   * The first entry after `entry` that may have changed the same object: failed writes (a refused change,
    * a rollback attempt of this entry that failed) changed nothing and are not counted.
    */
-  nextOnTarget(id: number): AuditEntry | undefined;
+  nextOnTarget(entry: AuditEntry): AuditEntry | undefined;
   close(): void;
 }
 
@@ -102,20 +102,19 @@ export class AuditLog implements AuditStore {
     return row ? toEntry(row) : undefined;
   }
 
-  nextOnTarget(id: number): AuditEntry | undefined {
-    const entry = this.get(id);
-    if (!entry) return undefined;
+  nextOnTarget(entry: AuditEntry): AuditEntry | undefined {
     const group = (t: AuditEntry['target']) => (t.apiVersion.includes('/') ? t.apiVersion.split('/')[0] : '');
     const same = (t: AuditEntry['target']) =>
       group(t) === group(entry.target) &&
       t.kind === entry.target.kind &&
       t.namespace === entry.target.namespace &&
       t.name === entry.target.name;
-    const rows = this.db.prepare('SELECT * FROM audit WHERE id > ? ORDER BY id').all(id) as Record<
-      string,
-      string | number | null
-    >[];
-    return rows.map(toEntry).find((e) => same(e.target) && e.state !== 'failed');
+    // Only the targets are parsed until one matches: the later rows' objects are never needed.
+    const rows = this.db
+      .prepare("SELECT id, target FROM audit WHERE id > ? AND state != 'failed' ORDER BY id")
+      .all(entry.id) as { id: number; target: string }[];
+    const found = rows.find((row) => same(JSON.parse(row.target)));
+    return found ? this.get(found.id) : undefined;
   }
 
   close(): void {
