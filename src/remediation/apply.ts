@@ -10,11 +10,12 @@
 import { type KubernetesObjectApi, PatchStrategy } from '@kubernetes/client-node';
 import { createTwoFilesPatch } from 'diff';
 import type { Written } from '../impact/apply-object.js';
+import { formatRef } from '../snapshot/types.js';
 import type { AuditEntry, AuditStore } from '../store/audit-store.js';
 import { toKubeYaml } from './kube-yaml.js';
 import { mergePatchFor, StaleEditError } from './live-edit.js';
 import { applyMergePatch, combinePatches } from './merge-patch.js';
-import { call, type Obj, RemediationError, readObject } from './object-calls.js';
+import { call, type Obj, objectIdentity, RemediationError, readObject } from './object-calls.js';
 import { recreatable } from './object-content.js';
 import { getCommand, type RemediationPlan } from './plans.js';
 import { rollbackPlan } from './rollback-plan.js';
@@ -56,8 +57,7 @@ export function writtenBy(plan: RemediationPlan, preview: Preview): Written {
 const FIELD_MANAGER = 'mtls-doctor';
 
 function identity(plan: RemediationPlan): Obj {
-  const { apiVersion, kind, namespace, name } = plan.target;
-  return { apiVersion, kind, metadata: { name, ...(namespace ? { namespace } : {}) } };
+  return objectIdentity(plan.target);
 }
 
 /** The change a plan makes to `current`, the object as read now. */
@@ -314,7 +314,7 @@ function restoreValue(previous: unknown, current: unknown, patched: unknown): un
 }
 
 function describe(plan: RemediationPlan): string {
-  return `${plan.target.kind} ${plan.target.namespace ? `${plan.target.namespace}/` : ''}${plan.target.name}`;
+  return formatRef(plan.target);
 }
 
 // Server-managed fields say nothing about the change; leave them out of the diff.

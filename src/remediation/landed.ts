@@ -4,19 +4,20 @@
 // as applied, its current resourceVersion standing for the one the change would have recorded, so
 // that its rollback is bound (and refused on a later change) like any other.
 import type { KubernetesObjectApi } from '@kubernetes/client-node';
+import { formatRef } from '../snapshot/types.js';
 import type { AuditEntry } from '../store/audit-store.js';
 import { applyMergePatch } from './merge-patch.js';
-import { type Obj, RemediationError, readObject } from './object-calls.js';
+import { objectIdentity, RemediationError, readObject } from './object-calls.js';
 import { sameContent } from './object-content.js';
 
 /** The entry as an applied one if its change is found in the cluster; a RemediationError if not. */
 export async function confirmLanded(api: KubernetesObjectApi, entry: AuditEntry): Promise<AuditEntry> {
-  const where = `${entry.target.kind} ${entry.target.namespace ? `${entry.target.namespace}/` : ''}${entry.target.name}`;
+  const where = formatRef(entry.target);
   const notLanded = (now: string) =>
     new RemediationError(
       `audit entry ${entry.id} has no recorded outcome (${entry.state}) and ${now}: the change did not land (or the object changed since); nothing was rolled back`,
     );
-  const current = await readObject(api, identity(entry.target));
+  const current = await readObject(api, objectIdentity(entry.target));
   // Entries of versions before the action column: a change with no previous object created it.
   const action = entry.action ?? (entry.previous ? 'merge-patch' : 'create');
   if (action === 'delete') {
@@ -35,9 +36,4 @@ export async function confirmLanded(api: KubernetesObjectApi, entry: AuditEntry)
   const again = applyMergePatch(current, entry.patch ?? {}) as Record<string, unknown>;
   if (!sameContent(current, again)) throw notLanded(`${where} does not hold what it wrote`);
   return { ...entry, state: 'applied', resultVersion: current.metadata?.resourceVersion };
-}
-
-function identity(target: AuditEntry['target']): Obj {
-  const { apiVersion, kind, namespace, name } = target;
-  return { apiVersion, kind, metadata: { name, ...(namespace ? { namespace } : {}) } };
 }

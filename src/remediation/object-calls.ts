@@ -19,6 +19,17 @@ export class RemediationError extends Error {
 export type Obj = KubernetesObject & Record<string, unknown>;
 
 /** The object as it is now; undefined when there is none. */
+/** The object a target names, as the object API reads, patches or deletes it. */
+export function objectIdentity(target: {
+  readonly apiVersion: string;
+  readonly kind: string;
+  readonly namespace?: string;
+  readonly name: string;
+}): Obj {
+  const { apiVersion, kind, namespace, name } = target;
+  return { apiVersion, kind, metadata: { name, ...(namespace ? { namespace } : {}) } };
+}
+
 export async function readObject(api: KubernetesObjectApi, spec: Obj): Promise<Obj | undefined> {
   try {
     return (await api.read(spec as never)) as Obj;

@@ -2,6 +2,7 @@
 // created, create again what it deleted, each bound to the version the change left. It is previewed
 // (dry run and diff) and applied like any other plan.
 import type { KubernetesObjectApi } from '@kubernetes/client-node';
+import { formatRef } from '../snapshot/types.js';
 import type { AuditEntry, AuditStore } from '../store/audit-store.js';
 import { confirmLanded } from './landed.js';
 import { type Obj, RemediationError } from './object-calls.js';
@@ -50,7 +51,7 @@ export async function rollbackPlan(
 
 function planFor(entry: AuditEntry): RemediationPlan {
   const auditId = entry.id;
-  const where = `${entry.target.kind} ${entry.target.namespace ? `${entry.target.namespace}/` : ''}${entry.target.name}`;
+  const where = formatRef(entry.target);
   const undoes = { auditId, resultVersion: entry.resultVersion };
   if (entry.action === 'delete' && entry.previous) {
     const object = recreatable(entry.previous) as Obj;
