@@ -5,6 +5,8 @@
 // the host goes into the wildcard's namespace, where the exact host wins: a rule in the ServiceEntry's
 // namespace would not be seen by clients whose own namespace has a match, as it is searched first.
 // Only without any rule does the new one go into the ServiceEntry's namespace.
+
+import { externalServerWantsTls, isTlsProtocol } from '../mesh/connectivity.js';
 import {
   type MergedDestinationRule,
   portsWithOwnTls,
@@ -12,7 +14,7 @@ import {
   TOP_LEVEL_TLS,
 } from '../mesh/destination-rules.js';
 import { isWildcard } from '../mesh/hosts.js';
-import { portExpectsTls, type ServiceTarget, type TargetPort } from '../mesh/targets.js';
+import type { ServiceTarget, TargetPort } from '../mesh/targets.js';
 import {
   createExternalDestinationRule,
   type ExternalTls,
@@ -63,7 +65,7 @@ function remedyFor(f: Failure): { plan: RemediationPlan; fix: string } {
     return {
       plan: createExternalDestinationRule(namespace, host, modes, {
         ...(rule ? { beside: rule } : {}),
-        appSpeaksTls: appSpeaksTls(port),
+        appSpeaksTls: isTlsProtocol(port.protocol),
       }),
       fix: rule
         ? `Give ${host} its own DestinationRule with ${what}, in ${namespace} beside ${rule.meta.namespace}/${rule.meta.name} (${merged?.host}), which these clients use now: there the exact host wins, and a rule elsewhere would not be seen before it.`
@@ -98,16 +100,11 @@ export function externalTlsFor(port: TargetPort): ExternalTls {
 
 /** What connectivity.ts judgeExternal accepts on an external port from a sidecar that sends `tls`. */
 function portAccepts(port: TargetPort, tls: string): boolean {
-  const appSendsTls = appSpeaksTls(port);
-  const serverWantsTls = portExpectsTls(port) || port.targetPort === 443;
+  const appSendsTls = isTlsProtocol(port.protocol);
+  const serverWantsTls = externalServerWantsTls(port);
   if (tls === 'DISABLE') return appSendsTls || !serverWantsTls;
   if (tls === 'SIMPLE' || tls === 'MUTUAL') return !appSendsTls && serverWantsTls;
   return false; // Istio mTLS: the server outside the mesh has no Istio certificate
-}
-
-function appSpeaksTls(port: TargetPort): boolean {
-  const p = (port.protocol ?? '').toUpperCase();
-  return p === 'HTTPS' || p === 'TLS';
 }
 
 /**

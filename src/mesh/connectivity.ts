@@ -600,7 +600,7 @@ export class ConnectivityEvaluator {
   }
 
   private judgeExternal(client: ClientProfile, port: TargetPort, clientSide: ClientSide): BackendOutcome {
-    const serverWantsTls = portExpectsTls(port) || port.targetPort === 443;
+    const serverWantsTls = externalServerWantsTls(port);
     const appSendsTls = isTlsProtocol(port.protocol);
     const tls = clientSide.tls ?? 'DISABLE';
     const external = { serverProxy: 'none' as const, serverMode: 'NONE' as const, inboundExcluded: false };
@@ -880,9 +880,15 @@ function tlsModeContradictsProxy(server: ServerSide, tls: ClientTlsMode): boolea
   return tls === 'ISTIO_MUTUAL' && server.serverProxy !== 'sidecar' && server.tlsMode === ISTIO_TLS_MODE;
 }
 
-function isTlsProtocol(protocol: string): boolean {
-  const p = protocol.toUpperCase();
+/** Whether the app itself speaks TLS on a port of this protocol (HTTPS, TLS; any case). */
+export function isTlsProtocol(protocol: string | undefined): boolean {
+  const p = (protocol ?? '').toUpperCase();
   return p === 'HTTPS' || p === 'TLS';
+}
+
+/** Whether a server outside the mesh expects TLS on this port (its protocol, or the usual 443). */
+export function externalServerWantsTls(port: TargetPort): boolean {
+  return portExpectsTls(port) || port.targetPort === 443;
 }
 
 /** Whether the server side of a backend accepts what a client sends it without a tunnel. */
