@@ -50,17 +50,27 @@ const RESTART_WORDS: Partial<Record<Workload['kind'], string>> = {
 const fixesByMesh = new WeakMap<ResolvedMesh, Map<Workload, ProxyFix>>();
 
 export function proxyFix(mesh: ResolvedMesh, w: Workload): ProxyFix {
-  let fixes = fixesByMesh.get(mesh);
-  if (!fixes) {
-    fixes = new Map();
-    fixesByMesh.set(mesh, fixes);
+  return perMesh(fixesByMesh, mesh, w, () => decide(mesh, w));
+}
+
+/** The value under `key` for this mesh, worked out once. */
+function perMesh<K, V>(
+  cache: WeakMap<ResolvedMesh, Map<K, V>>,
+  mesh: ResolvedMesh,
+  key: K,
+  compute: () => V,
+): V {
+  let byKey = cache.get(mesh);
+  if (!byKey) {
+    byKey = new Map();
+    cache.set(mesh, byKey);
   }
-  let fix = fixes.get(w);
-  if (!fix) {
-    fix = decide(mesh, w);
-    fixes.set(w, fix);
+  let value = byKey.get(key);
+  if (value === undefined) {
+    value = compute();
+    byKey.set(key, value);
   }
-  return fix;
+  return value;
 }
 
 function decide(mesh: ResolvedMesh, w: Workload): ProxyFix {
@@ -210,18 +220,10 @@ const labelPlans = new WeakMap<ResolvedMesh, Map<string, RemediationPlan>>();
  * restart): one plan per namespace, the same whichever finding offers it.
  */
 function namespaceLabelPlan(mesh: ResolvedMesh, namespace: string): RemediationPlan {
-  let byNamespace = labelPlans.get(mesh);
-  if (!byNamespace) {
-    byNamespace = new Map();
-    labelPlans.set(mesh, byNamespace);
-  }
-  let plan = byNamespace.get(namespace);
-  if (!plan) {
+  return perMesh(labelPlans, mesh, namespace, () => {
     const injected = mesh.workloads
       .inNamespace(namespace)
       .filter((w) => w.proxy === 'none' && ['label-namespace', 'restart'].includes(proxyFix(mesh, w).kind));
-    plan = labelNamespaceForInjection(namespace, injected);
-    byNamespace.set(namespace, plan);
-  }
-  return plan;
+    return labelNamespaceForInjection(namespace, injected);
+  });
 }
