@@ -2,6 +2,7 @@
 // request per namespace or pod, so the request count does not grow with the cluster. Whatever cannot be
 // read becomes a gap that every output shows; nothing silently becomes "no problems".
 import { buildSnapshot } from '../build-snapshot.js';
+import { CA_SECRET_NAMES } from '../ca-secrets.js';
 import { podIsFinished } from '../pod-owner.js';
 import type { RawObject } from '../read-manifests.js';
 import type { Gap, MeshSnapshot } from '../types.js';
@@ -121,7 +122,7 @@ export const notServedGap = (k: (typeof ISTIO_KINDS)[number]): Gap => ({
 /** Istio's per-namespace root certificates, all namespaces, by name. */
 export const ROOT_CERT_SELECTOR = 'metadata.name=istio-ca-root-cert';
 
-export const CA_SECRETS = ['cacerts', 'istio-ca-secret'];
+export const CA_SECRETS = [...CA_SECRET_NAMES];
 export const DEFAULT_PAGE_SIZE = 5000;
 export const DEFAULT_READ_DEADLINE_MS = 300_000;
 
