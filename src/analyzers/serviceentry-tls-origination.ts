@@ -1,5 +1,7 @@
 // Field guide error 4: calls to an external (MESH_EXTERNAL) host with the wrong TLS: Istio mTLS to a server
 // outside the mesh, plaintext to a TLS port (no origination), or TLS wrapped in the app's own TLS.
+
+import { isTlsProtocol } from '../mesh/connectivity.js';
 import {
   affectedNamespaces,
   describeClients,
@@ -26,7 +28,7 @@ export const serviceEntryTlsOrigination: Analyzer = {
       const { target, port, outcome } = first;
       const entry = first.target.entry;
       const rule = outcome.rule ? ruleOf(outcome.rule.rule) : undefined;
-      const appSpeaksTls = port.protocol === 'HTTPS' || port.protocol === 'TLS';
+      const appSpeaksTls = isTlsProtocol(port.protocol);
       // Patched or added where it takes effect for these clients (external-tls-plans.ts).
       const remedy = externalRemedy(group);
       let problem: string;

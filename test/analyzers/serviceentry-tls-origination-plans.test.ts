@@ -127,4 +127,12 @@ describe('serviceentry-tls-origination plans', () => {
       expect(name).toMatch(/-[0-9a-f]{8}-tls$/);
     }
   });
+
+  it('a port declared `https` in lower case is the app’s own TLS, as Istio reads protocols case-blind', () => {
+    const lower = '[{ number: 443, name: https, protocol: https }]';
+    const yaml = `${base}${external('b', 'api.example.com', lower)}${destinationRule('a', 'ext', 'api.example.com', 'SIMPLE')}`;
+    const [f] = findings(yaml);
+    expect(f?.message).toContain('the app already speaks TLS');
+    expect(f?.message).not.toContain('serves as plaintext');
+  });
 });
