@@ -5,6 +5,7 @@
 // istiod converts that alone into "deny plaintext except on this port", whatever the namespace and mesh
 // policies are.
 import type { ResolvedMesh } from '../mesh/resolve.js';
+import { formatSelector } from '../mesh/selectors.js';
 import { addPortException, type RemediationPlan } from '../remediation/plans.js';
 import type { Labels, Workload } from '../snapshot/types.js';
 
@@ -18,9 +19,22 @@ export function portExceptionFor(
   if (workload.meta.namespace === mesh.rootNamespace) return [];
   const policy = mesh.peerAuthentications.forWorkload(workload);
   const strictWorkload = workload.proxy === 'ambient' && policy.base.mode === 'STRICT';
+  // The selector comes from the Service: every workload behind it gets the exception, and says so.
+  const selected = mesh.workloads.select(workload.meta.namespace, selector).map((w) => w.meta.name);
+  const scope = selectedWorkloads(workload.meta.name, selector, selected);
   return [
     addPortException(workload.meta.namespace, selector, targetPort, policy.workload, workload, {
       strictWorkload,
+      scope,
     }),
   ];
+}
+
+/** "reviews", or "the 3 workloads selected by app=reviews (reviews, reviews-v2, reviews-v3)". */
+function selectedWorkloads(name: string, selector: Labels, selected: readonly string[]): string {
+  const names = [name, ...selected.filter((n) => n !== name)];
+  if (names.length === 1) return name;
+  const shown =
+    names.length > 4 ? `${names.slice(0, 4).join(', ')} and ${names.length - 4} more` : names.join(', ');
+  return `the ${names.length} workloads selected by ${formatSelector(selector)} (${shown})`;
 }

@@ -206,7 +206,7 @@ export function addPortException(
   targetPort: number,
   existing: PeerAuthentication | undefined,
   workload: Pick<Workload, 'kind' | 'meta'>,
-  options: { strictWorkload?: boolean } = {},
+  options: { strictWorkload?: boolean; scope?: string } = {},
 ): RemediationPlan {
   const portEntry = { [String(targetPort)]: { mode: 'PERMISSIVE' } };
   // For ambient workloads that inherit STRICT: the policy's own STRICT makes istiod convert the exception
@@ -240,7 +240,7 @@ export function addPortException(
   return {
     id: `port-exception:PeerAuthentication/${namespace}/${name}:${targetPort}${strictSuffix}`,
     title: `Create a workload policy that accepts plaintext on port ${targetPort} only`,
-    risk: `Port ${targetPort} of ${workload.meta.name} accepts plaintext; its other ports keep the namespace/mesh mode. The selector is required: Istio ignores portLevelMtls without one.`,
+    risk: `Port ${targetPort} of ${options.scope ?? workload.meta.name} accepts plaintext; ${options.strictWorkload ? 'other ports stay STRICT' : 'other ports keep the namespace/mesh mode'}. The selector is required: Istio ignores portLevelMtls without one.`,
     action: 'create',
     target: { apiVersion: PA_API, kind: 'PeerAuthentication', namespace, name },
     body: object,

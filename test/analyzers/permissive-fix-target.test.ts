@@ -144,3 +144,31 @@ it('a new namespace policy is not named "default" when a workload policy has tha
   expect(plans.map((p) => p.id)).toContain('create-strict:PeerAuthentication/c/namespace-strict');
   expect(plans.some((p) => p.id === 'create-strict:PeerAuthentication/c/default')).toBe(false);
 });
+
+it('a port exception keyed by the Service’s selector names every workload it opens, not only the failing one', () => {
+  // Two Deployments behind one Service (app=web): the exception's selector covers both.
+  const second = app('app', 'web-v2', { labels: { app: 'web' } }).split(
+    '---\napiVersion: v1\nkind: Service',
+  )[0] as string;
+  const yaml = [
+    namespace('istio-system', 'none'),
+    namespace('app'),
+    peerAuthentication('app', 'default', 'STRICT'),
+    app('app', 'web'),
+    second,
+    namespace('legacy', 'none'),
+    app('legacy', 'client'),
+  ].join('');
+  const f = diagnose(snapshotOf(yaml), { now: NOW }).findings.find(
+    (x) => x.code === 'strict-plaintext-clients',
+  );
+  const exception = f?.remediations.find((p) => p.id.startsWith('port-exception:'));
+  expect(exception?.risk).toContain('the 2 workloads selected by app=web (web, web-v2)');
+  // One workload behind the selector: named alone, as before.
+  const alone = diagnose(snapshotOf(yaml.replace(second, '')), { now: NOW }).findings.find(
+    (x) => x.code === 'strict-plaintext-clients',
+  );
+  expect(alone?.remediations.find((p) => p.id.startsWith('port-exception:'))?.risk).toMatch(
+    /^Port 8080 of web accepts/,
+  );
+});
