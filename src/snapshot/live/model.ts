@@ -54,6 +54,8 @@ export interface ModelOptions
   readonly watchTimeoutSeconds?: number;
   readonly backoffMs?: WatcherOptions['backoffMs'];
   readonly watchDeadlines?: WatcherOptions['deadlines'];
+  readonly paging?: WatcherOptions['paging'];
+  readonly listTimeoutMs?: number;
 }
 
 export class ClusterModel {
@@ -69,6 +71,8 @@ export class ClusterModel {
       watchTimeoutSeconds: options.watchTimeoutSeconds,
       backoffMs: options.backoffMs,
       deadlines: options.watchDeadlines,
+      paging: options.paging,
+      listTimeoutMs: options.listTimeoutMs,
     };
     this.watchers = kindSpecs(api, options).map((spec) => new KindWatcher(spec, watch, watcherOptions));
     for (const watcher of this.watchers) {

@@ -9,6 +9,7 @@ import { ApiException } from '@kubernetes/client-node';
 import type { RawObject } from '../read-manifests.js';
 import type { Gap } from '../types.js';
 import { type ApiFailure, classify, describeTarget, gapReason, type ListTarget } from './api-errors.js';
+import { type FetchPage, type PagingLimits, readPages } from './list-pages.js';
 import { DEFAULT_DEADLINES, StreamDeadlines, type WatchDeadlines } from './watch-deadlines.js';
 
 export interface ListPage {
@@ -64,6 +65,20 @@ export interface WatcherOptions {
   readonly backoffMs?: { readonly first: number; readonly max: number };
   readonly deadlines?: Partial<WatchDeadlines>;
   readonly now?: () => number;
+  /** Limits of one LIST's pages (objects, pages, 410 restarts); the time one LIST may take. */
+  readonly paging?: Omit<PagingLimits, 'deadline'>;
+  readonly listTimeoutMs?: number;
+}
+
+/** A whole LIST of one kind (every page) that takes longer has stalled: a gap, listed again later. */
+const LIST_TIMEOUT_MS = 5 * 60_000;
+
+async function attemptOnce<T>(call: () => Promise<T>): Promise<{ value: T } | { failure: ApiFailure }> {
+  try {
+    return { value: await call() };
+  } catch (error) {
+    return { failure: classify(error) };
+  }
 }
 
 export interface KindStatus {
@@ -252,26 +267,20 @@ export class KindWatcher {
   private async listPages(
     version: KindSpec['versions'][number],
   ): Promise<{ items: RawObject[]; resourceVersion?: string } | { failure: ApiFailure }> {
-    // Converted as each page arrives: a page's full objects (pods) do not outlive it.
-    const items: RawObject[] = [];
-    let token: string | undefined;
+    // Every page's resourceVersion is the list's (one snapshot); the last page read holds it.
     let resourceVersion: string | undefined;
-    try {
-      do {
-        const page = await version.list(this.options.pageSize, token);
-        if (!Array.isArray(page?.items))
-          return { failure: { kind: 'malformed', message: 'answered with JSON without an "items" array' } };
-        for (const item of page.items) {
-          const raw = version.convert(item);
-          if (raw) items.push(raw);
-        }
-        resourceVersion = page.metadata?.resourceVersion;
-        token = page.metadata?.continue || undefined;
-      } while (token);
-    } catch (error) {
-      return { failure: classify(error) };
-    }
-    return { items, resourceVersion };
+    const fetchPage: FetchPage = async (token) => {
+      const page = await version.list(this.options.pageSize, token);
+      resourceVersion = page?.metadata?.resourceVersion;
+      return { items: page?.items, continueToken: page?.metadata?.continue };
+    };
+    // The watcher retries a failed list itself, after its back-off: one attempt per page here. The
+    // limits end a list whose continue tokens repeat or never end, as the one-off read's do.
+    const result = await readPages(fetchPage, version.convert, attemptOnce, {
+      ...this.options.paging,
+      deadline: performance.now() + (this.options.listTimeoutMs ?? LIST_TIMEOUT_MS),
+    });
+    return 'failure' in result ? result : { items: result.items, resourceVersion };
   }
 
   private watchOnce(): Promise<Round> {
