@@ -2,8 +2,29 @@
 // nothing (like istioctl's IST0173 for subsets and Kiali's KIA0004 for selectors).
 import { resolveShortname } from '../mesh/hosts.js';
 import { formatSelector, selectorMatches } from '../mesh/selectors.js';
+import type { Labels } from '../snapshot/types.js';
 import { drRef, paRef } from './explain.js';
 import { type Analyzer, type Finding, finding } from './finding.js';
+
+/**
+ * Labels istiod adds to every endpoint from its node, cluster and network (AugmentLabels in pilot's
+ * service registry): a subset may select by them, and no pod carries them itself.
+ */
+const ENDPOINT_LABELS = new Set([
+  'topology.kubernetes.io/region',
+  'topology.kubernetes.io/zone',
+  'topology.istio.io/subzone',
+  'topology.istio.io/cluster',
+  'topology.istio.io/network',
+  'kubernetes.io/hostname',
+]);
+
+/** The part of a subset's labels a pod's own labels decide (the rest come from its node). */
+function podLabelsOf(labels: Labels): Labels {
+  const keys = Object.keys(labels);
+  if (!keys.some((k) => ENDPOINT_LABELS.has(k))) return labels;
+  return Object.fromEntries(keys.filter((k) => !ENDPOINT_LABELS.has(k)).map((k) => [k, labels[k] as string]));
+}
 
 export const selectorMatchesNothing: Analyzer = {
   name: 'SelectorMatchesNothing',
@@ -33,7 +54,8 @@ export const selectorMatchesNothing: Analyzer = {
       const target = targetsByHost.get(resolveShortname(rule.host, rule.meta.namespace));
       if (!target?.service?.selector || target.backends.length === 0) continue;
       rule.subsets.forEach((subset, index) => {
-        if (target.backends.some((w) => selectorMatches(subset.labels, w.podLabels))) return;
+        const labels = podLabelsOf(subset.labels);
+        if (target.backends.some((w) => selectorMatches(labels, w.podLabels))) return;
         findings.push(
           finding({
             code: 'selector-matches-nothing',

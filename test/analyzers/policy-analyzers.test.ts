@@ -56,6 +56,24 @@ describe('policy analyzers', () => {
     expect(found.find((f) => f.resource.kind === 'DestinationRule')?.path).toBe('spec.subsets[0].labels');
   });
 
+  it('selector-matches-nothing: subset labels istiod adds from the node (region, zone, hostname) are not judged from pod labels', () => {
+    const subsets = (labels: string) => `\n  subsets:\n    - name: s\n      labels:\n${labels}`;
+    const base = namespace('foo') + app('foo', 'web');
+    const zone = '        topology.kubernetes.io/zone: us-west-1a';
+    expect(
+      only(base + destinationRule('foo', 'dr', 'web', undefined, subsets(zone)), 'selector-matches-nothing'),
+    ).toEqual([]);
+    // Mixed with a pod label: judged by the pod label alone.
+    const mixed = `${zone}\n        app: web`;
+    expect(
+      only(base + destinationRule('foo', 'dr', 'web', undefined, subsets(mixed)), 'selector-matches-nothing'),
+    ).toEqual([]);
+    const wrong = `${zone}\n        version: v9`;
+    expect(
+      only(base + destinationRule('foo', 'dr', 'web', undefined, subsets(wrong)), 'selector-matches-nothing'),
+    ).toHaveLength(1);
+  });
+
   it('sidecar-missing: no proxy under STRICT, and pods started before injection', () => {
     const yaml =
       namespace('legacy', 'none') + app('legacy', 'old') + peerAuthentication('legacy', 'default', 'STRICT');
