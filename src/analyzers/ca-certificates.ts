@@ -12,8 +12,12 @@ import {
   daysBetween,
   parsePemBundle,
 } from '../certs/x509.js';
-import { restartIstiodThenWorkloads } from '../remediation/plans.js';
-import type { CertificateSource } from '../snapshot/types.js';
+import {
+  type RemediationPlan,
+  restartIstiodThenWorkloads,
+  rotateCaThenRestart,
+} from '../remediation/plans.js';
+import type { CertificateSource, MeshSnapshot } from '../snapshot/types.js';
 import { type AnalysisContext, type Analyzer, type Finding, finding } from './finding.js';
 
 export const caCertificates: Analyzer = {
@@ -49,8 +53,8 @@ export const caCertificates: Analyzer = {
     }
     const anchors = signingAnchors(parsed, mesh.snapshot.certificates);
     for (const p of [...parsed, ...chainCaCertificates(mesh.snapshot.certificates, parsed)])
-      findings.push(...validityFindings(p, context, anchors));
-    findings.push(...trustFindings(parsed));
+      findings.push(...validityFindings(p, context, anchors, caRenewal(mesh.snapshot, p.source)));
+    findings.push(...trustFindings(parsed, mesh.snapshot));
     findings.push(...missingRootFindings(mesh.snapshot));
     return findings;
   },
@@ -90,10 +94,28 @@ function describeSource(source: CertificateSource): string {
   return `${owner} (${source.key})`;
 }
 
+/**
+ * What renews a certificate of this source: for the namespace's root copy, istiod rewrites it and the
+ * namespace's workloads restart; for the CA's own certificates, the CA must be replaced first, then
+ * every namespace with sidecars restarts (the Secret's namespace is Istio's, not the workloads').
+ */
+function caRenewal(snapshot: MeshSnapshot, source: CertificateSource): RemediationPlan {
+  if (source.role === 'namespace-root' || source.role === 'workload-root')
+    return restartIstiodThenWorkloads(source.owner.namespace ?? 'default');
+  const caSecret = source.owner.kind === 'Secret' ? source.owner : undefined;
+  const istioNamespace = caSecret?.namespace ?? snapshot.meshConfig.rootNamespace;
+  const sidecarNamespaces = new Set(
+    snapshot.workloads.filter((w) => w.proxy === 'sidecar').map((w) => w.meta.namespace),
+  );
+  sidecarNamespaces.delete(istioNamespace);
+  return rotateCaThenRestart(istioNamespace, caSecret?.name ?? 'cacerts', [...sidecarNamespaces]);
+}
+
 function validityFindings(
   { source, certs }: ParsedSource,
   context: AnalysisContext,
   anchors: readonly CertificateInfo[],
+  renewal: RemediationPlan,
 ): Finding[] {
   const findings: Finding[] = [];
   for (const cert of certs) {
@@ -107,7 +129,7 @@ function validityFindings(
       path: fromProxy ? undefined : `data.${source.key}`,
     };
     const what = `${describeSource(source)}: certificate "${cert.subject}" (serial ${cert.serialNumber})`;
-    const remediations = [restartIstiodThenWorkloads(source.owner.namespace ?? 'default')];
+    const remediations = [renewal];
     if (cert.notBefore > context.now) {
       findings.push(
         finding({
@@ -182,7 +204,7 @@ function roleWords(role: CertificateSource['role']): string {
   }
 }
 
-function trustFindings(parsed: readonly ParsedSource[]): Finding[] {
+function trustFindings(parsed: readonly ParsedSource[], snapshot: MeshSnapshot): Finding[] {
   const findings: Finding[] = [];
   const caRoots = parsed.filter((p) => p.source.role === 'ca-root');
   const roots = caRoots.flatMap((p) => p.certs);
@@ -202,7 +224,7 @@ function trustFindings(parsed: readonly ParsedSource[]): Finding[] {
         resource: signer.source.owner,
         location: signer.source.location,
         path: `data.${signer.source.key}`,
-        remediations: [restartIstiodThenWorkloads(signer.source.owner.namespace ?? 'istio-system')],
+        remediations: [caRenewal(snapshot, signer.source)],
       }),
     );
   }

@@ -692,6 +692,49 @@ export function restartIstiodThenWorkloads(namespace: string): RemediationPlan {
 }
 
 /**
+ * An expired or expiring CA certificate (in the CA Secret, or sent in the proxies' chains): restarting
+ * istiod alone reloads the same CA, so the CA is replaced first (by hand: it takes new key material),
+ * then istiod restarts and every namespace with sidecars rolls to get certificates from the new CA.
+ */
+export function rotateCaThenRestart(
+  istioNamespace: string,
+  caSecret: string,
+  sidecarNamespaces: readonly string[],
+): RemediationPlan {
+  const target = { apiVersion: 'v1', kind: 'Secret', namespace: istioNamespace, name: caSecret };
+  const namespaces = [...sidecarNamespaces].sort();
+  const restarts =
+    namespaces.length <= 5
+      ? namespaces.map((ns) => kubectl('rollout', 'restart', 'deployment', '-n', ns))
+      : [
+          `for ns in ${namespaces.map(shellQuote).join(' ')}; do kubectl rollout restart deployment -n "$ns"; done`,
+        ];
+  return {
+    id: `rotate-ca:Secret/${istioNamespace}/${caSecret}`,
+    title: `Replace the CA in Secret ${istioNamespace}/${caSecret}, then restart istiod and the workloads of ${namespaces.length} namespace${namespaces.length === 1 ? '' : 's'} with sidecars`,
+    risk: 'istiod restarts (proxies reconnect); then every deployment in those namespaces rolls. Keep the old root in root-cert.pem beside the new one until every workload has rolled, or calls between old and new certificates fail.',
+    action: 'rollout-restart',
+    target,
+    manual: true,
+    kubectl: [
+      `# First put the new CA into Secret ${istioNamespace}/${caSecret} (ca-cert.pem, ca-key.pem, cert-chain.pem, root-cert.pem): a restart alone reloads the expired one.`,
+      kubectl('rollout', 'restart', 'deployment', 'istiod', '-n', istioNamespace),
+      kubectl(
+        'wait',
+        '--for=condition=ready',
+        'pod',
+        '-l',
+        'app=istiod',
+        '-n',
+        istioNamespace,
+        '--timeout=60s',
+      ),
+      ...restarts,
+    ].join('\n'),
+  };
+}
+
+/**
  * Whether labelling a namespace for injection and restarting its workloads is a fix to offer: not for
  * the namespaces the injector skips, nor for Istio's own (istiod and the gateways would restart).
  */

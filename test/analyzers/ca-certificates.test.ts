@@ -4,7 +4,7 @@ import { caCertificates } from '../../src/analyzers/ca-certificates.js';
 import { diagnose } from '../../src/engine/diagnose.js';
 import type { CertificateSource } from '../../src/snapshot/types.js';
 import { daysFrom, issueCertificate } from '../helpers/certs.js';
-import { snapshotOf } from '../helpers/mesh.js';
+import { app, namespace, snapshotOf } from '../helpers/mesh.js';
 
 const NOW = new Date('2026-11-29T12:00:00Z');
 const b64 = (s: string) => Buffer.from(s).toString('base64');
@@ -73,6 +73,32 @@ describe('CA certificates', () => {
     const [g] = check(cacerts({ 'root-cert.pem': root.pem, 'ca-cert.pem': soon.pem }));
     expect(g?.code).toBe('certificate-expiring');
     expect(g?.message).toContain('in 3.0 days');
+  });
+
+  it('an expired CA certificate: replace the CA, then restart istiod and every namespace with sidecars (not the workloads of istio-system)', () => {
+    const expired = issueCertificate({
+      commonName: 'old-ca',
+      isCa: true,
+      issuer: root,
+      notBefore: daysFrom(NOW, -400),
+      notAfter: daysFrom(NOW, -5),
+    });
+    const apps = namespace('shop') + app('shop', 'cart') + namespace('pay') + app('pay', 'api');
+    const [f] = check(apps + cacerts({ 'root-cert.pem': root.pem, 'ca-cert.pem': expired.pem }));
+    expect(f?.code).toBe('certificate-expired');
+    const [plan] = f?.remediations ?? [];
+    expect(plan?.id).toBe('rotate-ca:Secret/istio-system/cacerts');
+    expect(plan?.kubectl.split('\n')).toEqual([
+      expect.stringMatching(/^# First put the new CA into Secret istio-system\/cacerts /),
+      'kubectl rollout restart deployment istiod -n istio-system',
+      'kubectl wait --for=condition=ready pod -l app=istiod -n istio-system --timeout=60s',
+      'kubectl rollout restart deployment -n pay',
+      'kubectl rollout restart deployment -n shop',
+    ]);
+    // A namespace's stale copy of the root is renewed by istiod: that namespace restarts, as before.
+    const stale = rootConfigMap('shop', expired.pem);
+    const copy = check(apps + stale).find((x) => x.resource.kind === 'ConfigMap');
+    expect(copy?.remediations[0]?.id).toBe('restart-istiod:Deployment/istio-system/istiod:shop');
   });
 
   it('a not-yet-valid certificate is reported', () => {

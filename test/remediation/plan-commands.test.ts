@@ -13,6 +13,7 @@ import {
   removeDestinationRuleTls,
   restartIstiodThenWorkloads,
   restartWorkload,
+  rotateCaThenRestart,
   setDestinationRulePortTls,
   setDestinationRuleTls,
   setPeerAuthenticationMode,
@@ -207,6 +208,19 @@ describe('generated commands run as printed, whatever the names hold', () => {
       ['wait', '--for=condition=ready', 'pod', '-l', 'app=istiod', '-n', 'istio-system', '--timeout=60s'],
       ['rollout', 'restart', 'deployment', '-n', NS],
     ]);
+  });
+
+  it('replacing the CA: a comment first, istiod, then each namespace (a loop past five)', () => {
+    const few = rotateCaThenRestart('istio-system', 'cacerts', [NS, 'pay']);
+    expect(runs(few).map((c) => c.argv)).toEqual([
+      ['rollout', 'restart', 'deployment', 'istiod', '-n', 'istio-system'],
+      ['wait', '--for=condition=ready', 'pod', '-l', 'app=istiod', '-n', 'istio-system', '--timeout=60s'],
+      ['rollout', 'restart', 'deployment', '-n', 'pay'],
+      ['rollout', 'restart', 'deployment', '-n', NS],
+    ]);
+    const many = ['a', 'b', 'c', 'd', 'e', "f'$(touch pwned)"];
+    const calls = runs(rotateCaThenRestart('istio-system', 'cacerts', many)).map((c) => c.argv);
+    expect(calls.slice(2)).toEqual(many.map((ns) => ['rollout', 'restart', 'deployment', '-n', ns]));
   });
 
   it('namespace label for injection, then a restart', () => {
