@@ -1,6 +1,7 @@
 // Block Kit for Slack. Everything that comes from the cluster is escaped (&, <, >) so a name or label
-// cannot mention @channel or forge a link; Slack's limits are respected (50 blocks a message, 3,000
-// characters a section, 2,000 a button value, 255 an action_id) and long diagnoses continue in a thread.
+// cannot mention @channel or forge a link; Slack's limits are respected (50 blocks a message, about
+// 13,000 characters of blocks a message, 3,000 a section, 2,000 a button value, 255 an action_id) and
+// long diagnoses continue in a thread.
 import type { Finding } from '../analyzers/finding.js';
 import { blockingGaps, type Diagnosis } from '../engine/diagnose.js';
 import type { MatrixPair } from '../engine/matrix.js';
@@ -23,6 +24,11 @@ export interface SlackMessage {
 
 export const LIMITS = {
   blocks: 50,
+  /**
+   * Characters of JSON a message's blocks may hold: Slack refuses about 13,000 (msg_blocks_too_long,
+   * below the documented 50 blocks; slackapi/bolt-js#2509), and does not say how it counts, so well under.
+   */
+  messageChars: 11_000,
   sectionText: 3000,
   buttonValue: 2000,
   actionId: 255,
@@ -209,23 +215,29 @@ function findingBlocks(f: Finding, index: number): Block[] {
   return blocks;
 }
 
-// Keeps whole findings together; what does not fit in the first message goes to thread messages.
+// Keeps whole findings together; what does not fit in the first message goes to thread messages. A
+// message ends before it would pass 50 blocks or its characters, with room kept for the note.
 function paginate(text: string, head: Block[], body: Block[][]): SlackMessage {
+  const note = (more: number) =>
+    context(`:thread: Continued in the thread (${more} more message${more > 1 ? 's' : ''}).`);
+  const room = { blocks: LIMITS.blocks - 1, chars: LIMITS.messageChars - jsonLength([note(99)]) };
   const pages: Block[][] = [[...head]];
-  const room = LIMITS.blocks - 1; // one block kept for the "continued in thread" note
   for (const group of body) {
     const page = pages[pages.length - 1] as Block[];
-    if (page.length + group.length > room) pages.push([]);
+    const fits = page.length + group.length <= room.blocks && jsonLength([...page, ...group]) <= room.chars;
+    if (!fits && page.length > 0) pages.push([]);
     (pages[pages.length - 1] as Block[]).push(...group);
   }
   const [first, ...rest] = pages as [Block[], ...Block[][]];
-  if (rest.length > 0)
-    first.push(
-      context(`:thread: Continued in the thread (${rest.length} more message${rest.length > 1 ? 's' : ''}).`),
-    );
+  if (rest.length > 0) first.push(note(rest.length));
   return {
     text,
     blocks: first,
     thread: rest.map((blocks, i) => ({ text: `${text} (part ${i + 2})`, blocks })),
   };
+}
+
+/** How Slack is sent the blocks: their characters as JSON. */
+function jsonLength(blocks: readonly Block[]): number {
+  return JSON.stringify(blocks).length;
 }

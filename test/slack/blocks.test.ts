@@ -13,11 +13,7 @@ describe('Block Kit diagnosis', () => {
   });
 
   it('keeps to 50 blocks a message and continues long diagnoses in the thread, whole findings together', () => {
-    let yaml = namespace('legacy', 'none') + app('legacy', 'client');
-    for (let i = 0; i < 60; i++)
-      yaml +=
-        namespace(`ns-${i}`) + app(`ns-${i}`, 'api') + peerAuthentication(`ns-${i}`, 'default', 'STRICT');
-    const diagnosis = diagnose(snapshotOf(yaml));
+    const diagnosis = diagnose(snapshotOf(strictNamespaces(60)));
     const message = diagnosisMessage(diagnosis, { title: 'mTLS check' });
     const all = [message.blocks, ...message.thread.map((t) => t.blocks)];
     expect(message.thread.length).toBeGreaterThan(0);
@@ -36,6 +32,20 @@ describe('Block Kit diagnosis', () => {
     expect(sections).toHaveLength(60);
     expect(JSON.stringify(message.blocks.at(-1))).toContain('Continued in the thread');
   });
+
+  // Slack refuses a message whose blocks hold more than about 13,000 characters (msg_blocks_too_long):
+  // ten findings with their buttons already pass it, well below 50 blocks.
+  for (const findings of [10, 60]) {
+    it(`keeps each message of a ${findings}-finding diagnosis within Slack's 13,000 characters of blocks`, () => {
+      const message = diagnosisMessage(diagnose(snapshotOf(strictNamespaces(findings))), {
+        title: 'mTLS check',
+      });
+      const all = [message.blocks, ...message.thread.map((t) => t.blocks)];
+      for (const blocks of all) expect(JSON.stringify(blocks).length).toBeLessThan(13_000);
+      const shown = all.flat().filter((b) => JSON.stringify(b).includes('strict-plaintext-clients'));
+      expect(shown.filter((b) => b.type === 'section')).toHaveLength(findings);
+    });
+  }
 
   it('buttons carry the plan id and a digest of the plan, with unique action ids within Slack limits', () => {
     const pa = snapshotOf(peerAuthentication('x'.repeat(60), 'y'.repeat(250), 'STRICT'))
@@ -76,3 +86,11 @@ describe('Block Kit diagnosis', () => {
     expect(JSON.stringify(message.blocks)).toContain('Could not check');
   });
 });
+
+/** A client without a sidecar and `count` STRICT namespaces it calls: one error finding each. */
+function strictNamespaces(count: number): string {
+  let yaml = namespace('legacy', 'none') + app('legacy', 'client');
+  for (let i = 0; i < count; i++)
+    yaml += namespace(`ns-${i}`) + app(`ns-${i}`, 'api') + peerAuthentication(`ns-${i}`, 'default', 'STRICT');
+  return yaml;
+}
