@@ -37,7 +37,8 @@ export function registerIncidentListener(app: App, deps: BotDeps): void {
       );
       return;
     }
-    if (!deps.throttle.allow(m.channel, target, Date.now())) {
+    const takenAt = Date.now();
+    if (!deps.throttle.allow(m.channel, target, takenAt)) {
       deps.logger.info(
         { channel: m.channel, target },
         'incident diagnosis skipped (already answered or rate-limited)',
@@ -83,6 +84,8 @@ export function registerIncidentListener(app: App, deps: BotDeps): void {
       deps.metrics.checks.inc({ command: 'incident', outcome: located.answer.verdict });
       log.info({ verdict: located.answer.verdict }, 'incident diagnosed');
     } catch (error) {
+      // The answer did not get through (a refused post, a failed read): the next alert may try again.
+      deps.throttle.release(m.channel, target, takenAt);
       deps.metrics.checks.inc({ command: 'incident', outcome: 'failed' });
       log.error({ err: (error as Error).message }, 'incident diagnosis failed');
     }

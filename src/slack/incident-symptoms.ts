@@ -69,7 +69,7 @@ export class IncidentThrottle {
   ) {}
 
   allow(channel: string, target: string, now: number): boolean {
-    const key = `${channel} ${target}`;
+    const key = serviceKey(channel, target);
     const last = this.lastByService.get(key);
     if (last !== undefined && now - last < this.cooldownMs) return false;
     const times = (this.recent.get(channel) ?? []).filter((t) => now - t < this.windowMs);
@@ -79,4 +79,17 @@ export class IncidentThrottle {
     this.lastByService.set(key, now);
     return true;
   }
+
+  /**
+   * Gives back the service's cooldown taken at `takenAt` when its answer could not be posted, so the
+   * next alert gets one; the channel's window keeps the attempt, which bounds retries.
+   */
+  release(channel: string, target: string, takenAt: number): void {
+    const key = serviceKey(channel, target);
+    if (this.lastByService.get(key) === takenAt) this.lastByService.delete(key);
+  }
+}
+
+function serviceKey(channel: string, target: string): string {
+  return `${channel} ${target}`;
 }
