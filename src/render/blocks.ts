@@ -7,7 +7,7 @@ import { blockingGaps, type Diagnosis } from '../engine/diagnose.js';
 import type { MatrixPair } from '../engine/matrix.js';
 import { planKey } from '../remediation/plan-key.js';
 import { formatRef, type Gap } from '../snapshot/types.js';
-import { summarize } from './summary.js';
+import { type Summary, summarize, verdictFor } from './summary.js';
 
 export interface Block {
   readonly type: string;
@@ -121,26 +121,15 @@ function context(mrkdwn: string): Block {
 export interface DiagnosisMessageOptions {
   readonly title: string;
   readonly failingPairs?: readonly MatrixPair[];
+  /** A connectivity answer, judged by its failing pairs out of `calls`, not by findings. */
+  readonly matrix?: { readonly calls: number };
   readonly timings?: Record<string, number>;
 }
 
 export function diagnosisMessage(diagnosis: Diagnosis, options: DiagnosisMessageOptions): SlackMessage {
   const summary = summarize(diagnosis, options.timings);
   const blocking = blockingGaps(diagnosis);
-  const headline =
-    summary.verdict === 'problems-found'
-      ? `${summary.errors} error(s), ${summary.warnings} warning(s) in ${summary.scope}`
-      : summary.verdict === 'incomplete'
-        ? `Incomplete: nothing found in what could be read (${summary.scope})`
-        : `No mTLS problems found in ${summary.scope}`;
-  const icon =
-    summary.verdict === 'problems-found'
-      ? summary.errors > 0
-        ? ':rotating_light:'
-        : ':warning:'
-      : summary.verdict === 'incomplete'
-        ? ':grey_question:'
-        : ':white_check_mark:';
+  const { headline, icon } = verdictLine(diagnosis, summary, options);
   const head: Block[] = [
     {
       type: 'header',
@@ -192,6 +181,37 @@ export function diagnosisMessage(diagnosis: Diagnosis, options: DiagnosisMessage
     ]);
   }
   return paginate(`${options.title}: ${headline}`, head, body);
+}
+
+/** The header's verdict and the icon beside the counts: from the findings, or a matrix's calls. */
+function verdictLine(
+  diagnosis: Diagnosis,
+  summary: Summary,
+  options: DiagnosisMessageOptions,
+): { headline: string; icon: string } {
+  const failing = options.failingPairs?.length ?? 0;
+  const verdict = options.matrix ? verdictFor(failing, diagnosis) : summary.verdict;
+  if (verdict === 'incomplete')
+    return {
+      headline: `Incomplete: ${options.matrix ? 'no call fails' : 'nothing found'} in what could be read (${summary.scope})`,
+      icon: ':grey_question:',
+    };
+  if (verdict === 'no-problems-found')
+    return {
+      headline: options.matrix
+        ? `No call fails in ${summary.scope} (${options.matrix.calls} checked)`
+        : `No mTLS problems found in ${summary.scope}`,
+      icon: ':white_check_mark:',
+    };
+  if (options.matrix)
+    return {
+      headline: `${failing} of ${options.matrix.calls} calls fail in ${summary.scope}`,
+      icon: ':rotating_light:',
+    };
+  return {
+    headline: `${summary.errors} error(s), ${summary.warnings} warning(s) in ${summary.scope}`,
+    icon: summary.errors > 0 ? ':rotating_light:' : ':warning:',
+  };
 }
 
 function findingBlocks(f: Finding, index: number): Block[] {

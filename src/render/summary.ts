@@ -39,12 +39,7 @@ export function summarize(diagnosis: Diagnosis, extraTimings: Record<string, num
     analyze: diagnosis.timings.analyzeMs,
   };
   return {
-    verdict:
-      errors + warnings > 0
-        ? 'problems-found'
-        : blockingGaps(diagnosis).length > 0
-          ? 'incomplete'
-          : 'no-problems-found',
+    verdict: verdictFor(errors + warnings, diagnosis),
     scope: diagnosis.namespace ? `namespace ${diagnosis.namespace}` : 'all namespaces',
     errors,
     warnings,
@@ -61,6 +56,12 @@ export function summarize(diagnosis: Diagnosis, extraTimings: Record<string, num
     notCrossChecked: diagnosis.gaps.filter((g) => g.optional).map((g) => g.source),
     timingsMs: Object.fromEntries(Object.entries(timings).map(([k, v]) => [k, Math.round(v * 10) / 10])),
   };
+}
+
+/** Problems found win; without any, a read that failed leaves the answer incomplete, not all clear. */
+export function verdictFor(problems: number, diagnosis: Pick<Diagnosis, 'gaps'>): Verdict {
+  if (problems > 0) return 'problems-found';
+  return blockingGaps(diagnosis).length > 0 ? 'incomplete' : 'no-problems-found';
 }
 
 /**

@@ -25,7 +25,7 @@ import {
 import { certificateRows, certificatesInScope } from '../render/certs.js';
 import { impactSummaryLines } from '../render/diff-summary.js';
 import type { Picture } from '../render/pictures/picture.js';
-import { summarize } from '../render/summary.js';
+import { summarize, type Verdict, verdictFor } from '../render/summary.js';
 import type { LoadedSource } from '../snapshot/source.js';
 import type { MeshSnapshot } from '../snapshot/types.js';
 import type { MtlsCommand } from './grammar.js';
@@ -111,8 +111,11 @@ export async function answer(
     diagnosisMessage(diagnosis, {
       title: command.kind === 'matrix' ? `Connectivity of ${ns}` : `mTLS check of ${ns}`,
       failingPairs: failing,
+      matrix: pairs ? { calls: pairs.length } : undefined,
       timings: { ...timings, resolve: diagnosis.timings.resolveMs, analyze: diagnosis.timings.analyzeMs },
     }),
+    // A matrix has no findings: its failing calls are its problems.
+    pairs ? verdictFor(failing.length, diagnosis) : undefined,
   );
   return { ...answered, ...picture };
 }
@@ -236,10 +239,14 @@ export function unknownNamespace(loaded: LoadedSource, ns: string): Answer {
   };
 }
 
-function describe(diagnosis: Diagnosis, message: SlackMessage): Answer {
+function describe(
+  diagnosis: Diagnosis,
+  message: SlackMessage,
+  verdict: Verdict = summarize(diagnosis).verdict,
+): Answer {
   return {
     message,
-    verdict: summarize(diagnosis).verdict,
+    verdict,
     findings: diagnosis.findings.map((f) => ({ code: f.code, severity: f.severity })),
     gaps: blockingGaps(diagnosis).map((g) => g.source),
   };
