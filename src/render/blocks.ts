@@ -128,7 +128,6 @@ export interface DiagnosisMessageOptions {
 
 export function diagnosisMessage(diagnosis: Diagnosis, options: DiagnosisMessageOptions): SlackMessage {
   const summary = summarize(diagnosis, options.timings);
-  const blocking = blockingGaps(diagnosis);
   const { headline, icon } = verdictLine(diagnosis, summary, options);
   const head: Block[] = [
     {
@@ -146,6 +145,8 @@ export function diagnosisMessage(diagnosis: Diagnosis, options: DiagnosisMessage
         .map(([k, v]) => `${k} ${v} ms`)
         .join(', ')}`,
     ),
+    // What could not be read qualifies everything below it, so it is never left to the thread.
+    ...(diagnosis.gaps.length > 0 ? [gapsSection(diagnosis.gaps)] : []),
   ];
   const actionable = diagnosis.findings.filter((f) => f.severity !== 'info');
   const body: Block[][] = actionable.map((f, index) => findingBlocks(f, index));
@@ -169,18 +170,8 @@ export function diagnosisMessage(diagnosis: Diagnosis, options: DiagnosisMessage
       ),
     ]);
   }
-  if (diagnosis.gaps.length > 0) {
-    const lines = diagnosis.gaps.map(
-      (g) =>
-        `• ${escapeSlack(g.source)}: ${escapeSlack(g.reason)}${g.optional ? ' _(cross-check only)_' : ''}`,
-    );
-    body.push([
-      section(
-        `:grey_question: *${blocking.length > 0 ? 'Could not check' : 'Not cross-checked'}*\n${lines.join('\n')}`,
-      ),
-    ]);
-  }
-  return paginate(`${options.title}: ${headline}`, head, body);
+  // The fallback text is mrkdwn (notifications), and a gap's source may come from a manifest.
+  return paginate(escapeSlack(`${options.title}: ${headline}`), head, body);
 }
 
 /** The header's verdict and the icon beside the counts: from the findings, or a matrix's calls. */
@@ -203,15 +194,30 @@ function verdictLine(
         : `No mTLS problems found in ${summary.scope}`,
       icon: ':white_check_mark:',
     };
-  if (options.matrix)
-    return {
-      headline: `${failing} of ${options.matrix.calls} calls fail in ${summary.scope}`,
-      icon: ':rotating_light:',
-    };
+  const found = options.matrix
+    ? `${failing} of ${options.matrix.calls} calls fail in ${summary.scope}`
+    : `${summary.errors} error(s), ${summary.warnings} warning(s) in ${summary.scope}`;
   return {
-    headline: `${summary.errors} error(s), ${summary.warnings} warning(s) in ${summary.scope}`,
-    icon: summary.errors > 0 ? ':rotating_light:' : ':warning:',
+    headline: `${found}${incompleteNote(blockingGaps(diagnosis))}`,
+    icon: options.matrix || summary.errors > 0 ? ':rotating_light:' : ':warning:',
   };
+}
+
+/** Problems found on a partial read: there may be more where it could not look. */
+function incompleteNote(blocking: readonly Gap[]): string {
+  const [first, ...rest] = blocking;
+  if (!first) return '';
+  return ` (incomplete: could not read ${first.source}${rest.length > 0 ? ` and ${rest.length} more` : ''})`;
+}
+
+function gapsSection(gaps: readonly Gap[]): Block {
+  const blocking = blockingGaps({ gaps }).length > 0;
+  const lines = gaps.map(
+    (g) => `• ${escapeSlack(g.source)}: ${escapeSlack(g.reason)}${g.optional ? ' _(cross-check only)_' : ''}`,
+  );
+  return section(
+    `:grey_question: *${blocking ? 'Could not check' : 'Not cross-checked'}*\n${lines.join('\n')}`,
+  );
 }
 
 function findingBlocks(f: Finding, index: number): Block[] {

@@ -85,6 +85,22 @@ describe('Block Kit diagnosis', () => {
     expect(JSON.stringify(message.blocks[0])).toContain('Incomplete');
     expect(JSON.stringify(message.blocks)).toContain('Could not check');
   });
+
+  it('says in the first message that errors were found on a partial read, and what could not be read', () => {
+    const snapshot = {
+      ...snapshotOf(strictNamespaces(30)),
+      gaps: [{ source: 'destinationrules list (all namespaces)', reason: 'forbidden' }],
+    };
+    const message = diagnosisMessage(diagnose(snapshot), { title: 'mTLS check' });
+    expect(message.thread.length).toBeGreaterThan(0);
+    expect(message.text).toBe(
+      'mTLS check: 30 error(s), 0 warning(s) in all namespaces (incomplete: could not read destinationrules list (all namespaces))',
+    );
+    expect(JSON.stringify(message.blocks[0])).toContain('(incomplete: could not read destinationrules');
+    // Right below the counts, before the findings.
+    expect(JSON.stringify(message.blocks[2])).toContain('Could not check');
+    expect(JSON.stringify(message.thread)).not.toContain('Could not check');
+  });
 });
 
 /** A client without a sidecar and `count` STRICT namespaces it calls: one error finding each. */

@@ -33,6 +33,17 @@ describe('/mtls matrix', () => {
     expect(result.verdict).toBe('problems-found');
   });
 
+  it('says failing calls found on a partial read are not all there may be', async () => {
+    const result = await matrixOfShop({
+      ...snapshotOf(strictShop),
+      gaps: [{ source: 'pods list (all namespaces)', reason: 'forbidden' }],
+    });
+    expect(result.message.text).toBe(
+      'Connectivity of shop: 1 of 2 calls fail in namespace shop (incomplete: could not read pods list (all namespaces))',
+    );
+    expect(result.verdict).toBe('problems-found');
+  });
+
   it('says no call fails only when none fails and everything was read', async () => {
     const result = await matrixOfShop(snapshotOf(namespace('shop') + app('shop', 'api')));
     expect(result.message.text).toBe('Connectivity of shop: No call fails in namespace shop (1 checked)');
