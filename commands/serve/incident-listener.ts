@@ -3,7 +3,7 @@
 // diagnosis per service per cooldown, so an alert storm gets one answer. Only namespaces the channel's
 // access rule lists are diagnosed; an incident channel without a rule gets nothing.
 import type { App } from '@slack/bolt';
-import { escapeSlack, inlineCode } from '../../src/render/blocks.js';
+import { escapeSlack, inlineCode, section, withLead } from '../../src/render/blocks.js';
 import { channelMaySee, channelRule } from '../../src/slack/authorize.js';
 import { findSymptom } from '../../src/slack/incident-symptoms.js';
 import type { BotDeps } from './deps.js';
@@ -68,19 +68,7 @@ export function registerIncidentListener(app: App, deps: BotDeps): void {
           ? `${service ? `${service} in ` : ''}namespace \`${escapeSlack(located.namespace)}\`. Diagnosis:`
           : `${service}:`
       }`;
-      const message = located.answer.message;
-      await postWithThread(
-        client,
-        m.channel,
-        {
-          ...message,
-          blocks: [{ type: 'section', text: { type: 'mrkdwn', text: intro } }, ...message.blocks].slice(
-            0,
-            50,
-          ),
-        },
-        m.ts,
-      );
+      await postWithThread(client, m.channel, withLead(located.answer.message, section(intro)), m.ts);
       deps.metrics.checks.inc({ command: 'incident', outcome: located.answer.verdict });
       log.info({ verdict: located.answer.verdict }, 'incident diagnosed');
     } catch (error) {

@@ -121,6 +121,8 @@ function context(mrkdwn: string): Block {
 export interface DiagnosisMessageOptions {
   readonly title: string;
   readonly failingPairs?: readonly MatrixPair[];
+  /** What the answer is about, shown before the findings (the certificates of `/mtls certs`). */
+  readonly details?: Block;
   /** A connectivity answer, judged by its failing pairs out of `calls`, not by findings. */
   readonly matrix?: { readonly calls: number };
   readonly timings?: Record<string, number>;
@@ -149,7 +151,10 @@ export function diagnosisMessage(diagnosis: Diagnosis, options: DiagnosisMessage
     ...(diagnosis.gaps.length > 0 ? [gapsSection(diagnosis.gaps)] : []),
   ];
   const actionable = diagnosis.findings.filter((f) => f.severity !== 'info');
-  const body: Block[][] = actionable.map((f, index) => findingBlocks(f, index));
+  const body: Block[][] = [
+    ...(options.details ? [[options.details]] : []),
+    ...actionable.map((f, index) => findingBlocks(f, index)),
+  ];
   const infos = diagnosis.findings.filter((f) => f.severity === 'info');
   if (infos.length > 0) {
     body.push([
@@ -241,11 +246,38 @@ function findingBlocks(f: Finding, index: number): Block[] {
   return blocks;
 }
 
+/** The block_id of the note that a message continues in the thread. */
+const CONTINUED = 'continued-in-thread';
+
+/**
+ * The message with `lead` (an introduction) before its first block, paginated again so the first
+ * message still keeps to Slack's limits and says when it continues in the thread.
+ */
+export function withLead(message: SlackMessage, lead: Block): SlackMessage {
+  const blocks = [message.blocks, ...message.thread.map((t) => t.blocks)]
+    .flat()
+    .filter((b) => b.block_id !== CONTINUED);
+  return paginate(message.text, [lead], groupsOf(blocks));
+}
+
+/** Blocks in the groups pagination keeps together: a finding's buttons stay with its section. */
+function groupsOf(blocks: readonly Block[]): Block[][] {
+  const groups: Block[][] = [];
+  for (const block of blocks) {
+    const last = groups[groups.length - 1];
+    if (block.type === 'actions' && last) last.push(block);
+    else groups.push([block]);
+  }
+  return groups;
+}
+
 // Keeps whole findings together; what does not fit in the first message goes to thread messages. A
 // message ends before it would pass 50 blocks or its characters, with room kept for the note.
 function paginate(text: string, head: Block[], body: Block[][]): SlackMessage {
-  const note = (more: number) =>
-    context(`:thread: Continued in the thread (${more} more message${more > 1 ? 's' : ''}).`);
+  const note = (more: number): Block => ({
+    ...context(`:thread: Continued in the thread (${more} more message${more > 1 ? 's' : ''}).`),
+    block_id: CONTINUED,
+  });
   const room = { blocks: LIMITS.blocks - 1, chars: LIMITS.messageChars - jsonLength([note(99)]) };
   const pages: Block[][] = [[...head]];
   for (const group of body) {

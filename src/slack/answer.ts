@@ -21,6 +21,7 @@ import {
   fitSection,
   gapLines,
   type SlackMessage,
+  section,
 } from '../render/blocks.js';
 import { certificateRows, certificatesInScope } from '../render/certs.js';
 import { impactSummaryLines } from '../render/diff-summary.js';
@@ -80,21 +81,17 @@ export async function answer(
       analyzers: [caCertificates, workloadCertificates],
     });
     const rows = certificateRows(certificatesInScope(snapshot.certificates, ns, command.pod), now);
-    const message = diagnosisMessage(diagnosis, { title: `Certificates in ${ns}`, timings });
     const lines = rows.map((r) =>
       r.error
         ? `• \`${escapeSlack(`${r.owner.namespace}/${r.owner.name}`)}\` ${r.key}: ${escapeSlack(r.error)}`
         : `• \`${escapeSlack(`${r.owner.namespace}/${r.owner.name}`)}\` ${r.key}: ${escapeSlack(r.subject ?? '')}${r.spiffeIds?.length ? ` (${escapeSlack(r.spiffeIds.join(', '))})` : ''}, ${(r.daysLeft ?? 0) > 0 ? `${r.daysLeft} days left` : '*expired*'}`,
     );
-    const list: Block = {
-      type: 'section',
-      text: { type: 'mrkdwn', text: fitSection(lines.join('\n') || 'No certificates in scope.') },
-    };
+    const list = section(lines.join('\n') || 'No certificates in scope.');
     deps.plans.remember(diagnosis.findings.flatMap((f) => f.remediations));
-    return describe(diagnosis, {
-      ...message,
-      blocks: [...message.blocks.slice(0, 2), list, ...message.blocks.slice(2)].slice(0, 50),
-    });
+    return describe(
+      diagnosis,
+      diagnosisMessage(diagnosis, { title: `Certificates in ${ns}`, timings, details: list }),
+    );
   }
   const shared = diagnoseShared(loaded.snapshot, ns, now);
   // The matrix answer is about connectivity only, as `mtls-doctor matrix` is.

@@ -2,10 +2,13 @@ import type { App } from '@slack/bolt';
 import { describe, expect, it } from 'vitest';
 import type { BotDeps } from '../../commands/serve/deps.js';
 import { registerIncidentListener } from '../../commands/serve/incident-listener.js';
+import { finding } from '../../src/analyzers/finding.js';
+import { diagnose } from '../../src/engine/diagnose.js';
 import { createLogger } from '../../src/ops/logger.js';
 import { BotMetrics } from '../../src/ops/metrics.js';
-import type { SlackMessage } from '../../src/render/blocks.js';
+import { diagnosisMessage, LIMITS, type SlackMessage } from '../../src/render/blocks.js';
 import { IncidentThrottle } from '../../src/slack/incident-symptoms.js';
+import { snapshotOf } from '../helpers/mesh.js';
 
 type Post = { thread_ts?: string; text?: string; blocks?: unknown[] };
 
@@ -63,5 +66,31 @@ describe('incident listener', () => {
     // Once answered, the cooldown holds.
     await alert('1.3');
     expect(posts).toHaveLength(1);
+  });
+
+  it('puts its introduction before a full first message and still says the rest is in the thread', async () => {
+    // Short findings without buttons: the first message is full at 50 blocks.
+    const short = finding({
+      code: 'strict-plaintext-clients',
+      message: 'm',
+      fix: 'f',
+      resource: { kind: 'PeerAuthentication', namespace: 'shop', name: 'default' },
+    });
+    const diagnosis = { ...diagnose(snapshotOf('')), findings: Array(60).fill(short) };
+    const message = diagnosisMessage(diagnosis, { title: 'mTLS check of shop' });
+    expect(message.blocks).toHaveLength(LIMITS.blocks);
+    const posts: Post[] = [];
+    await incidentChannel(message, async (post) => {
+      posts.push(post);
+      return { ts: '2.2' };
+    })('1.1');
+    const first = posts[0]?.blocks ?? [];
+    expect(first.length).toBeLessThanOrEqual(LIMITS.blocks);
+    expect(JSON.stringify(first[0])).toContain('This looks like an mTLS symptom');
+    expect(JSON.stringify(first.at(-1))).toContain('Continued in the thread');
+    const findings = posts
+      .flatMap((p) => p.blocks ?? [])
+      .filter((b) => JSON.stringify(b).includes('*strict-'));
+    expect(findings).toHaveLength(60);
   });
 });
