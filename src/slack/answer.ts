@@ -18,7 +18,6 @@ import {
   type Block,
   diagnosisMessage,
   escapeSlack,
-  fitSection,
   gapLines,
   type SlackMessage,
   section,
@@ -162,34 +161,19 @@ function whatIfAnswer(
     .slice(0, 15)
     .map(
       (p) =>
-        `• \`${escapeSlack(p.from)}\` → \`${escapeSlack(p.to)}\`: ${escapeSlack(p.symptom)} (${p.reason})`,
+        `• \`${escapeSlack(p.from)}\` → \`${escapeSlack(p.to)}\`: ${escapeSlack(p.symptom)} (${escapeSlack(p.reason)})`,
     );
   const more =
     result.counts.broken > broken.length ? `\n…and ${result.counts.broken - broken.length} more` : '';
   const plan = isPolicyWhatIf(change) ? avoidancePlan(result.broken, title, result.counts.broken) : undefined;
   const gaps = blockingGaps(before);
   const blocks: Block[] = [
-    {
-      type: 'section',
-      text: {
-        type: 'mrkdwn',
-        text: `${result.counts.broken > 0 ? ':red_circle:' : gaps.length > 0 ? ':warning:' : ':large_green_circle:'} *What if ${escapeSlack(title)}?* Nothing was changed.${gaps.length > 0 ? ' Computed on an incomplete view: what could not be read is below.' : ''}\n${lines.join('\n')}`,
-      },
-    },
+    section(
+      `${result.counts.broken > 0 ? ':red_circle:' : gaps.length > 0 ? ':warning:' : ':large_green_circle:'} *What if ${escapeSlack(title)}?* Nothing was changed.${gaps.length > 0 ? ' Computed on an incomplete view: what could not be read is below.' : ''}\n${lines.join('\n')}`,
+    ),
   ];
-  if (broken.length)
-    blocks.push({
-      type: 'section',
-      text: { type: 'mrkdwn', text: fitSection(`*Would break*\n${broken.join('\n')}${more}`) },
-    });
-  if (plan)
-    blocks.push({
-      type: 'section',
-      text: {
-        type: 'mrkdwn',
-        text: fitSection(`*To avoid it*\n${plan.steps.map((s) => `• ${escapeSlack(s)}`).join('\n')}`),
-      },
-    });
+  if (broken.length) blocks.push(section(`*Would break*\n${broken.join('\n')}${more}`));
+  if (plan) blocks.push(section(`*To avoid it*\n${plan.steps.map((s) => `• ${escapeSlack(s)}`).join('\n')}`));
   if (gaps.length)
     blocks.push({
       type: 'context',
