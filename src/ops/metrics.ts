@@ -7,7 +7,7 @@ export class BotMetrics {
   readonly registry = new Registry();
   readonly checks = new Counter({
     name: 'mtls_doctor_checks_total',
-    help: 'Slash commands answered, by command and outcome (problems, clean, incomplete, failed).',
+    help: 'Commands, incident diagnoses and digests answered, by command and outcome (problems-found, no-problems-found, incomplete, posted, refused, failed).',
     labelNames: ['command', 'outcome'] as const,
     registers: [this.registry],
   });

@@ -19,6 +19,9 @@ const MIGRATIONS: readonly string[] = [
    );`,
 ];
 
+/** How long postures are kept: longer than any trend picture looks back (trendSince). */
+export const POSTURE_RETENTION_MS = 90 * 24 * 60 * 60 * 1000;
+
 /** What a PostgreSQL store would implement for several replicas (see README, "State"). */
 export interface StateStore {
   latestPosture(scope: string): Posture | undefined;
@@ -60,9 +63,15 @@ export class SqliteStore implements StateStore {
   }
 
   savePosture(scope: string, posture: Posture): void {
-    this.db
-      .prepare('INSERT INTO posture_snapshots (scope, taken_at, posture) VALUES (?, ?, ?)')
-      .run(scope, posture.takenAt, JSON.stringify(posture));
+    this.db.transaction(() => {
+      this.db
+        .prepare('INSERT INTO posture_snapshots (scope, taken_at, posture) VALUES (?, ?, ?)')
+        .run(scope, posture.takenAt, JSON.stringify(posture));
+      // Kept longer than a trend looks back, counted from the posture just saved (so the scope's newest,
+      // the baseline of its next digest, always stays). Without this, every digest adds rows forever.
+      const keepSince = new Date(Date.parse(posture.takenAt) - POSTURE_RETENTION_MS).toISOString();
+      this.db.prepare('DELETE FROM posture_snapshots WHERE scope = ? AND taken_at < ?').run(scope, keepSince);
+    })();
   }
 
   postureHistory(scope: string, since: string): Posture[] {
