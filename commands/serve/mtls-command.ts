@@ -6,9 +6,11 @@ import { escapeSlack, type SlackMessage } from '../../src/render/blocks.js';
 import type { Picture } from '../../src/render/pictures/picture.js';
 import { channelMaySee, channelMaySeeCommand } from '../../src/slack/authorize.js';
 import { HELP, parseCommand } from '../../src/slack/grammar.js';
+import { answerInPlace, type SlackCall } from './answer-delivery.js';
 import type { BotDeps } from './deps.js';
 import { postPicture } from './pictures.js';
 import { postDigest } from './post-digest.js';
+import { slackErrorOf } from './slack-error.js';
 
 /**
  * `settled` resolves when a burst of requests has been acked (commands/serve/burst.ts): follow-up work
@@ -85,15 +87,15 @@ export function registerMtlsCommand(app: App, deps: BotDeps, settled: () => Prom
             : 'Checking';
     // A mesh-wide what-if names no namespace.
     const scope = request.namespace ?? 'the mesh';
-    const slack = async <T>(method: string, call: () => Promise<T>): Promise<T | undefined> => {
+    const slack: SlackCall = async (method, call) => {
       // Each call serialises its message on the event loop: it waits while a burst is being acked.
       await settled();
       try {
-        return await call();
+        return { ok: true, value: await call() };
       } catch (error) {
         deps.metrics.slackErrors.inc({ method });
         log.warn({ method, err: (error as Error).message }, 'Slack API call failed');
-        return undefined;
+        return { ok: false, error: slackErrorOf(error) };
       }
     };
     const posted = await slack('chat.postMessage', () =>
@@ -138,23 +140,12 @@ export function registerMtlsCommand(app: App, deps: BotDeps, settled: () => Prom
       };
     }
     stopTimer();
-    const ts = posted?.ts;
+    const target = { client, channel: command.channel_id, respond, slack };
+    const ts = posted.ok ? posted.value.ts : undefined;
     if (ts) {
-      await slack('chat.update', () =>
-        client.chat.update({ channel: command.channel_id, ts, text: message.text, blocks: message.blocks }),
-      );
-      for (const part of message.thread) {
-        await slack('chat.postMessage', () =>
-          client.chat.postMessage({
-            channel: command.channel_id,
-            thread_ts: ts,
-            text: part.text,
-            blocks: part.blocks,
-          }),
-        );
-      }
+      const landed = await answerInPlace(target, ts, message);
       // The heat map goes beside the failing pairs (a channel that took the text takes the picture).
-      if (picture)
+      if (landed && picture)
         await settled().then(() =>
           postPicture(client, command.channel_id, picture, { ...deps, logger: log }),
         );
