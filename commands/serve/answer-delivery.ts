@@ -1,10 +1,11 @@
 // Where an `/mtls` answer lands, and what the requester sees when Slack refuses it. In the channel the
 // answer replaces the hourglass and continues in its thread; an answer Slack refuses (msg_blocks_too_long,
 // invalid_blocks, ratelimited after the client's retries) leaves a plain-text summary in its place,
-// never the hourglass, and no thread under a head that never landed.
+// never the hourglass, and no thread under a head that never landed. Where the bot may not post, the
+// requester alone gets the answer, its thread parts as further private replies.
 import type { RespondFn } from '@slack/bolt';
 import type { WebClient } from '@slack/web-api';
-import { escapeSlack, type SlackMessage } from '../../src/render/blocks.js';
+import { type Block, escapeSlack, type SlackMessage } from '../../src/render/blocks.js';
 
 export type Attempt<T> =
   | { readonly ok: true; readonly value: T }
@@ -56,4 +57,48 @@ async function summaryInPlace(
   );
   if (updated.ok) return;
   await target.slack('response_url', () => target.respond({ response_type: 'ephemeral', text }));
+}
+
+/** Slack takes at most 5 responses to one command's response_url, within 30 minutes. */
+export const RESPONSES_PER_COMMAND = 5;
+
+/**
+ * The answer to the requester alone (the channel took no post from the bot). There is no thread: its
+ * parts follow as further private replies, as many as Slack takes, and the first says how many were
+ * left out instead of pointing at a thread.
+ */
+export async function answerPrivately(target: AnswerTarget, message: SlackMessage): Promise<void> {
+  const parts = message.thread.slice(0, RESPONSES_PER_COMMAND - 1);
+  const leftOut = message.thread.length - parts.length;
+  const head = {
+    text: message.text,
+    blocks: [...withoutThreadNote(message.blocks), ...(leftOut > 0 ? [leftOutNote(leftOut)] : [])],
+  };
+  for (const reply of [head, ...parts]) {
+    const sent = await target.slack('response_url', () =>
+      target.respond({ response_type: 'ephemeral', text: reply.text, blocks: reply.blocks }),
+    );
+    if (!sent.ok) return;
+  }
+}
+
+// The head's ":thread: Continued in the thread" note (blocks.ts paginate) would promise a thread.
+function withoutThreadNote(blocks: readonly Block[]): Block[] {
+  return blocks.filter((block) => {
+    const first = (block.elements as { text?: unknown }[] | undefined)?.[0]?.text;
+    return !(block.type === 'context' && typeof first === 'string' && first.startsWith(':thread:'));
+  });
+}
+
+function leftOutNote(leftOut: number): Block {
+  const messages = `${leftOut} more message${leftOut === 1 ? '' : 's'}`;
+  return {
+    type: 'context',
+    elements: [
+      {
+        type: 'mrkdwn',
+        text: `:warning: ${messages} of this answer not shown: Slack takes ${RESPONSES_PER_COMMAND} private replies to a command. Invite the bot to this channel and ask again to get the whole answer in a thread.`,
+      },
+    ],
+  };
 }

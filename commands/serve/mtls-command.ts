@@ -6,7 +6,7 @@ import { escapeSlack, type SlackMessage } from '../../src/render/blocks.js';
 import type { Picture } from '../../src/render/pictures/picture.js';
 import { channelMaySee, channelMaySeeCommand } from '../../src/slack/authorize.js';
 import { HELP, parseCommand } from '../../src/slack/grammar.js';
-import { answerInPlace, type SlackCall } from './answer-delivery.js';
+import { answerInPlace, answerPrivately, type SlackCall } from './answer-delivery.js';
 import type { BotDeps } from './deps.js';
 import { postPicture } from './pictures.js';
 import { postDigest } from './post-digest.js';
@@ -153,8 +153,6 @@ export function registerMtlsCommand(app: App, deps: BotDeps, settled: () => Prom
     }
     // The channel did not take our post (bot not invited, private channel): answer only the requester.
     // Bolt throws RespondError when the response_url post fails; the helper counts and logs it.
-    await slack('response_url', () =>
-      respond({ response_type: 'ephemeral', text: message.text, blocks: message.blocks }),
-    );
+    await answerPrivately(target, message);
   });
 }

@@ -1,7 +1,8 @@
-// What the requester of `/mtls check` sees when Slack refuses the answer: the hourglass never stays, and
-// no thread is posted under a head that never landed.
+// What the requester of `/mtls check` sees when Slack refuses the answer: the hourglass never stays, no
+// thread is posted under a head that never landed, and a private answer promises no thread.
 import type { App } from '@slack/bolt';
-import { expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { RESPONSES_PER_COMMAND } from '../../commands/serve/answer-delivery.js';
 import type { BotDeps } from '../../commands/serve/deps.js';
 import { registerMtlsCommand } from '../../commands/serve/mtls-command.js';
 import { createLogger } from '../../src/ops/logger.js';
@@ -101,4 +102,26 @@ it('an answer that lands in place of the hourglass continues in its thread', asy
     'chat.postMessage (thread)',
     'chat.postMessage (thread)',
   ]);
+});
+
+describe('the bot not in the channel: the answer goes to the requester alone', () => {
+  const notInChannel = (method: string) => (method === 'chat.postMessage' ? 'not_in_channel' : undefined);
+  const replies = (calls: Call[]) => calls.filter((c) => c.method === 'response_url').map((c) => c.args);
+
+  it('sends the thread parts as further private replies, and promises no thread', async () => {
+    const sent = replies(await checkShop(answerWithThread(1), notInChannel));
+    expect(sent.map((r) => r.response_type)).toEqual(['ephemeral', 'ephemeral']);
+    expect(JSON.stringify(sent[1]?.blocks)).toContain('part 2');
+    expect(JSON.stringify(sent)).not.toContain(':thread:');
+  });
+
+  it('past the replies Slack takes to one command, says how many parts were left out', async () => {
+    const sent = replies(await checkShop(answerWithThread(6), notInChannel));
+    expect(sent).toHaveLength(RESPONSES_PER_COMMAND);
+    expect(JSON.stringify(sent[4]?.blocks)).toContain('part 5');
+    const head = JSON.stringify(sent[0]?.blocks);
+    expect(head).toContain('2 more messages of this answer not shown');
+    expect(head).toContain('Invite the bot to this channel');
+    expect(JSON.stringify(sent)).not.toContain(':thread:');
+  });
 });
