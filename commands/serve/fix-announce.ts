@@ -55,7 +55,7 @@ export async function announceApplied(
   // Without the diff (the blocks may be what Slack refused), and with the way back spelled out.
   const short = `:white_check_mark: Fix request ${id} was applied by <@${approver}> (requested by <@${request.requester}>): audit entry ${result.auditId}. ${
     request.rollbackOf === undefined
-      ? `To undo it: Roll back, or run \`mtls-doctor fix --rollback ${result.auditId}\` with \`--audit\` set to the bot's \`store.path\`.`
+      ? `To undo it: Roll back, or ${rollbackCommand(result.auditId)}.`
       : `It restored audit entry ${request.rollbackOf}.`
   }`;
   try {
@@ -106,6 +106,11 @@ export async function announceUnknown(
     if (!(await reply(text, blocks)))
       log.error({ audit: outcome.auditId }, 'fix outcome unknown, and Slack took no message saying so');
   }
+}
+
+/** The CLI's way to restore what audit entry `auditId` changed, for when Slack takes no button. */
+export function rollbackCommand(auditId: number): string {
+  return `run \`mtls-doctor fix --rollback ${auditId}\` with \`--audit\` set to the bot's \`store.path\``;
 }
 
 /** The Roll back button of audit entry `auditId`: it opens a rollback request, itself approved. */

@@ -25,7 +25,8 @@ import { channelMaySee, channelsMayChange, namespaceOf, userMayApprove } from '.
 import type { FixRequest } from '../../src/store/request-store.js';
 import type { BotDeps } from './deps.js';
 import { diffBlocks } from './diff-blocks.js';
-import { announceApplied, announceUnknown, type Reply } from './fix-announce.js';
+import { announceApplied, announceUnknown, type Reply, rollbackCommand } from './fix-announce.js';
+import { slackErrorOf } from './slack-error.js';
 
 type Remediation = NonNullable<BotDeps['remediation']>;
 
@@ -78,10 +79,16 @@ export function registerFixRequests(app: App, deps: BotDeps): void {
     if (!requests.resolve(request.id, 'rejected', user))
       return void (await reply(alreadyResolved(requests.get(request.id))));
     deps.metrics.remediations.inc({ outcome: 'rejected' });
-    await client.chat.postMessage({
-      channel: request.channel,
-      text: `Fix request ${request.id} rejected by <@${user}>.`,
-    });
+    await client.chat
+      .postMessage({ channel: request.channel, text: `Fix request ${request.id} rejected by <@${user}>.` })
+      .catch((error: unknown) => {
+        const why = slackErrorOf(error);
+        deps.metrics.slackErrors.inc({ method: 'chat.postMessage' });
+        deps.logger.warn({ request: request.id, err: why }, 'could not post the rejection');
+        return reply(
+          `Fix request ${request.id} is rejected; the channel could not be told (${escapeSlack(why)}).`,
+        );
+      });
   });
 
   app.action<BlockAction<ButtonAction>>('fix-rollback', async ({ ack, action, body, client, respond }) => {
@@ -115,7 +122,8 @@ export function registerFixRequests(app: App, deps: BotDeps): void {
       rollbackOf: auditId,
     });
     const effect = await impactOf(deps, writtenBy(plan, preview));
-    await postApprovalRequest(
+    const refused = await postOrFail(
+      remediation,
       client as unknown as WebClient,
       deps,
       request,
@@ -126,6 +134,10 @@ export function registerFixRequests(app: App, deps: BotDeps): void {
       impactText(effect),
       effect,
     );
+    if (refused)
+      await reply(
+        `:x: Could not post the rollback request to this channel (${escapeSlack(refused)}): invite the bot to it, or ${rollbackCommand(auditId)}.`,
+      );
   });
 }
 
@@ -171,7 +183,9 @@ export async function requestFix(
       ? 'reject the request if what is shown is not enough to judge it'
       : `\`mtls-doctor fix ${escapeSlack(plan.id)}\` shows the whole dry-run diff`,
   );
-  await postApprovalRequest(client, deps, request, diff, details, effect);
+  const refused = await postOrFail(remediation, client, deps, request, diff, details, effect);
+  if (refused)
+    return `Could not post the fix request to this channel (${refused}): invite the bot to it, or run the kubectl command above after review.`;
   deps.metrics.remediations.inc({ outcome: 'requested' });
   return undefined;
 }
@@ -209,6 +223,26 @@ function impactText(effect: PlanImpact): string {
   const broken = breakage(effect);
   if (broken) return `${effect.computed ? ':red_circle:' : ':warning:'} *${broken.headline}.* ${lines}`;
   return effect.computed ? `:white_check_mark: ${lines}` : `:grey_question: ${lines}`;
+}
+
+/**
+ * Posts a request for approval. One the channel refuses (not_in_channel, channel_not_found,
+ * msg_blocks_too_long) nobody can approve, so it is resolved as failed; returns Slack's reason then.
+ */
+async function postOrFail(
+  remediation: Remediation,
+  ...post: Parameters<typeof postApprovalRequest>
+): Promise<string | undefined> {
+  const [, deps, request] = post;
+  try {
+    await postApprovalRequest(...post);
+    return undefined;
+  } catch (error) {
+    remediation.requests.finish(request.id, 'failed');
+    deps.metrics.slackErrors.inc({ method: 'chat.postMessage' });
+    deps.logger.warn({ request: request.id, err: slackErrorOf(error) }, 'could not post the fix request');
+    return slackErrorOf(error);
+  }
 }
 
 async function postApprovalRequest(
