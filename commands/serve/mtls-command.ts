@@ -37,7 +37,12 @@ export function registerMtlsCommand(app: App, deps: BotDeps, settled: () => Prom
       await ack();
       await settled();
       try {
-        await postDigest(client, command.channel_id, deps, 'on-demand');
+        const { threadError } = await postDigest(client, command.channel_id, deps, 'on-demand');
+        if (threadError)
+          await respond({
+            response_type: 'ephemeral',
+            text: `:warning: The digest is posted; its per-namespace detail could not be added to its thread (${escapeSlack(threadError)}).`,
+          }).catch(() => {});
       } catch (error) {
         deps.metrics.checks.inc({ command: 'digest', outcome: 'failed' });
         deps.logger.error({ err: (error as Error).message }, 'digest failed');

@@ -3,6 +3,7 @@
 import type { Comparison } from '../digest/baseline.js';
 import type { Posture } from '../digest/posture.js';
 import { type Block, escapeSlack, gapLines, type SlackMessage } from './blocks.js';
+import { fitsOneMessage, splitIntoMessages } from './message-budget.js';
 import { sanitizeDeep } from './sanitize.js';
 
 export interface Digest extends Comparison {
@@ -55,7 +56,10 @@ function notComparedText(digest: Digest): string {
   return `${digest.notCompared}. The digest of ${digest.previousAt} stays the baseline.`;
 }
 
-/** Summary in the channel; the per-namespace detail goes to the thread when it is long. */
+/**
+ * Summary in the channel; the per-namespace detail goes to the thread when it is long or would not fit
+ * beside the summary, in as many messages as Slack's block budget needs.
+ */
 export function digestMessage(digest: Digest): SlackMessage {
   const p = digest.posture;
   const gaps = p.gaps ?? [];
@@ -101,10 +105,9 @@ export function digestMessage(digest: Digest): SlackMessage {
     else chunks.push(line);
   }
   const detail: Block[] = chunks.map((text) => ({ type: 'section', text: { type: 'mrkdwn', text } }));
-  if (detail.length <= 3) return { text: title, blocks: [...head, ...detail], thread: [] };
-  const thread: { text: string; blocks: Block[] }[] = [];
-  for (let i = 0; i < detail.length; i += 45)
-    thread.push({ text: `${title} (namespaces)`, blocks: detail.slice(i, i + 45) });
+  const whole = [...head, ...detail];
+  if (detail.length <= 3 && fitsOneMessage(whole)) return { text: title, blocks: whole, thread: [] };
+  const thread = splitIntoMessages(detail).map((blocks) => ({ text: `${title} (namespaces)`, blocks }));
   return {
     text: title,
     blocks: [
