@@ -153,14 +153,36 @@ export function computePosture(
 export interface PostureChange {
   readonly namespace?: string;
   readonly what: string;
+  /** Protection lost: a weaker mode than before, or ports newly accepting plaintext. */
+  readonly regression?: true;
 }
+
+// How much a mode protects; a namespace with no workloads has nothing to protect and is not ranked.
+const PROTECTION: Readonly<Record<string, number>> = {
+  STRICT: 3,
+  mixed: 2,
+  PERMISSIVE: 1,
+  DISABLE: 0,
+  'no-proxy': 0,
+};
+
+function weakened(then: string, now: string): boolean {
+  const before = PROTECTION[then];
+  const after = PROTECTION[now];
+  return before !== undefined && after !== undefined && after < before;
+}
+
+const regressionIf = (lost: boolean) => (lost ? { regression: true as const } : {});
 
 /** What changed since the previous digest, in plain words. */
 export function diffPosture(previous: Posture | undefined, current: Posture): PostureChange[] {
   if (!previous) return [{ what: 'first digest: nothing to compare with yet' }];
   const changes: PostureChange[] = [];
   if (previous.meshMode !== current.meshMode)
-    changes.push({ what: `mesh-wide mode ${previous.meshMode} → ${current.meshMode}` });
+    changes.push({
+      what: `mesh-wide mode ${previous.meshMode} → ${current.meshMode}`,
+      ...regressionIf(weakened(previous.meshMode, current.meshMode)),
+    });
   if (previous.score !== current.score) changes.push({ what: `score ${previous.score} → ${current.score}` });
   const before = new Map(previous.namespaces.map((n) => [n.namespace, n]));
   for (const now of current.namespaces) {
@@ -171,11 +193,19 @@ export function diffPosture(previous: Posture | undefined, current: Posture): Po
       continue;
     }
     if (then.mode !== now.mode)
-      changes.push({ namespace: now.namespace, what: `mode ${then.mode} → ${now.mode}` });
+      changes.push({
+        namespace: now.namespace,
+        what: `mode ${then.mode} → ${now.mode}`,
+        ...regressionIf(weakened(then.mode, now.mode)),
+      });
     const opened = now.plaintextPorts.filter((p) => !then.plaintextPorts.includes(p));
     const closed = then.plaintextPorts.filter((p) => !now.plaintextPorts.includes(p));
     if (opened.length)
-      changes.push({ namespace: now.namespace, what: `now accepts plaintext on ${opened.join(', ')}` });
+      changes.push({
+        namespace: now.namespace,
+        what: `now accepts plaintext on ${opened.join(', ')}`,
+        regression: true,
+      });
     if (closed.length)
       changes.push({ namespace: now.namespace, what: `no longer accepts plaintext on ${closed.join(', ')}` });
     if (then.errors !== now.errors)

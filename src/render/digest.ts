@@ -2,7 +2,8 @@
 // what could not be read, and says its changes were not compared rather than listing false ones.
 import type { Comparison } from '../digest/baseline.js';
 import type { Posture } from '../digest/posture.js';
-import { type Block, escapeSlack, gapLines, type SlackMessage } from './blocks.js';
+import { type Block, escapeSlack, gapLines, LIMITS, type SlackMessage, section } from './blocks.js';
+import { linesWithin } from './lines-within.js';
 import { fitsOneMessage, splitIntoMessages } from './message-budget.js';
 import { sanitizeDeep } from './sanitize.js';
 
@@ -85,13 +86,7 @@ export function digestMessage(digest: Digest): SlackMessage {
         text: `*${counts('strict')}* namespaces STRICT · *${counts('switch-to-strict')}* ready to switch · *${counts('add-sidecars')}* need sidecars · *${p.namespaces.reduce((a, n) => a + n.errors, 0)}* errors open`,
       },
     },
-    {
-      type: 'section',
-      text: {
-        type: 'mrkdwn',
-        text: sinceText(digest).slice(0, 3000),
-      },
-    },
+    section(sinceText(digest)),
   ];
   const lines = p.namespaces.map(
     (n) =>
@@ -126,8 +121,15 @@ function sinceText(digest: Digest): string {
   if (digest.notCompared) return `${since} not compared: ${escapeSlack(notComparedText(digest))}`;
   if (digest.changes.length === 0)
     return `*No changes since ${escapeSlack(digest.previousAt ?? 'the last digest')}.*`;
-  const lines = digest.changes.map(
-    (c) => `• ${c.namespace ? `\`${escapeSlack(c.namespace)}\`: ` : ''}${escapeSlack(c.what)}`,
+  // Protection lost is listed first, so a section's cut never hides it behind routine changes.
+  const ordered = [
+    ...digest.changes.filter((c) => c.regression),
+    ...digest.changes.filter((c) => !c.regression),
+  ];
+  const lines = ordered.map(
+    (c) =>
+      `• ${c.regression ? ':warning: ' : ''}${c.namespace ? `\`${escapeSlack(c.namespace)}\`: ` : ''}${escapeSlack(c.what)}`,
   );
-  return `${since}\n${lines.join('\n')}`;
+  const more = (left: number) => `…and ${left} more change${left === 1 ? '' : 's'}`;
+  return `${since}\n${linesWithin(lines, LIMITS.sectionText - since.length - 1, more)}`;
 }

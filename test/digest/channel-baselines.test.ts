@@ -39,7 +39,11 @@ describe('per-channel digest baselines', () => {
     for (const channel of ['C0A', 'C0B']) {
       const { digest, message } = await buildDigestMessage(today, store, { channel, save: true });
       expect(digest.previousAt).toBe('2026-03-01T09:00:00.000Z');
-      expect(digest.changes).toContainEqual({ namespace: 'billing', what: 'mode STRICT → PERMISSIVE' });
+      expect(digest.changes).toContainEqual({
+        namespace: 'billing',
+        what: 'mode STRICT → PERMISSIVE',
+        regression: true,
+      });
       expect(JSON.stringify(message.blocks)).toContain('`billing`: mode STRICT → PERMISSIVE');
     }
     // Both went into the shared history the trend picture draws.
@@ -84,7 +88,11 @@ describe('per-channel digest baselines', () => {
     const now = complete(posture('2026-03-02T09:00:00.000Z', 'PERMISSIVE'));
     const own = await buildDigestMessage(now, store, { channel: 'C0A', save: false });
     expect(own.digest.previousAt).toBe('2026-02-28T09:00:00.000Z');
-    expect(own.digest.changes).toContainEqual({ namespace: 'billing', what: 'mode STRICT → PERMISSIVE' });
+    expect(own.digest.changes).toContainEqual({
+      namespace: 'billing',
+      what: 'mode STRICT → PERMISSIVE',
+      regression: true,
+    });
     const shared = await buildDigestMessage(now, store, { channel: 'C0ASK', save: false });
     expect(shared.digest).toMatchObject({ previousAt: '2026-03-01T09:00:00.000Z', changes: [] });
     expect(store.latestPosture(MESH_SCOPE)?.takenAt).toBe('2026-03-01T09:00:00.000Z');

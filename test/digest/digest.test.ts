@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { buildDigest } from '../../src/digest/build-digest.js';
+import { diffPosture } from '../../src/digest/posture.js';
 import { SqliteStore } from '../../src/store/sqlite-store.js';
 import { app, namespace, peerAuthentication, snapshotOf } from '../helpers/mesh.js';
 import { runCli } from '../helpers/run-cli.js';
@@ -77,6 +78,17 @@ spec:
     const reopened = new SqliteStore(join(dir, 'state.db'));
     expect(reopened.latestPosture('mesh')?.takenAt).toBe(day2.toISOString());
     reopened.close();
+  });
+
+  it('marks lost protection as a regression (a weaker mode, ports newly accepting plaintext), not the way back', () => {
+    const strict = buildDigest(snapshotOf(mesh(peerAuthentication('shop', 'default', 'STRICT'))), day1);
+    const permissive = buildDigest(snapshotOf(mesh()), day2);
+    const regressions = diffPosture(strict.posture, permissive.posture).filter((c) => c.regression);
+    expect(regressions).toEqual([
+      { namespace: 'shop', what: 'mode STRICT → PERMISSIVE', regression: true },
+      { namespace: 'shop', what: 'now accepts plaintext on cart:8080', regression: true },
+    ]);
+    expect(diffPosture(permissive.posture, strict.posture).filter((c) => c.regression)).toEqual([]);
   });
 
   it('with nothing changed, the text says "No changes since" the last digest', async () => {

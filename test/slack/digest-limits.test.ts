@@ -1,13 +1,14 @@
 // The posture digest of a large mesh: every message it posts fits Slack's cumulative block budget
-// (~13,000 characters, msg_blocks_too_long), and a thread message Slack refuses anyway does not turn a
-// posted digest into one "that could not be built".
+// (~13,000 characters, msg_blocks_too_long), a thread message Slack refuses anyway does not turn a
+// posted digest into one "that could not be built", and no change is cut silently from "Since …".
 import type { App } from '@slack/bolt';
-import { expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { BotDeps } from '../../commands/serve/deps.js';
 import { registerMtlsCommand } from '../../commands/serve/mtls-command.js';
-import type { NamespacePosture, Posture } from '../../src/digest/posture.js';
+import type { NamespacePosture, Posture, PostureChange } from '../../src/digest/posture.js';
 import { createLogger } from '../../src/ops/logger.js';
 import { BotMetrics } from '../../src/ops/metrics.js';
+import { LIMITS } from '../../src/render/blocks.js';
 import { digestMessage } from '../../src/render/digest.js';
 import { SqliteStore } from '../../src/store/sqlite-store.js';
 
@@ -66,6 +67,33 @@ it('a digest whose detail fits beside the summary stays one message', () => {
   const message = digestMessage({ posture: meshOf(5), previousAt: '2025-12-31T00:00:00Z', changes: [] });
   expect(message.thread).toEqual([]);
   expect(JSON.stringify(message.blocks)).toContain(namespace(4).namespace);
+});
+
+describe('the "Since" list of a long day', () => {
+  const routine = (n: number) =>
+    Array.from({ length: n }, (_, i) => ({ namespace: namespace(i).namespace, what: 'errors 0 → 1' }));
+  const sinceOf = (changes: PostureChange[]) => {
+    const message = digestMessage({ posture: meshOf(60), previousAt: '2025-12-31T00:00:00Z', changes });
+    const block = message.blocks.find((b) => JSON.stringify(b).includes('*Since'));
+    return String((block?.text as { text?: string } | undefined)?.text);
+  };
+
+  it('lists a regression first, ahead of the routine changes before it alphabetically', () => {
+    const since = sinceOf([
+      ...routine(59),
+      { namespace: 'zz-payments', what: 'mode STRICT → PERMISSIVE', regression: true },
+    ]);
+    expect(since.split('\n')[1]).toBe('• :warning: `zz-payments`: mode STRICT → PERMISSIVE');
+  });
+
+  it('cuts whole lines within a section and counts the changes left out', () => {
+    const since = sinceOf(routine(60));
+    expect(since.length).toBeLessThanOrEqual(LIMITS.sectionText);
+    const lines = since.split('\n');
+    const shown = lines.filter((l) => l.startsWith('• ')).length;
+    expect(lines.at(-2)).toBe(`• \`${namespace(shown - 1).namespace}\`: errors 0 → 1`);
+    expect(lines.at(-1)).toBe(`…and ${60 - shown} more changes`);
+  });
 });
 
 it('/mtls digest whose thread Slack refuses says the digest is posted without its detail, and still draws the trend', async () => {
