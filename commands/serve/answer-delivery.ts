@@ -5,7 +5,7 @@
 // requester alone gets the answer, its thread parts as further private replies.
 import type { RespondFn } from '@slack/bolt';
 import type { WebClient } from '@slack/web-api';
-import { type Block, escapeSlack, type SlackMessage } from '../../src/render/blocks.js';
+import { type Block, escapeSlack, type SlackMessage, withoutThreadNote } from '../../src/render/blocks.js';
 
 export type Attempt<T> =
   | { readonly ok: true; readonly value: T }
@@ -80,14 +80,6 @@ export async function answerPrivately(target: AnswerTarget, message: SlackMessag
     );
     if (!sent.ok) return;
   }
-}
-
-// The head's ":thread: Continued in the thread" note (blocks.ts paginate) would promise a thread.
-function withoutThreadNote(blocks: readonly Block[]): Block[] {
-  return blocks.filter((block) => {
-    const first = (block.elements as { text?: unknown }[] | undefined)?.[0]?.text;
-    return !(block.type === 'context' && typeof first === 'string' && first.startsWith(':thread:'));
-  });
 }
 
 function leftOutNote(leftOut: number): Block {

@@ -68,7 +68,14 @@ export function registerIncidentListener(app: App, deps: BotDeps): void {
           ? `${service ? `${service} in ` : ''}namespace \`${escapeSlack(located.namespace)}\`. Diagnosis:`
           : `${service}:`
       }`;
-      await postWithThread(client, m.channel, withLead(located.answer.message, section(intro)), m.ts);
+      const { threadError } = await postWithThread(
+        client,
+        m.channel,
+        withLead(located.answer.message, section(intro)),
+        m.ts,
+      );
+      // The diagnosis landed; a refused continuation is worth a log line, not a second answer.
+      if (threadError) log.warn({ threadError }, 'incident diagnosis: part of its thread was refused');
       deps.metrics.checks.inc({ command: 'incident', outcome: located.answer.verdict });
       log.info({ verdict: located.answer.verdict }, 'incident diagnosed');
     } catch (error) {

@@ -7,6 +7,7 @@ import { blockingGaps, type Diagnosis } from '../engine/diagnose.js';
 import type { MatrixPair } from '../engine/matrix.js';
 import { planKey } from '../remediation/plan-key.js';
 import { formatRef, type Gap } from '../snapshot/types.js';
+import { linesWithin } from './lines-within.js';
 import { type Summary, summarize, verdictFor } from './summary.js';
 
 export interface Block {
@@ -67,13 +68,7 @@ export function inlineCode(text: string): string {
 /** Gaps as the diagnosis shows them, within a section's 3,000 characters. */
 export function gapLines(gaps: readonly Gap[]): string {
   const lines = gaps.map((g) => `• ${escapeSlack(g.source)}: ${escapeSlack(g.reason)}`);
-  let text = '';
-  for (const [i, line] of lines.entries()) {
-    const more = `\n…and ${lines.length - i} more`;
-    if (text.length + line.length + 1 + more.length > 2500) return `${text}${more}`;
-    text += `${text ? '\n' : ''}${line}`;
-  }
-  return text;
+  return linesWithin(lines, 2500, (left) => `…and ${left} more`);
 }
 
 export function truncate(text: string, max: number): string {
@@ -254,10 +249,13 @@ const CONTINUED = 'continued-in-thread';
  * message still keeps to Slack's limits and says when it continues in the thread.
  */
 export function withLead(message: SlackMessage, lead: Block): SlackMessage {
-  const blocks = [message.blocks, ...message.thread.map((t) => t.blocks)]
-    .flat()
-    .filter((b) => b.block_id !== CONTINUED);
+  const blocks = withoutThreadNote([message.blocks, ...message.thread.map((t) => t.blocks)].flat());
   return paginate(message.text, [lead], groupsOf(blocks));
+}
+
+/** The blocks without the first message's "Continued in the thread" note (paginate adds it). */
+export function withoutThreadNote(blocks: readonly Block[]): Block[] {
+  return blocks.filter((b) => b.block_id !== CONTINUED);
 }
 
 /** Blocks in the groups pagination keeps together: a finding's buttons stay with its section. */

@@ -3,8 +3,8 @@
 // limits; slackapi/bolt-js#2509), so each message gets a character budget with room to spare.
 import { type Block, LIMITS } from './blocks.js';
 
-/** Characters of blocks JSON per message. */
-export const MESSAGE_BLOCKS_BUDGET = 12_000;
+/** Characters of blocks JSON per message: the budget the answers' pages keep too. */
+export const MESSAGE_BLOCKS_BUDGET = LIMITS.messageChars;
 
 export function fitsOneMessage(blocks: readonly Block[]): boolean {
   return blocks.length <= LIMITS.blocks && JSON.stringify(blocks).length <= MESSAGE_BLOCKS_BUDGET;

@@ -20,7 +20,9 @@ function answerWithThread(parts: number): SlackMessage {
     blocks: [
       { type: 'section', text: { type: 'mrkdwn', text: 'finding 1' } },
       {
+        // As blocks.ts paginate marks its note.
         type: 'context',
+        block_id: 'continued-in-thread',
         elements: [{ type: 'mrkdwn', text: `:thread: Continued in the thread (${parts} more messages).` }],
       },
     ],
