@@ -10,7 +10,7 @@ import { answerInPlace, answerPrivately, type SlackCall } from './answer-deliver
 import type { BotDeps } from './deps.js';
 import { postPicture } from './pictures.js';
 import { postDigest } from './post-digest.js';
-import { slackErrorOf } from './slack-error.js';
+import { slackCodeOf, slackErrorOf } from './slack-error.js';
 
 /**
  * `settled` resolves when a burst of requests has been acked (commands/serve/burst.ts): follow-up work
@@ -46,10 +46,7 @@ export function registerMtlsCommand(app: App, deps: BotDeps, settled: () => Prom
       } catch (error) {
         deps.metrics.checks.inc({ command: 'digest', outcome: 'failed' });
         deps.logger.error({ err: (error as Error).message }, 'digest failed');
-        await respond({
-          response_type: 'ephemeral',
-          text: `:x: Could not build the digest: ${(error as Error).message.slice(0, 500)}`,
-        }).catch(() => {});
+        await respond({ response_type: 'ephemeral', text: digestFailure(error) }).catch(() => {});
       }
       return;
     }
@@ -160,4 +157,12 @@ export function registerMtlsCommand(app: App, deps: BotDeps, settled: () => Prom
     // Bolt throws RespondError when the response_url post fails; the helper counts and logs it.
     await answerPrivately(target, message);
   });
+}
+
+/** A digest Slack refused to post was built: say that, with Slack's code, not "could not build". */
+function digestFailure(error: unknown): string {
+  const slackCode = slackCodeOf(error);
+  if (slackCode)
+    return `:x: The digest was built but Slack refused to post it here (${escapeSlack(slackCode)})${slackCode === 'not_in_channel' ? ': invite the bot to this channel' : ''}.`;
+  return `:x: Could not build the digest: ${escapeSlack((error as Error).message.slice(0, 500))}`;
 }

@@ -142,3 +142,38 @@ it('/mtls digest whose thread Slack refuses says the digest is posted without it
   const checks = await metrics.checks.get();
   expect(checks.values.map((v) => v.labels.outcome)).toEqual(['posted']);
 });
+
+it('/mtls digest in a channel the bot is not in says Slack refused the post and what to do, not that it could not be built', async () => {
+  let handler: Handler | undefined;
+  const app = {
+    command: (_: string, h: Handler) => {
+      handler = h;
+    },
+  } as unknown as App;
+  const deps = {
+    config: { access: { channels: { C1: ['*'] } }, digests: [] },
+    engine: { posture: async () => meshOf(3) },
+    store: new SqliteStore(':memory:'),
+    metrics: new BotMetrics(),
+    logger: createLogger('silent'),
+  } as unknown as BotDeps;
+  registerMtlsCommand(app, deps, async () => {});
+  const said: string[] = [];
+  await (handler as Handler)({
+    command: { text: 'digest', channel_id: 'C1', user_id: 'U1' },
+    ack: async () => {},
+    client: {
+      chat: {
+        postMessage: async () => {
+          throw Object.assign(new Error('An API error occurred: not_in_channel'), {
+            data: { error: 'not_in_channel' },
+          });
+        },
+      },
+    },
+    respond: async (r: { text: string }) => void said.push(r.text),
+  });
+  expect(said).toEqual([
+    ':x: The digest was built but Slack refused to post it here (not_in_channel): invite the bot to this channel.',
+  ]);
+});
