@@ -9,6 +9,12 @@ import { fastParse, NOT_FAST } from './fast-schema.js';
 import { routerReason } from './gateway-proxy.js';
 import { describeObject, invalid, LeftOutObjects } from './invalid-object.js';
 import { invalidName, invalidNamespace, quote } from './k8s-names.js';
+import {
+  configMapRevision,
+  type MeshConfigSource,
+  meshConfigsIstiodReads,
+  operatorRevision,
+} from './mesh-config-sources.js';
 import { carriesMeshTraffic } from './mesh-protocols.js';
 import { podHasSidecar, podIsFinished, podOwner } from './pod-owner.js';
 import { httpProbePorts } from './probe-ports.js';
@@ -119,7 +125,12 @@ export interface BuildOptions {
    * the field, instead of ending the whole read (manifests keep their file:line error).
    */
   readonly leaveOutInvalid?: boolean;
+  /** The namespace istiod runs in, when the source knows it (a live read): its mesh ConfigMaps count. */
+  readonly istioNamespace?: string;
 }
+
+/** A mesh config found in the input, as the layer it adds to those read before it. */
+type MeshLayer = MeshConfigSource<(current: MeshConfig) => MeshConfig>;
 
 export function buildSnapshot(raws: readonly RawObject[], options: BuildOptions = {}): MeshSnapshot {
   const namespaces = new Map<string, NamespaceInfo>();
@@ -132,7 +143,7 @@ export function buildSnapshot(raws: readonly RawObject[], options: BuildOptions 
   const waypointGateways: WaypointGateway[] = [];
   const virtualServices: VirtualService[] = [];
   const certificates: CertificateSource[] = [];
-  let meshConfig: MeshConfig = DEFAULT_MESH_CONFIG;
+  const meshLayers: MeshLayer[] = [];
   let injector: InjectorConfig = { rewriteAppHTTPProbe: true };
   const injectionWebhooks: InjectionWebhook[] = [];
   const admissionWebhooks: AdmissionWebhook[] = [];
@@ -215,7 +226,14 @@ export function buildSnapshot(raws: readonly RawObject[], options: BuildOptions 
       const spec = raw.object.spec as Record<string, unknown> | undefined;
       if (spec?.meshConfig !== undefined) {
         const parsed = validate(raw, kind, ['spec', 'meshConfig'], meshConfigSchema);
-        meshConfig = mergeMeshConfig(meshConfig, parsed, meta(), kind, raw);
+        const m = meta();
+        meshLayers.push({
+          kind,
+          namespace: m.namespace,
+          name: m.name,
+          revision: operatorRevision(spec.revision),
+          config: (current) => mergeMeshConfig(current, parsed, m, kind, raw),
+        });
       }
     } else if (group === '' && kind === 'Namespace') {
       const m = meta();
@@ -258,7 +276,13 @@ export function buildSnapshot(raws: readonly RawObject[], options: BuildOptions 
       const data = validate(raw, kind, [], configMapDataSchema).data ?? {};
       readConfigMap(m, data, raw, {
         onMesh: (parsed) => {
-          meshConfig = { ...mergeMeshConfig(meshConfig, parsed, m, kind, raw), meshText: data.mesh };
+          meshLayers.push({
+            kind,
+            namespace: m.namespace,
+            name: m.name,
+            revision: configMapRevision(m.name),
+            config: (current) => ({ ...mergeMeshConfig(current, parsed, m, kind, raw), meshText: data.mesh }),
+          });
         },
         onInjector: (config) => {
           injector = config;
@@ -307,6 +331,8 @@ export function buildSnapshot(raws: readonly RawObject[], options: BuildOptions 
     }
     return toWorkload(p, labels, webhooks, selecting);
   });
+  const mesh = meshConfigsIstiodReads(meshLayers, options.istioNamespace);
+  const meshConfig = mesh.read.reduce((current, layer) => layer.config(current), DEFAULT_MESH_CONFIG);
   return {
     namespaces: [...namespaces.values()],
     workloads,
@@ -321,7 +347,7 @@ export function buildSnapshot(raws: readonly RawObject[], options: BuildOptions 
     injector,
     // Only now: the mesh config that names the root namespace may come after the Secrets.
     certificates: caSecretsIstiodUses(certificates, meshConfig.rootNamespace),
-    gaps: [...(options.gaps ?? []), ...(leftOut?.gaps() ?? [])],
+    gaps: [...(options.gaps ?? []), ...(leftOut?.gaps() ?? []), ...(mesh.gap ? [mesh.gap] : [])],
     collectedRootCertConfigMaps: options.collectedRootCertConfigMaps ?? false,
     injectionWebhooks: webhooks,
     admissionWebhooks,

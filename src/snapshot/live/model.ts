@@ -64,8 +64,10 @@ export class ClusterModel {
   private readonly waiters = new Set<() => void>();
   private readonly statusListeners = new Set<(status: ModelStatus) => void>();
   private published?: string;
+  private readonly istioNamespace: string;
 
   constructor(api: KubeApi, watch: WatchClient, options: ModelOptions = {}) {
+    this.istioNamespace = options.istioNamespace ?? 'istio-system';
     const watcherOptions: WatcherOptions = {
       pageSize: options.pageSize ?? DEFAULT_PAGE_SIZE,
       watchTimeoutSeconds: options.watchTimeoutSeconds,
@@ -155,6 +157,7 @@ export class ClusterModel {
         // Gateways not (yet) read leave the waypoint check undone, never "waypoint missing".
         readGateways: current(GATEWAY_NAME),
         leaveOutInvalid: true,
+        istioNamespace: this.istioNamespace,
       });
     }
     if (extraGaps.length === 0) return this.cached;

@@ -204,6 +204,7 @@ export async function readClusterSnapshot(
     // Gateways that could not be listed leave the waypoint check undone, never "waypoint missing".
     readGateways: reader.listedEverywhere('gateways'),
     leaveOutInvalid: true,
+    istioNamespace: istioNs,
   });
   const done = performance.now();
   return { snapshot, requests: api.requestCount(), readMs: done - started, buildMs: done - building };

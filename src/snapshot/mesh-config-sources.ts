@@ -1,0 +1,59 @@
+// Which of the mesh configs in the input istiod reads. istiod of the default revision reads ConfigMap
+// `istio` of its own namespace, istiod of revision R reads `istio-R` (istio/istio
+// pilot/pkg/bootstrap/mesh.go getMeshConfigMapName; SHARED_MESH_CONFIG is opt-in and not modelled).
+// A canary's `istio-1-24` therefore never changes what the default control plane does. The snapshot
+// has one mesh config: the default revision's, else (a cluster run by revisions only) one revision's.
+import type { Gap } from './types.js';
+
+const DEFAULT_REVISION = '';
+
+/** One mesh config found in the input: a ConfigMap's `mesh` key or an IstioOperator's meshConfig. */
+export interface MeshConfigSource<T> {
+  readonly kind: 'ConfigMap' | 'IstioOperator';
+  readonly namespace: string;
+  readonly name: string;
+  /** '' for the default revision. */
+  readonly revision: string;
+  readonly config: T;
+}
+
+/** `istio` → the default revision, `istio-R` → R (the ConfigMap names istiod reads). */
+export function configMapRevision(name: string): string {
+  return name === 'istio' ? DEFAULT_REVISION : name.slice('istio-'.length);
+}
+
+/** An IstioOperator writes the ConfigMap of its spec.revision; `default` is the default revision. */
+export function operatorRevision(revision: unknown): string {
+  return typeof revision === 'string' && revision !== 'default' ? revision : DEFAULT_REVISION;
+}
+
+/**
+ * The sources istiod reads, in input order (an IstioOperator and its ConfigMap layer as before), and a
+ * gap when several revisions and no default leave the choice open. ConfigMaps count only in the Istio
+ * namespace: `istioNamespace` when the reader knows it (live), else istio-system when a mesh
+ * ConfigMap is there, else the namespace of the first one (manifests of an install elsewhere).
+ */
+export function meshConfigsIstiodReads<T>(
+  sources: readonly MeshConfigSource<T>[],
+  istioNamespace?: string,
+): { read: MeshConfigSource<T>[]; gap?: Gap } {
+  const configMaps = sources.filter((s) => s.kind === 'ConfigMap');
+  const namespace =
+    istioNamespace ??
+    (configMaps.some((s) => s.namespace === 'istio-system') ? 'istio-system' : configMaps[0]?.namespace);
+  const candidates = sources.filter((s) => s.kind !== 'ConfigMap' || s.namespace === namespace);
+  const ofDefault = candidates.filter((s) => s.revision === DEFAULT_REVISION);
+  if (ofDefault.length > 0 || candidates.length === 0) return { read: ofDefault };
+  const revisions = [...new Set(candidates.map((s) => s.revision))].sort();
+  const chosen = revisions[0] as string;
+  const read = candidates.filter((s) => s.revision === chosen);
+  if (revisions.length === 1) return { read };
+  return {
+    read,
+    gap: {
+      source: 'mesh config',
+      reason: `no default revision's mesh config (ConfigMap istio) and ${revisions.length} revisions' (${revisions.join(', ')}): checked with revision ${chosen}'s; workloads of the others may behave differently`,
+      optional: true,
+    },
+  };
+}
