@@ -8,6 +8,7 @@ import { type Command, Option } from 'commander';
 import { knownNamespaces } from '../src/engine/diagnose.js';
 import { DEFAULT_MAX_PAIRS, impact } from '../src/engine/impact.js';
 import { avoidancePlan } from '../src/impact/avoid-breakage.js';
+import { leftOutOfBaseNotes } from '../src/impact/left-out-of-base.js';
 import {
   applyWhatIf,
   describeWhatIf,
@@ -23,6 +24,8 @@ import { renderImpactSarif } from '../src/render/diff-sarif.js';
 import { blockingImpactGaps } from '../src/render/diff-summary.js';
 import { renderImpactText } from '../src/render/diff-text.js';
 import { buildSnapshot } from '../src/snapshot/build-snapshot.js';
+import { ManifestError } from '../src/snapshot/errors.js';
+import { LeftOutObjects } from '../src/snapshot/invalid-object.js';
 import type { MeshSnapshot } from '../src/snapshot/types.js';
 import { type CommandContext, collect, EXIT, parseCount, UsageError } from './cli-kit.js';
 import { type CliSourceOptions, load } from './source-options.js';
@@ -81,7 +84,7 @@ export function register(program: Command, { io, version, setExit, description }
       if (options.base) options.base = absolute(options.base);
       let before: MeshSnapshot;
       let after: MeshSnapshot;
-      const extras: { whatIf?: string; plan?: ImpactExtras['plan'] } = {};
+      const extras: { whatIf?: string; plan?: ImpactExtras['plan']; notes?: string[] } = {};
       let policyWhatIf = false;
       if (options.whatIf !== undefined) {
         let change: ReturnType<typeof parseWhatIf>;
@@ -102,10 +105,16 @@ export function register(program: Command, { io, version, setExit, description }
         // The avoidance plan is about callers a stricter policy resets; other what-ifs list their reasons.
         policyWhatIf = isPolicyWhatIf(change);
       } else {
-        before = options.base
-          ? (await load({ ...options, file: [options.base] }, io)).loaded.snapshot
-          : await snapshotAtRef(options.baseRef as string, options, io);
+        // The base leaves invalid objects out (named in notes); the -f side stays strict bad input.
+        const base = options.base ? 'base' : `base at ${options.baseRef}`;
+        const leftOut = new LeftOutObjects();
+        before = await namingBase(base, async () =>
+          options.base
+            ? (await load({ ...options, file: [options.base], leftOut }, io)).loaded.snapshot
+            : await snapshotAtRef(options.baseRef as string, { ...options, leftOut }, io),
+        );
         after = (await load(options, io)).loaded.snapshot;
+        extras.notes = leftOutOfBaseNotes(leftOut, base);
       }
       const result = impact(before, after, { now: io.now, maxPairs: options.maxPairs });
       if (extras.whatIf && policyWhatIf)
@@ -115,7 +124,7 @@ export function register(program: Command, { io, version, setExit, description }
           `diagnosed both sides in ${result.timings.diagnoseMs.toFixed(0)} ms, compared ${result.pairsCompared} pairs in ${result.timings.compareMs.toFixed(0)} ms\n`,
         );
       if (options.output === 'json') io.stdout(renderImpactJson(result, extras));
-      else if (options.output === 'sarif') io.stdout(renderImpactSarif(result, version));
+      else if (options.output === 'sarif') io.stdout(renderImpactSarif(result, version, extras.notes));
       else if (options.output === 'markdown') io.stdout(renderImpactMarkdown(result, extras));
       else io.stdout(renderImpactText(result, { color: io.isTty, all: options.all, ...extras }));
       if (result.tooBroad) {
@@ -125,6 +134,16 @@ export function register(program: Command, { io, version, setExit, description }
       // "Breaks nothing" from a read that missed pods or policies is no all clear.
       else setExit(blockingImpactGaps(result).length > 0 ? EXIT.incomplete : EXIT.ok);
     });
+}
+
+/** What still stops the base's read (a YAML error) says it is the base: the -f file may be fine. */
+async function namingBase(base: string, read: () => Promise<MeshSnapshot>): Promise<MeshSnapshot> {
+  try {
+    return await read();
+  } catch (error) {
+    if (!(error instanceof ManifestError)) throw error;
+    throw new ManifestError(error.file, error.line, error.detail, `${base}: ${error.message}`);
+  }
 }
 
 async function snapshotAtRef(

@@ -4,7 +4,7 @@ import { type Command, Option } from 'commander';
 import { blockingGaps, type Diagnosis, knownNamespaces } from '../src/engine/diagnose.js';
 import { oneLine } from '../src/render/sanitize.js';
 import { isNamespaceName } from '../src/snapshot/k8s-names.js';
-import { type LoadedSource, loadSource } from '../src/snapshot/source.js';
+import { type LoadedSource, loadSource, type SourceOptions } from '../src/snapshot/source.js';
 import type { Gap, MeshSnapshot } from '../src/snapshot/types.js';
 import { collect, EXIT, IncompleteError, type Io, parseCount, UsageError } from './cli-kit.js';
 
@@ -21,6 +21,8 @@ export interface CliSourceOptions {
   readCaSecret?: boolean;
   /** Reads `-f -` (set by the command, not a flag). */
   stdin?: () => Promise<string>;
+  /** Manifests only: invalid objects left out into it (a diff's base), not bad input (set by the command). */
+  leftOut?: SourceOptions['leftOut'];
 }
 
 // The CA secrets hold ca-key.pem: reading them is an explicit choice, with the risk said where it is made.
@@ -74,6 +76,7 @@ export async function load(
     readCaSecret: options.readCaSecret,
     stdin: options.stdin,
     onProgress: process.stderr.isTTY ? io.stderr : undefined,
+    leftOut: options.leftOut,
   });
   const s = loaded.snapshot;
   // Like kubectl's warnings: on stderr for every output format (JSON also has summary.source.warnings).

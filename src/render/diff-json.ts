@@ -10,6 +10,8 @@ export interface ImpactExtras {
   /** `--what-if` text, when the after-snapshot was built from it. */
   readonly whatIf?: string;
   readonly plan?: AvoidancePlan;
+  /** What the reader of the result should know about the inputs (objects left out of the base). */
+  readonly notes?: readonly string[];
 }
 
 function refJson(c: ChangedObject) {
@@ -46,6 +48,7 @@ export function renderImpactJson(result: ImpactResult, extras: ImpactExtras = {}
       ...(result.tooBroad ? { tooBroad: result.tooBroad } : {}),
       ...(extras.whatIf ? { whatIf: extras.whatIf } : {}),
       ...(extras.plan ? { plan: extras.plan } : {}),
+      ...(extras.notes?.length ? { notes: extras.notes } : {}),
       gaps: impactGaps(result),
     },
     null,

@@ -44,6 +44,7 @@ export function renderImpactMarkdown(result: ImpactResult, extras: ImpactExtras 
   else out.push(`:white_check_mark: **Breaks nothing**, repairs ${counts.repaired} call(s).`, '');
   if (gaps.length > 0)
     out.push('#### Could not check', '', ...gaps.map((g) => `- ${cell(g.source)}: ${cell(g.reason)}`), '');
+  if (extras.notes?.length) out.push('#### Notes', '', ...extras.notes.map((n) => `- ${cell(n)}`), '');
   if (counts.broken > 0) out.push('#### Broken calls', '', ...pairTable(result.broken, counts.broken), '');
   if (counts.repaired > 0)
     out.push('#### Repaired calls', '', ...pairTable(result.repaired, counts.repaired), '');

@@ -23,7 +23,11 @@ function toUri(file: string): string {
   return file.split('\\').join('/').split('/').map(encodeURIComponent).join('/');
 }
 
-export function renderImpactSarif(result: ImpactResult, version: string): string {
+export function renderImpactSarif(
+  result: ImpactResult,
+  version: string,
+  notes: readonly string[] = [],
+): string {
   const all: Result[] = result.broken.map((p) => {
     const cause = primaryCause(p);
     return {
@@ -88,6 +92,7 @@ export function renderImpactSarif(result: ImpactResult, version: string): string
                 level: 'warning' as const,
                 message: { text: `Could not check ${g.source}: ${g.reason}` },
               })),
+              ...notes.map((text) => ({ level: 'note' as const, message: { text } })),
               ...notifications,
             ],
           },

@@ -6,6 +6,7 @@ import type { ChangedObject } from '../impact/changed-objects.js';
 import type { ImpactExtras } from './diff-json.js';
 import { blockingImpactGaps, impactGaps, openedErrorCodes, openedErrors } from './diff-summary.js';
 import { gapSectionLines } from './gap-text.js';
+import { oneLine } from './sanitize.js';
 
 export const TEXT_PAIR_LIMIT = 50;
 
@@ -94,6 +95,11 @@ export function renderImpactText(
         `  callers without a sidecar that would be reset: ${options.plan.clientsWithoutSidecar.join(', ')}`,
       );
     for (const step of options.plan.steps) out.push(`  - ${step}`);
+    out.push('');
+  }
+  if (options.notes?.length) {
+    out.push(c.bold(`Notes (${options.notes.length})`));
+    for (const note of options.notes) out.push(`  - ${oneLine(note)}`);
     out.push('');
   }
   out.push(...gapSectionLines(impactGaps(result), c));

@@ -125,6 +125,8 @@ export interface BuildOptions {
    * the field, instead of ending the whole read (manifests keep their file:line error).
    */
   readonly leaveOutInvalid?: boolean;
+  /** Leaves invalid objects out into this collector, not into gaps: its caller names them (a diff's base). */
+  readonly leftOut?: LeftOutObjects;
   /** The namespace istiod runs in, when the source knows it (a live read): its mesh ConfigMaps count. */
   readonly istioNamespace?: string;
 }
@@ -307,7 +309,7 @@ export function buildSnapshot(raws: readonly RawObject[], options: BuildOptions 
     // Every other kind is ignored: the analysis does not need it.
   };
 
-  const leftOut = options.leaveOutInvalid ? new LeftOutObjects() : undefined;
+  const leftOut = options.leftOut ?? (options.leaveOutInvalid ? new LeftOutObjects() : undefined);
   const read = (raw: RawObject, add: (raw: RawObject) => void) =>
     leftOut ? leftOut.tolerate(raw, () => add(raw)) : add(raw);
   for (const raw of raws) read(raw, addObject);
@@ -347,7 +349,12 @@ export function buildSnapshot(raws: readonly RawObject[], options: BuildOptions 
     injector,
     // Only now: the mesh config that names the root namespace may come after the Secrets.
     certificates: caSecretsIstiodUses(certificates, meshConfig.rootNamespace),
-    gaps: [...(options.gaps ?? []), ...(leftOut?.gaps() ?? []), ...(mesh.gap ? [mesh.gap] : [])],
+    // A caller's own collector names its objects itself; they are no gaps of this snapshot.
+    gaps: [
+      ...(options.gaps ?? []),
+      ...(options.leftOut ? [] : (leftOut?.gaps() ?? [])),
+      ...(mesh.gap ? [mesh.gap] : []),
+    ],
     collectedRootCertConfigMaps: options.collectedRootCertConfigMaps ?? false,
     injectionWebhooks: webhooks,
     admissionWebhooks,

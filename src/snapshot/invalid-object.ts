@@ -52,9 +52,9 @@ const CROSS_CHECK_KINDS = new Set(['MutatingWebhookConfiguration', 'ValidatingWe
 /** Past this many, one gap counts the rest (a field every pod of a DaemonSet has in common). */
 const SHOWN = 10;
 
-/** The objects a live read left out, as gaps: each names the object and the field. */
+/** The objects a read left out, as gaps (a live read) or as errors to name (a diff's base). */
 export class LeftOutObjects {
-  private readonly left: { raw: RawObject; kind: string; problem: string }[] = [];
+  private readonly left: { raw: RawObject; kind: string; error: InvalidObjectError }[] = [];
 
   /** Runs `read`; an InvalidObjectError leaves `raw` out (noted) instead of ending the read. */
   tolerate(raw: RawObject, read: () => void): void {
@@ -63,14 +63,19 @@ export class LeftOutObjects {
     } catch (error) {
       if (!(error instanceof InvalidObjectError)) throw error;
       const kind = typeof raw.object.kind === 'string' ? raw.object.kind : 'object';
-      this.left.push({ raw, kind, problem: error.problem });
+      this.left.push({ raw, kind, error });
     }
   }
 
+  /** Each object left out, as the error a strict read would have stopped at (file:line, field). */
+  errors(): InvalidObjectError[] {
+    return this.left.map((l) => l.error);
+  }
+
   gaps(): Gap[] {
-    const gaps: Gap[] = this.left.slice(0, SHOWN).map(({ raw, kind, problem }) => ({
+    const gaps: Gap[] = this.left.slice(0, SHOWN).map(({ raw, kind, error }) => ({
       source: describeObject(raw, kind),
-      reason: `${problem} (the analysis cannot read this value, so the object was left out of the check)`,
+      reason: `${error.problem} (the analysis cannot read this value, so the object was left out of the check)`,
       ...(CROSS_CHECK_KINDS.has(kind) ? { optional: true } : {}),
     }));
     const rest = this.left.slice(SHOWN);

@@ -1,5 +1,5 @@
 // Loads a MeshSnapshot from manifest paths, timing the parse (the benchmark compares analysis with it).
-import { buildSnapshot } from './build-snapshot.js';
+import { type BuildOptions, buildSnapshot } from './build-snapshot.js';
 import { type ManifestWarning, mergeDuplicates } from './merge-duplicates.js';
 import { type ReadOptions, readManifests } from './read-manifests.js';
 import type { MeshSnapshot } from './types.js';
@@ -17,10 +17,10 @@ export interface LoadedSnapshot {
 
 export async function loadManifestSnapshot(
   paths: readonly string[],
-  options: ReadOptions = {},
+  options: ReadOptions & Pick<BuildOptions, 'leftOut'> = {},
 ): Promise<LoadedSnapshot> {
   const started = performance.now();
   const { objects, warnings } = mergeDuplicates(await readManifests(paths, options));
-  const snapshot = buildSnapshot(objects);
+  const snapshot = buildSnapshot(objects, { leftOut: options.leftOut });
   return { snapshot, parseMs: performance.now() - started, objects: objects.length, warnings };
 }

@@ -1,4 +1,5 @@
 // Where a snapshot comes from: manifest files (-f) or the live cluster of a kubeconfig context.
+import type { LeftOutObjects } from './invalid-object.js';
 import type { ManifestWarning } from './load.js';
 import type { MeshSnapshot } from './types.js';
 
@@ -30,6 +31,8 @@ export interface SourceOptions {
   readonly readCaSecret?: boolean;
   /** Progress lines while reading manifests takes more than a second (give it only to a terminal). */
   readonly onProgress?: (line: string) => void;
+  /** Manifests: leave invalid objects out into this collector instead of stopping at the first. */
+  readonly leftOut?: LeftOutObjects;
 }
 
 // Tests set this to 0 to see the progress line without a slow read.
@@ -44,6 +47,7 @@ export async function loadSource(options: SourceOptions): Promise<LoadedSource> 
       stdin: options.stdin,
       onProgress: options.onProgress,
       progressAfterMs: PROGRESS_AFTER_MS ? Number(PROGRESS_AFTER_MS) : undefined,
+      leftOut: options.leftOut,
     });
     const warnings = loaded.warnings.length > 0 ? { warnings: loaded.warnings } : {};
     return {
