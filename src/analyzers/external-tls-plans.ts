@@ -6,13 +6,13 @@
 // namespace would not be seen by clients whose own namespace has a match, as it is searched first.
 // Only without any rule does the new one go into the ServiceEntry's namespace.
 
-import { externalServerWantsTls, isTlsProtocol } from '../mesh/connectivity.js';
 import {
   type MergedDestinationRule,
   portsWithOwnTls,
   resolveTls,
   TOP_LEVEL_TLS,
 } from '../mesh/destination-rules.js';
+import { appTlsOn, externalTlsFailure } from '../mesh/external-tls.js';
 import { isWildcard } from '../mesh/hosts.js';
 import type { ServiceTarget, TargetPort } from '../mesh/targets.js';
 import {
@@ -22,6 +22,7 @@ import {
   setDestinationRulePortTls,
   setDestinationRuleTls,
 } from '../remediation/plans.js';
+import type { ClientTlsMode } from '../snapshot/types.js';
 import type { Failure } from './connectivity-failures.js';
 import { ruleOf } from './explain.js';
 
@@ -65,7 +66,7 @@ function remedyFor(f: Failure): { plan: RemediationPlan; fix: string } {
     return {
       plan: createExternalDestinationRule(namespace, host, modes, {
         ...(rule ? { beside: rule } : {}),
-        appSpeaksTls: isTlsProtocol(port.protocol),
+        ...appSpeaksTlsOption(port),
       }),
       fix: rule
         ? `Give ${host} its own DestinationRule with ${what}, in ${namespace} beside ${rule.meta.namespace}/${rule.meta.name} (${merged?.host}), which these clients use now: there the exact host wins, and a rule elsewhere would not be seen before it.`
@@ -93,18 +94,24 @@ function remedyFor(f: Failure): { plan: RemediationPlan; fix: string } {
   };
 }
 
-/** The TLS that works towards an external port: the app's own bytes, or TLS the sidecar adds. */
+/**
+ * The TLS that works towards an external port: the app's own bytes, or TLS the sidecar adds, offered
+ * only where the app is known to send plaintext (an HTTP protocol): wrapped around an app's own TLS,
+ * SIMPLE would break calls that work.
+ */
 export function externalTlsFor(port: TargetPort): ExternalTls {
   return portAccepts(port, 'DISABLE') ? 'DISABLE' : 'SIMPLE';
 }
 
 /** What connectivity.ts judgeExternal accepts on an external port from a sidecar that sends `tls`. */
-function portAccepts(port: TargetPort, tls: string): boolean {
-  const appSendsTls = isTlsProtocol(port.protocol);
-  const serverWantsTls = externalServerWantsTls(port);
-  if (tls === 'DISABLE') return appSendsTls || !serverWantsTls;
-  if (tls === 'SIMPLE' || tls === 'MUTUAL') return !appSendsTls && serverWantsTls;
-  return false; // Istio mTLS: the server outside the mesh has no Istio certificate
+function portAccepts(port: TargetPort, tls: ClientTlsMode): boolean {
+  return externalTlsFailure(port, tls) === undefined;
+}
+
+/** What the new rule's title says the app sends: its TLS, plain HTTP, or (unknown) nothing either way. */
+function appSpeaksTlsOption(port: TargetPort): { appSpeaksTls?: boolean } {
+  const app = appTlsOn(port);
+  return app === 'unknown' ? {} : { appSpeaksTls: app === 'tls' };
 }
 
 /**

@@ -1,7 +1,8 @@
 // Field guide error 4: calls to an external (MESH_EXTERNAL) host with the wrong TLS: Istio mTLS to a server
 // outside the mesh, plaintext to a TLS port (no origination), or TLS wrapped in the app's own TLS.
+// Where the port does not say whether the app speaks TLS, only a note (external-app-tls-unknown.ts).
 
-import { isTlsProtocol } from '../mesh/connectivity.js';
+import { appTlsOn } from '../mesh/external-tls.js';
 import {
   affectedNamespaces,
   describeClients,
@@ -10,6 +11,7 @@ import {
   targetName,
 } from './connectivity-failures.js';
 import { describeRuleChoice, drRef, firstSymptom, ruleOf } from './explain.js';
+import { unknownAppTlsNotes } from './external-app-tls-unknown.js';
 import { externalRemedy } from './external-tls-plans.js';
 import { type Analyzer, type Finding, finding } from './finding.js';
 
@@ -28,7 +30,7 @@ export const serviceEntryTlsOrigination: Analyzer = {
       const { target, port, outcome } = first;
       const entry = first.target.entry;
       const rule = outcome.rule ? ruleOf(outcome.rule.rule) : undefined;
-      const appSpeaksTls = isTlsProtocol(port.protocol);
+      const appSpeaksTls = appTlsOn(port) === 'tls';
       // Patched or added where it takes effect for these clients (external-tls-plans.ts).
       const remedy = externalRemedy(group);
       let problem: string;
@@ -68,6 +70,7 @@ export const serviceEntryTlsOrigination: Analyzer = {
         }),
       );
     }
+    findings.push(...unknownAppTlsNotes(mesh));
     return findings;
   },
 };

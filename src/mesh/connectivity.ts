@@ -26,6 +26,7 @@ import {
 } from './ambient.js';
 import type { DestinationRuleIndex, DestinationRuleMatch, ResolvedTls } from './destination-rules.js';
 import { resolveTls } from './destination-rules.js';
+import { type ExternalTlsFailure, externalTlsFailure } from './external-tls.js';
 import {
   OUTBOUND_EXCLUDE_PORTS,
   type OutboundBypass,
@@ -600,19 +601,14 @@ export class ConnectivityEvaluator {
   }
 
   private judgeExternal(client: ClientProfile, port: TargetPort, clientSide: ClientSide): BackendOutcome {
-    const serverWantsTls = externalServerWantsTls(port);
-    const appSendsTls = isTlsProtocol(port.protocol);
     const tls = clientSide.tls ?? 'DISABLE';
     const external = { serverProxy: 'none' as const, serverMode: 'NONE' as const, inboundExcluded: false };
     if (clientSide.source === 'blackhole') return blackholed(port, clientSide, undefined, external);
-    let symptom: string | undefined;
-    if (tls === 'ISTIO_MUTUAL') symptom = SYMPTOMS.tlsToPlaintext;
-    else if ((tls === 'SIMPLE' || tls === 'MUTUAL') && appSendsTls) symptom = SYMPTOMS.doubleTls;
-    else if ((tls === 'SIMPLE' || tls === 'MUTUAL') && !serverWantsTls) symptom = SYMPTOMS.tlsToPlaintext;
-    else if (tls === 'DISABLE' && serverWantsTls && !appSendsTls && client.proxy === 'sidecar') {
-      symptom = SYMPTOMS.plaintextToTlsPort;
-    }
-    if (!symptom) return { tls, ...external, ok: true, reason: 'ok', symptom: SYMPTOMS.ok };
+    // Without a sidecar the app's bytes go out as they are: no verdict from the port's protocol.
+    const failure =
+      tls === 'DISABLE' && client.proxy !== 'sidecar' ? undefined : externalTlsFailure(port, tls);
+    if (!failure) return { tls, ...external, ok: true, reason: 'ok', symptom: SYMPTOMS.ok };
+    const symptom = EXTERNAL_SYMPTOMS[failure];
     const reason =
       clientSide.source === 'passthrough'
         ? 'service-not-visible-passthrough'
@@ -620,6 +616,13 @@ export class ConnectivityEvaluator {
     return { tls, ...external, ok: false, reason, symptom };
   }
 }
+
+const EXTERNAL_SYMPTOMS: Record<ExternalTlsFailure, string> = {
+  'istio-mtls': SYMPTOMS.tlsToPlaintext,
+  'double-tls': SYMPTOMS.doubleTls,
+  'tls-to-plaintext': SYMPTOMS.tlsToPlaintext,
+  'plaintext-to-tls': SYMPTOMS.plaintextToTlsPort,
+};
 
 const TUNNEL_LABEL = 'networking.istio.io/tunnel';
 const ENABLE_HBONE = 'ISTIO_META_ENABLE_HBONE';
@@ -878,17 +881,6 @@ export function spiffeIdentity(trustDomain: string, workload: Workload): string 
 function tlsModeContradictsProxy(server: ServerSide, tls: ClientTlsMode): boolean {
   if (tls === 'DISABLE') return server.serverProxy === 'sidecar' && server.tlsMode !== ISTIO_TLS_MODE;
   return tls === 'ISTIO_MUTUAL' && server.serverProxy !== 'sidecar' && server.tlsMode === ISTIO_TLS_MODE;
-}
-
-/** Whether the app itself speaks TLS on a port of this protocol (HTTPS, TLS; any case). */
-export function isTlsProtocol(protocol: string | undefined): boolean {
-  const p = (protocol ?? '').toUpperCase();
-  return p === 'HTTPS' || p === 'TLS';
-}
-
-/** Whether a server outside the mesh expects TLS on this port (its protocol, or the usual 443). */
-export function externalServerWantsTls(port: TargetPort): boolean {
-  return portExpectsTls(port) || port.targetPort === 443;
 }
 
 /** Whether the server side of a backend accepts what a client sends it without a tunnel. */

@@ -135,4 +135,30 @@ describe('serviceentry-tls-origination plans', () => {
     expect(f?.message).toContain('the app already speaks TLS');
     expect(f?.message).not.toContain('serves as plaintext');
   });
+
+  it('port 443 with no protocol or TCP: the app’s bytes pass unread, so no failure, a note, and never SIMPLE around them', () => {
+    for (const protocol of ['', ', protocol: TCP']) {
+      const ports = `[{ number: 443, name: https${protocol} }]`;
+      const plain = `${base}${external('b', 'api.example.com', ports)}`;
+      // Without a rule the sidecar forwards the app's own https unchanged: that works.
+      const [note, ...rest] = findings(plain);
+      expect(rest).toEqual([]);
+      expect(note?.severity).toBe('info');
+      expect(note?.message).toContain('they work if the app calls https://api.example.com itself');
+      expect(note?.remediations).toEqual([]);
+      // Istio mTLS to the host does fail; the fix passes the app's bytes, it does not wrap them in SIMPLE.
+      const mutual = `${plain}${destinationRule('a', 'ext', 'api.example.com', 'ISTIO_MUTUAL')}`;
+      const failing = findings(mutual).filter((f) => f.severity === 'error');
+      expect(failing.flatMap((f) => f.remediations.map((p) => p.id))).toEqual([
+        'set-tls-disable:DestinationRule/a/ext:spec.trafficPolicy.tls',
+      ]);
+      const plan = failing[0]?.remediations[0] as NonNullable<
+        (typeof failing)[number]['remediations'][number]
+      >;
+      expect(callsChangedBy(plan, mutual)).toMatchObject({
+        repaired: ['a/client -> b/api.example.com:443'],
+        broken: [],
+      });
+    }
+  });
 });
