@@ -14,6 +14,7 @@ import {
 } from '../mesh/destination-rules.js';
 import { appTlsOn, externalTlsFailure } from '../mesh/external-tls.js';
 import { isWildcard } from '../mesh/hosts.js';
+import { pushTo } from '../mesh/multi-map.js';
 import type { ServiceTarget, TargetPort } from '../mesh/targets.js';
 import {
   createExternalDestinationRule,
@@ -24,6 +25,7 @@ import {
 } from '../remediation/plans.js';
 import type { ClientTlsMode } from '../snapshot/types.js';
 import type { Failure } from './connectivity-failures.js';
+import { credentialRemedy } from './credential-rule-plans.js';
 import { ruleOf } from './explain.js';
 
 export interface ExternalRemedy {
@@ -37,14 +39,29 @@ const MAX_PLANS = 3;
 
 /** The plans for one failing (external host, port), one per rule its failing clients use. */
 export function externalRemedy(group: readonly Failure[]): ExternalRemedy {
-  const byRule = new Map<MergedDestinationRule | undefined, Failure>();
-  for (const f of group) if (!byRule.has(f.outcome.rule?.rule)) byRule.set(f.outcome.rule?.rule, f);
-  // Clients with different rules may need the same object created or patched: one plan per id.
-  const remedies = [...byRule.values()]
-    .map(remedyFor)
-    .filter((r, i, all) => all.findIndex((o) => o.plan.id === r.plan.id) === i)
-    .slice(0, MAX_PLANS);
-  return { plans: remedies.map((r) => r.plan), fix: remedies.map((r) => r.fix).join(' ') };
+  const byRule = new Map<MergedDestinationRule | undefined, Failure[]>();
+  for (const f of group) pushTo(byRule, f.outcome.rule?.rule, f);
+  const remedies = [...byRule.values()].map((failures) =>
+    // Sidecars that ignore the rule's credentialName need that credential, not another mode.
+    failures[0]?.outcome.resolvedTls?.credentialIgnored
+      ? credentialRemedy(failures)
+      : single(remedyFor(failures[0] as Failure)),
+  );
+  // Clients with different rules may need the same object created or patched: one plan per id,
+  // said once.
+  const plans: RemediationPlan[] = [];
+  const words: string[] = [];
+  for (const remedy of remedies) {
+    const fresh = remedy.plans.filter((p) => !plans.some((o) => o.id === p.id));
+    if ((remedy.plans.length > 0 && fresh.length === 0) || plans.length >= MAX_PLANS) continue;
+    plans.push(...fresh);
+    words.push(remedy.fix);
+  }
+  return { plans: plans.slice(0, MAX_PLANS), fix: words.join(' ') };
+}
+
+function single(remedy: { plan: RemediationPlan; fix: string }): ExternalRemedy {
+  return { plans: [remedy.plan], fix: remedy.fix };
 }
 
 function remedyFor(f: Failure): { plan: RemediationPlan; fix: string } {

@@ -44,6 +44,8 @@ export const serviceEntryTlsOrigination: Analyzer = {
         fix = appSpeaksTls
           ? `Either let the app's TLS through (tls.mode DISABLE), or have the app call plain HTTP on a port declared HTTP with targetPort 443 and keep SIMPLE for that port only.`
           : "Remove the TLS origination for this port, or point it at the server's TLS port.";
+      } else if (outcome.resolvedTls?.credentialIgnored) {
+        problem = `port ${port.port} is declared ${port.protocol} (plaintext from the app) and the server expects TLS, but sidecars ignore the DestinationRule's ${outcome.resolvedTls.tls?.mode} with credentialName (the rule has no workloadSelector) and send the plaintext as it is`;
       } else {
         problem = `port ${port.port} is declared ${port.protocol || 'TCP'} (plaintext from the app) but the server expects TLS, and no DestinationRule originates it`;
         fix = `${remedy.fix} That is the field guide's fix; or declare the port HTTPS and call it with https:// from the app.`;

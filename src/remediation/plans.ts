@@ -61,7 +61,7 @@ export interface RemediationPlan {
 }
 
 const PA_API = 'security.istio.io/v1';
-const DR_API = 'networking.istio.io/v1';
+export const DR_API = 'networking.istio.io/v1';
 
 /** A shell word that means exactly `text`: plain tokens as they are, anything else single-quoted. */
 export function shellQuote(text: string): string {

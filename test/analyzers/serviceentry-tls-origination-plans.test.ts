@@ -161,4 +161,34 @@ describe('serviceentry-tls-origination plans', () => {
       });
     }
   });
+
+  it('MUTUAL whose credentialName sidecars ignore: each caller gets the rule’s tls with a workloadSelector in its namespace, never SIMPLE', () => {
+    const ports = '[{ number: 80, name: http, protocol: HTTP, targetPort: 443 }]';
+    const tls = '\n      credentialName: partner-client-cert\n      sni: api.example.com';
+    const yaml = `${base}${external('b', 'api.example.com', ports)}${destinationRule('b', 'ext', 'api.example.com', 'MUTUAL', tls)}`;
+    const [f] = findings(yaml).filter((x) => x.severity === 'error');
+    expect(f?.message).toContain("sidecars ignore the DestinationRule's MUTUAL with credentialName");
+    expect(f?.fix).toContain('SIMPLE would still be rejected');
+    const plans = f?.remediations ?? [];
+    expect(plans.map((p) => p.action)).toEqual(['create', 'create']);
+    expect(plans.map((p) => p.target.namespace).sort()).toEqual(['a', 'b']);
+    for (const plan of plans) {
+      const ns = plan.target.namespace;
+      const caller = ns === 'a' ? 'client' : 'server';
+      expect(plan.body).toMatchObject({
+        spec: {
+          host: 'api.example.com',
+          workloadSelector: { matchLabels: { app: caller } },
+          trafficPolicy: {
+            tls: { mode: 'MUTUAL', credentialName: 'partner-client-cert', sni: 'api.example.com' },
+          },
+        },
+      });
+      // Each repairs its own caller's calls and leaves the other's as they are.
+      expect(callsChangedBy(plan, yaml)).toMatchObject({
+        repaired: [`${ns}/${caller} -> b/api.example.com:80`],
+        broken: [],
+      });
+    }
+  });
 });

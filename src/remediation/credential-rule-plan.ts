@@ -1,0 +1,63 @@
+// A rule that lets some sidecar clients use a DestinationRule's credentialName. Sidecars ignore
+// SIMPLE/MUTUAL with credentialName in a rule without workloadSelector and send plaintext
+// (cluster_tls.go buildUpstreamClusterTLSContext); since Istio 1.14 (#38324) a rule with one is
+// honoured. Such a rule applies only to proxies of its own namespace (sidecar.go DestinationRule) and
+// wins over the selector-less rule for the workloads it selects, so the copy goes into the clients'
+// namespace and the clients that are not selected keep the rule they use now.
+import { formatSelector } from '../mesh/selectors.js';
+import type { ClientTlsSettings, DestinationRule, Labels } from '../snapshot/types.js';
+import { generatedName } from './object-names.js';
+import { createCommand, DR_API, type RemediationPlan } from './plans.js';
+
+export interface CredentialRuleInput {
+  /** The rule whose credentialName sidecars ignore now. */
+  readonly rule: DestinationRule;
+  /** The host the copy is for (fully qualified: a short name would resolve in another namespace). */
+  readonly host: string;
+  readonly tls: ClientTlsSettings;
+  /** The Service port whose entry holds `tls`; undefined for the rule's top-level tls. */
+  readonly port?: number;
+  /** The clients' namespace and a selector of theirs, and what they are in words. */
+  readonly namespace: string;
+  readonly selector: Labels;
+  readonly clients: string;
+}
+
+export function createCredentialRule(input: CredentialRuleInput): RemediationPlan {
+  const { rule, host, namespace, selector } = input;
+  // Fields the snapshot left unset are not written.
+  const tls = JSON.parse(JSON.stringify(input.tls)) as Record<string, unknown>;
+  const trafficPolicy =
+    input.port === undefined ? { tls } : { portLevelSettings: [{ port: { number: input.port }, tls }] };
+  const identity = JSON.stringify([
+    rule.meta.namespace,
+    rule.meta.name,
+    host,
+    input.port,
+    namespace,
+    selector,
+  ]);
+  const name = generatedName(
+    `${rule.meta.name}-${Object.values(selector).join('-')}`,
+    'tls',
+    identity,
+    false,
+  );
+  const object = {
+    apiVersion: DR_API,
+    kind: 'DestinationRule',
+    metadata: { name, namespace },
+    spec: { host, workloadSelector: { matchLabels: { ...selector } }, trafficPolicy },
+  };
+  const secret = input.tls.credentialName;
+  const original = `${rule.meta.namespace}/${rule.meta.name}`;
+  return {
+    id: `create-credential-dr:DestinationRule/${namespace}/${name}`,
+    title: `Originate ${input.tls.mode} with credentialName ${secret} from ${input.clients}: DestinationRule ${namespace}/${name}, a copy of ${original}'s tls with a workloadSelector (${formatSelector(selector)})`,
+    risk: `Only the workloads labelled ${formatSelector(selector)} in ${namespace} change: their sidecars use this rule for ${host} instead of ${original}. Secret ${secret} must be in ${namespace} and readable by their service account (istiod serves a sidecar a Secret of its own namespace only, when its service account may list Secrets there; Istio 1.14 or later). For them the new rule replaces ${original}'s whole traffic policy: copy in its load balancing, connection pool or outlier settings if it has any.`,
+    action: 'create',
+    target: { apiVersion: DR_API, kind: 'DestinationRule', namespace, name },
+    body: object,
+    kubectl: createCommand(object),
+  };
+}
