@@ -158,10 +158,11 @@ function proxylessIn(mesh: ResolvedMesh, namespace: string): Workload[] {
   return mesh.workloads.inNamespace(namespace).filter((w) => w.proxy === 'none');
 }
 
-// Policy-only input: no clients are known, but every STRICT policy still rejects any client without a proxy.
+// Policy-only input: no clients are known, but every STRICT policy still rejects any client without a
+// proxy. Not the policies Istio ignores (peerauthentication-conflict names those): they reject nothing.
 function policyOnlyFindings(mesh: ResolvedMesh): Finding[] {
   return mesh.snapshot.peerAuthentications
-    .filter((pa) => pa.mode === 'STRICT' && !(pa.selector && pa.meta.namespace === mesh.rootNamespace))
+    .filter((pa) => pa.mode === 'STRICT' && !mesh.peerAuthentications.ignoredEverywhere(pa))
     .map((pa) => {
       const scope = pa.selector
         ? `the workloads selected by ${formatSelector(pa.selector)} in ${pa.meta.namespace}`

@@ -97,6 +97,20 @@ export class PeerAuthenticationIndex {
     return this.selectorPoliciesByNamespace.get(namespace) ?? [];
   }
 
+  /**
+   * Whether Istio ignores the policy for every workload it could apply to: a younger selector-less
+   * policy of its scope, a selector policy in the root namespace, or a selector policy an older one
+   * always beats, since every workload it selects has the older one's labels too.
+   */
+  ignoredEverywhere(policy: PeerAuthentication): boolean {
+    if (this.ignored.some((i) => i.policy === policy)) return true;
+    const labels = policy.selector;
+    if (!labels) return false;
+    const policies = this.selectorPolicies(policy.meta.namespace);
+    const older = policies.slice(0, Math.max(0, policies.indexOf(policy)));
+    return older.some((o) => selectorMatches(o.selector, labels));
+  }
+
   forWorkload(workload: Workload): WorkloadPolicy {
     const cached = this.workloadCache.get(workload);
     if (cached) return cached;

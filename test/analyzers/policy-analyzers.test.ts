@@ -29,6 +29,32 @@ describe('policy analyzers', () => {
     expect(f?.severity).toBe('warning');
   });
 
+  it('policy-only STRICT reminders skip the policies Istio ignores, and offer no plan for them', () => {
+    const yaml =
+      peerAuthentication('bookinfo', 'productpage', 'STRICT', { selector: { app: 'productpage' } }) +
+      // Every workload it selects is selected by the older productpage too: ignored everywhere.
+      peerAuthentication('bookinfo', 'productpage-v1', 'STRICT', {
+        selector: { app: 'productpage', version: 'v1' },
+        ports: { 80: 'DISABLE' },
+      }) +
+      // A broader selector than the older reviews-v1: it applies to the other versions.
+      peerAuthentication('bookinfo', 'reviews-v1', 'PERMISSIVE', {
+        selector: { app: 'reviews', version: 'v1' },
+        created: '2025-01-01T00:00:00Z',
+      }) +
+      peerAuthentication('bookinfo', 'reviews', 'STRICT', {
+        selector: { app: 'reviews' },
+        created: '2026-01-01T00:00:00Z',
+      }) +
+      peerAuthentication('shop', 'older', 'STRICT', { created: '2025-01-01T00:00:00Z' }) +
+      peerAuthentication('shop', 'younger', 'STRICT', { created: '2026-01-01T00:00:00Z' });
+    const found = only(yaml, 'strict-plaintext-clients');
+    expect(found.map((f) => f.resource.name).sort()).toEqual(['older', 'productpage', 'reviews']);
+    const targets = found.flatMap((f) => f.remediations.map((p) => p.target.name));
+    expect(targets).not.toContain('productpage-v1');
+    expect(targets).not.toContain('younger');
+  });
+
   it('port-level-mtls-service-port: the key is the Service port, not the container port', () => {
     const yaml =
       namespace('bar') +
