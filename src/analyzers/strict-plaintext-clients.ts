@@ -1,14 +1,16 @@
 // Field guide error 1: a STRICT port with clients that can only send plaintext (no sidecar, not ambient).
 
-import { SYMPTOMS } from '../mesh/connectivity.js';
+import { type BackendOutcome, SYMPTOMS } from '../mesh/connectivity.js';
 import { AMBIENT_CLASS, type ResolvedMesh } from '../mesh/resolve.js';
 import { formatSelector } from '../mesh/selectors.js';
-import { setPeerAuthenticationMode } from '../remediation/plans.js';
+import { appliedTogether } from '../remediation/plan-set.js';
+import { type RemediationPlan, setPeerAuthenticationMode } from '../remediation/plans.js';
 import { isNeverInjected } from '../snapshot/proxy-status.js';
 import type { Ref, Workload } from '../snapshot/types.js';
 import {
   affectedNamespaces,
   describeClients,
+  type Failure,
   failuresWithReason,
   groupBy,
   workloadName,
@@ -24,39 +26,20 @@ export const strictPlaintextClients: Analyzer = {
   codes: ['strict-plaintext-clients'],
   analyze(mesh) {
     const failures = failuresWithReason(mesh, 'strict-plaintext-clients');
-    // One finding per policy that made the ports STRICT: that is what an operator changes.
-    const byPolicy = groupBy(failures, (f) => {
-      const policy = f.backends[0]?.decision?.policy;
-      return policy ? `${policy.meta.namespace}/${policy.meta.name}` : 'default';
-    });
+    // One finding per set of policies that made the ports STRICT: that is what an operator changes.
+    // A service's backends may each get STRICT from another policy, and a call is balanced over all.
+    const byPolicies = groupBy(failures, decidingPolicies);
     const findings: Finding[] = [];
-    for (const group of byPolicy.values()) {
+    for (const group of byPolicies.values()) {
       const first = group[0];
       const backend = first?.backends[0];
       if (!first || !backend) continue;
       const policy = backend.decision?.policy;
+      const deciders = [...decidersOf(group).values()];
       const hypothetical = group.every((f) => f.group.hypothetical);
       const clientNamespaces = affectedNamespaces(mesh, group, { includeTargets: false });
       const services = group.map((f) => f.target.ref);
-      const remediations = [];
-      // The policy's own mode, where it decided: a STRICT port entry of a PERMISSIVE policy stays STRICT
-      // whatever spec.mtls.mode says, so that port gets its exception below instead.
-      const levels = new Set(group.map((f) => f.backends[0]?.decision?.level));
-      if (policy && (levels.has('namespace') || levels.has('workload')))
-        remediations.push(setPeerAuthenticationMode(policy, 'PERMISSIVE'));
-      if (backend.decision?.level === 'mesh') {
-        // A namespace-wide policy that sets no mode still wins its scope (the oldest does): a new
-        // policy beside it would be ignored, so that policy is the one to set PERMISSIVE.
-        for (const ns of new Set(group.map((f) => f.target.namespace))) {
-          // The root namespace's namespace-wide policy is the mesh policy: no namespace fix there.
-          if (ns === mesh.rootNamespace) continue;
-          remediations.push(namespaceModeFix(mesh, ns, 'PERMISSIVE'));
-        }
-      }
-      const server = backend.backend?.workload;
-      const selector = first.target.service?.selector;
-      if (server && selector && backend.backend?.targetPort !== undefined)
-        remediations.push(...portExceptionFor(mesh, server, selector, backend.backend.targetPort));
+      const remediations = [...permissivePlans(mesh, group), ...portExceptions(mesh, first)];
       // Only where the failing callers have no proxy at all: an ambient caller needs HBONE on the
       // server, not a sidecar of its own.
       // By group, not by failure: one group fails towards thousands of service ports.
@@ -84,6 +67,11 @@ export const strictPlaintextClients: Analyzer = {
       const advice = [...new Set(clientFixes.flatMap((f) => f.advice))];
       const labelHelps = advice.length === 0 || clientFixes.some((f) => f.needsLabel);
       const resource: Ref = policy ? paRef(policy) : first.target.ref;
+      const policyRefs = deciders.flatMap((b) => (b.decision?.policy ? [paRef(b.decision.policy)] : []));
+      const several =
+        policyRefs.length > 1
+          ? ` The backends get STRICT from ${policyRefs.length} policies (${policyRefs.map((r) => `${r.namespace}/${r.name}`).join(', ')}), each for some of them, and calls are balanced over all: relax every one (the plans for them go together); one alone repairs no call.`
+          : '';
       const clientRefs = group
         .slice(0, 5)
         .flatMap((f) => f.group.sample(5))
@@ -126,7 +114,7 @@ export const strictPlaintextClients: Analyzer = {
             ? `Clients without a sidecar (${describeClients(group)}) cannot reach ${describeTargets(group)}: the server side requires mTLS and resets plaintext connections. Callers see: ${firstSymptom(group)}.`
             : `Ambient clients (${describeClients(group)}) cannot reach ${describeTargets(group)}: the server's sidecar does not accept HBONE, so ztunnel sends plaintext, which the server side resets as it requires mTLS. Callers see: ${firstSymptom(group)}.`,
           why: [
-            describeBackendServer(backend),
+            ...deciders.slice(0, 3).map(describeBackendServer),
             ...clientWhy,
             ...(withoutProxy
               ? [
@@ -139,11 +127,11 @@ export const strictPlaintextClients: Analyzer = {
                 ]
               : []),
           ],
-          fix: `${fixes.join('; ')}; while migrating, accept plaintext with PERMISSIVE or a port-level exception on a selector policy (keyed by the container port).${uninjectable.length > 0 ? ` Callers in ${uninjectable.join(', ')} never get a sidecar (Istio's injector skips ${uninjectable.length > 1 ? 'those namespaces' : 'that namespace'}): keep the ports they call PERMISSIVE, or route them through an ingress gateway.` : ''}`,
+          fix: `${fixes.join('; ')}; while migrating, accept plaintext with PERMISSIVE or a port-level exception on a selector policy (keyed by the container port).${several}${uninjectable.length > 0 ? ` Callers in ${uninjectable.join(', ')} never get a sidecar (Istio's injector skips ${uninjectable.length > 1 ? 'those namespaces' : 'that namespace'}): keep the ports they call PERMISSIVE, or route them through an ingress gateway.` : ''}`,
           resource,
           location: policy?.meta.source,
           path: policy ? 'spec.mtls.mode' : undefined,
-          related: [...services, ...clientRefs],
+          related: [...policyRefs.slice(1), ...services, ...clientRefs],
           namespaces: clientNamespaces,
           remediations,
         }),
@@ -153,6 +141,92 @@ export const strictPlaintextClients: Analyzer = {
     return findings;
   },
 };
+
+/** The policies that made the failing backends STRICT, by name, each with the first backend it decided. */
+function decidersOf(failures: readonly Failure[]): Map<string, BackendOutcome> {
+  const deciders = new Map<string, BackendOutcome>();
+  for (const f of failures)
+    for (const b of f.backends) {
+      const key = decidingKey(b);
+      if (!deciders.has(key)) deciders.set(key, b);
+    }
+  return deciders;
+}
+
+/** The policies that made a failure's backends STRICT, as a key (one policy: its name). */
+function decidingPolicies(f: Failure): string {
+  const keys = f.backends.map(decidingKey);
+  return keys.every((k) => k === keys[0]) ? (keys[0] ?? 'default') : [...new Set(keys)].sort().join('+');
+}
+
+function decidingKey(b: BackendOutcome): string {
+  const policy = b.decision?.policy;
+  return policy ? `${policy.meta.namespace}/${policy.meta.name}` : 'default';
+}
+
+/**
+ * PERMISSIVE where each failing backend got STRICT: the policy's own mode (a STRICT port entry stays
+ * STRICT whatever spec.mtls.mode says: that port gets its exception instead), or for the mesh policy
+ * the namespace's. Only plans that repair a call; those a call needs together are marked so.
+ */
+function permissivePlans(mesh: ResolvedMesh, group: readonly Failure[]): RemediationPlan[] {
+  const byDecider = new Map<string, RemediationPlan | undefined>();
+  const alone = new Set<RemediationPlan>();
+  const together = new Set<RemediationPlan>();
+  for (const f of group) {
+    const needed = new Set<RemediationPlan | undefined>();
+    for (const b of f.backends) {
+      const namespace = b.backend?.workload.meta.namespace;
+      const key = b.decision?.level === 'mesh' ? `namespace ${namespace}` : decidingKey(b);
+      if (!byDecider.has(key)) byDecider.set(key, permissiveFix(mesh, b, namespace));
+      needed.add(byDecider.get(key));
+    }
+    // A backend no plan relaxes keeps rejecting this call.
+    if (needed.has(undefined)) continue;
+    for (const plan of needed) (needed.size > 1 ? together : alone).add(plan as RemediationPlan);
+  }
+  return [...alone, ...appliedTogether([...together].filter((p) => !alone.has(p)))];
+}
+
+function permissiveFix(
+  mesh: ResolvedMesh,
+  b: BackendOutcome,
+  namespace: string | undefined,
+): RemediationPlan | undefined {
+  const { level, policy } = b.decision ?? {};
+  if (policy && (level === 'namespace' || level === 'workload'))
+    return setPeerAuthenticationMode(policy, 'PERMISSIVE');
+  // A namespace-wide policy that sets no mode still wins its scope (the oldest does): a new policy
+  // beside it would be ignored, so that policy is the one to set PERMISSIVE. The root namespace's
+  // namespace-wide policy is the mesh policy: no namespace fix there.
+  if (level === 'mesh' && namespace && namespace !== mesh.rootNamespace)
+    return namespaceModeFix(mesh, namespace, 'PERMISSIVE');
+  return undefined;
+}
+
+/**
+ * The port exception for each failing backend of one failure (keyed by its container port), in the
+ * selector policy that decides it; the backends without one share the policy made for the Service's
+ * selector. Offered when every backend gets one, together when there are several.
+ */
+function portExceptions(mesh: ResolvedMesh, f: Failure): RemediationPlan[] {
+  const selector = f.target.service?.selector;
+  if (!selector) return [];
+  const plans = new Map<string, RemediationPlan>();
+  let forSelector = false;
+  for (const b of f.backends) {
+    const server = b.backend?.workload;
+    const port = b.backend?.targetPort;
+    if (!server || port === undefined) return [];
+    const own = mesh.peerAuthentications.forWorkload(server).workload;
+    if (!own && forSelector) continue;
+    const made = portExceptionFor(mesh, server, selector, port);
+    if (made.length === 0) return [];
+    forSelector ||= !own;
+    for (const plan of made) plans.set(plan.id, plan);
+  }
+  return appliedTogether([...plans.values()]);
+}
 
 function proxylessIn(mesh: ResolvedMesh, namespace: string): Workload[] {
   return mesh.workloads.inNamespace(namespace).filter((w) => w.proxy === 'none');

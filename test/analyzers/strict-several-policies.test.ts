@@ -1,0 +1,81 @@
+// A Service whose backends get STRICT from different policies (an older workload policy for cart-v1,
+// the namespace policy for cart-v2): a call is balanced over both, so relaxing one policy repairs no
+// call. The finding names every policy, and its plans say they go together; applied together they
+// repair the call, alone they do not.
+import { describe, expect, it } from 'vitest';
+import { diagnose } from '../../src/engine/diagnose.js';
+import type { RemediationPlan } from '../../src/remediation/plans.js';
+import { namespace, peerAuthentication, snapshotOf } from '../helpers/mesh.js';
+import { callsChangedBy, callsChangedByPlans } from '../helpers/plan-effect.js';
+
+const NOW = new Date('2026-11-30T00:00:00Z');
+
+const cart = (version: string) => `---
+apiVersion: apps/v1
+kind: Deployment
+metadata: { name: cart-${version}, namespace: shop }
+spec:
+  selector: { matchLabels: { app: cart, version: ${version} } }
+  template:
+    metadata: { labels: { app: cart, version: ${version} } }
+    spec: { containers: [{ name: cart, image: example/cart, ports: [{ containerPort: 8080 }] }] }
+`;
+
+const yaml = [
+  namespace('shop'),
+  namespace('legacy', 'none'),
+  cart('v1'),
+  cart('v2'),
+  `---
+apiVersion: v1
+kind: Service
+metadata: { name: cart, namespace: shop }
+spec:
+  selector: { app: cart }
+  ports: [{ name: http, port: 80, targetPort: 8080 }]
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: { name: batch, namespace: legacy }
+spec:
+  selector: { matchLabels: { app: batch } }
+  template:
+    metadata: { labels: { app: batch } }
+    spec: { containers: [{ name: batch, image: example/batch }] }
+`,
+  peerAuthentication('shop', 'default', 'STRICT'),
+  peerAuthentication('shop', 'cart-v1-tuning', 'STRICT', {
+    selector: { app: 'cart', version: 'v1' },
+    created: '2023-01-01T00:00:00Z',
+  }),
+].join('');
+
+describe('strict-plaintext-clients with backends under different policies', () => {
+  const [f] = diagnose(snapshotOf(yaml), { now: NOW }).findings.filter(
+    (x) => x.code === 'strict-plaintext-clients',
+  );
+  const plans = (prefix: string) => (f?.remediations ?? []).filter((p) => p.id.startsWith(prefix));
+  const CALL = 'legacy/batch -> shop/cart:80';
+
+  it('names every policy that decides a failing backend', () => {
+    expect(f?.related).toContainEqual({ kind: 'PeerAuthentication', namespace: 'shop', name: 'default' });
+    expect(f?.why.join('\n')).toContain('shop/cart-v2 port 8080 is STRICT');
+    expect(f?.fix).toContain('one alone repairs no call');
+  });
+
+  for (const [what, prefix, count] of [
+    ['PERMISSIVE', 'set-mode-permissive:', 2],
+    ['port exceptions', 'port-exception:', 2],
+  ] as const) {
+    it(`${what}: one plan per policy, marked as a set, that repairs the call only together`, () => {
+      const set = plans(prefix);
+      expect(set).toHaveLength(count);
+      for (const plan of set) {
+        expect(plan.title).toMatch(/\(\d of 2: apply with the change to /);
+        expect(plan.risk).toContain('Alone this repairs no call');
+        expect(callsChangedBy(plan as RemediationPlan, yaml).repaired).toEqual([]);
+      }
+      expect(callsChangedByPlans(yaml, set)).toEqual({ repaired: [CALL], broken: [] });
+    });
+  }
+});
