@@ -3,6 +3,7 @@
 // policy_applier.go ComposePeerAuthentication).
 import type { ResolvedMesh } from '../mesh/resolve.js';
 import { formatSelector } from '../mesh/selectors.js';
+import { isNotCreatedYet } from '../mesh/server-mode.js';
 import type { Labels, PeerAuthentication } from '../snapshot/types.js';
 import { paRef } from './explain.js';
 import { type Analyzer, type Finding, finding } from './finding.js';
@@ -108,7 +109,9 @@ function conflictFinding(ignored: PeerAuthentication, winner: PeerAuthentication
 function whyOlder(winner: PeerAuthentication, ignored: PeerAuthentication): string {
   const name = `${winner.meta.namespace}/${winner.meta.name}`;
   // An object not created yet (a new file of a pull request) gets its timestamp when it is applied.
-  if (winner.meta.creationTimestamp && !ignored.meta.creationTimestamp)
-    return `${name} exists (creationTimestamp ${winner.meta.creationTimestamp}) and ${ignored.meta.namespace}/${ignored.meta.name} has no creationTimestamp yet: created now, it is the newer one.`;
+  if (!isNotCreatedYet(winner.meta) && isNotCreatedYet(ignored.meta)) {
+    const stamp = winner.meta.creationTimestamp;
+    return `${name} exists${stamp ? ` (creationTimestamp ${stamp})` : ''} and ${ignored.meta.namespace}/${ignored.meta.name} has no creationTimestamp yet: created now, it is the newer one.`;
+  }
   return `${name} is older (creationTimestamp ${winner.meta.creationTimestamp ?? 'unset'}; ties go to the alphabetically first name).`;
 }

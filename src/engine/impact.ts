@@ -4,6 +4,7 @@
 // large mesh costs about one extra diagnosis, not a whole-mesh matrix.
 import type { Finding } from '../analyzers/finding.js';
 import { type ChangedObject, canonical, changedObjects } from '../impact/changed-objects.js';
+import { withExistingAges } from '../impact/existing-ages.js';
 import { type PairScope, pairScope, targetKey, WORKLOAD_KINDS } from '../impact/pair-scope.js';
 import type { PairOutcome } from '../mesh/connectivity.js';
 import { pushTo } from '../mesh/multi-map.js';
@@ -33,6 +34,7 @@ export interface ImpactOptions {
   readonly maxPairs?: number;
   /** Diagnoses already made (the Slack bot caches the current one); computed when absent. */
   readonly beforeDiagnosis?: Diagnosis;
+  /** Of `after` with the base's ages (src/impact/existing-ages.ts), as impact would diagnose it. */
   readonly afterDiagnosis?: Diagnosis;
   readonly now?: Date;
 }
@@ -66,7 +68,8 @@ export function impact(before: MeshSnapshot, after: MeshSnapshot, options: Impac
   const started = performance.now();
   const changed = changedObjects(before, after);
   const found = performance.now();
-  const afterDiagnosis = options.afterDiagnosis ?? diagnose(after, { now: options.now });
+  const afterDiagnosis =
+    options.afterDiagnosis ?? diagnose(withExistingAges(before, after), { now: options.now });
   const beforeDiagnosis =
     options.beforeDiagnosis ??
     (changed.length === 0

@@ -83,10 +83,14 @@ function origin(source: { location?: SourceLocation } | undefined): unknown {
   return ref;
 }
 
-/** Canonical text of a value: sorted keys, Maps as sorted entries, source locations left out. */
+// Not what an object is: where it was written, and what the API server sets (a pull request's files
+// carry no creationTimestamp, and the object keeps its age when applied: src/impact/existing-ages.ts).
+const IGNORED_KEYS = new Set(['source', 'resourceVersion', 'creationTimestamp']);
+
+/** Canonical text of a value: sorted keys, Maps as sorted entries, IGNORED_KEYS left out. */
 export function canonical(value: unknown): string {
   return JSON.stringify(value, (key, v: unknown) => {
-    if (key === 'source' || key === 'resourceVersion') return undefined;
+    if (IGNORED_KEYS.has(key)) return undefined;
     if (v instanceof Map) return [...v.entries()].sort(([a], [b]) => String(a).localeCompare(String(b)));
     if (v && typeof v === 'object' && !Array.isArray(v)) {
       const o = v as Record<string, unknown>;
@@ -102,7 +106,7 @@ export function canonical(value: unknown): string {
 
 /**
  * True only when canonical(a) === canonical(b), found without building either text: equal primitives,
- * arrays, Maps and plain objects, with `source`/`resourceVersion` keys and undefined values left out
+ * arrays, Maps and plain objects, with IGNORED_KEYS and undefined values left out
  * as JSON leaves them. Anything else it cannot vouch for (NaN, a Date, a class instance) is false, and
  * the caller compares the canonical texts.
  */
@@ -139,8 +143,6 @@ export function sameContent(a: unknown, b: unknown): boolean {
   for (const key in y) if (!IGNORED_KEYS.has(key) && y[key] !== undefined) keys--;
   return keys === 0;
 }
-
-const IGNORED_KEYS = new Set(['source', 'resourceVersion']);
 
 function isPlain(value: object): boolean {
   const proto = Object.getPrototypeOf(value);

@@ -2,7 +2,7 @@
 // Follows istio/istio: pilot/pkg/security/authn/policy_applier.go (ComposePeerAuthentication,
 // GetMutualTLSModeForPort) and pilot/pkg/model/authentication.go (addPeerAuthentication,
 // GetNamespaceMutualTLSMode, getConfigsForWorkload).
-import type { MtlsMode, PeerAuthentication, Workload } from '../snapshot/types.js';
+import type { MtlsMode, ObjectMeta, PeerAuthentication, Workload } from '../snapshot/types.js';
 import { selectorMatches } from './selectors.js';
 
 export type EffectiveMode = Exclude<MtlsMode, 'UNSET'>;
@@ -31,13 +31,12 @@ export interface IgnoredPolicy {
   readonly winner?: PeerAuthentication;
 }
 
+type Aged = { meta: Pick<ObjectMeta, 'creationTimestamp' | 'existedBefore' | 'name' | 'namespace'> };
+
 /** Istio's configCompareByCreationTime: oldest first, then name, then namespace. */
-export function compareByAge(
-  a: { meta: { creationTimestamp?: string; name: string; namespace: string } },
-  b: { meta: { creationTimestamp?: string; name: string; namespace: string } },
-): number {
-  const ta = createdAt(a.meta.creationTimestamp);
-  const tb = createdAt(b.meta.creationTimestamp);
+export function compareByAge(a: Aged, b: Aged): number {
+  const ta = createdAt(a.meta);
+  const tb = createdAt(b.meta);
   if (ta !== tb) return ta < tb ? -1 : 1;
   if (a.meta.name !== b.meta.name) return a.meta.name < b.meta.name ? -1 : 1;
   return a.meta.namespace < b.meta.namespace ? -1 : a.meta.namespace > b.meta.namespace ? 1 : 0;
@@ -45,13 +44,20 @@ export function compareByAge(
 
 /**
  * When an object was created, for ordering. One without a creationTimestamp is not in the cluster
- * yet (a pull request's new file, a what-if): the API server stamps it when it is created, so it is
- * the newest and loses to every existing policy or rule of its scope. Objects without one (a folder
- * of manifests) tie, and their names decide.
+ * yet (a pull request's new file, a what-if) unless it is known to exist already: the API server
+ * stamps it when it is created, so it is the newest and loses to every existing policy or rule of its
+ * scope. Existing objects whose timestamp is unknown come after the stamped ones, as they do on the
+ * side they were read from. Objects alike tie, and their names decide.
  */
-function createdAt(timestamp: string | undefined): number {
-  const t = timestamp ? Date.parse(timestamp) : Number.NaN;
-  return Number.isNaN(t) ? Number.POSITIVE_INFINITY : t;
+function createdAt(meta: Aged['meta']): number {
+  const t = meta.creationTimestamp ? Date.parse(meta.creationTimestamp) : Number.NaN;
+  if (!Number.isNaN(t)) return t;
+  return meta.existedBefore ? Number.MAX_VALUE : Number.POSITIVE_INFINITY;
+}
+
+/** Not in the cluster yet: the API server will stamp it the newest of its scope. */
+export function isNotCreatedYet(meta: Aged['meta']): boolean {
+  return Number.isNaN(Date.parse(meta.creationTimestamp ?? '')) && !meta.existedBefore;
 }
 
 export class PeerAuthenticationIndex {

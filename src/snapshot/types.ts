@@ -23,6 +23,11 @@ export interface ObjectMeta {
   readonly annotations: Labels;
   /** RFC 3339; Istio breaks ties between policies of one scope by this (oldest wins). */
   readonly creationTimestamp?: string;
+  /**
+   * Exists already though its creationTimestamp is unknown (an object a diff's base read from files
+   * also holds): older than whatever the change creates. Set by src/impact/existing-ages.ts.
+   */
+  readonly existedBefore?: true;
   readonly resourceVersion?: string;
   readonly source?: SourceLocation;
 }

@@ -57,6 +57,7 @@ describe('sameContent', () => {
     ['equal objects, keys in another order', { a: 1, b: [1, 'x'] }, { b: [1, 'x'], a: 1 }],
     ['where it was written is not content', { a: 1, source: { line: 1 } }, { a: 1, source: { line: 9 } }],
     ['a resourceVersion is not content', { a: 1, resourceVersion: '1' }, { a: 1 }],
+    ['a creationTimestamp is not content', { a: 1, creationTimestamp: '2023-01-01T00:00:00Z' }, { a: 1 }],
     ['an undefined value is no key', { a: 1, b: undefined }, { a: 1 }],
     ['a different value', { a: 1 }, { a: 2 }],
     ['a key more', { a: 1 }, { a: 1, b: 2 }],
