@@ -21,7 +21,7 @@ import {
 import { type ImpactExtras, renderImpactJson } from '../src/render/diff-json.js';
 import { renderImpactMarkdown } from '../src/render/diff-markdown.js';
 import { renderImpactSarif } from '../src/render/diff-sarif.js';
-import { blockingImpactGaps } from '../src/render/diff-summary.js';
+import { blockingImpactGaps, breakCount } from '../src/render/diff-summary.js';
 import { renderImpactText } from '../src/render/diff-text.js';
 import { buildSnapshot } from '../src/snapshot/build-snapshot.js';
 import { ManifestError } from '../src/snapshot/errors.js';
@@ -130,7 +130,7 @@ export function register(program: Command, { io, version, setExit, description }
       if (result.tooBroad) {
         io.stderr(`mtls-doctor diff: ${result.tooBroad.message}; raise --max-pairs to enumerate it anyway\n`);
         setExit(EXIT.incomplete);
-      } else if (result.counts.broken > 0) setExit(EXIT.findings);
+      } else if (breakCount(result) > 0) setExit(EXIT.findings);
       // "Breaks nothing" from a read that missed pods or policies is no all clear.
       else setExit(blockingImpactGaps(result).length > 0 ? EXIT.incomplete : EXIT.ok);
     });

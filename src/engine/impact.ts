@@ -1,10 +1,12 @@
 // impact(before, after): what a change does to who-can-reach-whom. Pairs that go ok→fail (broken) and
-// fail→ok (repaired), findings opened and resolved, and the objects that differ. Only the pairs the
-// changed objects can affect are compared (src/impact/pair-scope.ts), so a one-namespace change on a
-// large mesh costs about one extra diagnosis, not a whole-mesh matrix.
+// fail→ok (repaired), pairs the change creates that fail (a new client, or a new service port), findings
+// opened and resolved, and the objects that differ. Only the pairs the changed objects can affect are
+// compared (src/impact/pair-scope.ts), so a one-namespace change on a large mesh costs about one extra
+// diagnosis, not a whole-mesh matrix.
 import type { Finding } from '../analyzers/finding.js';
 import { type ChangedObject, canonical, changedObjects } from '../impact/changed-objects.js';
 import { withExistingAges } from '../impact/existing-ages.js';
+import { movedClients } from '../impact/moved-clients.js';
 import { type PairScope, pairScope, targetKey, WORKLOAD_KINDS } from '../impact/pair-scope.js';
 import type { PairOutcome } from '../mesh/connectivity.js';
 import { pushTo } from '../mesh/multi-map.js';
@@ -19,11 +21,17 @@ export type { ChangedObject } from '../impact/changed-objects.js';
 /** One side of a pair (the matrix fields that can change). */
 export type PairSide = Pick<MatrixPair, 'outcome' | 'client' | 'server' | 'reason' | 'symptom'>;
 
-/** A matrix pair as it is after the change, with how it was before and the changes that can explain it. */
-export interface ImpactPair extends MatrixPair {
-  readonly before: PairSide;
+/** A matrix pair as it is after the change, with the changes that can explain it. */
+export interface NewPair extends MatrixPair {
   /** Changed objects whose scope covers this pair, the most specific first. */
   readonly causes: readonly ChangedObject[];
+}
+
+/** A pair on both sides of the change: as it is after, with how it was before. */
+export interface ImpactPair extends NewPair {
+  readonly before: PairSide;
+  /** The client's name before the change, when the change moved it to another namespace. */
+  readonly movedFrom?: string;
 }
 
 export interface ImpactOptions {
@@ -49,12 +57,17 @@ export interface FindingChanges {
 export interface ImpactResult {
   readonly broken: ImpactPair[];
   readonly repaired: ImpactPair[];
+  /**
+   * Pairs only the after side has that fail: a client the change adds (it cannot call what it will
+   * call), or a service port it adds that existing clients cannot reach. A break as much as `broken`.
+   */
+  readonly newFailing: NewPair[];
   readonly findings: FindingChanges;
   readonly changed: ChangedObject[];
   /** How many pairs were compared (the rest cannot have changed). */
   readonly pairsCompared: number;
-  /** How many pairs broke and were repaired; more than listed when the lists stop at `maxPairs`. */
-  readonly counts: { readonly broken: number; readonly repaired: number };
+  /** How many pairs broke, were repaired, fail new; more than listed when the lists stop at `maxPairs`. */
+  readonly counts: { readonly broken: number; readonly repaired: number; readonly newFailing: number };
   /** Set when the change could affect more pairs than `maxPairs`: broken/repaired were not computed. */
   readonly tooBroad?: { readonly pairs: number; readonly limit: number; readonly message: string };
   readonly before: Diagnosis;
@@ -93,6 +106,7 @@ export function impact(before: MeshSnapshot, after: MeshSnapshot, options: Impac
   return {
     broken: comparison.broken,
     repaired: comparison.repaired,
+    newFailing: comparison.newFailing,
     findings: diffFindings(beforeDiagnosis.findings, afterDiagnosis.findings),
     changed,
     pairsCompared: tooBroad ? 0 : pairs,
@@ -195,10 +209,12 @@ function judgedTargetsByKey(mesh: ResolvedMesh): Map<string, ServiceTarget> {
 class PairComparison {
   readonly broken: ImpactPair[] = [];
   readonly repaired: ImpactPair[] = [];
-  readonly counts = { broken: 0, repaired: 0 };
+  readonly newFailing: NewPair[] = [];
+  readonly counts = { broken: 0, repaired: 0, newFailing: 0 };
   private readonly beforeTargets: Map<string, ServiceTarget>;
   private readonly afterTargets: Map<string, ServiceTarget>;
   private readonly beforeClients = new Map<string, Workload>();
+  private readonly moved: Map<string, Workload>;
   private readonly afterClientsByNamespace = new Map<string, Workload[]>();
   // Looked up per target for each client a change names (a Sidecar names its whole namespace's).
   private readonly afterClientsByKey = new Map<string, Workload[]>();
@@ -218,15 +234,16 @@ class PairComparison {
       pushTo(this.afterClientsByNamespace, w.meta.namespace, w);
       pushTo(this.afterClientsByKey, workloadKey(w), w);
     }
+    this.moved = movedClients(before.clients, after.clients);
   }
 
   /**
-   * Every pair in scope, once, with its causes: clients present on both sides, service ports judged on
-   * both sides (a pair that exists on one side only was neither broken nor repaired by the change).
+   * Every pair in scope on the after side, once, with its causes; `old` is the target before the change,
+   * undefined when the change adds it (a pair only the before side has was removed: it breaks nothing).
    */
   private *pairsInScope(): Generator<{
     target: ServiceTarget;
-    old: ServiceTarget;
+    old: ServiceTarget | undefined;
     clients: Iterable<[Workload, readonly ChangedObject[]]>;
   }> {
     const everything = this.scope.everything.length > 0;
@@ -234,7 +251,6 @@ class PairComparison {
     const ownCauses = this.scope.clients;
     for (const [key, target] of this.afterTargets) {
       const old = this.beforeTargets.get(key);
-      if (!old) continue;
       const rule = this.scope.targets.get(key);
       if (everything || rule?.all) {
         const causes = [...(rule?.all ?? []), ...this.scope.everything];
@@ -266,54 +282,62 @@ class PairComparison {
 
   count(): number {
     let n = 0;
-    for (const { target, old, clients } of this.pairsInScope()) {
-      const ports = target.ports.filter((p) => old.ports.some((q) => q.port === p.port)).length;
-      if (ports === 0) continue;
-      let size = 0;
-      if (clients instanceof Map) size = clients.size;
-      else size = this.after.clients.length;
-      n += ports * size;
+    for (const { target, clients } of this.pairsInScope()) {
+      const size = clients instanceof Map ? clients.size : this.after.clients.length;
+      n += target.ports.length * size;
     }
     return n;
   }
 
-  /** Counts `members` pairs and returns the list they go to, or undefined when it is full. */
-  private record(repaired: boolean, members = 1): ImpactPair[] | undefined {
-    this.counts[repaired ? 'repaired' : 'broken'] += members;
-    const list = repaired ? this.repaired : this.broken;
-    return list.length < this.listLimit ? list : undefined;
+  /** Counts `members` pairs in `list` and returns it, or undefined when it is full. */
+  private record<K extends keyof PairComparison['counts']>(list: K, members = 1): this[K] | undefined {
+    this.counts[list] += members;
+    return this[list].length < this.listLimit ? this[list] : undefined;
   }
 
   run(): void {
     for (const { target, old, clients } of this.pairsInScope()) {
       for (const port of target.ports) {
-        const oldPort = old.ports.find((p) => p.port === port.port);
-        if (!oldPort) continue;
+        const oldPort = old?.ports.find((p) => p.port === port.port);
         const to = toName(target, port.port);
         if (this.byClass && !(clients instanceof Map)) {
-          this.compareClasses(target, old, port, oldPort, to);
+          // Classes are compared only when no Service or workload changed: every port is on both sides.
+          if (old && oldPort) this.compareClasses(target, old, port, oldPort, to);
           continue;
         }
         for (const [client, causes] of clients) {
-          const was = this.beforeClients.get(workloadKey(client));
-          if (!was) continue;
-          const a = this.before.outcome(was, old, oldPort);
           const b = this.after.outcome(client, target, port);
+          // The client as it was: itself, or where the change moved it from.
+          const movedFrom = this.moved.get(workloadKey(client));
+          const was = this.beforeClients.get(workloadKey(client)) ?? movedFrom;
+          if (!old || !oldPort || !was) {
+            if (!b.ok)
+              this.record('newFailing')?.push({
+                from: this.after.clientName(client),
+                to,
+                ...side(b),
+                causes,
+              });
+            continue;
+          }
+          const a = this.before.outcome(was, old, oldPort);
           if (a.ok === b.ok) continue;
           const pair: ImpactPair = {
             from: this.after.clientName(client),
             to,
             ...side(b),
             before: side(a),
+            ...(movedFrom ? { movedFrom: this.before.clientName(movedFrom) } : {}),
             causes,
           };
-          this.record(b.ok)?.push(pair);
+          this.record(b.ok ? 'repaired' : 'broken')?.push(pair);
         }
       }
     }
-    const order = (x: ImpactPair, y: ImpactPair) => x.to.localeCompare(y.to) || x.from.localeCompare(y.from);
+    const order = (x: NewPair, y: NewPair) => x.to.localeCompare(y.to) || x.from.localeCompare(y.from);
     this.broken.sort(order);
     this.repaired.sort(order);
+    this.newFailing.sort(order);
   }
 
   /** Every client of the target, one class at a time; members listed only for classes that changed. */
@@ -331,7 +355,7 @@ class PairComparison {
       const a = this.before.outcomeForClass(group, old, oldPort);
       const b = this.after.outcomeForClass(group, target, port);
       if (a.ok === b.ok) continue;
-      const list = this.record(b.ok, group.count);
+      const list = this.record(b.ok ? 'repaired' : 'broken', group.count);
       if (!list) continue;
       for (const client of group.sample(this.listLimit - list.length))
         list.push({

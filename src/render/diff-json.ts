@@ -1,6 +1,6 @@
 // `diff -o json`: design.md §2 `{ broken: [pair], repaired: [pair], findings: { opened, resolved },
-// changed: [resource] }` with pairs as in `matrix`; fields only added (before, causes, plan, ...).
-import type { ImpactPair, ImpactResult } from '../engine/impact.js';
+// changed: [resource] }` with pairs as in `matrix`; fields only added (before, causes, newFailing, plan, ...).
+import type { ImpactResult, NewPair } from '../engine/impact.js';
 import type { AvoidancePlan } from '../impact/avoid-breakage.js';
 import type { ChangedObject } from '../impact/changed-objects.js';
 import { impactGaps } from './diff-summary.js';
@@ -24,7 +24,7 @@ function refJson(c: ChangedObject) {
   };
 }
 
-function pairJson(p: ImpactPair) {
+function pairJson<P extends NewPair>(p: P) {
   const { causes, ...pair } = p;
   return { ...pair, causes: causes.map(refJson) };
 }
@@ -34,6 +34,7 @@ export function renderImpactJson(result: ImpactResult, extras: ImpactExtras = {}
     {
       broken: result.broken.map(pairJson),
       repaired: result.repaired.map(pairJson),
+      newFailing: result.newFailing.map(pairJson),
       findings: {
         opened: result.findings.opened.map(findingToJson),
         resolved: result.findings.resolved.map(findingToJson),

@@ -1,8 +1,8 @@
 // `diff -o markdown`: a pull-request comment. Short verdict first, then tables kept under GitHub's
 // comment size (pairs beyond the limit are counted, not listed).
-import type { ImpactPair, ImpactResult } from '../engine/impact.js';
+import type { ImpactPair, ImpactResult, NewPair } from '../engine/impact.js';
 import type { ImpactExtras } from './diff-json.js';
-import { blockingImpactGaps } from './diff-summary.js';
+import { blockingImpactGaps, breakCount, newFailingText } from './diff-summary.js';
 import { changedLabel } from './diff-text.js';
 
 export const MARKDOWN_PAIR_LIMIT = 50;
@@ -13,13 +13,13 @@ export const MARKDOWN_BUDGET = 60_000;
 
 const cell = (text: string) => text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 
-function pairTable(pairs: readonly ImpactPair[], count: number): string[] {
-  const rows = pairs
-    .slice(0, MARKDOWN_PAIR_LIMIT)
-    .map(
-      (p) =>
-        `| \`${cell(p.from)}\` | \`${cell(p.to)}\` | ${cell(p.before.reason)} → **${cell(p.reason)}** | ${cell(p.outcome === 'fail' ? p.symptom : p.before.symptom)} | ${cell(p.causes.map(changedLabel).join(', '))} |`,
-    );
+function pairTable(pairs: readonly (NewPair | ImpactPair)[], count: number): string[] {
+  const rows = pairs.slice(0, MARKDOWN_PAIR_LIMIT).map((p) => {
+    const before = 'before' in p ? p.before : undefined;
+    const moved = 'movedFrom' in p && p.movedFrom ? ` (moved from \`${cell(p.movedFrom)}\`)` : '';
+    const symptom = p.outcome === 'fail' || !before ? p.symptom : before.symptom;
+    return `| \`${cell(p.from)}\`${moved} | \`${cell(p.to)}\` | ${cell(before?.reason ?? 'new')} → **${cell(p.reason)}** | ${cell(symptom)} | ${cell(p.causes.map(changedLabel).join(', '))} |`;
+  });
   const more = count > rows.length ? [``, `… and ${count - rows.length} more.`] : [];
   return [
     '| from | to | reason (before → after) | symptom | changed by |',
@@ -34,8 +34,11 @@ export function renderImpactMarkdown(result: ImpactResult, extras: ImpactExtras 
   const { counts } = result;
   const gaps = blockingImpactGaps(result);
   if (result.tooBroad) out.push(`:warning: **Impact not enumerated**: ${result.tooBroad.message}.`, '');
-  else if (counts.broken > 0)
-    out.push(`:x: **Breaks ${counts.broken} call(s)**, repairs ${counts.repaired}.`, '');
+  else if (breakCount(result) > 0)
+    out.push(
+      `:x: **Breaks ${counts.broken} call(s)**, repairs ${counts.repaired}${newFailingText(result, 0)}.`,
+      '',
+    );
   else if (gaps.length > 0)
     out.push(
       `:warning: **Breaks nothing in what could be read**, repairs ${counts.repaired} call(s); the comparison is incomplete.`,
@@ -48,6 +51,8 @@ export function renderImpactMarkdown(result: ImpactResult, extras: ImpactExtras 
   if (counts.broken > 0) out.push('#### Broken calls', '', ...pairTable(result.broken, counts.broken), '');
   if (counts.repaired > 0)
     out.push('#### Repaired calls', '', ...pairTable(result.repaired, counts.repaired), '');
+  if (counts.newFailing > 0)
+    out.push('#### New calls that fail', '', ...pairTable(result.newFailing, counts.newFailing), '');
   const { opened, resolved, reworded } = result.findings;
   if (opened.length + resolved.length + reworded.length > 0) {
     out.push('#### Findings', '');

@@ -1,14 +1,14 @@
 // Impact in a few short lines, for a Slack message or a plan's preview:
 // "repairs 14 calls (legacy/batch → shop/orders:8080, …), breaks 0".
 import { blockingGaps } from '../engine/diagnose.js';
-import type { ImpactPair, ImpactResult } from '../engine/impact.js';
+import type { ImpactResult, NewPair } from '../engine/impact.js';
 import type { Gap } from '../snapshot/types.js';
 import { distinctGaps } from './gap-text.js';
 
 const calls = (n: number) => `${n} call${n === 1 ? '' : 's'}`;
 
-function examples(pairs: readonly ImpactPair[], count: number, max: number): string {
-  if (pairs.length === 0) return '';
+function examples(pairs: readonly NewPair[], count: number, max: number): string {
+  if (pairs.length === 0 || max === 0) return '';
   const shown = pairs.slice(0, max).map((p) => `${p.from} → ${p.to}`);
   return ` (${shown.join(', ')}${count > shown.length ? ', …' : ''})`;
 }
@@ -18,7 +18,7 @@ export function impactSummaryLines(result: ImpactResult, options: { examples?: n
   const max = options.examples ?? 2;
   if (result.tooBroad) return [`impact not enumerated: ${result.tooBroad.message}`];
   const lines = [
-    `repairs ${calls(result.counts.repaired)}${examples(result.repaired, result.counts.repaired, max)}, breaks ${result.counts.broken}${examples(result.broken, result.counts.broken, max)}`,
+    `repairs ${calls(result.counts.repaired)}${examples(result.repaired, result.counts.repaired, max)}, breaks ${result.counts.broken}${examples(result.broken, result.counts.broken, max)}${newFailingText(result, max)}`,
   ];
   const { opened, resolved } = result.findings;
   if (opened.length + resolved.length > 0) {
@@ -28,6 +28,22 @@ export function impactSummaryLines(result: ImpactResult, options: { examples?: n
     lines.push(`findings: ${resolved.length} resolved, ${opened.length} opened${named}`);
   }
   return lines;
+}
+
+/** ", 2 new calls fail from the start (legacy/batch → shop/orders:80, …)", or nothing. */
+export function newFailingText(result: ImpactResult, max = 2): string {
+  const n = result.counts.newFailing;
+  return n > 0
+    ? `, ${n} new ${n === 1 ? 'call fails' : 'calls fail'} from the start${examples(result.newFailing, n, max)}`
+    : '';
+}
+
+/**
+ * Calls the change makes fail: broken ones, and the new ones that fail from the start (a client added
+ * that cannot call what it will call). Either stops a CI gate.
+ */
+export function breakCount(result: ImpactResult): number {
+  return result.counts.broken + result.counts.newFailing;
 }
 
 /** The error-level findings a change opens: breakage that is not a call between workloads. */

@@ -1,10 +1,17 @@
 // `diff` in a terminal: broken pairs (with what they were and the symptom), repaired pairs, findings
 // opened and resolved, the changed objects, and for a what-if the plan that avoids the breakage.
 import pc from 'picocolors';
-import type { ImpactPair, ImpactResult } from '../engine/impact.js';
+import type { ImpactPair, ImpactResult, NewPair } from '../engine/impact.js';
 import type { ChangedObject } from '../impact/changed-objects.js';
 import type { ImpactExtras } from './diff-json.js';
-import { blockingImpactGaps, impactGaps, openedErrorCodes, openedErrors } from './diff-summary.js';
+import {
+  blockingImpactGaps,
+  breakCount,
+  impactGaps,
+  newFailingText,
+  openedErrorCodes,
+  openedErrors,
+} from './diff-summary.js';
 import { gapSectionLines } from './gap-text.js';
 import { oneLine } from './sanitize.js';
 
@@ -18,14 +25,15 @@ export function locationLabel(c: ChangedObject): string {
   return c.location ? ` (${c.location.file}:${c.location.line})` : '';
 }
 
-function sideText(side: ImpactPair['before']): string {
+function sideText(side: Pick<NewPair, 'outcome' | 'reason' | 'symptom'>): string {
   return side.outcome === 'ok' ? 'ok' : `fail — ${side.reason}: ${side.symptom}`;
 }
 
-export function pairLines(p: ImpactPair): string[] {
+export function pairLines(p: NewPair | ImpactPair): string[] {
+  const moved = 'movedFrom' in p && p.movedFrom ? ` (moved from ${p.movedFrom})` : '';
   return [
-    `${p.from} → ${p.to}`,
-    `    before: ${sideText(p.before)}`,
+    `${p.from}${moved} → ${p.to}`,
+    `    before: ${'before' in p ? sideText(p.before) : 'no such call (new in this change)'}`,
     `    after:  ${sideText(p)} (client ${p.client.proxy} ${p.client.tls}, server ${p.server.proxy} ${p.server.mode})`,
   ];
 }
@@ -42,7 +50,7 @@ export function renderImpactText(
   if (result.tooBroad) out.push(c.magenta(`Not enumerated: ${result.tooBroad.message}`), '');
   const section = (
     title: string,
-    pairs: readonly ImpactPair[],
+    pairs: readonly NewPair[],
     count: number,
     paint: (s: string) => string,
     mark: string,
@@ -65,6 +73,7 @@ export function renderImpactText(
   };
   section('Broken calls', result.broken, result.counts.broken, c.red, '✗');
   section('Repaired calls', result.repaired, result.counts.repaired, c.green, '✓');
+  section('New calls that fail', result.newFailing, result.counts.newFailing, c.red, '✗');
   const { opened, resolved } = result.findings;
   if (opened.length > 0) {
     out.push(c.bold(`Findings opened (${opened.length})`));
@@ -107,8 +116,10 @@ export function renderImpactText(
   const openedErrorFindings = openedErrors(result);
   const verdict = result.tooBroad
     ? c.magenta('impact unknown: too broad to enumerate')
-    : result.counts.broken > 0
-      ? c.red(`breaks ${result.counts.broken} call(s), repairs ${result.counts.repaired}`)
+    : breakCount(result) > 0
+      ? c.red(
+          `breaks ${result.counts.broken} call(s), repairs ${result.counts.repaired}${newFailingText(result, 0)}`,
+        )
       : openedErrorFindings.length > 0
         ? c.red(
             `breaks no call between workloads, repairs ${result.counts.repaired}, but opens ${openedErrorFindings.length} error finding(s): ${openedErrorCodes(result).join(', ')}`,

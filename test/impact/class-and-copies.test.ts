@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { diagnose } from '../../src/engine/diagnose.js';
 import { diffFindings, impact } from '../../src/engine/impact.js';
 import type { MeshSnapshot } from '../../src/snapshot/types.js';
-import { bruteForce, scoped } from '../helpers/impact-compare.js';
+import { bruteForce, pairsOf, scoped } from '../helpers/impact-compare.js';
 import {
   app,
   destinationRule,
@@ -39,9 +39,7 @@ const shopAndWeb =
 function expectScopedAsBruteForce(beforeYaml: string, afterYaml: string): void {
   const before = snapshotOf(beforeYaml);
   const after = snapshotOf(afterYaml);
-  const truth = bruteForce(before, after);
-  const actual = scoped(before, after);
-  expect({ broken: actual.broken, repaired: actual.repaired }).toEqual(truth);
+  expect(pairsOf(scoped(before, after))).toEqual(bruteForce(before, after));
 }
 
 describe('Service exportTo changes client classes', () => {

@@ -354,11 +354,16 @@ describe('mtls-doctor diff --base-ref', () => {
     });
     expect(run.stderr).toBe('');
     const result = JSON.parse(run.stdout);
-    // Nothing worked before it existed: nothing breaks, and every object is added.
+    // Nothing worked before it existed: nothing breaks, and every object is added. Its plaintext
+    // client fails the STRICT namespace from the start, and that stops the gate as a break would.
     expect(result.broken).toEqual([]);
+    expect(result.newFailing.map((p: { from: string; to: string }) => `${p.from} -> ${p.to}`)).toEqual([
+      'legacy/curl -> foo/curl:80',
+      'legacy/curl -> foo/httpbin:8000',
+    ]);
     expect(result.changed.length).toBeGreaterThan(0);
     expect(result.changed.every((c: { change: string }) => c.change === 'added')).toBe(true);
-    expect(run.code).toBe(0);
+    expect(run.code).toBe(1);
 
     const typo = await runCli(['diff', '--base-ref', 'main', '-f', 'mehs'], { cwd: repo });
     expect(typo.code).toBe(2);

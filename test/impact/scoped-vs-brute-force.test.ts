@@ -1,10 +1,11 @@
 // impact() compares outcomes only where the changed objects can reach; this proves the scoping loses
-// nothing: on small meshes, several kinds of change give exactly the pairs a whole-matrix comparison gives.
+// nothing: on small meshes, several kinds of change give exactly the pairs a whole-matrix comparison gives
+// (broken, repaired, and the new pairs that fail from the start).
 import { describe, expect, it } from 'vitest';
 import { impact } from '../../src/engine/impact.js';
 import { countPairs } from '../../src/engine/matrix.js';
 import { ResolvedMesh } from '../../src/mesh/resolve.js';
-import { bruteForce, scoped } from '../helpers/impact-compare.js';
+import { bruteForce, pairsOf, scoped } from '../helpers/impact-compare.js';
 import {
   app,
   destinationRule,
@@ -155,6 +156,9 @@ const CHANGES: Record<string, Record<string, string | undefined>> = {
   'root-namespace Sidecar (every namespace’s default)': { rootSidecar: ownNamespaceOnly('istio-system') },
   'VirtualService routes to a subset without mTLS': { monitorVs: monitorRoute('ops') },
   'a VirtualService private to one client namespace': { shopVs: monitorRoute('shop', '"."') },
+  // New pairs: a client without a sidecar calling STRICT ops, a STRICT service legacy cannot call.
+  'plaintext client added': { cron: app('legacy', 'cron') },
+  'service added in a STRICT namespace': { probe: app('ops', 'probe') },
   'ServiceEntry removed, DR on its host added': {
     internalSe: undefined,
     dbDr: destinationRule('pay', 'db', 'db.pay.internal', 'DISABLE'),
@@ -178,14 +182,16 @@ describe('scoped impact equals a whole-matrix comparison', () => {
       const after = snap(apply(BASE, change));
       const expected = bruteForce(before, after);
       const actual = scoped(before, after);
-      expect({ broken: actual.broken, repaired: actual.repaired }).toEqual(expected);
-      // The reverse change swaps broken and repaired.
+      expect(pairsOf(actual)).toEqual(expected);
+      // The reverse change swaps broken and repaired; the pairs it removes fail no new call.
       const back = scoped(after, before);
       expect({ broken: back.repaired.map(flip), repaired: back.broken.map(flip) }).toEqual({
         broken: expected.broken,
         repaired: expected.repaired,
       });
-      expect(expected.broken.length + expected.repaired.length).toBeGreaterThan(0);
+      expect(back.newFailing).toEqual(bruteForce(after, before).newFailing);
+      const found = expected.broken.length + expected.repaired.length + expected.newFailing.length;
+      expect(found).toBeGreaterThan(0);
     });
   }
 
@@ -196,8 +202,7 @@ describe('scoped impact equals a whole-matrix comparison', () => {
       const second = CHANGES[names[(i * 5 + 3) % names.length] as string] ?? {};
       const before = snap(apply(BASE, first));
       const after = snap(apply(apply(BASE, first), second));
-      const actual = scoped(before, after);
-      expect({ broken: actual.broken, repaired: actual.repaired }).toEqual(bruteForce(before, after));
+      expect(pairsOf(scoped(before, after))).toEqual(bruteForce(before, after));
     }
   });
 
@@ -237,7 +242,11 @@ describe('scoped impact equals a whole-matrix comparison', () => {
     const expected = bruteForce(before, after);
     const result = impact(before, after, { maxPairs: 2 });
     expect(result.tooBroad).toBeUndefined();
-    expect(result.counts).toEqual({ broken: expected.broken.length, repaired: expected.repaired.length });
+    expect(result.counts).toEqual({
+      broken: expected.broken.length,
+      repaired: expected.repaired.length,
+      newFailing: 0,
+    });
     expect(expected.broken.length).toBeGreaterThan(2);
     expect(result.broken).toHaveLength(2);
     for (const p of result.broken)

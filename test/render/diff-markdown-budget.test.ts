@@ -16,7 +16,8 @@ function result(opened: number, messageLength: number, changed: number): ImpactR
   return {
     broken: [],
     repaired: [],
-    counts: { broken: 0, repaired: 0 },
+    newFailing: [],
+    counts: { broken: 0, repaired: 0, newFailing: 0 },
     findings: { opened: Array.from({ length: opened }, (_, i) => finding(i)), resolved: [], reworded: [] },
     changed: Array.from({ length: changed }, (_, i) => ({
       change: 'modified',
