@@ -4,7 +4,7 @@
 // compared (src/impact/pair-scope.ts), so a one-namespace change on a large mesh costs about one extra
 // diagnosis, not a whole-mesh matrix.
 import type { Finding } from '../analyzers/finding.js';
-import { type ChangedObject, canonical, changedObjects } from '../impact/changed-objects.js';
+import { type ChangedObject, canonical, changedLabel, changedObjects } from '../impact/changed-objects.js';
 import { withExistingAges } from '../impact/existing-ages.js';
 import { movedClients } from '../impact/moved-clients.js';
 import { type PairScope, pairScope, targetKey, WORKLOAD_KINDS } from '../impact/pair-scope.js';
@@ -96,7 +96,7 @@ export function impact(before: MeshSnapshot, after: MeshSnapshot, options: Impac
   const pairs = comparison.count();
   let tooBroad: ImpactResult['tooBroad'];
   if (pairs > limit && !byClass) {
-    const why = scope.everything.map((c) => `${c.kind} ${c.namespace ? `${c.namespace}/` : ''}${c.name}`);
+    const why = scope.everything.map(changedLabel);
     tooBroad = {
       pairs,
       limit,

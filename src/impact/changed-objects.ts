@@ -1,21 +1,40 @@
-// Which objects differ between two snapshots, by identity (kind, namespace, name). Where an object was
-// written (file and line) is not part of what it *is*: moving YAML around changes nothing.
+// Which objects differ between two snapshots, by identity (kind, namespace, name, and the part of the
+// object: a certificate's key, a webhook). Where an object was written (file and line) is not part of
+// what it *is*: moving YAML around changes nothing. Each change names a Kubernetes object (design.md
+// §2, `changed: [resource]`), with the part that changed in fields of its own.
 import { pushTo } from '../mesh/multi-map.js';
 import type { MeshSnapshot, Ref, SourceLocation } from '../snapshot/types.js';
 
 export type ChangeKind = 'added' | 'removed' | 'modified';
 
-export interface ChangedObject extends Ref {
+/** Which part of an object changed, when the object holds several things the model reads apart. */
+export interface ChangedPart {
+  /** The key of the object's data: a certificate's (`root-cert.pem`), the mesh config's (`mesh`). */
+  readonly key?: string;
+  /** What that part is to the mesh: a certificate's role (`namespace-root`), `mesh-config`, `injector-config`. */
+  readonly role?: string;
+  /** The webhook of a webhook configuration. */
+  readonly webhook?: string;
+}
+
+export interface ChangedObject extends Ref, ChangedPart {
   readonly namespace: string;
   readonly change: ChangeKind;
   /** Where the object is now (added, modified), or where it was (removed). */
   readonly location?: SourceLocation;
 }
 
-/** Mesh-wide settings: a change here may affect every pair. */
-export const MESH_CONFIG_REF = { kind: 'MeshConfig', namespace: '', name: 'mesh' } as const;
+/** `ConfigMap payments/istio-ca-root-cert key root-cert.pem`: the object, and the part that changed. */
+export function changedLabel(c: ChangedObject): string {
+  const part = c.key ? ` key ${c.key}` : c.webhook ? ` webhook ${c.webhook}` : '';
+  return `${c.kind} ${c.namespace ? `${c.namespace}/` : ''}${c.name}${part}`;
+}
 
-interface Entry {
+/** The mesh config (a change here may affect every pair), whichever object holds it. */
+export const MESH_CONFIG_ROLE = 'mesh-config';
+const INJECTOR_CONFIG_ROLE = 'injector-config';
+
+interface Entry extends ChangedPart {
   readonly kind: string;
   readonly namespace: string;
   readonly name: string;
@@ -41,7 +60,8 @@ function entries(s: MeshSnapshot): Entry[] {
     out.push({
       kind: 'MutatingWebhookConfiguration',
       namespace: '',
-      name: `${webhook.configuration}/${webhook.name}`,
+      name: webhook.configuration,
+      webhook: webhook.name,
       value: webhook,
     });
   // The Services the API server calls and how it fails: they change no pair, but findings.
@@ -50,31 +70,49 @@ function entries(s: MeshSnapshot): Entry[] {
     out.push({
       kind: webhook.configuration.kind,
       namespace: '',
-      name: `${webhook.configuration.name}/${webhook.name}`,
+      name: webhook.configuration.name,
+      webhook: webhook.name,
       value: { service: webhook.service, failurePolicy: webhook.failurePolicy },
       location: webhook.source,
     });
   }
   // Which object holds the config (a ConfigMap, an IstioOperator) is content: findings name it.
   const { source, meshText: _text, ...mesh } = s.meshConfig;
-  out.push({ ...MESH_CONFIG_REF, value: { ...mesh, origin: origin(source) }, location: source?.location });
+  out.push({
+    // Without one, Istio's defaults stand for the ConfigMap istiod reads.
+    ...holder(source, { kind: 'ConfigMap', namespace: s.meshConfig.rootNamespace, name: 'istio' }, 'mesh'),
+    role: MESH_CONFIG_ROLE,
+    value: { ...mesh, origin: origin(source) },
+    location: source?.location,
+  });
   const { source: injectorSource, ...injector } = s.injector;
   out.push({
-    kind: 'InjectorConfig',
-    namespace: '',
-    name: 'sidecar-injector',
+    ...holder(
+      injectorSource,
+      { kind: 'ConfigMap', namespace: s.meshConfig.rootNamespace, name: 'istio-sidecar-injector' },
+      'values',
+    ),
+    role: INJECTOR_CONFIG_ROLE,
     value: { ...injector, origin: origin(injectorSource) },
     location: injectorSource?.location,
   });
   for (const c of s.certificates)
     out.push({
-      kind: `${c.owner.kind}:${c.key}`,
+      kind: c.owner.kind,
       namespace: c.owner.namespace ?? '',
-      name: `${c.owner.name}#${c.role}`,
+      name: c.owner.name,
+      key: c.key,
+      role: c.role,
       value: c.pem,
       location: c.location,
     });
   return out;
+}
+
+/** The object holding a setting (or, read from none, the one it would be read from), and its key. */
+function holder(source: Ref | undefined, otherwise: Ref, configMapKey: string) {
+  const { kind, namespace, name } = source ?? otherwise;
+  return { kind, namespace: namespace ?? '', name, ...(kind === 'ConfigMap' ? { key: configMapKey } : {}) };
 }
 
 function origin(source: { location?: SourceLocation } | undefined): unknown {
@@ -149,8 +187,12 @@ function isPlain(value: object): boolean {
   return proto === Object.prototype || proto === null;
 }
 
-const identity = (e: Pick<Entry, 'kind' | 'namespace' | 'name'>) =>
-  `${e.kind}\u0000${e.namespace}\u0000${e.name}`;
+// A setting (mesh or injector config) is one whichever object holds it: moving it to another is a change
+// of it, not a removal and an addition.
+const identity = (e: Entry) =>
+  e.role === MESH_CONFIG_ROLE || e.role === INJECTOR_CONFIG_ROLE
+    ? e.role
+    : [e.kind, e.namespace, e.name, e.key ?? '', e.role ?? '', e.webhook ?? ''].join('\u0000');
 
 /** Entries by identity; copies of one object (the model keeps them all) stay together, in order. */
 function byIdentity(s: MeshSnapshot): Map<string, Entry[]> {
@@ -171,26 +213,30 @@ export function changedObjects(before: MeshSnapshot, after: MeshSnapshot): Chang
   for (const [id, copies] of now) {
     const e = copies[0] as Entry;
     const was = old.get(id);
-    const ref = { kind: e.kind, namespace: e.namespace, name: e.name };
+    const ref = refOf(e);
     if (!was) changed.push({ ...ref, change: 'added', ...loc(e.location) });
     else if (was.length !== copies.length || copies.some((c, i) => !same(was[i] as Entry, c)))
       changed.push({ ...ref, change: 'modified', ...loc(e.location ?? was[0]?.location) });
   }
   for (const [id, copies] of old) {
     const e = copies[0] as Entry;
-    if (!now.has(id))
-      changed.push({
-        kind: e.kind,
-        namespace: e.namespace,
-        name: e.name,
-        change: 'removed',
-        ...loc(e.location),
-      });
+    if (!now.has(id)) changed.push({ ...refOf(e), change: 'removed', ...loc(e.location) });
   }
   return changed.sort(
     (a, b) =>
       a.namespace.localeCompare(b.namespace) || a.kind.localeCompare(b.kind) || a.name.localeCompare(b.name),
   );
+}
+
+function refOf({ kind, namespace, name, key, role, webhook }: Entry) {
+  return {
+    kind,
+    namespace,
+    name,
+    ...(key ? { key } : {}),
+    ...(role ? { role } : {}),
+    ...(webhook ? { webhook } : {}),
+  };
 }
 
 function loc(location: SourceLocation | undefined) {

@@ -19,7 +19,7 @@ import type { ResolvedMesh } from '../mesh/resolve.js';
 import { hostsOf } from '../mesh/routes.js';
 import type { ServiceTarget } from '../mesh/targets.js';
 import { workloadKey } from '../snapshot/types.js';
-import type { ChangedObject } from './changed-objects.js';
+import { type ChangedObject, MESH_CONFIG_ROLE } from './changed-objects.js';
 
 export const WORKLOAD_KINDS = new Set([
   'Deployment',
@@ -86,7 +86,7 @@ export function pairScope(
   };
 
   for (const c of changed) {
-    if (c.kind === 'MeshConfig') scope.everything.push(c);
+    if (c.role === MESH_CONFIG_ROLE) scope.everything.push(c);
     else if (c.kind === 'PeerAuthentication') {
       if (roots.has(c.namespace)) scope.everything.push(c);
       else namespaceTargets(c.namespace, c);

@@ -19,6 +19,9 @@ function refJson(c: ChangedObject) {
     kind: c.kind,
     ...(c.namespace ? { namespace: c.namespace } : {}),
     name: c.name,
+    ...(c.key ? { key: c.key } : {}),
+    ...(c.role ? { role: c.role } : {}),
+    ...(c.webhook ? { webhook: c.webhook } : {}),
     change: c.change,
     ...(c.location ? { location: c.location } : {}),
   };

@@ -1,9 +1,9 @@
 // `diff -o markdown`: a pull-request comment. Short verdict first, then tables kept under GitHub's
 // comment size (pairs beyond the limit are counted, not listed).
 import type { ImpactPair, ImpactResult, NewPair } from '../engine/impact.js';
+import { changedLabel } from '../impact/changed-objects.js';
 import type { ImpactExtras } from './diff-json.js';
 import { blockingImpactGaps, breakCount, newFailingText } from './diff-summary.js';
-import { changedLabel } from './diff-text.js';
 
 export const MARKDOWN_PAIR_LIMIT = 50;
 /** Findings and changed objects listed before the rest are counted. */

@@ -3,9 +3,8 @@
 // now; a removed one where it was).
 import type { Log, Result } from 'sarif';
 import type { ImpactPair, ImpactResult, NewPair } from '../engine/impact.js';
-import type { ChangedObject } from '../impact/changed-objects.js';
+import { type ChangedObject, changedLabel } from '../impact/changed-objects.js';
 import { blockingImpactGaps } from './diff-summary.js';
-import { changedLabel } from './diff-text.js';
 import { capSarifResults } from './sarif-limits.js';
 
 const INFO_URI = 'https://github.com/mtls-doctor/mtls-doctor#reviewing-mesh-changes-in-ci';

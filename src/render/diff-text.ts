@@ -2,7 +2,7 @@
 // opened and resolved, the changed objects, and for a what-if the plan that avoids the breakage.
 import pc from 'picocolors';
 import type { ImpactPair, ImpactResult, NewPair } from '../engine/impact.js';
-import type { ChangedObject } from '../impact/changed-objects.js';
+import { type ChangedObject, changedLabel } from '../impact/changed-objects.js';
 import type { ImpactExtras } from './diff-json.js';
 import {
   blockingImpactGaps,
@@ -16,10 +16,6 @@ import { gapSectionLines } from './gap-text.js';
 import { oneLine } from './sanitize.js';
 
 export const TEXT_PAIR_LIMIT = 50;
-
-export function changedLabel(c: ChangedObject): string {
-  return `${c.kind} ${c.namespace ? `${c.namespace}/` : ''}${c.name}`;
-}
 
 export function locationLabel(c: ChangedObject): string {
   return c.location ? ` (${c.location.file}:${c.location.line})` : '';

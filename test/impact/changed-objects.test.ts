@@ -1,8 +1,12 @@
 // Which objects a change touched: every kind that steers pairs or findings, and equality that never
 // calls two different objects the same (sameContent vouches only for what canonical text would say).
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { canonical, changedObjects, sameContent } from '../../src/impact/changed-objects.js';
-import { snapshotOf } from '../helpers/mesh.js';
+import { meshConfig, snapshotOf } from '../helpers/mesh.js';
+import { runCli } from '../helpers/run-cli.js';
 
 const EXAMPLE = `---
 apiVersion: v1
@@ -49,6 +53,112 @@ describe('changedObjects', () => {
       'modified Sidecar default',
       'modified VirtualService cart',
     ]);
+  });
+});
+
+// design.md §2: `changed: [resource]`, a Kubernetes object {kind, namespace, name} as in `check`; the
+// part of it that changed (a key, a webhook) is in fields of its own.
+describe('each change names the Kubernetes object that holds it', () => {
+  const rootCert = (pem: string) => `---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: istio-ca-root-cert, namespace: payments}
+data:
+  root-cert.pem: "${pem}"
+`;
+  const webhooks = (name: string) => `---
+apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingWebhookConfiguration
+metadata: {name: cert-manager-webhook}
+webhooks:
+  - name: ${name}
+    clientConfig: {service: {name: cert-manager-webhook, namespace: cert-manager}}
+`;
+  const changes = (before: string, after: string) =>
+    changedObjects(snapshotOf(before), snapshotOf(after)).map(({ location: _where, ...c }) => c);
+
+  it('a certificate: its ConfigMap, with the key and the certificate’s role', () => {
+    expect(changes(rootCert('a'), rootCert('b'))).toEqual([
+      {
+        kind: 'ConfigMap',
+        namespace: 'payments',
+        name: 'istio-ca-root-cert',
+        key: 'root-cert.pem',
+        role: 'namespace-root',
+        change: 'modified',
+      },
+    ]);
+  });
+
+  it('the mesh config: the ConfigMap (or IstioOperator) holding it; moved from one to the other, one change', () => {
+    const mesh = meshConfig('enableAutoMtls: false');
+    expect(changes(meshConfig('enableAutoMtls: true'), mesh)).toEqual([
+      {
+        kind: 'ConfigMap',
+        namespace: 'istio-system',
+        name: 'istio',
+        key: 'mesh',
+        role: 'mesh-config',
+        change: 'modified',
+      },
+    ]);
+    const operator = `---
+apiVersion: install.istio.io/v1alpha1
+kind: IstioOperator
+metadata: {name: control-plane, namespace: istio-system}
+spec:
+  meshConfig: {enableAutoMtls: false}
+`;
+    expect(changes(mesh, operator)).toEqual([
+      {
+        kind: 'IstioOperator',
+        namespace: 'istio-system',
+        name: 'control-plane',
+        role: 'mesh-config',
+        change: 'modified',
+      },
+    ]);
+  });
+
+  it('a webhook: its configuration, with the webhook’s name', () => {
+    expect(changes(webhooks('a.example.io'), webhooks('b.example.io'))).toEqual([
+      {
+        kind: 'ValidatingWebhookConfiguration',
+        namespace: '',
+        name: 'cert-manager-webhook',
+        webhook: 'b.example.io',
+        change: 'added',
+      },
+      {
+        kind: 'ValidatingWebhookConfiguration',
+        namespace: '',
+        name: 'cert-manager-webhook',
+        webhook: 'a.example.io',
+        change: 'removed',
+      },
+    ]);
+  });
+
+  it('diff -o json: the root certificate ConfigMap removed from the example mesh', async () => {
+    const copy = mkdtempSync(join(tmpdir(), 'mtls-doctor-changed-'));
+    try {
+      cpSync('examples/mesh', copy, { recursive: true });
+      rmSync(join(copy, 'payments', 'istio-ca-root-cert.yaml'));
+      const run = await runCli(['diff', '--base', 'examples/mesh', '-f', copy, '-o', 'json']);
+      expect(JSON.parse(run.stdout).changed).toEqual([
+        {
+          kind: 'ConfigMap',
+          namespace: 'payments',
+          name: 'istio-ca-root-cert',
+          key: 'root-cert.pem',
+          role: 'namespace-root',
+          change: 'removed',
+          location: { file: 'examples/mesh/payments/istio-ca-root-cert.yaml', line: 9 },
+        },
+      ]);
+    } finally {
+      rmSync(copy, { recursive: true, force: true });
+    }
   });
 });
 

@@ -124,7 +124,7 @@ describe('field guide errors as changes', () => {
       'shop/cart -> shop/cart:80: ok → auto-mtls-disabled',
       'shop/frontend -> shop/cart:80: ok → auto-mtls-disabled',
     ]);
-    expect(result.broken.every((p) => p.causes.some((c) => c.kind === 'MeshConfig'))).toBe(true);
+    expect(result.broken.every((p) => p.causes.some((c) => c.role === 'mesh-config'))).toBe(true);
   });
 });
 

@@ -231,7 +231,7 @@ describe('scoped impact equals a whole-matrix comparison', () => {
     const result = impact(before, after, { maxPairs: 10 });
     expect(result.tooBroad?.pairs).toBe(total);
     expect(result.tooBroad?.message).toBe(
-      `too broad to enumerate: the change (MeshConfig mesh) can affect ${total} pairs (limit 10)`,
+      `too broad to enumerate: the change (ConfigMap istio-system/istio key mesh) can affect ${total} pairs (limit 10)`,
     );
     expect(result.broken).toEqual([]);
   });
