@@ -197,8 +197,9 @@ spec:
     const base = mesh('STRICT', webhookServer());
     const head = base + configuration();
     const added = impact(snapshotOf(base), snapshotOf(head), { now: NOW });
-    expect(added.changed.map((c) => `${c.change} ${c.kind} ${c.name}`)).toEqual([
-      'added ValidatingWebhookConfiguration cert-manager-webhook/webhook.cert-manager.io',
+    // The changed object is the configuration (a Kubernetes object); the webhook is named beside it.
+    expect(added.changed.map((c) => `${c.change} ${c.kind} ${c.name} (${c.webhook})`)).toEqual([
+      'added ValidatingWebhookConfiguration cert-manager-webhook (webhook.cert-manager.io)',
     ]);
     expect(added.findings.opened.map((f) => f.code)).toEqual(['admission-webhook-strict']);
     // Ignore → Fail changes the configuration too.
