@@ -169,8 +169,8 @@ describe('posting a message and its thread with the bot client options', () => {
         calls.record(body);
         return { ok: true, channel: 'C0INCIDENT', ts: '1700000000.000200' };
       });
-    const ts = await postWithThread(client(), 'C0INCIDENT', message);
-    expect(ts).toBe('1700000000.000100');
+    const posted = await postWithThread(client(), 'C0INCIDENT', message);
+    expect(posted).toEqual({ ts: '1700000000.000100' });
     expect(calls.list.map((c) => c.args.get('thread_ts'))).toEqual([
       null,
       '1700000000.000100',
