@@ -3,6 +3,7 @@
 import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
 
+import { toAuthorizationPolicy, unjudgedAuthorizationGap } from './authorization-policy.js';
 import { CA_SECRET_NAMES, caSecretsIstiodUses } from './ca-secrets.js';
 import { podTlsMode } from './endpoint-tls-mode.js';
 import { fastParse, NOT_FAST } from './fast-schema.js';
@@ -21,6 +22,7 @@ import { httpProbePorts } from './probe-ports.js';
 import { decideProxy, webhooksSelectingNamespace } from './proxy-status.js';
 import type { RawObject } from './read-manifests.js';
 import {
+  authorizationPolicySpecSchema,
   configMapDataSchema,
   destinationRuleSpecSchema,
   gatewaySpecSchema,
@@ -40,6 +42,7 @@ import {
 } from './schemas.js';
 import {
   type AdmissionWebhook,
+  type AuthorizationPolicy,
   type CertificateSource,
   type ClientTlsSettings,
   DEFAULT_MESH_CONFIG,
@@ -149,6 +152,7 @@ export function buildSnapshot(raws: readonly RawObject[], options: BuildOptions 
   let injector: InjectorConfig = { rewriteAppHTTPProbe: true };
   const injectionWebhooks: InjectionWebhook[] = [];
   const admissionWebhooks: AdmissionWebhook[] = [];
+  const authorizationPolicies: AuthorizationPolicy[] = [];
 
   const terminatingPods: RawObject[] = [];
   const addPod = (raw: RawObject) => {
@@ -206,6 +210,10 @@ export function buildSnapshot(raws: readonly RawObject[], options: BuildOptions 
     if (group === 'security.istio.io' && kind === 'PeerAuthentication') {
       peerAuthentications.push(
         toPeerAuthentication(meta(), validate(raw, kind, ['spec'], peerAuthenticationSpecSchema)),
+      );
+    } else if (group === 'security.istio.io' && kind === 'AuthorizationPolicy') {
+      authorizationPolicies.push(
+        toAuthorizationPolicy(meta(), validate(raw, kind, ['spec'], authorizationPolicySpecSchema)),
       );
     } else if (group === 'networking.istio.io' && kind === 'DestinationRule') {
       destinationRules.push(
@@ -354,10 +362,12 @@ export function buildSnapshot(raws: readonly RawObject[], options: BuildOptions 
       ...(options.gaps ?? []),
       ...(options.leftOut ? [] : (leftOut?.gaps() ?? [])),
       ...(mesh.gap ? [mesh.gap] : []),
+      ...unjudgedAuthorizationGap(authorizationPolicies, workloads, meshConfig.rootNamespace),
     ],
     collectedRootCertConfigMaps: options.collectedRootCertConfigMaps ?? false,
     injectionWebhooks: webhooks,
     admissionWebhooks,
+    authorizationPolicies,
   };
 }
 

@@ -238,3 +238,73 @@ export const gatewaySpecSchema = z.object({
 export const gatewayStatusSchema = z.object({
   addresses: z.array(z.unknown()).nullish(),
 });
+
+const stringList = z.array(z.coerce.string()).nullish();
+const targetRef = z.object({
+  group: z.string().nullish(),
+  kind: z.string().nullish(),
+  name: z.string().nullish(),
+  namespace: z.string().nullish(),
+});
+
+/**
+ * security.istio.io AuthorizationPolicy: who it binds to (selector, targetRef/targetRefs), its action
+ * and the rules' fields (istio/api security/v1beta1/authorization_policy.proto).
+ */
+export const authorizationPolicySpecSchema = z.object({
+  selector: workloadSelector,
+  targetRef: targetRef.nullish(),
+  targetRefs: z.array(targetRef).nullish(),
+  action: z.string().nullish(),
+  rules: z
+    .array(
+      z
+        .object({
+          from: z
+            .array(
+              z.object({
+                source: z
+                  .object({
+                    principals: stringList,
+                    notPrincipals: stringList,
+                    requestPrincipals: stringList,
+                    notRequestPrincipals: stringList,
+                    namespaces: stringList,
+                    notNamespaces: stringList,
+                    serviceAccounts: stringList,
+                    notServiceAccounts: stringList,
+                    trustDomains: stringList,
+                    notTrustDomains: stringList,
+                    ipBlocks: stringList,
+                    notIpBlocks: stringList,
+                    remoteIpBlocks: stringList,
+                    notRemoteIpBlocks: stringList,
+                  })
+                  .nullish(),
+              }),
+            )
+            .nullish(),
+          to: z
+            .array(
+              z.object({
+                operation: z
+                  .object({
+                    hosts: stringList,
+                    notHosts: stringList,
+                    ports: stringList,
+                    notPorts: stringList,
+                    methods: stringList,
+                    notMethods: stringList,
+                    paths: stringList,
+                    notPaths: stringList,
+                  })
+                  .nullish(),
+              }),
+            )
+            .nullish(),
+          when: z.array(z.object({ key: z.string(), values: stringList, notValues: stringList })).nullish(),
+        })
+        .nullish(),
+    )
+    .nullish(),
+});

@@ -118,6 +118,61 @@ export interface PeerAuthentication {
   readonly portLevelMtls: ReadonlyMap<number, MtlsMode>;
 }
 
+/** `from[].source` of an AuthorizationPolicy rule: each field a list of values (absent: not set). */
+export interface AuthorizationSource {
+  readonly principals?: readonly string[];
+  readonly notPrincipals?: readonly string[];
+  readonly requestPrincipals?: readonly string[];
+  readonly notRequestPrincipals?: readonly string[];
+  readonly namespaces?: readonly string[];
+  readonly notNamespaces?: readonly string[];
+  readonly serviceAccounts?: readonly string[];
+  readonly notServiceAccounts?: readonly string[];
+  readonly trustDomains?: readonly string[];
+  readonly notTrustDomains?: readonly string[];
+  readonly ipBlocks?: readonly string[];
+  readonly notIpBlocks?: readonly string[];
+  readonly remoteIpBlocks?: readonly string[];
+  readonly notRemoteIpBlocks?: readonly string[];
+}
+
+/** `to[].operation` of an AuthorizationPolicy rule. */
+export interface AuthorizationOperation {
+  readonly hosts?: readonly string[];
+  readonly notHosts?: readonly string[];
+  readonly ports?: readonly string[];
+  readonly notPorts?: readonly string[];
+  readonly methods?: readonly string[];
+  readonly notMethods?: readonly string[];
+  readonly paths?: readonly string[];
+  readonly notPaths?: readonly string[];
+}
+
+export interface AuthorizationCondition {
+  readonly key: string;
+  readonly values?: readonly string[];
+  readonly notValues?: readonly string[];
+}
+
+/** One rule; a `from` entry without `source` (or a `to` without `operation`) is undefined: it matches all. */
+export interface AuthorizationRule {
+  readonly from?: readonly (AuthorizationSource | undefined)[];
+  readonly to?: readonly (AuthorizationOperation | undefined)[];
+  readonly when?: readonly AuthorizationCondition[];
+}
+
+/** A security.istio.io AuthorizationPolicy (v1 or v1beta1): only what decides who it lets in. */
+export interface AuthorizationPolicy {
+  readonly meta: ObjectMeta;
+  /** matchLabels of spec.selector; undefined: every workload of its namespace (the mesh's, in the root namespace). */
+  readonly selector?: Labels;
+  /** spec.targetRef / spec.targetRefs set: the policy binds to gateways, waypoints or Services, never by selector. */
+  readonly targetRefs: readonly Ref[];
+  /** spec.action as written (ALLOW when absent); Istio ignores a policy with another value. */
+  readonly action: string;
+  readonly rules: readonly AuthorizationRule[];
+}
+
 export type ClientTlsMode = 'DISABLE' | 'SIMPLE' | 'MUTUAL' | 'ISTIO_MUTUAL';
 
 export interface ClientTlsSettings {
@@ -344,6 +399,8 @@ export interface MeshSnapshot {
   readonly injectionWebhooks?: readonly InjectionWebhook[];
   /** Admission webhooks served in the cluster; absent when the source does not read them. */
   readonly admissionWebhooks?: readonly AdmissionWebhook[];
+  /** security.istio.io AuthorizationPolicies; absent when the source does not read them. */
+  readonly authorizationPolicies?: readonly AuthorizationPolicy[];
 }
 
 export const DEFAULT_MESH_CONFIG: MeshConfig = {
