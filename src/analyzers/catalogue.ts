@@ -159,6 +159,11 @@ export const CATALOGUE = {
       'istio.io/use-waypoint names a waypoint for another traffic type (istio.io/waypoint-for): not used',
     severity: 'warning',
   },
+  'authorization-requires-mtls': {
+    title:
+      'An AuthorizationPolicy needs a peer identity (mTLS) that the calls do not carry: plaintext callers are denied',
+    severity: 'error',
+  },
   'istioctl-analyze': { title: 'Reported by istioctl analyze', severity: 'warning' },
 } as const satisfies Record<string, CodeInfo>;
 

@@ -24,6 +24,7 @@ import {
   ztunnelAcceptsDirect,
   ztunnelInboundMode,
 } from './ambient.js';
+import { type AuthorizationDenial, type AuthorizationIndex, denialSymptom } from './authorization.js';
 import type { DestinationRuleIndex, DestinationRuleMatch, ResolvedTls } from './destination-rules.js';
 import { resolveTls } from './destination-rules.js';
 import { type ExternalTlsFailure, externalTlsFailure } from './external-tls.js';
@@ -96,6 +97,8 @@ export interface BackendOutcome {
   readonly serverGateway?: boolean;
   /** The DestinationRule subset whose cluster reached this backend (a VirtualService routed there). */
   readonly subset?: string;
+  /** The call arrived without a peer identity and the server's AuthorizationPolicies deny it. */
+  readonly authorization?: AuthorizationDenial;
   readonly ok: boolean;
   readonly reason: FindingCode | 'ok';
   readonly symptom: string;
@@ -266,6 +269,7 @@ export class ConnectivityEvaluator {
     private readonly meshConfig: MeshConfig,
     private readonly visibility: ServiceVisibility,
     private readonly routes: VirtualServiceIndex,
+    private readonly authorization?: AuthorizationIndex,
   ) {}
 
   serverSide(backend: Backend): ServerSide {
@@ -558,10 +562,27 @@ export class ConnectivityEvaluator {
           symptom: SYMPTOMS.sanMismatch,
         };
       }
+      // Accepted without Istio mTLS: the call carries no peer identity (authorization.ts).
+      const denial = tls !== 'ISTIO_MUTUAL' ? this.deniedWithoutIdentity(backend, server) : undefined;
+      if (denial) {
+        const symptom = denialSymptom(denial.enforcer, isHttpPort(port));
+        const outcome = backendOutcome(backend, tls, server, false, 'authorization-requires-mtls', symptom);
+        return { ...outcome, authorization: denial };
+      }
       return backendOutcome(backend, tls, server, true, 'ok', SYMPTOMS.ok);
     }
     const reason = failureReason(client, clientSide, server, tls, target);
     return backendOutcome(backend, tls, server, false, reason, failureSymptom(server, tls));
+  }
+
+  /** The server's proxy enforces AuthorizationPolicies (not a gateway, nor a port past its sidecar). */
+  private deniedWithoutIdentity(backend: Backend, server: ServerSide): AuthorizationDenial | undefined {
+    const port = backend.targetPort;
+    if (!this.authorization || port === undefined) return undefined;
+    if (server.serverProxy === 'ambient')
+      return this.authorization.denialWithoutIdentity(backend.workload, port, 'ztunnel');
+    if (server.serverProxy !== 'sidecar' || server.inboundExcluded || server.serverGateway) return undefined;
+    return this.authorization.denialWithoutIdentity(backend.workload, port, 'sidecar');
   }
 
   /**
@@ -834,6 +855,11 @@ function endpointMetadataIsIstio(clientSide: ClientSide, server: ServerSide): bo
   if (server.tlsMode !== ISTIO_TLS_MODE) return false;
   if (clientSide.ruleTlsMode) return clientSide.ruleTlsMode === 'ISTIO_MUTUAL';
   return server.policyMode !== 'DISABLE';
+}
+
+/** A port the server's sidecar reads as HTTP (its name, appProtocol or protocol says http or grpc). */
+function isHttpPort(port: TargetPort): boolean {
+  return [port.name, port.appProtocol, port.protocol].some((h) => /^(http|grpc)/i.test(h ?? ''));
 }
 
 /** REGISTRY_ONLY and the service is not in the sidecar's scope: the call never leaves the client pod. */

@@ -2,6 +2,7 @@
 // which backends) and a memoised pair evaluation. Analyzers read this; none re-implements resolution.
 import { isIstioAgent } from '../snapshot/proxy-status.js';
 import type { MeshSnapshot, Workload } from '../snapshot/types.js';
+import { AuthorizationIndex } from './authorization.js';
 import {
   type ClientProfile,
   ConnectivityEvaluator,
@@ -185,6 +186,8 @@ export class ResolvedMesh {
   readonly evaluator: ConnectivityEvaluator;
   readonly visibility: ServiceVisibility;
   readonly routes: VirtualServiceIndex;
+  /** The AuthorizationPolicies enforced per workload (authorization.ts). */
+  readonly authorization: AuthorizationIndex;
   /**
    * Outcomes by class key, then target: a few large maps rather than one small map per target (ten
    * thousand of them on a large mesh, each kept with its pairs). A target with one port keeps its
@@ -213,12 +216,14 @@ export class ResolvedMesh {
     this.targets = serviceTargets(snapshot.services, snapshot.serviceEntries, this.workloads);
     this.routes = new VirtualServiceIndex(snapshot.virtualServices ?? []);
     this.visibility = new ServiceVisibility(snapshot.sidecars ?? [], snapshot.meshConfig);
+    this.authorization = new AuthorizationIndex(snapshot.authorizationPolicies ?? [], root);
     this.evaluator = new ConnectivityEvaluator(
       this.peerAuthentications,
       this.destinationRules,
       snapshot.meshConfig,
       this.visibility,
       this.routes,
+      this.authorization,
     );
     this.namespacesWithSelectorRules = new Set(
       snapshot.destinationRules.filter((r) => r.workloadSelector).map((r) => r.meta.namespace),

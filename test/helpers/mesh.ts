@@ -135,3 +135,7 @@ export function meshConfig(mesh: string): string {
     .map((l) => `    ${l}`)
     .join('\n')}\n`;
 }
+
+export function authorizationPolicy(ns: string, name: string, spec: string, meta = ''): string {
+  return `---\napiVersion: security.istio.io/v1\nkind: AuthorizationPolicy\nmetadata:\n  name: ${name}\n  namespace: ${ns}${meta}\nspec:\n${spec}\n`;
+}

@@ -1,0 +1,370 @@
+// Whether the AuthorizationPolicies of a server deny a call that reaches it without a peer identity:
+// plaintext (a client without a proxy, a DestinationRule DISABLE, auto mTLS towards a DISABLE
+// namespace) or TLS the app originates, which PERMISSIVE and DISABLE servers pass through. Such a call
+// has no source principal, namespace or service account, so it matches no rule that asks for one and
+// every rule that asks for its absence.
+//
+// Follows istio/istio: pilot/pkg/model/authorization.go (ListAuthorizationPolicies: the root namespace's
+// policies for every workload, then the workload's namespace) and policyattachment.go (ShouldAttachPolicy:
+// selector, targetRef(s) never bind by selector); pilot/pkg/security/authz/builder/builder.go (DENY before
+// ALLOW, an ALLOW policy without rules matches nothing, dry-run policies are only shadow rules) and
+// authz/model/model.go + generator.go (source.principals / namespaces / serviceAccounts / trustDomains
+// and the when keys source.* become `authenticated` matchers, which a connection without a peer
+// certificate never matches; ports are the destination port the sidecar sees: the container port).
+// ztunnel (ambient servers): pilot/pkg/serviceregistry/ambient/authorization.go (convertAuthorizationPolicy,
+// handleRule: an ALLOW rule with an HTTP attribute never matches, CUSTOM and AUDIT are not sent) and
+// istio/ztunnel src/rbac.rs + src/state.rs assert_rbac (a plaintext connection has no source identity).
+//
+// Only certain denials are reported. Anything the call's identity does not decide (HTTP attributes,
+// IP blocks, request principals, SNI) counts as "may match", so a DENY rule with one never denies here,
+// and an ALLOW rule with one (and no identity condition) may let the call in. CUSTOM policies can only
+// deny more, AUDIT none: both are left out. A call denied whatever its identity (an ALLOW policy without
+// rules, a rule for other ports only) is not reported: mTLS would not let it in.
+import type {
+  AuthorizationCondition,
+  AuthorizationOperation,
+  AuthorizationPolicy,
+  AuthorizationRule,
+  AuthorizationSource,
+  Workload,
+} from '../snapshot/types.js';
+import { selectorMatches } from './selectors.js';
+
+/** Where the policy is enforced: the server's sidecar (Envoy RBAC) or ztunnel (ambient). */
+export type Enforcer = 'sidecar' | 'ztunnel';
+
+export interface AuthorizationDenial {
+  /** DENY: a DENY policy's rule matches the call; ALLOW: the workload has ALLOW policies and none matches. */
+  readonly action: 'DENY' | 'ALLOW';
+  readonly enforcer: Enforcer;
+  /** The DENY policy whose rule matches, or every ALLOW policy of the workload (oldest first). */
+  readonly policies: readonly AuthorizationPolicy[];
+  /**
+   * The fields that ask for an identity (or for its absence), as paths into each policy
+   * (`spec.rules[0].from[0].source.principals`): what the call lacks.
+   */
+  readonly identityFields: readonly { readonly policy: AuthorizationPolicy; readonly path: string }[];
+}
+
+/** true: matches; false: cannot match; undefined: may match (what decides it is not known here). */
+type Tri = boolean | undefined;
+
+function and(values: Iterable<Tri>): Tri {
+  let result: Tri = true;
+  for (const v of values) {
+    if (v === false) return false;
+    if (v === undefined) result = undefined;
+  }
+  return result;
+}
+
+function or(values: Iterable<Tri>): Tri {
+  let result: Tri = false;
+  for (const v of values) {
+    if (v === true) return true;
+    if (v === undefined) result = undefined;
+  }
+  return result;
+}
+
+const not = (v: Tri): Tri => (v === undefined ? undefined : !v);
+
+/** The caller: whether it carries a peer identity at all (`none`) or one we do not know (`any`). */
+type Identity = 'none' | 'any';
+
+interface Context {
+  readonly identity: Identity;
+  readonly port: number;
+  readonly enforcer: Enforcer;
+  readonly action: 'ALLOW' | 'DENY';
+}
+
+// Source fields that match the peer identity (principal, its namespace, service account, trust domain).
+const IDENTITY_SOURCE_FIELDS = [
+  ['principals', 'notPrincipals'],
+  ['namespaces', 'notNamespaces'],
+  ['serviceAccounts', 'notServiceAccounts'],
+  ['trustDomains', 'notTrustDomains'],
+] as const satisfies readonly (readonly [keyof AuthorizationSource, keyof AuthorizationSource])[];
+// when keys that read the peer identity (model.go New: srcPrincipal, srcNamespace, srcServiceAccount, srcTrustDomain).
+const IDENTITY_KEYS = new Set([
+  'source.principal',
+  'source.namespace',
+  'source.serviceAccount',
+  'source.trustDomain',
+]);
+// What ztunnel reads of a when condition (authorization.go l4WhenAttributes); any other key is HTTP to it.
+const ZTUNNEL_WHEN_KEYS = new Set([
+  'source.ip',
+  'source.namespace',
+  'source.principal',
+  'destination.ip',
+  'destination.port',
+]);
+// Fields ztunnel cannot enforce (authorization.go httpOperations, httpSources).
+const HTTP_OPERATION_FIELDS = [
+  'hosts',
+  'notHosts',
+  'methods',
+  'notMethods',
+  'paths',
+  'notPaths',
+] as const satisfies readonly (keyof AuthorizationOperation)[];
+const HTTP_SOURCE_FIELDS = [
+  'remoteIpBlocks',
+  'notRemoteIpBlocks',
+  'requestPrincipals',
+  'notRequestPrincipals',
+] as const satisfies readonly (keyof AuthorizationSource)[];
+
+/** A peer-identity condition: `values` match one of them, `notValues` none of them. */
+function identityCondition(values: unknown, notValues: unknown, ctx: Context): Tri {
+  // A call without a peer certificate matches no `authenticated` matcher (Envoy RBAC, ztunnel's empty
+  // identity): every listed value fails, every excluded value passes.
+  if (ctx.identity === 'any') return values || notValues ? undefined : true;
+  return !values;
+}
+
+function portNumber(value: string): number | undefined {
+  return /^\d+$/.test(value) && Number(value) <= 65535 ? Number(value) : undefined;
+}
+
+/** ports / notPorts, or destination.port: the call's container port against the listed ones. */
+function portCondition(
+  values: readonly string[] | undefined,
+  notValues: readonly string[] | undefined,
+  port: number,
+): Tri {
+  const inList = (list: readonly string[]): Tri => {
+    const ports = list.map(portNumber);
+    if (ports.includes(port)) return true;
+    // A value that is not a port number: what Istio makes of it is not modelled.
+    return ports.includes(undefined) ? undefined : false;
+  };
+  return and([values ? inList(values) : true, notValues ? not(inList(notValues)) : true]);
+}
+
+function sourceMatches(source: AuthorizationSource | undefined, ctx: Context): Tri {
+  if (!source) return ctx.enforcer === 'ztunnel' ? undefined : true;
+  const parts: Tri[] = [];
+  let l4 = false;
+  for (const [yes, no] of IDENTITY_SOURCE_FIELDS) {
+    if (!source[yes] && !source[no]) continue;
+    // ztunnel does not read trust domains (handleRule leaves them out of its match).
+    if (ctx.enforcer === 'ztunnel' && yes === 'trustDomains') {
+      parts.push(undefined);
+      continue;
+    }
+    l4 = true;
+    parts.push(identityCondition(source[yes], source[no], ctx));
+  }
+  if (source.ipBlocks || source.notIpBlocks) {
+    l4 = true;
+    parts.push(undefined);
+  }
+  for (const field of HTTP_SOURCE_FIELDS) if (source[field]) parts.push(undefined);
+  // ztunnel skips a match with nothing it enforces; it then matches nothing (rbac.rs is_empty).
+  if (ctx.enforcer === 'ztunnel' && !l4) return parts.length === 0 ? undefined : false;
+  return and(parts);
+}
+
+function operationMatches(operation: AuthorizationOperation | undefined, ctx: Context): Tri {
+  if (!operation) return ctx.enforcer === 'ztunnel' ? undefined : true;
+  const hasPorts = !!operation.ports || !!operation.notPorts;
+  const ports = hasPorts ? portCondition(operation.ports, operation.notPorts, ctx.port) : true;
+  const http = HTTP_OPERATION_FIELDS.some((f) => operation[f]);
+  if (ctx.enforcer === 'ztunnel') {
+    // Only the ports reach ztunnel; a match without them is empty and matches nothing.
+    if (!hasPorts) return http ? false : undefined;
+    return ports;
+  }
+  return and([ports, http ? undefined : true]);
+}
+
+function conditionMatches(condition: AuthorizationCondition, ctx: Context): Tri {
+  const { key, values, notValues } = condition;
+  if (ctx.enforcer === 'ztunnel' && !ZTUNNEL_WHEN_KEYS.has(key)) {
+    // For DENY the condition becomes an empty match (never matches); ALLOW rules were dropped before.
+    return false;
+  }
+  if (IDENTITY_KEYS.has(key)) return identityCondition(values, notValues, ctx);
+  if (key === 'destination.port') return portCondition(values, notValues, ctx.port);
+  // IPs, SNI, headers, JWT claims, Envoy metadata: not known here.
+  return undefined;
+}
+
+/** ztunnel drops an ALLOW rule that names any HTTP attribute: it never matches (handleRule). */
+function hasHttpAttribute(rule: AuthorizationRule): boolean {
+  return (
+    (rule.to ?? []).some((o) => o && HTTP_OPERATION_FIELDS.some((f) => o[f])) ||
+    (rule.from ?? []).some((s) => s && HTTP_SOURCE_FIELDS.some((f) => s[f])) ||
+    (rule.when ?? []).some((c) => !ZTUNNEL_WHEN_KEYS.has(c.key))
+  );
+}
+
+function ruleMatches(rule: AuthorizationRule, ctx: Context): Tri {
+  if (ctx.enforcer === 'ztunnel' && ctx.action === 'ALLOW' && hasHttpAttribute(rule)) return false;
+  return and([
+    rule.from ? or(rule.from.map((s) => sourceMatches(s, ctx))) : true,
+    rule.to ? or(rule.to.map((o) => operationMatches(o, ctx))) : true,
+    and((rule.when ?? []).map((c) => conditionMatches(c, ctx))),
+  ]);
+}
+
+/** The paths of a rule's fields that read the peer identity. */
+function identityPaths(rule: AuthorizationRule, index: number): string[] {
+  const paths: string[] = [];
+  (rule.from ?? []).forEach((source, i) => {
+    for (const pair of IDENTITY_SOURCE_FIELDS)
+      for (const field of pair)
+        if (source?.[field]) paths.push(`spec.rules[${index}].from[${i}].source.${field}`);
+  });
+  (rule.when ?? []).forEach((c, i) => {
+    if (IDENTITY_KEYS.has(c.key)) paths.push(`spec.rules[${index}].when[${i}]`);
+  });
+  return paths;
+}
+
+/** Istio's strconv.ParseBool of the istio.io/dry-run annotation (an unparsable value is false). */
+function isDryRun(policy: AuthorizationPolicy): boolean {
+  const value = policy.meta.annotations['istio.io/dry-run'];
+  return value !== undefined && ['1', 't', 'T', 'TRUE', 'true', 'True'].includes(value);
+}
+
+interface WorkloadPolicies {
+  readonly allow: readonly AuthorizationPolicy[];
+  readonly deny: readonly AuthorizationPolicy[];
+}
+
+const NONE: WorkloadPolicies = { allow: [], deny: [] };
+
+export class AuthorizationIndex {
+  private readonly byNamespace = new Map<string, AuthorizationPolicy[]>();
+  private readonly perWorkload = new WeakMap<Workload, WorkloadPolicies>();
+  private readonly denials = new WeakMap<Workload, Map<string, AuthorizationDenial | null>>();
+
+  constructor(
+    policies: readonly AuthorizationPolicy[],
+    readonly rootNamespace: string,
+  ) {
+    for (const p of [...policies].sort(byAge)) {
+      // targetRef(s) bind only to gateways, waypoints and Services behind a waypoint (ShouldAttachPolicy).
+      if (p.targetRefs.length > 0 || isDryRun(p)) continue;
+      if (p.action !== 'ALLOW' && p.action !== 'DENY') continue;
+      const list = this.byNamespace.get(p.meta.namespace) ?? [];
+      list.push(p);
+      this.byNamespace.set(p.meta.namespace, list);
+    }
+  }
+
+  get isEmpty(): boolean {
+    return this.byNamespace.size === 0;
+  }
+
+  /** The enforced ALLOW and DENY policies that apply to a workload (root namespace, then its own). */
+  policiesFor(workload: Workload): WorkloadPolicies {
+    if (this.byNamespace.size === 0) return NONE;
+    let found = this.perWorkload.get(workload);
+    if (!found) {
+      const namespaces = [this.rootNamespace, workload.meta.namespace];
+      const applying = [...new Set(namespaces)]
+        .flatMap((ns) => this.byNamespace.get(ns) ?? [])
+        .filter((p) => selectorMatches(p.selector, workload.podLabels));
+      found =
+        applying.length === 0
+          ? NONE
+          : {
+              allow: applying.filter((p) => p.action === 'ALLOW'),
+              deny: applying.filter((p) => p.action === 'DENY'),
+            };
+      this.perWorkload.set(workload, found);
+    }
+    return found;
+  }
+
+  /**
+   * The denial of a call without a peer identity to the workload's container port, when the policies
+   * certainly deny it and a caller with an identity could be let in; undefined otherwise.
+   */
+  denialWithoutIdentity(
+    workload: Workload,
+    port: number,
+    enforcer: Enforcer,
+  ): AuthorizationDenial | undefined {
+    const policies = this.policiesFor(workload);
+    if (policies === NONE) return undefined;
+    let cached = this.denials.get(workload);
+    if (!cached) {
+      cached = new Map();
+      this.denials.set(workload, cached);
+    }
+    const key = `${enforcer}:${port}`;
+    let denial = cached.get(key);
+    if (denial === undefined) {
+      denial = decide(policies, port, enforcer) ?? null;
+      cached.set(key, denial);
+    }
+    return denial ?? undefined;
+  }
+}
+
+function decide(
+  policies: WorkloadPolicies,
+  port: number,
+  enforcer: Enforcer,
+): AuthorizationDenial | undefined {
+  const withoutIdentity = deniedBy(policies, { identity: 'none', port, enforcer });
+  if (!withoutIdentity) return undefined;
+  // Denied whoever calls: not a question of mTLS.
+  if (deniedBy(policies, { identity: 'any', port, enforcer })) return undefined;
+  return withoutIdentity;
+}
+
+function deniedBy(
+  policies: WorkloadPolicies,
+  base: Omit<Context, 'action'>,
+): AuthorizationDenial | undefined {
+  const denyCtx: Context = { ...base, action: 'DENY' };
+  for (const policy of policies.deny) {
+    const index = policy.rules.findIndex((r) => ruleMatches(r, denyCtx) === true);
+    if (index >= 0) {
+      const rule = policy.rules[index] as AuthorizationRule;
+      return {
+        action: 'DENY',
+        enforcer: base.enforcer,
+        policies: [policy],
+        identityFields: identityPaths(rule, index).map((path) => ({ policy, path })),
+      };
+    }
+  }
+  if (policies.allow.length === 0) return undefined;
+  const allowCtx: Context = { ...base, action: 'ALLOW' };
+  for (const policy of policies.allow)
+    for (const rule of policy.rules) if (ruleMatches(rule, allowCtx) !== false) return undefined;
+  return {
+    action: 'ALLOW',
+    enforcer: base.enforcer,
+    policies: policies.allow,
+    identityFields: policies.allow.flatMap((policy) =>
+      policy.rules.flatMap((rule, i) => identityPaths(rule, i).map((path) => ({ policy, path }))),
+    ),
+  };
+}
+
+/** Istio's sortConfigByCreationTime: oldest first, then name, then namespace. */
+function byAge(a: AuthorizationPolicy, b: AuthorizationPolicy): number {
+  const ta = Date.parse(a.meta.creationTimestamp ?? '') || Number.POSITIVE_INFINITY;
+  const tb = Date.parse(b.meta.creationTimestamp ?? '') || Number.POSITIVE_INFINITY;
+  if (ta !== tb) return ta < tb ? -1 : 1;
+  if (a.meta.name !== b.meta.name) return a.meta.name < b.meta.name ? -1 : 1;
+  return a.meta.namespace < b.meta.namespace ? -1 : a.meta.namespace > b.meta.namespace ? 1 : 0;
+}
+
+/** What the caller sees when the server's proxy denies the call. */
+export function denialSymptom(enforcer: Enforcer, http: boolean): string {
+  if (enforcer === 'ztunnel')
+    return 'connection closed by ztunnel as soon as it opens (AuthorizationPolicy denied; curl: (56) Recv failure, HTTP status 000)';
+  return http
+    ? '403 Forbidden, body "RBAC: access denied" (from the server\'s sidecar)'
+    : "connection closed by the server's sidecar as soon as it opens (RBAC denied on a TCP port; curl: (56) Recv failure)";
+}
