@@ -2,6 +2,7 @@
 
 import { admissionWebhookStrict } from './admission-webhook-strict.js';
 import { ambientPeerAuthentication } from './ambient-peerauthentication.js';
+import { authorizationRequiresMtls } from './authorization-requires-mtls.js';
 import { autoMtlsDisabled } from './auto-mtls-disabled.js';
 import { caCertificates } from './ca-certificates.js';
 import { destinationRuleCredentialNameIgnored } from './destinationrule-credentialname-ignored.js';
@@ -57,4 +58,5 @@ export const ALL_ANALYZERS: readonly Analyzer[] = [
   serviceNotVisible,
   ambientPeerAuthentication,
   waypointNotFound,
+  authorizationRequiresMtls,
 ];

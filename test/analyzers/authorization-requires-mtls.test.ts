@@ -1,0 +1,183 @@
+// authorization-requires-mtls: which callers an AuthorizationPolicy denies because their calls carry no
+// peer identity, the plans that give them one, and what those plans (and the older PERMISSIVE and port
+// exception plans) really repair, judged by the impact engine as `fix` and `diff` judge them.
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { diagnose } from '../../src/engine/diagnose.js';
+import { buildMatrix } from '../../src/engine/matrix.js';
+import { ResolvedMesh } from '../../src/mesh/resolve.js';
+import { findingToJson } from '../../src/render/json.js';
+import {
+  app,
+  authorizationPolicy,
+  destinationRule,
+  matrixOf,
+  meshConfig,
+  namespace,
+  peerAuthentication,
+  snapshotOf,
+} from '../helpers/mesh.js';
+import { callsChangedBy, callsChangedByPlans } from '../helpers/plan-effect.js';
+
+const NOW = new Date('2026-11-30T00:00:00Z');
+const manifest = (file: string) =>
+  readFileSync(new URL(`../mesh/authorization-manifests/${file}`, import.meta.url), 'utf8');
+const findingsOf = (yaml: string, code: string) =>
+  diagnose(snapshotOf(yaml), { now: NOW }).findings.filter((f) => f.code === code);
+const planIds = (yaml: string, code: string) =>
+  findingsOf(yaml, code).flatMap((f) => f.remediations.map((p) => p.id));
+const plan = (yaml: string, code: string, id: string) => {
+  const found = findingsOf(yaml, code)
+    .flatMap((f) => f.remediations)
+    .find((p) => p.id === id);
+  if (!found) throw new Error(`${code} offers no ${id}: ${planIds(yaml, code).join(', ')}`);
+  return found;
+};
+
+describe('authorization-requires-mtls', () => {
+  it('(A) DISABLE + ALLOW principals: names the policy, the field and the callers; PERMISSIVE gives them their identity', () => {
+    const yaml = manifest('disable-with-principals.yaml');
+    const [f, ...more] = findingsOf(yaml, 'authorization-requires-mtls');
+    expect(more).toEqual([]);
+    expect(f).toMatchObject({
+      severity: 'error',
+      resource: { kind: 'AuthorizationPolicy', namespace: 'bookinfo', name: 'productpage-viewer' },
+      path: 'spec.rules[0].from[0].source.principals',
+    });
+    expect(f?.message).toContain('bookinfo/loadgen');
+    expect(f?.message).toContain('bookinfo/productpage:9080');
+    expect(f?.message).toContain('lets in only callers with an mTLS identity (source.principals)');
+    expect(f?.message).toContain('PeerAuthentication is DISABLE');
+    expect(f?.message).toContain('RBAC: access denied');
+    expect(f?.why.join('\n')).toContain('namespace-wide PeerAuthentication bookinfo/default sets DISABLE');
+    const id = 'set-mode-permissive:PeerAuthentication/bookinfo/default';
+    expect(f?.remediations.map((p) => p.id)).toEqual([id]);
+    expect(callsChangedBy(plan(yaml, 'authorization-requires-mtls', id), yaml)).toMatchObject({
+      repaired: [
+        'bookinfo/loadgen -> bookinfo/productpage:9080',
+        'bookinfo/productpage-v1 -> bookinfo/productpage:9080',
+      ],
+      broken: [],
+    });
+    // The JSON contract: code, severity, resource and plans.
+    expect(findingToJson(f as never)).toMatchObject({
+      code: 'authorization-requires-mtls',
+      severity: 'error',
+      resource: { kind: 'AuthorizationPolicy', namespace: 'bookinfo', name: 'productpage-viewer' },
+      remediations: [{ id }],
+    });
+    const pair = buildMatrix(new ResolvedMesh(snapshotOf(yaml)), undefined).pairs.find(
+      (p) => p.from === 'bookinfo/loadgen' && p.to === 'bookinfo/productpage:9080',
+    );
+    expect(pair).toMatchObject({ outcome: 'fail', reason: 'authorization-requires-mtls' });
+  });
+
+  it('(B) the STRICT fix "Switch to PERMISSIVE" and the port exception repair nothing the policy still denies', () => {
+    const yaml = manifest('strict-with-namespaces.yaml');
+    expect(findingsOf(yaml, 'authorization-requires-mtls')).toEqual([]);
+    const ids = planIds(yaml, 'strict-plaintext-clients');
+    const permissive = plan(
+      yaml,
+      'strict-plaintext-clients',
+      'set-mode-permissive:PeerAuthentication/shop/default',
+    );
+    expect(callsChangedBy(permissive, yaml)).toMatchObject({ repaired: [], broken: [] });
+    const exception = ids.find((id) => id.startsWith('port-exception:')) as string;
+    expect(callsChangedBy(plan(yaml, 'strict-plaintext-clients', exception), yaml)).toMatchObject({
+      repaired: [],
+    });
+    // Without the policy, the same plan does repair the call.
+    const withoutPolicy = yaml.split(
+      '---\napiVersion: security.istio.io/v1\nkind: AuthorizationPolicy',
+    )[0] as string;
+    expect(
+      callsChangedBy(
+        plan(
+          withoutPolicy,
+          'strict-plaintext-clients',
+          'set-mode-permissive:PeerAuthentication/shop/default',
+        ),
+        withoutPolicy,
+      ).repaired,
+    ).toEqual(['legacy/batch -> shop/cart:80']);
+    // A sidecar for the caller is the fix that works.
+    expect(
+      callsChangedByPlans(yaml, [plan(yaml, 'strict-plaintext-clients', 'label-injection:Namespace/legacy')])
+        .repaired,
+    ).toEqual(['legacy/batch -> shop/cart:80']);
+  });
+
+  it('(B) under PERMISSIVE: the sidecar plan for the caller repairs the denied call', () => {
+    const yaml = manifest('permissive-with-namespaces.yaml');
+    const [f] = findingsOf(yaml, 'authorization-requires-mtls');
+    expect(f?.path).toBe('spec.rules[0].from[0].source.namespaces');
+    expect(f?.message).toContain('plaintext from clients without a sidecar');
+    expect(f?.why.join('\n')).toContain('legacy/batch has no proxy');
+    const label = plan(yaml, 'authorization-requires-mtls', 'label-injection:Namespace/legacy');
+    expect(callsChangedByPlans(yaml, [label])).toMatchObject({
+      repaired: ['legacy/batch -> shop/cart:80'],
+      broken: [],
+    });
+  });
+
+  const base = `${namespace('shop')}${app('shop', 'frontend')}${app('shop', 'cart')}`;
+  const allowShop = authorizationPolicy(
+    'shop',
+    'cart-callers',
+    '  selector:\n    matchLabels: {app: cart}\n  rules:\n  - from:\n    - source:\n        namespaces: [shop]',
+  );
+
+  it('a DestinationRule DISABLE: the rule set to ISTIO_MUTUAL gives the callers their identity', () => {
+    const yaml = base + allowShop + destinationRule('shop', 'cart-plain', 'cart', 'DISABLE');
+    expect(matrixOf(yaml).get('shop/frontend -> shop/cart:80')).toBe('fail(authorization-requires-mtls)');
+    const [f] = findingsOf(yaml, 'authorization-requires-mtls');
+    expect(f?.why.join('\n')).toContain('DestinationRule shop/cart-plain');
+    const id = 'set-tls-istio-mutual:DestinationRule/shop/cart-plain:spec.trafficPolicy.tls';
+    expect(callsChangedBy(plan(yaml, 'authorization-requires-mtls', id), yaml).repaired).toContain(
+      'shop/frontend -> shop/cart:80',
+    );
+  });
+
+  it('auto mTLS off: enabling it gives sidecar callers their identity', () => {
+    const yaml = base + allowShop + meshConfig('enableAutoMtls: false');
+    const ids = planIds(yaml, 'authorization-requires-mtls');
+    expect(ids).toEqual(['enable-auto-mtls:ConfigMap/istio-system/istio']);
+  });
+
+  it("a server's own DISABLE: its policy switched to PERMISSIVE; a sidecar alone would not help plaintext clients there", () => {
+    const yaml =
+      base +
+      allowShop +
+      peerAuthentication('shop', 'cart-plain', 'DISABLE', { selector: { app: 'cart' } }) +
+      namespace('legacy', 'none') +
+      app('legacy', 'batch');
+    const [f] = findingsOf(yaml, 'authorization-requires-mtls');
+    expect(f?.remediations.map((p) => p.id)).toEqual([
+      'set-mode-permissive:PeerAuthentication/shop/cart-plain',
+    ]);
+    expect(f?.fix).toContain('Make the server side receive mTLS first');
+    expect(callsChangedBy(f?.remediations[0] as never, yaml).repaired).toContain(
+      'shop/frontend -> shop/cart:80',
+    );
+  });
+
+  it('a DENY policy requiring mTLS is the finding resource, with its notPrincipals field', () => {
+    const yaml =
+      base +
+      namespace('legacy', 'none') +
+      app('legacy', 'batch') +
+      authorizationPolicy(
+        'istio-system',
+        'require-mtls',
+        '  action: DENY\n  rules:\n  - from:\n    - source:\n        notPrincipals: ["*"]',
+      );
+    const [f] = findingsOf(yaml, 'authorization-requires-mtls');
+    expect(f).toMatchObject({
+      resource: { kind: 'AuthorizationPolicy', namespace: 'istio-system', name: 'require-mtls' },
+      path: 'spec.rules[0].from[0].source.notPrincipals',
+    });
+    expect(f?.message).toContain('denies callers without an mTLS identity (source.notPrincipals)');
+    expect(f?.why.join('\n')).toContain('every workload of the mesh');
+    expect(f?.remediations.map((p) => p.id)).toContain('label-injection:Namespace/legacy');
+  });
+});
