@@ -271,9 +271,9 @@ describe('RBAC: the base is the read-only minimum the code needs', () => {
     const model = new ClusterModel(api, new Watch(fake.kubeConfig(server)));
     model.start();
     await model.whenSynced(10_000);
-    // namespaces, pods, services, 2 ConfigMap reads, Gateway, 2 webhook configurations, PA, DR, SE,
+    // namespaces, pods, services, 2 ConfigMap reads, Gateway, 2 webhook configurations, PA, AP, DR, SE,
     // Sidecar, VirtualService.
-    await until(() => fake.openWatches() === 13);
+    await until(() => fake.openWatches() === 14);
     model.stop();
     defaultRead = record(fake, 0);
     const before = fake.requests.length;
@@ -283,15 +283,15 @@ describe('RBAC: the base is the read-only minimum the code needs', () => {
     const withCa = new ClusterModel(api, new Watch(fake.kubeConfig(server)), { readCaSecret: true });
     withCa.start();
     await withCa.whenSynced(10_000);
-    await until(() => fake.openWatches() === 15);
+    await until(() => fake.openWatches() === 16);
     withCa.stop();
     caSecretRead = record(fake, before).filter(isCaSecretRead);
   });
   afterAll(() => fake.stop());
 
   it('every call of a default read is allowed by the base (the CA Secret is the CA opt-in)', () => {
-    expect(defaultRead.length).toBeGreaterThanOrEqual(13);
-    expect(defaultRead.filter((c) => c.verb === 'watch')).toHaveLength(13);
+    expect(defaultRead.length).toBeGreaterThanOrEqual(14);
+    expect(defaultRead.filter((c) => c.verb === 'watch')).toHaveLength(14);
     for (const call of defaultRead.filter((c) => !isCaSecretRead(c))) {
       expect(allowedBy(base, call), JSON.stringify(call)).toBe(true);
     }

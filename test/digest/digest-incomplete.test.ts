@@ -21,7 +21,7 @@ let fake: FakeKubeApi | undefined;
 afterEach(async () => fake?.stop());
 
 const forbidPeerAuthentications = (api: FakeKubeApi) =>
-  api.fault('/apis/security.istio.io', {
+  api.fault('/apis/security.istio.io/v1/peerauthentications', {
     status: 403,
     reason: 'Forbidden',
     message: 'peerauthentications.security.istio.io is forbidden',
@@ -69,7 +69,7 @@ describe('a digest from an incomplete read', () => {
     store.close();
 
     // Readable again: compared with day 1, the last complete digest, and nothing changed since.
-    fake.fault('/apis/security.istio.io', { times: 0 });
+    fake.fault('/apis/security.istio.io/v1/peerauthentications', { times: 0 });
     const after = JSON.parse((await digest(day3, '-o', 'json')).stdout);
     expect(after).toMatchObject({ previousAt: day1.toISOString(), changes: [], posture: { gaps: [] } });
     expect(after.notCompared).toBeUndefined();

@@ -39,7 +39,7 @@ beforeAll(async () => {
     (await runCli(['digest', '--kubeconfig', kubeconfig, '--state', state], { now: yesterday })).code,
   ).toBe(0);
   baselineAt = yesterday.toISOString();
-  kube.fault('/apis/security.istio.io', {
+  kube.fault('/apis/security.istio.io/v1/peerauthentications', {
     status: 403,
     reason: 'Forbidden',
     message: 'peerauthentications.security.istio.io is forbidden',
@@ -132,7 +132,7 @@ describe('digests while PeerAuthentications cannot be read', { timeout: 60_000 }
   });
 
   it('readable again: the next scheduled digest compares with the last complete one and becomes the baseline', async () => {
-    kube.fault('/apis/security.istio.io', { times: 0 });
+    kube.fault('/apis/security.istio.io/v1/peerauthentications', { times: 0 });
     const blocks = await nextDigest('C0DIGEST', (c) => !String(c.args.text).includes('(incomplete)'));
     // The cluster is as it was when the baseline was taken.
     expect(blocks).toContain(`*No changes since ${baselineAt}.*`);

@@ -73,7 +73,7 @@ beforeAll(async () => {
   });
   url = bot.url;
   await until(
-    () => kube.openWatches() === 13,
+    () => kube.openWatches() === 14,
     () => `watches: ${kube.openWatches()}`,
   );
 }, 90_000);

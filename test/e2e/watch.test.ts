@@ -125,7 +125,7 @@ describe('serve watching a live cluster', { timeout: 60_000 }, () => {
 
   it('after warm-up, /mtls check, matrix and digest make zero Kubernetes API requests', async () => {
     await until(
-      () => kube.openWatches() === 13,
+      () => kube.openWatches() === 14,
       () => `watches: ${kube.openWatches()}`,
     );
     const before = kube.requests.length;
@@ -157,7 +157,7 @@ describe('serve watching a live cluster', { timeout: 60_000 }, () => {
     expect(lists(before).map((r) => r.path)).toContain('/apis/security.istio.io/v1/peerauthentications');
     // Listed again once, then watched: the next answers are from memory again.
     await until(
-      () => kube.openWatches() === 13,
+      () => kube.openWatches() === 14,
       () => `watches: ${kube.openWatches()}`,
     );
     const after = kube.requests.length;
@@ -166,7 +166,7 @@ describe('serve watching a live cluster', { timeout: 60_000 }, () => {
   });
 
   it('a watch refused with 403 is a gap in every answer, in /metrics and /readyz, until it is back', async () => {
-    kube.fault('/apis/security.istio.io', {
+    kube.fault('/apis/security.istio.io/v1/peerauthentications', {
       status: 403,
       reason: 'Forbidden',
       message: 'peerauthentications.security.istio.io is forbidden: User cannot watch',
@@ -193,7 +193,7 @@ describe('serve watching a live cluster', { timeout: 60_000 }, () => {
     expect(ready.body.checks.cluster.detail).toContain(
       'watches down (answers show a gap for them): peerauthentications.security.istio.io',
     );
-    kube.fault('/apis/security.istio.io', { watch: true, times: 0 });
+    kube.fault('/apis/security.istio.io/v1/peerauthentications', { watch: true, times: 0 });
     await until(
       async () => !(await ask('check payments')).includes(PA_GAP),
       () => 'the gap never went away',
@@ -203,7 +203,7 @@ describe('serve watching a live cluster', { timeout: 60_000 }, () => {
 
   it('after a fix, the re-check waits until the watch shows the write; past 5 s it says the view may be stale', async () => {
     await until(
-      () => kube.openWatches() === 13,
+      () => kube.openWatches() === 14,
       () => `watches: ${kube.openWatches()}`,
     );
     const before = await ask('check payments');

@@ -623,6 +623,7 @@ export class FakeKubeApi {
       if (!this.servedGroups.has(`${group}/${version}`)) return undefined;
       const kinds: Record<string, string> = {
         peerauthentications: 'PeerAuthentication',
+        authorizationpolicies: 'AuthorizationPolicy',
         destinationrules: 'DestinationRule',
         serviceentries: 'ServiceEntry',
         sidecars: 'Sidecar',

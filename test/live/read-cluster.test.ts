@@ -140,8 +140,8 @@ describe('reading a live cluster', () => {
     expect(large.snapshot.virtualServices).toHaveLength(2000);
     expect(large.snapshot.waypointGateways).toHaveLength(2000);
     expect(large.requests).toBe(small.requests);
-    // namespaces, pods, services, Istio's ConfigMaps, the root certs, Gateways and the five Istio kinds.
-    expect(small.requests).toBe(13);
+    // namespaces, pods, services, Istio's ConfigMaps, the root certs, Gateways, AuthorizationPolicies and the five Istio kinds.
+    expect(small.requests).toBe(14);
     expect(fake.requests.map((r) => r.path)).toEqual(
       expect.arrayContaining([
         '/apis/networking.istio.io/v1/sidecars',
@@ -229,6 +229,57 @@ describe('reading a live cluster', () => {
       }),
     ]);
     expect(blockingGaps(diagnose(snapshot))).toEqual([]);
+  });
+
+  it('reads AuthorizationPolicies and judges calls without mTLS against them', async () => {
+    const requireMtls = {
+      apiVersion: 'security.istio.io/v1',
+      kind: 'AuthorizationPolicy',
+      metadata: { name: 'allow-payments', namespace: 'payments' },
+      spec: { rules: [{ from: [{ source: { namespaces: ['payments'] } }] }] },
+    };
+    const permissive = { ...strict('payments'), spec: { mtls: { mode: 'PERMISSIVE' } } };
+    const { snapshot } = await read((api) => {
+      api.add(ns('istio-system'), ns('payments', { 'istio-injection': 'enabled' }), ns('legacy'));
+      api.add(pod('payments', 'payments', true), service('payments', 'payments'), permissive);
+      api.add(pod('legacy', 'batch', false), requireMtls);
+    });
+    expect(snapshot.gaps).toEqual([]);
+    expect(snapshot.authorizationPolicies?.map((p) => p.meta.name)).toEqual(['allow-payments']);
+    expect(fake.requests.map((r) => r.path)).toContain('/apis/security.istio.io/v1/authorizationpolicies');
+    const finding = diagnose(snapshot).findings.find((f) => f.code === 'authorization-requires-mtls');
+    expect(finding?.message).toContain('legacy/batch cannot reach payments/payments:80');
+  });
+
+  it('without RBAC for AuthorizationPolicies the mTLS check is complete and says authorization was not checked', async () => {
+    const { snapshot } = await read((api) =>
+      smallMesh(api).fault('/apis/security.istio.io/v1/authorizationpolicies', {
+        status: 403,
+        reason: 'Forbidden',
+        message: 'authorizationpolicies.security.istio.io is forbidden',
+      }),
+    );
+    expect(snapshot.gaps).toEqual([
+      {
+        source: 'authorizationpolicies.security.istio.io list (all namespaces)',
+        reason: expect.stringMatching(
+          /RBAC verb "list" on resource "authorizationpolicies" in API group "security.istio.io"; AuthorizationPolicies were not checked/,
+        ),
+        optional: true,
+      },
+    ]);
+    expect(blockingGaps(diagnose(snapshot))).toEqual([]);
+    expect(diagnose(snapshot).findings.map((f) => f.code)).toContain('strict-plaintext-clients');
+  });
+
+  it('a cluster that does not serve AuthorizationPolicies has none: no gap', async () => {
+    const { snapshot } = await read((api) =>
+      smallMesh(api)
+        .fault('/apis/security.istio.io/v1/authorizationpolicies', { status: 404, reason: 'NotFound' })
+        .fault('/apis/security.istio.io/v1beta1/authorizationpolicies', { status: 404, reason: 'NotFound' }),
+    );
+    expect(snapshot.gaps).toEqual([]);
+    expect(snapshot.authorizationPolicies).toEqual([]);
   });
 
   it('a 403 on PeerAuthentications becomes a gap naming the RBAC verb, resource and group', async () => {

@@ -29,7 +29,7 @@ async function start(options: ModelOptions, prepare: (f: FakeKubeApi) => void = 
   });
   model.start();
   expect(await model.whenSynced(10_000)).toBe(true);
-  await until(() => fake.openWatches() === 13, 'thirteen open watches');
+  await until(() => fake.openWatches() === 14, 'fourteen open watches');
   return model;
 }
 
@@ -59,7 +59,10 @@ describe('watch deadlines', { timeout: 20_000 }, () => {
   it('a watch request never answered is cut after the headers deadline: a gap, a growing sync age, retries, no request left hanging', async () => {
     const m = await start({ watchDeadlines: { headersMs: 500 } });
     // From now on the PeerAuthentication watch is accepted and never answered; the open streams end.
-    fake.fault('/apis/security.istio.io', { watch: true, until: new Promise(() => {}) });
+    fake.fault('/apis/security.istio.io/v1/peerauthentications', {
+      watch: true,
+      until: new Promise(() => {}),
+    });
     fake.closeWatches();
     disable();
     await until(() => paOf(m.status())?.healthy === false, 'the PeerAuthentication watch down');
@@ -80,7 +83,7 @@ describe('watch deadlines', { timeout: 20_000 }, () => {
     // Tried again and again, each unanswered request cancelled: the server holds the one in flight at most.
     expect(watches(PA_PATH).length).toBeGreaterThanOrEqual(4);
     expect(fake.heldRequests()).toBeLessThanOrEqual(1);
-    fake.fault('/apis/security.istio.io', { watch: true, times: 0 });
+    fake.fault('/apis/security.istio.io/v1/peerauthentications', { watch: true, times: 0 });
     await until(() => mode(m) === 'DISABLE' && m.snapshot().gaps.length === 0, 'the watch back, caught up');
   });
 
@@ -116,7 +119,7 @@ describe('watch deadlines', { timeout: 20_000 }, () => {
       f.bookmarkMs = 3_600_000;
     });
     // A proxy holds every new PeerAuthentication stream open and passes nothing, not even its end.
-    fake.fault('/apis/security.istio.io', { watch: true, stall: true });
+    fake.fault('/apis/security.istio.io/v1/peerauthentications', { watch: true, stall: true });
     fake.closeWatches();
     await until(() => paOf(m.status())?.healthy === false, 'the stalled PeerAuthentication watch down');
     expect(m.snapshot().gaps).toEqual([
@@ -135,7 +138,7 @@ describe('watch deadlines', { timeout: 20_000 }, () => {
         .kinds.filter((k) => !k.healthy)
         .map((k) => k.name),
     ).toEqual([PA]);
-    fake.fault('/apis/security.istio.io', { watch: true, times: 0 });
+    fake.fault('/apis/security.istio.io/v1/peerauthentications', { watch: true, times: 0 });
     disable();
     await until(() => mode(m) === 'DISABLE' && m.snapshot().gaps.length === 0, 'the watch back, caught up');
   });

@@ -52,10 +52,11 @@ describe('the live model', { timeout: 20_000 }, () => {
     expect(snapshot.namespaces.map((n) => n.name).sort()).toEqual(['legacy', 'payments']);
     expect(mode(m)).toBe('STRICT');
     expect(snapshot.gaps).toEqual([]);
-    // 13 kinds: namespaces, pods, services, 2 ConfigMap reads, Gateways, 2 webhook configurations,
+    // 14 kinds: namespaces, pods, services, 2 ConfigMap reads, Gateways, 2 webhook configurations,
+    // AuthorizationPolicies,
     // 5 Istio kinds (PA, DR, SE, Sidecar, VS).
-    expect(lists()).toHaveLength(13);
-    await until(() => watches().length === 13, 'thirteen watches');
+    expect(lists()).toHaveLength(14);
+    await until(() => watches().length === 14, 'fourteen watches');
     for (const w of watches()) {
       expect(w.query.get('allowWatchBookmarks')).toBe('true');
       expect(Number(w.query.get('resourceVersion'))).toBeGreaterThan(0);
@@ -69,7 +70,7 @@ describe('the live model', { timeout: 20_000 }, () => {
 
   it('a change made through the API shows in the next snapshot without a request of the model', async () => {
     const m = await start();
-    await until(() => fake.openWatches() === 13, 'thirteen open watches');
+    await until(() => fake.openWatches() === 14, 'fourteen open watches');
     const before = fake.requests.length;
     const changed = fake.update('PeerAuthentication', 'payments', 'default', (o) => {
       o.spec = { mtls: { mode: 'PERMISSIVE' } };
@@ -95,7 +96,7 @@ describe('the live model', { timeout: 20_000 }, () => {
 
   it('a Sidecar and a VirtualService created through the API come in by their watches, with no LIST', async () => {
     const m = await start();
-    await until(() => fake.openWatches() === 13, 'thirteen open watches');
+    await until(() => fake.openWatches() === 14, 'fourteen open watches');
     expect(m.snapshot().sidecars).toEqual([]);
     const before = fake.requests.length;
     fake.create({
@@ -129,7 +130,7 @@ describe('the live model', { timeout: 20_000 }, () => {
 
   it('410 Gone on re-watch (the version expired): a fresh LIST picks up what the watch missed', async () => {
     const m = await start();
-    await until(() => fake.openWatches() === 13, 'thirteen open watches');
+    await until(() => fake.openWatches() === 14, 'fourteen open watches');
     const listsBefore = lists().length;
     fake.expire(() =>
       fake.update('PeerAuthentication', 'payments', 'default', (o) => {
@@ -138,7 +139,7 @@ describe('the live model', { timeout: 20_000 }, () => {
     );
     await until(() => mode(m) === 'DISABLE', 'the missed change');
     // Every kind's watch expired: each one listed again.
-    await until(() => lists().length === listsBefore + 13, 'thirteen re-LISTs');
+    await until(() => lists().length === listsBefore + 14, 'fourteen re-LISTs');
     expect(
       lists()
         .slice(listsBefore)
@@ -149,7 +150,7 @@ describe('the live model', { timeout: 20_000 }, () => {
 
   it('a re-LIST after 410 tells what changed while the watch could not, as events would have: nothing else', async () => {
     const m = await start();
-    await until(() => fake.openWatches() === 13, 'thirteen open watches');
+    await until(() => fake.openWatches() === 14, 'fourteen open watches');
     const told: string[] = [];
     type Spec = { mtls?: { mode?: string } } | undefined;
     m.onObjectChange(({ type, before, after }) => {
@@ -172,7 +173,7 @@ describe('the live model', { timeout: 20_000 }, () => {
         spec: { mtls: { mode: 'PERMISSIVE' } },
       });
     });
-    await until(() => lists().length === listsBefore + 13, 'thirteen re-LISTs');
+    await until(() => lists().length === listsBefore + 14, 'fourteen re-LISTs');
     await until(() => told.length === 3, 'the three changes told');
     expect(told.sort()).toEqual([
       'ADDED PeerAuthentication legacy/default undefined→PERMISSIVE',
@@ -186,9 +187,9 @@ describe('the live model', { timeout: 20_000 }, () => {
 
   it('streams that end at once with no event (a proxy closing them) are re-opened after a back-off, and are a gap', async () => {
     const m = await start({ backoffMs: { first: 200, max: 1_000 } });
-    await until(() => fake.openWatches() === 13, 'thirteen open watches');
+    await until(() => fake.openWatches() === 14, 'fourteen open watches');
     // From now on every PeerAuthentication watch is answered 200 with nothing in it.
-    fake.fault('/apis/security.istio.io', { watch: true, body: '' });
+    fake.fault('/apis/security.istio.io/v1/peerauthentications', { watch: true, body: '' });
     fake.closeWatches();
     const before = watches().length;
     await settle(2_000);
@@ -206,16 +207,16 @@ describe('the live model', { timeout: 20_000 }, () => {
         reason: expect.stringContaining('the watch streams end at once, with no event (3 or more in a row'),
       },
     ]);
-    fake.fault('/apis/security.istio.io', { watch: true, times: 0 });
+    fake.fault('/apis/security.istio.io/v1/peerauthentications', { watch: true, times: 0 });
     await until(() => m.snapshot().gaps.length === 0, 'the gap gone once the streams stay open');
     expect(paKind(m)?.healthy).toBe(true);
   });
 
   it('a watch answered 410 every time: one re-LIST at once, then the re-LISTs back off', async () => {
     await start({ backoffMs: { first: 200, max: 1_000 } });
-    await until(() => fake.openWatches() === 13, 'thirteen open watches');
+    await until(() => fake.openWatches() === 14, 'fourteen open watches');
     const expired = `${JSON.stringify({ type: 'ERROR', object: { kind: 'Status', apiVersion: 'v1', status: 'Failure', reason: 'Expired', code: 410, message: 'too old resource version' } })}\n`;
-    fake.fault('/apis/security.istio.io', { watch: true, body: expired });
+    fake.fault('/apis/security.istio.io/v1/peerauthentications', { watch: true, body: expired });
     fake.closeWatches();
     const before = lists().length;
     await settle(2_000);
@@ -228,8 +229,8 @@ describe('the live model', { timeout: 20_000 }, () => {
 
   it('a watch refused with 403 is a gap naming the watch verb until the watch is allowed again', async () => {
     const m = await start();
-    await until(() => fake.openWatches() === 13, 'thirteen open watches');
-    fake.fault('/apis/security.istio.io', {
+    await until(() => fake.openWatches() === 14, 'fourteen open watches');
+    fake.fault('/apis/security.istio.io/v1/peerauthentications', {
       status: 403,
       reason: 'Forbidden',
       message: 'peerauthentications.security.istio.io is forbidden: cannot watch',
@@ -246,7 +247,7 @@ describe('the live model', { timeout: 20_000 }, () => {
     expect(m.status().kinds.find((k) => k.name === 'peerauthentications.security.istio.io')?.healthy).toBe(
       false,
     );
-    fake.fault('/apis/security.istio.io', { watch: true, times: 0 });
+    fake.fault('/apis/security.istio.io/v1/peerauthentications', { watch: true, times: 0 });
     await until(() => m.snapshot().gaps.length === 0, 'the gap gone');
   });
 
@@ -313,6 +314,49 @@ describe('the live model', { timeout: 20_000 }, () => {
     } finally {
       stopLiveModels();
     }
+  });
+
+  it('without RBAC for AuthorizationPolicies the model syncs and its gap says authorization was not checked', async () => {
+    fake = paymentsCluster().fault('/apis/security.istio.io/v1/authorizationpolicies', {
+      status: 403,
+      reason: 'Forbidden',
+      message: 'authorizationpolicies.security.istio.io is forbidden',
+    });
+    const server = await fake.start();
+    const model = new ClusterModel(
+      createKubeApi({ kubeConfig: fake.kubeConfig(server) }),
+      new Watch(fake.kubeConfig(server)),
+      { backoffMs: { first: 50, max: 100 } },
+    );
+    model.start();
+    try {
+      expect(await model.whenSynced(10_000)).toBe(true);
+      expect(model.snapshot().gaps).toEqual([
+        {
+          source: 'authorizationpolicies.security.istio.io list (all namespaces)',
+          reason: expect.stringContaining('; AuthorizationPolicies were not checked'),
+          optional: true,
+        },
+      ]);
+      expect((await modelReadiness(() => model.status())()).ok).toBe(true);
+    } finally {
+      model.stop();
+    }
+  });
+
+  it('an AuthorizationPolicy created in the cluster reaches the model by its watch', async () => {
+    const m = await start();
+    await until(() => fake.openWatches() === 14, 'fourteen open watches');
+    fake.create({
+      apiVersion: 'security.istio.io/v1',
+      kind: 'AuthorizationPolicy',
+      metadata: { name: 'require-mtls', namespace: 'payments' },
+      spec: { action: 'DENY', rules: [{ from: [{ source: { notPrincipals: ['*'] } }] }] },
+    });
+    await until(
+      () => (m.snapshot().authorizationPolicies ?? []).some((p) => p.meta.name === 'require-mtls'),
+      'the policy in the model',
+    );
   });
 
   it('without RBAC for webhook configurations the model syncs, is ready, and its answers are complete', async () => {

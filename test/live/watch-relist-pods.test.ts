@@ -24,7 +24,7 @@ it('a pod changed while the watch version expired is told as MODIFIED by the re-
   });
   model.start();
   expect(await model.whenSynced(10_000)).toBe(true);
-  await until(() => fake.openWatches() === 13, 'watches not open', 10_000);
+  await until(() => fake.openWatches() === 14, 'watches not open', 10_000);
   const told: string[] = [];
   model.onObjectChange(({ type, before, after }) => {
     const object = (after ?? before)?.object as
@@ -40,7 +40,7 @@ it('a pod changed while the watch version expired is told as MODIFIED by the re-
       o.metadata.labels = { app: 'cron', 'sidecar.istio.io/inject': 'true' };
     });
   });
-  await until(() => lists() >= before + 13, 're-LISTs not made', 10_000);
+  await until(() => lists() >= before + 14, 're-LISTs not made', 10_000);
   await until(() => told.length > 0, 'the re-LIST told nothing', 5_000);
   expect(told.filter((t) => t.includes('/cron-0') || t.includes('/payments-0'))).toEqual([
     'MODIFIED legacy/cron-0',

@@ -6,6 +6,8 @@ import type { RawObject } from '../read-manifests.js';
 import type { Gap, MeshSnapshot } from '../types.js';
 import type { KubeApi } from './kube-api.js';
 import {
+  AUTHORIZATION_KIND,
+  authorizationRead,
   CA_SECRETS,
   type ClusterReadOptions,
   type CustomKind,
@@ -216,6 +218,7 @@ function kindSpecs(api: KubeApi, options: ModelOptions): KindSpec[] {
     covers: clusterWide(k.kind),
     notServed,
     ...(options.optional ? { optional: true } : {}),
+    ...(options.unchecked ? { unchecked: options.unchecked } : {}),
   });
   const specs: KindSpec[] = [
     {
@@ -282,6 +285,7 @@ function kindSpecs(api: KubeApi, options: ModelOptions): KindSpec[] {
     // No Gateway API installed: no waypoint can exist, nothing is left unchecked.
     custom(GATEWAY_KIND, 'empty'),
     ...WEBHOOK_KINDS.map((k) => custom(k, 'empty', webhookRead(k))),
+    custom(AUTHORIZATION_KIND, 'empty', authorizationRead),
     ...ISTIO_KINDS.map((k) => custom(k, notServedGap(k))),
   ];
   // The CA Secrets hold the CA's key: watched only on the same opt-in as the one-shot read, by name.

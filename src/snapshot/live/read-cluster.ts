@@ -102,7 +102,27 @@ export const WEBHOOK_KINDS = [
 export interface CustomReadOptions {
   readonly optional?: boolean;
   readonly convert?: (apiVersion: string) => Convert;
+  /** What a failure to read it leaves unchecked, said after the failure in its gap. */
+  readonly unchecked?: string;
 }
+
+/**
+ * AuthorizationPolicies: which calls arriving without a peer identity the servers deny
+ * (mesh/authorization.ts). A cross-check of the mTLS verdict: without the RBAC to list them the mTLS
+ * check is complete and the gap says that authorization was not checked; a cluster that does not
+ * serve them has none.
+ */
+export const AUTHORIZATION_KIND = {
+  group: 'security.istio.io',
+  plural: 'authorizationpolicies',
+  kind: 'AuthorizationPolicy',
+} as const;
+
+export const authorizationRead: CustomReadOptions = {
+  optional: true,
+  unchecked:
+    'AuthorizationPolicies were not checked: calls they deny to callers without mTLS may show as working',
+};
 
 /** A webhook configuration kind is read as a cross-check, reduced to what the analysis reads. */
 export const webhookRead = (k: (typeof WEBHOOK_KINDS)[number]): CustomReadOptions => ({
@@ -111,7 +131,11 @@ export const webhookRead = (k: (typeof WEBHOOK_KINDS)[number]): CustomReadOption
 });
 
 /** A custom resource the snapshot reads: Istio's kinds, Gateways and webhook configurations. */
-export type CustomKind = (typeof ISTIO_KINDS)[number] | typeof GATEWAY_KIND | (typeof WEBHOOK_KINDS)[number];
+export type CustomKind =
+  | (typeof ISTIO_KINDS)[number]
+  | typeof GATEWAY_KIND
+  | typeof AUTHORIZATION_KIND
+  | (typeof WEBHOOK_KINDS)[number];
 
 /** The gap of an Istio kind the API server does not serve (Istio not installed). */
 export const notServedGap = (k: (typeof ISTIO_KINDS)[number]): Gap => ({
@@ -148,6 +172,7 @@ export async function readClusterSnapshot(
     caSecrets,
     gateways,
     webhooks,
+    authorizationPolicies,
     ...istioObjects
   ] = await Promise.all([
     reader.list({ resource: 'namespaces', group: '', verb: 'list' }, liveAs('Namespace'), (c) =>
@@ -177,11 +202,12 @@ export async function readClusterSnapshot(
     // Not served: no Gateway API, so no waypoint; no gap (the waypoint check ran, on no Gateways).
     reader.listCustom(GATEWAY_KIND, customList(GATEWAY_KIND), 'empty'),
     Promise.all(WEBHOOK_KINDS.map((k) => reader.listCustom(k, customList(k), 'empty', webhookRead(k)))),
+    reader.listCustom(AUTHORIZATION_KIND, customList(AUTHORIZATION_KIND), 'empty', authorizationRead),
     ...ISTIO_KINDS.map((k) => reader.listCustom(k, customList(k), notServedGap(k))),
   ]);
 
   if (reader.everythingFailed()) {
-    const reasons = [...new Set(reader.gaps.map((g) => g.reason))];
+    const reasons = [...new Set(reader.failures)];
     throw new ClusterUnavailableError(
       `cannot read the cluster at ${api.server}: ${reasons.slice(0, 3).join('; ')}`,
     );
@@ -195,6 +221,7 @@ export async function readClusterSnapshot(
     ...caSecrets.flat(),
     ...gateways,
     ...webhooks.flat(),
+    ...authorizationPolicies,
     ...istioObjects.flat(),
   ];
   const building = performance.now();
@@ -212,6 +239,8 @@ export async function readClusterSnapshot(
 
 class Reader {
   readonly gaps: Gap[] = [];
+  /** Why each read failed, without what that leaves unchecked: the error when all of them did. */
+  readonly failures: string[] = [];
   /** Resources whose cluster-wide LIST failed. */
   private readonly failedEverywhere = new Set<string>();
   private attempted = 0;
@@ -277,7 +306,12 @@ class Reader {
       const result = await this.pages((c) => fetchPage(version, c), convert);
       if ('items' in result) return result.items;
       if (result.failure.kind !== 'not-found') {
-        this.record({ resource: k.plural, group: k.group, verb: 'list' }, result.failure, options.optional);
+        this.record(
+          { resource: k.plural, group: k.group, verb: 'list' },
+          result.failure,
+          options.optional,
+          options.unchecked,
+        );
         return [];
       }
     }
@@ -285,11 +319,17 @@ class Reader {
     return [];
   }
 
-  private record(target: ListTarget, failure: ApiFailure, optional = false): void {
+  private record(target: ListTarget, failure: ApiFailure, optional = false, unchecked?: string): void {
     const source = describeTarget(target);
     if (!target.namespace) this.failedEverywhere.add(target.resource);
     this.fatal++;
-    this.gaps.push({ source, reason: gapReason(failure, target), ...(optional ? { optional } : {}) });
+    const reason = gapReason(failure, target);
+    this.failures.push(reason);
+    this.gaps.push({
+      source,
+      reason: unchecked ? `${reason}; ${unchecked}` : reason,
+      ...(optional ? { optional } : {}),
+    });
   }
 
   private pages(

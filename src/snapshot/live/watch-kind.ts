@@ -42,6 +42,8 @@ export interface KindSpec {
    * its gap is an optional one.
    */
   readonly optional?: boolean;
+  /** What a failure to read it leaves unchecked, said after the failure in its gap. */
+  readonly unchecked?: string;
 }
 
 /**
@@ -441,7 +443,7 @@ export class KindWatcher {
     this.healthy = false;
     this.failure = {
       source: describeTarget(target),
-      reason: `${gapReason(failure, target)}${since}`,
+      reason: `${gapReason(failure, target)}${since}${this.spec.unchecked ? `; ${this.spec.unchecked}` : ''}`,
       ...(this.spec.optional ? { optional: true } : {}),
     };
     // An optional kind never holds the model back from its first sync.
