@@ -11,6 +11,7 @@ export type Written =
 // Kinds that act on calls as soon as they are written, and where the snapshot keeps them.
 const COLLECTIONS = {
   PeerAuthentication: 'peerAuthentications',
+  AuthorizationPolicy: 'authorizationPolicies',
   DestinationRule: 'destinationRules',
   ServiceEntry: 'serviceEntries',
   Sidecar: 'sidecars',

@@ -51,6 +51,7 @@ function entries(s: MeshSnapshot): Entry[] {
   for (const w of s.workloads) meta(w.kind, w);
   for (const svc of s.services) meta('Service', svc);
   for (const pa of s.peerAuthentications) meta('PeerAuthentication', pa);
+  for (const ap of s.authorizationPolicies ?? []) meta('AuthorizationPolicy', ap);
   for (const dr of s.destinationRules) meta('DestinationRule', dr);
   for (const se of s.serviceEntries) meta('ServiceEntry', se);
   for (const vs of s.virtualServices ?? []) meta('VirtualService', vs);

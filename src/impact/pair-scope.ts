@@ -87,7 +87,8 @@ export function pairScope(
 
   for (const c of changed) {
     if (c.role === MESH_CONFIG_ROLE) scope.everything.push(c);
-    else if (c.kind === 'PeerAuthentication') {
+    // An AuthorizationPolicy selects servers as a PeerAuthentication does (root namespace: every one).
+    else if (c.kind === 'PeerAuthentication' || c.kind === 'AuthorizationPolicy') {
       if (roots.has(c.namespace)) scope.everything.push(c);
       else namespaceTargets(c.namespace, c);
     } else if (c.kind === 'Namespace') {
