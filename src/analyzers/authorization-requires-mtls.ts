@@ -9,7 +9,7 @@ import type { TlsSource } from '../mesh/connectivity.js';
 import { AMBIENT_CLASS, type ResolvedMesh, SHARED_SIDECAR_CLASS } from '../mesh/resolve.js';
 import { formatSelector } from '../mesh/selectors.js';
 import { enableAutoMtls, type RemediationPlan, setPeerAuthenticationMode } from '../remediation/plans.js';
-import type { AuthorizationPolicy, Ref, Workload } from '../snapshot/types.js';
+import type { AuthorizationPolicy, Labels, Ref, Workload } from '../snapshot/types.js';
 import {
   affectedNamespaces,
   describeClients,
@@ -77,9 +77,83 @@ export const authorizationRequiresMtls: Analyzer = {
         }),
       );
     }
+    if (mesh.snapshot.workloads.length === 0) findings.push(...policyOnlyFindings(mesh));
     return findings;
   },
 };
+
+/**
+ * Policy-only input (a repository of policies, no workloads): where a PeerAuthentication DISABLE governs
+ * the workloads a policy selects, every call reaches them as plaintext (auto mTLS sends plaintext there,
+ * and mTLS would not be accepted), so a policy that needs an identity denies them all, whoever calls.
+ */
+function policyOnlyFindings(mesh: ResolvedMesh): Finding[] {
+  const findings: Finding[] = [];
+  const reported = new Set<string>();
+  const root = mesh.rootNamespace;
+  const withPolicies = [...new Set(mesh.snapshot.peerAuthentications.map((p) => p.meta.namespace))];
+  for (const policy of mesh.authorization.policies()) {
+    // A root-namespace policy selects in every namespace: judged where a policy could make them DISABLE.
+    const namespaces = policy.meta.namespace === root ? [root, ...withPolicies] : [policy.meta.namespace];
+    for (const ns of [...new Set(namespaces)]) {
+      const server = standIn(ns, policy.selector ?? {});
+      const decision = mesh.peerAuthentications.forWorkload(server).base;
+      if (decision.mode !== 'DISABLE') continue;
+      const denial = mesh.authorization.denialWithoutIdentity(server, undefined, 'sidecar');
+      const first = denial?.policies[0];
+      if (!denial || !first || reported.has(policyName(first))) continue;
+      reported.add(policyName(first));
+      const shown = denial.identityFields[0];
+      const pa = decision.policy;
+      const scope = policy.selector
+        ? `the workloads labelled ${formatSelector(policy.selector)}`
+        : 'the workloads';
+      findings.push(
+        finding({
+          code: 'authorization-requires-mtls',
+          severity: 'warning',
+          message: `${pa ? `PeerAuthentication ${pa.meta.namespace}/${pa.meta.name}` : 'A PeerAuthentication'} makes ${scope} in ${ns} DISABLE, so every call reaches them as plaintext, without a peer identity, and ${policyWords(denial)}: every call to them is denied (${denialSymptomWords}). The input has no workloads, so this is judged from the policies alone.`,
+          why: [...denial.policies.map((p) => scopeWords(mesh, p)), identityWords(denial)],
+          fix: 'Switch the PeerAuthentication to PERMISSIVE (or STRICT once every client has a sidecar) so that sidecar clients call with mTLS and their identity, or change the AuthorizationPolicy.',
+          resource: policyRef(first),
+          location: first.meta.source,
+          path: shown?.path ?? 'spec.rules',
+          related: pa
+            ? [{ kind: 'PeerAuthentication', namespace: pa.meta.namespace, name: pa.meta.name }]
+            : [],
+          namespaces: [ns],
+          remediations:
+            pa && pa.meta.namespace !== root
+              ? [setPeerAuthenticationMode(pa, 'PERMISSIVE')]
+              : ns !== root
+                ? [namespaceModeFix(mesh, ns, 'PERMISSIVE')]
+                : [],
+        }),
+      );
+    }
+  }
+  return findings;
+}
+
+const denialSymptomWords = '403 "RBAC: access denied" over HTTP, the connection closed at once over TCP';
+
+/** A server the policies alone describe: the labels a policy selects, in a namespace. */
+function standIn(namespace: string, labels: Labels): Workload {
+  return {
+    kind: 'Pod',
+    meta: { name: '(any workload)', namespace, labels: {}, annotations: {} },
+    podLabels: labels,
+    podAnnotations: {},
+    serviceAccount: 'default',
+    containerNames: [],
+    ports: [],
+    hostNetwork: false,
+    httpProbePorts: [],
+    proxy: 'sidecar',
+    proxyReason: 'judged from the policies alone',
+    podNames: [],
+  };
+}
 
 const OTHER_FIX =
   'or, if these callers are meant to get in without an identity, add a rule for them to the AuthorizationPolicy (by ipBlocks, say: then anyone from those addresses gets in)';

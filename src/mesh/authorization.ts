@@ -74,7 +74,8 @@ type Identity = 'none' | 'any';
 
 interface Context {
   readonly identity: Identity;
-  readonly port: number;
+  /** The container port called; undefined: not known (policies judged without workloads). */
+  readonly port: number | undefined;
   readonly enforcer: Enforcer;
   readonly action: 'ALLOW' | 'DENY';
 }
@@ -133,8 +134,9 @@ function portNumber(value: string): number | undefined {
 function portCondition(
   values: readonly string[] | undefined,
   notValues: readonly string[] | undefined,
-  port: number,
+  port: number | undefined,
 ): Tri {
+  if (port === undefined) return values || notValues ? undefined : true;
   const inList = (list: readonly string[]): Tri => {
     const ports = list.map(portNumber);
     if (ports.includes(port)) return true;
@@ -261,6 +263,11 @@ export class AuthorizationIndex {
     return this.byNamespace.size === 0;
   }
 
+  /** The enforced ALLOW and DENY policies, oldest first. */
+  policies(): AuthorizationPolicy[] {
+    return [...this.byNamespace.values()].flat().sort(byAge);
+  }
+
   /** The enforced ALLOW and DENY policies that apply to a workload (root namespace, then its own). */
   policiesFor(workload: Workload): WorkloadPolicies {
     if (this.byNamespace.size === 0) return NONE;
@@ -288,7 +295,7 @@ export class AuthorizationIndex {
    */
   denialWithoutIdentity(
     workload: Workload,
-    port: number,
+    port: number | undefined,
     enforcer: Enforcer,
   ): AuthorizationDenial | undefined {
     const policies = this.policiesFor(workload);
@@ -310,7 +317,7 @@ export class AuthorizationIndex {
 
 function decide(
   policies: WorkloadPolicies,
-  port: number,
+  port: number | undefined,
   enforcer: Enforcer,
 ): AuthorizationDenial | undefined {
   const withoutIdentity = deniedBy(policies, { identity: 'none', port, enforcer });
