@@ -39,7 +39,10 @@ export const strictPlaintextClients: Analyzer = {
       const hypothetical = group.every((f) => f.group.hypothetical);
       const clientNamespaces = affectedNamespaces(mesh, group, { includeTargets: false });
       const services = group.map((f) => f.target.ref);
-      const remediations = [...permissivePlans(mesh, group), ...portExceptions(mesh, first)];
+      // Accepting plaintext repairs nothing where the server's AuthorizationPolicies need a caller
+      // identity: the reset would become a 403. Then only giving the clients a proxy helps.
+      const denial = authorizationStillDenies(mesh, group);
+      const remediations = denial ? [] : [...permissivePlans(mesh, group), ...portExceptions(mesh, first)];
       // Only where the failing callers have no proxy at all: an ambient caller needs HBONE on the
       // server, not a sidecar of its own.
       // By group, not by failure: one group fails towards thousands of service ports.
@@ -127,7 +130,7 @@ export const strictPlaintextClients: Analyzer = {
                 ]
               : []),
           ],
-          fix: `${fixes.join('; ')}; while migrating, accept plaintext with PERMISSIVE or a port-level exception on a selector policy (keyed by the container port).${several}${uninjectable.length > 0 ? ` Callers in ${uninjectable.join(', ')} never get a sidecar (Istio's injector skips ${uninjectable.length > 1 ? 'those namespaces' : 'that namespace'}): keep the ports they call PERMISSIVE, or route them through an ingress gateway.` : ''}`,
+          fix: `${fixes.join('; ')}; ${denial ? `accepting plaintext (PERMISSIVE, a port exception) would not help: ${denial}, which a plaintext call does not carry, so the reset would become a 403` : 'while migrating, accept plaintext with PERMISSIVE or a port-level exception on a selector policy (keyed by the container port)'}.${several}${uninjectable.length > 0 ? ` Callers in ${uninjectable.join(', ')} never get a sidecar (Istio's injector skips ${uninjectable.length > 1 ? 'those namespaces' : 'that namespace'}): keep the ports they call PERMISSIVE, or route them through an ingress gateway.` : ''}`,
           resource,
           location: policy?.meta.source,
           path: policy ? 'spec.mtls.mode' : undefined,
@@ -143,6 +146,27 @@ export const strictPlaintextClients: Analyzer = {
 };
 
 /** The policies that made the failing backends STRICT, by name, each with the first backend it decided. */
+/**
+ * "AuthorizationPolicy shop/only-shop needs a caller identity (spec.rules[0].from[0].source.namespaces)"
+ * when every failing backend's policies would still deny the call once it is accepted as plaintext.
+ */
+function authorizationStillDenies(mesh: ResolvedMesh, group: readonly Failure[]): string | undefined {
+  if (mesh.authorization.isEmpty) return undefined;
+  let named: string | undefined;
+  for (const f of group)
+    for (const b of f.backends) {
+      const server = b.backend?.workload;
+      if (!server) return undefined;
+      const denial = mesh.authorization.denialWithoutIdentity(server, b.backend?.targetPort, 'sidecar');
+      if (!denial) return undefined;
+      named ??= denial.identityFields
+        .slice(0, 2)
+        .map((f) => `AuthorizationPolicy ${f.policy.meta.namespace}/${f.policy.meta.name} asks for ${f.path}`)
+        .join(' and ');
+    }
+  return named ? `${named}: a caller identity` : undefined;
+}
+
 function decidersOf(failures: readonly Failure[]): Map<string, BackendOutcome> {
   const deciders = new Map<string, BackendOutcome>();
   for (const f of failures)

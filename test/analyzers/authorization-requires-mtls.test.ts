@@ -6,13 +6,16 @@ import { describe, expect, it } from 'vitest';
 import { diagnose } from '../../src/engine/diagnose.js';
 import { buildMatrix } from '../../src/engine/matrix.js';
 import { ResolvedMesh } from '../../src/mesh/resolve.js';
+import { setPeerAuthenticationMode } from '../../src/remediation/plans.js';
 import { findingToJson } from '../../src/render/json.js';
+import type { PeerAuthentication } from '../../src/snapshot/types.js';
 import {
   app,
   authorizationPolicy,
   destinationRule,
   matrixOf,
   meshConfig,
+  meshOf,
   namespace,
   peerAuthentication,
   snapshotOf,
@@ -72,21 +75,25 @@ describe('authorization-requires-mtls', () => {
     expect(pair).toMatchObject({ outcome: 'fail', reason: 'authorization-requires-mtls' });
   });
 
-  it('(B) the STRICT fix "Switch to PERMISSIVE" and the port exception repair nothing the policy still denies', () => {
+  it('(B) the STRICT finding offers no PERMISSIVE or port exception where the policy still denies plaintext, and says why', () => {
     const yaml = manifest('strict-with-namespaces.yaml');
     expect(findingsOf(yaml, 'authorization-requires-mtls')).toEqual([]);
+    const [f] = findingsOf(yaml, 'strict-plaintext-clients');
     const ids = planIds(yaml, 'strict-plaintext-clients');
-    const permissive = plan(
-      yaml,
-      'strict-plaintext-clients',
-      'set-mode-permissive:PeerAuthentication/shop/default',
+    expect(
+      ids.filter((id) => id.startsWith('set-mode-permissive') || id.startsWith('port-exception')),
+    ).toEqual([]);
+    expect(f?.fix).toContain(
+      'accepting plaintext (PERMISSIVE, a port exception) would not help: AuthorizationPolicy shop/',
+    );
+    expect(f?.fix).toContain('so the reset would become a 403');
+    // What those plans would do: a PERMISSIVE namespace policy repairs nothing the policy denies.
+    const permissive = setPeerAuthenticationMode(
+      meshOf(yaml).snapshot.peerAuthentications.find((p) => p.meta.name === 'default') as PeerAuthentication,
+      'PERMISSIVE',
     );
     expect(callsChangedBy(permissive, yaml)).toMatchObject({ repaired: [], broken: [] });
-    const exception = ids.find((id) => id.startsWith('port-exception:')) as string;
-    expect(callsChangedBy(plan(yaml, 'strict-plaintext-clients', exception), yaml)).toMatchObject({
-      repaired: [],
-    });
-    // Without the policy, the same plan does repair the call.
+    // Without the policy, the PERMISSIVE plan is offered and does repair the call.
     const withoutPolicy = yaml.split(
       '---\napiVersion: security.istio.io/v1\nkind: AuthorizationPolicy',
     )[0] as string;
