@@ -12,6 +12,7 @@ import { describeObject, invalid, LeftOutObjects } from './invalid-object.js';
 import { invalidName, invalidNamespace, quote } from './k8s-names.js';
 import {
   configMapRevision,
+  injectorRevision,
   type MeshConfigSource,
   meshConfigsIstiodReads,
   operatorRevision,
@@ -149,7 +150,9 @@ export function buildSnapshot(raws: readonly RawObject[], options: BuildOptions 
   const virtualServices: VirtualService[] = [];
   const certificates: CertificateSource[] = [];
   const meshLayers: MeshLayer[] = [];
-  let injector: InjectorConfig = { rewriteAppHTTPProbe: true };
+  // The injector's values, like the mesh config, are the default revision's (a canary's
+  // istio-sidecar-injector-<rev> injects only the pods of that revision).
+  const injectors: MeshConfigSource<InjectorConfig>[] = [];
   const injectionWebhooks: InjectionWebhook[] = [];
   const admissionWebhooks: AdmissionWebhook[] = [];
   const authorizationPolicies: AuthorizationPolicy[] = [];
@@ -295,7 +298,13 @@ export function buildSnapshot(raws: readonly RawObject[], options: BuildOptions 
           });
         },
         onInjector: (config) => {
-          injector = config;
+          injectors.push({
+            kind,
+            namespace: m.namespace,
+            name: m.name,
+            revision: injectorRevision(m.name),
+            config,
+          });
         },
         onCertificate: (cert) => certificates.push(cert),
       });
@@ -343,6 +352,9 @@ export function buildSnapshot(raws: readonly RawObject[], options: BuildOptions 
   });
   const mesh = meshConfigsIstiodReads(meshLayers, options.istioNamespace);
   const meshConfig = mesh.read.reduce((current, layer) => layer.config(current), DEFAULT_MESH_CONFIG);
+  const injector = meshConfigsIstiodReads(injectors, options.istioNamespace).read.at(-1)?.config ?? {
+    rewriteAppHTTPProbe: true,
+  };
   return {
     namespaces: [...namespaces.values()],
     workloads,

@@ -22,6 +22,12 @@ export function configMapRevision(name: string): string {
   return name === 'istio' ? DEFAULT_REVISION : name.slice('istio-'.length);
 }
 
+/** `istio-sidecar-injector` → the default revision, `istio-sidecar-injector-R` → R. */
+export function injectorRevision(name: string): string {
+  const base = 'istio-sidecar-injector';
+  return name === base ? DEFAULT_REVISION : name.slice(base.length + 1);
+}
+
 /** An IstioOperator writes the ConfigMap of its spec.revision; `default` is the default revision. */
 export function operatorRevision(revision: unknown): string {
   return typeof revision === 'string' && revision !== 'default' ? revision : DEFAULT_REVISION;

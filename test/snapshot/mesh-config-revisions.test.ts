@@ -22,6 +22,21 @@ const sourceOf = (yaml: string) => {
   return [meshConfig.source?.name, meshConfig.enableAutoMtls];
 };
 
+describe("the injector's values are the default revision's too", () => {
+  const injector = (name: string, rewrite: boolean) =>
+    `---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: ${name}, namespace: istio-system}\ndata:\n  values: '{"sidecarInjectorWebhook": {"rewriteAppHTTPProbe": ${rewrite}}}'\n`;
+  const rewrites = (yaml: string) => snapshotOf(yaml).injector.rewriteAppHTTPProbe;
+
+  it("a canary's istio-sidecar-injector-<rev> beside the default one changes nothing, in either order", () => {
+    const stable = injector('istio-sidecar-injector', true);
+    const canary = injector('istio-sidecar-injector-1-24', false);
+    expect(rewrites(stable + canary)).toBe(true);
+    expect(rewrites(canary + stable)).toBe(true);
+    // Revisions only: a revision's values are the injector's.
+    expect(rewrites(canary)).toBe(false);
+  });
+});
+
 describe('which mesh ConfigMap the snapshot takes', () => {
   it("a revision's istio-<rev> beside istio changes nothing, in either order", () => {
     expect(sourceOf(DEFAULT + CANARY)).toEqual(['istio', true]);
