@@ -675,20 +675,18 @@ export function restartIstiodThenWorkloads(namespace: string): RemediationPlan {
     target,
     manual: true,
     kubectl: [
-      kubectl('rollout', 'restart', 'deployment', 'istiod', '-n', 'istio-system'),
-      kubectl(
-        'wait',
-        '--for=condition=ready',
-        'pod',
-        '-l',
-        'app=istiod',
-        '-n',
-        'istio-system',
-        '--timeout=60s',
-      ),
+      ...restartIstiod('istio-system'),
       kubectl('rollout', 'restart', 'deployment', '-n', namespace),
     ].join('\n'),
   };
+}
+
+/** Restart istiod and wait until it is ready: the first steps of re-issuing certificates. */
+function restartIstiod(namespace: string): string[] {
+  return [
+    kubectl('rollout', 'restart', 'deployment', 'istiod', '-n', namespace),
+    kubectl('wait', '--for=condition=ready', 'pod', '-l', 'app=istiod', '-n', namespace, '--timeout=60s'),
+  ];
 }
 
 /**
@@ -718,17 +716,7 @@ export function rotateCaThenRestart(
     manual: true,
     kubectl: [
       `# First put the new CA into Secret ${istioNamespace}/${caSecret} (ca-cert.pem, ca-key.pem, cert-chain.pem, root-cert.pem): a restart alone reloads the expired one.`,
-      kubectl('rollout', 'restart', 'deployment', 'istiod', '-n', istioNamespace),
-      kubectl(
-        'wait',
-        '--for=condition=ready',
-        'pod',
-        '-l',
-        'app=istiod',
-        '-n',
-        istioNamespace,
-        '--timeout=60s',
-      ),
+      ...restartIstiod(istioNamespace),
       ...restarts,
     ].join('\n'),
   };

@@ -1,11 +1,12 @@
 // The CI jobs in docs/ are valid YAML, and every `mtls-doctor diff` they run is a valid invocation: run
 // through the real CLI in a git checkout shaped like the documented one.
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { gitIn } from '../helpers/git-repo.js';
 import { runCli } from '../helpers/run-cli.js';
 
 const TASKS = 'test/fixtures/istio-io-tasks';
@@ -54,17 +55,7 @@ function diffArgvs(lines: readonly string[]): string[][] {
 
 describe('CI jobs in docs/', () => {
   const repo = mkdtempSync(join(tmpdir(), 'mtls-doctor-ci-'));
-  const git = (...args: string[]) =>
-    execFileSync('git', args, {
-      cwd: repo,
-      env: {
-        ...process.env,
-        GIT_AUTHOR_NAME: 't',
-        GIT_AUTHOR_EMAIL: 't@example.com',
-        GIT_COMMITTER_NAME: 't',
-        GIT_COMMITTER_EMAIL: 't@example.com',
-      },
-    });
+  const git = gitIn(repo);
   beforeAll(() => {
     // The base branch locks nothing down; the pull request makes foo STRICT.
     mkdirSync(join(repo, 'deploy', 'mesh'), { recursive: true });

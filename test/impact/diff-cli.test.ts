@@ -1,9 +1,9 @@
 // `mtls-doctor diff` through the real CLI: every output format, exit codes, --what-if, --base-ref.
-import { execFileSync } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { gitIn } from '../helpers/git-repo.js';
 import { runCli } from '../helpers/run-cli.js';
 
 const TASKS = 'test/fixtures/istio-io-tasks';
@@ -297,17 +297,7 @@ describe('mtls-doctor diff --what-if beyond PeerAuthentication modes', () => {
 describe('mtls-doctor diff --base-ref', () => {
   const repo = mkdtempSync(join(tmpdir(), 'mtls-doctor-diff-git-'));
   afterAll(() => rmSync(repo, { recursive: true, force: true }));
-  const git = (...args: string[]) =>
-    execFileSync('git', args, {
-      cwd: repo,
-      env: {
-        ...process.env,
-        GIT_AUTHOR_NAME: 't',
-        GIT_AUTHOR_EMAIL: 't@example.com',
-        GIT_COMMITTER_NAME: 't',
-        GIT_COMMITTER_EMAIL: 't@example.com',
-      },
-    });
+  const git = gitIn(repo);
 
   it('reads the -f paths at the ref; locations name the working-tree file', async () => {
     mkdirSync(join(repo, 'mesh'));

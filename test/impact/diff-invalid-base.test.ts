@@ -1,12 +1,12 @@
 // An object of the base the analysis cannot read (a PeerAuthentication `mode: STRCT` the pull request
 // fixes) is left out of the base and named there, `base at REF: file:line`: the diff runs, the fixed
 // object reads as added, and nothing about the change goes unchecked. The -f side stays strict.
-import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { EXIT } from '../../commands/main.js';
+import { gitIn } from '../helpers/git-repo.js';
 import { app, namespace, peerAuthentication } from '../helpers/mesh.js';
 import { runCli } from '../helpers/run-cli.js';
 
@@ -60,17 +60,7 @@ describe('an invalid object in the base', () => {
     const repo = join(dir, 'repo');
     write('repo/mesh/apps.yaml', APPS);
     write('repo/mesh/pa.yaml', TYPO);
-    const git = (...args: string[]) =>
-      execFileSync('git', args, {
-        cwd: repo,
-        env: {
-          ...process.env,
-          GIT_AUTHOR_NAME: 't',
-          GIT_AUTHOR_EMAIL: 't@example.com',
-          GIT_COMMITTER_NAME: 't',
-          GIT_COMMITTER_EMAIL: 't@example.com',
-        },
-      });
+    const git = gitIn(repo);
     git('init', '-q', '-b', 'main');
     git('add', '.');
     git('commit', '-qm', 'typo');

@@ -1,11 +1,11 @@
 // `diff --base-ref` reads committed symbolic links as links: a manifest folder of links to shared files
 // is the same base as its working tree, and a link leading out of the repository is named.
-import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { EXIT } from '../../commands/main.js';
+import { gitIn } from '../helpers/git-repo.js';
 import { app, namespace, peerAuthentication } from '../helpers/mesh.js';
 import { runCli } from '../helpers/run-cli.js';
 
@@ -13,17 +13,7 @@ const NOW = new Date('2026-11-29T00:00:00Z');
 
 function repository() {
   const repo = mkdtempSync(join(tmpdir(), 'mtls-doctor-git-links-'));
-  const git = (...args: string[]) =>
-    execFileSync('git', args, {
-      cwd: repo,
-      env: {
-        ...process.env,
-        GIT_AUTHOR_NAME: 't',
-        GIT_AUTHOR_EMAIL: 't@example.com',
-        GIT_COMMITTER_NAME: 't',
-        GIT_COMMITTER_EMAIL: 't@example.com',
-      },
-    });
+  const git = gitIn(repo);
   const write = (path: string, text: string) => {
     mkdirSync(join(repo, path, '..'), { recursive: true });
     writeFileSync(join(repo, path), text);
