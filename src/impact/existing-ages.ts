@@ -3,7 +3,7 @@
 // compareByAge), and the API server keeps an object's timestamp through every update and stamps a new
 // one when it is created. So an object the base already holds keeps the base's age, whatever the
 // after side says or omits (files of a pull request carry none), and only the objects the change adds
-// are the newest. Without this, a base and a pull request read from files tie on age and names decide:
+// are the newest, whatever timestamp their files carry. Without this, a base and a pull request read from files tie on age and names decide:
 // a new `aa-permissive` would win over an existing `zz-strict`.
 import type { MeshSnapshot, ObjectMeta } from '../snapshot/types.js';
 
@@ -31,11 +31,16 @@ function identity(meta: ObjectMeta): string {
 }
 
 function withAge<T extends Meta>(object: T, existing: ObjectMeta | undefined): T {
-  if (!existing) return object;
+  const { creationTimestamp, existedBefore, ...meta } = object.meta;
+  if (!existing) {
+    // Created by the change: the API server stamps it then, whatever timestamp its file carries (an
+    // exported object renamed or moved keeps its old one), so it is the newest.
+    if (creationTimestamp === undefined && existedBefore === undefined) return object;
+    return { ...object, meta };
+  }
   const age = existing.creationTimestamp
     ? { creationTimestamp: existing.creationTimestamp }
     : { existedBefore: true as const };
-  const { creationTimestamp, existedBefore, ...meta } = object.meta;
   if (creationTimestamp === age.creationTimestamp && existedBefore === age.existedBefore) return object;
   return { ...object, meta: { ...meta, ...age } };
 }

@@ -431,7 +431,7 @@ function readMeta(raw: RawObject, kind: string): ObjectMeta {
     namespace: kind === 'Namespace' ? '' : (m.namespace ?? 'default'),
     labels: m.labels ?? {},
     annotations: m.annotations ?? {},
-    creationTimestamp: m.creationTimestamp,
+    creationTimestamp: m.creationTimestamp ?? undefined,
     resourceVersion: m.resourceVersion,
     source: raw.location,
   };

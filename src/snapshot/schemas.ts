@@ -10,7 +10,8 @@ export const metadataSchema = z.object({
   namespace: z.string().optional(),
   labels,
   annotations: labels,
-  creationTimestamp: z.union([z.string(), z.date().transform((d) => d.toISOString())]).optional(),
+  // kubectl's and kustomize's output write `creationTimestamp: null` for an object not yet created.
+  creationTimestamp: z.union([z.string(), z.date().transform((d) => d.toISOString())]).nullish(),
   resourceVersion: z.coerce.string().optional(),
   ownerReferences: z.array(z.object({ kind: z.string(), name: z.string() })).nullish(),
 });

@@ -28,6 +28,29 @@ describe('objects the base holds are older than those the change adds', () => {
     );
   });
 
+  it('an exported policy renamed in the change is created anew: the timestamp its file keeps is not its age', () => {
+    const older = peerAuthentication('b', 'a-permissive', 'PERMISSIVE', { created: '2021-01-01T00:00:00Z' });
+    const strict = peerAuthentication('b', 'b-strict', 'STRICT', { created: '2022-01-01T00:00:00Z' });
+    const renamed = older.replace('name: a-permissive', 'name: z-permissive');
+    const result = impact(
+      snapshotOf(withPlaintextCaller + older + strict),
+      snapshotOf(withPlaintextCaller + renamed + strict),
+      { now: NOW },
+    );
+    // z-permissive is the newest once created: b-strict (2022) wins and the plaintext call breaks.
+    expect(names(result.broken)).toEqual(['legacy/plain → b/server:80']);
+  });
+
+  it("kubectl's `creationTimestamp: null` reads as no timestamp, not as an invalid object", () => {
+    const snapshot = snapshotOf(
+      peerAuthentication('b', 'p', 'STRICT').replace(
+        'namespace: b',
+        'namespace: b\n  creationTimestamp: null',
+      ),
+    );
+    expect(snapshot.peerAuthentications[0]?.meta.creationTimestamp).toBeUndefined();
+  });
+
   it('a new DestinationRule for the same host merges under the existing one: its DISABLE breaks nothing', () => {
     const base =
       mesh +
