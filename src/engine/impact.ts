@@ -25,6 +25,8 @@ export type PairSide = Pick<MatrixPair, 'outcome' | 'client' | 'server' | 'reaso
 export interface NewPair extends MatrixPair {
   /** Changed objects whose scope covers this pair, the most specific first. */
   readonly causes: readonly ChangedObject[];
+  /** In newFailing: the client is one the change adds (not only the service port it calls). */
+  readonly newClient?: boolean;
 }
 
 /** A pair on both sides of the change: as it is after, with how it was before. */
@@ -317,6 +319,7 @@ class PairComparison {
                 to,
                 ...side(b),
                 causes,
+                newClient: !was,
               });
             continue;
           }

@@ -2,7 +2,7 @@
 // shown on the request before anyone approves, and by `mtls-doctor fix` before --apply.
 import { blockingGaps, type Diagnosis } from '../engine/diagnose.js';
 import { impact } from '../engine/impact.js';
-import { impactSummaryLines, openedErrors } from '../render/diff-summary.js';
+import { breakCount, impactSummaryLines, openedErrors } from '../render/diff-summary.js';
 import type { MeshSnapshot } from '../snapshot/types.js';
 import { snapshotWith, type Written } from './apply-object.js';
 
@@ -48,7 +48,8 @@ export function planImpact(
   return {
     computed: true,
     lines: impactSummaryLines(result, { examples: 3 }),
-    breaks: result.counts.broken,
+    // A call the change adds that fails (a Service it re-creates) stops an approval as a break does.
+    breaks: breakCount(result),
     repairs: result.counts.repaired,
     opensErrors: openedErrors(result).length,
   };

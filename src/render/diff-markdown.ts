@@ -41,10 +41,14 @@ export function renderImpactMarkdown(result: ImpactResult, extras: ImpactExtras 
     );
   else if (gaps.length > 0)
     out.push(
-      `:warning: **Breaks nothing in what could be read**, repairs ${counts.repaired} call(s); the comparison is incomplete.`,
+      `:warning: **Breaks nothing in what could be read**, repairs ${counts.repaired} call(s)${newFailingText(result, 0)}; the comparison is incomplete.`,
       '',
     );
-  else out.push(`:white_check_mark: **Breaks nothing**, repairs ${counts.repaired} call(s).`, '');
+  else
+    out.push(
+      `:white_check_mark: **Breaks nothing**, repairs ${counts.repaired} call(s)${newFailingText(result, 0)}.`,
+      '',
+    );
   if (gaps.length > 0)
     out.push('#### Could not check', '', ...gaps.map((g) => `- ${cell(g.source)}: ${cell(g.reason)}`), '');
   if (extras.notes?.length) out.push('#### Notes', '', ...extras.notes.map((n) => `- ${cell(n)}`), '');

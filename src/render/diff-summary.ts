@@ -30,20 +30,34 @@ export function impactSummaryLines(result: ImpactResult, options: { examples?: n
   return lines;
 }
 
-/** ", 2 new calls fail from the start (legacy/batch → shop/orders:80, …)", or nothing. */
+/**
+ * ", 2 new calls fail from the start (legacy/batch → shop/orders:80, …)", with how many of them fail
+ * as their client's calls already did (not counted as breaks), or nothing.
+ */
 export function newFailingText(result: ImpactResult, max = 2): string {
   const n = result.counts.newFailing;
-  return n > 0
-    ? `, ${n} new ${n === 1 ? 'call fails' : 'calls fail'} from the start${examples(result.newFailing, n, max)}`
-    : '';
+  if (n === 0) return '';
+  const known = n - newFailingNews(result);
+  const note =
+    known > 0 ? `; ${known} of them as the client's other calls already fail, not counted as breaks` : '';
+  return `, ${n} new ${n === 1 ? 'call fails' : 'calls fail'} from the start${examples(result.newFailing, n, max)}${note}`;
 }
 
 /**
- * Calls the change makes fail: broken ones, and the new ones that fail from the start (a client added
- * that cannot call what it will call). Either stops a CI gate.
+ * Calls the change makes fail, which stop a CI gate: broken ones, and new ones that fail as news: the
+ * client is one the change adds (it cannot call what it will call), or the failure opens an error
+ * finding. An existing client failing towards a new service port as it already fails towards others
+ * is listed, not counted: that failure was there all along (its finding is only reworded).
  */
 export function breakCount(result: ImpactResult): number {
-  return result.counts.broken + result.counts.newFailing;
+  return result.counts.broken + newFailingNews(result);
+}
+
+function newFailingNews(result: ImpactResult): number {
+  // Past the listed pairs the rest is unknown: all of them count.
+  if (result.newFailing.length < result.counts.newFailing) return result.counts.newFailing;
+  const opened = new Set(openedErrorCodes(result));
+  return result.newFailing.filter((p) => p.newClient || opened.has(p.reason)).length;
 }
 
 /** The error-level findings a change opens: breakage that is not a call between workloads. */

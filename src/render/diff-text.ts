@@ -122,9 +122,9 @@ export function renderImpactText(
           )
         : incomplete
           ? c.magenta(
-              `breaks nothing in what could be read, repairs ${result.counts.repaired} call(s); the comparison is incomplete (see "Could not check")`,
+              `breaks nothing in what could be read, repairs ${result.counts.repaired} call(s)${newFailingText(result, 0)}; the comparison is incomplete (see "Could not check")`,
             )
-          : c.green(`breaks nothing, repairs ${result.counts.repaired} call(s)`);
+          : c.green(`breaks nothing, repairs ${result.counts.repaired} call(s)${newFailingText(result, 0)}`);
   out.push(
     `${verdict} ${c.dim(`(${result.changed.length} object(s) changed, ${result.pairsCompared} pairs compared)`)}`,
   );

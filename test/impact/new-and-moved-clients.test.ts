@@ -8,6 +8,8 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { impact } from '../../src/engine/impact.js';
 import { movedClients } from '../../src/impact/moved-clients.js';
+import { planImpact } from '../../src/impact/plan-impact.js';
+import { breakCount, impactSummaryLines } from '../../src/render/diff-summary.js';
 import { app, namespace, peerAuthentication, snapshotOf } from '../helpers/mesh.js';
 import { runCli } from '../helpers/run-cli.js';
 
@@ -86,6 +88,47 @@ describe('a new pair that fails', () => {
       causes: [{ kind: 'Deployment', namespace: 'legacy', name: 'batch', change: 'added' }],
     });
     expect(result.counts).toEqual({ broken: 0, repaired: 0, newFailing: 1 });
+  });
+
+  it('a service port added where an existing client already fails the same way is listed, not a break', () => {
+    // legacy/plain already cannot call b/server (STRICT); the change adds b/other beside it.
+    const result = impact(snapshotOf(base), snapshotOf(base + app('b', 'other')), { now: NOW });
+    expect(calls(result.newFailing)).toEqual(['legacy/plain → b/other:80']);
+    expect(result.newFailing[0]?.newClient).toBe(false);
+    expect(breakCount(result)).toBe(0);
+    expect(impactSummaryLines(result)[0]).toContain(
+      "1 new call fails from the start (legacy/plain → b/other:80); 1 of them as the client's other calls already fail, not counted as breaks",
+    );
+    // A client the change adds is news: it counts.
+    const withClient = impact(snapshotOf(base), snapshotOf(added), { now: NOW });
+    expect(withClient.newFailing[0]?.newClient).toBe(true);
+    expect(breakCount(withClient)).toBe(1);
+  });
+
+  it('a plan that re-creates a Service plaintext clients cannot reach stops an approval as a break does', () => {
+    // A change alert's revert of a deleted Service: b/server's pods are there, its Service is not.
+    const [deployment] = app('b', 'server').split('---\napiVersion: v1\nkind: Service');
+    const live = snapshotOf(
+      namespace('b') +
+        peerAuthentication('b', 'default', 'STRICT') +
+        namespace('legacy', 'none') +
+        client('legacy', 'plain') +
+        deployment,
+    );
+    const effect = planImpact(
+      live,
+      {
+        object: {
+          apiVersion: 'v1',
+          kind: 'Service',
+          metadata: { name: 'server', namespace: 'b' },
+          spec: { selector: { app: 'server' }, ports: [{ name: 'http', port: 80, targetPort: 8080 }] },
+        },
+      },
+      { now: NOW },
+    );
+    expect(effect.lines[0]).toContain('1 new call fails from the start (legacy/plain → b/server:80)');
+    expect(effect.breaks).toBe(1);
   });
 
   it('a client added with a sidecar fails nothing', () => {

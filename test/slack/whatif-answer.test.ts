@@ -19,8 +19,9 @@ vi.mock('../../src/engine/impact.js', () => {
     impact: () => ({
       broken: pairs,
       repaired: pairs,
+      newFailing: [],
       findings: { opened: [], resolved: [], reworded: [] },
-      counts: { broken: pairs.length, repaired: pairs.length },
+      counts: { broken: pairs.length, repaired: pairs.length, newFailing: 0 },
     }),
   };
 });
