@@ -3,7 +3,7 @@
 // what it *is*: moving YAML around changes nothing. Each change names a Kubernetes object (design.md
 // §2, `changed: [resource]`), with the part that changed in fields of its own.
 import { pushTo } from '../mesh/multi-map.js';
-import type { MeshSnapshot, Ref, SourceLocation } from '../snapshot/types.js';
+import type { InjectorConfig, MeshConfig, MeshSnapshot, Ref, SourceLocation } from '../snapshot/types.js';
 
 export type ChangeKind = 'added' | 'removed' | 'modified';
 
@@ -15,6 +15,8 @@ export interface ChangedPart {
   readonly role?: string;
   /** The webhook of a webhook configuration. */
   readonly webhook?: string;
+  /** The revision whose istiod reads this mesh or injector config, when it is not the config checked. */
+  readonly revision?: string;
 }
 
 export interface ChangedObject extends Ref, ChangedPart {
@@ -77,26 +79,17 @@ function entries(s: MeshSnapshot): Entry[] {
       location: webhook.source,
     });
   }
-  // Which object holds the config (a ConfigMap, an IstioOperator) is content: findings name it.
-  const { source, meshText: _text, ...mesh } = s.meshConfig;
-  out.push({
-    // Without one, Istio's defaults stand for the ConfigMap istiod reads.
-    ...holder(source, { kind: 'ConfigMap', namespace: s.meshConfig.rootNamespace, name: 'istio' }, 'mesh'),
-    role: MESH_CONFIG_ROLE,
-    value: { ...mesh, origin: origin(source) },
-    location: source?.location,
-  });
-  const { source: injectorSource, ...injector } = s.injector;
-  out.push({
-    ...holder(
-      injectorSource,
-      { kind: 'ConfigMap', namespace: s.meshConfig.rootNamespace, name: 'istio-sidecar-injector' },
-      'values',
-    ),
-    role: INJECTOR_CONFIG_ROLE,
-    value: { ...injector, origin: origin(injectorSource) },
-    location: injectorSource?.location,
-  });
+  // Without one, Istio's defaults stand for the ConfigMaps istiod reads.
+  const root = s.meshConfig.rootNamespace;
+  out.push(meshEntry(s.meshConfig, { kind: 'ConfigMap', namespace: root, name: 'istio' }));
+  out.push(injectorEntry(s.injector, { kind: 'ConfigMap', namespace: root, name: 'istio-sidecar-injector' }));
+  // Other revisions' configs change no pair the model judges, but a change to one is a change (their
+  // workloads' gap says what it may do: snapshot/revision-configs.ts).
+  for (const { revision, meshConfig, injector } of s.otherRevisions ?? []) {
+    const named = (name: string) => ({ kind: 'ConfigMap', namespace: root, name: `${name}-${revision}` });
+    if (meshConfig) out.push({ ...meshEntry(meshConfig, named('istio')), revision });
+    if (injector) out.push({ ...injectorEntry(injector, named('istio-sidecar-injector')), revision });
+  }
   for (const c of s.certificates)
     out.push({
       kind: c.owner.kind,
@@ -108,6 +101,27 @@ function entries(s: MeshSnapshot): Entry[] {
       location: c.location,
     });
   return out;
+}
+
+// Which object holds the config (a ConfigMap, an IstioOperator) is content: findings name it.
+function meshEntry(config: MeshConfig, otherwise: Ref): Entry {
+  const { source, meshText: _text, ...mesh } = config;
+  return {
+    ...holder(source, otherwise, 'mesh'),
+    role: MESH_CONFIG_ROLE,
+    value: { ...mesh, origin: origin(source) },
+    location: source?.location,
+  };
+}
+
+function injectorEntry(config: InjectorConfig, otherwise: Ref): Entry {
+  const { source, ...injector } = config;
+  return {
+    ...holder(source, otherwise, 'values'),
+    role: INJECTOR_CONFIG_ROLE,
+    value: { ...injector, origin: origin(source) },
+    location: source?.location,
+  };
 }
 
 /** The object holding a setting (or, read from none, the one it would be read from), and its key. */
@@ -192,7 +206,7 @@ function isPlain(value: object): boolean {
 // of it, not a removal and an addition.
 const identity = (e: Entry) =>
   e.role === MESH_CONFIG_ROLE || e.role === INJECTOR_CONFIG_ROLE
-    ? e.role
+    ? `${e.role}\u0000${e.revision ?? ''}`
     : [e.kind, e.namespace, e.name, e.key ?? '', e.role ?? '', e.webhook ?? ''].join('\u0000');
 
 /** Entries by identity; copies of one object (the model keeps them all) stay together, in order. */
@@ -229,7 +243,7 @@ export function changedObjects(before: MeshSnapshot, after: MeshSnapshot): Chang
   );
 }
 
-function refOf({ kind, namespace, name, key, role, webhook }: Entry) {
+function refOf({ kind, namespace, name, key, role, webhook, revision }: Entry) {
   return {
     kind,
     namespace,
@@ -237,6 +251,7 @@ function refOf({ kind, namespace, name, key, role, webhook }: Entry) {
     ...(key ? { key } : {}),
     ...(role ? { role } : {}),
     ...(webhook ? { webhook } : {}),
+    ...(revision !== undefined ? { revision } : {}),
   };
 }
 

@@ -86,7 +86,9 @@ export function pairScope(
   };
 
   for (const c of changed) {
-    if (c.role === MESH_CONFIG_ROLE) scope.everything.push(c);
+    // Another revision's mesh config is not the model's: its workloads' gap speaks for it.
+    if (c.role === MESH_CONFIG_ROLE && c.revision === undefined) scope.everything.push(c);
+    else if (c.role === MESH_CONFIG_ROLE) continue;
     // An AuthorizationPolicy selects servers as a PeerAuthentication does (root namespace: every one).
     else if (c.kind === 'PeerAuthentication' || c.kind === 'AuthorizationPolicy') {
       if (roots.has(c.namespace)) scope.everything.push(c);

@@ -22,6 +22,7 @@ function refJson(c: ChangedObject) {
     ...(c.key ? { key: c.key } : {}),
     ...(c.role ? { role: c.role } : {}),
     ...(c.webhook ? { webhook: c.webhook } : {}),
+    ...(c.revision !== undefined ? { revision: c.revision } : {}),
     change: c.change,
     ...(c.location ? { location: c.location } : {}),
   };

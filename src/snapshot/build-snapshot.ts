@@ -22,6 +22,7 @@ import { podHasSidecar, podIsFinished, podOwner } from './pod-owner.js';
 import { httpProbePorts } from './probe-ports.js';
 import { decideProxy, webhooksSelectingNamespace } from './proxy-status.js';
 import type { RawObject } from './read-manifests.js';
+import { revisionConfigGaps } from './revision-configs.js';
 import {
   authorizationPolicySpecSchema,
   configMapDataSchema,
@@ -59,6 +60,7 @@ import {
   type NamespaceInfo,
   type ObjectMeta,
   type PeerAuthentication,
+  type RevisionConfig,
   type Service,
   type ServiceEntry,
   type SidecarResource,
@@ -351,10 +353,10 @@ export function buildSnapshot(raws: readonly RawObject[], options: BuildOptions 
     return toWorkload(p, labels, webhooks, selecting);
   });
   const mesh = meshConfigsIstiodReads(meshLayers, options.istioNamespace);
-  const meshConfig = mesh.read.reduce((current, layer) => layer.config(current), DEFAULT_MESH_CONFIG);
-  const injector = meshConfigsIstiodReads(injectors, options.istioNamespace).read.at(-1)?.config ?? {
-    rewriteAppHTTPProbe: true,
-  };
+  const meshConfig = layered(mesh.read);
+  const injectorSources = meshConfigsIstiodReads(injectors, options.istioNamespace);
+  const injector = injectorSources.read.at(-1)?.config ?? { rewriteAppHTTPProbe: true };
+  const otherRevisions = otherRevisionConfigs(mesh.otherRevisions, injectorSources.otherRevisions);
   return {
     namespaces: [...namespaces.values()],
     workloads,
@@ -367,6 +369,7 @@ export function buildSnapshot(raws: readonly RawObject[], options: BuildOptions 
     virtualServices,
     meshConfig,
     injector,
+    ...(otherRevisions.length > 0 ? { otherRevisions } : {}),
     // Only now: the mesh config that names the root namespace may come after the Secrets.
     certificates: caSecretsIstiodUses(certificates, meshConfig.rootNamespace),
     // A caller's own collector names its objects itself; they are no gaps of this snapshot.
@@ -374,6 +377,7 @@ export function buildSnapshot(raws: readonly RawObject[], options: BuildOptions 
       ...(options.gaps ?? []),
       ...(options.leftOut ? [] : (leftOut?.gaps() ?? [])),
       ...(mesh.gap ? [mesh.gap] : []),
+      ...revisionConfigGaps({ meshConfig, injector }, otherRevisions, workloads, [...namespaces.values()]),
       ...unjudgedAuthorizationGap(authorizationPolicies, workloads, meshConfig.rootNamespace),
     ],
     collectedRootCertConfigMaps: options.collectedRootCertConfigMaps ?? false,
@@ -381,6 +385,27 @@ export function buildSnapshot(raws: readonly RawObject[], options: BuildOptions 
     admissionWebhooks,
     authorizationPolicies,
   };
+}
+
+/** The revisions other than the one checked, each with the mesh config and injector values found for it. */
+function otherRevisionConfigs(
+  meshes: ReadonlyMap<string, readonly MeshLayer[]>,
+  injectors: ReadonlyMap<string, readonly MeshConfigSource<InjectorConfig>[]>,
+): RevisionConfig[] {
+  return [...new Set([...meshes.keys(), ...injectors.keys()])].sort().map((revision) => {
+    const layers = meshes.get(revision);
+    const values = injectors.get(revision)?.at(-1)?.config;
+    return {
+      revision,
+      ...(layers ? { meshConfig: layered(layers) } : {}),
+      ...(values ? { injector: values } : {}),
+    };
+  });
+}
+
+/** A revision's mesh config: Istio's defaults under its layers, in input order. */
+function layered(layers: readonly MeshLayer[]): MeshConfig {
+  return layers.reduce((current, layer) => layer.config(current), DEFAULT_MESH_CONFIG);
 }
 
 function validate<T extends z.ZodType>(

@@ -34,28 +34,34 @@ export function operatorRevision(revision: unknown): string {
 }
 
 /**
- * The sources istiod reads, in input order (an IstioOperator and its ConfigMap layer as before), and a
- * gap when several revisions and no default leave the choice open. ConfigMaps count only in the Istio
- * namespace: `istioNamespace` when the reader knows it (live), else istio-system when a mesh
- * ConfigMap is there, else the namespace of the first one (manifests of an install elsewhere).
+ * The sources istiod reads, in input order (an IstioOperator and its ConfigMap layer as before), the
+ * other revisions' sources by revision (their istiod serves only their own proxies:
+ * revision-configs.ts), and a gap when several revisions and no default leave the choice open.
+ * ConfigMaps count only in the Istio namespace: `istioNamespace` when the reader knows it (live), else
+ * istio-system when a mesh ConfigMap is there, else the namespace of the first one (manifests of an
+ * install elsewhere).
  */
 export function meshConfigsIstiodReads<T>(
   sources: readonly MeshConfigSource<T>[],
   istioNamespace?: string,
-): { read: MeshConfigSource<T>[]; gap?: Gap } {
+): { read: MeshConfigSource<T>[]; otherRevisions: Map<string, MeshConfigSource<T>[]>; gap?: Gap } {
   const configMaps = sources.filter((s) => s.kind === 'ConfigMap');
   const namespace =
     istioNamespace ??
     (configMaps.some((s) => s.namespace === 'istio-system') ? 'istio-system' : configMaps[0]?.namespace);
-  const candidates = sources.filter((s) => s.kind !== 'ConfigMap' || s.namespace === namespace);
-  const ofDefault = candidates.filter((s) => s.revision === DEFAULT_REVISION);
-  if (ofDefault.length > 0 || candidates.length === 0) return { read: ofDefault };
-  const revisions = [...new Set(candidates.map((s) => s.revision))].sort();
-  const chosen = revisions[0] as string;
-  const read = candidates.filter((s) => s.revision === chosen);
-  if (revisions.length === 1) return { read };
+  const byRevision = new Map<string, MeshConfigSource<T>[]>();
+  for (const s of sources) {
+    if (s.kind === 'ConfigMap' && s.namespace !== namespace) continue;
+    byRevision.set(s.revision, [...(byRevision.get(s.revision) ?? []), s]);
+  }
+  const revisions = [...byRevision.keys()].sort();
+  const chosen = byRevision.has(DEFAULT_REVISION) ? DEFAULT_REVISION : revisions[0];
+  const read = (chosen === undefined ? undefined : byRevision.get(chosen)) ?? [];
+  const otherRevisions = new Map([...byRevision].filter(([revision]) => revision !== chosen));
+  if (chosen === DEFAULT_REVISION || revisions.length < 2) return { read, otherRevisions };
   return {
     read,
+    otherRevisions,
     gap: {
       source: 'mesh config',
       reason: `no default revision's mesh config (ConfigMap istio) and ${revisions.length} revisions' (${revisions.join(', ')}): checked with revision ${chosen}'s; workloads of the others may behave differently`,

@@ -322,6 +322,16 @@ export interface InjectorConfig {
   readonly source?: Ref & { readonly location?: SourceLocation };
 }
 
+/**
+ * The mesh config and injector values of a revision other than the one checked, as found in the input:
+ * istiod of revision R reads ConfigMap `istio-R` for the proxies it serves (snapshot/revision-configs.ts).
+ */
+export interface RevisionConfig {
+  readonly revision: string;
+  readonly meshConfig?: MeshConfig;
+  readonly injector?: InjectorConfig;
+}
+
 /** PEM material found in the cluster or manifests; parsed and judged by certs/. */
 export interface CertificateSource {
   /** workload-chain: a proxy's own chain (secret `default`); workload-root: the roots it trusts (`ROOTCA`). */
@@ -388,6 +398,8 @@ export interface MeshSnapshot {
   readonly waypointGateways?: readonly WaypointGateway[];
   readonly meshConfig: MeshConfig;
   readonly injector: InjectorConfig;
+  /** Other revisions' configs: not modelled, but their workloads' gaps and a diff name them. */
+  readonly otherRevisions?: readonly RevisionConfig[];
   readonly certificates: readonly CertificateSource[];
   readonly gaps: readonly Gap[];
   /** Whether the source listed `istio-ca-root-cert` in every namespace (live), so a missing one means something. */

@@ -110,3 +110,62 @@ describe('a live cluster', () => {
     expect(snapshot.meshConfig.source?.name).toBe('istio');
   });
 });
+
+describe('workloads of a revision whose istio-<rev> is not the mesh config checked', () => {
+  const CANARY_OFF = meshMap('istio-canary', 'enableAutoMtls: false');
+  const CANARY_SAME = meshMap('istio-canary', 'trustDomain: cluster.local');
+  const shop = (labels: string) =>
+    `---\napiVersion: v1\nkind: Namespace\nmetadata: {name: shop, labels: {${labels}}}\n${app('shop', 'web')}${app('shop', 'orders')}${peerAuthentication('shop', 'default', 'STRICT')}`;
+  const revisionGaps = (yaml: string) =>
+    snapshotOf(yaml).gaps.filter((g) => g.source.includes('istio-canary'));
+
+  it('a blocking gap naming the revision, its namespaces and the setting that differs', () => {
+    expect(revisionGaps(DEFAULT + CANARY_OFF + shop('istio.io/rev: canary'))).toEqual([
+      {
+        source: 'ConfigMap istio-system/istio-canary',
+        reason: expect.stringMatching(
+          /revision canary .*namespace\(s\) shop \(2 workload\(s\)\), checked with ConfigMap istio-system\/istio: it differs in enableAutoMtls: false \(checked: true\)/,
+        ),
+      },
+    ]);
+  });
+
+  it('an optional note when it matches in every setting read; none when no workload uses it', () => {
+    const [note] = revisionGaps(DEFAULT + CANARY_SAME + shop('istio.io/rev: canary'));
+    expect(note).toMatchObject({ optional: true, reason: expect.stringContaining('matches') });
+    expect(revisionGaps(DEFAULT + CANARY_OFF + shop('istio-injection: enabled'))).toEqual([]);
+  });
+
+  it('a running pod is served by the revision that injected it (its annotation istio.io/rev)', () => {
+    const pod = (rev: string) =>
+      `---\napiVersion: v1\nkind: Pod\nmetadata: {name: web-1, namespace: shop, labels: {app: web}, annotations: {istio.io/rev: ${rev}}}\nspec:\n  containers: [{name: web, image: x}, {name: istio-proxy, image: proxyv2}]\n`;
+    const mesh = `${DEFAULT}${CANARY_OFF}${shop('istio-injection: enabled')}`;
+    expect(revisionGaps(mesh + pod('canary'))).toHaveLength(1);
+    expect(revisionGaps(mesh + pod('default'))).toEqual([]);
+  });
+
+  it("a change to the revision's ConfigMap is a changed object, and diff and check end incomplete", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mtls-doctor-revision-'));
+    const mesh = DEFAULT + shop('istio.io/rev: canary');
+    writeFileSync(join(dir, 'before.yaml'), mesh + CANARY_SAME);
+    writeFileSync(join(dir, 'after.yaml'), mesh + CANARY_OFF);
+    const diff = await runCli(['diff', '--base', 'before.yaml', '-f', 'after.yaml', '-o', 'json'], {
+      cwd: dir,
+    });
+    expect(JSON.parse(diff.stdout).changed).toEqual([
+      expect.objectContaining({
+        kind: 'ConfigMap',
+        namespace: 'istio-system',
+        name: 'istio-canary',
+        key: 'mesh',
+        role: 'mesh-config',
+        revision: 'canary',
+        change: 'modified',
+      }),
+    ]);
+    expect(diff.code).toBe(EXIT.incomplete);
+    const check = await runCli(['check', '--no-istioctl', '-f', join(dir, 'after.yaml')]);
+    expect(check.code).toBe(EXIT.incomplete);
+    expect(check.stdout).toContain('revision canary');
+  });
+});
