@@ -157,7 +157,9 @@ function authorizationStillDenies(mesh: ResolvedMesh, group: readonly Failure[])
     for (const b of f.backends) {
       const server = b.backend?.workload;
       if (!server) return undefined;
-      const denial = mesh.authorization.denialWithoutIdentity(server, b.backend?.targetPort, 'sidecar');
+      // ztunnel enforces an ambient server's policies with rules of its own (authorization.ts).
+      const enforcer = b.serverProxy === 'ambient' ? 'ztunnel' : 'sidecar';
+      const denial = mesh.authorization.denialWithoutIdentity(server, b.backend?.targetPort, enforcer);
       if (!denial) return undefined;
       named ??= denial.identityFields
         .slice(0, 2)

@@ -187,4 +187,35 @@ describe('authorization-requires-mtls', () => {
     expect(f?.why.join('\n')).toContain('every workload of the mesh');
     expect(f?.remediations.map((p) => p.id)).toContain('label-injection:Namespace/legacy');
   });
+
+  describe('strict-plaintext-clients towards an ambient server: judged by the rules ztunnel enforces', () => {
+    const ambient = `${namespace('shop', 'ambient')}${app('shop', 'frontend')}${namespace('legacy', 'none')}${app('legacy', 'batch')}${app('shop', 'cart')}${peerAuthentication('shop', 'default', 'STRICT')}`;
+    const permissive = 'set-mode-permissive:PeerAuthentication/shop/default';
+
+    it('ztunnel reads no trust domain: a DENY on notTrustDomains denies nothing, so PERMISSIVE repairs the call', () => {
+      const yaml =
+        ambient +
+        authorizationPolicy(
+          'shop',
+          'p',
+          '  action: DENY\n  rules:\n  - from:\n    - source:\n        notTrustDomains: ["cluster.local"]',
+        );
+      expect(callsChangedBy(plan(yaml, 'strict-plaintext-clients', permissive), yaml).repaired).toContain(
+        'legacy/batch -> shop/cart:80',
+      );
+      expect(findingsOf(yaml, 'strict-plaintext-clients')[0]?.fix).not.toContain('would become a 403');
+    });
+
+    it('ztunnel drops an ALLOW rule on methods: PERMISSIVE would still be denied, so it is not offered', () => {
+      const yaml =
+        ambient +
+        authorizationPolicy(
+          'shop',
+          'p',
+          '  rules:\n  - from:\n    - source:\n        principals: ["cluster.local/ns/shop/sa/frontend"]\n  - to:\n    - operation:\n        methods: ["GET"]',
+        );
+      expect(planIds(yaml, 'strict-plaintext-clients')).not.toContain(permissive);
+      expect(findingsOf(yaml, 'strict-plaintext-clients')[0]?.fix).toContain('would become a 403');
+    });
+  });
 });
