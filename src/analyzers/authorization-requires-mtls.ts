@@ -96,6 +96,7 @@ function policyOnlyFindings(mesh: ResolvedMesh): Finding[] {
     // A root-namespace policy selects in every namespace: judged where a policy could make them DISABLE.
     const namespaces = policy.meta.namespace === root ? [root, ...withPolicies] : [policy.meta.namespace];
     for (const ns of [...new Set(namespaces)]) {
+      if (!sidecarNamespace(mesh, ns)) continue;
       const server = standIn(ns, policy.selector ?? {});
       const decision = mesh.peerAuthentications.forWorkload(server).base;
       if (decision.mode !== 'DISABLE') continue;
@@ -136,6 +137,19 @@ function policyOnlyFindings(mesh: ResolvedMesh): Finding[] {
 }
 
 const denialSymptomWords = '403 "RBAC: access denied" over HTTP, the connection closed at once over TCP';
+
+/**
+ * Whether the policies alone are judged as sidecars enforce them: not in an ambient namespace, where
+ * HBONE carries the caller's identity whatever the PeerAuthentication says, nor in one opted out of
+ * injection, whose workloads have no proxy to enforce anything. A namespace the input lacks: sidecars.
+ */
+function sidecarNamespace(mesh: ResolvedMesh, namespace: string): boolean {
+  const labels = mesh.snapshot.namespaces.find((n) => n.name === namespace)?.labels ?? {};
+  const injection = labels['istio-injection'];
+  // Sidecar injection wins over the ambient label (proxy-status.ts decideProxy).
+  if (injection === 'enabled') return true;
+  return injection !== 'disabled' && labels['istio.io/dataplane-mode'] !== 'ambient';
+}
 
 /** A server the policies alone describe: the labels a policy selects, in a namespace. */
 function standIn(namespace: string, labels: Labels): Workload {

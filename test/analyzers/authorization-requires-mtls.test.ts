@@ -218,4 +218,26 @@ describe('authorization-requires-mtls', () => {
       expect(findingsOf(yaml, 'strict-plaintext-clients')[0]?.fix).toContain('would become a 403');
     });
   });
+
+  it('policies alone: no warning where no sidecar enforces them on plaintext (ambient, injection disabled)', () => {
+    const only = (ns: string) =>
+      peerAuthentication('shop', 'default', 'DISABLE') +
+      authorizationPolicy(
+        'shop',
+        'p',
+        '  rules:\n  - from:\n    - source:\n        principals: ["cluster.local/ns/shop/sa/frontend"]',
+      ) +
+      ns;
+    expect(findingsOf(only(''), 'authorization-requires-mtls')).toHaveLength(1);
+    expect(findingsOf(only(namespace('shop')), 'authorization-requires-mtls')).toHaveLength(1);
+    // HBONE carries the caller's identity in ambient whatever the mode: the engine agrees with workloads.
+    expect(findingsOf(only(namespace('shop', 'ambient')), 'authorization-requires-mtls')).toEqual([]);
+    const withWorkloads = only(namespace('shop', 'ambient')) + app('shop', 'frontend') + app('shop', 'cart');
+    expect(matrixOf(withWorkloads).get('shop/frontend -> shop/cart:80')).toBe('ok');
+    const disabled = namespace('shop', 'none').replace(
+      'name: shop',
+      'name: shop\n  labels: {istio-injection: disabled}',
+    );
+    expect(findingsOf(only(disabled), 'authorization-requires-mtls')).toEqual([]);
+  });
 });
