@@ -164,6 +164,11 @@ export const CATALOGUE = {
       'An AuthorizationPolicy needs a peer identity (mTLS) that the calls do not carry: plaintext callers are denied',
     severity: 'error',
   },
+  'authorization-denied': {
+    title:
+      "An AuthorizationPolicy denies the caller's own mTLS identity: not an mTLS problem, the policy refuses it",
+    severity: 'error',
+  },
   'istioctl-analyze': { title: 'Reported by istioctl analyze', severity: 'warning' },
 } as const satisfies Record<string, CodeInfo>;
 

@@ -181,14 +181,23 @@ function sameClientClasses(
   changed: readonly ChangedObject[],
 ): boolean {
   if (changed.some((c) => CLASS_KINDS.has(c.kind) || WORKLOAD_KINDS.has(c.kind))) return false;
+  // Towards a target whose AuthorizationPolicies tell identities apart, clients are split by identity.
+  if (changed.some((c) => c.kind === 'AuthorizationPolicy' && splitsByIdentity(c, before, after)))
+    return false;
   const a = before.snapshot.meshConfig;
   const b = after.snapshot.meshConfig;
   return (
     a.rootNamespace === b.rootNamespace &&
+    a.trustDomain === b.trustDomain &&
+    canonical(a.trustDomainAliases ?? null) === canonical(b.trustDomainAliases ?? null) &&
     canonical(a.defaultDestinationRuleExportTo ?? null) ===
       canonical(b.defaultDestinationRuleExportTo ?? null) &&
     canonical(a.defaultServiceExportTo ?? null) === canonical(b.defaultServiceExportTo ?? null)
   );
+}
+
+function splitsByIdentity(c: ChangedObject, ...meshes: ResolvedMesh[]): boolean {
+  return meshes.some((m) => m.authorization.policyTellsIdentitiesApart(c.namespace, c.name));
 }
 
 // Kinds that decide which clients share a class: rules and routes seen per namespace, Sidecars (per

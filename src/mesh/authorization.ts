@@ -15,6 +15,11 @@
 // handleRule: an ALLOW rule with an HTTP attribute never matches, CUSTOM and AUDIT are not sent) and
 // istio/ztunnel src/rbac.rs + src/state.rs assert_rbac (a plaintext connection has no source identity).
 //
+// A call with mTLS carries the client's identity (spiffe://<trust domain>/ns/<namespace>/sa/<account>):
+// judged by it where the policies tell identities apart, so that a plan giving a caller its identity is
+// not said to repair a call the policy still refuses (generator.go: a namespace is matched as
+// `.*/ns/<namespace>/.*` of the principal; trustdomain/bundle.go expands principals to the aliases).
+//
 // Only certain denials are reported. Anything the call's identity does not decide (HTTP attributes,
 // IP blocks, request principals, SNI) counts as "may match", so a DENY rule with one never denies here,
 // and an ALLOW rule with one (and no identity condition) may let the call in. CUSTOM policies can only
@@ -69,8 +74,19 @@ function or(values: Iterable<Tri>): Tri {
 
 const not = (v: Tri): Tri => (v === undefined ? undefined : !v);
 
-/** The caller: whether it carries a peer identity at all (`none`) or one we do not know (`any`). */
-type Identity = 'none' | 'any';
+/**
+ * A caller's mTLS identity: spiffe://<trust domain>/ns/<namespace>/sa/<service account>. `trustDomains`
+ * is the mesh's trust domain and its aliases, which Istio expands a principal's trust domain to.
+ */
+export interface PeerIdentity {
+  readonly trustDomain: string;
+  readonly trustDomains: readonly string[];
+  readonly namespace: string;
+  readonly serviceAccount: string;
+}
+
+/** The caller: no peer identity (`none`), one we do not know (`any`), or its own. */
+type Identity = 'none' | 'any' | PeerIdentity;
 
 interface Context {
   readonly identity: Identity;
@@ -80,19 +96,26 @@ interface Context {
   readonly action: 'ALLOW' | 'DENY';
 }
 
+/** The part of the peer identity a field or condition reads. */
+type IdentityPart = 'principal' | 'namespace' | 'serviceAccount' | 'trustDomain';
+
 // Source fields that match the peer identity (principal, its namespace, service account, trust domain).
 const IDENTITY_SOURCE_FIELDS = [
-  ['principals', 'notPrincipals'],
-  ['namespaces', 'notNamespaces'],
-  ['serviceAccounts', 'notServiceAccounts'],
-  ['trustDomains', 'notTrustDomains'],
-] as const satisfies readonly (readonly [keyof AuthorizationSource, keyof AuthorizationSource])[];
+  ['principals', 'notPrincipals', 'principal'],
+  ['namespaces', 'notNamespaces', 'namespace'],
+  ['serviceAccounts', 'notServiceAccounts', 'serviceAccount'],
+  ['trustDomains', 'notTrustDomains', 'trustDomain'],
+] as const satisfies readonly (readonly [
+  keyof AuthorizationSource,
+  keyof AuthorizationSource,
+  IdentityPart,
+])[];
 // when keys that read the peer identity (model.go New: srcPrincipal, srcNamespace, srcServiceAccount, srcTrustDomain).
-const IDENTITY_KEYS = new Set([
-  'source.principal',
-  'source.namespace',
-  'source.serviceAccount',
-  'source.trustDomain',
+const IDENTITY_KEYS = new Map<string, IdentityPart>([
+  ['source.principal', 'principal'],
+  ['source.namespace', 'namespace'],
+  ['source.serviceAccount', 'serviceAccount'],
+  ['source.trustDomain', 'trustDomain'],
 ]);
 // What ztunnel reads of a when condition (authorization.go l4WhenAttributes); any other key is HTTP to it.
 const ZTUNNEL_WHEN_KEYS = new Set([
@@ -119,11 +142,50 @@ const HTTP_SOURCE_FIELDS = [
 ] as const satisfies readonly (keyof AuthorizationSource)[];
 
 /** A peer-identity condition: `values` match one of them, `notValues` none of them. */
-function identityCondition(values: unknown, notValues: unknown, ctx: Context): Tri {
+function identityCondition(
+  part: IdentityPart,
+  values: readonly string[] | undefined,
+  notValues: readonly string[] | undefined,
+  ctx: Context,
+): Tri {
+  const { identity } = ctx;
   // A call without a peer certificate matches no `authenticated` matcher (Envoy RBAC, ztunnel's empty
   // identity): every listed value fails, every excluded value passes.
-  if (ctx.identity === 'any') return values || notValues ? undefined : true;
-  return !values;
+  if (identity === 'none') return !values;
+  if (identity === 'any') return values || notValues ? undefined : true;
+  const inList = (list: readonly string[]) => or(list.map((v) => identityValueMatches(part, v, identity)));
+  return and([values ? inList(values) : true, notValues ? not(inList(notValues)) : true]);
+}
+
+/** Istio's string match (generator.go, ztunnel StringMatch): "*", a prefix*, a *suffix, or exact. */
+function stringMatches(pattern: string, value: string): boolean {
+  if (pattern === '*') return true;
+  if (pattern.endsWith('*')) return value.startsWith(pattern.slice(0, -1));
+  if (pattern.startsWith('*')) return value.endsWith(pattern.slice(1));
+  return value === pattern;
+}
+
+/** One listed value against a known identity; undefined where trust domain aliases may decide. */
+function identityValueMatches(part: IdentityPart, value: string, id: PeerIdentity): Tri {
+  switch (part) {
+    case 'namespace':
+      return stringMatches(value, id.namespace);
+    case 'serviceAccount':
+      // "<namespace>/<service account>", matched exactly; another form is not modelled.
+      return value.includes('/') ? value === `${id.namespace}/${id.serviceAccount}` : undefined;
+    case 'trustDomain':
+      return stringMatches(value, id.trustDomain) || undefined;
+    case 'principal': {
+      const path = `ns/${id.namespace}/sa/${id.serviceAccount}`;
+      if (stringMatches(value, `${id.trustDomain}/${path}`)) return true;
+      // Istio rewrites a principal's trust domain to each alias (trustdomain/bundle.go): a pattern or
+      // another trust domain may still match; only a different namespace or account certainly fails.
+      const slash = value.indexOf('/');
+      if (value.includes('*') || slash < 0) return undefined;
+      if (value.slice(slash + 1) !== path) return false;
+      return id.trustDomains.includes(value.slice(0, slash)) ? true : undefined;
+    }
+  }
 }
 
 function portNumber(value: string): number | undefined {
@@ -150,7 +212,7 @@ function sourceMatches(source: AuthorizationSource | undefined, ctx: Context): T
   if (!source) return ctx.enforcer === 'ztunnel' ? undefined : true;
   const parts: Tri[] = [];
   let l4 = false;
-  for (const [yes, no] of IDENTITY_SOURCE_FIELDS) {
+  for (const [yes, no, part] of IDENTITY_SOURCE_FIELDS) {
     if (!source[yes] && !source[no]) continue;
     // ztunnel does not read trust domains (handleRule leaves them out of its match).
     if (ctx.enforcer === 'ztunnel' && yes === 'trustDomains') {
@@ -158,7 +220,7 @@ function sourceMatches(source: AuthorizationSource | undefined, ctx: Context): T
       continue;
     }
     l4 = true;
-    parts.push(identityCondition(source[yes], source[no], ctx));
+    parts.push(identityCondition(part, source[yes], source[no], ctx));
   }
   if (source.ipBlocks || source.notIpBlocks) {
     l4 = true;
@@ -189,7 +251,8 @@ function conditionMatches(condition: AuthorizationCondition, ctx: Context): Tri 
     // For DENY the condition becomes an empty match (never matches); ALLOW rules were dropped before.
     return false;
   }
-  if (IDENTITY_KEYS.has(key)) return identityCondition(values, notValues, ctx);
+  const part = IDENTITY_KEYS.get(key);
+  if (part) return identityCondition(part, values, notValues, ctx);
   if (key === 'destination.port') return portCondition(values, notValues, ctx.port);
   // IPs, SNI, headers, JWT claims, Envoy metadata: not known here.
   return undefined;
@@ -217,8 +280,8 @@ function ruleMatches(rule: AuthorizationRule, ctx: Context): Tri {
 function identityPaths(rule: AuthorizationRule, index: number): string[] {
   const paths: string[] = [];
   (rule.from ?? []).forEach((source, i) => {
-    for (const pair of IDENTITY_SOURCE_FIELDS)
-      for (const field of pair)
+    for (const [yes, no] of IDENTITY_SOURCE_FIELDS)
+      for (const field of [yes, no])
         if (source?.[field]) paths.push(`spec.rules[${index}].from[${i}].source.${field}`);
   });
   (rule.when ?? []).forEach((c, i) => {
@@ -244,6 +307,7 @@ export class AuthorizationIndex {
   private readonly byNamespace = new Map<string, AuthorizationPolicy[]>();
   private readonly perWorkload = new WeakMap<Workload, WorkloadPolicies>();
   private readonly denials = new WeakMap<Workload, Map<string, AuthorizationDenial | null>>();
+  private readonly identitySpecific = new WeakMap<Workload, boolean>();
 
   constructor(
     policies: readonly AuthorizationPolicy[],
@@ -298,6 +362,49 @@ export class AuthorizationIndex {
     port: number | undefined,
     enforcer: Enforcer,
   ): AuthorizationDenial | undefined {
+    return this.denial(workload, port, enforcer, 'none');
+  }
+
+  /**
+   * The denial of a call with this peer identity, when the policies certainly deny it and some other
+   * caller could be let in; undefined otherwise.
+   */
+  denialOf(
+    workload: Workload,
+    port: number | undefined,
+    enforcer: Enforcer,
+    identity: PeerIdentity,
+  ): AuthorizationDenial | undefined {
+    return this.denial(workload, port, enforcer, identity);
+  }
+
+  /**
+   * Whether the policies of a workload tell identities apart (name one other than "*"): only then do
+   * callers need judging by their own identity rather than by their class.
+   */
+  hasIdentitySpecificRules(workload: Workload): boolean {
+    const policies = this.policiesFor(workload);
+    if (policies === NONE) return false;
+    let specific = this.identitySpecific.get(workload);
+    if (specific === undefined) {
+      specific = [...policies.deny, ...policies.allow].some((p) => p.rules.some(namesAnIdentity));
+      this.identitySpecific.set(workload, specific);
+    }
+    return specific;
+  }
+
+  /** Whether this enforced policy tells identities apart (its clients are then judged per identity). */
+  policyTellsIdentitiesApart(namespace: string, name: string): boolean {
+    const policy = this.byNamespace.get(namespace)?.find((p) => p.meta.name === name);
+    return !!policy?.rules.some(namesAnIdentity);
+  }
+
+  private denial(
+    workload: Workload,
+    port: number | undefined,
+    enforcer: Enforcer,
+    identity: 'none' | PeerIdentity,
+  ): AuthorizationDenial | undefined {
     const policies = this.policiesFor(workload);
     if (policies === NONE) return undefined;
     let cached = this.denials.get(workload);
@@ -305,26 +412,37 @@ export class AuthorizationIndex {
       cached = new Map();
       this.denials.set(workload, cached);
     }
-    const key = `${enforcer}:${port}`;
+    const who = identity === 'none' ? '' : `${identity.namespace}/${identity.serviceAccount}`;
+    const key = `${enforcer}:${port}:${who}`;
     let denial = cached.get(key);
     if (denial === undefined) {
-      denial = decide(policies, port, enforcer) ?? null;
+      denial = decide(policies, { identity, port, enforcer }) ?? null;
       cached.set(key, denial);
     }
     return denial ?? undefined;
   }
 }
 
+/** A rule with an identity value other than "*" (which only asks whether there is one). */
+function namesAnIdentity(rule: AuthorizationRule): boolean {
+  const specific = (list: readonly string[] | undefined) => !!list?.some((v) => v !== '*');
+  return (
+    (rule.from ?? []).some((s) =>
+      IDENTITY_SOURCE_FIELDS.some(([yes, no]) => specific(s?.[yes]) || specific(s?.[no])),
+    ) ||
+    (rule.when ?? []).some((c) => IDENTITY_KEYS.has(c.key) && (specific(c.values) || specific(c.notValues)))
+  );
+}
+
 function decide(
   policies: WorkloadPolicies,
-  port: number | undefined,
-  enforcer: Enforcer,
+  call: Omit<Context, 'action'> & { readonly identity: 'none' | PeerIdentity },
 ): AuthorizationDenial | undefined {
-  const withoutIdentity = deniedBy(policies, { identity: 'none', port, enforcer });
-  if (!withoutIdentity) return undefined;
-  // Denied whoever calls: not a question of mTLS.
-  if (deniedBy(policies, { identity: 'any', port, enforcer })) return undefined;
-  return withoutIdentity;
+  const denied = deniedBy(policies, call);
+  if (!denied) return undefined;
+  // Denied whoever calls: not a question of the caller's identity.
+  if (deniedBy(policies, { ...call, identity: 'any' })) return undefined;
+  return denied;
 }
 
 function deniedBy(

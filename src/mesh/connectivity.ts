@@ -24,7 +24,12 @@ import {
   ztunnelAcceptsDirect,
   ztunnelInboundMode,
 } from './ambient.js';
-import { type AuthorizationDenial, type AuthorizationIndex, denialSymptom } from './authorization.js';
+import {
+  type AuthorizationDenial,
+  type AuthorizationIndex,
+  denialSymptom,
+  type PeerIdentity,
+} from './authorization.js';
 import type { DestinationRuleIndex, DestinationRuleMatch, ResolvedTls } from './destination-rules.js';
 import { resolveTls } from './destination-rules.js';
 import { type ExternalTlsFailure, externalTlsFailure } from './external-tls.js';
@@ -60,6 +65,11 @@ export interface ClientProfile {
   readonly outboundRanges?: OutboundRanges;
   /** A gateway (router) proxy: no Sidecar scope, and a DestinationRule's credentialName is honoured. */
   readonly gateway?: boolean;
+  /**
+   * The mTLS identity every client of the class has (or would have with a proxy): set only towards
+   * servers whose AuthorizationPolicies tell identities apart (resolve.ts clientClass).
+   */
+  readonly identity?: PeerIdentity;
 }
 
 /** How the client side chose its TLS. */
@@ -97,7 +107,7 @@ export interface BackendOutcome {
   readonly serverGateway?: boolean;
   /** The DestinationRule subset whose cluster reached this backend (a VirtualService routed there). */
   readonly subset?: string;
-  /** The call arrived without a peer identity and the server's AuthorizationPolicies deny it. */
+  /** The server's AuthorizationPolicies deny the call: it has no peer identity, or one they refuse. */
   readonly authorization?: AuthorizationDenial;
   readonly ok: boolean;
   readonly reason: FindingCode | 'ok';
@@ -243,6 +253,8 @@ interface PortServers {
    */
   lastSide?: ClientSide;
   lastOutcome?: PairOutcome;
+  /** The identity the last pair was judged with: the outcome is another one's only for the same. */
+  lastIdentity?: PeerIdentity;
 }
 
 /** Whether two client sides send the same to every backend: what judge() reads of them, not the rule. */
@@ -358,7 +370,12 @@ export class ConnectivityEvaluator {
       // The service's one cluster: most pairs of a mesh, judged without the per-subset bookkeeping.
       const side = this.clientSide(client, target, port, whole.backends, whole.servers);
       const { lastSide, lastOutcome } = whole;
-      if (lastSide && lastOutcome?.clientProxy === client.proxy && judgedAlike(lastSide, side)) {
+      if (
+        lastSide &&
+        lastOutcome?.clientProxy === client.proxy &&
+        whole.lastIdentity === client.identity &&
+        judgedAlike(lastSide, side)
+      ) {
         return lastSide.rule === side.rule ? lastOutcome : withRule(lastOutcome, side.rule);
       }
       const { backends, servers } = whole;
@@ -378,6 +395,7 @@ export class ConnectivityEvaluator {
       const outcome = pairOutcome(client, side, failing[0] ?? outcomes[0], failing, undefined);
       whole.lastSide = side;
       whole.lastOutcome = outcome;
+      whole.lastIdentity = client.identity;
       return outcome;
     }
     const match = this.destinationRules.lookup(
@@ -525,7 +543,7 @@ export class ConnectivityEvaluator {
     if (clientSide.source === 'blackhole') return blackholed(port, clientSide, backend, server);
     // ztunnel to ztunnel is HBONE, which every mode accepts (ambient.ts).
     if (client.proxy === 'ambient' && server.serverProxy === 'ambient')
-      return backendOutcome(backend, 'ISTIO_MUTUAL', server, true, 'ok', SYMPTOMS.ok);
+      return this.withIdentity(client, port, backend, server, 'ISTIO_MUTUAL');
     // Sidecars tunnel to ambient pods over HBONE whatever the rule or auto mTLS says, a rule's
     // SIMPLE/MUTUAL inside the tunnel (ambient.ts sidecarTransportToAmbient).
     if (
@@ -539,12 +557,18 @@ export class ConnectivityEvaluator {
         clientSide.source === 'port-passthrough-mtls' ||
         clientSide.source === 'headless-mtls';
       const via = sidecarTransportToAmbient(clientSide.tls, server.tlsMode, originalDst);
-      if (via === 'hbone') return backendOutcome(backend, 'ISTIO_MUTUAL', server, true, 'ok', SYMPTOMS.ok);
+      if (via === 'hbone') return this.withIdentity(client, port, backend, server, 'ISTIO_MUTUAL');
       if (via === 'hbone-tls') {
-        const ok = portExpectsTls(port);
         const tls = clientSide.tls as ClientTlsMode;
-        const reason = ok ? 'ok' : 'destinationrule-tls-conflict';
-        return backendOutcome(backend, tls, server, ok, reason, ok ? SYMPTOMS.ok : SYMPTOMS.tlsToPlaintext);
+        if (portExpectsTls(port)) return this.withIdentity(client, port, backend, server, tls);
+        return backendOutcome(
+          backend,
+          tls,
+          server,
+          false,
+          'destinationrule-tls-conflict',
+          SYMPTOMS.tlsToPlaintext,
+        );
       }
     }
     const tls = clientSide.tls ?? this.endpointTls(client, clientSide, backend, server);
@@ -562,12 +586,14 @@ export class ConnectivityEvaluator {
           symptom: SYMPTOMS.sanMismatch,
         };
       }
-      // Accepted without Istio mTLS: the call carries no peer identity (authorization.ts).
-      const denial = tls !== 'ISTIO_MUTUAL' ? this.deniedWithoutIdentity(backend, server) : undefined;
+      if (tls === 'ISTIO_MUTUAL') return this.withIdentity(client, port, backend, server, tls);
+      // Accepted without Istio mTLS: the call carries no peer identity (authorization.ts). Where the
+      // client's own identity would be denied too, mTLS is not what it lacks.
+      const denial = this.denial(backend, server, 'none');
       if (denial) {
-        const symptom = denialSymptom(denial.enforcer, isHttpPort(port));
-        const outcome = backendOutcome(backend, tls, server, false, 'authorization-requires-mtls', symptom);
-        return { ...outcome, authorization: denial };
+        const own = client.identity && this.denial(backend, server, client.identity);
+        const reason = own ? 'authorization-denied' : 'authorization-requires-mtls';
+        return denied(backend, tls, server, reason, own ?? denial, port);
       }
       return backendOutcome(backend, tls, server, true, 'ok', SYMPTOMS.ok);
     }
@@ -575,14 +601,40 @@ export class ConnectivityEvaluator {
     return backendOutcome(backend, tls, server, false, reason, failureSymptom(server, tls));
   }
 
-  /** The server's proxy enforces AuthorizationPolicies (not a gateway, nor a port past its sidecar). */
-  private deniedWithoutIdentity(backend: Backend, server: ServerSide): AuthorizationDenial | undefined {
+  /** A call with the client's mTLS identity: ok unless the server's policies certainly deny it. */
+  private withIdentity(
+    client: ClientProfile,
+    port: TargetPort,
+    backend: Backend,
+    server: ServerSide,
+    tls: ClientTlsMode,
+  ): BackendOutcome {
+    const denial = client.identity && this.denial(backend, server, client.identity);
+    if (denial) return denied(backend, tls, server, 'authorization-denied', denial, port);
+    return backendOutcome(backend, tls, server, true, 'ok', SYMPTOMS.ok);
+  }
+
+  /**
+   * The certain denial of a call without a peer identity (`none`) or with this one, by the server's
+   * proxy where it enforces AuthorizationPolicies (not a gateway, nor a port past its sidecar).
+   */
+  private denial(
+    backend: Backend,
+    server: ServerSide,
+    identity: 'none' | PeerIdentity,
+  ): AuthorizationDenial | undefined {
     const port = backend.targetPort;
     if (!this.authorization || port === undefined) return undefined;
-    if (server.serverProxy === 'ambient')
-      return this.authorization.denialWithoutIdentity(backend.workload, port, 'ztunnel');
-    if (server.serverProxy !== 'sidecar' || server.inboundExcluded || server.serverGateway) return undefined;
-    return this.authorization.denialWithoutIdentity(backend.workload, port, 'sidecar');
+    const enforcer =
+      server.serverProxy === 'ambient'
+        ? 'ztunnel'
+        : server.serverProxy === 'sidecar' && !server.inboundExcluded && !server.serverGateway
+          ? 'sidecar'
+          : undefined;
+    if (!enforcer) return undefined;
+    return identity === 'none'
+      ? this.authorization.denialWithoutIdentity(backend.workload, port, enforcer)
+      : this.authorization.denialOf(backend.workload, port, enforcer, identity);
   }
 
   /**
@@ -855,6 +907,19 @@ function endpointMetadataIsIstio(clientSide: ClientSide, server: ServerSide): bo
   if (server.tlsMode !== ISTIO_TLS_MODE) return false;
   if (clientSide.ruleTlsMode) return clientSide.ruleTlsMode === 'ISTIO_MUTUAL';
   return server.policyMode !== 'DISABLE';
+}
+
+/** The server's proxy denies the call: a 403 over HTTP, the connection closed otherwise. */
+function denied(
+  backend: Backend,
+  tls: ClientTlsMode,
+  server: ServerSide,
+  reason: 'authorization-requires-mtls' | 'authorization-denied',
+  denial: AuthorizationDenial,
+  port: TargetPort,
+): BackendOutcome {
+  const symptom = denialSymptom(denial.enforcer, isHttpPort(port));
+  return { ...backendOutcome(backend, tls, server, false, reason, symptom), authorization: denial };
 }
 
 /** A port the server's sidecar reads as HTTP (its name, appProtocol or protocol says http or grpc). */

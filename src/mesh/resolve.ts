@@ -2,7 +2,7 @@
 // which backends) and a memoised pair evaluation. Analyzers read this; none re-implements resolution.
 import { isIstioAgent } from '../snapshot/proxy-status.js';
 import type { MeshSnapshot, Workload } from '../snapshot/types.js';
-import { AuthorizationIndex } from './authorization.js';
+import { AuthorizationIndex, type PeerIdentity } from './authorization.js';
 import {
   type ClientProfile,
   ConnectivityEvaluator,
@@ -307,11 +307,80 @@ export class ResolvedMesh {
    * and sidecar clients per namespace only where that namespace has its own rule for the host.
    */
   clientClass(client: Workload, target: ServiceTarget): ClientClass {
+    const cls = this.transportClass(client, target);
+    return this.tellsIdentitiesApart(target) ? this.identityClass(cls, client) : cls;
+  }
+
+  /** The class by what the client sends: its proxy, and the rules its namespace or labels pick. */
+  private transportClass(client: Workload, target: ServiceTarget): ClientClass {
     if (client.proxy === 'none') return NO_PROXY_CLASS;
     if (client.proxy === 'ambient') return AMBIENT_CLASS;
     const ns = client.meta.namespace;
     if (this.isIndividualClient(client)) return this.individualGroup(client);
     return this.namespaceIsSpecific(target, ns) ? this.namespaceClass(ns) : SHARED_SIDECAR_CLASS;
+  }
+
+  /**
+   * Whether a backend's AuthorizationPolicies tell identities apart: then its clients are judged per
+   * identity (namespace and service account) as well as per class. Rare; most targets have none.
+   */
+  private tellsIdentitiesApart(target: ServiceTarget): boolean {
+    if (this.authorization.isEmpty) return false;
+    let apart = this.identityTargets.get(target);
+    if (apart === undefined) {
+      apart = target.backends.some((w) => this.authorization.hasIdentitySpecificRules(w));
+      this.identityTargets.set(target, apart);
+    }
+    return apart;
+  }
+  private readonly identityTargets = new Map<ServiceTarget, boolean>();
+
+  /** A class split by identity: one object per class and identity, its key the pair cache's. */
+  private identityClass(cls: ClientClass, client: Workload): ClientClass {
+    const who = `${client.meta.namespace}/${client.serviceAccount}`;
+    // Not starting with "sidecar": connectivity-failures.ts counts those as whole namespaces.
+    const key = `identity:${who}|${cls.key}`;
+    let split = this.identityClasses.get(key);
+    if (!split) {
+      split = { key, profile: { ...cls.profile, identity: this.identityOf(client) } };
+      this.identityClasses.set(key, split);
+    }
+    return split;
+  }
+  private readonly identityClasses = new Map<string, ClientClass>();
+
+  // One object per identity: the evaluator compares them by reference.
+  private readonly identities = new Map<string, PeerIdentity>();
+  private identityOf(client: Workload): PeerIdentity {
+    const { namespace } = client.meta;
+    const who = `${namespace}/${client.serviceAccount}`;
+    let identity = this.identities.get(who);
+    if (!identity) {
+      const { trustDomain, trustDomainAliases = [] } = this.snapshot.meshConfig;
+      identity = {
+        trustDomain,
+        trustDomains: [trustDomain, ...trustDomainAliases],
+        namespace,
+        serviceAccount: client.serviceAccount,
+      };
+      this.identities.set(who, identity);
+    }
+    return identity;
+  }
+
+  /** The groups of a target split by identity: each member's identity class, members in its group. */
+  private splitByIdentity(groups: readonly ClientGroup[]): ClientGroup[] {
+    const split: ClientGroup[] = [];
+    for (const group of groups) {
+      if (group.hypothetical) {
+        split.push(group);
+        continue;
+      }
+      const members = new Map<ClientClass, Workload[]>();
+      for (const w of group.sample(group.count)) pushTo(members, this.identityClass(group, w), w);
+      for (const [cls, list] of members) split.push(new FixedGroup(cls.key, cls.profile, list));
+    }
+    return split;
   }
 
   /** Sidecar clients in this namespace may see a different DestinationRule than clients elsewhere. */
@@ -404,6 +473,7 @@ export class ResolvedMesh {
           byNamespace.set(target.namespace, groups);
         }
       }
+      if (this.tellsIdentitiesApart(target)) groups = this.splitByIdentity(groups);
       this.groupsByTarget.set(target, groups);
     }
     return groups;

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { diagnose } from '../../src/engine/diagnose.js';
 import { buildMatrix } from '../../src/engine/matrix.js';
 import { ResolvedMesh } from '../../src/mesh/resolve.js';
-import { setPeerAuthenticationMode } from '../../src/remediation/plans.js';
+import { labelNamespaceForInjection, setPeerAuthenticationMode } from '../../src/remediation/plans.js';
 import { findingToJson } from '../../src/render/json.js';
 import type { PeerAuthentication } from '../../src/snapshot/types.js';
 import {
@@ -55,11 +55,9 @@ describe('authorization-requires-mtls', () => {
     expect(f?.why.join('\n')).toContain('namespace-wide PeerAuthentication bookinfo/default sets DISABLE');
     const id = 'set-mode-permissive:PeerAuthentication/bookinfo/default';
     expect(f?.remediations.map((p) => p.id)).toEqual([id]);
+    // productpage-v1 calling itself gets its own identity, which the policy does not list: still denied.
     expect(callsChangedBy(plan(yaml, 'authorization-requires-mtls', id), yaml)).toMatchObject({
-      repaired: [
-        'bookinfo/loadgen -> bookinfo/productpage:9080',
-        'bookinfo/productpage-v1 -> bookinfo/productpage:9080',
-      ],
+      repaired: ['bookinfo/loadgen -> bookinfo/productpage:9080'],
       broken: [],
     });
     // The JSON contract: code, severity, resource and plans.
@@ -154,7 +152,7 @@ describe('authorization-requires-mtls', () => {
   it("a server's own DISABLE: its policy switched to PERMISSIVE; a sidecar alone would not help plaintext clients there", () => {
     const yaml =
       base +
-      allowShop +
+      allowShop.replace('namespaces: [shop]', 'namespaces: [shop, legacy]') +
       peerAuthentication('shop', 'cart-plain', 'DISABLE', { selector: { app: 'cart' } }) +
       namespace('legacy', 'none') +
       app('legacy', 'batch');
@@ -239,5 +237,41 @@ describe('authorization-requires-mtls', () => {
       'name: shop\n  labels: {istio-injection: disabled}',
     );
     expect(findingsOf(only(disabled), 'authorization-requires-mtls')).toEqual([]);
+  });
+
+  // With mTLS the caller shows its own identity: a plan that gives it one repairs the call only where
+  // the policy lets that identity in.
+  describe("the caller's own identity", () => {
+    const CART = 'legacy/batch -> shop/cart:80';
+    const proxyless = `${base}${namespace('legacy', 'none')}${app('legacy', 'batch')}`;
+
+    it('ALLOW namespaces [shop]: a sidecar for legacy/batch makes it legacy, still denied; no plan claims it', () => {
+      const yaml = proxyless + allowShop;
+      expect(matrixOf(yaml).get(CART)).toBe('fail(authorization-denied)');
+      expect(findingsOf(yaml, 'authorization-requires-mtls')).toEqual([]);
+      expect(callsChangedByPlans(yaml, [labelNamespaceForInjection('legacy')]).repaired).not.toContain(CART);
+      // Let legacy in, and the sidecar is the fix again.
+      const both = proxyless + allowShop.replace('namespaces: [shop]', 'namespaces: [shop, legacy]');
+      expect(planIds(both, 'authorization-requires-mtls')).toEqual(['label-injection:Namespace/legacy']);
+      expect(callsChangedByPlans(both, [labelNamespaceForInjection('legacy')]).repaired).toContain(CART);
+    });
+
+    it('a DestinationRule DISABLE towards a policy listing only another account: no ISTIO_MUTUAL plan', () => {
+      const other = allowShop.replace('namespaces: [shop]', 'principals: ["cluster.local/ns/shop/sa/other"]');
+      const yaml = base + other + destinationRule('shop', 'cart-plain', 'cart', 'DISABLE');
+      expect(matrixOf(yaml).get('shop/frontend -> shop/cart:80')).toBe('fail(authorization-denied)');
+      expect(findingsOf(yaml, 'authorization-requires-mtls')).toEqual([]);
+    });
+
+    it('STRICT + DENY namespaces [legacy]: the sidecar plan of strict-plaintext-clients repairs nothing', () => {
+      const deny = authorizationPolicy(
+        'shop',
+        'no-legacy',
+        '  action: DENY\n  rules:\n  - from:\n    - source:\n        namespaces: [legacy]',
+      );
+      const yaml = proxyless + peerAuthentication('shop', 'default', 'STRICT') + deny;
+      const label = plan(yaml, 'strict-plaintext-clients', 'label-injection:Namespace/legacy');
+      expect(callsChangedByPlans(yaml, [label]).repaired).not.toContain(CART);
+    });
   });
 });

@@ -1,7 +1,8 @@
 // Kiali's KIA0105 fixtures (test/fixtures/kiali/authorization: an AuthorizationPolicy that "needs mTLS"
 // where mTLS is not enabled) through our engine. Kiali judges from namespace- and mesh-level settings
 // alone; we judge the calls. Each fixture gets the workloads Kiali's test implies (productpage, ratings,
-// details and a sidecar client, reviews, in the injected namespace bookinfo), with auto mTLS on and off.
+// details and a sidecar client, reviews, in the injected namespace bookinfo; the caller their principals
+// name in default: the only one whose identity they let in), with auto mTLS on and off.
 // A row lists our error findings (leaving out the auto-mtls-disabled warning every "off" run has) and,
 // where we differ from Kiali, why by Istio's rules.
 import { readFileSync } from 'node:fs';
@@ -118,6 +119,9 @@ const CASES: [
 const WORKLOADS = [
   namespace('istio-system', 'none'),
   namespace('bookinfo'),
+  // The caller the fixtures' principals name (cluster.local/ns/default/sa/bookinfo-productpage).
+  namespace('default'),
+  app('default', 'bookinfo-productpage'),
   ...['productpage', 'ratings', 'details', 'reviews'].map((name) =>
     app('bookinfo', name, { port: 9080, targetPort: 9080 }),
   ),

@@ -9,6 +9,7 @@ import {
   authorizationPolicy,
   destinationRule,
   matrixOf,
+  meshConfig,
   namespace,
   peerAuthentication,
   snapshotOf,
@@ -105,7 +106,7 @@ describe('calls without a peer identity against AuthorizationPolicies', () => {
     const when = authorizationPolicy(
       'shop',
       'require-mtls',
-      '  action: DENY\n  rules:\n  - when:\n    - key: source.namespace\n      notValues: [shop]\n    - key: destination.port\n      values: ["8080"]',
+      '  action: DENY\n  rules:\n  - when:\n    - key: source.namespace\n      notValues: [shop, legacy]\n    - key: destination.port\n      values: ["8080"]',
     );
     expect(outcomes(base + when).plaintext).toBe(DENIED);
   });
@@ -176,7 +177,7 @@ describe('calls without a peer identity against AuthorizationPolicies', () => {
     const allow = authorizationPolicy(
       'shop',
       'p',
-      '  rules:\n  - from:\n    - source:\n        principals: ["cluster.local/ns/shop/sa/frontend"]\n  - to:\n    - operation:\n        methods: [GET]',
+      '  rules:\n  - from:\n    - source:\n        principals: ["cluster.local/ns/shop/sa/frontend", "cluster.local/ns/legacy/sa/batch"]\n  - to:\n    - operation:\n        methods: [GET]',
     );
     const result = matrixOf(ambient + allow);
     // HBONE carries the caller's identity.
@@ -191,5 +192,47 @@ describe('calls without a peer identity against AuthorizationPolicies', () => {
       'ztunnel',
     );
     expect(denial?.enforcer).toBe('ztunnel');
+  });
+});
+
+describe("mTLS calls against AuthorizationPolicies, by the caller's own identity", () => {
+  const OWN = 'fail(authorization-denied)';
+  const allow = (source: string) =>
+    authorizationPolicy(
+      'shop',
+      'p',
+      `  selector:\n    matchLabels: {app: cart}\n  rules:\n  - from:\n    - source:\n        ${source}`,
+    );
+
+  it('denies an mTLS caller only where every value certainly misses its identity', () => {
+    expect(outcomes(base + allow('namespaces: ["sh*"]')).sidecar).toBe('ok');
+    expect(outcomes(base + allow('namespaces: ["legacy"]')).sidecar).toBe(OWN);
+    expect(outcomes(base + allow('serviceAccounts: ["shop/frontend"]')).sidecar).toBe('ok');
+    expect(outcomes(base + allow('serviceAccounts: ["shop/other"]')).sidecar).toBe(OWN);
+    expect(outcomes(base + allow('principals: ["*/sa/frontend"]')).sidecar).toBe('ok');
+    // Another trust domain, or a pattern that aliases may rewrite: not certain.
+    expect(outcomes(base + allow('principals: ["other.td/ns/shop/sa/frontend"]')).sidecar).toBe('ok');
+    expect(outcomes(base + allow('principals: ["cluster.local/ns/shop/sa/other"]')).sidecar).toBe(OWN);
+    // The mesh's trust domain aliases: a principal under the old trust domain names the caller.
+    const aliased = meshConfig('trustDomain: new.td\ntrustDomainAliases: ["old.td"]');
+    const deny = authorizationPolicy(
+      'shop',
+      'no-frontend',
+      '  action: DENY\n  rules:\n  - from:\n    - source:\n        principals: ["old.td/ns/shop/sa/frontend"]',
+    );
+    expect(outcomes(base + aliased + deny).sidecar).toBe(OWN);
+    expect(outcomes(base + deny).sidecar).toBe('ok');
+  });
+
+  it('splits the clients of a target by identity only where its policies tell identities apart', () => {
+    const keys = (yaml: string) => {
+      const mesh = new ResolvedMesh(snapshotOf(yaml));
+      const cart = mesh.targets.find((t) => t.ref.name === 'cart');
+      return cart ? mesh.clientGroups(cart).map((g) => g.key) : [];
+    };
+    expect(keys(base + authorizationPolicy('shop', 'require-mtls', requireMtls()))).not.toContainEqual(
+      expect.stringMatching(/^identity:/),
+    );
+    expect(keys(base + allow('namespaces: ["shop"]'))).toContain('identity:legacy/batch|none');
   });
 });
