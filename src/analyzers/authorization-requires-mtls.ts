@@ -100,7 +100,9 @@ function policyOnlyFindings(mesh: ResolvedMesh): Finding[] {
       const server = standIn(ns, policy.selector ?? {});
       const decision = mesh.peerAuthentications.forWorkload(server).base;
       if (decision.mode !== 'DISABLE') continue;
-      const denial = mesh.authorization.denialWithoutIdentity(server, undefined, 'sidecar');
+      // No port known: its filter chain is not either, so HTTP fields count as "may match".
+      const call = { port: undefined, enforcer: 'sidecar', chain: 'http' } as const;
+      const denial = mesh.authorization.denialWithoutIdentity(server, call);
       const first = denial?.policies[0];
       if (!denial || !first || reported.has(policyName(first))) continue;
       reported.add(policyName(first));

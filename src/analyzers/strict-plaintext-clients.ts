@@ -1,8 +1,10 @@
 // Field guide error 1: a STRICT port with clients that can only send plaintext (no sidecar, not ambient).
 
 import { type BackendOutcome, SYMPTOMS } from '../mesh/connectivity.js';
+import { filterChain } from '../mesh/port-protocol.js';
 import { AMBIENT_CLASS, type ResolvedMesh } from '../mesh/resolve.js';
 import { formatSelector } from '../mesh/selectors.js';
+import { portExpectsTls } from '../mesh/targets.js';
 import { appliedTogether } from '../remediation/plan-set.js';
 import { type RemediationPlan, setPeerAuthenticationMode } from '../remediation/plans.js';
 import { isNeverInjected } from '../snapshot/proxy-status.js';
@@ -159,7 +161,9 @@ function authorizationStillDenies(mesh: ResolvedMesh, group: readonly Failure[])
       if (!server) return undefined;
       // ztunnel enforces an ambient server's policies with rules of its own (authorization.ts).
       const enforcer = b.serverProxy === 'ambient' ? 'ztunnel' : 'sidecar';
-      const denial = mesh.authorization.denialWithoutIdentity(server, b.backend?.targetPort, enforcer);
+      const chain = filterChain(f.port, portExpectsTls(f.port));
+      const call = { port: b.backend?.targetPort, enforcer, chain } as const;
+      const denial = mesh.authorization.denialWithoutIdentity(server, call);
       if (!denial) return undefined;
       named ??= denial.identityFields
         .slice(0, 2)

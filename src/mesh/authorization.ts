@@ -88,11 +88,22 @@ export interface PeerIdentity {
 /** The caller: no peer identity (`none`), one we do not know (`any`), or its own. */
 type Identity = 'none' | 'any' | PeerIdentity;
 
-interface Context {
-  readonly identity: Identity;
+/**
+ * The sidecar filter chain the call lands on: `tcp` where Istio certainly builds TCP RBAC (an explicit
+ * TCP protocol, or TLS the app originates), `http` otherwise (an HTTP port, or one it sniffs).
+ */
+export type FilterChain = 'http' | 'tcp';
+
+/** How a call reaches the server's proxy: its container port and filter chain. */
+export interface InboundCall {
   /** The container port called; undefined: not known (policies judged without workloads). */
   readonly port: number | undefined;
   readonly enforcer: Enforcer;
+  readonly chain: FilterChain;
+}
+
+interface Context extends InboundCall {
+  readonly identity: Identity;
   readonly action: 'ALLOW' | 'DENY';
 }
 
@@ -134,12 +145,30 @@ const HTTP_OPERATION_FIELDS = [
   'paths',
   'notPaths',
 ] as const satisfies readonly (keyof AuthorizationOperation)[];
-const HTTP_SOURCE_FIELDS = [
-  'remoteIpBlocks',
-  'notRemoteIpBlocks',
+const REQUEST_SOURCE_FIELDS = [
   'requestPrincipals',
   'notRequestPrincipals',
 ] as const satisfies readonly (keyof AuthorizationSource)[];
+const HTTP_SOURCE_FIELDS = [
+  'remoteIpBlocks',
+  'notRemoteIpBlocks',
+  ...REQUEST_SOURCE_FIELDS,
+] as const satisfies readonly (keyof AuthorizationSource)[];
+
+/**
+ * On a TCP filter chain a sidecar's RBAC cannot read HTTP (generator.go: hosts, paths, methods, request
+ * principals, request.* conditions fail forTCP); model.go checkError then drops the whole ALLOW rule
+ * (builder.go skips it) but only the HTTP condition of a DENY rule, which so matches more.
+ */
+const dropsHttp = (ctx: Context): boolean => ctx.enforcer === 'sidecar' && ctx.chain === 'tcp';
+
+function hasHttpOnlyField(rule: AuthorizationRule): boolean {
+  return (
+    (rule.to ?? []).some((o) => o && HTTP_OPERATION_FIELDS.some((f) => o[f])) ||
+    (rule.from ?? []).some((s) => s && REQUEST_SOURCE_FIELDS.some((f) => s[f])) ||
+    (rule.when ?? []).some((c) => c.key.startsWith('request.'))
+  );
+}
 
 /** A peer-identity condition: `values` match one of them, `notValues` none of them. */
 function identityCondition(
@@ -226,7 +255,8 @@ function sourceMatches(source: AuthorizationSource | undefined, ctx: Context): T
     l4 = true;
     parts.push(undefined);
   }
-  for (const field of HTTP_SOURCE_FIELDS) if (source[field]) parts.push(undefined);
+  for (const field of HTTP_SOURCE_FIELDS)
+    if (source[field] && !(dropsHttp(ctx) && field.startsWith('request'))) parts.push(undefined);
   // ztunnel skips a match with nothing it enforces; it then matches nothing (rbac.rs is_empty).
   if (ctx.enforcer === 'ztunnel' && !l4) return parts.length === 0 ? undefined : false;
   return and(parts);
@@ -242,7 +272,7 @@ function operationMatches(operation: AuthorizationOperation | undefined, ctx: Co
     if (!hasPorts) return http ? false : undefined;
     return ports;
   }
-  return and([ports, http ? undefined : true]);
+  return and([ports, http && !dropsHttp(ctx) ? undefined : true]);
 }
 
 function conditionMatches(condition: AuthorizationCondition, ctx: Context): Tri {
@@ -251,6 +281,7 @@ function conditionMatches(condition: AuthorizationCondition, ctx: Context): Tri 
     // For DENY the condition becomes an empty match (never matches); ALLOW rules were dropped before.
     return false;
   }
+  if (dropsHttp(ctx) && key.startsWith('request.')) return true;
   const part = IDENTITY_KEYS.get(key);
   if (part) return identityCondition(part, values, notValues, ctx);
   if (key === 'destination.port') return portCondition(values, notValues, ctx.port);
@@ -269,6 +300,7 @@ function hasHttpAttribute(rule: AuthorizationRule): boolean {
 
 function ruleMatches(rule: AuthorizationRule, ctx: Context): Tri {
   if (ctx.enforcer === 'ztunnel' && ctx.action === 'ALLOW' && hasHttpAttribute(rule)) return false;
+  if (dropsHttp(ctx) && ctx.action === 'ALLOW' && hasHttpOnlyField(rule)) return false;
   return and([
     rule.from ? or(rule.from.map((s) => sourceMatches(s, ctx))) : true,
     rule.to ? or(rule.to.map((o) => operationMatches(o, ctx))) : true,
@@ -357,25 +389,16 @@ export class AuthorizationIndex {
    * The denial of a call without a peer identity to the workload's container port, when the policies
    * certainly deny it and a caller with an identity could be let in; undefined otherwise.
    */
-  denialWithoutIdentity(
-    workload: Workload,
-    port: number | undefined,
-    enforcer: Enforcer,
-  ): AuthorizationDenial | undefined {
-    return this.denial(workload, port, enforcer, 'none');
+  denialWithoutIdentity(workload: Workload, call: InboundCall): AuthorizationDenial | undefined {
+    return this.denial(workload, call, 'none');
   }
 
   /**
    * The denial of a call with this peer identity, when the policies certainly deny it and some other
    * caller could be let in; undefined otherwise.
    */
-  denialOf(
-    workload: Workload,
-    port: number | undefined,
-    enforcer: Enforcer,
-    identity: PeerIdentity,
-  ): AuthorizationDenial | undefined {
-    return this.denial(workload, port, enforcer, identity);
+  denialOf(workload: Workload, call: InboundCall, identity: PeerIdentity): AuthorizationDenial | undefined {
+    return this.denial(workload, call, identity);
   }
 
   /**
@@ -401,8 +424,7 @@ export class AuthorizationIndex {
 
   private denial(
     workload: Workload,
-    port: number | undefined,
-    enforcer: Enforcer,
+    call: InboundCall,
     identity: 'none' | PeerIdentity,
   ): AuthorizationDenial | undefined {
     const policies = this.policiesFor(workload);
@@ -413,10 +435,10 @@ export class AuthorizationIndex {
       this.denials.set(workload, cached);
     }
     const who = identity === 'none' ? '' : `${identity.namespace}/${identity.serviceAccount}`;
-    const key = `${enforcer}:${port}:${who}`;
+    const key = `${call.enforcer}:${call.chain}:${call.port}:${who}`;
     let denial = cached.get(key);
     if (denial === undefined) {
-      denial = decide(policies, { identity, port, enforcer }) ?? null;
+      denial = decide(policies, { ...call, identity }) ?? null;
       cached.set(key, denial);
     }
     return denial ?? undefined;

@@ -28,6 +28,7 @@ import {
   type AuthorizationDenial,
   type AuthorizationIndex,
   denialSymptom,
+  type FilterChain,
   type PeerIdentity,
 } from './authorization.js';
 import type { DestinationRuleIndex, DestinationRuleMatch, ResolvedTls } from './destination-rules.js';
@@ -41,6 +42,7 @@ import {
   parsePortList,
   rangeBypass,
 } from './outbound-capture.js';
+import { filterChain, portProtocol } from './port-protocol.js';
 import type { RouteChoice, VirtualServiceIndex } from './routes.js';
 import { selectorMatches } from './selectors.js';
 import type { EffectiveMode, ModeDecision, PeerAuthenticationIndex } from './server-mode.js';
@@ -589,11 +591,15 @@ export class ConnectivityEvaluator {
       if (tls === 'ISTIO_MUTUAL') return this.withIdentity(client, port, backend, server, tls);
       // Accepted without Istio mTLS: the call carries no peer identity (authorization.ts). Where the
       // client's own identity would be denied too, mTLS is not what it lacks.
-      const denial = this.denial(backend, server, 'none');
+      // TLS the sidecar does not terminate reaches a TCP chain (port-protocol.ts).
+      const passthroughTls = tls === 'SIMPLE' || tls === 'MUTUAL' || portExpectsTls(port);
+      const chain = filterChain(port, passthroughTls);
+      const denial = this.denial(backend, server, 'none', chain);
       if (denial) {
-        const own = client.identity && this.denial(backend, server, client.identity);
+        const own =
+          client.identity && this.denial(backend, server, client.identity, filterChain(port, false));
         const reason = own ? 'authorization-denied' : 'authorization-requires-mtls';
-        return denied(backend, tls, server, reason, own ?? denial, port);
+        return denied(backend, tls, server, reason, own ?? denial, port, chain);
       }
       return backendOutcome(backend, tls, server, true, 'ok', SYMPTOMS.ok);
     }
@@ -609,8 +615,9 @@ export class ConnectivityEvaluator {
     server: ServerSide,
     tls: ClientTlsMode,
   ): BackendOutcome {
-    const denial = client.identity && this.denial(backend, server, client.identity);
-    if (denial) return denied(backend, tls, server, 'authorization-denied', denial, port);
+    const chain = filterChain(port, false);
+    const denial = client.identity && this.denial(backend, server, client.identity, chain);
+    if (denial) return denied(backend, tls, server, 'authorization-denied', denial, port, chain);
     return backendOutcome(backend, tls, server, true, 'ok', SYMPTOMS.ok);
   }
 
@@ -622,6 +629,7 @@ export class ConnectivityEvaluator {
     backend: Backend,
     server: ServerSide,
     identity: 'none' | PeerIdentity,
+    chain: FilterChain,
   ): AuthorizationDenial | undefined {
     const port = backend.targetPort;
     if (!this.authorization || port === undefined) return undefined;
@@ -632,9 +640,10 @@ export class ConnectivityEvaluator {
           ? 'sidecar'
           : undefined;
     if (!enforcer) return undefined;
+    const call = { port, enforcer, chain } as const;
     return identity === 'none'
-      ? this.authorization.denialWithoutIdentity(backend.workload, port, enforcer)
-      : this.authorization.denialOf(backend.workload, port, enforcer, identity);
+      ? this.authorization.denialWithoutIdentity(backend.workload, call)
+      : this.authorization.denialOf(backend.workload, call, identity);
   }
 
   /**
@@ -909,7 +918,7 @@ function endpointMetadataIsIstio(clientSide: ClientSide, server: ServerSide): bo
   return server.policyMode !== 'DISABLE';
 }
 
-/** The server's proxy denies the call: a 403 over HTTP, the connection closed otherwise. */
+/** The server's proxy denies the call: a 403 where Istio reads HTTP, the connection closed otherwise. */
 function denied(
   backend: Backend,
   tls: ClientTlsMode,
@@ -917,14 +926,11 @@ function denied(
   reason: 'authorization-requires-mtls' | 'authorization-denied',
   denial: AuthorizationDenial,
   port: TargetPort,
+  chain: FilterChain,
 ): BackendOutcome {
-  const symptom = denialSymptom(denial.enforcer, isHttpPort(port));
+  const http = chain === 'http' && portProtocol(port) === 'http';
+  const symptom = denialSymptom(denial.enforcer, http);
   return { ...backendOutcome(backend, tls, server, false, reason, symptom), authorization: denial };
-}
-
-/** A port the server's sidecar reads as HTTP (its name, appProtocol or protocol says http or grpc). */
-function isHttpPort(port: TargetPort): boolean {
-  return [port.name, port.appProtocol, port.protocol].some((h) => /^(http|grpc)/i.test(h ?? ''));
 }
 
 /** REGISTRY_ONLY and the service is not in the sidecar's scope: the call never leaves the client pod. */

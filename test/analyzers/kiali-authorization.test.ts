@@ -190,7 +190,13 @@ describe("Kiali's KIA0105 fixtures (AuthorizationPolicy needing mTLS)", () => {
         snapshotOf(`${doc}\n${WORKLOADS}${namespace('legacy', 'none')}${app('legacy', 'batch')}`),
       );
       const server = mesh.snapshot.workloads.find((w) => w.meta.name === 'productpage');
-      denied[name] = !!server && !!mesh.authorization.denialWithoutIdentity(server, 9080, 'sidecar');
+      denied[name] =
+        !!server &&
+        !!mesh.authorization.denialWithoutIdentity(server, {
+          port: 9080,
+          enforcer: 'sidecar',
+          chain: 'http',
+        });
     }
     expect(denied).toEqual({
       // Kiali: needs mTLS. Agreed: the rules ask for a peer principal or namespace.

@@ -188,8 +188,7 @@ describe('calls without a peer identity against AuthorizationPolicies', () => {
     const mesh = new ResolvedMesh(snapshotOf(ambient + allow));
     const denial = mesh.authorization.denialWithoutIdentity(
       mesh.snapshot.workloads.find((w) => w.meta.name === 'cart') as never,
-      8080,
-      'ztunnel',
+      { port: 8080, enforcer: 'ztunnel', chain: 'http' },
     );
     expect(denial?.enforcer).toBe('ztunnel');
   });
@@ -234,5 +233,55 @@ describe("mTLS calls against AuthorizationPolicies, by the caller's own identity
       expect.stringMatching(/^identity:/),
     );
     expect(keys(base + allow('namespaces: ["shop"]'))).toContain('identity:legacy/batch|none');
+  });
+});
+
+describe('TCP filter chains: Istio builds RBAC without HTTP fields (builder.go BuildTCP)', () => {
+  const withPort = (yaml: string, name: string) =>
+    yaml.replace(/- name: http\n(\s+port: 80\n)/g, `- name: ${name}\n$1`);
+  const allowGet = authorizationPolicy(
+    'shop',
+    'p',
+    '  selector:\n    matchLabels: {app: cart}\n  rules:\n  - from:\n    - source:\n        principals: ["cluster.local/ns/shop/sa/frontend", "cluster.local/ns/legacy/sa/batch"]\n  - to:\n    - operation:\n        methods: ["GET"]',
+  );
+  const denyAdmin = authorizationPolicy(
+    'shop',
+    'p',
+    '  action: DENY\n  rules:\n  - from:\n    - source:\n        notPrincipals: ["*"]\n    to:\n    - operation:\n        paths: ["/admin/*"]',
+  );
+
+  it('an ALLOW rule with an HTTP field is dropped, a DENY rule loses only its HTTP condition', () => {
+    // HTTP (or sniffed): the GET rule and the /admin path may decide; nothing certain.
+    expect(outcomes(base + allowGet).plaintext).toBe('ok');
+    expect(outcomes(base + denyAdmin).plaintext).toBe('ok');
+    for (const name of ['tcp-db', 'mongo', 'tls-passthrough']) {
+      const tcp = withPort(base, name);
+      expect(tcp).toContain(`name: ${name}`);
+      expect(outcomes(tcp + allowGet)).toEqual({ sidecar: 'ok', plaintext: DENIED });
+      expect(outcomes(tcp + denyAdmin)).toEqual({ sidecar: 'ok', plaintext: DENIED });
+    }
+    // appProtocol wins over the name.
+    const cart = app('shop', 'cart');
+    const tcpCart = cart.replace('- name: http\n', '- name: http\n      appProtocol: tcp\n');
+    const byAppProtocol = base.replace(cart, tcpCart);
+    expect(outcomes(byAppProtocol + allowGet).plaintext).toBe(DENIED);
+  });
+
+  it('the symptom follows the protocol Istio reads: https is TCP, no 403', () => {
+    const yaml =
+      withPort(base, 'https') +
+      authorizationPolicy(
+        'shop',
+        'p',
+        '  rules:\n  - from:\n    - source:\n        namespaces: ["shop", "legacy"]',
+      );
+    const mesh = new ResolvedMesh(snapshotOf(yaml));
+    const cart = mesh.targets.find((t) => t.ref.name === 'cart');
+    const batch = mesh.snapshot.workloads.find((w) => w.meta.name === 'batch');
+    if (!cart || !batch) throw new Error('fixture');
+    const outcome = mesh.outcome(batch, cart, cart.ports[0] as (typeof cart.ports)[0]);
+    expect(outcome.reason).toBe('authorization-requires-mtls');
+    expect(outcome.symptom).not.toContain('403');
+    expect(outcome.symptom).toContain('TCP port');
   });
 });
