@@ -49,6 +49,8 @@ export function describeBackendServer(b: BackendOutcome): string {
   if (!w) return 'the external server';
   const port = b.backend?.targetPort;
   const where = `${w.meta.namespace}/${w.meta.name}${port !== undefined ? ` port ${port}` : ''}`;
+  if (b.inboundExcluded && b.serverProxy === 'ambient')
+    return `${where} bypasses ztunnel for inbound plaintext (ambient.istio.io/bypass-inbound-capture): the app receives it directly, only HBONE goes through ztunnel`;
   if (b.inboundExcluded)
     return `${where} is excluded from its sidecar (traffic.sidecar.istio.io annotations): the app receives traffic directly`;
   if (b.serverGateway)

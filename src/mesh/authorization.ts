@@ -33,6 +33,7 @@ import type {
   AuthorizationSource,
   Workload,
 } from '../snapshot/types.js';
+import { isTrue } from './parse-bool.js';
 import { selectorMatches } from './selectors.js';
 
 /** Where the policy is enforced: the server's sidecar (Envoy RBAC) or ztunnel (ambient). */
@@ -324,8 +325,7 @@ function identityPaths(rule: AuthorizationRule, index: number): string[] {
 
 /** Istio's strconv.ParseBool of the istio.io/dry-run annotation (an unparsable value is false). */
 function isDryRun(policy: AuthorizationPolicy): boolean {
-  const value = policy.meta.annotations['istio.io/dry-run'];
-  return value !== undefined && ['1', 't', 'T', 'TRUE', 'true', 'True'].includes(value);
+  return isTrue(policy.meta.annotations['istio.io/dry-run']);
 }
 
 interface WorkloadPolicies {

@@ -42,6 +42,7 @@ import {
   parsePortList,
   rangeBypass,
 } from './outbound-capture.js';
+import { isTrue } from './parse-bool.js';
 import { filterChain, portProtocol } from './port-protocol.js';
 import type { RouteChoice, VirtualServiceIndex } from './routes.js';
 import { selectorMatches } from './selectors.js';
@@ -191,6 +192,14 @@ export function outboundBypass(
   return ranges ? rangeBypass(ranges, target.service?.clusterIP, port.port) : undefined;
 }
 
+/**
+ * An ambient pod annotated ambient.istio.io/bypass-inbound-capture: Istio CNI does not redirect its
+ * inbound plaintext to ztunnel (iptables.go: no REDIRECT when IngressMode; net.go reads the annotation).
+ */
+function bypassesInboundCapture(workload: Workload): boolean {
+  return isTrue(workload.podAnnotations['ambient.istio.io/bypass-inbound-capture']);
+}
+
 export function isInboundExcluded(workload: Workload, port: number): boolean {
   const excluded = workload.podAnnotations[INBOUND_EXCLUDE];
   if (excluded && parsePortList(excluded).has(port)) return true;
@@ -318,7 +327,8 @@ export class ConnectivityEvaluator {
         serverProxy: 'ambient',
         serverMode: ambient.mode,
         decision: ambient.decision,
-        inboundExcluded: false,
+        // Only HBONE reaches ztunnel then; plaintext goes straight to the app (accepts, denial).
+        inboundExcluded: bypassesInboundCapture(w),
         tlsMode,
         policyMode,
         ambient,
@@ -633,9 +643,13 @@ export class ConnectivityEvaluator {
   ): AuthorizationDenial | undefined {
     const port = backend.targetPort;
     if (!this.authorization || port === undefined) return undefined;
+    // A call without an identity to an ambient pod is not HBONE: it skips ztunnel where the pod
+    // bypasses inbound capture.
     const enforcer =
       server.serverProxy === 'ambient'
-        ? 'ztunnel'
+        ? identity === 'none' && server.inboundExcluded
+          ? undefined
+          : 'ztunnel'
         : server.serverProxy === 'sidecar' && !server.inboundExcluded && !server.serverGateway
           ? 'sidecar'
           : undefined;
@@ -982,11 +996,12 @@ function tlsModeContradictsProxy(server: ServerSide, tls: ClientTlsMode): boolea
 
 /** Whether the server side of a backend accepts what a client sends it without a tunnel. */
 export function accepts(server: ServerSide, tls: ClientTlsMode, appSpeaksTls: boolean): boolean {
-  // Not tunnelled: ztunnel's plaintext path (HBONE was judged before).
-  if (server.serverProxy === 'ambient')
+  // Not tunnelled: ztunnel's plaintext path (HBONE was judged before), unless the pod bypasses it.
+  if (server.serverProxy === 'ambient' && !server.inboundExcluded)
     return ztunnelAcceptsDirect(server.serverMode === 'STRICT' ? 'STRICT' : 'PERMISSIVE', tls, appSpeaksTls);
   const originatedTls = tls === 'SIMPLE' || tls === 'MUTUAL';
-  switch (server.serverMode) {
+  // Past the proxy, the app takes what it speaks.
+  switch (server.inboundExcluded ? 'NONE' : server.serverMode) {
     case 'STRICT':
       return tls === 'ISTIO_MUTUAL';
     case 'PERMISSIVE':

@@ -285,3 +285,29 @@ describe('TCP filter chains: Istio builds RBAC without HTTP fields (builder.go B
     expect(outcome.symptom).toContain('TCP port');
   });
 });
+
+describe('ambient pods that bypass inbound capture (ambient.istio.io/bypass-inbound-capture)', () => {
+  const withCart = (annotation: string | undefined) =>
+    `${namespace('shop', 'ambient')}${app('shop', 'frontend')}${namespace('legacy', 'none')}${app('legacy', 'batch')}${app('shop', 'cart', annotation === undefined ? {} : { annotations: { 'ambient.istio.io/bypass-inbound-capture': annotation } })}${peerAuthentication('shop', 'default', 'STRICT')}${authorizationPolicy('shop', 'p', '  rules:\n  - from:\n    - source:\n        namespaces: ["shop", "legacy"]')}`;
+
+  it('plaintext goes straight to the app: no ztunnel RBAC, no STRICT reset; HBONE still passes ztunnel', () => {
+    expect(outcomes(withCart(undefined)).plaintext).toBe('fail(strict-plaintext-clients)');
+    for (const value of ['true', '1', 'T', 'TRUE']) {
+      expect(outcomes(withCart(value))).toEqual({ sidecar: 'ok', plaintext: 'ok' });
+    }
+    // strconv.ParseBool: anything else is not true.
+    expect(outcomes(withCart('yes')).plaintext).toBe('fail(strict-plaintext-clients)');
+    // HBONE from an ambient client still meets ztunnel's policies.
+    const other = withCart('true').replace('namespaces: ["shop", "legacy"]', 'namespaces: ["legacy"]');
+    expect(outcomes(other).sidecar).toBe('fail(authorization-denied)');
+  });
+
+  it('without PeerAuthentication: the AuthorizationPolicy does not deny plaintext there', () => {
+    const shopOnly = (annotation: string | undefined) =>
+      withCart(annotation)
+        .replace(peerAuthentication('shop', 'default', 'STRICT'), '')
+        .replace('namespaces: ["shop", "legacy"]', 'namespaces: ["shop"]');
+    expect(outcomes(shopOnly(undefined)).plaintext).toBe('fail(authorization-denied)');
+    expect(outcomes(shopOnly('true')).plaintext).toBe('ok');
+  });
+});
