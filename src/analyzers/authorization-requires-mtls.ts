@@ -6,7 +6,7 @@
 // check, judged from namespace-level settings alone.
 import type { AuthorizationDenial } from '../mesh/authorization.js';
 import type { TlsSource } from '../mesh/connectivity.js';
-import { AMBIENT_CLASS, type ResolvedMesh, SHARED_SIDECAR_CLASS } from '../mesh/resolve.js';
+import { AMBIENT_CLASS, type ResolvedMesh } from '../mesh/resolve.js';
 import { formatSelector } from '../mesh/selectors.js';
 import { enableAutoMtls, type RemediationPlan, setPeerAuthenticationMode } from '../remediation/plans.js';
 import type { AuthorizationPolicy, Labels, Ref, Workload } from '../snapshot/types.js';
@@ -275,7 +275,7 @@ function remedies(
       case 'no-proxy': {
         // A sidecar gives them an identity only where sidecars send the server mTLS.
         const sidecarsReach = failures.every(
-          (f) => mesh.outcomeForClass(SHARED_SIDECAR_CLASS, f.target, f.port).ok,
+          (f) => mesh.outcomeForClass(mesh.asSidecar(f.group), f.target, f.port).ok,
         );
         if (!sidecarsReach) {
           fix.push(

@@ -2,7 +2,7 @@
 
 import { type BackendOutcome, SYMPTOMS } from '../mesh/connectivity.js';
 import { filterChain } from '../mesh/port-protocol.js';
-import { AMBIENT_CLASS, type ResolvedMesh } from '../mesh/resolve.js';
+import { AMBIENT_CLASS, type ClientGroup, type ResolvedMesh } from '../mesh/resolve.js';
 import { formatSelector } from '../mesh/selectors.js';
 import { portExpectsTls } from '../mesh/targets.js';
 import { appliedTogether } from '../remediation/plan-set.js';
@@ -51,7 +51,12 @@ export const strictPlaintextClients: Analyzer = {
       const proxylessGroups = new Set(
         group.filter((f) => f.group.profile.proxy === 'none').map((f) => f.group),
       );
-      const proxylessNamespaces = new Set([...proxylessGroups].flatMap((g) => g.namespaces()));
+      // A sidecar gives them their own identity: no plan where the server's policies refuse it.
+      const refused = refusedAsSidecars(mesh, group);
+      const proxylessNamespaces = new Set(
+        [...proxylessGroups].filter((g) => !refused.has(g)).flatMap((g) => g.namespaces()),
+      );
+      const refusedNamespaces = [...new Set([...refused].flatMap((g) => g.namespaces()))].sort();
       // What gives them a proxy depends on why they have none (an opt-out, hostNetwork, an ambient
       // namespace): the plans of up to three namespaces, and what to say where labelling is no fix.
       // Asked only when a client could be enrolled in ambient (one walk over the group's failures).
@@ -99,7 +104,7 @@ export const strictPlaintextClients: Analyzer = {
       // An ingress controller in kube-system is a real caller the injector will never give a sidecar.
       const uninjectable = [...proxylessNamespaces].filter(isNeverInjected).sort();
       const fixes = [
-        ...(withoutProxy && labelHelps
+        ...(withoutProxy && labelHelps && proxylessNamespaces.size > 0
           ? [
               `Give the clients ${ambient ? 'without a proxy ' : ''}a sidecar (label their namespace for injection and restart them, or enrol them in ambient)`,
             ]
@@ -132,7 +137,7 @@ export const strictPlaintextClients: Analyzer = {
                 ]
               : []),
           ],
-          fix: `${fixes.join('; ')}; ${denial ? `accepting plaintext (PERMISSIVE, a port exception) would not help: ${denial}, which a plaintext call does not carry, so the reset would become a 403` : 'while migrating, accept plaintext with PERMISSIVE or a port-level exception on a selector policy (keyed by the container port)'}.${several}${uninjectable.length > 0 ? ` Callers in ${uninjectable.join(', ')} never get a sidecar (Istio's injector skips ${uninjectable.length > 1 ? 'those namespaces' : 'that namespace'}): keep the ports they call PERMISSIVE, or route them through an ingress gateway.` : ''}`,
+          fix: `${fixes.join('; ')}${refusedNamespaces.length > 0 ? `${fixes.length > 0 ? '; a' : 'A'} sidecar would not let the callers in ${refusedNamespaces.join(', ')} in: with it they call with their own identity, which the server's AuthorizationPolicies refuse` : ''}; ${denial ? `accepting plaintext (PERMISSIVE, a port exception) would not help: ${denial}, which a plaintext call does not carry, so the reset would become a 403` : 'while migrating, accept plaintext with PERMISSIVE or a port-level exception on a selector policy (keyed by the container port)'}.${several}${uninjectable.length > 0 ? ` Callers in ${uninjectable.join(', ')} never get a sidecar (Istio's injector skips ${uninjectable.length > 1 ? 'those namespaces' : 'that namespace'}): keep the ports they call PERMISSIVE, or route them through an ingress gateway.` : ''}`,
           resource,
           location: policy?.meta.source,
           path: policy ? 'spec.mtls.mode' : undefined,
@@ -146,6 +151,20 @@ export const strictPlaintextClients: Analyzer = {
     return findings;
   },
 };
+
+/**
+ * The groups of callers without a proxy that a sidecar would not let in: with one they call with their
+ * own identity, which the server's AuthorizationPolicies refuse (only groups judged per identity).
+ */
+function refusedAsSidecars(mesh: ResolvedMesh, group: readonly Failure[]): Set<ClientGroup> {
+  const refused = new Set<ClientGroup>();
+  for (const f of group) {
+    const g = f.group;
+    if (g.profile.proxy !== 'none' || !g.profile.identity || refused.has(g)) continue;
+    if (!mesh.outcomeForClass(mesh.asSidecar(g), f.target, f.port).ok) refused.add(g);
+  }
+  return refused;
+}
 
 /** The policies that made the failing backends STRICT, by name, each with the first backend it decided. */
 /**

@@ -337,15 +337,27 @@ export class ResolvedMesh {
 
   /** A class split by identity: one object per class and identity, its key the pair cache's. */
   private identityClass(cls: ClientClass, client: Workload): ClientClass {
-    const who = `${client.meta.namespace}/${client.serviceAccount}`;
+    return this.withIdentity(cls, this.identityOf(client));
+  }
+
+  private withIdentity(cls: ClientClass, identity: PeerIdentity): ClientClass {
     // Not starting with "sidecar": connectivity-failures.ts counts those as whole namespaces.
-    const key = `identity:${who}|${cls.key}`;
+    const key = `identity:${identity.namespace}/${identity.serviceAccount}|${cls.key}`;
     let split = this.identityClasses.get(key);
     if (!split) {
-      split = { key, profile: { ...cls.profile, identity: this.identityOf(client) } };
+      split = { key, profile: { ...cls.profile, identity } };
       this.identityClasses.set(key, split);
     }
     return split;
+  }
+
+  /**
+   * The class the clients of `cls` would join with a sidecar of their own (that of sidecar clients with
+   * no rules of their own), keeping their identity: what a plan giving them one is judged by.
+   */
+  asSidecar(cls: ClientClass): ClientClass {
+    const { identity } = cls.profile;
+    return identity ? this.withIdentity(SHARED_SIDECAR_CLASS, identity) : SHARED_SIDECAR_CLASS;
   }
   private readonly identityClasses = new Map<string, ClientClass>();
 

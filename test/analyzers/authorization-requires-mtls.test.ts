@@ -270,8 +270,11 @@ describe('authorization-requires-mtls', () => {
         '  action: DENY\n  rules:\n  - from:\n    - source:\n        namespaces: [legacy]',
       );
       const yaml = proxyless + peerAuthentication('shop', 'default', 'STRICT') + deny;
-      const label = plan(yaml, 'strict-plaintext-clients', 'label-injection:Namespace/legacy');
-      expect(callsChangedByPlans(yaml, [label]).repaired).not.toContain(CART);
+      expect(callsChangedByPlans(yaml, [labelNamespaceForInjection('legacy')]).repaired).not.toContain(CART);
+      // So it is not offered, and the finding says why.
+      const [f] = findingsOf(yaml, 'strict-plaintext-clients');
+      expect(f?.remediations.map((p) => p.id)).not.toContain('label-injection:Namespace/legacy');
+      expect(f?.fix).toContain('A sidecar would not let the callers in legacy in');
     });
   });
 });
