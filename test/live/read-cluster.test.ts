@@ -236,7 +236,8 @@ describe('reading a live cluster', () => {
       apiVersion: 'security.istio.io/v1',
       kind: 'AuthorizationPolicy',
       metadata: { name: 'allow-payments', namespace: 'payments' },
-      spec: { rules: [{ from: [{ source: { namespaces: ['payments'] } }] }] },
+      // legacy is let in by its identity: only its missing sidecar (plaintext, no identity) keeps it out.
+      spec: { rules: [{ from: [{ source: { namespaces: ['payments', 'legacy'] } }] }] },
     };
     const permissive = { ...strict('payments'), spec: { mtls: { mode: 'PERMISSIVE' } } };
     const { snapshot } = await read((api) => {
