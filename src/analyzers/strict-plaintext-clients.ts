@@ -204,13 +204,23 @@ function decidersOf(failures: readonly Failure[]): Map<string, BackendOutcome> {
 
 /** The policies that made a failure's backends STRICT, as a key (one policy: its name). */
 function decidingPolicies(f: Failure): string {
+  // Asked once per failing (client group, port): tens of thousands on a large mesh.
+  if (f.backends.length === 1) return decidingKey(f.backends[0] as BackendOutcome);
   const keys = f.backends.map(decidingKey);
   return keys.every((k) => k === keys[0]) ? (keys[0] ?? 'default') : [...new Set(keys)].sort().join('+');
 }
 
+const policyKeys = new WeakMap<object, string>();
+
 function decidingKey(b: BackendOutcome): string {
   const policy = b.decision?.policy;
-  return policy ? `${policy.meta.namespace}/${policy.meta.name}` : 'default';
+  if (!policy) return 'default';
+  let key = policyKeys.get(policy);
+  if (key === undefined) {
+    key = `${policy.meta.namespace}/${policy.meta.name}`;
+    policyKeys.set(policy, key);
+  }
+  return key;
 }
 
 /**
