@@ -71,11 +71,32 @@ describe('strict-plaintext-clients with backends under different policies', () =
       const set = plans(prefix);
       expect(set).toHaveLength(count);
       for (const plan of set) {
-        expect(plan.title).toMatch(/\(\d of 2: apply with the change to /);
+        // The marker leads the title (a Slack button cuts it at 75 characters) and the id is the set's.
+        expect(plan.title).toMatch(/^\(\d of 2\) .*, with the change to /);
+        expect(plan.id).toMatch(/:together-[0-9a-f]{8}$/);
         expect(plan.risk).toContain('Alone this repairs no call');
         expect(callsChangedBy(plan as RemediationPlan, yaml).repaired).toEqual([]);
       }
       expect(callsChangedByPlans(yaml, set)).toEqual({ repaired: [CALL], broken: [] });
     });
   }
+
+  it('the same change offered alone where it repairs a call keeps its own plan and promise', () => {
+    // aaa-solo selects cart-v1 only: relaxing cart-v1-tuning alone repairs calls to it.
+    const solo =
+      yaml +
+      '---\napiVersion: v1\nkind: Service\nmetadata: { name: aaa-solo, namespace: shop }\nspec:\n  selector: { app: cart, version: v1 }\n  ports: [{ name: http, port: 80, targetPort: 8080 }]\n';
+    const findings = diagnose(snapshotOf(solo), { now: NOW }).findings.filter(
+      (x) => x.code === 'strict-plaintext-clients',
+    );
+    const alone = findings
+      .flatMap((x) => x.remediations)
+      .find((p) => p.id === 'set-mode-permissive:PeerAuthentication/shop/cart-v1-tuning');
+    expect(alone?.risk).not.toContain('Alone this repairs no call');
+    expect(callsChangedBy(alone as RemediationPlan, solo).repaired).toContain(
+      'legacy/batch -> shop/aaa-solo:80',
+    );
+    // Every finding keeps a plan.
+    for (const x of findings) expect(x.remediations.length).toBeGreaterThan(0);
+  });
 });
