@@ -669,24 +669,27 @@ export function restartIstiodThenWorkloads(namespace: string): RemediationPlan {
   const target = { apiVersion: 'apps/v1', kind: 'Deployment', namespace: 'istio-system', name: 'istiod' };
   return {
     id: `restart-istiod:Deployment/istio-system/istiod:${namespace}`,
-    title: `Restart istiod, then the workloads in ${namespace}, to re-issue certificates`,
-    risk: 'istiod restarts (proxies reconnect); then every deployment in the namespace rolls.',
+    title: `Restart istiod, then the Deployments in ${namespace}, to re-issue certificates`,
+    risk: 'istiod restarts (proxies reconnect); once it is rolled out, every Deployment in the namespace rolls (StatefulSets and DaemonSets with sidecars need a restart of their own).',
     action: 'rollout-restart',
     target,
     manual: true,
-    kubectl: [
-      ...restartIstiod('istio-system'),
+    kubectl: afterIstiodRestart('istio-system', [
       kubectl('rollout', 'restart', 'deployment', '-n', namespace),
-    ].join('\n'),
+    ]),
   };
 }
 
-/** Restart istiod and wait until it is ready: the first steps of re-issuing certificates. */
-function restartIstiod(namespace: string): string[] {
+/**
+ * Restart istiod, wait until the new istiod is rolled out (a readiness wait would pass on the old
+ * pod), then the steps: chained with &&, so workloads never roll while the old istiod still issues.
+ */
+function afterIstiodRestart(namespace: string, steps: readonly string[]): string {
   return [
     kubectl('rollout', 'restart', 'deployment', 'istiod', '-n', namespace),
-    kubectl('wait', '--for=condition=ready', 'pod', '-l', 'app=istiod', '-n', namespace, '--timeout=60s'),
-  ];
+    kubectl('rollout', 'status', 'deployment', 'istiod', '-n', namespace, '--timeout=5m'),
+    ...steps,
+  ].join(' && \\\n  ');
 }
 
 /**
@@ -709,15 +712,14 @@ export function rotateCaThenRestart(
         ];
   return {
     id: `rotate-ca:Secret/${istioNamespace}/${caSecret}`,
-    title: `Replace the CA in Secret ${istioNamespace}/${caSecret}, then restart istiod and the workloads of ${namespaces.length} namespace${namespaces.length === 1 ? '' : 's'} with sidecars`,
-    risk: 'istiod restarts (proxies reconnect); then every deployment in those namespaces rolls. Keep the old root in root-cert.pem beside the new one until every workload has rolled, or calls between old and new certificates fail.',
+    title: `Replace the CA in Secret ${istioNamespace}/${caSecret}, then restart istiod and the Deployments of ${namespaces.length} namespace${namespaces.length === 1 ? '' : 's'} with sidecars`,
+    risk: 'istiod restarts (proxies reconnect); once it is rolled out, every Deployment in those namespaces rolls (StatefulSets and DaemonSets with sidecars need a restart of their own). Keep the old root in root-cert.pem beside the new one until every workload has rolled, or calls between old and new certificates fail.',
     action: 'rollout-restart',
     target,
     manual: true,
     kubectl: [
       `# First put the new CA into Secret ${istioNamespace}/${caSecret} (ca-cert.pem, ca-key.pem, cert-chain.pem, root-cert.pem): a restart alone reloads the expired one.`,
-      ...restartIstiod(istioNamespace),
-      ...restarts,
+      afterIstiodRestart(istioNamespace, restarts),
     ].join('\n'),
   };
 }

@@ -88,10 +88,11 @@ describe('CA certificates', () => {
     expect(f?.code).toBe('certificate-expired');
     const [plan] = f?.remediations ?? [];
     expect(plan?.id).toBe('rotate-ca:Secret/istio-system/cacerts');
-    expect(plan?.kubectl.split('\n')).toEqual([
+    // Chained: the workloads roll only once the new istiod (with the new CA) is rolled out.
+    expect(plan?.kubectl.split(' && \\\n  ').flatMap((l) => l.split('\n'))).toEqual([
       expect.stringMatching(/^# First put the new CA into Secret istio-system\/cacerts /),
       'kubectl rollout restart deployment istiod -n istio-system',
-      'kubectl wait --for=condition=ready pod -l app=istiod -n istio-system --timeout=60s',
+      'kubectl rollout status deployment istiod -n istio-system --timeout=5m',
       'kubectl rollout restart deployment -n pay',
       'kubectl rollout restart deployment -n shop',
     ]);

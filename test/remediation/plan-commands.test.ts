@@ -205,7 +205,7 @@ describe('generated commands run as printed, whatever the names hold', () => {
     );
     expect(runs(restartIstiodThenWorkloads(NS)).map((c) => c.argv)).toEqual([
       ['rollout', 'restart', 'deployment', 'istiod', '-n', 'istio-system'],
-      ['wait', '--for=condition=ready', 'pod', '-l', 'app=istiod', '-n', 'istio-system', '--timeout=60s'],
+      ['rollout', 'status', 'deployment', 'istiod', '-n', 'istio-system', '--timeout=5m'],
       ['rollout', 'restart', 'deployment', '-n', NS],
     ]);
   });
@@ -214,7 +214,7 @@ describe('generated commands run as printed, whatever the names hold', () => {
     const few = rotateCaThenRestart('istio-system', 'cacerts', [NS, 'pay']);
     expect(runs(few).map((c) => c.argv)).toEqual([
       ['rollout', 'restart', 'deployment', 'istiod', '-n', 'istio-system'],
-      ['wait', '--for=condition=ready', 'pod', '-l', 'app=istiod', '-n', 'istio-system', '--timeout=60s'],
+      ['rollout', 'status', 'deployment', 'istiod', '-n', 'istio-system', '--timeout=5m'],
       ['rollout', 'restart', 'deployment', '-n', 'pay'],
       ['rollout', 'restart', 'deployment', '-n', NS],
     ]);
