@@ -1,6 +1,8 @@
 // The fix for calls that sidecars send as plaintext because they ignore the credentialName of the
 // rule they use (SIMPLE/MUTUAL in a rule without workloadSelector): that rule's own TLS for the calling
-// workloads, in a rule of their namespace with a workloadSelector (credential-rule-plan.ts). Not a
+// workloads, in a rule of their namespace with a workloadSelector (credential-rule-plan.ts): a copy of
+// the rule's whole traffic policy, one per caller whatever port fails, as a workload uses one
+// workloadSelector rule per host. Not a
 // downgrade to SIMPLE: a server that asks for the client certificate of MUTUAL rejects it, and SIMPLE
 // without the credential trusts the system CAs instead of the credential's.
 import { TOP_LEVEL_TLS } from '../mesh/destination-rules.js';
@@ -19,13 +21,14 @@ export function credentialRemedy(failures: readonly Failure[]): { plans: Remedia
   const merged = first.outcome.rule?.rule;
   const resolved = first.outcome.resolvedTls;
   const tls = resolved?.tls;
-  if (!merged || !resolved || !tls) return { plans: [], fix: '' };
+  const trafficPolicy = merged?.trafficPolicy;
+  if (!merged || !resolved || !tls || !trafficPolicy) return { plans: [], fix: '' };
   const rule = ruleOf(merged);
   const name = `${rule.meta.namespace}/${rule.meta.name}`;
-  const port = portOfEntry(resolved.path, first.port.port);
+  const subset = !isRulePolicy(resolved.path);
   const plans: RemediationPlan[] = [];
   // A subset's tls is not copied: the subset's clusters come from the rule that defines it.
-  if (port !== null)
+  if (!subset)
     for (const w of callers(failures)) {
       const selector = selectorOf(w);
       if (!selector) continue;
@@ -35,7 +38,7 @@ export function credentialRemedy(failures: readonly Failure[]): { plans: Remedia
           rule,
           host: merged.host,
           tls,
-          port,
+          trafficPolicy,
           namespace: w.meta.namespace,
           selector,
           clients,
@@ -48,14 +51,13 @@ export function credentialRemedy(failures: readonly Failure[]): { plans: Remedia
       : "the server is checked against that credential's CA";
   return {
     plans: plans.filter((p, i) => plans.findIndex((o) => o.id === p.id) === i),
-    fix: `Sidecars ignore credentialName ${tls.credentialName} of DestinationRule ${name}, which has no workloadSelector, and send plaintext; ${server}. Give the calling workloads a copy of its tls with a workloadSelector in their own namespace (Istio 1.14 or later honours credentialName there; the Secret must be in that namespace), or send the calls through an egress gateway, which uses credentialName as it is.`,
+    fix: `Sidecars ignore credentialName ${tls.credentialName} of DestinationRule ${name}, which has no workloadSelector, and send plaintext; ${server}. Give the calling workloads a copy of its traffic policy (every port's tls) with a workloadSelector in their own namespace (Istio 1.14 or later honours credentialName there; the Secret must be in that namespace), or send the calls through an egress gateway, which uses credentialName as it is.`,
   };
 }
 
-/** undefined for the top-level tls, the Service port for a port entry, null for a subset's tls. */
-function portOfEntry(path: string, servicePort: number): number | undefined | null {
-  if (path === TOP_LEVEL_TLS) return undefined;
-  return path.startsWith('spec.trafficPolicy.portLevelSettings[') ? servicePort : null;
+/** The rule's own traffic policy (top-level or a port entry), not a subset's. */
+function isRulePolicy(path: string): boolean {
+  return path === TOP_LEVEL_TLS || path.startsWith('spec.trafficPolicy.portLevelSettings[');
 }
 
 function callers(failures: readonly Failure[]): Workload[] {

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { diagnose } from '../../src/engine/diagnose.js';
 import { externalRuleName } from '../../src/remediation/object-names.js';
 import { app, destinationRule, namespace, snapshotOf } from '../helpers/mesh.js';
-import { callsChangedBy } from '../helpers/plan-effect.js';
+import { callsChangedBy, callsChangedByPlans } from '../helpers/plan-effect.js';
 
 const NOW = new Date('2026-11-30T00:00:00Z');
 
@@ -190,5 +190,76 @@ describe('serviceentry-tls-origination plans', () => {
         broken: [],
       });
     }
+  });
+
+  const credentialRule = (policy: string) => `---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: { name: ext, namespace: a }
+spec:
+  host: api.example.com
+  trafficPolicy:
+${policy}`;
+  const clientOnly = `${namespace('istio-system', 'none')}${namespace('a')}${app('a', 'client')}`;
+  const MUTUAL_TLS = '{ mode: MUTUAL, credentialName: partner-client-cert, sni: api.example.com }';
+  const credentialPlans = (yaml: string) => {
+    const plans = diagnose(snapshotOf(yaml), { now: NOW })
+      .findings.flatMap((f) => f.remediations)
+      .filter((p) => p.id.startsWith('create-credential-dr:'));
+    return plans.filter((p, i) => plans.findIndex((o) => o.id === p.id) === i);
+  };
+
+  it('credentialName on two ports: one copy per caller holding both port entries, which repairs both ports (a workload uses one selector rule per host)', () => {
+    const ports =
+      '[{ number: 80, name: http, protocol: HTTP, targetPort: 443 }, { number: 8080, name: http-m, protocol: HTTP, targetPort: 443 }]';
+    const yaml = `${clientOnly}${external('a', 'api.example.com', ports)}${credentialRule(`    portLevelSettings:
+    - port: { number: 80 }
+      tls: ${MUTUAL_TLS}
+    - port: { number: 8080 }
+      tls: ${MUTUAL_TLS}
+`)}`;
+    const plans = credentialPlans(yaml);
+    expect(plans).toHaveLength(1);
+    const [plan] = plans;
+    if (!plan) throw new Error('no plan');
+    expect(plan.body).toMatchObject({
+      spec: {
+        workloadSelector: { matchLabels: { app: 'client' } },
+        trafficPolicy: {
+          portLevelSettings: [
+            { port: { number: 80 }, tls: { mode: 'MUTUAL', credentialName: 'partner-client-cert' } },
+            { port: { number: 8080 }, tls: { mode: 'MUTUAL', credentialName: 'partner-client-cert' } },
+          ],
+        },
+      },
+    });
+    const failing = ['a/client -> a/api.example.com:80', 'a/client -> a/api.example.com:8080'];
+    expect(callsChangedBy(plan, yaml)).toMatchObject({ repaired: failing, broken: [] });
+    expect(callsChangedByPlans(yaml, plans)).toMatchObject({ repaired: failing, broken: [] });
+  });
+
+  it('a top-level credential beside a port entry of DISABLE: the copy keeps the entry, so the port it serves keeps working', () => {
+    const ports =
+      '[{ number: 80, name: http, protocol: HTTP, targetPort: 443 }, { number: 8080, name: http-m, protocol: HTTP }]';
+    const yaml = `${clientOnly}${external('a', 'api.example.com', ports)}${credentialRule(`    tls: ${MUTUAL_TLS}
+    portLevelSettings:
+    - port: { number: 8080 }
+      tls: { mode: DISABLE }
+`)}`;
+    const [plan, ...others] = credentialPlans(yaml);
+    expect(others).toEqual([]);
+    if (!plan) throw new Error('no plan');
+    expect(plan.body).toMatchObject({
+      spec: {
+        trafficPolicy: {
+          tls: { mode: 'MUTUAL', credentialName: 'partner-client-cert' },
+          portLevelSettings: [{ port: { number: 8080 }, tls: { mode: 'DISABLE' } }],
+        },
+      },
+    });
+    expect(callsChangedBy(plan, yaml)).toMatchObject({
+      repaired: ['a/client -> a/api.example.com:80'],
+      broken: [],
+    });
   });
 });
