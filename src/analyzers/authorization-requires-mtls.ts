@@ -8,6 +8,7 @@ import type { AuthorizationDenial } from '../mesh/authorization.js';
 import type { TlsSource } from '../mesh/connectivity.js';
 import { AMBIENT_CLASS, type ResolvedMesh } from '../mesh/resolve.js';
 import { formatSelector } from '../mesh/selectors.js';
+import { appliedTogether } from '../remediation/plan-set.js';
 import { enableAutoMtls, type RemediationPlan, setPeerAuthenticationMode } from '../remediation/plans.js';
 import type { AuthorizationPolicy, Labels, Ref, Workload } from '../snapshot/types.js';
 import {
@@ -313,10 +314,10 @@ function remedies(
       }
       case 'auto-mtls': {
         const decision = backend?.decision;
-        if (decision?.mode === 'DISABLE' && decision.level === 'workload' && decision.policy)
-          plans.push(setPeerAuthenticationMode(decision.policy, 'PERMISSIVE'));
+        const own = ownPolicyPlans(failures);
+        plans.push(...own);
         fix.push(
-          `Switch the server's own PeerAuthentication${decision?.level === 'port' ? ` entry for port ${backend?.backend?.targetPort}` : ''} from DISABLE to PERMISSIVE: auto mTLS then sends its sidecar clients' calls as mTLS`,
+          `Switch the server's own PeerAuthentication${decision?.level === 'port' ? ` entry for port ${backend?.backend?.targetPort}` : ''} from DISABLE to PERMISSIVE: auto mTLS then sends its sidecar clients' calls as mTLS${own.length > 1 ? ` (calls are balanced over backends with ${own.length} such policies: relax every one, the plans go together)` : ''}`,
         );
         break;
       }
@@ -354,6 +355,36 @@ function remedies(
     }
   }
   return { plans, fix };
+}
+
+/**
+ * PERMISSIVE for the workload-level DISABLE policy of each failing backend: calls are balanced over all
+ * backends, so a call is repaired only when every one it reaches is relaxed. A call that needs several
+ * gets them marked as a set (appliedTogether); a backend with no such policy leaves its calls unrepaired.
+ */
+function ownPolicyPlans(failures: readonly Failure[]): RemediationPlan[] {
+  const byPolicy = new Map<string, RemediationPlan | undefined>();
+  const alone = new Set<RemediationPlan>();
+  const together = new Set<RemediationPlan>();
+  for (const f of failures) {
+    const needed = new Set<RemediationPlan | undefined>();
+    for (const b of f.backends) {
+      if (b.ok) continue;
+      const { mode, level, policy } = b.decision ?? {};
+      const key = policy ? `${policy.meta.namespace}/${policy.meta.name}` : 'none';
+      if (!byPolicy.has(key))
+        byPolicy.set(
+          key,
+          mode === 'DISABLE' && level === 'workload' && policy
+            ? setPeerAuthenticationMode(policy, 'PERMISSIVE')
+            : undefined,
+        );
+      needed.add(byPolicy.get(key));
+    }
+    if (needed.size === 0 || needed.has(undefined)) continue;
+    for (const plan of needed) (needed.size > 1 ? together : alone).add(plan as RemediationPlan);
+  }
+  return [...alone, ...appliedTogether([...together].filter((p) => !alone.has(p)))];
 }
 
 function policyKey(f: Failure): string {

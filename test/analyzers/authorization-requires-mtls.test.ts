@@ -166,6 +166,55 @@ describe('authorization-requires-mtls', () => {
     );
   });
 
+  it('backends each under their own DISABLE: a PERMISSIVE plan for every one, marked as a set, which repairs the calls together', () => {
+    const cart = (v: string) => `---
+apiVersion: apps/v1
+kind: Deployment
+metadata: { name: cart-${v}, namespace: shop }
+spec:
+  selector: { matchLabels: { app: cart, version: ${v} } }
+  template:
+    metadata: { labels: { app: cart, version: ${v} } }
+    spec: { containers: [{ name: cart, image: example/cart, ports: [{ containerPort: 8080 }] }] }
+`;
+    const yaml = [
+      namespace('shop'),
+      app('shop', 'frontend'),
+      cart('v1'),
+      cart('v2'),
+      `---
+apiVersion: v1
+kind: Service
+metadata: { name: cart, namespace: shop }
+spec:
+  selector: { app: cart }
+  ports: [{ name: http, port: 80, targetPort: 8080 }]
+`,
+      peerAuthentication('shop', 'v1-off', 'DISABLE', { selector: { app: 'cart', version: 'v1' } }),
+      peerAuthentication('shop', 'v2-off', 'DISABLE', { selector: { app: 'cart', version: 'v2' } }),
+      allowShop,
+    ].join('');
+    const [f, ...others] = findingsOf(yaml, 'authorization-requires-mtls');
+    expect(others).toEqual([]);
+    const plans = (f?.remediations ?? []).filter((p) => p.target.kind === 'PeerAuthentication');
+    expect(plans.map((p) => `${p.target.namespace}/${p.target.name}`)).toEqual([
+      'shop/v1-off',
+      'shop/v2-off',
+    ]);
+    for (const p of plans) {
+      expect(p.title).toMatch(/of 2: apply with the change to PeerAuthentication shop\/v[12]-off/);
+      expect(callsChangedBy(p, yaml).repaired).toEqual([]);
+    }
+    expect(callsChangedByPlans(yaml, plans)).toMatchObject({
+      repaired: [
+        'shop/cart-v1 -> shop/cart:80',
+        'shop/cart-v2 -> shop/cart:80',
+        'shop/frontend -> shop/cart:80',
+      ],
+      broken: [],
+    });
+  });
+
   it('a DENY policy requiring mTLS is the finding resource, with its notPrincipals field', () => {
     const yaml =
       base +
