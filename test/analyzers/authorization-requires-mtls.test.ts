@@ -202,7 +202,7 @@ spec:
       'shop/v2-off',
     ]);
     for (const p of plans) {
-      expect(p.title).toMatch(/of 2: apply with the change to PeerAuthentication shop\/v[12]-off/);
+      expect(p.title).toMatch(/^\([12] of 2\) .*, with the change to PeerAuthentication shop\/v[12]-off/);
       expect(callsChangedBy(p, yaml).repaired).toEqual([]);
     }
     expect(callsChangedByPlans(yaml, plans)).toMatchObject({
