@@ -28,7 +28,13 @@ export function registerRemediationAction(app: App, deps: BotDeps): void {
       );
     }
     const channel = body.channel?.id ?? '';
-    const access = channelMaySee(deps.config, channel, namespaceOf(plan.target));
+    // Every namespace the plan acts in: a manual plan's restarts reach beyond its target's (those
+    // names were not shown in this channel, so the refusal does not name them either).
+    const beyond = (plan.namespaces ?? []).some((ns) => !channelMaySee(deps.config, channel, ns).allowed);
+    const target = channelMaySee(deps.config, channel, namespaceOf(plan.target));
+    const access = beyond
+      ? { allowed: false as const, reason: 'the plan also acts in namespaces this channel may not see' }
+      : target;
     if (!access.allowed) {
       deps.metrics.remediations.inc({ outcome: 'refused' });
       deps.logger.info(
@@ -43,6 +49,15 @@ export function registerRemediationAction(app: App, deps: BotDeps): void {
       '*kubectl equivalent:*',
       `\`\`\`${escapeCode(plan.kubectl)}\`\`\``,
     ];
+    if (plan.manual) {
+      deps.metrics.remediations.inc({ outcome: 'plan-shown' });
+      return reply(
+        [
+          ...planText,
+          '_Several steps in order, run by hand after review: nothing was requested or changed._',
+        ].join('\n'),
+      );
+    }
     if (deps.remediation) {
       const refused = await requestFix(
         deps,

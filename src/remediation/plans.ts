@@ -58,6 +58,8 @@ export interface RemediationPlan {
   readonly kubectl: string;
   /** Several steps in order (restart istiod, wait, then the workloads): run by hand, not applied. */
   readonly manual?: boolean;
+  /** Namespaces its commands act in besides the target's (a manual plan's restarts): who may see it. */
+  readonly namespaces?: readonly string[];
 }
 
 const PA_API = 'security.istio.io/v1';
@@ -669,6 +671,7 @@ export function restartIstiodThenWorkloads(namespace: string): RemediationPlan {
   const target = { apiVersion: 'apps/v1', kind: 'Deployment', namespace: 'istio-system', name: 'istiod' };
   return {
     id: `restart-istiod:Deployment/istio-system/istiod:${namespace}`,
+    namespaces: [namespace],
     title: `Restart istiod, then the Deployments in ${namespace}, to re-issue certificates`,
     risk: 'istiod restarts (proxies reconnect); once it is rolled out, every Deployment in the namespace rolls (StatefulSets and DaemonSets with sidecars need a restart of their own).',
     action: 'rollout-restart',
@@ -712,6 +715,7 @@ export function rotateCaThenRestart(
         ];
   return {
     id: `rotate-ca:Secret/${istioNamespace}/${caSecret}`,
+    namespaces,
     title: `Replace the CA in Secret ${istioNamespace}/${caSecret}, then restart istiod and the Deployments of ${namespaces.length} namespace${namespaces.length === 1 ? '' : 's'} with sidecars`,
     risk: 'istiod restarts (proxies reconnect); once it is rolled out, every Deployment in those namespaces rolls (StatefulSets and DaemonSets with sidecars need a restart of their own). Keep the old root in root-cert.pem beside the new one until every workload has rolled, or calls between old and new certificates fail.',
     action: 'rollout-restart',
