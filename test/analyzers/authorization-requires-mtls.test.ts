@@ -19,6 +19,7 @@ import {
   namespace,
   peerAuthentication,
   snapshotOf,
+  versionedApp,
 } from '../helpers/mesh.js';
 import { callsChangedBy, callsChangedByPlans } from '../helpers/plan-effect.js';
 
@@ -167,29 +168,10 @@ describe('authorization-requires-mtls', () => {
   });
 
   it('backends each under their own DISABLE: a PERMISSIVE plan for every one, marked as a set, which repairs the calls together', () => {
-    const cart = (v: string) => `---
-apiVersion: apps/v1
-kind: Deployment
-metadata: { name: cart-${v}, namespace: shop }
-spec:
-  selector: { matchLabels: { app: cart, version: ${v} } }
-  template:
-    metadata: { labels: { app: cart, version: ${v} } }
-    spec: { containers: [{ name: cart, image: example/cart, ports: [{ containerPort: 8080 }] }] }
-`;
     const yaml = [
       namespace('shop'),
       app('shop', 'frontend'),
-      cart('v1'),
-      cart('v2'),
-      `---
-apiVersion: v1
-kind: Service
-metadata: { name: cart, namespace: shop }
-spec:
-  selector: { app: cart }
-  ports: [{ name: http, port: 80, targetPort: 8080 }]
-`,
+      versionedApp('shop', 'cart', ['v1', 'v2']),
       peerAuthentication('shop', 'v1-off', 'DISABLE', { selector: { app: 'cart', version: 'v1' } }),
       peerAuthentication('shop', 'v2-off', 'DISABLE', { selector: { app: 'cart', version: 'v2' } }),
       allowShop,

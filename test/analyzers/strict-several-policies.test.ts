@@ -5,35 +5,16 @@
 import { describe, expect, it } from 'vitest';
 import { diagnose } from '../../src/engine/diagnose.js';
 import type { RemediationPlan } from '../../src/remediation/plans.js';
-import { namespace, peerAuthentication, snapshotOf } from '../helpers/mesh.js';
+import { namespace, peerAuthentication, snapshotOf, versionedApp } from '../helpers/mesh.js';
 import { callsChangedBy, callsChangedByPlans } from '../helpers/plan-effect.js';
 
 const NOW = new Date('2026-11-30T00:00:00Z');
 
-const cart = (version: string) => `---
-apiVersion: apps/v1
-kind: Deployment
-metadata: { name: cart-${version}, namespace: shop }
-spec:
-  selector: { matchLabels: { app: cart, version: ${version} } }
-  template:
-    metadata: { labels: { app: cart, version: ${version} } }
-    spec: { containers: [{ name: cart, image: example/cart, ports: [{ containerPort: 8080 }] }] }
-`;
-
 const yaml = [
   namespace('shop'),
   namespace('legacy', 'none'),
-  cart('v1'),
-  cart('v2'),
+  versionedApp('shop', 'cart', ['v1', 'v2']),
   `---
-apiVersion: v1
-kind: Service
-metadata: { name: cart, namespace: shop }
-spec:
-  selector: { app: cart }
-  ports: [{ name: http, port: 80, targetPort: 8080 }]
----
 apiVersion: apps/v1
 kind: Deployment
 metadata: { name: batch, namespace: legacy }

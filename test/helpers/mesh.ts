@@ -97,6 +97,33 @@ spec:
 `;
 }
 
+/**
+ * One Service `name` (port 80 → 8080) over a Deployment per version (`name-v1`, `name-v2`, labelled
+ * app=name, version=v): calls to the Service are balanced over every version's pods.
+ */
+export function versionedApp(ns: string, name: string, versions: readonly string[]): string {
+  const deployments = versions.map(
+    (v) => `---
+apiVersion: apps/v1
+kind: Deployment
+metadata: { name: ${name}-${v}, namespace: ${ns} }
+spec:
+  selector: { matchLabels: { app: ${name}, version: ${v} } }
+  template:
+    metadata: { labels: { app: ${name}, version: ${v} } }
+    spec: { containers: [{ name: ${name}, image: example/${name}, ports: [{ containerPort: 8080 }] }] }
+`,
+  );
+  return `${deployments.join('')}---
+apiVersion: v1
+kind: Service
+metadata: { name: ${name}, namespace: ${ns} }
+spec:
+  selector: { app: ${name} }
+  ports: [{ name: http, port: 80, targetPort: 8080 }]
+`;
+}
+
 export function peerAuthentication(
   ns: string,
   name: string,
