@@ -35,6 +35,7 @@ import type {
 } from '../snapshot/types.js';
 import { isTrue } from './parse-bool.js';
 import { selectorMatches } from './selectors.js';
+import { compareByAge } from './server-mode.js';
 
 /** Where the policy is enforced: the server's sidecar (Envoy RBAC) or ztunnel (ambient). */
 export type Enforcer = 'sidecar' | 'ztunnel';
@@ -345,7 +346,7 @@ export class AuthorizationIndex {
     policies: readonly AuthorizationPolicy[],
     readonly rootNamespace: string,
   ) {
-    for (const p of [...policies].sort(byAge)) {
+    for (const p of [...policies].sort(compareByAge)) {
       // targetRef(s) bind only to gateways, waypoints and Services behind a waypoint (ShouldAttachPolicy).
       if (p.targetRefs.length > 0 || isDryRun(p)) continue;
       if (p.action !== 'ALLOW' && p.action !== 'DENY') continue;
@@ -361,7 +362,7 @@ export class AuthorizationIndex {
 
   /** The enforced ALLOW and DENY policies, oldest first. */
   policies(): AuthorizationPolicy[] {
-    return [...this.byNamespace.values()].flat().sort(byAge);
+    return [...this.byNamespace.values()].flat().sort(compareByAge);
   }
 
   /** The enforced ALLOW and DENY policies that apply to a workload (root namespace, then its own). */
@@ -496,15 +497,6 @@ function deniedBy(
       policy.rules.flatMap((rule, i) => identityPaths(rule, i).map((path) => ({ policy, path }))),
     ),
   };
-}
-
-/** Istio's sortConfigByCreationTime: oldest first, then name, then namespace. */
-function byAge(a: AuthorizationPolicy, b: AuthorizationPolicy): number {
-  const ta = Date.parse(a.meta.creationTimestamp ?? '') || Number.POSITIVE_INFINITY;
-  const tb = Date.parse(b.meta.creationTimestamp ?? '') || Number.POSITIVE_INFINITY;
-  if (ta !== tb) return ta < tb ? -1 : 1;
-  if (a.meta.name !== b.meta.name) return a.meta.name < b.meta.name ? -1 : 1;
-  return a.meta.namespace < b.meta.namespace ? -1 : a.meta.namespace > b.meta.namespace ? 1 : 0;
 }
 
 /** What the caller sees when the server's proxy denies the call. */
