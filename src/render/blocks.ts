@@ -278,11 +278,21 @@ function paginate(text: string, head: Block[], body: Block[][]): SlackMessage {
   });
   const room = { blocks: LIMITS.blocks - 1, chars: LIMITS.messageChars - jsonLength([note(99)]) };
   const pages: Block[][] = [[...head]];
+  // The current page's JSON length, kept as groups are added (not the whole page serialised again).
+  let size = jsonLength(head);
   for (const group of body) {
+    if (group.length === 0) continue;
+    const blocks = jsonLength(group) - 2; // without the group's own brackets
     const page = pages[pages.length - 1] as Block[];
-    const fits = page.length + group.length <= room.blocks && jsonLength([...page, ...group]) <= room.chars;
-    if (!fits && page.length > 0) pages.push([]);
-    (pages[pages.length - 1] as Block[]).push(...group);
+    const grown = page.length === 0 ? 2 + blocks : size + 1 + blocks;
+    const fits = page.length + group.length <= room.blocks && grown <= room.chars;
+    if (!fits && page.length > 0) {
+      pages.push([...group]);
+      size = 2 + blocks;
+    } else {
+      page.push(...group);
+      size = grown;
+    }
   }
   const [first, ...rest] = pages as [Block[], ...Block[][]];
   if (rest.length > 0) first.push(note(rest.length));
