@@ -53,7 +53,7 @@ export const caCertificates: Analyzer = {
     }
     const anchors = signingAnchors(parsed, mesh.snapshot.certificates);
     for (const p of [...parsed, ...chainCaCertificates(mesh.snapshot.certificates, parsed)])
-      findings.push(...validityFindings(p, context, anchors, caRenewal(mesh.snapshot, p.source)));
+      findings.push(...validityFindings(p, context, anchors, () => caRenewal(mesh.snapshot, p.source)));
     findings.push(...trustFindings(parsed, mesh.snapshot));
     findings.push(...missingRootFindings(mesh.snapshot));
     return findings;
@@ -115,7 +115,8 @@ function validityFindings(
   { source, certs }: ParsedSource,
   context: AnalysisContext,
   anchors: readonly CertificateInfo[],
-  renewal: RemediationPlan,
+  // Made only for a certificate that needs renewing: most sources are valid.
+  renewal: () => RemediationPlan,
 ): Finding[] {
   const findings: Finding[] = [];
   for (const cert of certs) {
@@ -129,7 +130,6 @@ function validityFindings(
       path: fromProxy ? undefined : `data.${source.key}`,
     };
     const what = `${describeSource(source)}: certificate "${cert.subject}" (serial ${cert.serialNumber})`;
-    const remediations = [renewal];
     if (cert.notBefore > context.now) {
       findings.push(
         finding({
@@ -138,7 +138,7 @@ function validityFindings(
           message: `${what} is not valid until ${cert.notBefore.toISOString()}: handshakes that rely on it fail with "certificate is not yet valid".`,
           why: ['Check the clock of the machine that issued it, or the CA rotation that installed it early.'],
           fix: 'Install a certificate that is valid now, then restart istiod and the workloads.',
-          remediations,
+          remediations: [renewal()],
         }),
       );
     } else if (successor) {
@@ -169,7 +169,7 @@ function validityFindings(
             source.role === 'namespace-root'
               ? 'Restart istiod so it rewrites istio-ca-root-cert with the current root, then restart the workloads in this namespace.'
               : 'Rotate the CA (a new plug-in cacerts secret, or let istiod re-create its self-signed root), then restart istiod and the workloads to re-issue certificates.',
-          remediations,
+          remediations: [renewal()],
         }),
       );
     } else if (left <= context.caExpiryWarningDays) {
@@ -183,7 +183,7 @@ function validityFindings(
             `The warning window for CA and root certificates is ${context.caExpiryWarningDays} days.`,
           ],
           fix: 'Rotate the CA before it expires (plug-in CA: replace cacerts with an overlapping root), then restart istiod and the workloads.',
-          remediations,
+          remediations: [renewal()],
         }),
       );
     }
