@@ -8,7 +8,7 @@ import type { AuthorizationDenial } from '../mesh/authorization.js';
 import type { TlsSource } from '../mesh/connectivity.js';
 import { AMBIENT_CLASS, type ResolvedMesh } from '../mesh/resolve.js';
 import { formatSelector } from '../mesh/selectors.js';
-import { appliedTogether } from '../remediation/plan-set.js';
+import { plansRepairingEach } from '../remediation/plan-set.js';
 import { enableAutoMtls, type RemediationPlan, setPeerAuthenticationMode } from '../remediation/plans.js';
 import type { AuthorizationPolicy, Labels, Ref, Workload } from '../snapshot/types.js';
 import {
@@ -363,28 +363,20 @@ function remedies(
  * gets them marked as a set (appliedTogether); a backend with no such policy leaves its calls unrepaired.
  */
 function ownPolicyPlans(failures: readonly Failure[]): RemediationPlan[] {
-  const byPolicy = new Map<string, RemediationPlan | undefined>();
-  const alone = new Set<RemediationPlan>();
-  const together = new Set<RemediationPlan>();
-  for (const f of failures) {
-    const needed = new Set<RemediationPlan | undefined>();
-    for (const b of f.backends) {
-      if (b.ok) continue;
+  return plansRepairingEach(
+    failures.map((f) => f.backends),
+    (b) => {
+      if (b.ok) return undefined;
       const { mode, level, policy } = b.decision ?? {};
-      const key = policy ? `${policy.meta.namespace}/${policy.meta.name}` : 'none';
-      if (!byPolicy.has(key))
-        byPolicy.set(
-          key,
+      return {
+        key: policy ? `${policy.meta.namespace}/${policy.meta.name}` : 'none',
+        make: () =>
           mode === 'DISABLE' && level === 'workload' && policy
             ? setPeerAuthenticationMode(policy, 'PERMISSIVE')
             : undefined,
-        );
-      needed.add(byPolicy.get(key));
-    }
-    if (needed.size === 0 || needed.has(undefined)) continue;
-    for (const plan of needed) (needed.size > 1 ? together : alone).add(plan as RemediationPlan);
-  }
-  return [...alone, ...appliedTogether([...together].filter((p) => !alone.has(p)))];
+      };
+    },
+  );
 }
 
 function policyKey(f: Failure): string {

@@ -5,7 +5,7 @@ import { filterChain } from '../mesh/port-protocol.js';
 import { AMBIENT_CLASS, type ClientGroup, type ResolvedMesh } from '../mesh/resolve.js';
 import { formatSelector } from '../mesh/selectors.js';
 import { portExpectsTls } from '../mesh/targets.js';
-import { appliedTogether } from '../remediation/plan-set.js';
+import { appliedTogether, plansRepairingEach } from '../remediation/plan-set.js';
 import { type RemediationPlan, setPeerAuthenticationMode } from '../remediation/plans.js';
 import { isNeverInjected } from '../snapshot/proxy-status.js';
 import type { Ref, Workload } from '../snapshot/types.js';
@@ -229,22 +229,14 @@ function decidingKey(b: BackendOutcome): string {
  * the namespace's. Only plans that repair a call; those a call needs together are marked so.
  */
 function permissivePlans(mesh: ResolvedMesh, group: readonly Failure[]): RemediationPlan[] {
-  const byDecider = new Map<string, RemediationPlan | undefined>();
-  const alone = new Set<RemediationPlan>();
-  const together = new Set<RemediationPlan>();
-  for (const f of group) {
-    const needed = new Set<RemediationPlan | undefined>();
-    for (const b of f.backends) {
+  return plansRepairingEach(
+    group.map((f) => f.backends),
+    (b) => {
       const namespace = b.backend?.workload.meta.namespace;
       const key = b.decision?.level === 'mesh' ? `namespace ${namespace}` : decidingKey(b);
-      if (!byDecider.has(key)) byDecider.set(key, permissiveFix(mesh, b, namespace));
-      needed.add(byDecider.get(key));
-    }
-    // A backend no plan relaxes keeps rejecting this call.
-    if (needed.has(undefined)) continue;
-    for (const plan of needed) (needed.size > 1 ? together : alone).add(plan as RemediationPlan);
-  }
-  return [...alone, ...appliedTogether([...together].filter((p) => !alone.has(p)))];
+      return { key, make: () => permissiveFix(mesh, b, namespace) };
+    },
+  );
 }
 
 function permissiveFix(

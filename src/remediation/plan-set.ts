@@ -24,3 +24,32 @@ export function appliedTogether(plans: readonly RemediationPlan[]): RemediationP
     };
   });
 }
+
+/**
+ * The plans that repair calls, one per key: a call needs the plan of each of its backends (`planFor`
+ * gives a backend's key and how to make its plan; undefined for a backend that does not fail it). A
+ * call whose backends need one plan gets it alone; several, marked as applied together; none where a
+ * backend has no plan (that backend keeps rejecting the call).
+ */
+export function plansRepairingEach<B>(
+  backendsPerCall: Iterable<readonly B[]>,
+  planFor: (
+    backend: B,
+  ) => { readonly key: string; readonly make: () => RemediationPlan | undefined } | undefined,
+): RemediationPlan[] {
+  const byKey = new Map<string, RemediationPlan | undefined>();
+  const alone = new Set<RemediationPlan>();
+  const together = new Set<RemediationPlan>();
+  for (const backends of backendsPerCall) {
+    const needed = new Set<RemediationPlan | undefined>();
+    for (const backend of backends) {
+      const wanted = planFor(backend);
+      if (!wanted) continue;
+      if (!byKey.has(wanted.key)) byKey.set(wanted.key, wanted.make());
+      needed.add(byKey.get(wanted.key));
+    }
+    if (needed.size === 0 || needed.has(undefined)) continue;
+    for (const plan of needed) (needed.size > 1 ? together : alone).add(plan as RemediationPlan);
+  }
+  return [...alone, ...appliedTogether([...together].filter((p) => !alone.has(p)))];
+}
