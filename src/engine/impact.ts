@@ -319,8 +319,9 @@ class PairComparison {
         for (const [client, causes] of clients) {
           const b = this.after.outcome(client, target, port);
           // The client as it was: itself, or where the change moved it from.
-          const movedFrom = this.moved.get(workloadKey(client));
-          const was = this.beforeClients.get(workloadKey(client)) ?? movedFrom;
+          const key = workloadKey(client);
+          const movedFrom = this.moved.get(key);
+          const was = this.beforeClients.get(key) ?? movedFrom;
           if (!old || !oldPort || !was) {
             if (!b.ok)
               this.record('newFailing')?.push({
