@@ -1,6 +1,6 @@
 // Field guide error 1: a STRICT port with clients that can only send plaintext (no sidecar, not ambient).
 
-import { type BackendOutcome, SYMPTOMS } from '../mesh/connectivity.js';
+import { authorizationEnforcer, type BackendOutcome, SYMPTOMS } from '../mesh/connectivity.js';
 import { filterChain } from '../mesh/port-protocol.js';
 import { AMBIENT_CLASS, type ClientGroup, type ResolvedMesh } from '../mesh/resolve.js';
 import { formatSelector } from '../mesh/selectors.js';
@@ -177,9 +177,9 @@ function authorizationStillDenies(mesh: ResolvedMesh, group: readonly Failure[])
   for (const f of group)
     for (const b of f.backends) {
       const server = b.backend?.workload;
-      if (!server) return undefined;
-      // ztunnel enforces an ambient server's policies with rules of its own (authorization.ts).
-      const enforcer = b.serverProxy === 'ambient' ? 'ztunnel' : 'sidecar';
+      // Who enforces the policies for a plaintext call, as the matrix judges it (connectivity.ts).
+      const enforcer = authorizationEnforcer(b, false);
+      if (!server || !enforcer) return undefined;
       const chain = filterChain(f.port, portExpectsTls(f.port));
       const call = { port: b.backend?.targetPort, enforcer, chain } as const;
       const denial = mesh.authorization.denialWithoutIdentity(server, call);

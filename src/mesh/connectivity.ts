@@ -28,6 +28,7 @@ import {
   type AuthorizationDenial,
   type AuthorizationIndex,
   denialSymptom,
+  type Enforcer,
   type FilterChain,
   type PeerIdentity,
 } from './authorization.js';
@@ -643,16 +644,7 @@ export class ConnectivityEvaluator {
   ): AuthorizationDenial | undefined {
     const port = backend.targetPort;
     if (!this.authorization || port === undefined) return undefined;
-    // A call without an identity to an ambient pod is not HBONE: it skips ztunnel where the pod
-    // bypasses inbound capture.
-    const enforcer =
-      server.serverProxy === 'ambient'
-        ? identity === 'none' && server.inboundExcluded
-          ? undefined
-          : 'ztunnel'
-        : server.serverProxy === 'sidecar' && !server.inboundExcluded && !server.serverGateway
-          ? 'sidecar'
-          : undefined;
+    const enforcer = authorizationEnforcer(server, identity !== 'none');
     if (!enforcer) return undefined;
     const call = { port, enforcer, chain } as const;
     return identity === 'none'
@@ -1062,4 +1054,20 @@ function failureSymptom(server: ServerSide, tls: ClientTlsMode): string {
   if (tls === 'DISABLE') return SYMPTOMS.reset;
   if (server.serverMode === 'STRICT') return SYMPTOMS.noClientCert;
   return SYMPTOMS.tlsToPlaintext;
+}
+
+/**
+ * Who enforces a server's AuthorizationPolicies for a call: ztunnel for an ambient pod, its sidecar
+ * for a sidecar pod; nobody for a gateway or a port past the sidecar. A call without an identity to
+ * an ambient pod is not HBONE: it skips ztunnel where the pod bypasses inbound capture.
+ */
+export function authorizationEnforcer(
+  server: Pick<ServerSide, 'serverProxy' | 'inboundExcluded' | 'serverGateway'>,
+  withIdentity: boolean,
+): Enforcer | undefined {
+  if (server.serverProxy === 'ambient')
+    return !withIdentity && server.inboundExcluded ? undefined : 'ztunnel';
+  return server.serverProxy === 'sidecar' && !server.inboundExcluded && !server.serverGateway
+    ? 'sidecar'
+    : undefined;
 }
