@@ -14,11 +14,13 @@ export function appliedTogether(plans: readonly RemediationPlan[]): RemediationP
     .update(plans.map((p) => p.id).join('\n'))
     .digest('hex')
     .slice(0, 8);
+  const ids = plans.map((p) => `${p.id}:together-${set}`);
   return plans.map((plan, i) => {
     const others = named.filter((_, j) => j !== i).join(', ');
     return {
       ...plan,
-      id: `${plan.id}:together-${set}`,
+      id: ids[i] as string,
+      appliedWith: ids.filter((_, j) => j !== i),
       title: `(${i + 1} of ${plans.length}) ${plan.title}, with the change to ${others}`,
       risk: `Alone this repairs no call: the same calls also reach the backends the change to ${others} is for; apply all ${plans.length} changes. ${plan.risk}`,
     };

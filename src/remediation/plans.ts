@@ -60,6 +60,8 @@ export interface RemediationPlan {
   readonly manual?: boolean;
   /** Namespaces its commands act in besides the target's (a manual plan's restarts): who may see it. */
   readonly namespaces?: readonly string[];
+  /** The ids of the plans that repair calls only together with this one (each applied on its own). */
+  readonly appliedWith?: readonly string[];
 }
 
 const PA_API = 'security.istio.io/v1';

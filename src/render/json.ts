@@ -36,6 +36,7 @@ export function findingToJson(f: Finding) {
       risk: r.risk,
       action: r.action,
       kubectl: r.kubectl,
+      ...(r.appliedWith ? { appliedWith: r.appliedWith } : {}),
     })),
   };
 }

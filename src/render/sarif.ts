@@ -39,7 +39,12 @@ export function renderSarif(diagnosis: Diagnosis, version: string): string {
     properties: {
       ...(f.path ? { path: f.path } : {}),
       why: f.why,
-      remediations: f.remediations.map((r) => ({ id: r.id, title: r.title, kubectl: r.kubectl })),
+      remediations: f.remediations.map((r) => ({
+        id: r.id,
+        title: r.title,
+        kubectl: r.kubectl,
+        ...(r.appliedWith ? { appliedWith: r.appliedWith } : {}),
+      })),
     },
   }));
   const { results, notifications } = capSarifResults(all, '`check -o json`');

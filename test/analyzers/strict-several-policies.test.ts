@@ -3,8 +3,10 @@
 // call. The finding names every policy, and its plans say they go together; applied together they
 // repair the call, alone they do not.
 import { describe, expect, it } from 'vitest';
+import type { Finding } from '../../src/analyzers/finding.js';
 import { diagnose } from '../../src/engine/diagnose.js';
 import type { RemediationPlan } from '../../src/remediation/plans.js';
+import { findingToJson } from '../../src/render/json.js';
 import { namespace, peerAuthentication, snapshotOf, versionedApp } from '../helpers/mesh.js';
 import { callsChangedBy, callsChangedByPlans } from '../helpers/plan-effect.js';
 
@@ -57,6 +59,9 @@ describe('strict-plaintext-clients with backends under different policies', () =
         expect(plan.id).toMatch(/:together-[0-9a-f]{8}$/);
         expect(plan.risk).toContain('Alone this repairs no call');
         expect(callsChangedBy(plan as RemediationPlan, yaml).repaired).toEqual([]);
+        // The JSON names the rest of the set, so a pipeline can apply them as one.
+        const json = findingToJson(f as Finding).remediations.find((r) => r.id === plan.id);
+        expect(json?.appliedWith).toEqual(set.filter((p) => p !== plan).map((p) => p.id));
       }
       expect(callsChangedByPlans(yaml, set)).toEqual({ repaired: [CALL], broken: [] });
     });
