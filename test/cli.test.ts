@@ -251,7 +251,7 @@ describe('small things users trip on', () => {
     expect(all.stdout.split('\n')[0]).toContain('(3 workloads, 3 services, 3 PeerAuthentications,');
     const shop = await run('check', '-f', file, '-n', 'shop', '--no-istioctl');
     expect(shop.stdout.split('\n')[0]).toBe(
-      'mtls-doctor check — namespace shop (1 workloads, 1 services, 2 PeerAuthentications, 0 DestinationRules, 0 ServiceEntries)',
+      'mtls-doctor check — namespace shop (1 workload, 1 service, 2 PeerAuthentications, 0 DestinationRules, 0 ServiceEntries, 0 AuthorizationPolicies)',
     );
     const json = await run('check', '-f', file, '-n', 'shop', '--no-istioctl', '-o', 'json');
     expect(JSON.parse(json.stdout).summary.checked).toMatchObject({

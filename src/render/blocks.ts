@@ -8,7 +8,7 @@ import type { MatrixPair } from '../engine/matrix.js';
 import { planKey } from '../remediation/plan-key.js';
 import { formatRef, type Gap } from '../snapshot/types.js';
 import { linesWithin } from './lines-within.js';
-import { type Summary, summarize, verdictFor } from './summary.js';
+import { checkedObjects, type Summary, summarize, verdictFor } from './summary.js';
 
 export interface Block {
   readonly type: string;
@@ -136,7 +136,7 @@ export function diagnosisMessage(diagnosis: Diagnosis, options: DiagnosisMessage
       },
     },
     context(
-      `${icon} ${summary.checked.workloads} workloads, ${summary.checked.services} services, ${summary.checked.peerAuthentications} PeerAuthentications, ${summary.checked.destinationRules} DestinationRules · ${Object.entries(
+      `${icon} ${checkedObjects(summary.checked, ['workloads', 'services', 'peerAuthentications', 'destinationRules', 'authorizationPolicies'])} · ${Object.entries(
         summary.timingsMs,
       )
         .map(([k, v]) => `${k} ${v} ms`)

@@ -17,6 +17,7 @@ export interface Summary {
     readonly peerAuthentications: number;
     readonly destinationRules: number;
     readonly serviceEntries: number;
+    readonly authorizationPolicies: number;
     readonly certificates: number;
   };
   readonly timingsMs: Record<string, number>;
@@ -51,11 +52,32 @@ export function summarize(diagnosis: Diagnosis, extraTimings: Record<string, num
       peerAuthentications: s.peerAuthentications.length,
       destinationRules: s.destinationRules.length,
       serviceEntries: s.serviceEntries.length,
+      authorizationPolicies: s.authorizationPolicies?.length ?? 0,
       certificates: s.certificates.length,
     },
     notCrossChecked: diagnosis.gaps.filter((g) => g.optional).map((g) => g.source),
     timingsMs: Object.fromEntries(Object.entries(timings).map(([k, v]) => [k, Math.round(v * 10) / 10])),
   };
+}
+
+/** "1 workload, 7 services, 1 ServiceEntry": what a check looked at, in words. */
+export function checkedObjects(k: Summary['checked'], kinds: readonly (keyof Summary['checked'])[]): string {
+  return kinds.map((kind) => counted(k[kind], CHECKED_NOUNS[kind])).join(', ');
+}
+
+const CHECKED_NOUNS: Record<keyof Summary['checked'], [string, string]> = {
+  namespaces: ['namespace', 'namespaces'],
+  workloads: ['workload', 'workloads'],
+  services: ['service', 'services'],
+  peerAuthentications: ['PeerAuthentication', 'PeerAuthentications'],
+  destinationRules: ['DestinationRule', 'DestinationRules'],
+  serviceEntries: ['ServiceEntry', 'ServiceEntries'],
+  authorizationPolicies: ['AuthorizationPolicy', 'AuthorizationPolicies'],
+  certificates: ['certificate', 'certificates'],
+};
+
+function counted(n: number, [one, many]: [string, string]): string {
+  return `${n} ${n === 1 ? one : many}`;
 }
 
 /** Problems found win; without any, a read that failed leaves the answer incomplete, not all clear. */
@@ -81,6 +103,7 @@ function inScope(snapshot: MeshSnapshot, namespace: string | undefined): MeshSna
     peerAuthentications: snapshot.peerAuthentications.filter(ownOrMeshWide),
     destinationRules: snapshot.destinationRules.filter(ownOrMeshWide),
     serviceEntries: snapshot.serviceEntries.filter(own),
+    authorizationPolicies: snapshot.authorizationPolicies?.filter(ownOrMeshWide),
     certificates: snapshot.certificates.filter(
       (c) =>
         c.role.startsWith('ca-') || c.owner.namespace === namespace || c.identity?.namespace === namespace,

@@ -5,7 +5,7 @@ import type { Diagnosis } from '../engine/diagnose.js';
 import { formatRef } from '../snapshot/types.js';
 import { gapSectionLines } from './gap-text.js';
 import { sanitizeDeep } from './sanitize.js';
-import { summarize } from './summary.js';
+import { checkedObjects, summarize } from './summary.js';
 
 export interface TextOptions {
   readonly color: boolean;
@@ -24,7 +24,7 @@ export function renderCheckText(diagnosis: Diagnosis, options: TextOptions): str
   out.push(
     c.bold(`mtls-doctor check — ${summary.scope}`) +
       c.dim(
-        ` (${k.workloads} workloads, ${k.services} services, ${k.peerAuthentications} PeerAuthentications, ${k.destinationRules} DestinationRules, ${k.serviceEntries} ServiceEntries)`,
+        ` (${checkedObjects(k, ['workloads', 'services', 'peerAuthentications', 'destinationRules', 'serviceEntries', 'authorizationPolicies'])})`,
       ),
     '',
   );
