@@ -1,6 +1,5 @@
 // What every command module shares: the exit codes, the output seam, the errors that map to them and
 // option parsers. Kept free of heavy imports: `bin/` loads it before it knows which command runs.
-import { once } from 'node:events';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { type Command, InvalidArgumentError } from 'commander';
@@ -20,13 +19,33 @@ export interface Io {
   drain?(): Promise<void>;
 }
 
+// A reader that stops early (`| head`, a pager quit) closes the pipe: the rest of the output is dropped
+// and the command still ends with its own exit code, instead of an unhandled EPIPE's stack trace.
+let stdoutClosed = false;
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code !== 'EPIPE') throw error;
+  stdoutClosed = true;
+});
+
 export const defaultIo: Io = {
-  stdout: (t) => process.stdout.write(t),
+  stdout: (t) => {
+    if (!stdoutClosed) process.stdout.write(t);
+  },
   stderr: (t) => process.stderr.write(t),
   isTty: !!process.stdout.isTTY && !process.env.NO_COLOR,
   cwd: process.cwd(),
   drain: async () => {
-    if (process.stdout.writableNeedDrain) await once(process.stdout, 'drain');
+    if (stdoutClosed || !process.stdout.writableNeedDrain) return;
+    // Resolves on 'drain', or on the pipe closing meanwhile (then the handler above has marked it).
+    await new Promise<void>((resolve) => {
+      const done = () => {
+        process.stdout.off('drain', done);
+        process.stdout.off('error', done);
+        process.stdout.off('close', done);
+        resolve();
+      };
+      process.stdout.on('drain', done).on('error', done).on('close', done);
+    });
   },
 };
 
