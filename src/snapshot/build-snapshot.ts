@@ -18,6 +18,7 @@ import {
   operatorRevision,
 } from './mesh-config-sources.js';
 import { carriesMeshTraffic } from './mesh-protocols.js';
+import { misreadKind } from './misread-kind.js';
 import { podHasSidecar, podIsFinished, podOwner } from './pod-owner.js';
 import { httpProbePorts } from './probe-ports.js';
 import { decideProxy, webhooksSelectingNamespace } from './proxy-status.js';
@@ -324,8 +325,11 @@ export function buildSnapshot(raws: readonly RawObject[], options: BuildOptions 
       if (!CA_SECRET_NAMES.has(m.name)) return;
       const secret = validate(raw, kind, [], secretDataSchema);
       certificates.push(...caSecretCertificates(m, secret, raw));
+    } else {
+      // Every other kind is ignored (the analysis does not need it), unless it was meant as one it reads.
+      const misread = misreadKind(kind, group, raw.object);
+      if (misread) throw invalid(raw, [misread.field], misread.problem, describeObject(raw, kind));
     }
-    // Every other kind is ignored: the analysis does not need it.
   };
 
   const leftOut = options.leftOut ?? (options.leaveOutInvalid ? new LeftOutObjects() : undefined);

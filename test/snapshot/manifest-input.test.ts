@@ -253,3 +253,68 @@ describe('progress while reading', () => {
     expect(stderr).toBe('');
   }, 60_000);
 });
+
+describe('objects meant as a kind the check reads but written so it would skip them', () => {
+  const cases: [string, string, string][] = [
+    [
+      'a misspelled kind',
+      PA('default', 'PERMISSIVE').replace('kind: PeerAuthentication', 'kind: Peerauthentication'),
+      'bad.yaml:2: Peerauthentication shop/default: kind Peerauthentication is not an Istio kind: did you mean PeerAuthentication?',
+    ],
+    [
+      'a kind under the wrong group',
+      PA('default', 'PERMISSIVE').replace('security.istio.io/v1', 'networking.istio.io/v1'),
+      'bad.yaml:1: PeerAuthentication shop/default: PeerAuthentication belongs to security.istio.io, not networking.istio.io',
+    ],
+    [
+      'a List inside a List',
+      `apiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: List\n  items:\n${PA(
+        'default',
+        'PERMISSIVE',
+      )
+        .split('\n')
+        .map((l, i) => (i === 0 ? `  - ${l}` : `    ${l}`))
+        .join('\n')}`,
+      'bad.yaml:5: List (unnamed): a List inside a List: give its items directly',
+    ],
+  ];
+  for (const [what, text, message] of cases)
+    it(`${what}: exit 2 at its line, not "no problems" without it`, async () => {
+      const dir = tempDir();
+      writeFileSync(join(dir, 'bad.yaml'), text);
+      const { code, stdout, stderr } = await check(dir, '-f', join(dir, 'bad.yaml'));
+      expect(stderr).toBe(`mtls-doctor: ${message}\n`);
+      expect(code).toBe(EXIT.usage);
+      expect(stdout).not.toContain('No mTLS problems');
+    });
+
+  it('the same list as JSON is refused the same way', async () => {
+    const dir = tempDir();
+    const pa = {
+      apiVersion: 'security.istio.io/v1',
+      kind: 'PeerAuthentication',
+      metadata: { name: 'default' },
+    };
+    const list = { apiVersion: 'v1', kind: 'List', items: [{ apiVersion: 'v1', kind: 'List', items: [pa] }] };
+    writeFileSync(join(dir, 'nested.json'), JSON.stringify(list, null, 2));
+    const { code, stderr } = await check(dir, '-f', join(dir, 'nested.json'));
+    expect(stderr).toMatch(/^mtls-doctor: nested\.json:\d+: List \(unnamed\): a List inside a List/);
+    expect(code).toBe(EXIT.usage);
+  });
+
+  it('kinds the check does not need stay skipped: Telemetry, EnvoyFilter, a Gateway API kind', async () => {
+    const dir = tempDir();
+    const other = (apiVersion: string, kind: string) =>
+      `---\napiVersion: ${apiVersion}\nkind: ${kind}\nmetadata: { name: x, namespace: shop }\nspec: {}\n`;
+    writeFileSync(
+      join(dir, 'ok.yaml'),
+      PA('default', 'STRICT') +
+        other('telemetry.istio.io/v1', 'Telemetry') +
+        other('networking.istio.io/v1alpha3', 'EnvoyFilter') +
+        other('gateway.networking.k8s.io/v1', 'HTTPRoute'),
+    );
+    const { code, stderr } = await check(dir, '-f', join(dir, 'ok.yaml'));
+    expect(stderr).toBe('');
+    expect(code).not.toBe(EXIT.usage);
+  });
+});
