@@ -2,7 +2,9 @@
 // message naming the field, not a crash deep in the analysis. Unknown fields are dropped.
 import * as z from 'zod';
 
-const labels = z.record(z.string(), z.coerce.string()).nullish();
+// Strings only, as the API server keeps them: `version: 1.10` read as a number would be "1.1", which
+// matches a different selector; kubectl rejects such a manifest, and so does the check.
+const labels = z.record(z.string(), z.string()).nullish();
 const port = z.coerce.number().int().min(1).max(65535);
 
 export const metadataSchema = z.object({

@@ -318,3 +318,29 @@ describe('objects meant as a kind the check reads but written so it would skip t
     expect(code).not.toBe(EXIT.usage);
   });
 });
+
+describe('label and annotation values that are not strings', () => {
+  it('`v: 1.10` is refused at its line (read as a number it would be "1.1" and match another selector)', async () => {
+    const dir = tempDir();
+    writeFileSync(
+      join(dir, 'app.yaml'),
+      `apiVersion: apps/v1
+kind: Deployment
+metadata: { name: cart, namespace: shop }
+spec:
+  selector: { matchLabels: { app: cart } }
+  template:
+    metadata:
+      labels:
+        app: cart
+        v: 1.10
+    spec: { containers: [{ name: c, image: x }] }
+`,
+    );
+    const { code, stderr } = await check(dir, '-f', join(dir, 'app.yaml'));
+    expect(stderr).toBe(
+      'mtls-doctor: app.yaml:10: Deployment shop/cart: spec.template.metadata.labels.v: Invalid input: expected string, received number\n',
+    );
+    expect(code).toBe(EXIT.usage);
+  });
+});
