@@ -6,7 +6,7 @@ import { ApiException, type KubernetesObject, type KubernetesObjectApi } from '@
 export class RemediationError extends Error {
   /**
    * True when the request failed without an answer that says it was not carried out (a timeout, a
-   * connection reset, an abort, the API server's own timeout): a write may have landed all the same.
+   * connection reset, an abort, any 5xx): a write may have landed all the same.
    */
   readonly unanswered: boolean;
 
@@ -80,9 +80,9 @@ export function explain(error: unknown, what: string, verb: string): Error {
     );
   if (error.code === 422 || error.code === 400)
     return new RemediationError(`cannot ${what}: the API server rejected the change (${message})`);
-  // The API server's own timeouts (504 Timeout, 500 ServerTimeout) say the request may still be carried out.
-  const timedOut = error.code === 504 || status?.reason === 'Timeout' || status?.reason === 'ServerTimeout';
-  return new RemediationError(`cannot ${what}: HTTP ${error.code} ${message}`, timedOut);
+  // The API conventions call the outcome of a 500 unknown, and no 5xx (the API server's, or a proxy's
+  // 502/503/504 in front of it) is documented as "not carried out": a write may have landed.
+  return new RemediationError(`cannot ${what}: HTTP ${error.code} ${message}`, error.code >= 500);
 }
 
 function safeParse(text: string): unknown {
