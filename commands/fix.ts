@@ -101,8 +101,10 @@ export function register(program: Command, { io, description }: CommandContext):
             audit.close();
           }
         };
-        // The change is made whatever the audit log could record of it: said as a warning, not a failure.
-        const warnAudit = (done: { auditProblem?: string }) => {
+        // The change is made whatever the audit log could record of it: said as a warning, not a failure;
+        // so is an answer that was lost, the change seen made by reading the object back.
+        const warnAudit = (done: { auditProblem?: string; readBack?: string }) => {
+          if (done.readBack) io.stderr(`mtls-doctor: warning: ${done.readBack}\n`);
           if (done.auditProblem)
             io.stderr(`mtls-doctor: warning: the change is made, but ${done.auditProblem}\n`);
         };

@@ -39,7 +39,7 @@ export async function announceApplied(
       text: `Fix request ${id} applied`,
       blocks: [
         section(
-          `:white_check_mark: *Fix request ${id} applied* by <@${approver}> (requested by <@${request.requester}>). Audit entry ${result.auditId}.${result.auditProblem ? ` :warning: The change is made, but ${escapeSlack(result.auditProblem)}.` : ''}${recheck}`,
+          `:white_check_mark: *Fix request ${id} applied* by <@${approver}> (requested by <@${request.requester}>). Audit entry ${result.auditId}.${result.readBack ? ` The API server's answer was lost; reading the object back shows the change.` : ''}${result.auditProblem ? ` :warning: The change is made, but ${escapeSlack(result.auditProblem)}.` : ''}${recheck}`,
         ),
         ...diffBlocks(
           result.diff,

@@ -415,6 +415,8 @@ async function approve(
   requests.finish(id, 'applied', result.auditId);
   deps.metrics.remediations.inc({ outcome: 'applied' });
   log.info({ audit: result.auditId }, 'fix applied');
+  if (result.readBack)
+    log.warn({ audit: result.auditId, err: result.readBack }, 'fix applied, its answer lost');
   if (result.auditProblem)
     log.error({ audit: result.auditId, err: result.auditProblem }, 'fix applied, audit log not updated');
   let recheck = '';

@@ -5,8 +5,9 @@
 // and dry-run like any other, again with a precondition. A delete (the revert of an added object, the
 // rollback of a created one) is bound to the uid and resourceVersion read, and is rolled back by
 // creating the object again. A write with no answer saying whether it was carried out (a timeout, a
-// reset) is recorded as `unknown`, never `failed`; an audit log that cannot take the outcome of a
-// change that was made is reported, never turned into a failure of the change.
+// reset, a 5xx) is settled by reading the object back once; only what that cannot tell is recorded as
+// `unknown`, never `failed`. An audit log that cannot take the outcome of a change that was made is
+// reported, never turned into a failure of the change.
 import { type KubernetesObjectApi, PatchStrategy } from '@kubernetes/client-node';
 import { createTwoFilesPatch } from 'diff';
 import type { Written } from '../impact/apply-object.js';
@@ -18,6 +19,7 @@ import { applyMergePatch, combinePatches } from './merge-patch.js';
 import { call, type Obj, objectIdentity, RemediationError, readObject } from './object-calls.js';
 import { recreatable } from './object-content.js';
 import { getCommand, type RemediationPlan } from './plans.js';
+import { FIELD_MANAGER, type ReadBack, readBack } from './read-back.js';
 import { rollbackPlan } from './rollback-plan.js';
 
 export { RemediationError } from './object-calls.js';
@@ -25,8 +27,8 @@ export { rollbackPlan } from './rollback-plan.js';
 
 /**
  * A write that was sent but got no answer saying whether it was carried out (a timeout, a connection
- * reset, an abort): it may have been applied. Its audit entry says `unknown`, and its rollback first
- * reads the object to see whether the change landed.
+ * reset, an abort, a 5xx), and whose read-back could not tell either: it may have been applied. Its
+ * audit entry says `unknown`, and its rollback first reads the object to see whether the change landed.
  */
 export class OutcomeUnknownError extends RemediationError {
   readonly auditId: number;
@@ -53,8 +55,6 @@ export interface Preview {
 export function writtenBy(plan: RemediationPlan, preview: Preview): Written {
   return preview.after ? { object: preview.after } : { deleted: plan.target };
 }
-
-const FIELD_MANAGER = 'mtls-doctor';
 
 function identity(plan: RemediationPlan): Obj {
   return objectIdentity(plan.target);
@@ -167,6 +167,11 @@ export interface Applied extends Preview {
    * change stays made, and this says which entry is out of date and why.
    */
   readonly auditProblem?: string;
+  /**
+   * Set when the write's answer was lost (a timeout, a reset, a 5xx) and reading the object back
+   * showed the change made: the lost answer and what was read.
+   */
+  readonly readBack?: string;
 }
 
 export interface ApplyOptions {
@@ -209,10 +214,15 @@ export async function applyPlan(
     );
   }
   let applied: Obj | undefined;
+  let lostAnswer: string | undefined;
   try {
     applied = await send(api, plan, body, preview.change, false);
   } catch (error) {
-    throw recordFailure(audit, auditId, plan, error);
+    const unanswered = !(error instanceof RemediationError) || error.unanswered;
+    const settled = unanswered ? await readBack(api, sentWrite(plan, preview)) : undefined;
+    if (settled?.outcome !== 'applied') throw recordFailure(audit, auditId, plan, error, settled);
+    applied = settled.object;
+    lostAnswer = `the answer to the change was lost (${(error as Error).message}); read back, ${settled.seen}`;
   }
   // The change is made: an audit log that cannot take that now is reported, never turned into a
   // failure of the change (nor its entry into `failed`).
@@ -235,21 +245,39 @@ export async function applyPlan(
     diff: unifiedDiff(plan, preview.before, applied),
     auditId,
     ...(auditProblem ? { auditProblem } : {}),
+    ...(lostAnswer ? { readBack: lostAnswer } : {}),
   };
 }
 
+function sentWrite(plan: RemediationPlan, preview: Preview): Parameters<typeof readBack>[1] {
+  const action = plan.action === 'create' || plan.action === 'delete' ? plan.action : 'patch';
+  const { before, change, after: expected } = preview;
+  return { action, where: describe(plan), identity: identity(plan), before, change, expected };
+}
+
 /**
- * Records a write that failed: `failed` when the API server refused it or it never reached the server,
- * `unknown` when no answer says either (then an OutcomeUnknownError saying how to look). The error
- * returned is the one to throw; an audit log that cannot take the outcome is said in it.
+ * Records a write that failed: `failed` when the API server refused it, it never reached the server or
+ * its read-back found it not carried out; `unknown` when nothing says either (then an
+ * OutcomeUnknownError saying how to look). The error returned is the one to throw; an audit log that
+ * cannot take the outcome is said in it.
  */
-function recordFailure(audit: AuditStore, auditId: number, plan: RemediationPlan, error: unknown): Error {
-  const unanswered = !(error instanceof RemediationError) || error.unanswered;
-  const message = (error as Error).message;
+function recordFailure(
+  audit: AuditStore,
+  auditId: number,
+  plan: RemediationPlan,
+  error: unknown,
+  settled?: ReadBack,
+): Error {
+  const unanswered = settled
+    ? settled.outcome === 'unknown'
+    : !(error instanceof RemediationError) || error.unanswered;
+  const message = `${(error as Error).message}${settled ? `; read back, ${settled.seen}` : ''}`;
   const problem = auditWrite(() =>
     audit.finish(auditId, unanswered ? 'unknown' : 'failed', { error: message }),
   );
   const notRecorded = problem && stillApplying(auditId, problem);
+  if (settled?.outcome === 'not-applied')
+    return new RemediationError(notRecorded ? `${message}; ${notRecorded}` : message);
   if (unanswered) {
     const said = notRecorded
       ? `the change may have been applied — check with: ${getCommand(plan.target)}; ${notRecorded}`

@@ -82,7 +82,8 @@ export function explain(error: unknown, what: string, verb: string): Error {
     return new RemediationError(`cannot ${what}: the API server rejected the change (${message})`);
   // The API conventions call the outcome of a 500 unknown, and no 5xx (the API server's, or a proxy's
   // 502/503/504 in front of it) is documented as "not carried out": a write may have landed.
-  return new RemediationError(`cannot ${what}: HTTP ${error.code} ${message}`, error.code >= 500);
+  const said = message ? ` ${message}` : '';
+  return new RemediationError(`cannot ${what}: HTTP ${error.code}${said}`, error.code >= 500);
 }
 
 function safeParse(text: string): unknown {

@@ -147,7 +147,7 @@ describe('fix requests with approval', () => {
     });
   });
 
-  it('an approved change whose write got no answer is "may have been applied", recorded unknown, and its Roll back undoes it once it is seen to have landed', async () => {
+  it('an approved change whose write got no answer is read back: seen applied, it is announced applied (with the lost answer said), and its Roll back undoes it', async () => {
     const env = await setup();
     await requestFix(env);
     // The dry runs (at the request and at the approval) pass; the real patch is applied, then the
@@ -160,14 +160,14 @@ describe('fix requests with approval', () => {
     });
     const said = slack.waitFor('chat.postMessage');
     await env.click('U0BOB', 'fix-approve', '1');
-    const unknown = await said;
+    const applied = await said;
     expect(mode()).toBe('PERMISSIVE');
-    expect(String(unknown.args.text)).toBe('Fix request 1 may have been applied');
-    const blocks = JSON.stringify(unknown.args.blocks);
-    expect(blocks).toContain('check with: kubectl get peerauthentication default -n payments -o yaml');
-    expect(blocks).not.toContain('not applied');
-    expect(rollbackValues(unknown.args.blocks)).toEqual(['1']);
-    expect(stored(env, 1)).toEqual({ request: 'unknown', audit: 'unknown' });
+    expect(String(applied.args.text)).toBe('Fix request 1 applied');
+    const blocks = JSON.stringify(applied.args.blocks);
+    expect(blocks).toContain("The API server's answer was lost; reading the object back shows the change.");
+    expect(blocks).not.toContain('may have been applied');
+    expect(rollbackValues(applied.args.blocks)).toEqual(['1']);
+    expect(stored(env, 1)).toEqual({ request: 'applied', audit: 'applied' });
 
     const rollbackRequest = slack.waitFor('chat.postMessage');
     await env.click('U0ALICE', 'fix-rollback', '1');

@@ -1,8 +1,10 @@
 // A change whose write got no answer saying whether it was carried out (a timeout or a reset after the
-// API server applied it, an interrupt while it was on its way) is recorded as `unknown`, never `failed`,
-// and fix says it may have been applied and how to look; `--rollback` of such an entry reads the object
-// and undoes the change exactly like an applied one if it landed, else refuses. An audit log that cannot
-// take the outcome of a change that was made never turns it into a failure.
+// API server applied it) is settled by reading the object back: applied or not, and said so. Only what
+// that cannot tell (the read fails too, an interrupt while the change was on its way) is recorded as
+// `unknown`, never `failed`, and fix says it may have been applied and how to look; `--rollback` of such
+// an entry reads the object and undoes the change exactly like an applied one if it landed, else
+// refuses. An audit log that cannot take the outcome of a change that was made never turns it into a
+// failure.
 import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -53,16 +55,17 @@ const mayHaveLanded = (env: { kubeconfig: string; audit: string }) =>
   `the change may have been applied — check with: kubectl get peerauthentication default -n payments -o yaml; audit entry 1 records its outcome as unknown; mtls-doctor fix --rollback 1 --audit ${env.audit} --kubeconfig ${env.kubeconfig} rolls it back only if it landed`;
 
 describe('a change whose outcome is unknown', () => {
-  it('a timeout after the API server applied the change: "may have been applied", audited as unknown; --rollback undoes it like an applied change', async () => {
+  it('a timeout after the API server applied the change: read back, it is applied and said so with a warning; --rollback undoes it', async () => {
     const env = await cluster({ answerDelayMs: 2500 });
     const applied = await fix(env, PLAN, '--apply', '--request-timeout', '1000');
     expect(mode()).toBe('PERMISSIVE');
-    expect(applied.code).toBe(EXIT.incomplete);
-    expect(applied.stderr).toBe(
-      `mtls-doctor: cannot change PeerAuthentication payments/default: the API server did not answer in time (request timeout; raise it if the server is just slow); ${mayHaveLanded(env)}\n`,
-    );
-    expect(entry(env.audit, 1)).toMatchObject({ state: 'unknown' });
     const version = fake.find('PeerAuthentication', 'payments', 'default')?.metadata.resourceVersion;
+    expect(applied.code).toBe(EXIT.ok);
+    expect(applied.stdout).toContain('Applied (audit entry 1).\n');
+    expect(applied.stderr).toBe(
+      `mtls-doctor: warning: the answer to the change was lost (cannot change PeerAuthentication payments/default: the API server did not answer in time (request timeout; raise it if the server is just slow)); read back, PeerAuthentication payments/default holds the change (resourceVersion ${version})\n`,
+    );
+    expect(entry(env.audit, 1)).toMatchObject({ state: 'applied', resultVersion: version });
 
     const back = await fix(env, '--rollback', '1');
     expect(back.stderr).toBe('');
@@ -79,33 +82,44 @@ describe('a change whose outcome is unknown', () => {
     expect(entry(env.audit, 2)).toMatchObject({ planId: 'rollback:1', state: 'applied' });
   }, 15_000);
 
-  it('a connection reset after the write is unknown too, never "failed"', async () => {
+  it('a connection reset after the write, and its read-back refused too: unknown, never "failed"', async () => {
     const env = await cluster({ dropAnswer: true });
+    fake.fault('/apis/security.istio.io/v1/namespaces/payments/peerauthentications', {
+      method: 'GET',
+      times: 1,
+      status: 503,
+      when: () => mode() === 'PERMISSIVE',
+    });
     const applied = await fix(env, PLAN, '--apply');
     expect(mode()).toBe('PERMISSIVE');
     expect(applied.code).toBe(EXIT.incomplete);
-    expect(applied.stderr).toMatch(/^mtls-doctor: cannot change PeerAuthentication payments\/default: \S+; /);
+    expect(applied.stderr).toMatch(
+      /^mtls-doctor: cannot change PeerAuthentication payments\/default: \S+; read back, reading PeerAuthentication payments\/default back failed too \(cannot read PeerAuthentication payments\/default: HTTP 503 injected fault\); /,
+    );
     expect(applied.stderr).toContain(mayHaveLanded(env));
     expect(applied.stderr.split('\n')).toHaveLength(2);
     expect(entry(env.audit, 1)?.state).toBe('unknown');
   });
 
-  it('an unknown outcome whose change did not land: --rollback reads the object, refuses and changes nothing', async () => {
+  it('a timeout of a change that did not land: read back unchanged, it is "not applied", failed; --rollback refuses and changes nothing', async () => {
     // The API server answers after the client gave up, and the answer is a refusal.
     const env = await cluster({ delayMs: 2500, status: 409, reason: 'Conflict', message: 'modified' });
     const applied = await fix(env, PLAN, '--apply', '--request-timeout', '1000');
     expect(applied.code).toBe(EXIT.incomplete);
-    expect(entry(env.audit, 1)?.state).toBe('unknown');
+    expect(applied.stderr).toBe(
+      'mtls-doctor: cannot change PeerAuthentication payments/default: the API server did not answer in time (request timeout; raise it if the server is just slow); read back, PeerAuthentication payments/default is unchanged (resourceVersion 7): the change was not applied\n',
+    );
+    expect(entry(env.audit, 1)?.state).toBe('failed');
     expect(mode()).toBe('STRICT');
     const writes = fake.writes.length;
 
     const back = await fix(env, '--rollback', '1');
     expect(back.code).toBe(EXIT.incomplete);
     expect(back.stderr).toBe(
-      'mtls-doctor: audit entry 1 has no recorded outcome (unknown) and PeerAuthentication payments/default does not hold what it wrote: the change did not land (or the object changed since); nothing was rolled back\n',
+      'mtls-doctor: audit entry 1 is failed; only an applied change can be rolled back\n',
     );
     expect(fake.writes.length).toBe(writes);
-    expect(entry(env.audit, 1)?.state).toBe('unknown');
+    expect(entry(env.audit, 1)?.state).toBe('failed');
   }, 15_000);
 
   it('Ctrl-C while the change is on its way: the outcome is recorded as unknown before exit 130, and said', async () => {

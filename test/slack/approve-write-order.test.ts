@@ -1,7 +1,8 @@
 // A write that failed (a timeout) may still have reached the API server: the bot must stop answering
 // from its cached view before it spends seconds telling Slack about the failure, and a write that
 // succeeded stays applied whatever Slack does with the announcement. A write that got no answer (a
-// reset) is neither applied nor failed: the request and its audit entry say unknown.
+// reset) is read back: unchanged, it failed; when the read fails too, it is neither applied nor failed:
+// the request and its audit entry say unknown.
 import { ApiException } from '@kubernetes/client-node';
 import type { App } from '@slack/bolt';
 import { expect, it } from 'vitest';
@@ -15,7 +16,7 @@ import { RequestStore } from '../../src/store/request-store.js';
 
 type Handler = (args: Record<string, unknown>) => Promise<void>;
 
-type WriteFailure = 'no answer' | 'refused' | undefined;
+type WriteFailure = 'no answer' | 'no answer, unread' | 'refused' | undefined;
 
 async function approveOnce(writeFails: WriteFailure, slackRefuses: boolean): Promise<string[]> {
   const events: string[] = [];
@@ -32,7 +33,11 @@ async function approveOnce(writeFails: WriteFailure, slackRefuses: boolean): Pro
     spec: { host: 'x', trafficPolicy: { tls: { mode: 'DISABLE' } } },
   };
   const objects = {
-    read: async () => structuredClone(obj),
+    read: async () => {
+      if (writeFails === 'no answer, unread' && events.includes('write failed'))
+        throw new Error('socket hang up');
+      return structuredClone(obj);
+    },
     patch: async (body: Record<string, unknown>, _p: unknown, dryRun: unknown) => {
       if (dryRun || !writeFails)
         return {
@@ -110,8 +115,14 @@ it('a refused write drops the cached view before Slack hears of it, and is faile
   expect(events.slice(-2)).toEqual(['request failed', 'audit failed']);
 });
 
-it('a write with no answer drops the cached view first too, and is unknown, not failed', async () => {
+it('a write with no answer, read back unchanged, drops the cached view first too, and is failed', async () => {
   const events = await approveOnce('no answer', false);
+  expect(events.slice(0, 3)).toEqual(['write failed', 'cache dropped', 'posted the failure']);
+  expect(events.slice(-2)).toEqual(['request failed', 'audit failed']);
+});
+
+it('a write with no answer whose read-back fails too is unknown, not failed', async () => {
+  const events = await approveOnce('no answer, unread', false);
   expect(events.slice(0, 3)).toEqual(['write failed', 'cache dropped', 'posted the unknown outcome']);
   expect(events.slice(-2)).toEqual(['request unknown', 'audit unknown']);
 });

@@ -1,0 +1,105 @@
+// What became of a write whose answer was lost (a timeout, a reset, a 5xx), told by one read of the
+// object right away: a patch's precondition version still there, or the object a delete was bound to,
+// means it was not carried out; the object holding what the dry run showed means it was. Anything else
+// (the read fails too, someone else changed the object) leaves the outcome unknown.
+import { isDeepStrictEqual } from 'node:util';
+import type { KubernetesObjectApi } from '@kubernetes/client-node';
+import { type Obj, readObject } from './object-calls.js';
+import { recreatable } from './object-content.js';
+
+export const FIELD_MANAGER = 'mtls-doctor';
+
+export type ReadBack =
+  /** `object`: as read (undefined after a delete); its resourceVersion is the one the write left. */
+  | { readonly outcome: 'applied'; readonly object?: Obj; readonly seen: string }
+  | { readonly outcome: 'not-applied' | 'unknown'; readonly seen: string };
+
+export interface SentWrite {
+  readonly action: 'create' | 'delete' | 'patch';
+  /** The object as `formatRef` names it, and its identity for the read. */
+  readonly where: string;
+  readonly identity: Obj;
+  /** The object read before the write: a patch's precondition version. */
+  readonly before?: Obj;
+  /** What was sent: the merge patch, the new object, or the delete options with their preconditions. */
+  readonly change: Record<string, unknown>;
+  /** What the dry run returned, which the diff showed. */
+  readonly expected?: Obj;
+}
+
+export async function readBack(api: KubernetesObjectApi, sent: SentWrite): Promise<ReadBack> {
+  const { where } = sent;
+  let live: Obj | undefined;
+  try {
+    live = await readObject(api, sent.identity);
+  } catch (error) {
+    return { outcome: 'unknown', seen: `reading ${where} back failed too (${(error as Error).message})` };
+  }
+  const version = live?.metadata?.resourceVersion;
+  if (sent.action === 'delete') {
+    const bound = (sent.change.preconditions ?? {}) as { uid?: string; resourceVersion?: string };
+    if (!live) return { outcome: 'applied', seen: `${where} is gone: it was deleted` };
+    if (live.metadata?.uid !== bound.uid)
+      return {
+        outcome: 'applied',
+        seen: `${where} is another object now (uid ${live.metadata?.uid}): it was deleted`,
+      };
+    if (version === bound.resourceVersion)
+      return {
+        outcome: 'not-applied',
+        seen: `${where} is unchanged (resourceVersion ${version}): it was not deleted`,
+      };
+    return {
+      outcome: 'unknown',
+      seen: `${where} still exists at resourceVersion ${version}${live.metadata?.deletionTimestamp ? ', being deleted' : ''}`,
+    };
+  }
+  if (sent.action === 'create') {
+    if (!live) return { outcome: 'not-applied', seen: `${where} does not exist: it was not created` };
+    if (holds(live, sent))
+      return {
+        outcome: 'applied',
+        object: live,
+        seen: `${where} exists as written (resourceVersion ${version})`,
+      };
+    return { outcome: 'unknown', seen: `${where} exists with other content (resourceVersion ${version})` };
+  }
+  const was = sent.before?.metadata?.resourceVersion;
+  if (!live) return { outcome: 'unknown', seen: `${where} does not exist any more` };
+  if (version === was)
+    return {
+      outcome: 'not-applied',
+      seen: `${where} is unchanged (resourceVersion ${version}): the change was not applied`,
+    };
+  if (holds(live, sent))
+    return {
+      outcome: 'applied',
+      object: live,
+      seen: `${where} holds the change (resourceVersion ${version})`,
+    };
+  return {
+    outcome: 'unknown',
+    seen: `${where} changed (resourceVersion ${was} → ${version}) but does not hold what the change writes`,
+  };
+}
+
+// Only the fields the write sets are compared (a controller's annotation says nothing); where the API
+// server records writers, ours must be among them.
+function holds(live: Obj, sent: SentWrite): boolean {
+  const writers = live.metadata?.managedFields;
+  if (writers?.length && !writers.some((w) => w.manager === FIELD_MANAGER)) return false;
+  return isDeepStrictEqual(
+    pick(recreatable(live), sent.change),
+    pick(recreatable(sent.expected ?? {}), sent.change),
+  );
+}
+
+/** The parts of `object` at the keys `shape` has, object by object down. */
+function pick(object: unknown, shape: unknown): unknown {
+  const isObject = (v: unknown): v is Record<string, unknown> =>
+    typeof v === 'object' && v !== null && !Array.isArray(v);
+  if (!isObject(shape) || !isObject(object)) return object;
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(shape)) out[key] = pick(object[key], shape[key]);
+  return out;
+}
