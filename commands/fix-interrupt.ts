@@ -29,7 +29,7 @@ export function recordOnInterrupt(
       // Closed even when the write fails (a locked database): the signal must not then overwrite an
       // outcome the caller knows (an applied change) with "unknown".
       try {
-        audit.finish(id, state, details);
+        return audit.finish(id, state, details);
       } finally {
         if (id === open?.id) open = undefined;
       }

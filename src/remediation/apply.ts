@@ -12,7 +12,7 @@ import { type KubernetesObjectApi, PatchStrategy } from '@kubernetes/client-node
 import { createTwoFilesPatch } from 'diff';
 import type { Written } from '../impact/apply-object.js';
 import { formatRef } from '../snapshot/types.js';
-import type { AuditEntry, AuditStore } from '../store/audit-store.js';
+import type { AuditEntry, AuditState, AuditStore } from '../store/audit-store.js';
 import { toKubeYaml } from './kube-yaml.js';
 import { mergePatchFor, StaleEditError } from './live-edit.js';
 import { applyMergePatch, combinePatches } from './merge-patch.js';
@@ -227,18 +227,21 @@ export async function applyPlan(
   // The change is made: an audit log that cannot take that now is reported, never turned into a
   // failure of the change (nor its entry into `failed`).
   const undone = plan.restore ?? plan.undoes;
-  const notFinished = auditWrite(() =>
-    audit.finish(auditId, 'applied', { resultVersion: applied?.metadata?.resourceVersion }),
+  const notFinished = auditWrite(
+    audit,
+    auditId,
+    ['applied', { resultVersion: applied?.metadata?.resourceVersion }],
+    (problem) => stillApplying(auditId, problem),
   );
   const notMarked =
     undone &&
-    auditWrite(() => audit.finish(undone.auditId, 'rolled-back', { resultVersion: undone.resultVersion }));
-  const auditProblem = [
-    notFinished && stillApplying(auditId, notFinished),
-    undone && notMarked && `audit entry ${undone.auditId} could not be marked rolled back (${notMarked})`,
-  ]
-    .filter(Boolean)
-    .join('; ');
+    auditWrite(
+      audit,
+      undone.auditId,
+      ['rolled-back', { resultVersion: undone.resultVersion }],
+      (problem) => `audit entry ${undone.auditId} could not be marked rolled back (${problem})`,
+    );
+  const auditProblem = [notFinished, notMarked].filter(Boolean).join('; ');
   return {
     ...preview,
     after: applied,
@@ -272,10 +275,12 @@ function recordFailure(
     ? settled.outcome === 'unknown'
     : !(error instanceof RemediationError) || error.unanswered;
   const message = `${(error as Error).message}${settled ? `; read back, ${settled.seen}` : ''}`;
-  const problem = auditWrite(() =>
-    audit.finish(auditId, unanswered ? 'unknown' : 'failed', { error: message }),
+  const notRecorded = auditWrite(
+    audit,
+    auditId,
+    [unanswered ? 'unknown' : 'failed', { error: message }],
+    (p) => stillApplying(auditId, p),
   );
-  const notRecorded = problem && stillApplying(auditId, problem);
   if (settled?.outcome === 'not-applied')
     return new RemediationError(notRecorded ? `${message}; ${notRecorded}` : message);
   if (unanswered) {
@@ -296,14 +301,29 @@ function stillApplying(auditId: number, problem: string): string {
   return `audit entry ${auditId} could not be updated (${problem}) and still says applying`;
 }
 
-/** An audit write after the change was sent: its error message instead of a throw, which would hide the outcome. */
-function auditWrite(write: () => void): string | undefined {
+/**
+ * An audit write after the change was sent: undefined when done, else what the entry says now (a
+ * throw would hide the outcome). `unwritten` words a failed write (a locked database).
+ */
+function auditWrite(
+  audit: AuditStore,
+  id: number,
+  [state, details]: [Exclude<AuditState, 'applying'>, { resultVersion?: string; error?: string }],
+  unwritten: (problem: string) => string,
+): string | undefined {
   try {
-    write();
-    return undefined;
+    if (audit.finish(id, state, details)) return undefined;
   } catch (error) {
-    return (error as Error).message;
+    return unwritten((error as Error).message);
   }
+  // Another outcome was recorded first (another process, an interrupt): it is kept, and said.
+  let now: string;
+  try {
+    now = audit.get(id)?.state ?? 'missing';
+  } catch {
+    now = 'unreadable';
+  }
+  return `audit entry ${id} already says ${now}, which is kept (not ${state})`;
 }
 
 /** Restores what an applied plan changed, if nobody changed the object since. Reads only that object. */

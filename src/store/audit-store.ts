@@ -4,8 +4,9 @@ import Database from 'better-sqlite3';
 
 /**
  * `applying` while the change is on its way (and after a crash then); `unknown` when it was sent but
- * no answer said whether it was carried out (a timeout, a reset, an interrupt); `failed` only when
- * the API server refused it or it never reached the server.
+ * neither an answer nor a read of the object said whether it was carried out (a timeout, a reset, a
+ * 5xx, an interrupt); `failed` only when the API server refused it, it never reached the server, or a
+ * read found the object as it was.
  */
 export type AuditState = 'applying' | 'applied' | 'unknown' | 'failed' | 'rolled-back';
 
@@ -38,14 +39,30 @@ const SCHEMA = `CREATE TABLE IF NOT EXISTS audit (
   action TEXT
 )`;
 
+/**
+ * The states an entry may move to `state` from. An outcome once recorded is kept: only `applying` takes
+ * any, `unknown` a settled one (a read showed what became of the change), `applied` its rollback.
+ */
+export const FINISHES_FROM: Readonly<Record<Exclude<AuditState, 'applying'>, readonly AuditState[]>> = {
+  unknown: ['applying'],
+  applied: ['applying', 'unknown'],
+  failed: ['applying', 'unknown'],
+  'rolled-back': ['applying', 'unknown', 'applied'],
+};
+
 /** What a shared (PostgreSQL) store implements for several replicas: same rows, same transitions. */
 export interface AuditStore {
   begin(entry: Omit<AuditEntry, 'id' | 'state'>): number;
+  /**
+   * Records an outcome if the entry's state may move to it (FINISHES_FROM), checked and written at
+   * once (one conditional UPDATE), so two writers never both succeed; false, the entry untouched, if
+   * it may not (it has an outcome already) or there is no such entry.
+   */
   finish(
     id: number,
     state: Exclude<AuditState, 'applying'>,
     details?: { resultVersion?: string; error?: string },
-  ): void;
+  ): boolean;
   get(id: number): AuditEntry | undefined;
   /**
    * The first entry after `entry` that may have changed the same object: failed writes (a refused change,
@@ -89,10 +106,14 @@ export class AuditLog implements AuditStore {
     id: number,
     state: Exclude<AuditState, 'applying'>,
     details: { resultVersion?: string; error?: string } = {},
-  ): void {
-    this.db
-      .prepare('UPDATE audit SET state = ?, result_version = ?, error = ? WHERE id = ?')
-      .run(state, details.resultVersion ?? null, details.error ?? null, id);
+  ): boolean {
+    const from = FINISHES_FROM[state];
+    const result = this.db
+      .prepare(
+        `UPDATE audit SET state = ?, result_version = ?, error = ? WHERE id = ? AND state IN (${from.map(() => '?').join(', ')})`,
+      )
+      .run(state, details.resultVersion ?? null, details.error ?? null, id, ...from);
+    return result.changes === 1;
   }
 
   get(id: number): AuditEntry | undefined {

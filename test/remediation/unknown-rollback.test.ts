@@ -40,14 +40,33 @@ const setMode = (mode: string) =>
     o.spec = { mtls: { mode } };
   });
 
+const TARGET = PERMISSIVE.target as NonNullable<ReturnType<AuditLog['get']>>['target'];
+
+/**
+ * An entry as a write that got no answer, and no read-back, leaves it: its outcome unknown. With
+ * `landed`, the change reached the object (as the API server would have carried it out).
+ */
+function unknownEntry(audit: AuditLog, actor: string, landed: boolean): number {
+  const id = audit.begin({
+    planId: PERMISSIVE.id,
+    target: TARGET,
+    actor,
+    createdAt: new Date().toISOString(),
+    previous: fake.find('PeerAuthentication', 'payments', 'default') as unknown as Record<string, unknown>,
+    patch: PERMISSIVE.body,
+    action: 'merge-patch',
+  });
+  if (landed) setMode('PERMISSIVE');
+  audit.finish(id, 'unknown');
+  return id;
+}
+
 it('an unknown change that did not land, then the same change applied: its rollback is refused, not the later one undone', async () => {
   const { api, audit } = await cluster();
-  const first = await applyPlan(api, PERMISSIVE, audit, 'alice');
-  // As if the first write never landed: no outcome, the policy still STRICT.
-  audit.finish(first.auditId, 'unknown');
-  setMode('STRICT');
+  // The first write never landed: no outcome, the policy still STRICT.
+  const first = unknownEntry(audit, 'alice', false);
   const second = await applyPlan(api, PERMISSIVE, audit, 'bob');
-  await expect(rollbackPlan(api, audit, first.auditId)).rejects.toThrow(
+  await expect(rollbackPlan(api, audit, first)).rejects.toThrow(
     `audit entry ${second.auditId} changed the same object since: what the object holds may be that change`,
   );
   // The later change is still the one to roll back.
@@ -58,7 +77,7 @@ it('an entry still applying (a write on its way in another process) is refused u
   const { api, audit } = await cluster();
   const id = audit.begin({
     planId: PERMISSIVE.id,
-    target: PERMISSIVE.target as NonNullable<ReturnType<AuditLog['get']>>['target'],
+    target: TARGET,
     actor: 'alice',
     createdAt: new Date().toISOString(),
     previous: fake.find('PeerAuthentication', 'payments', 'default') as unknown as Record<string, unknown>,
@@ -73,22 +92,20 @@ it('an entry still applying (a write on its way in another process) is refused u
 
 it('a landed unknown change is still recognised after a controller annotated the object', async () => {
   const { api, audit } = await cluster();
-  const applied = await applyPlan(api, PERMISSIVE, audit, 'alice');
-  audit.finish(applied.auditId, 'unknown');
+  const id = unknownEntry(audit, 'alice', true);
   fake.update('PeerAuthentication', 'payments', 'default', (o) => {
     o.metadata.annotations = { 'controller.example.com/revision': '4' };
   });
-  expect(await rollbackPlan(api, audit, applied.auditId)).toMatchObject({ action: 'merge-patch' });
+  expect(await rollbackPlan(api, audit, id)).toMatchObject({ action: 'merge-patch' });
 });
 
 it("a failed later write, or this entry's own failed rollback, does not block rolling it back", async () => {
   const { api, audit } = await cluster();
-  const applied = await applyPlan(api, PERMISSIVE, audit, 'alice');
-  audit.finish(applied.auditId, 'unknown');
+  const id = unknownEntry(audit, 'alice', true);
   // A later write that failed changed nothing; nor did a failed attempt at this entry's rollback.
   const refusedId = audit.begin({
     planId: PERMISSIVE.id,
-    target: PERMISSIVE.target as NonNullable<ReturnType<AuditLog['get']>>['target'],
+    target: TARGET,
     actor: 'bob',
     createdAt: new Date().toISOString(),
     patch: { spec: { mtls: { mode: 'DISABLE' } } },
@@ -96,22 +113,22 @@ it("a failed later write, or this entry's own failed rollback, does not block ro
   });
   audit.finish(refusedId, 'failed', { error: 'admission webhook denied the request' });
   const attempt = audit.begin({
-    planId: `rollback:${applied.auditId}`,
-    target: PERMISSIVE.target as NonNullable<ReturnType<AuditLog['get']>>['target'],
+    planId: `rollback:${id}`,
+    target: TARGET,
     actor: 'bob',
     createdAt: new Date().toISOString(),
     patch: { spec: { mtls: { mode: 'STRICT' } } },
     action: 'merge-patch',
   });
   audit.finish(attempt, 'failed', { error: 'the server is currently unable to handle the request' });
-  expect(await rollbackPlan(api, audit, applied.auditId)).toMatchObject({ action: 'merge-patch' });
+  expect(await rollbackPlan(api, audit, id)).toMatchObject({ action: 'merge-patch' });
 });
 
 it('an entry that does not record what it wrote (an older log) is not taken as landed', async () => {
   const { api, audit } = await cluster();
   const id = audit.begin({
     planId: 'restart:Deployment/payments/payments',
-    target: PERMISSIVE.target as NonNullable<ReturnType<AuditLog['get']>>['target'],
+    target: TARGET,
     actor: 'alice',
     createdAt: new Date(Date.now() - 60 * 60_000).toISOString(),
     previous: fake.find('PeerAuthentication', 'payments', 'default') as unknown as Record<string, unknown>,
