@@ -219,7 +219,9 @@ export async function applyPlan(
     applied = await send(api, plan, body, preview.change, false);
   } catch (error) {
     const unanswered = !(error instanceof RemediationError) || error.unanswered;
-    const settled = unanswered ? await readBack(api, sentWrite(plan, preview)) : undefined;
+    const settled = unanswered
+      ? stillInFlight(error, await readBack(api, sentWrite(plan, preview)))
+      : undefined;
     if (settled?.outcome !== 'applied') throw recordFailure(audit, auditId, plan, error, settled);
     applied = settled.object;
     lostAnswer = `the answer to the change was lost (${(error as Error).message}); read back, ${settled.seen}`;
@@ -250,6 +252,16 @@ export async function applyPlan(
     ...(auditProblem ? { auditProblem } : {}),
     ...(lostAnswer ? { readBack: lostAnswer } : {}),
   };
+}
+
+/**
+ * An object found unchanged after a request that may still be in flight (no answer, or a timeout
+ * answer) has not been changed yet: the API server can still carry the write out, so it stays unknown.
+ */
+function stillInFlight(error: unknown, settled: ReadBack): ReadBack {
+  const mayStillLand = !(error instanceof RemediationError) || error.mayStillLand;
+  if (settled.outcome !== 'not-applied' || !mayStillLand) return settled;
+  return { outcome: 'unknown', seen: `${settled.seen} yet, but the request may still be carried out` };
 }
 
 function sentWrite(plan: RemediationPlan, preview: Preview): Parameters<typeof readBack>[1] {

@@ -16,7 +16,7 @@ import { RequestStore } from '../../src/store/request-store.js';
 
 type Handler = (args: Record<string, unknown>) => Promise<void>;
 
-type WriteFailure = 'no answer' | 'no answer, unread' | 'refused' | undefined;
+type WriteFailure = 'no answer' | 'no answer, unread' | 'server error' | 'refused' | undefined;
 
 async function approveOnce(writeFails: WriteFailure, slackRefuses: boolean): Promise<string[]> {
   const events: string[] = [];
@@ -48,6 +48,8 @@ async function approveOnce(writeFails: WriteFailure, slackRefuses: boolean): Pro
       events.push('write failed');
       if (writeFails === 'refused')
         throw new ApiException(422, 'Unprocessable Entity', { message: 'spec.host: Required value' }, {});
+      if (writeFails === 'server error')
+        throw new ApiException(500, 'Internal Server Error', { message: 'etcdserver: leader changed' }, {});
       throw new Error('socket hang up');
     },
   };
@@ -115,10 +117,16 @@ it('a refused write drops the cached view before Slack hears of it, and is faile
   expect(events.slice(-2)).toEqual(['request failed', 'audit failed']);
 });
 
-it('a write with no answer, read back unchanged, drops the cached view first too, and is failed', async () => {
-  const events = await approveOnce('no answer', false);
+it('a write answered by a 500, read back unchanged, drops the cached view first too, and is failed', async () => {
+  const events = await approveOnce('server error', false);
   expect(events.slice(0, 3)).toEqual(['write failed', 'cache dropped', 'posted the failure']);
   expect(events.slice(-2)).toEqual(['request failed', 'audit failed']);
+});
+
+it('a write with no answer, read back unchanged, is unknown: the API server may still carry it out', async () => {
+  const events = await approveOnce('no answer', false);
+  expect(events.slice(0, 3)).toEqual(['write failed', 'cache dropped', 'posted the unknown outcome']);
+  expect(events.slice(-2)).toEqual(['request unknown', 'audit unknown']);
 });
 
 it('a write with no answer whose read-back fails too is unknown, not failed', async () => {
