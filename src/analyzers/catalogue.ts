@@ -169,6 +169,11 @@ export const CATALOGUE = {
       "An AuthorizationPolicy denies the caller's own mTLS identity: not an mTLS problem, the policy refuses it",
     severity: 'error',
   },
+  'deny-bypassed-by-plaintext': {
+    title:
+      'A DENY AuthorizationPolicy names callers by their mTLS identity on a port that accepts plaintext: a plaintext call carries none, so the callers it names get through',
+    severity: 'warning',
+  },
   'istioctl-analyze': { title: 'Reported by istioctl analyze', severity: 'warning' },
 } as const satisfies Record<string, CodeInfo>;
 

@@ -5,6 +5,7 @@ import { ambientPeerAuthentication } from './ambient-peerauthentication.js';
 import { authorizationRequiresMtls } from './authorization-requires-mtls.js';
 import { autoMtlsDisabled } from './auto-mtls-disabled.js';
 import { caCertificates } from './ca-certificates.js';
+import { denyBypassedByPlaintext } from './deny-bypassed-by-plaintext.js';
 import { destinationRuleCredentialNameIgnored } from './destinationrule-credentialname-ignored.js';
 import { destinationRuleHostNotFound } from './destinationrule-host-not-found.js';
 import { destinationRuleSanMismatch } from './destinationrule-san-mismatch.js';
@@ -59,4 +60,5 @@ export const ALL_ANALYZERS: readonly Analyzer[] = [
   ambientPeerAuthentication,
   waypointNotFound,
   authorizationRequiresMtls,
+  denyBypassedByPlaintext,
 ];

@@ -423,6 +423,15 @@ export class AuthorizationIndex {
     return !!policy?.rules.some(namesAnIdentity);
   }
 
+  /**
+   * Whether the policies certainly deny a call without a peer identity, whoever sends it: a DENY rule
+   * that matches it, or ALLOW policies none of whose rules can.
+   */
+  refusesWithoutIdentity(workload: Workload, call: InboundCall): boolean {
+    const policies = this.policiesFor(workload);
+    return policies !== NONE && !!deniedBy(policies, { ...call, identity: 'none' });
+  }
+
   private denial(
     workload: Workload,
     call: InboundCall,
@@ -444,6 +453,27 @@ export class AuthorizationIndex {
     }
     return denial ?? undefined;
   }
+}
+
+/**
+ * The fields of a DENY rule that a call without a peer identity slips past (ISTIO-SECURITY-2021-004):
+ * the rule may match a caller with an identity, certainly not one without. Only identity conditions
+ * tell those two calls apart (identityCondition), so these are the positive ones (`principals`,
+ * `namespaces`, `serviceAccounts`, `trustDomains`, a `source.*` condition's values); empty when the rule
+ * matches plaintext too, matches nobody on this port, or may match plaintext by another entry.
+ */
+export function identityOnlyDenyFields(rule: AuthorizationRule, index: number, call: InboundCall): string[] {
+  const ctx = (identity: 'none' | 'any'): Context => ({ ...call, identity, action: 'DENY' });
+  if (ruleMatches(rule, ctx('none')) !== false || ruleMatches(rule, ctx('any')) === false) return [];
+  const paths: string[] = [];
+  (rule.from ?? []).forEach((source, i) => {
+    for (const [yes] of IDENTITY_SOURCE_FIELDS)
+      if (source?.[yes]) paths.push(`spec.rules[${index}].from[${i}].source.${yes}`);
+  });
+  (rule.when ?? []).forEach((c, i) => {
+    if (IDENTITY_KEYS.has(c.key) && c.values) paths.push(`spec.rules[${index}].when[${i}]`);
+  });
+  return paths;
 }
 
 /** A rule with an identity value other than "*" (which only asks whether there is one). */
