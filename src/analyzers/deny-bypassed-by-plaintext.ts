@@ -24,6 +24,9 @@ import { type AnalysisContext, type Analyzer, type Finding, finding } from './fi
 import { namespaceModeFix } from './namespace-policy-fix.js';
 import { checkStrictChange, type OpenPort } from './strict-plan-check.js';
 
+/** How many STRICT plans one finding judges (each resolves the mesh again). */
+const MAX_CHECKED = 4;
+
 /** One DENY rule a plaintext call slips past on one server port. */
 export interface Hole extends OpenPort {
   readonly policy: AuthorizationPolicy;
@@ -231,7 +234,10 @@ function remedies(
   }
   const breaks: string[] = [];
   let closed = 0;
-  for (const c of candidates.values()) {
+  // Each check resolves the mesh again: a policy over many namespaces gets a few judged, not all.
+  const judged = [...candidates.values()].slice(0, MAX_CHECKED);
+  const unjudged = candidates.size - judged.length;
+  for (const c of judged) {
     const check = checkStrictChange(
       mesh,
       context,
@@ -259,6 +265,10 @@ function remedies(
       `STRICT is not offered${plans.length > 0 ? ' for the others' : ''}: it would reset calls that reach the namespace's services without mTLS today: ${shown.slice(0, 3).join('; ')}${shown.length > 3 ? ` and ${shown.length - 3} more` : ''}. Give those clients a sidecar (or enrol them in ambient) first, then switch to STRICT`,
     );
   }
+  if (unjudged > 0)
+    fix.push(
+      `STRICT for ${unjudged} more ${unjudged > 1 ? 'scopes' : 'scope'} (a namespace or a workload policy) is not judged here: check the matrix for plaintext clients first`,
+    );
   if (manual.length > 0) fix.push(`${manual.slice(0, 3).join('; ')} (no plan: the port entry decides)`);
   if (plans.length === 0 && breaks.length === 0 && manual.length === 0)
     fix.push(`Switch the ${ports(byServer.length)} to STRICT once no client needs plaintext there`);

@@ -113,6 +113,13 @@ describe('deny-bypassed-by-plaintext', () => {
         - source:
             principals: ["cluster.local/ns/legacy/sa/batch"]`;
     expect(findingsOf(shop({ rules: principals }))[0]?.path).toBe('spec.rules[0].from[0].source.principals');
+    const accounts = `  rules:
+    - from:
+        - source:
+            serviceAccounts: ["legacy/batch"]`;
+    expect(findingsOf(shop({ rules: accounts }))[0]?.message).toContain(
+      'meant to refuse callers from service account legacy/batch',
+    );
     const when = `  rules:
     - when:
         - key: source.namespace
@@ -196,6 +203,17 @@ describe('deny-bypassed-by-plaintext', () => {
             notPrincipals: ["*"]`,
       );
       expect(findingsOf(shop({ extra }))).toEqual([]);
+    });
+
+    it("the advisory's own fix: a second rule that denies calls without a namespace", () => {
+      const rules = `  rules:
+    - from:
+        - source:
+            namespaces: ["legacy"]
+    - from:
+        - source:
+            notNamespaces: ["*"]`;
+      expect(findingsOf(shop({ rules }))).toEqual([]);
     });
 
     it('an ALLOW policy that needs an identity refuses plaintext already', () => {
