@@ -101,7 +101,7 @@ function policyFinding(mesh: ResolvedMesh, context: AnalysisContext, holes: read
     code: 'deny-bypassed-by-plaintext',
     message: `AuthorizationPolicy ${policyName(policy)} (DENY) is meant to refuse ${meant}, but ${shownPorts} accept${ports.length > 1 ? '' : 's'} plaintext: a plaintext call carries no peer identity, so the rule never matches it, and those callers get in by calling without mTLS (from a pod without a sidecar, or through a port that bypasses it).${todayWords}`,
     why: [
-      `Rule${rules.length > 1 ? 's' : ''} ${[...new Set(holes.map((h) => h.ruleIndex))].join(', ')} match${rules.length > 1 ? '' : 'es'} the caller by ${fieldList(holes)}: Istio compares ${rules.length > 1 ? 'them' : 'it'} with the peer certificate of Istio mTLS (an "authenticated" matcher in the sidecar's RBAC filter, the connection's identity in ztunnel), which a plaintext call does not have, so it cannot match; a DENY rule that does not match denies nothing (ISTIO-SECURITY-2021-004).`,
+      `${[...new Set(holes.map((h) => `spec.rules[${h.ruleIndex}]`))].join(', ')} match${rules.length > 1 ? '' : 'es'} the caller by ${fieldList(holes)}: Istio compares ${rules.length > 1 ? 'them' : 'it'} with the peer certificate of Istio mTLS (an "authenticated" matcher in the sidecar's RBAC filter, the connection's identity in ztunnel), which a plaintext call does not have, so it cannot match; a DENY rule that does not match denies nothing (ISTIO-SECURITY-2021-004).`,
       ...servers.slice(0, 4).map(serverWords),
       'Nothing else in the policies of these workloads refuses a call without an identity (no ALLOW policy that needs one, no DENY rule with notPrincipals or notNamespaces).',
     ],
