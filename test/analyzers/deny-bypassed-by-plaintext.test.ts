@@ -149,6 +149,9 @@ describe('deny-bypassed-by-plaintext', () => {
   it('ambient: ztunnel accepts plaintext under PERMISSIVE and applies the rule without an identity', () => {
     const [f] = findingsOf(shop({ shopMode: 'ambient' }));
     expect(f?.why.join('\n')).toContain('is ambient and ztunnel accepts plaintext there');
+    // batch's sidecar reaches the ambient pod over HBONE, with its identity: STRICT breaks nothing.
+    expect(f?.remediations.map((p) => p.id)).toEqual(['set-mode-strict:PeerAuthentication/shop/default']);
+    expect(callsChangedBy(f?.remediations[0] as never, shop({ shopMode: 'ambient' })).broken).toEqual([]);
     expect(findingsOf(shop({ shopMode: 'ambient', mode: 'STRICT' }))).toEqual([]);
     // An HTTP-only operation makes the rule match nothing at ztunnel (authorization.go handleRule).
     const http = `  rules:
@@ -161,6 +164,38 @@ describe('deny-bypassed-by-plaintext', () => {
     expect(findingsOf(shop({ shopMode: 'ambient', rules: http }))).toEqual([]);
     // A sidecar reads the path: the hole is there.
     expect(findingsOf(shop({ rules: http }))).toHaveLength(1);
+  });
+
+  it('STRICT that would reset the API server calling an admission webhook is not offered', () => {
+    const webhook = `---
+apiVersion: apps/v1
+kind: Deployment
+metadata: { name: hook, namespace: shop }
+spec:
+  selector: { matchLabels: { app: hook } }
+  template:
+    metadata: { labels: { app: hook } }
+    spec: { containers: [{ name: hook, ports: [{ name: https, containerPort: 10250 }] }] }
+---
+apiVersion: v1
+kind: Service
+metadata: { name: hook, namespace: shop }
+spec:
+  selector: { app: hook }
+  ports: [{ name: https, port: 443, targetPort: https }]
+---
+apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingWebhookConfiguration
+metadata: { name: hook }
+webhooks:
+  - name: hook.shop.io
+    clientConfig: { service: { name: hook, namespace: shop, path: /validate } }
+    admissionReviewVersions: [v1]
+    sideEffects: None
+`;
+    const [f] = findingsOf(shop({ extra: webhook }));
+    expect(f?.remediations).toEqual([]);
+    expect(f?.fix).toContain('the API server -> admission webhook hook.shop.io (shop/hook)');
   });
 
   describe('not a hole', () => {
