@@ -9,7 +9,7 @@ import { renderCheckJsonChunks } from '../src/render/json.js';
 import { renderSarif } from '../src/render/sarif.js';
 import { renderCheckText } from '../src/render/text.js';
 import { findIstioctl, type IstioctlOptions, istioctlAnalyze } from '../src/snapshot/istioctl.js';
-import { type CommandContext, type Io, parseCount, UsageError, writeChunks } from './cli-kit.js';
+import { type CommandContext, type Io, parseTimeout, UsageError, writeChunks } from './cli-kit.js';
 import {
   type CliSourceOptions,
   exitCodeFor,
@@ -28,7 +28,7 @@ export function register(program: Command, { io, version, setExit, description }
   withSource(program.command('check').description(description), ['text', 'json', 'sarif'])
     .option('--istioctl <path>', 'istioctl binary for cross-checks (default: istioctl on PATH)')
     .option('--no-istioctl', 'do not run istioctl (analyze, proxy certificates)')
-    .option('--istioctl-timeout <ms>', 'timeout of each istioctl run', parseCount, 60_000)
+    .option('--istioctl-timeout <ms>', 'timeout of each istioctl run', parseTimeout, 60_000)
     .option('--read-ca-secret', READ_CA_SECRET_HELP)
     .option(
       '--exit-zero',

@@ -82,6 +82,17 @@ export function parseCount(value: string): number {
   return n;
 }
 
+/** Node's timers hold at most 2^31-1 ms (~24.8 days); a longer delay fires at once. */
+const MAX_TIMEOUT_MS = 2_147_483_647;
+
+/** A timeout in milliseconds: a positive whole number a timer can hold. */
+export function parseTimeout(value: string): number {
+  const n = parseCount(value);
+  if (n > MAX_TIMEOUT_MS)
+    throw new InvalidArgumentError(`expected at most ${MAX_TIMEOUT_MS} ms (about 24 days)`);
+  return n;
+}
+
 export function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
 }

@@ -27,7 +27,7 @@ import { buildSnapshot } from '../src/snapshot/build-snapshot.js';
 import { ManifestError } from '../src/snapshot/errors.js';
 import { LeftOutObjects } from '../src/snapshot/invalid-object.js';
 import type { MeshSnapshot } from '../src/snapshot/types.js';
-import { type CommandContext, collect, EXIT, parseCount, UsageError } from './cli-kit.js';
+import { type CommandContext, collect, EXIT, parseCount, parseTimeout, UsageError } from './cli-kit.js';
 import { type CliSourceOptions, load } from './source-options.js';
 
 interface DiffOptions extends CliSourceOptions {
@@ -51,7 +51,7 @@ export function register(program: Command, { io, version, setExit, description }
     .option('-f, --file <path>', 'manifests after the change (repeatable; - for stdin)', collect)
     .option('--context <ctx>', 'kubeconfig context (live cluster, with --what-if)')
     .option('--kubeconfig <path>', 'kubeconfig file (live cluster, with --what-if)')
-    .option('--request-timeout <ms>', 'timeout of each Kubernetes API request', parseCount, 10_000)
+    .option('--request-timeout <ms>', 'timeout of each Kubernetes API request', parseTimeout, 10_000)
     .option('--page-size <n>', 'objects per Kubernetes LIST page', parseCount, 5000)
     .addOption(
       new Option('-o, --output <format>', 'output format')

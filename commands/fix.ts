@@ -12,7 +12,14 @@ import { type PlanImpact, planImpact } from '../src/impact/plan-impact.js';
 import { sanitizeText } from '../src/render/sanitize.js';
 import { loadSource } from '../src/snapshot/source.js';
 import type { AuditStore } from '../src/store/audit-store.js';
-import { type CommandContext, IncompleteError, openStore, parseCount, UsageError } from './cli-kit.js';
+import {
+  type CommandContext,
+  IncompleteError,
+  openStore,
+  parseCount,
+  parseTimeout,
+  UsageError,
+} from './cli-kit.js';
 import { recordOnInterrupt } from './fix-interrupt.js';
 import { findingCounts, type Recheck, rollbackCommand, undoIfLanded } from './fix-report.js';
 import { load } from './source-options.js';
@@ -31,7 +38,7 @@ export function register(program: Command, { io, description }: CommandContext):
     .option('-n, --namespace <ns>', 'diagnose only this namespace when looking up the plan')
     .option('--context <ctx>', 'kubeconfig context')
     .option('--kubeconfig <path>', 'kubeconfig file')
-    .option('--request-timeout <ms>', 'timeout of each Kubernetes API request', parseCount, 30_000)
+    .option('--request-timeout <ms>', 'timeout of each Kubernetes API request', parseTimeout, 30_000)
     .option(
       '--audit <file>',
       'SQLite audit log (opened only with --apply or --rollback)',

@@ -6,7 +6,7 @@ import { oneLine } from '../src/render/sanitize.js';
 import { isNamespaceName } from '../src/snapshot/k8s-names.js';
 import { type LoadedSource, loadSource, type SourceOptions } from '../src/snapshot/source.js';
 import type { Gap, MeshSnapshot } from '../src/snapshot/types.js';
-import { collect, EXIT, IncompleteError, type Io, parseCount, UsageError } from './cli-kit.js';
+import { collect, EXIT, IncompleteError, type Io, parseCount, parseTimeout, UsageError } from './cli-kit.js';
 
 export interface CliSourceOptions {
   file?: string[];
@@ -36,7 +36,7 @@ export function withSource(command: Command, outputs: string[]): Command {
     .option('-A, --all-namespaces', 'every namespace (default with -f)')
     .option('--context <ctx>', 'kubeconfig context (live cluster; default: the current one)')
     .option('--kubeconfig <path>', 'kubeconfig file (default: $KUBECONFIG, ~/.kube/config, or in-cluster)')
-    .option('--request-timeout <ms>', 'timeout of each Kubernetes API request', parseCount, 10_000)
+    .option('--request-timeout <ms>', 'timeout of each Kubernetes API request', parseTimeout, 10_000)
     .option('--page-size <n>', 'objects per Kubernetes LIST page', parseCount, 5000)
     .addOption(new Option('-o, --output <format>', 'output format').choices(outputs).default('text'))
     .option('-v, --verbose', 'more detail (all posture findings, timings)');
@@ -56,11 +56,17 @@ export async function load(
   options: CliSourceOptions,
   io: Io,
 ): Promise<{ loaded: LoadedSource; namespace: string | undefined }> {
+  // `-n ""` (a script's unset variable) is a mistake, not "every namespace".
+  if (options.namespace === '')
+    throw new UsageError('-n/--namespace is empty: give a namespace, or -A for all namespaces');
   if (options.namespace && options.allNamespaces)
     throw new UsageError('use either -n/--namespace or -A/--all-namespaces, not both');
   if (options.namespace && !isNamespaceName(options.namespace)) {
     throw new UsageError(`"${options.namespace}" is not a valid namespace name (RFC 1123 label)`);
   }
+  // Standard input can be read once: a second `-f -` would find it empty.
+  if ((options.file ?? []).filter((f) => f === '-').length > 1)
+    throw new UsageError('-f - (standard input) is given more than once: it can be read only once');
   if (options.file?.length && (options.context || options.kubeconfig)) {
     throw new UsageError(
       '-f reads manifests; --context and --kubeconfig are for a live cluster: use one or the other',

@@ -128,6 +128,29 @@ describe('bad input and usage', () => {
     expect(missing.stderr).toContain('does-not-exist.yaml:0: no such file or directory');
   });
 
+  it('an empty -n (an unset variable in a script) is refused, not read as every namespace', async () => {
+    const { code, stderr, stdout } = await run('check', '-f', 'examples/mesh', '-n', '');
+    expect(stderr).toBe('mtls-doctor: -n/--namespace is empty: give a namespace, or -A for all namespaces\n');
+    expect(code).toBe(EXIT.usage);
+    expect(stdout).toBe('');
+  });
+
+  it('a timeout a timer cannot hold is refused, not turned into an immediate timeout', async () => {
+    for (const option of ['--request-timeout', '--istioctl-timeout']) {
+      const { code, stderr } = await run('check', '-f', 'examples/mesh', option, '3000000000');
+      expect(code).toBe(EXIT.usage);
+      expect(stderr).toContain('expected at most 2147483647 ms');
+    }
+  });
+
+  it('standard input given twice is refused (the second read would be empty)', async () => {
+    const { code, stderr } = await run('check', '-f', '-', '-f', '-');
+    expect(stderr).toBe(
+      'mtls-doctor: -f - (standard input) is given more than once: it can be read only once\n',
+    );
+    expect(code).toBe(EXIT.usage);
+  });
+
   it('without -f and without any kubeconfig: exit 3, never a silent pass', async () => {
     const saved = { KUBECONFIG: process.env.KUBECONFIG, HOME: process.env.HOME };
     process.env.KUBECONFIG = '';
