@@ -3,12 +3,13 @@
 // the one object only). Exit: 0 when the change is made, even if the re-check after it could not read
 // the cluster or the audit log could not record it (warnings: the change stays made); 3 when the change
 // could not be made, or whether it was is unknown (the message says which, and how to check); 130 when
-// Ctrl-C interrupts a write (its outcome recorded as unknown first); 2 for bad usage or a manual plan.
+// Ctrl-C interrupts a write (its outcome recorded as unknown first); 2 for bad usage, a manual plan, or
+// a change --apply refuses because it breaks calls (or its impact is unknown) without --accept-breaking.
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { type DiagnoseOptions, diagnose, diagnoseShared } from '../src/engine/diagnose.js';
-import { type PlanImpact, planImpact } from '../src/impact/plan-impact.js';
+import { planImpact } from '../src/impact/plan-impact.js';
 import { sanitizeText } from '../src/render/sanitize.js';
 import { loadSource } from '../src/snapshot/source.js';
 import type { AuditStore } from '../src/store/audit-store.js';
@@ -20,6 +21,7 @@ import {
   parseTimeout,
   UsageError,
 } from './cli-kit.js';
+import { impactLines, needsAcceptance } from './fix-impact.js';
 import { recordOnInterrupt } from './fix-interrupt.js';
 import { findingCounts, type Recheck, rollbackCommand, undoIfLanded } from './fix-report.js';
 import { load } from './source-options.js';
@@ -30,6 +32,10 @@ export function register(program: Command, { io, description }: CommandContext):
     .description(description)
     .argument('[plan-id]', 'a plan id, as check shows it in brackets')
     .option('--apply', 'apply the change (default: server-side dry run and diff only)')
+    .option(
+      '--accept-breaking',
+      'with --apply: apply even a change that breaks calls, opens error findings, or whose impact on calls could not be computed (refused otherwise, exit 2)',
+    )
     .option(
       '--rollback <audit-id>',
       'restore what a fix changed (one whose outcome is unknown only if it landed)',
@@ -49,6 +55,7 @@ export function register(program: Command, { io, description }: CommandContext):
         planId: string | undefined,
         options: {
           apply?: boolean;
+          acceptBreaking?: boolean;
           rollback?: number;
           namespace?: string;
           context?: string;
@@ -61,6 +68,8 @@ export function register(program: Command, { io, description }: CommandContext):
           throw new UsageError('name a plan id (from check) or --rollback AUDIT-ID');
         if (planId && options.rollback !== undefined)
           throw new UsageError('name either a plan id or --rollback AUDIT-ID, not both');
+        if (options.acceptBreaking && (!options.apply || options.rollback !== undefined))
+          throw new UsageError('--accept-breaking goes with a plan id and --apply');
         // The Kubernetes client and SQLite load when fix runs, not for `fix --help` or a usage error.
         const [
           {
@@ -159,23 +168,41 @@ export function register(program: Command, { io, description }: CommandContext):
         }
         const api = objects();
         const code = diagnosis.findings.find((f) => f.remediations.includes(plan))?.code;
+        // The dry run and --apply alike: what the change does to calls, from the dry run's object on
+        // the snapshot just read, before anything is written.
+        let preview: Awaited<ReturnType<typeof previewPlan>>;
+        try {
+          preview = await previewPlan(api, plan);
+        } catch (error) {
+          if (error instanceof RemediationError) throw new IncompleteError(error.message);
+          throw error;
+        }
+        const effect = planImpact(loaded.snapshot, writtenBy(plan, preview), {
+          beforeDiagnosis: diagnoseShared(loaded.snapshot, undefined, io.now),
+          now: io.now,
+        });
+        const refusal = needsAcceptance(effect);
+        const heading = `${plan.title}\nRisk: ${plan.risk}\n\n`;
         if (!options.apply) {
-          try {
-            const preview = await previewPlan(api, plan);
-            const effect = planImpact(loaded.snapshot, writtenBy(plan, preview), {
-              beforeDiagnosis: diagnoseShared(loaded.snapshot, undefined, io.now),
-              now: io.now,
-            });
-            io.stdout(
-              `${plan.title}\nRisk: ${plan.risk}\n\n${preview.diff}\n${impactLines(effect)}The API server accepted this change as a dry run; nothing was changed. Apply with --apply.\n`,
-            );
-          } catch (error) {
-            if (error instanceof RemediationError) throw new IncompleteError(error.message);
-            throw error;
-          }
+          io.stdout(
+            `${heading}${preview.diff}\n${impactLines(effect)}The API server accepted this change as a dry run; nothing was changed. Apply with --apply${refusal ? ' --accept-breaking' : ''}.\n`,
+          );
           return;
         }
-        const applied = await withAudit((audit) => applyPlan(api, plan, audit, actor));
+        if (refusal && !options.acceptBreaking) {
+          io.stdout(`${heading}${preview.diff}\n${impactLines(effect)}`);
+          throw new UsageError(
+            `refused: ${refusal}; nothing was changed. Pass --accept-breaking with --apply to apply it anyway`,
+          );
+        }
+        const applied = await withAudit((audit) => {
+          // Said once the audit log opens (a bad --audit is one line, nothing else), before the write.
+          io.stdout(`${heading}${impactLines(effect)}\n`);
+          // Bound to the object the impact was computed for: refused if it changed since.
+          return applyPlan(api, plan, audit, actor, undefined, {
+            expectResourceVersion: preview.before?.metadata?.resourceVersion,
+          });
+        });
         // The cluster has changed: that is said (with the way back) before the re-check, which may fail.
         io.stdout(
           `${applied.diff}\nApplied (audit entry ${applied.auditId}).\nRoll back with: ${rollbackCommand(applied.auditId, rollbackTarget)}\n`,
@@ -208,15 +235,4 @@ async function recheck(source: Parameters<typeof loadSource>[0], options: Diagno
   } catch (error) {
     return { failed: sanitizeText((error as Error).message) };
   }
-}
-
-/** "Impact: repairs 2 calls (…), breaks 0", with a warning line first when the change breaks calls. */
-function impactLines(effect: PlanImpact): string {
-  const warning =
-    effect.breaks > 0
-      ? `WARNING: this change breaks ${effect.breaks} call${effect.breaks === 1 ? '' : 's'}.\n`
-      : effect.unknown
-        ? 'WARNING: what this change breaks is unknown: the cluster could not be read whole.\n'
-        : '';
-  return `${warning}${effect.lines.map((l) => `Impact: ${l}`).join('\n')}\n`;
 }

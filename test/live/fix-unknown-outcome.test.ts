@@ -24,10 +24,13 @@ const POLICY = '/apis/security.istio.io/v1/namespaces/payments/peerauthenticatio
 let fake: FakeKubeApi;
 afterEach(async () => fake?.stop());
 
-/** The payments cluster with `fault` on the real PATCH of the policy (the dry run before it passes). */
+/**
+ * The payments cluster with `fault` on the real PATCH of the policy (the two dry runs before it pass:
+ * the one the impact is computed from, and the apply's own).
+ */
 async function cluster(fault: Fault) {
   fake = paymentsCluster();
-  fake.fault(POLICY, { method: 'PATCH', skip: 1, times: 1, ...fault });
+  fake.fault(POLICY, { method: 'PATCH', skip: 2, times: 1, ...fault });
   const kubeconfig = kubeconfigFile(await fake.start());
   return { kubeconfig, audit: join(mkdtempSync(join(tmpdir(), 'fix-unknown-')), 'audit.db') };
 }
