@@ -1,5 +1,6 @@
 // What `fix` prints about a change it made, kept apart from the command's flow.
 import { blockingGaps, type Diagnosis } from '../src/engine/diagnose.js';
+import { diffFindings } from '../src/engine/impact.js';
 import { shellQuote } from '../src/remediation/plans.js';
 import { sanitizeText } from '../src/render/sanitize.js';
 
@@ -43,6 +44,31 @@ export function findingCounts(code: string, before: Diagnosis, after: Recheck): 
   const afterSide =
     'failed' in after ? 'unknown (the re-check could not read the cluster)' : side(after.diagnosis);
   return `${code}: ${typeof beforeSide === 'number' ? `${beforeSide} finding(s) before` : `before: ${beforeSide}`}, ${typeof afterSide === 'number' ? `${afterSide} after` : `after: ${afterSide}`}.`;
+}
+
+/**
+ * The error and warning findings of the re-check that the diagnosis before the change did not have,
+ * whatever their code (the count line says only the plan's), one line each, and how many are errors.
+ * A side read with gaps makes them unknown, never "none"; a failed re-check is said by the count line.
+ */
+export function openedFindings(
+  before: Diagnosis,
+  after: Recheck,
+): { readonly lines: readonly string[]; readonly errors: number } {
+  if ('failed' in after) return { lines: [], errors: 0 };
+  const missed = unreadable(before) ?? unreadable(after.diagnosis);
+  if (missed) return { lines: [`Findings opened by the change: ${missed}.`], errors: 0 };
+  const opened = diffFindings(before.findings, after.diagnosis.findings).opened.filter(
+    (f) => f.severity !== 'info',
+  );
+  return {
+    lines: opened.map((f) => {
+      const { kind, namespace, name } = f.resource;
+      const ref = `${kind} ${namespace ? `${namespace}/` : ''}${name}`;
+      return sanitizeText(`Opened by the change: ${f.severity} ${f.code} ${ref}: ${f.message}`);
+    }),
+    errors: opened.filter((f) => f.severity === 'error').length,
+  };
 }
 
 /** "unknown (incomplete: …)" naming what a read with gaps missed; undefined for a whole read. */

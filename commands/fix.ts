@@ -1,7 +1,8 @@
 // `mtls-doctor fix`: shows one remediation plan of the diagnosis as a server-side dry run and diff,
 // applies it with --apply (audited, then re-checked), or rolls an applied fix back (GET and PATCH of
 // the one object only). Exit: 0 when the change is made, even if the re-check after it could not read
-// the cluster or the audit log could not record it (warnings: the change stays made); 3 when the change
+// the cluster or the audit log could not record it (warnings: the change stays made); 1 when it is made
+// and the re-check shows an error finding it opened (named, with the rollback); 3 when the change
 // could not be made, or whether it was is unknown (the message says which, and how to check); 130 when
 // Ctrl-C interrupts a write (its outcome recorded as unknown first); 2 for bad usage, a manual plan, or
 // a change --apply refuses because it breaks calls (or its impact is unknown) without --accept-breaking.
@@ -15,6 +16,7 @@ import { loadSource } from '../src/snapshot/source.js';
 import type { AuditStore } from '../src/store/audit-store.js';
 import {
   type CommandContext,
+  EXIT,
   IncompleteError,
   openStore,
   parseCount,
@@ -23,10 +25,10 @@ import {
 } from './cli-kit.js';
 import { impactLines, needsAcceptance } from './fix-impact.js';
 import { recordOnInterrupt } from './fix-interrupt.js';
-import { findingCounts, type Recheck, rollbackCommand, undoIfLanded } from './fix-report.js';
+import { findingCounts, openedFindings, type Recheck, rollbackCommand, undoIfLanded } from './fix-report.js';
 import { load } from './source-options.js';
 
-export function register(program: Command, { io, description }: CommandContext): void {
+export function register(program: Command, { io, setExit, description }: CommandContext): void {
   program
     .command('fix')
     .description(description)
@@ -221,6 +223,15 @@ export function register(program: Command, { io, description }: CommandContext):
             `mtls-doctor: warning: the change is applied (audit entry ${applied.auditId}), but the re-check after it failed: ${after.failed}\n`,
           );
         io.stdout(`${findingCounts(code ?? plan.id, diagnosis, after)}\n`);
+        // Any code, not only the plan's: a change that fixes one finding may open another elsewhere.
+        const opened = openedFindings(diagnosis, after);
+        for (const line of opened.lines) io.stdout(`${line}\n`);
+        if (opened.errors > 0) {
+          io.stderr(
+            `mtls-doctor: warning: the change is applied (audit entry ${applied.auditId}), but it opened ${opened.errors} error finding${opened.errors === 1 ? '' : 's'}; roll back with: ${rollbackCommand(applied.auditId, rollbackTarget)}\n`,
+          );
+          setExit(EXIT.findings);
+        }
       },
     );
 }
