@@ -21,11 +21,13 @@ export function impactLines(effect: PlanImpact): string {
 
 /**
  * Why --apply refuses this change without --accept-breaking, or undefined when it may go ahead. An
- * impact not computed is refused too: "breaks 0" cannot be shown, so nobody has seen what it breaks.
+ * impact not computed is refused too ("breaks 0" cannot be shown, so nobody has seen what it breaks),
+ * except for a change that acts when workloads restart (adding a sidecar): as in Slack, its note is shown
+ * and it goes ahead.
  */
 export function needsAcceptance(effect: PlanImpact): string | undefined {
   if (effect.breaks > 0) return `this change breaks ${calls(effect.breaks)}`;
   if (effect.opensErrors > 0) return `this change opens ${errors(effect.opensErrors)}`;
-  if (!effect.computed) return 'its impact on calls could not be computed';
+  if (!effect.computed && !effect.onRestart) return 'its impact on calls could not be computed';
   return undefined;
 }

@@ -17,6 +17,8 @@ export interface PlanImpact {
   readonly opensErrors: number;
   /** Not computed because the view is incomplete: a break could hide in what was not read. */
   readonly unknown?: true;
+  /** Not computed because the change acts when workloads restart (an injection label, a pod template). */
+  readonly onRestart?: true;
 }
 
 export function planImpact(
@@ -42,7 +44,10 @@ export function planImpact(
   } catch (error) {
     return notComputed(`the written object could not be modelled: ${(error as Error).message}`);
   }
-  if (!after) return notComputed('this change acts when workloads restart, so it is not computed here');
+  if (!after)
+    return notComputed('this change acts when workloads restart, so it is not computed here', {
+      onRestart: true,
+    });
   const result = impact(snapshot, after, options);
   if (result.tooBroad) return notComputed(result.tooBroad.message);
   return {
@@ -56,7 +61,10 @@ export function planImpact(
 }
 
 /** An impact that could not be worked out, and why (said in the request, never hidden). */
-export function notComputed(reason: string, options: { readonly unknown?: true } = {}): PlanImpact {
+export function notComputed(
+  reason: string,
+  options: { readonly unknown?: true; readonly onRestart?: true } = {},
+): PlanImpact {
   return {
     computed: false,
     lines: [`impact on calls not computed: ${reason}`],

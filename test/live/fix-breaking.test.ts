@@ -96,6 +96,19 @@ describe('fix --apply of a change that breaks calls', () => {
     expect(stdout).not.toContain('WARNING');
     expect(stdout).toContain('Applied (audit entry 1).');
   });
+  it('a change that acts when workloads restart (a namespace label) applies without the flag, its note shown, as in Slack', async () => {
+    fake = paymentsCluster();
+    const env = {
+      kubeconfig: kubeconfigFile(await fake.start()),
+      audit: join(mkdtempSync(join(tmpdir(), 'fix-breaking-')), 'audit.db'),
+    };
+    const { code, stdout, stderr } = await fix(env, 'label-injection:Namespace/legacy', '--apply');
+    expect(stderr).not.toContain('refused');
+    expect(stdout).toContain('Impact: impact on calls not computed: this change acts when workloads restart');
+    expect(stdout).toContain('Applied (audit entry 1).');
+    expect(code).not.toBe(EXIT.usage);
+  });
+
   it('an object changed between the impact and the write is not written: the impact was of another change (exit 3)', async () => {
     fake = paymentsCluster();
     let answer: () => void = () => {};
