@@ -26,6 +26,9 @@ import { checkStrictChange, type OpenPort } from './strict-plan-check.js';
 
 /** How many STRICT plans one finding judges (each resolves the mesh again). */
 const MAX_CHECKED = 4;
+/** And all findings of one check together: many DENY policies on a large mesh must not take minutes. */
+const MAX_CHECKED_PER_MESH = 16;
+const checksLeft = new WeakMap<ResolvedMesh, number>();
 
 /** One DENY rule a plaintext call slips past on one server port. */
 export interface Hole extends OpenPort {
@@ -235,7 +238,9 @@ function remedies(
   const breaks: string[] = [];
   let closed = 0;
   // Each check resolves the mesh again: a policy over many namespaces gets a few judged, not all.
-  const judged = [...candidates.values()].slice(0, MAX_CHECKED);
+  const left = checksLeft.get(mesh) ?? MAX_CHECKED_PER_MESH;
+  const judged = [...candidates.values()].slice(0, Math.min(MAX_CHECKED, left));
+  checksLeft.set(mesh, left - judged.length);
   const unjudged = candidates.size - judged.length;
   for (const c of judged) {
     const check = checkStrictChange(

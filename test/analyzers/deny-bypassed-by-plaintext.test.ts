@@ -304,3 +304,19 @@ webhooks:
     });
   });
 });
+
+describe('deny-bypassed-by-plaintext on a mesh with many such policies', () => {
+  it('judges STRICT for at most 16 scopes in all (each resolves the mesh again); the rest say so', () => {
+    const yaml = Array.from({ length: 20 }, (_, i) =>
+      shop()
+        .replaceAll('namespace: shop', `namespace: shop${i}`)
+        .replaceAll('name: shop\n', `name: shop${i}\n`),
+    ).join('');
+    const findings = findingsOf(yaml);
+    expect(findings).toHaveLength(20);
+    const judged = findings.filter((f) => f.remediations.length > 0);
+    expect(judged).toHaveLength(16);
+    for (const f of findings.filter((x) => x.remediations.length === 0))
+      expect(f.fix).toContain('is not judged here');
+  });
+});
