@@ -28,7 +28,11 @@ import { checkStrictChange, type OpenPort } from './strict-plan-check.js';
 const MAX_CHECKED = 4;
 /** And all findings of one check together: many DENY policies on a large mesh must not take minutes. */
 const MAX_CHECKED_PER_MESH = 16;
-const checksLeft = new WeakMap<ResolvedMesh, number>();
+
+/** STRICT judgements left in one analysis. */
+interface Budget {
+  left: number;
+}
 
 /** One DENY rule a plaintext call slips past on one server port. */
 export interface Hole extends OpenPort {
@@ -46,7 +50,8 @@ export const denyBypassedByPlaintext: Analyzer = {
   analyze(mesh, context) {
     if (mesh.authorization.isEmpty) return [];
     const byPolicy = groupBy(findHoles(mesh), (h) => `${h.policy.meta.namespace}/${h.policy.meta.name}`);
-    return [...byPolicy.values()].map((holes) => policyFinding(mesh, context, holes));
+    const budget: Budget = { left: MAX_CHECKED_PER_MESH };
+    return [...byPolicy.values()].map((holes) => policyFinding(mesh, context, holes, budget));
   },
 };
 
@@ -85,7 +90,12 @@ function findHoles(mesh: ResolvedMesh): Hole[] {
   return holes;
 }
 
-function policyFinding(mesh: ResolvedMesh, context: AnalysisContext, holes: readonly Hole[]): Finding {
+function policyFinding(
+  mesh: ResolvedMesh,
+  context: AnalysisContext,
+  holes: readonly Hole[],
+  budget: Budget,
+): Finding {
   const first = holes[0] as Hole;
   const { policy } = first;
   const rules = [...new Set(holes.map((h) => h.ruleIndex))].map((i) => policy.rules[i] as AuthorizationRule);
@@ -94,7 +104,7 @@ function policyFinding(mesh: ResolvedMesh, context: AnalysisContext, holes: read
   const shownPorts =
     ports.length > 4 ? `${ports.slice(0, 4).join(', ')} and ${ports.length - 4} more` : ports.join(', ');
   const today = bypassingToday(mesh, holes);
-  const remedy = remedies(mesh, context, holes);
+  const remedy = remedies(mesh, context, holes, budget);
   const todayWords =
     today.length > 0
       ? ` It happens today: ${today.slice(0, 3).join('; ')}${today.length > 3 ? ` and ${today.length - 3} more` : ''}.`
@@ -195,6 +205,7 @@ function remedies(
   mesh: ResolvedMesh,
   context: AnalysisContext,
   holes: readonly Hole[],
+  budget: Budget,
 ): { plans: RemediationPlan[]; fix: string[] } {
   const plans: RemediationPlan[] = [];
   const fix: string[] = [];
@@ -238,9 +249,8 @@ function remedies(
   const breaks: string[] = [];
   let closed = 0;
   // Each check resolves the mesh again: a policy over many namespaces gets a few judged, not all.
-  const left = checksLeft.get(mesh) ?? MAX_CHECKED_PER_MESH;
-  const judged = [...candidates.values()].slice(0, Math.min(MAX_CHECKED, left));
-  checksLeft.set(mesh, left - judged.length);
+  const judged = [...candidates.values()].slice(0, Math.min(MAX_CHECKED, budget.left));
+  budget.left -= judged.length;
   const unjudged = candidates.size - judged.length;
   for (const c of judged) {
     const check = checkStrictChange(
