@@ -7,6 +7,7 @@ import type { Posture } from '../digest/posture.js';
 import type { Written } from '../impact/apply-object.js';
 import type { PlanImpact } from '../impact/plan-impact.js';
 import type { WrittenObject } from '../snapshot/live/model.js';
+import type { AlertOptions } from '../snapshot/live/model-source.js';
 import type { SourceOptions } from '../snapshot/source.js';
 import type { Answer } from './answer.js';
 import type { WorkerResult, WorkerTask } from './answer-worker.js';
@@ -51,7 +52,7 @@ export interface AnswerPoolOptions {
    */
   readonly watch?: boolean;
   /** With `watch`: compare bursts of changes and broadcast those that break pairs (src/snapshot/live/watch-alerts.ts). */
-  readonly alerts?: { readonly debounceMs: number };
+  readonly alerts?: AlertOptions;
 }
 
 export function createAnswerPool(
@@ -87,11 +88,15 @@ export function createAnswerPool(
   const live = () => {
     if (!options.watch) return undefined;
     writes = writes.filter((w) => Date.now() - w.at < WRITES_KEPT_MS);
-    return { writes: writes.map((w) => w.object) };
+    return { writes: writes.map((w) => w.object), alerts: options.alerts };
   };
-  // The model starts with the bot, not with its first question: readiness waits for its first sync.
+  // The model starts with its thread, not with the first question (readiness waits for its first
+  // sync): the first thread, and any thread piscina starts in place of one that died, which would
+  // otherwise have no model, hence no alerts, until an answer made one.
   if (options.watch)
-    void pool.run({ kind: 'start-model', source, generation, alerts: options.alerts }).catch(() => {});
+    pool.on('workerCreate', () => {
+      void pool.run({ kind: 'start-model', source, generation, live: live() }).catch(() => {});
+    });
   return {
     answer: async (command) => {
       const result = await pool.run({ kind: 'answer', command, source, generation, istioctl, live: live() });

@@ -7,12 +7,7 @@ import type { Written } from '../impact/apply-object.js';
 import { type PlanImpact, planImpact } from '../impact/plan-impact.js';
 import type { RemediationPlan } from '../remediation/plans.js';
 import { escapeSlack, gapLines } from '../render/blocks.js';
-import {
-  liveModel,
-  modelSource,
-  modelSourceOptions,
-  type WrittenObject,
-} from '../snapshot/live/model-source.js';
+import { type LiveRead, liveModel, modelSource, modelSourceOptions } from '../snapshot/live/model-source.js';
 import type { LoadedSource, SourceOptions } from '../snapshot/source.js';
 import { type Answer, answer, plain, unknownNamespace } from './answer.js';
 import type { MtlsCommand } from './grammar.js';
@@ -20,11 +15,11 @@ import type { Symptom } from './incident-symptoms.js';
 import { PlanCache } from './plan-cache.js';
 import { cachedSource } from './snapshot-cache.js';
 
-/** Present when the bot serves a live cluster: answers come from the watched model (one per process). */
-export interface LiveTask {
-  /** The bot's recent writes: the answer waits (bounded) until the model shows them. */
-  readonly writes: readonly WrittenObject[];
-}
+/**
+ * Present when the bot serves a live cluster: answers come from the watched model (one per process),
+ * and every task says how to make it, so a thread that replaces a dead one makes the same model.
+ */
+export type LiveTask = LiveRead;
 
 export type WorkerTask = (
   | {
@@ -50,13 +45,7 @@ export type WorkerTask = (
       readonly source: SourceOptions;
       readonly generation: number;
     }
-  | {
-      readonly kind: 'start-model';
-      readonly source: SourceOptions;
-      readonly generation: number;
-      /** Compare bursts of changes and broadcast the breaking ones (watch.channels is set). */
-      readonly alerts?: { readonly debounceMs: number };
-    }
+  | { readonly kind: 'start-model'; readonly source: SourceOptions; readonly generation: number }
 ) & { readonly live?: LiveTask };
 
 export type WorkerResult =
@@ -98,11 +87,11 @@ function sourceFor(options: SourceOptions, generation: number): ReturnType<typeo
 
 export default async function run(task: WorkerTask): Promise<WorkerResult> {
   if (task.kind === 'start-model') {
-    liveModel(modelSourceOptions(task.source), task.alerts);
+    liveModel(modelSourceOptions(task.source), task.live?.alerts);
     return { kind: 'started' };
   }
   const load = task.live
-    ? modelSource(modelSourceOptions(task.source), task.live.writes)
+    ? modelSource(modelSourceOptions(task.source), task.live)
     : sourceFor(task.source, task.generation);
   if (task.kind === 'posture') {
     const loaded = await load();

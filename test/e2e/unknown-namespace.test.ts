@@ -58,7 +58,7 @@ describe('a namespace missing from an incomplete read', () => {
     cleanups.push(() => stopLiveModels());
     const result = await answer(
       { kind: 'check', namespace: 'payments' },
-      { plans: new PlanCache(), load: modelSource({ kubeconfigPath }, [], { syncMs: 5000, writeMs: 100 }) },
+      { plans: new PlanCache(), load: modelSource({ kubeconfigPath }, {}, { syncMs: 5000, writeMs: 100 }) },
     );
     expect(result.verdict).toBe('incomplete');
     expect(result.message.text).toContain('Could not confirm namespace `payments`');

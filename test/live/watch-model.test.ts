@@ -284,10 +284,14 @@ describe('the live model', { timeout: 20_000 }, () => {
     fake = paymentsCluster().fault('/', { status: 403, reason: 'Forbidden', message: 'no access' });
     const kubeconfigPath = kubeconfigFile(await fake.start());
     try {
-      const load = modelSource({ kubeconfigPath, backoffMs: { first: 50, max: 100 } }, [], {
-        syncMs: 500,
-        writeMs: 0,
-      });
+      const load = modelSource(
+        { kubeconfigPath, backoffMs: { first: 50, max: 100 } },
+        {},
+        {
+          syncMs: 500,
+          writeMs: 0,
+        },
+      );
       await expect(load()).rejects.toThrow(
         /^cannot read the cluster at http:\/\/127\.0\.0\.1:\d+: forbidden \(HTTP 403: no access\): the identity needs RBAC verb "list"/,
       );
@@ -305,7 +309,7 @@ describe('the live model', { timeout: 20_000 }, () => {
     const kubeconfigPath = kubeconfigFile(await fake.start());
     try {
       // A first sync that can never complete; the answer must not wait for it.
-      const load = modelSource({ kubeconfigPath }, [], { syncMs: 60_000, writeMs: 0 });
+      const load = modelSource({ kubeconfigPath }, {}, { syncMs: 60_000, writeMs: 0 });
       const loaded = await load();
       expect(loaded.snapshot.gaps.map((g) => g.source)).toEqual([
         'serviceentries.networking.istio.io list (all namespaces)',

@@ -12,6 +12,19 @@ import { StreamWatch } from './watch-stream.js';
 
 export type { BreakingChange, ModelStatus, Repair, WrittenObject };
 
+/** Compare bursts of changes and broadcast the breaking ones (`serve` with watch.channels). */
+export interface AlertOptions {
+  readonly debounceMs: number;
+}
+
+/** What an answer from the model carries: the bot's recent writes, and how the model is made. */
+export interface LiveRead {
+  /** The bot's recent writes: the answer waits (bounded) until the model shows them. */
+  readonly writes?: readonly WrittenObject[];
+  /** Whoever creates the model creates it with these, so a replaced thread's model alerts too. */
+  readonly alerts?: AlertOptions;
+}
+
 export interface ModelSourceOptions extends ModelOptions {
   readonly context?: string;
   readonly kubeconfigPath?: string;
@@ -43,7 +56,7 @@ const models = new Map<string, { model: ClusterModel; server: string }>();
  */
 export function liveModel(
   options: ModelSourceOptions,
-  alerts?: { readonly debounceMs: number },
+  alerts?: AlertOptions,
 ): { model: ClusterModel; server: string } {
   const key = JSON.stringify(options);
   let entry = models.get(key);
@@ -119,13 +132,14 @@ export function onModelStatus(listener: (status: ModelStatus) => void): () => vo
  */
 export function modelSource(
   options: ModelSourceOptions,
-  writes: readonly WrittenObject[] = [],
+  live: LiveRead = {},
   waits = { syncMs: SYNC_WAIT_MS, writeMs: WRITE_WAIT_MS },
 ): () => Promise<LoadedSource> {
+  const writes = live.writes ?? [];
   let loaded: Promise<LoadedSource> | undefined;
   return () => {
     loaded ??= (async () => {
-      const { model, server } = liveModel(options);
+      const { model, server } = liveModel(options, live.alerts);
       await model.whenSettled(waits.syncMs);
       const status = model.status();
       // Nothing ever read: no answer at all (as a one-shot read that reads nothing), never "no namespace".
