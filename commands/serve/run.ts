@@ -12,7 +12,7 @@ import { createAnswerPool } from '../../src/slack/answer-pool.js';
 import { IncidentThrottle } from '../../src/slack/incident-symptoms.js';
 import { PlanCache } from '../../src/slack/plan-cache.js';
 import { findIstioctl } from '../../src/snapshot/istioctl.js';
-import { type ModelStatus, onModelAlert, onModelStatus } from '../../src/snapshot/live/model-source.js';
+import { type ModelStatusReport, onModelAlert, onModelStatus } from '../../src/snapshot/live/model-source.js';
 import { AuditLog } from '../../src/store/audit-store.js';
 import { RequestStore } from '../../src/store/request-store.js';
 import { SqliteStore } from '../../src/store/sqlite-store.js';
@@ -76,7 +76,7 @@ export async function runServe(options: ServeOptions, io: Io): Promise<void> {
   );
   const logger = createLogger();
   const metrics = new BotMetrics();
-  let model: ModelStatus | undefined;
+  let model: ModelStatusReport | undefined;
   const stopStatus = objects
     ? onModelStatus((status) => {
         model = status;

@@ -4,19 +4,34 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { ModelStatus } from '../snapshot/live/model.js';
+import { STATUS_HEARTBEAT_MS } from '../snapshot/live/model-source.js';
 import type { BotMetrics } from './metrics.js';
 
 export type ReadinessCheck = () => Promise<{ readonly ok: boolean; readonly detail: string }>;
 
+/** Three missed heartbeats: the model's thread is gone (or stuck), not merely late. */
+export const MODEL_STATUS_STALE_MS = 3 * STATUS_HEARTBEAT_MS;
+
 /**
  * Ready once the watched model finished its first sync (answers before that would be incomplete);
- * after that it stays ready, and names any watch that is down (those answers carry a gap).
+ * after that it stays ready, and names any watch that is down (those answers carry a gap), as long as
+ * the model keeps saying its status: a status older than `staleAfterMs` is a model that stopped.
  */
-export function modelReadiness(status: () => ModelStatus | undefined): ReadinessCheck {
+export function modelReadiness(
+  status: () => (ModelStatus & { readonly at?: number }) | undefined,
+  staleAfterMs = MODEL_STATUS_STALE_MS,
+  now: () => number = Date.now,
+): ReadinessCheck {
   return async () => {
     const current = status();
     if (!current)
       return { ok: false, detail: 'not ready: the cluster model is starting (first sync not begun)' };
+    const age = current.at === undefined ? 0 : now() - current.at;
+    if (age > staleAfterMs)
+      return {
+        ok: false,
+        detail: `not ready: no status from the cluster model for ${Math.round(age / 1000)} s (over ${Math.round(staleAfterMs / 1000)} s): its thread stopped or hangs, answers and change alerts may be stale`,
+      };
     if (!current.synced) {
       // A kind that keeps failing says why (a missing RBAC verb, an unreachable API server).
       const waiting = current.kinds

@@ -46,6 +46,14 @@ export function modelSourceOptions(source: SourceOptions): ModelSourceOptions {
 export const SYNC_WAIT_MS = 30_000;
 export const WRITE_WAIT_MS = 5_000;
 
+/** How often the model's thread says its status even when nothing changed. */
+export const STATUS_HEARTBEAT_MS = 5_000;
+
+/** A status as broadcast: `at` is when it was sent (epoch ms), so a silent thread shows as stale. */
+export interface ModelStatusReport extends ModelStatus {
+  readonly at: number;
+}
+
 const STATUS_CHANNEL = 'mtls-doctor:model-status';
 const ALERT_CHANNEL = 'mtls-doctor:model-alerts';
 const models = new Map<string, { model: ClusterModel; server: string }>();
@@ -71,7 +79,8 @@ export function liveModel(
     const model = new ClusterModel(api, new StreamWatch(kubeConfig), options);
     const channel = new BroadcastChannel(STATUS_CHANNEL);
     channel.unref();
-    const publish = (status: ModelStatus) => channel.postMessage(status);
+    const publish = (status: ModelStatus) =>
+      channel.postMessage({ ...status, at: Date.now() } satisfies ModelStatusReport);
     model.onStatus(publish);
     if (alerts) {
       const alertChannel = new BroadcastChannel(ALERT_CHANNEL);
@@ -89,8 +98,9 @@ export function liveModel(
       void tracker.start();
     }
     model.start();
-    // Sync ages grow while a watch is down: say so regularly, not only on changes.
-    setInterval(() => publish(model.status()), 5_000).unref();
+    // Sync ages grow while a watch is down: say so regularly, not only on changes. The beat also tells
+    // the main thread that this thread (and its model) still runs: readiness fails when it stops.
+    setInterval(() => publish(model.status()), STATUS_HEARTBEAT_MS).unref();
     entry = { model, server: api.server };
     models.set(key, entry);
   }
@@ -119,10 +129,10 @@ export function stopLiveModels(): void {
 }
 
 /** Listens (in the main thread) to the status the answering thread's model broadcasts. */
-export function onModelStatus(listener: (status: ModelStatus) => void): () => void {
+export function onModelStatus(listener: (status: ModelStatusReport) => void): () => void {
   const channel = new BroadcastChannel(STATUS_CHANNEL);
   channel.unref();
-  channel.onmessage = (event) => listener((event as { data: ModelStatus }).data);
+  channel.onmessage = (event) => listener((event as { data: ModelStatusReport }).data);
   return () => channel.close();
 }
 
