@@ -19,6 +19,7 @@ import { SqliteStore } from '../../src/store/sqlite-store.js';
 import { type Io, openStore, UsageError } from '../cli-kit.js';
 import { EVENTS_PATH, slackClientOptions, startBot } from './bot.js';
 import { changeAlertPoster } from './change-alerts.js';
+import { modelRestarts } from './model-restarts.js';
 
 export interface ServeOptions {
   file?: string[];
@@ -54,6 +55,13 @@ export async function runServe(options: ServeOptions, io: Io): Promise<void> {
     requests: openStore('store.path', config.storePath, (path) => new RequestStore(path)),
   };
   const plans = new PlanCache();
+  const logger = createLogger();
+  // Breaking changes the model finds, and its restarts, are posted from here, where a Slack client lives.
+  const alertClient =
+    objects && config.watch?.channels.length
+      ? new webApi.WebClient(config.slack.botToken, slackClientOptions(config))
+      : undefined;
+  const restarts = objects ? modelRestarts({ config, logger, client: alertClient }) : undefined;
   const pool = createAnswerPool(
     {
       files: options.file,
@@ -72,15 +80,16 @@ export async function runServe(options: ServeOptions, io: Io): Promise<void> {
       alerts: config.watch?.channels.length
         ? { debounceMs: (config.watch.debounceSeconds ?? 5) * 1000 }
         : undefined,
+      onModelThreadStopped: restarts?.stopped,
     },
   );
-  const logger = createLogger();
   const metrics = new BotMetrics();
   let model: ModelStatusReport | undefined;
   const stopStatus = objects
     ? onModelStatus((status) => {
         model = status;
         metrics.observeModel(status);
+        restarts?.status(status);
       })
     : undefined;
   const bot = await startBot(config, {
@@ -92,11 +101,9 @@ export async function runServe(options: ServeOptions, io: Io): Promise<void> {
     store,
     throttle: new IncidentThrottle((config.incidents?.cooldownMinutes ?? 30) * 60_000),
   });
-  // Breaking changes the model finds are posted from here, where the Slack client lives.
   let stopAlerts: (() => void) | undefined;
-  if (objects && config.watch?.channels.length) {
-    const client = new webApi.WebClient(config.slack.botToken, slackClientOptions(config));
-    const post = changeAlertPoster({ config, plans, logger, client });
+  if (alertClient) {
+    const post = changeAlertPoster({ config, plans, logger, client: alertClient });
     stopAlerts = onModelAlert((alert) => void post(alert));
   }
   // The watched model proves the cluster answers (and says when a watch is down) without a request.

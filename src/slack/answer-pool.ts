@@ -2,6 +2,7 @@
 // main event loop free to ack Slack within its 3 seconds however heavy the checks are.
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
+import type { Worker } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import type { Posture } from '../digest/posture.js';
 import type { Written } from '../impact/apply-object.js';
@@ -53,6 +54,11 @@ export interface AnswerPoolOptions {
   readonly watch?: boolean;
   /** With `watch`: compare bursts of changes and broadcast those that break pairs (src/snapshot/live/watch-alerts.ts). */
   readonly alerts?: AlertOptions;
+  /**
+   * With `watch`: the model's thread stopped (an uncaught error, out of memory, terminated), saying
+   * why; piscina starts another, whose model starts over (first sync, then alerts again).
+   */
+  readonly onModelThreadStopped?: (reason: string) => void;
 }
 
 export function createAnswerPool(
@@ -93,10 +99,17 @@ export function createAnswerPool(
   // The model starts with its thread, not with the first question (readiness waits for its first
   // sync): the first thread, and any thread piscina starts in place of one that died, which would
   // otherwise have no model, hence no alerts, until an answer made one.
-  if (options.watch)
-    pool.on('workerCreate', () => {
+  let closing = false;
+  if (options.watch) {
+    pool.on('workerCreate', (created: { id: number }) => {
+      const thread = pool.threads.find((t) => t.threadId === created.id);
+      if (thread) watchModelThread(thread, () => closing, options.onModelThreadStopped);
       void pool.run({ kind: 'start-model', source, generation, live: live() }).catch(() => {});
     });
+    // A thread's uncaught error with no task running is emitted here: unheard, it would end the
+    // process; heard, the thread is replaced (and its stop reported by watchModelThread).
+    pool.on('error', () => {});
+  }
   return {
     answer: async (command) => {
       const result = await pool.run({ kind: 'answer', command, source, generation, istioctl, live: live() });
@@ -124,8 +137,26 @@ export function createAnswerPool(
       generation += 1;
       if (written) writes.push({ at: Date.now(), object: written });
     },
-    close: () => pool.destroy(),
+    close: () => {
+      closing = true;
+      return pool.destroy();
+    },
   };
+}
+
+// Reports the model thread's end, unless the pool is closing: its uncaught error, or its exit code.
+function watchModelThread(
+  thread: Worker,
+  closing: () => boolean,
+  stopped: ((reason: string) => void) | undefined,
+): void {
+  let error: Error | undefined;
+  thread.once('error', (e: Error) => {
+    error = e;
+  });
+  thread.once('exit', (code) => {
+    if (!closing()) stopped?.(error ? error.message : `it exited with code ${code}`);
+  });
 }
 
 // Built code has answer-worker.js next to it (tsc's dist/src/slack/, and the bundle's dist/cli/, where it
