@@ -5,7 +5,6 @@
 // namespaces the changed objects can affect; pairs that were ok and now fail make one alert.
 import { createTwoFilesPatch } from 'diff';
 import { stringify } from 'yaml';
-import { blockingGaps } from '../../engine/diagnose.js';
 import { type JudgedPair, judgedPairs } from '../../engine/matrix.js';
 import { pushTo } from '../../mesh/multi-map.js';
 import { ResolvedMesh } from '../../mesh/resolve.js';
@@ -161,7 +160,7 @@ export class ChangeAlerts {
   /** A held burst is compared once the model is whole again (a debounce after the watch is back). */
   private statusChanged(status: ModelStatus): void {
     if (!this.held) return;
-    if (status.kinds.some((k) => !k.synced || (k.gap && !k.gap.optional))) return;
+    if (kindsDown(status).length > 0) return;
     this.schedule();
   }
 
@@ -195,12 +194,13 @@ export class ChangeAlerts {
     const before = this.baseline;
     if (!before || this.pending.length === 0) return;
     try {
-      const snapshot = this.model.snapshot();
       // A view with a watch down is not compared: its "after" may be stale. Nor is the burst dropped:
-      // it stays pending, against the baseline it started from, until the model is whole again. An
-      // optional kind that cannot be read (webhook configurations without the RBAC) holds nothing back.
-      this.held = blockingGaps(snapshot).length > 0;
+      // it stays pending, against the baseline it started from, until the model is whole again. Only
+      // the watches count: an object left out as unreadable is no stale view (one tenant's odd rule
+      // must not silence the cluster), nor is an optional kind without its RBAC.
+      this.held = kindsDown(this.model.status()).length > 0;
       if (this.held) return;
+      const snapshot = this.model.snapshot();
       const burst = this.pending;
       this.pending = [];
       this.foldAt = HELD_CHANGES;
@@ -308,6 +308,11 @@ export class ChangeAlerts {
       this.options.onError?.(error as Error);
     }
   }
+}
+
+/** The watched kinds whose view is not current: not synced yet, or down (their gap says why). */
+export function kindsDown(status: ModelStatus): ModelStatus['kinds'] {
+  return status.kinds.filter((k) => !k.synced || (k.gap !== undefined && !k.gap.optional));
 }
 
 /**
