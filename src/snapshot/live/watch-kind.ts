@@ -334,6 +334,7 @@ export class KindWatcher {
         if (expired || statusCode(error) === 410) {
           // The version is too old to resume from: read everything again.
           this.resourceVersion = '';
+          this.relisting();
           return resolve('expired');
         }
         if (error) this.fail(watchFailure(error), 'watch');
@@ -433,6 +434,22 @@ export class KindWatcher {
     this.failure = undefined;
     this.currentAt = (this.options.now ?? Date.now)();
     this.changed(contentChanged || recovered);
+  }
+
+  /**
+   * The watch expired: whatever changed since its last event is unseen until the re-LIST ends, which
+   * may take minutes on a large cluster. A gap meanwhile, so that no answer passes the old view as
+   * current and the change alerts wait for the list.
+   */
+  private relisting(): void {
+    const asOf = this.currentAt ? new Date(this.currentAt).toISOString() : 'the last event seen';
+    this.healthy = false;
+    this.failure = {
+      source: describeTarget({ ...this.spec.target, verb: 'list' }),
+      reason: `re-listing after the watch expired (410 Gone); showing the view as of ${asOf}`,
+      ...(this.spec.optional ? { optional: true } : {}),
+    };
+    this.changed(true);
   }
 
   private fail(failure: ApiFailure, verb: 'list' | 'watch'): void {
