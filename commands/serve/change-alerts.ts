@@ -17,7 +17,12 @@ import {
 } from '../../src/render/blocks.js';
 import { channelMaySee } from '../../src/slack/authorize.js';
 import type { PlanCache } from '../../src/slack/plan-cache.js';
-import type { BreakingChange, BurstOutcome, Repair } from '../../src/snapshot/live/model-source.js';
+import type {
+  AlertsHeld,
+  BreakingChange,
+  BurstOutcome,
+  Repair,
+} from '../../src/snapshot/live/model-source.js';
 import type { ChangedObject } from '../../src/snapshot/live/watch-alerts.js';
 
 const THREAD_WINDOW_MS = 10 * 60_000;
@@ -41,6 +46,7 @@ export function changeAlertPoster(deps: ChangeAlertDeps): (outcome: BurstOutcome
     if ('error' in outcome)
       return void deps.logger.error({ err: outcome.error }, 'change burst could not be compared');
     if ('repair' in outcome) return repaired(deps, outcome.repair, threads);
+    if ('held' in outcome) return held(deps, outcome.held);
     const alert = outcome;
     const plans = alert.changes.flatMap((c) => (c.revert ? [revertPlan(c)] : []));
     deps.plans.remember(plans);
@@ -80,6 +86,34 @@ export function changeAlertPoster(deps: ChangeAlertDeps): (outcome: BurstOutcome
       }
     }
   };
+}
+
+// Alerts held for a watch that is down are said in every watch channel, once when they pause and once
+// when they resume: a watch refused for good must not silence them unnoticed. Kinds and a count only,
+// no object: every watch channel may see it.
+async function held(deps: ChangeAlertDeps, held: AlertsHeld): Promise<void> {
+  const kinds = held.kinds
+    .map(
+      (k) =>
+        `${inlineCode(k.name)} ${k.since ? `not watched since ${escapeSlack(k.since)}` : 'not read yet'}`,
+    )
+    .join(', ');
+  const text =
+    held.state === 'paused'
+      ? `:double_vertical_bar: Change alerts paused: ${kinds}; ${held.waiting} change(s) waiting, compared once the watch is back.`
+      : `:arrow_forward: Change alerts resumed: the watches are back; the ${held.waiting} waiting change(s) are compared now.`;
+  const reasons = held.kinds.flatMap((k) => (k.reason ? [`${k.name}: ${k.reason}`] : []));
+  deps.logger.warn(
+    { state: held.state, kinds: held.kinds.map((k) => k.name), reasons, waiting: held.waiting },
+    `change alerts ${held.state}`,
+  );
+  for (const channel of deps.config.watch?.channels ?? []) {
+    try {
+      await deps.client.chat.postMessage({ channel, text: truncate(text, LIMITS.sectionText) });
+    } catch (error) {
+      deps.logger.error({ channel, err: (error as Error).message }, 'change alert pause not posted');
+    }
+  }
 }
 
 // "Repaired by …" in the thread of every alert whose pairs all work again.

@@ -2,8 +2,13 @@
 // evaluated burst and every repair: what the change-alert tests drive with edits to the fake API.
 import type { KubeConfig } from '@kubernetes/client-node';
 import { createKubeApi } from '../../src/snapshot/live/kube-api.js';
-import { ClusterModel } from '../../src/snapshot/live/model.js';
-import { type BreakingChange, ChangeAlerts, type Repair } from '../../src/snapshot/live/watch-alerts.js';
+import { ClusterModel, type ModelOptions } from '../../src/snapshot/live/model.js';
+import {
+  type AlertsHeld,
+  type BreakingChange,
+  ChangeAlerts,
+  type Repair,
+} from '../../src/snapshot/live/watch-alerts.js';
 import { StreamWatch } from '../../src/snapshot/live/watch-stream.js';
 import type { FakeKubeApi } from './fake-kube-api.js';
 
@@ -15,24 +20,37 @@ export interface AlertHarness {
   /** One entry per compared burst: its alert, or undefined when it broke nothing. */
   readonly evaluated: (BreakingChange | undefined)[];
   readonly repairs: Repair[];
+  /** Every pause (a burst held for a watch that is down) and resume of the alerts. */
+  readonly held: AlertsHeld[];
   stop(): Promise<void>;
 }
 
 /**
  * Serves `fake`, models it and watches for breaking changes (200 ms debounce) once its watches are open
- * (every kind's, 13, unless some are refused).
+ * (every kind's, 13, unless some are refused). A burst held 300 ms is said as a pause.
  */
-export async function watchAlerts(fake: FakeKubeApi, openWatches = 13): Promise<AlertHarness> {
+export async function watchAlerts(
+  fake: FakeKubeApi,
+  openWatches = 13,
+  modelOptions: ModelOptions = {},
+): Promise<AlertHarness> {
   const config = fake.kubeConfig(await fake.start());
-  const model = new ClusterModel(createKubeApi({ kubeConfig: config }), new StreamWatch(config));
+  const model = new ClusterModel(
+    createKubeApi({ kubeConfig: config }),
+    new StreamWatch(config),
+    modelOptions,
+  );
   const seen: BreakingChange[] = [];
   const evaluated: (BreakingChange | undefined)[] = [];
   const repairs: Repair[] = [];
+  const held: AlertsHeld[] = [];
   const alerts = new ChangeAlerts(model, {
     debounceMs: 200,
     onAlert: (a) => seen.push(a),
     onEvaluated: (a) => evaluated.push(a),
     onRepaired: (r) => repairs.push(r),
+    onHeld: (h) => held.push(h),
+    pauseNoticeMs: 300,
   });
   model.start();
   await alerts.start(10_000);
@@ -43,6 +61,7 @@ export async function watchAlerts(fake: FakeKubeApi, openWatches = 13): Promise<
     seen,
     evaluated,
     repairs,
+    held,
     stop: async () => {
       alerts.stop();
       model.stop();

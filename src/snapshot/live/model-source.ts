@@ -7,10 +7,10 @@ import type { LoadedSource, SourceOptions } from '../source.js';
 import type { Gap } from '../types.js';
 import { createKubeApi, kubeConfigFromFile, loadKubeConfig } from './kube-api.js';
 import { ClusterModel, type ModelOptions, type ModelStatus, type WrittenObject } from './model.js';
-import { type BreakingChange, ChangeAlerts, type Repair } from './watch-alerts.js';
+import { type AlertsHeld, type BreakingChange, ChangeAlerts, type Repair } from './watch-alerts.js';
 import { StreamWatch } from './watch-stream.js';
 
-export type { BreakingChange, ModelStatus, Repair, WrittenObject };
+export type { AlertsHeld, BreakingChange, ModelStatus, Repair, WrittenObject };
 
 /** Compare bursts of changes and broadcast the breaking ones (`serve` with watch.channels). */
 export interface AlertOptions {
@@ -94,6 +94,7 @@ export function liveModel(
           if (!alert) alertChannel.postMessage({ harmless: true });
         },
         onError: (error) => alertChannel.postMessage({ error: error.message }),
+        onHeld: (held) => alertChannel.postMessage({ held }),
       });
       void tracker.start();
     }
@@ -112,6 +113,7 @@ export type BurstOutcome =
   | BreakingChange
   | { readonly repair: Repair }
   | { readonly harmless: true }
+  | { readonly held: AlertsHeld }
   | { readonly error: string };
 
 /** Listens (in the main thread) to what the answering thread's model found in each burst of changes. */

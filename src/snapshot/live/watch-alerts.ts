@@ -69,7 +69,20 @@ export interface ChangeAlertOptions {
   readonly onRepaired?: (repair: Repair) => void;
   /** After each burst was compared: its alert, or undefined when it broke nothing. */
   readonly onEvaluated?: (alert: BreakingChange | undefined) => void;
+  /** A burst is held for a watch that is down (once per outage), and the alerts resume (once). */
+  readonly onHeld?: (held: AlertsHeld) => void;
+  /** How long a burst is held before the pause is said (30 s): a routine 410 re-list passes unsaid. */
+  readonly pauseNoticeMs?: number;
   readonly sampleSize?: number;
+}
+
+/** Change alerts paused while a watched kind is down, or resumed once the model is whole again. */
+export interface AlertsHeld {
+  readonly state: 'paused' | 'resumed';
+  /** The kinds that held the burst: since when their view is (ISO; none before their first sync), and why. */
+  readonly kinds: readonly { readonly name: string; readonly since?: string; readonly reason?: string }[];
+  /** Changed objects waiting to be compared (paused), or compared now (resumed). */
+  readonly waiting: number;
 }
 
 export interface Repair {
@@ -91,6 +104,7 @@ interface Scope {
 const MAX_BURST_DEBOUNCES = 6;
 // Changes held while a watch is down are folded, one per object, past this many.
 const HELD_CHANGES = 1_000;
+const PAUSE_NOTICE_MS = 30_000;
 
 /**
  * A change of the burst and the pairs it can affect: a pod's, worked out as it comes (from the
@@ -111,6 +125,9 @@ export class ChangeAlerts {
   private burstStarted?: number;
   /** The pending burst met a view with a watch down: it waits, with its baseline, for a whole one. */
   private held = false;
+  /** The outage that holds the burst was said (onHeld 'paused'); its end is said once too. */
+  private pause?: AlertsHeld;
+  private pauseTimer?: NodeJS.Timeout;
   private foldAt = HELD_CHANGES;
   private readonly sidecars = new SidecarMemory();
   private timer?: NodeJS.Timeout;
@@ -137,6 +154,7 @@ export class ChangeAlerts {
 
   stop(): void {
     clearTimeout(this.timer);
+    clearTimeout(this.pauseTimer);
   }
 
   private observe(change: ObjectChange): void {
@@ -175,6 +193,32 @@ export class ChangeAlerts {
     );
   }
 
+  /**
+   * A burst still held after `pauseNoticeMs` is said, once per outage, or nobody learns that alerts
+   * stopped (a watch refused for good would hold them forever, silently).
+   */
+  private paused(): void {
+    if (this.pause || this.pauseTimer) return;
+    this.pauseTimer = setTimeout(() => {
+      this.pauseTimer = undefined;
+      const down = kindsDown(this.model.status());
+      if (this.held && down.length > 0) this.saidPaused(down);
+    }, this.options.pauseNoticeMs ?? PAUSE_NOTICE_MS);
+  }
+
+  private saidPaused(down: ModelStatus['kinds']): void {
+    this.pause = {
+      state: 'paused',
+      kinds: down.map((k) => ({
+        name: k.name,
+        ...(k.currentAt !== undefined ? { since: new Date(k.currentAt).toISOString() } : {}),
+        ...(k.gap ? { reason: k.gap.reason } : {}),
+      })),
+      waiting: objectCount(this.pending),
+    };
+    this.options.onHeld?.(this.pause);
+  }
+
   /** Takes the repaired pairs off the open alerts; returns the alerts left with none failing. */
   private repairs(repaired: ReadonlySet<string>): number[] {
     const done: number[] = [];
@@ -199,7 +243,14 @@ export class ChangeAlerts {
       // the watches count: an object left out as unreadable is no stale view (one tenant's odd rule
       // must not silence the cluster), nor is an optional kind without its RBAC.
       this.held = kindsDown(this.model.status()).length > 0;
-      if (this.held) return;
+      if (this.held) return void this.paused();
+      clearTimeout(this.pauseTimer);
+      this.pauseTimer = undefined;
+      if (this.pause) {
+        const { kinds } = this.pause;
+        this.pause = undefined;
+        this.options.onHeld?.({ state: 'resumed', kinds, waiting: objectCount(this.pending) });
+      }
       const snapshot = this.model.snapshot();
       const burst = this.pending;
       this.pending = [];
@@ -313,6 +364,16 @@ export class ChangeAlerts {
 /** The watched kinds whose view is not current: not synced yet, or down (their gap says why). */
 export function kindsDown(status: ModelStatus): ModelStatus['kinds'] {
   return status.kinds.filter((k) => !k.synced || (k.gap !== undefined && !k.gap.optional));
+}
+
+/** How many objects these changes are of (an object changed many times is one). */
+function objectCount(pending: readonly PendingChange[]): number {
+  return new Set(pending.map(({ change }) => objectKey((change.after ?? change.before) as RawObject))).size;
+}
+
+function objectKey(raw: RawObject): string {
+  const m = metaOf(raw);
+  return `${raw.object.kind}/${m.namespace ?? ''}/${m.name}`;
 }
 
 /**
