@@ -48,7 +48,11 @@ export function changeAlertPoster(deps: ChangeAlertDeps): (outcome: BurstOutcome
     if ('repair' in outcome) return repaired(deps, outcome.repair, threads);
     if ('held' in outcome) return held(deps, outcome.held);
     const alert = outcome;
-    const plans = alert.changes.flatMap((c) => (c.revert ? [revertPlan(c)] : []));
+    // A button only where the remediate role can write; the rest are undone by hand, with the command.
+    const plans = alert.changes.flatMap((c) => (c.revert && !c.revert.byHand ? [revertPlan(c)] : []));
+    const byHand = alert.changes.flatMap((c) =>
+      c.revert?.byHand ? [{ name: nameOf(c), kubectl: revertPlan(c).kubectl }] : [],
+    );
     deps.plans.remember(plans);
     for (const channel of deps.config.watch?.channels ?? []) {
       // The channel must see every changed object; the sample shows only pairs it may see.
@@ -71,7 +75,7 @@ export function changeAlertPoster(deps: ChangeAlertDeps): (outcome: BurstOutcome
         const result = await deps.client.chat.postMessage({
           channel,
           ...(inThread ? { thread_ts: inThread } : {}),
-          ...message(alert, sample, plans),
+          ...message(alert, sample, plans, byHand),
         });
         if (!inThread && result.ts) posted.set(key, { ts: result.ts, at: now() });
         const thread = inThread ?? result.ts;
@@ -227,8 +231,14 @@ const SHOWN_DIFFS = 3;
 const DIFF_CHARS = 2000;
 const MAX_REVERT_BUTTONS = 5;
 const NAMED_CHANGES = 10;
+const BY_HAND_COMMANDS = 3;
 
-function message(alert: BreakingChange, sample: BreakingChange['sample'], plans: readonly RemediationPlan[]) {
+function message(
+  alert: BreakingChange,
+  sample: BreakingChange['sample'],
+  plans: readonly RemediationPlan[],
+  byHand: readonly { name: string; kubectl: string }[],
+) {
   const changes = alert.changes.slice(0, SHOWN_DIFFS).map((c) => {
     const who = c.manager ? ` by ${inlineCode(c.manager)}` : '';
     const when = c.changedAt ? ` at ${escapeSlack(c.changedAt)}` : '';
@@ -278,6 +288,20 @@ function message(alert: BreakingChange, sample: BreakingChange['sample'], plans:
                 value: plan.id,
               })),
             },
+          ]
+        : []),
+      ...(byHand.length
+        ? [
+            section(
+              fitSection(
+                `*Undo by hand* (the bot may not write these kinds):\n${byHand
+                  .slice(0, BY_HAND_COMMANDS)
+                  .map((c) => `\`${escapeSlack(c.name)}\`\n\`\`\`${escapeCode(c.kubectl)}\`\`\``)
+                  .join(
+                    '\n',
+                  )}${byHand.length > BY_HAND_COMMANDS ? `\n…and ${byHand.length - BY_HAND_COMMANDS} more.` : ''}`,
+              ),
+            ),
           ]
         : []),
       ...(plans.length > buttons.length

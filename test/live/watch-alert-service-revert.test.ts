@@ -1,9 +1,12 @@
 // A change alert's Revert must undo what the alert shows. A Service's exportTo is an annotation, so its
 // Revert patches the annotation back (it patched only the unchanged spec, a no-op audited as applied).
+// The remediate role may not write Services: no button (it would fail at its dry run with a 403), the
+// kubectl command instead.
 import { afterEach, expect, it } from 'vitest';
 import type { BreakingChange } from '../../src/snapshot/live/watch-alerts.js';
 import { type AlertHarness, watchAlerts } from '../helpers/alert-harness.js';
 import { paymentsCluster } from '../helpers/payments-cluster.js';
+import { postAlert } from '../helpers/post-alert.js';
 import { until } from '../helpers/until.js';
 
 let harness: AlertHarness | undefined;
@@ -14,7 +17,7 @@ afterEach(async () => {
 
 const EXPORT_TO = 'networking.istio.io/exportTo';
 
-it('hiding a Service with exportTo: the Revert removes the annotation and leaves the spec alone', async () => {
+it('hiding a Service with exportTo: the revert, by hand, removes the annotation and leaves the spec alone', async () => {
   const fake = paymentsCluster();
   fake.add(
     {
@@ -45,5 +48,13 @@ it('hiding a Service with exportTo: the Revert removes the annotation and leaves
     apiVersion: 'v1',
     action: 'merge-patch',
     body: { metadata: { annotations: { [EXPORT_TO]: null } } },
+    byHand: true,
   });
+  const { posted, plans } = await postAlert(harness.seen[0] as BreakingChange);
+  const blocks = posted[0]?.blocks ?? [];
+  expect(blocks.filter((b) => b.type === 'actions')).toEqual([]);
+  const text = blocks.map((b) => b.text?.text ?? '').join('\n');
+  expect(text).toContain('*Undo by hand*');
+  expect(text).toContain("kubectl patch service payments -n payments --type merge -p '");
+  expect(plans.get(`revert:Service/payments/payments:modified@${change?.resourceVersion}`)).toBeUndefined();
 }, 30_000);

@@ -16,6 +16,7 @@ import { rawPod } from '../pod-owner.js';
 import type { RawObject } from '../read-manifests.js';
 import { type ProxyKind, type ServiceEntry, type Workload, workloadKey } from '../types.js';
 import type { ClusterModel, ModelStatus, ObjectChange } from './model.js';
+import { botMayRevert, REVERT_GRANTS } from './revert-rbac.js';
 
 export interface ChangedObject {
   readonly kind: string;
@@ -37,6 +38,8 @@ export interface ChangedObject {
     readonly apiVersion: string;
     readonly action: 'merge-patch' | 'create' | 'delete';
     readonly body?: Record<string, unknown>;
+    /** The remediate role cannot write it (revert-rbac.ts): shown as a kubectl command, no button. */
+    readonly byHand?: true;
   };
 }
 
@@ -728,7 +731,7 @@ function mergeChanges(changes: readonly ObjectChange[]): ChangedObject[] {
       manager: newest?.manager,
       changedAt: newest?.time,
       resourceVersion: metaOf(last.after ?? last.before).resourceVersion,
-      revert: revertOf(kind, type, first.before, last.after),
+      revert: withGrant(revertOf(kind, type, first.before, last.after), kind, m.namespace, m.name ?? ''),
     };
   });
 }
@@ -747,11 +750,24 @@ function mergePatchTo(from: unknown, to: unknown): unknown {
   return patch;
 }
 
-// The kinds whose added object a Revert deletes: the two the bot may write (components/remediate
-// grants delete on them only). An added Sidecar, ServiceEntry or VirtualService is shown with its
-// diff, not offered for deletion; a Service, namespace or ConfigMap is not the bot's to remove, and a
-// pod is its controller's.
-const DELETABLE_ON_REVERT = new Set(['PeerAuthentication', 'DestinationRule']);
+// A revert the remediate role cannot carry out is still shown, as a command for someone who may.
+function withGrant(
+  revert: ChangedObject['revert'],
+  kind: string,
+  namespace: string | undefined,
+  name: string,
+): ChangedObject['revert'] {
+  if (!revert || botMayRevert(revert.action, kind, namespace, name)) return revert;
+  return { ...revert, byHand: true };
+}
+
+// The kinds whose added object a Revert deletes: those the bot may delete (components/remediate
+// grants delete on PeerAuthentications and DestinationRules only). An added Sidecar, ServiceEntry or
+// VirtualService is shown with its diff, not offered for deletion; a Service, namespace or ConfigMap
+// is not the bot's to remove, and a pod is its controller's.
+const DELETABLE_ON_REVERT = new Set(
+  REVERT_GRANTS.filter((g) => g.verbs.includes('delete')).map((g) => g.kind),
+);
 
 function revertOf(
   kind: string,
