@@ -1,5 +1,5 @@
 // Posts the breaking changes the live model finds (src/snapshot/live/watch-alerts.ts) to the channels
-// of `watch.channels` that may see the changed object, with a Revert button that is a fix request like
+// of `watch.channels` that may see the changes blamed for it, with a Revert button that is a fix request like
 // any other (four eyes, dry run, diff, precondition, audit, rollback). No storm: one message per object
 // per channel in ten minutes, later ones in its thread.
 import type { WebClient } from '@slack/web-api';
@@ -156,6 +156,19 @@ function scopeOf(change: ChangedObject): string | undefined {
   return change.namespace;
 }
 
+/**
+ * "Revert <Kind> <namespace>/<name>": two buttons never read alike (two objects named `default`). Past
+ * Slack's 75 characters the middle of the name goes, so that both its start and its end still show.
+ */
+export function revertLabel(target: { kind: string; namespace?: string; name: string }): string {
+  const prefix = `Revert ${target.kind} `;
+  const ref = `${target.namespace ? `${target.namespace}/` : ''}${target.name}`;
+  const room = LIMITS.buttonText - prefix.length;
+  if (ref.length <= room) return prefix + ref;
+  const head = Math.ceil((room - 1) / 2);
+  return `${prefix}${ref.slice(0, head)}…${ref.slice(ref.length - (room - 1 - head))}`;
+}
+
 function revertPlan(change: ChangedObject): RemediationPlan {
   const revert = change.revert as NonNullable<ChangedObject['revert']>;
   const where = change.namespace ? ['-n', change.namespace] : [];
@@ -280,11 +293,7 @@ function message(
               elements: buttons.map((plan, i) => ({
                 type: 'button',
                 action_id: `remediation:revert:${i}`,
-                text: {
-                  type: 'plain_text',
-                  text:
-                    plans.length > 1 ? truncate(`Revert ${plan.target.name}`, LIMITS.buttonText) : 'Revert',
-                },
+                text: { type: 'plain_text', text: revertLabel(plan.target) },
                 value: plan.id,
               })),
             },

@@ -141,29 +141,45 @@ export class ClusterModel {
     if (!this.cached) {
       const raws: RawObject[] = [];
       for (const watcher of this.watchers) for (const raw of watcher.items()) raws.push(raw);
-      const statuses = this.watchers.map((w) => w.status());
-      const gaps = statuses.flatMap((s): Gap[] => {
-        if (s.gap) return [s.gap];
-        // Answering before the first LIST of a kind finished: say so, never "nothing there".
-        if (!s.synced)
-          return [{ source: `${s.name} list`, reason: 'not read yet: the first sync is still running' }];
-        return [];
-      });
-      const current = (name: string) => {
-        const status = statuses.find((s) => s.name === name);
-        return status?.synced === true && status.gap === undefined;
-      };
-      this.cached = buildSnapshot(raws, {
-        gaps,
-        collectedRootCertConfigMaps: current('configmaps/istio-ca-root-cert'),
-        // Gateways not (yet) read leave the waypoint check undone, never "waypoint missing".
-        readGateways: current(GATEWAY_NAME),
-        leaveOutInvalid: true,
-        istioNamespace: this.istioNamespace,
-      });
+      this.cached = this.build(raws);
     }
     if (extraGaps.length === 0) return this.cached;
     return { ...this.cached, gaps: [...this.cached.gaps, ...extraGaps] };
+  }
+
+  /**
+   * The snapshot as it would be with some objects otherwise (by `Kind/namespace/name`: that object, or
+   * none): what the change alerts compare to tell which change of a burst broke a pair. Not cached.
+   */
+  snapshotWith(overrides: ReadonlyMap<string, RawObject | undefined>): MeshSnapshot {
+    const raws: RawObject[] = [];
+    for (const watcher of this.watchers)
+      for (const raw of watcher.items()) if (!overrides.has(objectKey(raw))) raws.push(raw);
+    for (const raw of overrides.values()) if (raw) raws.push(raw);
+    return this.build(raws);
+  }
+
+  private build(raws: readonly RawObject[]): MeshSnapshot {
+    const statuses = this.watchers.map((w) => w.status());
+    const gaps = statuses.flatMap((s): Gap[] => {
+      if (s.gap) return [s.gap];
+      // Answering before the first LIST of a kind finished: say so, never "nothing there".
+      if (!s.synced)
+        return [{ source: `${s.name} list`, reason: 'not read yet: the first sync is still running' }];
+      return [];
+    });
+    const current = (name: string) => {
+      const status = statuses.find((s) => s.name === name);
+      return status?.synced === true && status.gap === undefined;
+    };
+    return buildSnapshot(raws, {
+      gaps,
+      collectedRootCertConfigMaps: current('configmaps/istio-ca-root-cert'),
+      // Gateways not (yet) read leave the waypoint check undone, never "waypoint missing".
+      readGateways: current(GATEWAY_NAME),
+      leaveOutInvalid: true,
+      istioNamespace: this.istioNamespace,
+    });
   }
 
   // Only when a kind syncs, fails or recovers: not for every pod event of a busy cluster.
@@ -190,6 +206,12 @@ export class ClusterModel {
       this.waiters.add(check);
     });
   }
+}
+
+/** `Kind/namespace/name`: an object the same across kinds' stores and changes. */
+export function objectKey(raw: RawObject): string {
+  const m = raw.object.metadata as { namespace?: string; name?: string } | undefined;
+  return `${raw.object.kind}/${m?.namespace ?? ''}/${m?.name ?? ''}`;
 }
 
 const GATEWAY_NAME = `${GATEWAY_KIND.plural}.${GATEWAY_KIND.group}`;

@@ -2,7 +2,8 @@
 // PeerAuthentication, DestinationRule, ServiceEntry, Service, Sidecar, VirtualService, a namespace's
 // or pod's injection label, the mesh config, a pod that disagrees about the sidecar with its
 // workload), the client→service matrix before and after the burst is compared, limited to the
-// namespaces the changed objects can affect; pairs that were ok and now fail make one alert.
+// namespaces the changed objects can affect; pairs that were ok and now fail make one alert, which
+// blames the changes whose scope covers one of those pairs, not the whole burst.
 import { createTwoFilesPatch } from 'diff';
 import { stringify } from 'yaml';
 import { type JudgedPair, judgedPairs } from '../../engine/matrix.js';
@@ -15,7 +16,7 @@ import { DISABLED_TLS_MODE, ISTIO_TLS_MODE, TLS_MODE_LABEL } from '../endpoint-t
 import { rawPod } from '../pod-owner.js';
 import type { RawObject } from '../read-manifests.js';
 import { type ProxyKind, type ServiceEntry, type Workload, workloadKey } from '../types.js';
-import type { ClusterModel, ModelStatus, ObjectChange } from './model.js';
+import { type ClusterModel, type ModelStatus, type ObjectChange, objectKey } from './model.js';
 import { botMayRevert, REVERT_GRANTS } from './revert-rbac.js';
 
 export interface ChangedObject {
@@ -222,6 +223,33 @@ export class ChangeAlerts {
     this.options.onHeld?.(this.pause);
   }
 
+  /**
+   * Of several suspects (changes whose scope covers a broken pair), those without which some broken
+   * pair would work: each object put back as it was before the burst, the rest of the view as it is,
+   * and its pairs judged again. A harmless policy beside the breaking one in the same namespace is
+   * not blamed. Changes that break only together (none alone) all stay; past a few suspects the
+   * scopes decide alone, so that a chart upgrade costs no dozens of rebuilt views.
+   */
+  private needed(
+    suspects: readonly ObjectChange[],
+    brokenKeys: ReadonlySet<string>,
+    scopes: readonly Scope[],
+  ): readonly ObjectChange[] {
+    const before = new Map<string, RawObject | undefined>();
+    for (const c of suspects) {
+      const key = objectKey((c.after ?? c.before) as RawObject);
+      if (!before.has(key)) before.set(key, c.before);
+    }
+    if (before.size < 2 || before.size > COUNTERFACTUALS) return suspects;
+    const needed = new Set<string>();
+    for (const [key, raw] of before) {
+      const mesh = new ResolvedMesh(this.model.snapshotWith(new Map([[key, raw]])));
+      if (worksAgain(mesh, scopes, brokenKeys)) needed.add(key);
+    }
+    if (needed.size === 0) return suspects;
+    return suspects.filter((c) => needed.has(objectKey((c.after ?? c.before) as RawObject)));
+  }
+
   /** Takes the repaired pairs off the open alerts; returns the alerts left with none failing. */
   private repairs(repaired: ReadonlySet<string>): number[] {
     const done: number[] = [];
@@ -266,9 +294,11 @@ export class ChangeAlerts {
         rootNamespaces: new Set([before, after].map((m) => m.snapshot.meshConfig.rootNamespace)),
         serviceEntries: [...before.snapshot.serviceEntries, ...after.snapshot.serviceEntries],
       };
-      const scopes = burst.flatMap((b) =>
-        b.fromViews ? [...b.scopes, ...scopesOf(b.change, views)] : b.scopes,
-      );
+      const scoped = burst.map((b) => ({
+        change: b.change,
+        scopes: b.fromViews ? [...b.scopes, ...scopesOf(b.change, views)] : b.scopes,
+      }));
+      const scopes = scoped.flatMap((b) => b.scopes);
       const was = new Map<string, 'ok' | 'fail'>();
       for (const judged of pairsIn(before, scopes)) was.set(pairKey(judged), judged.pair.outcome);
       // A workload back after a time without pods had no pairs in "before", as a client or behind
@@ -293,16 +323,25 @@ export class ChangeAlerts {
       const broken: BrokenPair[] = [];
       const repaired = new Set<string>();
       const brokenKeys = new Set<string>();
+      // Where the broken and the repaired pairs are: only the changes whose scope covers one are
+      // blamed (or thanked), not every change of the burst.
+      const brokenAt: PairPlace[] = [];
+      const repairedAt: PairPlace[] = [];
       const seen = new Set<string>();
       for (const judged of pairsIn(after, scopes)) {
         const { pair } = judged;
         const key = pairKey(judged);
         if (seen.has(key)) continue;
         seen.add(key);
-        if (pair.outcome === 'ok' && was.get(key) === 'fail') repaired.add(key);
+        const place = { target: judged.target.namespace, client: judged.client.meta.namespace };
+        if (pair.outcome === 'ok' && was.get(key) === 'fail') {
+          repaired.add(key);
+          repairedAt.push(place);
+        }
         if (pair.outcome === 'fail' && was.get(key) === 'ok') {
           broken.push({ from: pair.from, to: pair.to, symptom: pair.symptom, reason: pair.reason });
           brokenKeys.add(key);
+          brokenAt.push(place);
         }
       }
       // The API server's calls to admission webhooks are no pair of the matrix: compared on their own
@@ -321,15 +360,19 @@ export class ChangeAlerts {
       for (const e of webhookEndpoints(after)) {
         const key = webhookKey(e);
         const was = wasBlocked.get(key);
+        const configuration = `${e.webhook.configuration.kind}/${e.webhook.configuration.name}`;
+        const place = { target: e.webhook.service.namespace, configuration };
         if (e.mode !== 'STRICT') {
-          if (was === true) repaired.add(key);
+          if (was === true) {
+            repaired.add(key);
+            repairedAt.push(place);
+          }
           continue;
         }
-        const configuredNow = configured.has(
-          `${e.webhook.configuration.kind}/${e.webhook.configuration.name}`,
-        );
+        const configuredNow = configured.has(configuration);
         if (was === true || (was === undefined && !configuredNow) || brokenKeys.has(key)) continue;
         brokenKeys.add(key);
+        brokenAt.push(place);
         broken.push({
           from: 'the API server',
           to: `${e.webhook.service.namespace}/${e.webhook.service.name}:${e.webhook.service.port}`,
@@ -338,9 +381,9 @@ export class ChangeAlerts {
           fromOutsideMesh: true,
         });
       }
-      const changes = () => mergeChanges(burst.map((b) => b.change));
+      const changes = (places: readonly PairPlace[]) => mergeChanges(blamed(scoped, places));
       const done = this.repairs(repaired);
-      if (done.length > 0) this.options.onRepaired?.({ alerts: done, changes: changes() });
+      if (done.length > 0) this.options.onRepaired?.({ alerts: done, changes: changes(repairedAt) });
       if (broken.length === 0) return void this.options.onEvaluated?.(undefined);
       const namespaces = new Set<string>();
       for (const p of broken) {
@@ -349,7 +392,7 @@ export class ChangeAlerts {
       }
       const alert: BreakingChange = {
         id: this.nextId++,
-        changes: changes(),
+        changes: mergeChanges(this.needed(blamed(scoped, brokenAt), brokenKeys, scopes)),
         broken: broken.length,
         sample: broken.slice(0, this.options.sampleSize ?? 5),
         namespaces: [...namespaces].sort(),
@@ -369,14 +412,59 @@ export function kindsDown(status: ModelStatus): ModelStatus['kinds'] {
   return status.kinds.filter((k) => !k.synced || (k.gap !== undefined && !k.gap.optional));
 }
 
+// The most suspects of one alert compared one by one (a view rebuilt for each).
+const COUNTERFACTUALS = 6;
+
+/** Whether any of these broken pairs (or webhook calls) works in `mesh`. */
+function worksAgain(mesh: ResolvedMesh, scopes: readonly Scope[], brokenKeys: ReadonlySet<string>): boolean {
+  for (const judged of pairsIn(mesh, scopes))
+    if (judged.pair.outcome === 'ok' && brokenKeys.has(pairKey(judged))) return true;
+  return webhookEndpoints(mesh).some((e) => e.mode !== 'STRICT' && brokenKeys.has(webhookKey(e)));
+}
+
+/**
+ * Where a pair is: its service's namespace, and its client's (none for the API server calling a
+ * webhook, which names the webhook configuration instead).
+ */
+interface PairPlace {
+  readonly target: string;
+  readonly client?: string;
+  readonly configuration?: string;
+}
+
+function covers(scope: Scope, place: PairPlace): boolean {
+  if (scope.targets && !scope.targets.has(place.target)) return false;
+  // A client-side scope (a Sidecar's) says nothing of the API server's calls.
+  if (place.client === undefined) return !scope.clients;
+  return !scope.clients || scope.clients.has(place.client);
+}
+
+/**
+ * The changes that can have broken (or repaired) a pair at these places: every event of an object one
+ * of whose events has a scope covering one, or that is the webhook configuration of one. An unrelated
+ * change of the same burst is not blamed, nor offered for revert; when no scope covers any (which the
+ * comparison, walking only these scopes, should not allow), the whole burst is, rather than none.
+ */
+function blamed(
+  scoped: readonly { change: ObjectChange; scopes: readonly Scope[] }[],
+  places: readonly PairPlace[],
+): ObjectChange[] {
+  const configurations = new Set(places.flatMap((p) => (p.configuration ? [p.configuration] : [])));
+  const objects = new Set<string>();
+  for (const { change, scopes } of scoped) {
+    const raw = (change.after ?? change.before) as RawObject;
+    const configuration = `${raw.object.kind}/${metaOf(raw).name}`;
+    if (configurations.has(configuration) || scopes.some((s) => places.some((p) => covers(s, p))))
+      objects.add(objectKey(raw));
+  }
+  const changes = scoped.map((b) => b.change);
+  if (objects.size === 0) return changes;
+  return changes.filter((c) => objects.has(objectKey((c.after ?? c.before) as RawObject)));
+}
+
 /** How many objects these changes are of (an object changed many times is one). */
 function objectCount(pending: readonly PendingChange[]): number {
   return new Set(pending.map(({ change }) => objectKey((change.after ?? change.before) as RawObject))).size;
-}
-
-function objectKey(raw: RawObject): string {
-  const m = metaOf(raw);
-  return `${raw.object.kind}/${m.namespace ?? ''}/${m.name}`;
 }
 
 /**
