@@ -1,17 +1,19 @@
 // `mtls-doctor fix`: shows one remediation plan of the diagnosis as a server-side dry run and diff,
-// applies it with --apply (audited, then re-checked), or rolls an applied fix back (GET and PATCH of
-// the one object only). Exit: 0 when the change is made, even if the re-check after it could not read
+// applies it with --apply (audited, then re-checked), or rolls an applied fix back (its impact on
+// calls computed on the cluster first, gated like --apply's). Exit: 0 when the change is made, even if the re-check after it could not read
 // the cluster or the audit log could not record it (warnings: the change stays made); 1 when it is made
 // and the re-check shows an error finding it opened (named, with the rollback); 3 when the change
 // could not be made, or whether it was is unknown (the message says which, and how to check); 130 when
 // Ctrl-C interrupts a write (its outcome recorded as unknown first); 2 for bad usage, a manual plan, or
-// a change --apply refuses because it breaks calls (or its impact is unknown) without --accept-breaking.
+// a change --apply or --rollback refuses because it breaks calls (or its impact is unknown) without
+// --accept-breaking.
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { type DiagnoseOptions, diagnose, diagnoseShared } from '../src/engine/diagnose.js';
-import { planImpact } from '../src/impact/plan-impact.js';
+import { notComputed, type PlanImpact, planImpact } from '../src/impact/plan-impact.js';
 import { sanitizeText } from '../src/render/sanitize.js';
+import { ClusterUnavailableError } from '../src/snapshot/errors.js';
 import { loadSource } from '../src/snapshot/source.js';
 import type { AuditStore } from '../src/store/audit-store.js';
 import {
@@ -36,7 +38,7 @@ export function register(program: Command, { io, setExit, description }: Command
     .option('--apply', 'apply the change (default: server-side dry run and diff only)')
     .option(
       '--accept-breaking',
-      'with --apply: apply even a change that breaks calls, opens error findings, or whose impact on calls could not be computed (refused otherwise, exit 2)',
+      'with --apply or --rollback: make even a change that breaks calls, opens error findings, or whose impact on calls could not be computed (refused otherwise, exit 2)',
     )
     .option(
       '--rollback <audit-id>',
@@ -70,8 +72,8 @@ export function register(program: Command, { io, setExit, description }: Command
           throw new UsageError('name a plan id (from check) or --rollback AUDIT-ID');
         if (planId && options.rollback !== undefined)
           throw new UsageError('name either a plan id or --rollback AUDIT-ID, not both');
-        if (options.acceptBreaking && (!options.apply || options.rollback !== undefined))
-          throw new UsageError('--accept-breaking goes with a plan id and --apply');
+        if (options.acceptBreaking && !options.apply && options.rollback === undefined)
+          throw new UsageError('--accept-breaking goes with --apply or --rollback');
         // The Kubernetes client and SQLite load when fix runs, not for `fix --help` or a usage error.
         const [
           {
@@ -80,7 +82,7 @@ export function register(program: Command, { io, setExit, description }: Command
             OutcomeUnknownError,
             previewPlan,
             RemediationError,
-            rollback,
+            rollbackPlan,
             writtenBy,
           },
           { remediationApi },
@@ -133,18 +135,38 @@ export function register(program: Command, { io, setExit, description }: Command
             timeoutMs: options.requestTimeout,
           });
         if (options.rollback !== undefined) {
-          // A rollback needs the one object (GET and PATCH), not a diagnosis of the cluster.
           const auditPath = resolve(io.cwd, options.audit);
           if (!existsSync(auditPath)) throw new UsageError(`no audit log at ${options.audit} (--audit)`);
           const api = objects();
           const auditId = options.rollback;
-          const result = await withAudit((audit) => {
+          const result = await withAudit(async (audit) => {
             if (!audit.get(auditId)) throw new UsageError(`no audit entry ${auditId} in ${options.audit}`);
-            return rollback(api, audit, auditId, actor);
+            // A rollback is a change too: undoing a fix that repaired calls breaks them again. Its
+            // impact is computed on the cluster as it is, and gated as --apply's is.
+            const plan = await rollbackPlan(api, audit, auditId);
+            const preview = await previewPlan(api, plan);
+            // A cluster this identity cannot read (a rollback needs only get and patch) leaves the impact
+            // unknown: refused without --accept-breaking, never a rollback blocked at 3 a.m.
+            let effect: PlanImpact;
+            try {
+              const { loaded } = await load({ ...options, output: 'text' }, io);
+              effect = planImpact(loaded.snapshot, writtenBy(plan, preview), { now: io.now });
+            } catch (error) {
+              if (!(error instanceof IncompleteError || error instanceof ClusterUnavailableError))
+                throw error;
+              effect = notComputed(`the cluster could not be read (${error.message})`, { unknown: true });
+            }
+            io.stdout(`${preview.diff}\n${impactLines(effect)}`);
+            const refusal = needsAcceptance(effect);
+            if (refusal && !options.acceptBreaking)
+              throw new UsageError(
+                `refused: ${refusal}; nothing was rolled back. Pass --accept-breaking with --rollback to roll it back anyway`,
+              );
+            return applyPlan(api, plan, audit, actor, undefined, {
+              expectResourceVersion: preview.before?.metadata?.resourceVersion,
+            });
           });
-          io.stdout(
-            `${result.diff}\nRolled back audit entry ${auditId} (new audit entry ${result.auditId}).\n`,
-          );
+          io.stdout(`\nRolled back audit entry ${auditId} (new audit entry ${result.auditId}).\n`);
           warnAudit(result);
           return;
         }

@@ -70,7 +70,7 @@ describe('a change whose outcome is unknown', () => {
     );
     expect(entry(env.audit, 1)).toMatchObject({ state: 'applied', resultVersion: version });
 
-    const back = await fix(env, '--rollback', '1');
+    const back = await fix(env, '--rollback', '1', '--accept-breaking');
     expect(back.stderr).toBe('');
     expect(back.code).toBe(EXIT.ok);
     expect(back.stdout).toContain('-    mode: PERMISSIVE\n+    mode: STRICT');
@@ -168,7 +168,7 @@ describe('a change whose outcome is unknown', () => {
       `mtls-doctor: interrupted (SIGINT) while a change was on its way to the API server; ${mayHaveLanded(env)}\n`,
     );
     expect(entry(env.audit, 1)).toMatchObject({ state: 'unknown', error: expect.stringContaining('SIGINT') });
-    const back = await fix(env, '--rollback', '1');
+    const back = await fix(env, '--rollback', '1', '--accept-breaking');
     expect(back.code).toBe(EXIT.ok);
     expect(mode()).toBe('STRICT');
   }, 30_000);
@@ -202,7 +202,7 @@ describe('a change whose outcome is unknown', () => {
       .prepare('UPDATE audit SET created_at = ? WHERE id = 1')
       .run(new Date(Date.now() - 6 * 60_000).toISOString());
     log.close();
-    const back = await fix(env, '--rollback', '1');
+    const back = await fix(env, '--rollback', '1', '--accept-breaking');
     expect(back.stderr).toBe('');
     expect(back.code).toBe(EXIT.ok);
     expect(mode()).toBe('STRICT');
