@@ -215,12 +215,13 @@ export async function applyPlan(
   }
   let applied: Obj | undefined;
   let lostAnswer: string | undefined;
+  const sentAt = new Date();
   try {
     applied = await send(api, plan, body, preview.change, false);
   } catch (error) {
     const unanswered = !(error instanceof RemediationError) || error.unanswered;
     const settled = unanswered
-      ? stillInFlight(error, await readBack(api, sentWrite(plan, preview)))
+      ? stillInFlight(await readBack(api, sentWrite(plan, preview), sentAt))
       : undefined;
     if (settled?.outcome !== 'applied') throw recordFailure(audit, auditId, plan, error, settled);
     applied = settled.object;
@@ -255,12 +256,12 @@ export async function applyPlan(
 }
 
 /**
- * An object found unchanged after a request that may still be in flight (no answer, or a timeout
- * answer) has not been changed yet: the API server can still carry the write out, so it stays unknown.
+ * An object found unchanged after a write that got no answer saying it was done with (no answer, a
+ * timeout, any 5xx: etcd may still commit) has not been changed *yet*: it stays unknown, as a failed
+ * entry would hide the change when it lands.
  */
-function stillInFlight(error: unknown, settled: ReadBack): ReadBack {
-  const mayStillLand = !(error instanceof RemediationError) || error.mayStillLand;
-  if (settled.outcome !== 'not-applied' || !mayStillLand) return settled;
+function stillInFlight(settled: ReadBack): ReadBack {
+  if (settled.outcome !== 'not-applied') return settled;
   return { outcome: 'unknown', seen: `${settled.seen} yet, but the request may still be carried out` };
 }
 

@@ -9,16 +9,10 @@ export class RemediationError extends Error {
    * connection reset, an abort, any 5xx): a write may have landed all the same.
    */
   readonly unanswered: boolean;
-  /**
-   * True when the API server may still be working on the request (no answer came at all, or a timeout
-   * answer: a 504, Timeout, ServerTimeout): an object found unchanged has not been changed *yet*.
-   */
-  readonly mayStillLand: boolean;
 
-  constructor(message: string, unanswered = false, mayStillLand = unanswered) {
+  constructor(message: string, unanswered = false) {
     super(message);
     this.unanswered = unanswered;
-    this.mayStillLand = unanswered && mayStillLand;
   }
 }
 
@@ -89,8 +83,8 @@ export function explain(error: unknown, what: string, verb: string): Error {
   // The API conventions call the outcome of a 500 unknown, and no 5xx (the API server's, or a proxy's
   // 502/503/504 in front of it) is documented as "not carried out": a write may have landed.
   const said = message ? ` ${message}` : '';
-  const timedOut = error.code === 504 || status?.reason === 'Timeout' || status?.reason === 'ServerTimeout';
-  return new RemediationError(`cannot ${what}: HTTP ${error.code}${said}`, error.code >= 500, timedOut);
+  // Nor does any 5xx say the work stopped: a 500 "etcdserver: request timed out" can still commit.
+  return new RemediationError(`cannot ${what}: HTTP ${error.code}${said}`, error.code >= 500);
 }
 
 function safeParse(text: string): unknown {

@@ -27,7 +27,7 @@ export interface SentWrite {
   readonly expected?: Obj;
 }
 
-export async function readBack(api: KubernetesObjectApi, sent: SentWrite): Promise<ReadBack> {
+export async function readBack(api: KubernetesObjectApi, sent: SentWrite, sentAt: Date): Promise<ReadBack> {
   const { where } = sent;
   let live: Obj | undefined;
   try {
@@ -56,7 +56,7 @@ export async function readBack(api: KubernetesObjectApi, sent: SentWrite): Promi
   }
   if (sent.action === 'create') {
     if (!live) return { outcome: 'not-applied', seen: `${where} does not exist: it was not created` };
-    if (holds(live, sent))
+    if (holds(live, sent, sentAt))
       return {
         outcome: 'applied',
         object: live,
@@ -71,7 +71,7 @@ export async function readBack(api: KubernetesObjectApi, sent: SentWrite): Promi
       outcome: 'not-applied',
       seen: `${where} is unchanged (resourceVersion ${version}): the change was not applied`,
     };
-  if (holds(live, sent))
+  if (holds(live, sent, sentAt))
     return {
       outcome: 'applied',
       object: live,
@@ -84,10 +84,15 @@ export async function readBack(api: KubernetesObjectApi, sent: SentWrite): Promi
 }
 
 // Only the fields the write sets are compared (a controller's annotation says nothing); where the API
-// server records writers, ours must be among them.
-function holds(live: Obj, sent: SentWrite): boolean {
+// server records writers, ours must have written since this write was sent (an older write of ours
+// says nothing: the same value may be kubectl's, which a rollback must not undo). managedFields times
+// have whole seconds.
+function holds(live: Obj, sent: SentWrite, sentAt: Date): boolean {
   const writers = live.metadata?.managedFields;
-  if (writers?.length && !writers.some((w) => w.manager === FIELD_MANAGER)) return false;
+  const since = Math.floor(sentAt.getTime() / 1000) * 1000;
+  const ours = (w: { manager?: string; time?: Date | string }) =>
+    w.manager === FIELD_MANAGER && (w.time === undefined || new Date(w.time).getTime() >= since);
+  if (writers?.length && !writers.some(ours)) return false;
   return isDeepStrictEqual(
     pick(recreatable(live), sent.change),
     pick(recreatable(sent.expected ?? {}), sent.change),

@@ -1,7 +1,8 @@
 // What a failed write is recorded as. A 5xx does not prove the write did not happen (a proxy in front of
 // the API server may answer 502 after the server carried it out): it is never `failed` on its face, a
 // refusal (4xx) is. A write whose answer was lost is settled by reading the object back once: `applied`
-// when it holds the change, `failed` when it is as it was, `unknown` only when the read cannot tell.
+// when it holds the change written by us since it was sent; otherwise `unknown` (found unchanged, it
+// may still land).
 import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, expect, it } from 'vitest';
@@ -95,16 +96,15 @@ it('a 502 from a proxy after the API server carried out the patch: read back, it
   expect(audit.get(1)).toMatchObject({ state: 'applied', resultVersion: version });
 });
 
-it("the API server's own 500 InternalError on a patch it did not carry out: read back unchanged, failed; a 422 refusal is failed unread", async () => {
+it("the API server's own 500 InternalError on a patch not carried out yet: read back unchanged, it stays unknown (etcd may still commit it); a 422 refusal is failed unread", async () => {
   const { api, audit } = await cluster();
   fake.fault(POLICY, { method: 'PATCH', skip: 1, times: 1, status: 500, reason: 'InternalError' });
   const error = await applyPlan(api, PERMISSIVE, audit, 'alice').catch((e: unknown) => e);
-  expect(error).toBeInstanceOf(RemediationError);
-  expect(error).not.toBeInstanceOf(OutcomeUnknownError);
+  expect(error).toBeInstanceOf(OutcomeUnknownError);
   const said =
-    'cannot change PeerAuthentication payments/default: HTTP 500 injected fault; read back, PeerAuthentication payments/default is unchanged (resourceVersion 7): the change was not applied';
-  expect((error as Error).message).toBe(said);
-  expect(audit.get(1)).toMatchObject({ state: 'failed', error: said });
+    'cannot change PeerAuthentication payments/default: HTTP 500 injected fault; read back, PeerAuthentication payments/default is unchanged (resourceVersion 7): the change was not applied yet, but the request may still be carried out';
+  expect((error as Error).message).toContain(said);
+  expect(audit.get(1)).toMatchObject({ state: 'unknown', error: said });
 
   const reads = fake.requests.filter((r) => r.method === 'GET').length;
   fake.fault(POLICY, { method: 'PATCH', skip: 1, times: 1, status: 422, reason: 'Invalid', message: 'bad' });
@@ -157,22 +157,59 @@ it('a create and its rollback (a delete), each answered 502 after it was carried
   expect(audit.get(1)?.state).toBe('rolled-back');
 });
 
-it('a create or a delete answered 503 without being carried out: read back, failed', async () => {
+it('a create or a delete answered 503, not carried out yet: read back, unknown (it may still land)', async () => {
   const { api, audit } = await cluster();
   const collection = '/apis/security.istio.io/v1/namespaces/legacy/peerauthentications';
   fake.fault(collection, { method: 'POST', skip: 1, times: 1, status: 503, reason: 'ServiceUnavailable' });
   await expect(applyPlan(api, createNamespacePolicy('legacy', 'PERMISSIVE'), audit, 'alice')).rejects.toThrow(
-    'read back, PeerAuthentication legacy/default does not exist: it was not created',
+    'read back, PeerAuthentication legacy/default does not exist: it was not created yet, but the request may still be carried out',
   );
-  expect(audit.get(1)?.state).toBe('failed');
+  expect(audit.get(1)?.state).toBe('unknown');
   await applyPlan(api, createNamespacePolicy('legacy', 'PERMISSIVE'), audit, 'alice');
   const version = fake.find('PeerAuthentication', 'legacy', 'default')?.metadata.resourceVersion;
   fake.fault(`${collection}/default`, { method: 'DELETE', skip: 1, times: 1, status: 503 });
   const error = await rollback(api, audit, 2, 'bob').catch((e: unknown) => e);
-  expect(error).not.toBeInstanceOf(OutcomeUnknownError);
+  expect(error).toBeInstanceOf(OutcomeUnknownError);
   expect((error as Error).message).toContain(
-    `read back, PeerAuthentication legacy/default is unchanged (resourceVersion ${version}): it was not deleted`,
+    `read back, PeerAuthentication legacy/default is unchanged (resourceVersion ${version}): it was not deleted yet, but the request may still be carried out`,
   );
-  expect(audit.get(3)?.state).toBe('failed');
+  expect(audit.get(3)?.state).toBe('unknown');
   expect(audit.get(2)?.state).toBe('applied');
+});
+
+it("a 500 not carried out while kubectl writes the same value: not ours, so unknown (its rollback would undo kubectl's change)", async () => {
+  const { api, audit } = await cluster();
+  await applyPlan(api, { ...PERMISSIVE, body: { spec: { mtls: { mode: 'DISABLE' } } } }, audit, 'alice');
+  // That earlier fix of ours was a while ago; kubectl then writes PERMISSIVE while our patch fails.
+  const aged = (fields: unknown) =>
+    (fields as { manager: string; time: string }[]).map((f) => ({
+      ...f,
+      time: new Date(Date.parse(f.time) - 60_000).toISOString(),
+    }));
+  fake.update('PeerAuthentication', 'payments', 'default', (o) => {
+    o.metadata.managedFields = aged(o.metadata.managedFields);
+  });
+  let patches = 0;
+  fake.fault(POLICY, {
+    method: 'PATCH',
+    times: 1,
+    status: 500,
+    reason: 'InternalError',
+    // The real write, after its dry run: refused, while kubectl writes meanwhile.
+    when: () => {
+      if (++patches < 2) return false;
+      fake.update('PeerAuthentication', 'payments', 'default', (o) => {
+        o.spec = { mtls: { mode: 'PERMISSIVE' } };
+        o.metadata.managedFields = [
+          ...(o.metadata.managedFields as unknown[]),
+          { manager: 'kubectl-edit', operation: 'Update', time: new Date().toISOString() },
+        ];
+      });
+      return true;
+    },
+  });
+  const error = await applyPlan(api, PERMISSIVE, audit, 'bob').catch((e: unknown) => e);
+  expect(error).toBeInstanceOf(OutcomeUnknownError);
+  expect(audit.get(2)?.state).toBe('unknown');
+  expect(mode()).toBe('PERMISSIVE');
 });

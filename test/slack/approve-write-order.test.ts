@@ -117,10 +117,16 @@ it('a refused write drops the cached view before Slack hears of it, and is faile
   expect(events.slice(-2)).toEqual(['request failed', 'audit failed']);
 });
 
-it('a write answered by a 500, read back unchanged, drops the cached view first too, and is failed', async () => {
-  const events = await approveOnce('server error', false);
+it('a write refused by a 422 drops the cached view first too, and is failed', async () => {
+  const events = await approveOnce('refused', false);
   expect(events.slice(0, 3)).toEqual(['write failed', 'cache dropped', 'posted the failure']);
   expect(events.slice(-2)).toEqual(['request failed', 'audit failed']);
+});
+
+it('a write answered by a 500, read back unchanged, is unknown: etcd may still commit it', async () => {
+  const events = await approveOnce('server error', false);
+  expect(events.slice(0, 3)).toEqual(['write failed', 'cache dropped', 'posted the unknown outcome']);
+  expect(events.slice(-2)).toEqual(['request unknown', 'audit unknown']);
 });
 
 it('a write with no answer, read back unchanged, is unknown: the API server may still carry it out', async () => {
