@@ -4,7 +4,9 @@
 // without rewriting that STRICT also resets. A call the DENY policy refuses once it carries its
 // identity is the caller the policy names: closing the hole, not a break. Only then is STRICT offered as a plan: a plan that the
 // product says is safe must not cut off a plaintext client the product already knows about.
+import { denyRuleBroadened } from '../mesh/authorization.js';
 import { accepts } from '../mesh/connectivity.js';
+import { filterChain } from '../mesh/port-protocol.js';
 import { ResolvedMesh } from '../mesh/resolve.js';
 import { type Backend, portExpectsTls, type ServiceTarget, type TargetPort } from '../mesh/targets.js';
 import { webhookEndpoints } from '../mesh/webhooks.js';
@@ -54,8 +56,14 @@ export function checkStrictChange(
         const portAfter = again.ports[j] as TargetPort;
         if (!mesh.outcomeForClass(group, target, port).ok) return;
         const changed = after.outcomeForClass(group, again, portAfter);
-        // Refused with mTLS by the DENY policy itself: the caller it names, no longer let in. Not a break.
-        if (changed.ok || changed.failing.every((b) => b.authorization?.policies.includes(meant))) return;
+        // Refused with mTLS by the DENY policy itself: the caller it names, no longer let in. Not a break,
+        // unless the rule matches more than it says there (its HTTP conditions dropped): then the
+        // caller loses every call, not only those the policy names.
+        const chain = filterChain(portAfter, portExpectsTls(portAfter));
+        const meantAlone = (b: (typeof changed.failing)[number]) =>
+          b.authorization?.policies.includes(meant) &&
+          !meant.rules.some((r) => denyRuleBroadened(r, b.authorization?.enforcer ?? 'sidecar', chain));
+        if (changed.ok || changed.failing.every(meantAlone)) return;
         const clients = group.sample(2).map(workloadName).join(', ');
         breaks.push(`${clients}${group.count > 2 ? ' and others' : ''} -> ${targetName(target, port)}`);
       });

@@ -291,6 +291,15 @@ function conditionMatches(condition: AuthorizationCondition, ctx: Context): Tri 
   return undefined;
 }
 
+/**
+ * Whether a DENY rule matches more than it says on this chain: a sidecar's TCP chain drops its HTTP
+ * conditions, ztunnel its HTTP attributes, so "deny legacy on /admin" refuses every call of legacy.
+ */
+export function denyRuleBroadened(rule: AuthorizationRule, enforcer: Enforcer, chain: FilterChain): boolean {
+  if (enforcer === 'ztunnel') return hasHttpAttribute(rule);
+  return chain === 'tcp' && hasHttpOnlyField(rule);
+}
+
 /** ztunnel drops an ALLOW rule that names any HTTP attribute: it never matches (handleRule). */
 function hasHttpAttribute(rule: AuthorizationRule): boolean {
   return (

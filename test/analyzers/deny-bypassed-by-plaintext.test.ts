@@ -107,6 +107,28 @@ describe('deny-bypassed-by-plaintext', () => {
     expect(changed.result.broken[0]).toMatchObject({ reason: 'authorization-denied' });
   });
 
+  it('a DENY rule limited to HTTP paths on a TCP port: STRICT would refuse every call of the caller, not only those paths, so it is not offered', () => {
+    // The Service port named as TCP: the sidecar builds a TCP filter chain for it.
+    const tcp = (yaml: string) => yaml.replace('- name: http', '- name: tcp-app');
+    const yaml = tcp(
+      shop({
+        mode: 'DISABLE',
+        rules: `  rules:
+    - from:
+        - source:
+            namespaces: ["legacy"]
+      to:
+        - operation:
+            paths: ["/admin*"]`,
+      }),
+    );
+    expect(yaml).toContain('tcp-app');
+    expect(matrixOf(yaml).get('legacy/batch -> shop/cart:80')).toBe('ok');
+    const [f] = findingsOf(yaml);
+    expect(f?.remediations).toEqual([]);
+    expect(f?.fix).toContain('STRICT is not offered');
+  });
+
   it('principals, serviceAccounts and source.namespace conditions are identity too', () => {
     const principals = `  rules:
     - from:
