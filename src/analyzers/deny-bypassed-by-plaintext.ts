@@ -248,6 +248,7 @@ function remedies(
   }
   const breaks: string[] = [];
   let closed = 0;
+  let refused = 0;
   // Each check resolves the mesh again: a policy over many namespaces gets a few judged, not all.
   const judged = [...candidates.values()].slice(0, Math.min(MAX_CHECKED, budget.left));
   budget.left -= judged.length;
@@ -268,11 +269,12 @@ function remedies(
     }
     plans.push(c.plan);
     closed += c.open.length;
+    refused += check.refused;
   }
   const ports = (n: number) => (n > 1 ? 'ports' : 'port');
   if (plans.length > 0)
     fix.push(
-      `Make the ${closed === byServer.length ? ports(closed) : `${ports(closed)} it can`} STRICT (${plans.length > 1 ? 'plans' : 'plan'} below): judged on every call that works today, it breaks none but those the policy means to refuse, and a call without mTLS is then refused before the policy is asked`,
+      `Make the ${closed === byServer.length ? ports(closed) : `${ports(closed)} it can`} STRICT (${plans.length > 1 ? 'plans' : 'plan'} below): judged on every call that works today, it breaks none but those the policy means to refuse, and a call without mTLS is then refused before the policy is asked${refused > 0 ? `. Its impact counts the ${refused > 1 ? `${refused} calls` : 'call'} the policy then refuses as broken (the policy working at last): fix --apply needs --accept-breaking, and Slack asks the approver to confirm` : ''}`,
     );
   if (breaks.length > 0) {
     const shown = [...new Set(breaks)];

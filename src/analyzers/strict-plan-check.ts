@@ -27,6 +27,8 @@ export interface StrictCheck {
   readonly closes: boolean;
   /** What the change would break: "legacy/batch -> shop/cart:80", an admission webhook, a probe. */
   readonly breaks: readonly string[];
+  /** Calls that work today and that the DENY policy refuses once they carry mTLS: the policy working. */
+  readonly refused: number;
 }
 
 /**
@@ -46,6 +48,7 @@ export function checkStrictChange(
     ({ backend, port }) => !accepts(after.evaluator.serverSide(backend), 'DISABLE', portExpectsTls(port)),
   );
   const breaks: string[] = [];
+  let refused = 0;
   // The targets are built alike from the same services and workloads: the same order in both meshes.
   mesh.targets.forEach((target, i) => {
     const again = after.targets[i];
@@ -63,7 +66,11 @@ export function checkStrictChange(
         const meantAlone = (b: (typeof changed.failing)[number]) =>
           b.authorization?.policies.includes(meant) &&
           !meant.rules.some((r) => denyRuleBroadened(r, b.authorization?.enforcer ?? 'sidecar', chain));
-        if (changed.ok || changed.failing.every(meantAlone)) return;
+        if (changed.ok) return;
+        if (changed.failing.every(meantAlone)) {
+          refused++;
+          return;
+        }
         const clients = group.sample(2).map(workloadName).join(', ');
         breaks.push(`${clients}${group.count > 2 ? ' and others' : ''} -> ${targetName(target, port)}`);
       });
@@ -86,5 +93,5 @@ export function checkStrictChange(
     );
   const probesBefore = probes(mesh);
   for (const probe of probes(after)) if (!probesBefore.has(probe)) breaks.push(probe);
-  return { closes, breaks };
+  return { closes, breaks, refused };
 }

@@ -105,6 +105,10 @@ describe('deny-bypassed-by-plaintext', () => {
     const changed = callsChangedBy(f?.remediations[0] as never, yaml);
     expect(changed.broken).toEqual(['legacy/batch -> shop/cart:80']);
     expect(changed.result.broken[0]).toMatchObject({ reason: 'authorization-denied' });
+    // fix and Slack count that refusal as a break: the finding says so, not "breaks nothing".
+    expect(f?.fix).toContain(
+      'Its impact counts the call the policy then refuses as broken (the policy working at last): fix --apply needs --accept-breaking',
+    );
   });
 
   it('a DENY rule limited to HTTP paths on a TCP port: STRICT would refuse every call of the caller, not only those paths, so it is not offered', () => {
