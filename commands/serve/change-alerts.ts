@@ -23,6 +23,7 @@ import type {
   BurstOutcome,
   Repair,
 } from '../../src/snapshot/live/model-source.js';
+import type { RevertAccess } from '../../src/snapshot/live/revert-access.js';
 import type { ChangedObject } from '../../src/snapshot/live/watch-alerts.js';
 
 const THREAD_WINDOW_MS = 10 * 60_000;
@@ -32,6 +33,8 @@ export interface ChangeAlertDeps {
   readonly plans: PlanCache;
   readonly logger: Logger;
   readonly client: WebClient;
+  /** Whether the bot may carry out a Revert here (RBAC is bound per namespace): asked before a button. */
+  readonly mayRevert: RevertAccess;
   readonly now?: () => number;
 }
 
@@ -48,10 +51,16 @@ export function changeAlertPoster(deps: ChangeAlertDeps): (outcome: BurstOutcome
     if ('repair' in outcome) return repaired(deps, outcome.repair, threads);
     if ('held' in outcome) return held(deps, outcome.held);
     const alert = outcome;
-    // A button only where the remediate role can write; the rest are undone by hand, with the command.
-    const plans = alert.changes.flatMap((c) => (c.revert && !c.revert.byHand ? [revertPlan(c)] : []));
+    // A button only where the remediate role can write and the API server says the bot may; the rest
+    // are undone by hand, with the command.
+    const refused = await refusedReverts(deps, alert.changes);
+    const plans = alert.changes.flatMap((c) =>
+      c.revert && !c.revert.byHand && !refused.has(c) ? [revertPlan(c)] : [],
+    );
     const byHand = alert.changes.flatMap((c) =>
-      c.revert?.byHand ? [{ name: nameOf(c), kubectl: revertPlan(c).kubectl }] : [],
+      c.revert?.byHand || refused.has(c)
+        ? [{ name: nameOf(c), kubectl: revertPlan(c).kubectl, reason: refused.get(c) }]
+        : [],
     );
     deps.plans.remember(plans);
     for (const channel of deps.config.watch?.channels ?? []) {
@@ -90,6 +99,29 @@ export function changeAlertPoster(deps: ChangeAlertDeps): (outcome: BurstOutcome
       }
     }
   };
+}
+
+// Asked here, on the bot's thread while the alert is posted, not in the model's: why each revert the
+// static list allows may still not be done by the bot (not bound in that namespace, or no answer).
+async function refusedReverts(
+  deps: ChangeAlertDeps,
+  changes: readonly ChangedObject[],
+): Promise<Map<ChangedObject, string>> {
+  const refused = new Map<ChangedObject, string>();
+  await Promise.all(
+    changes.map(async (c) => {
+      if (!c.revert || c.revert.byHand) return;
+      const access = await deps.mayRevert(c);
+      if (access.allowed) return;
+      refused.set(c, access.reason);
+      if (access.error)
+        deps.logger.warn(
+          { object: nameOf(c), err: (access.error as Error).message },
+          'revert access not reviewed: no button',
+        );
+    }),
+  );
+  return refused;
 }
 
 // Alerts held for a watch that is down are said in every watch channel, once when they pause and once
@@ -250,7 +282,7 @@ function message(
   alert: BreakingChange,
   sample: BreakingChange['sample'],
   plans: readonly RemediationPlan[],
-  byHand: readonly { name: string; kubectl: string }[],
+  byHand: readonly { name: string; kubectl: string; reason?: string }[],
 ) {
   const changes = alert.changes.slice(0, SHOWN_DIFFS).map((c) => {
     const who = c.manager ? ` by ${inlineCode(c.manager)}` : '';
@@ -303,9 +335,12 @@ function message(
         ? [
             section(
               fitSection(
-                `*Undo by hand* (the bot may not write these kinds):\n${byHand
+                `*Undo by hand* (the bot may not make these changes):\n${byHand
                   .slice(0, BY_HAND_COMMANDS)
-                  .map((c) => `\`${escapeSlack(c.name)}\`\n\`\`\`${escapeCode(c.kubectl)}\`\`\``)
+                  .map(
+                    (c) =>
+                      `\`${escapeSlack(c.name)}\`${c.reason ? `: ${escapeSlack(c.reason)}` : ''}\n\`\`\`${escapeCode(c.kubectl)}\`\`\``,
+                  )
                   .join(
                     '\n',
                   )}${byHand.length > BY_HAND_COMMANDS ? `\n…and ${byHand.length - BY_HAND_COMMANDS} more.` : ''}`,

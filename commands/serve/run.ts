@@ -13,6 +13,7 @@ import { IncidentThrottle } from '../../src/slack/incident-symptoms.js';
 import { PlanCache } from '../../src/slack/plan-cache.js';
 import { findIstioctl } from '../../src/snapshot/istioctl.js';
 import { type ModelStatusReport, onModelAlert, onModelStatus } from '../../src/snapshot/live/model-source.js';
+import { accessReviewer, revertAccess } from '../../src/snapshot/live/revert-access.js';
 import { AuditLog } from '../../src/store/audit-store.js';
 import { RequestStore } from '../../src/store/request-store.js';
 import { SqliteStore } from '../../src/store/sqlite-store.js';
@@ -103,7 +104,10 @@ export async function runServe(options: ServeOptions, io: Io): Promise<void> {
   });
   let stopAlerts: (() => void) | undefined;
   if (alertClient) {
-    const post = changeAlertPoster({ config, plans, logger, client: alertClient });
+    // A short timeout of its own: an alert waits for the review, and no answer only means no button.
+    const reviews = remediationApi({ context, kubeconfigPath, timeoutMs: 5_000 });
+    const mayRevert = revertAccess(accessReviewer(reviews));
+    const post = changeAlertPoster({ config, plans, logger, client: alertClient, mayRevert });
     stopAlerts = onModelAlert((alert) => void post(alert));
   }
   // The watched model proves the cluster answers (and says when a watch is down) without a request.

@@ -61,6 +61,15 @@ export interface Fault {
   readonly dropAnswer?: boolean;
 }
 
+/** A SelfSubjectAccessReview's spec.resourceAttributes. */
+export interface AccessReview {
+  readonly verb?: string;
+  readonly group?: string;
+  readonly resource?: string;
+  readonly namespace?: string;
+  readonly name?: string;
+}
+
 export interface WatchEvent {
   readonly type: 'ADDED' | 'MODIFIED' | 'DELETED';
   readonly object: K8sObject;
@@ -149,6 +158,14 @@ export class FakeKubeApi {
    * serialising, writing), so a benchmark in the same process can tell the API's time from the client's.
    */
   answerMs = 0;
+
+  /**
+   * What a SelfSubjectAccessReview allows: entries "<verb> <resource> <namespace>" (namespace empty for a
+   * cluster-wide request, "*" for any part). Unset, everything is allowed (an admin's kubeconfig).
+   */
+  accessAllowed: readonly string[] | undefined;
+  /** Every SelfSubjectAccessReview asked, for assertions. */
+  readonly accessReviews: AccessReview[] = [];
 
   /** When set, every JSON body this server answers is kept here (a benchmark's floor: parsing them). */
   keptBodies: string[] | undefined;
@@ -255,6 +272,8 @@ export class FakeKubeApi {
           fault.message ?? 'injected fault',
         );
     }
+    if (req.method === 'POST' && url.pathname === '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews')
+      return this.accessReview(req, res);
     const discovery = this.discovery(url.pathname);
     if (discovery) return this.json(res, 200, discovery);
     const route = this.route(url.pathname);
@@ -310,6 +329,7 @@ export class FakeKubeApi {
         ['virtualservices', 'VirtualService'],
       ],
       '/apis/apps/v1': [['deployments', 'Deployment']],
+      '/apis/authorization.k8s.io/v1': [['selfsubjectaccessreviews', 'SelfSubjectAccessReview']],
     };
     const list = groups[path];
     if (!list) return undefined;
@@ -320,11 +340,36 @@ export class FakeKubeApi {
       resources: list.map(([name, kind]) => ({
         name,
         singularName: kind.toLowerCase(),
-        namespaced: kind !== 'Namespace',
+        namespaced: kind !== 'Namespace' && kind !== 'SelfSubjectAccessReview',
         kind,
         verbs: ['get', 'list', 'patch', 'create', 'delete'],
       })),
     };
+  }
+
+  // A SelfSubjectAccessReview, answered from `accessAllowed` as the authorizer would for this token.
+  private async accessReview(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    const body = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}') as {
+      spec?: { resourceAttributes?: AccessReview };
+    };
+    const a = body.spec?.resourceAttributes ?? {};
+    this.accessReviews.push(a);
+    const wanted = [a.verb ?? '', a.resource ?? '', a.namespace ?? ''];
+    const allowed =
+      this.accessAllowed === undefined ||
+      this.accessAllowed.some((entry) => {
+        const parts = entry.split(' ');
+        return wanted.every((w, i) => parts[i] === '*' || (parts[i] ?? '') === w);
+      });
+    return this.json(res, 201, {
+      ...body,
+      apiVersion: 'authorization.k8s.io/v1',
+      kind: 'SelfSubjectAccessReview',
+      metadata: {},
+      status: { allowed },
+    });
   }
 
   /** The stored object, for assertions. */

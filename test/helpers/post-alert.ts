@@ -6,6 +6,10 @@ import type { BotConfig } from '../../src/config.js';
 import { createLogger } from '../../src/ops/logger.js';
 import { PlanCache } from '../../src/slack/plan-cache.js';
 import type { BurstOutcome } from '../../src/snapshot/live/model-source.js';
+import type { RevertAccess } from '../../src/snapshot/live/revert-access.js';
+
+/** An API server that allows every revert the static list does (the tests that are not about RBAC). */
+export const mayRevertAll: RevertAccess = async () => ({ allowed: true });
 
 export interface PostedMessage {
   readonly text: string;
@@ -15,6 +19,7 @@ export interface PostedMessage {
 export async function postAlert(
   alert: BurstOutcome,
   plans = new PlanCache(),
+  mayRevert = mayRevertAll,
 ): Promise<{ posted: PostedMessage[]; plans: PlanCache }> {
   const posted: PostedMessage[] = [];
   const client = {
@@ -29,6 +34,6 @@ export async function postAlert(
     access: { channels: { C0OPS: ['*'] } },
     watch: { channels: ['C0OPS'] },
   } as unknown as BotConfig;
-  await changeAlertPoster({ config, plans, logger: createLogger('silent'), client })(alert);
+  await changeAlertPoster({ config, plans, logger: createLogger('silent'), client, mayRevert })(alert);
   return { posted, plans };
 }

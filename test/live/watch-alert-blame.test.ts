@@ -11,7 +11,7 @@ import { PlanCache } from '../../src/slack/plan-cache.js';
 import type { BreakingChange } from '../../src/snapshot/live/watch-alerts.js';
 import { type AlertHarness, watchAlerts } from '../helpers/alert-harness.js';
 import { paymentsCluster } from '../helpers/payments-cluster.js';
-import { postAlert } from '../helpers/post-alert.js';
+import { mayRevertAll, postAlert } from '../helpers/post-alert.js';
 import { until } from '../helpers/until.js';
 
 let harness: AlertHarness | undefined;
@@ -71,9 +71,13 @@ describe('a burst with a breaking and an unrelated change', { timeout: 30_000 },
       access: { channels: { C0PAY: ['payments', 'legacy'] } },
       watch: { channels: ['C0PAY'] },
     } as unknown as BotConfig;
-    await changeAlertPoster({ config, plans: new PlanCache(), logger: createLogger('silent'), client })(
-      alert,
-    );
+    await changeAlertPoster({
+      config,
+      plans: new PlanCache(),
+      logger: createLogger('silent'),
+      client,
+      mayRevert: mayRevertAll,
+    })(alert);
     expect(posted).toHaveLength(1);
   });
 });

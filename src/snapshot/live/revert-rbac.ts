@@ -46,7 +46,7 @@ export const REVERT_GRANTS: readonly RevertGrant[] = [
   },
 ];
 
-const VERB_OF = { 'merge-patch': 'patch', create: 'create', delete: 'delete' } as const;
+export const VERB_OF = { 'merge-patch': 'patch', create: 'create', delete: 'delete' } as const;
 
 /** Whether the remediate component lets the bot carry out this revert of this object. */
 export function botMayRevert(
