@@ -302,6 +302,16 @@ function message(
       ),
     );
   }
+  // Blame by scope alone is said: some changes listed (and offered for revert) may have broken nothing.
+  const unnarrowed = alert.unnarrowed
+    ? [
+        section(
+          alert.unnarrowed === 'too-many'
+            ? '_Blame not narrowed: too many changes could have broken these pairs to put each back on its own; every change whose scope covers a broken pair is listed._'
+            : '_Blame not narrowed for some pairs: putting back any one change alone does not repair them (each may break them on its own, or they break them only together); every change whose scope covers such a pair is listed._',
+        ),
+      ]
+    : [];
   const buttons = plans.slice(0, MAX_REVERT_BUTTONS);
   const pairs = sample.map(
     (p) => `• \`${escapeSlack(p.from)}\` → \`${escapeSlack(p.to)}\`: ${escapeSlack(p.symptom)}`,
@@ -312,6 +322,7 @@ function message(
     blocks: [
       section(`:rotating_light: *A change broke mTLS calls*: ${summary}.`),
       ...changes,
+      ...unnarrowed,
       section(
         pairs.length
           ? `*What callers see* (sample)\n${pairs.join('\n')}`

@@ -62,6 +62,11 @@ export interface BreakingChange {
   readonly sample: readonly BrokenPair[];
   /** Namespaces of the broken pairs' services and clients (for the channels' access rules). */
   readonly namespaces: readonly string[];
+  /**
+   * Why the blame is by scope alone for some pair, when it is: too many suspects to put back one by
+   * one, or a pair that no single put-back repairs (changes that break it only together).
+   */
+  readonly unnarrowed?: 'too-many' | 'together';
 }
 
 export interface ChangeAlertOptions {
@@ -224,30 +229,54 @@ export class ChangeAlerts {
   }
 
   /**
-   * Of several suspects (changes whose scope covers a broken pair), those without which some broken
-   * pair would work: each object put back as it was before the burst, the rest of the view as it is,
-   * and its pairs judged again. A harmless policy beside the breaking one in the same namespace is
-   * not blamed. Changes that break only together (none alone) all stay; past a few suspects the
-   * scopes decide alone, so that a chart upgrade costs no dozens of rebuilt views.
+   * Of several suspects (changes whose scope covers a broken pair), those that broke a pair, decided
+   * pair by pair: each object put back as it was before the burst, the rest of the view as it is, and
+   * the broken pairs judged again. A pair is blamed on every suspect whose put-back alone repairs it
+   * (two policies that each make it STRICT are both blamed), or, when none does (changes that break
+   * it only together), on every suspect whose scope covers it. A harmless policy beside the breaking
+   * one is not blamed. Past a few suspects the scopes decide alone, so that a chart upgrade costs no
+   * dozens of rebuilt views.
    */
   private needed(
     suspects: readonly ObjectChange[],
-    brokenKeys: ReadonlySet<string>,
+    brokenAt: ReadonlyMap<string, PairPlace>,
+    scoped: readonly { change: ObjectChange; scopes: readonly Scope[] }[],
     scopes: readonly Scope[],
-  ): readonly ObjectChange[] {
+  ): { changes: readonly ObjectChange[]; unnarrowed?: BreakingChange['unnarrowed'] } {
+    const keyOf = (c: ObjectChange) => objectKey((c.after ?? c.before) as RawObject);
     const before = new Map<string, RawObject | undefined>();
     for (const c of suspects) {
-      const key = objectKey((c.after ?? c.before) as RawObject);
+      const key = keyOf(c);
       if (!before.has(key)) before.set(key, c.before);
     }
-    if (before.size < 2 || before.size > COUNTERFACTUALS) return suspects;
-    const needed = new Set<string>();
+    if (before.size < 2) return { changes: suspects };
+    if (before.size > COUNTERFACTUALS) return { changes: suspects, unnarrowed: 'too-many' };
+    const brokenKeys = new Set(brokenAt.keys());
+    const repairs = new Map<string, ReadonlySet<string>>();
     for (const [key, raw] of before) {
       const mesh = new ResolvedMesh(this.model.snapshotWith(new Map([[key, raw]])));
-      if (worksAgain(mesh, scopes, brokenKeys)) needed.add(key);
+      repairs.set(key, working(mesh, scopes, brokenKeys));
     }
-    if (needed.size === 0) return suspects;
-    return suspects.filter((c) => needed.has(objectKey((c.after ?? c.before) as RawObject)));
+    const suspected = new Set(before.keys());
+    const needed = new Set<string>();
+    let unnarrowed: BreakingChange['unnarrowed'];
+    for (const [pair, place] of brokenAt) {
+      const by = [...repairs].filter(([, fixed]) => fixed.has(pair)).map(([key]) => key);
+      if (by.length === 0) {
+        unnarrowed = 'together';
+        by.push(
+          ...blamed(scoped, [place])
+            .map(keyOf)
+            .filter((key) => suspected.has(key)),
+        );
+      }
+      for (const key of by) needed.add(key);
+    }
+    if (needed.size === 0) return { changes: suspects, unnarrowed: 'together' };
+    return {
+      changes: suspects.filter((c) => needed.has(keyOf(c))),
+      ...(unnarrowed ? { unnarrowed } : {}),
+    };
   }
 
   /** Takes the repaired pairs off the open alerts; returns the alerts left with none failing. */
@@ -325,7 +354,7 @@ export class ChangeAlerts {
       const brokenKeys = new Set<string>();
       // Where the broken and the repaired pairs are: only the changes whose scope covers one are
       // blamed (or thanked), not every change of the burst.
-      const brokenAt: PairPlace[] = [];
+      const brokenAt = new Map<string, PairPlace>();
       const repairedAt: PairPlace[] = [];
       const seen = new Set<string>();
       for (const judged of pairsIn(after, scopes)) {
@@ -341,7 +370,7 @@ export class ChangeAlerts {
         if (pair.outcome === 'fail' && was.get(key) === 'ok') {
           broken.push({ from: pair.from, to: pair.to, symptom: pair.symptom, reason: pair.reason });
           brokenKeys.add(key);
-          brokenAt.push(place);
+          brokenAt.set(key, place);
         }
       }
       // The API server's calls to admission webhooks are no pair of the matrix: compared on their own
@@ -372,7 +401,7 @@ export class ChangeAlerts {
         const configuredNow = configured.has(configuration);
         if (was === true || (was === undefined && !configuredNow) || brokenKeys.has(key)) continue;
         brokenKeys.add(key);
-        brokenAt.push(place);
+        brokenAt.set(key, place);
         broken.push({
           from: 'the API server',
           to: `${e.webhook.service.namespace}/${e.webhook.service.name}:${e.webhook.service.port}`,
@@ -390,9 +419,11 @@ export class ChangeAlerts {
         if (!p.fromOutsideMesh) namespaces.add(p.from.split('/')[0] as string);
         namespaces.add(p.to.split('/')[0] as string);
       }
+      const blame = this.needed(blamed(scoped, [...brokenAt.values()]), brokenAt, scoped, scopes);
       const alert: BreakingChange = {
         id: this.nextId++,
-        changes: mergeChanges(this.needed(blamed(scoped, brokenAt), brokenKeys, scopes)),
+        changes: mergeChanges(blame.changes),
+        ...(blame.unnarrowed ? { unnarrowed: blame.unnarrowed } : {}),
         broken: broken.length,
         sample: broken.slice(0, this.options.sampleSize ?? 5),
         namespaces: [...namespaces].sort(),
@@ -415,11 +446,22 @@ export function kindsDown(status: ModelStatus): ModelStatus['kinds'] {
 // The most suspects of one alert compared one by one (a view rebuilt for each).
 const COUNTERFACTUALS = 6;
 
-/** Whether any of these broken pairs (or webhook calls) works in `mesh`. */
-function worksAgain(mesh: ResolvedMesh, scopes: readonly Scope[], brokenKeys: ReadonlySet<string>): boolean {
-  for (const judged of pairsIn(mesh, scopes))
-    if (judged.pair.outcome === 'ok' && brokenKeys.has(pairKey(judged))) return true;
-  return webhookEndpoints(mesh).some((e) => e.mode !== 'STRICT' && brokenKeys.has(webhookKey(e)));
+/** Which of these broken pairs (or webhook calls) work in `mesh`. */
+function working(
+  mesh: ResolvedMesh,
+  scopes: readonly Scope[],
+  brokenKeys: ReadonlySet<string>,
+): ReadonlySet<string> {
+  const works = new Set<string>();
+  for (const judged of pairsIn(mesh, scopes)) {
+    const key = pairKey(judged);
+    if (judged.pair.outcome === 'ok' && brokenKeys.has(key)) works.add(key);
+  }
+  for (const e of webhookEndpoints(mesh)) {
+    const key = webhookKey(e);
+    if (e.mode !== 'STRICT' && brokenKeys.has(key)) works.add(key);
+  }
+  return works;
 }
 
 /**
