@@ -204,12 +204,13 @@ export function revertLabel(target: { kind: string; namespace?: string; name: st
 function revertPlan(change: ChangedObject): RemediationPlan {
   const revert = change.revert as NonNullable<ChangedObject['revert']>;
   const where = change.namespace ? ['-n', change.namespace] : [];
-  const json = JSON.stringify(revert.body);
+  // A delete has no body (nor command that takes one).
+  const json = pasteableJson(revert.body ?? {});
   // A resourceVersion in a merge patch is a precondition the API server checks: the printed command
   // is refused (409) after a later edit, as the bot's own apply is.
   const patchJson =
     revert.action === 'merge-patch' && change.resourceVersion
-      ? JSON.stringify({
+      ? pasteableJson({
           ...revert.body,
           metadata: {
             ...((revert.body as { metadata?: object }).metadata ?? {}),
@@ -252,7 +253,7 @@ function revertPlan(change: ChangedObject): RemediationPlan {
     ...(revert.action === 'merge-patch' ? { expectVersion: change.resourceVersion } : {}),
     kubectl:
       revert.action === 'create'
-        ? `echo ${shellQuote(json)} | kubectl create -f -`
+        ? `printf '%s\\n' ${shellQuote(json)} | kubectl create -f -`
         : [
             'kubectl',
             'patch',
@@ -267,6 +268,18 @@ function revertPlan(change: ChangedObject): RemediationPlan {
             .map(shellQuote)
             .join(' '),
   };
+}
+
+/**
+ * JSON as printable ASCII without backticks: a backtick in a Slack code block gets a zero-width space
+ * (escapeCode) and anything invisible or non-ASCII may not survive a copy, so the pasted command would
+ * create another object. `\u0060` and the other escapes mean the same characters to kubectl.
+ */
+function pasteableJson(value: unknown): string {
+  return JSON.stringify(value).replace(
+    /[^\x20-\x5f\x61-\x7e]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
 }
 
 // A burst may change dozens of objects (a chart upgrade); Slack refuses a message over ~13,000
