@@ -11,6 +11,7 @@
 import { type KubernetesObjectApi, PatchStrategy } from '@kubernetes/client-node';
 import { createTwoFilesPatch } from 'diff';
 import type { Written } from '../impact/apply-object.js';
+import { isPlainObject } from '../snapshot/raw-object.js';
 import { formatRef } from '../snapshot/types.js';
 import type { AuditEntry, AuditState, AuditStore } from '../store/audit-store.js';
 import { toKubeYaml } from './kube-yaml.js';
@@ -220,9 +221,7 @@ export async function applyPlan(
     applied = await send(api, plan, body, preview.change, false);
   } catch (error) {
     const unanswered = !(error instanceof RemediationError) || error.unanswered;
-    const settled = unanswered
-      ? stillInFlight(await readBack(api, sentWrite(plan, preview), sentAt))
-      : undefined;
+    const settled = unanswered ? await readBack(api, sentWrite(plan, preview), sentAt) : undefined;
     if (settled?.outcome !== 'applied') throw recordFailure(audit, auditId, plan, error, settled);
     applied = settled.object;
     lostAnswer = `the answer to the change was lost (${(error as Error).message}); read back, ${settled.seen}`;
@@ -255,16 +254,6 @@ export async function applyPlan(
   };
 }
 
-/**
- * An object found unchanged after a write that got no answer saying it was done with (no answer, a
- * timeout, any 5xx: etcd may still commit) has not been changed *yet*: it stays unknown, as a failed
- * entry would hide the change when it lands.
- */
-function stillInFlight(settled: ReadBack): ReadBack {
-  if (settled.outcome !== 'not-applied') return settled;
-  return { outcome: 'unknown', seen: `${settled.seen} yet, but the request may still be carried out` };
-}
-
 function sentWrite(plan: RemediationPlan, preview: Preview): Parameters<typeof readBack>[1] {
   const action = plan.action === 'create' || plan.action === 'delete' ? plan.action : 'patch';
   const { before, change, after: expected } = preview;
@@ -272,10 +261,10 @@ function sentWrite(plan: RemediationPlan, preview: Preview): Parameters<typeof r
 }
 
 /**
- * Records a write that failed: `failed` when the API server refused it, it never reached the server or
- * its read-back found it not carried out; `unknown` when nothing says either (then an
- * OutcomeUnknownError saying how to look). The error returned is the one to throw; an audit log that
- * cannot take the outcome is said in it.
+ * Records a write that failed: `failed` when the API server refused it or it never reached the server;
+ * `unknown` when nothing says either, its read-back included (then an OutcomeUnknownError saying how
+ * to look). The error returned is the one to throw; an audit log that cannot take the outcome is said
+ * in it.
  */
 function recordFailure(
   audit: AuditStore,
@@ -284,9 +273,8 @@ function recordFailure(
   error: unknown,
   settled?: ReadBack,
 ): Error {
-  const unanswered = settled
-    ? settled.outcome === 'unknown'
-    : !(error instanceof RemediationError) || error.unanswered;
+  // A read-back is made only for a write that got no answer, so it never makes one answered.
+  const unanswered = !(error instanceof RemediationError) || error.unanswered;
   const message = `${(error as Error).message}${settled ? `; read back, ${settled.seen}` : ''}`;
   const notRecorded = auditWrite(
     audit,
@@ -294,8 +282,6 @@ function recordFailure(
     [unanswered ? 'unknown' : 'failed', { error: message }],
     (p) => stillApplying(auditId, p),
   );
-  if (settled?.outcome === 'not-applied')
-    return new RemediationError(notRecorded ? `${message}; ${notRecorded}` : message);
   if (unanswered) {
     const said = notRecorded
       ? `the change may have been applied — check with: ${getCommand(plan.target)}; ${notRecorded}`
@@ -364,12 +350,10 @@ function restorePatch(
 }
 
 function restoreValue(previous: unknown, current: unknown, patched: unknown): unknown {
-  const isObject = (v: unknown): v is Record<string, unknown> =>
-    typeof v === 'object' && v !== null && !Array.isArray(v);
-  if (!isObject(patched) || !isObject(current)) return previous === undefined ? null : previous;
+  if (!isPlainObject(patched) || !isPlainObject(current)) return previous === undefined ? null : previous;
   const out: Record<string, unknown> = {};
   for (const key of Object.keys(patched)) {
-    out[key] = restoreValue(isObject(previous) ? previous[key] : undefined, current[key], patched[key]);
+    out[key] = restoreValue(isPlainObject(previous) ? previous[key] : undefined, current[key], patched[key]);
   }
   return out;
 }

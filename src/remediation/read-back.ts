@@ -1,9 +1,11 @@
 // What became of a write whose answer was lost (a timeout, a reset, a 5xx), told by one read of the
-// object right away: a patch's precondition version still there, or the object a delete was bound to,
-// means it was not carried out; the object holding what the dry run showed means it was. Anything else
-// (the read fails too, someone else changed the object) leaves the outcome unknown.
+// object right away: the object holding what the dry run showed, written by us since, means it was
+// carried out. Nothing read means it was not: found unchanged, it has not been changed *yet* (no 5xx
+// says the work stopped; a 500 "etcdserver: request timed out" can still commit), so that, like a
+// failed read or someone else's change, leaves the outcome unknown.
 import { isDeepStrictEqual } from 'node:util';
 import type { KubernetesObjectApi } from '@kubernetes/client-node';
+import { isPlainObject } from '../snapshot/raw-object.js';
 import { type Obj, readObject } from './object-calls.js';
 import { recreatable } from './object-content.js';
 
@@ -12,7 +14,9 @@ export const FIELD_MANAGER = 'mtls-doctor';
 export type ReadBack =
   /** `object`: as read (undefined after a delete); its resourceVersion is the one the write left. */
   | { readonly outcome: 'applied'; readonly object?: Obj; readonly seen: string }
-  | { readonly outcome: 'not-applied' | 'unknown'; readonly seen: string };
+  | { readonly outcome: 'unknown'; readonly seen: string };
+
+const MAY_STILL_LAND = 'yet, but the request may still be carried out';
 
 export interface SentWrite {
   readonly action: 'create' | 'delete' | 'patch';
@@ -46,8 +50,8 @@ export async function readBack(api: KubernetesObjectApi, sent: SentWrite, sentAt
       };
     if (version === bound.resourceVersion)
       return {
-        outcome: 'not-applied',
-        seen: `${where} is unchanged (resourceVersion ${version}): it was not deleted`,
+        outcome: 'unknown',
+        seen: `${where} is unchanged (resourceVersion ${version}): it was not deleted ${MAY_STILL_LAND}`,
       };
     return {
       outcome: 'unknown',
@@ -55,7 +59,8 @@ export async function readBack(api: KubernetesObjectApi, sent: SentWrite, sentAt
     };
   }
   if (sent.action === 'create') {
-    if (!live) return { outcome: 'not-applied', seen: `${where} does not exist: it was not created` };
+    if (!live)
+      return { outcome: 'unknown', seen: `${where} does not exist: it was not created ${MAY_STILL_LAND}` };
     if (holds(live, sent, sentAt))
       return {
         outcome: 'applied',
@@ -68,8 +73,8 @@ export async function readBack(api: KubernetesObjectApi, sent: SentWrite, sentAt
   if (!live) return { outcome: 'unknown', seen: `${where} does not exist any more` };
   if (version === was)
     return {
-      outcome: 'not-applied',
-      seen: `${where} is unchanged (resourceVersion ${version}): the change was not applied`,
+      outcome: 'unknown',
+      seen: `${where} is unchanged (resourceVersion ${version}): the change was not applied ${MAY_STILL_LAND}`,
     };
   if (holds(live, sent, sentAt))
     return {
@@ -101,9 +106,7 @@ function holds(live: Obj, sent: SentWrite, sentAt: Date): boolean {
 
 /** The parts of `object` at the keys `shape` has, object by object down. */
 function pick(object: unknown, shape: unknown): unknown {
-  const isObject = (v: unknown): v is Record<string, unknown> =>
-    typeof v === 'object' && v !== null && !Array.isArray(v);
-  if (!isObject(shape) || !isObject(object)) return object;
+  if (!isPlainObject(shape) || !isPlainObject(object)) return object;
   const out: Record<string, unknown> = {};
   for (const key of Object.keys(shape)) out[key] = pick(object[key], shape[key]);
   return out;

@@ -5,8 +5,7 @@ import Database from 'better-sqlite3';
 /**
  * `applying` while the change is on its way (and after a crash then); `unknown` when it was sent but
  * neither an answer nor a read of the object said whether it was carried out (a timeout, a reset, a
- * 5xx, an interrupt); `failed` only when the API server refused it, it never reached the server, or a
- * read found the object as it was.
+ * 5xx, an interrupt); `failed` only when the API server refused it or it never reached the server.
  */
 export type AuditState = 'applying' | 'applied' | 'unknown' | 'failed' | 'rolled-back';
 
