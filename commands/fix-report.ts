@@ -3,6 +3,7 @@ import { blockingGaps, type Diagnosis } from '../src/engine/diagnose.js';
 import { diffFindings } from '../src/engine/impact.js';
 import { shellQuote } from '../src/remediation/plans.js';
 import { sanitizeText } from '../src/render/sanitize.js';
+import { formatRef } from '../src/snapshot/types.js';
 
 /** The options of this run that decide where a rollback of its change looks. */
 export interface RollbackTarget {
@@ -63,9 +64,9 @@ export function openedFindings(
   );
   return {
     lines: opened.map((f) => {
-      const { kind, namespace, name } = f.resource;
-      const ref = `${kind} ${namespace ? `${namespace}/` : ''}${name}`;
-      return sanitizeText(`Opened by the change: ${f.severity} ${f.code} ${ref}: ${f.message}`);
+      return sanitizeText(
+        `Opened by the change: ${f.severity} ${f.code} ${formatRef(f.resource)}: ${f.message}`,
+      );
     }),
     errors: opened.filter((f) => f.severity === 'error').length,
   };

@@ -3,7 +3,14 @@
 // what it *is*: moving YAML around changes nothing. Each change names a Kubernetes object (design.md
 // §2, `changed: [resource]`), with the part that changed in fields of its own.
 import { pushTo } from '../mesh/multi-map.js';
-import type { InjectorConfig, MeshConfig, MeshSnapshot, Ref, SourceLocation } from '../snapshot/types.js';
+import {
+  formatRef,
+  type InjectorConfig,
+  type MeshConfig,
+  type MeshSnapshot,
+  type Ref,
+  type SourceLocation,
+} from '../snapshot/types.js';
 
 export type ChangeKind = 'added' | 'removed' | 'modified';
 
@@ -29,7 +36,7 @@ export interface ChangedObject extends Ref, ChangedPart {
 /** `ConfigMap payments/istio-ca-root-cert key root-cert.pem`: the object, and the part that changed. */
 export function changedLabel(c: ChangedObject): string {
   const part = c.key ? ` key ${c.key}` : c.webhook ? ` webhook ${c.webhook}` : '';
-  return `${c.kind} ${c.namespace ? `${c.namespace}/` : ''}${c.name}${part}`;
+  return `${formatRef(c)}${part}`;
 }
 
 /** The mesh config (a change here may affect every pair), whichever object holds it. */

@@ -3,13 +3,12 @@
 // so in its title (first, so a cut button label keeps it) and risk, and has an id of its own: the same
 // change offered alone elsewhere (where it does repair calls) is another plan with another promise.
 import { createHash } from 'node:crypto';
+import { formatRef } from '../snapshot/types.js';
 import type { RemediationPlan } from './plans.js';
 
 export function appliedTogether(plans: readonly RemediationPlan[]): RemediationPlan[] {
   if (plans.length < 2) return [...plans];
-  const named = plans.map(
-    (p) => `${p.target.kind} ${p.target.namespace ? `${p.target.namespace}/` : ''}${p.target.name}`,
-  );
+  const named = plans.map((p) => formatRef(p.target));
   const set = createHash('sha256')
     .update(plans.map((p) => p.id).join('\n'))
     .digest('hex')
