@@ -10,7 +10,7 @@ import { AMBIENT_CLASS, type ResolvedMesh } from '../mesh/resolve.js';
 import { formatSelector } from '../mesh/selectors.js';
 import { plansRepairingEach } from '../remediation/plan-set.js';
 import { enableAutoMtls, type RemediationPlan, setPeerAuthenticationMode } from '../remediation/plans.js';
-import type { AuthorizationPolicy, Labels, Ref, Workload } from '../snapshot/types.js';
+import type { AuthorizationPolicy, Labels, Workload } from '../snapshot/types.js';
 import {
   affectedNamespaces,
   describeClients,
@@ -21,15 +21,18 @@ import {
   workloadName,
 } from './connectivity-failures.js';
 import {
+  apName,
+  apRef,
   describeBackendServer,
   describeRuleChoice,
   describeTargets,
   firstSymptom,
+  ruleFieldOf,
   ruleOf,
 } from './explain.js';
 import { type Analyzer, type Finding, finding } from './finding.js';
 import { namespaceModeFix } from './namespace-policy-fix.js';
-import { proxyFixes } from './proxy-fix.js';
+import { proxyFixes, proxylessIn } from './proxy-fix.js';
 import { conflictRemedy } from './tls-conflict-plans.js';
 
 export const authorizationRequiresMtls: Analyzer = {
@@ -40,7 +43,7 @@ export const authorizationRequiresMtls: Analyzer = {
     // One finding per denying policy (or set of ALLOW policies): that is what its owner reads and changes.
     const byPolicy = groupBy(failures, (f) => {
       const denial = denialOf(f);
-      return `${denial?.action}:${denial?.policies.map(policyName).join(',')}`;
+      return `${denial?.action}:${denial?.policies.map(apName).join(',')}`;
     });
     const findings: Finding[] = [];
     for (const group of byPolicy.values()) {
@@ -62,11 +65,11 @@ export const authorizationRequiresMtls: Analyzer = {
             ...clientWhy(group),
           ],
           fix: [...remedy.fix, OTHER_FIX].join('; '),
-          resource: policyRef(policy),
+          resource: apRef(policy),
           location: policy.meta.source,
           path: 'path' in shown ? shown.path : 'spec.rules',
           related: [
-            ...denial.policies.slice(1).map(policyRef),
+            ...denial.policies.slice(1).map(apRef),
             ...group.map((f) => f.target.ref),
             ...group
               .slice(0, 5)
@@ -105,8 +108,8 @@ function policyOnlyFindings(mesh: ResolvedMesh): Finding[] {
       const call = { port: undefined, enforcer: 'sidecar', chain: 'http' } as const;
       const denial = mesh.authorization.denialWithoutIdentity(server, call);
       const first = denial?.policies[0];
-      if (!denial || !first || reported.has(policyName(first))) continue;
-      reported.add(policyName(first));
+      if (!denial || !first || reported.has(apName(first))) continue;
+      reported.add(apName(first));
       const shown = denial.identityFields[0];
       const pa = decision.policy;
       const scope = policy.selector
@@ -119,7 +122,7 @@ function policyOnlyFindings(mesh: ResolvedMesh): Finding[] {
           message: `${pa ? `PeerAuthentication ${pa.meta.namespace}/${pa.meta.name}` : 'A PeerAuthentication'} makes ${scope} in ${ns} DISABLE, so every call reaches them as plaintext, without a peer identity, and ${policyWords(denial)}: every call to them is denied (${denialSymptomWords}). The input has no workloads, so this is judged from the policies alone.`,
           why: [...denial.policies.map((p) => scopeWords(mesh, p)), identityWords(denial)],
           fix: 'Switch the PeerAuthentication to PERMISSIVE (or STRICT once every client has a sidecar) so that sidecar clients call with mTLS and their identity, or change the AuthorizationPolicy.',
-          resource: policyRef(first),
+          resource: apRef(first),
           location: first.meta.source,
           path: shown?.path ?? 'spec.rules',
           related: pa
@@ -179,26 +182,13 @@ function denialOf(f: Failure): AuthorizationDenial | undefined {
   return f.backends.find((b) => b.authorization)?.authorization;
 }
 
-function policyName(p: AuthorizationPolicy): string {
-  return `${p.meta.namespace}/${p.meta.name}`;
-}
-
-function policyRef(p: AuthorizationPolicy): Ref {
-  return { kind: 'AuthorizationPolicy', namespace: p.meta.namespace, name: p.meta.name };
-}
-
-/** The field a path names, as the manifest spells it (`source.principals`, `when[0]`). */
-function fieldOf(path: string): string {
-  return path.replace(/^spec\.rules\[\d+\]\./, '').replace(/^(from|to)\[\d+\]\./, '');
-}
-
 function fieldList(denial: AuthorizationDenial): string {
-  const fields = [...new Set(denial.identityFields.map((f) => fieldOf(f.path)))];
+  const fields = [...new Set(denial.identityFields.map((f) => ruleFieldOf(f.path)))];
   return fields.length > 0 ? fields.join(', ') : 'source identities';
 }
 
 function policyWords(denial: AuthorizationDenial): string {
-  const names = denial.policies.map(policyName);
+  const names = denial.policies.map(apName);
   if (denial.action === 'DENY')
     return `AuthorizationPolicy ${names[0]} denies callers without an mTLS identity (${fieldList(denial)})`;
   return `${names.length > 1 ? `the ALLOW policies ${names.join(', ')} let` : `AuthorizationPolicy ${names[0]} lets`} in only callers with an mTLS identity (${fieldList(denial)})`;
@@ -211,7 +201,7 @@ function scopeWords(mesh: ResolvedMesh, p: AuthorizationPolicy): string {
     : root
       ? 'every workload of the mesh (it is in the root namespace)'
       : `every workload in ${p.meta.namespace}`;
-  return `AuthorizationPolicy ${policyName(p)} (${p.action}) applies to ${scope}.`;
+  return `AuthorizationPolicy ${apName(p)} (${p.action}) applies to ${scope}.`;
 }
 
 function identityWords(denial: AuthorizationDenial): string {
@@ -290,8 +280,7 @@ function remedies(
         const advice: string[] = [];
         let withPlans = 0;
         for (const ns of namespaces) {
-          const proxyless = mesh.workloads.inNamespace(ns).filter((w) => w.proxy === 'none');
-          const fixes = proxyFixes(mesh, ns, proxyless, { ambientRepairs });
+          const fixes = proxyFixes(mesh, ns, proxylessIn(mesh, ns), { ambientRepairs });
           plans.push(...fixes.plans);
           advice.push(...fixes.advice);
           if (fixes.plans.length > 0 && ++withPlans >= 3) break;

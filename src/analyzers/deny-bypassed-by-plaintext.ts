@@ -19,7 +19,7 @@ import { setPeerAuthenticationMode } from '../remediation/plans.js';
 import type { AuthorizationPolicy, AuthorizationRule, Ref } from '../snapshot/types.js';
 import { groupBy, targetName, workloadName } from './connectivity-failures.js';
 import { bypassingToday } from './deny-bypass-today.js';
-import { describeDecision, paRef } from './explain.js';
+import { apName, apRef, describeDecision, paRef, ruleFieldOf } from './explain.js';
 import { type AnalysisContext, type Analyzer, type Finding, finding } from './finding.js';
 import { namespaceModeFix } from './namespace-policy-fix.js';
 import { checkStrictChange, type OpenPort } from './strict-plan-check.js';
@@ -112,7 +112,7 @@ function policyFinding(
   const servers = [...new Map(holes.map((h) => [serverKey(h), h])).values()];
   return finding({
     code: 'deny-bypassed-by-plaintext',
-    message: `AuthorizationPolicy ${policyName(policy)} (DENY) is meant to refuse ${meant}, but ${shownPorts} accept${ports.length > 1 ? '' : 's'} plaintext: a plaintext call carries no peer identity, so the rule never matches it, and those callers get in by calling without mTLS (from a pod without a sidecar, or through a port that bypasses it).${todayWords}`,
+    message: `AuthorizationPolicy ${apName(policy)} (DENY) is meant to refuse ${meant}, but ${shownPorts} accept${ports.length > 1 ? '' : 's'} plaintext: a plaintext call carries no peer identity, so the rule never matches it, and those callers get in by calling without mTLS (from a pod without a sidecar, or through a port that bypasses it).${todayWords}`,
     why: [
       `${[...new Set(holes.map((h) => `spec.rules[${h.ruleIndex}]`))].join(', ')} match${rules.length > 1 ? '' : 'es'} the caller by ${fieldList(holes)}: Istio compares ${rules.length > 1 ? 'them' : 'it'} with the peer certificate of Istio mTLS (an "authenticated" matcher in the sidecar's RBAC filter, the connection's identity in ztunnel), which a plaintext call does not have, so it cannot match; a DENY rule that does not match denies nothing (ISTIO-SECURITY-2021-004).`,
       ...servers.slice(0, 4).map(serverWords),
@@ -122,7 +122,7 @@ function policyFinding(
       ...remedy.fix,
       `or make the policies refuse calls without an identity (ISTIO-SECURITY-2021-004): add a DENY rule with source notNamespaces: ["*"], or write the policy as ALLOW with namespaces: ["*"] beside notNamespaces listing the callers it names. Either refuses every plaintext caller (a 403 where STRICT resets), so clients that need plaintext must get a sidecar first; an ALLOW with notNamespaces alone lets plaintext in too`,
     ].join('; '),
-    resource: policyRef(policy),
+    resource: apRef(policy),
     location: policy.meta.source,
     path: first.paths[0],
     related: [
@@ -141,14 +141,6 @@ function policyFinding(
     namespaces: holes.map((h) => h.target.namespace),
     remediations: remedy.plans,
   });
-}
-
-function policyName(p: AuthorizationPolicy): string {
-  return `${p.meta.namespace}/${p.meta.name}`;
-}
-
-function policyRef(p: AuthorizationPolicy): Ref {
-  return { kind: 'AuthorizationPolicy', namespace: p.meta.namespace, name: p.meta.name };
 }
 
 function portName(h: Hole): string {
@@ -188,11 +180,7 @@ function meantWords(rules: readonly AuthorizationRule[]): string {
 }
 
 function fieldList(holes: readonly Hole[]): string {
-  const fields = new Set(
-    holes.flatMap((h) =>
-      h.paths.map((p) => p.replace(/^spec\.rules\[\d+\]\./, '').replace(/^(from)\[\d+\]\./, '')),
-    ),
-  );
+  const fields = new Set(holes.flatMap((h) => h.paths.map(ruleFieldOf)));
   return [...fields].join(', ');
 }
 

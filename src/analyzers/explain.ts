@@ -2,7 +2,7 @@
 import type { BackendOutcome, PairOutcome } from '../mesh/connectivity.js';
 import type { DestinationRuleMatch, MergedDestinationRule } from '../mesh/destination-rules.js';
 import type { ModeDecision } from '../mesh/server-mode.js';
-import type { DestinationRule, PeerAuthentication, Ref } from '../snapshot/types.js';
+import type { AuthorizationPolicy, DestinationRule, PeerAuthentication, Ref } from '../snapshot/types.js';
 import { type Failure, targetName } from './connectivity-failures.js';
 
 export function paRef(pa: PeerAuthentication): Ref {
@@ -11,6 +11,20 @@ export function paRef(pa: PeerAuthentication): Ref {
 
 export function drRef(rule: DestinationRule): Ref {
   return { kind: 'DestinationRule', namespace: rule.meta.namespace, name: rule.meta.name };
+}
+
+export function apRef(policy: AuthorizationPolicy): Ref {
+  return { kind: 'AuthorizationPolicy', namespace: policy.meta.namespace, name: policy.meta.name };
+}
+
+/** `shop/deny-legacy` */
+export function apName(policy: AuthorizationPolicy): string {
+  return `${policy.meta.namespace}/${policy.meta.name}`;
+}
+
+/** The field a rule path names, as the manifest spells it (`source.principals`, `when[0]`). */
+export function ruleFieldOf(path: string): string {
+  return path.replace(/^spec\.rules\[\d+\]\./, '').replace(/^(from|to)\[\d+\]\./, '');
 }
 
 /** The rule that supplied the traffic policy of a merged rule (the oldest with one). */

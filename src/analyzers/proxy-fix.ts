@@ -183,6 +183,11 @@ const MAX_WORKLOAD_PLANS = 3;
 const MAX_ADVICE = 3;
 
 /** The plans that give these workloads (of one namespace, all without a proxy) a proxy. */
+/** The workloads of a namespace without any proxy: the clients a proxy fix is for. */
+export function proxylessIn(mesh: ResolvedMesh, namespace: string): Workload[] {
+  return mesh.workloads.inNamespace(namespace).filter((w) => w.proxy === 'none');
+}
+
 export function proxyFixes(
   mesh: ResolvedMesh,
   namespace: string,

@@ -8,7 +8,7 @@ import { portExpectsTls } from '../mesh/targets.js';
 import { appliedTogether, plansRepairingEach } from '../remediation/plan-set.js';
 import { type RemediationPlan, setPeerAuthenticationMode } from '../remediation/plans.js';
 import { isNeverInjected } from '../snapshot/proxy-status.js';
-import type { Ref, Workload } from '../snapshot/types.js';
+import type { Ref } from '../snapshot/types.js';
 import {
   affectedNamespaces,
   describeClients,
@@ -21,7 +21,7 @@ import { describeBackendServer, describeTargets, firstSymptom, paRef } from './e
 import { type Analyzer, type Finding, finding } from './finding.js';
 import { namespaceModeFix } from './namespace-policy-fix.js';
 import { portExceptionFor } from './port-exception.js';
-import { proxyFixes } from './proxy-fix.js';
+import { proxyFixes, proxylessIn } from './proxy-fix.js';
 
 export const strictPlaintextClients: Analyzer = {
   name: 'StrictPlaintextClients',
@@ -277,10 +277,6 @@ function portExceptions(mesh: ResolvedMesh, f: Failure): RemediationPlan[] {
     for (const plan of made) plans.set(plan.id, plan);
   }
   return appliedTogether([...plans.values()]);
-}
-
-function proxylessIn(mesh: ResolvedMesh, namespace: string): Workload[] {
-  return mesh.workloads.inNamespace(namespace).filter((w) => w.proxy === 'none');
 }
 
 // Policy-only input: no clients are known, but every STRICT policy still rejects any client without a
