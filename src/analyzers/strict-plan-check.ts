@@ -59,6 +59,7 @@ export function checkStrictChange(
         const portAfter = again.ports[j] as TargetPort;
         if (!mesh.outcomeForClass(group, target, port).ok) return;
         const changed = after.outcomeForClass(group, again, portAfter);
+        if (changed.ok) return;
         // Refused with mTLS by the DENY policy itself: the caller it names, no longer let in. Not a break,
         // unless the rule matches more than it says there (its HTTP conditions dropped): then the
         // caller loses every call, not only those the policy names.
@@ -66,7 +67,6 @@ export function checkStrictChange(
         const meantAlone = (b: (typeof changed.failing)[number]) =>
           b.authorization?.policies.includes(meant) &&
           !meant.rules.some((r) => denyRuleBroadened(r, b.authorization?.enforcer ?? 'sidecar', chain));
-        if (changed.ok) return;
         if (changed.failing.every(meantAlone)) {
           refused++;
           return;
