@@ -25,6 +25,7 @@ import type {
 } from '../../src/snapshot/live/model-source.js';
 import type { RevertAccess } from '../../src/snapshot/live/revert-access.js';
 import type { ChangedObject } from '../../src/snapshot/live/watch-alerts.js';
+import { postToWatchChannels } from './watch-channels.js';
 
 const THREAD_WINDOW_MS = 10 * 60_000;
 
@@ -143,13 +144,7 @@ async function held(deps: ChangeAlertDeps, held: AlertsHeld): Promise<void> {
     { state: held.state, kinds: held.kinds.map((k) => k.name), reasons, waiting: held.waiting },
     `change alerts ${held.state}`,
   );
-  for (const channel of deps.config.watch?.channels ?? []) {
-    try {
-      await deps.client.chat.postMessage({ channel, text: truncate(text, LIMITS.sectionText) });
-    } catch (error) {
-      deps.logger.error({ channel, err: (error as Error).message }, 'change alert pause not posted');
-    }
-  }
+  await postToWatchChannels(deps, truncate(text, LIMITS.sectionText), 'change alert pause not posted');
 }
 
 // "Repaired by …" in the thread of every alert whose pairs all work again.

@@ -7,10 +7,11 @@ import type { Logger } from 'pino';
 import type { BotConfig } from '../../src/config.js';
 import { escapeSlack, truncate } from '../../src/render/blocks.js';
 import type { ModelStatusReport } from '../../src/snapshot/live/model-source.js';
+import { postToWatchChannels } from './watch-channels.js';
 
 // A second stop within 15 minutes of another is a loop: one notice, and its later stops and
 // restarts go to the log only. Ten minutes without a stop, with the model synced, end it.
-export const LOOP_STOPS = 2;
+const LOOP_STOPS = 2;
 export const LOOP_WINDOW_MS = 15 * 60_000;
 export const STABLE_AFTER_MS = 10 * 60_000;
 
@@ -37,14 +38,8 @@ export function modelRestarts(deps: ModelRestartDeps): ModelRestarts {
   let stops: number[] = [];
   let loop: { since: number; count: number; last: number } | undefined;
   const post = async (text: string) => {
-    if (!deps.client) return;
-    for (const channel of deps.config.watch?.channels ?? []) {
-      try {
-        await deps.client.chat.postMessage({ channel, text });
-      } catch (error) {
-        deps.logger.error({ channel, err: (error as Error).message }, 'model restart notice not posted');
-      }
-    }
+    const { client } = deps;
+    if (client) await postToWatchChannels({ ...deps, client }, text, 'model restart notice not posted');
   };
   return {
     stopped: (reason) => {

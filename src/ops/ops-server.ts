@@ -10,7 +10,7 @@ import type { BotMetrics } from './metrics.js';
 export type ReadinessCheck = () => Promise<{ readonly ok: boolean; readonly detail: string }>;
 
 /** Three missed heartbeats: the model's thread is gone (or stuck), not merely late. */
-export const MODEL_STATUS_STALE_MS = 3 * STATUS_HEARTBEAT_MS;
+const MODEL_STATUS_STALE_MS = 3 * STATUS_HEARTBEAT_MS;
 
 /**
  * Ready once the watched model finished its first sync (answers before that would be incomplete);
