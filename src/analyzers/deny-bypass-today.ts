@@ -18,8 +18,13 @@ import type { Hole } from './deny-bypassed-by-plaintext.js';
 export function bypassingToday(mesh: ResolvedMesh, holes: readonly Hole[]): string[] {
   const found: string[] = [];
   const seen = new Set<string>();
+  // A policy's rules give one hole each on the same port: its callers are judged once.
+  const judged = new Set<string>();
   for (const h of holes) {
     const { target, port, backend, server, policy } = h;
+    const place = `${policy.meta.namespace}/${policy.meta.name} ${workloadName(backend.workload)}:${backend.targetPort} ${targetName(target, port)}`;
+    if (judged.has(place)) continue;
+    judged.add(place);
     const enforcer = authorizationEnforcer(server, true);
     if (!enforcer || backend.targetPort === undefined) continue;
     const call = { port: backend.targetPort, enforcer, chain: filterChain(port, false) };
