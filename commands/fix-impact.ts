@@ -1,21 +1,13 @@
 // What `fix` says about a change's effect on calls before anything is written, and when --apply needs
 // --accept-breaking: the cases a Slack approver confirms in the Approve dialog (calls broken, error
 // findings opened, an impact unknown), and any other impact that could not be computed.
-import type { PlanImpact } from '../src/impact/plan-impact.js';
-
-const calls = (n: number) => `${n} call${n === 1 ? '' : 's'}`;
-const errors = (n: number) => `${n} error finding${n === 1 ? '' : 's'}`;
+import { breakage, breakagePhrase, type PlanImpact } from '../src/impact/plan-impact.js';
 
 /** "Impact: repairs 2 calls (…), breaks 0", with a warning line first when the change breaks something. */
 export function impactLines(effect: PlanImpact): string {
-  const warning =
-    effect.breaks > 0
-      ? `WARNING: this change breaks ${calls(effect.breaks)}.\n`
-      : effect.opensErrors > 0
-        ? `WARNING: this change opens ${errors(effect.opensErrors)}.\n`
-        : effect.unknown
-          ? 'WARNING: what this change breaks is unknown: the cluster could not be read whole.\n'
-          : '';
+  const phrase = breakagePhrase(effect);
+  const why = breakage(effect) === 'unknown' ? ': the cluster could not be read whole' : '';
+  const warning = phrase ? `WARNING: ${phrase}${why}.\n` : '';
   return `${warning}${effect.lines.map((l) => `Impact: ${l}`).join('\n')}\n`;
 }
 
@@ -26,8 +18,7 @@ export function impactLines(effect: PlanImpact): string {
  * and it goes ahead.
  */
 export function needsAcceptance(effect: PlanImpact): string | undefined {
-  if (effect.breaks > 0) return `this change breaks ${calls(effect.breaks)}`;
-  if (effect.opensErrors > 0) return `this change opens ${errors(effect.opensErrors)}`;
+  if (breakage(effect) === 'calls' || breakage(effect) === 'errors') return breakagePhrase(effect);
   if (!effect.computed && !effect.onRestart) return 'its impact on calls could not be computed';
   return undefined;
 }

@@ -7,7 +7,7 @@
 import type { App, BlockAction, ButtonAction, RespondFn } from '@slack/bolt';
 import type { WebClient } from '@slack/web-api';
 import type { Written } from '../../src/impact/apply-object.js';
-import { notComputed, type PlanImpact } from '../../src/impact/plan-impact.js';
+import { breakage, breakagePhrase, notComputed, type PlanImpact } from '../../src/impact/plan-impact.js';
 import {
   type Applied,
   applyPlan,
@@ -202,25 +202,17 @@ async function impactOf(deps: BotDeps, written: Written): Promise<PlanImpact> {
 }
 
 /** What the change breaks, said first (calls, else the error findings it opens), and the impact line showing it. */
-function breakage(effect: PlanImpact): { headline: string; line: string } | undefined {
-  const plural = (n: number) => (n === 1 ? '' : 's');
-  if (effect.breaks > 0)
-    return {
-      headline: `This change breaks ${effect.breaks} call${plural(effect.breaks)}`,
-      line: effect.lines[0] ?? '',
-    };
-  if (effect.opensErrors > 0)
-    return {
-      headline: `This change opens ${effect.opensErrors} error finding${plural(effect.opensErrors)}`,
-      line: effect.lines.at(-1) ?? '',
-    };
-  if (effect.unknown) return { headline: 'What this change breaks is unknown', line: effect.lines[0] ?? '' };
-  return undefined;
+function breakageShown(effect: PlanImpact): { headline: string; line: string } | undefined {
+  const phrase = breakagePhrase(effect);
+  if (!phrase) return undefined;
+  // The opened findings come last in the impact's lines; the calls (or why it is unknown) first.
+  const line = (breakage(effect) === 'errors' ? effect.lines.at(-1) : effect.lines[0]) ?? '';
+  return { headline: phrase.charAt(0).toUpperCase() + phrase.slice(1), line };
 }
 
 function impactText(effect: PlanImpact): string {
   const lines = effect.lines.map(escapeSlack).join('\n');
-  const broken = breakage(effect);
+  const broken = breakageShown(effect);
   if (broken) return `${effect.computed ? ':red_circle:' : ':warning:'} *${broken.headline}.* ${lines}`;
   return effect.computed ? `:white_check_mark: ${lines}` : `:grey_question: ${lines}`;
 }
@@ -254,7 +246,7 @@ async function postApprovalRequest(
   effect: PlanImpact,
 ): Promise<void> {
   // An approver confirms the breakage itself, not only the title, before a breaking change applies.
-  const broken = breakage(effect);
+  const broken = breakageShown(effect);
   const confirmText = broken
     ? `*${broken.headline}:* ${escapeSlack(broken.line)}\n${escapeSlack(request.plan.title)}`
     : escapeSlack(request.plan.title);

@@ -60,6 +60,32 @@ export function planImpact(
   };
 }
 
+const counted = (n: number, noun: string) => `${n} ${noun}${n === 1 ? '' : 's'}`;
+
+/**
+ * What the change breaks, said first wherever it is shown (the Slack request, `fix`): calls, else the
+ * error findings it opens, else that it is unknown; undefined when it breaks nothing known.
+ */
+export function breakage(effect: PlanImpact): 'calls' | 'errors' | 'unknown' | undefined {
+  if (effect.breaks > 0) return 'calls';
+  if (effect.opensErrors > 0) return 'errors';
+  return effect.unknown ? 'unknown' : undefined;
+}
+
+/** "this change breaks 2 calls", "this change opens 1 error finding", "what this change breaks is unknown". */
+export function breakagePhrase(effect: PlanImpact): string | undefined {
+  switch (breakage(effect)) {
+    case 'calls':
+      return `this change breaks ${counted(effect.breaks, 'call')}`;
+    case 'errors':
+      return `this change opens ${counted(effect.opensErrors, 'error finding')}`;
+    case 'unknown':
+      return 'what this change breaks is unknown';
+    default:
+      return undefined;
+  }
+}
+
 /** An impact that could not be worked out, and why (said in the request, never hidden). */
 export function notComputed(
   reason: string,
