@@ -166,7 +166,6 @@ function refusedAsSidecars(mesh: ResolvedMesh, group: readonly Failure[]): Set<C
   return refused;
 }
 
-/** The policies that made the failing backends STRICT, by name, each with the first backend it decided. */
 /**
  * "AuthorizationPolicy shop/only-shop needs a caller identity (spec.rules[0].from[0].source.namespaces)"
  * when every failing backend's policies would still deny the call once it is accepted as plaintext.
@@ -192,6 +191,7 @@ function authorizationStillDenies(mesh: ResolvedMesh, group: readonly Failure[])
   return named ? `${named}: a caller identity` : undefined;
 }
 
+/** The policies that made the failing backends STRICT, by name, each with the first backend it decided. */
 function decidersOf(failures: readonly Failure[]): Map<string, BackendOutcome> {
   const deciders = new Map<string, BackendOutcome>();
   for (const f of failures)

@@ -21,7 +21,7 @@ const SHARED_SIDECAR: ClientProfile = { namespace: '', proxy: 'sidecar' };
 const NO_PROXY: ClientProfile = { namespace: '', proxy: 'none' };
 const AMBIENT: ClientProfile = { namespace: '', proxy: 'ambient' };
 /** The sidecar clients whose namespace has no rule of its own for a target (most of them). */
-export const SHARED_SIDECAR_CLASS: ClientClass = { key: 'sidecar', profile: SHARED_SIDECAR };
+const SHARED_SIDECAR_CLASS: ClientClass = { key: 'sidecar', profile: SHARED_SIDECAR };
 const NO_PROXY_CLASS: ClientClass = { key: 'none', profile: NO_PROXY };
 /** Every ambient client behaves alike towards a target (ztunnel ignores rules and per-pod config). */
 export const AMBIENT_CLASS: ClientClass = { key: 'ambient', profile: AMBIENT };
